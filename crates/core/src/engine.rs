@@ -1,0 +1,347 @@
+//! The engine: all calls and agents of a process, driven by `(now, event)`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::call::{Call, CallSnapshot, Ctx};
+use crate::command::{Command, NotifyReason};
+use crate::event::Event;
+use crate::ids::{AgentId, CallId, TenantId};
+use crate::policy::{EngineConfig, TenantPolicy};
+use crate::time::Timestamp;
+
+/// Counters of what the engine ignored or refused, for diagnostics and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Events for call ids the engine never saw offered.
+    pub ignored_unknown_call: u64,
+    /// Events for calls already forgotten (their id is in the settled record).
+    pub ignored_settled_call: u64,
+    /// Telephony events that arrived after the call ended.
+    pub ignored_after_end: u64,
+    /// Events that repeat what the engine already knows, or are stale.
+    pub ignored_duplicate: u64,
+    /// Contact choices from agents who are not on the call.
+    pub ignored_not_involved: u64,
+    /// `CaseCreated`/`CaseFound` naming a different Case than the one already known.
+    pub case_ref_conflicts: u64,
+    /// Attempts to create a second Case for a call (always refused).
+    pub create_refused: u64,
+    /// Calls dropped from memory.
+    pub calls_forgotten: u64,
+}
+
+/// The sans-IO state of every call and agent.
+///
+/// Feed it with [`handle`](Engine::handle); when [`poll_timeout`](Engine::poll_timeout) is
+/// reached, call [`handle_timeout`](Engine::handle_timeout). Both return the commands to execute,
+/// in order. Time only moves forward: a `now` earlier than one already seen counts as that one.
+#[derive(Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    now: Timestamp,
+    links: BTreeMap<AgentId, bool>,
+    calls: BTreeMap<CallId, Call>,
+    /// Forgotten calls and when their record expires.
+    settled: BTreeMap<CallId, Timestamp>,
+    settled_expiry: BTreeSet<(Timestamp, CallId)>,
+    /// One entry per call that has a deadline: `(Call::scheduled, id)`.
+    timers: BTreeSet<(Timestamp, CallId)>,
+    stats: EngineStats,
+}
+
+impl Engine {
+    /// An engine with no calls, where no agent is linked yet.
+    pub fn new(config: EngineConfig) -> Self {
+        Engine {
+            config,
+            now: Timestamp::ZERO,
+            links: BTreeMap::new(),
+            calls: BTreeMap::new(),
+            settled: BTreeMap::new(),
+            settled_expiry: BTreeSet::new(),
+            timers: BTreeSet::new(),
+            stats: EngineStats::default(),
+        }
+    }
+
+    /// Sets a tenant's policy. It applies to decisions taken from now on.
+    pub fn set_tenant_policy(&mut self, tenant: TenantId, policy: TenantPolicy) {
+        self.config.tenants.insert(tenant, policy);
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The latest time the engine was given.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    fn advance(&mut self, now: Timestamp) -> Timestamp {
+        self.now = self.now.max(now);
+        self.now
+    }
+
+    /// Processes one event and returns the commands it causes.
+    pub fn handle(&mut self, now: Timestamp, event: Event) -> Vec<Command> {
+        let now = self.advance(now);
+        let mut out = Vec::new();
+        match event {
+            Event::AgentLinkChanged { agent, linked } => {
+                self.links.insert(agent, linked);
+            }
+            Event::CallOffered {
+                call,
+                tenant,
+                direction,
+                customer,
+                agent,
+            } => {
+                if self.settled.contains_key(&call) {
+                    self.stats.ignored_settled_call += 1;
+                } else {
+                    self.calls
+                        .entry(call.clone())
+                        .or_insert_with(|| Call::new(tenant, direction, customer, now));
+                    self.with_call(now, &call, &mut out, |c, cx| c.on_offered(cx, agent));
+                }
+            }
+            Event::AgentAnswered { call, agent } => {
+                self.dispatch(now, &call, &mut out, |c, cx| c.on_answered(cx, agent));
+            }
+            Event::Connected { call, agent } => {
+                self.dispatch(now, &call, &mut out, |c, cx| c.on_connected(cx, agent));
+            }
+            Event::Transferred { call, from, to } => {
+                self.dispatch(now, &call, &mut out, |c, cx| c.on_transferred(cx, from, to));
+            }
+            Event::Held { call } => {
+                self.dispatch(now, &call, &mut out, |c, cx| c.on_hold(cx, true));
+            }
+            Event::Resumed { call } => {
+                self.dispatch(now, &call, &mut out, |c, cx| c.on_hold(cx, false));
+            }
+            Event::Ended { call, cause } => {
+                self.dispatch(now, &call, &mut out, |c, cx| c.on_ended(cx, cause));
+            }
+            Event::RecordingReady { call, recording } => {
+                self.dispatch(now, &call, &mut out, |c, cx| {
+                    c.on_recording_ready(cx, recording)
+                });
+            }
+            Event::LookupCompleted {
+                call,
+                agent,
+                result,
+            } => {
+                self.dispatch(now, &call, &mut out, |c, cx| {
+                    c.on_lookup_completed(cx, agent, result)
+                });
+            }
+            Event::ContactChosen {
+                call,
+                agent,
+                contact,
+            } => {
+                self.dispatch(now, &call, &mut out, |c, cx| {
+                    c.on_contact_chosen(cx, agent, contact)
+                });
+            }
+            Event::CaseCreated { call, case } | Event::CaseFound { call, case } => {
+                self.dispatch(now, &call, &mut out, |c, cx| c.on_case_known(cx, case));
+            }
+            Event::CaseNotFound { call } => {
+                self.dispatch(now, &call, &mut out, |c, cx| c.on_case_not_found(cx));
+            }
+            Event::CaseCreateFailed {
+                call,
+                reason,
+                permanent,
+            } => {
+                self.dispatch(now, &call, &mut out, |c, cx| {
+                    c.on_case_create_failed(cx, reason, permanent)
+                });
+            }
+            Event::ManualCaseRequested { call, agent } => {
+                let requester = agent.clone();
+                let known =
+                    self.dispatch(now, &call, &mut out, |c, cx| c.on_manual_case(cx, agent));
+                if !known {
+                    out.push(Command::NotifyAgent {
+                        agent: requester,
+                        call,
+                        reason: NotifyReason::CallNotFound,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Runs `f` on a known call; counts the event as ignored otherwise. Returns whether the call
+    /// was known.
+    fn dispatch(
+        &mut self,
+        now: Timestamp,
+        call: &CallId,
+        out: &mut Vec<Command>,
+        f: impl FnOnce(&mut Call, &mut Ctx<'_>),
+    ) -> bool {
+        let known = self.with_call(now, call, out, f);
+        if !known {
+            if self.settled.contains_key(call) {
+                self.stats.ignored_settled_call += 1;
+            } else {
+                self.stats.ignored_unknown_call += 1;
+            }
+        }
+        known
+    }
+
+    fn with_call(
+        &mut self,
+        now: Timestamp,
+        call_id: &CallId,
+        out: &mut Vec<Command>,
+        f: impl FnOnce(&mut Call, &mut Ctx<'_>),
+    ) -> bool {
+        let Engine {
+            config,
+            links,
+            calls,
+            timers,
+            stats,
+            ..
+        } = self;
+        let Some(call) = calls.get_mut(call_id) else {
+            return false;
+        };
+        let policy = config.policy_for(call.tenant());
+        let mut cx = Ctx {
+            now,
+            call_id,
+            policy,
+            links,
+            out,
+            stats,
+        };
+        f(call, &mut cx);
+        reschedule(timers, config, call_id, call);
+        true
+    }
+
+    /// The next instant at which [`handle_timeout`](Engine::handle_timeout) has work to do.
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        let call = self.timers.first().map(|(at, _)| *at);
+        let settled = self.settled_expiry.first().map(|(at, _)| *at);
+        match (call, settled) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs every deadline due at `now`: Cases that waited long enough for their contact are
+    /// created, settled calls are forgotten, expired settled records are dropped.
+    pub fn handle_timeout(&mut self, now: Timestamp) -> Vec<Command> {
+        let now = self.advance(now);
+        let mut out = Vec::new();
+        while let Some((at, call_id)) = self.timers.first().cloned() {
+            if at > now {
+                break;
+            }
+            self.timers.remove(&(at, call_id.clone()));
+            let Engine {
+                config,
+                links,
+                calls,
+                timers,
+                stats,
+                settled,
+                settled_expiry,
+                ..
+            } = self;
+            let Some(call) = calls.get_mut(&call_id) else {
+                continue;
+            };
+            call.scheduled = None;
+            let policy = config.policy_for(call.tenant());
+            let mut cx = Ctx {
+                now,
+                call_id: &call_id,
+                policy,
+                links,
+                out: &mut out,
+                stats,
+            };
+            if call.on_timeout(&mut cx, config) {
+                calls.remove(&call_id);
+                let expires = now.saturating_add(config.settled_retention);
+                settled.insert(call_id.clone(), expires);
+                settled_expiry.insert((expires, call_id));
+                stats.calls_forgotten += 1;
+            } else {
+                reschedule(timers, config, &call_id, call);
+            }
+        }
+        while let Some((at, call_id)) = self.settled_expiry.first().cloned() {
+            if at > now {
+                break;
+            }
+            self.settled_expiry.remove(&(at, call_id.clone()));
+            self.settled.remove(&call_id);
+        }
+        out
+    }
+
+    /// A view of a call the engine holds in memory.
+    pub fn call_state(&self, call: &CallId) -> Option<CallSnapshot> {
+        self.calls.get(call).map(Call::snapshot)
+    }
+
+    /// Whether the call was forgotten and its id is still kept so late events are ignored.
+    pub fn is_settled(&self, call: &CallId) -> bool {
+        self.settled.contains_key(call)
+    }
+
+    /// Whether the agent's CRM account is linked (as far as the engine was told).
+    pub fn is_linked(&self, agent: &AgentId) -> bool {
+        self.links.get(agent).copied().unwrap_or(false)
+    }
+
+    /// How many calls are held in memory.
+    pub fn active_calls(&self) -> usize {
+        self.calls.len()
+    }
+
+    /// How many forgotten call ids are kept.
+    pub fn settled_calls(&self) -> usize {
+        self.settled.len()
+    }
+
+    /// What the engine ignored or refused so far.
+    pub fn stats(&self) -> &EngineStats {
+        &self.stats
+    }
+}
+
+/// Keeps the call's single timer entry in line with its next deadline.
+fn reschedule(
+    timers: &mut BTreeSet<(Timestamp, CallId)>,
+    config: &EngineConfig,
+    call_id: &CallId,
+    call: &mut Call,
+) {
+    let next = call.wake_at(config);
+    if next == call.scheduled {
+        return;
+    }
+    if let Some(old) = call.scheduled {
+        timers.remove(&(old, call_id.clone()));
+    }
+    if let Some(at) = next {
+        timers.insert((at, call_id.clone()));
+    }
+    call.scheduled = next;
+}

@@ -1,0 +1,389 @@
+//! What a fresh instance contains: the platform rows every instance has (dictionary, roles,
+//! ACLs, properties, an admin and a registered OAuth client) and, with `--seed demo`, a realistic
+//! CSM data set with the phone-number mess real CRMs hold.
+
+use crate::auth::password;
+use crate::schema::builtin_tables;
+use crate::store::Db;
+
+/// Credentials generated for a fresh instance, printed at every start.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SandboxCredentials {
+    pub admin_user: String,
+    pub admin_password: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Password shared by the demo agents (empty without `--seed demo`).
+    pub agent_password: String,
+}
+
+/// Table-level ACLs: (table, operation, roles). No roles means any authenticated user; a table
+/// and operation without an ACL row is denied to everyone but admin (deny by default).
+const ACLS: &[(&str, &str, &[&str])] = &[
+    ("sys_user", "read", &[]),
+    ("sys_user", "create", &["user_admin"]),
+    ("sys_user", "write", &["user_admin"]),
+    ("sys_user_group", "read", &[]),
+    ("sys_user_role", "read", &[]),
+    ("sys_user_has_role", "read", &[]),
+    ("sys_user_has_role", "create", &["user_admin"]),
+    ("sys_user_has_role", "delete", &["user_admin"]),
+    ("sys_db_object", "read", &["personalize_dictionary"]),
+    ("sys_dictionary", "read", &["personalize_dictionary"]),
+    ("customer_account", "read", &["sn_customerservice_agent"]),
+    ("customer_account", "create", &["sn_customerservice_agent"]),
+    ("customer_account", "write", &["sn_customerservice_agent"]),
+    ("customer_contact", "read", &["sn_customerservice_agent"]),
+    ("customer_contact", "create", &["sn_customerservice_agent"]),
+    ("customer_contact", "write", &["sn_customerservice_agent"]),
+    ("csm_consumer", "read", &["sn_customerservice_agent"]),
+    ("csm_consumer", "create", &["sn_customerservice_agent"]),
+    ("csm_consumer", "write", &["sn_customerservice_agent"]),
+    ("task", "read", &["itil", "sn_customerservice_agent"]),
+    ("task", "create", &["itil"]),
+    ("task", "write", &["itil"]),
+    ("sn_customerservice_case", "read", &["sn_customerservice_agent"]),
+    ("sn_customerservice_case", "create", &["sn_customerservice_agent"]),
+    ("sn_customerservice_case", "write", &["sn_customerservice_agent"]),
+    ("oauth_entity", "read", &["oauth_admin"]),
+];
+
+const ROLES: &[(&str, &str)] = &[
+    ("admin", "Administrator: passes every access control"),
+    ("user_admin", "Manages users and role grants"),
+    ("oauth_admin", "Manages the OAuth application registry"),
+    ("personalize_dictionary", "Reads table and column definitions"),
+    ("itil", "Fulfiller: works tasks"),
+    ("sn_customerservice_agent", "Customer service agent: reads customers, creates and works cases"),
+    ("sn_openframe_user", "Uses the OpenFrame softphone"),
+    ("csm_ws_integration", "Calls the CSM scripted REST APIs"),
+];
+
+/// (role, contained role)
+const CONTAINS: &[(&str, &str)] = &[("sn_customerservice_agent", "sn_openframe_user")];
+
+const PROPERTIES: &[(&str, &str, &str)] = &[
+    ("com.snc.platform.security.oauth.is.active", "true", "OAuth activation"),
+    ("glide.invalid_query.returns_no_rows", "false", "Invalid encoded query terms return no rows instead of being dropped"),
+    ("glide.oauth.inbound.ropc.grant_type.disabled", "false", "Disable the resource owner password grant"),
+    ("glide.oauth.allow.parameters.in.post.body.only", "false", "Accept OAuth parameters only in the POST body"),
+];
+
+pub const ADMIN_SYS_ID: &str = "6816f79cc0a8016401c5a33be04be441";
+
+/// Every instance's platform rows. Returns the credentials to print.
+pub fn platform(db: &mut Db, now: &str) -> SandboxCredentials {
+    for spec in builtin_tables() {
+        let parent = spec
+            .super_class
+            .and_then(|p| db.find_eq("sys_db_object", "name", p).first().map(|r| r.get("sys_id").to_string()))
+            .unwrap_or_default();
+        db.insert_system(
+            "sys_db_object",
+            &[
+                ("name", spec.name),
+                ("label", spec.label),
+                ("super_class", &parent),
+                ("is_extendable", "true"),
+                ("number_prefix", spec.number_prefix.unwrap_or("")),
+            ],
+            now,
+        );
+        let def = db.table_def(spec.name).cloned().expect("builtin table defined");
+        let own: Vec<_> = def
+            .columns
+            .iter()
+            .filter(|c| {
+                let inherited = spec
+                    .super_class
+                    .and_then(|p| db.table_def(p))
+                    .is_some_and(|p| p.column(&c.name).is_some());
+                !inherited
+            })
+            .cloned()
+            .collect();
+        for c in own {
+            let max = c.max_length.to_string();
+            db.insert_system(
+                "sys_dictionary",
+                &[
+                    ("name", spec.name),
+                    ("element", &c.name),
+                    ("column_label", &c.label),
+                    ("internal_type", &c.internal_type),
+                    ("max_length", &max),
+                    ("reference", c.reference.as_deref().unwrap_or("")),
+                    ("default_value", c.default_value.as_deref().unwrap_or("")),
+                    ("display", if c.display { "true" } else { "false" }),
+                ],
+                now,
+            );
+        }
+    }
+    for (name, description) in ROLES {
+        db.insert_system("sys_user_role", &[("name", name), ("description", description)], now);
+    }
+    for (role, contained) in CONTAINS {
+        let (r, c) = (role_id(db, role), role_id(db, contained));
+        db.insert_system("sys_user_role_contains", &[("role", &r), ("contains", &c)], now);
+    }
+    for (table, operation, roles) in ACLS {
+        add_acl(db, table, operation, roles, now);
+    }
+    for (name, value, description) in PROPERTIES {
+        db.insert_system(
+            "sys_properties",
+            &[("name", name), ("value", value), ("type", "string"), ("description", description)],
+            now,
+        );
+    }
+    let admin_password = password::random_token(16);
+    let admin_hash = password::hash(&admin_password);
+    db.insert_system(
+        "sys_user",
+        &[
+            ("sys_id", ADMIN_SYS_ID),
+            ("user_name", "admin"),
+            ("first_name", "System"),
+            ("last_name", "Administrator"),
+            ("name", "System Administrator"),
+            ("email", "admin@example.com"),
+            ("user_password", &admin_hash),
+        ],
+        now,
+    );
+    grant(db, ADMIN_SYS_ID, "admin", now);
+    let client_id = password::random_hex32();
+    let client_secret = password::random_token(20);
+    let secret_hash = password::hash(&client_secret);
+    db.insert_system(
+        "oauth_entity",
+        &[
+            ("name", "Callbridge"),
+            ("client_id", &client_id),
+            ("client_secret", &secret_hash),
+            (
+                "redirect_url",
+                "http://127.0.0.1:8080/api/v1/crm/oauth/callback,http://localhost:8080/api/v1/crm/oauth/callback",
+            ),
+        ],
+        now,
+    );
+    SandboxCredentials {
+        admin_user: "admin".into(),
+        admin_password,
+        client_id,
+        client_secret,
+        agent_password: String::new(),
+    }
+}
+
+pub fn role_id(db: &mut Db, role: &str) -> String {
+    if let Some(r) = db.find_eq("sys_user_role", "name", role).first() {
+        return r.get("sys_id").to_string();
+    }
+    let now = "1970-01-01 00:00:00";
+    db.insert_system("sys_user_role", &[("name", role)], now)
+}
+
+pub fn grant(db: &mut Db, user_sys_id: &str, role: &str, now: &str) {
+    let role = role_id(db, role);
+    db.insert_system(
+        "sys_user_has_role",
+        &[("user", user_sys_id), ("role", &role), ("state", "active")],
+        now,
+    );
+}
+
+fn add_acl(db: &mut Db, table: &str, operation: &str, roles: &[&str], now: &str) -> Vec<String> {
+    let acl = db.insert_system(
+        "sys_security_acl",
+        &[("name", table), ("operation", operation), ("type", "record")],
+        now,
+    );
+    let mut written = vec![acl.clone()];
+    for role in roles {
+        let role = role_id(db, role);
+        written.push(db.insert_system(
+            "sys_security_acl_role",
+            &[("sys_security_acl", &acl), ("sys_user_role", &role)],
+            now,
+        ));
+    }
+    written
+}
+
+/// What the platform does when an admin creates a table: a `u_<table>_user` style role and ACLs
+/// requiring it for read, create, write and delete. Returns the rows written.
+pub fn access_for_new_table(db: &mut Db, table: &str, now: &str) -> Vec<(String, String)> {
+    let role_name = format!("{table}_user");
+    let had_role = !db.find_eq("sys_user_role", "name", &role_name).is_empty();
+    let role = role_id(db, &role_name);
+    let mut written = Vec::new();
+    if !had_role {
+        written.push(("sys_user_role".to_string(), role.clone()));
+    }
+    for op in ["read", "create", "write", "delete"] {
+        let ids = add_acl(db, table, op, &[role_name.as_str()], now);
+        for (i, id) in ids.into_iter().enumerate() {
+            let t = if i == 0 { "sys_security_acl" } else { "sys_security_acl_role" };
+            written.push((t.to_string(), id));
+        }
+    }
+    written
+}
+
+struct DemoContact {
+    first: &'static str,
+    last: &'static str,
+    account: usize,
+    phone: &'static str,
+    mobile: &'static str,
+    home: &'static str,
+}
+
+/// The demo data set: Japanese and US customers whose numbers are stored the way people type
+/// them, shared numbers and contacts with several numbers (servicenow.md §3.2, §3.5).
+pub fn demo(db: &mut Db, now: &str, creds: &mut SandboxCredentials) {
+    let accounts = [
+        ("Sakura Trading KK", "+81 3-1234-5678", "Tokyo", "JP"),
+        ("Golden Gate Outfitters", "(669) 262-7777", "San Jose", "US"),
+        ("Naniwa Logistics", "06-6123-4567", "Osaka", "JP"),
+        ("Pacific Crest Insurance", "+1 858 287 7800", "San Diego", "US"),
+    ];
+    let account_ids: Vec<String> = accounts
+        .iter()
+        .map(|(name, phone, city, country)| {
+            db.insert_system(
+                "customer_account",
+                &[("name", name), ("phone", phone), ("city", city), ("country", country)],
+                now,
+            )
+        })
+        .collect();
+    let contacts = [
+        DemoContact { first: "Haruto", last: "Tanaka", account: 0, phone: "03-1234-5678", mobile: "090-1234-5678", home: "" },
+        DemoContact { first: "Yui", last: "Sato", account: 0, phone: "+81 3-1234-5678", mobile: "", home: "" },
+        DemoContact { first: "Emily", last: "Carter", account: 1, phone: "+16692627777", mobile: "", home: "" },
+        DemoContact { first: "Michael", last: "Brown", account: 1, phone: "(669) 262-7777", mobile: "+1 408 555 0134", home: "" },
+        DemoContact { first: "Aiko", last: "Yamamoto", account: 2, phone: "+81-6-6123-4567", mobile: "+81 80 1111 2222", home: "" },
+        DemoContact { first: "Ken", last: "Watanabe", account: 2, phone: "", mobile: "080-1111-2222", home: "" },
+        DemoContact { first: "Sofia", last: "Garcia", account: 3, phone: "+1 858 287 7834", mobile: "+1 858 867 7857", home: "858.555.0199" },
+        DemoContact { first: "James", last: "Wilson", account: 3, phone: "858-287-7800 ext. 12", mobile: "", home: "+1 (619) 555-0142" },
+    ];
+    for c in &contacts {
+        let name = format!("{} {}", c.first, c.last);
+        let user_name = format!("{}.{}", c.first, c.last).to_lowercase();
+        let email = format!("{user_name}@example.com");
+        db.insert_system(
+            "customer_contact",
+            &[
+                ("first_name", c.first),
+                ("last_name", c.last),
+                ("name", &name),
+                ("user_name", &user_name),
+                ("email", &email),
+                ("account", &account_ids[c.account]),
+                ("company", &account_ids[c.account]),
+                ("phone", c.phone),
+                ("mobile_phone", c.mobile),
+                ("home_phone", c.home),
+            ],
+            now,
+        );
+    }
+    let consumers = [
+        ("Olivia", "Martinez", "", "+1 408 996 5744", ""),
+        ("Daniel", "Kim", "(415) 555-0142", "", ""),
+        ("Mei", "Suzuki", "", "", "06-6123-9999"),
+        ("Liam", "Nguyen", "", "408-996-5744", ""),
+    ];
+    for (first, last, business, mobile, home) in consumers {
+        let name = format!("{first} {last}");
+        db.insert_system(
+            "csm_consumer",
+            &[
+                ("first_name", first),
+                ("last_name", last),
+                ("name", &name),
+                ("business_phone", business),
+                ("mobile_phone", mobile),
+                ("home_phone", home),
+            ],
+            now,
+        );
+    }
+    let agent_password = password::random_token(12);
+    let agent_hash = password::hash(&agent_password);
+    let agents: [(&str, &str, &str, &[&str]); 4] = [
+        ("alice.agent", "Alice", "Agent", &["sn_customerservice_agent"]),
+        ("bob.agent", "Bob", "Agent", &["sn_customerservice_agent"]),
+        // An agent without CSM roles: the "not integrated" first answerer of the transfer rule.
+        ("carol.norole", "Carol", "Norole", &[]),
+        (
+            "callbridge.integration",
+            "Callbridge",
+            "Integration",
+            &["sn_customerservice_agent", "personalize_dictionary"],
+        ),
+    ];
+    for (user_name, first, last, roles) in agents {
+        let name = format!("{first} {last}");
+        let email = format!("{user_name}@example.com");
+        let web_only = if user_name == "callbridge.integration" { "true" } else { "false" };
+        let id = db.insert_system(
+            "sys_user",
+            &[
+                ("user_name", user_name),
+                ("first_name", first),
+                ("last_name", last),
+                ("name", &name),
+                ("email", &email),
+                ("user_password", &agent_hash),
+                ("web_service_access_only", web_only),
+            ],
+            now,
+        );
+        for role in roles {
+            grant(db, &id, role, now);
+        }
+    }
+    creds.agent_password = agent_password;
+}
+
+/// Deterministic sys_id of the i-th generated contact, so `--contacts N` is idempotent.
+pub fn generated_contact_id(i: u64) -> String {
+    format!("c0{i:030x}")
+}
+
+/// Adds generated contacts `from..to` (load work): US and Japanese numbers in the formats a CRM
+/// really holds, cycling through E.164, national and punctuated forms.
+pub fn generate_contacts(db: &mut Db, from: u64, to: u64, now: &str) -> Vec<String> {
+    let mut ids = Vec::with_capacity((to - from) as usize);
+    for i in from..to {
+        let sys_id = generated_contact_id(i);
+        let line = i % 10_000;
+        let exchange = 200 + (i / 10_000) % 800;
+        let phone = match i % 4 {
+            0 => format!("+1408{exchange:03}{line:04}"),
+            1 => format!("(408) {exchange:03}-{line:04}"),
+            2 => format!("+81 3-{exchange:04}-{line:04}"),
+            _ => format!("03-{exchange:04}-{line:04}"),
+        };
+        let first = format!("Load{i}");
+        let name = format!("Load{i} Contact");
+        db.insert_system(
+            "customer_contact",
+            &[
+                ("sys_id", &sys_id),
+                ("first_name", &first),
+                ("last_name", "Contact"),
+                ("name", &name),
+                ("phone", &phone),
+            ],
+            now,
+        );
+        ids.push(sys_id);
+    }
+    ids
+}
