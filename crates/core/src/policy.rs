@@ -116,11 +116,11 @@ impl RecordingLinks {
             value: value.to_owned(),
             problem,
         };
-        let base = value.trim_end_matches('/');
-        let rest = base
+        let rest = value
             .strip_prefix("https://")
-            .or_else(|| base.strip_prefix("http://"))
+            .or_else(|| value.strip_prefix("http://"))
             .ok_or_else(|| error("it must start with https:// or http://"))?;
+        let base = value.trim_end_matches('/');
         if rest.is_empty() || rest.starts_with('/') {
             return Err(error("it has no host"));
         }

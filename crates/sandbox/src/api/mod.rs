@@ -2,9 +2,11 @@
 //! injected faults, the payload-size rule, ServiceNow's standard response headers).
 
 pub mod admin;
+pub mod batch;
 pub mod error;
 pub mod gate;
 pub mod metrics;
+pub mod stats;
 pub mod table;
 
 use std::sync::Arc;
@@ -28,6 +30,9 @@ pub fn router(instance: Arc<Instance>) -> Router {
         .route("/api/now/table/{table}/{sys_id}", any(table::record))
         .route("/api/now/{version}/table/{table}", any(table::collection))
         .route("/api/now/{version}/table/{table}/{sys_id}", any(table::record))
+        .route("/api/now/v1/batch", any(batch::batch))
+        .route("/api/now/stats/{table}", any(stats::stats))
+        .route("/api/now/{version}/stats/{table}", any(stats::stats))
         .route("/oauth_token.do", axum::routing::post(crate::oauth::token))
         .route(
             "/oauth_auth.do",
@@ -113,6 +118,7 @@ fn tokio_stream_once<T: Unpin>(item: T) -> impl futures_core::Stream<Item = T> {
 /// Headers a real instance puts on REST answers (servicenow.md §1.3).
 async fn standard_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
+    let status = response.status();
     let h = response.headers_mut();
     h.insert(http::header::SERVER, HeaderValue::from_static("ServiceNow"));
     h.insert(
@@ -121,6 +127,7 @@ async fn standard_headers(request: Request, next: Next) -> Response {
     );
     h.insert(http::header::PRAGMA, HeaderValue::from_static("no-store,no-cache"));
     h.insert(http::header::EXPIRES, HeaderValue::from_static("0"));
-    h.insert("x-is-logged-in", HeaderValue::from_static("true"));
+    let logged_in = if status == http::StatusCode::UNAUTHORIZED { "false" } else { "true" };
+    h.insert("x-is-logged-in", HeaderValue::from_static(logged_in));
     response
 }

@@ -166,7 +166,7 @@ fn check_acl(instance: &Instance, caller: &Caller, table: &str, op: Operation) -
 
 /// The filter of a list request: `sysparm_query`, or else name=value pairs naming columns
 /// (the two are mutually exclusive, servicenow.md §1.2).
-fn filter_query(instance: &Instance, table: &str, pairs: &[(String, String)]) -> String {
+pub fn filter_query(instance: &Instance, table: &str, pairs: &[(String, String)]) -> String {
     if let Some(q) = param(pairs, "sysparm_query") {
         return q.to_string();
     }
@@ -201,7 +201,7 @@ fn filter_query(instance: &Instance, table: &str, pairs: &[(String, String)]) ->
     terms.join("^")
 }
 
-fn bind_query(instance: &Instance, caller: &Caller, table: &str, raw: &str) -> Option<BoundQuery> {
+pub fn bind_query(instance: &Instance, caller: &Caller, table: &str, raw: &str) -> Option<BoundQuery> {
     let parsed = query::parse(raw);
     let options = MatchOptions {
         invalid_query_returns_no_rows: instance.property_is_true(props::INVALID_QUERY_RETURNS_NO_ROWS),
