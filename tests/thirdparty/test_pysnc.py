@@ -252,18 +252,6 @@ def test_get_missing_sys_id_returns_false(csm_client):
     assert gr.get("0123456789abcdef0123456789abcdef") is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "sandbox discrepancy: a parent table does not return its child tables' records. "
-        "customer_contact extends sys_user and sn_customerservice_case extends task "
-        "(servicenow.md section 3); on a real instance child tables share records with their parent "
-        "(ServiceNow docs, table-administration 'Table extension and classes'), so "
-        "GET /api/now/table/sys_user/<contact sys_id> returns the contact with "
-        "sys_class_name=customer_contact. The sandbox answers 404 (PySNC: get() is False)."
-    ),
-)
 @pytest.mark.parametrize(
     ("parent", "child", "make"),
     [
@@ -537,18 +525,6 @@ def test_requests_oauthlib_auto_refresh_on_pysnc_session(private_sandbox):
     assert response.headers["X-Total-Count"] == "4"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AuthenticationException,
-    reason=(
-        "sandbox discrepancy: responses to bearer-authenticated requests set no session cookie. "
-        "A real instance sets one ('When an OAuth access token is issued, the response includes a "
-        "cookie'; the cookie keeps the session usable after the token expires unless "
-        "glide.authenticate.oauth.post.token.expiration.cookie_auth.disabled=true, default false). "
-        "PySNC 1.2.1 refreshes an expired token but sends that request with the cookie only, so it "
-        "gets 401 here where a real instance answers 200."
-    ),
-)
 def test_pysnc_transparent_refresh_after_expiry(private_sandbox, record_requests):
     sb = private_sandbox
     flow = ServiceNowPasswordGrantFlow("alice.agent", sb.agent_password, sb.client_id, sb.client_secret)

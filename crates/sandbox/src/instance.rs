@@ -2,7 +2,7 @@
 //! applies on every write (defaults, numbering, system fields, max_length, password hashing, and
 //! the "business rules" that turn `sys_db_object`/`sys_dictionary` inserts into schema).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::RwLock;
@@ -25,6 +25,9 @@ pub mod props {
     pub const CC_GRANT_ENABLED: &str = "glide.oauth.inbound.client.credential.grant_type.enabled";
     pub const ROPC_DISABLED: &str = "glide.oauth.inbound.ropc.grant_type.disabled";
     pub const PARAMS_IN_BODY_ONLY: &str = "glide.oauth.allow.parameters.in.post.body.only";
+    /// `true`: a session created by an OAuth request ends with its token.
+    pub const OAUTH_COOKIE_AFTER_EXPIRY_DISABLED: &str =
+        "glide.authenticate.oauth.post.token.expiration.cookie_auth.disabled";
     /// Sandbox switch ([INF] in the reference): `true` makes `=` compare strings case-sensitively.
     pub const CASE_SENSITIVE_EQUALITY: &str = "x_cb_sandbox.case_sensitive_equality";
     /// Sandbox switch: `reject` refuses values longer than max_length; default truncates
@@ -34,6 +37,9 @@ pub mod props {
     /// real instance's one `server_error/access_denied` body (servicenow.md §2.3).
     pub const OAUTH_ERROR_STYLE: &str = "x_cb_sandbox.oauth_error_style";
 }
+
+/// State key (`number:<table>`) of a table's last issued number, saved when records are deleted.
+const NUMBER_STATE_PREFIX: &str = "number:";
 
 /// Who is acting: the authenticated user with the roles of their session or token.
 #[derive(Debug, Clone)]
@@ -118,16 +124,16 @@ impl Instance {
                 .records
                 .into_iter()
                 .partition(|(t, _, _)| t == "sys_db_object" || t == "sys_dictionary");
-            for (table, sys_id, data) in meta.into_iter().chain(rest) {
-                let fields: Map<String, Value> = serde_json::from_str(&data)
-                    .map_err(|e| anyhow::anyhow!("corrupt row {table}/{sys_id} in the sandbox database: {e}"))?;
-                if !db.schema.tables.contains_key(&table) {
-                    tracing::warn!(%table, %sys_id, "row of an unknown table skipped at load");
-                    continue;
-                }
-                load_row(&mut db, &table, &sys_id, &fields);
-                if table == "sys_db_object" || table == "sys_dictionary" {
-                    apply_schema_rows(&mut db);
+            for (table, sys_id, data) in &meta {
+                load_row(&mut db, table, sys_id, data)?;
+            }
+            apply_schema_rows(&mut db);
+            for (table, sys_id, data) in &rest {
+                load_row(&mut db, table, sys_id, data)?;
+            }
+            for (key, number) in &loaded.state {
+                if let Some(table) = key.strip_prefix(NUMBER_STATE_PREFIX) {
+                    db.observe_number(table, number);
                 }
             }
             for (table, column) in [
@@ -223,6 +229,7 @@ impl Instance {
             set("opened_by", &actor.user_sys_id);
             set("opened_at", &now);
             apply_input(&db, &def, &mut record, fields, options, reject_overflow)?;
+            calculate_full_name(&def, &mut record, fields);
             if let Some(slot) = def.slot("number") {
                 if record.get(slot).is_empty() {
                     if let Some(n) = db.next_number(table) {
@@ -275,6 +282,7 @@ impl Instance {
             let pos = data.position(sys_id).ok_or_else(not_found)?;
             let mut record = data.get(pos).cloned().ok_or_else(not_found)?;
             apply_input(&db, &def, &mut record, fields, options, reject_overflow)?;
+            calculate_full_name(&def, &mut record, fields);
             let mods = def
                 .slot("sys_mod_count")
                 .map(|s| record.get(s).parse::<u64>().unwrap_or(0) + 1)
@@ -303,7 +311,7 @@ impl Instance {
     }
 
     pub async fn delete(&self, table: &str, sys_id: &str) -> Result<(), WriteError> {
-        let wait = {
+        let waits = {
             let mut db = self.db.write();
             let data = db
                 .tables
@@ -313,12 +321,23 @@ impl Instance {
                 table: table.into(),
                 sys_id: sys_id.into(),
             })?;
-            self.persist.enqueue(Change::Delete {
+            let mut waits = vec![self.persist.enqueue(Change::Delete {
                 table: table.into(),
                 sys_id: sys_id.into(),
-            })
+            })];
+            // Like sys_number_counter, numbering never goes back: the deleted record's number
+            // may have been the highest, so the counter is saved (restored in `boot`).
+            if let Some(number) = db.last_number(table) {
+                waits.push(self.persist.enqueue(Change::PutState {
+                    key: format!("{NUMBER_STATE_PREFIX}{table}"),
+                    value: number,
+                }));
+            }
+            waits
         };
-        committed(wait).await?;
+        for wait in waits {
+            committed(wait).await?;
+        }
         Ok(())
     }
 
@@ -422,6 +441,20 @@ fn apply_input(
     Ok(())
 }
 
+/// `name` on user-like tables (sys_user and its extensions, consumers) is calculated from the
+/// first and last name unless written explicitly.
+fn calculate_full_name(def: &TableDef, record: &mut Record, fields: &Map<String, Value>) {
+    let (Some(name), Some(first), Some(last)) = (def.slot("name"), def.slot("first_name"), def.slot("last_name"))
+    else {
+        return;
+    };
+    if fields.contains_key("name") || !(fields.contains_key("first_name") || fields.contains_key("last_name")) {
+        return;
+    }
+    let full = format!("{} {}", record.get(first), record.get(last)).trim().to_string();
+    record.set(name, &full);
+}
+
 fn normalise_boolean(text: &str) -> String {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" => "true".into(),
@@ -454,27 +487,31 @@ fn fill_oauth_client_defaults(def: &TableDef, record: &mut Record) {
     }
 }
 
-fn load_row(db: &mut Db, table: &str, sys_id: &str, fields: &Map<String, Value>) {
+fn load_row(db: &mut Db, table: &str, sys_id: &str, data: &str) -> anyhow::Result<()> {
     let Some(def) = db.table_def(table).cloned() else {
-        return;
+        tracing::warn!(%table, %sys_id, "row of an unknown table skipped at load");
+        return Ok(());
     };
+    let fields: HashMap<&str, std::borrow::Cow<'_, str>> = serde_json::from_str(data)
+        .map_err(|e| anyhow::anyhow!("corrupt row {table}/{sys_id} in the sandbox database: {e}"))?;
     let mut record = Record::with_slots(def.columns.len());
-    for (name, value) in fields {
+    for (name, value) in &fields {
         if let Some(slot) = def.slot(name) {
-            record.set(slot, &value_to_string(value));
+            record.set(slot, value);
         }
     }
     if let Some(slot) = def.slot("number") {
         let n = record.get(slot).to_string();
         db.observe_number(table, &n);
     }
-    let data = db.tables.get_mut(table).expect("defined");
-    match data.position(sys_id) {
-        Some(pos) => data.replace(pos, record),
+    let rows = db.tables.get_mut(table).expect("defined");
+    match rows.position(sys_id) {
+        Some(pos) => rows.replace(pos, record),
         None => {
-            data.insert(sys_id, record);
+            rows.insert(sys_id, record);
         }
     }
+    Ok(())
 }
 
 /// "Business rules" run after an insert; returns the other rows they wrote.
@@ -492,6 +529,7 @@ fn after_insert_rules(db: &mut Db, table: &str, sys_id: &str, now: &str) -> Vec<
                 .collect();
             let mut written = Vec::new();
             for new_table in created {
+                written.extend(crate::seed::dictionary_for_new_table(db, &new_table, now));
                 written.extend(crate::seed::access_for_new_table(db, &new_table, now));
             }
             let _ = sys_id;

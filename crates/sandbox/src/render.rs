@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::query::FieldKind;
-use crate::schema::Column;
+use crate::schema::{Column, TableDef};
 use crate::store::RowView;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,6 +37,12 @@ pub struct RenderOptions {
 }
 
 pub fn render(row: &RowView<'_>, options: &RenderOptions) -> Map<String, Value> {
+    render_as(row, row.table, options)
+}
+
+/// Renders `row` with the columns of `shape`: a record read through a parent table (a contact
+/// listed from `sys_user`) shows the parent's columns only.
+pub fn render_as(row: &RowView<'_>, shape: &TableDef, options: &RenderOptions) -> Map<String, Value> {
     let mut out = Map::new();
     match &options.fields {
         Some(fields) => {
@@ -49,7 +55,7 @@ pub fn render(row: &RowView<'_>, options: &RenderOptions) -> Map<String, Value> 
             }
         }
         None => {
-            for column in &row.table.columns {
+            for column in &shape.columns {
                 if is_hidden(column) {
                     continue;
                 }

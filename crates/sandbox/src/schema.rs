@@ -47,8 +47,21 @@ impl Column {
         )
     }
 
+    /// The platform-maintained columns every table has ([`system_columns`]); they are not
+    /// writable through the API (servicenow.md §1.5). Other columns whose names merely start
+    /// with `sys_` (`sys_security_acl_role.sys_user_role`, ...) are ordinary, writable columns.
     pub fn is_system(&self) -> bool {
-        self.name.starts_with("sys_")
+        matches!(
+            self.name.as_str(),
+            "sys_id"
+                | "sys_created_on"
+                | "sys_created_by"
+                | "sys_updated_on"
+                | "sys_updated_by"
+                | "sys_mod_count"
+                | "sys_domain"
+                | "sys_class_name"
+        )
     }
 
     pub fn choice_label(&self, value: &str) -> Option<&str> {

@@ -3,7 +3,7 @@
 //! CSM data set with the phone-number mess real CRMs hold.
 
 use crate::auth::password;
-use crate::schema::builtin_tables;
+use crate::schema::{builtin_tables, Column};
 use crate::store::Db;
 
 /// Credentials generated for a fresh instance, printed at every start.
@@ -103,21 +103,7 @@ pub fn platform(db: &mut Db, now: &str) -> SandboxCredentials {
             .cloned()
             .collect();
         for c in own {
-            let max = c.max_length.to_string();
-            db.insert_system(
-                "sys_dictionary",
-                &[
-                    ("name", spec.name),
-                    ("element", &c.name),
-                    ("column_label", &c.label),
-                    ("internal_type", &c.internal_type),
-                    ("max_length", &max),
-                    ("reference", c.reference.as_deref().unwrap_or("")),
-                    ("default_value", c.default_value.as_deref().unwrap_or("")),
-                    ("display", if c.display { "true" } else { "false" }),
-                ],
-                now,
-            );
+            dictionary_row(db, spec.name, &c, now);
         }
     }
     for (name, description) in ROLES {
@@ -176,6 +162,47 @@ pub fn platform(db: &mut Db, now: &str) -> SandboxCredentials {
         client_secret,
         agent_password: String::new(),
     }
+}
+
+/// Inserts the `sys_dictionary` row describing one column of `table`; returns its sys_id.
+fn dictionary_row(db: &mut Db, table: &str, c: &Column, now: &str) -> String {
+    let max = c.max_length.to_string();
+    db.insert_system(
+        "sys_dictionary",
+        &[
+            ("name", table),
+            ("element", &c.name),
+            ("column_label", &c.label),
+            ("internal_type", &c.internal_type),
+            ("max_length", &max),
+            ("reference", c.reference.as_deref().unwrap_or("")),
+            ("default_value", c.default_value.as_deref().unwrap_or("")),
+            ("display", if c.display { "true" } else { "false" }),
+        ],
+        now,
+    )
+}
+
+/// What the platform does when an admin creates a table that extends nothing: dictionary rows for
+/// the system columns it gets (sys_id, sys_created_on, ...), so that every column of every table
+/// is described. Returns the rows written.
+pub fn dictionary_for_new_table(db: &mut Db, table: &str, now: &str) -> Vec<(String, String)> {
+    let Some(def) = db.table_def(table).cloned() else {
+        return Vec::new();
+    };
+    if def.super_class.is_some() {
+        return Vec::new(); // inherited columns are described on the parent
+    }
+    let described: Vec<String> = db
+        .find_eq("sys_dictionary", "name", table)
+        .iter()
+        .map(|r| r.get("element").to_string())
+        .collect();
+    def.columns
+        .iter()
+        .filter(|c| c.is_system() && !described.contains(&c.name))
+        .map(|c| ("sys_dictionary".to_string(), dictionary_row(db, table, c, now)))
+        .collect()
 }
 
 pub fn role_id(db: &mut Db, role: &str) -> String {

@@ -88,7 +88,8 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<RunningSandbox> {
             (Some(t), p)
         }
     };
-    let (persist, loaded) = Persist::open(&data_dir).await?;
+    let dir = data_dir.clone();
+    let (persist, loaded) = tokio::task::spawn_blocking(move || Persist::open(&dir)).await??;
     let saved_credentials = loaded
         .state
         .iter()
@@ -199,16 +200,11 @@ async fn add_generated_contacts(instance: &Instance, persist: &Persist, from: u6
     let mut last = None;
     while start < to {
         let end = (start + CHUNK).min(to);
-        let db_guard;
-        {
-            let mut db = instance.db.write();
-            let ids = seed::generate_contacts(&mut db, start, end, &now);
-            db_guard = ids;
-        }
+        let ids = seed::generate_contacts(&mut instance.db.write(), start, end, &now);
         let db = instance.db.read();
         let def = db.table_def("customer_contact").expect("builtin");
         let data = db.data("customer_contact").expect("builtin");
-        for sys_id in &db_guard {
+        for sys_id in &ids {
             if let Some(record) = data.by_sys_id(sys_id) {
                 persist.enqueue_detached(Change::Upsert {
                     table: "customer_contact".into(),
@@ -223,8 +219,15 @@ async fn add_generated_contacts(instance: &Instance, persist: &Persist, from: u6
             value: end.to_string(),
         }));
     }
+    // The instance serves from memory at once; the writer catches up in the background. Each
+    // chunk's count is committed after its rows, so a restart resumes from what was saved.
     if let Some(wait) = last {
-        committed(wait).await?;
+        tokio::spawn(async move {
+            match committed(wait).await {
+                Ok(()) => tracing::info!(contacts = to, "generated contacts saved"),
+                Err(error) => tracing::error!(%error, "generated contacts were not all saved"),
+            }
+        });
     }
     Ok(())
 }

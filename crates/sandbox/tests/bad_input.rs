@@ -234,3 +234,65 @@ async fn odd_json_values_are_stringified_not_rejected() {
     assert_eq!(reply.result()["short_description"], "from object");
     assert!(reply.result()["priority"].is_string());
 }
+
+/// A request body sent with chunked transfer encoding (no Content-Length), `total` bytes of JSON.
+fn chunked_json(total: usize) -> reqwest::Body {
+    struct Chunks {
+        sent: usize,
+        total: usize,
+    }
+    impl futures_core::Stream for Chunks {
+        type Item = Result<Vec<u8>, std::io::Error>;
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
+            const CHUNK: usize = 64 * 1024;
+            let (sent, total) = (self.sent, self.total);
+            if sent >= total {
+                return std::task::Poll::Ready(None);
+            }
+            let n = CHUNK.min(total - sent);
+            let mut chunk = vec![b'a'; n];
+            if sent == 0 {
+                chunk[..23].copy_from_slice(br#"{"short_description":" "#);
+            }
+            if sent + n == total {
+                chunk[n - 2..].copy_from_slice(br#""}"#);
+            }
+            self.sent += n;
+            std::task::Poll::Ready(Some(Ok(chunk)))
+        }
+    }
+    reqwest::Body::wrap_stream(Chunks { sent: 0, total })
+}
+
+// §1.6: the 10 MB rule also holds for bodies sent without a Content-Length (chunked), however
+// large: 400 `Exception while reading request`, never a bare 413.
+#[tokio::test]
+async fn chunked_body_over_10_mb_is_400_too() {
+    let sb = Sandbox::start().await;
+    for size in [11 * 1024 * 1024, 30 * 1024 * 1024] {
+        let reply = sb
+            .send(
+                sb.request(Who::Admin, Method::POST, CASES)
+                    .header("content-type", "application/json")
+                    .body(chunked_json(size)),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 400, "{size}: {}", reply.text);
+        assert_eq!(reply.json["error"]["message"], "Exception while reading request", "{size}");
+        let detail = reply.json["error"]["detail"].as_str().unwrap_or_default();
+        assert!(detail.starts_with("Rejected large REST payload"), "{size}: {detail}");
+        assert!(detail.ends_with("Max allowed: 10485760 bytes."), "{size}: {detail}");
+    }
+    // A small chunked body is fine.
+    let ok = sb
+        .send(
+            sb.request(Who::Admin, Method::POST, CASES)
+                .header("content-type", "application/json")
+                .body(chunked_json(1000)),
+        )
+        .await;
+    ok.expect(201);
+}

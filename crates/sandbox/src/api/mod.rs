@@ -12,7 +12,8 @@ pub mod table;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody as _};
+use futures_core::Stream as _;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -62,7 +63,29 @@ async fn count_and_limit_size(State(instance): State<Arc<Instance>>, request: Re
     if let Some(length) = declared.filter(|l| *l > MAX_BODY) {
         return SnError::body_too_large(length).into_response();
     }
+    if declared.is_none() && !request.body().is_end_stream() {
+        return match buffer_limited(request).await {
+            Ok(request) => next.run(request).await,
+            Err(error) => error.into_response(),
+        };
+    }
     next.run(request).await
+}
+
+/// Reads a body sent without a Content-Length (chunked) and gives the same 400 as the declared
+/// case once it passes 10 MB, instead of a bare 413 from the extractor's backstop limit.
+async fn buffer_limited(request: Request) -> Result<Request, SnError> {
+    let (parts, body) = request.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut buffer = Vec::new();
+    while let Some(chunk) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx)).await {
+        let chunk = chunk.map_err(|_| SnError::unreadable_body())?;
+        buffer.extend_from_slice(&chunk);
+        if buffer.len() > MAX_BODY {
+            return Err(SnError::body_too_large(buffer.len()));
+        }
+    }
+    Ok(Request::from_parts(parts, Body::from(buffer)))
 }
 
 async fn inject_faults(State(instance): State<Arc<Instance>>, request: Request, next: Next) -> Response {

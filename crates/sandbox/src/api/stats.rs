@@ -389,9 +389,12 @@ fn aggregate(
     let raw_query = filter_query(instance, table, &pairs);
     let bound = bind_query(instance, caller, table, &raw_query)
         .ok_or_else(|| SnError::invalid_table(table))?;
-    let missing = instance.db.read().missing_indexes(table, &bound);
+    let missing = instance.db.read().missing_indexes_in_hierarchy(table, &bound);
     if !missing.is_empty() {
-        instance.db.write().build_indexes(table, &missing);
+        let mut db = instance.db.write();
+        for (name, slots) in missing {
+            db.build_indexes(&name, &slots);
+        }
     }
     let display = DisplayMode::parse(param(&pairs, "sysparm_display_value").unwrap_or("false"));
     let grouped = param(&pairs, "sysparm_group_by").is_some_and(|g| !g.trim().is_empty());
@@ -401,9 +404,6 @@ fn aggregate(
     let db = instance.db.read();
     let def = db
         .table_def(table)
-        .ok_or_else(|| SnError::invalid_table(table))?;
-    let data = db
-        .data(table)
         .ok_or_else(|| SnError::invalid_table(table))?;
     let evaluator = Evaluator {
         db: &db,
@@ -451,15 +451,7 @@ fn aggregate(
             rows: Vec::new(),
         });
     }
-    for pos in db.select(table, &bound) {
-        let Some(record) = data.get(pos) else {
-            continue;
-        };
-        let row = RowView {
-            db: &db,
-            table: def,
-            record,
-        };
+    for row in db.select_rows(table, &bound) {
         let key: Vec<String> = group_by.iter().map(|f| row.value(f).into_owned()).collect();
         let slot = if grouped {
             *index.entry(key.clone()).or_insert_with(|| {

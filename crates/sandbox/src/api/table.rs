@@ -13,7 +13,7 @@ use super::gate::{self, admit, flag, param, query_pairs, Caller};
 use crate::auth::acl::{self, Operation};
 use crate::instance::{props, InputOptions, Instance, WriteError};
 use crate::query::{self, BoundQuery, MatchOptions, QueryContext};
-use crate::render::{render, DisplayMode, RenderOptions};
+use crate::render::{render_as, DisplayMode, RenderOptions};
 
 /// Default and maximum page size (current documentation: 10000).
 const DEFAULT_LIMIT: usize = 10_000;
@@ -244,26 +244,36 @@ fn list(instance: &Instance, caller: &Caller, request: &TableRequest, head: bool
     let suppress_links = flag(&pairs, "sysparm_suppress_pagination_header");
     let raw_query = filter_query(instance, table, &pairs);
     let bound = bind_query(instance, caller, table, &raw_query).ok_or_else(|| SnError::invalid_table(table))?;
-    let missing = instance.db.read().missing_indexes(table, &bound);
+    let missing = instance.db.read().missing_indexes_in_hierarchy(table, &bound);
     if !missing.is_empty() {
-        instance.db.write().build_indexes(table, &missing);
+        let mut db = instance.db.write();
+        for (name, slots) in missing {
+            db.build_indexes(&name, &slots);
+        }
     }
     let params = read_params(instance, &pairs);
     let (results, total) = {
         let db = instance.db.read();
-        let hits = db.select(table, &bound);
+        let shape = db.table_def(table).expect("table exists");
+        // Records of extending tables are checked against their own table's read ACL, as a real
+        // instance evaluates ACLs on the record's class.
+        let readable: std::collections::HashSet<String> = db
+            .schema
+            .descendants(table)
+            .into_iter()
+            .filter(|t| t == table || acl::allowed(&db, &caller.actor, t, Operation::Read))
+            .collect();
+        let hits: Vec<_> = db
+            .select_rows(table, &bound)
+            .into_iter()
+            .filter(|row| readable.contains(&row.table.name))
+            .collect();
         let total = hits.len();
-        let data = db.data(table).expect("table exists");
-        let def = db.table_def(table).expect("table exists");
         let page: Vec<Value> = hits
             .iter()
             .skip(offset)
             .take(limit)
-            .filter_map(|&pos| data.get(pos))
-            .map(|record| {
-                let view = crate::store::RowView { db: &db, table: def, record };
-                Value::Object(render(&view, &params.render))
-            })
+            .map(|row| Value::Object(render_as(row, shape, &params.render)))
             .collect();
         (page, total)
     };
@@ -342,10 +352,11 @@ fn get_one(instance: &Instance, caller: &Caller, request: &TableRequest, head: b
     let params = read_params(instance, &pairs);
     let body = {
         let db = instance.db.read();
+        let shape = db.table_def(table).expect("table exists");
         let row = db
-            .row_view(table, request.sys_id.as_deref().unwrap_or(""))
+            .find_in_hierarchy(table, request.sys_id.as_deref().unwrap_or(""))
             .ok_or_else(SnError::record_not_found)?;
-        json!({ "result": Value::Object(render(&row, &params.render)) })
+        json!({ "result": Value::Object(render_as(&row, shape, &params.render)) })
     };
     Ok(json_response(StatusCode::OK, &body, head))
 }
@@ -416,8 +427,9 @@ async fn update(instance: &Arc<Instance>, caller: &Caller, request: &TableReques
     }
     let pairs = query_pairs(request.raw_query.as_deref());
     let display = record_display(instance, table, sys_id);
+    let holder = holding_table(instance, table, sys_id).ok_or_else(SnError::record_not_found)?;
     instance
-        .update(table, sys_id, &fields, &caller.actor, input_options(&pairs))
+        .update(&holder, sys_id, &fields, &caller.actor, input_options(&pairs))
         .await
         .map_err(|e| write_error(e, "update", table, &display))?;
     written_response(instance, request, &pairs, table, sys_id, StatusCode::OK)
@@ -427,23 +439,31 @@ async fn delete(instance: &Arc<Instance>, caller: &Caller, request: &TableReques
     let table = request.table.as_str();
     require_table(instance, table)?;
     let sys_id = request.sys_id.as_deref().unwrap_or("");
-    if instance.db.read().row_view(table, sys_id).is_none() {
-        return Err(SnError::record_not_found());
-    }
+    let holder = holding_table(instance, table, sys_id).ok_or_else(SnError::record_not_found)?;
     if !check_acl(instance, caller, table, Operation::Delete) {
+        // A record the caller cannot read is hidden: 404, as for GET and PATCH (§1.6).
+        if !check_acl(instance, caller, table, Operation::Read) {
+            return Err(SnError::record_not_found());
+        }
         let display = record_display(instance, table, sys_id);
         return Err(SnError::operation_failed("delete", table, &display));
     }
     instance
-        .delete(table, sys_id)
+        .delete(&holder, sys_id)
         .await
         .map_err(|e| write_error(e, "delete", table, sys_id))?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The table that really holds a record addressed through `table` (itself or an extension).
+fn holding_table(instance: &Instance, table: &str, sys_id: &str) -> Option<String> {
+    let db = instance.db.read();
+    db.find_in_hierarchy(table, sys_id).map(|r| r.table.name.clone())
+}
+
 fn record_display(instance: &Instance, table: &str, sys_id: &str) -> String {
     let db = instance.db.read();
-    db.row_view(table, sys_id)
+    db.find_in_hierarchy(table, sys_id)
         .map(|r| r.get(r.table.display_column()).to_string())
         .unwrap_or_default()
 }
@@ -467,8 +487,9 @@ fn written_response(
     }
     let params = read_params(instance, pairs);
     let db = instance.db.read();
-    let row = db.row_view(table, sys_id).ok_or_else(SnError::record_not_found)?;
-    let body = json!({ "result": Value::Object(render(&row, &params.render)) });
+    let shape = db.table_def(table).ok_or_else(|| SnError::invalid_table(table))?;
+    let row = db.find_in_hierarchy(table, sys_id).ok_or_else(SnError::record_not_found)?;
+    let body = json!({ "result": Value::Object(render_as(&row, shape, &params.render)) });
     Ok(json_response(status, &body, false))
 }
 

@@ -28,7 +28,12 @@ struct Session {
 #[derive(Default)]
 pub struct Sessions {
     by_id: Mutex<HashMap<String, Session>>,
+    /// Access-token digest -> the session its first use created.
+    by_token: Mutex<HashMap<String, String>>,
 }
+
+/// Past this many sessions, creating one first drops the idle ones.
+const SESSION_PRUNE_THRESHOLD: usize = 10_000;
 
 /// The result of authenticating a request.
 pub struct Authenticated {
@@ -40,7 +45,13 @@ pub struct Authenticated {
 impl Sessions {
     pub fn create(&self, actor: Actor, now: i64) -> String {
         let id = password::random_token(32);
-        self.by_id.lock().insert(
+        let mut sessions = self.by_id.lock();
+        if sessions.len() >= SESSION_PRUNE_THRESHOLD {
+            sessions.retain(|_, s| now - s.last_used <= SESSION_IDLE_SECS);
+            let live: std::collections::HashSet<&String> = sessions.keys().collect();
+            self.by_token.lock().retain(|_, id| live.contains(id));
+        }
+        sessions.insert(
             id.clone(),
             Session {
                 actor,
@@ -48,6 +59,19 @@ impl Sessions {
             },
         );
         id
+    }
+
+    /// The session bound to an access token: Some(new id) when this use created it.
+    pub fn for_token(&self, token: &str, actor: &Actor, now: i64) -> Option<String> {
+        let digest = password::token_digest(token);
+        if let Some(id) = self.by_token.lock().get(&digest).cloned() {
+            if self.resume(&id, now).is_some() {
+                return None;
+            }
+        }
+        let id = self.create(actor.clone(), now);
+        self.by_token.lock().insert(digest, id.clone());
+        Some(id)
     }
 
     pub fn resume(&self, id: &str, now: i64) -> Option<Actor> {
@@ -70,11 +94,16 @@ pub fn authenticate(instance: &Instance, headers: &HeaderMap) -> Option<Authenti
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if let Some(token) = strip_scheme(authorization, "Bearer") {
-        let actor = instance.tokens.access_actor(token, now)?;
-        return Some(Authenticated {
-            actor,
-            new_session: None,
-        });
+        if let Some(actor) = instance.tokens.access_actor(token, now) {
+            // An OAuth-authenticated answer carries a session cookie, and that session stays
+            // usable after the token expires unless the instance disables it ("Invalidate
+            // Session After OAuth Token Expiration"; PySNC relies on it right after a refresh).
+            let new_session = instance.sessions.for_token(token, &actor, now);
+            return Some(Authenticated { actor, new_session });
+        }
+        if instance.property_is_true(crate::instance::props::OAUTH_COOKIE_AFTER_EXPIRY_DISABLED) {
+            return None;
+        }
     }
     if let Some(id) = cookie(headers, SESSION_COOKIE) {
         if let Some(actor) = instance.sessions.resume(&id, now) {

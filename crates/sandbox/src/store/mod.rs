@@ -127,6 +127,19 @@ impl Db {
 
     /// Columns a query could look up through an index but that have none yet. The caller builds
     /// them under the write lock (`build_indexes`) and re-runs the read.
+    /// Indexes a query on `table` needs, in it and every table extending it.
+    pub fn missing_indexes_in_hierarchy(&self, table: &str, query: &BoundQuery) -> Vec<(String, Vec<usize>)> {
+        self.schema
+            .descendants(table)
+            .into_iter()
+            .map(|name| {
+                let missing = self.missing_indexes(&name, query);
+                (name, missing)
+            })
+            .filter(|(_, missing)| !missing.is_empty())
+            .collect()
+    }
+
     pub fn missing_indexes(&self, table: &str, query: &BoundQuery) -> Vec<usize> {
         let (Some(def), Some(data)) = (self.schema.table(table), self.tables.get(table)) else {
             return Vec::new();
@@ -152,7 +165,39 @@ impl Db {
         }
     }
 
-    /// Row positions matching `query`, ordered as the query asks (insertion order otherwise).
+    /// Rows of `table` and of every table extending it that match `query`, as a real instance
+    /// returns them (a parent table holds its children's records: `sys_user` lists contacts,
+    /// `task` lists cases). Ordered as the query asks, else table by table in insertion order.
+    pub fn select_rows<'a>(&'a self, table: &str, query: &BoundQuery) -> Vec<RowView<'a>> {
+        let mut rows = Vec::new();
+        for name in self.schema.descendants(table) {
+            let (Some(def), Some(data)) = (self.schema.table(&name), self.tables.get(&name)) else {
+                continue;
+            };
+            rows.extend(self.select(&name, query).into_iter().filter_map(|pos| {
+                Some(RowView {
+                    db: self,
+                    table: def,
+                    record: data.get(pos)?,
+                })
+            }));
+        }
+        if query.has_order() {
+            rows.sort_by(|a, b| query.compare(a, b));
+        }
+        rows
+    }
+
+    /// A record of `table` or of a table extending it, by sys_id.
+    pub fn find_in_hierarchy<'a>(&'a self, table: &str, sys_id: &str) -> Option<RowView<'a>> {
+        self.schema
+            .descendants(table)
+            .iter()
+            .find_map(|name| self.row_view(name, sys_id))
+    }
+
+    /// Row positions of `table` itself matching `query`, ordered as the query asks (insertion
+    /// order otherwise).
     pub fn select(&self, table: &str, query: &BoundQuery) -> Vec<RowPos> {
         let (Some(def), Some(data)) = (self.schema.table(table), self.tables.get(table)) else {
             return Vec::new();
@@ -208,6 +253,13 @@ impl Db {
         let counter = self.number_counters.entry(prefix.clone()).or_insert(1000);
         *counter += 1;
         Some(format!("{prefix}{:07}", *counter))
+    }
+
+    /// The highest number issued or seen so far for the table's prefix, if any.
+    pub fn last_number(&self, table: &str) -> Option<String> {
+        let prefix = self.number_prefix(table)?;
+        let n = *self.number_counters.get(&prefix)?;
+        Some(format!("{prefix}{n:07}"))
     }
 
     /// Remembers numbers that were written explicitly or loaded, so generated ones never collide.
