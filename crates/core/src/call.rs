@@ -305,7 +305,7 @@ impl Call {
     /// Runs due deadlines; returns whether the call can now be forgotten.
     pub(crate) fn on_timeout(&mut self, cx: &mut Ctx<'_>, config: &EngineConfig) -> bool {
         if let CaseStatus::AwaitingContact { deadline } = self.case {
-            if false && deadline <= cx.now {
+            if deadline <= cx.now {
                 // Never guess: several unresolved matches give a Case without a contact.
                 let contact = self.resolved_contact().unwrap_or(None);
                 self.create_case(cx, CaseTrigger::Automatic, contact);

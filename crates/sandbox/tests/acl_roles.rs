@@ -32,7 +32,13 @@ async fn granted_role_applies_to_new_tokens_and_sessions_only() {
     assert_eq!(first.status.as_u16(), 403);
     let session = first.header("set-cookie").expect("session cookie");
     let session = session.split(';').next().unwrap().to_string();
-    assert_eq!(sb.get(Who::Bearer(&old_token), CONTACTS).await.status.as_u16(), 403);
+    assert_eq!(
+        sb.get(Who::Bearer(&old_token), CONTACTS)
+            .await
+            .status
+            .as_u16(),
+        403
+    );
 
     grant(&sb, "carol.norole", "sn_customerservice_agent").await;
 
@@ -46,7 +52,10 @@ async fn granted_role_applies_to_new_tokens_and_sessions_only() {
     );
     // Existing session: the same.
     let old_session = sb
-        .send(sb.request(Who::Anonymous, Method::GET, CONTACTS).header("cookie", session))
+        .send(
+            sb.request(Who::Anonymous, Method::GET, CONTACTS)
+                .header("cookie", session),
+        )
         .await;
     assert_eq!(old_session.status.as_u16(), 403);
 
@@ -57,11 +66,22 @@ async fn granted_role_applies_to_new_tokens_and_sessions_only() {
     assert_ne!(new_token, old_token);
     sb.get(Who::Bearer(new_token), CONTACTS).await.expect(200);
     // A new Basic session does too, and so does writing a case.
-    sb.get(Who::User("carol.norole"), CONTACTS).await.expect(200);
-    sb.create_case(Who::User("carol.norole"), &json!({"short_description": "now allowed"}))
-        .await;
+    sb.get(Who::User("carol.norole"), CONTACTS)
+        .await
+        .expect(200);
+    sb.create_case(
+        Who::User("carol.norole"),
+        &json!({"short_description": "now allowed"}),
+    )
+    .await;
     // The old token still does not.
-    assert_eq!(sb.get(Who::Bearer(&old_token), CONTACTS).await.status.as_u16(), 403);
+    assert_eq!(
+        sb.get(Who::Bearer(&old_token), CONTACTS)
+            .await
+            .status
+            .as_u16(),
+        403
+    );
 }
 
 // Issue 2: a role revoked (grant row deleted) no longer applies to new sessions.
@@ -73,10 +93,19 @@ async fn revoked_role_stops_applying_to_new_sessions() {
     let grant_id = sb
         .sys_id_of("sys_user_has_role", &format!("user={bob}^role={role}"))
         .await;
-    sb.delete(Who::Admin, &format!("/api/now/table/sys_user_has_role/{grant_id}"))
-        .await
-        .expect(204);
-    assert_eq!(sb.get(Who::User("bob.agent"), CONTACTS).await.status.as_u16(), 403);
+    sb.delete(
+        Who::Admin,
+        &format!("/api/now/table/sys_user_has_role/{grant_id}"),
+    )
+    .await
+    .expect(204);
+    assert_eq!(
+        sb.get(Who::User("bob.agent"), CONTACTS)
+            .await
+            .status
+            .as_u16(),
+        403
+    );
 }
 
 // Issue 2: contained roles: sn_customerservice_agent contains sn_openframe_user (§5.1), so an ACL
@@ -89,11 +118,17 @@ async fn contained_roles_satisfy_acls() {
     let contains = sb
         .get(
             Who::Admin,
-            &format!("/api/now/table/sys_user_role_contains?sysparm_query={}", encode(&format!("role={agent}"))),
+            &format!(
+                "/api/now/table/sys_user_role_contains?sysparm_query={}",
+                encode(&format!("role={agent}"))
+            ),
         )
         .await;
     contains.expect(200);
-    assert!(contains.rows().iter().any(|r| r["contains"]["value"] == openframe.as_str()));
+    assert!(contains
+        .rows()
+        .iter()
+        .any(|r| r["contains"]["value"] == openframe.as_str()));
 
     // An admin adds a create ACL on sys_user_group that requires sn_openframe_user.
     let acl = sb
@@ -114,10 +149,20 @@ async fn contained_roles_satisfy_acls() {
     .expect(201);
 
     let group = json!({"name": "Softphone users"});
-    sb.post(Who::User("alice.agent"), "/api/now/table/sys_user_group", &group)
-        .await
-        .expect(201);
-    let carol = sb.post(Who::User("carol.norole"), "/api/now/table/sys_user_group", &group).await;
+    sb.post(
+        Who::User("alice.agent"),
+        "/api/now/table/sys_user_group",
+        &group,
+    )
+    .await
+    .expect(201);
+    let carol = sb
+        .post(
+            Who::User("carol.norole"),
+            "/api/now/table/sys_user_group",
+            &group,
+        )
+        .await;
     assert_error(
         &carol,
         403,
@@ -131,14 +176,30 @@ async fn contained_roles_satisfy_acls() {
 #[tokio::test]
 async fn seeded_acls_separate_agents_from_users_without_roles() {
     let sb = Sandbox::start().await;
-    for table in ["customer_contact", "customer_account", "csm_consumer", "sn_customerservice_case"] {
+    for table in [
+        "customer_contact",
+        "customer_account",
+        "csm_consumer",
+        "sn_customerservice_case",
+    ] {
         let path = format!("/api/now/table/{table}");
         sb.get(Who::User("alice.agent"), &path).await.expect(200);
-        sb.get(Who::User("callbridge.integration"), &path).await.expect(200);
-        assert_eq!(sb.get(Who::User("carol.norole"), &path).await.status.as_u16(), 403, "{table}");
+        sb.get(Who::User("callbridge.integration"), &path)
+            .await
+            .expect(200);
+        assert_eq!(
+            sb.get(Who::User("carol.norole"), &path)
+                .await
+                .status
+                .as_u16(),
+            403,
+            "{table}"
+        );
     }
     // Any user reads sys_user (e.g. to resolve agents).
-    sb.get(Who::User("carol.norole"), "/api/now/table/sys_user").await.expect(200);
+    sb.get(Who::User("carol.norole"), "/api/now/table/sys_user")
+        .await
+        .expect(200);
     // An agent cannot grant roles (user_admin needed).
     let alice = sb.user_id("alice.agent").await;
     let admin_role = sb.role_id("admin").await;
@@ -153,11 +214,17 @@ async fn seeded_acls_separate_agents_from_users_without_roles() {
     assert_eq!(escalate.json["error"]["message"], "Operation Failed");
     // sys_properties and oauth_entity are not for agents.
     assert_eq!(
-        sb.get(Who::User("alice.agent"), "/api/now/table/sys_properties").await.status.as_u16(),
+        sb.get(Who::User("alice.agent"), "/api/now/table/sys_properties")
+            .await
+            .status
+            .as_u16(),
         403
     );
     assert_eq!(
-        sb.get(Who::User("alice.agent"), "/api/now/table/oauth_entity").await.status.as_u16(),
+        sb.get(Who::User("alice.agent"), "/api/now/table/oauth_entity")
+            .await
+            .status
+            .as_u16(),
         403
     );
     let prop = sb
@@ -185,7 +252,10 @@ async fn password_columns_are_never_returned() {
         assert!(!row.to_string().contains(&sb.creds.client_secret));
     }
     let picked = sb
-        .get(Who::Admin, "/api/now/table/sys_user?sysparm_fields=user_name,user_password")
+        .get(
+            Who::Admin,
+            "/api/now/table/sys_user?sysparm_fields=user_name,user_password",
+        )
         .await;
     for row in picked.rows() {
         assert!(row.get("user_password").is_none());
@@ -208,23 +278,43 @@ async fn users_created_through_the_table_api_can_log_in_until_deactivated() {
     let dave = created.result()["sys_id"].as_str().unwrap().to_string();
     let basic = sb
         .send(
-            sb.request(Who::Anonymous, Method::GET, "/api/now/table/sys_user?sysparm_limit=1")
-                .basic_auth("dave.agent", Some("Dave-Pass-123")),
+            sb.request(
+                Who::Anonymous,
+                Method::GET,
+                "/api/now/table/sys_user?sysparm_limit=1",
+            )
+            .basic_auth("dave.agent", Some("Dave-Pass-123")),
         )
         .await;
     basic.expect(200);
-    sb.password_grant("dave.agent", "Dave-Pass-123").await.expect(200);
-    sb.patch(Who::Admin, &format!("/api/now/table/sys_user/{dave}"), &json!({"active": "false"}))
+    sb.password_grant("dave.agent", "Dave-Pass-123")
         .await
         .expect(200);
+    sb.patch(
+        Who::Admin,
+        &format!("/api/now/table/sys_user/{dave}"),
+        &json!({"active": "false"}),
+    )
+    .await
+    .expect(200);
     let after = sb
         .send(
-            sb.request(Who::Anonymous, Method::GET, "/api/now/table/sys_user?sysparm_limit=1")
-                .basic_auth("dave.agent", Some("Dave-Pass-123")),
+            sb.request(
+                Who::Anonymous,
+                Method::GET,
+                "/api/now/table/sys_user?sysparm_limit=1",
+            )
+            .basic_auth("dave.agent", Some("Dave-Pass-123")),
         )
         .await;
     assert_eq!(after.status.as_u16(), 401);
-    assert_eq!(sb.password_grant("dave.agent", "Dave-Pass-123").await.status.as_u16(), 401);
+    assert_eq!(
+        sb.password_grant("dave.agent", "Dave-Pass-123")
+            .await
+            .status
+            .as_u16(),
+        401
+    );
 }
 
 // §1.6: "Record not found / ACL hides it (GET/PATCH/PUT/DELETE by sys_id)" is a 404: a user who
@@ -233,12 +323,18 @@ async fn users_created_through_the_table_api_can_log_in_until_deactivated() {
 #[tokio::test]
 async fn writes_by_a_user_who_cannot_read_the_record_are_404() {
     let sb = Sandbox::start().await;
-    let case = sb.create_case(Who::User("alice.agent"), &json!({"short_description": "x"})).await;
+    let case = sb
+        .create_case(Who::User("alice.agent"), &json!({"short_description": "x"}))
+        .await;
     let number = case["number"].as_str().unwrap().to_string();
     let path = format!("{CASES}/{}", case["sys_id"].as_str().unwrap());
-    sb.patch(Who::User("bob.agent"), &path, &json!({"priority": "2"})).await.expect(200);
+    sb.patch(Who::User("bob.agent"), &path, &json!({"priority": "2"}))
+        .await
+        .expect(200);
     let hidden = Some("Record doesn't exist or ACL restricts the record retrieval");
-    let carol = sb.patch(Who::User("carol.norole"), &path, &json!({"priority": "1"})).await;
+    let carol = sb
+        .patch(Who::User("carol.norole"), &path, &json!({"priority": "1"}))
+        .await;
     assert_error(&carol, 404, "No Record found", hidden);
     let carol_delete = sb.delete(Who::User("carol.norole"), &path).await;
     assert_error(&carol_delete, 404, "No Record found", hidden);
@@ -247,7 +343,9 @@ async fn writes_by_a_user_who_cannot_read_the_record_are_404() {
         &alice_delete,
         403,
         "Operation Failed",
-        Some(&format!("Error during delete of sn_customerservice_case ({number})")),
+        Some(&format!(
+            "Error during delete of sn_customerservice_case ({number})"
+        )),
     );
     let read = sb.get(Who::Admin, &path).await;
     read.expect(200);

@@ -13,14 +13,30 @@ const REDIRECT: &str = "http://127.0.0.1:8080/api/v1/crm/oauth/callback";
 
 fn assert_denied(reply: &Reply) {
     assert_eq!(reply.status.as_u16(), 401, "{reply:?}");
-    assert_eq!(reply.text, r#"{"error_description":"access_denied","error":"server_error"}"#);
+    assert_eq!(
+        reply.text,
+        r#"{"error_description":"access_denied","error":"server_error"}"#
+    );
 }
 
 fn assert_user_token_shape(body: &Value) {
-    let keys: std::collections::BTreeSet<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: std::collections::BTreeSet<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(
         keys,
-        ["access_token", "expires_in", "refresh_token", "scope", "token_type"].into_iter().collect()
+        [
+            "access_token",
+            "expires_in",
+            "refresh_token",
+            "scope",
+            "token_type"
+        ]
+        .into_iter()
+        .collect()
     );
     assert_eq!(body["scope"], "useraccount");
     assert_eq!(body["token_type"], "Bearer");
@@ -29,7 +45,9 @@ fn assert_user_token_shape(body: &Value) {
         let token = body[key].as_str().unwrap();
         assert!(token.len() >= 40, "{key} too short: {token}");
         assert!(
-            token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            token
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
             "{key} is not URL-safe: {token}"
         );
     }
@@ -39,9 +57,14 @@ fn assert_user_token_shape(body: &Value) {
 #[tokio::test]
 async fn password_grant_returns_the_documented_body() {
     let sb = Sandbox::start().await;
-    let reply = sb.password_grant("alice.agent", &sb.creds.agent_password).await;
+    let reply = sb
+        .password_grant("alice.agent", &sb.creds.agent_password)
+        .await;
     reply.expect(200);
-    assert!(reply.header("content-type").unwrap().starts_with("application/json"));
+    assert!(reply
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
     assert_user_token_shape(&reply.json);
     let token = reply.json["access_token"].as_str().unwrap();
     let contacts = sb.get(Who::Bearer(token), CONTACTS).await;
@@ -57,7 +80,11 @@ async fn client_credentials_are_accepted_as_basic() {
     let pw = sb.creds.agent_password.clone();
     let reply = sb
         .token_request(
-            &[("grant_type", "password"), ("username", "alice.agent"), ("password", &pw)],
+            &[
+                ("grant_type", "password"),
+                ("username", "alice.agent"),
+                ("password", &pw),
+            ],
             Some((&id, &secret)),
         )
         .await;
@@ -65,7 +92,11 @@ async fn client_credentials_are_accepted_as_basic() {
     assert_user_token_shape(&reply.json);
     let wrong = sb
         .token_request(
-            &[("grant_type", "password"), ("username", "alice.agent"), ("password", &pw)],
+            &[
+                ("grant_type", "password"),
+                ("username", "alice.agent"),
+                ("password", &pw),
+            ],
             Some((&id, "wrong-secret")),
         )
         .await;
@@ -76,20 +107,29 @@ async fn client_credentials_are_accepted_as_basic() {
 #[tokio::test]
 async fn second_password_grant_returns_the_same_access_token() {
     let sb = Sandbox::start().await;
-    let first = sb.password_grant("alice.agent", &sb.creds.agent_password).await;
+    let first = sb
+        .password_grant("alice.agent", &sb.creds.agent_password)
+        .await;
     sb.advance_clock(600).await;
-    let second = sb.password_grant("alice.agent", &sb.creds.agent_password).await;
+    let second = sb
+        .password_grant("alice.agent", &sb.creds.agent_password)
+        .await;
     second.expect(200);
     assert_eq!(first.json["access_token"], second.json["access_token"]);
     assert_eq!(first.json["refresh_token"], second.json["refresh_token"]);
     assert_eq!(second.json["expires_in"], json!(1799));
     // The expiry was extended: 1700 s after the second grant (2300 s after the first) it works.
     sb.advance_clock(1700).await;
-    sb.get(Who::Bearer(second.json["access_token"].as_str().unwrap()), CONTACTS)
-        .await
-        .expect(200);
+    sb.get(
+        Who::Bearer(second.json["access_token"].as_str().unwrap()),
+        CONTACTS,
+    )
+    .await
+    .expect(200);
     // Another user gets another token.
-    let bob = sb.password_grant("bob.agent", &sb.creds.agent_password).await;
+    let bob = sb
+        .password_grant("bob.agent", &sb.creds.agent_password)
+        .await;
     assert_ne!(bob.json["access_token"], second.json["access_token"]);
 }
 
@@ -110,7 +150,10 @@ async fn refresh_token_grant_issues_a_new_access_token() {
     // Client credentials as Basic work on refresh too.
     let (id, secret) = (sb.creds.client_id.clone(), sb.creds.client_secret.clone());
     let basic = sb
-        .token_request(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)], Some((&id, &secret)))
+        .token_request(
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+            Some((&id, &secret)),
+        )
         .await;
     basic.expect(200);
 }
@@ -123,21 +166,58 @@ async fn every_token_failure_is_401_server_error_access_denied() {
     let pw = sb.creds.agent_password.clone();
     let cases: Vec<Vec<(&str, &str)>> = vec![
         // wrong client secret
-        vec![("grant_type", "password"), ("client_id", &id), ("client_secret", "nope"), ("username", "alice.agent"), ("password", &pw)],
+        vec![
+            ("grant_type", "password"),
+            ("client_id", &id),
+            ("client_secret", "nope"),
+            ("username", "alice.agent"),
+            ("password", &pw),
+        ],
         // unknown client
-        vec![("grant_type", "password"), ("client_id", "0123456789abcdef0123456789abcdef"), ("client_secret", &secret), ("username", "alice.agent"), ("password", &pw)],
+        vec![
+            ("grant_type", "password"),
+            ("client_id", "0123456789abcdef0123456789abcdef"),
+            ("client_secret", &secret),
+            ("username", "alice.agent"),
+            ("password", &pw),
+        ],
         // wrong password
-        vec![("grant_type", "password"), ("client_id", &id), ("client_secret", &secret), ("username", "alice.agent"), ("password", "wrong")],
+        vec![
+            ("grant_type", "password"),
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("username", "alice.agent"),
+            ("password", "wrong"),
+        ],
         // unknown user
-        vec![("grant_type", "password"), ("client_id", &id), ("client_secret", &secret), ("username", "nobody"), ("password", &pw)],
+        vec![
+            ("grant_type", "password"),
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("username", "nobody"),
+            ("password", &pw),
+        ],
         // invalid refresh token
-        vec![("grant_type", "refresh_token"), ("client_id", &id), ("client_secret", &secret), ("refresh_token", "not-a-refresh-token")],
+        vec![
+            ("grant_type", "refresh_token"),
+            ("client_id", &id),
+            ("client_secret", &secret),
+            ("refresh_token", "not-a-refresh-token"),
+        ],
         // unsupported grant
-        vec![("grant_type", "implicit"), ("client_id", &id), ("client_secret", &secret)],
+        vec![
+            ("grant_type", "implicit"),
+            ("client_id", &id),
+            ("client_secret", &secret),
+        ],
         // no grant type
         vec![("client_id", &id), ("client_secret", &secret)],
         // no client
-        vec![("grant_type", "password"), ("username", "alice.agent"), ("password", &pw)],
+        vec![
+            ("grant_type", "password"),
+            ("username", "alice.agent"),
+            ("password", &pw),
+        ],
     ];
     for form in cases {
         let reply = sb.token_request(&form, None).await;
@@ -178,12 +258,19 @@ async fn expired_refresh_token_is_refused() {
 async fn ropc_disabled_property_denies_the_password_grant() {
     let sb = Sandbox::start().await;
     let (_, refresh) = sb.agent_token("alice.agent").await;
-    sb.set_property("glide.oauth.inbound.ropc.grant_type.disabled", "true").await;
-    assert_denied(&sb.password_grant("alice.agent", &sb.creds.agent_password).await);
+    sb.set_property("glide.oauth.inbound.ropc.grant_type.disabled", "true")
+        .await;
+    assert_denied(
+        &sb.password_grant("alice.agent", &sb.creds.agent_password)
+            .await,
+    );
     // Refreshing is a different grant and keeps working.
     sb.refresh_grant(&refresh).await.expect(200);
-    sb.set_property("glide.oauth.inbound.ropc.grant_type.disabled", "false").await;
-    sb.password_grant("alice.agent", &sb.creds.agent_password).await.expect(200);
+    sb.set_property("glide.oauth.inbound.ropc.grant_type.disabled", "false")
+        .await;
+    sb.password_grant("alice.agent", &sb.creds.agent_password)
+        .await
+        .expect(200);
 }
 
 // §2.1/§2.3: client_credentials is off by default; it needs the property AND an OAuth
@@ -192,17 +279,31 @@ async fn ropc_disabled_property_denies_the_password_grant() {
 async fn client_credentials_grant_needs_property_and_application_user() {
     let sb = Sandbox::start().await;
     let (id, secret) = (sb.creds.client_id.clone(), sb.creds.client_secret.clone());
-    let form = [("grant_type", "client_credentials"), ("client_id", id.as_str()), ("client_secret", secret.as_str())];
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", id.as_str()),
+        ("client_secret", secret.as_str()),
+    ];
     assert_denied(&sb.token_request(&form, None).await);
 
-    sb.set_property("glide.oauth.inbound.client.credential.grant_type.enabled", "true").await;
+    sb.set_property(
+        "glide.oauth.inbound.client.credential.grant_type.enabled",
+        "true",
+    )
+    .await;
     assert_denied(&sb.token_request(&form, None).await);
 
-    let entity = sb.sys_id_of("oauth_entity", &format!("client_id={id}")).await;
+    let entity = sb
+        .sys_id_of("oauth_entity", &format!("client_id={id}"))
+        .await;
     let integration = sb.user_id("callbridge.integration").await;
-    sb.patch(Who::Admin, &format!("/api/now/table/oauth_entity/{entity}"), &json!({"user": integration}))
-        .await
-        .expect(200);
+    sb.patch(
+        Who::Admin,
+        &format!("/api/now/table/oauth_entity/{entity}"),
+        &json!({"user": integration}),
+    )
+    .await
+    .expect(200);
     let reply = sb.token_request(&form, None).await;
     reply.expect(200);
     assert!(reply.json.get("refresh_token").is_none(), "{reply:?}");
@@ -211,18 +312,28 @@ async fn client_credentials_grant_needs_property_and_application_user() {
     let token = reply.json["access_token"].as_str().unwrap();
     // The token acts as callbridge.integration: a case it opens names that user.
     let case = sb
-        .create_case(Who::Bearer(token), &json!({"short_description": "from the service"}))
+        .create_case(
+            Who::Bearer(token),
+            &json!({"short_description": "from the service"}),
+        )
         .await;
     assert_eq!(case["opened_by"]["value"], integration.as_str());
     assert_eq!(case["sys_created_by"], "callbridge.integration");
     // As Basic client authentication, too.
     let basic = sb
-        .token_request(&[("grant_type", "client_credentials")], Some((&id, &secret)))
+        .token_request(
+            &[("grant_type", "client_credentials")],
+            Some((&id, &secret)),
+        )
         .await;
     basic.expect(200);
 
     // Turning the property off again stops it.
-    sb.set_property("glide.oauth.inbound.client.credential.grant_type.enabled", "false").await;
+    sb.set_property(
+        "glide.oauth.inbound.client.credential.grant_type.enabled",
+        "false",
+    )
+    .await;
     assert_denied(&sb.token_request(&form, None).await);
 }
 
@@ -234,13 +345,20 @@ async fn bearer_token_expires_after_1800_seconds_and_refresh_still_works() {
     sb.get(Who::Bearer(&access), CONTACTS).await.expect(200);
     sb.advance_clock(1800).await;
     let expired = sb.get(Who::Bearer(&access), CONTACTS).await;
-    assert_error(&expired, 401, "User Not Authenticated", Some("Required to provide Auth information"));
+    assert_error(
+        &expired,
+        401,
+        "User Not Authenticated",
+        Some("Required to provide Auth information"),
+    );
     let refreshed = sb.refresh_grant(&refresh).await;
     refreshed.expect(200);
     let fresh = refreshed.json["access_token"].as_str().unwrap();
     sb.get(Who::Bearer(fresh), CONTACTS).await.expect(200);
     // After expiry a password grant mints a different token.
-    let again = sb.password_grant("alice.agent", &sb.creds.agent_password).await;
+    let again = sb
+        .password_grant("alice.agent", &sb.creds.agent_password)
+        .await;
     assert_ne!(again.json["access_token"], access.as_str());
 }
 
@@ -249,7 +367,9 @@ async fn bearer_token_expires_after_1800_seconds_and_refresh_still_works() {
 async fn token_lifespans_are_set_per_client() {
     let sb = Sandbox::start().await;
     let id = sb.creds.client_id.clone();
-    let entity = sb.sys_id_of("oauth_entity", &format!("client_id={id}")).await;
+    let entity = sb
+        .sys_id_of("oauth_entity", &format!("client_id={id}"))
+        .await;
     sb.patch(
         Who::Admin,
         &format!("/api/now/table/oauth_entity/{entity}"),
@@ -257,7 +377,9 @@ async fn token_lifespans_are_set_per_client() {
     )
     .await
     .expect(200);
-    let reply = sb.password_grant("alice.agent", &sb.creds.agent_password).await;
+    let reply = sb
+        .password_grant("alice.agent", &sb.creds.agent_password)
+        .await;
     reply.expect(200);
     assert_eq!(reply.json["expires_in"], json!(299));
     let access = reply.json["access_token"].as_str().unwrap().to_string();
@@ -275,7 +397,8 @@ async fn token_lifespans_are_set_per_client() {
 
 fn pkce_pair() -> (String, String) {
     let verifier = "the-code-verifier-of-at-least-forty-three-characters-0123456789".to_string();
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
 
@@ -290,7 +413,11 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
         let attr = |name: &str| {
             let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
             let end = tag[start..].find('"')? + start;
-            Some(tag[start..end].replace("&amp;", "&").replace("&quot;", "\""))
+            Some(
+                tag[start..end]
+                    .replace("&amp;", "&")
+                    .replace("&quot;", "\""),
+            )
         };
         if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
             out.push((n, v));
@@ -316,20 +443,39 @@ async fn authorize(sb: &Sandbox, redirect: &str, challenge: &str, state: &str) -
         .append_pair("code_challenge", challenge)
         .append_pair("code_challenge_method", "S256")
         .finish();
-    let page = sb.send(sb.http.get(sb.url(&format!("/oauth_auth.do?{query}")))).await;
+    let page = sb
+        .send(sb.http.get(sb.url(&format!("/oauth_auth.do?{query}"))))
+        .await;
     page.expect(200);
-    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
     assert!(page.text.contains("<form"), "{}", page.text);
-    assert!(page.text.contains("name=\"user_name\"") && page.text.contains("name=\"user_password\""));
+    assert!(
+        page.text.contains("name=\"user_name\"") && page.text.contains("name=\"user_password\"")
+    );
     let mut form = hidden_fields(&page.text);
     let names: Vec<&str> = form.iter().map(|(n, _)| n.as_str()).collect();
-    for required in ["client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method"] {
-        assert!(names.contains(&required), "hidden field {required} missing: {}", page.text);
+    for required in [
+        "client_id",
+        "redirect_uri",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+    ] {
+        assert!(
+            names.contains(&required),
+            "hidden field {required} missing: {}",
+            page.text
+        );
     }
     form.push(("user_name".into(), "alice.agent".into()));
     form.push(("user_password".into(), sb.creds.agent_password.clone()));
     form.push(("decision".into(), "allow".into()));
-    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
     sb.send(
         sb.http
             .post(sb.url("/oauth_auth.do"))
@@ -378,7 +524,10 @@ async fn authorization_code_with_pkce_s256() {
     let access = tokens.json["access_token"].as_str().unwrap();
     let alice = sb.user_id("alice.agent").await;
     let case = sb
-        .create_case(Who::Bearer(access), &json!({"short_description": "via auth code"}))
+        .create_case(
+            Who::Bearer(access),
+            &json!({"short_description": "via auth code"}),
+        )
         .await;
     assert_eq!(case["opened_by"]["value"], alice.as_str());
     // Reusing the code fails.
@@ -421,7 +570,10 @@ async fn authorization_denied_by_the_user_redirects_with_an_error() {
     assert!(matches!(reply.status.as_u16(), 302 | 303));
     let location = reply.header("location").unwrap();
     assert!(location.starts_with(REDIRECT));
-    assert_eq!(query_param(&location, "error").as_deref(), Some("access_denied"));
+    assert_eq!(
+        query_param(&location, "error").as_deref(),
+        Some("access_denied")
+    );
     assert!(query_param(&location, "code").is_none());
 }
 
@@ -465,10 +617,18 @@ async fn unregistered_redirect_uri_shows_an_error_page_and_never_redirects() {
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256")
         .finish();
-    let page = sb.send(sb.http.get(sb.url(&format!("/oauth_auth.do?{query}")))).await;
+    let page = sb
+        .send(sb.http.get(sb.url(&format!("/oauth_auth.do?{query}"))))
+        .await;
     assert!(page.header("location").is_none());
-    assert!(!page.status.is_redirection() && !page.status.is_success(), "{page:?}");
-    assert!(!page.text.contains("<form"), "no login form for a bad redirect");
+    assert!(
+        !page.status.is_redirection() && !page.status.is_success(),
+        "{page:?}"
+    );
+    assert!(
+        !page.text.contains("<form"),
+        "no login form for a bad redirect"
+    );
     assert!(page.text.contains("not registered"));
     // Posting the form directly with the bad redirect does not redirect either.
     let reply = authorize(&sb, REDIRECT, &challenge, "ok").await;
@@ -513,7 +673,10 @@ async fn authorization_code_exchange_checks_the_redirect_uri() {
             &[
                 ("grant_type", "authorization_code"),
                 ("code", &code),
-                ("redirect_uri", "http://localhost:8080/api/v1/crm/oauth/callback"),
+                (
+                    "redirect_uri",
+                    "http://localhost:8080/api/v1/crm/oauth/callback",
+                ),
                 ("code_verifier", &verifier),
                 ("client_id", &id),
                 ("client_secret", &secret),
@@ -534,7 +697,39 @@ async fn basic_auth_sets_a_reusable_session_cookie() {
     assert!(cookie.starts_with("JSESSIONID="), "{cookie}");
     let pair = cookie.split(';').next().unwrap().to_string();
     let again = sb
-        .send(sb.request(Who::Anonymous, Method::GET, CONTACTS).header("cookie", pair))
+        .send(
+            sb.request(Who::Anonymous, Method::GET, CONTACTS)
+                .header("cookie", pair),
+        )
         .await;
     again.expect(200);
+}
+
+// §2.1: OAuth parameters may come in the query string unless
+// glide.oauth.allow.parameters.in.post.body.only=true.
+#[tokio::test]
+async fn query_string_parameters_obey_the_body_only_property() {
+    let sb = Sandbox::start().await;
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "password")
+        .append_pair("client_id", &sb.creds.client_id)
+        .append_pair("client_secret", &sb.creds.client_secret)
+        .append_pair("username", "alice.agent")
+        .append_pair("password", &sb.creds.agent_password)
+        .finish();
+    let send = || {
+        sb.send(
+            sb.http
+                .post(sb.url(&format!("/oauth_token.do?{query}")))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(""),
+        )
+    };
+    send().await.expect(200);
+    sb.set_property("glide.oauth.allow.parameters.in.post.body.only", "true")
+        .await;
+    assert_denied(&send().await);
+    sb.password_grant("alice.agent", &sb.creds.agent_password)
+        .await
+        .expect(200);
 }

@@ -23,7 +23,16 @@ fn assert_unreadable(reply: &Reply) {
 #[tokio::test]
 async fn malformed_json_is_400_exception_while_reading_request() {
     let sb = Sandbox::start().await;
-    for body in ["{\"short_description\": ", "not json", "{'a': 1}", "", "\"a string\"", "42", "[]", "[1]"] {
+    for body in [
+        "{\"short_description\": ",
+        "not json",
+        "{'a': 1}",
+        "",
+        "\"a string\"",
+        "42",
+        "[]",
+        "[1]",
+    ] {
         let reply = sb
             .send(
                 sb.request(Who::Admin, Method::POST, CASES)
@@ -33,7 +42,9 @@ async fn malformed_json_is_400_exception_while_reading_request() {
             .await;
         assert_unreadable(&reply);
     }
-    let case = sb.create_case(Who::Admin, &json!({"short_description": "x"})).await;
+    let case = sb
+        .create_case(Who::Admin, &json!({"short_description": "x"}))
+        .await;
     let path = format!("{CASES}/{}", case["sys_id"].as_str().unwrap());
     let reply = sb
         .send(
@@ -43,7 +54,11 @@ async fn malformed_json_is_400_exception_while_reading_request() {
         )
         .await;
     assert_unreadable(&reply);
-    assert_eq!(sb.get(Who::Admin, CASES).await.total_count(), 1, "nothing else was written");
+    assert_eq!(
+        sb.get(Who::Admin, CASES).await.total_count(),
+        1,
+        "nothing else was written"
+    );
 }
 
 // §1.1: a body-bearing request without a Content-Type → 400.
@@ -51,7 +66,10 @@ async fn malformed_json_is_400_exception_while_reading_request() {
 async fn missing_content_type_is_400() {
     let sb = Sandbox::start().await;
     let reply = sb
-        .send(sb.request(Who::Admin, Method::POST, CASES).body(r#"{"short_description":"x"}"#))
+        .send(
+            sb.request(Who::Admin, Method::POST, CASES)
+                .body(r#"{"short_description":"x"}"#),
+        )
         .await;
     assert_unreadable(&reply);
 }
@@ -96,7 +114,10 @@ async fn body_over_10_mb_is_400_with_the_exact_detail() {
     );
     // Exactly 10 MB is still accepted (not rejected for size).
     let wrapper = r#"{"short_description":""}"#.len();
-    let at_limit = format!(r#"{{"short_description":"{}"}}"#, "b".repeat(10 * 1024 * 1024 - wrapper));
+    let at_limit = format!(
+        r#"{{"short_description":"{}"}}"#,
+        "b".repeat(10 * 1024 * 1024 - wrapper)
+    );
     assert_eq!(at_limit.len(), 10 * 1024 * 1024);
     let ok = sb
         .send(
@@ -154,7 +175,10 @@ async fn broken_encoded_queries_never_cause_a_server_error() {
     for q in queries {
         for prefix in ["/api/now/table", "/api/now/v1/table"] {
             let reply = sb
-                .get(Who::Admin, &format!("{prefix}/customer_contact?sysparm_query={}", encode(q)))
+                .get(
+                    Who::Admin,
+                    &format!("{prefix}/customer_contact?sysparm_query={}", encode(q)),
+                )
                 .await;
             assert!(
                 reply.status.as_u16() < 500,
@@ -165,7 +189,13 @@ async fn broken_encoded_queries_never_cause_a_server_error() {
         }
     }
     // Raw, undecodable bytes in the query string.
-    for raw in ["sysparm_query=%", "sysparm_query=%ZZ", "sysparm_query=%FF%FE", "sysparm_query=a%00b", "%%%=%%%"] {
+    for raw in [
+        "sysparm_query=%",
+        "sysparm_query=%ZZ",
+        "sysparm_query=%FF%FE",
+        "sysparm_query=a%00b",
+        "%%%=%%%",
+    ] {
         let reply = sb.get(Who::Admin, &format!("{CONTACTS}?{raw}")).await;
         assert!(reply.status.as_u16() < 500, "{raw}: {}", reply.status);
     }
@@ -182,7 +212,12 @@ async fn broken_encoded_queries_never_cause_a_server_error() {
         "sysparm_fields=account.",
     ] {
         let reply = sb.get(Who::Admin, &format!("{CONTACTS}?{raw}")).await;
-        assert!(reply.status.as_u16() < 500, "{raw}: {} {}", reply.status, reply.text);
+        assert!(
+            reply.status.as_u16() < 500,
+            "{raw}: {} {}",
+            reply.status,
+            reply.text
+        );
     }
     sb.get(Who::Admin, CONTACTS).await.expect(200);
 }
@@ -191,7 +226,9 @@ async fn broken_encoded_queries_never_cause_a_server_error() {
 #[tokio::test]
 async fn negative_offset_is_rejected_with_400() {
     let sb = Sandbox::start().await;
-    let reply = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_offset=-1")).await;
+    let reply = sb
+        .get(Who::Admin, &format!("{CONTACTS}?sysparm_offset=-1"))
+        .await;
     assert_eq!(reply.status.as_u16(), 400);
     assert_eq!(reply.json["status"], "failure");
 }
@@ -201,9 +238,19 @@ async fn negative_offset_is_rejected_with_400() {
 #[tokio::test]
 async fn unknown_uri_is_400_no_resource() {
     let sb = Sandbox::start().await;
-    for path in ["/api/now/nothing_here", "/api/now/v3/table/customer_contact", "/api/now/table", "/not/an/api"] {
+    for path in [
+        "/api/now/nothing_here",
+        "/api/now/v3/table/customer_contact",
+        "/api/now/table",
+        "/not/an/api",
+    ] {
         let reply = sb.get(Who::Admin, path).await;
-        assert_error(&reply, 400, "Requested URI does not represent any resource", None);
+        assert_error(
+            &reply,
+            400,
+            "Requested URI does not represent any resource",
+            None,
+        );
     }
 }
 
@@ -215,7 +262,9 @@ async fn unsupported_method_is_405() {
     assert_eq!(on_collection.status.as_u16(), 405, "{on_collection:?}");
     assert_eq!(on_collection.json["status"], "failure");
     let id = sb.sys_id_of("customer_contact", "name=Yui Sato").await;
-    let post_on_record = sb.post(Who::Admin, &format!("{CONTACTS}/{id}"), &json!({"a": 1})).await;
+    let post_on_record = sb
+        .post(Who::Admin, &format!("{CONTACTS}/{id}"), &json!({"a": 1}))
+        .await;
     assert_eq!(post_on_record.status.as_u16(), 405);
 }
 
@@ -281,10 +330,19 @@ async fn chunked_body_over_10_mb_is_400_too() {
             )
             .await;
         assert_eq!(reply.status.as_u16(), 400, "{size}: {}", reply.text);
-        assert_eq!(reply.json["error"]["message"], "Exception while reading request", "{size}");
+        assert_eq!(
+            reply.json["error"]["message"], "Exception while reading request",
+            "{size}"
+        );
         let detail = reply.json["error"]["detail"].as_str().unwrap_or_default();
-        assert!(detail.starts_with("Rejected large REST payload"), "{size}: {detail}");
-        assert!(detail.ends_with("Max allowed: 10485760 bytes."), "{size}: {detail}");
+        assert!(
+            detail.starts_with("Rejected large REST payload"),
+            "{size}: {detail}"
+        );
+        assert!(
+            detail.ends_with("Max allowed: 10485760 bytes."),
+            "{size}: {detail}"
+        );
     }
     // A small chunked body is fine.
     let ok = sb
@@ -295,4 +353,50 @@ async fn chunked_body_over_10_mb_is_400_too() {
         )
         .await;
     ok.expect(201);
+}
+
+// §1.6 (r_RESTAPIHTTPResponseCodes): an Accept header the API cannot satisfy → 406; JSON,
+// wildcards and browser-style lists are fine.
+#[tokio::test]
+async fn unacceptable_accept_header_is_406() {
+    let sb = Sandbox::start().await;
+    for accept in ["text/plain", "image/png", "text/html"] {
+        let reply = sb
+            .send(
+                sb.http
+                    .get(sb.url(CONTACTS))
+                    .basic_auth(&sb.creds.admin_user, Some(&sb.creds.admin_password))
+                    .header("accept", accept),
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 406, "{accept}: {reply:?}");
+        assert_eq!(reply.json["status"], "failure", "{accept}");
+    }
+    for accept in [
+        "application/json",
+        "application/json;charset=UTF-8",
+        "*/*",
+        "application/*",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    ] {
+        let reply = sb
+            .send(
+                sb.http
+                    .get(sb.url(CONTACTS))
+                    .basic_auth(&sb.creds.admin_user, Some(&sb.creds.admin_password))
+                    .header("accept", accept),
+            )
+            .await;
+        reply.expect(200);
+    }
+    // Without an Accept header at all the answer is JSON.
+    let none = sb
+        .send(
+            sb.http
+                .get(sb.url(CONTACTS))
+                .basic_auth(&sb.creds.admin_user, Some(&sb.creds.admin_password)),
+        )
+        .await;
+    none.expect(200);
+    assert!(none.json["result"].is_array());
 }

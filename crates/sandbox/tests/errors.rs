@@ -28,7 +28,9 @@ async fn missing_credentials_get_401_with_www_authenticate() {
     let sb = Sandbox::start().await;
     let reply = sb.get(Who::Anonymous, CONTACTS).await;
     assert_not_authenticated(&reply);
-    let post = sb.post(Who::Anonymous, CASES, &json!({"short_description": "x"})).await;
+    let post = sb
+        .post(Who::Anonymous, CASES, &json!({"short_description": "x"}))
+        .await;
     assert_not_authenticated(&post);
 }
 
@@ -37,15 +39,24 @@ async fn missing_credentials_get_401_with_www_authenticate() {
 async fn wrong_basic_credentials_get_401() {
     let sb = Sandbox::start().await;
     let wrong = sb
-        .send(sb.request(Who::Anonymous, Method::GET, CONTACTS).basic_auth("admin", Some("not-the-password")))
+        .send(
+            sb.request(Who::Anonymous, Method::GET, CONTACTS)
+                .basic_auth("admin", Some("not-the-password")),
+        )
         .await;
     assert_not_authenticated(&wrong);
     let unknown = sb
-        .send(sb.request(Who::Anonymous, Method::GET, CONTACTS).basic_auth("nobody", Some("x")))
+        .send(
+            sb.request(Who::Anonymous, Method::GET, CONTACTS)
+                .basic_auth("nobody", Some("x")),
+        )
         .await;
     assert_not_authenticated(&unknown);
     let garbage = sb
-        .send(sb.request(Who::Anonymous, Method::GET, CONTACTS).header("authorization", "Basic !!!notbase64"))
+        .send(
+            sb.request(Who::Anonymous, Method::GET, CONTACTS)
+                .header("authorization", "Basic !!!notbase64"),
+        )
         .await;
     assert_not_authenticated(&garbage);
 }
@@ -64,9 +75,16 @@ async fn unknown_table_is_400_invalid_table() {
     let sb = Sandbox::start().await;
     let list = sb.get(Who::Admin, "/api/now/table/x").await;
     assert_error(&list, 400, "Invalid table x", None);
-    let one = sb.get(Who::Admin, &format!("/api/now/v2/table/incidentz/{}", "a".repeat(32))).await;
+    let one = sb
+        .get(
+            Who::Admin,
+            &format!("/api/now/v2/table/incidentz/{}", "a".repeat(32)),
+        )
+        .await;
     assert_error(&one, 400, "Invalid table incidentz", None);
-    let post = sb.post(Who::Admin, "/api/now/table/u_nope", &json!({"a": "b"})).await;
+    let post = sb
+        .post(Who::Admin, "/api/now/table/u_nope", &json!({"a": "b"}))
+        .await;
     assert_error(&post, 400, "Invalid table u_nope", None);
 }
 
@@ -76,7 +94,12 @@ async fn missing_record_is_404_no_record_found() {
     let sb = Sandbox::start().await;
     let path = format!("{CASES}/{}", "0123456789abcdef0123456789abcdef");
     let detail = Some("Record doesn't exist or ACL restricts the record retrieval");
-    assert_error(&sb.get(Who::Admin, &path).await, 404, "No Record found", detail);
+    assert_error(
+        &sb.get(Who::Admin, &path).await,
+        404,
+        "No Record found",
+        detail,
+    );
     assert_error(
         &sb.patch(Who::Admin, &path, &json!({"priority": "1"})).await,
         404,
@@ -89,7 +112,12 @@ async fn missing_record_is_404_no_record_found() {
         "No Record found",
         detail,
     );
-    assert_error(&sb.delete(Who::Admin, &path).await, 404, "No Record found", detail);
+    assert_error(
+        &sb.delete(Who::Admin, &path).await,
+        404,
+        "No Record found",
+        detail,
+    );
 }
 
 // §1.6: a read ACL denial on a list → 403 `Insufficient rights to query records`.
@@ -113,7 +141,9 @@ async fn read_acl_denial_is_403_insufficient_rights() {
 async fn acl_hidden_record_reads_as_404() {
     let sb = Sandbox::start().await;
     let id = sb.sys_id_of("customer_contact", "name=Emily Carter").await;
-    let reply = sb.get(Who::User("carol.norole"), &format!("{CONTACTS}/{id}")).await;
+    let reply = sb
+        .get(Who::User("carol.norole"), &format!("{CONTACTS}/{id}"))
+        .await;
     assert_error(
         &reply,
         404,
@@ -141,7 +171,11 @@ async fn insert_acl_denial_is_403_operation_failed() {
         Some("Error during insert of sn_customerservice_case (CS9000001)"),
     );
     let contact = sb
-        .post(Who::User("carol.norole"), CONTACTS, &json!({"name": "Eve Intruder"}))
+        .post(
+            Who::User("carol.norole"),
+            CONTACTS,
+            &json!({"name": "Eve Intruder"}),
+        )
         .await;
     assert_error(
         &contact,
@@ -161,7 +195,11 @@ async fn update_acl_denial_is_403_operation_failed() {
     // Every authenticated user may read sys_user; only user_admin may write it.
     let bob = sb.user_id("bob.agent").await;
     let reply = sb
-        .patch(Who::User("alice.agent"), &format!("/api/now/table/sys_user/{bob}"), &json!({"title": "x"}))
+        .patch(
+            Who::User("alice.agent"),
+            &format!("/api/now/table/sys_user/{bob}"),
+            &json!({"title": "x"}),
+        )
         .await;
     assert_error(
         &reply,
@@ -176,7 +214,10 @@ async fn update_acl_denial_is_403_operation_failed() {
 async fn error_answers_carry_standard_headers() {
     let sb = Sandbox::start().await;
     let reply = sb.get(Who::Admin, "/api/now/table/x").await;
-    assert_eq!(reply.header("content-type").as_deref(), Some("application/json;charset=UTF-8"));
+    assert_eq!(
+        reply.header("content-type").as_deref(),
+        Some("application/json;charset=UTF-8")
+    );
     assert_eq!(reply.header("server").as_deref(), Some("ServiceNow"));
     let anonymous = sb.get(Who::Anonymous, CONTACTS).await;
     assert_eq!(anonymous.header("x-is-logged-in").as_deref(), Some("false"));

@@ -41,9 +41,20 @@ async fn user_rate_limit_rule_answers_429_after_the_limit() {
     for i in 0..3 {
         let reply = sb.get(Who::User("alice.agent"), CONTACTS).await;
         reply.expect(200);
-        assert_eq!(reply.header("x-ratelimit-limit").as_deref(), Some("3"), "request {i}");
-        assert_eq!(reply.header("x-ratelimit-rule").as_deref(), Some(rule.as_str()));
-        let r: i64 = reply.header("x-ratelimit-reset").unwrap().parse().expect("unix time");
+        assert_eq!(
+            reply.header("x-ratelimit-limit").as_deref(),
+            Some("3"),
+            "request {i}"
+        );
+        assert_eq!(
+            reply.header("x-ratelimit-rule").as_deref(),
+            Some(rule.as_str())
+        );
+        let r: i64 = reply
+            .header("x-ratelimit-reset")
+            .unwrap()
+            .parse()
+            .expect("unix time");
         assert!(r > 1_600_000_000, "{r}");
         reset = Some(r);
         assert!(reply.header("retry-after").is_none());
@@ -55,13 +66,31 @@ async fn user_rate_limit_rule_answers_429_after_the_limit() {
         "Rate limit exceeded",
         Some("Rate limit of 3 requests per hour for Table API exceeded"),
     );
-    let retry: i64 = limited.header("retry-after").expect("Retry-After").parse().unwrap();
+    let retry: i64 = limited
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
     assert!((1..=3600).contains(&retry), "{retry}");
     assert_eq!(limited.header("x-ratelimit-limit").as_deref(), Some("3"));
-    assert_eq!(limited.header("x-ratelimit-reset").map(|v| v.parse::<i64>().unwrap()), reset);
-    assert_eq!(limited.header("x-ratelimit-rule").as_deref(), Some(rule.as_str()));
+    assert_eq!(
+        limited
+            .header("x-ratelimit-reset")
+            .map(|v| v.parse::<i64>().unwrap()),
+        reset
+    );
+    assert_eq!(
+        limited.header("x-ratelimit-rule").as_deref(),
+        Some(rule.as_str())
+    );
     // Writes are refused too (nothing written).
-    let write = sb.post(Who::User("alice.agent"), CASES, &json!({"short_description": "x"})).await;
+    let write = sb
+        .post(
+            Who::User("alice.agent"),
+            CASES,
+            &json!({"short_description": "x"}),
+        )
+        .await;
     assert_eq!(write.status.as_u16(), 429);
     assert_eq!(sb.get(Who::Admin, CASES).await.total_count(), 0);
 
@@ -84,8 +113,13 @@ async fn rate_limit_counts_per_user_across_basic_and_bearer() {
     user_rule(&sb, "callbridge.integration", 2).await;
     let (token, _) = sb.agent_token("callbridge.integration").await;
     sb.get(Who::Bearer(&token), CONTACTS).await.expect(200);
-    sb.get(Who::User("callbridge.integration"), CONTACTS).await.expect(200);
-    assert_eq!(sb.get(Who::Bearer(&token), CONTACTS).await.status.as_u16(), 429);
+    sb.get(Who::User("callbridge.integration"), CONTACTS)
+        .await
+        .expect(200);
+    assert_eq!(
+        sb.get(Who::Bearer(&token), CONTACTS).await.status.as_u16(),
+        429
+    );
 }
 
 // §1.6: rule priority: a single-user rule wins over an all-users rule.
@@ -106,7 +140,13 @@ async fn user_rule_wins_over_all_users_rule() {
     sb.get(Who::User("alice.agent"), CONTACTS).await.expect(200);
     let bob = sb.get(Who::User("bob.agent"), CONTACTS).await;
     assert_eq!(bob.header("x-ratelimit-limit").as_deref(), Some("1"));
-    assert_eq!(sb.get(Who::User("bob.agent"), CONTACTS).await.status.as_u16(), 429);
+    assert_eq!(
+        sb.get(Who::User("bob.agent"), CONTACTS)
+            .await
+            .status
+            .as_u16(),
+        429
+    );
 }
 
 async fn add_fault(sb: &Sandbox, fault: serde_json::Value) {
@@ -133,7 +173,11 @@ async fn status_fault_answers_503_for_count_requests_then_normal() {
 #[tokio::test]
 async fn injected_429_carries_retry_after() {
     let sb = Sandbox::start().await;
-    add_fault(&sb, json!({"kind": "status", "status": 429, "retry_after_secs": 7, "count": 1})).await;
+    add_fault(
+        &sb,
+        json!({"kind": "status", "status": 429, "retry_after_secs": 7, "count": 1}),
+    )
+    .await;
     let reply = sb.get(Who::User("alice.agent"), CONTACTS).await;
     assert_eq!(reply.status.as_u16(), 429);
     assert_eq!(reply.header("retry-after").as_deref(), Some("7"));
@@ -148,7 +192,11 @@ async fn latency_fault_slows_answers() {
     add_fault(&sb, json!({"kind": "latency", "ms": 400, "count": 1})).await;
     let started = Instant::now();
     sb.get(Who::User("alice.agent"), CONTACTS).await.expect(200);
-    assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
     let started = Instant::now();
     sb.get(Who::User("alice.agent"), CONTACTS).await.expect(200);
     assert!(started.elapsed() < Duration::from_millis(400));
@@ -161,11 +209,17 @@ async fn drop_fault_makes_the_client_see_an_error() {
     let sb = Sandbox::start().await;
     add_fault(&sb, json!({"kind": "drop", "count": 1})).await;
     let outcome = async {
-        let response = sb.request(Who::User("alice.agent"), http::Method::GET, CONTACTS).send().await?;
+        let response = sb
+            .request(Who::User("alice.agent"), http::Method::GET, CONTACTS)
+            .send()
+            .await?;
         response.bytes().await
     }
     .await;
-    assert!(outcome.is_err(), "expected a transport error, got {outcome:?}");
+    assert!(
+        outcome.is_err(),
+        "expected a transport error, got {outcome:?}"
+    );
     sb.get(Who::User("alice.agent"), CONTACTS).await.expect(200);
 }
 
@@ -173,7 +227,11 @@ async fn drop_fault_makes_the_client_see_an_error() {
 #[tokio::test]
 async fn fault_path_prefix_limits_where_it_applies() {
     let sb = Sandbox::start().await;
-    add_fault(&sb, json!({"kind": "status", "status": 500, "count": 1, "path_prefix": CASES})).await;
+    add_fault(
+        &sb,
+        json!({"kind": "status", "status": 500, "count": 1, "path_prefix": CASES}),
+    )
+    .await;
     sb.get(Who::User("alice.agent"), CONTACTS).await.expect(200);
     let cases = sb.get(Who::User("alice.agent"), CASES).await;
     assert_eq!(cases.status.as_u16(), 500);
@@ -186,7 +244,13 @@ async fn time_window_fault_and_clearing() {
     let sb = Sandbox::start().await;
     add_fault(&sb, json!({"kind": "status", "status": 502, "seconds": 60})).await;
     for _ in 0..3 {
-        assert_eq!(sb.get(Who::User("alice.agent"), CONTACTS).await.status.as_u16(), 502);
+        assert_eq!(
+            sb.get(Who::User("alice.agent"), CONTACTS)
+                .await
+                .status
+                .as_u16(),
+            502
+        );
     }
     // The sandbox admin API itself is never faulted, so the fault can be cleared.
     sb.delete(Who::Admin, FAULTS).await.expect(204);
@@ -197,10 +261,18 @@ async fn time_window_fault_and_clearing() {
 #[tokio::test]
 async fn faults_apply_to_the_token_endpoint() {
     let sb = Sandbox::start().await;
-    add_fault(&sb, json!({"kind": "status", "status": 503, "count": 1, "path_prefix": "/oauth_token.do"})).await;
-    let reply = sb.password_grant("alice.agent", &sb.creds.agent_password).await;
+    add_fault(
+        &sb,
+        json!({"kind": "status", "status": 503, "count": 1, "path_prefix": "/oauth_token.do"}),
+    )
+    .await;
+    let reply = sb
+        .password_grant("alice.agent", &sb.creds.agent_password)
+        .await;
     assert_eq!(reply.status.as_u16(), 503);
-    sb.password_grant("alice.agent", &sb.creds.agent_password).await.expect(200);
+    sb.password_grant("alice.agent", &sb.creds.agent_password)
+        .await
+        .expect(200);
 }
 
 // Issue 2: the fault, clock and request-count endpoints are admin-only.
@@ -208,13 +280,29 @@ async fn faults_apply_to_the_token_endpoint() {
 async fn sandbox_admin_api_is_admin_only() {
     let sb = Sandbox::start().await;
     let fault = json!({"kind": "status", "status": 503, "count": 1});
-    for who in [Who::User("alice.agent"), Who::User("callbridge.integration")] {
+    for who in [
+        Who::User("alice.agent"),
+        Who::User("callbridge.integration"),
+    ] {
         assert_eq!(sb.post(who, FAULTS, &fault).await.status.as_u16(), 403);
         assert_eq!(
-            sb.post(who, "/api/x_cb_sandbox/clock", &json!({"advance_seconds": 10})).await.status.as_u16(),
+            sb.post(
+                who,
+                "/api/x_cb_sandbox/clock",
+                &json!({"advance_seconds": 10})
+            )
+            .await
+            .status
+            .as_u16(),
             403
         );
-        assert_eq!(sb.get(who, "/api/x_cb_sandbox/requests").await.status.as_u16(), 403);
+        assert_eq!(
+            sb.get(who, "/api/x_cb_sandbox/requests")
+                .await
+                .status
+                .as_u16(),
+            403
+        );
     }
     let anonymous = sb.post(Who::Anonymous, FAULTS, &fault).await;
     assert_eq!(anonymous.status.as_u16(), 401);
@@ -226,11 +314,19 @@ async fn sandbox_admin_api_is_admin_only() {
         json!({"kind": "drop"}),
         json!({"kind": "teleport", "count": 1}),
     ] {
-        assert_eq!(sb.post(Who::Admin, FAULTS, &bad).await.status.as_u16(), 400, "{bad}");
+        assert_eq!(
+            sb.post(Who::Admin, FAULTS, &bad).await.status.as_u16(),
+            400,
+            "{bad}"
+        );
     }
     // The clock only moves forward.
     let back = sb
-        .post(Who::Admin, "/api/x_cb_sandbox/clock", &json!({"advance_seconds": -5}))
+        .post(
+            Who::Admin,
+            "/api/x_cb_sandbox/clock",
+            &json!({"advance_seconds": -5}),
+        )
         .await;
     assert_eq!(back.status.as_u16(), 400);
 }
@@ -239,9 +335,16 @@ async fn sandbox_admin_api_is_admin_only() {
 #[tokio::test]
 async fn request_counters_count_by_resource() {
     let sb = Sandbox::start().await;
-    sb.delete(Who::Admin, "/api/x_cb_sandbox/requests").await.expect(204);
+    sb.delete(Who::Admin, "/api/x_cb_sandbox/requests")
+        .await
+        .expect(204);
     sb.get(Who::User("alice.agent"), CONTACTS).await.expect(200);
-    sb.get(Who::User("alice.agent"), "/api/now/v2/table/customer_contact").await.expect(200);
+    sb.get(
+        Who::User("alice.agent"),
+        "/api/now/v2/table/customer_contact",
+    )
+    .await
+    .expect(200);
     let counts = sb.get(Who::Admin, "/api/x_cb_sandbox/requests").await;
     counts.expect(200);
     assert_eq!(counts.result()["GET table/customer_contact"], 2);
@@ -273,8 +376,16 @@ async fn role_rules_use_the_lowest_limit_across_roles() {
     let first = sb.get(Who::User("alice.agent"), CONTACTS).await;
     assert_eq!(first.header("x-ratelimit-limit").as_deref(), Some("2"));
     sb.get(Who::User("alice.agent"), CONTACTS).await.expect(200);
-    assert_eq!(sb.get(Who::User("alice.agent"), CONTACTS).await.status.as_u16(), 429);
+    assert_eq!(
+        sb.get(Who::User("alice.agent"), CONTACTS)
+            .await
+            .status
+            .as_u16(),
+        429
+    );
     // Carol holds neither role: the all-users rule governs her.
-    let carol = sb.get(Who::User("carol.norole"), "/api/now/table/sys_user").await;
+    let carol = sb
+        .get(Who::User("carol.norole"), "/api/now/table/sys_user")
+        .await;
     assert_eq!(carol.header("x-ratelimit-limit").as_deref(), Some("1000"));
 }

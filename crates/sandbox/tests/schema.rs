@@ -12,7 +12,10 @@ const INTEGRATION: Who<'static> = Who::User("callbridge.integration");
 async fn dictionary(sb: &Sandbox, who: Who<'_>, query: &str) -> Reply {
     sb.get(
         who,
-        &format!("/api/now/table/sys_dictionary?sysparm_query={}", encode(query)),
+        &format!(
+            "/api/now/table/sys_dictionary?sysparm_query={}",
+            encode(query)
+        ),
     )
     .await
 }
@@ -25,7 +28,10 @@ async fn dictionary_describes_tables_and_columns_to_the_integration_user() {
     let tables = sb
         .get(
             INTEGRATION,
-            &format!("/api/now/table/sys_db_object?sysparm_query={}", encode("name=sn_customerservice_case")),
+            &format!(
+                "/api/now/table/sys_db_object?sysparm_query={}",
+                encode("name=sn_customerservice_case")
+            ),
         )
         .await;
     tables.expect(200);
@@ -34,14 +40,27 @@ async fn dictionary_describes_tables_and_columns_to_the_integration_user() {
     assert_eq!(case_table["number_prefix"], "CS");
     let task = sb.sys_id_of("sys_db_object", "name=task").await;
     assert_eq!(case_table["super_class"]["value"], task.as_str());
-    for name in ["customer_contact", "customer_account", "csm_consumer", "sys_user"] {
+    for name in [
+        "customer_contact",
+        "customer_account",
+        "csm_consumer",
+        "sys_user",
+    ] {
         let reply = sb
-            .get(INTEGRATION, &format!("/api/now/table/sys_db_object?sysparm_query=name%3D{name}"))
+            .get(
+                INTEGRATION,
+                &format!("/api/now/table/sys_db_object?sysparm_query=name%3D{name}"),
+            )
             .await;
         assert_eq!(reply.rows().len(), 1, "{name}");
     }
 
-    let contact = dictionary(&sb, INTEGRATION, "name=sn_customerservice_case^element=contact").await;
+    let contact = dictionary(
+        &sb,
+        INTEGRATION,
+        "name=sn_customerservice_case^element=contact",
+    )
+    .await;
     contact.expect(200);
     let row = &contact.rows()[0];
     assert_eq!(row["internal_type"], "reference");
@@ -60,7 +79,11 @@ async fn dictionary_describes_tables_and_columns_to_the_integration_user() {
         assert_eq!(row["max_length"], "40");
     }
     let consumer_phones = dictionary(&sb, INTEGRATION, "name=csm_consumer^elementLIKEphone").await;
-    let mut names: Vec<&str> = consumer_phones.rows().iter().map(|r| r["element"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> = consumer_phones
+        .rows()
+        .iter()
+        .map(|r| r["element"].as_str().unwrap())
+        .collect();
     names.sort();
     assert_eq!(names, ["business_phone", "home_phone", "mobile_phone"]);
 }
@@ -96,7 +119,10 @@ async fn admin_adds_a_url_column_through_sys_dictionary() {
         .await;
     created.expect(201);
 
-    let url = format!("https://recordings.example.com/calls/{}.wav", "a".repeat(900));
+    let url = format!(
+        "https://recordings.example.com/calls/{}.wav",
+        "a".repeat(900)
+    );
     let case = sb
         .create_case(
             Who::User("alice.agent"),
@@ -106,15 +132,25 @@ async fn admin_adds_a_url_column_through_sys_dictionary() {
     assert_eq!(case["u_recording_url"], url.as_str());
     let path = format!("{CASES}/{}", case["sys_id"].as_str().unwrap());
     let read = sb
-        .get(INTEGRATION, &format!("{path}?sysparm_fields=number,u_recording_url"))
+        .get(
+            INTEGRATION,
+            &format!("{path}?sysparm_fields=number,u_recording_url"),
+        )
         .await;
     read.expect(200);
     assert_eq!(read.result()["u_recording_url"], url.as_str());
     let patched = sb
-        .patch(INTEGRATION, &path, &json!({"u_recording_url": "https://r.example.com/2.wav"}))
+        .patch(
+            INTEGRATION,
+            &path,
+            &json!({"u_recording_url": "https://r.example.com/2.wav"}),
+        )
         .await;
     patched.expect(200);
-    assert_eq!(patched.result()["u_recording_url"], "https://r.example.com/2.wav");
+    assert_eq!(
+        patched.result()["u_recording_url"],
+        "https://r.example.com/2.wav"
+    );
     // Existing cases have the column, empty.
     let all = sb.get(Who::Admin, CASES).await;
     for row in all.rows() {
@@ -124,20 +160,38 @@ async fn admin_adds_a_url_column_through_sys_dictionary() {
     let found = sb
         .get(
             Who::Admin,
-            &format!("{CASES}?sysparm_query={}", encode("u_recording_urlLIKEr.example.com/2")),
+            &format!(
+                "{CASES}?sysparm_query={}",
+                encode("u_recording_urlLIKEr.example.com/2")
+            ),
         )
         .await;
     assert_eq!(found.total_count(), 1);
     // Discoverable.
-    let discovered = dictionary(&sb, INTEGRATION, "name=sn_customerservice_case^element=u_recording_url").await;
+    let discovered = dictionary(
+        &sb,
+        INTEGRATION,
+        "name=sn_customerservice_case^element=u_recording_url",
+    )
+    .await;
     assert_eq!(discovered.rows()[0]["internal_type"], "url");
     assert_eq!(discovered.rows()[0]["max_length"], "1024");
     // Over max_length it is truncated to 1024 characters.
     let long = format!("https://recordings.example.com/{}", "b".repeat(2000));
     let truncated = sb
-        .create_case(Who::Admin, &json!({"short_description": "long", "u_recording_url": long}))
+        .create_case(
+            Who::Admin,
+            &json!({"short_description": "long", "u_recording_url": long}),
+        )
         .await;
-    assert_eq!(truncated["u_recording_url"].as_str().unwrap().chars().count(), 1024);
+    assert_eq!(
+        truncated["u_recording_url"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .count(),
+        1024
+    );
 }
 
 // Issue 2: a `String (Full UTF-8)` column stores non-ASCII text intact.
@@ -158,7 +212,10 @@ async fn admin_adds_a_full_utf8_string_column() {
     .expect(201);
     let note = "通話メモ 📞 Ünïcödé";
     let case = sb
-        .create_case(Who::Admin, &json!({"short_description": "utf8", "u_caller_note": note}))
+        .create_case(
+            Who::Admin,
+            &json!({"short_description": "utf8", "u_caller_note": note}),
+        )
         .await;
     assert_eq!(case["u_caller_note"], note);
 }
@@ -193,9 +250,13 @@ async fn admin_creates_a_custom_table_with_columns() {
         if element == "u_case" {
             column["reference"] = json!("sn_customerservice_case");
         }
-        sb.post(Who::Admin, "/api/now/table/sys_dictionary", &column).await.expect(201);
+        sb.post(Who::Admin, "/api/now/table/sys_dictionary", &column)
+            .await
+            .expect(201);
     }
-    let case = sb.create_case(Who::Admin, &json!({"short_description": "logged"})).await;
+    let case = sb
+        .create_case(Who::Admin, &json!({"short_description": "logged"}))
+        .await;
     let case_id = case["sys_id"].as_str().unwrap();
     let row = sb
         .post(
@@ -228,16 +289,39 @@ async fn admin_creates_a_custom_table_with_columns() {
     assert_eq!(list.rows()[0]["u_case.number"], case["number"]);
     // Every column of the new table is described, its system columns included.
     let described = dictionary(&sb, Who::Admin, "name=u_call_log").await;
-    let elements: Vec<&str> = described.rows().iter().map(|r| r["element"].as_str().unwrap()).collect();
-    for element in ["u_caller", "u_case", "u_direction", "u_duration", "sys_id", "sys_created_on", "sys_updated_on"] {
-        assert_eq!(elements.iter().filter(|e| **e == element).count(), 1, "{element}: {elements:?}");
+    let elements: Vec<&str> = described
+        .rows()
+        .iter()
+        .map(|r| r["element"].as_str().unwrap())
+        .collect();
+    for element in [
+        "u_caller",
+        "u_case",
+        "u_direction",
+        "u_duration",
+        "sys_id",
+        "sys_created_on",
+        "sys_updated_on",
+    ] {
+        assert_eq!(
+            elements.iter().filter(|e| **e == element).count(),
+            1,
+            "{element}: {elements:?}"
+        );
     }
-    let sys_id_row = described.rows().iter().find(|r| r["element"] == "sys_id").unwrap();
+    let sys_id_row = described
+        .rows()
+        .iter()
+        .find(|r| r["element"] == "sys_id")
+        .unwrap();
     assert_eq!(sys_id_row["internal_type"], "GUID");
     assert_eq!(sys_id_row["max_length"], "32");
     // A new table is closed to users without its role.
     assert_eq!(
-        sb.get(Who::User("alice.agent"), "/api/now/table/u_call_log").await.status.as_u16(),
+        sb.get(Who::User("alice.agent"), "/api/now/table/u_call_log")
+            .await
+            .status
+            .as_u16(),
         403
     );
 }
@@ -259,7 +343,11 @@ async fn overlong_values_are_truncated_to_max_length() {
     // Truncation counts characters, not bytes.
     let japanese = "電".repeat(45);
     let contact = sb
-        .post(Who::Admin, "/api/now/table/customer_contact", &json!({"name": "T", "phone": japanese}))
+        .post(
+            Who::Admin,
+            "/api/now/table/customer_contact",
+            &json!({"name": "T", "phone": japanese}),
+        )
         .await;
     contact.expect(201);
     assert_eq!(contact.result()["phone"], "電".repeat(40).as_str());
@@ -270,7 +358,8 @@ async fn overlong_values_are_truncated_to_max_length() {
 #[tokio::test]
 async fn overlong_values_are_rejected_when_the_switch_says_so() {
     let sb = Sandbox::start().await;
-    sb.set_property("x_cb_sandbox.string_overflow", "reject").await;
+    sb.set_property("x_cb_sandbox.string_overflow", "reject")
+        .await;
     let reply = sb
         .post(
             Who::User("alice.agent"),
@@ -289,15 +378,25 @@ async fn overlong_values_are_rejected_when_the_switch_says_so() {
     );
     assert_eq!(sb.get(Who::Admin, CASES).await.total_count(), 0);
     let ok = sb
-        .create_case(Who::User("alice.agent"), &json!({"short_description": "t", "contact_type": "phone"}))
+        .create_case(
+            Who::User("alice.agent"),
+            &json!({"short_description": "t", "contact_type": "phone"}),
+        )
         .await;
     let path = format!("{CASES}/{}", ok["sys_id"].as_str().unwrap());
     let update = sb
-        .patch(Who::User("alice.agent"), &path, &json!({"correlation_id": "x".repeat(101)}))
+        .patch(
+            Who::User("alice.agent"),
+            &path,
+            &json!({"correlation_id": "x".repeat(101)}),
+        )
         .await;
     assert_eq!(update.status.as_u16(), 403);
     assert_eq!(update.json["error"]["message"], "Operation Failed");
-    assert_eq!(sb.get(Who::Admin, &path).await.result()["correlation_id"], "");
+    assert_eq!(
+        sb.get(Who::Admin, &path).await.result()["correlation_id"],
+        ""
+    );
 }
 
 // §1.5: new string columns default to max_length 40 when none is given.
@@ -313,7 +412,10 @@ async fn new_string_columns_default_to_max_length_40() {
         .await;
     created.expect(201);
     let case = sb
-        .create_case(Who::Admin, &json!({"short_description": "x", "u_call_id": "z".repeat(60)}))
+        .create_case(
+            Who::Admin,
+            &json!({"short_description": "x", "u_call_id": "z".repeat(60)}),
+        )
         .await;
     assert_eq!(case["u_call_id"].as_str().unwrap().len(), 40);
 }
@@ -330,7 +432,10 @@ async fn a_column_added_to_a_parent_table_reaches_its_children() {
     .await
     .expect(201);
     let case = sb
-        .create_case(Who::Admin, &json!({"short_description": "x", "u_call_sid": "CA123"}))
+        .create_case(
+            Who::Admin,
+            &json!({"short_description": "x", "u_call_sid": "CA123"}),
+        )
         .await;
     assert_eq!(case["u_call_sid"], "CA123");
 }

@@ -19,7 +19,10 @@ async fn get_list_returns_result_array_with_standard_headers() {
     reply.expect(200);
     assert_eq!(reply.rows().len(), DEMO_CONTACTS);
     assert_eq!(reply.total_count(), DEMO_CONTACTS);
-    assert_eq!(reply.header("content-type").as_deref(), Some("application/json;charset=UTF-8"));
+    assert_eq!(
+        reply.header("content-type").as_deref(),
+        Some("application/json;charset=UTF-8")
+    );
     assert_eq!(reply.header("server").as_deref(), Some("ServiceNow"));
     assert_eq!(reply.header("x-is-logged-in").as_deref(), Some("true"));
     assert_eq!(reply.header("expires").as_deref(), Some("0"));
@@ -44,10 +47,14 @@ async fn versioned_and_unversioned_table_urls_serve_the_same_rows() {
     let sb = Sandbox::start().await;
     let id = sb.sys_id_of("customer_contact", "name=Yui Sato").await;
     for prefix in ["/api/now/table", "/api/now/v1/table", "/api/now/v2/table"] {
-        let list = sb.get(Who::Admin, &format!("{prefix}/customer_contact")).await;
+        let list = sb
+            .get(Who::Admin, &format!("{prefix}/customer_contact"))
+            .await;
         list.expect(200);
         assert_eq!(list.rows().len(), DEMO_CONTACTS, "{prefix}");
-        let one = sb.get(Who::Admin, &format!("{prefix}/customer_contact/{id}")).await;
+        let one = sb
+            .get(Who::Admin, &format!("{prefix}/customer_contact/{id}"))
+            .await;
         one.expect(200);
         assert_eq!(one.result()["name"], "Yui Sato", "{prefix}");
     }
@@ -59,14 +66,21 @@ async fn versioned_and_unversioned_table_urls_serve_the_same_rows() {
 async fn v1_empty_list_is_404_with_the_exact_body() {
     let sb = Sandbox::start().await;
     let query = "?sysparm_query=name%3DNobody%20At%20All";
-    let v1 = sb.get(Who::Admin, &format!("/api/now/v1/table/customer_contact{query}")).await;
+    let v1 = sb
+        .get(
+            Who::Admin,
+            &format!("/api/now/v1/table/customer_contact{query}"),
+        )
+        .await;
     assert_eq!(v1.status.as_u16(), 404);
     assert_eq!(
         v1.text,
         r#"{"error":{"message":"No Record found","detail":"Records matching query not found. Check query parameter or offset parameter"},"status":"failure"}"#
     );
     for prefix in ["/api/now/table", "/api/now/v2/table"] {
-        let reply = sb.get(Who::Admin, &format!("{prefix}/customer_contact{query}")).await;
+        let reply = sb
+            .get(Who::Admin, &format!("{prefix}/customer_contact{query}"))
+            .await;
         reply.expect(200);
         assert_eq!(reply.text, r#"{"result":[]}"#, "{prefix}");
         assert_eq!(reply.total_count(), 0);
@@ -78,7 +92,11 @@ async fn v1_empty_list_is_404_with_the_exact_body() {
 async fn post_returns_201_with_location_and_the_record() {
     let sb = Sandbox::start().await;
     let reply = sb
-        .post(Who::Admin, "/api/now/table/customer_account", &json!({"name": "Acme KK", "phone": "+81 3-0000-0000"}))
+        .post(
+            Who::Admin,
+            "/api/now/table/customer_account",
+            &json!({"name": "Acme KK", "phone": "+81 3-0000-0000"}),
+        )
         .await;
     reply.expect(201);
     let id = reply.result()["sys_id"].as_str().unwrap().to_string();
@@ -89,7 +107,11 @@ async fn post_returns_201_with_location_and_the_record() {
         Some(format!("{}/api/now/table/customer_account/{id}", sb.base).as_str())
     );
     let v2 = sb
-        .post(Who::Admin, "/api/now/v2/table/customer_account", &json!({"name": "Beta KK"}))
+        .post(
+            Who::Admin,
+            "/api/now/v2/table/customer_account",
+            &json!({"name": "Beta KK"}),
+        )
         .await;
     v2.expect(201);
     let id2 = v2.result()["sys_id"].as_str().unwrap();
@@ -97,7 +119,9 @@ async fn post_returns_201_with_location_and_the_record() {
         v2.header("location").as_deref(),
         Some(format!("{}/api/now/v2/table/customer_account/{id2}", sb.base).as_str())
     );
-    let read = sb.get(Who::Admin, &format!("/api/now/table/customer_account/{id}")).await;
+    let read = sb
+        .get(Who::Admin, &format!("/api/now/table/customer_account/{id}"))
+        .await;
     read.expect(200);
     assert_eq!(read.result()["phone"], "+81 3-0000-0000");
 }
@@ -113,12 +137,19 @@ async fn patch_and_put_are_partial_updates() {
         )
         .await;
     let path = format!("{CASES}/{}", case["sys_id"].as_str().unwrap());
-    let patched = sb.patch(Who::User("alice.agent"), &path, &json!({"priority": "2"})).await;
+    let patched = sb
+        .patch(Who::User("alice.agent"), &path, &json!({"priority": "2"}))
+        .await;
     patched.expect(200);
     assert_eq!(patched.result()["priority"], "2");
-    assert_eq!(patched.result()["short_description"], "Caller cannot log in");
+    assert_eq!(
+        patched.result()["short_description"],
+        "Caller cannot log in"
+    );
     assert_eq!(patched.result()["sys_mod_count"], "1");
-    let put = sb.put(Who::User("alice.agent"), &path, &json!({"state": "10"})).await;
+    let put = sb
+        .put(Who::User("alice.agent"), &path, &json!({"state": "10"}))
+        .await;
     put.expect(200);
     assert_eq!(put.result()["state"], "10");
     assert_eq!(put.result()["priority"], "2");
@@ -134,10 +165,15 @@ async fn patch_and_put_are_partial_updates() {
 async fn empty_string_clears_a_field() {
     let sb = Sandbox::start().await;
     let case = sb
-        .create_case(Who::Admin, &json!({"short_description": "x", "correlation_id": "call-9"}))
+        .create_case(
+            Who::Admin,
+            &json!({"short_description": "x", "correlation_id": "call-9"}),
+        )
         .await;
     let path = format!("{CASES}/{}", case["sys_id"].as_str().unwrap());
-    let reply = sb.patch(Who::Admin, &path, &json!({"correlation_id": ""})).await;
+    let reply = sb
+        .patch(Who::Admin, &path, &json!({"correlation_id": ""}))
+        .await;
     reply.expect(200);
     assert_eq!(reply.result()["correlation_id"], "");
 }
@@ -146,7 +182,9 @@ async fn empty_string_clears_a_field() {
 #[tokio::test]
 async fn delete_returns_204_with_empty_body() {
     let sb = Sandbox::start().await;
-    let case = sb.create_case(Who::Admin, &json!({"short_description": "to delete"})).await;
+    let case = sb
+        .create_case(Who::Admin, &json!({"short_description": "to delete"}))
+        .await;
     let path = format!("{CASES}/{}", case["sys_id"].as_str().unwrap());
     let reply = sb.delete(Who::Admin, &path).await;
     reply.expect(204);
@@ -166,7 +204,9 @@ async fn delete_returns_204_with_empty_body() {
 #[tokio::test]
 async fn head_returns_headers_without_body() {
     let sb = Sandbox::start().await;
-    let list = sb.send(sb.request(Who::Admin, Method::HEAD, CONTACTS)).await;
+    let list = sb
+        .send(sb.request(Who::Admin, Method::HEAD, CONTACTS))
+        .await;
     list.expect(200);
     assert_eq!(list.text, "");
     assert_eq!(list.total_count(), DEMO_CONTACTS);
@@ -177,34 +217,53 @@ async fn head_returns_headers_without_body() {
     one.expect(200);
     assert_eq!(one.text, "");
     let missing = sb
-        .send(sb.request(Who::Admin, Method::HEAD, &format!("{CONTACTS}/{}", "0".repeat(32))))
+        .send(sb.request(
+            Who::Admin,
+            Method::HEAD,
+            &format!("{CONTACTS}/{}", "0".repeat(32)),
+        ))
         .await;
     assert_eq!(missing.status.as_u16(), 404);
     assert_eq!(missing.text, "");
 }
 
 fn links(reply: &Reply) -> Vec<(String, String)> {
-    let header = reply.header("link").unwrap_or_else(|| panic!("no Link header: {reply:?}"));
+    let header = reply
+        .header("link")
+        .unwrap_or_else(|| panic!("no Link header: {reply:?}"));
     header
         .split(',')
         .map(|part| {
             let (url, rel) = part.split_once(';').expect("link part has a rel");
-            let url = url.trim().trim_start_matches('<').trim_end_matches('>').to_string();
-            let rel = rel.trim().trim_start_matches("rel=").trim_matches('"').to_string();
+            let url = url
+                .trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string();
+            let rel = rel
+                .trim()
+                .trim_start_matches("rel=")
+                .trim_matches('"')
+                .to_string();
             (rel, url)
         })
         .collect()
 }
 
 fn link<'a>(links: &'a [(String, String)], rel: &str) -> Option<&'a str> {
-    links.iter().find(|(r, _)| r == rel).map(|(_, u)| u.as_str())
+    links
+        .iter()
+        .find(|(r, _)| r == rel)
+        .map(|(_, u)| u.as_str())
 }
 
 // §1.3: X-Total-Count on every list; Link with first/next/last, prev only when it applies.
 #[tokio::test]
 async fn link_header_has_first_prev_next_last_as_they_apply() {
     let sb = Sandbox::start().await;
-    let first = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_limit=3")).await;
+    let first = sb
+        .get(Who::Admin, &format!("{CONTACTS}?sysparm_limit=3"))
+        .await;
     first.expect(200);
     assert_eq!(first.rows().len(), 3);
     assert_eq!(first.total_count(), DEMO_CONTACTS);
@@ -213,23 +272,48 @@ async fn link_header_has_first_prev_next_last_as_they_apply() {
     for (_, url) in &l {
         assert!(url.starts_with(&format!("{}{prefix}", sb.base)), "{url}");
     }
-    assert!(link(&l, "first").unwrap().contains("sysparm_offset=0&sysparm_limit=3"));
-    assert!(link(&l, "next").unwrap().contains("sysparm_offset=3&sysparm_limit=3"));
-    assert!(link(&l, "last").unwrap().contains("sysparm_offset=6&sysparm_limit=3"));
+    assert!(link(&l, "first")
+        .unwrap()
+        .contains("sysparm_offset=0&sysparm_limit=3"));
+    assert!(link(&l, "next")
+        .unwrap()
+        .contains("sysparm_offset=3&sysparm_limit=3"));
+    assert!(link(&l, "last")
+        .unwrap()
+        .contains("sysparm_offset=6&sysparm_limit=3"));
     assert!(link(&l, "prev").is_none());
 
     // Following `next` works and the middle page has prev and next.
+    let direct_page_two = sb
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_limit=3&sysparm_offset=3"),
+        )
+        .await;
     let next_url = link(&l, "next").unwrap().to_string();
     let middle = sb
-        .send(sb.request(Who::Admin, Method::GET, next_url.strip_prefix(&sb.base).unwrap()))
+        .send(sb.request(
+            Who::Admin,
+            Method::GET,
+            next_url.strip_prefix(&sb.base).unwrap(),
+        ))
         .await;
     middle.expect(200);
     assert_eq!(middle.rows().len(), 3);
+    assert_eq!(
+        middle.rows()[0]["sys_id"],
+        direct_page_two.rows()[0]["sys_id"]
+    );
     let l = links(&middle);
     assert!(link(&l, "prev").unwrap().contains("sysparm_offset=0"));
     assert!(link(&l, "next").unwrap().contains("sysparm_offset=6"));
 
-    let last = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_limit=3&sysparm_offset=6")).await;
+    let last = sb
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_limit=3&sysparm_offset=6"),
+        )
+        .await;
     assert_eq!(last.rows().len(), 2);
     let l = links(&last);
     assert!(link(&l, "next").is_none());
@@ -245,7 +329,10 @@ async fn link_header_omitted_for_one_page_and_when_suppressed() {
     let one_page = sb.get(Who::Admin, CONTACTS).await;
     assert!(one_page.header("link").is_none(), "{one_page:?}");
     let suppressed = sb
-        .get(Who::Admin, &format!("{CONTACTS}?sysparm_limit=2&sysparm_suppress_pagination_header=true"))
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_limit=2&sysparm_suppress_pagination_header=true"),
+        )
         .await;
     suppressed.expect(200);
     assert!(suppressed.header("link").is_none());
@@ -259,10 +346,19 @@ async fn limit_and_offset_page_through_every_row_once() {
     let mut seen = Vec::new();
     for offset in (0..DEMO_CONTACTS).step_by(3) {
         let page = sb
-            .get(Who::Admin, &format!("{CONTACTS}?sysparm_limit=3&sysparm_offset={offset}&sysparm_fields=sys_id"))
+            .get(
+                Who::Admin,
+                &format!(
+                    "{CONTACTS}?sysparm_limit=3&sysparm_offset={offset}&sysparm_fields=sys_id"
+                ),
+            )
             .await;
         page.expect(200);
-        seen.extend(page.rows().iter().map(|r| r["sys_id"].as_str().unwrap().to_string()));
+        seen.extend(
+            page.rows()
+                .iter()
+                .map(|r| r["sys_id"].as_str().unwrap().to_string()),
+        );
     }
     let mut unique = seen.clone();
     unique.sort();
@@ -298,7 +394,9 @@ async fn sysparm_fields_selects_columns_with_dot_walked_flat_keys() {
 async fn reference_fields_render_per_the_display_value_matrix() {
     let sb = Sandbox::start().await;
     let contact = sb.sys_id_of("customer_contact", "name=Emily Carter").await;
-    let account = sb.sys_id_of("customer_account", "name=Golden Gate Outfitters").await;
+    let account = sb
+        .sys_id_of("customer_account", "name=Golden Gate Outfitters")
+        .await;
     let link = format!("{}/api/now/table/customer_account/{account}", sb.base);
     let read = |dv: &'static str, exclude: &'static str| {
         let path = format!(
@@ -311,7 +409,10 @@ async fn reference_fields_render_per_the_display_value_matrix() {
             reply.result()["account"].clone()
         }
     };
-    assert_eq!(read("false", "false").await, json!({"link": link, "value": account}));
+    assert_eq!(
+        read("false", "false").await,
+        json!({"link": link, "value": account})
+    );
     assert_eq!(read("false", "true").await, json!(account));
     assert_eq!(
         read("true", "false").await,
@@ -327,7 +428,12 @@ async fn reference_fields_render_per_the_display_value_matrix() {
         json!({"display_value": "Golden Gate Outfitters", "value": account})
     );
     // The same matrix applies to a case's contact reference.
-    let case = sb.create_case(Who::Admin, &json!({"contact": contact, "short_description": "r"})).await;
+    let case = sb
+        .create_case(
+            Who::Admin,
+            &json!({"contact": contact, "short_description": "r"}),
+        )
+        .await;
     let reply = sb
         .get(
             Who::Admin,
@@ -344,29 +450,49 @@ async fn reference_fields_render_per_the_display_value_matrix() {
 #[tokio::test]
 async fn choice_fields_render_labels_for_display_values() {
     let sb = Sandbox::start().await;
-    let case = sb.create_case(Who::Admin, &json!({"short_description": "c"})).await;
-    let path = format!("{CASES}/{}?sysparm_fields=state,priority,contact_type", case["sys_id"].as_str().unwrap());
+    let case = sb
+        .create_case(Who::Admin, &json!({"short_description": "c"}))
+        .await;
+    let path = format!(
+        "{CASES}/{}?sysparm_fields=state,priority,contact_type",
+        case["sys_id"].as_str().unwrap()
+    );
     let raw = sb.get(Who::Admin, &path).await;
     assert_eq!(raw.result()["state"], "1");
-    let shown = sb.get(Who::Admin, &format!("{path}&sysparm_display_value=true")).await;
+    let shown = sb
+        .get(Who::Admin, &format!("{path}&sysparm_display_value=true"))
+        .await;
     assert_eq!(shown.result()["state"], "New");
     assert_eq!(shown.result()["priority"], "4 - Low");
-    let all = sb.get(Who::Admin, &format!("{path}&sysparm_display_value=all")).await;
-    assert_eq!(all.result()["state"], json!({"display_value": "New", "value": "1"}));
-    assert_eq!(all.result()["contact_type"], json!({"display_value": "", "value": ""}));
+    let all = sb
+        .get(Who::Admin, &format!("{path}&sysparm_display_value=all"))
+        .await;
+    assert_eq!(
+        all.result()["state"],
+        json!({"display_value": "New", "value": "1"})
+    );
+    assert_eq!(
+        all.result()["contact_type"],
+        json!({"display_value": "", "value": ""})
+    );
 }
 
 // §1.3: sys_domain is a reference to sys_user_group "global".
 #[tokio::test]
 async fn sys_domain_renders_as_a_global_reference() {
     let sb = Sandbox::start().await;
-    let reply = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_limit=1")).await;
+    let reply = sb
+        .get(Who::Admin, &format!("{CONTACTS}?sysparm_limit=1"))
+        .await;
     assert_eq!(
         reply.rows()[0]["sys_domain"],
         json!({"link": format!("{}/api/now/table/sys_user_group/global", sb.base), "value": "global"})
     );
     let excluded = sb
-        .get(Who::Admin, &format!("{CONTACTS}?sysparm_limit=1&sysparm_exclude_reference_link=true"))
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_limit=1&sysparm_exclude_reference_link=true"),
+        )
         .await;
     assert_eq!(excluded.rows()[0]["sys_domain"], "global");
 }
@@ -398,9 +524,16 @@ async fn every_scalar_is_a_string() {
     assert_eq!(created.result()["priority"], "2");
     assert_eq!(created.result()["active"], "true");
     assert_eq!(created.result()["correlation_id"], "");
-    for path in [CASES, CONTACTS, "/api/now/table/customer_account", "/api/now/table/csm_consumer"] {
+    for path in [
+        CASES,
+        CONTACTS,
+        "/api/now/table/customer_account",
+        "/api/now/table/csm_consumer",
+    ] {
         for dv in ["false", "true", "all"] {
-            let reply = sb.get(Who::Admin, &format!("{path}?sysparm_display_value={dv}")).await;
+            let reply = sb
+                .get(Who::Admin, &format!("{path}?sysparm_display_value={dv}"))
+                .await;
             reply.expect(200);
             for row in reply.rows() {
                 for (k, v) in row.as_object().unwrap() {
@@ -415,13 +548,18 @@ async fn every_scalar_is_a_string() {
 #[tokio::test]
 async fn sys_ids_are_hex_and_datetimes_use_the_glide_format() {
     let sb = Sandbox::start().await;
-    let case = sb.create_case(Who::Admin, &json!({"short_description": "d"})).await;
+    let case = sb
+        .create_case(Who::Admin, &json!({"short_description": "d"}))
+        .await;
     assert!(is_sys_id(case["sys_id"].as_str().unwrap()));
     for field in ["sys_created_on", "sys_updated_on", "opened_at"] {
         let v = case[field].as_str().unwrap();
         let b = v.as_bytes();
         assert_eq!(v.len(), 19, "{field}={v}");
-        assert!(b[4] == b'-' && b[7] == b'-' && b[10] == b' ' && b[13] == b':' && b[16] == b':', "{field}={v}");
+        assert!(
+            b[4] == b'-' && b[7] == b'-' && b[10] == b' ' && b[13] == b':' && b[16] == b':',
+            "{field}={v}"
+        );
     }
 }
 
@@ -430,23 +568,38 @@ async fn sys_ids_are_hex_and_datetimes_use_the_glide_format() {
 #[tokio::test]
 async fn name_value_pairs_filter_the_list() {
     let sb = Sandbox::start().await;
-    let by_phone = sb.get(Who::Admin, &format!("{CONTACTS}?phone=%2B16692627777")).await;
+    let by_phone = sb
+        .get(Who::Admin, &format!("{CONTACTS}?phone=%2B16692627777"))
+        .await;
     by_phone.expect(200);
     assert_eq!(by_phone.rows().len(), 1);
     assert_eq!(by_phone.rows()[0]["name"], "Emily Carter");
     let two = sb
-        .get(Who::Admin, &format!("{CONTACTS}?phone=%2B16692627777&last_name=Brown"))
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?phone=%2B16692627777&last_name=Brown"),
+        )
         .await;
     assert_eq!(two.rows().len(), 0, "pairs are ANDed");
     let by_account_name = sb
-        .get(Who::Admin, &format!("{CONTACTS}?account={}", encode("Sakura Trading KK")))
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?account={}", encode("Sakura Trading KK")),
+        )
         .await;
     assert_eq!(by_account_name.rows().len(), 2);
-    let not_a_field = sb.get(Who::Admin, &format!("{CONTACTS}?utm_source=mail")).await;
+    let not_a_field = sb
+        .get(Who::Admin, &format!("{CONTACTS}?utm_source=mail"))
+        .await;
     assert_eq!(not_a_field.rows().len(), DEMO_CONTACTS);
 
-    sb.create_case(Who::Admin, &json!({"short_description": "new one"})).await;
-    sb.create_case(Who::Admin, &json!({"short_description": "open one", "state": "10"})).await;
+    sb.create_case(Who::Admin, &json!({"short_description": "new one"}))
+        .await;
+    sb.create_case(
+        Who::Admin,
+        &json!({"short_description": "open one", "state": "10"}),
+    )
+    .await;
     let by_label = sb.get(Who::Admin, &format!("{CASES}?state=New")).await;
     assert_eq!(by_label.rows().len(), 1);
     assert_eq!(by_label.rows()[0]["short_description"], "new one");
@@ -456,12 +609,31 @@ async fn name_value_pairs_filter_the_list() {
 #[tokio::test]
 async fn plus_in_the_query_string_decodes_as_space() {
     let sb = Sandbox::start().await;
-    let spaced = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_query=name=Emily+Carter")).await;
+    let spaced = sb
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_query=name=Emily+Carter"),
+        )
+        .await;
     assert_eq!(spaced.rows().len(), 1);
-    let raw_plus = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_query=phone=+16692627777")).await;
+    let raw_plus = sb
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_query=phone=+16692627777"),
+        )
+        .await;
     raw_plus.expect(200);
-    assert_eq!(raw_plus.rows().len(), 0, "`+1669...` must arrive as ` 1669...`");
-    let encoded = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_query=phone%3D%2B16692627777")).await;
+    assert_eq!(
+        raw_plus.rows().len(),
+        0,
+        "`+1669...` must arrive as ` 1669...`"
+    );
+    let encoded = sb
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_query=phone%3D%2B16692627777"),
+        )
+        .await;
     assert_eq!(encoded.rows().len(), 1);
 }
 
@@ -469,16 +641,30 @@ async fn plus_in_the_query_string_decodes_as_space() {
 #[tokio::test]
 async fn double_caret_is_a_literal_caret() {
     let sb = Sandbox::start().await;
-    sb.create_case(Who::Admin, &json!({"short_description": "alpha^beta"})).await;
-    sb.create_case(Who::Admin, &json!({"short_description": "alpha"})).await;
+    sb.create_case(Who::Admin, &json!({"short_description": "alpha^beta"}))
+        .await;
+    sb.create_case(Who::Admin, &json!({"short_description": "alpha"}))
+        .await;
     let escaped = sb
-        .get(Who::Admin, &format!("{CASES}?sysparm_query={}", encode("short_description=alpha^^beta")))
+        .get(
+            Who::Admin,
+            &format!(
+                "{CASES}?sysparm_query={}",
+                encode("short_description=alpha^^beta")
+            ),
+        )
         .await;
     assert_eq!(escaped.rows().len(), 1);
     assert_eq!(escaped.rows()[0]["short_description"], "alpha^beta");
     // Unescaped, `beta` becomes a separate (invalid, dropped) term.
     let unescaped = sb
-        .get(Who::Admin, &format!("{CASES}?sysparm_query={}", encode("short_description=alpha^beta")))
+        .get(
+            Who::Admin,
+            &format!(
+                "{CASES}?sysparm_query={}",
+                encode("short_description=alpha^beta")
+            ),
+        )
         .await;
     assert_eq!(unescaped.rows().len(), 1);
     assert_eq!(unescaped.rows()[0]["short_description"], "alpha");
@@ -490,7 +676,13 @@ async fn injected_new_query_in_a_value_matches_every_active_row() {
     let sb = Sandbox::start().await;
     let ani = "x^NQactive=true";
     let reply = sb
-        .get(Who::Admin, &format!("{CONTACTS}?sysparm_query={}", encode(&format!("phone={ani}"))))
+        .get(
+            Who::Admin,
+            &format!(
+                "{CONTACTS}?sysparm_query={}",
+                encode(&format!("phone={ani}"))
+            ),
+        )
         .await;
     reply.expect(200);
     assert_eq!(reply.total_count(), DEMO_CONTACTS);
@@ -498,7 +690,10 @@ async fn injected_new_query_in_a_value_matches_every_active_row() {
     let safe = sb
         .get(
             Who::Admin,
-            &format!("{CONTACTS}?sysparm_query={}", encode(&format!("phone={}", ani.replace('^', "^^")))),
+            &format!(
+                "{CONTACTS}?sysparm_query={}",
+                encode(&format!("phone={}", ani.replace('^', "^^")))
+            ),
         )
         .await;
     assert_eq!(safe.total_count(), 0);
@@ -508,13 +703,21 @@ async fn injected_new_query_in_a_value_matches_every_active_row() {
 #[tokio::test]
 async fn invalid_query_fields_are_dropped() {
     let sb = Sandbox::start().await;
-    let all = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_query=u_misspelt_phone%3D123")).await;
+    let all = sb
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_query=u_misspelt_phone%3D123"),
+        )
+        .await;
     all.expect(200);
     assert_eq!(all.total_count(), DEMO_CONTACTS);
     let partial = sb
         .get(
             Who::Admin,
-            &format!("{CONTACTS}?sysparm_query={}", encode("phone=+16692627777^u_misspelt=1")),
+            &format!(
+                "{CONTACTS}?sysparm_query={}",
+                encode("phone=+16692627777^u_misspelt=1")
+            ),
         )
         .await;
     assert_eq!(partial.total_count(), 1);
@@ -524,14 +727,31 @@ async fn invalid_query_fields_are_dropped() {
 #[tokio::test]
 async fn returns_no_rows_property_makes_invalid_queries_empty() {
     let sb = Sandbox::start().await;
-    sb.set_property("glide.invalid_query.returns_no_rows", "true").await;
-    let none = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_query=u_misspelt_phone%3D123")).await;
+    sb.set_property("glide.invalid_query.returns_no_rows", "true")
+        .await;
+    let none = sb
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_query=u_misspelt_phone%3D123"),
+        )
+        .await;
     none.expect(200);
     assert_eq!(none.total_count(), 0);
-    let valid = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_query=phone%3D%2B16692627777")).await;
+    let valid = sb
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_query=phone%3D%2B16692627777"),
+        )
+        .await;
     assert_eq!(valid.total_count(), 1);
-    sb.set_property("glide.invalid_query.returns_no_rows", "false").await;
-    let again = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_query=u_misspelt_phone%3D123")).await;
+    sb.set_property("glide.invalid_query.returns_no_rows", "false")
+        .await;
+    let again = sb
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_query=u_misspelt_phone%3D123"),
+        )
+        .await;
     assert_eq!(again.total_count(), DEMO_CONTACTS);
 }
 
@@ -540,13 +760,24 @@ async fn returns_no_rows_property_makes_invalid_queries_empty() {
 async fn orderby_and_orderbydesc_sort_results() {
     let sb = Sandbox::start().await;
     let names = |reply: &Reply| -> Vec<String> {
-        reply.rows().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+        reply
+            .rows()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect()
     };
-    let asc = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_query=ORDERBYname")).await;
+    let asc = sb
+        .get(Who::Admin, &format!("{CONTACTS}?sysparm_query=ORDERBYname"))
+        .await;
     let mut sorted = names(&asc);
     sorted.sort();
     assert_eq!(names(&asc), sorted);
-    let desc = sb.get(Who::Admin, &format!("{CONTACTS}?sysparm_query=ORDERBYDESCname")).await;
+    let desc = sb
+        .get(
+            Who::Admin,
+            &format!("{CONTACTS}?sysparm_query=ORDERBYDESCname"),
+        )
+        .await;
     sorted.reverse();
     assert_eq!(names(&desc), sorted);
 }
@@ -555,12 +786,23 @@ async fn orderby_and_orderbydesc_sort_results() {
 #[tokio::test]
 async fn javascript_values_are_evaluated_server_side() {
     let sb = Sandbox::start().await;
-    sb.create_case(Who::User("alice.agent"), &json!({"short_description": "alice's"})).await;
-    sb.create_case(Who::User("bob.agent"), &json!({"short_description": "bob's"})).await;
+    sb.create_case(
+        Who::User("alice.agent"),
+        &json!({"short_description": "alice's"}),
+    )
+    .await;
+    sb.create_case(
+        Who::User("bob.agent"),
+        &json!({"short_description": "bob's"}),
+    )
+    .await;
     let mine = sb
         .get(
             Who::User("alice.agent"),
-            &format!("{CASES}?sysparm_query={}", encode("opened_by=javascript:gs.getUserID()")),
+            &format!(
+                "{CASES}?sysparm_query={}",
+                encode("opened_by=javascript:gs.getUserID()")
+            ),
         )
         .await;
     mine.expect(200);
@@ -574,11 +816,18 @@ async fn client_supplied_sys_id_is_honoured() {
     let sb = Sandbox::start().await;
     let id = "AAAABBBBCCCCDDDDEEEEFFFF00001111";
     let reply = sb
-        .post(Who::Admin, CASES, &json!({"sys_id": id, "short_description": "custom guid"}))
+        .post(
+            Who::Admin,
+            CASES,
+            &json!({"sys_id": id, "short_description": "custom guid"}),
+        )
         .await;
     reply.expect(201);
     assert_eq!(reply.result()["sys_id"], id);
-    assert!(reply.header("location").unwrap().ends_with(&format!("/{id}")));
+    assert!(reply
+        .header("location")
+        .unwrap()
+        .ends_with(&format!("/{id}")));
     let read = sb.get(Who::Admin, &format!("{CASES}/{id}")).await;
     read.expect(200);
     assert_eq!(read.result()["short_description"], "custom guid");
@@ -589,7 +838,10 @@ async fn client_supplied_sys_id_is_honoured() {
 async fn client_supplied_number_is_honoured() {
     let sb = Sandbox::start().await;
     let case = sb
-        .create_case(Who::Admin, &json!({"number": "GFHFGHTNBGF", "short_description": "n"}))
+        .create_case(
+            Who::Admin,
+            &json!({"number": "GFHFGHTNBGF", "short_description": "n"}),
+        )
         .await;
     assert_eq!(case["number"], "GFHFGHTNBGF");
 }
@@ -612,7 +864,11 @@ async fn unknown_body_fields_are_ignored_and_sys_fields_not_writable() {
     assert_eq!(r["sys_mod_count"], "0");
     let path = format!("{CASES}/{}", r["sys_id"].as_str().unwrap());
     let patched = sb
-        .patch(Who::User("alice.agent"), &path, &json!({"bunk_field": 1, "priority": "1"}))
+        .patch(
+            Who::User("alice.agent"),
+            &path,
+            &json!({"bunk_field": 1, "priority": "1"}),
+        )
         .await;
     patched.expect(200);
     assert_eq!(patched.result()["priority"], "1");
@@ -653,7 +909,9 @@ async fn x_no_response_body_suppresses_write_bodies() {
 #[tokio::test]
 async fn x_http_method_override_is_honoured() {
     let sb = Sandbox::start().await;
-    let case = sb.create_case(Who::Admin, &json!({"short_description": "override"})).await;
+    let case = sb
+        .create_case(Who::Admin, &json!({"short_description": "override"}))
+        .await;
     let path = format!("{CASES}/{}", case["sys_id"].as_str().unwrap());
     let patched = sb
         .send(
@@ -665,7 +923,10 @@ async fn x_http_method_override_is_honoured() {
     patched.expect(200);
     assert_eq!(patched.result()["priority"], "1");
     let deleted = sb
-        .send(sb.request(Who::Admin, Method::POST, &path).header("X-http-method-override", "DELETE"))
+        .send(
+            sb.request(Who::Admin, Method::POST, &path)
+                .header("X-http-method-override", "DELETE"),
+        )
         .await;
     deleted.expect(204);
     sb.get(Who::Admin, &path).await.expect(404);
@@ -699,7 +960,10 @@ async fn case_insert_fills_number_state_priority_and_opened_by() {
     let sb = Sandbox::start().await;
     let alice = sb.user_id("alice.agent").await;
     let first = sb
-        .create_case(Who::User("alice.agent"), &json!({"short_description": "Phone call", "contact_type": "phone"}))
+        .create_case(
+            Who::User("alice.agent"),
+            &json!({"short_description": "Phone call", "contact_type": "phone"}),
+        )
         .await;
     let number = first["number"].as_str().unwrap();
     assert!(is_case_number(number), "{number}");
@@ -712,7 +976,10 @@ async fn case_insert_fills_number_state_priority_and_opened_by() {
     assert_eq!(first["sys_class_name"], "sn_customerservice_case");
     assert!(!first["opened_at"].as_str().unwrap().is_empty());
     let second = sb
-        .create_case(Who::User("alice.agent"), &json!({"short_description": "Another call"}))
+        .create_case(
+            Who::User("alice.agent"),
+            &json!({"short_description": "Another call"}),
+        )
         .await;
     let n1: u64 = number[2..].parse().unwrap();
     let n2: u64 = second["number"].as_str().unwrap()[2..].parse().unwrap();
@@ -734,9 +1001,249 @@ async fn journal_fields_read_back_empty() {
     let path = format!("{CASES}/{}", case["sys_id"].as_str().unwrap());
     let read = sb.get(Who::Admin, &path).await;
     assert_eq!(read.result()["work_notes"], "");
-    let patched = sb.patch(Who::Admin, &path, &json!({"work_notes": "more"})).await;
+    let patched = sb
+        .patch(Who::Admin, &path, &json!({"work_notes": "more"}))
+        .await;
     patched.expect(200);
     assert_eq!(patched.result()["work_notes"], "");
-    let picked = sb.get(Who::Admin, &format!("{path}?sysparm_fields=work_notes")).await;
+    let picked = sb
+        .get(Who::Admin, &format!("{path}?sysparm_fields=work_notes"))
+        .await;
     assert_eq!(picked.result()["work_notes"], "");
+}
+
+// §1.2: sysparm_fields, sysparm_display_value and sysparm_exclude_reference_link shape the
+// answer of writes too.
+#[tokio::test]
+async fn read_parameters_shape_write_responses() {
+    let sb = Sandbox::start().await;
+    let contact = sb.sys_id_of("customer_contact", "name=Emily Carter").await;
+    let reply = sb
+        .post(
+            Who::Admin,
+            &format!(
+                "{CASES}?sysparm_fields=number,state,contact&sysparm_display_value=true&sysparm_exclude_reference_link=true"
+            ),
+            &json!({"short_description": "shaped", "contact": contact}),
+        )
+        .await;
+    reply.expect(201);
+    let keys: Vec<&str> = reply
+        .result()
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["number", "state", "contact"]);
+    assert_eq!(reply.result()["state"], "New");
+    assert_eq!(reply.result()["contact"], "Emily Carter");
+}
+
+// §1.2: sysparm_input_display_value=true reads references by display value and choices by label.
+#[tokio::test]
+async fn input_display_values_resolve_references_and_choices() {
+    let sb = Sandbox::start().await;
+    let contact = sb.sys_id_of("customer_contact", "name=Emily Carter").await;
+    let reply = sb
+        .post(
+            Who::Admin,
+            &format!("{CASES}?sysparm_input_display_value=true"),
+            &json!({"short_description": "by label", "contact": "Emily Carter", "state": "Open", "priority": "2 - High"}),
+        )
+        .await;
+    reply.expect(201);
+    assert_eq!(reply.result()["contact"]["value"], contact.as_str());
+    assert_eq!(reply.result()["state"], "10");
+    assert_eq!(reply.result()["priority"], "2");
+    // Without the parameter the raw input is stored as given.
+    let raw = sb
+        .post(
+            Who::Admin,
+            CASES,
+            &json!({"short_description": "raw", "state": "10"}),
+        )
+        .await;
+    assert_eq!(raw.result()["state"], "10");
+}
+
+// §1.4: `^OR`, `^NQ`, `^EQ` (ignored), LIKE (case-insensitive) and dot-walked query fields.
+#[tokio::test]
+async fn encoded_query_separators_operators_and_dot_walks() {
+    let sb = Sandbox::start().await;
+    let count = |q: &'static str| {
+        let sb = &sb;
+        async move {
+            let reply = sb
+                .get(
+                    Who::Admin,
+                    &format!("{CONTACTS}?sysparm_query={}", encode(q)),
+                )
+                .await;
+            reply.expect(200);
+            reply.total_count()
+        }
+    };
+    assert_eq!(
+        count("phone=+16692627777^ORphone=(669) 262-7777^EQ").await,
+        2
+    );
+    assert_eq!(count("phone=+16692627777^NQlast_name=Sato").await, 2);
+    assert_eq!(count("nameLIKEemily").await, 1);
+    assert_eq!(count("account.name=Sakura Trading KK").await, 2);
+    assert_eq!(
+        count("account.nameSTARTSWITHNaniwa^mobile_phoneISNOTEMPTY").await,
+        2
+    );
+    assert_eq!(count("phoneISEMPTY").await, 1);
+    sb.create_case(
+        Who::Admin,
+        &json!({"short_description": "dot", "contact": sb.sys_id_of("customer_contact", "name=Yui Sato").await}),
+    )
+    .await;
+    let by_contact = sb
+        .get(
+            Who::Admin,
+            &format!(
+                "{CASES}?sysparm_query={}",
+                encode("contact.phone=+81 3-1234-5678")
+            ),
+        )
+        .await;
+    assert_eq!(by_contact.total_count(), 1);
+}
+
+// §3 / §3.2: customer_contact extends sys_user; a query on the parent table returns contacts too,
+// with sys_class_name "customer_contact".
+#[tokio::test]
+async fn parent_table_queries_include_extending_records() {
+    let sb = Sandbox::start().await;
+    let contacts = sb
+        .get(
+            Who::Admin,
+            &format!(
+                "/api/now/table/sys_user?sysparm_query={}",
+                encode("sys_class_name=customer_contact")
+            ),
+        )
+        .await;
+    contacts.expect(200);
+    assert_eq!(contacts.total_count(), DEMO_CONTACTS);
+    let emily = sb.sys_id_of("customer_contact", "name=Emily Carter").await;
+    let through_parent = sb
+        .get(Who::Admin, &format!("/api/now/table/sys_user/{emily}"))
+        .await;
+    through_parent.expect(200);
+    assert_eq!(
+        through_parent.result()["sys_class_name"],
+        "customer_contact"
+    );
+    assert_eq!(through_parent.result()["phone"], "+16692627777");
+    // And cases are tasks.
+    sb.create_case(Who::Admin, &json!({"short_description": "a task"}))
+        .await;
+    let tasks = sb.get(Who::Admin, "/api/now/table/task").await;
+    assert_eq!(tasks.total_count(), 1);
+    assert_eq!(tasks.rows()[0]["sys_class_name"], "sn_customerservice_case");
+}
+
+// §1.3 / §1.5: sys_updated_on and sys_updated_by follow updates; sys_created_* do not.
+#[tokio::test]
+async fn updates_maintain_the_system_fields() {
+    let sb = Sandbox::start().await;
+    let case = sb
+        .create_case(Who::User("alice.agent"), &json!({"short_description": "s"}))
+        .await;
+    let path = format!("{CASES}/{}", case["sys_id"].as_str().unwrap());
+    sb.advance_clock(120).await;
+    let patched = sb
+        .patch(Who::User("bob.agent"), &path, &json!({"priority": "3"}))
+        .await;
+    patched.expect(200);
+    let r = patched.result();
+    assert_eq!(r["sys_created_on"], case["sys_created_on"]);
+    assert_eq!(r["sys_created_by"], "alice.agent");
+    assert_eq!(r["sys_updated_by"], "bob.agent");
+    assert!(r["sys_updated_on"].as_str().unwrap() > case["sys_updated_on"].as_str().unwrap());
+    assert_eq!(
+        r["opened_by"], case["opened_by"],
+        "opened_by is set once, at insert"
+    );
+}
+
+// §1.3: Link URLs keep the other parameters (the query, the fields) so that following them pages
+// through the same result set.
+#[tokio::test]
+async fn link_urls_carry_the_query_and_other_parameters() {
+    let sb = Sandbox::start().await;
+    let query = "phoneISNOTEMPTY^ORDERBYDESCname";
+    let first = sb
+        .get(
+            Who::Admin,
+            &format!(
+                "{CONTACTS}?sysparm_query={}&sysparm_fields=name&sysparm_limit=4",
+                encode(query)
+            ),
+        )
+        .await;
+    first.expect(200);
+    assert_eq!(first.total_count(), 7);
+    let next = link(&links(&first), "next").unwrap().to_string();
+    let page = sb
+        .send(sb.request(
+            Who::Admin,
+            Method::GET,
+            next.strip_prefix(&sb.base).unwrap(),
+        ))
+        .await;
+    page.expect(200);
+    assert_eq!(page.rows().len(), 3);
+    let mut names: Vec<String> = first
+        .rows()
+        .iter()
+        .chain(page.rows())
+        .map(|r| {
+            assert_eq!(
+                r.as_object().unwrap().len(),
+                1,
+                "only the requested field: {r}"
+            );
+            r["name"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let shown = names.clone();
+    names.sort();
+    names.reverse();
+    assert_eq!(shown, names, "ORDERBYDESC kept across pages");
+    assert!(
+        !shown.contains(&"Ken Watanabe".to_string()),
+        "the filter was kept"
+    );
+}
+
+// §3.1: case numbers stay unique under concurrent inserts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_inserts_get_unique_numbers() {
+    let sb = Sandbox::start().await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let request = sb
+            .request(Who::User("alice.agent"), Method::POST, CASES)
+            .json(&json!({"short_description": format!("concurrent {i}")}));
+        tasks.spawn(async move {
+            let response = request.send().await.expect("request completes");
+            assert_eq!(response.status().as_u16(), 201);
+            let body: Value = response.json().await.expect("JSON");
+            body["result"]["number"].as_str().unwrap().to_string()
+        });
+    }
+    let mut numbers = Vec::new();
+    while let Some(number) = tasks.join_next().await {
+        numbers.push(number.expect("task"));
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 24);
+    assert!(numbers.iter().all(|n| is_case_number(n)));
+    assert_eq!(sb.get(Who::Admin, CASES).await.total_count(), 24);
 }

@@ -100,6 +100,14 @@ impl SnError {
         )
     }
 
+    pub fn not_acceptable() -> SnError {
+        SnError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "Not Acceptable",
+            Some("The Accept header names no response format this API produces (application/json)".into()),
+        )
+    }
+
     pub fn method_not_allowed() -> SnError {
         SnError::new(StatusCode::METHOD_NOT_ALLOWED, "Method not Supported", None)
     }

@@ -115,6 +115,28 @@ pub fn json_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>,
     }
 }
 
+/// Whether the `Accept` header allows a JSON answer (absent, a JSON or XML type, or a wildcard);
+/// otherwise the API answers 406 (servicenow.md §1.6).
+pub fn accepts_json(headers: &HeaderMap) -> bool {
+    let mut ranges = headers
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|range| range.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .filter(|range| !range.is_empty())
+        .peekable();
+    if ranges.peek().is_none() {
+        return true;
+    }
+    ranges.any(|range| {
+        matches!(
+            range.as_str(),
+            "*/*" | "application/*" | "application/json" | "application/xml" | "text/xml"
+        )
+    })
+}
+
 /// Query-string pairs with servlet decoding (`+` is a space, servicenow.md §1.4).
 pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
     form_urlencoded::parse(raw.unwrap_or("").as_bytes())

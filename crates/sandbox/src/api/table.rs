@@ -116,6 +116,9 @@ pub async fn handle(instance: &Arc<Instance>, request: TableRequest) -> Response
         Ok(c) => c,
         Err(response) => return response,
     };
+    if !gate::accepts_json(&request.headers) {
+        return caller.finish(SnError::not_acceptable().into_response());
+    }
     let result = match (&request.method, request.sys_id.is_some()) {
         (&Method::GET, false) => list(instance, &caller, &request, false),
         (&Method::HEAD, false) => list(instance, &caller, &request, true),

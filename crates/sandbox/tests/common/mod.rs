@@ -28,7 +28,6 @@ pub enum Who<'a> {
 }
 
 /// A complete answer: status, headers, raw body and the body parsed as JSON (Null if it is not).
-#[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
@@ -36,14 +35,36 @@ pub struct Reply {
     pub json: Value,
 }
 
+impl std::fmt::Debug for Reply {
+    /// Status, headers and the start of the body: enough to see why an assertion failed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let body: String = self.text.chars().take(600).collect();
+        let more = if self.text.chars().count() > 600 {
+            "..."
+        } else {
+            ""
+        };
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body", &format!("{body}{more}"))
+            .finish()
+    }
+}
+
 impl Reply {
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
 
     /// `result` as a list (panics with the whole reply otherwise).
     pub fn rows(&self) -> &Vec<Value> {
-        self.json["result"].as_array().unwrap_or_else(|| panic!("not a list result: {self:?}"))
+        self.json["result"]
+            .as_array()
+            .unwrap_or_else(|| panic!("not a list result: {self:?}"))
     }
 
     pub fn result(&self) -> &Value {
@@ -58,7 +79,11 @@ impl Reply {
     }
 
     pub fn expect(&self, status: u16) -> &Reply {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; reply: {self:?}");
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; reply: {self:?}"
+        );
         self
     }
 }
@@ -66,18 +91,32 @@ impl Reply {
 /// Asserts ServiceNow's error envelope (servicenow.md §1.6).
 pub fn assert_error(reply: &Reply, status: u16, message: &str, detail: Option<&str>) {
     assert_eq!(reply.status.as_u16(), status, "status; reply: {reply:?}");
-    assert_eq!(reply.json["status"], "failure", "envelope status; reply: {reply:?}");
-    assert_eq!(reply.json["error"]["message"], message, "message; reply: {reply:?}");
+    assert_eq!(
+        reply.json["status"], "failure",
+        "envelope status; reply: {reply:?}"
+    );
+    assert_eq!(
+        reply.json["error"]["message"], message,
+        "message; reply: {reply:?}"
+    );
     match detail {
         Some(d) => assert_eq!(reply.json["error"]["detail"], d, "detail; reply: {reply:?}"),
-        None => assert!(reply.json["error"]["detail"].is_null(), "detail should be null; reply: {reply:?}"),
+        None => assert!(
+            reply.json["error"]["detail"].is_null(),
+            "detail should be null; reply: {reply:?}"
+        ),
     }
     let ct = reply.header("content-type").unwrap_or_default();
-    assert!(ct.starts_with("application/json"), "error content type {ct}");
+    assert!(
+        ct.starts_with("application/json"),
+        "error content type {ct}"
+    );
 }
 
 pub fn is_sys_id(s: &str) -> bool {
-    s.len() == 32 && s.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    s.len() == 32
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
 }
 
 impl Sandbox {
@@ -131,7 +170,9 @@ impl Sandbox {
             .header("accept", "application/json");
         match who {
             Who::Anonymous => builder,
-            Who::Admin => builder.basic_auth(&self.creds.admin_user, Some(&self.creds.admin_password)),
+            Who::Admin => {
+                builder.basic_auth(&self.creds.admin_user, Some(&self.creds.admin_password))
+            }
             Who::User(name) => builder.basic_auth(name, Some(&self.creds.agent_password)),
             Who::Bearer(token) => builder.bearer_auth(token),
         }
@@ -156,15 +197,18 @@ impl Sandbox {
     }
 
     pub async fn post(&self, who: Who<'_>, path: &str, body: &Value) -> Reply {
-        self.send(self.request(who, Method::POST, path).json(body)).await
+        self.send(self.request(who, Method::POST, path).json(body))
+            .await
     }
 
     pub async fn patch(&self, who: Who<'_>, path: &str, body: &Value) -> Reply {
-        self.send(self.request(who, Method::PATCH, path).json(body)).await
+        self.send(self.request(who, Method::PATCH, path).json(body))
+            .await
     }
 
     pub async fn put(&self, who: Who<'_>, path: &str, body: &Value) -> Reply {
-        self.send(self.request(who, Method::PUT, path).json(body)).await
+        self.send(self.request(who, Method::PUT, path).json(body))
+            .await
     }
 
     pub async fn delete(&self, who: Who<'_>, path: &str) -> Reply {
@@ -181,16 +225,22 @@ impl Sandbox {
             .await;
         reply.expect(200);
         let rows = reply.rows();
-        assert_eq!(rows.len(), 1, "expected one {table} row for {query}: {reply:?}");
+        assert_eq!(
+            rows.len(),
+            1,
+            "expected one {table} row for {query}: {reply:?}"
+        );
         rows[0]["sys_id"].as_str().expect("sys_id").to_string()
     }
 
     pub async fn user_id(&self, user_name: &str) -> String {
-        self.sys_id_of("sys_user", &format!("user_name={user_name}")).await
+        self.sys_id_of("sys_user", &format!("user_name={user_name}"))
+            .await
     }
 
     pub async fn role_id(&self, role: &str) -> String {
-        self.sys_id_of("sys_user_role", &format!("name={role}")).await
+        self.sys_id_of("sys_user_role", &format!("name={role}"))
+            .await
     }
 
     /// Sets a system property the way an admin does: through the Table API on sys_properties.
@@ -198,7 +248,10 @@ impl Sandbox {
         let reply = self
             .get(
                 Who::Admin,
-                &format!("/api/now/table/sys_properties?sysparm_query={}", encode(&format!("name={name}"))),
+                &format!(
+                    "/api/now/table/sys_properties?sysparm_query={}",
+                    encode(&format!("name={name}"))
+                ),
             )
             .await;
         reply.expect(200);
@@ -237,7 +290,11 @@ impl Sandbox {
     }
 
     /// POST /oauth_token.do with a form body (and optional extra headers via `basic_client`).
-    pub async fn token_request(&self, form: &[(&str, &str)], basic_client: Option<(&str, &str)>) -> Reply {
+    pub async fn token_request(
+        &self,
+        form: &[(&str, &str)],
+        basic_client: Option<(&str, &str)>,
+    ) -> Reply {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form.iter())
             .finish();
@@ -255,7 +312,10 @@ impl Sandbox {
 
     /// Password grant with the registered client's credentials in the body.
     pub async fn password_grant(&self, user: &str, password: &str) -> Reply {
-        let (id, secret) = (self.creds.client_id.clone(), self.creds.client_secret.clone());
+        let (id, secret) = (
+            self.creds.client_id.clone(),
+            self.creds.client_secret.clone(),
+        );
         self.token_request(
             &[
                 ("grant_type", "password"),
@@ -271,16 +331,27 @@ impl Sandbox {
 
     /// An access token for a demo user (panics unless the grant succeeds).
     pub async fn agent_token(&self, user: &str) -> (String, String) {
-        let reply = self.password_grant(user, &self.creds.agent_password.clone()).await;
+        let reply = self
+            .password_grant(user, &self.creds.agent_password.clone())
+            .await;
         reply.expect(200);
         (
-            reply.json["access_token"].as_str().expect("access_token").to_string(),
-            reply.json["refresh_token"].as_str().expect("refresh_token").to_string(),
+            reply.json["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_string(),
+            reply.json["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_string(),
         )
     }
 
     pub async fn refresh_grant(&self, refresh: &str) -> Reply {
-        let (id, secret) = (self.creds.client_id.clone(), self.creds.client_secret.clone());
+        let (id, secret) = (
+            self.creds.client_id.clone(),
+            self.creds.client_secret.clone(),
+        );
         self.token_request(
             &[
                 ("grant_type", "refresh_token"),
@@ -295,7 +366,9 @@ impl Sandbox {
 
     /// Creates a case as `who` and returns its JSON.
     pub async fn create_case(&self, who: Who<'_>, body: &Value) -> Value {
-        let reply = self.post(who, "/api/now/table/sn_customerservice_case", body).await;
+        let reply = self
+            .post(who, "/api/now/table/sn_customerservice_case", body)
+            .await;
         reply.expect(201);
         reply.result().clone()
     }

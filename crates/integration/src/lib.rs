@@ -1,0 +1,10 @@
+//! The integration runtime: it binds the sans-IO core engine to the world. It reads the
+//! configuration, feeds call events to the engine, executes the engine's commands against the
+//! CRM adapter (lookups) and the durable outbox (Case writes), serves the signed call-events API
+//! for other telephony, and checks a tenant's setup (`doctor`).
+//!
+//! Invariant: decisions about calls and Cases live in `callbridge-core`; this crate only
+//! translates and executes.
+
+pub mod config;
+pub mod events_api;

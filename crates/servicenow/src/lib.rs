@@ -1,0 +1,42 @@
+//! The ServiceNow adapter's HTTP building blocks: the only crate that knows ServiceNow's wire
+//! format, encoded queries and OAuth endpoints.
+//!
+//! `../shared/reference/servicenow.md` is the specification; code and tests cite its sections.
+//! What lives here, one job per module:
+//!
+//! - [`names`]: validated [`TableName`], [`ColumnName`] and [`SysId`] (config never reaches a
+//!   URL or a query unchecked);
+//! - [`query`]: encoded queries whose values cannot change their structure (`^` → `^^`,
+//!   `javascript:` refused);
+//! - [`error`]: [`ApiError`] from ServiceNow's error envelope, with `is_retryable`;
+//! - [`connection`]: one instance's keep-alive HTTPS client ([`Instance`]);
+//! - [`oauth`]: PKCE, the authorization URL and the token grants ([`OAuthClient`], [`TokenSet`]);
+//! - [`client`]: the Table and Batch APIs ([`TableClient`]), credentials per call ([`Auth`]);
+//! - [`lookup`]: phone lookup over several tables in one round trip;
+//! - [`cases`]: find a Case by correlation id, create one in one POST;
+//! - [`dictionary`]: table and column definitions, inherited columns included (for `doctor`).
+//!
+//! Policy is the caller's: when to refresh tokens, how to retry, which numbers to look for and
+//! which candidate is the customer.
+
+pub mod cases;
+pub mod client;
+pub mod connection;
+pub mod dictionary;
+pub mod error;
+pub mod lookup;
+pub mod names;
+pub mod oauth;
+pub mod query;
+pub mod record;
+
+pub use cases::{create_case, find_by_correlation, CaseRef};
+pub use client::{Auth, BatchOutcome, TableClient, TableRequest};
+pub use connection::{Instance, InstanceConfig};
+pub use dictionary::{describe_table, ColumnInfo, DictionaryError, TableInfo};
+pub use error::{ApiError, ConfigError};
+pub use lookup::{lookup_by_phone, Candidate, LookupError, LookupTarget};
+pub use names::{ColumnName, NameError, SysId, TableName};
+pub use oauth::{authorization_url, Grant, OAuthClient, OAuthError, Pkce, TokenSet};
+pub use query::{Condition, Query, QueryError};
+pub use record::Record;

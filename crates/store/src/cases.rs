@@ -1,0 +1,59 @@
+//! Which CRM Case each call produced.
+
+use crate::time_conv::wall_clock_micros;
+use crate::{with_pool, Result, Store, StoreError};
+
+/// A Case in the CRM.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CaseRef {
+    /// The record's id (ServiceNow: `sys_id`).
+    pub sys_id: String,
+    /// Its human-readable number (ServiceNow: e.g. `CS0001234`).
+    pub number: String,
+}
+
+impl Store {
+    /// The Case recorded for `call_id`, if any.
+    pub async fn case_for_call(&self, tenant: &str, call_id: &str) -> Result<Option<CaseRef>> {
+        let row: Option<(String, String)> = with_pool!(&self.pool, |p| sqlx::query_as(
+            "SELECT sys_id, number FROM call_cases WHERE tenant = $1 AND call_id = $2"
+        )
+        .bind(tenant)
+        .bind(call_id)
+        .fetch_optional(p)
+        .await
+        .map_err(StoreError::db("read the case of a call"))?);
+        Ok(row.map(|(sys_id, number)| CaseRef { sys_id, number }))
+    }
+
+    /// Records that `call_id` produced `case`, unless a Case is already recorded for the call:
+    /// the first one wins and is returned (compare it with `case` to spot a duplicate Case).
+    pub async fn save_case_for_call(
+        &self,
+        tenant: &str,
+        call_id: &str,
+        case: CaseRef,
+    ) -> Result<CaseRef> {
+        let recorded_at = wall_clock_micros();
+        with_pool!(&self.pool, |p| sqlx::query(
+            "INSERT INTO call_cases (tenant, call_id, sys_id, number, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (tenant, call_id) DO NOTHING"
+        )
+        .bind(tenant)
+        .bind(call_id)
+        .bind(&case.sys_id)
+        .bind(&case.number)
+        .bind(recorded_at)
+        .execute(p)
+        .await
+        .map_err(StoreError::db("record the case of a call"))?
+        .rows_affected());
+        // Rows are never deleted, so the recorded one is there now.
+        self.case_for_call(tenant, call_id).await?.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "the case of call {call_id:?} in tenant {tenant:?} vanished right after it was recorded"
+            ))
+        })
+    }
+}

@@ -1,0 +1,895 @@
+//! Every store rule against a real SQLite file and, when `CALLBRIDGE_TEST_POSTGRES_URL` is set,
+//! a real PostgreSQL database (a fresh database per test). `scripts/with-postgres.sh` provides
+//! one: `crates/store/scripts/with-postgres.sh cargo test -p callbridge-store`.
+
+use std::collections::HashSet;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use callbridge_store::{
+    AgentLink, Backend, CaseRef, OutboxId, OutboxItem, OutboxStatus, SecretKey, Store, StoreError,
+};
+use serde_json::json;
+use sqlx::{PgPool, SqlitePool};
+use tempfile::TempDir;
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+const POSTGRES_ENV: &str = "CALLBRIDGE_TEST_POSTGRES_URL";
+const T0: OffsetDateTime = datetime!(2030-01-01 09:00 UTC);
+const LEASE: Duration = Duration::from_secs(60);
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// A database for one test, with the store open on it.
+struct TestDb {
+    url: String,
+    key: SecretKey,
+    store: Store,
+    _dir: Option<TempDir>,
+    /// For PostgreSQL: the server URL to drop this test's database through, and its name.
+    pg_cleanup: Option<(String, String)>,
+}
+
+impl TestDb {
+    async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("callbridge.db").display());
+        let key = SecretKey::generate();
+        let store = Store::open(&url, key.clone()).await.unwrap();
+        assert_eq!(store.backend(), Backend::Sqlite);
+        TestDb {
+            url,
+            key,
+            store,
+            _dir: Some(dir),
+            pg_cleanup: None,
+        }
+    }
+
+    /// A fresh database on the server named by `CALLBRIDGE_TEST_POSTGRES_URL`, or `None` (with
+    /// a notice, printed once, past the test harness's output capture) when it is not set.
+    async fn postgres(test: &str) -> Option<TestDb> {
+        let Ok(server) = std::env::var(POSTGRES_ENV) else {
+            static NOTICE: AtomicBool = AtomicBool::new(false);
+            if !NOTICE.swap(true, Ordering::SeqCst) {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "NOTICE: {POSTGRES_ENV} is not set: the PostgreSQL store tests pass without \
+                     running. Run them with: crates/store/scripts/with-postgres.sh cargo test -p callbridge-store"
+                );
+            }
+            return None;
+        };
+        static SEQ: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "cb_store_{}_{}_{}",
+            test,
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::SeqCst)
+        );
+        let admin = PgPool::connect(&server).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        admin.close().await;
+        let url = with_database(&server, &name);
+        let key = SecretKey::generate();
+        let store = Store::open(&url, key.clone()).await.unwrap();
+        assert_eq!(store.backend(), Backend::Postgres);
+        Some(TestDb {
+            url,
+            key,
+            store,
+            _dir: None,
+            pg_cleanup: Some((server, name)),
+        })
+    }
+
+    /// A second, independent store on the same database (another process, or a restart).
+    async fn reopen(&self, key: SecretKey) -> Store {
+        Store::open(&self.url, key).await.unwrap()
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((server, name)) = self.pg_cleanup {
+            let admin = PgPool::connect(&server).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&admin)
+                .await
+                .unwrap();
+            admin.close().await;
+        }
+    }
+
+    /// Runs `sql` with `$1`, `$2` bound to two byte strings, bypassing the store (to tamper).
+    async fn raw_exec(&self, sql: &str, a: Vec<u8>, b: &str, c: &str) {
+        if self.url.starts_with("sqlite") {
+            let pool = SqlitePool::connect(&self.url).await.unwrap();
+            sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .bind(c)
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        } else {
+            let pool = PgPool::connect(&self.url).await.unwrap();
+            sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .bind(c)
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+    }
+
+    async fn raw_bytes(&self, sql: &str, a: &str, b: &str) -> Vec<u8> {
+        if self.url.starts_with("sqlite") {
+            let pool = SqlitePool::connect(&self.url).await.unwrap();
+            let v = sqlx::query_scalar(sql)
+                .bind(a)
+                .bind(b)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            v
+        } else {
+            let pool = PgPool::connect(&self.url).await.unwrap();
+            let v = sqlx::query_scalar(sql)
+                .bind(a)
+                .bind(b)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+            v
+        }
+    }
+}
+
+/// `server` (postgres://user@host:port/db?params) with the database part replaced.
+fn with_database(server: &str, database: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (server, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{database}?{q}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+fn case_item(tenant: &str, call: &str) -> OutboxItem {
+    OutboxItem::new(
+        tenant,
+        "create_case",
+        call,
+        json!({"call_id": call, "caller": "+441632960001"}),
+    )
+}
+
+fn link_for(user: &str, access: &str, refresh: &str) -> AgentLink {
+    AgentLink {
+        crm_user_sys_id: format!("{user}-sys-id"),
+        crm_user_name: user.to_owned(),
+        access_token: access.to_owned(),
+        refresh_token: refresh.to_owned(),
+        access_expires_at: datetime!(2030-01-01 10:00 UTC),
+        linked_at: datetime!(2030-01-01 08:30:15.123456 UTC),
+    }
+}
+
+/// The rules, each written once and run on every backend.
+mod rules {
+    use super::*;
+
+    pub async fn enqueue_twice_is_one_item(db: &TestDb) {
+        let s = &db.store;
+        let first = s.enqueue(case_item("acme", "call-1")).await.unwrap();
+        assert!(first.created);
+        let mut again = case_item("acme", "call-1");
+        again.payload = json!({"a": "different payload is still the same intent"});
+        let second = s.enqueue(again).await.unwrap();
+        assert_eq!(second.id, first.id);
+        assert!(!second.created);
+        assert_eq!(s.pending_count("acme").await.unwrap(), 1);
+        let record = s.outbox_item(first.id).await.unwrap().unwrap();
+        assert_eq!(record.payload["call_id"], "call-1", "the first payload stays");
+
+        // Still one item after it is done: a late duplicate event cannot start a second write.
+        let claimed = s.claim_due(T0, 10, LEASE).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        s.complete(first.id, json!({"sys_id": "c1"})).await.unwrap();
+        let late = s.enqueue(case_item("acme", "call-1")).await.unwrap();
+        assert_eq!((late.id, late.created), (first.id, false));
+        assert!(s.claim_due(T0, 10, LEASE).await.unwrap().is_empty());
+
+        // Another kind, or another tenant, with the same key is another intent.
+        let update = s
+            .enqueue(OutboxItem::new("acme", "update_case", "call-1", json!({})))
+            .await
+            .unwrap();
+        let other_tenant = s.enqueue(case_item("globex", "call-1")).await.unwrap();
+        assert!(update.created && other_tenant.created);
+        assert_ne!(update.id, first.id);
+        assert_ne!(other_tenant.id, update.id);
+        assert_eq!(s.pending_count("acme").await.unwrap(), 1);
+        assert_eq!(s.pending_count("globex").await.unwrap(), 1);
+        assert_eq!(s.pending_count("initech").await.unwrap(), 0);
+    }
+
+    pub async fn claimed_item_is_invisible_to_a_second_claimer_until_its_lease_expires(
+        db: &TestDb,
+    ) {
+        let worker_a = &db.store;
+        let worker_b = db.reopen(db.key.clone()).await;
+        let id = worker_a.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+
+        let claimed = worker_a.claim_due(T0, 10, secs(30)).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        let item = &claimed[0];
+        assert_eq!(item.id, id);
+        assert_eq!(item.attempt, 1);
+        assert_eq!(item.tenant, "acme");
+        assert_eq!(item.kind, "create_case");
+        assert_eq!(item.idempotency_key, "call-1");
+        assert_eq!(item.payload["caller"], "+441632960001");
+        assert_eq!(item.leased_until, T0 + secs(30));
+        assert_eq!(item.last_error, None);
+
+        for later in [0, 1, 29] {
+            assert!(
+                worker_b
+                    .claim_due(T0 + secs(later), 10, secs(30))
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "leased item handed out again {later}s into its 30s lease"
+            );
+        }
+        assert_eq!(worker_a.pending_count("acme").await.unwrap(), 1);
+
+        let reclaimed = worker_b.claim_due(T0 + secs(30), 10, secs(30)).await.unwrap();
+        assert_eq!(reclaimed.len(), 1);
+        assert_eq!(reclaimed[0].id, id);
+        assert_eq!(reclaimed[0].attempt, 2);
+        worker_b.close().await;
+    }
+
+    pub async fn concurrent_claimers_never_get_the_same_item_twice(db: &TestDb) {
+        const ITEMS: usize = 200;
+        const WORKERS: usize = 8;
+        for n in 0..ITEMS {
+            db.store
+                .enqueue(case_item("acme", &format!("call-{n}")))
+                .await
+                .unwrap();
+        }
+        // Two independent pools on the same database, as two processes would have.
+        let other_process = db.reopen(db.key.clone()).await;
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for w in 0..WORKERS {
+            let store = if w % 2 == 0 {
+                db.store.clone()
+            } else {
+                other_process.clone()
+            };
+            let seen = seen.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut mine = 0;
+                loop {
+                    let batch = store.claim_due(T0, 3, LEASE).await.unwrap();
+                    if batch.is_empty() {
+                        break;
+                    }
+                    for item in batch {
+                        assert_eq!(item.attempt, 1);
+                        seen.lock().unwrap().push(item.id);
+                        tokio::task::yield_now().await;
+                        assert!(store.complete(item.id, json!({"by": w})).await.unwrap());
+                        mine += 1;
+                    }
+                }
+                mine
+            }));
+        }
+        let mut per_worker = Vec::new();
+        for t in tasks {
+            per_worker.push(t.await.unwrap());
+        }
+        let seen = seen.lock().unwrap().clone();
+        let unique: HashSet<OutboxId> = seen.iter().copied().collect();
+        assert_eq!(seen.len(), ITEMS, "claims per worker: {per_worker:?}");
+        assert_eq!(unique.len(), ITEMS, "an item was handed out twice");
+        assert_eq!(db.store.pending_count("acme").await.unwrap(), 0);
+        assert!(db.store.claim_due(T0 + secs(3600), 10, LEASE).await.unwrap().is_empty());
+        other_process.close().await;
+    }
+
+    pub async fn dead_letter_and_replay(db: &TestDb) {
+        let s = &db.store;
+        let id = s.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+        s.enqueue(case_item("globex", "call-9")).await.unwrap();
+        for attempt in 1..=3u32 {
+            let now = T0 + secs(u64::from(attempt) * 100);
+            let claimed = s.claim_due(now, 1, LEASE).await.unwrap();
+            assert_eq!((claimed[0].id, claimed[0].attempt), (id, attempt));
+            if attempt < 3 {
+                let error = format!("CRM answered 503 (attempt {attempt})");
+                assert!(s.retry_later(id, now + secs(10), &error).await.unwrap());
+            }
+        }
+        assert!(s
+            .dead_letter(id, "retry budget spent: CRM answered 503")
+            .await
+            .unwrap());
+
+        assert_eq!(s.pending_count("acme").await.unwrap(), 0);
+        assert!(s.claim_due(T0 + secs(9999), 10, LEASE).await.unwrap().iter().all(|c| c.id != id));
+        let dead = s.dead_letters("acme").await.unwrap();
+        assert_eq!(dead.len(), 1);
+        let d = &dead[0];
+        assert_eq!(d.id, id);
+        assert_eq!(d.status, OutboxStatus::DeadLetter);
+        assert_eq!(d.attempts, 3);
+        assert_eq!(d.idempotency_key, "call-1");
+        assert_eq!(d.payload["call_id"], "call-1");
+        assert_eq!(d.dead_reason.as_deref(), Some("retry budget spent: CRM answered 503"));
+        assert_eq!(d.last_error.as_deref(), Some("CRM answered 503 (attempt 2)"));
+        assert!(d.finished_at.is_some());
+        assert!(s.dead_letters("initech").await.unwrap().is_empty());
+        assert_eq!(s.dead_letters("globex").await.unwrap().len(), 0);
+
+        // Dead letters take no further transitions except a replay.
+        assert!(!s.complete(id, json!({})).await.unwrap());
+        assert!(!s.retry_later(id, T0, "late").await.unwrap());
+        assert!(!s.dead_letter(id, "again").await.unwrap());
+
+        let replay_at = T0 + secs(5000);
+        assert!(s.replay_dead_letter(id, replay_at).await.unwrap());
+        assert!(!s.replay_dead_letter(id, replay_at).await.unwrap(), "not dead any more");
+        assert!(s.dead_letters("acme").await.unwrap().is_empty());
+        assert_eq!(s.pending_count("acme").await.unwrap(), 1);
+        assert!(s.claim_due(replay_at - secs(1), 10, LEASE).await.unwrap().iter().all(|c| c.id != id));
+        let claimed = s.claim_due(replay_at, 10, LEASE).await.unwrap();
+        let again = claimed.iter().find(|c| c.id == id).unwrap();
+        assert_eq!(again.attempt, 1, "attempts reset by the replay");
+        assert!(s.complete(id, json!({"sys_id": "c1"})).await.unwrap());
+        assert_eq!(
+            s.outbox_item(id).await.unwrap().unwrap().status,
+            OutboxStatus::Done
+        );
+    }
+
+    pub async fn retry_later_makes_the_item_due_at_the_given_time_and_keeps_the_error(
+        db: &TestDb,
+    ) {
+        let s = &db.store;
+        let id = s.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+        let c = s.claim_due(T0, 10, LEASE).await.unwrap();
+        assert_eq!(c.len(), 1);
+        let retry_at = T0 + secs(120);
+        assert!(s
+            .retry_later(id, retry_at, "429 Too Many Requests, Retry-After 120")
+            .await
+            .unwrap());
+        let record = s.outbox_item(id).await.unwrap().unwrap();
+        assert_eq!(record.next_attempt_at, retry_at);
+        assert_eq!(record.leased_until, None, "the lease is released");
+        assert_eq!(record.status, OutboxStatus::Pending);
+
+        assert!(s.claim_due(retry_at - secs(1), 10, LEASE).await.unwrap().is_empty());
+        let c = s.claim_due(retry_at, 10, LEASE).await.unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].attempt, 2);
+        assert_eq!(
+            c[0].last_error.as_deref(),
+            Some("429 Too Many Requests, Retry-After 120")
+        );
+    }
+
+    pub async fn completed_item_keeps_its_result_for_lookups(db: &TestDb) {
+        let s = &db.store;
+        let id = s.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+        assert_eq!(s.outbox_result("acme", "create_case", "call-1").await.unwrap(), None);
+        s.claim_due(T0, 10, LEASE).await.unwrap();
+        assert_eq!(
+            s.outbox_result("acme", "create_case", "call-1").await.unwrap(),
+            None,
+            "no result while in progress"
+        );
+        let result = json!({"sys_id": "6816f79cc0a8016401c5a33be04be441", "number": "CS0001001"});
+        assert!(s.complete(id, result.clone()).await.unwrap());
+        assert_eq!(
+            s.outbox_result("acme", "create_case", "call-1").await.unwrap(),
+            Some(result.clone())
+        );
+        assert_eq!(s.outbox_result("globex", "create_case", "call-1").await.unwrap(), None);
+        assert_eq!(s.outbox_result("acme", "update_case", "call-1").await.unwrap(), None);
+        let record = s.outbox_item(id).await.unwrap().unwrap();
+        assert_eq!(record.status, OutboxStatus::Done);
+        assert_eq!(record.result, Some(result));
+        assert_eq!(s.pending_count("acme").await.unwrap(), 0);
+    }
+
+    pub async fn late_transitions_on_finished_items_change_nothing_and_unknown_ids_fail(
+        db: &TestDb,
+    ) {
+        let s = &db.store;
+        let id = s.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+        s.claim_due(T0, 10, LEASE).await.unwrap();
+        assert!(s.complete(id, json!({"sys_id": "first"})).await.unwrap());
+        // A stale worker whose lease had run out reports late.
+        assert!(!s.complete(id, json!({"sys_id": "second"})).await.unwrap());
+        assert!(!s.retry_later(id, T0, "timeout").await.unwrap());
+        assert!(!s.dead_letter(id, "gave up").await.unwrap());
+        assert!(!s.replay_dead_letter(id, T0).await.unwrap());
+        assert_eq!(
+            s.outbox_result("acme", "create_case", "call-1").await.unwrap(),
+            Some(json!({"sys_id": "first"}))
+        );
+        assert_eq!(s.pending_count("acme").await.unwrap(), 0);
+
+        let unknown = OutboxId(987_654);
+        let err = s.complete(unknown, json!({})).await.unwrap_err();
+        assert!(matches!(err, StoreError::UnknownOutboxItem(OutboxId(987_654))));
+        assert_eq!(err.to_string(), "outbox item 987654 does not exist");
+        assert!(s.retry_later(unknown, T0, "x").await.is_err());
+        assert!(s.dead_letter(unknown, "x").await.is_err());
+        assert!(s.replay_dead_letter(unknown, T0).await.is_err());
+        assert_eq!(s.outbox_item(unknown).await.unwrap(), None);
+    }
+
+    pub async fn a_killed_worker_item_is_claimed_again_after_its_lease_expires(db: &TestDb) {
+        let id = {
+            let doomed = db.reopen(db.key.clone()).await;
+            let id = doomed.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+            let claimed = doomed.claim_due(T0, 10, secs(45)).await.unwrap();
+            assert_eq!(claimed[0].id, id);
+            // The process dies here: no complete, no retry_later.
+            drop(doomed);
+            id
+        };
+        let survivor = db.reopen(db.key.clone()).await;
+        assert!(survivor.claim_due(T0 + secs(44), 10, LEASE).await.unwrap().is_empty());
+        let again = survivor.claim_due(T0 + secs(45), 10, LEASE).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!((again[0].id, again[0].attempt), (id, 2));
+        assert!(survivor.complete(id, json!({"sys_id": "c1"})).await.unwrap());
+        survivor.close().await;
+    }
+
+    pub async fn claims_come_oldest_due_first_within_the_limit(db: &TestDb) {
+        let s = &db.store;
+        let mut ids = Vec::new();
+        for n in 0..5 {
+            ids.push(s.enqueue(case_item("acme", &format!("call-{n}"))).await.unwrap().id);
+        }
+        // The first item fails and is due again later than the others.
+        let first = s.claim_due(T0, 1, LEASE).await.unwrap();
+        assert_eq!(first[0].id, ids[0]);
+        s.retry_later(ids[0], T0 + secs(5), "503").await.unwrap();
+
+        assert!(s.claim_due(T0, 0, LEASE).await.unwrap().is_empty());
+        let batch = s.claim_due(T0 + secs(10), 3, LEASE).await.unwrap();
+        let got: Vec<OutboxId> = batch.iter().map(|c| c.id).collect();
+        assert_eq!(got, vec![ids[1], ids[2], ids[3]]);
+        let rest = s.claim_due(T0 + secs(10), 10, LEASE).await.unwrap();
+        let got: Vec<OutboxId> = rest.iter().map(|c| c.id).collect();
+        assert_eq!(got, vec![ids[4], ids[0]]);
+    }
+
+    pub async fn an_event_id_is_processed_once_per_tenant(db: &TestDb) {
+        let s = &db.store;
+        assert!(s.record_event_once("acme", "evt-1", T0).await.unwrap());
+        assert!(!s.record_event_once("acme", "evt-1", T0).await.unwrap());
+        assert!(!s.record_event_once("acme", "evt-1", T0 + secs(60)).await.unwrap());
+        assert!(s.record_event_once("globex", "evt-1", T0).await.unwrap());
+        assert!(s.record_event_once("acme", "evt-2", T0).await.unwrap());
+
+        // Concurrent deliveries of one event: exactly one wins.
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                s.record_event_once("acme", "evt-race", T0).await.unwrap()
+            }));
+        }
+        let mut firsts = 0;
+        for t in tasks {
+            firsts += usize::from(t.await.unwrap());
+        }
+        assert_eq!(firsts, 1);
+    }
+
+    pub async fn events_older_than_the_retention_window_are_pruned(db: &TestDb) {
+        let s = &db.store;
+        let day = secs(24 * 3600);
+        assert!(s.record_event_once("acme", "old", T0).await.unwrap());
+        assert!(s.record_event_once("acme", "recent", T0 + day).await.unwrap());
+        assert_eq!(s.prune_events(T0 + day, day).await.unwrap(), 0, "exactly at the edge stays");
+        assert_eq!(s.prune_events(T0 + day + secs(1), day).await.unwrap(), 1);
+        assert!(!s.record_event_once("acme", "recent", T0).await.unwrap());
+        assert!(
+            s.record_event_once("acme", "old", T0 + day).await.unwrap(),
+            "a pruned id is forgotten"
+        );
+    }
+
+    pub async fn links_round_trip_and_tokens_are_never_stored_in_clear(db: &TestDb) {
+        let s = &db.store;
+        assert_eq!(s.link("acme", "alice").await.unwrap(), None);
+        let link = link_for("alice", "ACCESS-alice-0123456789", "REFRESH-alice-0123456789");
+        s.save_link("acme", "alice", link.clone()).await.unwrap();
+        assert_eq!(s.link("acme", "alice").await.unwrap(), Some(link.clone()));
+        assert_eq!(s.link("globex", "alice").await.unwrap(), None);
+
+        let stored = db
+            .raw_bytes(
+                "SELECT access_token FROM agent_links WHERE tenant = $1 AND agent_id = $2",
+                "acme",
+                "alice",
+            )
+            .await;
+        assert!(!contains(&stored, b"ACCESS-alice"), "access token stored in clear");
+        let debug = format!("{link:?}");
+        assert!(!debug.contains("ACCESS-alice") && !debug.contains("REFRESH-alice"));
+
+        // A refresh replaces the tokens.
+        let mut refreshed = link.clone();
+        refreshed.access_token = "ACCESS-alice-new".into();
+        refreshed.access_expires_at = datetime!(2030-01-01 11:00 UTC);
+        s.save_link("acme", "alice", refreshed.clone()).await.unwrap();
+        assert_eq!(s.link("acme", "alice").await.unwrap(), Some(refreshed));
+
+        s.save_link("acme", "bob", link_for("bob", "a", "r")).await.unwrap();
+        assert_eq!(s.linked_agents("acme").await.unwrap(), vec!["alice", "bob"]);
+        assert!(s.delete_link("acme", "alice").await.unwrap());
+        assert!(!s.delete_link("acme", "alice").await.unwrap());
+        assert_eq!(s.link("acme", "alice").await.unwrap(), None);
+        assert_eq!(s.linked_agents("acme").await.unwrap(), vec!["bob"]);
+    }
+
+    pub async fn decrypting_with_the_wrong_key_fails_clearly(db: &TestDb) {
+        db.store
+            .save_link("acme", "alice", link_for("alice", "tok-a", "ref-a"))
+            .await
+            .unwrap();
+        db.store
+            .put_secret("acme", "oauth_client_secret", "s3cr3t")
+            .await
+            .unwrap();
+        let wrong = db.reopen(SecretKey::generate()).await;
+
+        let err = wrong.link("acme", "alice").await.unwrap_err();
+        assert!(matches!(err, StoreError::Decrypt { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("wrong master key or tampered row"), "{msg}");
+        assert!(msg.contains("access_token of agent \"alice\" in tenant \"acme\""), "{msg}");
+        assert!(!msg.contains("tok-a"));
+
+        let err = wrong.get_secret("acme", "oauth_client_secret").await.unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("secret \"oauth_client_secret\" of tenant \"acme\""), "{msg}");
+        assert!(msg.contains("wrong master key"), "{msg}");
+
+        // Nothing else is affected, and the right key still works.
+        assert_eq!(wrong.link("acme", "nobody").await.unwrap(), None);
+        wrong.close().await;
+        let right = db.reopen(db.key.clone()).await;
+        assert_eq!(
+            right.link("acme", "alice").await.unwrap().unwrap().access_token,
+            "tok-a"
+        );
+        right.close().await;
+    }
+
+    pub async fn a_swapped_ciphertext_between_two_agents_fails(db: &TestDb) {
+        let s = &db.store;
+        s.save_link("acme", "alice", link_for("alice", "tok-alice", "ref-alice"))
+            .await
+            .unwrap();
+        s.save_link("acme", "mallory", link_for("mallory", "tok-mallory", "ref-mallory"))
+            .await
+            .unwrap();
+        let select = "SELECT access_token FROM agent_links WHERE tenant = $1 AND agent_id = $2";
+        let update = "UPDATE agent_links SET access_token = $1 WHERE tenant = $2 AND agent_id = $3";
+        let alice = db.raw_bytes(select, "acme", "alice").await;
+        let mallory = db.raw_bytes(select, "acme", "mallory").await;
+        db.raw_exec(update, alice, "acme", "mallory").await;
+        db.raw_exec(update, mallory, "acme", "alice").await;
+
+        for agent in ["alice", "mallory"] {
+            let err = s.link("acme", agent).await.unwrap_err();
+            assert!(matches!(err, StoreError::Decrypt { .. }), "{agent}: {err:?}");
+        }
+
+        // The same for a value moved into the other token column of the same agent.
+        s.save_link("acme", "bob", link_for("bob", "tok-bob", "ref-bob")).await.unwrap();
+        let refresh = db
+            .raw_bytes(
+                "SELECT refresh_token FROM agent_links WHERE tenant = $1 AND agent_id = $2",
+                "acme",
+                "bob",
+            )
+            .await;
+        db.raw_exec(update, refresh, "acme", "bob").await;
+        assert!(matches!(
+            s.link("acme", "bob").await,
+            Err(StoreError::Decrypt { .. })
+        ));
+    }
+
+    pub async fn tenant_secrets_round_trip_and_are_bound_to_their_name(db: &TestDb) {
+        let s = &db.store;
+        assert_eq!(s.get_secret("acme", "oauth_client_secret").await.unwrap(), None);
+        s.put_secret("acme", "oauth_client_secret", "client-secret-1").await.unwrap();
+        s.put_secret("acme", "service_password", "pa55word").await.unwrap();
+        s.put_secret("globex", "oauth_client_secret", "globex-secret").await.unwrap();
+        assert_eq!(
+            s.get_secret("acme", "oauth_client_secret").await.unwrap().as_deref(),
+            Some("client-secret-1")
+        );
+        s.put_secret("acme", "oauth_client_secret", "client-secret-2").await.unwrap();
+        assert_eq!(
+            s.get_secret("acme", "oauth_client_secret").await.unwrap().as_deref(),
+            Some("client-secret-2")
+        );
+        assert_eq!(
+            s.get_secret("globex", "oauth_client_secret").await.unwrap().as_deref(),
+            Some("globex-secret")
+        );
+
+        let stored = db
+            .raw_bytes(
+                "SELECT value FROM tenant_secrets WHERE tenant = $1 AND name = $2",
+                "acme",
+                "service_password",
+            )
+            .await;
+        assert!(!contains(&stored, b"pa55word"));
+        // Copy acme's password over globex's client secret: it must not decrypt there.
+        db.raw_exec(
+            "UPDATE tenant_secrets SET value = $1 WHERE tenant = $2 AND name = $3",
+            stored,
+            "globex",
+            "oauth_client_secret",
+        )
+        .await;
+        assert!(matches!(
+            s.get_secret("globex", "oauth_client_secret").await,
+            Err(StoreError::Decrypt { .. })
+        ));
+
+        assert!(s.delete_secret("acme", "service_password").await.unwrap());
+        assert!(!s.delete_secret("acme", "service_password").await.unwrap());
+        assert_eq!(s.get_secret("acme", "service_password").await.unwrap(), None);
+    }
+
+    pub async fn the_first_case_recorded_for_a_call_wins(db: &TestDb) {
+        let s = &db.store;
+        assert_eq!(s.case_for_call("acme", "call-1").await.unwrap(), None);
+        let case = CaseRef {
+            sys_id: "6816f79cc0a8016401c5a33be04be441".into(),
+            number: "CS0001001".into(),
+        };
+        assert_eq!(
+            s.save_case_for_call("acme", "call-1", case.clone()).await.unwrap(),
+            case
+        );
+        let duplicate = CaseRef {
+            sys_id: "ffffffffffffffffffffffffffffffff".into(),
+            number: "CS0001002".into(),
+        };
+        assert_eq!(
+            s.save_case_for_call("acme", "call-1", duplicate.clone()).await.unwrap(),
+            case,
+            "the recorded Case is kept and returned"
+        );
+        assert_eq!(s.case_for_call("acme", "call-1").await.unwrap(), Some(case));
+        assert_eq!(s.case_for_call("globex", "call-1").await.unwrap(), None);
+        assert_eq!(
+            s.save_case_for_call("globex", "call-1", duplicate.clone()).await.unwrap(),
+            duplicate
+        );
+    }
+
+    pub async fn restart_keeps_everything(db: &TestDb) {
+        let s = &db.store;
+        let done = s.enqueue(case_item("acme", "call-done")).await.unwrap().id;
+        let leased = s.enqueue(case_item("acme", "call-leased")).await.unwrap().id;
+        let waiting = s.enqueue(case_item("acme", "call-waiting")).await.unwrap().id;
+        let dead = s.enqueue(case_item("acme", "call-dead")).await.unwrap().id;
+        let claimed = s.claim_due(T0, 10, secs(30)).await.unwrap();
+        assert_eq!(claimed.len(), 4);
+        s.complete(done, json!({"sys_id": "c-done"})).await.unwrap();
+        s.retry_later(waiting, T0 + secs(600), "CRM down").await.unwrap();
+        s.dead_letter(dead, "rejected: invalid column").await.unwrap();
+        // `leased` stays leased: the process stops mid-attempt.
+        s.record_event_once("acme", "evt-1", T0).await.unwrap();
+        let link = link_for("alice", "tok", "ref");
+        s.save_link("acme", "alice", link.clone()).await.unwrap();
+        s.put_secret("acme", "oauth_client_secret", "cs").await.unwrap();
+        let case = CaseRef {
+            sys_id: "c-done".into(),
+            number: "CS0000001".into(),
+        };
+        s.save_case_for_call("acme", "call-done", case.clone()).await.unwrap();
+        s.close().await;
+
+        let s = db.reopen(db.key.clone()).await;
+        assert_eq!(s.pending_count("acme").await.unwrap(), 2);
+        assert_eq!(
+            s.outbox_result("acme", "create_case", "call-done").await.unwrap(),
+            Some(json!({"sys_id": "c-done"}))
+        );
+        let again = s.enqueue(case_item("acme", "call-done")).await.unwrap();
+        assert_eq!((again.id, again.created), (done, false));
+        assert_eq!(s.dead_letters("acme").await.unwrap()[0].id, dead);
+        assert!(!s.record_event_once("acme", "evt-1", T0).await.unwrap());
+        assert_eq!(s.link("acme", "alice").await.unwrap(), Some(link));
+        assert_eq!(
+            s.get_secret("acme", "oauth_client_secret").await.unwrap().as_deref(),
+            Some("cs")
+        );
+        assert_eq!(s.case_for_call("acme", "call-done").await.unwrap(), Some(case));
+        // The leased item comes back when its lease runs out, the waiting one when due.
+        assert!(s.claim_due(T0 + secs(29), 10, LEASE).await.unwrap().is_empty());
+        let c = s.claim_due(T0 + secs(30), 10, LEASE).await.unwrap();
+        assert_eq!((c.len(), c[0].id, c[0].attempt), (1, leased, 2));
+        let c = s.claim_due(T0 + secs(600), 10, LEASE).await.unwrap();
+        assert_eq!((c.len(), c[0].id, c[0].attempt), (1, waiting, 2));
+        s.close().await;
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+macro_rules! store_tests {
+    ($($rule:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $rule() {
+                    let db = super::TestDb::sqlite().await;
+                    super::rules::$rule(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $rule() {
+                    let Some(db) = super::TestDb::postgres(stringify!($rule)).await else {
+                        return;
+                    };
+                    super::rules::$rule(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+store_tests!(
+    enqueue_twice_is_one_item,
+    claimed_item_is_invisible_to_a_second_claimer_until_its_lease_expires,
+    concurrent_claimers_never_get_the_same_item_twice,
+    dead_letter_and_replay,
+    retry_later_makes_the_item_due_at_the_given_time_and_keeps_the_error,
+    completed_item_keeps_its_result_for_lookups,
+    late_transitions_on_finished_items_change_nothing_and_unknown_ids_fail,
+    a_killed_worker_item_is_claimed_again_after_its_lease_expires,
+    claims_come_oldest_due_first_within_the_limit,
+    an_event_id_is_processed_once_per_tenant,
+    events_older_than_the_retention_window_are_pruned,
+    links_round_trip_and_tokens_are_never_stored_in_clear,
+    decrypting_with_the_wrong_key_fails_clearly,
+    a_swapped_ciphertext_between_two_agents_fails,
+    tenant_secrets_round_trip_and_are_bound_to_their_name,
+    the_first_case_recorded_for_a_call_wins,
+    restart_keeps_everything,
+);
+
+// ---- SQLite-only: opening ----
+
+#[tokio::test]
+async fn open_errors_name_the_url_and_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = format!("sqlite://{}/no/such/dir/state.db", dir.path().display());
+    let err = Store::open(&missing, SecretKey::generate())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.starts_with(&format!("cannot open the database at {missing}: ")), "{msg}");
+    assert!(msg.contains("directory exists"), "{msg}");
+
+    let err = Store::open("mysql://root:hunter2@localhost/x", SecretKey::generate())
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("unsupported database URL"), "{msg}");
+    assert!(msg.contains("mysql://root:***@localhost/x"), "{msg}");
+    assert!(!msg.contains("hunter2"), "{msg}");
+
+    // Port 1 on the loopback interface: nothing listens there.
+    let err = Store::open(
+        "postgres://cb:hunter2@127.0.0.1:1/callbridge",
+        SecretKey::generate(),
+    )
+    .await
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("cannot open the database at postgres://cb:***@127.0.0.1:1/callbridge: "),
+        "{msg}"
+    );
+    assert!(!msg.contains("hunter2"), "{msg}");
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_version_fails_migration_clearly() {
+    let db = TestDb::sqlite().await;
+    db.store.close().await;
+    let pool = SqlitePool::connect(&db.url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99990101000000, 'from the future', TRUE, X'00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let err = Store::open(&db.url, db.key.clone()).await.unwrap_err();
+    assert!(matches!(err, StoreError::Migration { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.starts_with("migration of the database at "), "{msg}");
+    assert!(msg.contains("newer Callbridge"), "{msg}");
+}
+
+#[tokio::test]
+async fn an_in_memory_store_works_for_demos_and_unit_tests() {
+    let s = Store::open("sqlite::memory:", SecretKey::generate())
+        .await
+        .unwrap();
+    let id = s.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+    let c = s.claim_due(T0, 10, LEASE).await.unwrap();
+    assert_eq!(c[0].id, id);
+    s.save_link("acme", "alice", link_for("alice", "t", "r"))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.link("acme", "alice").await.unwrap().unwrap().access_token,
+        "t"
+    );
+}
+
+#[test]
+fn with_database_replaces_only_the_database() {
+    assert_eq!(
+        with_database("postgres://u:p@127.0.0.1:5433/postgres?sslmode=disable", "x"),
+        "postgres://u:p@127.0.0.1:5433/x?sslmode=disable"
+    );
+    assert_eq!(with_database("postgres://u@h:1", "x"), "postgres://u@h:1/x");
+}
