@@ -7,7 +7,11 @@ use callbridge_sandbox::{RunningSandbox, SandboxOptions, Seed};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "callbridge", version, about = "Contact-center softphone server with CRM integration")]
+#[command(
+    name = "callbridge",
+    version,
+    about = "Contact-center softphone server with CRM integration"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

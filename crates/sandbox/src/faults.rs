@@ -42,7 +42,9 @@ pub struct FaultRequest {
 impl FaultRequest {
     pub fn validate(&self) -> Result<(), String> {
         if self.count.is_none() && self.seconds.is_none() {
-            return Err("give `count` (number of requests) or `seconds` (time window), or both".into());
+            return Err(
+                "give `count` (number of requests) or `seconds` (time window), or both".into(),
+            );
         }
         if let FaultKind::Status { status, .. } = self.kind {
             if !(400..=599).contains(&status) {
@@ -66,7 +68,9 @@ pub struct Faults {
 
 impl Faults {
     pub fn add(&self, request: FaultRequest) {
-        let until = request.seconds.map(|s| Instant::now() + Duration::from_secs(s));
+        let until = request
+            .seconds
+            .map(|s| Instant::now() + Duration::from_secs(s));
         self.active.lock().push(Active {
             remaining: request.count,
             until,
@@ -79,7 +83,11 @@ impl Faults {
     }
 
     pub fn list(&self) -> Vec<FaultRequest> {
-        self.active.lock().iter().map(|a| a.request.clone()).collect()
+        self.active
+            .lock()
+            .iter()
+            .map(|a| a.request.clone())
+            .collect()
     }
 
     /// The faults that apply to this request, consuming one use of each.
@@ -89,7 +97,11 @@ impl Faults {
         active.retain(|a| a.remaining != Some(0) && a.until.is_none_or(|u| u > now));
         let mut hit = Vec::new();
         for a in active.iter_mut() {
-            if a.request.path_prefix.as_deref().is_some_and(|p| !path.starts_with(p)) {
+            if a.request
+                .path_prefix
+                .as_deref()
+                .is_some_and(|p| !path.starts_with(p))
+            {
                 continue;
             }
             if let Some(n) = a.remaining.as_mut() {
@@ -118,18 +130,28 @@ mod tests {
             path_prefix: Some("/api/now/table/sn_customerservice_case".into()),
         });
         assert!(faults.take("/api/now/table/customer_contact").is_empty());
-        assert_eq!(faults.take("/api/now/table/sn_customerservice_case").len(), 1);
-        assert_eq!(faults.take("/api/now/table/sn_customerservice_case").len(), 1);
-        assert!(faults.take("/api/now/table/sn_customerservice_case").is_empty());
+        assert_eq!(
+            faults.take("/api/now/table/sn_customerservice_case").len(),
+            1
+        );
+        assert_eq!(
+            faults.take("/api/now/table/sn_customerservice_case").len(),
+            1
+        );
+        assert!(faults
+            .take("/api/now/table/sn_customerservice_case")
+            .is_empty());
     }
 
     #[test]
     fn a_fault_needs_a_count_or_a_window() {
         let r: FaultRequest = serde_json::from_str(r#"{"kind":"drop"}"#).unwrap();
         assert!(r.validate().is_err());
-        let r: FaultRequest = serde_json::from_str(r#"{"kind":"status","status":200,"count":1}"#).unwrap();
+        let r: FaultRequest =
+            serde_json::from_str(r#"{"kind":"status","status":200,"count":1}"#).unwrap();
         assert!(r.validate().is_err());
-        let r: FaultRequest = serde_json::from_str(r#"{"kind":"latency","ms":50,"seconds":5}"#).unwrap();
+        let r: FaultRequest =
+            serde_json::from_str(r#"{"kind":"latency","ms":50,"seconds":5}"#).unwrap();
         assert!(r.validate().is_ok());
     }
 }

@@ -12,9 +12,9 @@ use crate::api::metrics::RequestMetrics;
 use crate::auth::password;
 use crate::auth::tokens::Tokens;
 use crate::auth::Sessions;
+use crate::clock::Clock;
 use crate::faults::Faults;
 use crate::ratelimit::RateLimiter;
-use crate::clock::Clock;
 use crate::schema::{builtin_tables, Column, TableDef};
 use crate::store::persist::{committed, Change, Loaded, Persist};
 use crate::store::{column_from_dictionary, table_def_from_spec, Db, Record};
@@ -71,7 +71,11 @@ pub enum WriteError {
     #[error("a record with sys_id {sys_id} already exists in {table}")]
     Duplicate { table: String, sys_id: String },
     #[error("value for {column} is {len} characters; max_length is {max}")]
-    TooLong { column: String, len: usize, max: usize },
+    TooLong {
+        column: String,
+        len: usize,
+        max: usize,
+    },
     #[error("invalid table {0}")]
     InvalidTable(String),
     #[error(transparent)]
@@ -162,7 +166,10 @@ impl Instance {
     }
 
     pub fn base_url(&self) -> &str {
-        self.base_url.get().map(String::as_str).unwrap_or("http://127.0.0.1")
+        self.base_url
+            .get()
+            .map(String::as_str)
+            .unwrap_or("http://127.0.0.1")
     }
 
     pub fn persist(&self) -> &Persist {
@@ -178,7 +185,8 @@ impl Instance {
     }
 
     pub fn property_is_true(&self, name: &str) -> bool {
-        self.property(name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        self.property(name)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
     }
 
     /// Inserts a record as a real instance would (servicenow.md §1.5): unknown fields ignored,
@@ -296,7 +304,10 @@ impl Instance {
                     record.set(slot, &value);
                 }
             }
-            db.tables.get_mut(table).expect("checked").replace(pos, record);
+            db.tables
+                .get_mut(table)
+                .expect("checked")
+                .replace(pos, record);
             let mut changed = vec![(table.to_string(), sys_id.to_string())];
             if table == "sys_db_object" || table == "sys_dictionary" {
                 apply_schema_rows(&mut db);
@@ -346,7 +357,11 @@ impl Instance {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("reject"))
     }
 
-    fn enqueue_rows(&self, db: &Db, rows: &[(String, String)]) -> Vec<tokio::sync::oneshot::Receiver<()>> {
+    fn enqueue_rows(
+        &self,
+        db: &Db,
+        rows: &[(String, String)],
+    ) -> Vec<tokio::sync::oneshot::Receiver<()>> {
         rows.iter()
             .filter_map(|(table, sys_id)| {
                 let row = db.row_view(table, sys_id)?;
@@ -409,13 +424,20 @@ fn apply_input(
         if column.internal_type == "boolean" {
             text = normalise_boolean(&text);
         }
-        if column.kind() == crate::query::FieldKind::Reference && options.display_values && !text.is_empty() {
+        if column.kind() == crate::query::FieldKind::Reference
+            && options.display_values
+            && !text.is_empty()
+        {
             if let Some(target) = column.reference.as_deref() {
                 text = resolve_display_value(db, target, &text).unwrap_or(text);
             }
         }
         if options.display_values && !column.choices.is_empty() {
-            if let Some((v, _)) = column.choices.iter().find(|(_, l)| l.eq_ignore_ascii_case(&text)) {
+            if let Some((v, _)) = column
+                .choices
+                .iter()
+                .find(|(_, l)| l.eq_ignore_ascii_case(&text))
+            {
                 text = v.clone();
             }
         }
@@ -444,14 +466,21 @@ fn apply_input(
 /// `name` on user-like tables (sys_user and its extensions, consumers) is calculated from the
 /// first and last name unless written explicitly.
 fn calculate_full_name(def: &TableDef, record: &mut Record, fields: &Map<String, Value>) {
-    let (Some(name), Some(first), Some(last)) = (def.slot("name"), def.slot("first_name"), def.slot("last_name"))
-    else {
+    let (Some(name), Some(first), Some(last)) = (
+        def.slot("name"),
+        def.slot("first_name"),
+        def.slot("last_name"),
+    ) else {
         return;
     };
-    if fields.contains_key("name") || !(fields.contains_key("first_name") || fields.contains_key("last_name")) {
+    if fields.contains_key("name")
+        || !(fields.contains_key("first_name") || fields.contains_key("last_name"))
+    {
         return;
     }
-    let full = format!("{} {}", record.get(first), record.get(last)).trim().to_string();
+    let full = format!("{} {}", record.get(first), record.get(last))
+        .trim()
+        .to_string();
     record.set(name, &full);
 }
 
@@ -477,7 +506,9 @@ fn fill_oauth_client_defaults(def: &TableDef, record: &mut Record) {
     // servicenow.md §2.1: client id auto-generated (32 hex), secret generated if left blank.
     for (column, generate) in [
         ("client_id", password::random_hex32 as fn() -> String),
-        ("client_secret", || password::hash(&password::random_token(20))),
+        ("client_secret", || {
+            password::hash(&password::random_token(20))
+        }),
     ] {
         if let Some(slot) = def.slot(column) {
             if record.get(slot).is_empty() {
@@ -492,8 +523,10 @@ fn load_row(db: &mut Db, table: &str, sys_id: &str, data: &str) -> anyhow::Resul
         tracing::warn!(%table, %sys_id, "row of an unknown table skipped at load");
         return Ok(());
     };
-    let fields: HashMap<&str, std::borrow::Cow<'_, str>> = serde_json::from_str(data)
-        .map_err(|e| anyhow::anyhow!("corrupt row {table}/{sys_id} in the sandbox database: {e}"))?;
+    let fields: HashMap<&str, std::borrow::Cow<'_, str>> =
+        serde_json::from_str(data).map_err(|e| {
+            anyhow::anyhow!("corrupt row {table}/{sys_id} in the sandbox database: {e}")
+        })?;
     let mut record = Record::with_slots(def.columns.len());
     for (name, value) in &fields {
         if let Some(slot) = def.slot(name) {
@@ -549,7 +582,11 @@ pub fn apply_schema_rows(db: &mut Db) {
             let def = db.table_def("sys_db_object").expect("builtin");
             data.iter()
                 .map(|(_, r)| {
-                    let get = |c: &str| def.slot(c).map(|s| r.get(s).to_string()).unwrap_or_default();
+                    let get = |c: &str| {
+                        def.slot(c)
+                            .map(|s| r.get(s).to_string())
+                            .unwrap_or_default()
+                    };
                     let parent_id = get("super_class");
                     let parent = db
                         .row_view("sys_db_object", &parent_id)

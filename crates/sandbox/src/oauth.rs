@@ -48,7 +48,12 @@ impl Denied {
     }
 }
 
-pub async fn token(State(instance): State<Arc<Instance>>, RawQuery(query): RawQuery, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(instance): State<Arc<Instance>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -78,7 +83,10 @@ pub async fn token(State(instance): State<Arc<Instance>>, RawQuery(query): RawQu
                         (StatusCode::BAD_REQUEST, "unsupported_grant_type")
                     }
                 };
-                return token_response(status, json!({"error": error, "error_description": denied.reason()}));
+                return token_response(
+                    status,
+                    json!({"error": error, "error_description": denied.reason()}),
+                );
             } else {
                 json!({"error_description": "access_denied", "error": "server_error"})
             };
@@ -90,14 +98,26 @@ pub async fn token(State(instance): State<Arc<Instance>>, RawQuery(query): RawQu
 fn token_response(status: StatusCode, body: serde_json::Value) -> Response {
     let mut response = (status, body.to_string()).into_response();
     let h = response.headers_mut();
-    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=UTF-8"));
-    h.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=UTF-8"),
+    );
+    h.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     response
 }
 
-fn grant(instance: &Instance, headers: &HeaderMap, pairs: &[(String, String)]) -> Result<serde_json::Value, Denied> {
-    let (client_id, client_secret) = client_credentials(headers, pairs).ok_or(Denied::InvalidClient)?;
-    let client = authenticate_client(instance, &client_id, &client_secret).ok_or(Denied::InvalidClient)?;
+fn grant(
+    instance: &Instance,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> Result<serde_json::Value, Denied> {
+    let (client_id, client_secret) =
+        client_credentials(headers, pairs).ok_or(Denied::InvalidClient)?;
+    let client =
+        authenticate_client(instance, &client_id, &client_secret).ok_or(Denied::InvalidClient)?;
     let now = instance.clock.now();
     match param(pairs, "grant_type").unwrap_or("") {
         "password" => {
@@ -117,10 +137,16 @@ fn grant(instance: &Instance, headers: &HeaderMap, pairs: &[(String, String)]) -
                 .tokens
                 .refresh_owner(refresh, &client.client_id, now)
                 .ok_or(Denied::InvalidGrant("expired or unknown refresh token"))?;
-            let actor = current_actor(instance, &owner.user_sys_id).ok_or(Denied::InvalidGrant("user inactive"))?;
-            let access = instance
-                .tokens
-                .issue(TokenKind::Access, &actor, &client.client_id, client.access_lifespan, now, false);
+            let actor = current_actor(instance, &owner.user_sys_id)
+                .ok_or(Denied::InvalidGrant("user inactive"))?;
+            let access = instance.tokens.issue(
+                TokenKind::Access,
+                &actor,
+                &client.client_id,
+                client.access_lifespan,
+                now,
+                false,
+            );
             Ok(json!({
                 "access_token": access,
                 "refresh_token": refresh,
@@ -134,13 +160,20 @@ fn grant(instance: &Instance, headers: &HeaderMap, pairs: &[(String, String)]) -
                 return Err(Denied::GrantDisabled("client_credentials"));
             }
             if client.application_user.is_empty() {
-                return Err(Denied::GrantDisabled("no OAuth Application User on the client"));
+                return Err(Denied::GrantDisabled(
+                    "no OAuth Application User on the client",
+                ));
             }
             let actor = current_actor(instance, &client.application_user)
                 .ok_or(Denied::InvalidGrant("application user inactive"))?;
-            let access = instance
-                .tokens
-                .issue(TokenKind::Access, &actor, &client.client_id, client.access_lifespan, now, false);
+            let access = instance.tokens.issue(
+                TokenKind::Access,
+                &actor,
+                &client.client_id,
+                client.access_lifespan,
+                now,
+                false,
+            );
             // Observed: scope "" and no refresh token (servicenow.md §2.3).
             Ok(json!({
                 "access_token": access,
@@ -159,7 +192,9 @@ fn grant(instance: &Instance, headers: &HeaderMap, pairs: &[(String, String)]) -
                 return Err(Denied::InvalidGrant("code issued to another client"));
             }
             if param(pairs, "redirect_uri").unwrap_or("") != pending.redirect_uri {
-                return Err(Denied::InvalidGrant("redirect_uri differs from the authorization request"));
+                return Err(Denied::InvalidGrant(
+                    "redirect_uri differs from the authorization request",
+                ));
             }
             if let Some(challenge) = &pending.code_challenge {
                 let verifier = param(pairs, "code_verifier").unwrap_or("");
@@ -167,21 +202,38 @@ fn grant(instance: &Instance, headers: &HeaderMap, pairs: &[(String, String)]) -
                     return Err(Denied::InvalidGrant("PKCE code_verifier does not match"));
                 }
             }
-            let actor = current_actor(instance, &pending.actor.user_sys_id).ok_or(Denied::InvalidGrant("user inactive"))?;
+            let actor = current_actor(instance, &pending.actor.user_sys_id)
+                .ok_or(Denied::InvalidGrant("user inactive"))?;
             Ok(user_tokens(instance, &client, &actor, now, false))
         }
         _ => Err(Denied::UnsupportedGrant),
     }
 }
 
-fn user_tokens(instance: &Instance, client: &Client, actor: &Actor, now: i64, reuse: bool) -> serde_json::Value {
-    let access = instance
-        .tokens
-        .issue(TokenKind::Access, actor, &client.client_id, client.access_lifespan, now, reuse);
+fn user_tokens(
+    instance: &Instance,
+    client: &Client,
+    actor: &Actor,
+    now: i64,
+    reuse: bool,
+) -> serde_json::Value {
+    let access = instance.tokens.issue(
+        TokenKind::Access,
+        actor,
+        &client.client_id,
+        client.access_lifespan,
+        now,
+        reuse,
+    );
     // Every user grant extends the refresh token in force, or issues one.
-    let refresh = instance
-        .tokens
-        .issue(TokenKind::Refresh, actor, &client.client_id, client.refresh_lifespan, now, true);
+    let refresh = instance.tokens.issue(
+        TokenKind::Refresh,
+        actor,
+        &client.client_id,
+        client.refresh_lifespan,
+        now,
+        true,
+    );
     json!({
         "access_token": access,
         "refresh_token": refresh,
@@ -212,7 +264,9 @@ fn client_credentials(headers: &HeaderMap, pairs: &[(String, String)]) -> Option
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     let unescape = |s: &str| {
@@ -239,11 +293,20 @@ fn find_client(instance: &Instance, client_id: &str) -> Option<Client> {
         return None;
     }
     let db = instance.db.read();
-    let row = db.find_eq("oauth_entity", "client_id", client_id).into_iter().next()?;
+    let row = db
+        .find_eq("oauth_entity", "client_id", client_id)
+        .into_iter()
+        .next()?;
     if row.get("active") == "false" {
         return None;
     }
-    let lifespan = |c: &str, default: i64| row.get(c).parse::<i64>().ok().filter(|n| *n > 1).unwrap_or(default);
+    let lifespan = |c: &str, default: i64| {
+        row.get(c)
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n > 1)
+            .unwrap_or(default)
+    };
     Some(Client {
         client_id: client_id.to_string(),
         access_lifespan: lifespan("access_token_lifespan", 1800),
@@ -295,44 +358,68 @@ fn authorize_request(pairs: &[(String, String)]) -> AuthorizeRequest {
 
 /// Checks client and redirect URI; an error here is shown on the page, never redirected
 /// (redirecting to an unregistered URI would make the instance an open redirector).
-fn validate_authorize(instance: &Instance, req: &AuthorizeRequest, response_type: &str) -> Result<Client, String> {
+fn validate_authorize(
+    instance: &Instance,
+    req: &AuthorizeRequest,
+    response_type: &str,
+) -> Result<Client, String> {
     if response_type != "code" {
         return Err("Only response_type=code is supported.".into());
     }
-    let client = find_client(instance, &req.client_id).ok_or("Unknown or inactive OAuth client.")?;
+    let client =
+        find_client(instance, &req.client_id).ok_or("Unknown or inactive OAuth client.")?;
     if !client.redirect_urls.iter().any(|u| u == &req.redirect_uri) {
         return Err(format!(
             "The redirect URL {} is not registered for this OAuth client (System OAuth > Application Registry > Redirect URL).",
             req.redirect_uri
         ));
     }
-    if !req.code_challenge.is_empty() && !matches!(req.challenge_method.as_str(), "S256" | "plain") {
+    if !req.code_challenge.is_empty() && !matches!(req.challenge_method.as_str(), "S256" | "plain")
+    {
         return Err("code_challenge_method must be S256 or plain.".into());
     }
     Ok(client)
 }
 
 /// GET /oauth_auth.do: the login-and-consent page.
-pub async fn authorize_page(State(instance): State<Arc<Instance>>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+pub async fn authorize_page(
+    State(instance): State<Arc<Instance>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let pairs = query_pairs(query.as_deref());
     let req = authorize_request(&pairs);
-    if let Err(message) = validate_authorize(&instance, &req, param(&pairs, "response_type").unwrap_or("")) {
+    if let Err(message) = validate_authorize(
+        &instance,
+        &req,
+        param(&pairs, "response_type").unwrap_or(""),
+    ) {
         return error_page(&message);
     }
     let signed_in = auth::cookie(&headers, SESSION_COOKIE)
         .and_then(|id| instance.sessions.resume(&id, instance.clock.now()));
-    Html(login_form(&req, signed_in.as_ref().map(|a| a.user_name.as_str()), None)).into_response()
+    Html(login_form(
+        &req,
+        signed_in.as_ref().map(|a| a.user_name.as_str()),
+        None,
+    ))
+    .into_response()
 }
 
 /// POST /oauth_auth.do: credentials (unless already signed in) and the Allow/Deny decision.
-pub async fn authorize_submit(State(instance): State<Arc<Instance>>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn authorize_submit(
+    State(instance): State<Arc<Instance>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let pairs = query_pairs(std::str::from_utf8(&body).ok());
     let req = authorize_request(&pairs);
     if let Err(message) = validate_authorize(&instance, &req, "code") {
         return error_page(&message);
     }
     let now = instance.clock.now();
-    let session_actor = auth::cookie(&headers, SESSION_COOKIE).and_then(|id| instance.sessions.resume(&id, now));
+    let session_actor =
+        auth::cookie(&headers, SESSION_COOKIE).and_then(|id| instance.sessions.resume(&id, now));
     let mut new_session = None;
     let actor = match session_actor {
         Some(a) => a,
@@ -344,11 +431,22 @@ pub async fn authorize_submit(State(instance): State<Arc<Instance>>, headers: He
                     new_session = Some(instance.sessions.create(a.clone(), now));
                     a
                 }
-                None => return Html(login_form(&req, None, Some("User name or password invalid."))).into_response(),
+                None => {
+                    return Html(login_form(
+                        &req,
+                        None,
+                        Some("User name or password invalid."),
+                    ))
+                    .into_response()
+                }
             }
         }
     };
-    let separator = if req.redirect_uri.contains('?') { '&' } else { '?' };
+    let separator = if req.redirect_uri.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     let mut query = form_urlencoded::Serializer::new(String::new());
     if param(&pairs, "decision") == Some("allow") {
         let code = instance.tokens.store_code(AuthCode {
@@ -366,7 +464,12 @@ pub async fn authorize_submit(State(instance): State<Arc<Instance>>, headers: He
     if !req.state.is_empty() {
         query.append_pair("state", &req.state);
     }
-    let mut response = Redirect::to(&format!("{}{separator}{}", req.redirect_uri, query.finish())).into_response();
+    let mut response = Redirect::to(&format!(
+        "{}{separator}{}",
+        req.redirect_uri,
+        query.finish()
+    ))
+    .into_response();
     if let Some(session) = new_session {
         let cookie = format!("{SESSION_COOKIE}={session}; Path=/; HttpOnly; Secure; SameSite=Lax");
         if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -387,7 +490,10 @@ fn error_page(message: &str) -> Response {
 
 fn login_form(req: &AuthorizeRequest, signed_in_as: Option<&str>, error: Option<&str>) -> String {
     let hidden = |name: &str, value: &str| {
-        format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape_html(value))
+        format!(
+            "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+            escape_html(value)
+        )
     };
     let credentials = match signed_in_as {
         Some(user) => format!("<p>Signed in as <b id=\"signed-in-user\">{}</b>.</p>", escape_html(user)),
@@ -440,12 +546,19 @@ mod tests {
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(pkce_matches(challenge, "S256", verifier));
-        assert!(!pkce_matches(challenge, "S256", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx"));
+        assert!(!pkce_matches(
+            challenge,
+            "S256",
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx"
+        ));
         assert!(!pkce_matches(challenge, "plain", verifier));
     }
 
     #[test]
     fn html_is_escaped() {
-        assert_eq!(escape_html("<a href=\"x\">'&"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;");
+        assert_eq!(
+            escape_html("<a href=\"x\">'&"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;"
+        );
     }
 }

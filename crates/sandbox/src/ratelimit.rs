@@ -55,7 +55,14 @@ struct Rule {
 
 impl RateLimiter {
     /// Counts this request against the rule that governs it, if any.
-    pub fn check(&self, db: &Db, actor: &Actor, service: &str, method: &str, now: i64) -> Option<RuleHit> {
+    pub fn check(
+        &self,
+        db: &Db,
+        actor: &Actor,
+        service: &str,
+        method: &str,
+        now: i64,
+    ) -> Option<RuleHit> {
         let rule = governing_rule(db, actor, service, method)?;
         let window = now - now.rem_euclid(3600);
         let mut counts = self.counts.lock();

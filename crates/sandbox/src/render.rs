@@ -42,7 +42,11 @@ pub fn render(row: &RowView<'_>, options: &RenderOptions) -> Map<String, Value> 
 
 /// Renders `row` with the columns of `shape`: a record read through a parent table (a contact
 /// listed from `sys_user`) shows the parent's columns only.
-pub fn render_as(row: &RowView<'_>, shape: &TableDef, options: &RenderOptions) -> Map<String, Value> {
+pub fn render_as(
+    row: &RowView<'_>,
+    shape: &TableDef,
+    options: &RenderOptions,
+) -> Map<String, Value> {
     let mut out = Map::new();
     match &options.fields {
         Some(fields) => {
@@ -60,7 +64,10 @@ pub fn render_as(row: &RowView<'_>, shape: &TableDef, options: &RenderOptions) -
                     continue;
                 }
                 let value = row.get(&column.name);
-                out.insert(column.name.clone(), render_value(row, column, value, options));
+                out.insert(
+                    column.name.clone(),
+                    render_value(row, column, value, options),
+                );
             }
         }
     }
@@ -88,7 +95,12 @@ fn render_value(row: &RowView<'_>, column: &Column, value: &str, options: &Rende
     }
 }
 
-fn render_reference(row: &RowView<'_>, column: &Column, value: &str, options: &RenderOptions) -> Value {
+fn render_reference(
+    row: &RowView<'_>,
+    column: &Column,
+    value: &str,
+    options: &RenderOptions,
+) -> Value {
     if value.is_empty() {
         return match options.display {
             DisplayMode::All => pair(String::new(), ""),

@@ -212,7 +212,12 @@ pub struct TableSpec {
     pub columns: Vec<ColumnSpec>,
 }
 
-const fn col(name: &'static str, label: &'static str, internal_type: &'static str, max_length: usize) -> ColumnSpec {
+const fn col(
+    name: &'static str,
+    label: &'static str,
+    internal_type: &'static str,
+    max_length: usize,
+) -> ColumnSpec {
     ColumnSpec {
         name,
         label,
@@ -267,7 +272,10 @@ fn with_default(mut spec: ColumnSpec, value: &'static str) -> ColumnSpec {
     spec
 }
 
-fn with_choices(mut spec: ColumnSpec, choices: &'static [(&'static str, &'static str)]) -> ColumnSpec {
+fn with_choices(
+    mut spec: ColumnSpec,
+    choices: &'static [(&'static str, &'static str)],
+) -> ColumnSpec {
     spec.choices = choices;
     spec
 }
@@ -281,7 +289,10 @@ pub fn system_columns() -> Vec<ColumnSpec> {
         datetime("sys_updated_on", "Updated"),
         string("sys_updated_by", "Updated by", 40),
         integer("sys_mod_count", "Updates"),
-        with_default(reference("sys_domain", "Domain", "sys_user_group"), "global"),
+        with_default(
+            reference("sys_domain", "Domain", "sys_user_group"),
+            "global",
+        ),
         col("sys_class_name", "Class", "sys_class_name", 80),
     ]
 }
@@ -324,7 +335,11 @@ pub fn builtin_tables() -> Vec<TableSpec> {
             phone("home_phone", "Home phone"),
             boolean("active", "Active", "true"),
             boolean("locked_out", "Locked out", "false"),
-            boolean("web_service_access_only", "Web service access only", "false"),
+            boolean(
+                "web_service_access_only",
+                "Web service access only",
+                "false",
+            ),
             string("time_zone", "Time zone", 40),
             col("user_password", "Password", "password", 255),
             reference("company", "Company", "customer_account"),
@@ -384,7 +399,10 @@ pub fn builtin_tables() -> Vec<TableSpec> {
             label: "Group",
             super_class: None,
             number_prefix: None,
-            columns: vec![displayed(string("name", "Name", 80)), boolean("active", "Active", "true")],
+            columns: vec![
+                displayed(string("name", "Name", 80)),
+                boolean("active", "Active", "true"),
+            ],
         },
         TableSpec {
             name: "sys_user",
@@ -459,8 +477,14 @@ pub fn builtin_tables() -> Vec<TableSpec> {
                 string("client_id", "Client ID", 32),
                 col("client_secret", "Client Secret", "password2", 255),
                 string("redirect_url", "Redirect URL", 1024),
-                with_default(integer("access_token_lifespan", "Access Token Lifespan"), "1800"),
-                with_default(integer("refresh_token_lifespan", "Refresh Token Lifespan"), "8640000"),
+                with_default(
+                    integer("access_token_lifespan", "Access Token Lifespan"),
+                    "1800",
+                ),
+                with_default(
+                    integer("refresh_token_lifespan", "Refresh Token Lifespan"),
+                    "8640000",
+                ),
                 boolean("active", "Active", "true"),
                 with_default(string("type", "Type", 40), "client"),
                 reference("user", "OAuth Application User", "sys_user"),
@@ -536,7 +560,10 @@ pub fn builtin_tables() -> Vec<TableSpec> {
                 string("short_description", "Short description", 160),
                 string("description", "Description", 4000),
                 with_default(with_choices(integer("state", "State"), CASE_STATES), "1"),
-                with_default(with_choices(integer("priority", "Priority"), PRIORITIES), "4"),
+                with_default(
+                    with_choices(integer("priority", "Priority"), PRIORITIES),
+                    "4",
+                ),
                 boolean("active", "Active", "true"),
                 reference("assigned_to", "Assigned to", "sys_user"),
                 reference("assignment_group", "Assignment group", "sys_user_group"),

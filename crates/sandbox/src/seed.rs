@@ -42,9 +42,21 @@ const ACLS: &[(&str, &str, &[&str])] = &[
     ("task", "read", &["itil", "sn_customerservice_agent"]),
     ("task", "create", &["itil"]),
     ("task", "write", &["itil"]),
-    ("sn_customerservice_case", "read", &["sn_customerservice_agent"]),
-    ("sn_customerservice_case", "create", &["sn_customerservice_agent"]),
-    ("sn_customerservice_case", "write", &["sn_customerservice_agent"]),
+    (
+        "sn_customerservice_case",
+        "read",
+        &["sn_customerservice_agent"],
+    ),
+    (
+        "sn_customerservice_case",
+        "create",
+        &["sn_customerservice_agent"],
+    ),
+    (
+        "sn_customerservice_case",
+        "write",
+        &["sn_customerservice_agent"],
+    ),
     ("oauth_entity", "read", &["oauth_admin"]),
 ];
 
@@ -52,9 +64,15 @@ const ROLES: &[(&str, &str)] = &[
     ("admin", "Administrator: passes every access control"),
     ("user_admin", "Manages users and role grants"),
     ("oauth_admin", "Manages the OAuth application registry"),
-    ("personalize_dictionary", "Reads table and column definitions"),
+    (
+        "personalize_dictionary",
+        "Reads table and column definitions",
+    ),
     ("itil", "Fulfiller: works tasks"),
-    ("sn_customerservice_agent", "Customer service agent: reads customers, creates and works cases"),
+    (
+        "sn_customerservice_agent",
+        "Customer service agent: reads customers, creates and works cases",
+    ),
     ("sn_openframe_user", "Uses the OpenFrame softphone"),
     ("csm_ws_integration", "Calls the CSM scripted REST APIs"),
 ];
@@ -63,10 +81,26 @@ const ROLES: &[(&str, &str)] = &[
 const CONTAINS: &[(&str, &str)] = &[("sn_customerservice_agent", "sn_openframe_user")];
 
 const PROPERTIES: &[(&str, &str, &str)] = &[
-    ("com.snc.platform.security.oauth.is.active", "true", "OAuth activation"),
-    ("glide.invalid_query.returns_no_rows", "false", "Invalid encoded query terms return no rows instead of being dropped"),
-    ("glide.oauth.inbound.ropc.grant_type.disabled", "false", "Disable the resource owner password grant"),
-    ("glide.oauth.allow.parameters.in.post.body.only", "false", "Accept OAuth parameters only in the POST body"),
+    (
+        "com.snc.platform.security.oauth.is.active",
+        "true",
+        "OAuth activation",
+    ),
+    (
+        "glide.invalid_query.returns_no_rows",
+        "false",
+        "Invalid encoded query terms return no rows instead of being dropped",
+    ),
+    (
+        "glide.oauth.inbound.ropc.grant_type.disabled",
+        "false",
+        "Disable the resource owner password grant",
+    ),
+    (
+        "glide.oauth.allow.parameters.in.post.body.only",
+        "false",
+        "Accept OAuth parameters only in the POST body",
+    ),
 ];
 
 pub const ADMIN_SYS_ID: &str = "6816f79cc0a8016401c5a33be04be441";
@@ -76,7 +110,11 @@ pub fn platform(db: &mut Db, now: &str) -> SandboxCredentials {
     for spec in builtin_tables() {
         let parent = spec
             .super_class
-            .and_then(|p| db.find_eq("sys_db_object", "name", p).first().map(|r| r.get("sys_id").to_string()))
+            .and_then(|p| {
+                db.find_eq("sys_db_object", "name", p)
+                    .first()
+                    .map(|r| r.get("sys_id").to_string())
+            })
             .unwrap_or_default();
         db.insert_system(
             "sys_db_object",
@@ -89,7 +127,10 @@ pub fn platform(db: &mut Db, now: &str) -> SandboxCredentials {
             ],
             now,
         );
-        let def = db.table_def(spec.name).cloned().expect("builtin table defined");
+        let def = db
+            .table_def(spec.name)
+            .cloned()
+            .expect("builtin table defined");
         let own: Vec<_> = def
             .columns
             .iter()
@@ -107,11 +148,19 @@ pub fn platform(db: &mut Db, now: &str) -> SandboxCredentials {
         }
     }
     for (name, description) in ROLES {
-        db.insert_system("sys_user_role", &[("name", name), ("description", description)], now);
+        db.insert_system(
+            "sys_user_role",
+            &[("name", name), ("description", description)],
+            now,
+        );
     }
     for (role, contained) in CONTAINS {
         let (r, c) = (role_id(db, role), role_id(db, contained));
-        db.insert_system("sys_user_role_contains", &[("role", &r), ("contains", &c)], now);
+        db.insert_system(
+            "sys_user_role_contains",
+            &[("role", &r), ("contains", &c)],
+            now,
+        );
     }
     for (table, operation, roles) in ACLS {
         add_acl(db, table, operation, roles, now);
@@ -119,7 +168,12 @@ pub fn platform(db: &mut Db, now: &str) -> SandboxCredentials {
     for (name, value, description) in PROPERTIES {
         db.insert_system(
             "sys_properties",
-            &[("name", name), ("value", value), ("type", "string"), ("description", description)],
+            &[
+                ("name", name),
+                ("value", value),
+                ("type", "string"),
+                ("description", description),
+            ],
             now,
         );
     }
@@ -201,7 +255,12 @@ pub fn dictionary_for_new_table(db: &mut Db, table: &str, now: &str) -> Vec<(Str
     def.columns
         .iter()
         .filter(|c| c.is_system() && !described.contains(&c.name))
-        .map(|c| ("sys_dictionary".to_string(), dictionary_row(db, table, c, now)))
+        .map(|c| {
+            (
+                "sys_dictionary".to_string(),
+                dictionary_row(db, table, c, now),
+            )
+        })
         .collect()
 }
 
@@ -225,7 +284,11 @@ pub fn grant(db: &mut Db, user_sys_id: &str, role: &str, now: &str) {
 fn add_acl(db: &mut Db, table: &str, operation: &str, roles: &[&str], now: &str) -> Vec<String> {
     let acl = db.insert_system(
         "sys_security_acl",
-        &[("name", table), ("operation", operation), ("type", "record")],
+        &[
+            ("name", table),
+            ("operation", operation),
+            ("type", "record"),
+        ],
         now,
     );
     let mut written = vec![acl.clone()];
@@ -253,7 +316,11 @@ pub fn access_for_new_table(db: &mut Db, table: &str, now: &str) -> Vec<(String,
     for op in ["read", "create", "write", "delete"] {
         let ids = add_acl(db, table, op, &[role_name.as_str()], now);
         for (i, id) in ids.into_iter().enumerate() {
-            let t = if i == 0 { "sys_security_acl" } else { "sys_security_acl_role" };
+            let t = if i == 0 {
+                "sys_security_acl"
+            } else {
+                "sys_security_acl_role"
+            };
             written.push((t.to_string(), id));
         }
     }
@@ -276,27 +343,93 @@ pub fn demo(db: &mut Db, now: &str, creds: &mut SandboxCredentials) {
         ("Sakura Trading KK", "+81 3-1234-5678", "Tokyo", "JP"),
         ("Golden Gate Outfitters", "(669) 262-7777", "San Jose", "US"),
         ("Naniwa Logistics", "06-6123-4567", "Osaka", "JP"),
-        ("Pacific Crest Insurance", "+1 858 287 7800", "San Diego", "US"),
+        (
+            "Pacific Crest Insurance",
+            "+1 858 287 7800",
+            "San Diego",
+            "US",
+        ),
     ];
     let account_ids: Vec<String> = accounts
         .iter()
         .map(|(name, phone, city, country)| {
             db.insert_system(
                 "customer_account",
-                &[("name", name), ("phone", phone), ("city", city), ("country", country)],
+                &[
+                    ("name", name),
+                    ("phone", phone),
+                    ("city", city),
+                    ("country", country),
+                ],
                 now,
             )
         })
         .collect();
     let contacts = [
-        DemoContact { first: "Haruto", last: "Tanaka", account: 0, phone: "03-1234-5678", mobile: "090-1234-5678", home: "" },
-        DemoContact { first: "Yui", last: "Sato", account: 0, phone: "+81 3-1234-5678", mobile: "", home: "" },
-        DemoContact { first: "Emily", last: "Carter", account: 1, phone: "+16692627777", mobile: "", home: "" },
-        DemoContact { first: "Michael", last: "Brown", account: 1, phone: "(669) 262-7777", mobile: "+1 408 555 0134", home: "" },
-        DemoContact { first: "Aiko", last: "Yamamoto", account: 2, phone: "+81-6-6123-4567", mobile: "+81 80 1111 2222", home: "" },
-        DemoContact { first: "Ken", last: "Watanabe", account: 2, phone: "", mobile: "080-1111-2222", home: "" },
-        DemoContact { first: "Sofia", last: "Garcia", account: 3, phone: "+1 858 287 7834", mobile: "+1 858 867 7857", home: "858.555.0199" },
-        DemoContact { first: "James", last: "Wilson", account: 3, phone: "858-287-7800 ext. 12", mobile: "", home: "+1 (619) 555-0142" },
+        DemoContact {
+            first: "Haruto",
+            last: "Tanaka",
+            account: 0,
+            phone: "03-1234-5678",
+            mobile: "090-1234-5678",
+            home: "",
+        },
+        DemoContact {
+            first: "Yui",
+            last: "Sato",
+            account: 0,
+            phone: "+81 3-1234-5678",
+            mobile: "",
+            home: "",
+        },
+        DemoContact {
+            first: "Emily",
+            last: "Carter",
+            account: 1,
+            phone: "+16692627777",
+            mobile: "",
+            home: "",
+        },
+        DemoContact {
+            first: "Michael",
+            last: "Brown",
+            account: 1,
+            phone: "(669) 262-7777",
+            mobile: "+1 408 555 0134",
+            home: "",
+        },
+        DemoContact {
+            first: "Aiko",
+            last: "Yamamoto",
+            account: 2,
+            phone: "+81-6-6123-4567",
+            mobile: "+81 80 1111 2222",
+            home: "",
+        },
+        DemoContact {
+            first: "Ken",
+            last: "Watanabe",
+            account: 2,
+            phone: "",
+            mobile: "080-1111-2222",
+            home: "",
+        },
+        DemoContact {
+            first: "Sofia",
+            last: "Garcia",
+            account: 3,
+            phone: "+1 858 287 7834",
+            mobile: "+1 858 867 7857",
+            home: "858.555.0199",
+        },
+        DemoContact {
+            first: "James",
+            last: "Wilson",
+            account: 3,
+            phone: "858-287-7800 ext. 12",
+            mobile: "",
+            home: "+1 (619) 555-0142",
+        },
     ];
     for c in &contacts {
         let name = format!("{} {}", c.first, c.last);
@@ -343,7 +476,12 @@ pub fn demo(db: &mut Db, now: &str, creds: &mut SandboxCredentials) {
     let agent_password = password::random_token(12);
     let agent_hash = password::hash(&agent_password);
     let agents: [(&str, &str, &str, &[&str]); 4] = [
-        ("alice.agent", "Alice", "Agent", &["sn_customerservice_agent"]),
+        (
+            "alice.agent",
+            "Alice",
+            "Agent",
+            &["sn_customerservice_agent"],
+        ),
         ("bob.agent", "Bob", "Agent", &["sn_customerservice_agent"]),
         // An agent without CSM roles: the "not integrated" first answerer of the transfer rule.
         ("carol.norole", "Carol", "Norole", &[]),
@@ -357,7 +495,11 @@ pub fn demo(db: &mut Db, now: &str, creds: &mut SandboxCredentials) {
     for (user_name, first, last, roles) in agents {
         let name = format!("{first} {last}");
         let email = format!("{user_name}@example.com");
-        let web_only = if user_name == "callbridge.integration" { "true" } else { "false" };
+        let web_only = if user_name == "callbridge.integration" {
+            "true"
+        } else {
+            "false"
+        };
         let id = db.insert_system(
             "sys_user",
             &[

@@ -78,8 +78,9 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<RunningSandbox> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let (temp, data_dir) = match &options.data_dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating the sandbox data directory {}", dir.display()))?;
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!("creating the sandbox data directory {}", dir.display())
+            })?;
             (None, dir.clone())
         }
         None => {
@@ -114,14 +115,20 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<RunningSandbox> {
         .with_context(|| format!("binding the sandbox to {}", options.listen))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let scheme = if options.insecure_http { "http" } else { "https" };
+    let scheme = if options.insecure_http {
+        "http"
+    } else {
+        "https"
+    };
     let base_url = format!("{scheme}://{addr}");
     instance.set_base_url(base_url.clone());
     let app = crate::api::router(instance.clone());
     let handle = axum_server::Handle::new();
     let service = app.into_make_service();
     let (server, ca_path) = if options.insecure_http {
-        let server = axum_server::from_tcp(listener).handle(handle.clone()).serve(service);
+        let server = axum_server::from_tcp(listener)
+            .handle(handle.clone())
+            .serve(service);
         (tokio::spawn(server), None)
     } else {
         let tls = crate::tls::generate(&data_dir)?;
@@ -150,7 +157,11 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<RunningSandbox> {
     })
 }
 
-async fn seed_fresh(instance: &Instance, persist: &Persist, seed: Seed) -> anyhow::Result<SandboxCredentials> {
+async fn seed_fresh(
+    instance: &Instance,
+    persist: &Persist,
+    seed: Seed,
+) -> anyhow::Result<SandboxCredentials> {
     let now = instance.clock.now_glide();
     let credentials = {
         let mut db = instance.db.write();
@@ -176,9 +187,13 @@ async fn persist_everything(instance: &Instance, persist: &Persist) -> anyhow::R
     {
         let db = instance.db.read();
         for (name, data) in &db.tables {
-            let def = db.table_def(name).expect("table with data has a definition");
+            let def = db
+                .table_def(name)
+                .expect("table with data has a definition");
             for (_, record) in data.iter() {
-                let sys_id = record.get(def.slot("sys_id").expect("sys_id column")).to_string();
+                let sys_id = record
+                    .get(def.slot("sys_id").expect("sys_id column"))
+                    .to_string();
                 last = Some(persist.enqueue(Change::Upsert {
                     table: name.clone(),
                     sys_id,
@@ -193,7 +208,12 @@ async fn persist_everything(instance: &Instance, persist: &Persist) -> anyhow::R
     Ok(())
 }
 
-async fn add_generated_contacts(instance: &Instance, persist: &Persist, from: u64, to: u64) -> anyhow::Result<()> {
+async fn add_generated_contacts(
+    instance: &Instance,
+    persist: &Persist,
+    from: u64,
+    to: u64,
+) -> anyhow::Result<()> {
     let now = instance.clock.now_glide();
     const CHUNK: u64 = 50_000;
     let mut start = from;

@@ -18,7 +18,11 @@ use crate::instance::Instance;
 
 // The error is the finished response to send; boxing it would buy nothing on this path.
 #[allow(clippy::result_large_err)]
-fn admin_gate(instance: &Arc<Instance>, headers: &HeaderMap, method: &Method) -> Result<super::gate::Caller, Response> {
+fn admin_gate(
+    instance: &Arc<Instance>,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Result<super::gate::Caller, Response> {
     let caller = admit(instance, headers, "Sandbox API", method.as_str())?;
     if !caller.actor.is_admin() {
         return Err(SnError::new(
@@ -31,21 +35,37 @@ fn admin_gate(instance: &Arc<Instance>, headers: &HeaderMap, method: &Method) ->
     Ok(caller)
 }
 
-pub async fn faults(State(instance): State<Arc<Instance>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn faults(
+    State(instance): State<Arc<Instance>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let caller = match admin_gate(&instance, &headers, &method) {
         Ok(c) => c,
         Err(r) => return r,
     };
     let response = match method {
-        Method::GET => json_response(StatusCode::OK, &json!({"result": instance.faults.list()}), false),
+        Method::GET => json_response(
+            StatusCode::OK,
+            &json!({"result": instance.faults.list()}),
+            false,
+        ),
         Method::DELETE => {
             instance.faults.clear();
             StatusCode::NO_CONTENT.into_response()
         }
         Method::POST => match serde_json::from_slice::<FaultRequest>(&body) {
-            Err(e) => SnError::new(StatusCode::BAD_REQUEST, "Invalid fault", Some(e.to_string())).into_response(),
+            Err(e) => SnError::new(
+                StatusCode::BAD_REQUEST,
+                "Invalid fault",
+                Some(e.to_string()),
+            )
+            .into_response(),
             Ok(request) => match request.validate() {
-                Err(e) => SnError::new(StatusCode::BAD_REQUEST, "Invalid fault", Some(e)).into_response(),
+                Err(e) => {
+                    SnError::new(StatusCode::BAD_REQUEST, "Invalid fault", Some(e)).into_response()
+                }
                 Ok(()) => {
                     instance.faults.add(request.clone());
                     json_response(StatusCode::CREATED, &json!({"result": request}), false)
@@ -62,7 +82,12 @@ struct Advance {
     advance_seconds: i64,
 }
 
-pub async fn clock(State(instance): State<Arc<Instance>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn clock(
+    State(instance): State<Arc<Instance>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let caller = match admin_gate(&instance, &headers, &method) {
         Ok(c) => c,
         Err(r) => return r,
@@ -85,7 +110,10 @@ pub async fn clock(State(instance): State<Arc<Instance>>, method: Method, header
             _ => SnError::new(
                 StatusCode::BAD_REQUEST,
                 "Invalid clock change",
-                Some("send {\"advance_seconds\": N} with N >= 0; the clock only moves forward".into()),
+                Some(
+                    "send {\"advance_seconds\": N} with N >= 0; the clock only moves forward"
+                        .into(),
+                ),
             )
             .into_response(),
         },
@@ -94,13 +122,21 @@ pub async fn clock(State(instance): State<Arc<Instance>>, method: Method, header
     caller.finish(response)
 }
 
-pub async fn requests(State(instance): State<Arc<Instance>>, method: Method, headers: HeaderMap) -> Response {
+pub async fn requests(
+    State(instance): State<Arc<Instance>>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
     let caller = match admin_gate(&instance, &headers, &method) {
         Ok(c) => c,
         Err(r) => return r,
     };
     let response = match method {
-        Method::GET => json_response(StatusCode::OK, &json!({"result": instance.metrics.snapshot()}), false),
+        Method::GET => json_response(
+            StatusCode::OK,
+            &json!({"result": instance.metrics.snapshot()}),
+            false,
+        ),
         Method::DELETE => {
             instance.metrics.reset();
             StatusCode::NO_CONTENT.into_response()

@@ -34,11 +34,18 @@ impl SnError {
             "User Not Authenticated",
             Some("Required to provide Auth information".into()),
         )
-        .with_header(http::header::WWW_AUTHENTICATE, "BASIC realm=\"Service-now\"")
+        .with_header(
+            http::header::WWW_AUTHENTICATE,
+            "BASIC realm=\"Service-now\"",
+        )
     }
 
     pub fn invalid_table(table: &str) -> SnError {
-        SnError::new(StatusCode::BAD_REQUEST, format!("Invalid table {table}"), None)
+        SnError::new(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid table {table}"),
+            None,
+        )
     }
 
     pub fn record_not_found() -> SnError {
@@ -53,7 +60,10 @@ impl SnError {
         SnError::new(
             StatusCode::NOT_FOUND,
             "No Record found",
-            Some("Records matching query not found. Check query parameter or offset parameter".into()),
+            Some(
+                "Records matching query not found. Check query parameter or offset parameter"
+                    .into(),
+            ),
         )
     }
 
@@ -104,7 +114,10 @@ impl SnError {
         SnError::new(
             StatusCode::NOT_ACCEPTABLE,
             "Not Acceptable",
-            Some("The Accept header names no response format this API produces (application/json)".into()),
+            Some(
+                "The Accept header names no response format this API produces (application/json)"
+                    .into(),
+            ),
         )
     }
 
@@ -113,7 +126,11 @@ impl SnError {
     }
 
     pub fn internal(detail: impl Into<String>) -> SnError {
-        SnError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", Some(detail.into()))
+        SnError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal server error",
+            Some(detail.into()),
+        )
     }
 }
 

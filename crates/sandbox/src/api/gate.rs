@@ -23,7 +23,12 @@ pub struct Caller {
 /// Authenticates and applies rate limits for one request to `service` ("Table API", ...).
 // The error is the finished response to send; boxing it would buy nothing on this path.
 #[allow(clippy::result_large_err)]
-pub fn admit(instance: &Arc<Instance>, headers: &HeaderMap, service: &str, method: &str) -> Result<Caller, Response> {
+pub fn admit(
+    instance: &Arc<Instance>,
+    headers: &HeaderMap,
+    service: &str,
+    method: &str,
+) -> Result<Caller, Response> {
     let Some(auth) = auth::authenticate(instance, headers) else {
         return Err(SnError::not_authenticated().into_response());
     };
@@ -56,7 +61,8 @@ impl Caller {
     pub fn finish(&self, mut response: Response) -> Response {
         let headers = response.headers_mut();
         if let Some(session) = &self.new_session {
-            let cookie = format!("{SESSION_COOKIE}={session}; Path=/; HttpOnly; Secure; SameSite=None");
+            let cookie =
+                format!("{SESSION_COOKIE}={session}; Path=/; HttpOnly; Secure; SameSite=None");
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 headers.append(http::header::SET_COOKIE, v);
             }
@@ -123,7 +129,14 @@ pub fn accepts_json(headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|range| range.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|range| {
+            range
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .filter(|range| !range.is_empty())
         .peekable();
     if ranges.peek().is_none() {
@@ -145,7 +158,10 @@ pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
 }
 
 pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
 pub fn flag(pairs: &[(String, String)], name: &str) -> bool {

@@ -33,7 +33,9 @@ fn resource_of(path: &str) -> String {
         ["api", "now", "table", table, ..] | ["api", "now", "v1" | "v2", "table", table, ..] => {
             format!("table/{table}")
         }
-        ["api", "now", "stats", table, ..] | ["api", "now", "v1", "stats", table, ..] => format!("stats/{table}"),
+        ["api", "now", "stats", table, ..] | ["api", "now", "v1", "stats", table, ..] => {
+            format!("stats/{table}")
+        }
         ["api", "now", "v1", "batch"] => "batch".into(),
         _ => path.trim_matches('/').to_string(),
     }

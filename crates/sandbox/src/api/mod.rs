@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, HttpBody as _};
-use futures_core::Stream as _;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
+use futures_core::Stream as _;
 use http::HeaderValue;
 
 use crate::faults::FaultKind;
@@ -30,7 +30,10 @@ pub fn router(instance: Arc<Instance>) -> Router {
         .route("/api/now/table/{table}", any(table::collection))
         .route("/api/now/table/{table}/{sys_id}", any(table::record))
         .route("/api/now/{version}/table/{table}", any(table::collection))
-        .route("/api/now/{version}/table/{table}/{sys_id}", any(table::record))
+        .route(
+            "/api/now/{version}/table/{table}/{sys_id}",
+            any(table::record),
+        )
         .route("/api/now/v1/batch", any(batch::batch))
         .route("/api/now/stats/{table}", any(stats::stats))
         .route("/api/now/{version}/stats/{table}", any(stats::stats))
@@ -44,14 +47,24 @@ pub fn router(instance: Arc<Instance>) -> Router {
         .route("/api/x_cb_sandbox/requests", any(admin::requests))
         .fallback(|| async { SnError::no_resource() })
         .layer(middleware::from_fn(standard_headers))
-        .layer(middleware::from_fn_with_state(instance.clone(), inject_faults))
-        .layer(middleware::from_fn_with_state(instance.clone(), count_and_limit_size))
+        .layer(middleware::from_fn_with_state(
+            instance.clone(),
+            inject_faults,
+        ))
+        .layer(middleware::from_fn_with_state(
+            instance.clone(),
+            count_and_limit_size,
+        ))
         // The 10 MB rule answers with ServiceNow's own 400, so axum's limit sits above it.
         .layer(DefaultBodyLimit::max(MAX_BODY * 2))
         .with_state(instance)
 }
 
-async fn count_and_limit_size(State(instance): State<Arc<Instance>>, request: Request, next: Next) -> Response {
+async fn count_and_limit_size(
+    State(instance): State<Arc<Instance>>,
+    request: Request,
+    next: Next,
+) -> Response {
     instance
         .metrics
         .record(request.method().as_str(), request.uri().path());
@@ -78,7 +91,9 @@ async fn buffer_limited(request: Request) -> Result<Request, SnError> {
     let (parts, body) = request.into_parts();
     let mut stream = body.into_data_stream();
     let mut buffer = Vec::new();
-    while let Some(chunk) = std::future::poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx)).await {
+    while let Some(chunk) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx)).await
+    {
         let chunk = chunk.map_err(|_| SnError::unreadable_body())?;
         buffer.extend_from_slice(&chunk);
         if buffer.len() > MAX_BODY {
@@ -88,7 +103,11 @@ async fn buffer_limited(request: Request) -> Result<Request, SnError> {
     Ok(Request::from_parts(parts, Body::from(buffer)))
 }
 
-async fn inject_faults(State(instance): State<Arc<Instance>>, request: Request, next: Next) -> Response {
+async fn inject_faults(
+    State(instance): State<Arc<Instance>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let path = request.uri().path().to_string();
     if path.starts_with("/api/x_cb_sandbox/") {
         return next.run(request).await;
@@ -96,11 +115,23 @@ async fn inject_faults(State(instance): State<Arc<Instance>>, request: Request, 
     for fault in instance.faults.take(&path) {
         match fault {
             FaultKind::Latency { ms } => tokio::time::sleep(Duration::from_millis(ms)).await,
-            FaultKind::Status { status, retry_after_secs } => {
-                let status = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+            FaultKind::Status {
+                status,
+                retry_after_secs,
+            } => {
+                let status = http::StatusCode::from_u16(status)
+                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
                 let mut error = match status.as_u16() {
-                    429 => SnError::new(status, "Rate limit exceeded", Some("Injected by the sandbox".into())),
-                    _ => SnError::new(status, status.canonical_reason().unwrap_or("Error"), Some("Injected by the sandbox".into())),
+                    429 => SnError::new(
+                        status,
+                        "Rate limit exceeded",
+                        Some("Injected by the sandbox".into()),
+                    ),
+                    _ => SnError::new(
+                        status,
+                        status.canonical_reason().unwrap_or("Error"),
+                        Some("Injected by the sandbox".into()),
+                    ),
                 };
                 if let Some(secs) = retry_after_secs.or((status.as_u16() == 429).then_some(1)) {
                     error = error.with_header(http::header::RETRY_AFTER, secs.to_string());
@@ -148,9 +179,16 @@ async fn standard_headers(request: Request, next: Next) -> Response {
         http::header::CACHE_CONTROL,
         HeaderValue::from_static("no-cache,no-store,must-revalidate,max-age=-1"),
     );
-    h.insert(http::header::PRAGMA, HeaderValue::from_static("no-store,no-cache"));
+    h.insert(
+        http::header::PRAGMA,
+        HeaderValue::from_static("no-store,no-cache"),
+    );
     h.insert(http::header::EXPIRES, HeaderValue::from_static("0"));
-    let logged_in = if status == http::StatusCode::UNAUTHORIZED { "false" } else { "true" };
+    let logged_in = if status == http::StatusCode::UNAUTHORIZED {
+        "false"
+    } else {
+        "true"
+    };
     h.insert("x-is-logged-in", HeaderValue::from_static(logged_in));
     response
 }

@@ -82,7 +82,12 @@ async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let version = match version_of(get("version").as_deref()) {
         Ok(v) => v,
         Err(e) => return e.into_response(),
@@ -112,7 +117,12 @@ pub async fn record(
 
 /// Serves one Table API request (also used by the Batch API for its items).
 pub async fn handle(instance: &Arc<Instance>, request: TableRequest) -> Response {
-    let caller = match admit(instance, &request.headers, "Table API", request.method.as_str()) {
+    let caller = match admit(
+        instance,
+        &request.headers,
+        "Table API",
+        request.method.as_str(),
+    ) {
         Ok(c) => c,
         Err(response) => return response,
     };
@@ -187,7 +197,11 @@ pub fn filter_query(instance: &Instance, table: &str, pairs: &[(String, String)]
         };
         // Choice and reference columns also accept display values here.
         let mut value = value.clone();
-        if let Some((v, _)) = column.choices.iter().find(|(_, l)| l.eq_ignore_ascii_case(&value)) {
+        if let Some((v, _)) = column
+            .choices
+            .iter()
+            .find(|(_, l)| l.eq_ignore_ascii_case(&value))
+        {
             value = v.clone();
         }
         if let Some(target) = column.reference.as_deref() {
@@ -204,10 +218,16 @@ pub fn filter_query(instance: &Instance, table: &str, pairs: &[(String, String)]
     terms.join("^")
 }
 
-pub fn bind_query(instance: &Instance, caller: &Caller, table: &str, raw: &str) -> Option<BoundQuery> {
+pub fn bind_query(
+    instance: &Instance,
+    caller: &Caller,
+    table: &str,
+    raw: &str,
+) -> Option<BoundQuery> {
     let parsed = query::parse(raw);
     let options = MatchOptions {
-        invalid_query_returns_no_rows: instance.property_is_true(props::INVALID_QUERY_RETURNS_NO_ROWS),
+        invalid_query_returns_no_rows: instance
+            .property_is_true(props::INVALID_QUERY_RETURNS_NO_ROWS),
         case_sensitive_equality: instance.property_is_true(props::CASE_SENSITIVE_EQUALITY),
     };
     let context = QueryContext {
@@ -220,7 +240,12 @@ pub fn bind_query(instance: &Instance, caller: &Caller, table: &str, raw: &str) 
     Some(parsed.bind(&catalog, &context, &options))
 }
 
-fn list(instance: &Instance, caller: &Caller, request: &TableRequest, head: bool) -> Result<Response, SnError> {
+fn list(
+    instance: &Instance,
+    caller: &Caller,
+    request: &TableRequest,
+    head: bool,
+) -> Result<Response, SnError> {
     let table = request.table.as_str();
     require_table(instance, table)?;
     if !check_acl(instance, caller, table, Operation::Read) {
@@ -246,8 +271,12 @@ fn list(instance: &Instance, caller: &Caller, request: &TableRequest, head: bool
     let no_count = flag(&pairs, "sysparm_no_count");
     let suppress_links = flag(&pairs, "sysparm_suppress_pagination_header");
     let raw_query = filter_query(instance, table, &pairs);
-    let bound = bind_query(instance, caller, table, &raw_query).ok_or_else(|| SnError::invalid_table(table))?;
-    let missing = instance.db.read().missing_indexes_in_hierarchy(table, &bound);
+    let bound = bind_query(instance, caller, table, &raw_query)
+        .ok_or_else(|| SnError::invalid_table(table))?;
+    let missing = instance
+        .db
+        .read()
+        .missing_indexes_in_hierarchy(table, &bound);
     if !missing.is_empty() {
         let mut db = instance.db.write();
         for (name, slots) in missing {
@@ -289,7 +318,16 @@ fn list(instance: &Instance, caller: &Caller, request: &TableRequest, head: bool
         headers.insert("x-total-count", HeaderValue::from(total));
     }
     if !suppress_links {
-        if let Some(link) = pagination_link(instance, request, &pairs, offset, limit, total, no_count, results.len()) {
+        if let Some(link) = pagination_link(
+            instance,
+            request,
+            &pairs,
+            offset,
+            limit,
+            total,
+            no_count,
+            results.len(),
+        ) {
             if let Ok(v) = HeaderValue::from_str(&link) {
                 headers.insert(http::header::LINK, v);
             }
@@ -310,7 +348,11 @@ fn pagination_link(
     no_count: bool,
     returned: usize,
 ) -> Option<String> {
-    let more = if no_count { returned == limit } else { offset + limit < total };
+    let more = if no_count {
+        returned == limit
+    } else {
+        offset + limit < total
+    };
     if offset == 0 && !more {
         return None;
     }
@@ -333,19 +375,31 @@ fn pagination_link(
     };
     let mut links = vec![format!("{};rel=\"first\"", url(0))];
     if offset > 0 {
-        links.push(format!("{};rel=\"prev\"", url(offset.saturating_sub(limit))));
+        links.push(format!(
+            "{};rel=\"prev\"",
+            url(offset.saturating_sub(limit))
+        ));
     }
     if more {
         links.push(format!("{};rel=\"next\"", url(offset + limit)));
     }
     if !no_count {
-        let last = if total == 0 { 0 } else { (total - 1) / limit * limit };
+        let last = if total == 0 {
+            0
+        } else {
+            (total - 1) / limit * limit
+        };
         links.push(format!("{};rel=\"last\"", url(last)));
     }
     Some(links.join(","))
 }
 
-fn get_one(instance: &Instance, caller: &Caller, request: &TableRequest, head: bool) -> Result<Response, SnError> {
+fn get_one(
+    instance: &Instance,
+    caller: &Caller,
+    request: &TableRequest,
+    head: bool,
+) -> Result<Response, SnError> {
     let table = request.table.as_str();
     require_table(instance, table)?;
     if !check_acl(instance, caller, table, Operation::Read) {
@@ -372,7 +426,10 @@ fn input_options(pairs: &[(String, String)]) -> InputOptions {
 
 fn display_of(fields: &Map<String, Value>, instance: &Instance, table: &str) -> String {
     let db = instance.db.read();
-    let column = db.table_def(table).map(|d| d.display_column().to_string()).unwrap_or_default();
+    let column = db
+        .table_def(table)
+        .map(|d| d.display_column().to_string())
+        .unwrap_or_default();
     fields
         .get(&column)
         .map(crate::instance::value_to_string)
@@ -395,7 +452,11 @@ fn write_error(error: WriteError, verb: &str, table: &str, display: &str) -> SnE
     }
 }
 
-async fn create(instance: &Arc<Instance>, caller: &Caller, request: &TableRequest) -> Result<Response, SnError> {
+async fn create(
+    instance: &Arc<Instance>,
+    caller: &Caller,
+    request: &TableRequest,
+) -> Result<Response, SnError> {
     let table = request.table.as_str();
     require_table(instance, table)?;
     let fields = gate::json_body(&request.headers, &request.body)?;
@@ -408,15 +469,32 @@ async fn create(instance: &Arc<Instance>, caller: &Caller, request: &TableReques
         .insert(table, &fields, &caller.actor, input_options(&pairs))
         .await
         .map_err(|e| write_error(e, "insert", table, &display))?;
-    let location = format!("{}{}/{}/{}", instance.base_url(), request.version.prefix(), table, sys_id);
-    let mut response = written_response(instance, request, &pairs, table, &sys_id, StatusCode::CREATED)?;
+    let location = format!(
+        "{}{}/{}/{}",
+        instance.base_url(),
+        request.version.prefix(),
+        table,
+        sys_id
+    );
+    let mut response = written_response(
+        instance,
+        request,
+        &pairs,
+        table,
+        &sys_id,
+        StatusCode::CREATED,
+    )?;
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(http::header::LOCATION, v);
     }
     Ok(response)
 }
 
-async fn update(instance: &Arc<Instance>, caller: &Caller, request: &TableRequest) -> Result<Response, SnError> {
+async fn update(
+    instance: &Arc<Instance>,
+    caller: &Caller,
+    request: &TableRequest,
+) -> Result<Response, SnError> {
     let table = request.table.as_str();
     require_table(instance, table)?;
     let sys_id = request.sys_id.as_deref().unwrap_or("");
@@ -432,13 +510,23 @@ async fn update(instance: &Arc<Instance>, caller: &Caller, request: &TableReques
     let display = record_display(instance, table, sys_id);
     let holder = holding_table(instance, table, sys_id).ok_or_else(SnError::record_not_found)?;
     instance
-        .update(&holder, sys_id, &fields, &caller.actor, input_options(&pairs))
+        .update(
+            &holder,
+            sys_id,
+            &fields,
+            &caller.actor,
+            input_options(&pairs),
+        )
         .await
         .map_err(|e| write_error(e, "update", table, &display))?;
     written_response(instance, request, &pairs, table, sys_id, StatusCode::OK)
 }
 
-async fn delete(instance: &Arc<Instance>, caller: &Caller, request: &TableRequest) -> Result<Response, SnError> {
+async fn delete(
+    instance: &Arc<Instance>,
+    caller: &Caller,
+    request: &TableRequest,
+) -> Result<Response, SnError> {
     let table = request.table.as_str();
     require_table(instance, table)?;
     let sys_id = request.sys_id.as_deref().unwrap_or("");
@@ -461,7 +549,8 @@ async fn delete(instance: &Arc<Instance>, caller: &Caller, request: &TableReques
 /// The table that really holds a record addressed through `table` (itself or an extension).
 fn holding_table(instance: &Instance, table: &str, sys_id: &str) -> Option<String> {
     let db = instance.db.read();
-    db.find_in_hierarchy(table, sys_id).map(|r| r.table.name.clone())
+    db.find_in_hierarchy(table, sys_id)
+        .map(|r| r.table.name.clone())
 }
 
 fn record_display(instance: &Instance, table: &str, sys_id: &str) -> String {
@@ -490,14 +579,22 @@ fn written_response(
     }
     let params = read_params(instance, pairs);
     let db = instance.db.read();
-    let shape = db.table_def(table).ok_or_else(|| SnError::invalid_table(table))?;
-    let row = db.find_in_hierarchy(table, sys_id).ok_or_else(SnError::record_not_found)?;
+    let shape = db
+        .table_def(table)
+        .ok_or_else(|| SnError::invalid_table(table))?;
+    let row = db
+        .find_in_hierarchy(table, sys_id)
+        .ok_or_else(SnError::record_not_found)?;
     let body = json!({ "result": Value::Object(render_as(&row, shape, &params.render)) });
     Ok(json_response(status, &body, false))
 }
 
 pub fn json_response(status: StatusCode, body: &Value, head: bool) -> Response {
-    let text = if head { String::new() } else { body.to_string() };
+    let text = if head {
+        String::new()
+    } else {
+        body.to_string()
+    };
     let mut response = (status, text).into_response();
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,

@@ -114,7 +114,9 @@ pub fn authenticate(instance: &Instance, headers: &HeaderMap) -> Option<Authenti
         }
     }
     let encoded = strip_scheme(authorization, "Basic")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (user, secret) = decoded.split_once(':')?;
     let actor = check_password(&instance.db.read(), user, secret)?;
@@ -128,7 +130,10 @@ pub fn authenticate(instance: &Instance, headers: &HeaderMap) -> Option<Authenti
 /// Verifies a user's password and returns them with their current roles. Inactive and locked-out
 /// users cannot log in.
 pub fn check_password(db: &Db, user_name: &str, secret: &str) -> Option<Actor> {
-    let user = db.find_eq("sys_user", "user_name", user_name).into_iter().next()?;
+    let user = db
+        .find_eq("sys_user", "user_name", user_name)
+        .into_iter()
+        .next()?;
     if user.get("active") == "false" || user.get("locked_out") == "true" {
         return None;
     }

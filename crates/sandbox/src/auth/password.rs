@@ -14,7 +14,11 @@ const SCHEME: &str = "sha256";
 pub fn hash(secret: &str) -> String {
     let mut salt = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut salt);
-    format!("{SCHEME}${}${}", hex::encode(salt), hex::encode(digest(&salt, secret)))
+    format!(
+        "{SCHEME}${}${}",
+        hex::encode(salt),
+        hex::encode(digest(&salt, secret))
+    )
 }
 
 pub fn verify(secret: &str, stored: &str) -> bool {
@@ -53,7 +57,10 @@ pub fn random_token(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut bytes = vec![0u8; len];
     rand::thread_rng().fill_bytes(&mut bytes);
-    bytes.iter().map(|b| ALPHABET[(*b as usize) % 64] as char).collect()
+    bytes
+        .iter()
+        .map(|b| ALPHABET[(*b as usize) % 64] as char)
+        .collect()
 }
 
 /// 32 lowercase hex characters, like a sys_id or a generated client id.
@@ -81,7 +88,9 @@ mod tests {
     fn tokens_are_url_safe() {
         let t = random_token(86);
         assert_eq!(t.len(), 86);
-        assert!(t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_eq!(random_hex32().len(), 32);
     }
 }

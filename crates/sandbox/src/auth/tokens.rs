@@ -91,13 +91,23 @@ impl Tokens {
     pub fn refresh_owner(&self, token: &str, client_id: &str, now: i64) -> Option<StoredToken> {
         let inner = self.inner.lock();
         let stored = inner.by_digest.get(&token_digest(token))?;
-        (stored.kind == TokenKind::Refresh && stored.client_id == client_id && stored.expires_at > now)
+        (stored.kind == TokenKind::Refresh
+            && stored.client_id == client_id
+            && stored.expires_at > now)
             .then(|| stored.clone())
     }
 
     /// Issues (or, with `reuse`, re-issues and extends) a token for the actor and client.
     /// Returns the clear token.
-    pub fn issue(&self, kind: TokenKind, actor: &Actor, client_id: &str, lifespan: i64, now: i64, reuse: bool) -> String {
+    pub fn issue(
+        &self,
+        kind: TokenKind,
+        actor: &Actor,
+        client_id: &str,
+        lifespan: i64,
+        now: i64,
+        reuse: bool,
+    ) -> String {
         let mut inner = self.inner.lock();
         let key = (actor.user_sys_id.clone(), client_id.to_string(), kind);
         let expires_at = now + lifespan;
@@ -123,7 +133,11 @@ impl Tokens {
             user_name: actor.user_name.clone(),
             client_id: client_id.to_string(),
             expires_at,
-            roles: if kind == TokenKind::Access { roles } else { Vec::new() },
+            roles: if kind == TokenKind::Access {
+                roles
+            } else {
+                Vec::new()
+            },
         };
         self.save(&digest, &stored);
         inner.by_digest.insert(digest, stored);
@@ -134,9 +148,11 @@ impl Tokens {
     /// The clear refresh token currently in force for user and client, if still valid.
     pub fn current_refresh(&self, user_sys_id: &str, client_id: &str, now: i64) -> Option<String> {
         let inner = self.inner.lock();
-        let clear = inner
-            .current
-            .get(&(user_sys_id.to_string(), client_id.to_string(), TokenKind::Refresh))?;
+        let clear = inner.current.get(&(
+            user_sys_id.to_string(),
+            client_id.to_string(),
+            TokenKind::Refresh,
+        ))?;
         let stored = inner.by_digest.get(&token_digest(clear))?;
         (stored.expires_at > now).then(|| clear.clone())
     }

@@ -2,9 +2,9 @@
 //! dictionary-driven schema changes. Durability is `persist`'s job: every change made here is
 //! also sent, in the same order, to the SQLite writer.
 
+pub mod persist;
 mod record;
 mod table;
-pub mod persist;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -128,7 +128,11 @@ impl Db {
     /// Columns a query could look up through an index but that have none yet. The caller builds
     /// them under the write lock (`build_indexes`) and re-runs the read.
     /// Indexes a query on `table` needs, in it and every table extending it.
-    pub fn missing_indexes_in_hierarchy(&self, table: &str, query: &BoundQuery) -> Vec<(String, Vec<usize>)> {
+    pub fn missing_indexes_in_hierarchy(
+        &self,
+        table: &str,
+        query: &BoundQuery,
+    ) -> Vec<(String, Vec<usize>)> {
         self.schema
             .descendants(table)
             .into_iter()
@@ -231,7 +235,12 @@ impl Db {
     }
 
     /// Candidate positions from indexes, when every candidate column is indexed.
-    fn index_plan(&self, def: &TableDef, data: &TableData, query: &BoundQuery) -> Option<Vec<RowPos>> {
+    fn index_plan(
+        &self,
+        def: &TableDef,
+        data: &TableData,
+        query: &BoundQuery,
+    ) -> Option<Vec<RowPos>> {
         let candidates = query.index_candidates()?;
         let mut positions = Vec::new();
         for (field, value) in &candidates {
@@ -267,7 +276,10 @@ impl Db {
         let Some(prefix) = self.number_prefix(table) else {
             return;
         };
-        if let Some(n) = number.strip_prefix(prefix.as_str()).and_then(|d| d.parse::<u64>().ok()) {
+        if let Some(n) = number
+            .strip_prefix(prefix.as_str())
+            .and_then(|d| d.parse::<u64>().ok())
+        {
             let counter = self.number_counters.entry(prefix).or_insert(1000);
             *counter = (*counter).max(n);
         }

@@ -17,11 +17,23 @@ use tokio::sync::{mpsc, oneshot};
 #[derive(Debug)]
 pub enum Change {
     /// Insert or replace a record; `data` is a JSON object of its non-empty values.
-    Upsert { table: String, sys_id: String, data: String },
-    Delete { table: String, sys_id: String },
+    Upsert {
+        table: String,
+        sys_id: String,
+        data: String,
+    },
+    Delete {
+        table: String,
+        sys_id: String,
+    },
     /// Opaque key/value state (OAuth tokens, sandbox credentials).
-    PutState { key: String, value: String },
-    DeleteState { key: String },
+    PutState {
+        key: String,
+        value: String,
+    },
+    DeleteState {
+        key: String,
+    },
 }
 
 type Queued = (Change, Option<oneshot::Sender<()>>);
@@ -89,7 +101,9 @@ impl Persist {
 /// database file removed): the caller must not report success.
 pub async fn committed(wait: oneshot::Receiver<()>) -> anyhow::Result<()> {
     wait.await.map_err(|_| {
-        anyhow::anyhow!("the sandbox database could not save the change (see the log for the cause)")
+        anyhow::anyhow!(
+            "the sandbox database could not save the change (see the log for the cause)"
+        )
     })
 }
 
@@ -136,7 +150,11 @@ fn commit(conn: &mut Connection, batch: &[Queued]) -> rusqlite::Result<()> {
         let mut delete_state = tx.prepare_cached("DELETE FROM state WHERE key = ?1")?;
         for (change, _) in batch {
             match change {
-                Change::Upsert { table, sys_id, data } => {
+                Change::Upsert {
+                    table,
+                    sys_id,
+                    data,
+                } => {
                     upsert.execute(params![table, sys_id, data])?;
                 }
                 Change::Delete { table, sys_id } => {
