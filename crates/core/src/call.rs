@@ -296,7 +296,11 @@ impl Call {
     fn forget_at(&self, config: &EngineConfig) -> Option<Timestamp> {
         let ended_at = self.ended_at?;
         if self.case.is_settled() {
-            Some(self.touched_at.max(ended_at).saturating_add(config.forget_after))
+            Some(
+                self.touched_at
+                    .max(ended_at)
+                    .saturating_add(config.forget_after),
+            )
         } else {
             Some(ended_at.saturating_add(config.max_linger))
         }

@@ -247,11 +247,13 @@ impl Engine {
     pub fn handle_timeout(&mut self, now: Timestamp) -> Vec<Command> {
         let now = self.advance(now);
         let mut out = Vec::new();
-        while let Some((at, call_id)) = self.timers.first().cloned() {
-            if at > now {
-                break;
-            }
-            self.timers.remove(&(at, call_id.clone()));
+        // Each due call runs once per call of this method, even if it is rescheduled at once.
+        let not_due = self.timers.split_off(&(
+            Timestamp::from_millis(now.as_millis().saturating_add(1)),
+            CallId::new(String::new()),
+        ));
+        let due = std::mem::replace(&mut self.timers, not_due);
+        for (_, call_id) in due {
             let Engine {
                 config,
                 links,

@@ -161,7 +161,10 @@ impl CallPlan {
         }
         let mut current = self.first;
         if let Some(next) = self.transfer_while_ringing {
-            events.push(transfer(current, TransferTarget::Agent(AGENTS[next].into())));
+            events.push(transfer(
+                current,
+                TransferTarget::Agent(AGENTS[next].into()),
+            ));
             events.push(offer(next));
             current = next;
         }
@@ -547,10 +550,13 @@ impl Harness {
     /// Moves the clock, running every deadline on the way.
     fn advance(&mut self, millis: u64) {
         let target = self.now + millis;
+        let mut rounds = 0;
         while let Some(at) = self.engine.poll_timeout() {
             if at.as_millis() > target {
                 break;
             }
+            rounds += 1;
+            assert!(rounds < 10_000, "the engine's next deadline never moves on");
             self.now = self.now.max(at.as_millis());
             let commands = self.engine.handle_timeout(Timestamp::from_millis(self.now));
             self.absorb(commands, None);
@@ -626,7 +632,11 @@ impl Harness {
     }
 
     fn check_memory(&self) {
-        let open = self.truth.values().filter(|t| t.offered && !t.ended).count();
+        let open = self
+            .truth
+            .values()
+            .filter(|t| t.offered && !t.ended)
+            .count();
         assert_eq!(
             self.engine.active_calls(),
             open,
@@ -764,14 +774,7 @@ fn run_shuffled(
     h
 }
 
-fn scenario() -> impl Strategy<
-    Value = (
-        Vec<CallPlan>,
-        Vec<bool>,
-        Vec<(usize, bool)>,
-        u64,
-    ),
-> {
+fn scenario() -> impl Strategy<Value = (Vec<CallPlan>, Vec<bool>, Vec<(usize, bool)>, u64)> {
     (
         prop::collection::vec(plan(), 1..7),
         prop::collection::vec(prop::bool::weighted(0.6), AGENTS.len()),
@@ -830,13 +833,11 @@ fn prop_harness_sees_cases_created_and_suppressed() {
         recording_early: false,
         ends: true,
     };
-    let unlinked = CallPlan { first: 2, ..linked.clone() };
-    let h = run_in_call_order(
-        &[linked, unlinked],
-        &[true, true, false, false],
-        &[],
-        7,
-    );
+    let unlinked = CallPlan {
+        first: 2,
+        ..linked.clone()
+    };
+    let h = run_in_call_order(&[linked, unlinked], &[true, true, false, false], &[], 7);
     h.check_outcomes();
     assert_eq!(h.creates.get("call-0"), Some(&1));
     assert_eq!(h.creates.get("call-1"), None);

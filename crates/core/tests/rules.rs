@@ -6,9 +6,9 @@ mod support;
 use std::time::Duration;
 
 use callbridge_core::{
-    CallPhase, CallerNumber, CaseFields, CaseStatus, CaseTrigger, Command, Direction,
-    EngineConfig, Event, FirstAnswer, LookupFailure, NotifyReason, PartyRefs, RecordId,
-    RecordingLocator, Suppression, TenantPolicy, Timestamp, TransferTarget,
+    CallPhase, CallerNumber, CaseFields, CaseStatus, CaseTrigger, Command, Direction, EngineConfig,
+    Event, FirstAnswer, LookupFailure, NotifyReason, PartyRefs, RecordId, RecordingLocator,
+    Suppression, TenantPolicy, Timestamp, TransferTarget,
 };
 use support::*;
 
@@ -339,7 +339,10 @@ fn case_created_when_agent_and_customer_connected() {
         sim.send(case_created("c1", "case-1")),
         vec![show_case("ann", "c1", "case-1")]
     );
-    assert_eq!(sim.state("c1").case, CaseStatus::Created(case_ref("case-1")));
+    assert_eq!(
+        sim.state("c1").case,
+        CaseStatus::Created(case_ref("case-1"))
+    );
 }
 
 #[test]
@@ -375,10 +378,8 @@ fn case_uses_the_tenants_template_and_recording_address() {
                 "Call {call_id}: {caller} ({direction}) for {agent}",
             )
             .unwrap(),
-            recording_links: callbridge_core::RecordingLinks::parse(
-                "https://cb.example.com/play/",
-            )
-            .unwrap(),
+            recording_links: callbridge_core::RecordingLinks::parse("https://cb.example.com/play/")
+                .unwrap(),
             ..TenantPolicy::default()
         },
     );
@@ -588,7 +589,10 @@ fn case_created_once_despite_duplicated_case_created() {
     connected_call_with_case(&mut sim);
     assert_eq!(sim.send(case_created("c1", "case-1")), vec![]);
     assert_eq!(sim.send(case_created("c1", "case-other")), vec![]);
-    assert_eq!(sim.state("c1").case, CaseStatus::Created(case_ref("case-1")));
+    assert_eq!(
+        sim.state("c1").case,
+        CaseStatus::Created(case_ref("case-1"))
+    );
     assert_eq!(sim.engine.stats().case_ref_conflicts, 1);
 }
 
@@ -799,7 +803,10 @@ fn transfer_rule_linked_agent_can_still_create_the_case_by_hand() {
         vec![notify("bob", "c1", NotifyReason::CaseCreationInProgress)]
     );
     let shown = sim.send(case_created("c1", "case-1"));
-    assert!(shown.contains(&show_case("bob", "c1", "case-1")), "{shown:?}");
+    assert!(
+        shown.contains(&show_case("bob", "c1", "case-1")),
+        "{shown:?}"
+    );
     assert_eq!(
         sim.send(manual("c1", "bob")),
         vec![show_case("bob", "c1", "case-1")]

@@ -8,3 +8,5 @@
 
 pub mod config;
 pub mod events_api;
+pub mod agents;
+pub mod crm;

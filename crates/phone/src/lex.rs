@@ -140,11 +140,10 @@ pub(crate) fn lex_number(part: UserPart<'_>) -> Result<Lexed, InvalidReason> {
             _ => None,
         };
         if let Some(end) = marker_end {
-            lexed.extension = Some(extension(&chars[end..]).ok_or(
-                InvalidReason::BadExtension {
+            lexed.extension =
+                Some(extension(&chars[end..]).ok_or(InvalidReason::BadExtension {
                     position: position(index),
-                },
-            )?);
+                })?);
             break;
         }
         match ch {
@@ -258,11 +257,13 @@ mod tests {
 
     #[test]
     fn lexer_rejects_an_extension_marker_without_digits() {
-        for raw in ["555 1234 x", "555 1234 ext.", "555 1234 x12a", "555 1234 #12#3"] {
-            assert!(matches!(
-                lex(raw),
-                Err(InvalidReason::BadExtension { .. })
-            ));
+        for raw in [
+            "555 1234 x",
+            "555 1234 ext.",
+            "555 1234 x12a",
+            "555 1234 #12#3",
+        ] {
+            assert!(matches!(lex(raw), Err(InvalidReason::BadExtension { .. })));
         }
     }
 

@@ -2,8 +2,7 @@
 //!
 //! # Invariants
 //!
-//! - **No IO.** Pure functions over strings; no sockets, files, clocks or
-//!   global mutable state of ours.
+//! - **No IO.** Pure functions over strings; no sockets, files or clocks.
 //! - **The only place that parses phone numbers.** Every other crate gets an
 //!   [`E164`], a [`CallerId`] or a [`NumberMatch`] from here; inside this
 //!   crate only `numbering.rs` calls the `phonenumber` library.
@@ -21,6 +20,10 @@
 //!   value and says which rule matched and why.
 //! - **Bounded work.** Inputs over 64 characters are refused unread;
 //!   variant lists have at most [`MAX_VARIANTS`] entries.
+//! - **The one shared side effect** is on the `phonenumber` library's own
+//!   process-wide pattern cache: first use raises it from 100 to
+//!   [`PATTERN_CACHE_CAPACITY`] compiled patterns, so callers from many
+//!   countries do not make it thrash; [`warm_up`] fills it at start-up.
 //!
 //! # Example
 //!
@@ -51,12 +54,15 @@ mod numbering;
 mod reason;
 mod region;
 mod variants;
+mod warm;
 
 pub use classify::{classify, CallerId};
 pub use e164::{E164Error, E164, MAX_DIGITS, MIN_DIGITS};
 pub use matching::{
     match_stored, match_stored_with, MatchKind, MatchOptions, NumberMatch, SuffixDigitsError,
 };
+pub use numbering::PATTERN_CACHE_CAPACITY;
 pub use reason::{InvalidReason, MAX_INPUT_CHARS};
 pub use region::{Region, RegionError};
 pub use variants::{storage_variants, suffix_key, MAX_VARIANTS, SUFFIX_DIGITS};
+pub use warm::warm_up;

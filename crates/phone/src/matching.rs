@@ -131,31 +131,47 @@ pub fn match_stored_with(
             }
             let caller_elsewhere = caller.region() != Some(default_region);
             match reading {
-                None => format!("stored '{shown}' is not a possible number in region {default_region}"),
+                None => {
+                    format!("stored '{shown}' is not a possible number in region {default_region}")
+                }
                 Some(reading) if national && caller_elsewhere => format!(
                     "stored '{shown}' has no country code; in region {default_region} it is {}, \
                      but the caller {caller} is from {}",
                     reading.e164,
-                    caller
-                        .region()
-                        .map_or_else(|| "outside any single region".to_owned(), |r| format!("region {r}")),
+                    caller.region().map_or_else(
+                        || "outside any single region".to_owned(),
+                        |r| format!("region {r}")
+                    ),
                 ),
                 Some(_) => return None,
             }
         }
     };
-    let digits = options.suffix_digits?;
-    let digits = digits.clamp(*SUFFIX_DIGITS.start(), *SUFFIX_DIGITS.end());
+    suffix_match(stored, lexed.as_ref().ok(), caller, options, &why_suffix)
+}
+
+/// The opt-in fallback: the last N digits of the stored value (extension
+/// excluded when it could be lexed) equal the caller's.
+fn suffix_match(
+    stored: &str,
+    lexed: Option<&Lexed>,
+    caller: &E164,
+    options: &MatchOptions,
+    why: &str,
+) -> Option<NumberMatch> {
+    let digits = options
+        .suffix_digits?
+        .clamp(*SUFFIX_DIGITS.start(), *SUFFIX_DIGITS.end());
     let key = suffix_key(caller, digits);
-    let stored_digits = match &lexed {
-        Ok(lexed) => lexed.digits.clone(),
-        Err(_) => stored.chars().filter(char::is_ascii_digit).collect(),
+    let stored_digits = match lexed {
+        Some(lexed) => lexed.digits.clone(),
+        None => stored.chars().filter(char::is_ascii_digit).collect(),
     };
     (key.len() == digits && stored_digits.ends_with(&key)).then(|| NumberMatch {
         kind: MatchKind::Suffix { digits },
         stored: stored.to_owned(),
         explanation: format!(
-            "{why_suffix}; its last {digits} digits {key} equal the caller's ({caller}), \
+            "{why}; its last {digits} digits {key} equal the caller's ({caller}), \
              accepted by the suffix fallback, which can also match a different number"
         ),
     })

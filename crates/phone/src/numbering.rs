@@ -2,6 +2,16 @@
 //! sees `+` and ASCII digits (see `lex`), and its results are judged here:
 //! *valid* (the number is in an assigned range of the library's data) or
 //! *possible* (it fits its country's general numbering pattern and length).
+//!
+//! The library compiles its metadata patterns lazily into one process-wide
+//! LRU cache of 100 entries. One region's traffic needs about 25 of them and
+//! each further caller country 10-25 more, so with callers from more than a
+//! few countries the cache thrashes and a parse recompiles patterns (several
+//! milliseconds). The first use here raises the capacity to
+//! [`PATTERN_CACHE_CAPACITY`] (entries cost about 100 KiB each, and only
+//! exist once used).
+
+use std::sync::Once;
 
 use phonenumber::country;
 use phonenumber::metadata::{Descriptor, DATABASE};
@@ -9,6 +19,24 @@ use phonenumber::{Metadata, PhoneNumber};
 
 use crate::lex::Lexed;
 use crate::region::Region;
+
+/// Compiled patterns the library may keep cached (its own default is 100).
+pub const PATTERN_CACHE_CAPACITY: usize = 512;
+
+/// Raises the library's pattern cache to [`PATTERN_CACHE_CAPACITY`], once.
+fn ensure_cache_capacity() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let cache = DATABASE.cache();
+        // A poisoned lock makes every later parse panic inside the library
+        // anyway; leave it alone here.
+        if let Ok(mut cache) = cache.lock() {
+            if cache.capacity() < PATTERN_CACHE_CAPACITY {
+                cache.set_capacity(PATTERN_CACHE_CAPACITY);
+            }
+        };
+    });
+}
 
 /// How a reading was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +68,7 @@ impl Reading {
 /// All readings of a lexed number in `region`, most literal first, plus the
 /// library's complaint about the literal one when it could not be read.
 pub(crate) fn readings(lexed: &Lexed, region: Region) -> (Vec<Reading>, Option<String>) {
+    ensure_cache_capacity();
     let mut attempts: Vec<(String, Via)> = Vec::with_capacity(2);
     if lexed.plus {
         attempts.push((format!("+{}", lexed.digits), Via::AsWritten));
@@ -109,8 +138,25 @@ pub(crate) fn home_region(number: &PhoneNumber) -> Option<Region> {
     })
 }
 
+/// Example national significant numbers (fixed line, mobile) of a region,
+/// from the numbering data.
+pub(crate) fn examples(region: Region) -> Vec<String> {
+    DATABASE
+        .by_id(region.as_str())
+        .map(|meta| {
+            let d = meta.descriptors();
+            [d.fixed_line(), d.mobile()]
+                .into_iter()
+                .flatten()
+                .filter_map(|desc| desc.example().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Reads an E.164 string with no default region.
 pub(crate) fn parse_international(text: &str) -> Result<(PhoneNumber, String, bool), String> {
+    ensure_cache_capacity();
     let number = phonenumber::parse(None, text).map_err(|err| err.to_string())?;
     let (_, possible) = judge(&number);
     let canonical = e164_text(&number);

@@ -135,12 +135,12 @@ impl fmt::Display for InvalidReason {
             Self::SipUriWithoutScheme => f.write_str(
                 "contains '@': pass a SIP URI with its sip: scheme, or only its user part",
             ),
-            Self::BadSipHost => f.write_str(
-                "the host part of the sip: URI has characters a host name cannot have",
-            ),
-            Self::UnsupportedParameter { name } if name.is_empty() => f.write_str(
-                "';' starts a parameter; only ';ext=' (an extension) is accepted",
-            ),
+            Self::BadSipHost => {
+                f.write_str("the host part of the sip: URI has characters a host name cannot have")
+            }
+            Self::UnsupportedParameter { name } if name.is_empty() => {
+                f.write_str("';' starts a parameter; only ';ext=' (an extension) is accepted")
+            }
             Self::UnsupportedParameter { name } => write!(
                 f,
                 "parameter ';{name}' is not supported; only ';ext=' (an extension) is accepted"

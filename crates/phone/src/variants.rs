@@ -58,7 +58,14 @@ pub fn storage_variants(number: &E164) -> Vec<String> {
     }
     if cc == 1 && nsn.len() == 10 {
         let (area, exchange, line) = (&nsn[..3], &nsn[3..6], &nsn[6..]);
-        nanp(&mut out, area, exchange, line, reads_back(nsn), reads_back(&format!("1{nsn}")));
+        nanp(
+            &mut out,
+            area,
+            exchange,
+            line,
+            reads_back(nsn),
+            reads_back(&format!("1{nsn}")),
+        );
     }
     let prefix = format!("+{cc} ");
     let international_groups = international
@@ -167,10 +174,18 @@ mod tests {
         let variants = storage_variants(&e164("+819012345678"));
         assert_eq!(
             &variants[..4],
-            ["+819012345678", "+81 90-1234-5678", "090-1234-5678", "09012345678"]
+            [
+                "+819012345678",
+                "+81 90-1234-5678",
+                "090-1234-5678",
+                "09012345678"
+            ]
         );
         for expected in ["+81-90-1234-5678", "+81 90 1234 5678", "090 1234 5678"] {
-            assert!(variants.iter().any(|v| v == expected), "{expected}: {variants:?}");
+            assert!(
+                variants.iter().any(|v| v == expected),
+                "{expected}: {variants:?}"
+            );
         }
     }
 
@@ -186,7 +201,10 @@ mod tests {
             "0312345678",
             "03(1234)5678",
         ] {
-            assert!(variants.iter().any(|v| v == expected), "{expected}: {variants:?}");
+            assert!(
+                variants.iter().any(|v| v == expected),
+                "{expected}: {variants:?}"
+            );
         }
     }
 
@@ -203,7 +221,10 @@ mod tests {
             "+1 669 262 7777",
             "1-669-262-7777",
         ] {
-            assert!(variants.iter().any(|v| v == expected), "{expected}: {variants:?}");
+            assert!(
+                variants.iter().any(|v| v == expected),
+                "{expected}: {variants:?}"
+            );
         }
     }
 
@@ -248,7 +269,10 @@ mod tests {
         assert!(variants.iter().all(|v| v.starts_with('+')), "{variants:?}");
         // Unassigned +1 range: national spellings are read in the US.
         let variants = storage_variants(&e164("+15551234567"));
-        assert!(variants.contains(&"(555) 123-4567".to_owned()), "{variants:?}");
+        assert!(
+            variants.contains(&"(555) 123-4567".to_owned()),
+            "{variants:?}"
+        );
     }
 
     #[test]

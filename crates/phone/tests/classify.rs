@@ -176,11 +176,17 @@ fn unicode_digits_and_invisible_marks_are_invalid() {
 fn invalid_reasons_name_the_problem_and_its_position() {
     assert_eq!(
         invalid("x^NQactive=true", us()),
-        InvalidReason::Letter { ch: 'x', position: 1 }
+        InvalidReason::Letter {
+            ch: 'x',
+            position: 1
+        }
     );
     assert_eq!(
         invalid("+1555^ORphone!=x", us()),
-        InvalidReason::DisallowedCharacter { ch: '^', position: 6 }
+        InvalidReason::DisallowedCharacter {
+            ch: '^',
+            position: 6
+        }
     );
     assert_eq!(
         invalid("%5E", us()),
@@ -201,7 +207,10 @@ fn invalid_reasons_name_the_problem_and_its_position() {
     );
     assert_eq!(
         invalid("1-800-FLOWERS", us()),
-        InvalidReason::Letter { ch: 'F', position: 7 }
+        InvalidReason::Letter {
+            ch: 'F',
+            position: 7
+        }
     );
     assert_eq!(
         invalid("81+312345678", jp()),
@@ -213,7 +222,10 @@ fn invalid_reasons_name_the_problem_and_its_position() {
 #[test]
 fn invalid_reasons_read_as_instructions_without_echoing_invisible_input() {
     let reason = invalid("03-1234-5678\u{200F}", jp()).to_string();
-    assert!(reason.contains("invisible character U+200F at position 13"), "{reason}");
+    assert!(
+        reason.contains("invisible character U+200F at position 13"),
+        "{reason}"
+    );
     assert!(!reason.contains('\u{200F}'), "{reason}");
     let reason = invalid("０３", jp()).to_string();
     assert!(reason.contains("use 0-9"), "{reason}");
@@ -242,7 +254,9 @@ fn numbers_the_library_does_not_accept_are_invalid() {
         invalid("+1 055 123 4567", jp()),
         InvalidReason::NotPossible { .. }
     ));
-    assert!(reason.to_string().contains("include '+' and its country code"));
+    assert!(reason
+        .to_string()
+        .contains("include '+' and its country code"));
     // Too short to be a number in either region.
     assert!(matches!(classify("123", us()), CallerId::Invalid { .. }));
     assert!(matches!(classify("12345", jp()), CallerId::Invalid { .. }));
@@ -292,5 +306,8 @@ fn a_number_longer_than_its_country_allows_is_invalid() {
         invalid("+1 210 000 00000", us()),
         InvalidReason::NotPossible { .. }
     ));
-    assert!(matches!(classify("011 1 210 000 00000", us()), CallerId::Invalid { .. }));
+    assert!(matches!(
+        classify("011 1 210 000 00000", us()),
+        CallerId::Invalid { .. }
+    ));
 }

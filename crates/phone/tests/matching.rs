@@ -1,7 +1,7 @@
 //! Rules of `match_stored` and how they fit `storage_variants`.
 
 use callbridge_phone::{
-    classify, match_stored, match_stored_with, CallerId, storage_variants, suffix_key, MatchKind,
+    classify, match_stored, match_stored_with, storage_variants, suffix_key, CallerId, MatchKind,
     MatchOptions, NumberMatch, Region, E164,
 };
 
@@ -102,7 +102,12 @@ fn a_national_value_of_the_callers_region_matches_when_the_tenant_region_cannot_
 #[test]
 fn a_different_number_does_not_match() {
     let caller = number("+81312345678");
-    for stored in ["03-1234-5679", "+81 3-1234-5679", "06-1234-5678", "+1 312 345 678"] {
+    for stored in [
+        "03-1234-5679",
+        "+81 3-1234-5679",
+        "06-1234-5678",
+        "+1 312 345 678",
+    ] {
         assert_eq!(match_stored(stored, &caller, jp()), None, "{stored}");
     }
 }
@@ -112,10 +117,7 @@ fn an_explicit_country_code_of_another_number_never_matches_even_with_suffix_on(
     // Same last 8 digits, but the stored value says it is a UK number.
     let caller = number("+81312345678");
     let stored = "+44 20 1234 5678";
-    assert_eq!(
-        match_stored_with(stored, &caller, jp(), &suffix(8)),
-        None
-    );
+    assert_eq!(match_stored_with(stored, &caller, jp(), &suffix(8)), None);
 }
 
 #[test]
@@ -127,12 +129,21 @@ fn suffix_fallback_is_off_by_default() {
 #[test]
 fn suffix_fallback_matches_a_value_that_cannot_be_read() {
     let caller = number("+81312345678");
-    let found =
-        match_stored_with("Tel 03-1234-5678 (home)", &caller, jp(), &suffix(7)).unwrap();
+    let found = match_stored_with("Tel 03-1234-5678 (home)", &caller, jp(), &suffix(7)).unwrap();
     assert_eq!(found.kind, MatchKind::Suffix { digits: 7 });
-    assert!(found.explanation.contains("not a clean phone number"), "{}", found.explanation);
-    assert!(found.explanation.contains("last 7 digits 2345678"), "{}", found.explanation);
-    assert!(found.explanation.contains("can also match a different number"));
+    assert!(
+        found.explanation.contains("not a clean phone number"),
+        "{}",
+        found.explanation
+    );
+    assert!(
+        found.explanation.contains("last 7 digits 2345678"),
+        "{}",
+        found.explanation
+    );
+    assert!(found
+        .explanation
+        .contains("can also match a different number"));
 }
 
 #[test]
@@ -144,8 +155,16 @@ fn suffix_fallback_matches_a_national_value_when_the_callers_region_differs() {
     assert_eq!(match_stored(stored, &caller, jp()), None);
     let found = match_stored_with(stored, &caller, jp(), &suffix(8)).unwrap();
     assert_eq!(found.kind, MatchKind::Suffix { digits: 8 });
-    assert!(found.explanation.contains("has no country code"), "{}", found.explanation);
-    assert!(found.explanation.contains("from region FR"), "{}", found.explanation);
+    assert!(
+        found.explanation.contains("has no country code"),
+        "{}",
+        found.explanation
+    );
+    assert!(
+        found.explanation.contains("from region FR"),
+        "{}",
+        found.explanation
+    );
 }
 
 #[test]
@@ -163,7 +182,10 @@ fn suffix_digits_must_be_seven_to_ten() {
     assert!(MatchOptions::with_suffix_digits(7).is_ok());
     assert!(MatchOptions::with_suffix_digits(10).is_ok());
     let err = MatchOptions::with_suffix_digits(11).unwrap_err();
-    assert_eq!(err.to_string(), "suffix matching uses 7 to 10 digits, not 11");
+    assert_eq!(
+        err.to_string(),
+        "suffix matching uses 7 to 10 digits, not 11"
+    );
     assert_eq!(suffix_key(&number("+16692627777"), 7), "2627777");
 }
 
@@ -193,7 +215,11 @@ fn explanations_escape_invisible_characters_of_the_stored_value() {
     let found = match_stored_with(stored, &caller, jp(), &suffix(7)).unwrap();
     assert_eq!(found.stored, stored);
     assert!(!found.explanation.contains('\u{200F}'));
-    assert!(found.explanation.contains("\\u{200F}"), "{}", found.explanation);
+    assert!(
+        found.explanation.contains("\\u{200F}"),
+        "{}",
+        found.explanation
+    );
 }
 
 #[test]

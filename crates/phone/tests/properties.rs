@@ -1,14 +1,16 @@
 //! Properties over generated input: no panics, and the E.164 invariant.
 
 use callbridge_phone::{
-    classify, match_stored, match_stored_with, storage_variants, CallerId, MatchKind,
-    MatchOptions, Region, E164,
+    classify, match_stored, match_stored_with, storage_variants, CallerId, MatchKind, MatchOptions,
+    Region, E164,
 };
 use proptest::prelude::*;
 
 fn regions() -> impl Strategy<Value = Region> {
-    prop::sample::select(vec!["JP", "US", "GB", "DE", "FR", "IN", "BR", "IT", "AU", "CN", "RU", "MY", "BY"])
-        .prop_map(|code| Region::parse(code).unwrap())
+    prop::sample::select(vec![
+        "JP", "US", "GB", "DE", "FR", "IN", "BR", "IT", "AU", "CN", "RU", "MY", "BY",
+    ])
+    .prop_map(|code| Region::parse(code).unwrap())
 }
 
 /// Strings close to phone numbers, to reach the parser and not only the lexer.

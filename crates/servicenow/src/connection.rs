@@ -13,7 +13,7 @@ use crate::error::{transport, ApiError, ConfigError};
 /// Characters left as they are in a query-string component: RFC 3986 unreserved only. Every
 /// other byte is percent-encoded, so `+` travels as `%2B` (never a space, servicenow.md §1.4),
 /// `^` as `%5E`, `&`/`=`/`#` can never split parameters.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'+');
 
 /// Largest answer read into memory (a batch of lookups is far smaller).
 const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
@@ -30,6 +30,8 @@ pub struct InstanceConfig {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub user_agent: String,
+    /// Honour `HTTPS_PROXY`/`NO_PROXY` from the environment (default true).
+    pub use_env_proxy: bool,
 }
 
 impl InstanceConfig {
@@ -40,6 +42,7 @@ impl InstanceConfig {
             timeout: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(5),
             user_agent: concat!("callbridge/", env!("CARGO_PKG_VERSION")).to_string(),
+            use_env_proxy: true,
         }
     }
 
@@ -61,6 +64,7 @@ impl std::fmt::Debug for InstanceConfig {
             .field("extra_root_ca_pem", &self.extra_root_ca_pem.as_ref().map(|p| p.len()))
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("use_env_proxy", &self.use_env_proxy)
             .finish()
     }
 }
@@ -124,6 +128,9 @@ impl Instance {
             .user_agent(config.user_agent.clone())
             // A redirect means a wrong URL or a hibernating instance's login page: report it.
             .redirect(reqwest::redirect::Policy::none());
+        if !config.use_env_proxy {
+            builder = builder.no_proxy();
+        }
         if let Some(pem) = &config.extra_root_ca_pem {
             let certificates = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| ConfigError::Certificate(e.to_string()))?;

@@ -60,10 +60,12 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
+use sqlx::Connection as _;
 
 pub use cases::CaseRef;
 pub use crypto::{SecretKey, SecretKeyError, SECRET_KEY_LEN};
@@ -197,15 +199,22 @@ async fn open_sqlite(url: &str, shown: &str) -> Result<SqlitePool> {
     } else {
         SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS)
     };
+    let hint = |e: sqlx::Error| {
+        open_err(format!(
+            "{e} (check that the directory exists and that Callbridge may write there)"
+        ))
+    };
+    if !in_memory {
+        // One direct attempt first: the pool would retry a hopeless URL until its acquire
+        // timeout, and a wrong path should fail at once.
+        let probe = SqliteConnection::connect_with(&options).await.map_err(hint)?;
+        let _ = probe.close().await;
+    }
     pool_options
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
-        .map_err(|e| {
-            open_err(format!(
-                "{e} (check that the directory exists and that Callbridge may write there)"
-            ))
-        })
+        .map_err(hint)
 }
 
 async fn open_postgres(url: &str, shown: &str) -> Result<PgPool> {
@@ -215,14 +224,19 @@ async fn open_postgres(url: &str, shown: &str) -> Result<PgPool> {
     };
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| open_err(format!("invalid PostgreSQL URL: {e}")))?;
+    let hint = |e: sqlx::Error| {
+        open_err(format!(
+            "{e} (check that the server is running and reachable, and the user, password and database name)"
+        ))
+    };
+    // One direct attempt first, so that an unreachable server or a refused login fails at once
+    // instead of after the pool's acquire timeout.
+    let probe = PgConnection::connect_with(&options).await.map_err(hint)?;
+    let _ = probe.close().await;
     PgPoolOptions::new()
         .max_connections(POSTGRES_MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
-        .map_err(|e| {
-            open_err(format!(
-                "{e} (check that the server is running and reachable, and the user, password and database name)"
-            ))
-        })
+        .map_err(hint)
 }

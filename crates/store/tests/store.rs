@@ -326,7 +326,6 @@ mod rules {
     pub async fn dead_letter_and_replay(db: &TestDb) {
         let s = &db.store;
         let id = s.enqueue(case_item("acme", "call-1")).await.unwrap().id;
-        s.enqueue(case_item("globex", "call-9")).await.unwrap();
         for attempt in 1..=3u32 {
             let now = T0 + secs(u64::from(attempt) * 100);
             let claimed = s.claim_due(now, 1, LEASE).await.unwrap();
@@ -355,7 +354,11 @@ mod rules {
         assert_eq!(d.last_error.as_deref(), Some("CRM answered 503 (attempt 2)"));
         assert!(d.finished_at.is_some());
         assert!(s.dead_letters("initech").await.unwrap().is_empty());
-        assert_eq!(s.dead_letters("globex").await.unwrap().len(), 0);
+        let globex = s.enqueue(case_item("globex", "call-9")).await.unwrap().id;
+        s.claim_due(T0, 10, LEASE).await.unwrap();
+        s.dead_letter(globex, "rejected").await.unwrap();
+        assert_eq!(s.dead_letters("globex").await.unwrap()[0].id, globex);
+        assert_eq!(s.dead_letters("acme").await.unwrap().len(), 1);
 
         // Dead letters take no further transitions except a replay.
         assert!(!s.complete(id, json!({})).await.unwrap());
@@ -752,7 +755,7 @@ mod rules {
         assert_eq!(s.case_for_call("acme", "call-done").await.unwrap(), Some(case));
         // The leased item comes back when its lease runs out, the waiting one when due.
         assert!(s.claim_due(T0 + secs(29), 10, LEASE).await.unwrap().is_empty());
-        let c = s.claim_due(T0 + secs(30), 10, LEASE).await.unwrap();
+        let c = s.claim_due(T0 + secs(30), 10, secs(3600)).await.unwrap();
         assert_eq!((c.len(), c[0].id, c[0].attempt), (1, leased, 2));
         let c = s.claim_due(T0 + secs(600), 10, LEASE).await.unwrap();
         assert_eq!((c.len(), c[0].id, c[0].attempt), (1, waiting, 2));

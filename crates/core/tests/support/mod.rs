@@ -46,10 +46,13 @@ impl Sim {
     pub fn advance_ms(&mut self, millis: u64) -> Vec<Command> {
         let target = Timestamp::from_millis(self.now.as_millis() + millis);
         let mut out = Vec::new();
+        let mut rounds = 0;
         while let Some(at) = self.engine.poll_timeout() {
             if at > target {
                 break;
             }
+            rounds += 1;
+            assert!(rounds < 10_000, "the engine's next deadline never moves on");
             self.now = self.now.max(at);
             out.extend(self.engine.handle_timeout(self.now));
         }

@@ -1,0 +1,382 @@
+//! The ServiceNow adapter behind the [`Crm`] port.
+//!
+//! - Lookups run with the **agent's own** token (their CRM rights decide what they may see),
+//!   refreshed before expiry and once more on a 401; a refused refresh means "re-link".
+//! - Case writes run with the tenant's **service** credential (client_credentials or password
+//!   grant), so a Case never depends on an agent's browser or token; the agent goes into
+//!   `assigned_to` from their link.
+//! - Numbers are searched in the formats CRMs really hold and every candidate is re-checked
+//!   client-side (`callbridge-phone`), so a loose query cannot pop the wrong person.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use callbridge_core::{
+    AccountRef, AgentId, CallId, CaseFields, CaseRef, ContactRef, PartyRefs, RecordId, TenantId,
+};
+use callbridge_phone::{match_stored_with, storage_variants, suffix_key, MatchOptions, E164};
+use callbridge_servicenow::{
+    create_case, find_by_correlation, lookup_by_phone, ApiError, Auth, ColumnName, Instance, InstanceConfig,
+    LookupTarget, OAuthClient, SysId, TableClient, TokenSet,
+};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use tokio::sync::Mutex;
+
+use super::limiter::HourlyLimiter;
+use super::{Crm, CrmError};
+use crate::agents::local_name;
+use crate::config::{ServiceGrant, TenantConfig};
+use callbridge_store::{AgentLink, Store};
+
+/// Refresh a token this long before it expires.
+const REFRESH_MARGIN_SECS: i64 = 60;
+/// Records per table a lookup asks for: more than one, so ambiguity is visible.
+const LOOKUP_LIMIT: usize = 5;
+
+pub struct ServiceNowCrm {
+    tenants: HashMap<TenantId, Connection>,
+    store: Store,
+}
+
+struct Connection {
+    tenant: TenantConfig,
+    client: TableClient,
+    oauth: OAuthClient,
+    service_token: Mutex<Option<TokenSet>>,
+    limiter: Option<HourlyLimiter>,
+    targets: Vec<LookupTarget>,
+}
+
+impl ServiceNowCrm {
+    pub fn new(tenants: &[TenantConfig], store: Store) -> anyhow::Result<ServiceNowCrm> {
+        let mut connections = HashMap::new();
+        for tenant in tenants {
+            let sn = &tenant.servicenow;
+            let mut instance = InstanceConfig::new(sn.instance_url.clone()).with_timeout(Duration::from_secs(10));
+            if let Some(pem) = &sn.ca_pem {
+                instance = instance.with_root_ca_pem(pem.clone().into_bytes());
+            }
+            let instance = Instance::new(instance)
+                .map_err(|e| anyhow::anyhow!("tenant {}: ServiceNow connection: {e}", tenant.id))?;
+            let targets = sn
+                .lookup
+                .tables
+                .iter()
+                .map(|t| {
+                    let mut fields = vec![t.name_column.clone()];
+                    if let Some(account) = &t.account_column {
+                        fields.push(account.clone());
+                        if let Ok(name) = ColumnName::new(format!("{}.name", account.as_str())) {
+                            fields.push(name);
+                        }
+                    }
+                    LookupTarget {
+                        table: t.table.clone(),
+                        phone_columns: t.phone_columns.clone(),
+                        fields,
+                    }
+                })
+                .collect();
+            connections.insert(
+                tenant.id.clone(),
+                Connection {
+                    client: TableClient::new(instance.clone()),
+                    oauth: OAuthClient::new(instance, sn.client_id.clone(), sn.client_secret.expose().to_string()),
+                    service_token: Mutex::new(None),
+                    limiter: sn.requests_per_hour.map(HourlyLimiter::new),
+                    targets,
+                    tenant: tenant.clone(),
+                },
+            );
+        }
+        Ok(ServiceNowCrm {
+            tenants: connections,
+            store,
+        })
+    }
+
+    fn connection(&self, tenant: &TenantId) -> Result<&Connection, CrmError> {
+        self.tenants
+            .get(tenant)
+            .ok_or_else(|| CrmError::Rejected(format!("tenant {tenant} has no CRM configured")))
+    }
+
+    /// The agent's bearer token, refreshed when it is about to expire (or `force`).
+    async fn agent_auth(&self, conn: &Connection, tenant: &TenantId, agent: &AgentId, force: bool) -> Result<Auth, CrmError> {
+        let local = local_name(agent);
+        let link = self
+            .store
+            .link(tenant.as_str(), local)
+            .await
+            .map_err(|e| CrmError::Unavailable(format!("reading the agent's CRM link: {e}")))?
+            .ok_or(CrmError::RelinkRequired)?;
+        let now = unix_now();
+        if !force && link.access_expires_at.unix_timestamp() - REFRESH_MARGIN_SECS > now {
+            return Ok(Auth::bearer(link.access_token));
+        }
+        let tokens = conn.oauth.refresh(&link.refresh_token, now).await.map_err(|e| {
+            if e.is_refused() {
+                CrmError::RelinkRequired
+            } else {
+                CrmError::Unavailable(format!("refreshing the agent's CRM token: {e}"))
+            }
+        })?;
+        let refreshed = AgentLink {
+            access_token: tokens.access_token.clone(),
+            refresh_token: tokens.refresh_token.clone().unwrap_or(link.refresh_token.clone()),
+            access_expires_at: OffsetDateTime::from_unix_timestamp(tokens.expires_at).unwrap_or(OffsetDateTime::now_utc()),
+            ..link
+        };
+        self.store
+            .save_link(tenant.as_str(), local, refreshed)
+            .await
+            .map_err(|e| CrmError::Unavailable(format!("saving the refreshed CRM token: {e}")))?;
+        Ok(tokens.auth())
+    }
+
+    /// The tenant's service token, obtained or refreshed as needed (or `force`).
+    async fn service_auth(&self, conn: &Connection, force: bool) -> Result<Auth, CrmError> {
+        let mut slot = conn.service_token.lock().await;
+        let now = unix_now();
+        if let Some(tokens) = slot.as_ref() {
+            if !force && !tokens.expires_within(now, REFRESH_MARGIN_SECS) {
+                return Ok(tokens.auth());
+            }
+            if let Some(refresh) = tokens.refresh_token.clone() {
+                if let Ok(fresh) = conn.oauth.refresh(&refresh, now).await {
+                    let auth = fresh.auth();
+                    *slot = Some(fresh);
+                    return Ok(auth);
+                }
+            }
+        }
+        let granted = match &conn.tenant.servicenow.service_grant {
+            ServiceGrant::ClientCredentials => conn.oauth.client_credentials(now).await,
+            ServiceGrant::Password { user, password } => conn.oauth.password(user, password.expose(), now).await,
+        };
+        let tokens = granted.map_err(|e| {
+            // Not `Rejected`: the Case must not be dropped while an admin fixes the credential;
+            // the outbox keeps retrying and its dead-letter list catches a lasting failure.
+            CrmError::Unavailable(format!(
+                "the tenant's service credential was not accepted ({e}); run `callbridge doctor`"
+            ))
+        })?;
+        let auth = tokens.auth();
+        *slot = Some(tokens);
+        Ok(auth)
+    }
+
+    fn spend_budget_now(&self, conn: &Connection) -> Result<(), CrmError> {
+        match &conn.limiter {
+            Some(limiter) => limiter.try_acquire().map_err(|wait| {
+                CrmError::Unavailable(format!("the hourly CRM request budget is spent for {wait:?}"))
+            }),
+            None => Ok(()),
+        }
+    }
+
+    async fn wait_for_budget(&self, conn: &Connection) {
+        if let Some(limiter) = &conn.limiter {
+            limiter.acquire().await;
+        }
+    }
+
+    async fn assigned_user(&self, tenant: &TenantId, agent: &AgentId) -> Option<String> {
+        let link = self.store.link(tenant.as_str(), local_name(agent)).await.ok()??;
+        Some(link.crm_user_sys_id)
+    }
+
+    fn to_contacts(&self, conn: &Connection, caller: &E164, candidates: Vec<callbridge_servicenow::Candidate>) -> Vec<ContactRef> {
+        let options = MatchOptions {
+            suffix_digits: conn.tenant.servicenow.lookup.suffix_digits,
+        };
+        let region = conn.tenant.default_region;
+        candidates
+            .into_iter()
+            .filter_map(|candidate| {
+                let table = conn.tenant.servicenow.lookup.tables.iter().find(|t| t.table == candidate.table)?;
+                let matched = candidate
+                    .phones
+                    .iter()
+                    .find_map(|(_, stored)| match_stored_with(stored, caller, region, &options))?;
+                tracing::debug!(table = %candidate.table, sys_id = %candidate.sys_id, explanation = %matched.explanation, "caller matched");
+                let account = table.account_column.as_ref().and_then(|column| {
+                    let id = candidate.raw.get(column.as_str()).filter(|v| !v.is_empty())?;
+                    let name = candidate.raw.get(&format!("{}.name", column.as_str())).unwrap_or(id);
+                    Some(AccountRef {
+                        id: RecordId::from(id),
+                        name: name.to_string(),
+                    })
+                });
+                Some(ContactRef {
+                    kind: table.kind,
+                    id: RecordId::from(candidate.sys_id.as_str()),
+                    name: candidate.display_name.clone(),
+                    account,
+                })
+            })
+            .collect()
+    }
+
+    /// Runs `op` with the service token, renewing it once after a 401.
+    async fn as_service<T, F, Fut>(&self, conn: &Connection, op: F) -> Result<T, CrmError>
+    where
+        F: Fn(Auth) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        self.wait_for_budget(conn).await;
+        let auth = self.service_auth(conn, false).await?;
+        match op(auth).await {
+            Err(ApiError::Unauthorized { .. }) => {
+                let auth = self.service_auth(conn, true).await?;
+                op(auth).await.map_err(|e| match e {
+                    ApiError::Unauthorized { message } => CrmError::Unavailable(format!(
+                        "the service account is not authenticated ({message}); run `callbridge doctor`"
+                    )),
+                    other => crm_error(other),
+                })
+            }
+            other => other.map_err(crm_error),
+        }
+    }
+}
+
+impl Crm for ServiceNowCrm {
+    async fn lookup(&self, tenant: &TenantId, agent: &AgentId, caller: &E164) -> Result<Vec<ContactRef>, CrmError> {
+        let conn = self.connection(tenant)?;
+        self.spend_budget_now(conn)?;
+        let variants = storage_variants(caller);
+        let suffix = conn.tenant.servicenow.lookup.suffix_digits.map(|n| suffix_key(caller, n));
+        let run = |auth: Auth| {
+            let variants = &variants;
+            let suffix = suffix.as_deref();
+            async move { lookup_by_phone(&conn.client, &auth, &conn.targets, variants, suffix, LOOKUP_LIMIT).await }
+        };
+        let auth = self.agent_auth(conn, tenant, agent, false).await?;
+        let candidates = match run(auth).await {
+            Err(e) if matches!(e.error, ApiError::Unauthorized { .. }) => {
+                let auth = self.agent_auth(conn, tenant, agent, true).await?;
+                run(auth).await.map_err(|e| match e.error {
+                    ApiError::Unauthorized { .. } => CrmError::RelinkRequired,
+                    other => crm_error(other),
+                })?
+            }
+            other => other.map_err(|e| crm_error(e.error))?,
+        };
+        Ok(self.to_contacts(conn, caller, candidates))
+    }
+
+    async fn find_case(&self, tenant: &TenantId, call: &CallId) -> Result<Option<CaseRef>, CrmError> {
+        let conn = self.connection(tenant)?;
+        let case = &conn.tenant.servicenow.case;
+        let found = self
+            .as_service(conn, |auth| async move {
+                find_by_correlation(&conn.client, &auth, &case.table, &case.correlation_column, call.as_str()).await
+            })
+            .await?;
+        Ok(found.map(case_ref))
+    }
+
+    async fn create_case(&self, tenant: &TenantId, call: &CallId, fields: &CaseFields) -> Result<CaseRef, CrmError> {
+        let conn = self.connection(tenant)?;
+        let case = &conn.tenant.servicenow.case;
+        let mut values = Map::new();
+        let mut put = |column: Option<&ColumnName>, value: &str| {
+            if let Some(column) = column {
+                if !value.is_empty() {
+                    values.insert(column.as_str().to_string(), Value::String(value.to_string()));
+                }
+            }
+        };
+        put(Some(&case.correlation_column), call.as_str());
+        put(case.caller_number_column.as_ref(), fields.caller.for_display());
+        put(Some(&case.recording_url_column), &fields.recording_link);
+        put(Some(&ColumnName::new("short_description").expect("valid")), &fields.short_description);
+        put(
+            case.contact_column.as_ref(),
+            fields.party.contact.as_ref().map(|r| r.as_str()).unwrap_or(""),
+        );
+        put(
+            case.consumer_column.as_ref(),
+            fields.party.consumer.as_ref().map(|r| r.as_str()).unwrap_or(""),
+        );
+        put(
+            case.account_column.as_ref(),
+            fields.party.account.as_ref().map(|r| r.as_str()).unwrap_or(""),
+        );
+        if let Some(contact_type) = &case.contact_type {
+            values.insert("contact_type".into(), Value::String(contact_type.clone()));
+        }
+        if let (Some(column), Some(user)) = (
+            case.assigned_to_column.as_ref(),
+            self.assigned_user(tenant, &fields.assigned_agent).await,
+        ) {
+            values.insert(column.as_str().to_string(), Value::String(user));
+        }
+        let created = self
+            .as_service(conn, |auth| {
+                let values = values.clone();
+                async move { create_case(&conn.client, &auth, &case.table, values).await }
+            })
+            .await?;
+        Ok(case_ref(created))
+    }
+
+    async fn update_case_parties(&self, tenant: &TenantId, case_ref: &CaseRef, parties: &PartyRefs) -> Result<(), CrmError> {
+        let conn = self.connection(tenant)?;
+        let case = &conn.tenant.servicenow.case;
+        let mut values = Map::new();
+        for (column, value) in [
+            (&case.contact_column, &parties.contact),
+            (&case.consumer_column, &parties.consumer),
+            (&case.account_column, &parties.account),
+        ] {
+            if let (Some(column), Some(value)) = (column, value) {
+                values.insert(column.as_str().to_string(), Value::String(value.as_str().to_string()));
+            }
+        }
+        if values.is_empty() {
+            return Ok(());
+        }
+        let sys_id = SysId::new(case_ref.id.as_str()).map_err(|e| CrmError::Rejected(e.to_string()))?;
+        self.as_service(conn, |auth| {
+            let values = values.clone();
+            let sys_id = sys_id.clone();
+            async move { conn.client.update(&auth, &case.table, &sys_id, &values, &[]).await.map(|_| ()) }
+        })
+        .await
+    }
+}
+
+fn case_ref(case: callbridge_servicenow::CaseRef) -> CaseRef {
+    CaseRef {
+        id: RecordId::from(case.sys_id.as_str()),
+        label: case.number,
+    }
+}
+
+/// ServiceNow's failures in the runtime's terms.
+fn crm_error(error: ApiError) -> CrmError {
+    match error {
+        ApiError::RateLimited { retry_after, .. } => CrmError::RateLimited(retry_after),
+        ApiError::Server { .. }
+        | ApiError::Transport(_)
+        | ApiError::Timeout
+        | ApiError::UnexpectedResponse(_)
+        | ApiError::Unserviced => CrmError::Unavailable(error.to_string()),
+        ApiError::Unauthorized { .. } => CrmError::RelinkRequired,
+        ApiError::Forbidden { .. }
+        | ApiError::NotFound { .. }
+        | ApiError::InvalidTable { .. }
+        | ApiError::BadRequest { .. }
+        | ApiError::InvalidRequest(_) => CrmError::Rejected(error.to_string()),
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
