@@ -108,21 +108,35 @@ pub enum LookupStatus {
 /// A read-only view of a call, for tests, diagnostics and the runtime's status pages.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallSnapshot {
+    /// The tenant of the first offer.
     pub tenant: TenantId,
+    /// The direction of the first offer.
     pub direction: Direction,
+    /// The caller of the first offer.
     pub caller: CallerNumber,
+    /// Where the call is in its life.
     pub phase: CallPhase,
+    /// Whether the customer is on hold.
     pub on_hold: bool,
+    /// Who answered first, and whether they were linked then (decides the automatic Case).
     pub first_answer: Option<FirstAnswer>,
+    /// The agent the call is with (the last one to answer or connect, until a transfer).
     pub current_agent: Option<AgentId>,
+    /// Agents the call is ringing at.
     pub ringing: Vec<AgentId>,
+    /// The screen-pop lookup.
     pub lookup: LookupStatus,
+    /// The contact an agent chose (chooser or "new contact").
     pub chosen_contact: Option<ContactRef>,
+    /// The Case.
     pub case: CaseStatus,
     /// Whether [`Command::CreateCase`] was ever emitted for this call.
     pub case_create_emitted: bool,
+    /// The stored recording, once ready.
     pub recording: Option<RecordingLocator>,
+    /// Why the call ended, once ended.
     pub end_cause: Option<EndCause>,
+    /// The latest transfer.
     pub last_transfer: Option<TransferTarget>,
 }
 
@@ -491,6 +505,12 @@ impl Call {
             }
             return;
         }
+        if !cx.linked(agent) {
+            // CRM data only reaches agents with their own CRM account; the lookup result of
+            // another agent is not shown to them.
+            cx.notify(agent, NotifyReason::AgentNotLinked);
+            return;
+        }
         if let Some(chosen) = &self.chosen {
             cx.out.push(Command::PopContact {
                 agent: agent.clone(),
@@ -507,12 +527,8 @@ impl Call {
                 self.pop_waiting.insert(agent.clone());
             }
             LookupStatus::NotStarted | LookupStatus::Failed => {
-                if cx.linked(agent) {
-                    self.start_lookup(cx, agent, number);
-                    self.pop_waiting.insert(agent.clone());
-                } else {
-                    cx.notify(agent, NotifyReason::AgentNotLinked);
-                }
+                self.start_lookup(cx, agent, number);
+                self.pop_waiting.insert(agent.clone());
             }
         }
     }
@@ -602,16 +618,16 @@ impl Call {
         self.chosen = Some(contact);
         match &self.case {
             CaseStatus::AwaitingContact { .. } => self.create_if_contact_resolved(cx),
-            CaseStatus::Created(case) => {
-                if self.case_party.as_ref().is_some_and(|used| *used != party) {
-                    cx.out.push(Command::UpdateCaseContact {
-                        tenant: self.tenant.clone(),
-                        call: cx.call_id.clone(),
-                        case: case.clone(),
-                        party: party.clone(),
-                    });
-                    self.case_party = Some(party);
-                }
+            CaseStatus::Created(case)
+                if self.case_party.as_ref().is_some_and(|used| *used != party) =>
+            {
+                cx.out.push(Command::UpdateCaseContact {
+                    tenant: self.tenant.clone(),
+                    call: cx.call_id.clone(),
+                    case: case.clone(),
+                    party: party.clone(),
+                });
+                self.case_party = Some(party);
             }
             // Creating: reconciled when the Case is created. Otherwise: used if one is created.
             _ => {}

@@ -78,7 +78,8 @@ pub enum LookupResult {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// The call is ringing at `agent`. The first offer of a call id creates the call; later ones
-    /// (ring-all, re-offer after a transfer) ring it at more agents.
+    /// (ring-all, re-offer after a transfer) ring it at more agents, and their tenant, direction
+    /// and customer are ignored (a call keeps those for its whole life).
     CallOffered {
         call: CallId,
         tenant: TenantId,

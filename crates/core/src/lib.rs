@@ -32,6 +32,32 @@
 //!   second one.
 //! - *Bounded memory*: ended calls are forgotten once their Case work is settled; their ids are
 //!   kept for a retention window so late events cannot start them again.
+//!
+//! # Driving it
+//!
+//! ```
+//! use callbridge_core::{CallerNumber, Command, Direction, Engine, EngineConfig, Event, Timestamp};
+//!
+//! let mut engine = Engine::new(EngineConfig::default());
+//! let now = Timestamp::from_millis(0);
+//! engine.handle(now, Event::AgentLinkChanged { agent: "ann".into(), linked: true });
+//! let commands = engine.handle(
+//!     now,
+//!     Event::CallOffered {
+//!         call: "c1".into(),
+//!         tenant: "acme".into(),
+//!         direction: Direction::Inbound,
+//!         customer: CallerNumber::Dialable("+442071234567".into()),
+//!         agent: "ann".into(),
+//!     },
+//! );
+//! assert!(matches!(commands[..], [Command::LookupContacts { .. }]));
+//! // The runtime executes the commands, feeds their results back as events, and wakes the
+//! // engine when its next deadline is due.
+//! if let Some(due) = engine.poll_timeout() {
+//!     let _more_commands = engine.handle_timeout(due);
+//! }
+//! ```
 
 mod call;
 mod caller;

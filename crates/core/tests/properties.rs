@@ -360,22 +360,18 @@ impl Harness {
                     truth.offered_agents.insert(agent.to_string());
                 }
             }
-            Event::AgentAnswered { agent, .. } | Event::Connected { agent, .. } => {
-                if truth.offered && !truth.ended {
-                    if truth.first.is_none() {
-                        let linked = links.get(agent.as_str()).copied().unwrap_or(false);
-                        truth.first = Some((agent.to_string(), linked));
-                    }
-                    if matches!(event, Event::Connected { .. }) {
-                        truth.connected = true;
-                    }
+            Event::AgentAnswered { agent, .. } | Event::Connected { agent, .. }
+                if truth.offered && !truth.ended =>
+            {
+                if truth.first.is_none() {
+                    let linked = links.get(agent.as_str()).copied().unwrap_or(false);
+                    truth.first = Some((agent.to_string(), linked));
+                }
+                if matches!(event, Event::Connected { .. }) {
+                    truth.connected = true;
                 }
             }
-            Event::Ended { .. } => {
-                if truth.offered {
-                    truth.ended = true;
-                }
-            }
+            Event::Ended { .. } if truth.offered => truth.ended = true,
             Event::ManualCaseRequested { agent, .. } => {
                 truth.any_manual = true;
                 let linked = links.get(agent.as_str()).copied().unwrap_or(false);
@@ -774,7 +770,10 @@ fn run_shuffled(
     h
 }
 
-fn scenario() -> impl Strategy<Value = (Vec<CallPlan>, Vec<bool>, Vec<(usize, bool)>, u64)> {
+/// Calls, each agent's initial link state, link changes during the run, and the seed.
+type Scenario = (Vec<CallPlan>, Vec<bool>, Vec<(usize, bool)>, u64);
+
+fn scenario() -> impl Strategy<Value = Scenario> {
     (
         prop::collection::vec(plan(), 1..7),
         prop::collection::vec(prop::bool::weighted(0.6), AGENTS.len()),

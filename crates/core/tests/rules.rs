@@ -1129,3 +1129,22 @@ fn commands_and_events_serialize_for_the_outbox_and_the_events_api() {
         offer_with("c9", "ann", CallerNumber::Withheld, Direction::Inbound)
     );
 }
+
+#[test]
+fn screen_pop_never_shows_crm_data_to_an_unlinked_agent() {
+    let mut sim = Sim::with_linked(&["ann"]);
+    sim.send(offer("c1", "ann"));
+    // Ring-all: bob (unlinked) rings while ann's lookup runs, cy (unlinked) after it finished.
+    assert_eq!(
+        sim.send(offer("c1", "bob")),
+        vec![notify("bob", "c1", NotifyReason::AgentNotLinked)]
+    );
+    assert_eq!(
+        sim.send(lookup_done("c1", "ann", vec![contact("p1")])),
+        vec![pop("ann", "c1", contact("p1"))]
+    );
+    assert_eq!(
+        sim.send(offer("c1", "cy")),
+        vec![notify("cy", "c1", NotifyReason::AgentNotLinked)]
+    );
+}

@@ -10,3 +10,4 @@ pub mod config;
 pub mod events_api;
 pub mod agents;
 pub mod crm;
+pub mod runtime;

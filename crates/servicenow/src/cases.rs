@@ -23,10 +23,11 @@ fn returned_fields() -> [ColumnName; 3] {
 }
 
 fn case_ref(table: &TableName, record: &Record) -> Result<CaseRef, ApiError> {
-    let sys_id = record
-        .sys_id()
-        .ok_or_else(|| ApiError::UnexpectedResponse(format!("the {table} record in the answer has no sys_id")))?;
-    let sys_id = SysId::new(sys_id).map_err(|e| ApiError::UnexpectedResponse(format!("the {table} record: {e}")))?;
+    let sys_id = record.sys_id().ok_or_else(|| {
+        ApiError::UnexpectedResponse(format!("the {table} record in the answer has no sys_id"))
+    })?;
+    let sys_id = SysId::new(sys_id)
+        .map_err(|e| ApiError::UnexpectedResponse(format!("the {table} record: {e}")))?;
     Ok(CaseRef {
         sys_id,
         number: record.get_or_empty("number").to_string(),
@@ -43,7 +44,8 @@ pub async fn find_by_correlation(
     call_id: &str,
 ) -> Result<Option<CaseRef>, ApiError> {
     let created = ColumnName::new("sys_created_on").expect("valid field name");
-    let query = Query::from_condition(Condition::eq(correlation_column, call_id)?).order_by(&created);
+    let query =
+        Query::from_condition(Condition::eq(correlation_column, call_id)?).order_by(&created);
     let records = client
         .list(auth, case_table, &query, &returned_fields(), 2)
         .await?;

@@ -60,7 +60,9 @@ impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Auth::Bearer(_) => f.write_str("Auth::Bearer(<redacted>)"),
-            Auth::Basic { user, .. } => write!(f, "Auth::Basic {{ user: {user:?}, password: <redacted> }}"),
+            Auth::Basic { user, .. } => {
+                write!(f, "Auth::Basic {{ user: {user:?}, password: <redacted> }}")
+            }
         }
     }
 }
@@ -108,7 +110,13 @@ fn write_body(values: &Map<String, Value>) -> Result<Vec<u8>, ApiError> {
 }
 
 impl TableRequest {
-    fn new(method: Method, table: &TableName, sys_id: Option<&SysId>, pairs: &[(&str, &str)], body: Option<Vec<u8>>) -> TableRequest {
+    fn new(
+        method: Method,
+        table: &TableName,
+        sys_id: Option<&SysId>,
+        pairs: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> TableRequest {
         let mut path_and_query = format!("{TABLE_PATH}/{table}");
         if let Some(id) = sys_id {
             path_and_query.push('/');
@@ -127,7 +135,12 @@ impl TableRequest {
 
     /// `GET /api/now/v2/table/<table>?sysparm_query=..&sysparm_fields=..&sysparm_limit=..`.
     /// `limit` is clamped to 1..=10000 (`sysparm_limit=0` would mean the default, 10000).
-    pub fn list(table: &TableName, query: &Query, fields: &[ColumnName], limit: usize) -> TableRequest {
+    pub fn list(
+        table: &TableName,
+        query: &Query,
+        fields: &[ColumnName],
+        limit: usize,
+    ) -> TableRequest {
         let encoded = query.encode();
         let fields = fields_param(fields);
         let limit = limit.clamp(1, MAX_LIMIT).to_string();
@@ -155,15 +168,28 @@ impl TableRequest {
         if !fields.is_empty() {
             pairs.push(("sysparm_fields", &fields));
         }
-        pairs.extend([("sysparm_display_value", "false"), ("sysparm_exclude_reference_link", "true")]);
+        pairs.extend([
+            ("sysparm_display_value", "false"),
+            ("sysparm_exclude_reference_link", "true"),
+        ]);
         TableRequest::new(Method::GET, table, Some(sys_id), &pairs, None)
     }
 
     /// `POST /api/now/v2/table/<table>` with one record; the answer carries `fields` (all
     /// when empty).
-    pub fn create(table: &TableName, values: &Map<String, Value>, fields: &[ColumnName]) -> Result<TableRequest, ApiError> {
+    pub fn create(
+        table: &TableName,
+        values: &Map<String, Value>,
+        fields: &[ColumnName],
+    ) -> Result<TableRequest, ApiError> {
         let body = write_body(values)?;
-        Ok(TableRequest::new(Method::POST, table, None, &write_pairs(&fields_param(fields)), Some(body)))
+        Ok(TableRequest::new(
+            Method::POST,
+            table,
+            None,
+            &write_pairs(&fields_param(fields)),
+            Some(body),
+        ))
     }
 
     /// `PATCH /api/now/v2/table/<table>/<sys_id>` (a partial update).
@@ -198,7 +224,10 @@ fn write_pairs(fields: &str) -> Vec<(&str, &str)> {
     if !fields.is_empty() {
         pairs.push(("sysparm_fields", fields));
     }
-    pairs.extend([("sysparm_display_value", "false"), ("sysparm_exclude_reference_link", "true")]);
+    pairs.extend([
+        ("sysparm_display_value", "false"),
+        ("sysparm_exclude_reference_link", "true"),
+    ]);
     pairs
 }
 
@@ -219,9 +248,17 @@ impl BatchOutcome {
     fn success(self) -> Result<Vec<u8>, ApiError> {
         match self {
             BatchOutcome::Unserviced => Err(ApiError::Unserviced),
-            BatchOutcome::Serviced { status, headers, body } => RawResponse { status, headers, body }
-                .success()
-                .map(|r| r.body),
+            BatchOutcome::Serviced {
+                status,
+                headers,
+                body,
+            } => RawResponse {
+                status,
+                headers,
+                body,
+            }
+            .success()
+            .map(|r| r.body),
         }
     }
 
@@ -253,9 +290,11 @@ impl TableClient {
 
     /// Runs one request directly and returns the answer if it is a success.
     pub async fn execute(&self, auth: &Auth, request: &TableRequest) -> Result<Vec<u8>, ApiError> {
-        let url = self.instance.url("", &[]).join(&request.path_and_query).map_err(|e| {
-            ApiError::InvalidRequest(format!("cannot build the request URL: {e}"))
-        })?;
+        let url = self
+            .instance
+            .url("", &[])
+            .join(&request.path_and_query)
+            .map_err(|e| ApiError::InvalidRequest(format!("cannot build the request URL: {e}")))?;
         let mut builder = self
             .instance
             .http()
@@ -279,7 +318,9 @@ impl TableClient {
         fields: &[ColumnName],
         limit: usize,
     ) -> Result<Vec<Record>, ApiError> {
-        let body = self.execute(auth, &TableRequest::list(table, query, fields, limit)).await?;
+        let body = self
+            .execute(auth, &TableRequest::list(table, query, fields, limit))
+            .await?;
         parse_list(&body)
     }
 
@@ -291,7 +332,10 @@ impl TableClient {
         sys_id: &SysId,
         fields: &[ColumnName],
     ) -> Result<Option<Record>, ApiError> {
-        match self.execute(auth, &TableRequest::get(table, sys_id, fields)).await {
+        match self
+            .execute(auth, &TableRequest::get(table, sys_id, fields))
+            .await
+        {
             Ok(body) => parse_single(&body).map(Some),
             Err(ApiError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
@@ -306,7 +350,9 @@ impl TableClient {
         values: &Map<String, Value>,
         fields: &[ColumnName],
     ) -> Result<Record, ApiError> {
-        let body = self.execute(auth, &TableRequest::create(table, values, fields)?).await?;
+        let body = self
+            .execute(auth, &TableRequest::create(table, values, fields)?)
+            .await?;
         parse_single(&body)
     }
 
@@ -328,7 +374,11 @@ impl TableClient {
     /// Runs several requests in one round trip (`POST /api/now/v1/batch`); outcomes come back
     /// in the order of `requests`. The instance runs items one after another, each under the
     /// batch's credentials and ACLs (§4.1).
-    pub async fn batch(&self, auth: &Auth, requests: &[TableRequest]) -> Result<Vec<BatchOutcome>, ApiError> {
+    pub async fn batch(
+        &self,
+        auth: &Auth,
+        requests: &[TableRequest],
+    ) -> Result<Vec<BatchOutcome>, ApiError> {
         if requests.is_empty() {
             return Ok(Vec::new());
         }
@@ -372,10 +422,17 @@ impl TableClient {
 /// Reads a batch answer into one outcome per request, in request order.
 fn parse_batch(body: &[u8], batch_id: &str, count: usize) -> Result<Vec<BatchOutcome>, ApiError> {
     let unexpected = |what: String| ApiError::UnexpectedResponse(format!("Batch API: {what}"));
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| unexpected(format!("the body is not JSON (it starts with '{}')", snippet(body))))?;
+    let value: Value = serde_json::from_slice(body).map_err(|_| {
+        unexpected(format!(
+            "the body is not JSON (it starts with '{}')",
+            snippet(body)
+        ))
+    })?;
     let Value::Object(root) = value else {
-        return Err(unexpected(format!("the body is {}, not an object", json_kind(&value))));
+        return Err(unexpected(format!(
+            "the body is {}, not an object",
+            json_kind(&value)
+        )));
     };
     let id_text = |v: &Value| match v {
         Value::String(s) => Some(s.clone()),
@@ -384,7 +441,9 @@ fn parse_batch(body: &[u8], batch_id: &str, count: usize) -> Result<Vec<BatchOut
     };
     if let Some(echo) = root.get("batch_request_id") {
         if id_text(echo).as_deref() != Some(batch_id) {
-            return Err(unexpected("the answer is for another batch_request_id".into()));
+            return Err(unexpected(
+                "the answer is for another batch_request_id".into(),
+            ));
         }
     }
     let mut outcomes: Vec<Option<BatchOutcome>> = vec![None; count];
@@ -393,13 +452,21 @@ fn parse_batch(body: &[u8], batch_id: &str, count: usize) -> Result<Vec<BatchOut
             .and_then(|s| s.parse::<usize>().ok())
             .filter(|n| (1..=count).contains(n))
             .map(|n| n - 1)
-            .ok_or_else(|| unexpected(format!("an item id {} that was not sent", crate::names::shown(&id.to_string()))))
+            .ok_or_else(|| {
+                unexpected(format!(
+                    "an item id {} that was not sent",
+                    crate::names::shown(&id.to_string())
+                ))
+            })
     };
     let list = |name: &str| -> Result<Vec<Value>, ApiError> {
         match root.get(name) {
             None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::Array(items)) => Ok(items.clone()),
-            Some(other) => Err(unexpected(format!("`{name}` is {}, not a list", json_kind(other)))),
+            Some(other) => Err(unexpected(format!(
+                "`{name}` is {}, not a list",
+                json_kind(other)
+            ))),
         }
     };
     for item in list("serviced_requests")? {
@@ -413,30 +480,49 @@ fn parse_batch(body: &[u8], batch_id: &str, count: usize) -> Result<Vec<BatchOut
             _ => None,
         }
         .filter(|s| (100..=599).contains(s))
-        .ok_or_else(|| unexpected("a serviced request has no valid status_code".into()))? as u16;
+        .ok_or_else(|| unexpected("a serviced request has no valid status_code".into()))?
+            as u16;
         let body = match item.get("body") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::String(encoded)) => {
-                let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                let compact: String = encoded
+                    .chars()
+                    .filter(|c| !c.is_ascii_whitespace())
+                    .collect();
                 STANDARD
                     .decode(&compact)
                     .or_else(|_| STANDARD_NO_PAD.decode(compact.trim_end_matches('=')))
                     .map_err(|_| unexpected("a serviced request's body is not base64".into()))?
             }
-            Some(other) => return Err(unexpected(format!("a serviced request's body is {}", json_kind(other)))),
+            Some(other) => {
+                return Err(unexpected(format!(
+                    "a serviced request's body is {}",
+                    json_kind(other)
+                )))
+            }
         };
         let mut headers = HeaderMap::new();
         if let Some(Value::Array(list)) = item.get("headers") {
             for h in list {
-                let (Some(name), Some(value)) = (h.get("name").and_then(Value::as_str), h.get("value").and_then(Value::as_str)) else {
+                let (Some(name), Some(value)) = (
+                    h.get("name").and_then(Value::as_str),
+                    h.get("value").and_then(Value::as_str),
+                ) else {
                     continue;
                 };
-                if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.trim().as_bytes()), HeaderValue::from_str(value.trim())) {
+                if let (Ok(name), Ok(value)) = (
+                    HeaderName::from_bytes(name.trim().as_bytes()),
+                    HeaderValue::from_str(value.trim()),
+                ) {
                     headers.append(name, value);
                 }
             }
         }
-        outcomes[index] = Some(BatchOutcome::Serviced { status, headers, body });
+        outcomes[index] = Some(BatchOutcome::Serviced {
+            status,
+            headers,
+            body,
+        });
     }
     for id in list("unserviced_requests")? {
         let index = index_of(&id)?;
@@ -445,7 +531,11 @@ fn parse_batch(body: &[u8], batch_id: &str, count: usize) -> Result<Vec<BatchOut
     outcomes
         .into_iter()
         .enumerate()
-        .map(|(i, o)| o.ok_or_else(|| unexpected(format!("item {} is neither serviced nor unserviced", i + 1))))
+        .map(|(i, o)| {
+            o.ok_or_else(|| {
+                unexpected(format!("item {} is neither serviced nor unserviced", i + 1))
+            })
+        })
         .collect()
 }
 
@@ -466,7 +556,12 @@ mod tests {
     #[test]
     fn rule_4_4_lists_ask_for_the_cheap_answer() {
         let query = Query::from_condition(Condition::eq(&col("phone"), "+81 3-1234-5678").unwrap());
-        let request = TableRequest::list(&table("customer_contact"), &query, &[col("sys_id"), col("phone"), col("phone")], 0);
+        let request = TableRequest::list(
+            &table("customer_contact"),
+            &query,
+            &[col("sys_id"), col("phone"), col("phone")],
+            0,
+        );
         assert_eq!(
             request.path_and_query(),
             "api/now/v2/table/customer_contact?sysparm_query=phone%3D%2B81%203-1234-5678\
@@ -474,7 +569,11 @@ mod tests {
              &sysparm_exclude_reference_link=true&sysparm_no_count=true&sysparm_suppress_pagination_header=true"
         );
         let big = TableRequest::list(&table("task"), &Query::new(), &[], 1_000_000);
-        assert!(big.path_and_query().contains("sysparm_limit=10000"), "{}", big.path_and_query());
+        assert!(
+            big.path_and_query().contains("sysparm_limit=10000"),
+            "{}",
+            big.path_and_query()
+        );
         assert!(!big.path_and_query().contains("sysparm_query"));
     }
 
@@ -493,15 +592,26 @@ mod tests {
         ] {
             let mut bad = Map::new();
             bad.insert(key.into(), value);
-            let error = TableRequest::create(&table("sn_customerservice_case"), &bad, &[]).unwrap_err();
-            assert!(matches!(error, ApiError::InvalidRequest(_)), "{key}: {error:?}");
+            let error =
+                TableRequest::create(&table("sn_customerservice_case"), &bad, &[]).unwrap_err();
+            assert!(
+                matches!(error, ApiError::InvalidRequest(_)),
+                "{key}: {error:?}"
+            );
         }
     }
 
     #[test]
     fn auth_debug_hides_secrets() {
-        let shown = format!("{:?} {:?}", Auth::bearer("tok-123"), Auth::basic("alice", "pw-456"));
-        assert!(!shown.contains("tok-123") && !shown.contains("pw-456"), "{shown}");
+        let shown = format!(
+            "{:?} {:?}",
+            Auth::bearer("tok-123"),
+            Auth::basic("alice", "pw-456")
+        );
+        assert!(
+            !shown.contains("tok-123") && !shown.contains("pw-456"),
+            "{shown}"
+        );
         assert!(shown.contains("alice"));
     }
 
@@ -519,9 +629,18 @@ mod tests {
         });
         let outcomes = parse_batch(body.to_string().as_bytes(), "b1", 3).unwrap();
         let mut outcomes = outcomes.into_iter();
-        assert_eq!(outcomes.next().unwrap().into_records().unwrap()[0].sys_id(), Some("a"));
-        assert!(matches!(outcomes.next().unwrap().into_records(), Err(ApiError::Forbidden { .. })));
-        assert_eq!(outcomes.next().unwrap().into_records(), Err(ApiError::Unserviced));
+        assert_eq!(
+            outcomes.next().unwrap().into_records().unwrap()[0].sys_id(),
+            Some("a")
+        );
+        assert!(matches!(
+            outcomes.next().unwrap().into_records(),
+            Err(ApiError::Forbidden { .. })
+        ));
+        assert_eq!(
+            outcomes.next().unwrap().into_records(),
+            Err(ApiError::Unserviced)
+        );
     }
 
     #[test]
@@ -537,13 +656,20 @@ mod tests {
         ];
         for body in cases {
             let error = parse_batch(body.to_string().as_bytes(), "b1", 1).unwrap_err();
-            assert!(matches!(error, ApiError::UnexpectedResponse(_)), "{body}: {error:?}");
+            assert!(
+                matches!(error, ApiError::UnexpectedResponse(_)),
+                "{body}: {error:?}"
+            );
         }
         assert!(parse_batch(b"<html>", "b1", 1).is_err());
         // A number id (PySNC style) is accepted.
         let body = json!({"batch_request_id": "b1", "serviced_requests": [{"id": 1, "status_code": 200, "body": STANDARD.encode(br#"{"result":[]}"#)}]});
         assert_eq!(
-            parse_batch(body.to_string().as_bytes(), "b1", 1).unwrap().remove(0).into_records().unwrap(),
+            parse_batch(body.to_string().as_bytes(), "b1", 1)
+                .unwrap()
+                .remove(0)
+                .into_records()
+                .unwrap(),
             vec![]
         );
     }

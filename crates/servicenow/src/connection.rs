@@ -13,7 +13,11 @@ use crate::error::{transport, ApiError, ConfigError};
 /// Characters left as they are in a query-string component: RFC 3986 unreserved only. Every
 /// other byte is percent-encoded, so `+` travels as `%2B` (never a space, servicenow.md §1.4),
 /// `^` as `%5E`, `&`/`=`/`#` can never split parameters.
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'+');
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Largest answer read into memory (a batch of lookups is far smaller).
 const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
@@ -61,7 +65,10 @@ impl std::fmt::Debug for InstanceConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InstanceConfig")
             .field("base_url", &self.base_url)
-            .field("extra_root_ca_pem", &self.extra_root_ca_pem.as_ref().map(|p| p.len()))
+            .field(
+                "extra_root_ca_pem",
+                &self.extra_root_ca_pem.as_ref().map(|p| p.len()),
+            )
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("use_env_proxy", &self.use_env_proxy)
@@ -82,7 +89,9 @@ struct Inner {
 
 impl std::fmt::Debug for Instance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Instance").field("base_url", &self.inner.base.as_str()).finish()
+        f.debug_struct("Instance")
+            .field("base_url", &self.inner.base.as_str())
+            .finish()
     }
 }
 
@@ -135,13 +144,17 @@ impl Instance {
             let certificates = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| ConfigError::Certificate(e.to_string()))?;
             if certificates.is_empty() {
-                return Err(ConfigError::Certificate("no certificate found in the PEM text".into()));
+                return Err(ConfigError::Certificate(
+                    "no certificate found in the PEM text".into(),
+                ));
             }
             for certificate in certificates {
                 builder = builder.add_root_certificate(certificate);
             }
         }
-        let http = builder.build().map_err(|e| ConfigError::Client(e.to_string()))?;
+        let http = builder
+            .build()
+            .map_err(|e| ConfigError::Client(e.to_string()))?;
         Ok(Instance {
             inner: Arc::new(Inner { base, http }),
         })
@@ -176,7 +189,11 @@ impl Instance {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(RawResponse { status, headers, body })
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -195,7 +212,9 @@ pub(crate) fn query_string(pairs: &[(&str, &str)]) -> String {
 }
 
 pub(crate) fn endpoint(base: &Url, path: &str, pairs: &[(&str, &str)]) -> Url {
-    let mut url = base.join(path.trim_start_matches('/')).unwrap_or_else(|_| base.clone());
+    let mut url = base
+        .join(path.trim_start_matches('/'))
+        .unwrap_or_else(|_| base.clone());
     if pairs.is_empty() {
         url.set_query(None);
     } else {
@@ -210,8 +229,12 @@ fn parse_base(raw: &str) -> Result<Url, ConfigError> {
         url: crate::names::shown(shown),
         reason: reason.to_string(),
     };
-    let mut url = Url::parse(raw.trim())
-        .map_err(|e| fail(raw, &format!("{e} (expected https://<instance>.service-now.com)")))?;
+    let mut url = Url::parse(raw.trim()).map_err(|e| {
+        fail(
+            raw,
+            &format!("{e} (expected https://<instance>.service-now.com)"),
+        )
+    })?;
     if !url.username().is_empty() || url.password().is_some() {
         // Never echo the secret back into logs.
         let mut redacted = url.clone();
@@ -246,24 +269,45 @@ mod tests {
     // servicenow.md §1.4: "percent-encode the whole sysparm_query. An unencoded + arrives as a space".
     #[test]
     fn rule_1_4_query_components_are_fully_percent_encoded() {
-        assert_eq!(encode_component("phone=+81 3-1234-5678^ORx"), "phone%3D%2B81%203-1234-5678%5EORx");
+        assert_eq!(
+            encode_component("phone=+81 3-1234-5678^ORx"),
+            "phone%3D%2B81%203-1234-5678%5EORx"
+        );
         assert_eq!(encode_component("a&b#c%d"), "a%26b%23c%25d");
         let base = parse_base("https://dev1.service-now.com").unwrap();
-        let url = endpoint(&base, "api/now/v2/table/customer_contact", &[("sysparm_query", "phone=+1 408")]);
+        let url = endpoint(
+            &base,
+            "api/now/v2/table/customer_contact",
+            &[("sysparm_query", "phone=+1 408")],
+        );
         assert_eq!(
             url.as_str(),
             "https://dev1.service-now.com/api/now/v2/table/customer_contact?sysparm_query=phone%3D%2B1%20408"
         );
         // Decoding it as a servlet would gives the original back.
-        let decoded: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
-        assert_eq!(decoded, [("sysparm_query".to_string(), "phone=+1 408".to_string())]);
+        let decoded: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        assert_eq!(
+            decoded,
+            [("sysparm_query".to_string(), "phone=+1 408".to_string())]
+        );
     }
 
     #[test]
     fn base_urls_are_checked_and_keep_a_path_prefix() {
         let base = parse_base("https://proxy.example.com/sn").unwrap();
-        assert_eq!(endpoint(&base, "oauth_token.do", &[]).as_str(), "https://proxy.example.com/sn/oauth_token.do");
-        assert_eq!(parse_base("https://dev1.service-now.com/").unwrap().as_str(), "https://dev1.service-now.com/");
+        assert_eq!(
+            endpoint(&base, "oauth_token.do", &[]).as_str(),
+            "https://proxy.example.com/sn/oauth_token.do"
+        );
+        assert_eq!(
+            parse_base("https://dev1.service-now.com/")
+                .unwrap()
+                .as_str(),
+            "https://dev1.service-now.com/"
+        );
         for bad in [
             "dev1.service-now.com",
             "ftp://dev1.service-now.com",
@@ -273,14 +317,20 @@ mod tests {
         ] {
             assert!(parse_base(bad).is_err(), "{bad}");
         }
-        let error = parse_base("https://admin:pw@dev1.service-now.com").unwrap_err().to_string();
+        let error = parse_base("https://admin:pw@dev1.service-now.com")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("credentials do not belong"), "{error}");
         assert!(!error.contains("pw"), "{error}");
     }
 
     #[test]
     fn a_bad_ca_bundle_is_a_config_error() {
-        let config = InstanceConfig::new("https://dev1.service-now.com").with_root_ca_pem(b"not a pem".to_vec());
-        assert!(matches!(Instance::new(config), Err(ConfigError::Certificate(_))));
+        let config = InstanceConfig::new("https://dev1.service-now.com")
+            .with_root_ca_pem(b"not a pem".to_vec());
+        assert!(matches!(
+            Instance::new(config),
+            Err(ConfigError::Certificate(_))
+        ));
     }
 }

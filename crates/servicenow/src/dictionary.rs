@@ -60,7 +60,9 @@ impl TableInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DictionaryError {
     /// No `sys_db_object` row of that name is visible.
-    TableNotFound { table: TableName },
+    TableNotFound {
+        table: TableName,
+    },
     /// The account may not read `sys_db_object` or `sys_dictionary`.
     Forbidden {
         reading: &'static str,
@@ -129,30 +131,52 @@ fn reading(table: &'static str) -> impl Fn(ApiError) -> DictionaryError {
 }
 
 /// A `sys_db_object` row: (sys_id, name, label, super_class sys_id).
-fn object_row(record: &Record) -> Result<(String, TableName, String, Option<SysId>), DictionaryError> {
-    let bad = |what: String| DictionaryError::Api(ApiError::UnexpectedResponse(format!("sys_db_object: {what}")));
-    let sys_id = record.sys_id().ok_or_else(|| bad("a row has no sys_id".into()))?.to_string();
+fn object_row(
+    record: &Record,
+) -> Result<(String, TableName, String, Option<SysId>), DictionaryError> {
+    let bad = |what: String| {
+        DictionaryError::Api(ApiError::UnexpectedResponse(format!(
+            "sys_db_object: {what}"
+        )))
+    };
+    let sys_id = record
+        .sys_id()
+        .ok_or_else(|| bad("a row has no sys_id".into()))?
+        .to_string();
     let name = TableName::new(record.get_or_empty("name")).map_err(|e| bad(e.to_string()))?;
     let parent = record
         .non_empty("super_class")
         .map(|p| SysId::new(p).map_err(|e| bad(format!("super_class of {name}: {e}"))))
         .transpose()?;
-    Ok((sys_id, name, record.get_or_empty("label").to_string(), parent))
+    Ok((
+        sys_id,
+        name,
+        record.get_or_empty("label").to_string(),
+        parent,
+    ))
 }
 
 /// Describes `table`: label, parents and every column (see the module documentation).
-pub async fn describe_table(client: &TableClient, auth: &Auth, table: &TableName) -> Result<TableInfo, DictionaryError> {
+pub async fn describe_table(
+    client: &TableClient,
+    auth: &Auth,
+    table: &TableName,
+) -> Result<TableInfo, DictionaryError> {
     let sys_db_object = TableName::new("sys_db_object").expect("valid");
     let object_fields = names(&["sys_id", "name", "label", "super_class"]);
     let name_column = ColumnName::new("name").expect("valid");
-    let query = Query::from_condition(Condition::eq(&name_column, table.as_str()).map_err(|e| DictionaryError::Api(e.into()))?);
+    let query = Query::from_condition(
+        Condition::eq(&name_column, table.as_str()).map_err(|e| DictionaryError::Api(e.into()))?,
+    );
     let rows = client
         .list(auth, &sys_db_object, &query, &object_fields, 2)
         .await
         .map_err(reading("sys_db_object"))?;
     // `=` may be case-insensitive on the instance: keep only the exact name.
     let Some(row) = rows.iter().find(|r| r.get("name") == Some(table.as_str())) else {
-        return Err(DictionaryError::TableNotFound { table: table.clone() });
+        return Err(DictionaryError::TableNotFound {
+            table: table.clone(),
+        });
     };
     let (first_id, _, label, mut parent) = object_row(row)?;
     let mut seen = vec![first_id];
@@ -184,7 +208,9 @@ pub async fn describe_table(client: &TableClient, auth: &Auth, table: &TableName
     let by_table = Condition::any(
         chain
             .iter()
-            .map(|t| Condition::eq(&name_column, t.as_str()).map_err(|e| DictionaryError::Api(e.into())))
+            .map(|t| {
+                Condition::eq(&name_column, t.as_str()).map_err(|e| DictionaryError::Api(e.into()))
+            })
             .collect::<Result<Vec<_>, _>>()?,
     )
     .expect("the chain holds the table");
@@ -194,7 +220,14 @@ pub async fn describe_table(client: &TableClient, auth: &Auth, table: &TableName
             auth,
             &dictionary,
             &query,
-            &names(&["name", "element", "internal_type", "max_length", "reference", "column_label"]),
+            &names(&[
+                "name",
+                "element",
+                "internal_type",
+                "max_length",
+                "reference",
+                "column_label",
+            ]),
             MAX_DICTIONARY_ROWS,
         )
         .await
@@ -206,7 +239,10 @@ pub async fn describe_table(client: &TableClient, auth: &Auth, table: &TableName
     }
     let mut columns: BTreeMap<String, (usize, ColumnInfo)> = BTreeMap::new();
     for row in &rows {
-        let Some(depth) = chain.iter().position(|t| row.get("name") == Some(t.as_str())) else {
+        let Some(depth) = chain
+            .iter()
+            .position(|t| row.get("name") == Some(t.as_str()))
+        else {
             continue; // a case-insensitive match on another table's name
         };
         let element = row.get_or_empty("element").trim();

@@ -30,14 +30,20 @@ pub enum ApiError {
         suffix(message),
         detail_suffix(detail)
     )]
-    Forbidden { message: String, detail: Option<String> },
+    Forbidden {
+        message: String,
+        detail: Option<String>,
+    },
     /// 404: the record does not exist, or an ACL hides it.
     #[error(
         "not found (404{}{}): the record does not exist or an access control hides it from this account",
         suffix(message),
         detail_suffix(detail)
     )]
-    NotFound { message: String, detail: Option<String> },
+    NotFound {
+        message: String,
+        detail: Option<String>,
+    },
     /// 400 `Invalid table <name>`: the instance has no such table.
     #[error(
         "the instance has no table '{table}' (400 Invalid table): check the name in System Definition > Tables (sys_db_object.name), or activate the plugin that provides it"
@@ -49,9 +55,16 @@ pub enum ApiError {
         detail_suffix(detail),
         retry_after.as_secs()
     )]
-    RateLimited { retry_after: Duration, detail: Option<String> },
+    RateLimited {
+        retry_after: Duration,
+        detail: Option<String>,
+    },
     /// Another 4xx: the request itself is wrong (malformed body, method, media type).
-    #[error("the instance rejected the request ({status}{}{})", suffix(message), detail_suffix(detail))]
+    #[error(
+        "the instance rejected the request ({status}{}{})",
+        suffix(message),
+        detail_suffix(detail)
+    )]
     BadRequest {
         status: u16,
         message: String,
@@ -61,7 +74,9 @@ pub enum ApiError {
     #[error("the instance failed ({status}{}); try again later", suffix(message))]
     Server { status: u16, message: String },
     /// No complete HTTP answer: DNS, TCP, TLS, or a connection dropped mid-answer.
-    #[error("could not reach the instance: {0}; check the instance URL, the network and TLS trust")]
+    #[error(
+        "could not reach the instance: {0}; check the instance URL, the network and TLS trust"
+    )]
     Transport(String),
     /// No answer within the request timeout.
     #[error("the instance did not answer within the request timeout")]
@@ -156,7 +171,11 @@ impl ApiError {
                     message
                 },
             },
-            _ => ApiError::BadRequest { status, message, detail },
+            _ => ApiError::BadRequest {
+                status,
+                message,
+                detail,
+            },
         }
     }
 }
@@ -194,7 +213,12 @@ pub(crate) fn transport(error: &reqwest::Error) -> ApiError {
 /// `Retry-After` in seconds (what ServiceNow sends), else the `X-RateLimit-Reset` time, else
 /// [`DEFAULT_RETRY_AFTER`].
 fn retry_after(headers: &HeaderMap) -> Duration {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     if let Some(secs) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
         return Duration::from_secs(secs.min(24 * 3600));
     }
@@ -257,7 +281,11 @@ pub(crate) fn snippet(body: &[u8]) -> String {
     const MAX: usize = 120;
     let text = String::from_utf8_lossy(&body[..body.len().min(MAX * 4)]);
     let compact: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = compact.chars().take(MAX).flat_map(char::escape_debug).collect();
+    let mut out: String = compact
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_debug)
+        .collect();
     if compact.chars().count() > MAX {
         out.push_str("...");
     }
@@ -309,7 +337,10 @@ mod tests {
                 message: "User Not Authenticated".into()
             }
         );
-        assert!(e.to_string().contains("refresh the token or re-link"), "{e}");
+        assert!(
+            e.to_string().contains("refresh the token or re-link"),
+            "{e}"
+        );
         assert!(!e.is_retryable());
 
         let e = parse(
@@ -320,13 +351,23 @@ mod tests {
             e,
             ApiError::Forbidden {
                 message: "Insufficient rights to query records".into(),
-                detail: Some("Field(s) present in the query do not have permission to be read".into())
+                detail: Some(
+                    "Field(s) present in the query do not have permission to be read".into()
+                )
             }
         );
         assert!(e.to_string().contains("grant the role"), "{e}");
 
-        let e = parse(400, r#"{"error":{"message":"Invalid table u_nope","detail":null},"status":"failure"}"#);
-        assert_eq!(e, ApiError::InvalidTable { table: "u_nope".into() });
+        let e = parse(
+            400,
+            r#"{"error":{"message":"Invalid table u_nope","detail":null},"status":"failure"}"#,
+        );
+        assert_eq!(
+            e,
+            ApiError::InvalidTable {
+                table: "u_nope".into()
+            }
+        );
         assert!(e.to_string().contains("System Definition > Tables"));
 
         let e = parse(
@@ -341,7 +382,10 @@ mod tests {
         );
         assert!(matches!(e, ApiError::BadRequest { status: 400, .. }));
         assert!(!e.is_retryable());
-        assert!(matches!(parse(415, "{}"), ApiError::BadRequest { status: 415, .. }));
+        assert!(matches!(
+            parse(415, "{}"),
+            ApiError::BadRequest { status: 415, .. }
+        ));
     }
 
     #[test]
@@ -355,7 +399,11 @@ mod tests {
         );
         assert_eq!(e.retry_after(), Some(Duration::from_secs(2)));
         assert!(e.is_retryable());
-        assert!(e.to_string().contains("Rate limit of 100 requests per hour"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("Rate limit of 100 requests per hour"),
+            "{e}"
+        );
         // No Retry-After: a conservative default, never zero.
         assert_eq!(parse(429, "").retry_after(), Some(DEFAULT_RETRY_AFTER));
         let mut headers = HeaderMap::new();
@@ -375,7 +423,15 @@ mod tests {
         assert!(text.contains("Instance Hibernating"), "{text}");
         assert!(!text.contains('\n'));
         for body in [
-            "", "null", "[]", "42", "\"x\"", "{\"error\":7}", "{\"error\":{\"message\":[1]}}", "\u{0}\u{1}", "{",
+            "",
+            "null",
+            "[]",
+            "42",
+            "\"x\"",
+            "{\"error\":7}",
+            "{\"error\":{\"message\":[1]}}",
+            "\u{0}\u{1}",
+            "{",
         ] {
             for status in [400, 401, 403, 404, 405, 429, 500, 502] {
                 let e = parse(status, body);

@@ -22,7 +22,14 @@ pub const MIN_SUFFIX_LEN: usize = 4;
 
 /// Columns asked for on every lookup besides the configured ones (unknown fields are ignored by
 /// the instance, servicenow.md §1.2): what a display name and an account come from.
-const STANDARD_FIELDS: [&str; 6] = ["sys_id", "name", "first_name", "last_name", "number", "account"];
+const STANDARD_FIELDS: [&str; 6] = [
+    "sys_id",
+    "name",
+    "first_name",
+    "last_name",
+    "number",
+    "account",
+];
 
 /// One table to search and the phone columns to match.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +89,11 @@ impl From<ApiError> for LookupError {
 }
 
 /// The query for one target.
-fn target_query(target: &LookupTarget, exact_values: &[String], suffix: Option<&str>) -> Result<Query, LookupError> {
+fn target_query(
+    target: &LookupTarget,
+    exact_values: &[String],
+    suffix: Option<&str>,
+) -> Result<Query, LookupError> {
     let fail = |error: ApiError| LookupError {
         table: Some(target.table.clone()),
         error,
@@ -130,9 +141,13 @@ fn target_fields(target: &LookupTarget) -> Vec<ColumnName> {
 fn candidate(target: &LookupTarget, raw: Record) -> Result<Candidate, ApiError> {
     let sys_id = raw
         .sys_id()
-        .ok_or_else(|| ApiError::UnexpectedResponse(format!("a {} record has no sys_id", target.table)))
+        .ok_or_else(|| {
+            ApiError::UnexpectedResponse(format!("a {} record has no sys_id", target.table))
+        })
         .and_then(|id| {
-            SysId::new(id).map_err(|e| ApiError::UnexpectedResponse(format!("a {} record: {e}", target.table)))
+            SysId::new(id).map_err(|e| {
+                ApiError::UnexpectedResponse(format!("a {} record: {e}", target.table))
+            })
         })?;
     let full_name = format!(
         "{} {}",
@@ -148,7 +163,10 @@ fn candidate(target: &LookupTarget, raw: Record) -> Result<Candidate, ApiError> 
     let phones = target
         .phone_columns
         .iter()
-        .filter_map(|c| raw.non_empty(c.as_str()).map(|v| (c.clone(), v.to_string())))
+        .filter_map(|c| {
+            raw.non_empty(c.as_str())
+                .map(|v| (c.clone(), v.to_string()))
+        })
         .collect();
     let account = raw.non_empty("account").and_then(|a| SysId::new(a).ok());
     Ok(Candidate {
@@ -189,13 +207,21 @@ pub async fn lookup_by_phone(
     let mut requests = Vec::with_capacity(targets.len());
     for target in targets {
         let query = target_query(target, exact_values, suffix)?;
-        requests.push(TableRequest::list(&target.table, &query, &target_fields(target), limit));
+        requests.push(TableRequest::list(
+            &target.table,
+            &query,
+            &target_fields(target),
+            limit,
+        ));
     }
     let answers: Vec<(&LookupTarget, Result<Vec<Record>, ApiError>)> = if requests.len() == 1 {
-        let body = client.execute(auth, &requests[0]).await.map_err(|error| LookupError {
-            table: Some(targets[0].table.clone()),
-            error,
-        })?;
+        let body = client
+            .execute(auth, &requests[0])
+            .await
+            .map_err(|error| LookupError {
+                table: Some(targets[0].table.clone()),
+                error,
+            })?;
         vec![(&targets[0], crate::record::parse_list(&body))]
     } else {
         let outcomes = client.batch(auth, &requests).await?;
@@ -226,15 +252,24 @@ mod tests {
     fn target() -> LookupTarget {
         LookupTarget {
             table: TableName::new("customer_contact").unwrap(),
-            phone_columns: vec![ColumnName::new("phone").unwrap(), ColumnName::new("mobile_phone").unwrap()],
+            phone_columns: vec![
+                ColumnName::new("phone").unwrap(),
+                ColumnName::new("mobile_phone").unwrap(),
+            ],
             fields: vec![ColumnName::new("email").unwrap()],
         }
     }
 
     #[test]
     fn rule_3_5_one_or_chain_per_table_with_the_suffix_last() {
-        let values = vec!["+81312345678".to_string(), "03-1234-5678".to_string(), "+81312345678".to_string()];
-        let query = target_query(&target(), &values, Some("12345678")).unwrap().encode();
+        let values = vec![
+            "+81312345678".to_string(),
+            "03-1234-5678".to_string(),
+            "+81312345678".to_string(),
+        ];
+        let query = target_query(&target(), &values, Some("12345678"))
+            .unwrap()
+            .encode();
         assert_eq!(
             query,
             "phone=+81312345678^ORphone=03-1234-5678^ORmobile_phone=+81312345678^ORmobile_phone=03-1234-5678\
@@ -242,7 +277,11 @@ mod tests {
         );
         let parsed = parse(&query);
         assert_eq!(parsed.groups.len(), 1);
-        assert_eq!(parsed.groups[0].clauses.len(), 1, "one OR clause: nothing ANDed or NQ-ed");
+        assert_eq!(
+            parsed.groups[0].clauses.len(),
+            1,
+            "one OR clause: nothing ANDed or NQ-ed"
+        );
         assert_eq!(parsed.groups[0].clauses[0].terms.len(), 6);
     }
 
@@ -250,8 +289,14 @@ mod tests {
     fn rule_1_4_hostile_values_fail_the_lookup_before_any_request() {
         for hostile in ["javascript:gs.getUserID()", "1\n2", ""] {
             let error = target_query(&target(), &[hostile.to_string()], None).unwrap_err();
-            assert!(matches!(error.error, ApiError::InvalidRequest(_)), "{hostile:?}");
-            assert_eq!(error.table.as_ref().map(TableName::as_str), Some("customer_contact"));
+            assert!(
+                matches!(error.error, ApiError::InvalidRequest(_)),
+                "{hostile:?}"
+            );
+            assert_eq!(
+                error.table.as_ref().map(TableName::as_str),
+                Some("customer_contact")
+            );
         }
         let no_columns = LookupTarget {
             phone_columns: vec![],
@@ -274,18 +319,39 @@ mod tests {
         .collect();
         let c = candidate(&target(), raw).unwrap();
         assert_eq!(c.display_name, "Yui Sato");
-        assert_eq!(c.phones, vec![(ColumnName::new("phone").unwrap(), "+81 3-1234-5678".to_string())]);
-        assert_eq!(c.account.unwrap().as_str(), "fedcba9876543210fedcba9876543210");
-        let consumer: Record = [("sys_id", "abc"), ("first_name", "Mei"), ("last_name", "Suzuki"), ("account", "")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        assert_eq!(
+            c.phones,
+            vec![(
+                ColumnName::new("phone").unwrap(),
+                "+81 3-1234-5678".to_string()
+            )]
+        );
+        assert_eq!(
+            c.account.unwrap().as_str(),
+            "fedcba9876543210fedcba9876543210"
+        );
+        let consumer: Record = [
+            ("sys_id", "abc"),
+            ("first_name", "Mei"),
+            ("last_name", "Suzuki"),
+            ("account", ""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         let c = candidate(&target(), consumer).unwrap();
         assert_eq!(c.display_name, "Mei Suzuki");
         assert_eq!(c.account, None);
-        let nameless: Record = [("sys_id".to_string(), "abc".to_string())].into_iter().collect();
+        let nameless: Record = [("sys_id".to_string(), "abc".to_string())]
+            .into_iter()
+            .collect();
         assert_eq!(candidate(&target(), nameless).unwrap().display_name, "abc");
-        let broken: Record = [("sys_id".to_string(), "../x".to_string())].into_iter().collect();
-        assert!(matches!(candidate(&target(), broken), Err(ApiError::UnexpectedResponse(_))));
+        let broken: Record = [("sys_id".to_string(), "../x".to_string())]
+            .into_iter()
+            .collect();
+        assert!(matches!(
+            candidate(&target(), broken),
+            Err(ApiError::UnexpectedResponse(_))
+        ));
     }
 }

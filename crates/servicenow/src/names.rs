@@ -30,7 +30,11 @@ impl NameError {
 /// A value shown inside an error message: control characters escaped, long text shortened.
 pub(crate) fn shown(value: &str) -> String {
     const MAX: usize = 60;
-    let mut out: String = value.chars().take(MAX).flat_map(char::escape_debug).collect();
+    let mut out: String = value
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_debug)
+        .collect();
     if value.chars().count() > MAX {
         out.push_str("...");
     }
@@ -186,7 +190,9 @@ macro_rules! string_newtype {
 }
 
 /// A table name as in `sys_db_object.name`: `^[a-z][a-z0-9_]*$`, at most 80 characters.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct TableName(String);
 
@@ -208,7 +214,9 @@ string_newtype!(TableName);
 
 /// A column name as in `sys_dictionary.element`, optionally dot-walked through reference
 /// columns (`account.name`); each part is `^[a-z][a-z0-9_]*$`, at most 80 characters.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct ColumnName(String);
 
@@ -248,14 +256,19 @@ string_newtype!(ColumnName);
 
 /// A record id. ServiceNow generates 32 lowercase hex characters; client-chosen ids (honoured
 /// on insert, servicenow.md §1.5) and platform ids such as `global` are letters and digits too.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct SysId(String);
 
 impl SysId {
     pub fn new(id: impl Into<String>) -> Result<SysId, NameError> {
         let id = id.into();
-        if id.is_empty() || id.len() > MAX_SYS_ID_LEN || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if id.is_empty()
+            || id.len() > MAX_SYS_ID_LEN
+            || !id.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             return Err(NameError::new(format!(
                 "sys_id '{}' must be 1 to {MAX_SYS_ID_LEN} letters or digits (ServiceNow sys_ids are 32 hex characters)",
                 shown(&id)
@@ -273,10 +286,21 @@ mod tests {
 
     #[test]
     fn names_as_in_sys_dictionary_are_accepted() {
-        for name in ["customer_contact", "sn_customerservice_case", "u_callbridge_calls", "x_cb1_app_t"] {
+        for name in [
+            "customer_contact",
+            "sn_customerservice_case",
+            "u_callbridge_calls",
+            "x_cb1_app_t",
+        ] {
             assert_eq!(TableName::new(name).unwrap().as_str(), name);
         }
-        for name in ["phone", "mobile_phone", "u_recording_url", "account.name", "account.primary_contact.phone"] {
+        for name in [
+            "phone",
+            "mobile_phone",
+            "u_recording_url",
+            "account.name",
+            "account.primary_contact.phone",
+        ] {
             assert_eq!(ColumnName::new(name).unwrap().as_str(), name);
         }
     }
@@ -290,35 +314,65 @@ mod tests {
              (names are lowercase: use the name, not the label)"
         );
         let error = TableName::new("Customer Contact").unwrap_err().to_string();
-        assert!(error.starts_with("table 'Customer Contact' must be lowercase"), "{error}");
+        assert!(
+            error.starts_with("table 'Customer Contact' must be lowercase"),
+            "{error}"
+        );
         assert!(error.contains("sys_db_object.name"), "{error}");
     }
 
     #[test]
     fn query_metacharacters_never_pass_as_names() {
-        for bad in ["phone^ORactive=true", "phone=1", "phone name", "phone\n", "ph-one", "phone,email", "phone/x", "phoné"] {
-            assert!(ColumnName::new(bad).is_err(), "{bad:?} accepted as a column");
+        for bad in [
+            "phone^ORactive=true",
+            "phone=1",
+            "phone name",
+            "phone\n",
+            "ph-one",
+            "phone,email",
+            "phone/x",
+            "phoné",
+        ] {
+            assert!(
+                ColumnName::new(bad).is_err(),
+                "{bad:?} accepted as a column"
+            );
             assert!(TableName::new(bad).is_err(), "{bad:?} accepted as a table");
         }
     }
 
     #[test]
     fn names_start_with_a_letter_and_fit_80_characters() {
-        assert!(ColumnName::new("1phone").unwrap_err().to_string().contains("start with a lowercase letter"));
+        assert!(ColumnName::new("1phone")
+            .unwrap_err()
+            .to_string()
+            .contains("start with a lowercase letter"));
         assert!(ColumnName::new("_phone").is_err());
         assert!(TableName::new("a".repeat(80)).is_ok());
         let error = TableName::new("a".repeat(81)).unwrap_err().to_string();
         assert!(error.contains("81 characters long"), "{error}");
-        assert!(TableName::new("").unwrap_err().to_string().contains("empty"));
+        assert!(TableName::new("")
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
     }
 
     #[test]
     fn dot_walks_are_for_columns_only() {
-        assert!(TableName::new("customer_contact.account").unwrap_err().to_string().contains("dot-walked"));
-        assert!(ColumnName::new("account..name").unwrap_err().to_string().contains("empty part"));
+        assert!(TableName::new("customer_contact.account")
+            .unwrap_err()
+            .to_string()
+            .contains("dot-walked"));
+        assert!(ColumnName::new("account..name")
+            .unwrap_err()
+            .to_string()
+            .contains("empty part"));
         assert!(ColumnName::new("account.").is_err());
         assert!(ColumnName::new(".name").is_err());
-        assert!(ColumnName::plain("account.name").unwrap_err().to_string().contains("dot-walked"));
+        assert!(ColumnName::plain("account.name")
+            .unwrap_err()
+            .to_string()
+            .contains("dot-walked"));
         assert!(ColumnName::plain("account").is_ok());
         let walk = ColumnName::new("account.name").unwrap();
         assert!(walk.is_dot_walked());
@@ -330,7 +384,13 @@ mod tests {
         assert!(SysId::new("6816f79cc0a8016401c5a33be04be441").is_ok());
         assert!(SysId::new("AAAABBBBCCCCDDDDEEEEFFFF00001111").is_ok());
         assert!(SysId::new("global").is_ok());
-        for bad in ["", "../sys_user", "a b", "6816f79cc0a8016401c5a33be04be4411", "id?x=1"] {
+        for bad in [
+            "",
+            "../sys_user",
+            "a b",
+            "6816f79cc0a8016401c5a33be04be4411",
+            "id?x=1",
+        ] {
             assert!(SysId::new(bad).is_err(), "{bad:?}");
         }
     }
@@ -339,7 +399,9 @@ mod tests {
     fn config_deserialisation_validates() {
         let ok: TableName = serde_json::from_str("\"csm_consumer\"").unwrap();
         assert_eq!(ok, "csm_consumer");
-        let bad = serde_json::from_str::<ColumnName>("\"Mobile Phone\"").unwrap_err().to_string();
+        let bad = serde_json::from_str::<ColumnName>("\"Mobile Phone\"")
+            .unwrap_err()
+            .to_string();
         assert!(bad.contains("must be lowercase"), "{bad}");
     }
 

@@ -38,18 +38,23 @@ impl Pkce {
     pub fn generate() -> Pkce {
         let mut bytes = [0u8; 48];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        Pkce::from_verifier(URL_SAFE_NO_PAD.encode(bytes)).expect("64 base64url characters are a valid verifier")
+        Pkce::from_verifier(URL_SAFE_NO_PAD.encode(bytes))
+            .expect("64 base64url characters are a valid verifier")
     }
 
     /// Rebuilds the pair from a stored verifier: 43 to 128 characters of `A-Z a-z 0-9 - . _ ~`.
     pub fn from_verifier(verifier: impl Into<String>) -> Result<Pkce, OAuthError> {
         let verifier = verifier.into();
-        let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        let unreserved =
+            |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
         if !(43..=128).contains(&verifier.len()) || !verifier.bytes().all(unreserved) {
             return Err(OAuthError::InvalidVerifier);
         }
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-        Ok(Pkce { verifier, challenge })
+        Ok(Pkce {
+            verifier,
+            challenge,
+        })
     }
 
     /// The secret half: keep it (server-side) until the code is exchanged.
@@ -84,7 +89,13 @@ pub fn random_state() -> String {
 }
 
 /// Where to send the agent's browser: `<instance>/oauth_auth.do?response_type=code&client_id=..&redirect_uri=..&state=..&code_challenge=..&code_challenge_method=S256`.
-pub fn authorization_url(instance: &Url, client_id: &str, redirect_uri: &str, state: &str, pkce: &Pkce) -> Url {
+pub fn authorization_url(
+    instance: &Url,
+    client_id: &str,
+    redirect_uri: &str,
+    state: &str,
+    pkce: &Pkce,
+) -> Url {
     let mut base = instance.clone();
     if !base.path().ends_with('/') {
         let path = format!("{}/", base.path());
@@ -139,7 +150,10 @@ pub enum OAuthError {
     Denied { grant: Grant },
     /// An RFC 6749 error body (`invalid_grant`, `invalid_client`, ...), as some instances and
     /// proxies send.
-    #[error("the instance refused the {grant} grant ({status} {error}{})", describe(description))]
+    #[error(
+        "the instance refused the {grant} grant ({status} {error}{})",
+        describe(description)
+    )]
     Rejected {
         grant: Grant,
         status: u16,
@@ -170,7 +184,10 @@ impl OAuthError {
     /// The instance said no: credentials or configuration must change (for an agent's token:
     /// "re-link your account").
     pub fn is_refused(&self) -> bool {
-        matches!(self, OAuthError::Denied { .. } | OAuthError::Rejected { .. })
+        matches!(
+            self,
+            OAuthError::Denied { .. } | OAuthError::Rejected { .. }
+        )
     }
 }
 
@@ -204,7 +221,10 @@ impl fmt::Debug for TokenSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenSet")
             .field("access_token", &"<redacted>")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("expires_at", &self.expires_at)
             .field("scope", &self.scope)
             .finish()
@@ -230,7 +250,11 @@ impl fmt::Debug for OAuthClient {
 }
 
 impl OAuthClient {
-    pub fn new(instance: Instance, client_id: impl Into<String>, client_secret: impl Into<String>) -> OAuthClient {
+    pub fn new(
+        instance: Instance,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> OAuthClient {
         OAuthClient {
             instance,
             client_id: client_id.into(),
@@ -244,7 +268,13 @@ impl OAuthClient {
 
     /// The authorization URL for this client on this instance (see [`authorization_url`]).
     pub fn authorization_url(&self, redirect_uri: &str, state: &str, pkce: &Pkce) -> Url {
-        authorization_url(self.instance.base_url(), &self.client_id, redirect_uri, state, pkce)
+        authorization_url(
+            self.instance.base_url(),
+            &self.client_id,
+            redirect_uri,
+            state,
+            pkce,
+        )
     }
 
     /// Exchanges the code from the redirect, proving possession of the PKCE verifier.
@@ -258,7 +288,11 @@ impl OAuthClient {
         let pkce = Pkce::from_verifier(code_verifier)?;
         self.grant(
             Grant::AuthorizationCode,
-            &[("code", code), ("redirect_uri", redirect_uri), ("code_verifier", pkce.verifier())],
+            &[
+                ("code", code),
+                ("redirect_uri", redirect_uri),
+                ("code_verifier", pkce.verifier()),
+            ],
             now,
         )
         .await
@@ -268,7 +302,11 @@ impl OAuthClient {
     /// one sent stays in force and is returned in the set.
     pub async fn refresh(&self, refresh_token: &str, now: i64) -> Result<TokenSet, OAuthError> {
         let mut tokens = self
-            .grant(Grant::RefreshToken, &[("refresh_token", refresh_token)], now)
+            .grant(
+                Grant::RefreshToken,
+                &[("refresh_token", refresh_token)],
+                now,
+            )
             .await?;
         if tokens.refresh_token.is_none() {
             tokens.refresh_token = Some(refresh_token.to_string());
@@ -277,9 +315,18 @@ impl OAuthClient {
     }
 
     /// Resource-owner password grant (may be disabled on the instance, §2.1).
-    pub async fn password(&self, username: &str, password: &str, now: i64) -> Result<TokenSet, OAuthError> {
-        self.grant(Grant::Password, &[("username", username), ("password", password)], now)
-            .await
+    pub async fn password(
+        &self,
+        username: &str,
+        password: &str,
+        now: i64,
+    ) -> Result<TokenSet, OAuthError> {
+        self.grant(
+            Grant::Password,
+            &[("username", username), ("password", password)],
+            now,
+        )
+        .await
     }
 
     /// Client-credentials grant: acts as the client's OAuth Application User (Washington DC+,
@@ -288,7 +335,12 @@ impl OAuthClient {
         self.grant(Grant::ClientCredentials, &[], now).await
     }
 
-    async fn grant(&self, grant: Grant, extra: &[(&str, &str)], now: i64) -> Result<TokenSet, OAuthError> {
+    async fn grant(
+        &self,
+        grant: Grant,
+        extra: &[(&str, &str)],
+        now: i64,
+    ) -> Result<TokenSet, OAuthError> {
         let mut pairs = vec![
             ("grant_type", grant.as_str()),
             ("client_id", self.client_id.as_str()),
@@ -299,7 +351,10 @@ impl OAuthClient {
             .instance
             .http()
             .post(self.instance.url(TOKEN_PATH, &[]))
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
             .header(reqwest::header::ACCEPT, "application/json")
             .body(query_string(&pairs));
         let response = self.instance.send(request).await?;
@@ -313,12 +368,17 @@ fn token_answer(grant: Grant, response: RawResponse, now: i64) -> Result<TokenSe
         200 => parse_tokens(&response.body, now).map_err(OAuthError::Api),
         401 => Err(OAuthError::Denied { grant }),
         400 | 403 => match serde_json::from_slice::<Value>(&response.body) {
-            Ok(Value::Object(map)) if map.get("error").is_some_and(Value::is_string) => Err(OAuthError::Rejected {
-                grant,
-                status: response.status,
-                error: map["error"].as_str().unwrap_or_default().to_string(),
-                description: map.get("error_description").and_then(Value::as_str).map(str::to_string),
-            }),
+            Ok(Value::Object(map)) if map.get("error").is_some_and(Value::is_string) => {
+                Err(OAuthError::Rejected {
+                    grant,
+                    status: response.status,
+                    error: map["error"].as_str().unwrap_or_default().to_string(),
+                    description: map
+                        .get("error_description")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                })
+            }
             _ => Err(OAuthError::Api(ApiError::from_response(
                 response.status,
                 &response.headers,
@@ -327,7 +387,10 @@ fn token_answer(grant: Grant, response: RawResponse, now: i64) -> Result<TokenSe
         },
         _ => Err(OAuthError::Api(match response.success() {
             // A 2xx other than 200 is not what the endpoint documents.
-            Ok(other) => ApiError::UnexpectedResponse(format!("the token endpoint answered {}", other.status)),
+            Ok(other) => ApiError::UnexpectedResponse(format!(
+                "the token endpoint answered {}",
+                other.status
+            )),
             Err(e) => e,
         })),
     }
@@ -336,16 +399,26 @@ fn token_answer(grant: Grant, response: RawResponse, now: i64) -> Result<TokenSe
 /// `{"access_token":..,"refresh_token":..,"scope":..,"token_type":"Bearer","expires_in":1799}`.
 fn parse_tokens(body: &[u8], now: i64) -> Result<TokenSet, ApiError> {
     let unexpected = |what: String| ApiError::UnexpectedResponse(format!("token endpoint: {what}"));
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| unexpected(format!("the body is not JSON (it starts with '{}')", snippet(body))))?;
+    let value: Value = serde_json::from_slice(body).map_err(|_| {
+        unexpected(format!(
+            "the body is not JSON (it starts with '{}')",
+            snippet(body)
+        ))
+    })?;
     let Value::Object(map) = value else {
-        return Err(unexpected(format!("the body is {}, not an object", json_kind(&value))));
+        return Err(unexpected(format!(
+            "the body is {}, not an object",
+            json_kind(&value)
+        )));
     };
     let string = |name: &str| -> Result<Option<String>, ApiError> {
         match map.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(other) => Err(unexpected(format!("`{name}` is {}, not a string", json_kind(other)))),
+            Some(other) => Err(unexpected(format!(
+                "`{name}` is {}, not a string",
+                json_kind(other)
+            ))),
         }
     };
     let access_token = string("access_token")?
@@ -390,7 +463,10 @@ mod tests {
     #[test]
     fn pkce_s256_matches_rfc_7636_appendix_b() {
         let pkce = Pkce::from_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
-        assert_eq!(pkce.challenge(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(
+            pkce.challenge(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
         assert_eq!(pkce.method(), "S256");
     }
 
@@ -411,20 +487,34 @@ mod tests {
     fn authorization_url_carries_the_pkce_challenge() {
         let pkce = Pkce::from_verifier("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap();
         let base = Url::parse("https://dev1.service-now.com").unwrap();
-        let url = authorization_url(&base, "abc123", "https://cb.example.com/cb?t=1&x=y", "st ate+", &pkce);
+        let url = authorization_url(
+            &base,
+            "abc123",
+            "https://cb.example.com/cb?t=1&x=y",
+            "st ate+",
+            &pkce,
+        );
         assert_eq!(url.path(), "/oauth_auth.do");
-        let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         let expected = [
             ("response_type", "code"),
             ("client_id", "abc123"),
             ("redirect_uri", "https://cb.example.com/cb?t=1&x=y"),
             ("state", "st ate+"),
-            ("code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
             ("code_challenge_method", "S256"),
         ];
         assert_eq!(
             pairs,
-            expected.map(|(k, v)| (k.to_string(), v.to_string())).to_vec()
+            expected
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .to_vec()
         );
     }
 
@@ -450,7 +540,10 @@ mod tests {
         // Client credentials: scope "" and no refresh token (§2.3).
         let cc = token_answer(
             Grant::ClientCredentials,
-            answer(200, r#"{"access_token":"x","scope":"","token_type":"Bearer","expires_in":"1799"}"#),
+            answer(
+                200,
+                r#"{"access_token":"x","scope":"","token_type":"Bearer","expires_in":"1799"}"#,
+            ),
             0,
         )
         .unwrap();
@@ -462,11 +555,19 @@ mod tests {
     fn rule_2_3_every_failure_is_denied() {
         let error = token_answer(
             Grant::RefreshToken,
-            answer(401, r#"{"error_description":"access_denied","error":"server_error"}"#),
+            answer(
+                401,
+                r#"{"error_description":"access_denied","error":"server_error"}"#,
+            ),
             0,
         )
         .unwrap_err();
-        assert_eq!(error, OAuthError::Denied { grant: Grant::RefreshToken });
+        assert_eq!(
+            error,
+            OAuthError::Denied {
+                grant: Grant::RefreshToken
+            }
+        );
         assert_eq!(
             error.to_string(),
             "the instance refused the refresh_token grant: wrong client secret, user, password, refresh token, or the grant is disabled"
@@ -479,8 +580,13 @@ mod tests {
             0,
         )
         .unwrap_err();
-        assert!(matches!(&rfc, OAuthError::Rejected { error, .. } if error == "invalid_grant"), "{rfc:?}");
-        assert!(rfc.to_string().contains("PKCE code_verifier does not match"));
+        assert!(
+            matches!(&rfc, OAuthError::Rejected { error, .. } if error == "invalid_grant"),
+            "{rfc:?}"
+        );
+        assert!(rfc
+            .to_string()
+            .contains("PKCE code_verifier does not match"));
         let busy = token_answer(Grant::Password, answer(503, "<html>busy</html>"), 0).unwrap_err();
         assert!(busy.is_retryable(), "{busy:?}");
     }

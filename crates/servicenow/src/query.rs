@@ -93,7 +93,7 @@ pub fn check_value<'a>(column: &str, value: &'a str) -> Result<&'a str, QueryErr
 
 /// `^` → `^^` (the only escape the encoded-query syntax has).
 pub fn escape_value(value: &str) -> String {
-    value.to_string()
+    value.replace('^', "^^")
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +121,11 @@ pub struct Condition {
 }
 
 impl Condition {
-    fn with_value(column: &ColumnName, operator: Operator, value: &str) -> Result<Condition, QueryError> {
+    fn with_value(
+        column: &ColumnName,
+        operator: Operator,
+        value: &str,
+    ) -> Result<Condition, QueryError> {
         let value = check_value(column.as_str(), value)?;
         Ok(Condition {
             terms: vec![Term {
@@ -188,11 +192,6 @@ impl Condition {
         conditions.into_iter().reduce(Condition::or)
     }
 
-    /// Number of OR-ed terms.
-    pub fn len(&self) -> usize {
-        self.terms.len()
-    }
-
     fn write(&self, out: &mut String) {
         for (i, term) in self.terms.iter().enumerate() {
             if i > 0 {
@@ -257,7 +256,11 @@ impl Query {
             if !out.is_empty() {
                 out.push('^');
             }
-            out.push_str(if *descending { "ORDERBYDESC" } else { "ORDERBY" });
+            out.push_str(if *descending {
+                "ORDERBYDESC"
+            } else {
+                "ORDERBY"
+            });
             out.push_str(column.as_str());
         }
         out
@@ -273,7 +276,9 @@ impl fmt::Display for Query {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use callbridge_sandbox::query::{self as sn, Clause, EncodedQuery, OrderBy, QueryGroup, Term as SnTerm};
+    use callbridge_sandbox::query::{
+        self as sn, Clause, EncodedQuery, OrderBy, QueryGroup, Term as SnTerm,
+    };
     use proptest::prelude::*;
 
     fn col(name: &str) -> ColumnName {
@@ -299,10 +304,24 @@ mod tests {
     // servicenow.md §1.4 "Injection example": ani = "x^NQactive=true" must stay one value.
     #[test]
     fn rule_1_4_caret_injection_stays_one_value() {
-        for hostile in ["x^NQactive=true", "a^ORb=c", "x^EQ", "x^ORDERBYname", "^", "^^", "x^", "^NQ^OR^", "+81 3^1234"] {
+        for hostile in [
+            "x^NQactive=true",
+            "a^ORb=c",
+            "x^EQ",
+            "x^ORDERBYname",
+            "^",
+            "^^",
+            "x^",
+            "^NQ^OR^",
+            "+81 3^1234",
+        ] {
             let query = Query::from_condition(Condition::eq(&col("phone"), hostile).unwrap());
             let text = query.encode();
-            assert_eq!(sn::parse(&text), single("phone", hostile), "{hostile:?} encoded as {text:?}");
+            assert_eq!(
+                sn::parse(&text),
+                single("phone", hostile),
+                "{hostile:?} encoded as {text:?}"
+            );
         }
     }
 
@@ -329,7 +348,10 @@ mod tests {
                 groups: vec![QueryGroup {
                     clauses: vec![
                         Clause {
-                            terms: vec![eq_term("phone", hostile), eq_term("mobile_phone", "x^NQactive=true")],
+                            terms: vec![
+                                eq_term("phone", hostile),
+                                eq_term("mobile_phone", "x^NQactive=true")
+                            ],
                         },
                         Clause {
                             terms: vec![eq_term("active", "true")],
@@ -361,7 +383,10 @@ mod tests {
             "javascript:",
         ] {
             let error = Condition::eq(&col("caller_id"), hostile).unwrap_err();
-            assert!(matches!(error, QueryError::Script { .. }), "{hostile:?}: {error:?}");
+            assert!(
+                matches!(error, QueryError::Script { .. }),
+                "{hostile:?}: {error:?}"
+            );
             assert!(error.to_string().contains("server-side script"));
         }
         assert!(Condition::like(&col("phone"), "javascript:x").is_err());
@@ -372,18 +397,38 @@ mod tests {
 
     #[test]
     fn control_characters_and_newlines_are_refused() {
-        for hostile in ["+1408\n", "a\rb", "a\tb", "\u{0}", "x\u{85}", "x\u{2028}y", "\u{7f}"] {
+        for hostile in [
+            "+1408\n",
+            "a\rb",
+            "a\tb",
+            "\u{0}",
+            "x\u{85}",
+            "x\u{2028}y",
+            "\u{7f}",
+        ] {
             let error = Condition::eq(&col("phone"), hostile).unwrap_err();
-            assert!(matches!(error, QueryError::ControlCharacter { .. }), "{hostile:?}");
+            assert!(
+                matches!(error, QueryError::ControlCharacter { .. }),
+                "{hostile:?}"
+            );
             assert!(!error.to_string().contains('\n'));
         }
     }
 
     #[test]
     fn empty_values_are_refused_because_they_match_everything() {
-        assert!(matches!(Condition::eq(&col("phone"), ""), Err(QueryError::Empty { .. })));
-        assert!(matches!(Condition::like(&col("phone"), ""), Err(QueryError::Empty { .. })));
-        assert_eq!(Query::from_condition(Condition::is_empty(&col("phone"))).encode(), "phoneISEMPTY");
+        assert!(matches!(
+            Condition::eq(&col("phone"), ""),
+            Err(QueryError::Empty { .. })
+        ));
+        assert!(matches!(
+            Condition::like(&col("phone"), ""),
+            Err(QueryError::Empty { .. })
+        ));
+        assert_eq!(
+            Query::from_condition(Condition::is_empty(&col("phone"))).encode(),
+            "phoneISEMPTY"
+        );
         assert_eq!(
             sn::parse(&Query::from_condition(Condition::is_not_empty(&col("phone"))).encode()),
             EncodedQuery {
@@ -404,12 +449,21 @@ mod tests {
             (Condition::eq(&c, "1").unwrap(), sn::Operator::Equals),
             (Condition::not_eq(&c, "1").unwrap(), sn::Operator::NotEquals),
             (Condition::like(&c, "1").unwrap(), sn::Operator::Like),
-            (Condition::starts_with(&c, "1").unwrap(), sn::Operator::StartsWith),
-            (Condition::ends_with(&c, "1").unwrap(), sn::Operator::EndsWith),
+            (
+                Condition::starts_with(&c, "1").unwrap(),
+                sn::Operator::StartsWith,
+            ),
+            (
+                Condition::ends_with(&c, "1").unwrap(),
+                sn::Operator::EndsWith,
+            ),
         ];
         for (condition, operator) in cases {
             let parsed = sn::parse(&Query::from_condition(condition).encode());
-            assert_eq!(parsed.groups[0].clauses[0].terms[0], SnTerm::condition("phone", operator, "1"));
+            assert_eq!(
+                parsed.groups[0].clauses[0].terms[0],
+                SnTerm::condition("phone", operator, "1")
+            );
         }
     }
 
@@ -419,7 +473,10 @@ mod tests {
         assert_eq!(query.encode(), "account.name=Sakura");
         assert_eq!(Query::new().encode(), "");
         assert!(Query::new().is_empty());
-        assert_eq!(Query::new().order_by(&col("number")).encode(), "ORDERBYnumber");
+        assert_eq!(
+            Query::new().order_by(&col("number")).encode(),
+            "ORDERBYnumber"
+        );
         assert_eq!(Condition::any(Vec::new()), None);
     }
 

@@ -180,7 +180,10 @@ mod tests {
             (b"[]", "a list, not an object"),
             (br#"{"result":{"sys_id":"a"}}"#, "expected a list"),
             (br#"{"result":[1]}"#, "a record is a number"),
-            (br#"{"result":[{"priority":4}]}"#, "field 'priority' is a number"),
+            (
+                br#"{"result":[{"priority":4}]}"#,
+                "field 'priority' is a number",
+            ),
             (br#"{"result":[{"active":true}]}"#, "a boolean"),
             (br#"{"result":[{"phone":null}]}"#, "null"),
             (br#"{"result":[{"x":[]}]}"#, "a list"),
@@ -194,7 +197,10 @@ mod tests {
                 other => panic!("{:?}: {other:?}", String::from_utf8_lossy(body)),
             }
         }
-        assert!(matches!(parse_single(br#"{"result":[]}"#), Err(ApiError::UnexpectedResponse(_))));
+        assert!(matches!(
+            parse_single(br#"{"result":[]}"#),
+            Err(ApiError::UnexpectedResponse(_))
+        ));
         assert!(parse_single(br#"{"result":{"sys_id":"a","number":"CS0001"}}"#).is_ok());
     }
 }

@@ -7,11 +7,20 @@ use callbridge_servicenow::{create_case, find_by_correlation, ApiError, CaseRef}
 use common::{col, table, Env};
 use serde_json::{json, Map, Value};
 
-fn case_fields(env: &Env, call_id: &str, contact: &str, account: &str, agent: &str) -> Map<String, Value> {
+fn case_fields(
+    env: &Env,
+    call_id: &str,
+    contact: &str,
+    account: &str,
+    agent: &str,
+) -> Map<String, Value> {
     let _ = env;
     let mut fields = Map::new();
     fields.insert("correlation_id".into(), json!(call_id));
-    fields.insert("short_description".into(), json!("Inbound call from +81 3-1234-5678"));
+    fields.insert(
+        "short_description".into(),
+        json!("Inbound call from +81 3-1234-5678"),
+    );
     fields.insert("contact_type".into(), json!("phone"));
     fields.insert("contact".into(), json!(contact));
     fields.insert("account".into(), json!(account));
@@ -32,24 +41,41 @@ async fn rule_3_1_find_by_correlation_then_create_then_find_the_same_case() {
     let correlation = col("correlation_id");
     let call_id = "call-2f1c9a7e-5d4b-4c3a-9e8f-0a1b2c3d4e5f";
 
-    assert_eq!(find_by_correlation(&env.client, &alice, &cases, &correlation, call_id).await.unwrap(), None);
+    assert_eq!(
+        find_by_correlation(&env.client, &alice, &cases, &correlation, call_id)
+            .await
+            .unwrap(),
+        None
+    );
 
-    let contact = env.find_id("customer_contact", "user_name", "yui.sato").await;
-    let account = env.find_id("customer_account", "name", "Sakura Trading KK").await;
+    let contact = env
+        .find_id("customer_contact", "user_name", "yui.sato")
+        .await;
+    let account = env
+        .find_id("customer_account", "name", "Sakura Trading KK")
+        .await;
     let agent = env.find_id("sys_user", "user_name", "alice.agent").await;
     env.reset_requests().await;
     let created: CaseRef = create_case(
         &env.client,
         &alice,
         &cases,
-        case_fields(&env, call_id, contact.as_str(), account.as_str(), agent.as_str()),
+        case_fields(
+            &env,
+            call_id,
+            contact.as_str(),
+            account.as_str(),
+            agent.as_str(),
+        ),
     )
     .await
     .unwrap();
     assert!(created.number.starts_with("CS"), "{created:?}");
     assert_eq!(
         env.requests().await,
-        [("POST table/sn_customerservice_case".to_string(), 1)].into_iter().collect(),
+        [("POST table/sn_customerservice_case".to_string(), 1)]
+            .into_iter()
+            .collect(),
         "one write per case"
     );
 
@@ -84,16 +110,25 @@ async fn rule_1_4_a_hostile_correlation_id_finds_nothing() {
     let mut fields = Map::new();
     fields.insert("correlation_id".into(), json!("call-1"));
     fields.insert("short_description".into(), json!("existing"));
-    create_case(&env.client, &alice, &cases, fields).await.unwrap();
+    create_case(&env.client, &alice, &cases, fields)
+        .await
+        .unwrap();
     for hostile in ["x^ORactive=true", "x^NQcorrelation_id=call-1", "call-1^EQ"] {
-        let found = find_by_correlation(&env.client, &alice, &cases, &col("correlation_id"), hostile)
-            .await
-            .unwrap();
+        let found =
+            find_by_correlation(&env.client, &alice, &cases, &col("correlation_id"), hostile)
+                .await
+                .unwrap();
         assert_eq!(found, None, "{hostile:?}");
     }
-    let error = find_by_correlation(&env.client, &alice, &cases, &col("correlation_id"), "javascript:gs.getUserID()")
-        .await
-        .unwrap_err();
+    let error = find_by_correlation(
+        &env.client,
+        &alice,
+        &cases,
+        &col("correlation_id"),
+        "javascript:gs.getUserID()",
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(error, ApiError::InvalidRequest(_)), "{error:?}");
     let error = find_by_correlation(&env.client, &alice, &cases, &col("correlation_id"), "")
         .await
@@ -108,13 +143,24 @@ async fn rule_1_6_an_agent_without_the_role_cannot_create_a_case() {
     let mut fields = Map::new();
     fields.insert("correlation_id".into(), json!("call-carol"));
     fields.insert("short_description".into(), json!("Inbound call"));
-    let error = create_case(&env.client, &env.user("carol.norole"), &table("sn_customerservice_case"), fields)
-        .await
-        .unwrap_err();
+    let error = create_case(
+        &env.client,
+        &env.user("carol.norole"),
+        &table("sn_customerservice_case"),
+        fields,
+    )
+    .await
+    .unwrap_err();
     match &error {
         ApiError::Forbidden { message, detail } => {
             assert_eq!(message, "Operation Failed");
-            assert!(detail.as_deref().unwrap_or("").contains("sn_customerservice_case"), "{detail:?}");
+            assert!(
+                detail
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("sn_customerservice_case"),
+                "{detail:?}"
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -127,9 +173,17 @@ async fn a_write_body_with_a_bad_column_is_refused_before_sending() {
     env.reset_requests().await;
     let mut fields = Map::new();
     fields.insert("Correlation ID".into(), json!("call-9"));
-    let error = create_case(&env.client, &env.user("alice.agent"), &table("sn_customerservice_case"), fields)
-        .await
-        .unwrap_err();
-    assert!(matches!(&error, ApiError::InvalidRequest(m) if m.contains("must be lowercase")), "{error:?}");
+    let error = create_case(
+        &env.client,
+        &env.user("alice.agent"),
+        &table("sn_customerservice_case"),
+        fields,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&error, ApiError::InvalidRequest(m) if m.contains("must be lowercase")),
+        "{error:?}"
+    );
     assert!(env.requests().await.is_empty());
 }

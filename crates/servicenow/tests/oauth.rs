@@ -13,7 +13,10 @@ use reqwest::Url;
 /// The value of `<input type="hidden" name="NAME" value="...">` in the login page.
 fn hidden_field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("no hidden {name} in {html}")) + marker.len();
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden {name} in {html}"))
+        + marker.len();
     let end = start + html[start..].find('"').unwrap();
     html[start..end]
         .replace("&quot;", "\"")
@@ -33,10 +36,19 @@ async fn authorize_in_browser(env: &Env, user: &str, pkce: &Pkce, state: &str) -
     let html = page.text().await.unwrap();
     let mut form = vec![
         ("user_name".to_string(), user.to_string()),
-        ("user_password".to_string(), env.sandbox.credentials.agent_password.clone()),
+        (
+            "user_password".to_string(),
+            env.sandbox.credentials.agent_password.clone(),
+        ),
         ("decision".to_string(), "allow".to_string()),
     ];
-    for name in ["client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method"] {
+    for name in [
+        "client_id",
+        "redirect_uri",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+    ] {
         form.push((name.to_string(), hidden_field(&html, name)));
     }
     assert_eq!(hidden_field(&html, "code_challenge"), pkce.challenge());
@@ -60,7 +72,11 @@ async fn authorize_in_browser(env: &Env, user: &str, pkce: &Pkce, state: &str) -
         .send()
         .await
         .unwrap();
-    assert!(answer.status().is_redirection(), "status {}", answer.status());
+    assert!(
+        answer.status().is_redirection(),
+        "status {}",
+        answer.status()
+    );
     let location = answer.headers()["location"].to_str().unwrap().to_string();
     assert!(location.starts_with(REDIRECT_URI), "{location}");
     let location = Url::parse(&location).unwrap();
@@ -78,7 +94,13 @@ async fn authorize_in_browser(env: &Env, user: &str, pkce: &Pkce, state: &str) -
 async fn can_read_contacts(env: &Env, auth: &Auth) -> Result<usize, ApiError> {
     let query = Query::from_condition(Condition::is_not_empty(&col("phone")));
     env.client
-        .list(auth, &table("customer_contact"), &query, &[col("sys_id")], 5)
+        .list(
+            auth,
+            &table("customer_contact"),
+            &query,
+            &[col("sys_id")],
+            5,
+        )
         .await
         .map(|r| r.len())
 }
@@ -98,7 +120,10 @@ async fn rule_2_2_authorization_code_with_pkce_links_an_agent() {
         .exchange_code(&code, REDIRECT_URI, pkce.verifier(), now)
         .await
         .expect("code exchange succeeds");
-    assert!(tokens.refresh_token.is_some(), "user grants carry a refresh token");
+    assert!(
+        tokens.refresh_token.is_some(),
+        "user grants carry a refresh token"
+    );
     assert_eq!(tokens.expires_at, now + 1799, "expires_in 1799 (§2.3)");
     assert_eq!(tokens.scope, "useraccount");
     assert!(can_read_contacts(&env, &tokens.auth()).await.unwrap() > 0);
@@ -109,7 +134,12 @@ async fn rule_2_2_authorization_code_with_pkce_links_an_agent() {
         .exchange_code(&code, REDIRECT_URI, pkce.verifier(), now)
         .await
         .unwrap_err();
-    assert_eq!(again, OAuthError::Denied { grant: Grant::AuthorizationCode });
+    assert_eq!(
+        again,
+        OAuthError::Denied {
+            grant: Grant::AuthorizationCode
+        }
+    );
 }
 
 #[tokio::test]
@@ -123,7 +153,12 @@ async fn rule_2_3_a_wrong_pkce_verifier_is_denied() {
         .exchange_code(&code, REDIRECT_URI, other.verifier(), env.now().await)
         .await
         .unwrap_err();
-    assert_eq!(error, OAuthError::Denied { grant: Grant::AuthorizationCode });
+    assert_eq!(
+        error,
+        OAuthError::Denied {
+            grant: Grant::AuthorizationCode
+        }
+    );
     assert!(error.is_refused() && !error.is_retryable());
     // A malformed verifier never leaves the process.
     let error = env
@@ -141,35 +176,68 @@ async fn rule_2_3_password_grant_then_refresh() {
     let now = env.now().await;
     let tokens = env
         .oauth
-        .password("callbridge.integration", &env.sandbox.credentials.agent_password, now)
+        .password(
+            "callbridge.integration",
+            &env.sandbox.credentials.agent_password,
+            now,
+        )
         .await
         .expect("password grant");
     let refresh = tokens.refresh_token.clone().expect("refresh token");
-    let refreshed = env.oauth.refresh(&refresh, now + 60).await.expect("refresh grant");
-    assert_ne!(refreshed.access_token, tokens.access_token, "a refresh issues a new access token");
+    let refreshed = env
+        .oauth
+        .refresh(&refresh, now + 60)
+        .await
+        .expect("refresh grant");
+    assert_ne!(
+        refreshed.access_token, tokens.access_token,
+        "a refresh issues a new access token"
+    );
     assert_eq!(refreshed.refresh_token.as_deref(), Some(refresh.as_str()));
     assert_eq!(refreshed.expires_at, now + 60 + 1799);
     assert!(can_read_contacts(&env, &refreshed.auth()).await.is_ok());
 
-    let error = env.oauth.refresh("not-a-refresh-token", now).await.unwrap_err();
-    assert_eq!(error, OAuthError::Denied { grant: Grant::RefreshToken });
+    let error = env
+        .oauth
+        .refresh("not-a-refresh-token", now)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        OAuthError::Denied {
+            grant: Grant::RefreshToken
+        }
+    );
 }
 
 // servicenow.md §2.3: one 401 server_error/access_denied body for every failure.
 #[tokio::test]
 async fn rule_2_3_wrong_secret_or_password_is_denied_with_the_candidates_named() {
     let env = Env::start().await;
-    let wrong_secret = OAuthClient::new(env.instance.clone(), env.sandbox.credentials.client_id.clone(), "nope");
+    let wrong_secret = OAuthClient::new(
+        env.instance.clone(),
+        env.sandbox.credentials.client_id.clone(),
+        "nope",
+    );
     let error = wrong_secret
         .password("alice.agent", &env.sandbox.credentials.agent_password, 0)
         .await
         .unwrap_err();
-    assert_eq!(error, OAuthError::Denied { grant: Grant::Password });
+    assert_eq!(
+        error,
+        OAuthError::Denied {
+            grant: Grant::Password
+        }
+    );
     assert_eq!(
         error.to_string(),
         "the instance refused the password grant: wrong client secret, user, password, refresh token, or the grant is disabled"
     );
-    let error = env.oauth.password("alice.agent", "wrong", 0).await.unwrap_err();
+    let error = env
+        .oauth
+        .password("alice.agent", "wrong", 0)
+        .await
+        .unwrap_err();
     assert!(matches!(error, OAuthError::Denied { .. }));
 }
 
@@ -178,16 +246,33 @@ async fn rule_2_3_wrong_secret_or_password_is_denied_with_the_candidates_named()
 async fn rule_2_1_client_credentials_need_the_property_and_an_application_user() {
     let env = Env::start().await;
     let error = env.oauth.client_credentials(0).await.unwrap_err();
-    assert_eq!(error, OAuthError::Denied { grant: Grant::ClientCredentials });
+    assert_eq!(
+        error,
+        OAuthError::Denied {
+            grant: Grant::ClientCredentials
+        }
+    );
 
-    env.enable_client_credentials("callbridge.integration").await;
+    env.enable_client_credentials("callbridge.integration")
+        .await;
     let now = env.now().await;
-    let tokens = env.oauth.client_credentials(now).await.expect("client credentials grant");
-    assert_eq!(tokens.refresh_token, None, "client credentials carry no refresh token (§2.3)");
-    assert_eq!(tokens.expires_at, now + 1799);
-    let info = callbridge_servicenow::describe_table(&env.client, &tokens.auth(), &table("customer_contact"))
+    let tokens = env
+        .oauth
+        .client_credentials(now)
         .await
-        .expect("the application user reads the dictionary");
+        .expect("client credentials grant");
+    assert_eq!(
+        tokens.refresh_token, None,
+        "client credentials carry no refresh token (§2.3)"
+    );
+    assert_eq!(tokens.expires_at, now + 1799);
+    let info = callbridge_servicenow::describe_table(
+        &env.client,
+        &tokens.auth(),
+        &table("customer_contact"),
+    )
+    .await
+    .expect("the application user reads the dictionary");
     assert!(info.column("phone").is_some());
 }
 
@@ -204,7 +289,10 @@ async fn rule_2_3_an_expired_access_token_is_unauthorized_until_refreshed() {
     assert!(can_read_contacts(&env, &tokens.auth()).await.is_ok());
     env.advance_clock(1800).await;
     let later = env.now().await;
-    assert!(tokens.is_expired(later), "the caller can see expiry from expires_at");
+    assert!(
+        tokens.is_expired(later),
+        "the caller can see expiry from expires_at"
+    );
     let error = can_read_contacts(&env, &tokens.auth()).await.unwrap_err();
     assert!(matches!(error, ApiError::Unauthorized { .. }), "{error:?}");
     assert!(!error.is_retryable());

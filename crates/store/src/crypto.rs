@@ -228,14 +228,19 @@ mod tests {
         let bytes = [0xfbu8; 32];
         let url = URL_SAFE_NO_PAD.encode(bytes);
         assert!(url.contains('_') || url.contains('-'));
-        assert_eq!(SecretKey::from_base64(&format!("  {url}\n")).unwrap().0, bytes);
+        assert_eq!(
+            SecretKey::from_base64(&format!("  {url}\n")).unwrap().0,
+            bytes
+        );
     }
 
     #[test]
     fn secret_key_errors_say_what_is_wrong_and_how_to_fix_it() {
         let short = SecretKey::from_base64(&STANDARD.encode([1u8; 16])).unwrap_err();
         assert_eq!(short, SecretKeyError::WrongLength(16));
-        assert!(short.to_string().contains("16 bytes but must be exactly 32"));
+        assert!(short
+            .to_string()
+            .contains("16 bytes but must be exactly 32"));
         assert!(short.to_string().contains("openssl rand -base64 32"));
 
         let garbage = SecretKey::from_base64("not base64 at all!").unwrap_err();

@@ -207,7 +207,9 @@ async fn open_sqlite(url: &str, shown: &str) -> Result<SqlitePool> {
     if !in_memory {
         // One direct attempt first: the pool would retry a hopeless URL until its acquire
         // timeout, and a wrong path should fail at once.
-        let probe = SqliteConnection::connect_with(&options).await.map_err(hint)?;
+        let probe = SqliteConnection::connect_with(&options)
+            .await
+            .map_err(hint)?;
         let _ = probe.close().await;
     }
     pool_options

@@ -77,7 +77,10 @@ impl Store {
 
     /// Saves (or replaces, e.g. after a token refresh) the agent's CRM link.
     pub async fn save_link(&self, tenant: &str, agent_id: &str, link: AgentLink) -> Result<()> {
-        let access = self.seal(link_slot(tenant, agent_id, ACCESS_TOKEN), &link.access_token);
+        let access = self.seal(
+            link_slot(tenant, agent_id, ACCESS_TOKEN),
+            &link.access_token,
+        );
         let refresh = self.seal(
             link_slot(tenant, agent_id, REFRESH_TOKEN),
             &link.refresh_token,
@@ -127,10 +130,8 @@ impl Store {
             return Ok(None);
         };
         Ok(Some(AgentLink {
-            access_token: self.unseal(
-                link_slot(tenant, agent_id, ACCESS_TOKEN),
-                &row.access_token,
-            )?,
+            access_token: self
+                .unseal(link_slot(tenant, agent_id, ACCESS_TOKEN), &row.access_token)?,
             refresh_token: self.unseal(
                 link_slot(tenant, agent_id, REFRESH_TOKEN),
                 &row.refresh_token,

@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::time_conv::{duration_micros, from_micros, opt_from_micros, to_micros, wall_clock_micros};
+use crate::time_conv::{
+    duration_micros, from_micros, opt_from_micros, to_micros, wall_clock_micros,
+};
 use crate::{with_pool, Pool, Result, Store, StoreError};
 
 /// The id of an outbox item (unique in the database, across tenants).
@@ -366,7 +368,8 @@ impl Store {
     pub async fn complete(&self, id: OutboxId, result: Value) -> Result<bool> {
         let result = to_json_text(&result);
         let finished_at = wall_clock_micros();
-        let changed = with_pool!(&self.pool, |p| sqlx::query(
+        let changed = with_pool!(&self.pool, |p| {
+            sqlx::query(
             "UPDATE outbox SET status = 'done', result = $2, leased_until = NULL, finished_at = $3 \
              WHERE id = $1 AND status = 'pending'"
         )
@@ -376,7 +379,8 @@ impl Store {
         .execute(p)
         .await
         .map_err(StoreError::db("complete an outbox item"))?
-        .rows_affected());
+        .rows_affected()
+        });
         self.changed_or_known(id, changed).await
     }
 

@@ -210,7 +210,10 @@ mod rules {
         assert!(!second.created);
         assert_eq!(s.pending_count("acme").await.unwrap(), 1);
         let record = s.outbox_item(first.id).await.unwrap().unwrap();
-        assert_eq!(record.payload["call_id"], "call-1", "the first payload stays");
+        assert_eq!(
+            record.payload["call_id"], "call-1",
+            "the first payload stays"
+        );
 
         // Still one item after it is done: a late duplicate event cannot start a second write.
         let claimed = s.claim_due(T0, 10, LEASE).await.unwrap();
@@ -239,7 +242,11 @@ mod rules {
     ) {
         let worker_a = &db.store;
         let worker_b = db.reopen(db.key.clone()).await;
-        let id = worker_a.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+        let id = worker_a
+            .enqueue(case_item("acme", "call-1"))
+            .await
+            .unwrap()
+            .id;
 
         let claimed = worker_a.claim_due(T0, 10, secs(30)).await.unwrap();
         assert_eq!(claimed.len(), 1);
@@ -265,7 +272,10 @@ mod rules {
         }
         assert_eq!(worker_a.pending_count("acme").await.unwrap(), 1);
 
-        let reclaimed = worker_b.claim_due(T0 + secs(30), 10, secs(30)).await.unwrap();
+        let reclaimed = worker_b
+            .claim_due(T0 + secs(30), 10, secs(30))
+            .await
+            .unwrap();
         assert_eq!(reclaimed.len(), 1);
         assert_eq!(reclaimed[0].id, id);
         assert_eq!(reclaimed[0].attempt, 2);
@@ -319,7 +329,12 @@ mod rules {
         assert_eq!(seen.len(), ITEMS, "claims per worker: {per_worker:?}");
         assert_eq!(unique.len(), ITEMS, "an item was handed out twice");
         assert_eq!(db.store.pending_count("acme").await.unwrap(), 0);
-        assert!(db.store.claim_due(T0 + secs(3600), 10, LEASE).await.unwrap().is_empty());
+        assert!(db
+            .store
+            .claim_due(T0 + secs(3600), 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty());
         other_process.close().await;
     }
 
@@ -341,7 +356,12 @@ mod rules {
             .unwrap());
 
         assert_eq!(s.pending_count("acme").await.unwrap(), 0);
-        assert!(s.claim_due(T0 + secs(9999), 10, LEASE).await.unwrap().iter().all(|c| c.id != id));
+        assert!(s
+            .claim_due(T0 + secs(9999), 10, LEASE)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.id != id));
         let dead = s.dead_letters("acme").await.unwrap();
         assert_eq!(dead.len(), 1);
         let d = &dead[0];
@@ -350,8 +370,14 @@ mod rules {
         assert_eq!(d.attempts, 3);
         assert_eq!(d.idempotency_key, "call-1");
         assert_eq!(d.payload["call_id"], "call-1");
-        assert_eq!(d.dead_reason.as_deref(), Some("retry budget spent: CRM answered 503"));
-        assert_eq!(d.last_error.as_deref(), Some("CRM answered 503 (attempt 2)"));
+        assert_eq!(
+            d.dead_reason.as_deref(),
+            Some("retry budget spent: CRM answered 503")
+        );
+        assert_eq!(
+            d.last_error.as_deref(),
+            Some("CRM answered 503 (attempt 2)")
+        );
         assert!(d.finished_at.is_some());
         assert!(s.dead_letters("initech").await.unwrap().is_empty());
         let globex = s.enqueue(case_item("globex", "call-9")).await.unwrap().id;
@@ -367,10 +393,18 @@ mod rules {
 
         let replay_at = T0 + secs(5000);
         assert!(s.replay_dead_letter(id, replay_at).await.unwrap());
-        assert!(!s.replay_dead_letter(id, replay_at).await.unwrap(), "not dead any more");
+        assert!(
+            !s.replay_dead_letter(id, replay_at).await.unwrap(),
+            "not dead any more"
+        );
         assert!(s.dead_letters("acme").await.unwrap().is_empty());
         assert_eq!(s.pending_count("acme").await.unwrap(), 1);
-        assert!(s.claim_due(replay_at - secs(1), 10, LEASE).await.unwrap().iter().all(|c| c.id != id));
+        assert!(s
+            .claim_due(replay_at - secs(1), 10, LEASE)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.id != id));
         let claimed = s.claim_due(replay_at, 10, LEASE).await.unwrap();
         let again = claimed.iter().find(|c| c.id == id).unwrap();
         assert_eq!(again.attempt, 1, "attempts reset by the replay");
@@ -381,9 +415,7 @@ mod rules {
         );
     }
 
-    pub async fn retry_later_makes_the_item_due_at_the_given_time_and_keeps_the_error(
-        db: &TestDb,
-    ) {
+    pub async fn retry_later_makes_the_item_due_at_the_given_time_and_keeps_the_error(db: &TestDb) {
         let s = &db.store;
         let id = s.enqueue(case_item("acme", "call-1")).await.unwrap().id;
         let c = s.claim_due(T0, 10, LEASE).await.unwrap();
@@ -398,7 +430,11 @@ mod rules {
         assert_eq!(record.leased_until, None, "the lease is released");
         assert_eq!(record.status, OutboxStatus::Pending);
 
-        assert!(s.claim_due(retry_at - secs(1), 10, LEASE).await.unwrap().is_empty());
+        assert!(s
+            .claim_due(retry_at - secs(1), 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty());
         let c = s.claim_due(retry_at, 10, LEASE).await.unwrap();
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].attempt, 2);
@@ -411,21 +447,40 @@ mod rules {
     pub async fn completed_item_keeps_its_result_for_lookups(db: &TestDb) {
         let s = &db.store;
         let id = s.enqueue(case_item("acme", "call-1")).await.unwrap().id;
-        assert_eq!(s.outbox_result("acme", "create_case", "call-1").await.unwrap(), None);
+        assert_eq!(
+            s.outbox_result("acme", "create_case", "call-1")
+                .await
+                .unwrap(),
+            None
+        );
         s.claim_due(T0, 10, LEASE).await.unwrap();
         assert_eq!(
-            s.outbox_result("acme", "create_case", "call-1").await.unwrap(),
+            s.outbox_result("acme", "create_case", "call-1")
+                .await
+                .unwrap(),
             None,
             "no result while in progress"
         );
         let result = json!({"sys_id": "6816f79cc0a8016401c5a33be04be441", "number": "CS0001001"});
         assert!(s.complete(id, result.clone()).await.unwrap());
         assert_eq!(
-            s.outbox_result("acme", "create_case", "call-1").await.unwrap(),
+            s.outbox_result("acme", "create_case", "call-1")
+                .await
+                .unwrap(),
             Some(result.clone())
         );
-        assert_eq!(s.outbox_result("globex", "create_case", "call-1").await.unwrap(), None);
-        assert_eq!(s.outbox_result("acme", "update_case", "call-1").await.unwrap(), None);
+        assert_eq!(
+            s.outbox_result("globex", "create_case", "call-1")
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            s.outbox_result("acme", "update_case", "call-1")
+                .await
+                .unwrap(),
+            None
+        );
         let record = s.outbox_item(id).await.unwrap().unwrap();
         assert_eq!(record.status, OutboxStatus::Done);
         assert_eq!(record.result, Some(result));
@@ -445,14 +500,19 @@ mod rules {
         assert!(!s.dead_letter(id, "gave up").await.unwrap());
         assert!(!s.replay_dead_letter(id, T0).await.unwrap());
         assert_eq!(
-            s.outbox_result("acme", "create_case", "call-1").await.unwrap(),
+            s.outbox_result("acme", "create_case", "call-1")
+                .await
+                .unwrap(),
             Some(json!({"sys_id": "first"}))
         );
         assert_eq!(s.pending_count("acme").await.unwrap(), 0);
 
         let unknown = OutboxId(987_654);
         let err = s.complete(unknown, json!({})).await.unwrap_err();
-        assert!(matches!(err, StoreError::UnknownOutboxItem(OutboxId(987_654))));
+        assert!(matches!(
+            err,
+            StoreError::UnknownOutboxItem(OutboxId(987_654))
+        ));
         assert_eq!(err.to_string(), "outbox item 987654 does not exist");
         assert!(s.retry_later(unknown, T0, "x").await.is_err());
         assert!(s.dead_letter(unknown, "x").await.is_err());
@@ -463,7 +523,11 @@ mod rules {
     pub async fn a_killed_worker_item_is_claimed_again_after_its_lease_expires(db: &TestDb) {
         let id = {
             let doomed = db.reopen(db.key.clone()).await;
-            let id = doomed.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+            let id = doomed
+                .enqueue(case_item("acme", "call-1"))
+                .await
+                .unwrap()
+                .id;
             let claimed = doomed.claim_due(T0, 10, secs(45)).await.unwrap();
             assert_eq!(claimed[0].id, id);
             // The process dies here: no complete, no retry_later.
@@ -471,11 +535,18 @@ mod rules {
             id
         };
         let survivor = db.reopen(db.key.clone()).await;
-        assert!(survivor.claim_due(T0 + secs(44), 10, LEASE).await.unwrap().is_empty());
+        assert!(survivor
+            .claim_due(T0 + secs(44), 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty());
         let again = survivor.claim_due(T0 + secs(45), 10, LEASE).await.unwrap();
         assert_eq!(again.len(), 1);
         assert_eq!((again[0].id, again[0].attempt), (id, 2));
-        assert!(survivor.complete(id, json!({"sys_id": "c1"})).await.unwrap());
+        assert!(survivor
+            .complete(id, json!({"sys_id": "c1"}))
+            .await
+            .unwrap());
         survivor.close().await;
     }
 
@@ -483,7 +554,12 @@ mod rules {
         let s = &db.store;
         let mut ids = Vec::new();
         for n in 0..5 {
-            ids.push(s.enqueue(case_item("acme", &format!("call-{n}"))).await.unwrap().id);
+            ids.push(
+                s.enqueue(case_item("acme", &format!("call-{n}")))
+                    .await
+                    .unwrap()
+                    .id,
+            );
         }
         // The first item fails and is due again later than the others.
         let first = s.claim_due(T0, 1, LEASE).await.unwrap();
@@ -503,7 +579,10 @@ mod rules {
         let s = &db.store;
         assert!(s.record_event_once("acme", "evt-1", T0).await.unwrap());
         assert!(!s.record_event_once("acme", "evt-1", T0).await.unwrap());
-        assert!(!s.record_event_once("acme", "evt-1", T0 + secs(60)).await.unwrap());
+        assert!(!s
+            .record_event_once("acme", "evt-1", T0 + secs(60))
+            .await
+            .unwrap());
         assert!(s.record_event_once("globex", "evt-1", T0).await.unwrap());
         assert!(s.record_event_once("acme", "evt-2", T0).await.unwrap());
 
@@ -526,8 +605,15 @@ mod rules {
         let s = &db.store;
         let day = secs(24 * 3600);
         assert!(s.record_event_once("acme", "old", T0).await.unwrap());
-        assert!(s.record_event_once("acme", "recent", T0 + day).await.unwrap());
-        assert_eq!(s.prune_events(T0 + day, day).await.unwrap(), 0, "exactly at the edge stays");
+        assert!(s
+            .record_event_once("acme", "recent", T0 + day)
+            .await
+            .unwrap());
+        assert_eq!(
+            s.prune_events(T0 + day, day).await.unwrap(),
+            0,
+            "exactly at the edge stays"
+        );
         assert_eq!(s.prune_events(T0 + day + secs(1), day).await.unwrap(), 1);
         assert!(!s.record_event_once("acme", "recent", T0).await.unwrap());
         assert!(
@@ -539,7 +625,11 @@ mod rules {
     pub async fn links_round_trip_and_tokens_are_never_stored_in_clear(db: &TestDb) {
         let s = &db.store;
         assert_eq!(s.link("acme", "alice").await.unwrap(), None);
-        let link = link_for("alice", "ACCESS-alice-0123456789", "REFRESH-alice-0123456789");
+        let link = link_for(
+            "alice",
+            "ACCESS-alice-0123456789",
+            "REFRESH-alice-0123456789",
+        );
         s.save_link("acme", "alice", link.clone()).await.unwrap();
         assert_eq!(s.link("acme", "alice").await.unwrap(), Some(link.clone()));
         assert_eq!(s.link("globex", "alice").await.unwrap(), None);
@@ -551,7 +641,10 @@ mod rules {
                 "alice",
             )
             .await;
-        assert!(!contains(&stored, b"ACCESS-alice"), "access token stored in clear");
+        assert!(
+            !contains(&stored, b"ACCESS-alice"),
+            "access token stored in clear"
+        );
         let debug = format!("{link:?}");
         assert!(!debug.contains("ACCESS-alice") && !debug.contains("REFRESH-alice"));
 
@@ -559,10 +652,14 @@ mod rules {
         let mut refreshed = link.clone();
         refreshed.access_token = "ACCESS-alice-new".into();
         refreshed.access_expires_at = datetime!(2030-01-01 11:00 UTC);
-        s.save_link("acme", "alice", refreshed.clone()).await.unwrap();
+        s.save_link("acme", "alice", refreshed.clone())
+            .await
+            .unwrap();
         assert_eq!(s.link("acme", "alice").await.unwrap(), Some(refreshed));
 
-        s.save_link("acme", "bob", link_for("bob", "a", "r")).await.unwrap();
+        s.save_link("acme", "bob", link_for("bob", "a", "r"))
+            .await
+            .unwrap();
         assert_eq!(s.linked_agents("acme").await.unwrap(), vec!["alice", "bob"]);
         assert!(s.delete_link("acme", "alice").await.unwrap());
         assert!(!s.delete_link("acme", "alice").await.unwrap());
@@ -585,12 +682,21 @@ mod rules {
         assert!(matches!(err, StoreError::Decrypt { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(msg.contains("wrong master key or tampered row"), "{msg}");
-        assert!(msg.contains("access_token of agent \"alice\" in tenant \"acme\""), "{msg}");
+        assert!(
+            msg.contains("access_token of agent \"alice\" in tenant \"acme\""),
+            "{msg}"
+        );
         assert!(!msg.contains("tok-a"));
 
-        let err = wrong.get_secret("acme", "oauth_client_secret").await.unwrap_err();
+        let err = wrong
+            .get_secret("acme", "oauth_client_secret")
+            .await
+            .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("secret \"oauth_client_secret\" of tenant \"acme\""), "{msg}");
+        assert!(
+            msg.contains("secret \"oauth_client_secret\" of tenant \"acme\""),
+            "{msg}"
+        );
         assert!(msg.contains("wrong master key"), "{msg}");
 
         // Nothing else is affected, and the right key still works.
@@ -598,7 +704,12 @@ mod rules {
         wrong.close().await;
         let right = db.reopen(db.key.clone()).await;
         assert_eq!(
-            right.link("acme", "alice").await.unwrap().unwrap().access_token,
+            right
+                .link("acme", "alice")
+                .await
+                .unwrap()
+                .unwrap()
+                .access_token,
             "tok-a"
         );
         right.close().await;
@@ -609,9 +720,13 @@ mod rules {
         s.save_link("acme", "alice", link_for("alice", "tok-alice", "ref-alice"))
             .await
             .unwrap();
-        s.save_link("acme", "mallory", link_for("mallory", "tok-mallory", "ref-mallory"))
-            .await
-            .unwrap();
+        s.save_link(
+            "acme",
+            "mallory",
+            link_for("mallory", "tok-mallory", "ref-mallory"),
+        )
+        .await
+        .unwrap();
         let select = "SELECT access_token FROM agent_links WHERE tenant = $1 AND agent_id = $2";
         let update = "UPDATE agent_links SET access_token = $1 WHERE tenant = $2 AND agent_id = $3";
         let alice = db.raw_bytes(select, "acme", "alice").await;
@@ -621,11 +736,16 @@ mod rules {
 
         for agent in ["alice", "mallory"] {
             let err = s.link("acme", agent).await.unwrap_err();
-            assert!(matches!(err, StoreError::Decrypt { .. }), "{agent}: {err:?}");
+            assert!(
+                matches!(err, StoreError::Decrypt { .. }),
+                "{agent}: {err:?}"
+            );
         }
 
         // The same for a value moved into the other token column of the same agent.
-        s.save_link("acme", "bob", link_for("bob", "tok-bob", "ref-bob")).await.unwrap();
+        s.save_link("acme", "bob", link_for("bob", "tok-bob", "ref-bob"))
+            .await
+            .unwrap();
         let refresh = db
             .raw_bytes(
                 "SELECT refresh_token FROM agent_links WHERE tenant = $1 AND agent_id = $2",
@@ -642,21 +762,41 @@ mod rules {
 
     pub async fn tenant_secrets_round_trip_and_are_bound_to_their_name(db: &TestDb) {
         let s = &db.store;
-        assert_eq!(s.get_secret("acme", "oauth_client_secret").await.unwrap(), None);
-        s.put_secret("acme", "oauth_client_secret", "client-secret-1").await.unwrap();
-        s.put_secret("acme", "service_password", "pa55word").await.unwrap();
-        s.put_secret("globex", "oauth_client_secret", "globex-secret").await.unwrap();
         assert_eq!(
-            s.get_secret("acme", "oauth_client_secret").await.unwrap().as_deref(),
+            s.get_secret("acme", "oauth_client_secret").await.unwrap(),
+            None
+        );
+        s.put_secret("acme", "oauth_client_secret", "client-secret-1")
+            .await
+            .unwrap();
+        s.put_secret("acme", "service_password", "pa55word")
+            .await
+            .unwrap();
+        s.put_secret("globex", "oauth_client_secret", "globex-secret")
+            .await
+            .unwrap();
+        assert_eq!(
+            s.get_secret("acme", "oauth_client_secret")
+                .await
+                .unwrap()
+                .as_deref(),
             Some("client-secret-1")
         );
-        s.put_secret("acme", "oauth_client_secret", "client-secret-2").await.unwrap();
+        s.put_secret("acme", "oauth_client_secret", "client-secret-2")
+            .await
+            .unwrap();
         assert_eq!(
-            s.get_secret("acme", "oauth_client_secret").await.unwrap().as_deref(),
+            s.get_secret("acme", "oauth_client_secret")
+                .await
+                .unwrap()
+                .as_deref(),
             Some("client-secret-2")
         );
         assert_eq!(
-            s.get_secret("globex", "oauth_client_secret").await.unwrap().as_deref(),
+            s.get_secret("globex", "oauth_client_secret")
+                .await
+                .unwrap()
+                .as_deref(),
             Some("globex-secret")
         );
 
@@ -683,7 +823,10 @@ mod rules {
 
         assert!(s.delete_secret("acme", "service_password").await.unwrap());
         assert!(!s.delete_secret("acme", "service_password").await.unwrap());
-        assert_eq!(s.get_secret("acme", "service_password").await.unwrap(), None);
+        assert_eq!(
+            s.get_secret("acme", "service_password").await.unwrap(),
+            None
+        );
     }
 
     pub async fn the_first_case_recorded_for_a_call_wins(db: &TestDb) {
@@ -694,7 +837,9 @@ mod rules {
             number: "CS0001001".into(),
         };
         assert_eq!(
-            s.save_case_for_call("acme", "call-1", case.clone()).await.unwrap(),
+            s.save_case_for_call("acme", "call-1", case.clone())
+                .await
+                .unwrap(),
             case
         );
         let duplicate = CaseRef {
@@ -702,14 +847,18 @@ mod rules {
             number: "CS0001002".into(),
         };
         assert_eq!(
-            s.save_case_for_call("acme", "call-1", duplicate.clone()).await.unwrap(),
+            s.save_case_for_call("acme", "call-1", duplicate.clone())
+                .await
+                .unwrap(),
             case,
             "the recorded Case is kept and returned"
         );
         assert_eq!(s.case_for_call("acme", "call-1").await.unwrap(), Some(case));
         assert_eq!(s.case_for_call("globex", "call-1").await.unwrap(), None);
         assert_eq!(
-            s.save_case_for_call("globex", "call-1", duplicate.clone()).await.unwrap(),
+            s.save_case_for_call("globex", "call-1", duplicate.clone())
+                .await
+                .unwrap(),
             duplicate
         );
     }
@@ -717,30 +866,48 @@ mod rules {
     pub async fn restart_keeps_everything(db: &TestDb) {
         let s = &db.store;
         let done = s.enqueue(case_item("acme", "call-done")).await.unwrap().id;
-        let leased = s.enqueue(case_item("acme", "call-leased")).await.unwrap().id;
-        let waiting = s.enqueue(case_item("acme", "call-waiting")).await.unwrap().id;
+        let leased = s
+            .enqueue(case_item("acme", "call-leased"))
+            .await
+            .unwrap()
+            .id;
+        let waiting = s
+            .enqueue(case_item("acme", "call-waiting"))
+            .await
+            .unwrap()
+            .id;
         let dead = s.enqueue(case_item("acme", "call-dead")).await.unwrap().id;
         let claimed = s.claim_due(T0, 10, secs(30)).await.unwrap();
         assert_eq!(claimed.len(), 4);
         s.complete(done, json!({"sys_id": "c-done"})).await.unwrap();
-        s.retry_later(waiting, T0 + secs(600), "CRM down").await.unwrap();
-        s.dead_letter(dead, "rejected: invalid column").await.unwrap();
+        s.retry_later(waiting, T0 + secs(600), "CRM down")
+            .await
+            .unwrap();
+        s.dead_letter(dead, "rejected: invalid column")
+            .await
+            .unwrap();
         // `leased` stays leased: the process stops mid-attempt.
         s.record_event_once("acme", "evt-1", T0).await.unwrap();
         let link = link_for("alice", "tok", "ref");
         s.save_link("acme", "alice", link.clone()).await.unwrap();
-        s.put_secret("acme", "oauth_client_secret", "cs").await.unwrap();
+        s.put_secret("acme", "oauth_client_secret", "cs")
+            .await
+            .unwrap();
         let case = CaseRef {
             sys_id: "c-done".into(),
             number: "CS0000001".into(),
         };
-        s.save_case_for_call("acme", "call-done", case.clone()).await.unwrap();
+        s.save_case_for_call("acme", "call-done", case.clone())
+            .await
+            .unwrap();
         s.close().await;
 
         let s = db.reopen(db.key.clone()).await;
         assert_eq!(s.pending_count("acme").await.unwrap(), 2);
         assert_eq!(
-            s.outbox_result("acme", "create_case", "call-done").await.unwrap(),
+            s.outbox_result("acme", "create_case", "call-done")
+                .await
+                .unwrap(),
             Some(json!({"sys_id": "c-done"}))
         );
         let again = s.enqueue(case_item("acme", "call-done")).await.unwrap();
@@ -749,12 +916,22 @@ mod rules {
         assert!(!s.record_event_once("acme", "evt-1", T0).await.unwrap());
         assert_eq!(s.link("acme", "alice").await.unwrap(), Some(link));
         assert_eq!(
-            s.get_secret("acme", "oauth_client_secret").await.unwrap().as_deref(),
+            s.get_secret("acme", "oauth_client_secret")
+                .await
+                .unwrap()
+                .as_deref(),
             Some("cs")
         );
-        assert_eq!(s.case_for_call("acme", "call-done").await.unwrap(), Some(case));
+        assert_eq!(
+            s.case_for_call("acme", "call-done").await.unwrap(),
+            Some(case)
+        );
         // The leased item comes back when its lease runs out, the waiting one when due.
-        assert!(s.claim_due(T0 + secs(29), 10, LEASE).await.unwrap().is_empty());
+        assert!(s
+            .claim_due(T0 + secs(29), 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty());
         let c = s.claim_due(T0 + secs(30), 10, secs(3600)).await.unwrap();
         assert_eq!((c.len(), c[0].id, c[0].attempt), (1, leased, 2));
         let c = s.claim_due(T0 + secs(600), 10, LEASE).await.unwrap();
@@ -825,7 +1002,10 @@ async fn open_errors_name_the_url_and_what_to_do() {
         .unwrap_err();
     assert!(matches!(err, StoreError::Open { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(msg.starts_with(&format!("cannot open the database at {missing}: ")), "{msg}");
+    assert!(
+        msg.starts_with(&format!("cannot open the database at {missing}: ")),
+        "{msg}"
+    );
     assert!(msg.contains("directory exists"), "{msg}");
 
     let err = Store::open("mysql://root:hunter2@localhost/x", SecretKey::generate())
@@ -891,7 +1071,10 @@ async fn an_in_memory_store_works_for_demos_and_unit_tests() {
 #[test]
 fn with_database_replaces_only_the_database() {
     assert_eq!(
-        with_database("postgres://u:p@127.0.0.1:5433/postgres?sslmode=disable", "x"),
+        with_database(
+            "postgres://u:p@127.0.0.1:5433/postgres?sslmode=disable",
+            "x"
+        ),
         "postgres://u:p@127.0.0.1:5433/x?sslmode=disable"
     );
     assert_eq!(with_database("postgres://u@h:1", "x"), "postgres://u@h:1/x");

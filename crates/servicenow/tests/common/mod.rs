@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use callbridge_sandbox::{start, RunningSandbox, SandboxOptions};
 use callbridge_servicenow::query::{Condition, Query};
-use callbridge_servicenow::{Auth, ColumnName, Instance, InstanceConfig, OAuthClient, SysId, TableClient, TableName};
+use callbridge_servicenow::{
+    Auth, ColumnName, Instance, InstanceConfig, OAuthClient, SysId, TableClient, TableName,
+};
 use serde_json::{json, Map, Value};
 
 pub const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/v1/crm/oauth/callback";
@@ -34,7 +36,9 @@ pub fn col(name: &str) -> ColumnName {
 
 impl Env {
     pub async fn start() -> Env {
-        let sandbox = start(SandboxOptions::default()).await.expect("sandbox starts");
+        let sandbox = start(SandboxOptions::default())
+            .await
+            .expect("sandbox starts");
         let ca_path = sandbox.ca_path.clone().expect("HTTPS sandbox has a CA");
         let ca_pem = std::fs::read(&ca_path).expect("CA readable");
         let instance = Env::connect(&sandbox.base_url, &ca_pem, Duration::from_secs(15));
@@ -88,7 +92,10 @@ impl Env {
         let creds = &self.sandbox.credentials;
         let mut request = self
             .browser
-            .request(method, format!("{}/api/x_cb_sandbox/{path}", self.sandbox.base_url))
+            .request(
+                method,
+                format!("{}/api/x_cb_sandbox/{path}", self.sandbox.base_url),
+            )
             .basic_auth(&creds.admin_user, Some(&creds.admin_password))
             .header("accept", "application/json");
         if let Some(body) = body {
@@ -97,18 +104,26 @@ impl Env {
         let response = request.send().await.expect("sandbox admin API answers");
         let status = response.status();
         let text = response.text().await.unwrap();
-        assert!(status.is_success(), "sandbox admin API {path}: {status} {text}");
+        assert!(
+            status.is_success(),
+            "sandbox admin API {path}: {status} {text}"
+        );
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
     /// Injects a fault (`{"kind":"status","status":503,"count":1}` ...).
     pub async fn fault(&self, fault: Value) {
-        self.sandbox_api(reqwest::Method::POST, "faults", Some(fault)).await;
+        self.sandbox_api(reqwest::Method::POST, "faults", Some(fault))
+            .await;
     }
 
     pub async fn advance_clock(&self, seconds: i64) {
-        self.sandbox_api(reqwest::Method::POST, "clock", Some(json!({ "advance_seconds": seconds })))
-            .await;
+        self.sandbox_api(
+            reqwest::Method::POST,
+            "clock",
+            Some(json!({ "advance_seconds": seconds })),
+        )
+        .await;
     }
 
     /// The instance's clock (unix seconds): the `now` to give token requests.
@@ -119,13 +134,16 @@ impl Env {
     }
 
     pub async fn reset_requests(&self) {
-        self.sandbox_api(reqwest::Method::DELETE, "requests", None).await;
+        self.sandbox_api(reqwest::Method::DELETE, "requests", None)
+            .await;
     }
 
     /// Requests the instance served since the last reset, by "METHOD resource", without the
     /// sandbox's own admin API.
     pub async fn requests(&self) -> BTreeMap<String, u64> {
-        let value = self.sandbox_api(reqwest::Method::GET, "requests", None).await;
+        let value = self
+            .sandbox_api(reqwest::Method::GET, "requests", None)
+            .await;
         value["result"]
             .as_object()
             .expect("request counts")
@@ -140,11 +158,22 @@ impl Env {
         let query = Query::from_condition(Condition::eq(&col(column), value).unwrap());
         let rows = self
             .client
-            .list(&self.admin(), &table(table_name), &query, &[col("sys_id")], 1)
+            .list(
+                &self.admin(),
+                &table(table_name),
+                &query,
+                &[col("sys_id")],
+                1,
+            )
             .await
             .expect("admin reads");
-        SysId::new(rows.first().unwrap_or_else(|| panic!("no {table_name} with {column}={value}")).sys_id().unwrap())
-            .unwrap()
+        SysId::new(
+            rows.first()
+                .unwrap_or_else(|| panic!("no {table_name} with {column}={value}"))
+                .sys_id()
+                .unwrap(),
+        )
+        .unwrap()
     }
 
     /// The admin steps of servicenow.md §2.1 for the client-credentials grant: the OAuth
@@ -152,7 +181,11 @@ impl Env {
     pub async fn enable_client_credentials(&self, user_name: &str) {
         let admin = self.admin();
         let client_row = self
-            .find_id("oauth_entity", "client_id", &self.sandbox.credentials.client_id)
+            .find_id(
+                "oauth_entity",
+                "client_id",
+                &self.sandbox.credentials.client_id,
+            )
             .await;
         let user = self.find_id("sys_user", "user_name", user_name).await;
         let mut values = Map::new();

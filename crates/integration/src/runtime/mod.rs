@@ -1,0 +1,267 @@
+//! The runtime around the sans-IO engine: one task owns the [`Engine`] and feeds it events and
+//! timeouts; the commands it returns are executed here (CRM lookups as tasks whose results come
+//! back as events, notices to agents, Case writes into the durable outbox) and the outbox worker
+//! (`outbox.rs`) performs the writes.
+
+mod notices;
+mod outbox;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use callbridge_core::{
+    CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure, LookupResult, TenantId, Timestamp,
+};
+use callbridge_phone::E164;
+use callbridge_store::{OutboxItem, Store};
+use serde_json::json;
+use tokio::sync::{broadcast, mpsc, oneshot, Notify};
+use tokio::task::JoinHandle;
+
+pub use notices::{AgentNotice, Notice};
+pub use outbox::{OutboxOptions, CREATE_CASE, UPDATE_CASE_PARTIES};
+
+use crate::agents::agent_id;
+use crate::crm::{Crm, CrmError};
+
+enum Input {
+    Event(Event),
+    Snapshot(CallId, oneshot::Sender<Option<CallSnapshot>>),
+}
+
+/// A cheap handle to a running runtime.
+#[derive(Clone)]
+pub struct RuntimeHandle {
+    input: mpsc::UnboundedSender<Input>,
+    notices: broadcast::Sender<AgentNotice>,
+}
+
+impl RuntimeHandle {
+    /// Feeds one event to the engine.
+    pub fn submit(&self, event: Event) {
+        let _ = self.input.send(Input::Event(event));
+    }
+
+    /// Every notice to every agent from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<AgentNotice> {
+        self.notices.subscribe()
+    }
+
+    /// The engine's view of a call (for tests and the admin API).
+    pub async fn call_state(&self, call: &CallId) -> Option<CallSnapshot> {
+        let (tx, rx) = oneshot::channel();
+        self.input.send(Input::Snapshot(call.clone(), tx)).ok()?;
+        rx.await.ok().flatten()
+    }
+}
+
+pub struct Runtime {
+    handle: RuntimeHandle,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Runtime {
+    /// Starts the engine task and the outbox worker. Agents whose CRM link is stored are known
+    /// as linked from the start.
+    pub async fn start<C: Crm>(
+        config: EngineConfig,
+        tenants: &[TenantId],
+        crm: Arc<C>,
+        store: Store,
+        options: OutboxOptions,
+    ) -> anyhow::Result<Runtime> {
+        let (input, rx) = mpsc::unbounded_channel();
+        let (notices, _) = broadcast::channel(4096);
+        let handle = RuntimeHandle {
+            input: input.clone(),
+            notices: notices.clone(),
+        };
+        for tenant in tenants {
+            for agent in store.linked_agents(tenant.as_str()).await? {
+                handle.submit(Event::AgentLinkChanged {
+                    agent: agent_id(tenant, &agent),
+                    linked: true,
+                });
+            }
+        }
+        let wake = Arc::new(Notify::new());
+        let executor = Executor {
+            crm: crm.clone(),
+            store: store.clone(),
+            handle: handle.clone(),
+            outbox_wake: wake.clone(),
+        };
+        let engine_task = tokio::spawn(run_engine(Engine::new(config), rx, executor));
+        let outbox_task = tokio::spawn(outbox::run(crm, store, handle.clone(), wake, options));
+        Ok(Runtime {
+            handle,
+            tasks: vec![engine_task, outbox_task],
+        })
+    }
+
+    pub fn handle(&self) -> RuntimeHandle {
+        self.handle.clone()
+    }
+
+    /// Stops the engine and the outbox worker. Pending Case writes stay in the outbox and are
+    /// picked up by the next start.
+    pub async fn shutdown(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Wall-clock milliseconds: the engine's time input.
+pub fn now() -> Timestamp {
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    Timestamp::from_millis(millis)
+}
+
+async fn run_engine<C: Crm>(mut engine: Engine, mut rx: mpsc::UnboundedReceiver<Input>, executor: Executor<C>) {
+    loop {
+        let timeout = engine.poll_timeout();
+        let sleep = async {
+            match timeout {
+                Some(at) => {
+                    let wait = at.as_millis().saturating_sub(now().as_millis());
+                    tokio::time::sleep(Duration::from_millis(wait)).await
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let commands = tokio::select! {
+            input = rx.recv() => match input {
+                None => return,
+                Some(Input::Event(event)) => engine.handle(now(), event),
+                Some(Input::Snapshot(call, reply)) => {
+                    let _ = reply.send(engine.call_state(&call));
+                    continue;
+                }
+            },
+            () = sleep => engine.handle_timeout(now()),
+        };
+        for command in commands {
+            executor.execute(command);
+        }
+    }
+}
+
+struct Executor<C> {
+    crm: Arc<C>,
+    store: Store,
+    handle: RuntimeHandle,
+    outbox_wake: Arc<Notify>,
+}
+
+impl<C: Crm> Executor<C> {
+    fn execute(&self, command: Command) {
+        if let Some(notice) = notices::notice_for(&command) {
+            let _ = self.handle.notices.send(notice);
+            return;
+        }
+        match command {
+            Command::LookupContacts {
+                tenant,
+                call,
+                agent,
+                number,
+            } => {
+                let crm = self.crm.clone();
+                let handle = self.handle.clone();
+                tokio::spawn(async move {
+                    let result = match E164::parse(&number) {
+                        Err(e) => LookupResult::Failed(LookupFailure::Unavailable(format!(
+                            "the caller's number is not usable: {e}"
+                        ))),
+                        Ok(e164) => match crm.lookup(&tenant, &agent, &e164).await {
+                            Ok(contacts) => LookupResult::Matches(contacts),
+                            Err(CrmError::RelinkRequired) => LookupResult::Failed(LookupFailure::RelinkRequired),
+                            Err(other) => LookupResult::Failed(LookupFailure::Unavailable(other.to_string())),
+                        },
+                    };
+                    handle.submit(Event::LookupCompleted { call, agent, result });
+                });
+            }
+            Command::CreateCase {
+                tenant,
+                call,
+                idempotency_key,
+                trigger,
+                fields,
+            } => {
+                let payload = json!({ "call": call, "trigger": trigger, "fields": fields });
+                self.enqueue(OutboxItem::new(tenant.as_str(), CREATE_CASE, idempotency_key.as_str(), payload));
+            }
+            Command::UpdateCaseContact {
+                tenant,
+                call,
+                case,
+                party,
+            } => {
+                let payload = json!({ "call": call, "case": case, "party": party });
+                self.enqueue(OutboxItem::new(tenant.as_str(), UPDATE_CASE_PARTIES, call.as_str(), payload));
+            }
+            Command::FindCase { tenant, call } => {
+                let crm = self.crm.clone();
+                let handle = self.handle.clone();
+                tokio::spawn(find_case(crm, handle, tenant, call));
+            }
+            Command::PopContact { .. }
+            | Command::ShowChooser { .. }
+            | Command::OfferNewContact { .. }
+            | Command::ShowCase { .. }
+            | Command::NotifyAgent { .. } => unreachable!("handled as notices above"),
+        }
+    }
+
+    /// Makes a write durable. The database being briefly unavailable must not lose the intent,
+    /// so this retries until it succeeds.
+    fn enqueue(&self, item: OutboxItem) {
+        let store = self.store.clone();
+        let wake = self.outbox_wake.clone();
+        tokio::spawn(async move {
+            let mut delay = Duration::from_millis(100);
+            loop {
+                match store.enqueue(item.clone()).await {
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::error!(%error, key = %item.idempotency_key, "cannot record a CRM write; retrying");
+                        tokio::time::sleep(delay).await;
+                        delay = (delay * 2).min(Duration::from_secs(10));
+                    }
+                }
+            }
+            wake.notify_one();
+        });
+    }
+}
+
+/// Looks the call's Case up for a transferee, retrying transient failures a few times.
+async fn find_case<C: Crm>(crm: Arc<C>, handle: RuntimeHandle, tenant: TenantId, call: CallId) {
+    let mut delay = Duration::from_millis(250);
+    for attempt in 1..=5 {
+        match crm.find_case(&tenant, &call).await {
+            Ok(Some(case)) => return handle.submit(Event::CaseFound { call, case }),
+            Ok(None) => return handle.submit(Event::CaseNotFound { call }),
+            Err(error) if error.is_retryable() && attempt < 5 => {
+                let wait = match error {
+                    CrmError::RateLimited(d) => d.max(delay),
+                    _ => delay,
+                };
+                tokio::time::sleep(wait).await;
+                delay *= 2;
+            }
+            Err(error) => {
+                tracing::warn!(%error, call = %call, "could not look the call's Case up");
+                return handle.submit(Event::CaseNotFound { call });
+            }
+        }
+    }
+}
