@@ -86,7 +86,9 @@ impl fmt::Display for DictionaryError {
             DictionaryError::TableNotFound { table } => write!(
                 f,
                 "table '{table}' does not exist on the instance (no sys_db_object row named {table} is visible): \
-                 check the name in System Definition > Tables, or activate the plugin that provides it"
+                 check the name in System Definition > Tables, or activate the plugin that provides it \
+                 (an instance that filters rows by ACL hides tables from accounts without the \
+                 personalize_dictionary role)"
             ),
             DictionaryError::Forbidden { reading, message, detail } => {
                 write!(

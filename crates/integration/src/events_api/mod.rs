@@ -1,3 +1,120 @@
-//! The call-events API for other telephony: `POST /api/v1/tenants/{tenant}/call-events`.
+//! The call-events API for other telephony: `POST /api/v1/tenants/{tenant}/call-events`, one
+//! event per request, signed with the tenant's secret (`signature.rs`), idempotent by
+//! `event_id`. Documented in `docs/openapi/call-events.yaml`.
 
+pub mod body;
 pub mod signature;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use callbridge_core::TenantId;
+use callbridge_phone::Region;
+use callbridge_store::Store;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::config::{Secret, TenantConfig};
+use crate::runtime::RuntimeHandle;
+use body::CallEventBody;
+
+/// Largest event body accepted.
+pub const MAX_BODY: usize = 64 * 1024;
+
+struct TenantEntry {
+    secret: Option<Secret>,
+    region: Region,
+}
+
+pub struct EventsApi {
+    tenants: HashMap<String, TenantEntry>,
+    store: Store,
+    runtime: RuntimeHandle,
+}
+
+impl EventsApi {
+    pub fn new(tenants: &[TenantConfig], store: Store, runtime: RuntimeHandle) -> EventsApi {
+        EventsApi {
+            tenants: tenants
+                .iter()
+                .map(|t| {
+                    (
+                        t.id.as_str().to_string(),
+                        TenantEntry {
+                            secret: t.call_events_secret.clone(),
+                            region: t.default_region,
+                        },
+                    )
+                })
+                .collect(),
+            store,
+            runtime,
+        }
+    }
+}
+
+pub fn router(api: Arc<EventsApi>) -> Router {
+    Router::new()
+        .route("/api/v1/tenants/{tenant}/call-events", post(receive))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(api)
+}
+
+fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": message.into() } }))).into_response()
+}
+
+async fn receive(State(api): State<Arc<EventsApi>>, Path(tenant): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(entry) = api.tenants.get(&tenant) else {
+        return problem(StatusCode::NOT_FOUND, "unknown_tenant", format!("no tenant {tenant:?} is configured"));
+    };
+    let Some(secret) = &entry.secret else {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "events_disabled",
+            "the call-events API is off for this tenant; set call_events_secret in its configuration",
+        );
+    };
+    let now = OffsetDateTime::now_utc();
+    let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
+    if let Err(error) = signature::verify(secret.expose().as_bytes(), header, &body, now.unix_timestamp()) {
+        return problem(StatusCode::UNAUTHORIZED, "bad_signature", error.to_string());
+    }
+    let parsed: CallEventBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not a call event: {e}")),
+    };
+    let event_id = parsed.event_id.clone();
+    let tenant_id = TenantId::new(tenant.clone());
+    let event = match parsed.into_event(&tenant_id, entry.region) {
+        Ok(e) => e,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": { "code": "invalid_event", "field": e.field, "message": e.to_string() } })),
+            )
+                .into_response()
+        }
+    };
+    match api.store.record_event_once(&tenant, &event_id, now).await {
+        Ok(true) => {
+            api.runtime.submit(event);
+            (StatusCode::ACCEPTED, Json(json!({ "status": "accepted", "event_id": event_id }))).into_response()
+        }
+        Ok(false) => (StatusCode::OK, Json(json!({ "status": "duplicate", "event_id": event_id }))).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "cannot record a call event");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the event was not recorded; send it again",
+            )
+        }
+    }
+}
