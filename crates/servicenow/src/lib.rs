@@ -27,8 +27,10 @@ pub mod error;
 pub mod lookup;
 pub mod names;
 pub mod oauth;
+pub mod probe;
 pub mod query;
 pub mod record;
+pub mod users;
 
 pub use cases::{create_case, find_by_correlation, CaseRef};
 pub use client::{Auth, BatchOutcome, TableClient, TableRequest};
@@ -40,3 +42,4 @@ pub use names::{ColumnName, NameError, SysId, TableName};
 pub use oauth::{authorization_url, Grant, OAuthClient, OAuthError, Pkce, TokenSet};
 pub use query::{Condition, Query, QueryError};
 pub use record::Record;
+pub use users::{current_user, CrmUser};
