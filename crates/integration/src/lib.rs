@@ -11,3 +11,6 @@ pub mod events_api;
 pub mod agents;
 pub mod crm;
 pub mod runtime;
+pub mod linking;
+pub mod web;
+pub mod server;

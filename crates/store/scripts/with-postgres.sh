@@ -133,7 +133,7 @@ if [ -z "$started" ]; then
     exit 1
 fi
 server_pid=$(head -n 1 "$datadir/postmaster.pid")
-log "PostgreSQL $("$bindir/postgres" --version | awk '{print $NF}') running as pid $server_pid on 127.0.0.1:$port"
+log "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') running as pid $server_pid on 127.0.0.1:$port"
 
 psql="$bindir/psql"
 [ -x "$psql" ] || psql=psql

@@ -47,6 +47,14 @@
 //!
 //! `sqlite:PATH` / `sqlite://PATH` (the file is created if missing; `sqlite::memory:` for a
 //! throwaway store) and `postgres://USER:PASSWORD@HOST:PORT/DATABASE` (or `postgresql://`).
+//!
+//! # Tests and benchmark
+//!
+//! `cargo test -p callbridge-store` runs every rule against a SQLite file, and against
+//! PostgreSQL too when `CALLBRIDGE_TEST_POSTGRES_URL` is set (otherwise those tests print a
+//! notice and pass without running). `crates/store/scripts/with-postgres.sh COMMAND` provides a
+//! throwaway server on 127.0.0.1 and sets the variable. `cargo bench -p callbridge-store --bench
+//! outbox` prints the SQLite outbox throughput.
 
 mod cases;
 mod crypto;

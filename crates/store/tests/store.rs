@@ -66,9 +66,10 @@ impl TestDb {
             return None;
         };
         static SEQ: AtomicU32 = AtomicU32::new(0);
+        // Unique per process and test, and within PostgreSQL's 63-byte identifier limit.
+        let short: String = test.chars().take(32).collect();
         let name = format!(
-            "cb_store_{}_{}_{}",
-            test,
+            "cb_store_{}_{}_{short}",
             std::process::id(),
             SEQ.fetch_add(1, Ordering::SeqCst)
         );

@@ -1,0 +1,76 @@
+//! Assembles a running integration server from a configuration: the store, the CRM adapter, the
+//! engine runtime, and the HTTP routes, bound to the configured address.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use callbridge_core::{EngineConfig, TenantId};
+use callbridge_store::{SecretKey, Store};
+
+use crate::config::Config;
+use crate::crm::servicenow::ServiceNowCrm;
+use crate::events_api::EventsApi;
+use crate::linking::Linking;
+use crate::runtime::{OutboxOptions, Runtime, RuntimeHandle};
+
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub runtime: RuntimeHandle,
+    pub linking: Arc<Linking>,
+    runtime_owner: Runtime,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    pub async fn shutdown(self) {
+        self.server.abort();
+        let _ = self.server.await;
+        self.runtime_owner.shutdown().await;
+        self.store.close().await;
+    }
+
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.server.await??;
+        Ok(())
+    }
+}
+
+pub async fn start(config: &Config, outbox: OutboxOptions) -> anyhow::Result<RunningServer> {
+    let key = SecretKey::from_base64(config.server.master_key.expose())
+        .context("server.master_key must be 32 random bytes in base64 (generate one with `openssl rand -base64 32`)")?;
+    let store = Store::open(&config.server.database_url, key)
+        .await
+        .with_context(|| format!("opening the database {}", config.server.database_url))?;
+    let crm = Arc::new(ServiceNowCrm::new(&config.tenants, store.clone())?);
+    let mut engine = EngineConfig::default();
+    for tenant in &config.tenants {
+        engine.tenants.insert(tenant.id.clone(), tenant.policy.clone());
+    }
+    let tenant_ids: Vec<TenantId> = config.tenants.iter().map(|t| t.id.clone()).collect();
+    let runtime = Runtime::start(engine, &tenant_ids, crm, store.clone(), outbox).await?;
+    let handle = runtime.handle();
+    let events = Arc::new(EventsApi::new(&config.tenants, store.clone(), handle.clone()));
+    let linking = Arc::new(Linking::new(
+        &config.tenants,
+        &config.server.public_url,
+        config.server.master_key.clone(),
+        store.clone(),
+        handle.clone(),
+    )?);
+    let app = crate::web::router(events, linking.clone());
+    let listener = tokio::net::TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("binding {}", config.server.listen))?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(RunningServer {
+        addr,
+        store,
+        runtime: handle,
+        linking,
+        runtime_owner: runtime,
+        server,
+    })
+}
