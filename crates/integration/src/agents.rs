@@ -9,7 +9,11 @@ pub fn agent_id(tenant: &TenantId, local: &str) -> AgentId {
 
 /// The tenant-local part of an agent id (the whole id when it has no tenant prefix).
 pub fn local_name(agent: &AgentId) -> &str {
-    agent.as_str().split_once(':').map(|(_, l)| l).unwrap_or(agent.as_str())
+    agent
+        .as_str()
+        .split_once(':')
+        .map(|(_, l)| l)
+        .unwrap_or(agent.as_str())
 }
 
 /// Agent names as they arrive from telephony or the softphone: 1-64 letters, digits, `.`, `_`,
@@ -17,7 +21,9 @@ pub fn local_name(agent: &AgentId) -> &str {
 pub fn valid_local_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
 }
 
 #[cfg(test)]

@@ -6,11 +6,11 @@
 //! Invariant: decisions about calls and Cases live in `callbridge-core`; this crate only
 //! translates and executes.
 
-pub mod config;
-pub mod events_api;
 pub mod agents;
+pub mod config;
 pub mod crm;
-pub mod runtime;
+pub mod events_api;
 pub mod linking;
-pub mod web;
+pub mod runtime;
 pub mod server;
+pub mod web;

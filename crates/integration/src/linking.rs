@@ -91,15 +91,21 @@ impl Linking {
         let mut map = HashMap::new();
         for t in tenants {
             let sn = &t.servicenow;
-            let mut config = InstanceConfig::new(sn.instance_url.clone()).with_timeout(Duration::from_secs(10));
+            let mut config =
+                InstanceConfig::new(sn.instance_url.clone()).with_timeout(Duration::from_secs(10));
             if let Some(pem) = &sn.ca_pem {
                 config = config.with_root_ca_pem(pem.clone().into_bytes());
             }
-            let instance = Instance::new(config).map_err(|e| anyhow::anyhow!("tenant {}: {e}", t.id))?;
+            let instance =
+                Instance::new(config).map_err(|e| anyhow::anyhow!("tenant {}: {e}", t.id))?;
             map.insert(
                 t.id.as_str().to_string(),
                 TenantOAuth {
-                    oauth: OAuthClient::new(instance.clone(), sn.client_id.clone(), sn.client_secret.expose().to_string()),
+                    oauth: OAuthClient::new(
+                        instance.clone(),
+                        sn.client_id.clone(),
+                        sn.client_secret.expose().to_string(),
+                    ),
                     instance,
                 },
             );
@@ -117,19 +123,31 @@ impl Linking {
     /// A ticket that lets `agent` of `tenant` start linking until `now + TICKET_TTL_SECS`.
     pub fn ticket(&self, tenant: &str, agent: &str, now: i64) -> String {
         let expires = now + TICKET_TTL_SECS;
-        format!("{expires}.{}", URL_SAFE_NO_PAD.encode(self.mac(tenant, agent, expires)))
+        format!(
+            "{expires}.{}",
+            URL_SAFE_NO_PAD.encode(self.mac(tenant, agent, expires))
+        )
     }
 
     fn mac(&self, tenant: &str, agent: &str, expires: i64) -> Vec<u8> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.expose().as_bytes()).expect("any key length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(self.key.expose().as_bytes()).expect("any key length");
         mac.update(format!("crm-link\n{tenant}\n{agent}\n{expires}").as_bytes());
         mac.finalize().into_bytes().to_vec()
     }
 
-    fn check_ticket(&self, tenant: &str, agent: &str, ticket: &str, now: i64) -> Result<(), LinkError> {
+    fn check_ticket(
+        &self,
+        tenant: &str,
+        agent: &str,
+        ticket: &str,
+        now: i64,
+    ) -> Result<(), LinkError> {
         let (expires, signature) = ticket.split_once('.').ok_or(LinkError::BadTicket)?;
         let expires: i64 = expires.parse().map_err(|_| LinkError::BadTicket)?;
-        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| LinkError::BadTicket)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| LinkError::BadTicket)?;
         let valid: bool = self.mac(tenant, agent, expires).ct_eq(&signature).into();
         if !valid || expires < now {
             return Err(LinkError::BadTicket);
@@ -138,15 +156,26 @@ impl Linking {
     }
 
     /// Starts a link: returns the ServiceNow sign-in URL to send the agent's browser to.
-    pub fn start(&self, tenant: &str, agent: &str, ticket: &str, now: i64) -> Result<String, LinkError> {
+    pub fn start(
+        &self,
+        tenant: &str,
+        agent: &str,
+        ticket: &str,
+        now: i64,
+    ) -> Result<String, LinkError> {
         if !valid_local_name(agent) {
             return Err(LinkError::BadAgent);
         }
-        let conn = self.tenants.get(tenant).ok_or_else(|| LinkError::UnknownTenant(tenant.to_string()))?;
+        let conn = self
+            .tenants
+            .get(tenant)
+            .ok_or_else(|| LinkError::UnknownTenant(tenant.to_string()))?;
         self.check_ticket(tenant, agent, ticket, now)?;
         let pkce = Pkce::generate();
         let state = callbridge_servicenow::oauth::random_state();
-        let url = conn.oauth.authorization_url(&self.redirect_uri, &state, &pkce);
+        let url = conn
+            .oauth
+            .authorization_url(&self.redirect_uri, &state, &pkce);
         let mut pending = self.pending.lock();
         pending.retain(|_, p| p.started.elapsed() < PENDING_TTL);
         pending.insert(
@@ -176,7 +205,12 @@ impl Linking {
         let now = OffsetDateTime::now_utc();
         let tokens = conn
             .oauth
-            .exchange_code(code, &self.redirect_uri, pending.pkce.verifier(), now.unix_timestamp())
+            .exchange_code(
+                code,
+                &self.redirect_uri,
+                pending.pkce.verifier(),
+                now.unix_timestamp(),
+            )
             .await
             .map_err(|e| {
                 if e.is_refused() {
@@ -197,7 +231,8 @@ impl Linking {
             crm_user_name: user.user_name.clone(),
             access_token: tokens.access_token.clone(),
             refresh_token,
-            access_expires_at: OffsetDateTime::from_unix_timestamp(tokens.expires_at).unwrap_or(now),
+            access_expires_at: OffsetDateTime::from_unix_timestamp(tokens.expires_at)
+                .unwrap_or(now),
             linked_at: now,
         };
         self.store

@@ -46,12 +46,18 @@ pub async fn start(config: &Config, outbox: OutboxOptions) -> anyhow::Result<Run
     let crm = Arc::new(ServiceNowCrm::new(&config.tenants, store.clone())?);
     let mut engine = EngineConfig::default();
     for tenant in &config.tenants {
-        engine.tenants.insert(tenant.id.clone(), tenant.policy.clone());
+        engine
+            .tenants
+            .insert(tenant.id.clone(), tenant.policy.clone());
     }
     let tenant_ids: Vec<TenantId> = config.tenants.iter().map(|t| t.id.clone()).collect();
     let runtime = Runtime::start(engine, &tenant_ids, crm, store.clone(), outbox).await?;
     let handle = runtime.handle();
-    let events = Arc::new(EventsApi::new(&config.tenants, store.clone(), handle.clone()));
+    let events = Arc::new(EventsApi::new(
+        &config.tenants,
+        store.clone(),
+        handle.clone(),
+    ));
     let linking = Arc::new(Linking::new(
         &config.tenants,
         &config.server.public_url,

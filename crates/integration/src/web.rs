@@ -16,7 +16,10 @@ use crate::linking::{LinkError, Linking, CALLBACK_PATH};
 
 pub fn router(events: Arc<EventsApi>, linking: Arc<Linking>) -> Router {
     let link_routes = Router::new()
-        .route("/api/v1/tenants/{tenant}/agents/{agent}/crm-link", get(start_link))
+        .route(
+            "/api/v1/tenants/{tenant}/agents/{agent}/crm-link",
+            get(start_link),
+        )
         .route(CALLBACK_PATH, get(link_callback))
         .with_state(linking);
     Router::new()
@@ -36,7 +39,12 @@ async fn start_link(
     Query(query): Query<Ticket>,
 ) -> Response {
     let ticket = query.ticket.unwrap_or_default();
-    match linking.start(&tenant, &agent, &ticket, OffsetDateTime::now_utc().unix_timestamp()) {
+    match linking.start(
+        &tenant,
+        &agent,
+        &ticket,
+        OffsetDateTime::now_utc().unix_timestamp(),
+    ) {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(e) => page(status_of(&e), "Linking failed", &e.to_string()),
     }
@@ -49,7 +57,10 @@ struct Callback {
     error: Option<String>,
 }
 
-async fn link_callback(State(linking): State<Arc<Linking>>, Query(query): Query<Callback>) -> Response {
+async fn link_callback(
+    State(linking): State<Arc<Linking>>,
+    Query(query): Query<Callback>,
+) -> Response {
     if let Some(error) = query.error {
         let message = if error == "access_denied" {
             "You declined access in ServiceNow, so your account was not linked.".to_string()
@@ -59,7 +70,11 @@ async fn link_callback(State(linking): State<Arc<Linking>>, Query(query): Query<
         return page(StatusCode::BAD_REQUEST, "Not linked", &message);
     }
     let (Some(code), Some(state)) = (query.code, query.state) else {
-        return page(StatusCode::BAD_REQUEST, "Not linked", "The sign-in answer is incomplete; start linking again.");
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Not linked",
+            "The sign-in answer is incomplete; start linking again.",
+        );
     };
     match linking.complete(&state, &code).await {
         Ok(linked) => page(
@@ -78,7 +93,9 @@ fn status_of(error: &LinkError) -> StatusCode {
     match error {
         LinkError::BadTicket => StatusCode::FORBIDDEN,
         LinkError::UnknownTenant(_) => StatusCode::NOT_FOUND,
-        LinkError::BadAgent | LinkError::UnknownState | LinkError::Refused(_) => StatusCode::BAD_REQUEST,
+        LinkError::BadAgent | LinkError::UnknownState | LinkError::Refused(_) => {
+            StatusCode::BAD_REQUEST
+        }
         LinkError::Unavailable(_) | LinkError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }

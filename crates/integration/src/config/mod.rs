@@ -9,7 +9,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use callbridge_core::{PartyKind, RecordingLinks, ShortDescriptionTemplate, TenantId, TenantPolicy};
+use callbridge_core::{
+    PartyKind, RecordingLinks, ShortDescriptionTemplate, TenantId, TenantPolicy,
+};
 use callbridge_phone::Region;
 use callbridge_servicenow::{ColumnName, TableName};
 use serde::Deserialize;
@@ -307,7 +309,9 @@ impl Config {
             reason: format!("cannot read the file: {e}"),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&path.display().to_string(), &text, base, &|k| std::env::var(k).ok())
+        Config::parse(&path.display().to_string(), &text, base, &|k| {
+            std::env::var(k).ok()
+        })
     }
 
     /// Parses configuration text. `base` resolves relative file paths; `env` looks variables up.
@@ -331,7 +335,11 @@ impl Config {
 fn locate(text: &str, offset: usize) -> String {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map(|l| l.chars().count() + 1).unwrap_or(1);
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count() + 1)
+        .unwrap_or(1);
     format!("line {line}, column {column}")
 }
 
@@ -351,7 +359,9 @@ impl Validator<'_> {
     }
 
     fn secret(&self, key: &str, source: &SecretSource) -> Result<Secret, ConfigError> {
-        source.resolve(self.env).map_err(|reason| self.error(key, reason))
+        source
+            .resolve(self.env)
+            .map_err(|reason| self.error(key, reason))
     }
 
     fn table(&self, key: &str, value: &str) -> Result<TableName, ConfigError> {
@@ -392,11 +402,15 @@ impl Validator<'_> {
     }
 
     fn config(&self, raw: RawConfig) -> Result<Config, ConfigError> {
-        let listen: SocketAddr = raw
-            .server
-            .listen
-            .parse()
-            .map_err(|e| self.error("server.listen", format!("{:?} is not an address like 127.0.0.1:8080: {e}", raw.server.listen)))?;
+        let listen: SocketAddr = raw.server.listen.parse().map_err(|e| {
+            self.error(
+                "server.listen",
+                format!(
+                    "{:?} is not an address like 127.0.0.1:8080: {e}",
+                    raw.server.listen
+                ),
+            )
+        })?;
         let public_url = match &raw.server.public_url {
             Some(u) => self.url("server.public_url", u)?,
             None => format!("http://{listen}"),
@@ -415,21 +429,34 @@ impl Validator<'_> {
         for (i, t) in raw.tenants.into_iter().enumerate() {
             let key = format!("tenant[{i}]");
             if !seen.insert(t.id.clone()) {
-                return Err(self.error(format!("{key}.id"), format!("tenant id {:?} is used twice", t.id)));
+                return Err(self.error(
+                    format!("{key}.id"),
+                    format!("tenant id {:?} is used twice", t.id),
+                ));
             }
             tenants.push(self.tenant(&key, t, &server.public_url)?);
         }
         Ok(Config { server, tenants })
     }
 
-    fn tenant(&self, key: &str, t: RawTenant, public_url: &str) -> Result<TenantConfig, ConfigError> {
+    fn tenant(
+        &self,
+        key: &str,
+        t: RawTenant,
+        public_url: &str,
+    ) -> Result<TenantConfig, ConfigError> {
         let id_ok = !t.id.is_empty()
             && t.id.len() <= 64
-            && t.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && t.id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !id_ok {
             return Err(self.error(
                 format!("{key}.id"),
-                format!("{:?}: use 1-64 letters, digits, '-' or '_' (it appears in URLs)", t.id),
+                format!(
+                    "{:?}: use 1-64 letters, digits, '-' or '_' (it appears in URLs)",
+                    t.id
+                ),
             ));
         }
         let default_region = Region::parse(&t.default_region)
@@ -470,10 +497,16 @@ impl Validator<'_> {
             Some(path) => {
                 let path = self.base.join(path);
                 let pem = std::fs::read_to_string(&path).map_err(|e| {
-                    self.error(format!("{key}.ca_file"), format!("cannot read {}: {e}", path.display()))
+                    self.error(
+                        format!("{key}.ca_file"),
+                        format!("cannot read {}: {e}", path.display()),
+                    )
                 })?;
                 if !pem.contains("BEGIN CERTIFICATE") {
-                    return Err(self.error(format!("{key}.ca_file"), format!("{} holds no PEM certificate", path.display())));
+                    return Err(self.error(
+                        format!("{key}.ca_file"),
+                        format!("{} holds no PEM certificate", path.display()),
+                    ));
                 }
                 Some(pem)
             }
@@ -488,11 +521,21 @@ impl Validator<'_> {
         let service_grant = match s.service_grant.as_str() {
             "client_credentials" => ServiceGrant::ClientCredentials,
             "password" => {
-                let user = s.service_user.clone().filter(|u| !u.is_empty()).ok_or_else(|| {
-                    self.error(format!("{key}.service_user"), "required when service_grant = \"password\"")
-                })?;
+                let user = s
+                    .service_user
+                    .clone()
+                    .filter(|u| !u.is_empty())
+                    .ok_or_else(|| {
+                        self.error(
+                            format!("{key}.service_user"),
+                            "required when service_grant = \"password\"",
+                        )
+                    })?;
                 let password = s.service_password.as_ref().ok_or_else(|| {
-                    self.error(format!("{key}.service_password"), "required when service_grant = \"password\"")
+                    self.error(
+                        format!("{key}.service_password"),
+                        "required when service_grant = \"password\"",
+                    )
                 })?;
                 ServiceGrant::Password {
                     user,
@@ -507,7 +550,10 @@ impl Validator<'_> {
             }
         };
         if s.requests_per_hour == Some(0) {
-            return Err(self.error(format!("{key}.requests_per_hour"), "must be at least 1 (omit it for no limit)"));
+            return Err(self.error(
+                format!("{key}.requests_per_hour"),
+                "must be at least 1 (omit it for no limit)",
+            ));
         }
         Ok(ServiceNowConfig {
             instance_url,
@@ -524,11 +570,17 @@ impl Validator<'_> {
     fn lookup(&self, key: &str, l: RawLookup) -> Result<LookupConfig, ConfigError> {
         if let Some(n) = l.suffix_digits {
             if !(7..=10).contains(&n) {
-                return Err(self.error(format!("{key}.suffix_digits"), format!("{n}: use 7 to 10, or omit it")));
+                return Err(self.error(
+                    format!("{key}.suffix_digits"),
+                    format!("{n}: use 7 to 10, or omit it"),
+                ));
             }
         }
         if l.tables.is_empty() {
-            return Err(self.error(format!("{key}.tables"), "list at least one table to search callers in"));
+            return Err(self.error(
+                format!("{key}.tables"),
+                "list at least one table to search callers in",
+            ));
         }
         let mut tables = Vec::new();
         for (i, t) in l.tables.into_iter().enumerate() {
@@ -537,11 +589,17 @@ impl Validator<'_> {
                 "contact" => PartyKind::Contact,
                 "consumer" => PartyKind::Consumer,
                 other => {
-                    return Err(self.error(format!("{k}.kind"), format!("{other:?}: use \"contact\" or \"consumer\"")))
+                    return Err(self.error(
+                        format!("{k}.kind"),
+                        format!("{other:?}: use \"contact\" or \"consumer\""),
+                    ))
                 }
             };
             if t.phone_columns.is_empty() {
-                return Err(self.error(format!("{k}.phone_columns"), "list at least one phone column"));
+                return Err(self.error(
+                    format!("{k}.phone_columns"),
+                    "list at least one phone column",
+                ));
             }
             let phone_columns = t
                 .phone_columns
@@ -551,14 +609,19 @@ impl Validator<'_> {
                 .collect::<Result<Vec<_>, _>>()?;
             let account_column = match (&t.account_column, kind) {
                 (Some(c), _) => self.optional_column(&format!("{k}.account_column"), c)?,
-                (None, PartyKind::Contact) => Some(self.column(&format!("{k}.account_column"), "account")?),
+                (None, PartyKind::Contact) => {
+                    Some(self.column(&format!("{k}.account_column"), "account")?)
+                }
                 (None, PartyKind::Consumer) => None,
             };
             tables.push(LookupTable {
                 table: self.table(&format!("{k}.table"), &t.table)?,
                 kind,
                 phone_columns,
-                name_column: self.column(&format!("{k}.name_column"), t.name_column.as_deref().unwrap_or("name"))?,
+                name_column: self.column(
+                    &format!("{k}.name_column"),
+                    t.name_column.as_deref().unwrap_or("name"),
+                )?,
                 account_column,
             });
         }
@@ -571,17 +634,25 @@ impl Validator<'_> {
     fn case(&self, key: &str, c: RawCase) -> Result<CaseConfig, ConfigError> {
         Ok(CaseConfig {
             table: self.table(&format!("{key}.table"), &c.table)?,
-            correlation_column: self.column(&format!("{key}.correlation_column"), &c.correlation_column)?,
+            correlation_column: self
+                .column(&format!("{key}.correlation_column"), &c.correlation_column)?,
             caller_number_column: c
                 .caller_number_column
                 .as_deref()
                 .map(|v| self.column(&format!("{key}.caller_number_column"), v))
                 .transpose()?,
-            recording_url_column: self.column(&format!("{key}.recording_url_column"), &c.recording_url_column)?,
-            contact_column: self.optional_column(&format!("{key}.contact_column"), &c.contact_column)?,
-            account_column: self.optional_column(&format!("{key}.account_column"), &c.account_column)?,
-            consumer_column: self.optional_column(&format!("{key}.consumer_column"), &c.consumer_column)?,
-            assigned_to_column: self.optional_column(&format!("{key}.assigned_to_column"), &c.assigned_to_column)?,
+            recording_url_column: self.column(
+                &format!("{key}.recording_url_column"),
+                &c.recording_url_column,
+            )?,
+            contact_column: self
+                .optional_column(&format!("{key}.contact_column"), &c.contact_column)?,
+            account_column: self
+                .optional_column(&format!("{key}.account_column"), &c.account_column)?,
+            consumer_column: self
+                .optional_column(&format!("{key}.consumer_column"), &c.consumer_column)?,
+            assigned_to_column: self
+                .optional_column(&format!("{key}.assigned_to_column"), &c.assigned_to_column)?,
             contact_type: Some(c.contact_type).filter(|v| !v.is_empty()),
         })
     }

@@ -44,8 +44,9 @@ impl SecretSource {
     pub fn resolve(&self, lookup_env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, String> {
         let value = match self {
             SecretSource::Literal(v) => v.clone(),
-            SecretSource::Env { env } => lookup_env(env)
-                .ok_or_else(|| format!("environment variable {env} is not set"))?,
+            SecretSource::Env { env } => {
+                lookup_env(env).ok_or_else(|| format!("environment variable {env} is not set"))?
+            }
             SecretSource::File { file } => std::fs::read_to_string(file)
                 .map_err(|e| format!("cannot read secret file {}: {e}", file.display()))?
                 .trim_end_matches(['\n', '\r'])
@@ -64,7 +65,10 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_value() {
-        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Secret::new("hunter2")),
+            "Secret(<redacted>)"
+        );
     }
 
     #[test]
@@ -72,7 +76,12 @@ mod tests {
         let env = |name: &str| (name == "SET").then(|| "value".to_string());
         let set = SecretSource::Env { env: "SET".into() };
         assert_eq!(set.resolve(&env).unwrap().expose(), "value");
-        let unset = SecretSource::Env { env: "UNSET".into() };
-        assert_eq!(unset.resolve(&env).unwrap_err(), "environment variable UNSET is not set");
+        let unset = SecretSource::Env {
+            env: "UNSET".into(),
+        };
+        assert_eq!(
+            unset.resolve(&env).unwrap_err(),
+            "environment variable UNSET is not set"
+        );
     }
 }

@@ -46,7 +46,9 @@ fn errors_name_the_file_the_key_and_the_reason() {
     let bad_table = MINIMAL.to_string() + "\n[tenant.servicenow.case]\ntable = \"Case Table\"\n";
     let err = parse(&bad_table).unwrap_err();
     assert_eq!(err.key, "tenant[0].servicenow.case.table");
-    assert!(err.to_string().starts_with("callbridge.toml: tenant[0].servicenow.case.table: "));
+    assert!(err
+        .to_string()
+        .starts_with("callbridge.toml: tenant[0].servicenow.case.table: "));
 }
 
 #[test]
@@ -62,7 +64,10 @@ fn a_missing_secret_variable_is_named() {
     let text = MINIMAL.replace("SN_SECRET", "NOT_SET_ANYWHERE");
     let err = parse(&text).unwrap_err();
     assert_eq!(err.key, "tenant[0].servicenow.client_secret");
-    assert_eq!(err.reason, "environment variable NOT_SET_ANYWHERE is not set");
+    assert_eq!(
+        err.reason,
+        "environment variable NOT_SET_ANYWHERE is not set"
+    );
 }
 
 #[test]
@@ -73,21 +78,39 @@ fn an_unknown_region_is_refused() {
 
 #[test]
 fn plain_http_is_only_allowed_to_loopback() {
-    let remote = MINIMAL.replace("https://acme.service-now.com", "http://acme.service-now.com");
-    assert_eq!(parse(&remote).unwrap_err().key, "tenant[0].servicenow.instance_url");
+    let remote = MINIMAL.replace(
+        "https://acme.service-now.com",
+        "http://acme.service-now.com",
+    );
+    assert_eq!(
+        parse(&remote).unwrap_err().key,
+        "tenant[0].servicenow.instance_url"
+    );
     let local = MINIMAL.replace("https://acme.service-now.com", "http://127.0.0.1:8443/");
-    assert_eq!(parse(&local).unwrap().tenants[0].servicenow.instance_url, "http://127.0.0.1:8443");
+    assert_eq!(
+        parse(&local).unwrap().tenants[0].servicenow.instance_url,
+        "http://127.0.0.1:8443"
+    );
 }
 
 #[test]
 fn the_password_grant_needs_a_user_and_password() {
-    let text = MINIMAL.replace("client_secret =", "service_grant = \"password\"\nclient_secret =");
-    assert_eq!(parse(&text).unwrap_err().key, "tenant[0].servicenow.service_user");
+    let text = MINIMAL.replace(
+        "client_secret =",
+        "service_grant = \"password\"\nclient_secret =",
+    );
+    assert_eq!(
+        parse(&text).unwrap_err().key,
+        "tenant[0].servicenow.service_user"
+    );
 }
 
 #[test]
 fn tenant_ids_are_unique_and_url_safe() {
-    let twice = format!("{MINIMAL}\n{}", &MINIMAL[MINIMAL.find("[[tenant]]").unwrap()..]);
+    let twice = format!(
+        "{MINIMAL}\n{}",
+        &MINIMAL[MINIMAL.find("[[tenant]]").unwrap()..]
+    );
     assert_eq!(parse(&twice).unwrap_err().key, "tenant[1].id");
     let bad = MINIMAL.replace("id = \"acme\"", "id = \"acme/../x\"");
     assert_eq!(parse(&bad).unwrap_err().key, "tenant[0].id");
@@ -98,11 +121,17 @@ fn lookup_columns_are_validated_like_sys_dictionary_names() {
     let text = MINIMAL.to_string()
         + "\n[[tenant.servicenow.lookup.tables]]\ntable = \"customer_contact\"\nkind = \"contact\"\nphone_columns = [\"phone^ORactive=true\"]\n";
     let err = parse(&text).unwrap_err();
-    assert_eq!(err.key, "tenant[0].servicenow.lookup.tables[0].phone_columns[0]");
+    assert_eq!(
+        err.key,
+        "tenant[0].servicenow.lookup.tables[0].phone_columns[0]"
+    );
 }
 
 #[test]
 fn a_bad_short_description_template_is_refused() {
-    let text = MINIMAL.replace("default_region = \"JP\"", "default_region = \"JP\"\nshort_description = \"Call from {callr}\"");
+    let text = MINIMAL.replace(
+        "default_region = \"JP\"",
+        "default_region = \"JP\"\nshort_description = \"Call from {callr}\"",
+    );
     assert_eq!(parse(&text).unwrap_err().key, "tenant[0].short_description");
 }

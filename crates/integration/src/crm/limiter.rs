@@ -62,6 +62,9 @@ mod tests {
         assert!(limiter.try_acquire().is_ok());
         assert!(limiter.try_acquire().is_ok());
         let wait = limiter.try_acquire().unwrap_err();
-        assert!(wait > Duration::from_secs(1700) && wait <= Duration::from_secs(1800), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(1700) && wait <= Duration::from_secs(1800),
+            "{wait:?}"
+        );
     }
 }

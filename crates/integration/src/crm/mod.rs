@@ -46,7 +46,11 @@ pub trait Crm: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<ContactRef>, CrmError>> + Send;
 
     /// The Case holding `call` in its correlation column, if one exists.
-    fn find_case(&self, tenant: &TenantId, call: &CallId) -> impl Future<Output = Result<Option<CaseRef>, CrmError>> + Send;
+    fn find_case(
+        &self,
+        tenant: &TenantId,
+        call: &CallId,
+    ) -> impl Future<Output = Result<Option<CaseRef>, CrmError>> + Send;
 
     /// Creates the Case for `call` in one write.
     fn create_case(

@@ -16,8 +16,8 @@ use callbridge_core::{
 };
 use callbridge_phone::{match_stored_with, storage_variants, suffix_key, MatchOptions, E164};
 use callbridge_servicenow::{
-    create_case, find_by_correlation, lookup_by_phone, ApiError, Auth, ColumnName, Instance, InstanceConfig,
-    LookupTarget, OAuthClient, SysId, TableClient, TokenSet,
+    create_case, find_by_correlation, lookup_by_phone, ApiError, Auth, ColumnName, Instance,
+    InstanceConfig, LookupTarget, OAuthClient, SysId, TableClient, TokenSet,
 };
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -53,7 +53,8 @@ impl ServiceNowCrm {
         let mut connections = HashMap::new();
         for tenant in tenants {
             let sn = &tenant.servicenow;
-            let mut instance = InstanceConfig::new(sn.instance_url.clone()).with_timeout(Duration::from_secs(10));
+            let mut instance =
+                InstanceConfig::new(sn.instance_url.clone()).with_timeout(Duration::from_secs(10));
             if let Some(pem) = &sn.ca_pem {
                 instance = instance.with_root_ca_pem(pem.clone().into_bytes());
             }
@@ -82,7 +83,11 @@ impl ServiceNowCrm {
                 tenant.id.clone(),
                 Connection {
                     client: TableClient::new(instance.clone()),
-                    oauth: OAuthClient::new(instance, sn.client_id.clone(), sn.client_secret.expose().to_string()),
+                    oauth: OAuthClient::new(
+                        instance,
+                        sn.client_id.clone(),
+                        sn.client_secret.expose().to_string(),
+                    ),
                     service_token: Mutex::new(None),
                     limiter: sn.requests_per_hour.map(HourlyLimiter::new),
                     targets,
@@ -103,7 +108,13 @@ impl ServiceNowCrm {
     }
 
     /// The agent's bearer token, refreshed when it is about to expire (or `force`).
-    async fn agent_auth(&self, conn: &Connection, tenant: &TenantId, agent: &AgentId, force: bool) -> Result<Auth, CrmError> {
+    async fn agent_auth(
+        &self,
+        conn: &Connection,
+        tenant: &TenantId,
+        agent: &AgentId,
+        force: bool,
+    ) -> Result<Auth, CrmError> {
         let local = local_name(agent);
         let link = self
             .store
@@ -115,17 +126,25 @@ impl ServiceNowCrm {
         if !force && link.access_expires_at.unix_timestamp() - REFRESH_MARGIN_SECS > now {
             return Ok(Auth::bearer(link.access_token));
         }
-        let tokens = conn.oauth.refresh(&link.refresh_token, now).await.map_err(|e| {
-            if e.is_refused() {
-                CrmError::RelinkRequired
-            } else {
-                CrmError::Unavailable(format!("refreshing the agent's CRM token: {e}"))
-            }
-        })?;
+        let tokens = conn
+            .oauth
+            .refresh(&link.refresh_token, now)
+            .await
+            .map_err(|e| {
+                if e.is_refused() {
+                    CrmError::RelinkRequired
+                } else {
+                    CrmError::Unavailable(format!("refreshing the agent's CRM token: {e}"))
+                }
+            })?;
         let refreshed = AgentLink {
             access_token: tokens.access_token.clone(),
-            refresh_token: tokens.refresh_token.clone().unwrap_or(link.refresh_token.clone()),
-            access_expires_at: OffsetDateTime::from_unix_timestamp(tokens.expires_at).unwrap_or(OffsetDateTime::now_utc()),
+            refresh_token: tokens
+                .refresh_token
+                .clone()
+                .unwrap_or(link.refresh_token.clone()),
+            access_expires_at: OffsetDateTime::from_unix_timestamp(tokens.expires_at)
+                .unwrap_or(OffsetDateTime::now_utc()),
             ..link
         };
         self.store
@@ -153,7 +172,9 @@ impl ServiceNowCrm {
         }
         let granted = match &conn.tenant.servicenow.service_grant {
             ServiceGrant::ClientCredentials => conn.oauth.client_credentials(now).await,
-            ServiceGrant::Password { user, password } => conn.oauth.password(user, password.expose(), now).await,
+            ServiceGrant::Password { user, password } => {
+                conn.oauth.password(user, password.expose(), now).await
+            }
         };
         let tokens = granted.map_err(|e| {
             // Not `Rejected`: the Case must not be dropped while an admin fixes the credential;
@@ -170,7 +191,9 @@ impl ServiceNowCrm {
     fn spend_budget_now(&self, conn: &Connection) -> Result<(), CrmError> {
         match &conn.limiter {
             Some(limiter) => limiter.try_acquire().map_err(|wait| {
-                CrmError::Unavailable(format!("the hourly CRM request budget is spent for {wait:?}"))
+                CrmError::Unavailable(format!(
+                    "the hourly CRM request budget is spent for {wait:?}"
+                ))
             }),
             None => Ok(()),
         }
@@ -183,11 +206,20 @@ impl ServiceNowCrm {
     }
 
     async fn assigned_user(&self, tenant: &TenantId, agent: &AgentId) -> Option<String> {
-        let link = self.store.link(tenant.as_str(), local_name(agent)).await.ok()??;
+        let link = self
+            .store
+            .link(tenant.as_str(), local_name(agent))
+            .await
+            .ok()??;
         Some(link.crm_user_sys_id)
     }
 
-    fn to_contacts(&self, conn: &Connection, caller: &E164, candidates: Vec<callbridge_servicenow::Candidate>) -> Vec<ContactRef> {
+    fn to_contacts(
+        &self,
+        conn: &Connection,
+        caller: &E164,
+        candidates: Vec<callbridge_servicenow::Candidate>,
+    ) -> Vec<ContactRef> {
         let options = MatchOptions {
             suffix_digits: conn.tenant.servicenow.lookup.suffix_digits,
         };
@@ -243,15 +275,35 @@ impl ServiceNowCrm {
 }
 
 impl Crm for ServiceNowCrm {
-    async fn lookup(&self, tenant: &TenantId, agent: &AgentId, caller: &E164) -> Result<Vec<ContactRef>, CrmError> {
+    async fn lookup(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        caller: &E164,
+    ) -> Result<Vec<ContactRef>, CrmError> {
         let conn = self.connection(tenant)?;
         self.spend_budget_now(conn)?;
         let variants = storage_variants(caller);
-        let suffix = conn.tenant.servicenow.lookup.suffix_digits.map(|n| suffix_key(caller, n));
+        let suffix = conn
+            .tenant
+            .servicenow
+            .lookup
+            .suffix_digits
+            .map(|n| suffix_key(caller, n));
         let run = |auth: Auth| {
             let variants = &variants;
             let suffix = suffix.as_deref();
-            async move { lookup_by_phone(&conn.client, &auth, &conn.targets, variants, suffix, LOOKUP_LIMIT).await }
+            async move {
+                lookup_by_phone(
+                    &conn.client,
+                    &auth,
+                    &conn.targets,
+                    variants,
+                    suffix,
+                    LOOKUP_LIMIT,
+                )
+                .await
+            }
         };
         let auth = self.agent_auth(conn, tenant, agent, false).await?;
         let candidates = match run(auth).await {
@@ -267,43 +319,83 @@ impl Crm for ServiceNowCrm {
         Ok(self.to_contacts(conn, caller, candidates))
     }
 
-    async fn find_case(&self, tenant: &TenantId, call: &CallId) -> Result<Option<CaseRef>, CrmError> {
+    async fn find_case(
+        &self,
+        tenant: &TenantId,
+        call: &CallId,
+    ) -> Result<Option<CaseRef>, CrmError> {
         let conn = self.connection(tenant)?;
         let case = &conn.tenant.servicenow.case;
         let found = self
             .as_service(conn, |auth| async move {
-                find_by_correlation(&conn.client, &auth, &case.table, &case.correlation_column, call.as_str()).await
+                find_by_correlation(
+                    &conn.client,
+                    &auth,
+                    &case.table,
+                    &case.correlation_column,
+                    call.as_str(),
+                )
+                .await
             })
             .await?;
         Ok(found.map(case_ref))
     }
 
-    async fn create_case(&self, tenant: &TenantId, call: &CallId, fields: &CaseFields) -> Result<CaseRef, CrmError> {
+    async fn create_case(
+        &self,
+        tenant: &TenantId,
+        call: &CallId,
+        fields: &CaseFields,
+    ) -> Result<CaseRef, CrmError> {
         let conn = self.connection(tenant)?;
         let case = &conn.tenant.servicenow.case;
         let mut values = Map::new();
         let mut put = |column: Option<&ColumnName>, value: &str| {
             if let Some(column) = column {
                 if !value.is_empty() {
-                    values.insert(column.as_str().to_string(), Value::String(value.to_string()));
+                    values.insert(
+                        column.as_str().to_string(),
+                        Value::String(value.to_string()),
+                    );
                 }
             }
         };
         put(Some(&case.correlation_column), call.as_str());
-        put(case.caller_number_column.as_ref(), fields.caller.for_display());
+        put(
+            case.caller_number_column.as_ref(),
+            fields.caller.for_display(),
+        );
         put(Some(&case.recording_url_column), &fields.recording_link);
-        put(Some(&ColumnName::new("short_description").expect("valid")), &fields.short_description);
+        put(
+            Some(&ColumnName::new("short_description").expect("valid")),
+            &fields.short_description,
+        );
         put(
             case.contact_column.as_ref(),
-            fields.party.contact.as_ref().map(|r| r.as_str()).unwrap_or(""),
+            fields
+                .party
+                .contact
+                .as_ref()
+                .map(|r| r.as_str())
+                .unwrap_or(""),
         );
         put(
             case.consumer_column.as_ref(),
-            fields.party.consumer.as_ref().map(|r| r.as_str()).unwrap_or(""),
+            fields
+                .party
+                .consumer
+                .as_ref()
+                .map(|r| r.as_str())
+                .unwrap_or(""),
         );
         put(
             case.account_column.as_ref(),
-            fields.party.account.as_ref().map(|r| r.as_str()).unwrap_or(""),
+            fields
+                .party
+                .account
+                .as_ref()
+                .map(|r| r.as_str())
+                .unwrap_or(""),
         );
         if let Some(contact_type) = &case.contact_type {
             values.insert("contact_type".into(), Value::String(contact_type.clone()));
@@ -323,7 +415,12 @@ impl Crm for ServiceNowCrm {
         Ok(case_ref(created))
     }
 
-    async fn update_case_parties(&self, tenant: &TenantId, case_ref: &CaseRef, parties: &PartyRefs) -> Result<(), CrmError> {
+    async fn update_case_parties(
+        &self,
+        tenant: &TenantId,
+        case_ref: &CaseRef,
+        parties: &PartyRefs,
+    ) -> Result<(), CrmError> {
         let conn = self.connection(tenant)?;
         let case = &conn.tenant.servicenow.case;
         let mut values = Map::new();
@@ -333,17 +430,26 @@ impl Crm for ServiceNowCrm {
             (&case.account_column, &parties.account),
         ] {
             if let (Some(column), Some(value)) = (column, value) {
-                values.insert(column.as_str().to_string(), Value::String(value.as_str().to_string()));
+                values.insert(
+                    column.as_str().to_string(),
+                    Value::String(value.as_str().to_string()),
+                );
             }
         }
         if values.is_empty() {
             return Ok(());
         }
-        let sys_id = SysId::new(case_ref.id.as_str()).map_err(|e| CrmError::Rejected(e.to_string()))?;
+        let sys_id =
+            SysId::new(case_ref.id.as_str()).map_err(|e| CrmError::Rejected(e.to_string()))?;
         self.as_service(conn, |auth| {
             let values = values.clone();
             let sys_id = sys_id.clone();
-            async move { conn.client.update(&auth, &case.table, &sys_id, &values, &[]).await.map(|_| ()) }
+            async move {
+                conn.client
+                    .update(&auth, &case.table, &sys_id, &values, &[])
+                    .await
+                    .map(|_| ())
+            }
         })
         .await
     }

@@ -2,7 +2,10 @@
 //! PBX sends is checked here; the caller ID is classified with the tenant's default region and
 //! only a validated E.164 number ever travels further.
 
-use callbridge_core::{CallId, CallerNumber, Direction, EndCause, Event, QueueId, RecordingLocator, TenantId, TransferTarget};
+use callbridge_core::{
+    CallId, CallerNumber, Direction, EndCause, Event, QueueId, RecordingLocator, TenantId,
+    TransferTarget,
+};
 use callbridge_phone::{classify, CallerId, Region};
 use serde::Deserialize;
 
@@ -74,7 +77,10 @@ fn bad(field: &'static str, message: impl Into<String>) -> BodyError {
 /// Ids the PBX chooses: 1-128 printable ASCII characters without spaces.
 fn check_id(field: &'static str, value: &str) -> Result<(), BodyError> {
     if value.is_empty() || value.len() > 128 || !value.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(bad(field, "use 1-128 printable ASCII characters without spaces"));
+        return Err(bad(
+            field,
+            "use 1-128 printable ASCII characters without spaces",
+        ));
     }
     Ok(())
 }
@@ -85,7 +91,9 @@ impl CallEventBody {
         check_id("call_id", &self.call_id)?;
         let call = CallId::new(self.call_id.clone());
         let agent = |field: &'static str, value: &Option<String>| {
-            let name = value.as_deref().ok_or_else(|| bad(field, "required for this event type"))?;
+            let name = value
+                .as_deref()
+                .ok_or_else(|| bad(field, "required for this event type"))?;
             if !valid_local_name(name) {
                 return Err(bad(field, "use 1-64 letters, digits, '.', '_', '-' or '@'"));
             }
@@ -129,17 +137,27 @@ impl CallEventBody {
             EventKind::Resumed => Event::Resumed { call },
             EventKind::Ended => Event::Ended {
                 call,
-                cause: match self.cause.ok_or_else(|| bad("cause", "required for ended"))? {
+                cause: match self
+                    .cause
+                    .ok_or_else(|| bad("cause", "required for ended"))?
+                {
                     Cause::CustomerHungUp => EndCause::CustomerHungUp,
                     Cause::AgentHungUp => EndCause::AgentHungUp,
                     Cause::Abandoned => EndCause::Abandoned,
-                    Cause::Failed => EndCause::Failed(self.detail.unwrap_or_default().chars().take(200).collect()),
+                    Cause::Failed => EndCause::Failed(
+                        self.detail.unwrap_or_default().chars().take(200).collect(),
+                    ),
                 },
             },
             EventKind::RecordingReady => {
-                let recording = self.recording.ok_or_else(|| bad("recording", "required for recording_ready"))?;
+                let recording = self
+                    .recording
+                    .ok_or_else(|| bad("recording", "required for recording_ready"))?;
                 if recording.is_empty() || recording.len() > 1024 {
-                    return Err(bad("recording", "give the recording's location, at most 1024 characters"));
+                    return Err(bad(
+                        "recording",
+                        "give the recording's location, at most 1024 characters",
+                    ));
                 }
                 Event::RecordingReady {
                     call,
@@ -171,7 +189,13 @@ mod tests {
     #[test]
     fn an_offer_classifies_the_caller_in_the_tenant_region() {
         let event = body(r#"{"event_id":"e1","call_id":"c1","type":"offered","agent":"alice","caller":"03-1234-5678"}"#).unwrap();
-        let Event::CallOffered { customer, agent, direction, .. } = event else {
+        let Event::CallOffered {
+            customer,
+            agent,
+            direction,
+            ..
+        } = event
+        else {
             panic!("not an offer")
         };
         assert_eq!(customer, CallerNumber::Dialable("+81312345678".into()));
@@ -181,12 +205,22 @@ mod tests {
 
     #[test]
     fn hostile_caller_ids_never_become_dialable() {
-        for caller in ["x^NQactive=true", "javascript:gs.getUserID()", "anonymous", ""] {
-            let json = format!(r#"{{"event_id":"e1","call_id":"c1","type":"offered","agent":"alice","caller":{caller:?}}}"#);
+        for caller in [
+            "x^NQactive=true",
+            "javascript:gs.getUserID()",
+            "anonymous",
+            "",
+        ] {
+            let json = format!(
+                r#"{{"event_id":"e1","call_id":"c1","type":"offered","agent":"alice","caller":{caller:?}}}"#
+            );
             let Event::CallOffered { customer, .. } = body(&json).unwrap() else {
                 panic!()
             };
-            assert!(!matches!(customer, CallerNumber::Dialable(_)), "{caller}: {customer:?}");
+            assert!(
+                !matches!(customer, CallerNumber::Dialable(_)),
+                "{caller}: {customer:?}"
+            );
         }
     }
 
@@ -198,7 +232,9 @@ mod tests {
         assert_eq!(err.field, "event_id");
         let err = body(r#"{"event_id":"e1","call_id":"c1","type":"transferred","agent":"a","to_agent":"b","to_queue":"q"}"#).unwrap_err();
         assert_eq!(err.field, "to_agent");
-        let err = body(r#"{"event_id":"e1","call_id":"c1","type":"connected","agent":"acme:alice"}"#).unwrap_err();
+        let err =
+            body(r#"{"event_id":"e1","call_id":"c1","type":"connected","agent":"acme:alice"}"#)
+                .unwrap_err();
         assert_eq!(err.field, "agent");
     }
 }

@@ -67,12 +67,25 @@ pub fn router(api: Arc<EventsApi>) -> Router {
 }
 
 fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message.into() } }))).into_response()
+    (
+        status,
+        Json(json!({ "error": { "code": code, "message": message.into() } })),
+    )
+        .into_response()
 }
 
-async fn receive(State(api): State<Arc<EventsApi>>, Path(tenant): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn receive(
+    State(api): State<Arc<EventsApi>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(entry) = api.tenants.get(&tenant) else {
-        return problem(StatusCode::NOT_FOUND, "unknown_tenant", format!("no tenant {tenant:?} is configured"));
+        return problem(
+            StatusCode::NOT_FOUND,
+            "unknown_tenant",
+            format!("no tenant {tenant:?} is configured"),
+        );
     };
     let Some(secret) = &entry.secret else {
         return problem(
@@ -83,12 +96,23 @@ async fn receive(State(api): State<Arc<EventsApi>>, Path(tenant): Path<String>, 
     };
     let now = OffsetDateTime::now_utc();
     let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
-    if let Err(error) = signature::verify(secret.expose().as_bytes(), header, &body, now.unix_timestamp()) {
+    if let Err(error) = signature::verify(
+        secret.expose().as_bytes(),
+        header,
+        &body,
+        now.unix_timestamp(),
+    ) {
         return problem(StatusCode::UNAUTHORIZED, "bad_signature", error.to_string());
     }
     let parsed: CallEventBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
-        Err(e) => return problem(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not a call event: {e}")),
+        Err(e) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the body is not a call event: {e}"),
+            )
+        }
     };
     let event_id = parsed.event_id.clone();
     let tenant_id = TenantId::new(tenant.clone());
@@ -105,9 +129,17 @@ async fn receive(State(api): State<Arc<EventsApi>>, Path(tenant): Path<String>, 
     match api.store.record_event_once(&tenant, &event_id, now).await {
         Ok(true) => {
             api.runtime.submit(event);
-            (StatusCode::ACCEPTED, Json(json!({ "status": "accepted", "event_id": event_id }))).into_response()
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({ "status": "accepted", "event_id": event_id })),
+            )
+                .into_response()
         }
-        Ok(false) => (StatusCode::OK, Json(json!({ "status": "duplicate", "event_id": event_id }))).into_response(),
+        Ok(false) => (
+            StatusCode::OK,
+            Json(json!({ "status": "duplicate", "event_id": event_id })),
+        )
+            .into_response(),
         Err(error) => {
             tracing::error!(%error, "cannot record a call event");
             problem(

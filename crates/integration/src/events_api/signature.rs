@@ -16,7 +16,9 @@ pub const TOLERANCE_SECS: i64 = 300;
 pub enum SignatureError {
     #[error("missing X-Callbridge-Signature header; sign the body as t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">")]
     Missing,
-    #[error("malformed X-Callbridge-Signature header: expected t=<unix seconds>,v1=<64 hex digits>")]
+    #[error(
+        "malformed X-Callbridge-Signature header: expected t=<unix seconds>,v1=<64 hex digits>"
+    )]
     Malformed,
     #[error("signature timestamp is {skew} s away from the server clock (allowed: {TOLERANCE_SECS} s); check the sender's clock")]
     Stale { skew: i64 },
@@ -25,10 +27,18 @@ pub enum SignatureError {
 }
 
 pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    format!("t={timestamp},v1={}", hex::encode(mac(secret, timestamp, body)))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac(secret, timestamp, body))
+    )
 }
 
-pub fn verify(secret: &[u8], header: Option<&str>, body: &[u8], now: i64) -> Result<(), SignatureError> {
+pub fn verify(
+    secret: &[u8],
+    header: Option<&str>,
+    body: &[u8],
+    now: i64,
+) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let mut timestamp = None;
     let mut signature = None;
@@ -77,8 +87,14 @@ mod tests {
     #[test]
     fn a_changed_body_or_secret_is_refused() {
         let header = sign(SECRET, 1_000, b"{}");
-        assert_eq!(verify(SECRET, Some(&header), b"{ }", 1_000), Err(SignatureError::Mismatch));
-        assert_eq!(verify(b"other", Some(&header), b"{}", 1_000), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(SECRET, Some(&header), b"{ }", 1_000),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify(b"other", Some(&header), b"{}", 1_000),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]
@@ -86,7 +102,9 @@ mod tests {
         let header = sign(SECRET, 1_000, b"{}");
         assert_eq!(
             verify(SECRET, Some(&header), b"{}", 1_000 + TOLERANCE_SECS + 1),
-            Err(SignatureError::Stale { skew: TOLERANCE_SECS + 1 })
+            Err(SignatureError::Stale {
+                skew: TOLERANCE_SECS + 1
+            })
         );
     }
 
@@ -94,7 +112,11 @@ mod tests {
     fn missing_or_malformed_headers_are_refused() {
         assert_eq!(verify(SECRET, None, b"{}", 0), Err(SignatureError::Missing));
         for bad in ["", "t=1", "v1=00", "t=x,v1=00", "t=1,v1=zz", "t=1,v1=abcd"] {
-            assert_eq!(verify(SECRET, Some(bad), b"{}", 1), Err(SignatureError::Malformed), "{bad}");
+            assert_eq!(
+                verify(SECRET, Some(bad), b"{}", 1),
+                Err(SignatureError::Malformed),
+                "{bad}"
+            );
         }
     }
 }

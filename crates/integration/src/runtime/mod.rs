@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use callbridge_core::{
-    CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure, LookupResult, TenantId, Timestamp,
+    CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure, LookupResult,
+    TenantId, Timestamp,
 };
 use callbridge_phone::E164;
 use callbridge_store::{OutboxItem, Store};
@@ -124,7 +125,11 @@ pub fn now() -> Timestamp {
     Timestamp::from_millis(millis)
 }
 
-async fn run_engine<C: Crm>(mut engine: Engine, mut rx: mpsc::UnboundedReceiver<Input>, executor: Executor<C>) {
+async fn run_engine<C: Crm>(
+    mut engine: Engine,
+    mut rx: mpsc::UnboundedReceiver<Input>,
+    executor: Executor<C>,
+) {
     loop {
         let timeout = engine.poll_timeout();
         let sleep = async {
@@ -182,11 +187,19 @@ impl<C: Crm> Executor<C> {
                         ))),
                         Ok(e164) => match crm.lookup(&tenant, &agent, &e164).await {
                             Ok(contacts) => LookupResult::Matches(contacts),
-                            Err(CrmError::RelinkRequired) => LookupResult::Failed(LookupFailure::RelinkRequired),
-                            Err(other) => LookupResult::Failed(LookupFailure::Unavailable(other.to_string())),
+                            Err(CrmError::RelinkRequired) => {
+                                LookupResult::Failed(LookupFailure::RelinkRequired)
+                            }
+                            Err(other) => {
+                                LookupResult::Failed(LookupFailure::Unavailable(other.to_string()))
+                            }
                         },
                     };
-                    handle.submit(Event::LookupCompleted { call, agent, result });
+                    handle.submit(Event::LookupCompleted {
+                        call,
+                        agent,
+                        result,
+                    });
                 });
             }
             Command::CreateCase {
@@ -197,7 +210,12 @@ impl<C: Crm> Executor<C> {
                 fields,
             } => {
                 let payload = json!({ "call": call, "trigger": trigger, "fields": fields });
-                self.enqueue(OutboxItem::new(tenant.as_str(), CREATE_CASE, idempotency_key.as_str(), payload));
+                self.enqueue(OutboxItem::new(
+                    tenant.as_str(),
+                    CREATE_CASE,
+                    idempotency_key.as_str(),
+                    payload,
+                ));
             }
             Command::UpdateCaseContact {
                 tenant,
@@ -206,7 +224,12 @@ impl<C: Crm> Executor<C> {
                 party,
             } => {
                 let payload = json!({ "call": call, "case": case, "party": party });
-                self.enqueue(OutboxItem::new(tenant.as_str(), UPDATE_CASE_PARTIES, call.as_str(), payload));
+                self.enqueue(OutboxItem::new(
+                    tenant.as_str(),
+                    UPDATE_CASE_PARTIES,
+                    call.as_str(),
+                    payload,
+                ));
             }
             Command::FindCase { tenant, call } => {
                 let crm = self.crm.clone();

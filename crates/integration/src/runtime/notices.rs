@@ -30,7 +30,17 @@ pub struct AgentNotice {
 /// The notice a command asks for, if it is one.
 pub fn notice_for(command: &Command) -> Option<AgentNotice> {
     let (agent, call, notice) = match command {
-        Command::PopContact { agent, call, contact } => (agent, call, Notice::ScreenPop { contact: contact.clone() }),
+        Command::PopContact {
+            agent,
+            call,
+            contact,
+        } => (
+            agent,
+            call,
+            Notice::ScreenPop {
+                contact: contact.clone(),
+            },
+        ),
         Command::ShowChooser {
             agent,
             call,
@@ -42,9 +52,25 @@ pub fn notice_for(command: &Command) -> Option<AgentNotice> {
                 candidates: candidates.clone(),
             },
         ),
-        Command::OfferNewContact { agent, call, number } => (agent, call, Notice::NewContact { number: number.clone() }),
-        Command::ShowCase { agent, call, case } => (agent, call, Notice::ShowCase { case: case.clone() }),
-        Command::NotifyAgent { agent, call, reason } => (
+        Command::OfferNewContact {
+            agent,
+            call,
+            number,
+        } => (
+            agent,
+            call,
+            Notice::NewContact {
+                number: number.clone(),
+            },
+        ),
+        Command::ShowCase { agent, call, case } => {
+            (agent, call, Notice::ShowCase { case: case.clone() })
+        }
+        Command::NotifyAgent {
+            agent,
+            call,
+            reason,
+        } => (
             agent,
             call,
             Notice::Message {

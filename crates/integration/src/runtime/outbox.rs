@@ -66,7 +66,13 @@ struct UpdatePayload {
     party: PartyRefs,
 }
 
-pub async fn run<C: Crm>(crm: Arc<C>, store: Store, handle: RuntimeHandle, wake: Arc<Notify>, options: OutboxOptions) {
+pub async fn run<C: Crm>(
+    crm: Arc<C>,
+    store: Store,
+    handle: RuntimeHandle,
+    wake: Arc<Notify>,
+    options: OutboxOptions,
+) {
     let mut in_flight = JoinSet::new();
     loop {
         while in_flight.try_join_next().is_some() {}
@@ -74,7 +80,10 @@ pub async fn run<C: Crm>(crm: Arc<C>, store: Store, handle: RuntimeHandle, wake:
         let claimed = if room == 0 {
             Vec::new()
         } else {
-            match store.claim_due(OffsetDateTime::now_utc(), room, options.lease).await {
+            match store
+                .claim_due(OffsetDateTime::now_utc(), room, options.lease)
+                .await
+            {
                 Ok(items) => items,
                 Err(error) => {
                     tracing::error!(%error, "cannot read the outbox");
@@ -91,30 +100,43 @@ pub async fn run<C: Crm>(crm: Arc<C>, store: Store, handle: RuntimeHandle, wake:
             continue;
         }
         for item in claimed {
-            let (crm, store, handle, options) = (crm.clone(), store.clone(), handle.clone(), options.clone());
+            let (crm, store, handle, options) =
+                (crm.clone(), store.clone(), handle.clone(), options.clone());
             in_flight.spawn(async move { process(&*crm, &store, &handle, &options, item).await });
         }
     }
 }
 
-async fn process<C: Crm>(crm: &C, store: &Store, handle: &RuntimeHandle, options: &OutboxOptions, item: ClaimedItem) {
+async fn process<C: Crm>(
+    crm: &C,
+    store: &Store,
+    handle: &RuntimeHandle,
+    options: &OutboxOptions,
+    item: ClaimedItem,
+) {
     let tenant = TenantId::new(item.tenant.clone());
     let outcome = match item.kind.as_str() {
         CREATE_CASE => match serde_json::from_value::<CreatePayload>(item.payload.clone()) {
             Ok(p) => create_case(crm, store, handle, &tenant, &item, p).await,
             Err(e) => Err((format!("unreadable payload: {e}"), None, true)),
         },
-        UPDATE_CASE_PARTIES => match serde_json::from_value::<UpdatePayload>(item.payload.clone()) {
-            Ok(p) => crm
-                .update_case_parties(&tenant, &p.case, &p.party)
-                .await
-                .map(|()| json!({ "call": p.call, "case": p.case }))
-                .map_err(|e| failure(&e)),
-            Err(e) => Err((format!("unreadable payload: {e}"), None, true)),
-        },
+        UPDATE_CASE_PARTIES => {
+            match serde_json::from_value::<UpdatePayload>(item.payload.clone()) {
+                Ok(p) => crm
+                    .update_case_parties(&tenant, &p.case, &p.party)
+                    .await
+                    .map(|()| json!({ "call": p.call, "case": p.case }))
+                    .map_err(|e| failure(&e)),
+                Err(e) => Err((format!("unreadable payload: {e}"), None, true)),
+            }
+        }
         other => Err((format!("unknown outbox kind {other}"), None, true)),
     };
-    let call = item.payload.get("call").and_then(|c| c.as_str()).map(CallId::new);
+    let call = item
+        .payload
+        .get("call")
+        .and_then(|c| c.as_str())
+        .map(CallId::new);
     match outcome {
         Ok(result) => {
             if let Err(error) = store.complete(item.id, result).await {
@@ -143,7 +165,9 @@ async fn process<C: Crm>(crm: &C, store: &Store, handle: &RuntimeHandle, options
                     }
                 }
             } else {
-                let delay = retry_after.unwrap_or_else(|| backoff(options, item.attempt)).max(Duration::from_millis(10));
+                let delay = retry_after
+                    .unwrap_or_else(|| backoff(options, item.attempt))
+                    .max(Duration::from_millis(10));
                 let at = OffsetDateTime::now_utc() + delay;
                 tracing::info!(id = ?item.id, kind = %item.kind, %reason, ?delay, "CRM write will be retried");
                 if let Err(error) = store.retry_later(item.id, at, &reason).await {
@@ -184,7 +208,9 @@ async fn create_case<C: Crm>(
 ) -> Result<serde_json::Value, Failure> {
     let call = payload.call;
     let existing = if item.attempt > 1 {
-        crm.find_case(tenant, &call).await.map_err(|e| failure(&e))?
+        crm.find_case(tenant, &call)
+            .await
+            .map_err(|e| failure(&e))?
     } else {
         None
     };
@@ -193,13 +219,19 @@ async fn create_case<C: Crm>(
             tracing::info!(call = %call, case = %case.label, "Case already in the CRM; not creating another");
             case
         }
-        None => crm.create_case(tenant, &call, &payload.fields).await.map_err(|e| failure(&e))?,
+        None => crm
+            .create_case(tenant, &call, &payload.fields)
+            .await
+            .map_err(|e| failure(&e))?,
     };
     let stored = callbridge_store::CaseRef {
         sys_id: case.id.as_str().to_string(),
         number: case.label.clone(),
     };
-    if let Err(error) = store.save_case_for_call(tenant.as_str(), call.as_str(), stored).await {
+    if let Err(error) = store
+        .save_case_for_call(tenant.as_str(), call.as_str(), stored)
+        .await
+    {
         tracing::warn!(%error, call = %call, "Case created but not remembered locally");
     }
     handle.submit(Event::CaseCreated {
@@ -211,7 +243,10 @@ async fn create_case<C: Crm>(
 
 fn backoff(options: &OutboxOptions, attempt: u32) -> Duration {
     let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
-    let delay = options.retry_base.saturating_mul(factor).min(options.retry_max);
+    let delay = options
+        .retry_base
+        .saturating_mul(factor)
+        .min(options.retry_max);
     // Up to 20% jitter, so many failed writes do not return at the same instant.
     let jitter = delay.mul_f64(rand::random::<f64>() * 0.2);
     delay + jitter

@@ -1,0 +1,440 @@
+//! A whole contact center on one machine: the ServiceNow sandbox (set up by its admin over
+//! HTTPS, as a customer's admin would), a Callbridge integration server on a SQLite store, and
+//! a PBX stand-in that posts signed call events. Agents link their CRM accounts through the
+//! real authorization-code flow.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::time::Duration;
+
+use callbridge_core::{CallId, TenantId};
+use callbridge_integration::config::Config;
+use callbridge_integration::events_api::signature;
+use callbridge_integration::runtime::{AgentNotice, Notice, OutboxOptions};
+use callbridge_integration::server::{self, RunningServer};
+use callbridge_sandbox::{RunningSandbox, SandboxOptions};
+use callbridge_store::SecretKey;
+use serde_json::{json, Value};
+use tokio::sync::broadcast;
+
+pub const TENANT: &str = "demo";
+pub const EVENTS_SECRET: &str = "pbx-shared-secret";
+
+pub struct World {
+    pub sandbox: RunningSandbox,
+    pub server: RunningServer,
+    pub http: reqwest::Client,
+    pub notices: broadcast::Receiver<AgentNotice>,
+    pub public_url: String,
+    _dir: tempfile::TempDir,
+}
+
+pub fn fast_outbox() -> OutboxOptions {
+    OutboxOptions {
+        max_attempts: 6,
+        retry_base: Duration::from_millis(50),
+        retry_max: Duration::from_millis(400),
+        lease: Duration::from_secs(20),
+        concurrency: 16,
+        poll_interval: Duration::from_millis(50),
+    }
+}
+
+impl World {
+    pub async fn start() -> World {
+        World::start_with(fast_outbox(), None).await
+    }
+
+    /// `dir`: reuse a data directory (restart tests); None: a fresh one.
+    pub async fn start_with(
+        outbox: OutboxOptions,
+        reuse: Option<(tempfile::TempDir, RunningSandbox)>,
+    ) -> World {
+        let (dir, sandbox, fresh) = match reuse {
+            Some((dir, sandbox)) => (dir, sandbox, false),
+            None => (
+                tempfile::tempdir().unwrap(),
+                callbridge_sandbox::start(SandboxOptions::default())
+                    .await
+                    .unwrap(),
+                true,
+            ),
+        };
+        let ca_pem = std::fs::read(sandbox.ca_path.as_ref().unwrap()).unwrap();
+        let http = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca_pem).unwrap())
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap();
+        let port = match std::fs::read_to_string(dir.path().join("port")) {
+            Ok(p) => p.trim().parse::<u16>().unwrap(),
+            Err(_) => {
+                let port = std::net::TcpListener::bind("127.0.0.1:0")
+                    .unwrap()
+                    .local_addr()
+                    .unwrap()
+                    .port();
+                std::fs::write(dir.path().join("port"), port.to_string()).unwrap();
+                port
+            }
+        };
+        let public_url = format!("http://127.0.0.1:{port}");
+        let key = match std::fs::read_to_string(dir.path().join("key")) {
+            Ok(k) => k,
+            Err(_) => {
+                let k = SecretKey::generate().to_base64();
+                std::fs::write(dir.path().join("key"), &k).unwrap();
+                k
+            }
+        };
+        std::fs::write(dir.path().join("ca.pem"), &ca_pem).unwrap();
+        let world_admin = Admin {
+            http: http.clone(),
+            base: sandbox.base_url.clone(),
+            user: sandbox.credentials.admin_user.clone(),
+            password: sandbox.credentials.admin_password.clone(),
+        };
+        if fresh {
+            world_admin
+                .set_up_instance(&sandbox.credentials.client_id, &public_url)
+                .await;
+        }
+        let toml = format!(
+            r#"
+[server]
+listen = "127.0.0.1:{port}"
+public_url = "{public_url}"
+database_url = "sqlite://{db}"
+master_key = "{key}"
+
+[[tenant]]
+id = "{TENANT}"
+default_region = "JP"
+call_events_secret = "{EVENTS_SECRET}"
+contact_wait_secs = 1
+
+[tenant.servicenow]
+instance_url = "{instance}"
+ca_file = "ca.pem"
+client_id = "{client_id}"
+client_secret = "{client_secret}"
+
+[tenant.servicenow.case]
+caller_number_column = "u_caller_number"
+"#,
+            db = dir.path().join("callbridge.db").display(),
+            instance = sandbox.base_url,
+            client_id = sandbox.credentials.client_id,
+            client_secret = sandbox.credentials.client_secret,
+        );
+        let config = Config::parse("test.toml", &toml, dir.path(), &|_| None).unwrap();
+        let server = server::start(&config, outbox).await.unwrap();
+        let notices = server.runtime.subscribe();
+        World {
+            sandbox,
+            server,
+            http,
+            notices,
+            public_url,
+            _dir: dir,
+        }
+    }
+
+    /// Stops the integration server and hands back what a restart needs.
+    pub async fn stop(self) -> (tempfile::TempDir, RunningSandbox) {
+        self.server.shutdown().await;
+        (self._dir, self.sandbox)
+    }
+
+    pub fn admin(&self) -> Admin {
+        Admin {
+            http: self.http.clone(),
+            base: self.sandbox.base_url.clone(),
+            user: self.sandbox.credentials.admin_user.clone(),
+            password: self.sandbox.credentials.admin_password.clone(),
+        }
+    }
+
+    /// Links `agent` to the CRM user `crm_user` through the real flow: ticket, redirect to the
+    /// instance's sign-in page, sign in and allow, callback.
+    pub async fn link(&self, agent: &str, crm_user: &str) {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let ticket = self.server.linking.ticket(TENANT, agent, now);
+        let start = self
+            .http
+            .get(format!(
+                "{}/api/v1/tenants/{TENANT}/agents/{agent}/crm-link",
+                self.public_url
+            ))
+            .query(&[("ticket", ticket.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(start.status(), 303, "link start: {:?}", start.text().await);
+        let authorize = start.headers()["location"].to_str().unwrap().to_string();
+        let url = reqwest::Url::parse(&authorize).unwrap();
+        let params: std::collections::HashMap<String, String> =
+            url.query_pairs().into_owned().collect();
+        let form = [
+            ("client_id", params["client_id"].as_str()),
+            ("redirect_uri", params["redirect_uri"].as_str()),
+            ("state", params["state"].as_str()),
+            ("code_challenge", params["code_challenge"].as_str()),
+            (
+                "code_challenge_method",
+                params["code_challenge_method"].as_str(),
+            ),
+            ("user_name", crm_user),
+            (
+                "user_password",
+                self.sandbox.credentials.agent_password.as_str(),
+            ),
+            ("decision", "allow"),
+        ];
+        let page = self.http.get(url.clone()).send().await.unwrap();
+        assert_eq!(page.status(), 200, "the sign-in page");
+        let signed = self
+            .http
+            .post(format!("{}/oauth_auth.do", self.sandbox.base_url))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let callback = signed.headers()["location"].to_str().unwrap().to_string();
+        assert!(callback.starts_with(&self.public_url), "{callback}");
+        let done = self.http.get(callback).send().await.unwrap();
+        let status = done.status();
+        let body = done.text().await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains(crm_user), "{body}");
+    }
+
+    /// Posts a signed call event; returns (status, body).
+    pub async fn event(&self, body: Value) -> (u16, Value) {
+        let raw = body.to_string();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let reply = self
+            .http
+            .post(format!(
+                "{}/api/v1/tenants/{TENANT}/call-events",
+                self.public_url
+            ))
+            .header("content-type", "application/json")
+            .header(
+                signature::HEADER,
+                signature::sign(EVENTS_SECRET.as_bytes(), now, raw.as_bytes()),
+            )
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        let status = reply.status().as_u16();
+        (status, reply.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Posts a sequence of events for one call, each with a fresh event id.
+    pub async fn call(&self, call: &str, steps: &[Value]) {
+        for (i, step) in steps.iter().enumerate() {
+            let mut body = step.clone();
+            body["event_id"] = json!(format!("{call}-{i}-{}", rand_suffix()));
+            body["call_id"] = json!(call);
+            let (status, reply) = self.event(body).await;
+            assert_eq!(status, 202, "{reply}");
+        }
+    }
+
+    /// The next notice for `agent` that `pick` accepts, within `wait`.
+    pub async fn notice(
+        &mut self,
+        agent: &str,
+        wait: Duration,
+        pick: impl Fn(&Notice) -> bool,
+    ) -> Notice {
+        let id = format!("{TENANT}:{agent}");
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.notices.recv()).await;
+            match next {
+                Err(_) => panic!("no matching notice for {agent} within {wait:?}"),
+                Ok(Err(e)) => panic!("notice channel: {e}"),
+                Ok(Ok(n)) if n.agent.as_str() == id && pick(&n.notice) => return n.notice,
+                Ok(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// Cases whose correlation id is `call` (read as admin).
+    pub async fn cases(&self, call: &str) -> Vec<Value> {
+        self.admin()
+            .get(
+                "sn_customerservice_case",
+                &[
+                    ("sysparm_query", format!("correlation_id={call}").as_str()),
+                    ("sysparm_exclude_reference_link", "true"),
+                ],
+            )
+            .await["result"]
+            .as_array()
+            .cloned()
+            .unwrap()
+    }
+
+    /// Waits until exactly one Case exists for `call` (and stays one for a moment).
+    pub async fn one_case(&self, call: &str, within: Duration) -> Value {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let cases = self.cases(call).await;
+            assert!(cases.len() <= 1, "duplicate Cases for {call}: {cases:#?}");
+            if cases.len() == 1 {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                let again = self.cases(call).await;
+                assert_eq!(again.len(), 1, "duplicate Cases for {call}: {again:#?}");
+                return again[0].clone();
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no Case for {call} within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn user_sys_id(&self, user_name: &str) -> String {
+        let reply = self
+            .admin()
+            .get("sys_user", &[("user_name", user_name)])
+            .await;
+        reply["result"][0]["sys_id"].as_str().unwrap().to_string()
+    }
+
+    pub fn call_id(name: &str) -> CallId {
+        CallId::new(name)
+    }
+
+    pub fn tenant() -> TenantId {
+        TenantId::new(TENANT)
+    }
+}
+
+pub fn rand_suffix() -> String {
+    format!("{:08x}", rand::random::<u32>())
+}
+
+pub struct Admin {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub user: String,
+    pub password: String,
+}
+
+impl Admin {
+    pub async fn get(&self, table: &str, query: &[(&str, &str)]) -> Value {
+        let reply = self
+            .http
+            .get(format!("{}/api/now/table/{table}", self.base))
+            .basic_auth(&self.user, Some(&self.password))
+            .query(query)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            reply.status().is_success(),
+            "GET {table}: {}",
+            reply.status()
+        );
+        reply.json().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        let reply = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .basic_auth(&self.user, Some(&self.password))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = reply.status();
+        let json: Value = reply.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "POST {path}: {status} {json}");
+        json
+    }
+
+    pub async fn patch(&self, table: &str, sys_id: &str, body: Value) {
+        let reply = self
+            .http
+            .patch(format!("{}/api/now/table/{table}/{sys_id}", self.base))
+            .basic_auth(&self.user, Some(&self.password))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            reply.status().is_success(),
+            "PATCH {table}: {}",
+            reply.status()
+        );
+    }
+
+    pub async fn requests(&self) -> Value {
+        let reply = self
+            .http
+            .get(format!("{}/api/x_cb_sandbox/requests", self.base))
+            .basic_auth(&self.user, Some(&self.password))
+            .send()
+            .await
+            .unwrap();
+        reply.json::<Value>().await.unwrap()["result"].clone()
+    }
+
+    pub async fn reset_requests(&self) {
+        self.http
+            .delete(format!("{}/api/x_cb_sandbox/requests", self.base))
+            .basic_auth(&self.user, Some(&self.password))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn fault(&self, fault: Value) {
+        self.post("/api/x_cb_sandbox/faults", fault).await;
+    }
+
+    /// What a customer's admin does once: Case columns for the caller number and recording
+    /// link, the client_credentials grant with an application user, and our redirect URL.
+    pub async fn set_up_instance(&self, client_id: &str, public_url: &str) {
+        for (element, kind, length) in [
+            ("u_recording_url", "url", "1024"),
+            ("u_caller_number", "string", "40"),
+        ] {
+            self.post(
+                "/api/now/table/sys_dictionary",
+                json!({"name": "sn_customerservice_case", "element": element, "internal_type": kind, "max_length": length, "column_label": element}),
+            )
+            .await;
+        }
+        self.post(
+            "/api/now/table/sys_properties",
+            json!({"name": "glide.oauth.inbound.client.credential.grant_type.enabled", "value": "true", "type": "boolean"}),
+        )
+        .await;
+        let integration = self
+            .get("sys_user", &[("user_name", "callbridge.integration")])
+            .await["result"][0]["sys_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let entity = self.get("oauth_entity", &[("client_id", client_id)]).await["result"][0]
+            ["sys_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.patch(
+            "oauth_entity",
+            &entity,
+            json!({"user": integration, "redirect_url": format!("{public_url}/api/v1/crm/oauth/callback")}),
+        )
+        .await;
+    }
+}
