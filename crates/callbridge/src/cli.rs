@@ -3,15 +3,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context;
+use callbridge_integration::config::Config;
+use callbridge_integration::runtime::OutboxOptions;
 use callbridge_sandbox::{RunningSandbox, SandboxOptions, Seed};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "callbridge",
-    version,
-    about = "Contact-center softphone server with CRM integration"
-)]
+#[command(name = "callbridge", version, about = "Contact-center softphone server with CRM integration")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -19,10 +18,62 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run Callbridge on embedded defaults: the ServiceNow sandbox with demo data, set up for
+    /// Callbridge, and the integration server.
+    Demo(DemoArgs),
+    /// Run the integration server from a configuration file.
+    Serve(ConfigArg),
+    /// Check a tenant's CRM setup end to end and say which setup step fixes each failure.
+    Doctor(DoctorArgs),
+    /// Print a link an agent opens to connect their CRM account (valid 15 minutes).
+    LinkUrl(LinkUrlArgs),
+    /// List or replay CRM writes that failed past their retry budget.
+    DeadLetters(DeadLetterArgs),
     /// Run a local ServiceNow instance emulator (Table/Batch/Aggregate APIs, OAuth, ACLs, CSM data).
     Sandbox(SandboxArgs),
-    /// Run Callbridge on embedded defaults: today, the ServiceNow sandbox with demo data.
-    Demo(DemoArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ConfigArg {
+    /// The configuration file (see docs/configuration.md).
+    #[arg(long, short, default_value = "callbridge.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Check only this tenant.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not create (and delete) a probe Case to prove write access.
+    #[arg(long)]
+    pub no_write: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LinkUrlArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long)]
+    pub agent: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DeadLetterArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[arg(long)]
+    pub tenant: String,
+    /// Replay this dead letter (its id from the list) instead of listing.
+    #[arg(long)]
+    pub replay: Option<i64>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -49,7 +100,10 @@ pub struct DemoArgs {
     /// Address of the embedded ServiceNow sandbox.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub sandbox_listen: SocketAddr,
-    /// Directory for demo state. Default: a temporary directory.
+    /// Address of the Callbridge server.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory for demo state (kept between runs). Default: a temporary directory.
     #[arg(long)]
     pub data: Option<PathBuf>,
 }
@@ -60,8 +114,44 @@ pub enum SeedArg {
     Empty,
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
+        Command::Demo(args) => {
+            crate::demo::run(crate::demo::DemoOptions {
+                sandbox_listen: args.sandbox_listen,
+                listen: args.listen,
+                data: args.data,
+            })
+            .await?;
+        }
+        Command::Serve(args) => {
+            let config = Config::load(&args.config)?;
+            let server = callbridge_integration::server::start(&config, OutboxOptions::default()).await?;
+            println!("Callbridge listening on {} ({} tenants)", server.addr, config.tenants.len());
+            tokio::select! {
+                result = tokio::signal::ctrl_c() => {
+                    result?;
+                    server.shutdown().await;
+                }
+            }
+        }
+        Command::Doctor(args) => return crate::doctor::run(args).await,
+        Command::LinkUrl(args) => {
+            let config = Config::load(&args.config.config)?;
+            anyhow::ensure!(
+                config.tenants.iter().any(|t| t.id.as_str() == args.tenant),
+                "no tenant {:?} in {}",
+                args.tenant,
+                args.config.config.display()
+            );
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let ticket = callbridge_integration::linking::ticket(&config.server.master_key, &args.tenant, &args.agent, now);
+            println!(
+                "{}/api/v1/tenants/{}/agents/{}/crm-link?ticket={ticket}",
+                config.server.public_url, args.tenant, args.agent
+            );
+        }
+        Command::DeadLetters(args) => dead_letters(args).await?,
         Command::Sandbox(args) => {
             let sandbox = callbridge_sandbox::start(SandboxOptions {
                 listen: args.listen,
@@ -74,28 +164,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 insecure_http: args.insecure_http,
             })
             .await?;
-            print_sandbox(&sandbox, "ServiceNow sandbox");
-            serve_until_signal(sandbox).await
-        }
-        Command::Demo(args) => {
-            let sandbox = callbridge_sandbox::start(SandboxOptions {
-                listen: args.sandbox_listen,
-                data_dir: args.data.map(|d| d.join("sandbox")),
-                seed: Seed::Demo,
-                contacts: 0,
-                insecure_http: false,
-            })
-            .await?;
-            println!("Callbridge demo");
-            print_sandbox(&sandbox, "Embedded ServiceNow sandbox");
-            serve_until_signal(sandbox).await
+            print_sandbox(&sandbox);
+            tokio::signal::ctrl_c().await?;
+            sandbox.shutdown().await;
         }
     }
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
-fn print_sandbox(sandbox: &RunningSandbox, title: &str) {
+async fn dead_letters(args: DeadLetterArgs) -> anyhow::Result<()> {
+    let config = Config::load(&args.config.config)?;
+    let key = callbridge_store::SecretKey::from_base64(config.server.master_key.expose())
+        .context("server.master_key")?;
+    let store = callbridge_store::Store::open(&config.server.database_url, key).await?;
+    match args.replay {
+        Some(id) => {
+            let now = time::OffsetDateTime::now_utc();
+            let replayed = store.replay_dead_letter(callbridge_store::OutboxId(id), now).await?;
+            anyhow::ensure!(replayed, "no dead letter {id}; list them without --replay");
+            println!("dead letter {id} is queued again; a running server retries it within a second");
+        }
+        None => {
+            let letters = store.dead_letters(&args.tenant).await?;
+            if letters.is_empty() {
+                println!("no dead letters for tenant {}", args.tenant);
+            }
+            for letter in letters {
+                println!(
+                    "{:>6}  {:<20} {:<40} attempts {:<3} {}",
+                    letter.id.0,
+                    letter.kind,
+                    letter.idempotency_key,
+                    letter.attempts,
+                    letter.last_error.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn print_sandbox(sandbox: &RunningSandbox) {
     let c = &sandbox.credentials;
-    println!("{title} ready in {:.1?}", sandbox.startup);
+    println!("ServiceNow sandbox ready in {:.1?}", sandbox.startup);
     println!("  base URL:       {}", sandbox.base_url);
     if let Some(ca) = &sandbox.ca_path {
         println!("  CA certificate: {}", ca.display());
@@ -111,14 +223,4 @@ fn print_sandbox(sandbox: &RunningSandbox, title: &str) {
         );
     }
     println!("Press Ctrl-C to stop.");
-}
-
-async fn serve_until_signal(sandbox: RunningSandbox) -> anyhow::Result<()> {
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => {
-            result?;
-            sandbox.shutdown().await;
-            Ok(())
-        }
-    }
 }

@@ -2,6 +2,8 @@
 //! demo that runs both on defaults.
 
 mod cli;
+mod demo;
+mod doctor;
 
 use clap::Parser;
 
@@ -16,7 +18,7 @@ async fn main() -> std::process::ExitCode {
         .init();
     let args = cli::Cli::parse();
     match cli::run(args).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             std::process::ExitCode::FAILURE

@@ -9,6 +9,7 @@
 pub mod agents;
 pub mod config;
 pub mod crm;
+pub mod doctor;
 pub mod events_api;
 pub mod linking;
 pub mod runtime;

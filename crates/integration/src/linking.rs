@@ -72,6 +72,19 @@ pub struct Linking {
     runtime: RuntimeHandle,
 }
 
+/// A link ticket for `agent` of `tenant`, valid until `now + TICKET_TTL_SECS`, made with the
+/// server's master key (so `callbridge link-url` can issue one without a running server).
+pub fn ticket(key: &Secret, tenant: &str, agent: &str, now: i64) -> String {
+    let expires = now + TICKET_TTL_SECS;
+    format!("{expires}.{}", URL_SAFE_NO_PAD.encode(ticket_mac(key, tenant, agent, expires)))
+}
+
+fn ticket_mac(key: &Secret, tenant: &str, agent: &str, expires: i64) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).expect("any key length");
+    mac.update(format!("crm-link\n{tenant}\n{agent}\n{expires}").as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
 /// A finished link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Linked {
@@ -122,18 +135,7 @@ impl Linking {
 
     /// A ticket that lets `agent` of `tenant` start linking until `now + TICKET_TTL_SECS`.
     pub fn ticket(&self, tenant: &str, agent: &str, now: i64) -> String {
-        let expires = now + TICKET_TTL_SECS;
-        format!(
-            "{expires}.{}",
-            URL_SAFE_NO_PAD.encode(self.mac(tenant, agent, expires))
-        )
-    }
-
-    fn mac(&self, tenant: &str, agent: &str, expires: i64) -> Vec<u8> {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(self.key.expose().as_bytes()).expect("any key length");
-        mac.update(format!("crm-link\n{tenant}\n{agent}\n{expires}").as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        ticket(&self.key, tenant, agent, now)
     }
 
     fn check_ticket(
@@ -148,7 +150,7 @@ impl Linking {
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| LinkError::BadTicket)?;
-        let valid: bool = self.mac(tenant, agent, expires).ct_eq(&signature).into();
+        let valid: bool = ticket_mac(&self.key, tenant, agent, expires).ct_eq(&signature).into();
         if !valid || expires < now {
             return Err(LinkError::BadTicket);
         }

@@ -360,7 +360,7 @@ impl Validator<'_> {
 
     fn secret(&self, key: &str, source: &SecretSource) -> Result<Secret, ConfigError> {
         source
-            .resolve(self.env)
+            .resolve(self.base, self.env)
             .map_err(|reason| self.error(key, reason))
     }
 

@@ -41,14 +41,16 @@ impl fmt::Debug for Secret {
 
 impl SecretSource {
     /// The secret's value, or a reason naming where it was looked for.
-    pub fn resolve(&self, lookup_env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, String> {
+    /// `base` is the directory relative `file` paths are resolved against (the configuration
+    /// file's directory).
+    pub fn resolve(&self, base: &std::path::Path, lookup_env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, String> {
         let value = match self {
             SecretSource::Literal(v) => v.clone(),
             SecretSource::Env { env } => {
                 lookup_env(env).ok_or_else(|| format!("environment variable {env} is not set"))?
             }
-            SecretSource::File { file } => std::fs::read_to_string(file)
-                .map_err(|e| format!("cannot read secret file {}: {e}", file.display()))?
+            SecretSource::File { file } => std::fs::read_to_string(base.join(file))
+                .map_err(|e| format!("cannot read secret file {}: {e}", base.join(file).display()))?
                 .trim_end_matches(['\n', '\r'])
                 .to_string(),
         };
@@ -75,12 +77,12 @@ mod tests {
     fn env_references_resolve_or_say_which_variable_is_missing() {
         let env = |name: &str| (name == "SET").then(|| "value".to_string());
         let set = SecretSource::Env { env: "SET".into() };
-        assert_eq!(set.resolve(&env).unwrap().expose(), "value");
+        assert_eq!(set.resolve(std::path::Path::new("."), &env).unwrap().expose(), "value");
         let unset = SecretSource::Env {
             env: "UNSET".into(),
         };
         assert_eq!(
-            unset.resolve(&env).unwrap_err(),
+            unset.resolve(std::path::Path::new("."), &env).unwrap_err(),
             "environment variable UNSET is not set"
         );
     }

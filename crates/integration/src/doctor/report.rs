@@ -201,8 +201,8 @@ mod tests {
         let text = render_text(&sample());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "Tenant acme");
-        assert!(lines[1].starts_with("  PASS  instance.reachable          Instance: "), "{text}");
-        assert!(lines[2].starts_with("  FAIL  column.case.recording_url   Recording link column: no column u_recording_url on"), "{text}");
+        assert!(lines[1].starts_with("  PASS  instance.reachable         Instance: "), "{text}");
+        assert!(lines[2].starts_with("  FAIL  column.case.recording_url  Recording link column: no column u_recording_url on"), "{text}");
         let title_column = lines[2].find("Recording").unwrap();
         assert_eq!(lines[3].find("fix: ").unwrap(), title_column, "{text}");
         assert!(lines[4].starts_with("  SKIP  rate_limit"), "{text}");

@@ -74,21 +74,23 @@ fn bad(field: &'static str, message: impl Into<String>) -> BodyError {
     }
 }
 
-/// Ids the PBX chooses: 1-128 printable ASCII characters without spaces.
-fn check_id(field: &'static str, value: &str) -> Result<(), BodyError> {
-    if value.is_empty() || value.len() > 128 || !value.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(bad(
-            field,
-            "use 1-128 printable ASCII characters without spaces",
-        ));
+/// Ids the PBX chooses: printable ASCII without spaces, at most `max` characters.
+fn check_id(field: &'static str, value: &str, max: usize) -> Result<(), BodyError> {
+    if value.is_empty() || value.len() > max || !value.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(bad(field, format!("use 1-{max} printable ASCII characters without spaces")));
     }
     Ok(())
 }
 
+/// Call ids end up in the Case's correlation column (max length 100 on a stock instance) and in
+/// recording links; 64 leaves room and keeps links short.
+const MAX_CALL_ID: usize = 64;
+const MAX_EVENT_ID: usize = 128;
+
 impl CallEventBody {
     pub fn into_event(self, tenant: &TenantId, region: Region) -> Result<Event, BodyError> {
-        check_id("event_id", &self.event_id)?;
-        check_id("call_id", &self.call_id)?;
+        check_id("event_id", &self.event_id, MAX_EVENT_ID)?;
+        check_id("call_id", &self.call_id, MAX_CALL_ID)?;
         let call = CallId::new(self.call_id.clone());
         let agent = |field: &'static str, value: &Option<String>| {
             let name = value
@@ -122,7 +124,7 @@ impl CallEventBody {
                 let to = match (&self.to_agent, &self.to_queue) {
                     (Some(_), None) => TransferTarget::Agent(agent("to_agent", &self.to_agent)?),
                     (None, Some(queue)) => {
-                        check_id("to_queue", queue)?;
+                        check_id("to_queue", queue, MAX_EVENT_ID)?;
                         TransferTarget::Queue(QueueId::new(queue.clone()))
                     }
                     _ => return Err(bad("to_agent", "give exactly one of to_agent and to_queue")),

@@ -438,3 +438,19 @@ impl Admin {
         .await;
     }
 }
+
+impl World {
+    /// Every notice delivered so far and not yet read, without waiting.
+    pub fn drain_notices(&mut self) -> Vec<AgentNotice> {
+        let mut seen = Vec::new();
+        loop {
+            match self.notices.try_recv() {
+                Ok(notice) => seen.push(notice),
+                Err(broadcast::error::TryRecvError::Lagged(missed)) => {
+                    panic!("the test fell {missed} notices behind")
+                }
+                Err(_) => return seen,
+            }
+        }
+    }
+}

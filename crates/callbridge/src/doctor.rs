@@ -1,0 +1,23 @@
+//! `callbridge doctor`: runs the integration's setup checks and prints them.
+
+use callbridge_integration::config::Config;
+
+use crate::cli::DoctorArgs;
+
+pub async fn run(args: DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
+    let config = Config::load(&args.config.config)?;
+    let options = callbridge_integration::doctor::DoctorOptions {
+        write_probe: !args.no_write,
+    };
+    let report = callbridge_integration::doctor::run_with(&config, args.tenant.as_deref(), options).await;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", callbridge_integration::doctor::render_text(&report));
+    }
+    Ok(if report.failed() {
+        std::process::ExitCode::FAILURE
+    } else {
+        std::process::ExitCode::SUCCESS
+    })
+}

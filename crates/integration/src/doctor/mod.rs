@@ -1,0 +1,124 @@
+//! `callbridge doctor`: checks a tenant's ServiceNow setup end to end and says, for every
+//! failure, which setup step fixes it.
+//!
+//! Per tenant, in order (a check whose prerequisite failed is reported `Skipped`, with why):
+//!
+//! 1. `instance.reachable`: the instance answers like ServiceNow over TLS we trust;
+//! 2. `oauth.service_grant`: the service credential (client_credentials or password) gets a token;
+//! 3. `oauth.authorize_redirect`: `/oauth_auth.do` accepts our callback (agents' link step);
+//! 4. `access.dictionary`, `table.lookup.<table>`, `column.lookup.<table>.<column>`: the caller
+//!    tables and their phone, name and account columns;
+//! 5. `table.case`, `column.case.<role>`: the Case table, and columns long enough for call ids,
+//!    recording links and caller numbers, with references to the expected tables;
+//! 6. `access.read.<table>`, `access.create_case`: the service account reads every caller table
+//!    and creates, finds (by correlation id) and deletes a probe Case (`write_probe`);
+//! 7. `rate_limit`: the rule that governs the service account against `requests_per_hour`.
+//!
+//! Check ids are stable: they depend only on the configuration.
+
+mod access;
+mod connection;
+mod rate;
+mod report;
+mod schema;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use callbridge_servicenow::TableClient;
+
+pub use access::{PROBE_DESCRIPTION, PROBE_PREFIX};
+pub use connection::{redirect_uri, CALLBACK_PATH};
+pub use report::{render_text, Check, Report, Status, TenantReport};
+pub use schema::MAX_CALL_ID_LEN;
+
+use crate::config::{Config, TenantConfig};
+
+/// What doctor may do besides reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DoctorOptions {
+    /// Create (and then delete) a probe Case; `--no-write` turns it off.
+    pub write_probe: bool,
+}
+
+impl Default for DoctorOptions {
+    fn default() -> Self {
+        DoctorOptions { write_probe: true }
+    }
+}
+
+/// Checks every tenant, or only `tenant`, with the default options (a probe Case is written).
+pub async fn run(config: &Config, tenant: Option<&str>) -> Report {
+    run_with(config, tenant, DoctorOptions::default()).await
+}
+
+/// Checks every tenant, or only `tenant`.
+pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOptions) -> Report {
+    let mut tenants = Vec::new();
+    match tenant {
+        Some(wanted) => match config.tenants.iter().find(|t| t.id.as_str() == wanted) {
+            Some(t) => tenants.push(check_tenant(config, t, options).await),
+            None => {
+                let known: Vec<&str> = config.tenants.iter().map(|t| t.id.as_str()).collect();
+                tenants.push(TenantReport {
+                    tenant: wanted.to_string(),
+                    checks: vec![Check::fail(
+                        "config.tenant",
+                        "Tenant configured",
+                        format!("no [[tenant]] with id \"{wanted}\" in the configuration"),
+                        format!("Configuration: use one of the configured tenant ids: {}", known.join(", ")),
+                    )],
+                });
+            }
+        },
+        None => {
+            for t in &config.tenants {
+                tenants.push(check_tenant(config, t, options).await);
+            }
+        }
+    }
+    Report { tenants }
+}
+
+async fn check_tenant(config: &Config, tenant: &TenantConfig, options: DoctorOptions) -> TenantReport {
+    let mut checks = Vec::new();
+    let Some(instance) = connection::reachable(tenant, &mut checks).await else {
+        connection::skip_after_unreachable(tenant, &mut checks);
+        skip_service_checks(tenant, &format!("skipped: {} failed", connection::REACHABLE), options, &mut checks);
+        return finish(tenant, checks);
+    };
+    let service = connection::service_grant(tenant, &instance, &mut checks).await;
+    connection::authorize_redirect(tenant, &config.server.public_url, &instance, &mut checks).await;
+    match service {
+        None => {
+            let reason = format!("skipped: {} failed", connection::SERVICE_GRANT);
+            skip_service_checks(tenant, &reason, options, &mut checks);
+        }
+        Some(service) => {
+            let client = TableClient::new(instance.clone());
+            let known = schema::check(tenant, &client, &service, &mut checks).await;
+            access::check(tenant, &client, &service, &known, options.write_probe, &mut checks).await;
+            rate::check(tenant, &instance, &service, &mut checks).await;
+        }
+    }
+    finish(tenant, checks)
+}
+
+fn skip_service_checks(tenant: &TenantConfig, reason: &str, options: DoctorOptions, checks: &mut Vec<Check>) {
+    schema::skip(tenant, reason, checks);
+    access::skip(tenant, reason, options.write_probe, checks);
+    rate::skip(reason, checks);
+}
+
+fn finish(tenant: &TenantConfig, checks: Vec<Check>) -> TenantReport {
+    TenantReport {
+        tenant: tenant.id.as_str().to_string(),
+        checks,
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
