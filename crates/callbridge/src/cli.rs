@@ -10,7 +10,11 @@ use callbridge_sandbox::{RunningSandbox, SandboxOptions, Seed};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "callbridge", version, about = "Contact-center softphone server with CRM integration")]
+#[command(
+    name = "callbridge",
+    version,
+    about = "Contact-center softphone server with CRM integration"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -126,8 +130,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Serve(args) => {
             let config = Config::load(&args.config)?;
-            let server = callbridge_integration::server::start(&config, OutboxOptions::default()).await?;
-            println!("Callbridge listening on {} ({} tenants)", server.addr, config.tenants.len());
+            let server =
+                callbridge_integration::server::start(&config, OutboxOptions::default()).await?;
+            println!(
+                "Callbridge listening on {} ({} tenants)",
+                server.addr,
+                config.tenants.len()
+            );
             tokio::select! {
                 result = tokio::signal::ctrl_c() => {
                     result?;
@@ -145,7 +154,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 args.config.config.display()
             );
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            let ticket = callbridge_integration::linking::ticket(&config.server.master_key, &args.tenant, &args.agent, now);
+            let ticket = callbridge_integration::linking::ticket(
+                &config.server.master_key,
+                &args.tenant,
+                &args.agent,
+                now,
+            );
             println!(
                 "{}/api/v1/tenants/{}/agents/{}/crm-link?ticket={ticket}",
                 config.server.public_url, args.tenant, args.agent
@@ -180,9 +194,13 @@ async fn dead_letters(args: DeadLetterArgs) -> anyhow::Result<()> {
     match args.replay {
         Some(id) => {
             let now = time::OffsetDateTime::now_utc();
-            let replayed = store.replay_dead_letter(callbridge_store::OutboxId(id), now).await?;
+            let replayed = store
+                .replay_dead_letter(callbridge_store::OutboxId(id), now)
+                .await?;
             anyhow::ensure!(replayed, "no dead letter {id}; list them without --replay");
-            println!("dead letter {id} is queued again; a running server retries it within a second");
+            println!(
+                "dead letter {id} is queued again; a running server retries it within a second"
+            );
         }
         None => {
             let letters = store.dead_letters(&args.tenant).await?;

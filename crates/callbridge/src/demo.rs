@@ -31,15 +31,25 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         insecure_http: false,
     })
     .await?;
-    let ca_path = sandbox.ca_path.clone().context("the sandbox serves HTTPS")?;
+    let ca_path = sandbox
+        .ca_path
+        .clone()
+        .context("the sandbox serves HTTPS")?;
     let public_url = format!("http://{}", options.listen);
-    let admin = InstanceAdmin::new(&sandbox.base_url, &ca_path, &sandbox.credentials.admin_user, &sandbox.credentials.admin_password)?;
+    let admin = InstanceAdmin::new(
+        &sandbox.base_url,
+        &ca_path,
+        &sandbox.credentials.admin_user,
+        &sandbox.credentials.admin_password,
+    )?;
     admin
         .prepare_for_callbridge(&sandbox.credentials.client_id, &public_url)
         .await
         .context("setting the sandbox up for Callbridge")?;
 
-    read_or_create(&dir.join("master.key"), || SecretKey::generate().to_base64())?;
+    read_or_create(&dir.join("master.key"), || {
+        SecretKey::generate().to_base64()
+    })?;
     let events_secret = read_or_create(&dir.join("events.secret"), random_secret)?;
     let config_text = format!(
         r#"
@@ -81,21 +91,34 @@ caller_number_column = "u_caller_number"
     println!();
     println!("ServiceNow sandbox  {}", sandbox.base_url);
     println!("  CA certificate    {}", ca_path.display());
-    println!("  admin             {} / {}", c.admin_user, c.admin_password);
-    println!("  agents            alice.agent, bob.agent (CSM agent role), carol.norole (no CSM role)");
+    println!(
+        "  admin             {} / {}",
+        c.admin_user, c.admin_password
+    );
+    println!(
+        "  agents            alice.agent, bob.agent (CSM agent role), carol.norole (no CSM role)"
+    );
     println!("  agent password    {}", c.agent_password);
     println!();
     println!("Callbridge          {public_url}");
-    println!("  configuration     {}", dir.join("callbridge.toml").display());
+    println!(
+        "  configuration     {}",
+        dir.join("callbridge.toml").display()
+    );
     println!("  call events       POST {public_url}/api/v1/tenants/demo/call-events");
     println!("  events secret     {events_secret}  (sign: X-Callbridge-Signature t=<unix>,v1=hex(HMAC-SHA256(secret, \"<t>.<body>\")))");
-    println!("  link CRM accounts (open in a browser, sign in as the matching agent, valid 15 min):");
+    println!(
+        "  link CRM accounts (open in a browser, sign in as the matching agent, valid 15 min):"
+    );
     for agent in ["alice.agent", "bob.agent"] {
         let ticket = linking::ticket(&config.server.master_key, "demo", agent, now);
         println!("    {agent:<12} {public_url}/api/v1/tenants/demo/agents/{agent}/crm-link?ticket={ticket}");
     }
     println!();
-    println!("Check the setup:    callbridge doctor --config {}", dir.join("callbridge.toml").display());
+    println!(
+        "Check the setup:    callbridge doctor --config {}",
+        dir.join("callbridge.toml").display()
+    );
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     server.shutdown().await;
@@ -125,7 +148,11 @@ fn tempfile_dir(data: Option<&Path>) -> anyhow::Result<DemoDir> {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             DemoDir::Kept(dir.to_path_buf())
         }
-        None => DemoDir::Temporary(tempfile::Builder::new().prefix("callbridge-demo-").tempdir()?),
+        None => DemoDir::Temporary(
+            tempfile::Builder::new()
+                .prefix("callbridge-demo-")
+                .tempdir()?,
+        ),
     })
 }
 
@@ -172,7 +199,13 @@ impl InstanceAdmin {
         })
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, query: &[(&str, &str)], body: Option<Value>) -> anyhow::Result<Value> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
         let mut request = self
             .http
             .request(method.clone(), format!("{}{path}", self.base))
@@ -190,13 +223,24 @@ impl InstanceAdmin {
 
     async fn first(&self, table: &str, query: &str) -> anyhow::Result<Option<Value>> {
         let reply = self
-            .call(reqwest::Method::GET, &format!("/api/now/table/{table}"), &[("sysparm_query", query), ("sysparm_limit", "1")], None)
+            .call(
+                reqwest::Method::GET,
+                &format!("/api/now/table/{table}"),
+                &[("sysparm_query", query), ("sysparm_limit", "1")],
+                None,
+            )
             .await?;
-        Ok(reply["result"].as_array().and_then(|rows| rows.first().cloned()))
+        Ok(reply["result"]
+            .as_array()
+            .and_then(|rows| rows.first().cloned()))
     }
 
     /// Idempotent: safe on a sandbox that was already prepared.
-    async fn prepare_for_callbridge(&self, client_id: &str, public_url: &str) -> anyhow::Result<()> {
+    async fn prepare_for_callbridge(
+        &self,
+        client_id: &str,
+        public_url: &str,
+    ) -> anyhow::Result<()> {
         for (element, kind, length, label) in [
             ("u_recording_url", "url", "1024", "Call recording"),
             ("u_caller_number", "string", "40", "Caller number"),
@@ -213,11 +257,19 @@ impl InstanceAdmin {
             }
         }
         let property = "glide.oauth.inbound.client.credential.grant_type.enabled";
-        match self.first("sys_properties", &format!("name={property}")).await? {
+        match self
+            .first("sys_properties", &format!("name={property}"))
+            .await?
+        {
             Some(row) => {
                 let id = row["sys_id"].as_str().unwrap_or_default();
-                self.call(reqwest::Method::PATCH, &format!("/api/now/table/sys_properties/{id}"), &[], Some(json!({"value": "true"})))
-                    .await?;
+                self.call(
+                    reqwest::Method::PATCH,
+                    &format!("/api/now/table/sys_properties/{id}"),
+                    &[],
+                    Some(json!({"value": "true"})),
+                )
+                .await?;
             }
             None => {
                 self.call(

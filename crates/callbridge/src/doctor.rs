@@ -9,7 +9,8 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
     let options = callbridge_integration::doctor::DoctorOptions {
         write_probe: !args.no_write,
     };
-    let report = callbridge_integration::doctor::run_with(&config, args.tenant.as_deref(), options).await;
+    let report =
+        callbridge_integration::doctor::run_with(&config, args.tenant.as_deref(), options).await;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

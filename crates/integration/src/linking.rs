@@ -76,7 +76,10 @@ pub struct Linking {
 /// server's master key (so `callbridge link-url` can issue one without a running server).
 pub fn ticket(key: &Secret, tenant: &str, agent: &str, now: i64) -> String {
     let expires = now + TICKET_TTL_SECS;
-    format!("{expires}.{}", URL_SAFE_NO_PAD.encode(ticket_mac(key, tenant, agent, expires)))
+    format!(
+        "{expires}.{}",
+        URL_SAFE_NO_PAD.encode(ticket_mac(key, tenant, agent, expires))
+    )
 }
 
 fn ticket_mac(key: &Secret, tenant: &str, agent: &str, expires: i64) -> Vec<u8> {
@@ -150,7 +153,9 @@ impl Linking {
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| LinkError::BadTicket)?;
-        let valid: bool = ticket_mac(&self.key, tenant, agent, expires).ct_eq(&signature).into();
+        let valid: bool = ticket_mac(&self.key, tenant, agent, expires)
+            .ct_eq(&signature)
+            .into();
         if !valid || expires < now {
             return Err(LinkError::BadTicket);
         }

@@ -19,7 +19,10 @@ pub enum Reachability {
 
 pub async fn reachability(instance: &Instance) -> Result<Reachability, ApiError> {
     let url = instance.url("api/now/v2/table/sys_user", &[("sysparm_limit", "1")]);
-    let request = instance.http().get(url).header(reqwest::header::ACCEPT, "application/json");
+    let request = instance
+        .http()
+        .get(url)
+        .header(reqwest::header::ACCEPT, "application/json");
     let response = instance.send(request).await?;
     let realm = response
         .headers
@@ -32,16 +35,29 @@ pub async fn reachability(instance: &Instance) -> Result<Reachability, ApiError>
     } else {
         Ok(Reachability::NotServiceNow {
             status: response.status,
-            hint: String::from_utf8_lossy(&response.body).chars().take(120).collect(),
+            hint: String::from_utf8_lossy(&response.body)
+                .chars()
+                .take(120)
+                .collect(),
         })
     }
 }
 
 /// Whether `/oauth_auth.do` shows its sign-in page for this client and redirect URI (a real
 /// instance shows an error page instead when the redirect URL is not registered).
-pub async fn authorize_page_accepts(instance: &Instance, client_id: &str, redirect_uri: &str) -> Result<bool, ApiError> {
+pub async fn authorize_page_accepts(
+    instance: &Instance,
+    client_id: &str,
+    redirect_uri: &str,
+) -> Result<bool, ApiError> {
     let pkce = Pkce::generate();
-    let url = crate::oauth::authorization_url(instance.base_url(), client_id, redirect_uri, &random_state(), &pkce);
+    let url = crate::oauth::authorization_url(
+        instance.base_url(),
+        client_id,
+        redirect_uri,
+        &random_state(),
+        &pkce,
+    );
     let response = instance.send(instance.http().get(url)).await?;
     Ok(response.status == 200)
 }
@@ -55,12 +71,22 @@ pub struct RateLimitRule {
     pub resets_at: i64,
 }
 
-pub async fn rate_limit_rule(instance: &Instance, auth: &Auth) -> Result<Option<RateLimitRule>, ApiError> {
+pub async fn rate_limit_rule(
+    instance: &Instance,
+    auth: &Auth,
+) -> Result<Option<RateLimitRule>, ApiError> {
     let url = instance.url(
         "api/now/v2/table/sys_user",
-        &[("sysparm_limit", "1"), ("sysparm_fields", "sys_id"), ("sysparm_no_count", "true")],
+        &[
+            ("sysparm_limit", "1"),
+            ("sysparm_fields", "sys_id"),
+            ("sysparm_no_count", "true"),
+        ],
     );
-    let request = instance.http().get(url).header(reqwest::header::ACCEPT, "application/json");
+    let request = instance
+        .http()
+        .get(url)
+        .header(reqwest::header::ACCEPT, "application/json");
     let response = instance.send(auth.apply(request)).await?;
     let rule = parse_rule(&response.headers);
     if response.status == 429 {
@@ -75,6 +101,8 @@ fn parse_rule(headers: &HeaderMap) -> Option<RateLimitRule> {
     Some(RateLimitRule {
         requests_per_hour: get("x-ratelimit-limit")?.trim().parse().ok()?,
         rule: get("x-ratelimit-rule").unwrap_or_default().to_string(),
-        resets_at: get("x-ratelimit-reset").and_then(|v| v.trim().parse().ok()).unwrap_or(0),
+        resets_at: get("x-ratelimit-reset")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0),
     })
 }

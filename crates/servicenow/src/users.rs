@@ -38,10 +38,16 @@ pub async fn current_user(instance: &Instance, auth: &Auth) -> Result<CrmUser, A
     let record = parse_list(&response.body)?
         .into_iter()
         .next()
-        .ok_or_else(|| ApiError::UnexpectedResponse("the instance returned no record for the current user".into()))?;
+        .ok_or_else(|| {
+            ApiError::UnexpectedResponse(
+                "the instance returned no record for the current user".into(),
+            )
+        })?;
     let sys_id = record.get("sys_id").unwrap_or_default().to_string();
     if sys_id.is_empty() {
-        return Err(ApiError::UnexpectedResponse("the current user's record has no sys_id".into()));
+        return Err(ApiError::UnexpectedResponse(
+            "the current user's record has no sys_id".into(),
+        ));
     }
     Ok(CrmUser {
         sys_id,

@@ -43,7 +43,11 @@ impl SecretSource {
     /// The secret's value, or a reason naming where it was looked for.
     /// `base` is the directory relative `file` paths are resolved against (the configuration
     /// file's directory).
-    pub fn resolve(&self, base: &std::path::Path, lookup_env: &dyn Fn(&str) -> Option<String>) -> Result<Secret, String> {
+    pub fn resolve(
+        &self,
+        base: &std::path::Path,
+        lookup_env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Secret, String> {
         let value = match self {
             SecretSource::Literal(v) => v.clone(),
             SecretSource::Env { env } => {
@@ -77,7 +81,12 @@ mod tests {
     fn env_references_resolve_or_say_which_variable_is_missing() {
         let env = |name: &str| (name == "SET").then(|| "value".to_string());
         let set = SecretSource::Env { env: "SET".into() };
-        assert_eq!(set.resolve(std::path::Path::new("."), &env).unwrap().expose(), "value");
+        assert_eq!(
+            set.resolve(std::path::Path::new("."), &env)
+                .unwrap()
+                .expose(),
+            "value"
+        );
         let unset = SecretSource::Env {
             env: "UNSET".into(),
         };

@@ -77,7 +77,10 @@ fn bad(field: &'static str, message: impl Into<String>) -> BodyError {
 /// Ids the PBX chooses: printable ASCII without spaces, at most `max` characters.
 fn check_id(field: &'static str, value: &str, max: usize) -> Result<(), BodyError> {
     if value.is_empty() || value.len() > max || !value.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(bad(field, format!("use 1-{max} printable ASCII characters without spaces")));
+        return Err(bad(
+            field,
+            format!("use 1-{max} printable ASCII characters without spaces"),
+        ));
     }
     Ok(())
 }
