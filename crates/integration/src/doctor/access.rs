@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use callbridge_servicenow::{
-    create_case, find_by_correlation, ApiError, Auth, ColumnName, Query, SysId, TableClient, TableName,
+    create_case, find_by_correlation, ApiError, Auth, ColumnName, Query, SysId, TableClient,
+    TableName,
 };
 use serde_json::{Map, Value};
 
@@ -32,7 +33,9 @@ fn read_title(table: &TableName) -> String {
 /// The role that CSM's read and create ACLs ask for on `table`, when it is a CSM table.
 fn csm_role(table: &str) -> Option<&'static str> {
     match table {
-        "customer_contact" | "customer_account" | "sn_customerservice_case" => Some("sn_customerservice_agent"),
+        "customer_contact" | "customer_account" | "sn_customerservice_case" => {
+            Some("sn_customerservice_agent")
+        }
         "csm_consumer" => Some("sn_customerservice_agent (or sn_customerservice.consumer_agent)"),
         _ => None,
     }
@@ -92,7 +95,11 @@ pub async fn check(
 /// The checks 6 would have produced, when the service credential failed.
 pub fn skip(tenant: &TenantConfig, reason: &str, write_probe: bool, checks: &mut Vec<Check>) {
     for lookup in &tenant.servicenow.lookup.tables {
-        checks.push(Check::skipped(read_id(&lookup.table), read_title(&lookup.table), reason));
+        checks.push(Check::skipped(
+            read_id(&lookup.table),
+            read_title(&lookup.table),
+            reason,
+        ));
     }
     let reason = if write_probe {
         reason
@@ -136,16 +143,24 @@ async fn read_one(client: &TableClient, service: &Service, table: &TableName) ->
 }
 
 fn retry_fix() -> String {
-    "Run doctor again; if it persists, check the instance's health (System Diagnostics > Stats)".into()
+    "Run doctor again; if it persists, check the instance's health (System Diagnostics > Stats)"
+        .into()
 }
 
 async fn probe_case(sn: &ServiceNowConfig, client: &TableClient, service: &Service) -> Check {
     let case = &sn.case;
     let table = &case.table;
-    let correlation = format!("{PROBE_PREFIX}{}", unix_now());
+    // The time says when a leftover probe was made; the suffix keeps two runs in one second apart.
+    let correlation = format!("{PROBE_PREFIX}{}-{:04x}", unix_now(), rand::random::<u16>());
     let mut values = Map::new();
-    values.insert("short_description".into(), Value::String(PROBE_DESCRIPTION.into()));
-    values.insert(case.correlation_column.as_str().into(), Value::String(correlation.clone()));
+    values.insert(
+        "short_description".into(),
+        Value::String(PROBE_DESCRIPTION.into()),
+    );
+    values.insert(
+        case.correlation_column.as_str().into(),
+        Value::String(correlation.clone()),
+    );
     if let Some(channel) = &case.contact_type {
         values.insert("contact_type".into(), Value::String(channel.clone()));
     }
@@ -156,21 +171,35 @@ async fn probe_case(sn: &ServiceNowConfig, client: &TableClient, service: &Servi
                 CREATE_CASE,
                 CREATE_TITLE,
                 format!(
-                    "creating a {table} record was refused (403 {message}{}): {} may not create Cases",
-                    detail.map(|d| format!(": {d}")).unwrap_or_default(),
-                    service.user
-                ),
+                "creating a {table} record was refused (403 {message}{}): {} may not create Cases",
+                detail.map(|d| format!(": {d}")).unwrap_or_default(),
+                service.user
+            ),
                 role_fix(table, "create", &service.user),
             )
         }
-        Err(e) => return Check::fail(CREATE_CASE, CREATE_TITLE, format!("creating a probe Case failed: {e}"), retry_fix()),
+        Err(e) => {
+            return Check::fail(
+                CREATE_CASE,
+                CREATE_TITLE,
+                format!("creating a probe Case failed: {e}"),
+                retry_fix(),
+            )
+        }
     };
     let number = if created.number.is_empty() {
         format!("sys_id {}", created.sys_id)
     } else {
         format!("{} (sys_id {})", created.number, created.sys_id)
     };
-    let found = find_by_correlation(client, &service.auth, table, &case.correlation_column, &correlation).await;
+    let found = find_by_correlation(
+        client,
+        &service.auth,
+        table,
+        &case.correlation_column,
+        &correlation,
+    )
+    .await;
     let read_back = match found {
         Ok(Some(found)) if found.sys_id == created.sys_id => Ok(()),
         Ok(Some(other)) => Err(format!(
@@ -219,7 +248,10 @@ async fn probe_case(sn: &ServiceNowConfig, client: &TableClient, service: &Servi
         ),
         (Ok(()), Err(e)) => {
             let why = match &e {
-                ApiError::Forbidden { .. } => "deleting it was refused (403): the account may not delete Cases, which is fine".to_string(),
+                ApiError::Forbidden { .. } => {
+                    "deleting it was refused (403): the account may not delete Cases, which is fine"
+                        .to_string()
+                }
                 other => format!("deleting it failed: {other}"),
             };
             Check::warn(
@@ -241,21 +273,33 @@ async fn probe_case(sn: &ServiceNowConfig, client: &TableClient, service: &Servi
 /// `callbridge-servicenow`'s `TableClient` has no delete yet; this is the one request doctor
 /// builds itself, with the same trust roots, and the instance's error envelope is still parsed
 /// by that crate. Move it there when the client gains `delete`.
-async fn delete_record(sn: &ServiceNowConfig, auth: &Auth, table: &TableName, sys_id: &SysId) -> Result<(), ApiError> {
+async fn delete_record(
+    sn: &ServiceNowConfig,
+    auth: &Auth,
+    table: &TableName,
+    sys_id: &SysId,
+) -> Result<(), ApiError> {
     let mut builder = reqwest::Client::builder()
         .timeout(Duration::from_secs(15))
         .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none());
     if let Some(pem) = &sn.ca_pem {
-        let roots =
-            reqwest::Certificate::from_pem_bundle(pem.as_bytes()).map_err(|e| ApiError::Transport(e.to_string()))?;
+        let roots = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|e| ApiError::Transport(e.to_string()))?;
         for root in roots {
             builder = builder.add_root_certificate(root);
         }
     }
-    let http = builder.build().map_err(|e| ApiError::Transport(e.to_string()))?;
-    let url = format!("{}/api/now/v2/table/{table}/{sys_id}", sn.instance_url.trim_end_matches('/'));
-    let request = http.delete(url).header(reqwest::header::ACCEPT, "application/json");
+    let http = builder
+        .build()
+        .map_err(|e| ApiError::Transport(e.to_string()))?;
+    let url = format!(
+        "{}/api/now/v2/table/{table}/{sys_id}",
+        sn.instance_url.trim_end_matches('/')
+    );
+    let request = http
+        .delete(url)
+        .header(reqwest::header::ACCEPT, "application/json");
     let request = match auth {
         Auth::Bearer(token) => request.bearer_auth(token),
         Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
@@ -269,7 +313,10 @@ async fn delete_record(sn: &ServiceNowConfig, auth: &Auth, table: &TableName, sy
     })?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| ApiError::Transport(e.to_string()))?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| ApiError::Transport(e.to_string()))?;
     if (200..300).contains(&status) {
         Ok(())
     } else {

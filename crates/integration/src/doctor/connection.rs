@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use callbridge_servicenow::probe::{authorize_page_accepts, reachability, Reachability};
-use callbridge_servicenow::{current_user, ApiError, Auth, Grant, Instance, InstanceConfig, OAuthClient, OAuthError};
+use callbridge_servicenow::{
+    current_user, ApiError, Auth, Grant, Instance, InstanceConfig, OAuthClient, OAuthError,
+};
 
 use super::report::Check;
 use super::unix_now;
@@ -28,13 +30,18 @@ pub struct Service {
 }
 
 fn reachable_title(tenant: &TenantConfig) -> String {
-    format!("ServiceNow instance {} reachable", tenant.servicenow.instance_url)
+    format!(
+        "ServiceNow instance {} reachable",
+        tenant.servicenow.instance_url
+    )
 }
 
 fn grant_title(tenant: &TenantConfig) -> String {
     match &tenant.servicenow.service_grant {
         ServiceGrant::ClientCredentials => "Service credential (client_credentials grant)".into(),
-        ServiceGrant::Password { user, .. } => format!("Service credential (password grant as {user})"),
+        ServiceGrant::Password { user, .. } => {
+            format!("Service credential (password grant as {user})")
+        }
     }
 }
 
@@ -94,13 +101,20 @@ pub async fn reachable(tenant: &TenantConfig, checks: &mut Vec<Check>) -> Option
             checks.push(Check::fail(
                 REACHABLE,
                 title,
-                format!("something answered, but not like a ServiceNow instance: HTTP {status}: {hint}"),
+                format!(
+                    "something answered, but not like a ServiceNow instance: HTTP {status}: {hint}"
+                ),
                 fix,
             ));
             None
         }
         Err(e) => {
-            checks.push(Check::fail(REACHABLE, title, e.to_string(), transport_fix(&e, sn.ca_pem.is_some())));
+            checks.push(Check::fail(
+                REACHABLE,
+                title,
+                e.to_string(),
+                transport_fix(&e, sn.ca_pem.is_some()),
+            ));
             None
         }
     }
@@ -108,9 +122,17 @@ pub async fn reachable(tenant: &TenantConfig, checks: &mut Vec<Check>) -> Option
 
 fn transport_fix(error: &ApiError, has_ca: bool) -> String {
     let text = error.to_string().to_ascii_lowercase();
-    let tls = ["certificate", "tls", "handshake", "unknownissuer", "unknown issuer", "self signed", "invalid peer"]
-        .iter()
-        .any(|w| text.contains(w));
+    let tls = [
+        "certificate",
+        "tls",
+        "handshake",
+        "unknownissuer",
+        "unknown issuer",
+        "self signed",
+        "invalid peer",
+    ]
+    .iter()
+    .any(|w| text.contains(w));
     if tls && !has_ca {
         "TLS: the instance's certificate is not signed by a public CA; save the CA certificate that signs it \
          (PEM) and set tenant.servicenow.ca_file to that file"
@@ -127,14 +149,24 @@ fn transport_fix(error: &ApiError, has_ca: bool) -> String {
 }
 
 /// Check 2. Returns the service credential when a token (or a session) was obtained.
-pub async fn service_grant(tenant: &TenantConfig, instance: &Instance, checks: &mut Vec<Check>) -> Option<Service> {
+pub async fn service_grant(
+    tenant: &TenantConfig,
+    instance: &Instance,
+    checks: &mut Vec<Check>,
+) -> Option<Service> {
     let sn = &tenant.servicenow;
     let title = grant_title(tenant);
-    let oauth = OAuthClient::new(instance.clone(), sn.client_id.clone(), sn.client_secret.expose().to_string());
+    let oauth = OAuthClient::new(
+        instance.clone(),
+        sn.client_id.clone(),
+        sn.client_secret.expose().to_string(),
+    );
     let now = unix_now();
     let granted = match &sn.service_grant {
         ServiceGrant::ClientCredentials => oauth.client_credentials(now).await,
-        ServiceGrant::Password { user, password } => oauth.password(user, password.expose(), now).await,
+        ServiceGrant::Password { user, password } => {
+            oauth.password(user, password.expose(), now).await
+        }
     };
     match granted {
         Ok(tokens) => {
@@ -153,7 +185,9 @@ pub async fn service_grant(tenant: &TenantConfig, instance: &Instance, checks: &
                     (u.user_name, who)
                 }
                 _ => {
-                    let user = configured_user.unwrap_or_else(|| "the OAuth Application User of the Application Registry entry".into());
+                    let user = configured_user.unwrap_or_else(|| {
+                        "the OAuth Application User of the Application Registry entry".into()
+                    });
                     (user.clone(), user)
                 }
             };
@@ -201,7 +235,7 @@ fn client_credentials_failure(tenant: &TenantConfig, error: &OAuthError) -> (Str
              this same answer for a wrong Client ID or Secret and for a client-credentials grant that is switched off \
              or has no OAuth Application User, so either may be the cause"
                 .into(),
-            format!("Either (1) {} or (2) {CC_ENABLE_FIX}", registry_fix(tenant)),
+            format!("Either (1) {}; or (2) {CC_ENABLE_FIX}", registry_fix(tenant)),
         ),
         OAuthError::Rejected { error: code, .. } if code == "invalid_client" || code == "unauthorized_client" => {
             (error.to_string(), registry_fix(tenant))
@@ -211,7 +245,7 @@ fn client_credentials_failure(tenant: &TenantConfig, error: &OAuthError) -> (Str
         }
         OAuthError::Rejected { .. } => (
             error.to_string(),
-            format!("Either (1) {} or (2) {CC_ENABLE_FIX}", registry_fix(tenant)),
+            format!("Either (1) {}; or (2) {CC_ENABLE_FIX}", registry_fix(tenant)),
         ),
         other => (other.to_string(), unreachable_fix()),
     }
@@ -245,7 +279,7 @@ async fn password_failure(
                 "{error}. The user {user} and its password are right (Basic authentication works), so the \
                  client is refused or the password grant is disabled"
             ),
-            format!("Either (1) {} or (2) {ropc}", registry_fix(tenant)),
+            format!("Either (1) {}; or (2) {ropc}", registry_fix(tenant)),
         ),
         Err(ApiError::Unauthorized { .. }) => (
             format!("{error}. Basic authentication as {user} fails too: the user name or password is wrong"),
@@ -267,7 +301,12 @@ async fn password_failure(
 }
 
 /// Check 3: `/oauth_auth.do` shows its sign-in page for our client and callback.
-pub async fn authorize_redirect(tenant: &TenantConfig, public_url: &str, instance: &Instance, checks: &mut Vec<Check>) {
+pub async fn authorize_redirect(
+    tenant: &TenantConfig,
+    public_url: &str,
+    instance: &Instance,
+    checks: &mut Vec<Check>,
+) {
     let uri = redirect_uri(public_url);
     let client_id = &tenant.servicenow.client_id;
     match authorize_page_accepts(instance, client_id, &uri).await {
@@ -296,6 +335,10 @@ pub async fn authorize_redirect(tenant: &TenantConfig, public_url: &str, instanc
 /// The checks 2 and 3 would have produced, when check 1 failed.
 pub fn skip_after_unreachable(tenant: &TenantConfig, checks: &mut Vec<Check>) {
     let reason = format!("skipped: {REACHABLE} failed");
-    checks.push(Check::skipped(SERVICE_GRANT, grant_title(tenant), reason.clone()));
+    checks.push(Check::skipped(
+        SERVICE_GRANT,
+        grant_title(tenant),
+        reason.clone(),
+    ));
     checks.push(Check::skipped(AUTHORIZE_REDIRECT, REDIRECT_TITLE, reason));
 }

@@ -65,7 +65,10 @@ pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOpti
                         "config.tenant",
                         "Tenant configured",
                         format!("no [[tenant]] with id \"{wanted}\" in the configuration"),
-                        format!("Configuration: use one of the configured tenant ids: {}", known.join(", ")),
+                        format!(
+                            "Configuration: use one of the configured tenant ids: {}",
+                            known.join(", ")
+                        ),
                     )],
                 });
             }
@@ -79,11 +82,20 @@ pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOpti
     Report { tenants }
 }
 
-async fn check_tenant(config: &Config, tenant: &TenantConfig, options: DoctorOptions) -> TenantReport {
+async fn check_tenant(
+    config: &Config,
+    tenant: &TenantConfig,
+    options: DoctorOptions,
+) -> TenantReport {
     let mut checks = Vec::new();
     let Some(instance) = connection::reachable(tenant, &mut checks).await else {
         connection::skip_after_unreachable(tenant, &mut checks);
-        skip_service_checks(tenant, &format!("skipped: {} failed", connection::REACHABLE), options, &mut checks);
+        skip_service_checks(
+            tenant,
+            &format!("skipped: {} failed", connection::REACHABLE),
+            options,
+            &mut checks,
+        );
         return finish(tenant, checks);
     };
     let service = connection::service_grant(tenant, &instance, &mut checks).await;
@@ -96,14 +108,27 @@ async fn check_tenant(config: &Config, tenant: &TenantConfig, options: DoctorOpt
         Some(service) => {
             let client = TableClient::new(instance.clone());
             let known = schema::check(tenant, &client, &service, &mut checks).await;
-            access::check(tenant, &client, &service, &known, options.write_probe, &mut checks).await;
+            access::check(
+                tenant,
+                &client,
+                &service,
+                &known,
+                options.write_probe,
+                &mut checks,
+            )
+            .await;
             rate::check(tenant, &instance, &service, &mut checks).await;
         }
     }
     finish(tenant, checks)
 }
 
-fn skip_service_checks(tenant: &TenantConfig, reason: &str, options: DoctorOptions, checks: &mut Vec<Check>) {
+fn skip_service_checks(
+    tenant: &TenantConfig,
+    reason: &str,
+    options: DoctorOptions,
+    checks: &mut Vec<Check>,
+) {
     schema::skip(tenant, reason, checks);
     access::skip(tenant, reason, options.write_probe, checks);
     rate::skip(reason, checks);

@@ -20,7 +20,12 @@ fn suggested(limit: u64) -> u64 {
     (limit - limit * MARGIN_PERCENT / 100).max(1)
 }
 
-pub async fn check(tenant: &TenantConfig, instance: &Instance, service: &Service, checks: &mut Vec<Check>) {
+pub async fn check(
+    tenant: &TenantConfig,
+    instance: &Instance,
+    service: &Service,
+    checks: &mut Vec<Check>,
+) {
     let configured = tenant.servicenow.requests_per_hour;
     let rule = match rate_limit_rule(instance, &service.auth).await {
         Ok(rule) => rule,
@@ -42,7 +47,10 @@ pub async fn check(tenant: &TenantConfig, instance: &Instance, service: &Service
         checks.push(Check::pass(
             RATE_LIMIT,
             TITLE,
-            format!("no REST API rate-limit rule applies to {}{pacing}", service.user),
+            format!(
+                "no REST API rate-limit rule applies to {}{pacing}",
+                service.user
+            ),
         ));
         return;
     };
@@ -52,7 +60,10 @@ pub async fn check(tenant: &TenantConfig, instance: &Instance, service: &Service
     } else {
         format!(" (rule {})", rule.rule)
     };
-    let found = format!("a rate-limit rule{named} allows {} {limit} Table API requests per hour", service.user);
+    let found = format!(
+        "a rate-limit rule{named} allows {} {limit} Table API requests per hour",
+        service.user
+    );
     match configured {
         None => checks.push(Check::warn(
             RATE_LIMIT,

@@ -46,7 +46,11 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn pass(id: impl Into<String>, title: impl Into<String>, detail: impl Into<String>) -> Check {
+    pub fn pass(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Check {
         Check::new(id, title, Status::Pass, detail, None)
     }
 
@@ -68,7 +72,11 @@ impl Check {
         Check::new(id, title, Status::Fail, detail, Some(fix.into()))
     }
 
-    pub fn skipped(id: impl Into<String>, title: impl Into<String>, reason: impl Into<String>) -> Check {
+    pub fn skipped(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Check {
         Check::new(id, title, Status::Skipped, reason, None)
     }
 
@@ -158,11 +166,12 @@ pub fn render_text(report: &Report) -> String {
         }
         out.push('\n');
     }
+    let warnings = report.count(Status::Warn);
     let _ = writeln!(
         out,
-        "{} passed, {} warnings, {} failed, {} skipped",
+        "{} passed, {warnings} warning{}, {} failed, {} skipped",
         report.count(Status::Pass),
-        report.count(Status::Warn),
+        if warnings == 1 { "" } else { "s" },
         report.count(Status::Fail),
         report.count(Status::Skipped),
     );
@@ -201,12 +210,18 @@ mod tests {
         let text = render_text(&sample());
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "Tenant acme");
-        assert!(lines[1].starts_with("  PASS  instance.reachable         Instance: "), "{text}");
+        assert!(
+            lines[1].starts_with("  PASS  instance.reachable         Instance: "),
+            "{text}"
+        );
         assert!(lines[2].starts_with("  FAIL  column.case.recording_url  Recording link column: no column u_recording_url on"), "{text}");
         let title_column = lines[2].find("Recording").unwrap();
         assert_eq!(lines[3].find("fix: ").unwrap(), title_column, "{text}");
         assert!(lines[4].starts_with("  SKIP  rate_limit"), "{text}");
-        assert!(text.ends_with("1 passed, 0 warnings, 1 failed, 1 skipped\n"), "{text}");
+        assert!(
+            text.ends_with("1 passed, 0 warnings, 1 failed, 1 skipped\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -215,7 +230,10 @@ mod tests {
         assert!(report.failed());
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["tenants"][0]["checks"][1]["status"], "fail");
-        assert_eq!(json["tenants"][0]["checks"][0]["fix"], serde_json::Value::Null);
+        assert_eq!(
+            json["tenants"][0]["checks"][0]["fix"],
+            serde_json::Value::Null
+        );
         report.tenants[0].checks.remove(1);
         assert!(!report.failed());
     }

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use callbridge_core::CallId;
-use callbridge_servicenow::{describe_table, ColumnInfo, ColumnName, DictionaryError, TableClient, TableInfo, TableName};
+use callbridge_servicenow::{
+    describe_table, ColumnInfo, ColumnName, DictionaryError, TableClient, TableInfo, TableName,
+};
 
 use super::connection::Service;
 use super::report::{Check, Status};
@@ -106,7 +108,12 @@ pub const TABLE_CASE: &str = "table.case";
 /// The longest recording link this tenant writes: `<public_url>/recordings/<64-char call id>`.
 pub fn longest_link(tenant: &TenantConfig) -> usize {
     let call = CallId::new("x".repeat(MAX_CALL_ID_LEN));
-    tenant.policy.recording_links.link_for(&call).chars().count()
+    tenant
+        .policy
+        .recording_links
+        .link_for(&call)
+        .chars()
+        .count()
 }
 
 fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
@@ -123,7 +130,10 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
                 id: format!("column.lookup.{t}.{c}"),
                 title: format!("Phone column {t}.{c}"),
                 column: c.clone(),
-                rule: Rule::Text { min: 1, comfortable: None },
+                rule: Rule::Text {
+                    min: 1,
+                    comfortable: None,
+                },
                 key: format!("{key}.phone_columns[{j}]"),
             })
             .collect();
@@ -131,7 +141,10 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
             id: format!("column.lookup.{t}.{}", lookup.name_column),
             title: format!("Name column {t}.{}", lookup.name_column),
             column: lookup.name_column.clone(),
-            rule: Rule::Text { min: 1, comfortable: None },
+            rule: Rule::Text {
+                min: 1,
+                comfortable: None,
+            },
             key: format!("{key}.name_column"),
         });
         if let Some(account) = &lookup.account_column {
@@ -139,7 +152,9 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
                 id: format!("column.lookup.{t}.{account}"),
                 title: format!("Account column {t}.{account}"),
                 column: account.clone(),
-                rule: Rule::Reference { expected: "customer_account" },
+                rule: Rule::Reference {
+                    expected: "customer_account",
+                },
                 key: format!("{key}.account_column"),
             });
         }
@@ -189,10 +204,30 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
         });
     }
     let references = [
-        ("contact", "Contact", &case.contact_column, "customer_contact"),
-        ("account", "Account", &case.account_column, "customer_account"),
-        ("consumer", "Consumer", &case.consumer_column, "csm_consumer"),
-        ("assigned_to", "Assigned-to", &case.assigned_to_column, "sys_user"),
+        (
+            "contact",
+            "Contact",
+            &case.contact_column,
+            "customer_contact",
+        ),
+        (
+            "account",
+            "Account",
+            &case.account_column,
+            "customer_account",
+        ),
+        (
+            "consumer",
+            "Consumer",
+            &case.consumer_column,
+            "csm_consumer",
+        ),
+        (
+            "assigned_to",
+            "Assigned-to",
+            &case.assigned_to_column,
+            "sys_user",
+        ),
     ];
     for (name, label, column, expected) in references {
         if let Some(c) = column {
@@ -217,7 +252,12 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
 }
 
 /// Checks 4 and 5 with a working service credential.
-pub async fn check(tenant: &TenantConfig, client: &TableClient, service: &Service, checks: &mut Vec<Check>) -> Outcome {
+pub async fn check(
+    tenant: &TenantConfig,
+    client: &TableClient,
+    service: &Service,
+    checks: &mut Vec<Check>,
+) -> Outcome {
     let plans = plan(tenant);
     let mut described: BTreeMap<TableName, Result<TableInfo, DictionaryError>> = BTreeMap::new();
     for p in &plans {
@@ -251,14 +291,20 @@ pub async fn check(tenant: &TenantConfig, client: &TableClient, service: &Servic
         format!("{} can read sys_db_object and sys_dictionary", service.user),
     ));
     for p in &plans {
-        let result = described.get(&p.table).expect("every planned table was described");
+        let result = described
+            .get(&p.table)
+            .expect("every planned table was described");
         match result {
             Ok(info) => {
                 checks.push(table_found(p, info));
                 for c in &p.columns {
                     let check = judge_column(p, c, info);
-                    if p.role == Role::Case && c.id == "column.case.correlation" && check.status == Status::Fail {
-                        outcome.case_blocker = Some("skipped: column.case.correlation failed".into());
+                    if p.role == Role::Case
+                        && c.id == "column.case.correlation"
+                        && check.status == Status::Fail
+                    {
+                        outcome.case_blocker =
+                            Some("skipped: column.case.correlation failed".into());
                     }
                     checks.push(check);
                 }
@@ -276,9 +322,18 @@ pub async fn check(tenant: &TenantConfig, client: &TableClient, service: &Servic
                 } else {
                     "Run doctor again; if it persists, check the instance's health (System Diagnostics > Stats)".into()
                 };
-                checks.push(Check::fail(p.id.clone(), p.title.clone(), table_error(e), fix));
+                checks.push(Check::fail(
+                    p.id.clone(),
+                    p.title.clone(),
+                    table_error(e),
+                    fix,
+                ));
                 for c in &p.columns {
-                    checks.push(Check::skipped(c.id.clone(), c.title.clone(), format!("skipped: {} failed", p.id)));
+                    checks.push(Check::skipped(
+                        c.id.clone(),
+                        c.title.clone(),
+                        format!("skipped: {} failed", p.id),
+                    ));
                 }
             }
         }
@@ -321,7 +376,11 @@ fn table_found(p: &TablePlan, info: &TableInfo) -> Check {
     Check::pass(
         p.id.clone(),
         p.title.clone(),
-        format!("\"{}\"{extends}, {} columns", info.label, info.columns.len()),
+        format!(
+            "\"{}\"{extends}, {} columns",
+            info.label,
+            info.columns.len()
+        ),
     )
 }
 
@@ -365,7 +424,11 @@ fn where_defined(table: &TableName, info: &ColumnInfo) -> String {
 fn judge_column(p: &TablePlan, c: &ColumnPlan, table: &TableInfo) -> Check {
     let (id, title) = (c.id.clone(), c.title.clone());
     if c.column.is_dot_walked() {
-        return Check::skipped(id, title, format!("{} is dot-walked; only plain columns are checked", c.column));
+        return Check::skipped(
+            id,
+            title,
+            format!("{} is dot-walked; only plain columns are checked", c.column),
+        );
     }
     let t = &p.table;
     let Some(info) = table.column(c.column.as_str()) else {
@@ -373,7 +436,11 @@ fn judge_column(p: &TablePlan, c: &ColumnPlan, table: &TableInfo) -> Check {
             format!("{t} has no column {}", c.column)
         } else {
             let chain: Vec<&str> = table.super_classes.iter().map(|s| s.as_str()).collect();
-            format!("neither {t} nor the tables it extends ({}) have a column {}", chain.join(", "), c.column)
+            format!(
+                "neither {t} nor the tables it extends ({}) have a column {}",
+                chain.join(", "),
+                c.column
+            )
         };
         return Check::fail(id, title, detail, missing_column_fix(p, c));
     };
@@ -423,7 +490,11 @@ fn judge_column(p: &TablePlan, c: &ColumnPlan, table: &TableInfo) -> Check {
                     format!("System Definition > Dictionary: open {entry} and raise Max length to {good}"),
                 );
             }
-            Check::pass(id, title, format!("{} {shown_length}{inherited}", info.internal_type))
+            Check::pass(
+                id,
+                title,
+                format!("{} {shown_length}{inherited}", info.internal_type),
+            )
         }
         Rule::Link { min } => {
             if !is_text(&info.internal_type) {
@@ -456,7 +527,10 @@ fn judge_column(p: &TablePlan, c: &ColumnPlan, table: &TableInfo) -> Check {
             Check::pass(
                 id,
                 title,
-                format!("{} {shown_length}{inherited}; links are up to {min} characters", info.internal_type),
+                format!(
+                    "{} {shown_length}{inherited}; links are up to {min} characters",
+                    info.internal_type
+                ),
             )
         }
         Rule::Reference { expected } => {
@@ -486,8 +560,9 @@ fn judge_column(p: &TablePlan, c: &ColumnPlan, table: &TableInfo) -> Check {
                              instance may reject or blank the value"
                         ),
                         format!(
-                            "System Definition > Dictionary: point {entry} at {expected} (Reference field), or configure \
-                             the column that references {expected} in {}",
+                            "Configuration: set {} to a column that references {expected} (System Definition > \
+                             Dictionary shows each column's Reference), or \"\" to leave it unset; if {entry} is a \
+                             custom column meant for this, point its Reference at {expected}",
                             c.key
                         ),
                     )
@@ -570,7 +645,10 @@ mod tests {
             name: TableName::new("sn_customerservice_case").unwrap(),
             label: "Case".into(),
             super_classes: vec![TableName::new("task").unwrap()],
-            columns: columns.iter().map(|(n, c)| (n.to_string(), c.clone())).collect(),
+            columns: columns
+                .iter()
+                .map(|(n, c)| (n.to_string(), c.clone()))
+                .collect(),
         }
     }
 
@@ -604,36 +682,74 @@ mod tests {
 
     #[test]
     fn correlation_lengths_fail_below_64_and_warn_below_100() {
-        let rule = Rule::Text { min: 64, comfortable: Some(100) };
-        assert_eq!(status(rule.clone(), Some(column("string", Some(40), None))).status, Status::Fail);
-        assert_eq!(status(rule.clone(), Some(column("string", Some(64), None))).status, Status::Warn);
-        assert_eq!(status(rule.clone(), Some(column("string", Some(100), None))).status, Status::Pass);
-        assert_eq!(status(rule.clone(), Some(column("integer", Some(100), None))).status, Status::Fail);
+        let rule = Rule::Text {
+            min: 64,
+            comfortable: Some(100),
+        };
+        assert_eq!(
+            status(rule.clone(), Some(column("string", Some(40), None))).status,
+            Status::Fail
+        );
+        assert_eq!(
+            status(rule.clone(), Some(column("string", Some(64), None))).status,
+            Status::Warn
+        );
+        assert_eq!(
+            status(rule.clone(), Some(column("string", Some(100), None))).status,
+            Status::Pass
+        );
+        assert_eq!(
+            status(rule.clone(), Some(column("integer", Some(100), None))).status,
+            Status::Fail
+        );
         // An empty max_length is the platform default: 40 for strings.
-        assert_eq!(status(rule, Some(column("string", None, None))).status, Status::Fail);
+        assert_eq!(
+            status(rule, Some(column("string", None, None))).status,
+            Status::Fail
+        );
     }
 
     #[test]
     fn links_need_a_url_or_long_enough_text() {
         let rule = Rule::Link { min: 99 };
-        assert_eq!(status(rule.clone(), Some(column("url", Some(1024), None))).status, Status::Pass);
-        assert_eq!(status(rule.clone(), Some(column("url", None, None))).status, Status::Pass);
-        assert_eq!(status(rule.clone(), Some(column("string", Some(255), None))).status, Status::Pass);
+        assert_eq!(
+            status(rule.clone(), Some(column("url", Some(1024), None))).status,
+            Status::Pass
+        );
+        assert_eq!(
+            status(rule.clone(), Some(column("url", None, None))).status,
+            Status::Pass
+        );
+        assert_eq!(
+            status(rule.clone(), Some(column("string", Some(255), None))).status,
+            Status::Pass
+        );
         let short = status(rule.clone(), Some(column("string", Some(40), None)));
         assert_eq!(short.status, Status::Fail);
-        assert!(short.fix.unwrap().contains("raise Max length to at least 99"));
+        assert!(short
+            .fix
+            .unwrap()
+            .contains("raise Max length to at least 99"));
         let missing = status(rule, None);
-        assert!(missing.fix.unwrap().contains("create column u_x on sn_customerservice_case, type URL, max length ≥ 99"));
+        assert!(missing
+            .fix
+            .unwrap()
+            .contains("create column u_x on sn_customerservice_case, type URL, max length ≥ 99"));
     }
 
     #[test]
     fn references_must_point_at_the_expected_table() {
-        let rule = Rule::Reference { expected: "customer_contact" };
+        let rule = Rule::Reference {
+            expected: "customer_contact",
+        };
         let ok = Some(column("reference", Some(32), Some("customer_contact")));
         assert_eq!(status(rule.clone(), ok).status, Status::Pass);
         let elsewhere = Some(column("reference", Some(32), Some("sys_user")));
         assert_eq!(status(rule.clone(), elsewhere).status, Status::Warn);
-        assert_eq!(status(rule, Some(column("string", Some(32), None))).status, Status::Fail);
+        assert_eq!(
+            status(rule, Some(column("string", Some(32), None))).status,
+            Status::Fail
+        );
     }
 
     #[test]
