@@ -192,6 +192,11 @@ impl TableRequest {
         ))
     }
 
+    /// `DELETE /api/now/v2/table/<table>/<sys_id>` (204, empty answer).
+    pub fn delete(table: &TableName, sys_id: &SysId) -> TableRequest {
+        TableRequest::new(Method::DELETE, table, Some(sys_id), &[], None)
+    }
+
     /// `PATCH /api/now/v2/table/<table>/<sys_id>` (a partial update).
     pub fn update(
         table: &TableName,
@@ -369,6 +374,18 @@ impl TableClient {
             .execute(auth, &TableRequest::update(table, sys_id, values, fields)?)
             .await?;
         parse_single(&body)
+    }
+
+    /// Deletes one record.
+    pub async fn delete(
+        &self,
+        auth: &Auth,
+        table: &TableName,
+        sys_id: &SysId,
+    ) -> Result<(), ApiError> {
+        self.execute(auth, &TableRequest::delete(table, sys_id))
+            .await
+            .map(|_| ())
     }
 
     /// Runs several requests in one round trip (`POST /api/now/v1/batch`); outcomes come back

@@ -2,11 +2,8 @@
 //! `--no-write`) creates a probe Case, finds it again by its correlation id as the outbox does
 //! before any retry, and deletes it.
 
-use std::time::Duration;
-
 use callbridge_servicenow::{
-    create_case, find_by_correlation, ApiError, Auth, ColumnName, Query, SysId, TableClient,
-    TableName,
+    create_case, find_by_correlation, ApiError, ColumnName, Query, TableClient, TableName,
 };
 use serde_json::{Map, Value};
 
@@ -213,7 +210,7 @@ async fn probe_case(sn: &ServiceNowConfig, client: &TableClient, service: &Servi
         )),
         Err(e) => Err(format!("looking the probe up by {} failed: {e}", case.correlation_column)),
     };
-    let deleted = delete_record(sn, &service.auth, table, &created.sys_id).await;
+    let deleted = client.delete(&service.auth, table, &created.sys_id).await;
     let by_hand = format!(
         "Customer Service > Cases (or {table}.list): delete Case {number}, short description \"{PROBE_DESCRIPTION}\", \
          {} = {correlation}",
@@ -265,61 +262,5 @@ async fn probe_case(sn: &ServiceNowConfig, client: &TableClient, service: &Servi
                 ),
             )
         }
-    }
-}
-
-/// `DELETE /api/now/v2/table/<table>/<sys_id>` (servicenow.md §1.1: 204 on success).
-///
-/// `callbridge-servicenow`'s `TableClient` has no delete yet; this is the one request doctor
-/// builds itself, with the same trust roots, and the instance's error envelope is still parsed
-/// by that crate. Move it there when the client gains `delete`.
-async fn delete_record(
-    sn: &ServiceNowConfig,
-    auth: &Auth,
-    table: &TableName,
-    sys_id: &SysId,
-) -> Result<(), ApiError> {
-    let mut builder = reqwest::Client::builder()
-        .timeout(Duration::from_secs(15))
-        .connect_timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none());
-    if let Some(pem) = &sn.ca_pem {
-        let roots = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-            .map_err(|e| ApiError::Transport(e.to_string()))?;
-        for root in roots {
-            builder = builder.add_root_certificate(root);
-        }
-    }
-    let http = builder
-        .build()
-        .map_err(|e| ApiError::Transport(e.to_string()))?;
-    let url = format!(
-        "{}/api/now/v2/table/{table}/{sys_id}",
-        sn.instance_url.trim_end_matches('/')
-    );
-    let request = http
-        .delete(url)
-        .header(reqwest::header::ACCEPT, "application/json");
-    let request = match auth {
-        Auth::Bearer(token) => request.bearer_auth(token),
-        Auth::Basic { user, password } => request.basic_auth(user, Some(password)),
-    };
-    let response = request.send().await.map_err(|e| {
-        if e.is_timeout() {
-            ApiError::Timeout
-        } else {
-            ApiError::Transport(e.to_string())
-        }
-    })?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| ApiError::Transport(e.to_string()))?;
-    if (200..300).contains(&status) {
-        Ok(())
-    } else {
-        Err(ApiError::from_response(status, &headers, &body))
     }
 }
