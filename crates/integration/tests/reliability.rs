@@ -629,3 +629,31 @@ async fn a_case_that_reached_the_crm_before_the_crash_is_not_created_again() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_slower_than_its_lease_never_races_its_own_retry() {
+    // The worker holds a 2 s lease per attempt. The first attempt spends 2.5 s before its Case
+    // request is even sent (a slow token endpoint here; a spent hourly request budget in
+    // production), and that request is slow too. Its lease runs out meanwhile and the row is
+    // claimed again: two attempts at once would find no Case and create one each.
+    let outbox = OutboxOptions {
+        lease: Duration::from_secs(2),
+        ..patient_outbox()
+    };
+    let world = start_linked(outbox).await;
+    let admin = world.admin();
+    admin
+        .fault(json!({"kind": "latency", "ms": 2500, "count": 1, "path_prefix": "/oauth_token.do"}))
+        .await;
+    admin
+        .fault(json!({"kind": "latency", "ms": 1000, "count": 1, "path_prefix": CASE_PATH}))
+        .await;
+    let call = PlannedCall {
+        id: "lease-000".into(),
+        agent: "alice",
+        caller: unknown_caller(),
+        fate: Fate::Connected,
+    };
+    run_call(&world, &call).await;
+    assert_one_case_per_connected_call(&world, "lease-", &[call], Duration::from_secs(20)).await;
+}

@@ -115,22 +115,41 @@ async fn process<C: Crm>(
     item: ClaimedItem,
 ) {
     let tenant = TenantId::new(item.tenant.clone());
-    let outcome = match item.kind.as_str() {
-        CREATE_CASE => match serde_json::from_value::<CreatePayload>(item.payload.clone()) {
-            Ok(p) => create_case(crm, store, handle, &tenant, &item, p).await,
-            Err(e) => Err((format!("unreadable payload: {e}"), None, true)),
-        },
-        UPDATE_CASE_PARTIES => {
-            match serde_json::from_value::<UpdatePayload>(item.payload.clone()) {
-                Ok(p) => crm
-                    .update_case_parties(&tenant, &p.case, &p.party)
-                    .await
-                    .map(|()| json!({ "call": p.call, "case": p.case }))
-                    .map_err(|e| failure(&e)),
+    // The claim is ours only until `leased_until`: after that the row may be claimed again, and
+    // that attempt looks for the Case before this one has written it. So an attempt that cannot
+    // finish within its lease (a spent request budget, a slow token endpoint, piled-up timeouts)
+    // is abandoned before the lease runs out, and retried; the retry looks the Case up first.
+    let left = item.leased_until - OffsetDateTime::now_utc();
+    let within = Duration::try_from(left).unwrap_or_default().mul_f64(0.9);
+    let work = async {
+        match item.kind.as_str() {
+            CREATE_CASE => match serde_json::from_value::<CreatePayload>(item.payload.clone()) {
+                Ok(p) => create_case(crm, store, handle, &tenant, &item, p).await,
                 Err(e) => Err((format!("unreadable payload: {e}"), None, true)),
+            },
+            UPDATE_CASE_PARTIES => {
+                match serde_json::from_value::<UpdatePayload>(item.payload.clone()) {
+                    Ok(p) => crm
+                        .update_case_parties(&tenant, &p.case, &p.party)
+                        .await
+                        .map(|()| json!({ "call": p.call, "case": p.case }))
+                        .map_err(|e| failure(&e)),
+                    Err(e) => Err((format!("unreadable payload: {e}"), None, true)),
+                }
             }
+            other => Err((format!("unknown outbox kind {other}"), None, true)),
         }
-        other => Err((format!("unknown outbox kind {other}"), None, true)),
+    };
+    let outcome = match tokio::time::timeout(within, work).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err((
+            format!(
+                "the attempt did not finish within its lease ({:?})",
+                options.lease
+            ),
+            None,
+            false,
+        )),
     };
     let call = item
         .payload
