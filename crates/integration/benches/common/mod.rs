@@ -1,0 +1,535 @@
+//! Shared set-up for the integration benchmarks: a ServiceNow sandbox on its own tokio runtime
+//! (as a separate process would be; on a 2-core machine both runtimes share the same two
+//! cores), the admin set-up a customer does once, a Callbridge configuration and store, an
+//! agent linked with a token from the password grant, and small helpers to print figures.
+
+#![allow(dead_code)] // each bench uses a different subset
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use callbridge_integration::config::Config;
+use callbridge_sandbox::{RunningSandbox, SandboxCredentials, SandboxOptions};
+use callbridge_servicenow::{current_user, Instance, InstanceConfig, OAuthClient};
+use callbridge_store::{AgentLink, SecretKey, Store};
+use serde_json::{json, Value};
+
+pub const TENANT: &str = "demo";
+/// The agent's name in Callbridge, and the CRM user it is linked to.
+pub const AGENT: &str = "alice";
+pub const CRM_USER: &str = "alice.agent";
+pub const EVENTS_SECRET: &str = "bench-events-secret";
+
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+pub fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// The tokio runtime the benchmark's own side (Callbridge, the bare client) runs on.
+pub fn client_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("client-rt")
+        .enable_all()
+        .build()
+        .expect("client runtime")
+}
+
+/// A sandbox instance served from its own runtime (2 worker threads, named `sandbox-rt`).
+pub struct SandboxHost {
+    runtime: tokio::runtime::Runtime,
+    pub sandbox: Option<RunningSandbox>,
+}
+
+impl SandboxHost {
+    /// Call outside any runtime.
+    pub fn start(contacts: u64) -> anyhow::Result<SandboxHost> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sandbox-rt")
+            .enable_all()
+            .build()?;
+        let sandbox = runtime.block_on(callbridge_sandbox::start(SandboxOptions {
+            contacts,
+            ..Default::default()
+        }))?;
+        Ok(SandboxHost {
+            runtime,
+            sandbox: Some(sandbox),
+        })
+    }
+
+    pub fn get(&self) -> &RunningSandbox {
+        self.sandbox.as_ref().expect("running")
+    }
+
+    /// What a client needs to know about the instance (owned, for tasks).
+    pub fn info(&self) -> SandboxInfo {
+        let s = self.get();
+        SandboxInfo {
+            base_url: s.base_url.clone(),
+            ca_path: s.ca_path.clone().expect("HTTPS sandbox"),
+            credentials: s.credentials.clone(),
+        }
+    }
+
+    /// Call outside any runtime.
+    pub fn stop(mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            self.runtime.block_on(sandbox.shutdown());
+        }
+        self.runtime.shutdown_timeout(Duration::from_secs(2));
+    }
+}
+
+#[derive(Clone)]
+pub struct SandboxInfo {
+    pub base_url: String,
+    pub ca_path: PathBuf,
+    pub credentials: SandboxCredentials,
+}
+
+/// Runs `work` as a task on `runtime`'s worker threads (as the server runs its work), not on
+/// the calling thread.
+pub fn run_on<F>(runtime: &tokio::runtime::Runtime, work: F) -> anyhow::Result<()>
+where
+    F: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    runtime.block_on(async { tokio::spawn(work).await? })
+}
+
+/// The sandbox as its admin sees it.
+#[derive(Clone)]
+pub struct Admin {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub user: String,
+    pub password: String,
+}
+
+impl Admin {
+    pub fn new(sandbox: &SandboxInfo, ca_pem: &[u8]) -> Admin {
+        Admin {
+            http: bare_client(ca_pem),
+            base: sandbox.base_url.clone(),
+            user: sandbox.credentials.admin_user.clone(),
+            password: sandbox.credentials.admin_password.clone(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<Value> {
+        let reply = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .basic_auth(&self.user, Some(&self.password))
+            .query(query)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            reply.status().is_success(),
+            "GET {path}: {}",
+            reply.status()
+        );
+        Ok(reply.json().await?)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let reply = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .basic_auth(&self.user, Some(&self.password))
+            .json(&body)
+            .send()
+            .await?;
+        let status = reply.status();
+        let json: Value = reply.json().await.unwrap_or(Value::Null);
+        anyhow::ensure!(status.is_success(), "POST {path}: {status} {json}");
+        Ok(json)
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> anyhow::Result<()> {
+        let reply = self
+            .http
+            .patch(format!("{}{path}", self.base))
+            .basic_auth(&self.user, Some(&self.password))
+            .json(&body)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            reply.status().is_success(),
+            "PATCH {path}: {}",
+            reply.status()
+        );
+        Ok(())
+    }
+
+    /// The sandbox's request counters, `"METHOD resource" -> count`.
+    pub async fn requests(&self) -> anyhow::Result<BTreeMap<String, u64>> {
+        let v = self.get("/api/x_cb_sandbox/requests", &[]).await?;
+        Ok(v["result"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    pub async fn reset_requests(&self) -> anyhow::Result<()> {
+        let reply = self
+            .http
+            .delete(format!("{}/api/x_cb_sandbox/requests", self.base))
+            .basic_auth(&self.user, Some(&self.password))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            reply.status().is_success(),
+            "DELETE requests: {}",
+            reply.status()
+        );
+        Ok(())
+    }
+
+    /// Cases whose correlation id starts with `prefix` (Aggregate API).
+    pub async fn case_count(&self, prefix: &str) -> anyhow::Result<u64> {
+        let query = format!("correlation_idSTARTSWITH{prefix}");
+        let v = self
+            .get(
+                "/api/now/stats/sn_customerservice_case",
+                &[("sysparm_count", "true"), ("sysparm_query", query.as_str())],
+            )
+            .await?;
+        let count = &v["result"]["stats"]["count"];
+        count
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .or_else(|| count.as_u64())
+            .ok_or_else(|| anyhow::anyhow!("no count in {v}"))
+    }
+
+    /// What a customer's admin does once: the Case columns for the caller number and the
+    /// recording link, the client_credentials grant with an application user, our redirect URL.
+    pub async fn set_up_instance(&self, client_id: &str, public_url: &str) -> anyhow::Result<()> {
+        for (element, kind, length) in [
+            ("u_recording_url", "url", "1024"),
+            ("u_caller_number", "string", "40"),
+        ] {
+            self.post(
+                "/api/now/table/sys_dictionary",
+                json!({"name": "sn_customerservice_case", "element": element, "internal_type": kind, "max_length": length, "column_label": element}),
+            )
+            .await?;
+        }
+        self.post(
+            "/api/now/table/sys_properties",
+            json!({"name": "glide.oauth.inbound.client.credential.grant_type.enabled", "value": "true", "type": "boolean"}),
+        )
+        .await?;
+        let first_id = |v: Value| -> anyhow::Result<String> {
+            v["result"][0]["sys_id"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| anyhow::anyhow!("not found: {v}"))
+        };
+        let integration = first_id(
+            self.get(
+                "/api/now/table/sys_user",
+                &[("user_name", "callbridge.integration")],
+            )
+            .await?,
+        )?;
+        let entity = first_id(
+            self.get("/api/now/table/oauth_entity", &[("client_id", client_id)])
+                .await?,
+        )?;
+        self.patch(
+            &format!("/api/now/table/oauth_entity/{entity}"),
+            json!({"user": integration, "redirect_url": format!("{public_url}/api/v1/crm/oauth/callback")}),
+        )
+        .await
+    }
+}
+
+/// A keep-alive client trusting the sandbox's CA, set up like the connector's own
+/// (`callbridge_servicenow::Instance`: rustls, TCP_NODELAY, no redirects).
+pub fn bare_client(ca_pem: &[u8]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem).expect("CA"))
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(90))
+        .no_proxy()
+        .build()
+        .expect("client")
+}
+
+/// Callbridge's side: configuration, store, an agent linked to the CRM.
+pub struct Callbridge {
+    pub dir: tempfile::TempDir,
+    pub config: Config,
+    pub store: Store,
+    pub db_path: PathBuf,
+    pub ca_pem: Vec<u8>,
+    pub admin: Admin,
+    pub public_url: String,
+    pub base_url: String,
+    /// The linked agent's access token (for the bare client).
+    pub agent_token: String,
+    pub agent_sys_id: String,
+}
+
+/// Sets the sandbox up as its admin, writes a configuration (rate limiter off), opens the
+/// store and links [`AGENT`] to [`CRM_USER`] with a password-grant token.
+pub async fn callbridge(sandbox: &SandboxInfo) -> anyhow::Result<Callbridge> {
+    let dir = tempfile::tempdir()?;
+    let ca_pem = std::fs::read(&sandbox.ca_path)?;
+    std::fs::write(dir.path().join("ca.pem"), &ca_pem)?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let public_url = format!("http://127.0.0.1:{port}");
+    let admin = Admin::new(sandbox, &ca_pem);
+    admin
+        .set_up_instance(&sandbox.credentials.client_id, &public_url)
+        .await?;
+    let key = SecretKey::generate();
+    let db_path = dir.path().join("callbridge.db");
+    let toml = format!(
+        r#"
+[server]
+listen = "127.0.0.1:{port}"
+public_url = "{public_url}"
+database_url = "sqlite://{db}"
+master_key = "{key}"
+
+[[tenant]]
+id = "{TENANT}"
+default_region = "US"
+call_events_secret = "{EVENTS_SECRET}"
+contact_wait_secs = 2
+
+[tenant.servicenow]
+instance_url = "{instance}"
+ca_file = "ca.pem"
+client_id = "{client_id}"
+client_secret = "{client_secret}"
+
+[tenant.servicenow.case]
+caller_number_column = "u_caller_number"
+"#,
+        db = db_path.display(),
+        key = key.to_base64(),
+        instance = sandbox.base_url,
+        client_id = sandbox.credentials.client_id,
+        client_secret = sandbox.credentials.client_secret,
+    );
+    let config = Config::parse("bench.toml", &toml, dir.path(), &|_| None)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    anyhow::ensure!(
+        config.tenants[0].servicenow.requests_per_hour.is_none(),
+        "the rate limiter must be off"
+    );
+    let store = Store::open(&config.server.database_url, key).await?;
+
+    // Link the agent: a password-grant token for the CRM user, and who that user is.
+    let instance = Instance::new(
+        InstanceConfig::new(sandbox.base_url.clone()).with_root_ca_pem(ca_pem.clone()),
+    )?;
+    let oauth = OAuthClient::new(
+        instance.clone(),
+        sandbox.credentials.client_id.clone(),
+        sandbox.credentials.client_secret.clone(),
+    );
+    let now = time::OffsetDateTime::now_utc();
+    let tokens = oauth
+        .password(
+            CRM_USER,
+            &sandbox.credentials.agent_password,
+            now.unix_timestamp(),
+        )
+        .await?;
+    let user = current_user(&instance, &tokens.auth()).await?;
+    anyhow::ensure!(
+        tokens.expires_at - now.unix_timestamp() > 600,
+        "the agent's token expires too soon for a benchmark"
+    );
+    store
+        .save_link(
+            TENANT,
+            AGENT,
+            AgentLink {
+                crm_user_sys_id: user.sys_id.clone(),
+                crm_user_name: user.user_name.clone(),
+                access_token: tokens.access_token.clone(),
+                refresh_token: tokens.refresh_token.clone().unwrap_or_default(),
+                access_expires_at: time::OffsetDateTime::from_unix_timestamp(tokens.expires_at)?,
+                linked_at: now,
+            },
+        )
+        .await?;
+    Ok(Callbridge {
+        dir,
+        config,
+        store,
+        db_path,
+        ca_pem,
+        admin,
+        public_url,
+        base_url: sandbox.base_url.clone(),
+        agent_token: tokens.access_token,
+        agent_sys_id: user.sys_id,
+    })
+}
+
+/// Percentiles of a set of durations.
+pub struct Summary {
+    pub n: usize,
+    pub p50: Duration,
+    pub p90: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+    pub mean: Duration,
+}
+
+impl Summary {
+    pub fn of(samples: &[Duration]) -> Summary {
+        let mut s = samples.to_vec();
+        s.sort();
+        let n = s.len();
+        assert!(n > 0, "no samples");
+        let at = |p: f64| s[(((n as f64) * p).ceil() as usize).clamp(1, n) - 1];
+        let total: Duration = s.iter().sum();
+        Summary {
+            n,
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+            max: s[n - 1],
+            mean: total / n as u32,
+        }
+    }
+
+    pub fn line(&self) -> String {
+        format!(
+            "n={} p50={} p90={} p99={} max={} mean={}",
+            self.n,
+            us(self.p50),
+            us(self.p90),
+            us(self.p99),
+            us(self.max),
+            us(self.mean)
+        )
+    }
+
+    /// Calls per second one at a time (1 / mean).
+    pub fn sequential_rate(&self) -> f64 {
+        1.0 / self.mean.as_secs_f64().max(1e-12)
+    }
+}
+
+/// A duration in microseconds (or milliseconds when large), for tables.
+pub fn us(d: Duration) -> String {
+    let micros = d.as_secs_f64() * 1e6;
+    if micros >= 10_000.0 {
+        format!("{:.2}ms", micros / 1000.0)
+    } else if micros >= 10.0 {
+        format!("{micros:.0}µs")
+    } else {
+        format!("{micros:.2}µs")
+    }
+}
+
+/// A signed difference in microseconds.
+pub fn diff_us(a: Duration, b: Duration) -> String {
+    let d = a.as_secs_f64() * 1e6 - b.as_secs_f64() * 1e6;
+    format!("{d:+.0}µs")
+}
+
+/// CPU time of this process's threads, grouped by what they are (from `/proc/self/task`,
+/// nanoseconds of `schedstat`). Threads that exited between two snapshots are not counted.
+pub fn thread_cpu() -> BTreeMap<u64, (String, u64)> {
+    let mut out = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let Ok(tid) = task.file_name().to_string_lossy().parse::<u64>() else {
+            continue;
+        };
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let ns = std::fs::read_to_string(task.path().join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0);
+        out.insert(tid, (group_of(comm.trim()), ns));
+    }
+    out
+}
+
+fn group_of(comm: &str) -> String {
+    if comm.starts_with("sandbox-rt") {
+        "sandbox (HTTP+TLS+handlers)".into()
+    } else if comm.starts_with("sandbox-db") {
+        "sandbox persistence (rusqlite writer)".into()
+    } else if comm.starts_with("client-rt") {
+        "callbridge (runtime, reqwest, TLS)".into()
+    } else if comm.starts_with("connector_overh") || comm.starts_with("outbox_through") {
+        "bench main thread (idle: waits for the task)".into()
+    } else if comm.starts_with("sqlx-sqlite") {
+        "callbridge store (sqlx SQLite workers)".into()
+    } else {
+        format!("other ({comm})")
+    }
+}
+
+/// CPU seconds per group between two [`thread_cpu`] snapshots.
+pub fn cpu_between(
+    before: &BTreeMap<u64, (String, u64)>,
+    after: &BTreeMap<u64, (String, u64)>,
+) -> BTreeMap<String, f64> {
+    let mut groups = BTreeMap::new();
+    for (tid, (group, ns)) in after {
+        let start = before.get(tid).map(|(_, n)| *n).unwrap_or(0);
+        *groups.entry(group.clone()).or_insert(0.0) += ns.saturating_sub(start) as f64 / 1e9;
+    }
+    groups.retain(|_, v| *v > 0.0005);
+    groups
+}
+
+pub fn print_cpu(groups: &BTreeMap<String, f64>, wall: Duration, per: Option<(u64, &str)>) {
+    let total: f64 = groups.values().sum();
+    let wall = wall.as_secs_f64();
+    println!(
+        "    CPU: {total:.2}s over {wall:.2}s wall = {:.2} of {} cores busy",
+        total / wall,
+        cores()
+    );
+    for (group, secs) in groups {
+        let per = match per {
+            Some((n, what)) if n > 0 => format!(", {:.0}µs per {what}", secs * 1e6 / n as f64),
+            _ => String::new(),
+        };
+        println!(
+            "      {group:<42} {secs:>6.2}s ({:>4.1}%){per}",
+            100.0 * secs / total.max(1e-9)
+        );
+    }
+}
+
+pub fn machine_note() {
+    println!(
+        "machine: {} cores; the sandbox (2 runtime threads + its writer thread) and Callbridge \
+         (2 runtime threads + SQLite workers) share them, so every figure includes the CRM's own CPU",
+        cores()
+    );
+}
