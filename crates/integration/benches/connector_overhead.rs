@@ -433,10 +433,11 @@ async fn capture_adapter_request(
     })
 }
 
+/// Method, path, lower-cased headers and body of one HTTP request.
+type RawRequest = (String, String, BTreeMap<String, String>, Vec<u8>);
+
 /// Reads one HTTP/1.1 request with a Content-Length body; None at EOF or on anything else.
-fn read_request(
-    stream: &mut std::net::TcpStream,
-) -> Option<(String, String, BTreeMap<String, String>, Vec<u8>)> {
+fn read_request(stream: &mut std::net::TcpStream) -> Option<RawRequest> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
