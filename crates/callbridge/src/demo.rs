@@ -11,8 +11,8 @@ use callbridge_integration::config::Config;
 use callbridge_integration::linking;
 use callbridge_integration::runtime::OutboxOptions;
 use callbridge_sandbox::{SandboxOptions, Seed};
+use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
 use callbridge_store::SecretKey;
-use serde_json::{json, Value};
 
 pub struct DemoOptions {
     pub sandbox_listen: SocketAddr,
@@ -36,14 +36,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         .clone()
         .context("the sandbox serves HTTPS")?;
     let public_url = format!("http://{}", options.listen);
-    let admin = InstanceAdmin::new(
-        &sandbox.base_url,
-        &ca_path,
-        &sandbox.credentials.admin_user,
-        &sandbox.credentials.admin_password,
-    )?;
-    admin
-        .prepare_for_callbridge(&sandbox.credentials.client_id, &public_url)
+    prepare_sandbox(&sandbox, &ca_path, &public_url)
         .await
         .context("setting the sandbox up for Callbridge")?;
 
@@ -156,6 +149,31 @@ fn tempfile_dir(data: Option<&Path>) -> anyhow::Result<DemoDir> {
     })
 }
 
+/// What the setup guide asks a customer's admin to do, done as the sandbox's admin.
+async fn prepare_sandbox(
+    sandbox: &callbridge_sandbox::RunningSandbox,
+    ca: &Path,
+    public_url: &str,
+) -> anyhow::Result<()> {
+    let instance = Instance::new(
+        InstanceConfig::new(sandbox.base_url.clone()).with_root_ca_pem(std::fs::read(ca)?),
+    )?;
+    let admin = Auth::basic(
+        &sandbox.credentials.admin_user,
+        &sandbox.credentials.admin_password,
+    );
+    let redirect_url = format!("{public_url}{}", linking::CALLBACK_PATH);
+    let plan = setup::SetupPlan {
+        case_table: "sn_customerservice_case",
+        columns: &setup::CASE_COLUMNS,
+        client_id: &sandbox.credentials.client_id,
+        application_user: "callbridge.integration",
+        redirect_url: &redirect_url,
+    };
+    setup::apply(&TableClient::new(instance), &admin, &plan).await?;
+    Ok(())
+}
+
 fn random_secret() -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
@@ -174,132 +192,4 @@ fn read_or_create(path: &Path, make: impl FnOnce() -> String) -> anyhow::Result<
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(value)
-}
-
-/// The sandbox's admin, over the Table API like any ServiceNow admin.
-struct InstanceAdmin {
-    http: reqwest::Client,
-    base: String,
-    user: String,
-    password: String,
-}
-
-impl InstanceAdmin {
-    fn new(base: &str, ca: &Path, user: &str, password: &str) -> anyhow::Result<InstanceAdmin> {
-        let pem = std::fs::read(ca)?;
-        let http = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&pem)?)
-            .no_proxy()
-            .build()?;
-        Ok(InstanceAdmin {
-            http,
-            base: base.to_string(),
-            user: user.to_string(),
-            password: password.to_string(),
-        })
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base))
-            .basic_auth(&self.user, Some(&self.password))
-            .query(query);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let reply = request.send().await?;
-        let status = reply.status();
-        let json: Value = reply.json().await.unwrap_or(Value::Null);
-        anyhow::ensure!(status.is_success(), "{method} {path}: {status} {json}");
-        Ok(json)
-    }
-
-    async fn first(&self, table: &str, query: &str) -> anyhow::Result<Option<Value>> {
-        let reply = self
-            .call(
-                reqwest::Method::GET,
-                &format!("/api/now/table/{table}"),
-                &[("sysparm_query", query), ("sysparm_limit", "1")],
-                None,
-            )
-            .await?;
-        Ok(reply["result"]
-            .as_array()
-            .and_then(|rows| rows.first().cloned()))
-    }
-
-    /// Idempotent: safe on a sandbox that was already prepared.
-    async fn prepare_for_callbridge(
-        &self,
-        client_id: &str,
-        public_url: &str,
-    ) -> anyhow::Result<()> {
-        for (element, kind, length, label) in [
-            ("u_recording_url", "url", "1024", "Call recording"),
-            ("u_caller_number", "string", "40", "Caller number"),
-        ] {
-            let query = format!("name=sn_customerservice_case^element={element}");
-            if self.first("sys_dictionary", &query).await?.is_none() {
-                self.call(
-                    reqwest::Method::POST,
-                    "/api/now/table/sys_dictionary",
-                    &[],
-                    Some(json!({"name": "sn_customerservice_case", "element": element, "internal_type": kind, "max_length": length, "column_label": label})),
-                )
-                .await?;
-            }
-        }
-        let property = "glide.oauth.inbound.client.credential.grant_type.enabled";
-        match self
-            .first("sys_properties", &format!("name={property}"))
-            .await?
-        {
-            Some(row) => {
-                let id = row["sys_id"].as_str().unwrap_or_default();
-                self.call(
-                    reqwest::Method::PATCH,
-                    &format!("/api/now/table/sys_properties/{id}"),
-                    &[],
-                    Some(json!({"value": "true"})),
-                )
-                .await?;
-            }
-            None => {
-                self.call(
-                    reqwest::Method::POST,
-                    "/api/now/table/sys_properties",
-                    &[],
-                    Some(json!({"name": property, "value": "true", "type": "boolean"})),
-                )
-                .await?;
-            }
-        }
-        let integration = self
-            .first("sys_user", "user_name=callbridge.integration")
-            .await?
-            .context("the demo integration user is missing")?;
-        let entity = self
-            .first("oauth_entity", &format!("client_id={client_id}"))
-            .await?
-            .context("the demo OAuth client is missing")?;
-        let entity_id = entity["sys_id"].as_str().unwrap_or_default();
-        self.call(
-            reqwest::Method::PATCH,
-            &format!("/api/now/table/oauth_entity/{entity_id}"),
-            &[],
-            Some(json!({
-                "user": integration["sys_id"],
-                "redirect_url": format!("{public_url}{}", linking::CALLBACK_PATH),
-            })),
-        )
-        .await?;
-        Ok(())
-    }
 }

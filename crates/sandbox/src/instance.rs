@@ -161,6 +161,18 @@ impl Instance {
         Ok(instance)
     }
 
+    /// Builds the indexes a query on `table` (and the tables extending it) can use but that do
+    /// not exist yet, so the read that follows needs no full scan.
+    pub fn ensure_indexes(&self, table: &str, query: &crate::query::BoundQuery) {
+        let missing = self.db.read().missing_indexes_in_hierarchy(table, query);
+        if !missing.is_empty() {
+            let mut db = self.db.write();
+            for (name, slots) in missing {
+                db.build_indexes(&name, &slots);
+            }
+        }
+    }
+
     pub fn set_base_url(&self, url: String) {
         let _ = self.base_url.set(url);
     }

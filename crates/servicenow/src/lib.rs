@@ -30,6 +30,7 @@ pub mod oauth;
 pub mod probe;
 pub mod query;
 pub mod record;
+pub mod setup;
 pub mod users;
 
 pub use cases::{create_case, find_by_correlation, CaseRef};

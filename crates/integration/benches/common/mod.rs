@@ -13,7 +13,7 @@ use callbridge_integration::config::Config;
 use callbridge_sandbox::{RunningSandbox, SandboxCredentials, SandboxOptions};
 use callbridge_servicenow::{current_user, Instance, InstanceConfig, OAuthClient};
 use callbridge_store::{AgentLink, SecretKey, Store};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 pub const TENANT: &str = "demo";
 /// The agent's name in Callbridge, and the CRM user it is linked to.
@@ -217,46 +217,32 @@ impl Admin {
             .ok_or_else(|| anyhow::anyhow!("no count in {v}"))
     }
 
-    /// What a customer's admin does once: the Case columns for the caller number and the
-    /// recording link, the client_credentials grant with an application user, our redirect URL.
-    pub async fn set_up_instance(&self, client_id: &str, public_url: &str) -> anyhow::Result<()> {
-        for (element, kind, length) in [
-            ("u_recording_url", "url", "1024"),
-            ("u_caller_number", "string", "40"),
-        ] {
-            self.post(
-                "/api/now/table/sys_dictionary",
-                json!({"name": "sn_customerservice_case", "element": element, "internal_type": kind, "max_length": length, "column_label": element}),
-            )
-            .await?;
-        }
-        self.post(
-            "/api/now/table/sys_properties",
-            json!({"name": "glide.oauth.inbound.client.credential.grant_type.enabled", "value": "true", "type": "boolean"}),
+    /// What a customer's admin does once (the shared setup the demo applies too).
+    pub async fn set_up_instance(
+        &self,
+        ca_pem: &[u8],
+        client_id: &str,
+        public_url: &str,
+    ) -> anyhow::Result<()> {
+        use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
+        let instance = Instance::new(
+            InstanceConfig::new(self.base.clone()).with_root_ca_pem(ca_pem.to_vec()),
+        )?;
+        let redirect_url = format!("{public_url}/api/v1/crm/oauth/callback");
+        let plan = setup::SetupPlan {
+            case_table: "sn_customerservice_case",
+            columns: &setup::CASE_COLUMNS,
+            client_id,
+            application_user: "callbridge.integration",
+            redirect_url: &redirect_url,
+        };
+        setup::apply(
+            &TableClient::new(instance),
+            &Auth::basic(&self.user, &self.password),
+            &plan,
         )
         .await?;
-        let first_id = |v: Value| -> anyhow::Result<String> {
-            v["result"][0]["sys_id"]
-                .as_str()
-                .map(str::to_string)
-                .ok_or_else(|| anyhow::anyhow!("not found: {v}"))
-        };
-        let integration = first_id(
-            self.get(
-                "/api/now/table/sys_user",
-                &[("user_name", "callbridge.integration")],
-            )
-            .await?,
-        )?;
-        let entity = first_id(
-            self.get("/api/now/table/oauth_entity", &[("client_id", client_id)])
-                .await?,
-        )?;
-        self.patch(
-            &format!("/api/now/table/oauth_entity/{entity}"),
-            json!({"user": integration, "redirect_url": format!("{public_url}/api/v1/crm/oauth/callback")}),
-        )
-        .await
+        Ok(())
     }
 }
 
@@ -300,7 +286,7 @@ pub async fn callbridge(sandbox: &SandboxInfo) -> anyhow::Result<Callbridge> {
     let public_url = format!("http://127.0.0.1:{port}");
     let admin = Admin::new(sandbox, &ca_pem);
     admin
-        .set_up_instance(&sandbox.credentials.client_id, &public_url)
+        .set_up_instance(&ca_pem, &sandbox.credentials.client_id, &public_url)
         .await?;
     let key = SecretKey::generate();
     let db_path = dir.path().join("callbridge.db");

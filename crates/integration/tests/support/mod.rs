@@ -97,7 +97,7 @@ impl World {
         };
         if fresh {
             world_admin
-                .set_up_instance(&sandbox.credentials.client_id, &public_url)
+                .set_up_instance(&ca_pem, &sandbox.credentials.client_id, &public_url)
                 .await;
         }
         let toml = format!(
@@ -401,41 +401,29 @@ impl Admin {
         self.post("/api/x_cb_sandbox/faults", fault).await;
     }
 
-    /// What a customer's admin does once: Case columns for the caller number and recording
-    /// link, the client_credentials grant with an application user, and our redirect URL.
-    pub async fn set_up_instance(&self, client_id: &str, public_url: &str) {
-        for (element, kind, length) in [
-            ("u_recording_url", "url", "1024"),
-            ("u_caller_number", "string", "40"),
-        ] {
-            self.post(
-                "/api/now/table/sys_dictionary",
-                json!({"name": "sn_customerservice_case", "element": element, "internal_type": kind, "max_length": length, "column_label": element}),
-            )
-            .await;
-        }
-        self.post(
-            "/api/now/table/sys_properties",
-            json!({"name": "glide.oauth.inbound.client.credential.grant_type.enabled", "value": "true", "type": "boolean"}),
+    /// What a customer's admin does once (the shared setup the demo applies too): Case columns
+    /// for the caller number and recording link, the client_credentials grant with an
+    /// application user, and our redirect URL.
+    pub async fn set_up_instance(&self, ca_pem: &[u8], client_id: &str, public_url: &str) {
+        use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
+        let instance =
+            Instance::new(InstanceConfig::new(self.base.clone()).with_root_ca_pem(ca_pem.to_vec()))
+                .unwrap();
+        let redirect_url = format!("{public_url}/api/v1/crm/oauth/callback");
+        let plan = setup::SetupPlan {
+            case_table: "sn_customerservice_case",
+            columns: &setup::CASE_COLUMNS,
+            client_id,
+            application_user: "callbridge.integration",
+            redirect_url: &redirect_url,
+        };
+        setup::apply(
+            &TableClient::new(instance),
+            &Auth::basic(&self.user, &self.password),
+            &plan,
         )
-        .await;
-        let integration = self
-            .get("sys_user", &[("user_name", "callbridge.integration")])
-            .await["result"][0]["sys_id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let entity = self.get("oauth_entity", &[("client_id", client_id)]).await["result"][0]
-            ["sys_id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        self.patch(
-            "oauth_entity",
-            &entity,
-            json!({"user": integration, "redirect_url": format!("{public_url}/api/v1/crm/oauth/callback")}),
-        )
-        .await;
+        .await
+        .unwrap();
     }
 }
 

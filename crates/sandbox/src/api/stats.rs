@@ -389,16 +389,7 @@ fn aggregate(
     let raw_query = filter_query(instance, table, &pairs);
     let bound = bind_query(instance, caller, table, &raw_query)
         .ok_or_else(|| SnError::invalid_table(table))?;
-    let missing = instance
-        .db
-        .read()
-        .missing_indexes_in_hierarchy(table, &bound);
-    if !missing.is_empty() {
-        let mut db = instance.db.write();
-        for (name, slots) in missing {
-            db.build_indexes(&name, &slots);
-        }
-    }
+    instance.ensure_indexes(table, &bound);
     let display = DisplayMode::parse(param(&pairs, "sysparm_display_value").unwrap_or("false"));
     let grouped = param(&pairs, "sysparm_group_by").is_some_and(|g| !g.trim().is_empty());
     let having = parse_having(param(&pairs, "sysparm_having").unwrap_or(""));

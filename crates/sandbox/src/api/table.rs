@@ -273,16 +273,7 @@ fn list(
     let raw_query = filter_query(instance, table, &pairs);
     let bound = bind_query(instance, caller, table, &raw_query)
         .ok_or_else(|| SnError::invalid_table(table))?;
-    let missing = instance
-        .db
-        .read()
-        .missing_indexes_in_hierarchy(table, &bound);
-    if !missing.is_empty() {
-        let mut db = instance.db.write();
-        for (name, slots) in missing {
-            db.build_indexes(&name, &slots);
-        }
-    }
+    instance.ensure_indexes(table, &bound);
     let params = read_params(instance, &pairs);
     let (results, total) = {
         let db = instance.db.read();
