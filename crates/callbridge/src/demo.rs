@@ -163,13 +163,11 @@ async fn prepare_sandbox(
         &sandbox.credentials.admin_password,
     );
     let redirect_url = format!("{public_url}{}", linking::CALLBACK_PATH);
-    let plan = setup::SetupPlan {
-        case_table: "sn_customerservice_case",
-        columns: &setup::CASE_COLUMNS,
-        client_id: &sandbox.credentials.client_id,
-        application_user: "callbridge.integration",
-        redirect_url: &redirect_url,
-    };
+    let plan = setup::SetupPlan::for_default_config(
+        &sandbox.credentials.client_id,
+        "callbridge.integration",
+        &redirect_url,
+    );
     setup::apply(&TableClient::new(instance), &admin, &plan).await?;
     Ok(())
 }

@@ -52,6 +52,24 @@ pub struct SetupPlan<'a> {
     pub redirect_url: &'a str,
 }
 
+impl<'a> SetupPlan<'a> {
+    /// The plan for Callbridge's default configuration: the CSM Case table and its two custom
+    /// columns.
+    pub fn for_default_config(
+        client_id: &'a str,
+        application_user: &'a str,
+        redirect_url: &'a str,
+    ) -> Self {
+        SetupPlan {
+            case_table: "sn_customerservice_case",
+            columns: &CASE_COLUMNS,
+            client_id,
+            application_user,
+            redirect_url,
+        }
+    }
+}
+
 fn name<T>(
     value: &str,
     make: fn(String) -> Result<T, crate::names::NameError>,

@@ -410,13 +410,11 @@ impl Admin {
             Instance::new(InstanceConfig::new(self.base.clone()).with_root_ca_pem(ca_pem.to_vec()))
                 .unwrap();
         let redirect_url = format!("{public_url}/api/v1/crm/oauth/callback");
-        let plan = setup::SetupPlan {
-            case_table: "sn_customerservice_case",
-            columns: &setup::CASE_COLUMNS,
+        let plan = setup::SetupPlan::for_default_config(
             client_id,
-            application_user: "callbridge.integration",
-            redirect_url: &redirect_url,
-        };
+            "callbridge.integration",
+            &redirect_url,
+        );
         setup::apply(
             &TableClient::new(instance),
             &Auth::basic(&self.user, &self.password),
