@@ -3,16 +3,22 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use callbridge_core::{EngineConfig, TenantId};
 use callbridge_store::{SecretKey, Store};
+use time::OffsetDateTime;
 
 use crate::config::Config;
 use crate::crm::servicenow::ServiceNowCrm;
 use crate::events_api::EventsApi;
 use crate::linking::Linking;
-use crate::runtime::{OutboxOptions, Runtime, RuntimeHandle};
+use crate::runtime::{replay_recent, OutboxOptions, Runtime, RuntimeHandle};
+
+/// How far back accepted call events are replayed at start: longer than any contact wait, so a
+/// call connected just before a stop still gets its Case.
+const REPLAY_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 pub struct RunningServer {
     pub addr: SocketAddr,
@@ -53,6 +59,19 @@ pub async fn start(config: &Config, outbox: OutboxOptions) -> anyhow::Result<Run
     let tenant_ids: Vec<TenantId> = config.tenants.iter().map(|t| t.id.clone()).collect();
     let runtime = Runtime::start(engine, &tenant_ids, crm, store.clone(), outbox).await?;
     let handle = runtime.handle();
+    for tenant in &tenant_ids {
+        let replayed = replay_recent(
+            &store,
+            &handle,
+            tenant,
+            OffsetDateTime::now_utc(),
+            REPLAY_WINDOW,
+        )
+        .await?;
+        if replayed > 0 {
+            tracing::info!(tenant = %tenant, replayed, "replayed recent call events");
+        }
+    }
     let events = Arc::new(EventsApi::new(
         &config.tenants,
         store.clone(),

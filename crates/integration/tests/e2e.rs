@@ -294,3 +294,44 @@ async fn an_agent_whose_crm_sign_in_is_revoked_is_told_to_relink() {
         .notice("alice", WAIT, |n| matches!(n, Notice::Message { text, .. } if text.contains("Link your CRM account again")))
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_connected_just_before_a_stop_still_gets_its_one_case_after_restart() {
+    let world = World::start().await;
+    world.link("alice", "alice.agent").await;
+    // A finished call, Case written, before the stop: replay must not touch it.
+    world
+        .call(
+            "call-before",
+            &[
+                offered("alice", "+18582877834"),
+                step("answered", "alice"),
+                step("connected", "alice"),
+            ],
+        )
+        .await;
+    world.one_case("call-before", WAIT).await;
+    world
+        .call(
+            "call-before",
+            &[json!({"type": "ended", "cause": "customer_hung_up"})],
+        )
+        .await;
+    // A shared number: the Case waits (contact_wait = 1 s) for the agent to choose, and the
+    // process stops inside that wait, before the Case intent reached the outbox.
+    world
+        .call(
+            "call-crash",
+            &[
+                offered("alice", "03-1234-5678"),
+                step("answered", "alice"),
+                step("connected", "alice"),
+            ],
+        )
+        .await;
+    let (dir, sandbox) = world.stop().await;
+    let world = World::start_with(support::fast_outbox(), Some((dir, sandbox))).await;
+    let case = world.one_case("call-crash", WAIT).await;
+    assert_eq!(case["u_caller_number"], json!("+81312345678"));
+    assert_eq!(world.cases("call-before").await.len(), 1);
+}

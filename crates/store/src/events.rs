@@ -34,6 +34,47 @@ impl Store {
         Ok(inserted == 1)
     }
 
+    /// Like [`Store::record_event_once`], also keeping the event itself (`payload`, e.g. JSON)
+    /// for [`Store::events_since`].
+    pub async fn record_event_with_payload(
+        &self,
+        tenant: &str,
+        event_id: &str,
+        received_at: OffsetDateTime,
+        payload: &str,
+    ) -> Result<bool> {
+        let received_at = to_micros(received_at);
+        let inserted = with_pool!(&self.pool, |p| sqlx::query(
+            "INSERT INTO processed_events (tenant, event_id, received_at, payload) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, event_id) DO NOTHING"
+        )
+        .bind(tenant)
+        .bind(event_id)
+        .bind(received_at)
+        .bind(payload)
+        .execute(p)
+        .await
+        .map_err(StoreError::db("record a processed event"))?
+        .rows_affected());
+        Ok(inserted == 1)
+    }
+
+    /// Payloads of `tenant`'s events received at or after `since`, oldest first.
+    pub async fn events_since(&self, tenant: &str, since: OffsetDateTime) -> Result<Vec<String>> {
+        let since = to_micros(since);
+        let rows: Vec<(String,)> = with_pool!(&self.pool, |p| sqlx::query_as(
+            "SELECT payload FROM processed_events \
+             WHERE tenant = $1 AND received_at >= $2 AND payload IS NOT NULL \
+             ORDER BY received_at, event_id"
+        )
+        .bind(tenant)
+        .bind(since)
+        .fetch_all(p)
+        .await
+        .map_err(StoreError::db("read recent events"))?);
+        Ok(rows.into_iter().map(|(payload,)| payload).collect())
+    }
+
     /// Forgets events received more than `retention` before `now`; returns how many.
     pub async fn prune_events(&self, now: OffsetDateTime, retention: Duration) -> Result<u64> {
         let cutoff = to_micros(now).saturating_sub(duration_micros(retention));

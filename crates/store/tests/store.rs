@@ -623,6 +623,38 @@ mod rules {
         );
     }
 
+    pub async fn accepted_events_are_kept_for_replay_in_arrival_order(db: &TestDb) {
+        let s = &db.store;
+        assert!(s
+            .record_event_with_payload("acme", "e2", T0 + secs(2), "second")
+            .await
+            .unwrap());
+        assert!(s
+            .record_event_with_payload("acme", "e1", T0 + secs(1), "first")
+            .await
+            .unwrap());
+        assert!(!s
+            .record_event_with_payload("acme", "e1", T0 + secs(3), "again")
+            .await
+            .unwrap());
+        assert!(s
+            .record_event_with_payload("globex", "e1", T0, "other tenant")
+            .await
+            .unwrap());
+        assert!(s
+            .record_event_once("acme", "no-payload", T0 + secs(1))
+            .await
+            .unwrap());
+        assert_eq!(
+            s.events_since("acme", T0).await.unwrap(),
+            ["first", "second"]
+        );
+        assert_eq!(
+            s.events_since("acme", T0 + secs(2)).await.unwrap(),
+            ["second"]
+        );
+    }
+
     pub async fn links_round_trip_and_tokens_are_never_stored_in_clear(db: &TestDb) {
         let s = &db.store;
         assert_eq!(s.link("acme", "alice").await.unwrap(), None);
@@ -984,6 +1016,7 @@ store_tests!(
     claims_come_oldest_due_first_within_the_limit,
     an_event_id_is_processed_once_per_tenant,
     events_older_than_the_retention_window_are_pruned,
+    accepted_events_are_kept_for_replay_in_arrival_order,
     links_round_trip_and_tokens_are_never_stored_in_clear,
     decrypting_with_the_wrong_key_fails_clearly,
     a_swapped_ciphertext_between_two_agents_fails,

@@ -126,7 +126,14 @@ async fn receive(
                 .into_response()
         }
     };
-    match api.store.record_event_once(&tenant, &event_id, now).await {
+    // The accepted event is kept, so its effects can be replayed if the process stops before
+    // the engine has turned them into durable work (`runtime::replay`).
+    let payload = serde_json::to_string(&event).expect("events serialise");
+    match api
+        .store
+        .record_event_with_payload(&tenant, &event_id, now, &payload)
+        .await
+    {
         Ok(true) => {
             api.runtime.submit(event);
             (

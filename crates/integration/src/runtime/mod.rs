@@ -5,6 +5,7 @@
 
 mod notices;
 mod outbox;
+mod replay;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -21,6 +22,7 @@ use tokio::task::JoinHandle;
 
 pub use notices::{AgentNotice, Notice};
 pub use outbox::{OutboxOptions, CREATE_CASE, UPDATE_CASE_PARTIES};
+pub use replay::replay_recent;
 
 use crate::agents::agent_id;
 use crate::crm::{Crm, CrmError};
