@@ -69,7 +69,15 @@ pub async fn token(
         pairs.extend(query_pairs(query.as_deref()));
     }
     match grant(&instance, &headers, &pairs) {
-        Ok(body) => token_response(StatusCode::OK, body),
+        // The tokens are saved before they are handed out, so a restart never forgets a token a
+        // client already holds.
+        Ok(body) => match instance.persist().flush().await {
+            Ok(()) => token_response(StatusCode::OK, body),
+            Err(error) => token_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "server_error", "error_description": error.to_string()}),
+            ),
+        },
         Err(denied) => {
             tracing::info!(reason = %denied.reason(), "OAuth token request denied");
             let rfc = instance

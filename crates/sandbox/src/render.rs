@@ -36,10 +36,6 @@ pub struct RenderOptions {
     pub base_url: String,
 }
 
-pub fn render(row: &RowView<'_>, options: &RenderOptions) -> Map<String, Value> {
-    render_as(row, row.table, options)
-}
-
 /// Renders `row` with the columns of `shape`: a record read through a parent table (a contact
 /// listed from `sys_user`) shows the parent's columns only.
 pub fn render_as(

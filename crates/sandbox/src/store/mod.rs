@@ -25,6 +25,7 @@ pub struct Db {
 }
 
 /// A record together with the table it belongs to, readable by path (dot-walks included).
+#[derive(Clone, Copy)]
 pub struct RowView<'a> {
     pub db: &'a Db,
     pub table: &'a TableDef,
@@ -48,7 +49,7 @@ impl<'a> RowView<'a> {
         let column = self.table.column(head)?;
         let value = self.get(head);
         match rest {
-            None => Some((column, value, RowView { ..*self })),
+            None => Some((column, value, *self)),
             Some(rest) => {
                 let target = self.db.row_view(column.reference.as_deref()?, value)?;
                 target.walk(rest)
@@ -84,12 +85,6 @@ impl Catalog for TableCatalog<'_> {
             .filter(|c| c.kind() == FieldKind::String && !c.is_system())
             .map(|c| c.name.clone())
             .collect()
-    }
-}
-
-impl<'a> Clone for RowView<'a> {
-    fn clone(&self) -> Self {
-        RowView { ..*self }
     }
 }
 

@@ -34,6 +34,8 @@ pub enum Change {
     DeleteState {
         key: String,
     },
+    /// Nothing to write: completes once everything queued before it is committed.
+    Barrier,
 }
 
 type Queued = (Change, Option<oneshot::Sender<()>>);
@@ -89,6 +91,11 @@ impl Persist {
         let (done, wait) = oneshot::channel();
         let _ = self.tx.send((change, Some(done)));
         wait
+    }
+
+    /// Waits until every change queued so far is committed (changes are committed in order).
+    pub async fn flush(&self) -> anyhow::Result<()> {
+        committed(self.enqueue(Change::Barrier)).await
     }
 
     /// Queues a change nobody waits for.
@@ -166,6 +173,7 @@ fn commit(conn: &mut Connection, batch: &[Queued]) -> rusqlite::Result<()> {
                 Change::DeleteState { key } => {
                     delete_state.execute(params![key])?;
                 }
+                Change::Barrier => {}
             }
         }
     }
