@@ -9,7 +9,7 @@
 //!   client-side (`callbridge-phone`), so a loose query cannot pop the wrong person.
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use callbridge_core::{
     AccountRef, AgentId, CallId, CaseFields, CaseRef, ContactRef, PartyRefs, RecordId, TenantId,
@@ -122,7 +122,7 @@ impl ServiceNowCrm {
             .await
             .map_err(|e| CrmError::Unavailable(format!("reading the agent's CRM link: {e}")))?
             .ok_or(CrmError::RelinkRequired)?;
-        let now = unix_now();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
         if !force && link.access_expires_at.unix_timestamp() - REFRESH_MARGIN_SECS > now {
             return Ok(Auth::bearer(link.access_token));
         }
@@ -157,7 +157,7 @@ impl ServiceNowCrm {
     /// The tenant's service token, obtained or refreshed as needed (or `force`).
     async fn service_auth(&self, conn: &Connection, force: bool) -> Result<Auth, CrmError> {
         let mut slot = conn.service_token.lock().await;
-        let now = unix_now();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
         if let Some(tokens) = slot.as_ref() {
             if !force && !tokens.expires_within(now, REFRESH_MARGIN_SECS) {
                 return Ok(tokens.auth());
@@ -478,11 +478,4 @@ fn crm_error(error: ApiError) -> CrmError {
         | ApiError::BadRequest { .. }
         | ApiError::InvalidRequest(_) => CrmError::Rejected(error.to_string()),
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
