@@ -44,6 +44,26 @@ impl RunningServer {
 }
 
 pub async fn start(config: &Config, outbox: OutboxOptions) -> anyhow::Result<RunningServer> {
+    prepare(config, outbox)
+        .await?
+        .serve(axum::Router::new())
+        .await
+}
+
+/// The integration with its store and runtime running, not yet listening: other parts of the
+/// product (telephony) start against `runtime` and `store` and add their routes to [`serve`].
+///
+/// [`serve`]: Prepared::serve
+pub struct Prepared {
+    pub store: Store,
+    pub runtime: RuntimeHandle,
+    pub linking: Arc<Linking>,
+    runtime_owner: Runtime,
+    events: Arc<EventsApi>,
+    listen: SocketAddr,
+}
+
+pub async fn prepare(config: &Config, outbox: OutboxOptions) -> anyhow::Result<Prepared> {
     let key = SecretKey::from_base64(config.server.master_key.expose())
         .context("server.master_key must be 32 random bytes in base64 (generate one with `openssl rand -base64 32`)")?;
     let store = Store::open(&config.server.database_url, key)
@@ -84,18 +104,32 @@ pub async fn start(config: &Config, outbox: OutboxOptions) -> anyhow::Result<Run
         store.clone(),
         handle.clone(),
     )?);
-    let app = crate::web::router(events, linking.clone());
-    let listener = tokio::net::TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("binding {}", config.server.listen))?;
-    let addr = listener.local_addr()?;
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(RunningServer {
-        addr,
+    Ok(Prepared {
         store,
         runtime: handle,
         linking,
         runtime_owner: runtime,
-        server,
+        events,
+        listen: config.server.listen,
     })
+}
+
+impl Prepared {
+    /// Binds the listener and serves the integration's routes plus `extra`.
+    pub async fn serve(self, extra: axum::Router) -> anyhow::Result<RunningServer> {
+        let app = crate::web::router(self.events, self.linking.clone()).merge(extra);
+        let listener = tokio::net::TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("binding {}", self.listen))?;
+        let addr = listener.local_addr()?;
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(RunningServer {
+            addr,
+            store: self.store,
+            runtime: self.runtime,
+            linking: self.linking,
+            runtime_owner: self.runtime_owner,
+            server,
+        })
+    }
 }

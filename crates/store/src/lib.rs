@@ -56,6 +56,7 @@
 //! throwaway server on 127.0.0.1 and sets the variable. `cargo bench -p callbridge-store --bench
 //! outbox` prints the SQLite outbox throughput.
 
+mod call_records;
 mod cases;
 mod crypto;
 mod error;
@@ -75,6 +76,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Connection as _;
 
+pub use call_records::CallRecordRow;
 pub use cases::CaseRef;
 pub use crypto::{SecretKey, SecretKeyError, SECRET_KEY_LEN};
 pub use error::{Result, StoreError};

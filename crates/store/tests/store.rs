@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use callbridge_store::{
-    AgentLink, Backend, CaseRef, OutboxId, OutboxItem, OutboxStatus, SecretKey, Store, StoreError,
+    AgentLink, Backend, CallRecordRow, CaseRef, OutboxId, OutboxItem, OutboxStatus, SecretKey,
+    Store, StoreError,
 };
 use serde_json::json;
 use sqlx::{PgPool, SqlitePool};
@@ -655,6 +656,46 @@ mod rules {
         );
     }
 
+    pub async fn a_call_has_one_record_and_recent_records_come_newest_first(db: &TestDb) {
+        let s = &db.store;
+        let row = |call: &str, started_at: i64, outcome: &str| CallRecordRow {
+            tenant: "acme".into(),
+            call_id: call.into(),
+            direction: "inbound".into(),
+            customer: "+15551230001".into(),
+            queue: Some("support".into()),
+            first_agent: Some("alice".into()),
+            last_agent: Some("bob".into()),
+            outcome: outcome.into(),
+            started_at,
+            ended_at: started_at + 60_000,
+            record: format!("{{\"call\":\"{call}\"}}"),
+        };
+        assert!(s
+            .save_call_record(&row("c1", 1_000, "answered"))
+            .await
+            .unwrap());
+        assert!(s
+            .save_call_record(&row("c2", 2_000, "abandoned"))
+            .await
+            .unwrap());
+        assert!(
+            !s.save_call_record(&row("c1", 5_000, "failed"))
+                .await
+                .unwrap(),
+            "a second record for a call is ignored"
+        );
+        assert_eq!(
+            s.call_record("acme", "c1").await.unwrap(),
+            Some(row("c1", 1_000, "answered"))
+        );
+        assert_eq!(s.call_record("globex", "c1").await.unwrap(), None);
+        let recent = s.recent_call_records("acme", 10).await.unwrap();
+        let ids: Vec<_> = recent.iter().map(|r| r.call_id.as_str()).collect();
+        assert_eq!(ids, ["c2", "c1"]);
+        assert_eq!(s.recent_call_records("acme", 1).await.unwrap().len(), 1);
+    }
+
     pub async fn links_round_trip_and_tokens_are_never_stored_in_clear(db: &TestDb) {
         let s = &db.store;
         assert_eq!(s.link("acme", "alice").await.unwrap(), None);
@@ -1017,6 +1058,7 @@ store_tests!(
     an_event_id_is_processed_once_per_tenant,
     events_older_than_the_retention_window_are_pruned,
     accepted_events_are_kept_for_replay_in_arrival_order,
+    a_call_has_one_record_and_recent_records_come_newest_first,
     links_round_trip_and_tokens_are_never_stored_in_clear,
     decrypting_with_the_wrong_key_fails_clearly,
     a_swapped_ciphertext_between_two_agents_fails,

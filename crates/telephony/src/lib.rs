@@ -1,1 +1,5 @@
-//! The telephony runtime: wires the switchboard to SIP, media, recording, the softphone WebSocket and the integration engine.
+//! The telephony runtime: wires the switchboard (who rings, who talks) to the SIP trunk, the
+//! media relay, call recording, the agents' softphone WebSocket and the integration engine.
+
+pub mod config;
+pub mod softphone;

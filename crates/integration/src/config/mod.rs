@@ -115,6 +115,10 @@ struct RawConfig {
     server: RawServer,
     #[serde(default, rename = "tenant")]
     tenants: Vec<RawTenant>,
+    /// The telephony section belongs to `callbridge-telephony`, which validates it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    telephony: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -152,6 +156,10 @@ struct RawTenant {
     contact_wait_secs: u64,
     short_description: Option<String>,
     servicenow: RawServiceNow,
+    /// Validated by `callbridge-telephony`.
+    #[serde(default)]
+    #[allow(dead_code)]
+    telephony: Option<toml::Value>,
 }
 
 fn default_region() -> String {

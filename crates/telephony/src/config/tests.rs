@@ -1,0 +1,226 @@
+use std::path::Path;
+
+use super::*;
+
+const BASE: &str = r#"
+[server]
+master_key = "x"
+
+[telephony]
+sip_udp = "127.0.0.1:5060"
+media_bind_ip = "127.0.0.1"
+rtp_ports = "30000-30100"
+
+[[tenant]]
+id = "acme"
+[tenant.servicenow]
+instance_url = "https://acme.service-now.com"
+
+[tenant.telephony]
+allowed_sources = ["127.0.0.1", "198.51.100.0/24"]
+[tenant.telephony.trunk]
+host = "127.0.0.1"
+port = 5070
+caller_id = "+15551230000"
+username = "acme"
+password = { env = "TRUNK_PASSWORD" }
+[[tenant.telephony.number]]
+did = "+1 (555) 123-0001"
+queue = "support"
+[[tenant.telephony.queue]]
+id = "support"
+waiting = "music"
+[[tenant.telephony.agent]]
+name = "alice"
+queues = ["support"]
+"#;
+
+fn parse(text: &str) -> Result<Option<TelephonyConfig>, ConfigError> {
+    let env = |k: &str| (k == "TRUNK_PASSWORD").then(|| "s3cret".to_string());
+    TelephonyConfig::parse("callbridge.toml", text, Path::new("/etc/callbridge"), &env)
+}
+
+fn error(text: &str) -> ConfigError {
+    parse(text).expect_err("the file should be refused")
+}
+
+#[test]
+fn a_file_without_a_telephony_section_runs_the_integration_alone() {
+    let text = "[server]\nmaster_key = \"x\"\n[[tenant]]\nid = \"acme\"\n";
+    assert!(parse(text).unwrap().is_none());
+}
+
+#[test]
+fn a_complete_section_is_validated_with_defaults_filled_in() {
+    let config = parse(BASE).unwrap().unwrap();
+    assert_eq!(config.sip.udp, Some("127.0.0.1:5060".parse().unwrap()));
+    assert_eq!(config.media.public_ip.to_string(), "127.0.0.1");
+    assert_eq!(config.media.rtp_ports, 30000..=30100);
+    assert_eq!(config.media.media_timeout, Duration::from_secs(30));
+    assert_eq!(config.spool_dir, Path::new("/etc/callbridge/spool"));
+    let acme = config.tenant(&TenantId::new("acme")).unwrap();
+    assert_eq!(acme.numbers[0].digits, "15551230001");
+    let trunk = acme.trunk.as_ref().unwrap();
+    assert_eq!(trunk.password.as_ref().unwrap().expose(), "s3cret");
+    assert_eq!(trunk.transport, Transport::Udp);
+    let queue = &acme.queues[0];
+    assert_eq!(queue.waiting, WaitingTreatment::Music);
+    assert_eq!(queue.ring_timeout, Duration::from_secs(20));
+    assert_eq!(queue.no_agent, Unserved::Busy);
+    assert_eq!(acme.agents[0].queues, vec![QueueId::new("support")]);
+    assert!(
+        matches!(&acme.recordings, RecordingStorage::Local { root } if root == Path::new("/etc/callbridge/recordings"))
+    );
+    assert!(acme
+        .allowed_sources
+        .iter()
+        .any(|n| n.contains("198.51.100.77".parse().unwrap())));
+    assert!(!acme
+        .allowed_sources
+        .iter()
+        .any(|n| n.contains("198.51.101.1".parse().unwrap())));
+}
+
+#[test]
+fn mistakes_name_the_key_and_the_fix() {
+    let e = error(&BASE.replace(
+        "queue = \"support\"\n[[tenant.telephony.queue]]",
+        "queue = \"sales\"\n[[tenant.telephony.queue]]",
+    ));
+    assert_eq!(e.key, "tenant[0].telephony.number[0].queue");
+    assert!(e.reason.contains("no queue \"sales\""), "{e}");
+
+    let e = error(&BASE.replace("rtp_ports = \"30000-30100\"", "rtp_ports = \"30000\""));
+    assert_eq!(e.key, "telephony.rtp_ports");
+
+    let e = error(&BASE.replace("caller_id = \"+15551230000\"", "caller_id = \"555-1234\""));
+    assert_eq!(e.key, "tenant[0].telephony.trunk.caller_id");
+
+    let e = error(&BASE.replace(
+        "allowed_sources = [\"127.0.0.1\", \"198.51.100.0/24\"]",
+        "allowed_sources = []",
+    ));
+    assert_eq!(e.key, "tenant[0].telephony.allowed_sources");
+    assert!(e.reason.contains("carrier"), "{e}");
+
+    let e = error(&BASE.replace("\"198.51.100.0/24\"", "\"198.51.100.0/33\""));
+    assert_eq!(e.key, "tenant[0].telephony.allowed_sources[1]");
+
+    let e = error(&BASE.replace("waiting = \"music\"", "waiting = \"jazz\""));
+    assert_eq!(e.key, "tenant[0].telephony.queue[0].waiting");
+
+    let e = error(&BASE.replace(
+        "waiting = \"music\"",
+        "waiting = \"music\"\nno_agent = \"announcement\"",
+    ));
+    assert_eq!(e.key, "tenant[0].telephony.queue[0].announcement");
+
+    let e = error(&BASE.replace(
+        "password = { env = \"TRUNK_PASSWORD\" }",
+        "password = { env = \"UNSET\" }",
+    ));
+    assert_eq!(e.key, "tenant[0].telephony.trunk.password");
+    assert!(e.reason.contains("UNSET"), "{e}");
+
+    let e = error(&BASE.replace("media_bind_ip = \"127.0.0.1\"", ""));
+    assert_eq!(e.key, "telephony.public_ip");
+
+    let e = error(&BASE.replace("name = \"alice\"", "name = \"acme:alice\""));
+    assert_eq!(e.key, "tenant[0].telephony.agent[0].name");
+}
+
+#[test]
+fn unknown_keys_are_refused_rather_than_silently_ignored() {
+    let e = error(&BASE.replace(
+        "waiting = \"music\"",
+        "waiting = \"music\"\nring_timeout = 20",
+    ));
+    assert!(e.reason.contains("ring_timeout"), "{e}");
+}
+
+#[test]
+fn a_number_routed_by_two_tenants_is_refused() {
+    let second = r#"
+[[tenant]]
+id = "globex"
+[tenant.telephony]
+allowed_sources = ["127.0.0.1"]
+[[tenant.telephony.number]]
+did = "15551230001"
+queue = "q"
+[[tenant.telephony.queue]]
+id = "q"
+"#;
+    let e = error(&format!("{BASE}{second}"));
+    assert!(e.reason.contains("+15551230001 is routed twice"), "{e}");
+}
+
+#[test]
+fn s3_storage_takes_an_access_key_or_the_machine_role() {
+    let with = |recordings: &str| format!("{BASE}[tenant.telephony.recordings]\n{recordings}\n");
+    let config = parse(&with("store = \"s3\"\nbucket = \"acme-rec\"\naccess_key_id = \"AKIA1\"\nsecret_access_key = \"k\"")).unwrap().unwrap();
+    match &config.tenants[0].recordings {
+        RecordingStorage::S3 {
+            bucket,
+            credentials: S3Credentials::AccessKey { id, .. },
+            prefix,
+            ..
+        } => {
+            assert_eq!(
+                (bucket.as_str(), id.as_str(), prefix.as_str()),
+                ("acme-rec", "AKIA1", "acme")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let config = parse(&with("store = \"s3\"\nbucket = \"acme-rec\""))
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        &config.tenants[0].recordings,
+        RecordingStorage::S3 {
+            credentials: S3Credentials::Role,
+            ..
+        }
+    ));
+    let e = error(&with(
+        "store = \"s3\"\nbucket = \"b\"\naccess_key_id = \"AKIA1\"",
+    ));
+    assert!(e.reason.contains("both"), "{e}");
+    let e = error(&with(
+        "store = \"s3\"\nbucket = \"b\"\nendpoint = \"http://minio.example\"",
+    ));
+    assert!(e.reason.contains("https"), "{e}");
+}
+
+#[test]
+fn route_digits_compare_formats_and_refuse_junk() {
+    assert_eq!(
+        route_digits("+1 (555) 123-0001").as_deref(),
+        Some("15551230001")
+    );
+    assert_eq!(route_digits("15551230001").as_deref(), Some("15551230001"));
+    assert_eq!(route_digits("sip:evil"), None);
+    assert_eq!(route_digits(""), None);
+    assert_eq!(route_digits("+"), None);
+}
+
+#[test]
+fn networks_match_by_prefix() {
+    let net = IpNetwork::parse("10.1.0.0/16").unwrap();
+    assert!(net.contains("10.1.255.3".parse().unwrap()));
+    assert!(!net.contains("10.2.0.1".parse().unwrap()));
+    assert!(IpNetwork::parse("10.1.2.3/20")
+        .unwrap()
+        .contains("10.1.15.1".parse().unwrap()));
+    assert!(IpNetwork::parse("::1")
+        .unwrap()
+        .contains("::1".parse().unwrap()));
+    assert!(IpNetwork::parse("127.0.0.1")
+        .unwrap()
+        .contains("::ffff:127.0.0.1".parse().unwrap()));
+    assert!(IpNetwork::parse("0.0.0.0/0")
+        .unwrap()
+        .contains("203.0.113.9".parse().unwrap()));
+    assert!(IpNetwork::parse("nope").is_err());
+}

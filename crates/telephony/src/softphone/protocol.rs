@@ -1,0 +1,177 @@
+//! The softphone's WebSocket messages (JSON text frames, one message each, `type` names the
+//! message). `docs/softphone-protocol.md` is the reference for UI authors; this module is the
+//! parser that treats every frame as hostile until it has a type.
+
+use callbridge_core::{CallId, ContactRef};
+use callbridge_integration::runtime::Notice;
+use serde::{Deserialize, Serialize};
+
+/// The largest frame accepted from a softphone. A browser's SDP offer is 3-8 kB.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// What a softphone asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// Start (or restart) the agent's persistent audio session: the browser's WebRTC offer,
+    /// as `RTCSessionDescription` JSON (`{"type":"offer","sdp":"..."}`).
+    MediaOffer { offer: serde_json::Value },
+    /// Ready for calls, or not (with a reason the supervisor sees, e.g. "break").
+    SetAvailability {
+        available: bool,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// Take the call that is ringing.
+    Answer { call: CallId },
+    /// Pass on the ringing call.
+    Decline { call: CallId },
+    /// End the call (or stop dialling).
+    HangUp { call: CallId },
+    /// Call a customer (click-to-dial): digits with an optional `+` and common punctuation.
+    Dial { number: String },
+    /// Hand the call to another agent or a queue.
+    Transfer { call: CallId, to: TransferTo },
+    /// Put the customer on hold (`on: true`) or take them off it.
+    Hold { call: CallId, on: bool },
+    /// The agent picked a contact in the chooser or created one.
+    ChooseContact { call: CallId, contact: ContactRef },
+    /// Create the call's Case now (when it was not created automatically).
+    CreateCase { call: CallId },
+    /// Keep-alive; answered with `pong`.
+    Ping,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TransferTo {
+    Agent(String),
+    Queue(String),
+}
+
+/// What the server tells a softphone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// First message after the connection is accepted.
+    Welcome {
+        tenant: String,
+        agent: String,
+        queues: Vec<String>,
+    },
+    /// The answer to `media_offer`, for `setRemoteDescription`.
+    MediaAnswer {
+        answer: serde_json::Value,
+    },
+    /// The agent's audio session is up (or went down).
+    Media {
+        connected: bool,
+    },
+    /// The agent's routing state, in words.
+    AgentState {
+        state: String,
+        detail: String,
+    },
+    /// A call is ringing at this agent.
+    Ringing {
+        call: String,
+        direction: String,
+        /// The customer's number as it can be shown (or "withheld").
+        customer: String,
+        queue: Option<String>,
+    },
+    /// A call's progress, in words the agent can act on.
+    CallStatus {
+        call: String,
+        status: String,
+        detail: String,
+    },
+    /// CRM news about a call: the screen pop, the chooser, the Case, and every "why not".
+    Crm {
+        call: String,
+        notice: Notice,
+    },
+    /// A request could not be carried out, and why.
+    Error {
+        message: String,
+    },
+    Pong,
+}
+
+/// A frame that is not a message we understand, explained for the UI's developer.
+pub fn parse_client_message(frame: &str) -> Result<ClientMessage, String> {
+    if frame.len() > MAX_FRAME_BYTES {
+        return Err(format!(
+            "the message is {} bytes; the limit is {MAX_FRAME_BYTES}",
+            frame.len()
+        ));
+    }
+    serde_json::from_str(frame).map_err(|e| format!("not a softphone message: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_parse_by_type() {
+        assert_eq!(
+            parse_client_message(r#"{"type":"answer","call":"c1"}"#).unwrap(),
+            ClientMessage::Answer {
+                call: CallId::new("c1")
+            }
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"transfer","call":"c1","to":{"queue":"sales"}}"#)
+                .unwrap(),
+            ClientMessage::Transfer {
+                call: CallId::new("c1"),
+                to: TransferTo::Queue("sales".into())
+            }
+        );
+        assert_eq!(
+            parse_client_message(
+                r#"{"type":"set_availability","available":false,"reason":"break"}"#
+            )
+            .unwrap(),
+            ClientMessage::SetAvailability {
+                available: false,
+                reason: Some("break".into())
+            }
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"ping"}"#).unwrap(),
+            ClientMessage::Ping
+        );
+    }
+
+    #[test]
+    fn junk_is_explained_not_obeyed() {
+        let e = parse_client_message(r#"{"type":"format_disk"}"#).unwrap_err();
+        assert!(e.contains("unknown variant `format_disk`"), "{e}");
+        let e = parse_client_message(r#"{"type":"answer"}"#).unwrap_err();
+        assert!(e.contains("missing field `call`"), "{e}");
+        let e = parse_client_message(r#"{"type":"answer","call":"c1","admin":true}"#).unwrap_err();
+        assert!(e.contains("unknown field `admin`"), "{e}");
+        let e = parse_client_message("not json").unwrap_err();
+        assert!(e.starts_with("not a softphone message"), "{e}");
+        let huge = format!(
+            r#"{{"type":"dial","number":"{}"}}"#,
+            "1".repeat(MAX_FRAME_BYTES)
+        );
+        assert!(parse_client_message(&huge).unwrap_err().contains("limit"));
+    }
+
+    #[test]
+    fn server_messages_serialise_with_their_type() {
+        let m = ServerMessage::CallStatus {
+            call: "c1".into(),
+            status: "failed".into(),
+            detail: "The line is busy".into(),
+        };
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"type":"call_status","call":"c1","status":"failed","detail":"The line is busy"}"#
+        );
+    }
+}
