@@ -70,6 +70,8 @@ pub enum ServerMessage {
     /// The agent's routing state, in words.
     AgentState {
         state: String,
+        /// The call the state is about (ringing, dialing, on a call).
+        call: Option<String>,
         detail: String,
     },
     /// A call is ringing at this agent.
@@ -79,6 +81,8 @@ pub enum ServerMessage {
         /// The customer's number as it can be shown (or "withheld").
         customer: String,
         queue: Option<String>,
+        /// The colleague who transferred the call here.
+        transferred_by: Option<String>,
     },
     /// A call's progress, in words the agent can act on.
     CallStatus {

@@ -1,0 +1,329 @@
+//! An agent's persistent WebRTC media session on str0m: one UDP port, one task.
+//!
+//! The session is set up when the softphone logs in (ICE-lite, DTLS-SRTP, PCMU only, so audio
+//! is relayed and never transcoded) and stays up between calls; bridging a call only tells the
+//! task where to send the browser's audio and makes it write the customer's audio into str0m.
+//! One port per session lets the kernel demultiplex (no lookup of the session by ICE username
+//! or address on the hot path) and lets sessions run in parallel on every core.
+
+use std::net::SocketAddr;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+use callbridge_core::AgentId;
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::format::{Codec, FormatParams};
+use str0m::media::{Frequency, MediaTime, Mid, Pt};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcConfig};
+use thiserror::Error;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::sleep_until;
+
+use crate::events::{DisconnectReason, MediaEvent};
+use crate::frame::{next_from_peer, BridgeEnd, Frame, Payload, PayloadKind};
+use crate::ports::PortLease;
+
+/// The telephone-event payload type we prefer; a browser's offer decides the one used.
+const TELEPHONE_EVENT_PT: u8 = 101;
+
+/// Why a browser's offer could not be answered.
+#[derive(Debug, Error)]
+pub enum WebRtcError {
+    #[error("the offer is not a JSON session description {{type, sdp}}: {0}")]
+    OfferJson(String),
+    #[error("the offer cannot be answered: {0}")]
+    Negotiation(String),
+    #[error("the ICE candidate {addr} is unusable: {reason}")]
+    Candidate { addr: SocketAddr, reason: String },
+}
+
+/// Installs aws-lc-rs as str0m's crypto provider, once per process.
+pub(crate) fn install_crypto() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| str0m::crypto::from_feature_flags().install_process_default());
+}
+
+/// The server side's str0m configuration: ICE-lite, PCMU and telephone-event only.
+pub(crate) fn server_config() -> RtcConfig {
+    let mut config = RtcConfig::new()
+        .set_ice_lite(true)
+        .clear_codecs()
+        .enable_pcmu(true, false);
+    add_telephone_event(&mut config);
+    config
+}
+
+pub(crate) fn add_telephone_event(config: &mut RtcConfig) {
+    config.codec_config().add_config(
+        TELEPHONE_EVENT_PT.into(),
+        None,
+        Codec::Tele,
+        Frequency::EIGHT_KHZ,
+        None,
+        FormatParams {
+            telephone_event_max: Some(16),
+            ..FormatParams::default()
+        },
+    );
+}
+
+/// Answers a browser's offer (`{"type":"offer","sdp":...}`) with a session whose only
+/// candidate is `public_addr`. Returns the session and the answer as JSON.
+pub(crate) fn answer_offer(
+    public_addr: SocketAddr,
+    offer_json: &str,
+) -> Result<(Rtc, String), WebRtcError> {
+    let offer: SdpOffer =
+        serde_json::from_str(offer_json).map_err(|e| WebRtcError::OfferJson(e.to_string()))?;
+    let mut rtc = server_config().build(Instant::now());
+    let candidate = Candidate::host(public_addr, "udp").map_err(|e| WebRtcError::Candidate {
+        addr: public_addr,
+        reason: e.to_string(),
+    })?;
+    rtc.add_local_candidate(candidate);
+    let answer: SdpAnswer = rtc
+        .sdp_api()
+        .accept_offer(offer)
+        .map_err(|e| WebRtcError::Negotiation(e.to_string()))?;
+    let json = serde_json::to_string(&answer).map_err(|e| WebRtcError::Negotiation(e.to_string()))?;
+    Ok((rtc, json))
+}
+
+/// Commands from the [`crate::Media`] handle.
+#[derive(Debug)]
+pub(crate) enum AgentControl {
+    Attach(BridgeEnd),
+    Detach,
+}
+
+pub(crate) struct AgentSession {
+    pub agent: AgentId,
+    pub rtc: Rtc,
+    pub socket: UdpSocket,
+    pub lease: PortLease,
+    /// The address in our ICE candidate (str0m matches received datagrams against it).
+    pub public_addr: SocketAddr,
+    pub control: mpsc::UnboundedReceiver<AgentControl>,
+    pub events: mpsc::UnboundedSender<MediaEvent>,
+    pub timeout: Duration,
+}
+
+/// The outgoing (towards the browser) audio state.
+struct Outgoing {
+    mid: Option<Mid>,
+    pcmu: Option<Pt>,
+    /// str0m wants a monotonic 64-bit media time; RTP timestamps wrap at 32 bits.
+    extended: u64,
+    last_timestamp: Option<u32>,
+    rewriter: crate::rewrite::StreamRewriter,
+}
+
+impl Outgoing {
+    fn media_time(&mut self, timestamp: u32) -> MediaTime {
+        match self.last_timestamp {
+            None => self.extended = (1u64 << 32) + u64::from(timestamp),
+            Some(last) => {
+                let delta = timestamp.wrapping_sub(last) as i32;
+                self.extended = self.extended.wrapping_add_signed(i64::from(delta));
+            }
+        }
+        self.last_timestamp = Some(timestamp);
+        MediaTime::new(self.extended, Frequency::EIGHT_KHZ)
+    }
+}
+
+impl AgentSession {
+    pub(crate) async fn run(self) {
+        let AgentSession {
+            agent,
+            mut rtc,
+            socket,
+            lease,
+            public_addr,
+            mut control,
+            events,
+            timeout,
+        } = self;
+        let mut bridge: Option<BridgeEnd> = None;
+        let mut connected = false;
+        let mut out = Outgoing {
+            mid: None,
+            pcmu: None,
+            extended: 0,
+            last_timestamp: None,
+            rewriter: crate::rewrite::StreamRewriter::random(),
+        };
+        // Identifies this browser's stream to the leg's rewriter (str0m hides the SSRC).
+        let source_id: u32 = rand::random();
+        let mut last_received = Instant::now();
+        let str0m_timer = sleep_until(tokio::time::Instant::now());
+        tokio::pin!(str0m_timer);
+        let silence = sleep_until((last_received + timeout).into());
+        tokio::pin!(silence);
+
+        let reason = 'session: loop {
+            // Drain everything str0m wants done, up to its next deadline.
+            let deadline = loop {
+                match rtc.poll_output() {
+                    Ok(Output::Timeout(at)) => break at,
+                    Ok(Output::Transmit(transmit)) => {
+                        let _ = socket.try_send_to(&transmit.contents, transmit.destination);
+                    }
+                    Ok(Output::Event(event)) => match event {
+                        Event::Connected => {
+                            connected = true;
+                            let _ = events.send(MediaEvent::AgentConnected {
+                                agent: agent.clone(),
+                            });
+                        }
+                        Event::IceConnectionStateChange(IceConnectionState::Disconnected)
+                        | Event::Closed => break 'session Some(DisconnectReason::PeerGone),
+                        Event::MediaAdded(added) => out.mid = Some(added.mid),
+                        Event::MediaData(data) => {
+                            let Some(leg) = &bridge else {
+                                continue;
+                            };
+                            let kind = match data.params.spec().codec {
+                                Codec::PCMU => PayloadKind::Pcmu,
+                                Codec::Tele => PayloadKind::TelephoneEvent,
+                                _ => continue,
+                            };
+                            let Some(payload) = Payload::copy_from(&data.data) else {
+                                continue;
+                            };
+                            let frame = Frame {
+                                received_at: data.network_time,
+                                kind,
+                                ssrc: source_id,
+                                sequence: **data.seq_range.start() as u16,
+                                timestamp: data.time.numer() as u32,
+                                marker: false,
+                                payload,
+                            };
+                            // Full means the leg is stalled: drop rather than delay the call.
+                            let _ = leg.to_peer.try_send(frame);
+                        }
+                        _ => {}
+                    },
+                    Err(error) => {
+                        tracing::warn!(%agent, %error, "agent session failed");
+                        break 'session Some(DisconnectReason::PeerGone);
+                    }
+                }
+            };
+            if !rtc.is_alive() {
+                break Some(DisconnectReason::PeerGone);
+            }
+            let deadline = tokio::time::Instant::from_std(deadline);
+            if str0m_timer.deadline() != deadline {
+                str0m_timer.as_mut().reset(deadline);
+            }
+
+            tokio::select! {
+                biased;
+                command = control.recv() => match command {
+                    Some(AgentControl::Attach(end)) => {
+                        bridge = Some(end);
+                        out.rewriter.switch_source();
+                    }
+                    Some(AgentControl::Detach) => {
+                        bridge = None;
+                        out.rewriter.switch_source();
+                    }
+                    None => break None,
+                },
+                readable = socket.readable() => {
+                    if readable.is_ok() && drain_socket(&socket, &mut rtc, public_addr) {
+                        last_received = Instant::now();
+                    }
+                }
+                frame = next_from_peer(&mut bridge) => match frame {
+                    Some(frame) if connected && frame.kind == PayloadKind::Pcmu => {
+                        write_to_browser(&mut rtc, &mut out, &frame);
+                    }
+                    Some(_) => {}
+                    None => bridge = None,
+                },
+                () = &mut str0m_timer => {
+                    if let Err(error) = rtc.handle_input(Input::Timeout(Instant::now())) {
+                        tracing::warn!(%agent, %error, "str0m timeout handling failed");
+                    }
+                }
+                () = &mut silence => {
+                    let deadline = last_received + timeout;
+                    if Instant::now() >= deadline {
+                        break Some(DisconnectReason::Silence);
+                    }
+                    silence.as_mut().reset(deadline.into());
+                }
+            }
+        };
+        rtc.disconnect();
+        // Close the channels before reporting, so that a `connect` made in response to the
+        // event already sees the session gone.
+        drop(control);
+        drop(bridge);
+        if let Some(reason) = reason {
+            tracing::info!(%agent, ?reason, "agent media session ended");
+            let _ = events.send(MediaEvent::AgentDisconnected { agent, reason });
+        }
+        drop(lease);
+    }
+}
+
+/// Feeds str0m every datagram waiting on the socket; true if there was at least one. The
+/// buffer lives on the stack only while draining, so an idle session holds none.
+fn drain_socket(socket: &UdpSocket, rtc: &mut Rtc, public_addr: SocketAddr) -> bool {
+    let mut buf = [0u8; 2048];
+    let mut any = false;
+    while let Ok((len, source)) = socket.try_recv_from(&mut buf) {
+        any = true;
+        let Ok(contents) = buf[..len].try_into() else {
+            continue;
+        };
+        let input = Input::Receive(
+            Instant::now(),
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination: public_addr,
+                contents,
+            },
+        );
+        if let Err(error) = rtc.handle_input(input) {
+            tracing::debug!(%error, "str0m refused a datagram");
+        }
+    }
+    any
+}
+
+fn write_to_browser(rtc: &mut Rtc, out: &mut Outgoing, frame: &Frame) {
+    let Some(mid) = out.mid else { return };
+    if out.pcmu.is_none() {
+        out.pcmu = rtc.writer(mid).and_then(|writer| {
+            writer
+                .payload_params()
+                .find(|p| p.spec().codec == Codec::PCMU)
+                .map(|p| p.pt())
+        });
+    }
+    let Some(pt) = out.pcmu else { return };
+    let rewritten = out.rewriter.rewrite(
+        Instant::now(),
+        frame.ssrc,
+        frame.sequence,
+        frame.timestamp,
+        frame.marker,
+        frame.payload.as_bytes().len() as u32,
+    );
+    let time = out.media_time(rewritten.timestamp);
+    let Some(writer) = rtc.writer(mid) else { return };
+    let result = writer
+        .start_of_talkspurt(rewritten.marker)
+        .write(pt, frame.received_at, time, frame.payload.as_bytes());
+    if let Err(error) = result {
+        tracing::debug!(%error, "writing audio to the browser failed");
+    }
+}

@@ -1,0 +1,139 @@
+//! Which tenant and queue an inbound INVITE is for, and whether its sender may place it.
+//!
+//! The dialled number picks the tenant; the source address must be one of that tenant's
+//! carriers. Anything else is refused before any media is allocated.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use callbridge_core::{QueueId, TenantId};
+
+use crate::config::{route_digits, IpNetwork, TelephonyConfig};
+
+/// Where an admitted call goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub tenant: TenantId,
+    pub queue: QueueId,
+}
+
+/// Why an INVITE is refused, with the SIP status the carrier gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// No tenant routes the number (404).
+    UnknownNumber(String),
+    /// The sender is not one of the tenant's carriers (403).
+    ForeignSource { tenant: TenantId, source: IpAddr },
+}
+
+impl Refused {
+    pub fn status(&self) -> u16 {
+        match self {
+            Refused::UnknownNumber(_) => 404,
+            Refused::ForeignSource { .. } => 403,
+        }
+    }
+}
+
+pub struct Admission {
+    routes: HashMap<String, Route>,
+    sources: HashMap<TenantId, Vec<IpNetwork>>,
+}
+
+impl Admission {
+    pub fn new(config: &TelephonyConfig) -> Admission {
+        let mut routes = HashMap::new();
+        let mut sources = HashMap::new();
+        for tenant in &config.tenants {
+            for number in &tenant.numbers {
+                routes.insert(
+                    number.digits.clone(),
+                    Route {
+                        tenant: tenant.tenant.clone(),
+                        queue: number.queue.clone(),
+                    },
+                );
+            }
+            sources.insert(tenant.tenant.clone(), tenant.allowed_sources.clone());
+        }
+        Admission { routes, sources }
+    }
+
+    /// The route for a call to `dialled` from `source`.
+    pub fn admit(&self, dialled: &str, source: IpAddr) -> Result<Route, Refused> {
+        let route = route_digits(dialled)
+            .and_then(|digits| self.routes.get(&digits))
+            .ok_or_else(|| Refused::UnknownNumber(dialled.chars().take(40).collect()))?;
+        let allowed = self
+            .sources
+            .get(&route.tenant)
+            .is_some_and(|nets| nets.iter().any(|n| n.contains(source)));
+        if !allowed {
+            return Err(Refused::ForeignSource {
+                tenant: route.tenant.clone(),
+                source,
+            });
+        }
+        Ok(route.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn admission() -> Admission {
+        let text = r#"
+[telephony]
+sip_udp = "127.0.0.1:5060"
+media_bind_ip = "127.0.0.1"
+[[tenant]]
+id = "acme"
+[tenant.telephony]
+allowed_sources = ["192.0.2.0/24"]
+[[tenant.telephony.number]]
+did = "+15551230001"
+queue = "support"
+[[tenant.telephony.queue]]
+id = "support"
+[[tenant.telephony.number]]
+did = "+15551230002"
+queue = "sales"
+[[tenant.telephony.queue]]
+id = "sales"
+"#;
+        let config = TelephonyConfig::parse("t.toml", text, Path::new("."), &|_| None)
+            .unwrap()
+            .unwrap();
+        Admission::new(&config)
+    }
+
+    #[test]
+    fn the_dialled_number_picks_the_queue_whatever_its_format() {
+        let a = admission();
+        let carrier: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(
+            a.admit("+15551230002", carrier).unwrap().queue.as_str(),
+            "sales"
+        );
+        assert_eq!(
+            a.admit("15551230001", carrier).unwrap().queue.as_str(),
+            "support"
+        );
+    }
+
+    #[test]
+    fn unknown_numbers_and_foreign_senders_are_refused() {
+        let a = admission();
+        let carrier: IpAddr = "192.0.2.7".parse().unwrap();
+        let stranger: IpAddr = "203.0.113.5".parse().unwrap();
+        assert_eq!(a.admit("+15559999999", carrier).unwrap_err().status(), 404);
+        assert_eq!(
+            a.admit("sip-injection'--", carrier).unwrap_err().status(),
+            404
+        );
+        assert_eq!(a.admit("+15551230001", stranger).unwrap_err().status(), 403);
+    }
+}

@@ -1,0 +1,305 @@
+//! Starting and stopping telephony: the SIP endpoint, the media engine, the recorder and
+//! uploader, the integration feed and the switch loop that ties them together.
+
+mod admission;
+mod calls;
+mod feed;
+mod recorder;
+mod softphones;
+mod switch;
+mod words;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use callbridge_core::TenantId;
+use callbridge_integration::config::{Config, Secret};
+use callbridge_integration::runtime::RuntimeHandle;
+use callbridge_media::{Media, MediaConfig};
+use callbridge_sip::{FloodLimit, SipConfig, SipEndpoint};
+use callbridge_store::Store;
+use callbridge_switchboard::{QueueConfig, Switchboard, SwitchboardConfig, Unserved, Waiting};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+pub use admission::{Admission, Refused, Route};
+pub use recorder::RecordingDone;
+pub use softphones::Softphones;
+pub use switch::{outbound_failure, Request};
+
+use crate::config::{RecordingStorage, S3Credentials, TelephonyConfig, WaitingTreatment};
+use recorder::{Recorder, RecorderThread};
+use switch::{Sources, Switch, TenantContext};
+
+/// What the softphone WebSocket needs from the running telephony.
+#[derive(Clone)]
+pub struct TelephonyHandle {
+    pub(crate) requests: mpsc::UnboundedSender<Request>,
+    pub(crate) phones: Arc<Softphones>,
+    pub(crate) agents: Arc<HashMap<TenantId, Vec<(String, Vec<String>)>>>,
+    pub(crate) key: Secret,
+}
+
+impl TelephonyHandle {
+    /// The queues of a configured agent, or None if the tenant has no such agent.
+    pub fn agent_queues(&self, tenant: &str, agent: &str) -> Option<Vec<String>> {
+        self.agents
+            .get(&TenantId::new(tenant))?
+            .iter()
+            .find(|(name, _)| name == agent)
+            .map(|(_, queues)| queues.clone())
+    }
+}
+
+/// Running telephony.
+pub struct Telephony {
+    handle: TelephonyHandle,
+    sip: SipEndpoint,
+    sip_addrs: Vec<SocketAddr>,
+    recorder: Option<RecorderThread>,
+    uploader: Option<callbridge_recording::Uploader>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Telephony {
+    /// Starts telephony for `telephony`'s tenants, feeding call events to `integration`.
+    pub async fn start(
+        telephony: &TelephonyConfig,
+        config: &Config,
+        integration: RuntimeHandle,
+        store: Store,
+    ) -> anyhow::Result<Telephony> {
+        let board = Switchboard::new(switchboard_config(telephony))
+            .context("the queue configuration is not usable")?;
+        let (media, media_events) = Media::start(MediaConfig {
+            bind_ip: telephony.media.bind_ip,
+            public_ip: telephony.media.public_ip,
+            port_range: telephony.media.rtp_ports.clone(),
+            media_timeout: telephony.media.media_timeout,
+            agent_timeout: std::time::Duration::from_secs(10),
+        })
+        .context("the media settings are not usable")?;
+        let (sip, sip_events) = SipEndpoint::start(SipConfig {
+            udp: telephony.sip.udp,
+            tcp: telephony.sip.tcp,
+            user_agent: format!("Callbridge/{}", env!("CARGO_PKG_VERSION")),
+            public_ip: telephony
+                .sip
+                .public_host
+                .as_deref()
+                .and_then(|h| h.parse().ok()),
+            flood_limit: Some(FloodLimit {
+                requests_per_second: telephony.sip.flood_limit,
+                burst: telephony.sip.flood_limit.saturating_mul(2),
+            }),
+            ..SipConfig::default()
+        })
+        .await
+        .context("starting the SIP endpoint")?;
+        let addrs = sip.local_addrs();
+        let sip_addrs: Vec<SocketAddr> = addrs.udp.into_iter().chain(addrs.tcp).collect();
+
+        // Recordings: recover what a previous run left on the spool before anything new.
+        let spool = Arc::new(
+            callbridge_recording::Spool::open(&telephony.spool_dir).with_context(|| {
+                format!(
+                    "opening the recording spool {}",
+                    telephony.spool_dir.display()
+                )
+            })?,
+        );
+        let mut stores = callbridge_recording::TenantStores::new();
+        for tenant in &telephony.tenants {
+            let store = callbridge_recording::RecordingStore::from_config(&store_config(
+                &tenant.recordings,
+            ))
+            .with_context(|| format!("tenant {}: recording storage", tenant.tenant))?;
+            stores = stores.with_tenant(tenant.tenant.as_str(), store);
+        }
+        let (ready_tx, ready_rx) = mpsc::unbounded_channel();
+        let uploader =
+            callbridge_recording::Uploader::spawn(Arc::new(stores), Default::default(), ready_tx);
+        let recovered = spool.recover().context("recovering the recording spool")?;
+        if !recovered.is_empty() {
+            tracing::info!(
+                count = recovered.len(),
+                "uploading recordings left by the previous run"
+            );
+        }
+        for r in recovered {
+            uploader.submit(r);
+        }
+        let (recorder, recorder_thread) = Recorder::start(spool, uploader.queue());
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let forward = recorder::forward_ready(ready_rx, done_tx);
+
+        let (feed, feed_task) = feed::Feed::start(store.clone(), integration.clone());
+        let phones = Arc::new(Softphones::default());
+        let (requests, requests_rx) = mpsc::unbounded_channel();
+        let mut tenants = HashMap::new();
+        let mut agents = HashMap::new();
+        for t in &telephony.tenants {
+            let region = config
+                .tenants
+                .iter()
+                .find(|c| c.id == t.tenant)
+                .map(|c| c.default_region)
+                .with_context(|| {
+                    format!(
+                        "tenant {} has telephony settings but no [[tenant]] entry",
+                        t.tenant
+                    )
+                })?;
+            agents.insert(
+                t.tenant.clone(),
+                t.agents
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.name.clone(),
+                            a.queues.iter().map(|q| q.to_string()).collect(),
+                        )
+                    })
+                    .collect(),
+            );
+            tenants.insert(
+                t.tenant.clone(),
+                TenantContext {
+                    telephony: t.clone(),
+                    region,
+                },
+            );
+        }
+        let switch = Switch {
+            board,
+            calls: Default::default(),
+            tenants,
+            admission: Admission::new(telephony),
+            sip: sip.clone(),
+            media,
+            phones: phones.clone(),
+            feed,
+            recorder,
+            store,
+            pending: Vec::new(),
+        };
+        let switch_task = tokio::spawn(switch.run(Sources {
+            sip: sip_events,
+            media: media_events,
+            requests: requests_rx,
+            recordings: done_rx,
+        }));
+        let notices = crate::softphone::forward_notices(integration.subscribe(), phones.clone());
+        let key = config.server.master_key.clone();
+        tracing::info!(sip = ?sip_addrs, "telephony started");
+        Ok(Telephony {
+            handle: TelephonyHandle {
+                requests,
+                phones,
+                agents: Arc::new(agents),
+                key,
+            },
+            sip,
+            sip_addrs,
+            recorder: Some(recorder_thread),
+            uploader: Some(uploader),
+            tasks: vec![switch_task, forward, feed_task, notices],
+        })
+    }
+
+    pub fn handle(&self) -> TelephonyHandle {
+        self.handle.clone()
+    }
+
+    /// The softphone routes, to serve next to the integration's.
+    pub fn router(&self) -> axum::Router {
+        crate::softphone::router(self.handle.clone())
+    }
+
+    /// Where SIP listens (UDP first, then TCP).
+    pub fn sip_addrs(&self) -> &[SocketAddr] {
+        &self.sip_addrs
+    }
+
+    /// Stops accepting calls, finishes recordings in progress (they upload at the next start)
+    /// and stops every task.
+    pub async fn shutdown(mut self) {
+        self.sip.shutdown();
+        for task in &self.tasks {
+            task.abort();
+        }
+        for task in self.tasks.drain(..) {
+            let _ = task.await;
+        }
+        if let Some(recorder) = self.recorder.take() {
+            let _ = tokio::task::spawn_blocking(move || recorder.join()).await;
+        }
+        if let Some(uploader) = self.uploader.take() {
+            uploader.shutdown().await;
+        }
+    }
+}
+
+fn switchboard_config(telephony: &TelephonyConfig) -> SwitchboardConfig {
+    let mut config = SwitchboardConfig::default();
+    for tenant in &telephony.tenants {
+        for q in &tenant.queues {
+            let mut queue = QueueConfig::new(tenant.tenant.clone(), q.id.clone());
+            queue.ring_timeout = q.ring_timeout;
+            queue.waiting = match q.waiting {
+                WaitingTreatment::Ringback => Waiting::Ringback,
+                WaitingTreatment::Music => Waiting::Music,
+            };
+            queue.max_waiting = q.max_waiting;
+            queue.max_wait = q.max_wait;
+            queue.overflow = unserved(q.overflow);
+            queue.no_agent = unserved(q.no_agent);
+            queue.wrap_up = Some(q.wrap_up);
+            config.queues.push(queue);
+        }
+    }
+    config
+}
+
+fn unserved(u: crate::config::Unserved) -> Unserved {
+    match u {
+        crate::config::Unserved::Busy => Unserved::Busy,
+        crate::config::Unserved::Announcement => Unserved::Announcement,
+        crate::config::Unserved::HangUp => Unserved::HangUp,
+    }
+}
+
+fn store_config(storage: &RecordingStorage) -> callbridge_recording::RecordingStoreConfig {
+    match storage {
+        RecordingStorage::Local { root } => {
+            callbridge_recording::RecordingStoreConfig::Local { root: root.clone() }
+        }
+        RecordingStorage::S3 {
+            bucket,
+            region,
+            endpoint,
+            credentials,
+            prefix,
+        } => callbridge_recording::RecordingStoreConfig::S3 {
+            bucket: bucket.clone(),
+            region: region.clone(),
+            allow_http: endpoint
+                .as_deref()
+                .is_some_and(|e| e.starts_with("http://")),
+            endpoint: endpoint.clone(),
+            credentials: match credentials {
+                S3Credentials::AccessKey { id, secret } => {
+                    callbridge_recording::S3Credentials::AccessKey {
+                        id: id.clone(),
+                        secret: secret.expose().to_string(),
+                        session_token: None,
+                    }
+                }
+                S3Credentials::Role => callbridge_recording::S3Credentials::Environment,
+            },
+            prefix: prefix.clone(),
+        },
+    }
+}

@@ -1,0 +1,197 @@
+//! Recording calls: the media relay copies each call's packets into a tap; one recorder thread
+//! drains every tap into that call's spooled stereo WAV, and finished recordings go to the
+//! uploader, whose "stored" reports come back to the switch loop as [`RecordingDone`].
+//!
+//! A thread rather than async tasks because the writer does blocking file I/O (writes, and an
+//! fdatasync per recording per second); one thread serves hundreds of calls since each call is
+//! 16 kB/s of audio.
+
+use std::collections::HashMap;
+use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use callbridge_core::{CallId, RecordingLocator, TenantId};
+use callbridge_media::{Side, TapPacket, TapSender};
+use callbridge_recording::{
+    Channel, RecordingMeta, RecordingReady, RecordingWriter, RtpAudio, Spool, UploadQueue,
+};
+use tokio::sync::mpsc;
+
+/// Packets buffered per call between the relay and the recorder: 2 s of both sides.
+const TAP_CAPACITY: usize = 200;
+/// How often the recorder thread drains taps and writes settled audio.
+const TURN: Duration = Duration::from_millis(20);
+
+/// A recording that reached its tenant's store.
+#[derive(Debug, Clone)]
+pub struct RecordingDone {
+    pub call_id: String,
+    pub tenant: String,
+    pub locator: RecordingLocator,
+}
+
+enum Command {
+    Start {
+        call: CallId,
+        meta: RecordingMeta,
+        packets: mpsc::Receiver<TapPacket>,
+    },
+    Stop {
+        call: CallId,
+    },
+}
+
+/// Tells the recorder thread which calls to record. Cheap to clone.
+#[derive(Clone)]
+pub struct Recorder {
+    commands: std_mpsc::Sender<Command>,
+}
+
+/// The recorder thread; it ends when every [`Recorder`] is dropped, finishing what it holds.
+pub struct RecorderThread(JoinHandle<()>);
+
+impl RecorderThread {
+    pub fn join(self) {
+        let _ = self.0.join();
+    }
+}
+
+impl Recorder {
+    /// Starts the recorder thread; finished recordings are handed to `uploads`.
+    pub fn start(spool: Arc<Spool>, uploads: UploadQueue) -> (Recorder, RecorderThread) {
+        let (commands, rx) = std_mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("recorder".into())
+            .spawn(move || run(spool, uploads, rx))
+            .expect("the recorder thread starts");
+        (Recorder { commands }, RecorderThread(thread))
+    }
+
+    /// Starts the call's recording now; returns the tap for the media relay.
+    pub fn start_call(&self, call: &CallId, tenant: &TenantId) -> Result<TapSender, String> {
+        let meta = RecordingMeta {
+            call_id: call.to_string(),
+            tenant: tenant.to_string(),
+            started_at_unix_ms: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64
+                / 1_000_000,
+        };
+        meta.validate().map_err(|e| e.to_string())?;
+        let (tap, packets) = mpsc::channel(TAP_CAPACITY);
+        self.commands
+            .send(Command::Start {
+                call: call.clone(),
+                meta,
+                packets,
+            })
+            .map_err(|_| "the recorder has stopped".to_string())?;
+        Ok(tap)
+    }
+
+    /// Finishes the call's recording (no-op if it has none).
+    pub fn stop(&self, call: &CallId) {
+        let _ = self.commands.send(Command::Stop { call: call.clone() });
+    }
+}
+
+/// Forwards the uploader's reports to the switch loop.
+pub fn forward_ready(
+    mut ready: mpsc::UnboundedReceiver<RecordingReady>,
+    done: mpsc::UnboundedSender<RecordingDone>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        while let Some(r) = ready.recv().await {
+            tracing::info!(call = %r.call_id, key = %r.key, bytes = r.bytes, "recording stored");
+            let _ = done.send(RecordingDone {
+                call_id: r.call_id,
+                tenant: r.tenant,
+                locator: RecordingLocator::new(r.key),
+            });
+        }
+    })
+}
+
+struct Active {
+    writer: RecordingWriter,
+    started: Instant,
+    packets: mpsc::Receiver<TapPacket>,
+}
+
+fn run(spool: Arc<Spool>, uploads: UploadQueue, commands: std_mpsc::Receiver<Command>) {
+    let mut active: HashMap<CallId, Active> = HashMap::new();
+    loop {
+        match commands.recv_timeout(TURN) {
+            Ok(Command::Start {
+                call,
+                meta,
+                packets,
+            }) => match RecordingWriter::create(&spool, meta) {
+                Ok(writer) => {
+                    active.insert(
+                        call,
+                        Active {
+                            writer,
+                            started: Instant::now(),
+                            packets,
+                        },
+                    );
+                }
+                Err(e) => tracing::error!(%call, error = %e, "cannot create the recording file"),
+            },
+            Ok(Command::Stop { call }) => {
+                if let Some(mut a) = active.remove(&call) {
+                    drain(&mut a);
+                    finish(a, &call, &uploads);
+                }
+            }
+            Err(std_mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        for (call, a) in active.iter_mut() {
+            drain(a);
+            if let Err(e) = a.writer.tick(a.started.elapsed()) {
+                tracing::error!(%call, error = %e, "recording write failed");
+            }
+        }
+    }
+    // Shutting down: what was recorded so far is kept and uploaded at the next start.
+    for (call, mut a) in active.drain() {
+        drain(&mut a);
+        finish(a, &call, &uploads);
+    }
+}
+
+fn drain(a: &mut Active) {
+    while let Ok(packet) = a.packets.try_recv() {
+        let channel = match packet.side {
+            Side::Customer => Channel::Customer,
+            Side::Agent => Channel::Agent,
+        };
+        let arrival = packet.received_at.saturating_duration_since(a.started);
+        a.writer.push(
+            channel,
+            arrival,
+            RtpAudio {
+                ssrc: packet.header.ssrc,
+                sequence: packet.header.sequence,
+                timestamp: packet.header.timestamp,
+                payload: packet.payload.as_bytes(),
+            },
+        );
+    }
+}
+
+fn finish(a: Active, call: &CallId, uploads: &UploadQueue) {
+    let now = a.started.elapsed();
+    match a.writer.finish(now) {
+        Ok(spooled) => {
+            if !uploads.submit(spooled) {
+                tracing::warn!(%call, "uploader stopped; the recording stays on the spool for the next start");
+            }
+        }
+        Err(e) => {
+            tracing::error!(%call, error = %e, "recording could not be finished; it will be repaired at the next start")
+        }
+    }
+}

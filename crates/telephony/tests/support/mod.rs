@@ -1,0 +1,480 @@
+//! A contact center on one machine for end-to-end tests: the ServiceNow sandbox (set up by its
+//! admin), the integration server, telephony on loopback, agents on str0m WebRTC softphones
+//! over the real softphone WebSocket, and sipp as the carrier.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use callbridge_integration::config::Config;
+use callbridge_integration::runtime::OutboxOptions;
+use callbridge_integration::server::{self, RunningServer};
+use callbridge_media::testing::{Softphone, SoftphoneOptions};
+use callbridge_sandbox::{RunningSandbox, SandboxOptions};
+use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
+use callbridge_store::SecretKey;
+use callbridge_telephony::config::TelephonyConfig;
+use callbridge_telephony::softphone::ticket;
+use callbridge_telephony::Telephony;
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const TENANT: &str = "demo";
+pub const DID: &str = "+81312345000";
+pub const CALLER: &str = "+819012345678";
+
+/// Tones: the customer's (sipp) and the agents' (str0m softphones), far apart for Goertzel.
+pub const CUSTOMER_HZ: f64 = 700.0;
+pub const ALICE_HZ: f64 = 1200.0;
+pub const BOB_HZ: f64 = 1800.0;
+
+pub struct World {
+    pub sandbox: RunningSandbox,
+    pub server: RunningServer,
+    pub telephony: Telephony,
+    pub sip: SocketAddr,
+    pub public_url: String,
+    pub key: String,
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    /// Queue's `waiting`: "ringback" or "music".
+    pub waiting: &'static str,
+    pub ring_timeout_secs: u64,
+    /// Where outbound calls go (a sipp UAS), if any.
+    pub trunk: Option<SocketAddr>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            waiting: "ringback",
+            ring_timeout_secs: 5,
+            trunk: None,
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A block of free UDP ports for media, found by probing (tests run in parallel).
+fn free_udp_range(len: u16) -> (u16, u16) {
+    loop {
+        let start = 20_000 + (rand::random::<u16>() % 30_000);
+        let end = start + len - 1;
+        let all_free = (start..=end)
+            .step_by(7)
+            .all(|p| std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok());
+        if all_free {
+            return (start, end);
+        }
+    }
+}
+
+impl World {
+    pub async fn start(options: Options) -> World {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+        let dir = tempfile::tempdir().unwrap();
+        let sandbox = callbridge_sandbox::start(SandboxOptions::default())
+            .await
+            .unwrap();
+        let ca_path = sandbox.ca_path.clone().unwrap();
+        let ca_pem = std::fs::read(&ca_path).unwrap();
+        std::fs::write(dir.path().join("ca.pem"), &ca_pem).unwrap();
+        let port = free_port();
+        let public_url = format!("http://127.0.0.1:{port}");
+        let instance = Instance::new(
+            InstanceConfig::new(sandbox.base_url.clone()).with_root_ca_pem(ca_pem.clone()),
+        )
+        .unwrap();
+        let admin = Auth::basic(
+            &sandbox.credentials.admin_user,
+            &sandbox.credentials.admin_password,
+        );
+        let redirect = format!("{public_url}/api/v1/crm/oauth/callback");
+        let plan = setup::SetupPlan::for_default_config(
+            &sandbox.credentials.client_id,
+            "callbridge.integration",
+            &redirect,
+        );
+        setup::apply(&TableClient::new(instance), &admin, &plan)
+            .await
+            .unwrap();
+        let key = SecretKey::generate().to_base64();
+        let (low, high) = free_udp_range(64);
+        let trunk = match options.trunk {
+            Some(addr) => format!(
+                "[tenant.telephony.trunk]\nhost = \"{}\"\nport = {}\ncaller_id = \"+81312345000\"\n",
+                addr.ip(),
+                addr.port()
+            ),
+            None => String::new(),
+        };
+        let toml = format!(
+            r#"
+[server]
+listen = "127.0.0.1:{port}"
+public_url = "{public_url}"
+database_url = "sqlite://{db}"
+master_key = "{key}"
+
+[telephony]
+sip_udp = "127.0.0.1:0"
+media_bind_ip = "127.0.0.1"
+rtp_ports = "{low}-{high}"
+media_timeout_secs = 5
+spool_dir = "spool"
+
+[[tenant]]
+id = "{TENANT}"
+default_region = "JP"
+contact_wait_secs = 1
+
+[tenant.servicenow]
+instance_url = "{instance}"
+ca_file = "ca.pem"
+client_id = "{client_id}"
+client_secret = "{client_secret}"
+
+[tenant.servicenow.case]
+caller_number_column = "u_caller_number"
+
+[tenant.telephony]
+allowed_sources = ["127.0.0.1"]
+{trunk}
+[[tenant.telephony.number]]
+did = "{DID}"
+queue = "support"
+
+[[tenant.telephony.queue]]
+id = "support"
+waiting = "{waiting}"
+ring_timeout_secs = {ring}
+
+[[tenant.telephony.queue]]
+id = "sales"
+waiting = "music"
+
+[[tenant.telephony.agent]]
+name = "alice"
+queues = ["support"]
+
+[[tenant.telephony.agent]]
+name = "bob"
+queues = ["support", "sales"]
+
+[tenant.telephony.recordings]
+store = "local"
+path = "recordings"
+"#,
+            db = dir.path().join("callbridge.db").display(),
+            instance = sandbox.base_url,
+            client_id = sandbox.credentials.client_id,
+            client_secret = sandbox.credentials.client_secret,
+            waiting = options.waiting,
+            ring = options.ring_timeout_secs,
+        );
+        let config = Config::parse("test.toml", &toml, dir.path(), &|_| None).unwrap();
+        let telephony_config = TelephonyConfig::parse("test.toml", &toml, dir.path(), &|_| None)
+            .unwrap()
+            .unwrap();
+        let prepared = server::prepare(&config, OutboxOptions::default())
+            .await
+            .unwrap();
+        let telephony = Telephony::start(
+            &telephony_config,
+            &config,
+            prepared.runtime.clone(),
+            prepared.store.clone(),
+        )
+        .await
+        .unwrap();
+        let sip = telephony.sip_addrs()[0];
+        let server = prepared.serve(telephony.router()).await.unwrap();
+        World {
+            sandbox,
+            server,
+            telephony,
+            sip,
+            public_url,
+            key,
+            dir,
+        }
+    }
+
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.dir.path().join("recordings")
+    }
+
+    pub fn softphone_url(&self, agent: &str, ticket: &str) -> String {
+        format!(
+            "ws://{}/api/v1/tenants/{TENANT}/agents/{agent}/softphone?ticket={ticket}",
+            self.server.addr
+        )
+    }
+
+    pub fn ticket(&self, agent: &str) -> String {
+        let key = callbridge_integration::config::Secret::new(self.key.clone());
+        ticket::issue(
+            &key,
+            TENANT,
+            agent,
+            time::OffsetDateTime::now_utc().unix_timestamp(),
+        )
+    }
+
+    /// An agent who opened the softphone, connected audio, and (if `available`) is ready.
+    pub async fn agent(&self, name: &str, tone_hz: f64, available: bool) -> Agent {
+        let url = self.softphone_url(name, &self.ticket(name));
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut agent = Agent {
+            name: name.to_string(),
+            ws,
+            phone: None,
+            seen: Vec::new(),
+        };
+        let welcome = agent.expect("welcome").await;
+        assert_eq!(welcome["agent"], name);
+        let pending = Softphone::offer(SoftphoneOptions::tone(tone_hz)).unwrap();
+        let offer: Value = serde_json::from_str(pending.offer_json()).unwrap();
+        agent
+            .send(json!({ "type": "media_offer", "offer": offer }))
+            .await;
+        let answer = agent.expect("media_answer").await;
+        let phone = pending.accept(&answer["answer"].to_string()).unwrap();
+        assert!(
+            phone.wait_connected(Duration::from_secs(5)).await,
+            "agent audio connects"
+        );
+        agent.phone = Some(phone);
+        let media = agent.expect("media").await;
+        assert_eq!(media["connected"], true);
+        if available {
+            agent.set_available(true).await;
+        }
+        agent
+    }
+
+    pub async fn stop(self) {
+        self.server.shutdown().await;
+        self.telephony.shutdown().await;
+    }
+}
+
+pub struct Agent {
+    pub name: String,
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub phone: Option<Softphone>,
+    /// Every message received, in order (for assertions about what was said).
+    pub seen: Vec<Value>,
+}
+
+impl Agent {
+    pub async fn send(&mut self, message: Value) {
+        self.ws
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    /// The next message of `kind`, skipping others (kept in `seen`); panics after 10 s.
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        self.expect_where(kind, |_| true).await
+    }
+
+    pub async fn expect_where(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let next = tokio::time::timeout(left, self.ws.next())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("{}: no {kind:?} message; saw {:#?}", self.name, self.seen)
+                });
+            let Some(Ok(Message::Text(text))) = next else {
+                panic!("{}: socket ended waiting for {kind:?}: {next:?}", self.name);
+            };
+            let value: Value = serde_json::from_str(text.as_str()).unwrap();
+            self.seen.push(value.clone());
+            if value["type"] == kind && pred(&value) {
+                return value;
+            }
+        }
+    }
+
+    pub async fn set_available(&mut self, available: bool) {
+        self.send(json!({ "type": "set_availability", "available": available }))
+            .await;
+        let want = if available {
+            "available"
+        } else {
+            "unavailable"
+        };
+        self.expect_where("agent_state", |v| v["state"] == want)
+            .await;
+    }
+
+    /// Waits for a call to ring here; returns its id.
+    pub async fn ringing(&mut self) -> String {
+        let ring = self.expect("ringing").await;
+        ring["call"].as_str().unwrap().to_string()
+    }
+
+    pub async fn answer(&mut self, call: &str) {
+        self.send(json!({ "type": "answer", "call": call })).await;
+        self.expect_where("agent_state", |v| v["state"] == "on_call")
+            .await;
+    }
+
+    pub fn phone(&self) -> &Softphone {
+        self.phone.as_ref().unwrap()
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+/// A mono µ-law WAV of a steady tone, the format sipp's `rtp_stream` plays.
+pub fn write_tone_wav(path: &Path, freq: f64, seconds: f64) {
+    let samples = (8000.0 * seconds) as usize;
+    let mut tone = callbridge_audio::ToneGenerator::new(freq, 8000.0, 8000);
+    let data: Vec<u8> = (0..samples)
+        .map(|_| callbridge_audio::mulaw_encode(tone.next_sample()))
+        .collect();
+    let mut wav = Vec::with_capacity(58 + data.len());
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(50 + data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&18u32.to_le_bytes());
+    wav.extend_from_slice(&7u16.to_le_bytes()); // WAVE_FORMAT_MULAW
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes());
+    wav.extend_from_slice(&8u16.to_le_bytes());
+    wav.extend_from_slice(&0u16.to_le_bytes());
+    wav.extend_from_slice(b"fact");
+    wav.extend_from_slice(&4u32.to_le_bytes());
+    wav.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    wav.extend_from_slice(&data);
+    std::fs::write(path, wav).unwrap();
+}
+
+pub fn scenario(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/scenarios")
+        .join(name)
+}
+
+/// sipp running one scenario against the world's SIP address; killed on drop.
+pub struct Sipp {
+    child: Option<tokio::process::Child>,
+    pub log_dir: tempfile::TempDir,
+}
+
+impl Sipp {
+    /// Starts sipp as the carrier (a UAC) placing `calls` calls with `scenario` to `target`:
+    /// the customer plays a `tone_hz` tone once answered and hangs up after `talk`.
+    pub fn customer(
+        target: SocketAddr,
+        scenario_file: &Path,
+        tone_hz: f64,
+        talk: Duration,
+        calls: u32,
+    ) -> Sipp {
+        let log_dir = tempfile::tempdir().unwrap();
+        write_tone_wav(&log_dir.path().join("tone.wav"), tone_hz, 30.0);
+        let media_port = free_port() & !1;
+        let mut cmd = tokio::process::Command::new("sipp");
+        cmd.arg(target.to_string())
+            .args(["-sf", scenario_file.to_str().unwrap()])
+            .args(["-s", DID.trim_start_matches('+')])
+            .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+            .args(["-mi", "127.0.0.1", "-mp", &media_port.to_string()])
+            .args([
+                "-m",
+                &calls.to_string(),
+                "-timeout",
+                "60s",
+                "-timeout_error",
+            ])
+            .args(["-trace_err", "-nostdin"])
+            .args(["-d", &talk.as_millis().to_string()])
+            .args(["-set", "caller", CALLER])
+            .current_dir(log_dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let child = cmd
+            .spawn()
+            .expect("sipp is installed (apt-get install sip-tester)");
+        Sipp {
+            child: Some(child),
+            log_dir,
+        }
+    }
+
+    /// Waits for sipp to finish; panics with its error log unless every call succeeded.
+    pub async fn success(mut self) {
+        let mut child = self.child.take().unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(90), child.wait())
+            .await
+            .expect("sipp finishes")
+            .unwrap();
+        if !status.success() {
+            let mut logs = String::new();
+            for entry in std::fs::read_dir(self.log_dir.path()).unwrap() {
+                let path = entry.unwrap().path();
+                logs.push_str(&format!("--- {}\n", path.display()));
+                logs.push_str(&std::fs::read_to_string(&path).unwrap_or_default());
+            }
+            panic!("sipp failed ({status}):\n{logs}");
+        }
+    }
+}
+
+/// Whether a sipp binary is on PATH; CI installs it, a developer's machine may not have it.
+pub fn have_sipp() -> bool {
+    std::process::Command::new("sipp")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
+}
+
+/// Waits until `check` holds (polling), or panics with `what`.
+pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
