@@ -25,15 +25,7 @@ impl Span {
 
     /// True when both edges are within `tolerance` of the expected ones.
     pub fn matches(&self, start: Duration, end: Duration, tolerance: Duration) -> bool {
-        abs_diff(self.start, start) <= tolerance && abs_diff(self.end, end) <= tolerance
-    }
-}
-
-fn abs_diff(a: Duration, b: Duration) -> Duration {
-    if a > b {
-        a - b
-    } else {
-        b - a
+        self.start.abs_diff(start) <= tolerance && self.end.abs_diff(end) <= tolerance
     }
 }
 

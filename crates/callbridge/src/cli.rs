@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use callbridge_integration::config::Config;
-use callbridge_integration::runtime::OutboxOptions;
 use callbridge_sandbox::{RunningSandbox, SandboxOptions, Seed};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -25,12 +24,15 @@ pub enum Command {
     /// Run Callbridge on embedded defaults: the ServiceNow sandbox with demo data, set up for
     /// Callbridge, and the integration server.
     Demo(DemoArgs),
-    /// Run the integration server from a configuration file.
+    /// Run the server from a configuration file (CRM integration, and telephony when the file
+    /// has a [telephony] section).
     Serve(ConfigArg),
     /// Check a tenant's CRM setup end to end and say which setup step fixes each failure.
     Doctor(DoctorArgs),
     /// Print a link an agent opens to connect their CRM account (valid 15 minutes).
     LinkUrl(LinkUrlArgs),
+    /// Print the softphone connection URL for an agent (valid 14 hours: one shift).
+    SoftphoneUrl(LinkUrlArgs),
     /// List or replay CRM writes that failed past their retry budget.
     DeadLetters(DeadLetterArgs),
     /// Run a local ServiceNow instance emulator (Table/Batch/Aggregate APIs, OAuth, ACLs, CSM data).
@@ -107,6 +109,9 @@ pub struct DemoArgs {
     /// Address of the Callbridge server.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Address of the demo's SIP trunk side (UDP and TCP).
+    #[arg(long, default_value = "127.0.0.1:5060")]
+    pub sip_listen: SocketAddr,
     /// Directory for demo state (kept between runs). Default: a temporary directory.
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -124,19 +129,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             crate::demo::run(crate::demo::DemoOptions {
                 sandbox_listen: args.sandbox_listen,
                 listen: args.listen,
+                sip_listen: args.sip_listen,
                 data: args.data,
             })
             .await?;
         }
         Command::Serve(args) => {
             let config = Config::load(&args.config)?;
-            let server =
-                callbridge_integration::server::start(&config, OutboxOptions::default()).await?;
+            let server = crate::server::start(&args.config, &config).await?;
             println!(
                 "Callbridge listening on {} ({} tenants)",
-                server.addr,
+                server.server.addr,
                 config.tenants.len()
             );
+            if let Some(telephony) = &server.telephony {
+                for addr in telephony.sip_addrs() {
+                    println!("SIP listening on {addr}");
+                }
+            }
             tokio::select! {
                 result = tokio::signal::ctrl_c() => {
                     result?;
@@ -165,6 +175,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 config.server.public_url, args.tenant, args.agent
             );
         }
+        Command::SoftphoneUrl(args) => {
+            let config = Config::load(&args.config.config)?;
+            let telephony =
+                callbridge_telephony::config::TelephonyConfig::load(&args.config.config)?
+                    .context("the configuration has no [telephony] section")?;
+            let tenant = telephony
+                .tenant(&callbridge_core::TenantId::new(args.tenant.clone()))
+                .with_context(|| {
+                    format!("tenant {:?} has no [tenant.telephony] section", args.tenant)
+                })?;
+            anyhow::ensure!(
+                tenant.agents.iter().any(|a| a.name == args.agent),
+                "agent {:?} is not listed in tenant {:?}'s [[tenant.telephony.agent]]",
+                args.agent,
+                args.tenant
+            );
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            let ticket = callbridge_telephony::softphone::ticket::issue(
+                &config.server.master_key,
+                &args.tenant,
+                &args.agent,
+                now,
+            );
+            println!(
+                "{}/api/v1/tenants/{}/agents/{}/softphone?ticket={ticket}",
+                ws_url(&config.server.public_url),
+                args.tenant,
+                args.agent
+            );
+        }
         Command::DeadLetters(args) => dead_letters(args).await?,
         Command::Sandbox(args) => {
             let sandbox = callbridge_sandbox::start(SandboxOptions {
@@ -184,6 +224,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
     }
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// The WebSocket form of the public URL (`https` → `wss`, `http` → `ws`).
+pub fn ws_url(public_url: &str) -> String {
+    if let Some(rest) = public_url.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = public_url.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        public_url.to_string()
+    }
 }
 
 async fn dead_letters(args: DeadLetterArgs) -> anyhow::Result<()> {

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use callbridge_integration::config::Config;
 use callbridge_integration::linking;
-use callbridge_integration::runtime::OutboxOptions;
 use callbridge_sandbox::{SandboxOptions, Seed};
 use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
 use callbridge_store::SecretKey;
@@ -17,8 +16,15 @@ use callbridge_store::SecretKey;
 pub struct DemoOptions {
     pub sandbox_listen: SocketAddr,
     pub listen: SocketAddr,
+    /// Where the demo's SIP trunk side listens (UDP and TCP).
+    pub sip_listen: SocketAddr,
     pub data: Option<PathBuf>,
 }
+
+/// The number customers call in the demo, and where click-to-dial calls go (a carrier a
+/// developer can stand up with `sipp -sn uas -p 5070`).
+const DEMO_DID: &str = "+81312345000";
+const DEMO_TRUNK_PORT: u16 = 5070;
 
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     let temp = tempfile_dir(options.data.as_deref())?;
@@ -66,7 +72,46 @@ client_secret = "{client_secret}"
 
 [tenant.servicenow.case]
 caller_number_column = "u_caller_number"
+
+[telephony]
+sip_udp = "{sip}"
+sip_tcp = "{sip}"
+media_bind_ip = "{sip_ip}"
+rtp_ports = "30000-30999"
+spool_dir = "spool"
+
+[tenant.telephony]
+allowed_sources = ["127.0.0.1"]
+
+[tenant.telephony.trunk]
+host = "127.0.0.1"
+port = {trunk_port}
+caller_id = "{did}"
+
+[[tenant.telephony.number]]
+did = "{did}"
+queue = "support"
+
+[[tenant.telephony.queue]]
+id = "support"
+waiting = "ringback"
+
+[[tenant.telephony.agent]]
+name = "alice.agent"
+queues = ["support"]
+
+[[tenant.telephony.agent]]
+name = "bob.agent"
+queues = ["support"]
+
+[tenant.telephony.recordings]
+store = "local"
+path = "recordings"
 "#,
+        sip = options.sip_listen,
+        sip_ip = options.sip_listen.ip(),
+        trunk_port = DEMO_TRUNK_PORT,
+        did = DEMO_DID,
         listen = options.listen,
         db = dir.join("callbridge.db").display(),
         instance = sandbox.base_url,
@@ -76,7 +121,7 @@ caller_number_column = "u_caller_number"
     );
     std::fs::write(dir.join("callbridge.toml"), &config_text)?;
     let config = Config::load(&dir.join("callbridge.toml"))?;
-    let server = callbridge_integration::server::start(&config, OutboxOptions::default()).await?;
+    let running = crate::server::start(&dir.join("callbridge.toml"), &config).await?;
 
     let c = &sandbox.credentials;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -108,13 +153,41 @@ caller_number_column = "u_caller_number"
         println!("    {agent:<12} {public_url}/api/v1/tenants/demo/agents/{agent}/crm-link?ticket={ticket}");
     }
     println!();
+    println!("Telephony");
+    println!(
+        "  SIP trunk         {} (UDP and TCP), number {DEMO_DID}",
+        options.sip_listen
+    );
+    println!(
+        "  place a call      sipp -sn uac -s {} {}",
+        DEMO_DID.trim_start_matches('+'),
+        options.sip_listen
+    );
+    println!(
+        "  outbound trunk    127.0.0.1:{DEMO_TRUNK_PORT} (e.g. sipp -sn uas -p {DEMO_TRUNK_PORT})"
+    );
+    println!("  recordings        {}", dir.join("recordings").display());
+    println!("  softphone connections (WebSocket, valid 14 h):");
+    for agent in ["alice.agent", "bob.agent"] {
+        let ticket = callbridge_telephony::softphone::ticket::issue(
+            &config.server.master_key,
+            "demo",
+            agent,
+            now,
+        );
+        println!(
+            "    {agent:<12} {}/api/v1/tenants/demo/agents/{agent}/softphone?ticket={ticket}",
+            crate::cli::ws_url(&public_url)
+        );
+    }
+    println!();
     println!(
         "Check the setup:    callbridge doctor --config {}",
         dir.join("callbridge.toml").display()
     );
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
-    server.shutdown().await;
+    running.shutdown().await;
     sandbox.shutdown().await;
     drop(temp);
     Ok(())

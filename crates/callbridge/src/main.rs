@@ -4,6 +4,7 @@
 mod cli;
 mod demo;
 mod doctor;
+mod server;
 
 use clap::Parser;
 

@@ -291,7 +291,9 @@ fn main() {
     let setup_heap = (SERVER_HEAP.load(Ordering::Relaxed) - heap_before) as f64 / calls.max(1) as f64;
     let setup_rss = rss_bytes().saturating_sub(rss_before) as f64 / calls.max(1) as f64;
 
-    // Start both directions, skip a warm-up second, then measure.
+    // Start both directions, skip a warm-up second, then measure. What the phones sent before
+    // their call was bridged was dropped by design, so it is not counted.
+    let phone_sent_before: u64 = phones.iter().map(|p| p.counts().1).sum();
     sending.store(true, Ordering::Relaxed);
     for phone in &phones {
         phone.set_sending(true);
@@ -333,6 +335,7 @@ fn main() {
     let carrier_sent = carrier_counters.sent.load(Ordering::Relaxed);
     let carrier_received = carrier_counters.received.load(Ordering::Relaxed);
     let customer_to_agent_loss = 1.0 - phone_received as f64 / carrier_sent.max(1) as f64;
+    let phone_sent = phone_sent - phone_sent_before;
     let agent_to_customer_loss = 1.0 - carrier_received as f64 / phone_sent.max(1) as f64;
     let packets = (relayed_end - relayed_start) as f64;
 

@@ -18,7 +18,7 @@ use crate::track::{ChannelTrack, Placement, RtpAudio};
 use hound::{SampleFormat, WavSpec, WavWriter};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Longest recording kept (24 h): a WAV's 32-bit sizes end near 37 h at this format, and a call
@@ -121,20 +121,15 @@ impl RecordingWriter {
                     format!("cannot create spool file {}: {e}", wav_path.display()),
                 )
             })?;
-        Sidecar::recording(meta.clone()).write(&sidecar_path)?;
-        let spec = WavSpec {
-            channels: 2,
-            sample_rate: RATE,
-            bits_per_sample: 16,
-            sample_format: SampleFormat::Int,
+        let (wav, sync_file) = match start_files(file, &meta, &wav_path, &sidecar_path) {
+            Ok(opened) => opened,
+            Err(error) => {
+                // Leave nothing half-made behind: the call id must stay usable.
+                let _ = fs::remove_file(&sidecar_path);
+                let _ = fs::remove_file(&wav_path);
+                return Err(error);
+            }
         };
-        let sync_file = file.try_clone()?;
-        // 64 KiB is two seconds of audio: one write syscall per checkpoint, not per tick.
-        let buffered = BufWriter::with_capacity(64 * 1024, file);
-        let mut wav = WavWriter::new(buffered, spec).map_err(into_io)?;
-        wav.flush().map_err(into_io)?;
-        sync_file.sync_all()?;
-        sync_parent(&wav_path)?;
         std::mem::forget(claim);
         Ok(Self {
             spool: spool.clone(),
@@ -254,6 +249,31 @@ impl RecordingWriter {
         }
         Ok(())
     }
+}
+
+/// Writes the sidecar and the WAV header into a freshly created spool file and makes both
+/// durable.
+fn start_files(
+    file: File,
+    meta: &RecordingMeta,
+    wav_path: &Path,
+    sidecar_path: &Path,
+) -> io::Result<(WavWriter<BufWriter<File>>, File)> {
+    Sidecar::recording(meta.clone()).write(sidecar_path)?;
+    let spec = WavSpec {
+        channels: 2,
+        sample_rate: RATE,
+        bits_per_sample: 16,
+        sample_format: SampleFormat::Int,
+    };
+    let sync_file = file.try_clone()?;
+    // 64 KiB is two seconds of audio: one write syscall per checkpoint, not per tick.
+    let buffered = BufWriter::with_capacity(64 * 1024, file);
+    let mut wav = WavWriter::new(buffered, spec).map_err(into_io)?;
+    wav.flush().map_err(into_io)?;
+    sync_file.sync_all()?;
+    sync_parent(wav_path)?;
+    Ok((wav, sync_file))
 }
 
 impl Drop for RecordingWriter {

@@ -220,3 +220,35 @@ fn names_are_validated_and_call_ids_are_unique() {
     let err = RecordingWriter::create(&spool, meta("dup")).err().unwrap();
     assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+
+        /// Any delays within the jitter allowance, and any duplicates, give exactly the audio of
+        /// an in-order, loss-free delivery.
+        #[test]
+        fn delivery_order_within_the_allowance_does_not_matter(
+            delays in proptest::collection::vec(0u64..180, 49),
+            duplicated in proptest::collection::vec(any::<bool>(), 50),
+        ) {
+            let stream = Stream::tone(Channel::Agent, 1200.0, ms(200), ms(1200));
+            let clean = record(stream.packets(|_| Duration::ZERO), ms(1500));
+            // The first packet anchors the stream, so it arrives on time.
+            let mut packets = stream.packets(|i| if i == 0 { ms(0) } else { ms(delays[i - 1]) });
+            let copies: Vec<Sent> = packets
+                .iter()
+                .zip(&duplicated)
+                .filter(|(_, &dup)| dup)
+                .map(|(p, _)| Sent { arrival: p.arrival + ms(15), ..p.clone() })
+                .collect();
+            packets.extend(copies);
+            let shuffled = record(packets, ms(1500));
+            prop_assert_eq!(shuffled.right, clean.right);
+            prop_assert_eq!(shuffled.writer_stats[1].late, 0);
+        }
+    }
+}

@@ -24,13 +24,9 @@ fn free_udp_port() -> u16 {
 
 /// Successful and failed call counts from the last line of sipp's statistics CSV.
 fn read_counts(csv: &str) -> Option<(u64, u64)> {
-    let mut lines = csv.lines();
+    let mut lines = csv.lines().filter(|l| !l.trim().is_empty());
     let header: Vec<&str> = lines.next()?.split(';').collect();
-    let last: Vec<&str> = lines
-        .filter(|l| !l.trim().is_empty())
-        .last()?
-        .split(';')
-        .collect();
+    let last: Vec<&str> = lines.next_back()?.split(';').collect();
     let column = |name: &str| -> Option<u64> {
         let at = header.iter().position(|h| *h == name)?;
         last.get(at)?.trim().parse().ok()

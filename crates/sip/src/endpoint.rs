@@ -1,7 +1,7 @@
 //! `SipEndpoint`: starts rsipstack on our listeners and turns the runtime's commands into
 //! SIP. Legs run in their own tasks (`lifecycle.rs`); new requests arrive in `dispatch.rs`.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +29,14 @@ pub struct LocalAddrs {
     pub tcp: Option<SocketAddr>,
 }
 
+/// The addresses we put in Via, Contact and From: the public IP when configured, otherwise
+/// the bound address (a wildcard resolved to an interface address).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Advertised {
+    udp: Option<SocketAddr>,
+    tcp: Option<SocketAddr>,
+}
+
 /// State shared by the endpoint handle, the dispatcher and every leg task.
 pub(crate) struct Shared {
     pub(crate) dialogs: Arc<DialogLayer>,
@@ -36,7 +44,7 @@ pub(crate) struct Shared {
     pub(crate) events: mpsc::Sender<SipEvent>,
     pub(crate) screen: Arc<Screen>,
     pub(crate) local: LocalAddrs,
-    pub(crate) public_ip: Option<IpAddr>,
+    pub(crate) advertised: Advertised,
     pub(crate) session_expires: Option<Duration>,
     pub(crate) cancel: CancellationToken,
 }
@@ -44,14 +52,10 @@ pub(crate) struct Shared {
 impl Shared {
     /// Our address for `transport` as peers must see it (public IP when configured).
     pub(crate) fn advertised(&self, transport: Transport) -> Option<SocketAddr> {
-        let bound = match transport {
-            Transport::Udp => self.local.udp,
-            Transport::Tcp => self.local.tcp,
-        }?;
-        Some(match self.public_ip {
-            Some(ip) => SocketAddr::new(ip, bound.port()),
-            None => bound,
-        })
+        match transport {
+            Transport::Udp => self.advertised.udp,
+            Transport::Tcp => self.advertised.tcp,
+        }
     }
 
     /// Delivers an event; waits while the runtime catches up rather than losing it.
@@ -88,38 +92,45 @@ impl SipEndpoint {
             tcp: None,
         };
 
+        let mut advertised = Advertised::default();
         if let Some(addr) = config.udp {
             let socket = GuardedUdpSocket::bind(addr, screen.clone()).await?;
-            let external = config.public_ip.map(|ip| {
-                let port = rsipstack::platform::net::UdpSocket::local_addr(&socket)
-                    .map(|a| a.port())
-                    .unwrap_or(addr.port());
-                SocketAddr::new(ip, port)
-            });
+            let bound = socket.bound_addr()?;
+            let external = config.public_ip.map(|ip| SocketAddr::new(ip, bound.port()));
             let connection =
                 UdpConnection::from_socket(Arc::new(socket), external, Some(cancel.child_token()))
                     .await
                     .map_err(SipError::stack)?;
-            local.udp = Some(
+            // rsipstack resolves a wildcard bind to an interface address for Via; use the same.
+            advertised.udp = Some(
                 connection
                     .get_addr()
                     .get_socketaddr()
                     .map_err(SipError::stack)?,
             );
-            if let Some(external) = external {
-                // `get_addr` reports the external address; keep the bound one for tests.
-                local.udp = Some(SocketAddr::new(addr.ip(), external.port()));
-            }
+            local.udp = Some(bound);
             transports.add_transport(SipConnection::Udp(connection));
         }
         if let Some(addr) = config.tcp {
-            let addr = concrete_tcp_addr(addr)?;
-            let external = config.public_ip.map(|ip| SocketAddr::new(ip, addr.port()));
-            let listener = TcpListenerConnection::new(addr, external)
+            let bound = concrete_tcp_addr(addr)?;
+            let ip =
+                match (config.public_ip, advertised.udp) {
+                    (Some(ip), _) => ip,
+                    (None, _) if !bound.ip().is_unspecified() => bound.ip(),
+                    (None, Some(udp)) => udp.ip(),
+                    (None, None) => return Err(SipError::Config(
+                        "a TCP listener on a wildcard address needs public_ip (or a UDP listener) \
+                         to know which address to advertise"
+                            .into(),
+                    )),
+                };
+            let external = SocketAddr::new(ip, bound.port());
+            let listener = TcpListenerConnection::new(bound, Some(external))
                 .await
                 .map_err(SipError::stack)?;
             transports.add_transport(SipConnection::TcpListener(listener));
-            local.tcp = Some(addr);
+            local.tcp = Some(bound);
+            advertised.tcp = Some(external);
         }
 
         let endpoint = EndpointBuilder::new()
@@ -141,7 +152,7 @@ impl SipEndpoint {
             events,
             screen,
             local,
-            public_ip: config.public_ip,
+            advertised,
             session_expires: config.session_expires,
             cancel,
         });

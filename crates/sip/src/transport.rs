@@ -31,6 +31,10 @@ impl GuardedUdpSocket {
             })?;
         Ok(GuardedUdpSocket { socket, screen })
     }
+
+    pub(crate) fn bound_addr(&self) -> Result<SocketAddr, SipError> {
+        self.socket.local_addr().map_err(SipError::stack)
+    }
 }
 
 #[async_trait::async_trait]

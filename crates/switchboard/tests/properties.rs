@@ -8,7 +8,9 @@
 //! - no call waits in a queue while an agent serving it is available, and the queue counters
 //!   match the agents' states;
 //! - nothing is said about a call after its record, and a call's recording starts at most once
-//!   and stops at most once, after it started.
+//!   and stops at most once, after it started;
+//! - the customer leg is answered at most once, and an answered call never gets ringback or a
+//!   rejection (only a hang-up).
 //!
 //! Proven at the end (everyone hangs up, every agent logs out, time passes):
 //! - every call that produced any output ended exactly once, with one `Ended` and one record,
@@ -29,6 +31,7 @@ use support::{secs, Sim, TENANT};
 const AGENTS: [&str; 4] = ["a0", "a1", "a2", "a3"];
 const QUEUES: [&str; 2] = ["q0", "q1"];
 const CALLS: usize = 8;
+const DAY: u64 = 86_400;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -153,6 +156,8 @@ fn config(setup: &Setup) -> SwitchboardConfig {
             MissedCallPolicy::MakeUnavailable
         },
         wrap_up: secs(setup.global_wrap_up),
+        // Longer than any run, so a call id is never reused (the runtime's ids are unique).
+        ended_call_memory: secs(DAY),
         ..SwitchboardConfig::default()
     }
 }
@@ -295,6 +300,8 @@ struct World {
     records: BTreeMap<CallId, usize>,
     recording_started: BTreeSet<CallId>,
     recording_stopped: BTreeSet<CallId>,
+    /// Customer legs answered (200 sent, or the far end answered an outbound call).
+    answered: BTreeSet<CallId>,
     seen: BTreeSet<CallId>,
 }
 
@@ -331,6 +338,22 @@ impl World {
                         self.bridged.remove(call).is_some(),
                         "unbridge of unbridged {call}"
                     );
+                }
+                Output::AnswerCustomer { call } => {
+                    prop_assert!(self.answered.insert(call.clone()), "{call} answered twice");
+                }
+                Output::RingbackCustomer { call } | Output::RejectCustomer { call, .. } => {
+                    prop_assert!(
+                        !self.answered.contains(call),
+                        "{output:?} on an answered call"
+                    );
+                }
+                Output::HangUpCustomer { call } => {
+                    prop_assert!(self.answered.contains(call), "hang-up of unanswered {call}");
+                }
+                Output::Integration(Event::Connected { call, .. }) => {
+                    // Outbound calls are answered by the far end, not by an AnswerCustomer.
+                    self.answered.insert(call.clone());
                 }
                 Output::StartRecording { call } => {
                     prop_assert!(
@@ -445,7 +468,7 @@ fn run(setup: &Setup, ops: &[Op]) -> Result<(), TestCaseError> {
         let out = sim.send(Input::AgentOffline { agent: agent(a) });
         world.apply(&out)?;
     }
-    let out = sim.advance_secs(3_600);
+    let out = sim.advance_secs(2 * DAY);
     world.apply(&out)?;
     check_state(&sim.sb)?;
     prop_assert_eq!(sim.sb.active_calls(), 0);

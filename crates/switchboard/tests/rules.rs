@@ -265,7 +265,11 @@ fn an_agent_may_end_wrap_up_early() {
     assert_eq!(rung(&out), ["ann"]);
     // The wrap-up deadline is dropped with the wrap-up.
     sim.answer("ann", "c2");
-    assert_eq!(sim.sb.pending_timers(), 0);
+    assert_eq!(
+        sim.sb.pending_timers(),
+        1,
+        "only the memory of the ended call c1 is left"
+    );
     sim.advance_secs(61);
     assert_eq!(sim.state("ann"), AgentState::OnCall { call: call("c2") });
 }

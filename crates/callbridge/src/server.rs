@@ -1,0 +1,40 @@
+//! Starting the whole server from one configuration file: the integration (CRM) side always,
+//! telephony when the file has a `[telephony]` section, both served on one HTTP listener.
+
+use std::path::Path;
+
+use callbridge_integration::config::Config;
+use callbridge_integration::runtime::OutboxOptions;
+use callbridge_integration::server::RunningServer;
+use callbridge_telephony::config::TelephonyConfig;
+use callbridge_telephony::Telephony;
+
+pub struct Running {
+    pub server: RunningServer,
+    pub telephony: Option<Telephony>,
+}
+
+pub async fn start(path: &Path, config: &Config) -> anyhow::Result<Running> {
+    let telephony_config = TelephonyConfig::load(path)?;
+    let prepared =
+        callbridge_integration::server::prepare(config, OutboxOptions::default()).await?;
+    let telephony = match &telephony_config {
+        Some(t) => Some(
+            Telephony::start(t, config, prepared.runtime.clone(), prepared.store.clone()).await?,
+        ),
+        None => None,
+    };
+    let routes = telephony.as_ref().map(|t| t.router()).unwrap_or_default();
+    let server = prepared.serve(routes).await?;
+    Ok(Running { server, telephony })
+}
+
+impl Running {
+    /// Stops taking calls first, then the integration (pending CRM writes stay queued).
+    pub async fn shutdown(self) {
+        if let Some(telephony) = self.telephony {
+            telephony.shutdown().await;
+        }
+        self.server.shutdown().await;
+    }
+}
