@@ -1147,3 +1147,86 @@ fn refusals_and_outbound_failures_have_messages_for_agents() {
     };
     assert!(refusal.message().contains("stays with you"));
 }
+
+#[test]
+fn a_call_to_a_queue_that_does_not_exist_is_rejected_as_not_found() {
+    let mut sim = Sim::standard();
+    let out = sim.inbound("c1", "billing");
+    assert_eq!(
+        out[0],
+        Output::RejectCustomer {
+            call: call("c1"),
+            status: 404,
+            reason: "Not Found".into()
+        }
+    );
+    assert!(matches!(the_record(&out).outcome, Outcome::Failed(_)));
+}
+
+#[test]
+fn a_trunk_failure_while_dialing_is_reported_as_unreachable() {
+    let mut sim = Sim::standard();
+    sim.online("ann", &[]);
+    dial(&mut sim, "ann", "o1");
+    let out = sim.send(Input::TrunkFailed {
+        call: call("o1"),
+        detail: "no route to trunk".into(),
+    });
+    assert_eq!(
+        the_record(&out).outcome,
+        Outcome::OutboundFailed(OutboundFailure::Unreachable)
+    );
+    assert_eq!(
+        messages_to(&out, "ann"),
+        [OutboundFailure::Unreachable.message()]
+    );
+}
+
+#[test]
+fn logging_in_again_replaces_the_agents_queues_and_keeps_their_call() {
+    let mut sim = Sim::standard();
+    sim.online("ann", &["support"]);
+    sim.inbound("c1", "support");
+    sim.answer("ann", "c1");
+    let out = sim.online("ann", &["sales"]);
+    assert!(ended_count(&out) == 0);
+    assert_eq!(sim.state("ann"), AgentState::OnCall { call: call("c1") });
+    assert_eq!(
+        sim.sb.agent_queues(&agent("ann")),
+        Some(&[QueueId::from("sales")][..])
+    );
+    let support = sim
+        .sb
+        .queue_status(&TENANT.into(), &"support".into())
+        .unwrap();
+    assert_eq!(support.logged_in, 0);
+    let out = sim.inbound("c2", "support");
+    assert!(has(
+        &out,
+        &Output::RejectCustomer {
+            call: call("c2"),
+            status: 480,
+            reason: "Temporarily Unavailable".into()
+        }
+    ));
+}
+
+#[test]
+fn an_agent_in_another_tenant_cannot_be_a_transfer_target() {
+    let mut sim = Sim::with_queues(vec![queue("support"), QueueConfig::new("other", "support")]);
+    sim.online("ann", &["support"]);
+    sim.send(Input::AgentOnline {
+        agent: "olga".into(),
+        tenant: "other".into(),
+        queues: vec!["support".into()],
+        available: true,
+    });
+    connected(&mut sim, "ann", "c1", "support");
+    let out = sim.transfer("ann", "c1", to_agent("olga"));
+    assert_eq!(
+        refusals(&out),
+        [Refusal::AgentInAnotherTenant {
+            agent: agent("olga")
+        }]
+    );
+}

@@ -138,3 +138,305 @@ async fn an_inbound_call_rings_an_agent_is_bridged_recorded_and_ends_when_the_cu
     alice.close().await;
     world.stop().await;
 }
+
+fn spans(samples: &[i16], hz: f64) -> Vec<callbridge_audio::Span> {
+    tone_spans(samples, 8000, hz, &DetectOptions::default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_hangs_up_and_the_customer_gets_a_bye() {
+    let world = World::start(Options::default()).await;
+    let mut alice = world.agent("alice", ALICE_HZ, true).await;
+    let sipp = Sipp::customer(
+        world.sip,
+        &scenario("customer_waits_for_bye.xml"),
+        CUSTOMER_HZ,
+        Duration::ZERO,
+        1,
+    );
+    let call = alice.ringing().await;
+    alice.answer(&call).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    alice
+        .send(serde_json::json!({ "type": "hang_up", "call": call }))
+        .await;
+    sipp.success().await;
+    alice
+        .expect_where("agent_state", |v| v["state"] == "available")
+        .await;
+    eventually("the call record", Duration::from_secs(5), || {
+        let store = world.server.store.clone();
+        let call = call.clone();
+        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
+    })
+    .await;
+    let record = world
+        .server
+        .store
+        .call_record(TENANT, &call)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.outcome, "answered");
+    let full: serde_json::Value = serde_json::from_str(&record.record).unwrap();
+    assert_eq!(full["end_cause"], "agent_hung_up", "{full}");
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_nobody_answers_moves_to_the_next_agent_and_the_first_is_paused() {
+    let world = World::start(Options {
+        ring_timeout_secs: 5,
+        ..Options::default()
+    })
+    .await;
+    // Alice became available first, so she has idled longest and rings first.
+    let mut alice = world.agent("alice", ALICE_HZ, true).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut bob = world.agent("bob", BOB_HZ, true).await;
+    let sipp = Sipp::customer(
+        world.sip,
+        &scenario("customer_calls.xml"),
+        CUSTOMER_HZ,
+        Duration::from_millis(1500),
+        1,
+    );
+    let call = alice.ringing().await;
+    let bobs = bob.ringing().await;
+    assert_eq!(call, bobs, "the same call moves on");
+    let stopped = alice.expect("call_status").await;
+    assert_eq!(stopped["status"], "ring_stopped");
+    alice
+        .expect_where("agent_state", |v| v["state"] == "unavailable")
+        .await;
+    bob.answer(&call).await;
+    sipp.success().await;
+    eventually("the call record", Duration::from_secs(5), || {
+        let store = world.server.store.clone();
+        let call = call.clone();
+        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
+    })
+    .await;
+    let record = world
+        .server
+        .store
+        .call_record(TENANT, &call)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.first_agent.as_deref(), Some("bob"));
+    let full: serde_json::Value = serde_json::from_str(&record.record).unwrap();
+    let offers = full["offers"].as_array().unwrap();
+    assert_eq!(offers.len(), 2, "{full}");
+    assert_eq!(offers[0]["agent"], "demo:alice");
+    assert_eq!(offers[1]["agent"], "demo:bob");
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_who_gives_up_while_it_rings_is_recorded_as_abandoned() {
+    let world = World::start(Options::default()).await;
+    let mut alice = world.agent("alice", ALICE_HZ, true).await;
+    let sipp = Sipp::customer(
+        world.sip,
+        &scenario("customer_gives_up.xml"),
+        CUSTOMER_HZ,
+        Duration::from_millis(700),
+        1,
+    );
+    let call = alice.ringing().await;
+    sipp.success().await;
+    let stopped = alice.expect("call_status").await;
+    assert_eq!(stopped["status"], "ring_stopped");
+    assert_eq!(stopped["detail"], "The caller hung up.");
+    alice
+        .expect_where("agent_state", |v| v["state"] == "available")
+        .await;
+    eventually("the call record", Duration::from_secs(5), || {
+        let store = world.server.store.clone();
+        let call = call.clone();
+        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
+    })
+    .await;
+    let record = world
+        .server
+        .store
+        .call_record(TENANT, &call)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.outcome, "abandoned");
+    assert!(
+        wav_files(&world.recordings_dir()).is_empty(),
+        "nothing to record"
+    );
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blind_transfer_moves_the_customer_to_another_agent_and_keeps_one_recording() {
+    let world = World::start(Options::default()).await;
+    let mut alice = world.agent("alice", ALICE_HZ, true).await;
+    let sipp = Sipp::customer(
+        world.sip,
+        &scenario("customer_calls.xml"),
+        CUSTOMER_HZ,
+        Duration::from_millis(4000),
+        1,
+    );
+    let call = alice.ringing().await;
+    alice.answer(&call).await;
+    let mut bob = world.agent("bob", BOB_HZ, true).await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    alice
+        .send(serde_json::json!({ "type": "transfer", "call": call, "to": { "agent": "bob" } }))
+        .await;
+    let ring = bob.expect("ringing").await;
+    assert_eq!(ring["call"], call.as_str(), "the call keeps its id");
+    assert_eq!(ring["transferred_by"], "alice");
+    let answered = Instant::now();
+    bob.answer(&call).await;
+    alice
+        .expect_where("agent_state", |v| v["state"] == "available")
+        .await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let heard = bob
+        .phone()
+        .samples_since(answered + Duration::from_millis(300));
+    assert!(
+        !spans(&heard, CUSTOMER_HZ).is_empty(),
+        "bob hears the customer"
+    );
+    sipp.success().await;
+
+    let dir = world.recordings_dir();
+    eventually("the recording is stored", Duration::from_secs(10), || {
+        let found = !wav_files(&dir).is_empty();
+        async move { found }
+    })
+    .await;
+    let files = wav_files(&dir);
+    assert_eq!(
+        files.len(),
+        1,
+        "one recording for the whole call: {files:?}"
+    );
+    let audio = callbridge_audio::read_wav(&files[0]).unwrap();
+    let right = &audio.channels[1];
+    let alice_spans = spans(right, ALICE_HZ);
+    let bob_spans = spans(right, BOB_HZ);
+    assert!(
+        !alice_spans.is_empty() && !bob_spans.is_empty(),
+        "both agents on the right"
+    );
+    assert!(
+        alice_spans.last().unwrap().end
+            <= bob_spans.first().unwrap().start + Duration::from_millis(100),
+        "alice before bob: {alice_spans:?} {bob_spans:?}"
+    );
+    let record = world
+        .server
+        .store
+        .call_record(TENANT, &call)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.first_agent.as_deref(), Some("alice"));
+    assert_eq!(record.last_agent.as_deref(), Some("bob"));
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn click_to_dial_reaches_the_customer_through_the_trunk_with_the_tenants_caller_id() {
+    let port = free_port();
+    let carrier = Sipp::carrier(port, &scenario("carrier_answers.xml"), 1);
+    let world = World::start(Options {
+        trunk: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+        ..Options::default()
+    })
+    .await;
+    let mut alice = world.agent("alice", ALICE_HZ, true).await;
+    alice
+        .send(serde_json::json!({ "type": "dial", "number": "090-1234-5678" }))
+        .await;
+    let dialing = alice
+        .expect_where("agent_state", |v| v["state"] == "dialing")
+        .await;
+    let call = dialing["call"].as_str().unwrap().to_string();
+    let connected = Instant::now();
+    alice
+        .expect_where("agent_state", |v| v["state"] == "on_call")
+        .await;
+    // sipp echoes what it receives: alice hears her own tone come back over the trunk.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let heard = alice
+        .phone()
+        .samples_since(connected + Duration::from_millis(300));
+    assert!(
+        !spans(&heard, ALICE_HZ).is_empty(),
+        "the trunk leg carries audio both ways"
+    );
+    alice
+        .send(serde_json::json!({ "type": "hang_up", "call": call }))
+        .await;
+    carrier.success().await;
+    eventually("the call record", Duration::from_secs(5), || {
+        let store = world.server.store.clone();
+        let call = call.clone();
+        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
+    })
+    .await;
+    let record = world
+        .server
+        .store
+        .call_record(TENANT, &call)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.direction, "outbound");
+    assert_eq!(
+        record.customer, "+819012345678",
+        "the typed national number, in E.164"
+    );
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_line_is_told_to_the_agent_in_words() {
+    let port = free_port();
+    let carrier = Sipp::carrier(port, &scenario("carrier_busy.xml"), 1);
+    let world = World::start(Options {
+        trunk: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+        ..Options::default()
+    })
+    .await;
+    let mut alice = world.agent("alice", ALICE_HZ, true).await;
+    alice
+        .send(serde_json::json!({ "type": "dial", "number": "+81 90 1234 5678" }))
+        .await;
+    let told = alice
+        .expect_where("agent_state", |v| {
+            v["detail"].as_str().is_some_and(|d| d.contains("busy"))
+        })
+        .await;
+    assert!(
+        told["detail"]
+            .as_str()
+            .unwrap()
+            .contains("The line is busy."),
+        "{told}"
+    );
+    carrier.success().await;
+    alice
+        .send(serde_json::json!({ "type": "dial", "number": "12;DROP" }))
+        .await;
+    let refused = alice.expect("error").await;
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be dialled"),
+        "{refused}"
+    );
+    world.stop().await;
+}

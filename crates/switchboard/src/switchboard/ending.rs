@@ -195,15 +195,7 @@ impl Switchboard {
             return;
         };
         let Some(config) = self.queues.get(&call.tenant, &queue).map(|q| &q.config) else {
-            // Queues come from the configuration and never disappear; end the call rather than
-            // leave it nowhere if that ever changes.
-            let why = format!("queue {queue} does not exist");
-            let ending = Ending {
-                cause: EndCause::Failed(why.clone()),
-                outcome: Outcome::Failed(why),
-                customer: CustomerLeg::RELEASE,
-            };
-            return self.end_call(call_id, ending, out);
+            return self.end_in_missing_queue(call_id, &queue, out);
         };
         let behaviour = match outcome {
             Outcome::NoAgent => config.no_agent,
@@ -239,6 +231,23 @@ impl Switchboard {
             cause: EndCause::Failed(why),
             outcome,
             customer: CustomerLeg::Reject { status, reason },
+        };
+        self.end_call(call_id, ending, out);
+    }
+
+    /// Queues come from the configuration and never disappear; should that ever change, a call
+    /// routed to a missing queue ends instead of being left nowhere.
+    pub(super) fn end_in_missing_queue(
+        &mut self,
+        call_id: CallId,
+        queue: &QueueId,
+        out: &mut Vec<Output>,
+    ) {
+        let why = format!("queue {queue} does not exist");
+        let ending = Ending {
+            cause: EndCause::Failed(why.clone()),
+            outcome: Outcome::Failed(why),
+            customer: CustomerLeg::RELEASE,
         };
         self.end_call(call_id, ending, out);
     }

@@ -139,8 +139,7 @@ impl Switchboard {
             return;
         };
         let Some(q) = self.queues.get_mut(&call.tenant, &visit.queue) else {
-            // Not reachable (queues never disappear); `unserved` ends the call in that case.
-            return self.unserved(call_id, visit.queue, Outcome::Failed(String::new()), out);
+            return self.end_in_missing_queue(call_id, &visit.queue, out);
         };
         q.waiting.insert(visit.wait_key, call_id.clone());
         let unstaffed = q.members.is_empty();

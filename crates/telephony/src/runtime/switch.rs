@@ -299,10 +299,18 @@ impl Switch {
                     .send(&agent, ServerMessage::Media { connected: false });
                 Input::AgentOffline { agent }
             }
-            MediaEvent::MediaTimeout { call } => Input::MediaTimeout {
-                call,
-                leg: Leg::Customer,
-            },
+            MediaEvent::MediaTimeout { call } => {
+                // A carrier owes us no audio before the call is answered (a queued call
+                // that hears ringback is not answered): silence then means nothing.
+                if !self.calls.get(&call).is_some_and(|c| c.answered) {
+                    tracing::debug!(%call, "no audio before answer; not a dead call");
+                    return;
+                }
+                Input::MediaTimeout {
+                    call,
+                    leg: Leg::Customer,
+                }
+            }
             MediaEvent::Dtmf { call, digit } => {
                 tracing::debug!(%call, %digit, "DTMF from the customer");
                 return;

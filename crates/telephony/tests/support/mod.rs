@@ -62,7 +62,7 @@ impl Default for Options {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -426,6 +426,42 @@ impl Sipp {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         let child = cmd
+            .spawn()
+            .expect("sipp is installed (apt-get install sip-tester)");
+        Sipp {
+            child: Some(child),
+            log_dir,
+        }
+    }
+
+    /// Starts sipp as the carrier's side of outbound calls (a UAS on `port`), echoing the
+    /// audio it receives.
+    pub fn carrier(port: u16, scenario_file: &Path, calls: u32) -> Sipp {
+        let log_dir = tempfile::tempdir().unwrap();
+        let media_port = free_port() & !1;
+        let child = tokio::process::Command::new("sipp")
+            .args(["-sf", scenario_file.to_str().unwrap()])
+            .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+            .args([
+                "-mi",
+                "127.0.0.1",
+                "-mp",
+                &media_port.to_string(),
+                "-rtp_echo",
+            ])
+            .args([
+                "-m",
+                &calls.to_string(),
+                "-timeout",
+                "60s",
+                "-timeout_error",
+            ])
+            .args(["-trace_err", "-nostdin"])
+            .current_dir(log_dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
             .spawn()
             .expect("sipp is installed (apt-get install sip-tester)");
         Sipp {
