@@ -440,3 +440,89 @@ async fn a_busy_line_is_told_to_the_agent_in_words() {
     );
     world.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_agent_gets_the_screen_pop_and_one_case_with_the_permanent_recording_link() {
+    let world = World::start(Options::default()).await;
+    world.link("alice", "alice.agent").await;
+    let mut alice = world.agent("alice", ALICE_HZ, true).await;
+    let sipp = Sipp::customer(
+        world.sip,
+        &scenario("customer_calls.xml"),
+        CUSTOMER_HZ,
+        Duration::from_millis(2500),
+        1,
+    );
+    let call = alice.ringing().await;
+    let pop = alice
+        .expect_where("crm", |v| v["notice"]["type"] == "screen_pop")
+        .await;
+    assert_eq!(pop["call"], call.as_str());
+    assert_eq!(pop["notice"]["contact"]["name"], "Haruto Tanaka", "{pop}");
+    alice.answer(&call).await;
+    let shown = alice
+        .expect_where("crm", |v| v["notice"]["type"] == "show_case")
+        .await;
+    let number = shown["notice"]["case"]["label"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sipp.success().await;
+    eventually("the Case in the CRM", Duration::from_secs(10), || {
+        let cases = world.cases_for(&call);
+        async move { cases.await.len() == 1 }
+    })
+    .await;
+    let cases = world.cases_for(&call).await;
+    assert_eq!(cases.len(), 1, "exactly one Case for the call");
+    let case = &cases[0];
+    assert_eq!(case["number"], number.as_str());
+    assert_eq!(
+        case["u_recording_url"],
+        format!("{}/recordings/{call}", world.public_url),
+        "the Case holds the permanent link"
+    );
+    assert_eq!(case["u_caller_number"], CALLER);
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_case_is_created_when_the_first_agent_has_no_crm_link_even_after_a_transfer() {
+    let world = World::start(Options::default()).await;
+    world.link("bob", "bob.agent").await;
+    let mut alice = world.agent("alice", ALICE_HZ, true).await;
+    let sipp = Sipp::customer(
+        world.sip,
+        &scenario("customer_calls.xml"),
+        CUSTOMER_HZ,
+        Duration::from_millis(4000),
+        1,
+    );
+    let call = alice.ringing().await;
+    alice.answer(&call).await;
+    let mut bob = world.agent("bob", BOB_HZ, true).await;
+    alice
+        .send(serde_json::json!({ "type": "transfer", "call": call, "to": { "agent": "bob" } }))
+        .await;
+    bob.expect("ringing").await;
+    bob.answer(&call).await;
+    sipp.success().await;
+    eventually("the call record", Duration::from_secs(5), || {
+        let store = world.server.store.clone();
+        let call = call.clone();
+        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
+    })
+    .await;
+    // Case creation waits up to contact_wait_secs (1 s) for a contact; give it well over that.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        world.cases_for(&call).await.is_empty(),
+        "the first agent who answered had no CRM link: no Case"
+    );
+    assert!(
+        !bob.seen.iter().any(|m| m["notice"]["type"] == "show_case"),
+        "bob is not shown a Case: {:?}",
+        bob.seen
+    );
+    world.stop().await;
+}

@@ -271,6 +271,87 @@ path = "recordings"
         agent
     }
 
+    /// An HTTPS client that trusts the sandbox and does not follow redirects.
+    pub fn http(&self) -> reqwest::Client {
+        let ca_pem = std::fs::read(self.dir.path().join("ca.pem")).unwrap();
+        reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca_pem).unwrap())
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap()
+    }
+
+    /// Links `agent`'s CRM account (as `crm_user`) through the real authorization-code flow:
+    /// ticket, the instance's sign-in page, allow, callback.
+    pub async fn link(&self, agent: &str, crm_user: &str) {
+        let http = self.http();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let ticket = self.server.linking.ticket(TENANT, agent, now);
+        let start = http
+            .get(format!(
+                "{}/api/v1/tenants/{TENANT}/agents/{agent}/crm-link",
+                self.public_url
+            ))
+            .query(&[("ticket", ticket.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(start.status(), 303, "link start");
+        let authorize = start.headers()["location"].to_str().unwrap().to_string();
+        let url = reqwest::Url::parse(&authorize).unwrap();
+        let params: std::collections::HashMap<String, String> =
+            url.query_pairs().into_owned().collect();
+        let password = self.sandbox.credentials.agent_password.clone();
+        let form = [
+            ("client_id", params["client_id"].as_str()),
+            ("redirect_uri", params["redirect_uri"].as_str()),
+            ("state", params["state"].as_str()),
+            ("code_challenge", params["code_challenge"].as_str()),
+            (
+                "code_challenge_method",
+                params["code_challenge_method"].as_str(),
+            ),
+            ("user_name", crm_user),
+            ("user_password", password.as_str()),
+            ("decision", "allow"),
+        ];
+        let signed = http
+            .post(format!("{}/oauth_auth.do", self.sandbox.base_url))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let callback = signed.headers()["location"].to_str().unwrap().to_string();
+        let done = http.get(callback).send().await.unwrap();
+        assert_eq!(done.status(), 200, "link callback");
+    }
+
+    /// The Cases in the sandbox whose correlation id is `call`, as the admin sees them.
+    pub async fn cases_for(&self, call: &str) -> Vec<Value> {
+        let reply: Value = self
+            .http()
+            .get(format!(
+                "{}/api/now/table/sn_customerservice_case",
+                self.sandbox.base_url
+            ))
+            .basic_auth(
+                &self.sandbox.credentials.admin_user,
+                Some(&self.sandbox.credentials.admin_password),
+            )
+            .query(&[
+                ("sysparm_query", format!("correlation_id={call}")),
+                ("sysparm_exclude_reference_link", "true".to_string()),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        reply["result"].as_array().cloned().unwrap_or_default()
+    }
+
     pub async fn stop(self) {
         self.server.shutdown().await;
         self.telephony.shutdown().await;
