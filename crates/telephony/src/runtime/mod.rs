@@ -33,12 +33,15 @@ use crate::config::{RecordingStorage, S3Credentials, TelephonyConfig, WaitingTre
 use recorder::{Recorder, RecorderThread};
 use switch::{Sources, Switch, TenantContext};
 
+/// Each tenant's configured agents: name and the queues they serve.
+type AgentDirectory = HashMap<TenantId, Vec<(String, Vec<String>)>>;
+
 /// What the softphone WebSocket needs from the running telephony.
 #[derive(Clone)]
 pub struct TelephonyHandle {
     pub(crate) requests: mpsc::UnboundedSender<Request>,
     pub(crate) phones: Arc<Softphones>,
-    pub(crate) agents: Arc<HashMap<TenantId, Vec<(String, Vec<String>)>>>,
+    pub(crate) agents: Arc<AgentDirectory>,
     pub(crate) key: Secret,
 }
 
@@ -183,7 +186,7 @@ impl Telephony {
             feed,
             recorder,
             store,
-            pending: Vec::new(),
+            pending: Default::default(),
         };
         let switch_task = tokio::spawn(switch.run(Sources {
             sip: sip_events,

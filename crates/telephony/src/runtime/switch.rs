@@ -6,7 +6,7 @@
 //! Nothing in here waits on the network: SIP and media calls only queue work for their own
 //! tasks, and store writes run in their own tasks, so one slow peer never stalls the others.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -65,7 +65,7 @@ pub struct Switch {
     pub recorder: Recorder,
     pub store: Store,
     /// Inputs produced while carrying out outputs (a failed originate), handled next.
-    pub pending: Vec<Input>,
+    pub pending: VecDeque<Input>,
 }
 
 pub struct Sources {
@@ -111,13 +111,12 @@ impl Switch {
     /// Feeds one input to the switchboard and carries out what it decides, including any
     /// inputs that carrying it out produced.
     fn input(&mut self, input: Input) {
-        self.pending.push(input);
+        self.pending.push_back(input);
         self.drain();
     }
 
     fn drain(&mut self) {
-        while !self.pending.is_empty() {
-            let next = self.pending.remove(0);
+        while let Some(next) = self.pending.pop_front() {
             let outputs = self.board.handle(now(), next);
             self.execute(outputs);
         }
@@ -534,7 +533,7 @@ impl Switch {
             Output::Bridge { call, agent } => {
                 if let Err(e) = self.media.connect(&call, &agent) {
                     tracing::warn!(%call, %agent, error = %e, "bridge failed");
-                    self.pending.push(Input::TrunkFailed {
+                    self.pending.push_back(Input::TrunkFailed {
                         call,
                         detail: format!("media bridge failed: {e}"),
                     });
@@ -617,7 +616,7 @@ impl Switch {
             } => {
                 if let Err(detail) = self.originate(&call, &tenant, &to) {
                     tracing::warn!(%call, %agent, %detail, "outbound call could not be placed");
-                    self.pending.push(Input::OutboundFailed {
+                    self.pending.push_back(Input::OutboundFailed {
                         call,
                         failure: OutboundFailure::Unreachable,
                     });
