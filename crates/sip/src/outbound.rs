@@ -79,6 +79,9 @@ pub(crate) fn start(shared: &Arc<Shared>, request: OutboundInvite) -> Result<Leg
         content_type: Some("application/sdp".to_string()),
         offer: Some(request.sdp_offer.into_bytes()),
         contact: sip_uri(Some(&request.from_user), local, Transport::Udp),
+        // Our own Call-ID, scoped to the address we send from (rsipstack's default suffix names
+        // its authors' domain).
+        call_id: Some(format!("{}@{}", uuid::Uuid::new_v4().simple(), local.ip())),
         credential: request.credentials.map(|credentials| Credential {
             username: credentials.username,
             password: credentials.password,

@@ -352,9 +352,10 @@ path = "recordings"
         reply["result"].as_array().cloned().unwrap_or_default()
     }
 
+    /// Stops telephony first (its last events still reach the store), then the server.
     pub async fn stop(self) {
-        self.server.shutdown().await;
         self.telephony.shutdown().await;
+        self.server.shutdown().await;
     }
 }
 
