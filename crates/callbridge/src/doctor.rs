@@ -1,4 +1,5 @@
-//! `callbridge doctor`: runs the integration's setup checks and prints them.
+//! `callbridge doctor`: runs the integration's setup checks, and telephony's when the file has a
+//! `[telephony]` section, and prints them.
 
 use callbridge_integration::config::Config;
 
@@ -9,8 +10,17 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
     let options = callbridge_integration::doctor::DoctorOptions {
         write_probe: !args.no_write,
     };
-    let report =
+    let mut report =
         callbridge_integration::doctor::run_with(&config, args.tenant.as_deref(), options).await;
+    if let Some(telephony) =
+        callbridge_telephony::config::TelephonyConfig::load(&args.config.config)?
+    {
+        for tenant in &mut report.tenants {
+            let checks =
+                callbridge_telephony::doctor::check_tenant(&telephony, &tenant.tenant).await;
+            tenant.checks.extend(checks);
+        }
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -2,6 +2,7 @@
 //! media relay, call recording, the agents' softphone WebSocket and the integration engine.
 
 pub mod config;
+pub mod doctor;
 pub mod runtime;
 pub mod softphone;
 

@@ -274,7 +274,7 @@ fn unserved(u: crate::config::Unserved) -> Unserved {
     }
 }
 
-fn store_config(storage: &RecordingStorage) -> callbridge_recording::RecordingStoreConfig {
+pub(crate) fn store_config(storage: &RecordingStorage) -> callbridge_recording::RecordingStoreConfig {
     match storage {
         RecordingStorage::Local { root } => {
             callbridge_recording::RecordingStoreConfig::Local { root: root.clone() }
