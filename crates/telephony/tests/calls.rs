@@ -526,3 +526,31 @@ async fn no_case_is_created_when_the_first_agent_has_no_crm_link_even_after_a_tr
     );
     world.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_that_must_not_be_taken_are_refused_with_the_right_status() {
+    let world = World::start(Options::default()).await;
+    let _alice = world.agent("alice", ALICE_HZ, true).await;
+    let did = DID.trim_start_matches('+');
+    // Not one of the tenant's carriers (its allow-list is 127.0.0.1 only).
+    Sipp::refused_customer(world.sip, "127.0.0.2", did, 0, 403)
+        .success()
+        .await;
+    // A number nobody routes.
+    Sipp::refused_customer(world.sip, "127.0.0.1", "15559999999", 0, 404)
+        .success()
+        .await;
+    // An offer without PCMU.
+    Sipp::refused_customer(world.sip, "127.0.0.1", did, 8, 488)
+        .success()
+        .await;
+    // None of them reached an agent or left a call behind.
+    assert!(world
+        .server
+        .store
+        .recent_call_records(TENANT, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    world.stop().await;
+}

@@ -516,6 +516,46 @@ impl Sipp {
         }
     }
 
+    /// A customer whose call must be refused with `status`: calling `dialled` from `source`
+    /// (any 127.0.0.0/8 address) and offering payload type `pt`.
+    pub fn refused_customer(
+        target: SocketAddr,
+        source: &str,
+        dialled: &str,
+        pt: u8,
+        status: u16,
+    ) -> Sipp {
+        let log_dir = tempfile::tempdir().unwrap();
+        let template = std::fs::read_to_string(scenario("customer_is_refused.xml")).unwrap();
+        let file = log_dir.path().join("refused.xml");
+        std::fs::write(
+            &file,
+            template
+                .replace("__STATUS__", &status.to_string())
+                .replace("__PT__", &pt.to_string()),
+        )
+        .unwrap();
+        let child = tokio::process::Command::new("sipp")
+            .arg(target.to_string())
+            .args(["-sf", file.to_str().unwrap()])
+            .args(["-s", dialled])
+            .args(["-i", source, "-p", &free_port().to_string()])
+            .args(["-mi", source, "-mp", &(free_port() & !1).to_string()])
+            .args(["-m", "1", "-timeout", "20s", "-timeout_error"])
+            .args(["-trace_err", "-nostdin", "-set", "caller", CALLER])
+            .current_dir(log_dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("sipp is installed (apt-get install sip-tester)");
+        Sipp {
+            child: Some(child),
+            log_dir,
+        }
+    }
+
     /// Starts sipp as the carrier's side of outbound calls (a UAS on `port`), echoing the
     /// audio it receives.
     pub fn carrier(port: u16, scenario_file: &Path, calls: u32) -> Sipp {
