@@ -115,22 +115,22 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 // ---- the customer side ----
 
-struct CarrierCounters {
+/// What every carrier task shares with the benchmark's main thread.
+struct Carriers {
+    epoch: Instant,
+    /// Send audio while set.
+    sending: AtomicBool,
+    /// End the tasks.
+    stop: AtomicBool,
     sent: AtomicU64,
     received: AtomicU64,
+    /// One-way delays (ms) of the agent's frames, by call.
+    delays: parking_lot::Mutex<Vec<(u32, f64)>>,
 }
 
 /// Sends stamped PCMU to the leg every 20 ms while `sending`, records stamped arrivals.
-async fn run_carrier(
-    socket: UdpSocket,
-    leg: SocketAddr,
-    epoch: Instant,
-    sending: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
-    counters: Arc<CarrierCounters>,
-    delays: Arc<parking_lot::Mutex<Vec<(u32, f64)>>>,
-    index: u32,
-) {
+async fn run_carrier(socket: UdpSocket, leg: SocketAddr, shared: Arc<Carriers>, index: u32) {
+    let epoch = shared.epoch;
     let mut ticker = tokio::time::interval(Duration::from_millis(20));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut buf = [0u8; 1500];
@@ -140,10 +140,10 @@ async fn run_carrier(
     loop {
         tokio::select! {
             _ = ticker.tick() => {
-                if stop.load(Ordering::Relaxed) {
+                if shared.stop.load(Ordering::Relaxed) {
                     break;
                 }
-                if !sending.load(Ordering::Relaxed) {
+                if !shared.sending.load(Ordering::Relaxed) {
                     continue;
                 }
                 let mut payload = [0xFFu8; 160];
@@ -153,7 +153,7 @@ async fn run_carrier(
                 seq = seq.wrapping_add(1);
                 let n = write_rtp(&header, &payload, &mut out).expect("fits");
                 if socket.send_to(&out[..n], leg).await.is_ok() {
-                    counters.sent.fetch_add(1, Ordering::Relaxed);
+                    shared.sent.fetch_add(1, Ordering::Relaxed);
                 }
             }
             received = socket.recv_from(&mut buf) => {
@@ -161,14 +161,15 @@ async fn run_carrier(
                 let arrived = Instant::now();
                 if let Ok(packet) = RtpPacket::parse(&buf[..len]) {
                     if let Some(sent) = read_stamp(epoch, packet.payload) {
-                        counters.received.fetch_add(1, Ordering::Relaxed);
+                        shared.received.fetch_add(1, Ordering::Relaxed);
                         local_delays.push(arrived.duration_since(sent).as_secs_f64() * 1000.0);
                     }
                 }
             }
         }
     }
-    delays
+    shared
+        .delays
         .lock()
         .extend(local_delays.into_iter().map(|d| (index, d)));
 }
@@ -228,9 +229,18 @@ fn main() {
     // ---- idle agent sessions: memory ----
     let heap_before = SERVER_HEAP.load(Ordering::Relaxed);
     let rss_before = rss_bytes();
-    let idle_phones = connect_agents(&server, &client, &media, "idle", idle_agents, OutgoingAudio::Nothing, KeepReceived::Audio);
+    let idle_phones = connect_agents(
+        &server,
+        &client,
+        &media,
+        "idle",
+        idle_agents,
+        OutgoingAudio::Nothing,
+        KeepReceived::Audio,
+    );
     std::thread::sleep(Duration::from_secs(2));
-    let idle_heap = (SERVER_HEAP.load(Ordering::Relaxed) - heap_before) as f64 / idle_agents.max(1) as f64;
+    let idle_heap =
+        (SERVER_HEAP.load(Ordering::Relaxed) - heap_before) as f64 / idle_agents.max(1) as f64;
     let idle_rss = (rss_bytes().saturating_sub(rss_before)) as f64 / idle_agents.max(1) as f64;
     println!(
         "idle agent session: relay heap {:.1} kB each; process RSS {:.1} kB each (includes the peer's own str0m client)",
@@ -247,14 +257,26 @@ fn main() {
     let epoch = Instant::now();
     let heap_before = SERVER_HEAP.load(Ordering::Relaxed);
     let rss_before = rss_bytes();
-    let phones = connect_agents(&server, &client, &media, "agent", calls, OutgoingAudio::Stamped(epoch), KeepReceived::Stamps(epoch));
+    let phones = connect_agents(
+        &server,
+        &client,
+        &media,
+        "agent",
+        calls,
+        OutgoingAudio::Stamped(epoch),
+        KeepReceived::Stamps(epoch),
+    );
     for phone in &phones {
         phone.set_sending(false);
     }
-    let sending = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let carrier_counters = Arc::new(CarrierCounters { sent: AtomicU64::new(0), received: AtomicU64::new(0) });
-    let carrier_delays = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let carriers = Arc::new(Carriers {
+        epoch,
+        sending: AtomicBool::new(false),
+        stop: AtomicBool::new(false),
+        sent: AtomicU64::new(0),
+        received: AtomicU64::new(0),
+        delays: parking_lot::Mutex::new(Vec::new()),
+    });
     let tapped = Arc::new(AtomicU64::new(0));
     let mut carrier_tasks = Vec::new();
     for i in 0..calls {
@@ -274,27 +296,37 @@ fn main() {
             let (tap, mut tap_rx) = tokio::sync::mpsc::channel(256);
             media.record(&call, tap).unwrap();
             let tapped = Arc::clone(&tapped);
-            // The recorder's stand-in: drains the tap as a writer task would.
+            // The recorder's stand-in: drains the tap every 100 ms, as a spool writer that
+            // flushes in blocks would. (Awaiting each packet instead costs the relay's
+            // threads one task wake-up per packet.)
             server.spawn(async move {
-                while tap_rx.recv().await.is_some() {
-                    tapped.fetch_add(1, Ordering::Relaxed);
+                let mut ticker = tokio::time::interval(Duration::from_millis(100));
+                loop {
+                    ticker.tick().await;
+                    loop {
+                        match tap_rx.try_recv() {
+                            Ok(_) => {
+                                tapped.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(tokio::sync::mpsc::error::TryRecvError::Empty) => break,
+                            Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => return,
+                        }
+                    }
                 }
             });
             info.local_addr
         };
-        carrier_tasks.push(client.spawn(run_carrier(
-            socket, leg, epoch, Arc::clone(&sending), Arc::clone(&stop),
-            Arc::clone(&carrier_counters), Arc::clone(&carrier_delays), i as u32,
-        )));
+        carrier_tasks.push(client.spawn(run_carrier(socket, leg, Arc::clone(&carriers), i as u32)));
     }
     std::thread::sleep(Duration::from_millis(500));
-    let setup_heap = (SERVER_HEAP.load(Ordering::Relaxed) - heap_before) as f64 / calls.max(1) as f64;
+    let setup_heap =
+        (SERVER_HEAP.load(Ordering::Relaxed) - heap_before) as f64 / calls.max(1) as f64;
     let setup_rss = rss_bytes().saturating_sub(rss_before) as f64 / calls.max(1) as f64;
 
     // Start both directions, skip a warm-up second, then measure. What the phones sent before
     // their call was bridged was dropped by design, so it is not counted.
     let phone_sent_before: u64 = phones.iter().map(|p| p.counts().1).sum();
-    sending.store(true, Ordering::Relaxed);
+    carriers.sending.store(true, Ordering::Relaxed);
     for phone in &phones {
         phone.set_sending(true);
     }
@@ -302,20 +334,20 @@ fn main() {
     let cpu_start = thread_cpu_seconds("relay");
     let peers_cpu_start = thread_cpu_seconds("peers");
     let window_start = Instant::now();
-    let relayed_start = relayed(&phones, &carrier_counters);
+    let relayed_start = relayed(&phones, &carriers);
     std::thread::sleep(Duration::from_secs(seconds as u64));
-    let relayed_end = relayed(&phones, &carrier_counters);
+    let relayed_end = relayed(&phones, &carriers);
     let window = window_start.elapsed().as_secs_f64();
     let cpu = thread_cpu_seconds("relay") - cpu_start;
     let peers_cpu = thread_cpu_seconds("peers") - peers_cpu_start;
 
     // Stop senders, let the pipes drain, then count.
-    sending.store(false, Ordering::Relaxed);
+    carriers.sending.store(false, Ordering::Relaxed);
     for phone in &phones {
         phone.set_sending(false);
     }
     std::thread::sleep(Duration::from_millis(800));
-    stop.store(true, Ordering::Relaxed);
+    carriers.stop.store(true, Ordering::Relaxed);
     client.block_on(async {
         for task in carrier_tasks {
             let _ = task.await;
@@ -329,25 +361,41 @@ fn main() {
         phone_sent += sent;
         phone_received += received;
         agent_delays.extend(phone.take_stamps().into_iter().map(|s| {
-            (i as u32, s.arrived.saturating_duration_since(s.sent).as_secs_f64() * 1000.0)
+            (
+                i as u32,
+                s.arrived.saturating_duration_since(s.sent).as_secs_f64() * 1000.0,
+            )
         }));
     }
-    let carrier_sent = carrier_counters.sent.load(Ordering::Relaxed);
-    let carrier_received = carrier_counters.received.load(Ordering::Relaxed);
+    let carrier_sent = carriers.sent.load(Ordering::Relaxed);
+    let carrier_received = carriers.received.load(Ordering::Relaxed);
     let customer_to_agent_loss = 1.0 - phone_received as f64 / carrier_sent.max(1) as f64;
     let phone_sent = phone_sent - phone_sent_before;
     let agent_to_customer_loss = 1.0 - carrier_received as f64 / phone_sent.max(1) as f64;
     let packets = (relayed_end - relayed_start) as f64;
 
     println!("bridged+recorded calls: {calls}");
-    println!("  relayed: {:.0} packets/s ({} in {:.1} s), tapped {} packets", packets / window, packets, window, tapped.load(Ordering::Relaxed));
+    println!(
+        "  relayed: {:.0} packets/s ({} in {:.1} s), tapped {} packets",
+        packets / window,
+        packets,
+        window,
+        tapped.load(Ordering::Relaxed)
+    );
     println!(
         "  loss: customer->agent {:.4}% ({} of {}), agent->customer {:.4}% ({} of {})",
-        customer_to_agent_loss * 100.0, carrier_sent.saturating_sub(phone_received), carrier_sent,
-        agent_to_customer_loss * 100.0, phone_sent.saturating_sub(carrier_received), phone_sent
+        customer_to_agent_loss * 100.0,
+        carrier_sent.saturating_sub(phone_received),
+        carrier_sent,
+        agent_to_customer_loss * 100.0,
+        phone_sent.saturating_sub(carrier_received),
+        phone_sent
     );
-    let carrier_delays = carrier_delays.lock().clone();
-    for (name, delays) in [("customer->agent", &agent_delays), ("agent->customer", &carrier_delays)] {
+    let carrier_delays = carriers.delays.lock().clone();
+    for (name, delays) in [
+        ("customer->agent", &agent_delays),
+        ("agent->customer", &carrier_delays),
+    ] {
         let all = sorted(delays.iter().map(|(_, d)| *d).collect());
         let jitter = jitter_of(delays);
         println!(
@@ -364,11 +412,14 @@ fn main() {
         "  memory per bridged call (leg + agent session + tap): relay heap {:.1} kB; process RSS {:.1} kB (includes both peers)",
         setup_heap / 1024.0, setup_rss / 1024.0
     );
-    println!("  process RSS total {:.1} MB", rss_bytes() as f64 / 1048576.0);
+    println!(
+        "  process RSS total {:.1} MB",
+        rss_bytes() as f64 / 1048576.0
+    );
     client.block_on(async move { drop(phones) });
 }
 
-fn relayed(phones: &[Softphone], carriers: &CarrierCounters) -> u64 {
+fn relayed(phones: &[Softphone], carriers: &Carriers) -> u64 {
     phones.iter().map(|p| p.counts().0).sum::<u64>() + carriers.received.load(Ordering::Relaxed)
 }
 
@@ -401,7 +452,10 @@ fn connect_agents(
             phones.push(pending.accept(&answer).unwrap());
         }
         for phone in &phones {
-            assert!(phone.wait_connected(Duration::from_secs(20)).await, "a softphone did not connect");
+            assert!(
+                phone.wait_connected(Duration::from_secs(20)).await,
+                "a softphone did not connect"
+            );
         }
         phones
     });

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use callbridge_core::AgentId;
 use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::config::DtlsCert;
 use str0m::format::{Codec, FormatParams};
 use str0m::media::{Frequency, MediaTime, Mid, Pt};
 use str0m::net::{Protocol, Receive};
@@ -24,6 +25,7 @@ use tokio::time::sleep_until;
 use crate::events::{DisconnectReason, MediaEvent};
 use crate::frame::{next_from_peer, BridgeEnd, Frame, Payload, PayloadKind};
 use crate::ports::PortLease;
+use crate::rewrite::StreamRewriter;
 
 /// The telephone-event payload type we prefer; a browser's offer decides the one used.
 const TELEPHONE_EVENT_PT: u8 = 101;
@@ -45,12 +47,25 @@ pub(crate) fn install_crypto() {
     ONCE.call_once(|| str0m::crypto::from_feature_flags().install_process_default());
 }
 
+/// One DTLS certificate for every session of the process. Generating a key pair per session
+/// costs CPU at every login and memory per session; sharing it is safe because DTLS derives
+/// fresh SRTP keys per handshake (ECDHE), the certificate only authenticates the fingerprint
+/// in our SDP. `None` (generation failed) makes str0m generate one per session.
+pub(crate) fn shared_dtls_cert() -> Option<DtlsCert> {
+    str0m::crypto::from_feature_flags()
+        .dtls_provider
+        .generate_certificate()
+}
+
 /// The server side's str0m configuration: ICE-lite, PCMU and telephone-event only.
-pub(crate) fn server_config() -> RtcConfig {
+pub(crate) fn server_config(cert: Option<&DtlsCert>) -> RtcConfig {
     let mut config = RtcConfig::new()
         .set_ice_lite(true)
         .clear_codecs()
         .enable_pcmu(true, false);
+    if let Some(cert) = cert {
+        config = config.set_dtls_cert(cert.clone());
+    }
     add_telephone_event(&mut config);
     config
 }
@@ -74,10 +89,11 @@ pub(crate) fn add_telephone_event(config: &mut RtcConfig) {
 pub(crate) fn answer_offer(
     public_addr: SocketAddr,
     offer_json: &str,
+    cert: Option<&DtlsCert>,
 ) -> Result<(Rtc, String), WebRtcError> {
     let offer: SdpOffer =
         serde_json::from_str(offer_json).map_err(|e| WebRtcError::OfferJson(e.to_string()))?;
-    let mut rtc = server_config().build(Instant::now());
+    let mut rtc = server_config(cert).build(Instant::now());
     let candidate = Candidate::host(public_addr, "udp").map_err(|e| WebRtcError::Candidate {
         addr: public_addr,
         reason: e.to_string(),
@@ -87,7 +103,8 @@ pub(crate) fn answer_offer(
         .sdp_api()
         .accept_offer(offer)
         .map_err(|e| WebRtcError::Negotiation(e.to_string()))?;
-    let json = serde_json::to_string(&answer).map_err(|e| WebRtcError::Negotiation(e.to_string()))?;
+    let json =
+        serde_json::to_string(&answer).map_err(|e| WebRtcError::Negotiation(e.to_string()))?;
     Ok((rtc, json))
 }
 
@@ -117,7 +134,7 @@ struct Outgoing {
     /// str0m wants a monotonic 64-bit media time; RTP timestamps wrap at 32 bits.
     extended: u64,
     last_timestamp: Option<u32>,
-    rewriter: crate::rewrite::StreamRewriter,
+    rewriter: StreamRewriter,
 }
 
 impl Outgoing {
@@ -153,7 +170,7 @@ impl AgentSession {
             pcmu: None,
             extended: 0,
             last_timestamp: None,
-            rewriter: crate::rewrite::StreamRewriter::random(),
+            rewriter: StreamRewriter::random(),
         };
         // Identifies this browser's stream to the leg's rewriter (str0m hides the SSRC).
         let source_id: u32 = rand::random();
@@ -216,8 +233,10 @@ impl AgentSession {
             if !rtc.is_alive() {
                 break Some(DisconnectReason::PeerGone);
             }
+            // Re-arming a timer costs more than an early wake-up (str0m treats an early
+            // timeout as a no-op), so only move the timer earlier, or re-arm a fired one.
             let deadline = tokio::time::Instant::from_std(deadline);
-            if str0m_timer.deadline() != deadline {
+            if str0m_timer.is_elapsed() || deadline < str0m_timer.deadline() {
                 str0m_timer.as_mut().reset(deadline);
             }
 
@@ -319,10 +338,15 @@ fn write_to_browser(rtc: &mut Rtc, out: &mut Outgoing, frame: &Frame) {
         frame.payload.as_bytes().len() as u32,
     );
     let time = out.media_time(rewritten.timestamp);
-    let Some(writer) = rtc.writer(mid) else { return };
-    let result = writer
-        .start_of_talkspurt(rewritten.marker)
-        .write(pt, frame.received_at, time, frame.payload.as_bytes());
+    let Some(writer) = rtc.writer(mid) else {
+        return;
+    };
+    let result = writer.start_of_talkspurt(rewritten.marker).write(
+        pt,
+        frame.received_at,
+        time,
+        frame.payload.as_bytes(),
+    );
     if let Err(error) = result {
         tracing::debug!(%error, "writing audio to the browser failed");
     }

@@ -12,6 +12,20 @@
 //!   (`trunk`) and per agent session (`agent`), each owning its UDP port, and reports
 //!   [`MediaEvent`]s.
 //! - `testing` (feature `testing`): a str0m softphone for other crates' tests and benches.
+//!
+//! # Design
+//!
+//! - **One task and one UDP port per trunk leg and per agent session.** The kernel
+//!   demultiplexes (no session lookup per packet), sessions spread over every core, and each
+//!   task owns its hot-path state outright: no lock is taken per packet. A shared port would
+//!   save file descriptors but put every session behind one socket and one demultiplexer.
+//! - **Bridging is a pair of bounded channels** made at `connect` and handed to both tasks;
+//!   frames are fixed-size values (no allocation in our code per packet). A full channel or a
+//!   full recording tap drops the packet (counted) rather than delaying the call.
+//! - **Prompts are prepared once** (ringback generated, WAV files decoded to PCMU on first
+//!   use) and shared between calls; each call only keeps a position.
+//! - Every method of [`Media`] must be called from within a Tokio runtime (tasks are spawned
+//!   on it).
 
 mod agent;
 mod config;

@@ -15,13 +15,19 @@ use thiserror::Error;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use crate::agent::{answer_offer, install_crypto, AgentControl, AgentSession, WebRtcError};
+use crate::agent::{
+    answer_offer, install_crypto, shared_dtls_cert, AgentControl, AgentSession, WebRtcError,
+};
 use crate::config::{ConfigError, MediaConfig};
 use crate::events::MediaEvent;
 use crate::frame::bridge_pair;
 use crate::ports::{PortLease, PortPool};
-use crate::prompt::{load_wav, ringback_clip, silence_clip, Clip, Prompt, PromptError, PromptPlayer};
-use crate::sdp::{Direction, LocalSdp, SdpError, TrunkSdp, DEFAULT_TELEPHONE_EVENT_PT, PCMU_PAYLOAD_TYPE};
+use crate::prompt::{
+    load_wav, ringback_clip, silence_clip, Clip, Prompt, PromptError, PromptPlayer,
+};
+use crate::sdp::{
+    Direction, LocalSdp, SdpError, TrunkSdp, DEFAULT_TELEPHONE_EVENT_PT, PCMU_PAYLOAD_TYPE,
+};
 use crate::tap::{Tap, TapSender};
 use crate::trunk::{LegControl, TrunkLeg};
 
@@ -84,6 +90,7 @@ struct Inner {
     events: mpsc::UnboundedSender<MediaEvent>,
     registry: Mutex<Registry>,
     clips: Mutex<HashMap<PathBuf, Clip>>,
+    dtls_cert: Option<str0m::config::DtlsCert>,
 }
 
 /// The media engine. Clone it freely; tasks stop when the last clone is dropped.
@@ -107,6 +114,7 @@ impl Media {
             events,
             registry: Mutex::new(Registry::default()),
             clips: Mutex::new(HashMap::new()),
+            dtls_cert: shared_dtls_cert(),
         };
         Ok((
             Media {
@@ -249,7 +257,7 @@ impl Media {
         offer_json: &str,
     ) -> Result<String, MediaError> {
         let (socket, lease, public_addr) = self.bind()?;
-        let (rtc, answer) = answer_offer(public_addr, offer_json)?;
+        let (rtc, answer) = answer_offer(public_addr, offer_json, self.inner.dtls_cert.as_ref())?;
         let (control, control_rx) = mpsc::unbounded_channel();
         let session = AgentSession {
             agent: agent.clone(),
@@ -379,11 +387,7 @@ fn detach_agent(registry: &mut Registry, agent: &AgentId) {
     }
 }
 
-fn bridge(
-    registry: &mut Registry,
-    call: &CallId,
-    agent: &AgentId,
-) -> Result<(), MediaError> {
+fn bridge(registry: &mut Registry, call: &CallId, agent: &AgentId) -> Result<(), MediaError> {
     let agent_entry = registry
         .agents
         .get(agent)

@@ -49,10 +49,7 @@ impl PortPool {
     }
 
     /// Binds a non-blocking UDP socket on `ip` to the next free port of the range.
-    pub(crate) fn bind(
-        pool: &Arc<Mutex<PortPool>>,
-        ip: IpAddr,
-    ) -> Option<(UdpSocket, PortLease)> {
+    pub(crate) fn bind(pool: &Arc<Mutex<PortPool>>, ip: IpAddr) -> Option<(UdpSocket, PortLease)> {
         let mut this = pool.lock();
         let (start, end) = (*this.range.start(), *this.range.end());
         let size = u32::from(end - start) + 1;

@@ -190,7 +190,9 @@ mod tests {
         let clip = load_wav(&path).unwrap();
         assert_eq!(clip.len(), 8000);
         let samples = decode(&clip);
-        assert!(goertzel_power(&samples, 8000, 500.0) > 100.0 * goertzel_power(&samples, 8000, 1500.0));
+        assert!(
+            goertzel_power(&samples, 8000, 500.0) > 100.0 * goertzel_power(&samples, 8000, 1500.0)
+        );
     }
 
     #[test]

@@ -97,11 +97,15 @@ impl StreamRewriter {
         samples: u32,
     ) -> Rewritten {
         let continuing = self.source.filter(|s| {
-            s.ssrc == in_ssrc && sequence_distance(s.last_in_sequence, in_sequence) <= MAX_SEQUENCE_JUMP
+            s.ssrc == in_ssrc
+                && sequence_distance(s.last_in_sequence, in_sequence) <= MAX_SEQUENCE_JUMP
         });
         let (mapping, new_source) = match continuing {
             Some(mapping) => (mapping, false),
-            None => (self.start_source(now, in_ssrc, in_sequence, in_timestamp), true),
+            None => (
+                self.start_source(now, in_ssrc, in_sequence, in_timestamp),
+                true,
+            ),
         };
         let sequence = in_sequence.wrapping_add(mapping.sequence_offset);
         let timestamp = in_timestamp.wrapping_add(mapping.timestamp_offset);
@@ -207,7 +211,10 @@ mod tests {
         let b = feed(&mut rw, t0, 20, 5, 41, 9160);
         // A lost packet (seq 42) stays a gap for the receiver to conceal.
         let c = feed(&mut rw, t0, 60, 5, 43, 9480);
-        assert_eq!((a.ssrc, a.sequence, a.timestamp, a.marker), (77, 1000, 50_000, true));
+        assert_eq!(
+            (a.ssrc, a.sequence, a.timestamp, a.marker),
+            (77, 1000, 50_000, true)
+        );
         assert_eq!((b.sequence, b.timestamp, b.marker), (1001, 50_160, false));
         assert_eq!((c.sequence, c.timestamp), (1003, 50_480));
     }
@@ -229,10 +236,7 @@ mod tests {
         rw.switch_source();
         let after_pause = feed(&mut rw, t0, 560, 0xA, 30_001, 123_616);
         assert_eq!(after_pause.sequence, 2);
-        assert_eq!(
-            after_pause.timestamp,
-            switched.timestamp.wrapping_add(4000)
-        );
+        assert_eq!(after_pause.timestamp, switched.timestamp.wrapping_add(4000));
         assert!(after_pause.marker);
     }
 

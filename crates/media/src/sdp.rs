@@ -185,7 +185,12 @@ impl TrunkSdp {
         }
         let pcmu = audio
             .find_codec("PCMU", 8000)
-            .or_else(|| audio.payload_types.contains(&PCMU_PAYLOAD_TYPE).then_some(0))
+            .or_else(|| {
+                audio
+                    .payload_types
+                    .contains(&PCMU_PAYLOAD_TYPE)
+                    .then_some(0)
+            })
             .ok_or_else(|| SdpError::NoUsableCodec {
                 offered: audio.payload_types.clone(),
             })?;
@@ -461,7 +466,8 @@ mod tests {
 
     #[test]
     fn hold_by_zero_address() {
-        let sdp = TrunkSdp::parse(b"v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 4000 RTP/AVP 0\r\n").unwrap();
+        let sdp =
+            TrunkSdp::parse(b"v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 4000 RTP/AVP 0\r\n").unwrap();
         assert!(sdp.is_hold());
         assert_eq!(sdp.media_destination(), None);
     }
@@ -480,7 +486,12 @@ mod tests {
     fn no_usable_codec_is_its_own_error() {
         let err = TrunkSdp::parse(b"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 8 18\r\n")
             .unwrap_err();
-        assert_eq!(err, SdpError::NoUsableCodec { offered: vec![8, 18] });
+        assert_eq!(
+            err,
+            SdpError::NoUsableCodec {
+                offered: vec![8, 18]
+            }
+        );
         // A dynamic type mapped to another codec does not count as PCMU.
         let err = TrunkSdp::parse(
             b"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n",
@@ -531,7 +542,10 @@ mod tests {
             TrunkSdp::parse(many_media.as_bytes()),
             Err(SdpError::TooManyMedia { .. })
         ));
-        let many_pts = format!("m=audio 1 RTP/AVP{}\r\n", " 0".repeat(MAX_PAYLOAD_TYPES + 1));
+        let many_pts = format!(
+            "m=audio 1 RTP/AVP{}\r\n",
+            " 0".repeat(MAX_PAYLOAD_TYPES + 1)
+        );
         assert!(matches!(
             TrunkSdp::parse(many_pts.as_bytes()),
             Err(SdpError::TooManyPayloadTypes { .. })
@@ -557,7 +571,10 @@ mod tests {
             pcmu_payload_type: 0,
         };
         let text = local.render();
-        assert!(text.contains("o=callbridge 42 2 IN IP4 198.51.100.7\r\n"), "{text}");
+        assert!(
+            text.contains("o=callbridge 42 2 IN IP4 198.51.100.7\r\n"),
+            "{text}"
+        );
         let parsed = TrunkSdp::parse(text.as_bytes()).unwrap();
         assert_eq!(parsed.address, local.public_ip);
         assert_eq!(parsed.port, 40002);

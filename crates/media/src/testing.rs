@@ -214,8 +214,8 @@ impl Softphone {
         let mut config = RtcConfig::new().clear_codecs().enable_pcmu(true, false);
         add_telephone_event(&mut config);
         let mut rtc = config.build(Instant::now());
-        let candidate =
-            Candidate::host(local_addr, "udp").map_err(|e| SoftphoneError::WebRtc(e.to_string()))?;
+        let candidate = Candidate::host(local_addr, "udp")
+            .map_err(|e| SoftphoneError::WebRtc(e.to_string()))?;
         rtc.add_local_candidate(candidate);
         let mut api = rtc.sdp_api();
         // The offerer gets no MediaAdded event for its own media: keep the mid from here.
@@ -339,11 +339,17 @@ impl PhoneTask {
                             self.shared.received.fetch_add(1, Ordering::Relaxed);
                             let now = Instant::now();
                             match self.options.keep {
-                                KeepReceived::Audio => self.shared.frames.lock().push(ReceivedFrame {
-                                    at: now,
-                                    rtp_time: data.time.numer(),
-                                    samples: data.data.iter().map(|b| mulaw_decode(*b)).collect(),
-                                }),
+                                KeepReceived::Audio => {
+                                    self.shared.frames.lock().push(ReceivedFrame {
+                                        at: now,
+                                        rtp_time: data.time.numer(),
+                                        samples: data
+                                            .data
+                                            .iter()
+                                            .map(|b| mulaw_decode(*b))
+                                            .collect(),
+                                    })
+                                }
                                 KeepReceived::Stamps(epoch) => {
                                     if let Some(sent) = read_stamp(epoch, &data.data) {
                                         self.shared.stamps.lock().push(StampedArrival {

@@ -23,7 +23,9 @@ use crate::frame::{next_from_peer, BridgeEnd, Frame, Payload, PayloadKind};
 use crate::ports::PortLease;
 use crate::prompt::PromptPlayer;
 use crate::rewrite::StreamRewriter;
-use crate::rtp::{looks_like_rtcp, write_rtp, DtmfDeduplicator, RtpHeader, RtpPacket, TelephoneEvent};
+use crate::rtp::{
+    looks_like_rtcp, write_rtp, DtmfDeduplicator, RtpHeader, RtpPacket, TelephoneEvent,
+};
 use crate::sdp::TrunkSdp;
 use crate::tap::{Side, Tap, TapPacket};
 
@@ -66,6 +68,14 @@ pub(crate) struct TrunkLeg {
     pub control: mpsc::UnboundedReceiver<LegControl>,
     pub events: mpsc::UnboundedSender<MediaEvent>,
     pub media_timeout: Duration,
+}
+
+/// What the task loop must do after a command (the timers live in the loop).
+enum Applied {
+    Nothing,
+    PromptStarted,
+    RemoteChanged,
+    Closed,
 }
 
 struct LegState {
@@ -118,20 +128,15 @@ impl TrunkLeg {
         loop {
             tokio::select! {
                 biased;
-                command = control.recv() => match command {
-                    Some(LegControl::Play(player)) => {
-                        state.rewriter.switch_source();
-                        state.prompt = Some(player);
-                        ticker = prompt_ticker();
-                    }
-                    Some(LegControl::Remote(sdp)) => {
-                        state.on_remote(sdp);
-                        // Media is due from now on: give the customer a full timeout.
-                        state.last_received = Some(Instant::now());
+                command = control.recv() => match state.apply(command) {
+                    Applied::Nothing => {}
+                    // A new prompt starts its 20 ms cadence now.
+                    Applied::PromptStarted => ticker = prompt_ticker(),
+                    // Media is due from now on: give the customer a full timeout.
+                    Applied::RemoteChanged => {
                         watchdog.as_mut().reset(tokio::time::Instant::now() + media_timeout);
                     }
-                    Some(command) => state.apply(command),
-                    None => break,
+                    Applied::Closed => break,
                 },
                 readable = socket.readable() => {
                     if readable.is_ok() {
@@ -178,8 +183,22 @@ fn prompt_ticker() -> Interval {
 }
 
 impl LegState {
-    fn apply(&mut self, command: LegControl) {
+    /// Applies a command from the handle; `None` means the handle closed the leg.
+    fn apply(&mut self, command: Option<LegControl>) -> Applied {
+        let Some(command) = command else {
+            return Applied::Closed;
+        };
         match command {
+            LegControl::Remote(sdp) => {
+                self.on_remote(sdp);
+                self.last_received = Some(Instant::now());
+                return Applied::RemoteChanged;
+            }
+            LegControl::Play(player) => {
+                self.rewriter.switch_source();
+                self.prompt = Some(player);
+                return Applied::PromptStarted;
+            }
             LegControl::Attach(end) => {
                 self.agent = Some(end);
                 // Agent audio replaces whatever prompt was playing.
@@ -193,10 +212,8 @@ impl LegState {
             LegControl::StopPrompt => self.prompt = None,
             LegControl::Record(tap) => self.tap = Some(tap),
             LegControl::StopRecording => self.tap = None,
-            LegControl::Remote(_) | LegControl::Play(_) => {
-                unreachable!("handled by the task loop")
-            }
         }
+        Applied::Nothing
     }
 
     fn on_remote(&mut self, sdp: TrunkSdp) {
@@ -215,7 +232,11 @@ impl LegState {
     /// arriving after a timeout clears `timed_out`; the elapsed timer then fires at once and
     /// re-arms itself from the new `last_received`.
     fn watchdog_armed(&self) -> bool {
-        !self.timed_out && self.remote.as_ref().is_some_and(|r| r.direction.sends() && !r.address.is_unspecified())
+        !self.timed_out
+            && self
+                .remote
+                .as_ref()
+                .is_some_and(|r| r.direction.sends() && !r.address.is_unspecified())
     }
 
     fn destination(&self) -> Option<SocketAddr> {
@@ -419,14 +440,9 @@ impl LegState {
                 None => return,
             },
         };
-        let out = self.rewriter.rewrite(
-            Instant::now(),
-            ssrc,
-            sequence,
-            timestamp,
-            marker,
-            samples,
-        );
+        let out = self
+            .rewriter
+            .rewrite(Instant::now(), ssrc, sequence, timestamp, marker, samples);
         let header = RtpHeader {
             marker: out.marker,
             payload_type,

@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use callbridge_audio::detect::tone_fraction;
 use callbridge_audio::write_tone_wav;
 use callbridge_media::testing::{dominant_tone, SoftphoneOptions};
-use callbridge_media::{
-    AgentId, CallId, DisconnectReason, MediaError, MediaEvent, Prompt, Side,
-};
+use callbridge_media::{AgentId, CallId, DisconnectReason, MediaError, MediaEvent, Prompt, Side};
 use support::*;
 
 const CUSTOMER_HZ: f64 = 700.0;
@@ -37,7 +35,10 @@ async fn after_connect_each_side_hears_the_other() {
     // Before the bridge, neither side hears anything of the other.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(phone.counts().0, 0, "agent heard audio before connect");
-    assert!(carrier.received().is_empty(), "carrier heard audio before connect");
+    assert!(
+        carrier.received().is_empty(),
+        "carrier heard audio before connect"
+    );
 
     media.connect(&call, &agent).unwrap();
     let connected_at = Instant::now();
@@ -45,13 +46,27 @@ async fn after_connect_each_side_hears_the_other() {
     let settle = connected_at + Duration::from_millis(200);
 
     let agent_heard = phone.samples_since(settle);
-    assert!(agent_heard.len() >= 8000, "agent heard {} samples", agent_heard.len());
-    assert_eq!(dominant_tone(&agent_heard, &[CUSTOMER_HZ, AGENT_HZ]), Some(CUSTOMER_HZ));
+    assert!(
+        agent_heard.len() >= 8000,
+        "agent heard {} samples",
+        agent_heard.len()
+    );
+    assert_eq!(
+        dominant_tone(&agent_heard, &[CUSTOMER_HZ, AGENT_HZ]),
+        Some(CUSTOMER_HZ)
+    );
     assert!(tone_fraction(&agent_heard, 8000, CUSTOMER_HZ) > 0.8);
 
     let customer_heard = carrier.samples_since(settle);
-    assert!(customer_heard.len() >= 8000, "customer heard {} samples", customer_heard.len());
-    assert_eq!(dominant_tone(&customer_heard, &[CUSTOMER_HZ, AGENT_HZ]), Some(AGENT_HZ));
+    assert!(
+        customer_heard.len() >= 8000,
+        "customer heard {} samples",
+        customer_heard.len()
+    );
+    assert_eq!(
+        dominant_tone(&customer_heard, &[CUSTOMER_HZ, AGENT_HZ]),
+        Some(AGENT_HZ)
+    );
     assert!(tone_fraction(&customer_heard, 8000, AGENT_HZ) > 0.8);
 
     // Disconnecting stops the relay both ways.
@@ -79,7 +94,10 @@ async fn the_carrier_sees_one_continuous_stream_from_music_to_agent() {
     media.play(&call, Prompt::Ringback).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let music_at = Instant::now();
-    media.play(&call, Prompt::Music(music.clone())).await.unwrap();
+    media
+        .play(&call, Prompt::Music(music.clone()))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let connect_at = Instant::now();
     media.connect(&call, &agent).unwrap();
@@ -94,16 +112,26 @@ async fn the_carrier_sees_one_continuous_stream_from_music_to_agent() {
         .collect();
     assert!(tone_fraction(&ringback, 8000, 440.0) + tone_fraction(&ringback, 8000, 480.0) > 0.5);
     let music_heard = carrier.samples_since(music_at + Duration::from_millis(100));
-    assert_eq!(dominant_tone(&music_heard[..4000], &[400.0, 440.0, AGENT_HZ]), Some(400.0));
+    assert_eq!(
+        dominant_tone(&music_heard[..4000], &[400.0, 440.0, AGENT_HZ]),
+        Some(400.0)
+    );
     let agent_heard = carrier.samples_since(connect_at + Duration::from_millis(200));
-    assert_eq!(dominant_tone(&agent_heard, &[400.0, AGENT_HZ]), Some(AGENT_HZ));
+    assert_eq!(
+        dominant_tone(&agent_heard, &[400.0, AGENT_HZ]),
+        Some(AGENT_HZ)
+    );
 
     let ssrc = received[0].header.ssrc;
     let mut markers = 0;
     for pair in received.windows(2) {
         let (a, b) = (&pair[0].header, &pair[1].header);
         assert_eq!(b.ssrc, ssrc, "SSRC changed");
-        assert_eq!(b.sequence, a.sequence.wrapping_add(1), "sequence gap or reorder");
+        assert_eq!(
+            b.sequence,
+            a.sequence.wrapping_add(1),
+            "sequence gap or reorder"
+        );
         let ts_step = b.timestamp.wrapping_sub(a.timestamp);
         let wall = pair[1].at.duration_since(pair[0].at);
         // Timestamps follow wall time: 160 per 20 ms, within scheduling noise.
@@ -140,7 +168,10 @@ async fn media_timeout_fires_when_the_carrier_stops_sending() {
     .await;
     assert_eq!(fired, Some(call.clone()));
     let after = stopped.elapsed();
-    assert!(after >= Duration::from_millis(550) && after < Duration::from_millis(1500), "{after:?}");
+    assert!(
+        after >= Duration::from_millis(550) && after < Duration::from_millis(1500),
+        "{after:?}"
+    );
     // Reported once, not every timeout period.
     let again = next_event(&mut events, Duration::from_millis(1500), |e| match e {
         MediaEvent::MediaTimeout { .. } => Some(()),
@@ -180,20 +211,34 @@ async fn rtp_is_sent_where_the_carrier_really_sends_from() {
         .unwrap();
     media.play(&call, Prompt::Ringback).await.unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!decoy.received().is_empty(), "before latching, RTP goes to the SDP address");
+    assert!(
+        !decoy.received().is_empty(),
+        "before latching, RTP goes to the SDP address"
+    );
 
     real.start_tone(info.local_addr, CUSTOMER_HZ, None);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let decoy_count = decoy.received().len();
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(decoy.received().len(), decoy_count, "still sending to the SDP address");
-    assert!(real.received().len() >= 15, "latched address got {}", real.received().len());
+    assert_eq!(
+        decoy.received().len(),
+        decoy_count,
+        "still sending to the SDP address"
+    );
+    assert!(
+        real.received().len() >= 15,
+        "latched address got {}",
+        real.received().len()
+    );
 
     // A stray sender cannot take the stream over while the latched source is active.
     let mut stray = Carrier::bind().await;
     stray.start_tone(info.local_addr, 300.0, Some(10));
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(stray.received().is_empty(), "a stray source hijacked the stream");
+    assert!(
+        stray.received().is_empty(),
+        "a stray source hijacked the stream"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -248,7 +293,12 @@ async fn the_tap_sees_both_sides() {
             Side::Agent => agent_side.extend(samples),
         }
     }
-    assert!(customer.len() >= 6400 && agent_side.len() >= 6400, "{} / {}", customer.len(), agent_side.len());
+    assert!(
+        customer.len() >= 6400 && agent_side.len() >= 6400,
+        "{} / {}",
+        customer.len(),
+        agent_side.len()
+    );
     assert!(tone_fraction(&customer, 8000, CUSTOMER_HZ) > 0.8);
     assert!(tone_fraction(&agent_side, 8000, AGENT_HZ) > 0.8);
     // After stop_recording the channel is released and closes.
@@ -272,13 +322,22 @@ async fn a_transfer_moves_the_customer_to_the_second_agent() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let a_count = phone_a.counts().0;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(phone_a.counts().0, a_count, "agent A still hears the customer");
+    assert_eq!(
+        phone_a.counts().0,
+        a_count,
+        "agent A still hears the customer"
+    );
     let b_heard = phone_b.samples_since(moved_at + Duration::from_millis(200));
-    assert_eq!(dominant_tone(&b_heard, &[CUSTOMER_HZ, AGENT_HZ, 1600.0]), Some(CUSTOMER_HZ));
+    assert_eq!(
+        dominant_tone(&b_heard, &[CUSTOMER_HZ, AGENT_HZ, 1600.0]),
+        Some(CUSTOMER_HZ)
+    );
     let customer = carrier.samples_since(moved_at + Duration::from_millis(200));
     assert_eq!(dominant_tone(&customer, &[AGENT_HZ, 1600.0]), Some(1600.0));
     let received = carrier.received();
-    assert!(received.windows(2).all(|w| w[1].header.sequence == w[0].header.sequence.wrapping_add(1)));
+    assert!(received
+        .windows(2)
+        .all(|w| w[1].header.sequence == w[0].header.sequence.wrapping_add(1)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -316,7 +375,10 @@ async fn a_silent_browser_is_reported_disconnected() {
     assert_eq!(gone, Some((agent.clone(), DisconnectReason::Silence)));
     let call = CallId::new("call-late");
     media.open_trunk_leg(&call).unwrap();
-    assert!(matches!(media.connect(&call, &agent), Err(MediaError::AgentGone(_))));
+    assert!(matches!(
+        media.connect(&call, &agent),
+        Err(MediaError::AgentGone(_))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -327,11 +389,19 @@ async fn unusable_offers_and_unknown_ids_are_typed_errors() {
     let opus_only = "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 4000 RTP/AVP 8\r\n";
     assert!(matches!(
         media.answer_trunk_offer(&call, opus_only.as_bytes()),
-        Err(MediaError::Sdp(callbridge_media::sdp::SdpError::NoUsableCodec { .. }))
+        Err(MediaError::Sdp(
+            callbridge_media::sdp::SdpError::NoUsableCodec { .. }
+        ))
     ));
-    assert!(matches!(media.open_trunk_leg(&call), Err(MediaError::LegExists(_))));
+    assert!(matches!(
+        media.open_trunk_leg(&call),
+        Err(MediaError::LegExists(_))
+    ));
     let nobody = CallId::new("nobody");
-    assert!(matches!(media.disconnect(&nobody), Err(MediaError::UnknownCall(_))));
+    assert!(matches!(
+        media.disconnect(&nobody),
+        Err(MediaError::UnknownCall(_))
+    ));
     assert!(matches!(
         media.connect(&call, &AgentId::new("ghost")),
         Err(MediaError::UnknownAgent(_))
@@ -351,10 +421,83 @@ async fn an_outbound_offer_and_answer_set_up_the_leg() {
     let carrier = Carrier::bind().await;
     let info = media.open_trunk_leg(&call).unwrap();
     let offer = media.trunk_offer(&call).unwrap();
-    assert!(offer.contains(&format!("m=audio {} RTP/AVP 0 101", info.public_addr.port())));
-    media.apply_trunk_answer(&call, carrier.offer().as_bytes()).unwrap();
+    assert!(offer.contains(&format!(
+        "m=audio {} RTP/AVP 0 101",
+        info.public_addr.port()
+    )));
+    media
+        .apply_trunk_answer(&call, carrier.offer().as_bytes())
+        .unwrap();
     media.play(&call, Prompt::Silence).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(carrier.received().len() >= 8);
-    assert!(carrier.received().iter().all(|r| r.payload.iter().all(|b| *b == 0xFF)));
+    assert!(carrier
+        .received()
+        .iter()
+        .all(|r| r.payload.iter().all(|b| *b == 0xFF)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_dtmf_reaches_the_carrier_as_telephone_events() {
+    let (media, _events) = start_media(|_| {});
+    let call = CallId::new("call-agent-dtmf");
+    let agent = AgentId::new("agent-dtmf");
+    let carrier = Carrier::bind().await;
+    answered_leg(&media, &call, &carrier);
+    let phone = connected_agent(&media, &agent, SoftphoneOptions::tone(AGENT_HZ)).await;
+    media.connect(&call, &agent).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    phone.send_dtmf('7');
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let events: Vec<_> = carrier
+        .received()
+        .into_iter()
+        .filter(|r| r.header.payload_type == 101)
+        .collect();
+    assert!(!events.is_empty(), "no telephone-event reached the carrier");
+    let parsed: Vec<_> = events
+        .iter()
+        .map(|r| callbridge_media::rtp::TelephoneEvent::parse(&r.payload).unwrap())
+        .collect();
+    assert!(parsed.iter().all(|e| e.event == 7), "{parsed:?}");
+    assert!(
+        parsed.iter().any(|e| e.end),
+        "the end of the key press was relayed"
+    );
+    let timestamp = events[0].header.timestamp;
+    assert!(
+        events.iter().all(|r| r.header.timestamp == timestamp),
+        "one event, one timestamp"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reinvite_to_hold_stops_audio_to_the_carrier() {
+    let (media, _events) = start_media(|_| {});
+    let call = CallId::new("call-reinvite");
+    let carrier = Carrier::bind().await;
+    answered_leg(&media, &call, &carrier);
+    media.play(&call, Prompt::Ringback).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!carrier.received().is_empty());
+    let hold = carrier.offer().replace(
+        &format!("c=IN IP4 {}", carrier.addr.ip()),
+        "c=IN IP4 0.0.0.0",
+    );
+    media.answer_trunk_offer(&call, hold.as_bytes()).unwrap();
+    assert!(media.trunk_remote(&call).unwrap().is_hold());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let held = carrier.received().len();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        carrier.received().len(),
+        held,
+        "audio sent to a held carrier"
+    );
+    // Resume: audio flows again.
+    media
+        .answer_trunk_offer(&call, carrier.offer().as_bytes())
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(carrier.received().len() > held + 5);
 }

@@ -24,7 +24,9 @@ pub fn free_range(size: u16) -> RangeInclusive<u16> {
     start..=start + size - 1
 }
 
-pub fn start_media(tweak: impl FnOnce(&mut MediaConfig)) -> (Media, mpsc::UnboundedReceiver<MediaEvent>) {
+pub fn start_media(
+    tweak: impl FnOnce(&mut MediaConfig),
+) -> (Media, mpsc::UnboundedReceiver<MediaEvent>) {
     let mut config = MediaConfig::loopback(free_range(40));
     tweak(&mut config);
     Media::start(config).unwrap()
@@ -136,11 +138,23 @@ impl Carrier {
     /// Sends the RFC 4733 packets of one key press, end report three times.
     pub async fn send_dtmf(&self, to: SocketAddr, digit_event: u8, timestamp: u32, seq: &mut u16) {
         let mut buf = [0u8; 64];
-        for (i, (end, duration)) in [(false, 160u16), (false, 320), (false, 480), (true, 640), (true, 640), (true, 640)]
-            .into_iter()
-            .enumerate()
+        for (i, (end, duration)) in [
+            (false, 160u16),
+            (false, 320),
+            (false, 480),
+            (true, 640),
+            (true, 640),
+            (true, 640),
+        ]
+        .into_iter()
+        .enumerate()
         {
-            let event = TelephoneEvent { event: digit_event, end, volume: 10, duration };
+            let event = TelephoneEvent {
+                event: digit_event,
+                end,
+                volume: 10,
+                duration,
+            };
             let header = RtpHeader {
                 marker: i == 0,
                 payload_type: 101,
@@ -171,18 +185,29 @@ impl Carrier {
 }
 
 /// An agent session with a connected test softphone.
-pub async fn connected_agent(media: &Media, agent: &AgentId, options: SoftphoneOptions) -> Softphone {
+pub async fn connected_agent(
+    media: &Media,
+    agent: &AgentId,
+    options: SoftphoneOptions,
+) -> Softphone {
     let pending = Softphone::offer(options).unwrap();
-    let answer = media.open_agent_session(agent, pending.offer_json()).unwrap();
+    let answer = media
+        .open_agent_session(agent, pending.offer_json())
+        .unwrap();
     let phone = pending.accept(&answer).unwrap();
-    assert!(phone.wait_connected(Duration::from_secs(5)).await, "softphone did not connect");
+    assert!(
+        phone.wait_connected(Duration::from_secs(5)).await,
+        "softphone did not connect"
+    );
     phone
 }
 
 /// A trunk leg answered for `carrier`; returns where the leg receives.
 pub fn answered_leg(media: &Media, call: &CallId, carrier: &Carrier) -> SocketAddr {
     let info = media.open_trunk_leg(call).unwrap();
-    media.answer_trunk_offer(call, carrier.offer().as_bytes()).unwrap();
+    media
+        .answer_trunk_offer(call, carrier.offer().as_bytes())
+        .unwrap();
     info.local_addr
 }
 
