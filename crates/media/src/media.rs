@@ -366,6 +366,12 @@ impl Media {
         Ok(())
     }
 
+    /// Decodes a prompt file now, so that playing it later starts at once (and in order with
+    /// the commands that follow it). Fails like `play` would for a file that cannot be used.
+    pub async fn preload(&self, path: PathBuf) -> Result<(), MediaError> {
+        self.clip(path).await.map(|_| ())
+    }
+
     async fn clip(&self, path: PathBuf) -> Result<Clip, MediaError> {
         if let Some(clip) = self.inner.clips.lock().get(&path) {
             return Ok(clip.clone());

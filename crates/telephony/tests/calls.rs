@@ -554,3 +554,85 @@ async fn calls_that_must_not_be_taken_are_refused_with_the_right_status() {
         .is_empty());
     world.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_waits_with_music_and_is_held_and_resumed_by_the_agent() {
+    let world = World::start(Options {
+        waiting: "music",
+        music: true,
+        ..Options::default()
+    })
+    .await;
+    // Logged in but away: the call waits in the queue, answered, with music.
+    let mut alice = world.agent("alice", ALICE_HZ, false).await;
+    let sipp = Sipp::customer(
+        world.sip,
+        &scenario("customer_calls.xml"),
+        CUSTOMER_HZ,
+        Duration::from_millis(6000),
+        1,
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    alice.set_available(true).await;
+    let call = alice.ringing().await;
+    alice.answer(&call).await;
+    let talking = Instant::now();
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let heard = alice
+        .phone()
+        .samples_since(talking + Duration::from_millis(200));
+    assert!(
+        !spans(&heard, CUSTOMER_HZ).is_empty(),
+        "alice hears the customer"
+    );
+
+    alice
+        .send(serde_json::json!({ "type": "hold", "call": call, "on": true }))
+        .await;
+    let held = Instant::now();
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let during_hold = alice
+        .phone()
+        .samples_since(held + Duration::from_millis(300));
+    assert!(
+        spans(&during_hold, CUSTOMER_HZ).is_empty(),
+        "on hold the agent no longer hears the customer"
+    );
+    alice
+        .send(serde_json::json!({ "type": "hold", "call": call, "on": false }))
+        .await;
+    let resumed = Instant::now();
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let after = alice
+        .phone()
+        .samples_since(resumed + Duration::from_millis(300));
+    assert!(
+        !spans(&after, CUSTOMER_HZ).is_empty(),
+        "resumed: the customer again"
+    );
+    sipp.success().await;
+
+    eventually("the call record", Duration::from_secs(5), || {
+        let store = world.server.store.clone();
+        let call = call.clone();
+        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
+    })
+    .await;
+    let record = world
+        .server
+        .store
+        .call_record(TENANT, &call)
+        .await
+        .unwrap()
+        .unwrap();
+    let full: serde_json::Value = serde_json::from_str(&record.record).unwrap();
+    assert!(full["wait_ms"].as_u64().unwrap() >= 1000, "{full}");
+    assert_eq!(full["hold_count"], 1, "{full}");
+    let dir = world.recordings_dir();
+    eventually("the recording is stored", Duration::from_secs(10), || {
+        let found = !wav_files(&dir).is_empty();
+        async move { found }
+    })
+    .await;
+    world.stop().await;
+}

@@ -138,6 +138,15 @@ impl Telephony {
         let (done_tx, done_rx) = mpsc::unbounded_channel();
         let forward = recorder::forward_ready(ready_rx, done_tx);
 
+        // Prompts are decoded once, before the first call needs them.
+        for queue in telephony.tenants.iter().flat_map(|t| &t.queues) {
+            for path in [&queue.music, &queue.announcement].into_iter().flatten() {
+                media
+                    .preload(path.clone())
+                    .await
+                    .with_context(|| format!("queue {}: prompt {}", queue.id, path.display()))?;
+            }
+        }
         let (feed, feed_task) = feed::Feed::start(store.clone(), integration.clone());
         let phones = Arc::new(Softphones::default());
         let (requests, requests_rx) = mpsc::unbounded_channel();
@@ -274,7 +283,9 @@ fn unserved(u: crate::config::Unserved) -> Unserved {
     }
 }
 
-pub(crate) fn store_config(storage: &RecordingStorage) -> callbridge_recording::RecordingStoreConfig {
+pub(crate) fn store_config(
+    storage: &RecordingStorage,
+) -> callbridge_recording::RecordingStoreConfig {
     match storage {
         RecordingStorage::Local { root } => {
             callbridge_recording::RecordingStoreConfig::Local { root: root.clone() }

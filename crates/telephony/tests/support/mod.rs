@@ -33,6 +33,8 @@ pub const CALLER: &str = "+819012345678";
 pub const CUSTOMER_HZ: f64 = 700.0;
 pub const ALICE_HZ: f64 = 1200.0;
 pub const BOB_HZ: f64 = 1800.0;
+/// The support queue's music, when a test asks for it.
+pub const MUSIC_HZ: f64 = 440.0;
 
 pub struct World {
     pub sandbox: RunningSandbox,
@@ -50,6 +52,8 @@ pub struct Options {
     pub ring_timeout_secs: u64,
     /// Where outbound calls go (a sipp UAS), if any.
     pub trunk: Option<SocketAddr>,
+    /// A music file for the support queue (a 440 Hz tone).
+    pub music: bool,
 }
 
 impl Default for Options {
@@ -58,6 +62,7 @@ impl Default for Options {
             waiting: "ringback",
             ring_timeout_secs: 5,
             trunk: None,
+            music: false,
         }
     }
 }
@@ -126,6 +131,19 @@ impl World {
             ),
             None => String::new(),
         };
+        let music = if options.music {
+            callbridge_audio::write_tone_wav(
+                &dir.path().join("music.wav"),
+                8000,
+                MUSIC_HZ,
+                8000.0,
+                Duration::from_secs(3),
+            )
+            .unwrap();
+            "music = \"music.wav\"\n"
+        } else {
+            ""
+        };
         let toml = format!(
             r#"
 [server]
@@ -166,7 +184,7 @@ queue = "support"
 id = "support"
 waiting = "{waiting}"
 ring_timeout_secs = {ring}
-
+{music}
 [[tenant.telephony.queue]]
 id = "sales"
 waiting = "music"
