@@ -13,6 +13,8 @@ mod seq_window;
 pub mod sidecar;
 pub mod spool;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod track;
 pub mod uploader;
 pub mod writer;

@@ -636,3 +636,114 @@ async fn a_caller_waits_with_music_and_is_held_and_resumed_by_the_agent() {
     .await;
     world.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recordings_go_to_an_s3_compatible_store_with_an_access_key() {
+    let s3 = callbridge_recording::testing::S3Server::start().await;
+    let world = World::start(Options {
+        s3_endpoint: Some(s3.endpoint.clone()),
+        ..Options::default()
+    })
+    .await;
+    let mut alice = world.agent("alice", ALICE_HZ, true).await;
+    let sipp = Sipp::customer(
+        world.sip,
+        &scenario("customer_calls.xml"),
+        CUSTOMER_HZ,
+        Duration::from_millis(1500),
+        1,
+    );
+    let call = alice.ringing().await;
+    alice.answer(&call).await;
+    sipp.success().await;
+    let bucket = s3.root().join(callbridge_recording::testing::BUCKET);
+    eventually(
+        "the recording in the bucket",
+        Duration::from_secs(15),
+        || {
+            let found = wav_files(&bucket)
+                .iter()
+                .any(|f| f.to_string_lossy().contains(&call));
+            async move { found }
+        },
+    )
+    .await;
+    let object = wav_files(&bucket)
+        .into_iter()
+        .find(|f| f.to_string_lossy().contains(&call))
+        .unwrap();
+    let key = object
+        .strip_prefix(&bucket)
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    assert!(
+        key.starts_with("cc/demo/"),
+        "key = prefix/tenant/date/call: {key}"
+    );
+    let audio = callbridge_audio::read_wav(&object).unwrap();
+    assert!(!spans(&audio.channels[0], CUSTOMER_HZ).is_empty());
+    assert!(
+        wav_files(&world.dir.path().join("spool")).is_empty(),
+        "the spool is emptied once the store has the recording"
+    );
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_left_by_a_crash_is_repaired_and_stored_at_the_next_start() {
+    use callbridge_recording::{Channel, RecordingMeta, RecordingWriter, RtpAudio, Spool};
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Spool::open(dir.path().join("spool")).unwrap();
+    let mut writer = RecordingWriter::create(
+        &spool,
+        RecordingMeta {
+            call_id: "call-before-the-crash".into(),
+            tenant: TENANT.into(),
+            started_at_unix_ms: 1_795_000_000_000,
+        },
+    )
+    .unwrap();
+    let mut tone = callbridge_audio::ToneGenerator::new(CUSTOMER_HZ, 8000.0, 8000);
+    for i in 0..150u32 {
+        let frame = tone.next_pcmu_frame();
+        let packet = RtpAudio {
+            ssrc: 7,
+            sequence: i as u16,
+            timestamp: i * 160,
+            payload: &frame,
+        };
+        writer.push(
+            Channel::Customer,
+            Duration::from_millis(u64::from(i) * 20),
+            packet,
+        );
+    }
+    writer.tick(Duration::from_secs(3)).unwrap();
+    // The process dies: no finish, no drop.
+    std::mem::forget(writer);
+
+    let world = World::start(Options {
+        dir: Some(dir),
+        ..Options::default()
+    })
+    .await;
+    let recordings = world.recordings_dir();
+    eventually(
+        "the repaired recording is stored",
+        Duration::from_secs(15),
+        || {
+            let found = wav_files(&recordings)
+                .iter()
+                .any(|f| f.to_string_lossy().contains("call-before-the-crash"));
+            async move { found }
+        },
+    )
+    .await;
+    let file = wav_files(&recordings).into_iter().next().unwrap();
+    let audio = callbridge_audio::read_wav(&file).unwrap();
+    let seconds = audio.channels[0].len() as f64 / 8000.0;
+    assert!(seconds >= 2.0, "most of the 3 s survived: {seconds:.2} s");
+    assert!(!spans(&audio.channels[0], CUSTOMER_HZ).is_empty());
+    world.stop().await;
+}

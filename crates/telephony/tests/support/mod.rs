@@ -54,6 +54,11 @@ pub struct Options {
     pub trunk: Option<SocketAddr>,
     /// A music file for the support queue (a 440 Hz tone).
     pub music: bool,
+    /// Store recordings on this S3-compatible endpoint (see `callbridge_recording::testing`)
+    /// instead of the local directory.
+    pub s3_endpoint: Option<String>,
+    /// Start in this data directory (e.g. one holding a spool left by a crash).
+    pub dir: Option<tempfile::TempDir>,
 }
 
 impl Default for Options {
@@ -63,6 +68,8 @@ impl Default for Options {
             ring_timeout_secs: 5,
             trunk: None,
             music: false,
+            s3_endpoint: None,
+            dir: None,
         }
     }
 }
@@ -95,7 +102,10 @@ impl World {
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
             .try_init();
-        let dir = tempfile::tempdir().unwrap();
+        let dir = match options.dir {
+            Some(dir) => dir,
+            None => tempfile::tempdir().unwrap(),
+        };
         let sandbox = callbridge_sandbox::start(SandboxOptions::default())
             .await
             .unwrap();
@@ -198,8 +208,7 @@ name = "bob"
 queues = ["support", "sales"]
 
 [tenant.telephony.recordings]
-store = "local"
-path = "recordings"
+{recordings}
 "#,
             db = dir.path().join("callbridge.db").display(),
             instance = sandbox.base_url,
@@ -207,6 +216,16 @@ path = "recordings"
             client_secret = sandbox.credentials.client_secret,
             waiting = options.waiting,
             ring = options.ring_timeout_secs,
+            recordings = match &options.s3_endpoint {
+                Some(endpoint) => format!(
+                    "store = \"s3\"\nbucket = \"{}\"\nendpoint = \"{endpoint}\"\n\
+                     access_key_id = \"{}\"\nsecret_access_key = \"{}\"\nprefix = \"cc\"",
+                    callbridge_recording::testing::BUCKET,
+                    callbridge_recording::testing::ACCESS_KEY,
+                    callbridge_recording::testing::SECRET_KEY,
+                ),
+                None => "store = \"local\"\npath = \"recordings\"".to_string(),
+            },
         );
         let config = Config::parse("test.toml", &toml, dir.path(), &|_| None).unwrap();
         let telephony_config = TelephonyConfig::parse("test.toml", &toml, dir.path(), &|_| None)
