@@ -443,7 +443,15 @@ impl Switch {
             offerless: false,
             answered: false,
         });
-        self.input(Input::Dial { agent, call, to })
+        self.input(Input::Dial {
+            agent,
+            call: call.clone(),
+            to,
+        });
+        // A refused dial (the agent was not available) never became a call: forget it.
+        if self.board.call(&call).is_none() && !self.board.has_ended(&call) {
+            self.calls.remove(&call);
+        }
     }
 
     // ---- recordings -------------------------------------------------------------------------
