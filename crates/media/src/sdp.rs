@@ -183,18 +183,23 @@ impl TrunkSdp {
                 transport: clip(&audio.transport),
             });
         }
+        // Static payload type 0 is PCMU without an rtpmap (RFC 3551), unless the offer
+        // explicitly maps 0 to something else.
+        let zero_remapped = audio.attrs.rtpmaps.iter().any(|(pt, name, clock)| {
+            *pt == PCMU_PAYLOAD_TYPE && !(name.eq_ignore_ascii_case("PCMU") && *clock == 8000)
+        });
         let pcmu = audio
             .find_codec("PCMU", 8000)
             .or_else(|| {
-                audio
-                    .payload_types
-                    .contains(&PCMU_PAYLOAD_TYPE)
-                    .then_some(0)
+                (audio.payload_types.contains(&PCMU_PAYLOAD_TYPE) && !zero_remapped).then_some(0)
             })
             .ok_or_else(|| SdpError::NoUsableCodec {
                 offered: audio.payload_types.clone(),
             })?;
-        let telephone_event = audio.find_codec("telephone-event", 8000);
+        // DTMF needs a payload type of its own.
+        let telephone_event = audio
+            .find_codec("telephone-event", 8000)
+            .filter(|pt| *pt != pcmu);
         let address = audio
             .attrs
             .connection
@@ -441,6 +446,18 @@ mod tests {
             Some("203.0.113.5:30000".parse().unwrap())
         );
         assert!(!sdp.is_hold());
+    }
+
+    #[test]
+    fn payload_type_zero_mapped_to_another_codec_is_not_pcmu() {
+        let offer = b"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 telephone-event/8000\r\n";
+        assert!(matches!(
+            TrunkSdp::parse(offer),
+            Err(SdpError::NoUsableCodec { .. })
+        ));
+        let offer = b"v=0\r\nc=IN IP4 192.0.2.1\r\nm=audio 4000 RTP/AVP 0 8\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n";
+        let sdp = TrunkSdp::parse(offer).unwrap();
+        assert_eq!(sdp.pcmu_payload_type, 0);
     }
 
     #[test]

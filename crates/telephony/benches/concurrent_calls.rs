@@ -19,8 +19,20 @@
 //! server: sandbox + integration + telephony. Customer-side loss is not measured: sipp's
 //! `rtp_stream` plays, it does not count what it receives.
 //!
-//! Where the ceiling is, and what would raise it (from the figures this prints, 2 cores):
-//! see the report in the crate's benchmark notes in this file's footer comment.
+//! Where the ceiling is, and what would raise it (measured on the 2-core machine, 500 calls):
+//! - The relay is not CPU-bound: the whole server used 55-66% of one core for 500 calls
+//!   (13 µs per relayed packet including recording, SRTP and the str0m agent sessions),
+//!   ~150 k syscalls/s (about three per relayed packet: recv, send, and timer/epoll wake-ups)
+//!   and ~6 k context switches/s. One `recvfrom`/`sendto` per packet per socket is the floor
+//!   of this design; `recvmmsg`/`sendmmsg` or one shared socket per core would cut it.
+//! - Loss at the agents was 0 (by RTP timestamps), and every recording was complete.
+//! - Jitter is the weak spot: at 500 calls half the frames reach the agents in pairs
+//!   (|Δarrival − 20 ms| p50 = 20 ms, p99 ≈ 200 ms), while at 5 calls p50 is 0.14 ms. The three
+//!   processes (server, agents' str0m clients, sipp's RTP threads) share 2 cores, and the
+//!   pairing has not been attributed to one of them yet: run the media crate's `relay` bench
+//!   (plain UDP carrier, stamped frames) to isolate the relay.
+//! - Call set-up latency grows with load (INVITE→100 p50 ~90 ms while 500 calls ramp in at
+//!   100/s) before CPU runs out: see `setup_rate.rs`.
 
 mod common;
 
@@ -146,9 +158,16 @@ async fn measure(settings: Settings) {
         if outcome.exit_ok { "ok" } else { "with errors" },
         outcome.cpu.as_secs_f64()
     );
-    let mut rtt = outcome.invite_to_200_ms.clone();
-    println!("  INVITE→200: {}", summary(&mut rtt, "ms"));
-    let lost = report.frames_expected.saturating_sub(report.frames_received);
+    for (what, times) in [
+        ("100", &outcome.invite_to_100_ms),
+        ("180", &outcome.invite_to_180_ms),
+        ("200", &outcome.invite_to_200_ms),
+    ] {
+        println!("  INVITE→{what}: {}", summary(&mut times.clone(), "ms"));
+    }
+    let lost = report
+        .frames_expected
+        .saturating_sub(report.frames_received);
     println!(
         "  agent side: {} calls heard, {} with the customer's tone; frames {} received of {} \
          expected: loss {:.4}%",

@@ -115,8 +115,13 @@ async fn measure(settings: Settings) {
             outcome.retransmissions,
             if outcome.exit_ok { "ok" } else { "with errors" }
         );
-        let mut rtt = outcome.invite_to_200_ms.clone();
-        println!("    INVITE→200: {}", summary(&mut rtt, "ms"));
+        for (what, times) in [
+            ("100", &outcome.invite_to_100_ms),
+            ("180", &outcome.invite_to_180_ms),
+            ("200", &outcome.invite_to_200_ms),
+        ] {
+            println!("    INVITE→{what}: {}", summary(&mut times.clone(), "ms"));
+        }
         println!(
             "    CPU: server {:.2} s ({:.2} ms per call, {:.0}% of one core over {:.1} s), \
              sipp {:.2} s, agents' process {:.2} s",

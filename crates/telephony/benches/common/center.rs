@@ -55,9 +55,8 @@ impl ContactCenter {
             .local_addr()?
             .port();
         let public_url = format!("http://127.0.0.1:{port}");
-        let instance = Instance::new(
-            InstanceConfig::new(sandbox.base_url.clone()).with_root_ca_pem(ca_pem),
-        )?;
+        let instance =
+            Instance::new(InstanceConfig::new(sandbox.base_url.clone()).with_root_ca_pem(ca_pem))?;
         let admin = Auth::basic(
             &sandbox.credentials.admin_user,
             &sandbox.credentials.admin_password,

@@ -25,10 +25,7 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 /// A comma-separated list from the environment, e.g. `RATES=100,200,300`.
-pub fn env_list<T: std::str::FromStr>(name: &str, default: &[T]) -> Vec<T>
-where
-    T: Clone,
-{
+pub fn env_list<T: std::str::FromStr + Clone>(name: &str, default: &[T]) -> Vec<T> {
     match std::env::var(name) {
         Ok(text) => text
             .split(',')
@@ -82,24 +79,16 @@ pub fn wav_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     found
 }
 
-/// Waits (up to `patience`) until `dir` holds `want` recordings or their number stops
-/// growing for 3 s; returns how many there are.
+/// Waits (up to `patience`) until `dir` holds `want` recordings; returns how many there are.
 pub async fn wait_for_recordings(
     dir: &std::path::Path,
     want: usize,
     patience: std::time::Duration,
 ) -> usize {
     let deadline = std::time::Instant::now() + patience;
-    let (mut last, mut last_change) = (0, std::time::Instant::now());
     loop {
         let count = wav_files(dir).len();
-        if count != last {
-            (last, last_change) = (count, std::time::Instant::now());
-        }
-        if count >= want
-            || std::time::Instant::now() > deadline
-            || last_change.elapsed() > std::time::Duration::from_secs(3) && count > 0
-        {
+        if count >= want || std::time::Instant::now() > deadline {
             return count;
         }
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;

@@ -39,13 +39,13 @@ pub const POOL_ENV: &str = "CALLBRIDGE_BENCH_AGENT_POOL";
 /// How many agents set up their sessions at the same time.
 const CONNECT_PARALLELISM: usize = 16;
 
-/// A gap in RTP time or arrival bigger than this starts a new call in the analysis.
+/// A jump in RTP time bigger than this starts a new call in the analysis.
 const NEW_CALL_GAP: Duration = Duration::from_millis(500);
 const PCMU_FRAME_TICKS: u64 = 160;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PoolConfig {
-    /// `http://host:port` of the integration server that serves the softphone WebSocket.
+    /// Where the integration server serves the softphone WebSocket.
     pub web_addr: std::net::SocketAddr,
     /// The server's master key, to issue softphone tickets.
     pub master_key: String,
@@ -320,7 +320,11 @@ async fn send(ws: &mut Socket, message: Value) -> anyhow::Result<()> {
 }
 
 /// The next message of `kind` for which `accept` holds, skipping others; fails after 20 s.
-async fn expect(ws: &mut Socket, kind: &str, accept: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
+async fn expect(
+    ws: &mut Socket,
+    kind: &str,
+    accept: impl Fn(&Value) -> bool,
+) -> anyhow::Result<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let next = tokio::time::timeout_at(deadline, ws.next())
@@ -374,8 +378,9 @@ fn report(config: &PoolConfig, counters: &Counters, phones: &[Softphone]) -> Poo
     report
 }
 
-/// Splits one agent's received frames into calls: runs with no big jump in RTP time or
-/// arrival (the relay gives each call its own timestamp base, and calls are seconds apart).
+/// Splits one agent's received frames into calls: runs with no big jump in RTP time (the relay
+/// gives each call its own timestamp base). Late arrivals do not split a call: they count as
+/// jitter, and frames missing inside a run count as lost.
 fn split_calls(frames: &[ReceivedFrame]) -> Vec<&[ReceivedFrame]> {
     let gap_ticks = NEW_CALL_GAP.as_millis() as u64 * 8;
     let mut calls = Vec::new();
@@ -383,7 +388,7 @@ fn split_calls(frames: &[ReceivedFrame]) -> Vec<&[ReceivedFrame]> {
     for i in 1..frames.len() {
         let (a, b) = (&frames[i - 1], &frames[i]);
         let rtp_jump = b.rtp_time < a.rtp_time || b.rtp_time - a.rtp_time > gap_ticks;
-        if rtp_jump || b.at.duration_since(a.at) > NEW_CALL_GAP {
+        if rtp_jump {
             calls.push(&frames[start..i]);
             start = i;
         }
@@ -406,7 +411,10 @@ fn inter_arrival_deviations(call: &[ReceivedFrame]) -> impl Iterator<Item = f64>
 /// The dominant tone over the middle of the call, among the customer's and the agents'.
 fn heard_tone(call: &[ReceivedFrame], config: &PoolConfig) -> Option<f64> {
     let middle = &call[call.len() / 4..call.len() * 3 / 4];
-    let samples: Vec<i16> = middle.iter().flat_map(|f| f.samples.iter().copied()).collect();
+    let samples: Vec<i16> = middle
+        .iter()
+        .flat_map(|f| f.samples.iter().copied())
+        .collect();
     let mut candidates = vec![config.customer_hz];
     candidates.extend(config.tone_hz);
     dominant_tone(&samples, &candidates)

@@ -129,7 +129,7 @@ impl ThreadCpu {
             })
             .filter(|(_, d)| !d.is_zero())
             .collect();
-        used.sort_by(|a, b| b.1.cmp(&a.1));
+        used.sort_by_key(|(_, cpu)| std::cmp::Reverse(*cpu));
         used
     }
 }

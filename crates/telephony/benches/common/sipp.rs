@@ -1,8 +1,10 @@
-//! sipp as the carrier: places calls to the contact center's DID with the end-to-end tests'
-//! `customer_calls.xml` (INVITE with a PCMU offer, wait for 200, ACK, play a tone with
-//! `rtp_stream` for `-d` ms, BYE), and reads back its own counts: successful and failed calls,
-//! retransmissions, and the INVITE→200 response time of every call (`-trace_rtt`).
+//! sipp as the carrier: places calls to the contact center's DID with
+//! `benches/scenarios/customer_calls_timed.xml` (the end-to-end tests' customer: INVITE with a
+//! PCMU offer, wait for 200, ACK, play a tone with `rtp_stream` for `-d` ms, BYE), and reads
+//! back its own counts: successful and failed calls, retransmissions, and for every call the
+//! time from INVITE to 100, 180 and 200 (`-trace_rtt`).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -32,7 +34,11 @@ pub struct SippOutcome {
     pub successful: u64,
     pub failed: u64,
     pub retransmissions: u64,
-    /// INVITE sent → 200 received, per successful call, in ms.
+    /// INVITE sent → 100 Trying received, per call, in ms: the SIP stack's own latency.
+    pub invite_to_100_ms: Vec<f64>,
+    /// INVITE sent → 180 received (the call is queued and an agent rings), in ms.
+    pub invite_to_180_ms: Vec<f64>,
+    /// INVITE sent → 200 received (an agent answered), per successful call, in ms.
     pub invite_to_200_ms: Vec<f64>,
     pub wall: Duration,
     /// sipp's own CPU time (it is reaped before this is read).
@@ -55,8 +61,13 @@ impl SippRun {
         let dir = tempfile::tempdir()?;
         super::tone::write_mulaw_wav(&dir.path().join("tone.wav"), self.customer_hz, 30.0)?;
         let scenario = scenario_path();
-        let media_port = std::net::UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port() & !1;
-        let sip_port = std::net::UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port();
+        let media_port = std::net::UdpSocket::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port()
+            & !1;
+        let sip_port = std::net::UdpSocket::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let global_timeout = self.calls / self.rate.max(1) + self.talk.as_secs() as u32 + 60;
         let args: Vec<String> = vec![
             self.target.to_string(),
@@ -138,11 +149,14 @@ impl RunningSipp {
                 read_logs(dir, "errors.log")
             );
         };
+        let mut rtt = read_rtt(dir);
         Ok(SippOutcome {
             successful: counts.successful,
             failed: counts.failed,
             retransmissions: counts.retransmissions,
-            invite_to_200_ms: read_rtt(dir),
+            invite_to_100_ms: rtt.remove("1").unwrap_or_default(),
+            invite_to_180_ms: rtt.remove("2").unwrap_or_default(),
+            invite_to_200_ms: rtt.remove("3").unwrap_or_default(),
             wall,
             cpu,
             exit_ok: status.success(),
@@ -156,7 +170,7 @@ impl RunningSipp {
 }
 
 fn scenario_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/customer_calls.xml")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/scenarios/customer_calls_timed.xml")
 }
 
 struct Counts {
@@ -181,23 +195,32 @@ fn last_counts(csv: &str) -> Option<Counts> {
     })
 }
 
-/// Every response time sipp traced (`<scenario>_<pid>_rtt.csv`: `date_ms;response_time_ms;rtd_no`).
-fn read_rtt(dir: &Path) -> Vec<f64> {
-    let mut times = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return times;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if !name.ends_with("_rtt.csv") {
+/// Every response time sipp traced, by rtd name (`<scenario>_<pid>_rtt.csv`, `;`-separated
+/// with a header naming the time and rtd columns).
+fn read_rtt(dir: &Path) -> BTreeMap<String, Vec<f64>> {
+    let mut times: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if !entry.file_name().to_string_lossy().ends_with("_rtt.csv") {
             continue;
         }
         let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
-        times.extend(
-            text.lines()
-                .skip(1)
-                .filter_map(|l| l.split(';').nth(1)?.trim().parse::<f64>().ok()),
-        );
+        let mut lines = text.lines();
+        let Some(header) = lines.next() else { continue };
+        let header: Vec<&str> = header.split(';').collect();
+        let time_at = header.iter().position(|h| h.contains("response_time"));
+        let rtd_at = header.iter().position(|h| h.contains("rtd"));
+        let (Some(time_at), Some(rtd_at)) = (time_at, rtd_at) else {
+            continue;
+        };
+        for line in lines {
+            let fields: Vec<&str> = line.split(';').collect();
+            let (Some(time), Some(rtd)) = (fields.get(time_at), fields.get(rtd_at)) else {
+                continue;
+            };
+            if let Ok(ms) = time.trim().parse::<f64>() {
+                times.entry(rtd.trim().to_string()).or_default().push(ms);
+            }
+        }
     }
     times
 }

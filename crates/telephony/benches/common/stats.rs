@@ -18,7 +18,10 @@ pub fn summary(values: &mut [f64], unit: &str) -> String {
         values.last(),
     ) {
         (Some(p50), Some(p99), Some(max)) => {
-            format!("p50 {p50:.2} {unit}, p99 {p99:.2} {unit}, max {max:.2} {unit} (n = {})", values.len())
+            format!(
+                "p50 {p50:.2} {unit}, p99 {p99:.2} {unit}, max {max:.2} {unit} (n = {})",
+                values.len()
+            )
         }
         _ => "no samples".to_string(),
     }

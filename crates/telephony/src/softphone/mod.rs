@@ -74,7 +74,12 @@ async fn connect(
         );
     }
     let id = agent_id(&TenantId::new(tenant.clone()), &agent);
+    // An idle softphone is a few small messages a minute: small buffers keep a logged-in agent
+    // cheap (the library's default read buffer alone is 128 KiB per connection); they grow for
+    // the occasional SDP offer.
     upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
         .max_message_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| serve(socket, handle, id, tenant, agent, queues))
 }
