@@ -1,0 +1,259 @@
+//! Carrying out the switchboard's decisions against SIP, media, the recorder, the softphones,
+//! the integration feed and the store.
+
+use callbridge_core::{CallId, QueueId, TenantId};
+use callbridge_integration::agents::local_name;
+use callbridge_sip::{DigestCredentials, LegId, OutboundInvite, TrunkTarget};
+use callbridge_switchboard::{Cdr, Input, OutboundFailure, Output, Prompt};
+
+use super::{cdr_row, error, log_sip, Switch};
+use crate::config::Transport;
+use crate::runtime::words;
+use crate::softphone::protocol::ServerMessage;
+
+impl Switch {
+    /// Carries out the switchboard's outputs in order. Inputs they cause are queued in
+    /// `pending`.
+    pub(super) fn execute(&mut self, outputs: Vec<Output>) {
+        for output in outputs {
+            self.carry_out(output);
+        }
+    }
+
+    fn leg(&self, call: &CallId) -> Option<LegId> {
+        self.calls.leg_of(call)
+    }
+
+    fn carry_out(&mut self, output: Output) {
+        match output {
+            Output::Integration(event) => {
+                let tenant = event
+                    .call()
+                    .and_then(|c| self.calls.get(c))
+                    .map(|c| c.tenant.as_str().to_string());
+                match tenant {
+                    Some(tenant) => self.feed.send(&tenant, event),
+                    None => tracing::warn!(?event, "integration event for an unknown call"),
+                }
+            }
+            Output::RingbackCustomer { call } => {
+                if let Some(leg) = self.leg(&call) {
+                    log_sip(&call, self.sip.ringing(leg, None));
+                }
+            }
+            Output::AnswerCustomer { call } => {
+                let Some(entry) = self.calls.get_mut(&call) else {
+                    return;
+                };
+                entry.answered = true;
+                if let (Some(leg), Some(sdp)) = (entry.leg, entry.local_sdp.clone()) {
+                    log_sip(&call, self.sip.answer(leg, sdp));
+                }
+            }
+            Output::PlayToCustomer { call, prompt } => {
+                let Some(tenant) = self.calls.get(&call).map(|c| c.tenant.clone()) else {
+                    return;
+                };
+                let prompt = self.media_prompt(&tenant, prompt);
+                let media = self.media.clone();
+                let mut play = Box::pin(async move {
+                    if let Err(e) = media.play(&call, prompt).await {
+                        tracing::warn!(%call, error = %e, "prompt could not play");
+                    }
+                });
+                // Prompts are loaded at start, so this completes at once and keeps its order
+                // with the bridge that may follow; a file not loaded yet is read off this loop.
+                if futures::FutureExt::now_or_never(&mut play).is_none() {
+                    tokio::spawn(play);
+                }
+            }
+            Output::RejectCustomer {
+                call,
+                status,
+                reason,
+            } => {
+                if let Some(leg) = self.leg(&call) {
+                    tracing::info!(%call, status, %reason, "rejecting inbound call");
+                    log_sip(&call, self.sip.reject(leg, status));
+                }
+            }
+            Output::HangUpCustomer { call } => {
+                if let Some(leg) = self.leg(&call) {
+                    log_sip(&call, self.sip.hang_up(leg));
+                }
+            }
+            Output::Bridge { call, agent } => {
+                if let Err(e) = self.media.connect(&call, &agent) {
+                    tracing::warn!(%call, %agent, error = %e, "bridge failed");
+                    self.pending.push_back(Input::TrunkFailed {
+                        call,
+                        detail: format!("media bridge failed: {e}"),
+                    });
+                }
+            }
+            Output::Unbridge { call } => {
+                if let Err(e) = self.media.disconnect(&call) {
+                    tracing::debug!(%call, error = %e, "unbridge");
+                }
+            }
+            Output::StartRecording { call } => {
+                let Some(tenant) = self.calls.get(&call).map(|c| c.tenant.clone()) else {
+                    return;
+                };
+                match self.recorder.start_call(&call, &tenant) {
+                    Ok(tap) => {
+                        if let Err(e) = self.media.record(&call, tap) {
+                            tracing::error!(%call, error = %e, "recording tap could not be attached");
+                        }
+                    }
+                    Err(e) => tracing::error!(%call, error = %e, "recording could not start"),
+                }
+            }
+            Output::StopRecording { call } => {
+                let _ = self.media.stop_recording(&call);
+                self.recorder.stop(&call);
+            }
+            Output::RingAgent {
+                agent,
+                call,
+                customer,
+                queue,
+                direction,
+                transferred_by,
+            } => {
+                self.phones.send(
+                    &agent,
+                    ServerMessage::Ringing {
+                        call: call.to_string(),
+                        direction: direction.to_string(),
+                        customer: customer.for_display().to_string(),
+                        queue: queue.map(|q| q.to_string()),
+                        transferred_by: transferred_by.map(|a| local_name(&a).to_string()),
+                    },
+                );
+            }
+            Output::StopRinging { agent, call, why } => {
+                self.phones.send(
+                    &agent,
+                    ServerMessage::CallStatus {
+                        call: call.to_string(),
+                        status: "ring_stopped".into(),
+                        detail: words::stop_ringing(why).into(),
+                    },
+                );
+            }
+            Output::AgentUpdate {
+                agent,
+                state,
+                message,
+            } => {
+                let call = state.call().map(|c| c.to_string());
+                self.phones.send(
+                    &agent,
+                    ServerMessage::AgentState {
+                        state: words::state_word(&state).into(),
+                        call,
+                        detail: message,
+                    },
+                );
+            }
+            Output::Refused { agent, refusal, .. } => {
+                self.phones.send(&agent, error(refusal.message()));
+            }
+            Output::Originate {
+                call,
+                tenant,
+                agent,
+                to,
+            } => {
+                if let Err(detail) = self.originate(&call, &tenant, &to) {
+                    tracing::warn!(%call, %agent, %detail, "outbound call could not be placed");
+                    self.pending.push_back(Input::OutboundFailed {
+                        call,
+                        failure: OutboundFailure::Unreachable,
+                    });
+                }
+            }
+            Output::CancelOriginate { call } => {
+                if let Some(leg) = self.leg(&call) {
+                    log_sip(&call, self.sip.hang_up(leg));
+                }
+            }
+            Output::CallRecord(cdr) => self.finish_call(*cdr),
+        }
+    }
+
+    fn originate(&mut self, call: &CallId, tenant: &TenantId, to: &str) -> Result<(), String> {
+        let trunk = self
+            .tenants
+            .get(tenant)
+            .and_then(|t| t.telephony.trunk.clone())
+            .ok_or("no trunk configured")?;
+        self.media.open_trunk_leg(call).map_err(|e| e.to_string())?;
+        let offer = self.media.trunk_offer(call).map_err(|e| e.to_string())?;
+        let credentials = match (&trunk.username, &trunk.password) {
+            (Some(username), Some(password)) => Some(DigestCredentials {
+                username: username.clone(),
+                password: password.expose().to_string(),
+                realm: None,
+            }),
+            _ => None,
+        };
+        let leg = self
+            .sip
+            .invite(OutboundInvite {
+                target: TrunkTarget {
+                    host: trunk.host.clone(),
+                    port: trunk.port,
+                    transport: match trunk.transport {
+                        Transport::Udp => callbridge_sip::Transport::Udp,
+                        Transport::Tcp => callbridge_sip::Transport::Tcp,
+                    },
+                },
+                from_user: trunk.caller_id.clone(),
+                from_display: None,
+                to_user: to.to_string(),
+                credentials,
+                sdp_offer: offer,
+            })
+            .map_err(|e| e.to_string())?;
+        self.calls.set_leg(call, leg);
+        Ok(())
+    }
+
+    fn media_prompt(&self, tenant: &TenantId, prompt: Prompt) -> callbridge_media::Prompt {
+        let queue = |q: &Option<QueueId>| {
+            self.tenants.get(tenant).and_then(|t| match q {
+                Some(q) => t.telephony.queues.iter().find(|s| &s.id == q),
+                None => t.telephony.queues.first(),
+            })
+        };
+        match prompt {
+            Prompt::Ringback => callbridge_media::Prompt::Ringback,
+            Prompt::Silence => callbridge_media::Prompt::Silence,
+            Prompt::Music(q) => match queue(&q).and_then(|s| s.music.clone()) {
+                Some(path) => callbridge_media::Prompt::Music(path),
+                None => callbridge_media::Prompt::Ringback,
+            },
+            Prompt::Announcement(q) => match queue(&Some(q)).and_then(|s| s.announcement.clone()) {
+                Some(path) => callbridge_media::Prompt::Announcement(path),
+                None => callbridge_media::Prompt::Silence,
+            },
+        }
+    }
+
+    /// The call is over: its record is stored and everything the runtime kept for it is let go.
+    fn finish_call(&mut self, cdr: Cdr) {
+        let entry = self.calls.remove(&cdr.call);
+        self.media.close_trunk_leg(&cdr.call);
+        self.recorder.stop(&cdr.call);
+        let Some(entry) = entry else { return };
+        let row = cdr_row(&entry.tenant, &cdr);
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.save_call_record(&row).await {
+                tracing::error!(call = %row.call_id, error = %e, "call record not saved");
+            }
+        });
+    }
+}

@@ -1,0 +1,137 @@
+//! What agents ask for over their softphones: audio sessions, availability, answering, dialling,
+//! transfers, hold, and CRM choices.
+
+use callbridge_core::{AgentId, CallId, Event, QueueId, TenantId, TransferTarget};
+use callbridge_integration::agents::{agent_id, valid_local_name};
+use callbridge_switchboard::{Input, UnavailableReason};
+
+use super::{error, tenant_of, Request, Switch};
+use crate::runtime::calls::CallLeg;
+use crate::runtime::words;
+use crate::softphone::protocol::{ClientMessage, ServerMessage, TransferTo};
+
+impl Switch {
+    pub(super) fn on_request(&mut self, request: Request) {
+        match request {
+            Request::Detached { agent } => {
+                self.media.close_agent_session(&agent);
+                self.input(Input::AgentOffline { agent });
+            }
+            Request::Message { agent, message } => self.on_message(agent, message),
+        }
+    }
+
+    fn on_message(&mut self, agent: AgentId, message: ClientMessage) {
+        let tenant = TenantId::new(tenant_of(&agent));
+        match message {
+            ClientMessage::Ping => self.phones.send(&agent, ServerMessage::Pong),
+            ClientMessage::MediaOffer { offer } => {
+                let reply = match self.media.open_agent_session(&agent, &offer.to_string()) {
+                    Ok(answer) => match serde_json::from_str(&answer) {
+                        Ok(answer) => ServerMessage::MediaAnswer { answer },
+                        Err(e) => error(format!("the audio answer could not be encoded: {e}")),
+                    },
+                    Err(e) => error(format!("your browser's audio offer was not accepted: {e}")),
+                };
+                self.phones.send(&agent, reply);
+            }
+            ClientMessage::SetAvailability {
+                available: true, ..
+            } => self.input(Input::SetAvailable { agent }),
+            ClientMessage::SetAvailability {
+                available: false,
+                reason,
+            } => {
+                let reason = match reason.map(|r| r.trim().chars().take(60).collect::<String>()) {
+                    Some(r) if !r.is_empty() => UnavailableReason::Other(r),
+                    _ => UnavailableReason::Away,
+                };
+                self.input(Input::SetUnavailable { agent, reason })
+            }
+            ClientMessage::Answer { call } => self.input(Input::Answer { agent, call }),
+            ClientMessage::Decline { call } => self.input(Input::Decline { agent, call }),
+            ClientMessage::HangUp { call } => self.input(Input::AgentHangUp { agent, call }),
+            ClientMessage::Hold { call, on: true } => self.input(Input::Hold { agent, call }),
+            ClientMessage::Hold { call, on: false } => self.input(Input::Resume { agent, call }),
+            ClientMessage::Dial { number } => self.dial(agent, &tenant, &number),
+            ClientMessage::Transfer { call, to } => {
+                let to = match to {
+                    TransferTo::Agent(name) if valid_local_name(&name) => {
+                        TransferTarget::Agent(agent_id(&tenant, &name))
+                    }
+                    TransferTo::Agent(name) => {
+                        let shown: String = name.chars().take(40).collect();
+                        return self
+                            .phones
+                            .send(&agent, error(format!("{shown:?} is not an agent name")));
+                    }
+                    TransferTo::Queue(queue) => TransferTarget::Queue(QueueId::new(queue)),
+                };
+                self.input(Input::Transfer { agent, call, to })
+            }
+            ClientMessage::ChooseContact { call, contact } => {
+                if self.board.holder(&call).as_ref() == Some(&agent) {
+                    self.feed.send(
+                        tenant.as_str(),
+                        Event::ContactChosen {
+                            call,
+                            agent,
+                            contact,
+                        },
+                    );
+                } else {
+                    self.phones
+                        .send(&agent, error("you are not connected to that call".into()));
+                }
+            }
+            ClientMessage::CreateCase { call } => {
+                if self.board.holder(&call).as_ref() == Some(&agent) {
+                    self.feed
+                        .send(tenant.as_str(), Event::ManualCaseRequested { call, agent });
+                } else {
+                    self.phones
+                        .send(&agent, error("you are not connected to that call".into()));
+                }
+            }
+        }
+    }
+
+    fn dial(&mut self, agent: AgentId, tenant: &TenantId, number: &str) {
+        let Some(context) = self.tenants.get(tenant) else {
+            return self
+                .phones
+                .send(&agent, error("your contact center has no telephony".into()));
+        };
+        if context.telephony.trunk.is_none() {
+            return self.phones.send(
+                &agent,
+                error(
+                    "outbound calls are not set up for your contact center (no trunk configured)"
+                        .into(),
+                ),
+            );
+        }
+        let to = match words::dialable(number, context.region) {
+            Ok(to) => to,
+            Err(why) => return self.phones.send(&agent, error(why)),
+        };
+        let call = CallId::new(uuid::Uuid::new_v4().to_string());
+        self.calls.insert(CallLeg {
+            call: call.clone(),
+            tenant: tenant.clone(),
+            leg: None,
+            local_sdp: None,
+            offerless: false,
+            answered: false,
+        });
+        self.input(Input::Dial {
+            agent,
+            call: call.clone(),
+            to,
+        });
+        // A refused dial (the agent was not available) never became a call: forget it.
+        if self.board.call(&call).is_none() && !self.board.has_ended(&call) {
+            self.calls.remove(&call);
+        }
+    }
+}
