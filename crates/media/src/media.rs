@@ -339,6 +339,12 @@ impl Media {
         self.leg_command(call, LegControl::Play(PromptPlayer::new(clip, looped)))
     }
 
+    /// Tells the leg that the customer owes us audio from now on (the call was answered): the
+    /// silence watchdog restarts with a full `media_timeout`, even if it fired before.
+    pub fn expect_media(&self, call: &CallId) -> Result<(), MediaError> {
+        self.leg_command(call, LegControl::ExpectMedia)
+    }
+
     /// Stops the prompt (the customer hears the agent if bridged, otherwise nothing).
     pub fn stop_prompt(&self, call: &CallId) -> Result<(), MediaError> {
         self.leg_command(call, LegControl::StopPrompt)

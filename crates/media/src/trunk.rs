@@ -49,6 +49,9 @@ pub(crate) enum LegControl {
     StopPrompt,
     Record(Tap),
     StopRecording,
+    /// Media is owed from now on (the call was just answered): restart the silence watchdog
+    /// with a full timeout, even if it already fired while the call was unanswered.
+    ExpectMedia,
 }
 
 /// Counters of one leg, for logs and tests.
@@ -208,6 +211,11 @@ impl LegState {
             LegControl::Detach => {
                 self.agent = None;
                 self.rewriter.switch_source();
+            }
+            LegControl::ExpectMedia => {
+                self.timed_out = false;
+                self.last_received = Some(Instant::now());
+                return Applied::RemoteChanged;
             }
             LegControl::StopPrompt => self.prompt = None,
             LegControl::Record(tap) => self.tap = Some(tap),

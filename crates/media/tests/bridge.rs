@@ -182,6 +182,34 @@ async fn media_timeout_fires_when_the_carrier_stops_sending() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silence_before_the_answer_does_not_use_up_the_timeout_after_it() {
+    let (media, mut events) = start_media(|c| c.media_timeout = Duration::from_millis(400));
+    let call = CallId::new("call-silent-until-answered");
+    let carrier = Carrier::bind().await;
+    answered_leg(&media, &call, &carrier);
+    // Ringing: the carrier sends nothing and the watchdog fires (the runtime ignores it).
+    let early = next_event(&mut events, Duration::from_secs(2), |e| match e {
+        MediaEvent::MediaTimeout { call } => Some(call.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(early, Some(call.clone()));
+    // Answered: audio is owed from now on, so continued silence is reported again.
+    media.expect_media(&call).unwrap();
+    let answered = Instant::now();
+    let fired = next_event(&mut events, Duration::from_secs(2), |e| match e {
+        MediaEvent::MediaTimeout { call } => Some(call.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(fired, Some(call));
+    assert!(
+        answered.elapsed() >= Duration::from_millis(350),
+        "a full timeout after the answer"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_on_hold_does_not_time_out() {
     let (media, mut events) = start_media(|c| c.media_timeout = Duration::from_millis(300));
     let call = CallId::new("call-hold");

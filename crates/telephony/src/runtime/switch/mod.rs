@@ -189,6 +189,7 @@ impl Switch {
                 if let Some(c) = self.calls.get_mut(&call) {
                     c.answered = true;
                 }
+                let _ = self.media.expect_media(&call);
                 match applied {
                     Ok(()) => self.input(Input::OutboundAnswered { call }),
                     Err(e) => {

@@ -46,6 +46,8 @@ impl Switch {
                     return;
                 };
                 entry.answered = true;
+                // Silence before the answer meant nothing; from now on it means a dead call.
+                let _ = self.media.expect_media(&call);
                 if let (Some(leg), Some(sdp)) = (entry.leg, entry.local_sdp.clone()) {
                     log_sip(&call, self.sip.answer(leg, sdp));
                 }
