@@ -35,8 +35,8 @@ pub struct TelephonyConfig {
 pub struct SipSettings {
     pub udp: Option<SocketAddr>,
     pub tcp: Option<SocketAddr>,
-    /// The host carriers should send to, when it differs from the listen address (NAT).
-    pub public_host: Option<String>,
+    /// The address carriers should send to, when it differs from the listen address (NAT).
+    pub public_ip: Option<IpAddr>,
     /// Requests per second one source address may send before the rest are dropped.
     pub flood_limit: u32,
 }
@@ -337,7 +337,11 @@ impl Validator<'_> {
         Ok(SipSettings {
             udp,
             tcp,
-            public_host: raw.sip_public_host.clone(),
+            public_ip: raw
+                .sip_public_ip
+                .as_deref()
+                .map(|ip| self.ip("telephony.sip_public_ip", ip))
+                .transpose()?,
             flood_limit: raw.sip_flood_limit,
         })
     }

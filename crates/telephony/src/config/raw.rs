@@ -24,7 +24,7 @@ pub(super) struct RawTenant {
 pub(super) struct RawTelephony {
     pub sip_udp: Option<String>,
     pub sip_tcp: Option<String>,
-    pub sip_public_host: Option<String>,
+    pub sip_public_ip: Option<String>,
     #[serde(default = "default_flood_limit")]
     pub sip_flood_limit: u32,
     #[serde(default = "default_bind_ip")]

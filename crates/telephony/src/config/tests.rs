@@ -122,6 +122,12 @@ fn mistakes_name_the_key_and_the_fix() {
     assert_eq!(e.key, "tenant[0].telephony.trunk.password");
     assert!(e.reason.contains("UNSET"), "{e}");
 
+    let e = error(&BASE.replace(
+        "rtp_ports",
+        "sip_public_ip = \"sip.example.com\"\nrtp_ports",
+    ));
+    assert_eq!(e.key, "telephony.sip_public_ip");
+
     let e = error(&BASE.replace("media_bind_ip = \"127.0.0.1\"", ""));
     assert_eq!(e.key, "telephony.public_ip");
 

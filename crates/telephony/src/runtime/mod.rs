@@ -88,11 +88,7 @@ impl Telephony {
             udp: telephony.sip.udp,
             tcp: telephony.sip.tcp,
             user_agent: format!("Callbridge/{}", env!("CARGO_PKG_VERSION")),
-            public_ip: telephony
-                .sip
-                .public_host
-                .as_deref()
-                .and_then(|h| h.parse().ok()),
+            public_ip: telephony.sip.public_ip,
             flood_limit: Some(FloodLimit {
                 requests_per_second: telephony.sip.flood_limit,
                 burst: telephony.sip.flood_limit.saturating_mul(2),
