@@ -14,7 +14,6 @@ mod ctrl;
 #[path = "baresip/phone.rs"]
 mod phone;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use callbridge_audio::{tone_spans, DetectOptions, Span};
@@ -36,22 +35,6 @@ fn tone_time(samples: &[i16], hz: f64) -> Duration {
 
 fn seconds(samples: &[i16]) -> f64 {
     samples.len() as f64 / 8000.0
-}
-
-fn wav_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(wav_files(&path));
-        } else if path.extension().is_some_and(|e| e == "wav") {
-            found.push(path);
-        }
-    }
-    found
 }
 
 /// The agent hears baresip's tone, and not their own.
@@ -142,19 +125,7 @@ async fn assert_call_recording(world: &World, call: &str, talk_ms: u64) {
 
 /// The stored call-detail record, once written.
 async fn call_record(world: &World, call: &str) -> (callbridge_store::CallRecordRow, Value) {
-    eventually("the call record", Duration::from_secs(5), || {
-        let store = world.server.store.clone();
-        let call = call.to_string();
-        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
-    })
-    .await;
-    let record = world
-        .server
-        .store
-        .call_record(TENANT, call)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = world.call_record(call).await;
     let full: Value = serde_json::from_str(&record.record).unwrap();
     (record, full)
 }

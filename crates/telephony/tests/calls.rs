@@ -9,22 +9,6 @@ use std::time::{Duration, Instant};
 use callbridge_audio::{tone_spans, DetectOptions};
 use support::*;
 
-fn wav_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(wav_files(&path));
-        } else if path.extension().is_some_and(|e| e == "wav") {
-            found.push(path);
-        }
-    }
-    found
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inbound_call_rings_an_agent_is_bridged_recorded_and_ends_when_the_customer_hangs_up() {
     if !have_sipp() {
@@ -68,13 +52,7 @@ async fn an_inbound_call_rings_an_agent_is_bridged_recorded_and_ends_when_the_cu
     assert_eq!(ended["call"], serde_json::Value::Null);
 
     // The call's record.
-    let record = world
-        .server
-        .store
-        .call_record(TENANT, &call)
-        .await
-        .unwrap()
-        .expect("a call record");
+    let record = world.call_record(&call).await;
     assert_eq!(record.outcome, "answered");
     assert_eq!(record.first_agent.as_deref(), Some("alice"));
     assert_eq!(record.customer, CALLER);
@@ -164,19 +142,7 @@ async fn the_agent_hangs_up_and_the_customer_gets_a_bye() {
     alice
         .expect_where("agent_state", |v| v["state"] == "available")
         .await;
-    eventually("the call record", Duration::from_secs(5), || {
-        let store = world.server.store.clone();
-        let call = call.clone();
-        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
-    })
-    .await;
-    let record = world
-        .server
-        .store
-        .call_record(TENANT, &call)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = world.call_record(&call).await;
     assert_eq!(record.outcome, "answered");
     let full: serde_json::Value = serde_json::from_str(&record.record).unwrap();
     assert_eq!(full["end_cause"], "agent_hung_up", "{full}");
@@ -211,19 +177,7 @@ async fn a_call_nobody_answers_moves_to_the_next_agent_and_the_first_is_paused()
         .await;
     bob.answer(&call).await;
     sipp.success().await;
-    eventually("the call record", Duration::from_secs(5), || {
-        let store = world.server.store.clone();
-        let call = call.clone();
-        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
-    })
-    .await;
-    let record = world
-        .server
-        .store
-        .call_record(TENANT, &call)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = world.call_record(&call).await;
     assert_eq!(record.first_agent.as_deref(), Some("bob"));
     let full: serde_json::Value = serde_json::from_str(&record.record).unwrap();
     let offers = full["offers"].as_array().unwrap();
@@ -252,19 +206,7 @@ async fn a_customer_who_gives_up_while_it_rings_is_recorded_as_abandoned() {
     alice
         .expect_where("agent_state", |v| v["state"] == "available")
         .await;
-    eventually("the call record", Duration::from_secs(5), || {
-        let store = world.server.store.clone();
-        let call = call.clone();
-        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
-    })
-    .await;
-    let record = world
-        .server
-        .store
-        .call_record(TENANT, &call)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = world.call_record(&call).await;
     assert_eq!(record.outcome, "abandoned");
     assert!(
         wav_files(&world.recordings_dir()).is_empty(),
@@ -334,13 +276,7 @@ async fn a_blind_transfer_moves_the_customer_to_another_agent_and_keeps_one_reco
             <= bob_spans.first().unwrap().start + Duration::from_millis(100),
         "alice before bob: {alice_spans:?} {bob_spans:?}"
     );
-    let record = world
-        .server
-        .store
-        .call_record(TENANT, &call)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = world.call_record(&call).await;
     assert_eq!(record.first_agent.as_deref(), Some("alice"));
     assert_eq!(record.last_agent.as_deref(), Some("bob"));
     world.stop().await;
@@ -380,19 +316,7 @@ async fn click_to_dial_reaches_the_customer_through_the_trunk_with_the_tenants_c
         .send(serde_json::json!({ "type": "hang_up", "call": call }))
         .await;
     carrier.success().await;
-    eventually("the call record", Duration::from_secs(5), || {
-        let store = world.server.store.clone();
-        let call = call.clone();
-        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
-    })
-    .await;
-    let record = world
-        .server
-        .store
-        .call_record(TENANT, &call)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = world.call_record(&call).await;
     assert_eq!(record.direction, "outbound");
     assert_eq!(
         record.customer, "+819012345678",
@@ -507,12 +431,7 @@ async fn no_case_is_created_when_the_first_agent_has_no_crm_link_even_after_a_tr
     bob.expect("ringing").await;
     bob.answer(&call).await;
     sipp.success().await;
-    eventually("the call record", Duration::from_secs(5), || {
-        let store = world.server.store.clone();
-        let call = call.clone();
-        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
-    })
-    .await;
+    world.call_record(&call).await;
     // Case creation waits up to contact_wait_secs (1 s) for a contact; give it well over that.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(
@@ -612,19 +531,7 @@ async fn a_caller_waits_with_music_and_is_held_and_resumed_by_the_agent() {
     );
     sipp.success().await;
 
-    eventually("the call record", Duration::from_secs(5), || {
-        let store = world.server.store.clone();
-        let call = call.clone();
-        async move { store.call_record(TENANT, &call).await.unwrap().is_some() }
-    })
-    .await;
-    let record = world
-        .server
-        .store
-        .call_record(TENANT, &call)
-        .await
-        .unwrap()
-        .unwrap();
+    let record = world.call_record(&call).await;
     let full: serde_json::Value = serde_json::from_str(&record.record).unwrap();
     assert!(full["wait_ms"].as_u64().unwrap() >= 1000, "{full}");
     assert_eq!(full["hold_count"], 1, "{full}");

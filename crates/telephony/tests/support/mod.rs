@@ -389,6 +389,18 @@ queues = ["support", "sales"]
         reply["result"].as_array().cloned().unwrap_or_default()
     }
 
+    /// The call's record, once the switchboard has written it (panics after 5 s).
+    pub async fn call_record(&self, call: &str) -> callbridge_store::CallRecordRow {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(record) = self.server.store.call_record(TENANT, call).await.unwrap() {
+                return record;
+            }
+            assert!(Instant::now() < deadline, "no call record for {call}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Stops telephony first (its last events still reach the store), then the server.
     pub async fn stop(self) {
         self.telephony.shutdown().await;
@@ -468,6 +480,23 @@ impl Agent {
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
     }
+}
+
+/// Every WAV file below `dir` (recordings land in date folders).
+pub fn wav_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(wav_files(&path));
+        } else if path.extension().is_some_and(|e| e == "wav") {
+            found.push(path);
+        }
+    }
+    found
 }
 
 /// A mono µ-law WAV of a steady tone, the format sipp's `rtp_stream` plays.
