@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 pub use admission::{Admission, Refused, Route};
 pub use recorder::RecordingDone;
 pub use softphones::Softphones;
-pub use switch::{outbound_failure, Request};
+pub use switch::{now, outbound_failure, Request};
 
 use crate::config::{RecordingStorage, S3Credentials, TelephonyConfig, WaitingTreatment};
 use recorder::{Recorder, RecorderThread};

@@ -80,8 +80,7 @@ impl Recorder {
         let meta = RecordingMeta {
             call_id: call.to_string(),
             tenant: tenant.to_string(),
-            started_at_unix_ms: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64
-                / 1_000_000,
+            started_at_unix_ms: super::switch::now().as_millis() as i64,
         };
         meta.validate().map_err(|e| e.to_string())?;
         let (tap, packets) = mpsc::channel(TAP_CAPACITY);

@@ -551,35 +551,33 @@ impl Sipp {
     ) -> Sipp {
         let log_dir = tempfile::tempdir().unwrap();
         write_tone_wav(&log_dir.path().join("tone.wav"), tone_hz, 30.0);
-        let media_port = free_port() & !1;
-        let mut cmd = tokio::process::Command::new("sipp");
-        cmd.arg(target.to_string())
-            .args(["-sf", scenario_file.to_str().unwrap()])
-            .args(["-s", DID.trim_start_matches('+')])
-            .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
-            .args(["-mi", "127.0.0.1", "-mp", &media_port.to_string()])
-            .args([
-                "-m",
-                &calls.to_string(),
-                "-timeout",
-                "60s",
-                "-timeout_error",
-            ])
-            .args(["-trace_err", "-nostdin"])
-            .args(["-d", &talk.as_millis().to_string()])
-            .args(["-set", "caller", CALLER])
-            .current_dir(log_dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let child = cmd
-            .spawn()
-            .expect("sipp is installed (apt-get install sip-tester)");
-        Sipp {
-            child: Some(child),
+        Sipp::start(
             log_dir,
-        }
+            &[
+                target.to_string(),
+                "-sf".into(),
+                scenario_file.display().to_string(),
+                "-s".into(),
+                DID.trim_start_matches('+').into(),
+                "-i".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                free_port().to_string(),
+                "-mi".into(),
+                "127.0.0.1".into(),
+                "-mp".into(),
+                (free_port() & !1).to_string(),
+                "-m".into(),
+                calls.to_string(),
+                "-timeout".into(),
+                "60s".into(),
+                "-d".into(),
+                talk.as_millis().to_string(),
+                "-set".into(),
+                "caller".into(),
+                CALLER.into(),
+            ],
+        )
     }
 
     /// A customer whose call must be refused with `status`: calling `dialled` from `source`
@@ -601,54 +599,68 @@ impl Sipp {
                 .replace("__PT__", &pt.to_string()),
         )
         .unwrap();
-        let child = tokio::process::Command::new("sipp")
-            .arg(target.to_string())
-            .args(["-sf", file.to_str().unwrap()])
-            .args(["-s", dialled])
-            .args(["-i", source, "-p", &free_port().to_string()])
-            .args(["-mi", source, "-mp", &(free_port() & !1).to_string()])
-            .args(["-m", "1", "-timeout", "20s", "-timeout_error"])
-            .args(["-trace_err", "-nostdin", "-set", "caller", CALLER])
-            .current_dir(log_dir.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("sipp is installed (apt-get install sip-tester)");
-        Sipp {
-            child: Some(child),
+        Sipp::start(
             log_dir,
-        }
+            &[
+                target.to_string(),
+                "-sf".into(),
+                file.display().to_string(),
+                "-s".into(),
+                dialled.into(),
+                "-i".into(),
+                source.into(),
+                "-p".into(),
+                free_port().to_string(),
+                "-mi".into(),
+                source.into(),
+                "-mp".into(),
+                (free_port() & !1).to_string(),
+                "-m".into(),
+                "1".into(),
+                "-timeout".into(),
+                "20s".into(),
+                "-set".into(),
+                "caller".into(),
+                CALLER.into(),
+            ],
+        )
     }
 
     /// Starts sipp as the carrier's side of outbound calls (a UAS on `port`), echoing the
     /// audio it receives.
     pub fn carrier(port: u16, scenario_file: &Path, calls: u32) -> Sipp {
-        let log_dir = tempfile::tempdir().unwrap();
-        let media_port = free_port() & !1;
+        Sipp::start(
+            tempfile::tempdir().unwrap(),
+            &[
+                "-sf".into(),
+                scenario_file.display().to_string(),
+                "-i".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+                "-mi".into(),
+                "127.0.0.1".into(),
+                "-mp".into(),
+                (free_port() & !1).to_string(),
+                "-rtp_echo".into(),
+                "-m".into(),
+                calls.to_string(),
+                "-timeout".into(),
+                "60s".into(),
+            ],
+        )
+    }
+
+    /// Runs sipp with `args` in `log_dir` (its error log lands there), headless, failing a call
+    /// that exceeds its timeout, and killed when dropped.
+    fn start(log_dir: tempfile::TempDir, args: &[String]) -> Sipp {
         let child = tokio::process::Command::new("sipp")
-            .args(["-sf", scenario_file.to_str().unwrap()])
-            .args(["-i", "127.0.0.1", "-p", &port.to_string()])
-            .args([
-                "-mi",
-                "127.0.0.1",
-                "-mp",
-                &media_port.to_string(),
-                "-rtp_echo",
-            ])
-            .args([
-                "-m",
-                &calls.to_string(),
-                "-timeout",
-                "60s",
-                "-timeout_error",
-            ])
-            .args(["-trace_err", "-nostdin"])
+            .args(args)
+            .args(["-timeout_error", "-trace_err", "-nostdin"])
             .current_dir(log_dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("sipp is installed (apt-get install sip-tester)");
