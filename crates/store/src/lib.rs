@@ -20,6 +20,8 @@
 //!   associated data binds it to its tenant, agent (or secret name) and field, so a ciphertext
 //!   moved to another row fails to decrypt rather than authenticating someone else.
 //! - **Call/Case bookkeeping** — which Case a call produced ([`case_for_call`](Store::case_for_call)).
+//! - **Spent CRM-link tickets** — [`spend_link_ticket`](Store::spend_link_ticket) makes each link
+//!   ticket start one sign-in (only the ticket's digest is kept, until it expires).
 //!
 //! # Choices
 //!
@@ -63,6 +65,7 @@ mod error;
 mod events;
 mod links;
 mod outbox;
+mod tickets;
 mod time_conv;
 
 use std::str::FromStr;

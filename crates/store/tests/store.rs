@@ -937,6 +937,28 @@ mod rules {
         );
     }
 
+    pub async fn a_link_ticket_is_spent_once_until_refunded_and_forgotten_after_expiry(
+        db: &TestDb,
+    ) {
+        let s = &db.store;
+        let expires = T0 + secs(900);
+        assert!(s.spend_link_ticket("digest-a", expires, T0).await.unwrap());
+        assert!(!s.spend_link_ticket("digest-a", expires, T0).await.unwrap());
+        assert!(s.spend_link_ticket("digest-b", expires, T0).await.unwrap());
+        // A refund lets the same ticket start one more sign-in, and only one.
+        assert!(s.refund_link_ticket("digest-a").await.unwrap());
+        assert!(!s.refund_link_ticket("digest-a").await.unwrap());
+        assert!(s.spend_link_ticket("digest-a", expires, T0).await.unwrap());
+        assert!(!s.spend_link_ticket("digest-a", expires, T0).await.unwrap());
+        // Once expired, a digest is forgotten (the ticket's own expiry refuses it from then on).
+        let later = expires + secs(1);
+        assert!(s
+            .spend_link_ticket("digest-c", later + secs(900), later)
+            .await
+            .unwrap());
+        assert!(!s.refund_link_ticket("digest-b").await.unwrap());
+    }
+
     pub async fn restart_keeps_everything(db: &TestDb) {
         let s = &db.store;
         let done = s.enqueue(case_item("acme", "call-done")).await.unwrap().id;
@@ -1064,6 +1086,7 @@ store_tests!(
     a_swapped_ciphertext_between_two_agents_fails,
     tenant_secrets_round_trip_and_are_bound_to_their_name,
     the_first_case_recorded_for_a_call_wins,
+    a_link_ticket_is_spent_once_until_refunded_and_forgotten_after_expiry,
     restart_keeps_everything,
 );
 
