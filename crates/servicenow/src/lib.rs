@@ -14,11 +14,13 @@
 //! - [`client`]: the Table and Batch APIs ([`TableClient`]), credentials per call ([`Auth`]);
 //! - [`lookup`]: phone lookup over several tables in one round trip;
 //! - [`cases`]: find a Case by correlation id, create one in one POST;
-//! - [`dictionary`]: table and column definitions, inherited columns included (for `doctor`).
+//! - [`dictionary`]: table and column definitions, inherited columns included (for `doctor`);
+//! - [`access`]: whether a credential may read a table, and the CSM role that grants it.
 //!
 //! Policy is the caller's: when to refresh tokens, how to retry, which numbers to look for and
 //! which candidate is the customer.
 
+pub mod access;
 pub mod cases;
 pub mod client;
 pub mod connection;
@@ -33,6 +35,7 @@ pub mod record;
 pub mod setup;
 pub mod users;
 
+pub use access::{csm_role, read_access, ReadAccess};
 pub use cases::{create_case, find_by_correlation, CaseRef};
 pub use client::{Auth, BatchOutcome, TableClient, TableRequest};
 pub use connection::{Instance, InstanceConfig};

@@ -16,6 +16,8 @@ pub struct CrmUser {
     pub sys_id: String,
     pub user_name: String,
     pub name: String,
+    /// `sys_user.email`, empty when the record has none.
+    pub email: String,
 }
 
 const CURRENT_USER_QUERY: &str = "sys_id=javascript:gs.getUserID()";
@@ -25,7 +27,7 @@ pub async fn current_user(instance: &Instance, auth: &Auth) -> Result<CrmUser, A
         "api/now/v2/table/sys_user",
         &[
             ("sysparm_query", CURRENT_USER_QUERY),
-            ("sysparm_fields", "sys_id,user_name,name"),
+            ("sysparm_fields", "sys_id,user_name,name,email"),
             ("sysparm_limit", "1"),
             ("sysparm_no_count", "true"),
         ],
@@ -53,5 +55,6 @@ pub async fn current_user(instance: &Instance, auth: &Auth) -> Result<CrmUser, A
         sys_id,
         user_name: record.get("user_name").unwrap_or_default().to_string(),
         name: record.get("name").unwrap_or_default().to_string(),
+        email: record.get("email").unwrap_or_default().to_string(),
     })
 }

@@ -2,6 +2,7 @@
 //! Case template. Parsed into validated types at start; an invalid file fails with the file, the
 //! key and the reason. Every key is documented in `docs/configuration.md`.
 
+mod link;
 mod secret;
 
 use std::collections::HashSet;
@@ -16,6 +17,7 @@ use callbridge_phone::Region;
 use callbridge_servicenow::{ColumnName, TableName};
 use serde::Deserialize;
 
+pub use link::{IdentityField, LinkPolicy};
 pub use secret::{Secret, SecretSource};
 
 /// A configuration problem: where, and what to do about it.
@@ -67,6 +69,8 @@ pub struct ServiceNowConfig {
     pub requests_per_hour: Option<u32>,
     pub lookup: LookupConfig,
     pub case: CaseConfig,
+    /// Which CRM user may be linked to which agent.
+    pub link: LinkPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +194,8 @@ struct RawServiceNow {
     lookup: RawLookup,
     #[serde(default)]
     case: RawCase,
+    #[serde(default)]
+    link: link::RawLink,
 }
 
 fn default_grant() -> String {
@@ -572,6 +578,7 @@ impl Validator<'_> {
             requests_per_hour: s.requests_per_hour,
             lookup: self.lookup(&format!("{key}.lookup"), s.lookup)?,
             case: self.case(&format!("{key}.case"), s.case)?,
+            link: self.link(&format!("{key}.link"), s.link)?,
         })
     }
 

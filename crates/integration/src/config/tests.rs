@@ -135,3 +135,41 @@ fn a_bad_short_description_template_is_refused() {
     );
     assert_eq!(parse(&text).unwrap_err().key, "tenant[0].short_description");
 }
+
+#[test]
+fn the_link_identity_policy_defaults_to_user_name_or_email_and_takes_an_admin_mapping() {
+    let config = parse(MINIMAL).unwrap();
+    let link = &config.tenants[0].servicenow.link;
+    assert_eq!(
+        link.match_fields,
+        [IdentityField::UserName, IdentityField::Email]
+    );
+    assert!(link.agents.is_empty());
+
+    let mapped = format!(
+        "{MINIMAL}\n[tenant.servicenow.link]\nmatch_fields = [\"email\"]\n\n\
+         [tenant.servicenow.link.agents]\n\"alice\" = \"alice.agent\"\n"
+    );
+    let config = parse(&mapped).unwrap();
+    let link = &config.tenants[0].servicenow.link;
+    assert_eq!(link.match_fields, [IdentityField::Email]);
+    assert_eq!(link.agents["alice"], "alice.agent");
+}
+
+#[test]
+fn a_link_policy_that_names_an_unknown_field_or_lets_nobody_link_is_refused() {
+    let unknown = format!("{MINIMAL}\n[tenant.servicenow.link]\nmatch_fields = [\"phone\"]\n");
+    let e = parse(&unknown).unwrap_err();
+    assert_eq!(e.key, "tenant[0].servicenow.link.match_fields[0]");
+    assert!(e.reason.contains("\"user_name\" and/or \"email\""), "{e}");
+
+    let nobody = format!("{MINIMAL}\n[tenant.servicenow.link]\nmatch_fields = []\n");
+    let e = parse(&nobody).unwrap_err();
+    assert_eq!(e.key, "tenant[0].servicenow.link.match_fields");
+    assert!(e.reason.contains("no agent could link"), "{e}");
+
+    let bad_agent =
+        format!("{MINIMAL}\n[tenant.servicenow.link.agents]\n\"acme:alice\" = \"alice.agent\"\n");
+    let e = parse(&bad_agent).unwrap_err();
+    assert_eq!(e.key, "tenant[0].servicenow.link.agents.acme:alice");
+}

@@ -3,7 +3,7 @@
 //! before any retry, and deletes it.
 
 use callbridge_servicenow::{
-    create_case, find_by_correlation, ApiError, ColumnName, Query, TableClient, TableName,
+    create_case, csm_role, find_by_correlation, ApiError, ColumnName, Query, TableClient, TableName,
 };
 use serde_json::{Map, Value};
 
@@ -27,18 +27,7 @@ fn read_title(table: &TableName) -> String {
     format!("Service account can read {table}")
 }
 
-/// The role that CSM's read and create ACLs ask for on `table`, when it is a CSM table.
-fn csm_role(table: &str) -> Option<&'static str> {
-    match table {
-        "customer_contact" | "customer_account" | "sn_customerservice_case" => {
-            Some("sn_customerservice_agent")
-        }
-        "csm_consumer" => Some("sn_customerservice_agent (or sn_customerservice.consumer_agent)"),
-        _ => None,
-    }
-}
-
-fn role_fix(table: &TableName, operation: &str, user: &str) -> String {
+pub(super) fn role_fix(table: &TableName, operation: &str, user: &str) -> String {
     match csm_role(table.as_str()) {
         Some(role) => format!(
             "User Administration > Users: grant role {role} to {user}, then have them log in again (roles apply to \

@@ -12,11 +12,17 @@
 //!    recording links and caller numbers, with references to the expected tables;
 //! 6. `access.read.<table>`, `access.create_case`: the service account reads every caller table
 //!    and creates, finds (by correlation id) and deletes a probe Case (`write_probe`);
-//! 7. `rate_limit`: the rule that governs the service account against `requests_per_hour`.
+//! 7. `rate_limit`: the rule that governs the service account against `requests_per_hour`;
+//! 8. `agent.<agent>.crm_access`: every agent with a stored CRM link, with their own (refreshed)
+//!    token, can read every lookup table and the Case table, the rule the link step applies
+//!    (`agents.linked` passes when nobody has linked and is skipped when the instance is
+//!    unreachable; `agents.store` fails when the links cannot be read).
 //!
-//! Check ids are stable: they depend only on the configuration.
+//! Check ids are stable: they depend only on the configuration, except check 8's, which name
+//! the agents that have linked.
 
 mod access;
+mod agents;
 mod connection;
 mod rate;
 mod report;
@@ -25,8 +31,10 @@ mod schema;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use callbridge_servicenow::TableClient;
+use callbridge_store::Store;
 
 pub use access::{PROBE_DESCRIPTION, PROBE_PREFIX};
+pub use agents::{agent_id as agent_check_id, LINKED as AGENTS_LINKED};
 pub use connection::{redirect_uri, CALLBACK_PATH};
 pub use report::{render_text, Check, Report, Status, TenantReport};
 pub use schema::MAX_CALL_ID_LEN;
@@ -53,10 +61,11 @@ pub async fn run(config: &Config, tenant: Option<&str>) -> Report {
 
 /// Checks every tenant, or only `tenant`.
 pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOptions) -> Report {
+    let store = agents::open_store(config).await;
     let mut tenants = Vec::new();
     match tenant {
         Some(wanted) => match config.tenants.iter().find(|t| t.id.as_str() == wanted) {
-            Some(t) => tenants.push(check_tenant(config, t, options).await),
+            Some(t) => tenants.push(check_tenant(config, t, &store, options).await),
             None => {
                 let known: Vec<&str> = config.tenants.iter().map(|t| t.id.as_str()).collect();
                 tenants.push(TenantReport {
@@ -75,9 +84,12 @@ pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOpti
         },
         None => {
             for t in &config.tenants {
-                tenants.push(check_tenant(config, t, options).await);
+                tenants.push(check_tenant(config, t, &store, options).await);
             }
         }
+    }
+    if let Ok(Some(store)) = store {
+        store.close().await;
     }
     Report { tenants }
 }
@@ -85,6 +97,7 @@ pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOpti
 async fn check_tenant(
     config: &Config,
     tenant: &TenantConfig,
+    store: &Result<Option<Store>, String>,
     options: DoctorOptions,
 ) -> TenantReport {
     let mut checks = Vec::new();
@@ -94,6 +107,10 @@ async fn check_tenant(
             tenant,
             &format!("skipped: {} failed", connection::REACHABLE),
             options,
+            &mut checks,
+        );
+        agents::skip(
+            &format!("skipped: {} failed", connection::REACHABLE),
             &mut checks,
         );
         return finish(tenant, checks);
@@ -119,6 +136,10 @@ async fn check_tenant(
             .await;
             rate::check(tenant, &instance, &service, &mut checks).await;
         }
+    }
+    match store {
+        Ok(store) => agents::check(tenant, &instance, store.as_ref(), &mut checks).await,
+        Err(reason) => agents::store_failed(reason, &mut checks),
     }
     finish(tenant, checks)
 }

@@ -23,6 +23,7 @@ pub const EVENTS_SECRET: &str = "pbx-shared-secret";
 pub struct World {
     pub sandbox: RunningSandbox,
     pub server: RunningServer,
+    pub config: Config,
     pub http: reqwest::Client,
     pub notices: broadcast::Receiver<AgentNotice>,
     pub public_url: String,
@@ -122,6 +123,12 @@ client_secret = "{client_secret}"
 
 [tenant.servicenow.case]
 caller_number_column = "u_caller_number"
+
+# The tests' agents "alice" and "bob" sign in to the CRM as alice.agent and bob.agent; agents
+# named like their CRM user (alice.agent, carol.norole) need no entry.
+[tenant.servicenow.link.agents]
+alice = "alice.agent"
+bob = "bob.agent"
 "#,
             db = dir.path().join("callbridge.db").display(),
             instance = sandbox.base_url,
@@ -134,6 +141,7 @@ caller_number_column = "u_caller_number"
         World {
             sandbox,
             server,
+            config,
             http,
             notices,
             public_url,
@@ -156,24 +164,71 @@ caller_number_column = "u_caller_number"
         }
     }
 
-    /// Links `agent` to the CRM user `crm_user` through the real flow: ticket, redirect to the
-    /// instance's sign-in page, sign in and allow, callback.
+    /// Links `agent` to the CRM user `crm_user` through the real flow in one browser: ticket,
+    /// redirect to the instance's sign-in page, sign in and allow, callback.
     pub async fn link(&self, agent: &str, crm_user: &str) {
+        let browser = self.browser();
+        let ticket = self.ticket(agent);
+        let (status, body) = self.link_with(&browser, agent, &ticket, crm_user).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains(crm_user), "{body}");
+    }
+
+    /// A fresh link ticket for `agent`.
+    pub fn ticket(&self, agent: &str) -> String {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let ticket = self.server.linking.ticket(TENANT, agent, now);
-        let start = self
-            .http
-            .get(format!(
+        self.server.linking.ticket(TENANT, agent, now)
+    }
+
+    /// A browser of its own (its own cookies) that trusts the sandbox.
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.http.clone())
+    }
+
+    /// The whole link flow in `browser`: the callback page's status and body.
+    pub async fn link_with(
+        &self,
+        browser: &Browser,
+        agent: &str,
+        ticket: &str,
+        crm_user: &str,
+    ) -> (u16, String) {
+        let authorize = match self.start_link(browser, agent, ticket).await {
+            Ok(url) => url,
+            Err(refused) => return refused,
+        };
+        let callback = self.sign_in(browser, &authorize, crm_user).await;
+        browser.get(&callback).await
+    }
+
+    /// Opens `agent`'s link in `browser`: the instance's sign-in URL it redirects to, or the
+    /// refusal page's status and body.
+    pub async fn start_link(
+        &self,
+        browser: &Browser,
+        agent: &str,
+        ticket: &str,
+    ) -> Result<String, (u16, String)> {
+        let url = reqwest::Url::parse_with_params(
+            &format!(
                 "{}/api/v1/tenants/{TENANT}/agents/{agent}/crm-link",
                 self.public_url
-            ))
-            .query(&[("ticket", ticket.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(start.status(), 303, "link start: {:?}", start.text().await);
-        let authorize = start.headers()["location"].to_str().unwrap().to_string();
-        let url = reqwest::Url::parse(&authorize).unwrap();
+            ),
+            &[("ticket", ticket)],
+        )
+        .unwrap();
+        let start = browser.send(browser.http.get(url)).await;
+        if start.status() != 303 {
+            let status = start.status().as_u16();
+            return Err((status, start.text().await.unwrap()));
+        }
+        Ok(start.headers()["location"].to_str().unwrap().to_string())
+    }
+
+    /// On the instance's sign-in page at `authorize`: signs in as `crm_user` and allows
+    /// access. Returns the callback URL the instance redirects the browser to.
+    pub async fn sign_in(&self, browser: &Browser, authorize: &str, crm_user: &str) -> String {
+        let url = reqwest::Url::parse(authorize).unwrap();
         let params: std::collections::HashMap<String, String> =
             url.query_pairs().into_owned().collect();
         let form = [
@@ -192,22 +247,19 @@ caller_number_column = "u_caller_number"
             ),
             ("decision", "allow"),
         ];
-        let page = self.http.get(url.clone()).send().await.unwrap();
-        assert_eq!(page.status(), 200, "the sign-in page");
-        let signed = self
-            .http
-            .post(format!("{}/oauth_auth.do", self.sandbox.base_url))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let (status, _) = browser.get(authorize).await;
+        assert_eq!(status, 200, "the sign-in page");
+        let signed = browser
+            .send(
+                browser
+                    .http
+                    .post(format!("{}/oauth_auth.do", self.sandbox.base_url))
+                    .form(&form),
+            )
+            .await;
         let callback = signed.headers()["location"].to_str().unwrap().to_string();
         assert!(callback.starts_with(&self.public_url), "{callback}");
-        let done = self.http.get(callback).send().await.unwrap();
-        let status = done.status();
-        let body = done.text().await.unwrap();
-        assert_eq!(status, 200, "{body}");
-        assert!(body.contains(crm_user), "{body}");
+        callback
     }
 
     /// Posts a signed call event; returns (status, body).
@@ -438,5 +490,93 @@ impl World {
                 Err(_) => return seen,
             }
         }
+    }
+}
+
+/// A browser as far as the link flow needs one: it follows no redirects by itself (the tests
+/// look at each), and keeps the cookies it is given (name, value, path), sending each back to
+/// the URLs under its path, as a browser does for one host.
+pub struct Browser {
+    pub http: reqwest::Client,
+    cookies: std::sync::Mutex<Vec<(String, String, String)>>,
+}
+
+impl Browser {
+    pub fn new(http: reqwest::Client) -> Browser {
+        Browser {
+            http,
+            cookies: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// GET `url`: status and body.
+    pub async fn get(&self, url: &str) -> (u16, String) {
+        let response = self.send(self.http.get(url)).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
+    /// Sends `request` with the cookies for its path, and keeps the ones the answer sets.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        let (client, request) = request.build_split();
+        let mut request = request.unwrap();
+        let path = request.url().path().to_string();
+        let cookie: Vec<String> = self
+            .cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, _, scope)| path.starts_with(scope.as_str()))
+            .map(|(name, value, _)| format!("{name}={value}"))
+            .collect();
+        if !cookie.is_empty() {
+            request
+                .headers_mut()
+                .insert(reqwest::header::COOKIE, cookie.join("; ").parse().unwrap());
+        }
+        let response = client.execute(request).await.unwrap();
+        for set in response.headers().get_all(reqwest::header::SET_COOKIE) {
+            self.keep(set.to_str().unwrap());
+        }
+        response
+    }
+
+    fn keep(&self, set_cookie: &str) {
+        let mut parts = set_cookie.split(';').map(str::trim);
+        let (name, value) = parts.next().unwrap().split_once('=').unwrap();
+        let mut path = "/".to_string();
+        let mut expired = false;
+        for attribute in parts {
+            match attribute.split_once('=') {
+                Some((k, v)) if k.eq_ignore_ascii_case("path") => path = v.to_string(),
+                Some((k, v)) if k.eq_ignore_ascii_case("max-age") => expired = v == "0",
+                _ => {}
+            }
+        }
+        let mut cookies = self.cookies.lock().unwrap();
+        cookies.retain(|(n, _, p)| !(n == name && *p == path));
+        if !expired {
+            cookies.push((name.to_string(), value.to_string(), path));
+        }
+    }
+
+    /// Signs out of the CRM the way its sign-out page does: the instance's session cookie goes.
+    /// (The sandbox keeps a session like an instance, but has no `/logout.do` page.)
+    pub fn sign_out_of_crm(&self) {
+        let session = callbridge_sandbox::auth::SESSION_COOKIE;
+        self.cookies
+            .lock()
+            .unwrap()
+            .retain(|(n, _, _)| n != session);
+    }
+
+    /// The cookies it holds: (name, path).
+    pub fn cookie_names(&self) -> Vec<(String, String)> {
+        self.cookies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(n, _, p)| (n.clone(), p.clone()))
+            .collect()
     }
 }

@@ -183,6 +183,11 @@ client_secret = "{client_secret}"
 [tenant.servicenow.case]
 caller_number_column = "u_caller_number"
 
+# The tests' agents sign in to the CRM as the seed's users (the admin's mapping).
+[tenant.servicenow.link.agents]
+alice = "alice.agent"
+bob = "bob.agent"
+
 [tenant.telephony]
 allowed_sources = ["127.0.0.1"]
 {trunk}
@@ -335,6 +340,14 @@ queues = ["support", "sales"]
             .await
             .unwrap();
         assert_eq!(start.status(), 303, "link start");
+        // The sign-in is finished in the browser that started it: it brings back the cookie.
+        let cookie = start.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
         let authorize = start.headers()["location"].to_str().unwrap().to_string();
         let url = reqwest::Url::parse(&authorize).unwrap();
         let params: std::collections::HashMap<String, String> =
@@ -360,7 +373,12 @@ queues = ["support", "sales"]
             .await
             .unwrap();
         let callback = signed.headers()["location"].to_str().unwrap().to_string();
-        let done = http.get(callback).send().await.unwrap();
+        let done = http
+            .get(callback)
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(done.status(), 200, "link callback");
     }
 

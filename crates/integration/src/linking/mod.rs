@@ -1,0 +1,404 @@
+//! "Link my CRM account": an agent connects their own ServiceNow account with the OAuth
+//! authorization-code flow and PKCE. The tokens are stored encrypted (`callbridge-store`), the
+//! agent's `sys_user` record is remembered (Cases are assigned to it), and the engine learns the
+//! agent is linked.
+//!
+//! What makes the link the agent's own, in the order the flow meets them:
+//!
+//! 1. a link ticket (`ticket.rs`) for this agent, spent when the sign-in starts;
+//! 2. the browser that started the sign-in is the one that finishes it: the start hands the
+//!    browser a random secret (the web layer puts it in a cookie), and the callback's `state`
+//!    is only honoured together with it, so nobody can have someone else approve their sign-in
+//!    (link CSRF);
+//! 3. the CRM user who signed in is the agent's, per the tenant's policy (`identity.rs`);
+//! 4. that user can read what the agent needs (`rights.rs`): the lookup tables and the Case
+//!    table. A link that cannot pop a caller would only hide the problem until the first call,
+//!    so it is refused, naming each table and the role that grants it.
+//!
+//! A refusal at 3 or 4 (or a failure of the instance) stores nothing and gives the ticket back,
+//! so the agent can sign out of the CRM, or have the role granted, and open the same link again.
+//! A callback in another browser does not: that sign-in may be an attack, and it is dropped.
+
+mod identity;
+pub mod rights;
+mod ticket;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use callbridge_core::{Event, TenantId};
+use callbridge_servicenow::{
+    current_user, Instance, InstanceConfig, OAuthClient, Pkce, TableClient,
+};
+use callbridge_store::{AgentLink, Store};
+use parking_lot::Mutex;
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+use crate::agents::{agent_id, valid_local_name};
+use crate::config::{LinkPolicy, Secret, ServiceNowConfig, TenantConfig};
+use crate::runtime::RuntimeHandle;
+
+pub use rights::MissingRead;
+pub use ticket::{ticket, TICKET_TTL_SECS};
+
+/// Path of the OAuth redirect on this server.
+pub const CALLBACK_PATH: &str = "/api/v1/crm/oauth/callback";
+/// How long a started link waits for the agent to sign in.
+pub const PENDING_TTL: Duration = Duration::from_secs(10 * 60);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("the link ticket is missing, malformed, expired or not for this agent; open the link again from the softphone")]
+    BadTicket,
+    #[error("this link was already used to start a sign-in, and a link works once. If you did not finish that sign-in, or did not open the link yourself, get a new link from the softphone (or ask your administrator for `callbridge link-url`)")]
+    TicketSpent,
+    #[error("no tenant {0:?} is configured")]
+    UnknownTenant(String),
+    #[error("agent names use 1-64 letters, digits, '.', '_', '-' or '@'")]
+    BadAgent,
+    #[error("this sign-in is unknown or took too long; start linking again")]
+    UnknownState,
+    #[error("this sign-in was started in another browser, so it was not accepted and nothing was linked: a link is finished in the browser that opened it. Open your link in this browser to link your own account")]
+    OtherBrowser,
+    #[error("you are signed in to ServiceNow as {signed_in}, but agent {agent} must link {expected}. Nothing was linked. To switch: sign out of ServiceNow ({logout}), then open your link again and sign in as that user")]
+    WrongCrmUser {
+        agent: String,
+        signed_in: String,
+        expected: String,
+        logout: String,
+    },
+    #[error("your ServiceNow account {user} cannot read {missing}. Without it calls cannot show the caller and your Cases would have no contact, so nothing was linked. Ask your ServiceNow administrator to grant {roles} to {user} (User Administration > Users > {user} > Roles), then sign out of ServiceNow ({logout}) and open your link again (a role applies from the next sign-in)")]
+    MissingRights {
+        user: String,
+        missing: String,
+        roles: String,
+        logout: String,
+    },
+    #[error("ServiceNow refused the sign-in: {0}")]
+    Refused(String),
+    #[error("ServiceNow could not be reached: {0}")]
+    Unavailable(String),
+    #[error("the link could not be saved: {0}")]
+    Store(String),
+}
+
+struct Pending {
+    tenant: TenantId,
+    agent: String,
+    pkce: Pkce,
+    /// The secret the starting browser holds; the callback must present it.
+    browser: String,
+    /// The spent ticket, given back when the sign-in is refused for the account used.
+    ticket_digest: String,
+    started: Instant,
+}
+
+struct TenantLink {
+    oauth: OAuthClient,
+    instance: Instance,
+    tables: TableClient,
+    servicenow: ServiceNowConfig,
+}
+
+impl TenantLink {
+    fn policy(&self) -> &LinkPolicy {
+        &self.servicenow.link
+    }
+
+    /// Where an agent signs out of ServiceNow (the instance's own sign-out page).
+    fn logout_url(&self) -> String {
+        format!("{}/logout.do", self.servicenow.instance_url)
+    }
+}
+
+pub struct Linking {
+    tenants: HashMap<String, TenantLink>,
+    redirect_uri: String,
+    secure_cookies: bool,
+    key: Secret,
+    pending: Mutex<HashMap<String, Pending>>,
+    store: Store,
+    runtime: RuntimeHandle,
+}
+
+/// A started link: where to send the browser, and the secret it must bring back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub authorize_url: String,
+    pub browser_secret: String,
+}
+
+/// A finished link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Linked {
+    pub tenant: TenantId,
+    pub agent: String,
+    pub crm_user_name: String,
+}
+
+impl Linking {
+    pub fn new(
+        tenants: &[TenantConfig],
+        public_url: &str,
+        key: Secret,
+        store: Store,
+        runtime: RuntimeHandle,
+    ) -> anyhow::Result<Linking> {
+        let mut map = HashMap::new();
+        for t in tenants {
+            let sn = &t.servicenow;
+            let mut config =
+                InstanceConfig::new(sn.instance_url.clone()).with_timeout(Duration::from_secs(10));
+            if let Some(pem) = &sn.ca_pem {
+                config = config.with_root_ca_pem(pem.clone().into_bytes());
+            }
+            let instance =
+                Instance::new(config).map_err(|e| anyhow::anyhow!("tenant {}: {e}", t.id))?;
+            map.insert(
+                t.id.as_str().to_string(),
+                TenantLink {
+                    oauth: OAuthClient::new(
+                        instance.clone(),
+                        sn.client_id.clone(),
+                        sn.client_secret.expose().to_string(),
+                    ),
+                    tables: TableClient::new(instance.clone()),
+                    instance,
+                    servicenow: sn.clone(),
+                },
+            );
+        }
+        Ok(Linking {
+            tenants: map,
+            redirect_uri: format!("{}{CALLBACK_PATH}", public_url.trim_end_matches('/')),
+            secure_cookies: public_url.starts_with("https://"),
+            key,
+            pending: Mutex::new(HashMap::new()),
+            store,
+            runtime,
+        })
+    }
+
+    /// A ticket that lets `agent` of `tenant` start linking until `now + TICKET_TTL_SECS`.
+    pub fn ticket(&self, tenant: &str, agent: &str, now: i64) -> String {
+        ticket(&self.key, tenant, agent, now)
+    }
+
+    /// Whether the browser binding cookie must be `Secure` (the public URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+
+    /// Starts a link: spends the ticket and returns the ServiceNow sign-in URL to send the
+    /// agent's browser to, with the secret that browser must present at the callback.
+    pub async fn start(
+        &self,
+        tenant: &str,
+        agent: &str,
+        ticket: &str,
+        now: i64,
+    ) -> Result<Started, LinkError> {
+        if !valid_local_name(agent) {
+            return Err(LinkError::BadAgent);
+        }
+        let conn = self
+            .tenants
+            .get(tenant)
+            .ok_or_else(|| LinkError::UnknownTenant(tenant.to_string()))?;
+        let valid =
+            ticket::check(&self.key, tenant, agent, ticket, now).ok_or(LinkError::BadTicket)?;
+        let expires =
+            OffsetDateTime::from_unix_timestamp(valid.expires).map_err(|_| LinkError::BadTicket)?;
+        let now_at =
+            OffsetDateTime::from_unix_timestamp(now).unwrap_or_else(|_| OffsetDateTime::now_utc());
+        let fresh = self
+            .store
+            .spend_link_ticket(&valid.digest, expires, now_at)
+            .await
+            .map_err(|e| LinkError::Store(e.to_string()))?;
+        if !fresh {
+            return Err(LinkError::TicketSpent);
+        }
+        let pkce = Pkce::generate();
+        let state = callbridge_servicenow::oauth::random_state();
+        let browser = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let url = conn
+            .oauth
+            .authorization_url(&self.redirect_uri, &state, &pkce);
+        let mut pending = self.pending.lock();
+        pending.retain(|_, p| p.started.elapsed() < PENDING_TTL);
+        pending.insert(
+            state,
+            Pending {
+                tenant: TenantId::new(tenant),
+                agent: agent.to_string(),
+                pkce,
+                browser: browser.clone(),
+                ticket_digest: valid.digest,
+                started: Instant::now(),
+            },
+        );
+        Ok(Started {
+            authorize_url: url.to_string(),
+            browser_secret: browser,
+        })
+    }
+
+    /// Takes the sign-in `state` out of the pending ones, if `browser` is the secret of the
+    /// browser that started it. Either way the state is used up.
+    fn take_pending(&self, state: &str, browser: Option<&str>) -> Result<Pending, LinkError> {
+        let pending = self
+            .pending
+            .lock()
+            .remove(state)
+            .filter(|p| p.started.elapsed() < PENDING_TTL)
+            .ok_or(LinkError::UnknownState)?;
+        let same_browser: bool = browser
+            .map(|b| b.as_bytes().ct_eq(pending.browser.as_bytes()).into())
+            .unwrap_or(false);
+        if !same_browser {
+            tracing::warn!(
+                tenant = %pending.tenant,
+                agent = %pending.agent,
+                "a CRM-link callback arrived without the starting browser's cookie; refused"
+            );
+            return Err(LinkError::OtherBrowser);
+        }
+        Ok(pending)
+    }
+
+    /// The agent declined (or the instance refused) at the sign-in page: the sign-in ends and,
+    /// in the browser that started it, the ticket is given back.
+    pub async fn cancel(&self, state: &str, browser: Option<&str>) {
+        if let Ok(pending) = self.take_pending(state, browser) {
+            self.refund(&pending).await;
+        }
+    }
+
+    /// Finishes a link from the OAuth callback's `state` and `code`, in the browser holding
+    /// `browser` (the secret [`Linking::start`] handed out).
+    pub async fn complete(
+        &self,
+        state: &str,
+        code: &str,
+        browser: Option<&str>,
+    ) -> Result<Linked, LinkError> {
+        let pending = self.take_pending(state, browser)?;
+        match self.finish(&pending, code).await {
+            Ok(linked) => Ok(linked),
+            Err(e) => {
+                self.refund(&pending).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn refund(&self, pending: &Pending) {
+        if let Err(e) = self.store.refund_link_ticket(&pending.ticket_digest).await {
+            tracing::warn!(error = %e, "could not give a link ticket back; the agent needs a new link");
+        }
+    }
+
+    async fn finish(&self, pending: &Pending, code: &str) -> Result<Linked, LinkError> {
+        let conn = self
+            .tenants
+            .get(pending.tenant.as_str())
+            .ok_or_else(|| LinkError::UnknownTenant(pending.tenant.to_string()))?;
+        let now = OffsetDateTime::now_utc();
+        let tokens = conn
+            .oauth
+            .exchange_code(
+                code,
+                &self.redirect_uri,
+                pending.pkce.verifier(),
+                now.unix_timestamp(),
+            )
+            .await
+            .map_err(|e| {
+                if e.is_refused() {
+                    LinkError::Refused(e.to_string())
+                } else {
+                    LinkError::Unavailable(e.to_string())
+                }
+            })?;
+        let refresh_token = tokens
+            .refresh_token
+            .clone()
+            .ok_or_else(|| LinkError::Refused("the instance issued no refresh token".into()))?;
+        let auth = tokens.auth();
+        let user = current_user(&conn.instance, &auth)
+            .await
+            .map_err(|e| LinkError::Unavailable(format!("identifying the signed-in user: {e}")))?;
+        if !identity::admits(conn.policy(), &pending.agent, &user) {
+            tracing::warn!(
+                tenant = %pending.tenant,
+                agent = %pending.agent,
+                crm_user = %user.user_name,
+                "refused to link a CRM user who is not the agent's"
+            );
+            return Err(LinkError::WrongCrmUser {
+                agent: pending.agent.clone(),
+                signed_in: identity::describe(&user),
+                expected: identity::expected_user(conn.policy(), &pending.agent),
+                logout: conn.logout_url(),
+            });
+        }
+        let missing = rights::missing_reads(&conn.tables, &auth, &conn.servicenow)
+            .await
+            .map_err(|e| {
+                LinkError::Unavailable(format!("checking what your account may read: {e}"))
+            })?;
+        if !missing.is_empty() {
+            let roles = rights::roles_to_grant(&missing);
+            return Err(LinkError::MissingRights {
+                user: user.user_name.clone(),
+                missing: rights::describe(&missing),
+                roles: if roles.is_empty() {
+                    "the roles those tables' read ACLs require".to_string()
+                } else {
+                    format!("the role {}", roles.join(" and "))
+                },
+                logout: conn.logout_url(),
+            });
+        }
+        let link = AgentLink {
+            crm_user_sys_id: user.sys_id,
+            crm_user_name: user.user_name.clone(),
+            access_token: tokens.access_token.clone(),
+            refresh_token,
+            access_expires_at: OffsetDateTime::from_unix_timestamp(tokens.expires_at)
+                .unwrap_or(now),
+            linked_at: now,
+        };
+        self.store
+            .save_link(pending.tenant.as_str(), &pending.agent, link)
+            .await
+            .map_err(|e| LinkError::Store(e.to_string()))?;
+        self.runtime.submit(Event::AgentLinkChanged {
+            agent: agent_id(&pending.tenant, &pending.agent),
+            linked: true,
+        });
+        Ok(Linked {
+            tenant: pending.tenant.clone(),
+            agent: pending.agent.clone(),
+            crm_user_name: user.user_name,
+        })
+    }
+
+    /// Removes an agent's link (they sign out of the CRM in the softphone).
+    pub async fn unlink(&self, tenant: &str, agent: &str) -> Result<bool, LinkError> {
+        let removed = self
+            .store
+            .delete_link(tenant, agent)
+            .await
+            .map_err(|e| LinkError::Store(e.to_string()))?;
+        self.runtime.submit(Event::AgentLinkChanged {
+            agent: agent_id(&TenantId::new(tenant), agent),
+            linked: false,
+        });
+        Ok(removed)
+    }
+}
