@@ -390,7 +390,7 @@ async fn a_correct_setup_passes_every_check_and_leaves_no_probe_behind() {
         "{text}"
     );
     assert!(
-        text.contains("24 passed, 0 warnings, 0 failed, 0 skipped"),
+        text.contains("25 passed, 0 warnings, 0 failed, 0 skipped"),
         "{text}"
     );
     let json = serde_json::to_value(&report).unwrap();
