@@ -188,7 +188,10 @@ caller_number_column = "u_caller_number"
             ("user_name", crm_user),
             (
                 "user_password",
-                self.sandbox.credentials.agent_password.as_str(),
+                self.sandbox
+                    .credentials
+                    .password(crm_user)
+                    .expect("a seeded account"),
             ),
             ("decision", "allow"),
         ];
