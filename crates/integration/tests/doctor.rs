@@ -63,6 +63,7 @@ impl Lab {
             .build()
             .expect("client builds");
         let c = sandbox.credentials.clone();
+        let integration_password = c.password(INTEGRATION_USER).expect("seeded").to_string();
         Lab {
             base: sandbox.base_url.clone(),
             sandbox: Some(sandbox),
@@ -70,7 +71,7 @@ impl Lab {
             admin: (c.admin_user, c.admin_password),
             client_id: c.client_id,
             client_secret: c.client_secret,
-            integration_password: c.password(INTEGRATION_USER).expect("seeded").to_string(),
+            integration_password,
             dir,
         }
     }

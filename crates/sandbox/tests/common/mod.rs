@@ -338,9 +338,7 @@ impl Sandbox {
 
     /// An access token for a demo user (panics unless the grant succeeds).
     pub async fn agent_token(&self, user: &str) -> (String, String) {
-        let reply = self
-            .password_grant(user, &self.password_of(user).to_string())
-            .await;
+        let reply = self.password_grant(user, self.password_of(user)).await;
         reply.expect(200);
         (
             reply.json["access_token"]
