@@ -102,7 +102,45 @@ pub struct SandboxArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct DemoArgs {
+    #[command(subcommand)]
+    pub action: Option<DemoAction>,
+    #[command(flatten)]
+    pub run: DemoRunArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DemoAction {
+    /// Place one customer call into a running demo: rings the demo's number from a customer's
+    /// number, plays a 440 Hz tone once an agent answers, hangs up after --seconds.
+    Call(DemoCallArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DemoCallArgs {
+    /// The caller ID: a seeded customer's number, e.g. +819012345678 (Haruto Tanaka's mobile).
+    #[arg(long)]
+    pub from: String,
+    /// The number to call (the demo's DID).
+    #[arg(long, default_value = "+81312345000")]
+    pub to: String,
+    /// The demo's SIP address (its --sip-listen).
+    #[arg(long, default_value = "127.0.0.1:5060")]
+    pub sip: SocketAddr,
+    /// Seconds to stay on the line once answered.
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u64,
+    /// Seconds to let it ring before giving up.
+    #[arg(long, default_value_t = 120)]
+    pub ring_seconds: u64,
+    /// The demo's callbridge.toml (in its --data directory): names the agent who answered.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DemoRunArgs {
     /// Address of the embedded ServiceNow sandbox.
     #[arg(long, default_value = "127.0.0.1:8443")]
     pub sandbox_listen: SocketAddr,
@@ -125,7 +163,24 @@ pub enum SeedArg {
 
 pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
-        Command::Demo(args) => {
+        Command::Demo(DemoArgs {
+            action: Some(DemoAction::Call(args)),
+            ..
+        }) => {
+            return crate::demo_call::run(crate::demo_call::CallOptions {
+                from: args.from,
+                to: args.to,
+                sip: args.sip,
+                talk: std::time::Duration::from_secs(args.seconds),
+                ring: std::time::Duration::from_secs(args.ring_seconds),
+                config: args.config,
+            })
+            .await;
+        }
+        Command::Demo(DemoArgs {
+            action: None,
+            run: args,
+        }) => {
             crate::demo::run(crate::demo::DemoOptions {
                 sandbox_listen: args.sandbox_listen,
                 listen: args.listen,
@@ -285,11 +340,11 @@ fn print_sandbox(sandbox: &RunningSandbox) {
     println!("  admin:          {} / {}", c.admin_user, c.admin_password);
     println!("  OAuth client:   id {}", c.client_id);
     println!("                  secret {}", c.client_secret);
-    if !c.agent_password.is_empty() {
-        println!(
-            "  demo agents:    alice.agent, bob.agent (CSM agent role), carol.norole (no CSM role); password {}",
-            c.agent_password
-        );
+    if !c.users.is_empty() {
+        println!("  demo accounts (each its own password):");
+        for (user, password) in &c.users {
+            println!("    {user:<24} {password}");
+        }
     }
     println!("Press Ctrl-C to stop.");
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use callbridge_integration::config::Config;
 use callbridge_integration::linking;
-use callbridge_sandbox::{SandboxOptions, Seed};
+use callbridge_sandbox::{private, SandboxOptions, Seed};
 use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
 use callbridge_store::SecretKey;
 
@@ -25,8 +25,11 @@ pub struct DemoOptions {
 /// developer can stand up with `sipp -sn uas -p 5070`).
 const DEMO_DID: &str = "+81312345000";
 const DEMO_TRUNK_PORT: u16 = 5070;
+/// The OAuth client secret, referenced from the generated configuration by `file =`.
+const CLIENT_SECRET_FILE: &str = "servicenow-client.secret";
 
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
+    owner_only_by_default();
     let temp = tempfile_dir(options.data.as_deref())?;
     let dir = temp.path().to_path_buf();
     let sandbox = callbridge_sandbox::start(SandboxOptions {
@@ -49,6 +52,15 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     read_or_create(&dir.join("master.key"), || {
         SecretKey::generate().to_base64()
     })?;
+    // The configuration names secrets by file, as production should: it holds none itself.
+    private::write_file(
+        &dir.join(CLIENT_SECRET_FILE),
+        sandbox.credentials.client_secret.as_bytes(),
+    )?;
+    for data in ["spool", "recordings"] {
+        private::create_dir(&dir.join(data))?;
+    }
+    write_sipp_files(&dir)?;
     let events_secret = read_or_create(&dir.join("events.secret"), random_secret)?;
     let config_text = format!(
         r#"
@@ -68,7 +80,7 @@ call_events_secret = {{ file = "events.secret" }}
 instance_url = "{instance}"
 ca_file = "{ca}"
 client_id = "{client_id}"
-client_secret = "{client_secret}"
+client_secret = {{ file = "{client_secret_file}" }}
 
 [tenant.servicenow.case]
 caller_number_column = "u_caller_number"
@@ -117,9 +129,9 @@ path = "recordings"
         instance = sandbox.base_url,
         ca = ca_path.display(),
         client_id = sandbox.credentials.client_id,
-        client_secret = sandbox.credentials.client_secret,
+        client_secret_file = CLIENT_SECRET_FILE,
     );
-    std::fs::write(dir.join("callbridge.toml"), &config_text)?;
+    private::write_file(&dir.join("callbridge.toml"), config_text.as_bytes())?;
     let config = Config::load(&dir.join("callbridge.toml"))?;
     let running = crate::server::start(&dir.join("callbridge.toml"), &config).await?;
 
@@ -133,10 +145,18 @@ path = "recordings"
         "  admin             {} / {}",
         c.admin_user, c.admin_password
     );
-    println!(
-        "  agents            alice.agent, bob.agent (CSM agent role), carol.norole (no CSM role)"
-    );
-    println!("  agent password    {}", c.agent_password);
+    // The people at the softphones; the integration's service account signs in by OAuth
+    // client credentials and its password is nobody's business here.
+    for (agent, role) in [
+        ("alice.agent", "CSM agent role"),
+        ("bob.agent", "CSM agent role"),
+        ("carol.norole", "no CSM role"),
+    ] {
+        println!(
+            "  agent             {agent:<13} password {}  ({role})",
+            c.password(agent).unwrap_or("?")
+        );
+    }
     println!();
     println!("Callbridge          {public_url}");
     println!(
@@ -158,11 +178,7 @@ path = "recordings"
         "  SIP trunk         {} (UDP and TCP), number {DEMO_DID}",
         options.sip_listen
     );
-    println!(
-        "  place a call      sipp -sn uac -s {} {}",
-        DEMO_DID.trim_start_matches('+'),
-        options.sip_listen
-    );
+    print_call_instructions(&dir, options.sip_listen);
     println!(
         "  outbound trunk    127.0.0.1:{DEMO_TRUNK_PORT} (e.g. sipp -sn uas -p {DEMO_TRUNK_PORT})"
     );
@@ -193,6 +209,72 @@ path = "recordings"
     Ok(())
 }
 
+/// A seeded contact with exactly one match, so the call pops one contact: Haruto Tanaka's
+/// mobile (`090-1234-5678` in the CRM, Sakura Trading KK).
+const DEMO_CALLER: &str = "+819012345678";
+const DEMO_CALLER_NAME: &str = "Haruto Tanaka";
+const SIPP_SCENARIO: &str = include_str!("customer-call.xml");
+
+/// How a person places a call and what they should see.
+fn print_call_instructions(dir: &Path, sip: SocketAddr) {
+    let config = dir.join("callbridge.toml");
+    let sip_flag = if sip == DEFAULT_SIP {
+        String::new()
+    } else {
+        format!(" --sip {sip}")
+    };
+    println!(
+        "  place a call      callbridge demo call --from {DEMO_CALLER}{sip_flag} --config {}",
+        config.display()
+    );
+    println!(
+        "                    one call from {DEMO_CALLER_NAME}'s mobile to {DEMO_DID}: it says \"ringing\", \"answered by <agent>\","
+    );
+    println!(
+        "                    plays a {} Hz tone, and hangs up after 60 s (--seconds N) with \"hung up after 60 s\"",
+        crate::demo_call::TONE_HZ
+    );
+    println!(
+        "  or with sipp      sipp {sip} -sf {} -s {} -set caller {DEMO_CALLER} -m 1 -d 60000 -i {} -mi {}",
+        dir.join(SIPP_SCENARIO_FILE).display(),
+        DEMO_DID.trim_start_matches('+'),
+        sip.ip(),
+        sip.ip()
+    );
+    println!("  what you see      first link alice.agent's CRM account (link above), open her softphone (below) and go");
+    println!("                    available; the call rings there with the screen pop of {DEMO_CALLER_NAME} (Sakura Trading KK);");
+    println!("                    answer it and the Case (CS...) for the call appears, with its recording link; the call");
+    println!("                    record and the recording follow the hang-up");
+}
+
+/// Writes the sipp scenario the banner names, with the tone it plays.
+fn write_sipp_files(dir: &Path) -> anyhow::Result<()> {
+    let tone = dir.join("customer-tone.wav");
+    let tone_text = tone.display().to_string();
+    anyhow::ensure!(
+        !tone_text.contains([',', '"', '<', '&']),
+        "the data directory {} has a character sipp cannot take in a file name (, \" < &); \
+         choose another --data",
+        dir.display()
+    );
+    callbridge_audio::write_tone_wav(
+        &tone,
+        8000,
+        crate::demo_call::TONE_HZ,
+        6000.0,
+        std::time::Duration::from_secs(1),
+    )?;
+    private::tighten(&tone)?;
+    private::write_file(
+        &dir.join(SIPP_SCENARIO_FILE),
+        SIPP_SCENARIO.replace("TONE_WAV", &tone_text).as_bytes(),
+    )
+}
+
+const SIPP_SCENARIO_FILE: &str = "customer-call.xml";
+const DEFAULT_SIP: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 5060);
+
 /// The demo's data directory: the one given, or a temporary one removed at exit.
 enum DemoDir {
     Kept(PathBuf),
@@ -211,7 +293,7 @@ impl DemoDir {
 fn tempfile_dir(data: Option<&Path>) -> anyhow::Result<DemoDir> {
     Ok(match data {
         Some(dir) => {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            private::create_dir(dir)?;
             DemoDir::Kept(dir.to_path_buf())
         }
         None => DemoDir::Temporary(
@@ -245,22 +327,31 @@ async fn prepare_sandbox(
     Ok(())
 }
 
+/// Everything the demo writes (recordings and their date folders, the spool, files other crates
+/// create) is owner-only, not only the files named here: the data directory holds customers'
+/// voices and numbers and the demo's secrets. The explicit modes below still apply, for files
+/// that already existed.
+fn owner_only_by_default() {
+    #[cfg(unix)]
+    // SAFETY: umask only swaps the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 fn random_secret() -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
 }
 
-/// Reads a secret file, or creates it (mode 0600) with `make()`.
+/// Reads a secret file (making it owner-only if an older version left it readable), or
+/// creates it owner-only with `make()`.
 fn read_or_create(path: &Path, make: impl FnOnce() -> String) -> anyhow::Result<String> {
     if let Ok(existing) = std::fs::read_to_string(path) {
+        private::tighten(path)?;
         return Ok(existing.trim().to_string());
     }
     let value = make();
-    std::fs::write(path, &value).with_context(|| format!("writing {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    private::write_file(path, value.as_bytes())?;
     Ok(value)
 }

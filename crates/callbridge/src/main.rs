@@ -3,6 +3,7 @@
 
 mod cli;
 mod demo;
+mod demo_call;
 mod doctor;
 mod server;
 

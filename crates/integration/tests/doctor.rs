@@ -21,7 +21,7 @@ struct Lab {
     admin: (String, String),
     client_id: String,
     client_secret: String,
-    agent_password: String,
+    integration_password: String,
     dir: tempfile::TempDir,
 }
 
@@ -63,6 +63,7 @@ impl Lab {
             .build()
             .expect("client builds");
         let c = sandbox.credentials.clone();
+        let integration_password = c.password(INTEGRATION_USER).expect("seeded").to_string();
         Lab {
             base: sandbox.base_url.clone(),
             sandbox: Some(sandbox),
@@ -70,7 +71,7 @@ impl Lab {
             admin: (c.admin_user, c.admin_password),
             client_id: c.client_id,
             client_secret: c.client_secret,
-            agent_password: c.agent_password,
+            integration_password,
             dir,
         }
     }
@@ -749,7 +750,7 @@ async fn the_password_grant_tells_a_wrong_password_from_a_wrong_client() {
         format!("service_grant = \"password\"\nservice_user = \"{INTEGRATION_USER}\"\nservice_password = \"{pw}\"")
     };
     let good = doctor::run(
-        &lab.config_with(&lab.client_secret, &password(&lab.agent_password), ""),
+        &lab.config_with(&lab.client_secret, &password(&lab.integration_password), ""),
         None,
     )
     .await;
@@ -772,7 +773,7 @@ async fn the_password_grant_tells_a_wrong_password_from_a_wrong_client() {
     );
 
     let wrong_secret = doctor::run(
-        &lab.config_with("wrong", &password(&lab.agent_password), ""),
+        &lab.config_with("wrong", &password(&lab.integration_password), ""),
         None,
     )
     .await;

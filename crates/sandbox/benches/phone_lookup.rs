@@ -49,7 +49,10 @@ async fn main() -> anyhow::Result<()> {
             ("client_id", creds.client_id.as_str()),
             ("client_secret", creds.client_secret.as_str()),
             ("username", "alice.agent"),
-            ("password", creds.agent_password.as_str()),
+            (
+                "password",
+                creds.password("alice.agent").expect("demo seed"),
+            ),
         ])
         .send()
         .await?

@@ -11,9 +11,11 @@
 pub mod api;
 pub mod auth;
 pub mod clock;
+pub mod credentials;
 pub mod faults;
 pub mod instance;
 pub mod oauth;
+pub mod private;
 pub mod query;
 pub mod ratelimit;
 pub mod render;

@@ -2,20 +2,67 @@
 //! ACLs, properties, an admin and a registered OAuth client) and, with `--seed demo`, a realistic
 //! CSM data set with the phone-number mess real CRMs hold.
 
+use std::collections::BTreeMap;
+
 use crate::auth::password;
 use crate::schema::{builtin_tables, Column};
 use crate::store::Db;
 
-/// Credentials generated for a fresh instance, printed at every start.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// Credentials generated for a fresh instance, printed at every start. At rest they are sealed
+/// (`crate::credentials`); `Debug` never shows a secret.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SandboxCredentials {
     pub admin_user: String,
     pub admin_password: String,
     pub client_id: String,
     pub client_secret: String,
-    /// Password shared by the demo agents (empty without `--seed demo`).
-    pub agent_password: String,
+    /// Each demo account's own password, by user name (empty without `--seed demo`). No two
+    /// accounts share one: the printed agents' passwords must not open the integration's
+    /// service account, which reads every customer.
+    pub users: BTreeMap<String, String>,
 }
+
+impl SandboxCredentials {
+    /// The password of a seeded account (the admin included), if the sandbox made it.
+    pub fn password(&self, user: &str) -> Option<&str> {
+        if user == self.admin_user {
+            return Some(&self.admin_password);
+        }
+        self.users.get(user).map(String::as_str)
+    }
+}
+
+impl std::fmt::Debug for SandboxCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxCredentials")
+            .field("admin_user", &self.admin_user)
+            .field("admin_password", &"<redacted>")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("users", &self.users.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The demo's accounts: (user name, first name, last name, roles).
+pub const DEMO_USERS: [(&str, &str, &str, &[&str]); 4] = [
+    (
+        "alice.agent",
+        "Alice",
+        "Agent",
+        &["sn_customerservice_agent"],
+    ),
+    ("bob.agent", "Bob", "Agent", &["sn_customerservice_agent"]),
+    // An agent without CSM roles: the "not integrated" first answerer of the transfer rule.
+    ("carol.norole", "Carol", "Norole", &[]),
+    // The service account Callbridge writes Cases with (web services only, reads every customer).
+    (
+        "callbridge.integration",
+        "Callbridge",
+        "Integration",
+        &["sn_customerservice_agent", "personalize_dictionary"],
+    ),
+];
 
 /// Table-level ACLs: (table, operation, roles). No roles means any authenticated user; a table
 /// and operation without an ACL row is denied to everyone but admin (deny by default).
@@ -214,7 +261,7 @@ pub fn platform(db: &mut Db, now: &str) -> SandboxCredentials {
         admin_password,
         client_id,
         client_secret,
-        agent_password: String::new(),
+        users: BTreeMap::new(),
     }
 }
 
@@ -473,26 +520,10 @@ pub fn demo(db: &mut Db, now: &str, creds: &mut SandboxCredentials) {
             now,
         );
     }
-    let agent_password = password::random_token(12);
-    let agent_hash = password::hash(&agent_password);
-    let agents: [(&str, &str, &str, &[&str]); 4] = [
-        (
-            "alice.agent",
-            "Alice",
-            "Agent",
-            &["sn_customerservice_agent"],
-        ),
-        ("bob.agent", "Bob", "Agent", &["sn_customerservice_agent"]),
-        // An agent without CSM roles: the "not integrated" first answerer of the transfer rule.
-        ("carol.norole", "Carol", "Norole", &[]),
-        (
-            "callbridge.integration",
-            "Callbridge",
-            "Integration",
-            &["sn_customerservice_agent", "personalize_dictionary"],
-        ),
-    ];
-    for (user_name, first, last, roles) in agents {
+    for (user_name, first, last, roles) in DEMO_USERS {
+        // Each account its own random password (and so its own hash, not only its own salt).
+        let own_password = password::random_token(16);
+        let own_hash = password::hash(&own_password);
         let name = format!("{first} {last}");
         let email = format!("{user_name}@example.com");
         let web_only = if user_name == "callbridge.integration" {
@@ -508,7 +539,7 @@ pub fn demo(db: &mut Db, now: &str, creds: &mut SandboxCredentials) {
                 ("last_name", last),
                 ("name", &name),
                 ("email", &email),
-                ("user_password", &agent_hash),
+                ("user_password", &own_hash),
                 ("web_service_access_only", web_only),
             ],
             now,
@@ -516,8 +547,23 @@ pub fn demo(db: &mut Db, now: &str, creds: &mut SandboxCredentials) {
         for role in roles {
             grant(db, &id, role, now);
         }
+        creds.users.insert(user_name.to_string(), own_password);
     }
-    creds.agent_password = agent_password;
+}
+
+/// Gives the `sys_user` named `user_name` a new password; returns its sys_id and the row to
+/// persist, or None if there is no such user.
+pub fn set_password(db: &mut Db, user_name: &str, new_password: &str) -> Option<(String, String)> {
+    let def = db.table_def("sys_user")?.clone();
+    let (name_slot, password_slot) = (def.slot("user_name")?, def.slot("user_password")?);
+    let data = db.tables.get_mut("sys_user")?;
+    let (pos, record) = data.iter().find(|(_, r)| r.get(name_slot) == user_name)?;
+    let mut record = record.clone();
+    record.set(password_slot, &password::hash(new_password));
+    let sys_id = record.get(def.slot("sys_id")?).to_string();
+    let row = crate::instance::row_json(&def.columns, &record);
+    data.replace(pos, record);
+    Some((sys_id, row))
 }
 
 /// Deterministic sys_id of the i-th generated contact, so `--contacts N` is idempotent.

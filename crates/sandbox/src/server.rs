@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 
+use crate::credentials::{Sealer, Stored};
 use crate::instance::{row_json, Instance};
 use crate::seed::{self, SandboxCredentials};
 use crate::store::persist::{committed, Change, Persist};
@@ -78,9 +79,7 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<RunningSandbox> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let (temp, data_dir) = match &options.data_dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir).with_context(|| {
-                format!("creating the sandbox data directory {}", dir.display())
-            })?;
+            crate::private::create_dir(dir).context("preparing the sandbox data directory")?;
             (None, dir.clone())
         }
         None => {
@@ -91,11 +90,11 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<RunningSandbox> {
     };
     let dir = data_dir.clone();
     let (persist, loaded) = tokio::task::spawn_blocking(move || Persist::open(&dir)).await??;
-    let saved_credentials = loaded
-        .state
-        .iter()
-        .find(|(k, _)| k == CREDENTIALS_KEY)
-        .and_then(|(_, v)| serde_json::from_str::<SandboxCredentials>(v).ok());
+    let sealer = Sealer::open_or_create(&data_dir)?;
+    let saved_credentials = match loaded.state.iter().find(|(k, _)| k == CREDENTIALS_KEY) {
+        Some((_, stored)) => Some(sealer.unseal(stored)?),
+        None => None,
+    };
     let generated: u64 = loaded
         .state
         .iter()
@@ -104,8 +103,9 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<RunningSandbox> {
         .unwrap_or(0);
     let instance = Instance::boot(persist.clone(), loaded)?;
     let credentials = match saved_credentials {
-        Some(c) => c,
-        None => seed_fresh(&instance, &persist, options.seed).await?,
+        Some(Stored::Sealed(c)) => c,
+        Some(Stored::LegacyClear(c)) => upgrade_legacy(&instance, &persist, &sealer, c).await?,
+        None => seed_fresh(&instance, &persist, &sealer, options.seed).await?,
     };
     if options.contacts > generated {
         add_generated_contacts(&instance, &persist, generated, options.contacts).await?;
@@ -160,6 +160,7 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<RunningSandbox> {
 async fn seed_fresh(
     instance: &Instance,
     persist: &Persist,
+    sealer: &Sealer,
     seed: Seed,
 ) -> anyhow::Result<SandboxCredentials> {
     let now = instance.clock.now_glide();
@@ -173,11 +174,52 @@ async fn seed_fresh(
         credentials
     };
     persist_everything(instance, persist).await?;
+    save_credentials(persist, sealer, &credentials).await?;
+    Ok(credentials)
+}
+
+async fn save_credentials(
+    persist: &Persist,
+    sealer: &Sealer,
+    credentials: &SandboxCredentials,
+) -> anyhow::Result<()> {
     let wait = persist.enqueue(Change::PutState {
         key: CREDENTIALS_KEY.into(),
-        value: serde_json::to_string(&credentials)?,
+        value: sealer.seal(credentials)?,
     });
-    committed(wait).await?;
+    committed(wait).await
+}
+
+/// A data directory from a version that kept the credentials in clear with one password for
+/// every demo account: each account gets a new password of its own, and the row is sealed.
+async fn upgrade_legacy(
+    instance: &Instance,
+    persist: &Persist,
+    sealer: &Sealer,
+    mut credentials: SandboxCredentials,
+) -> anyhow::Result<SandboxCredentials> {
+    let mut last = None;
+    {
+        let mut db = instance.db.write();
+        for (user, password) in credentials.users.iter_mut() {
+            *password = crate::auth::password::random_token(16);
+            if let Some((sys_id, data)) = seed::set_password(&mut db, user, password) {
+                last = Some(persist.enqueue(Change::Upsert {
+                    table: "sys_user".into(),
+                    sys_id,
+                    data,
+                }));
+            }
+        }
+    }
+    if let Some(wait) = last {
+        committed(wait).await?;
+    }
+    save_credentials(persist, sealer, &credentials).await?;
+    tracing::warn!(
+        "the sandbox credentials were stored in clear by an older version: they are sealed now \
+         and every demo account has a new password of its own"
+    );
     Ok(credentials)
 }
 

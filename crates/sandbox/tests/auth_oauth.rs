@@ -58,7 +58,7 @@ fn assert_user_token_shape(body: &Value) {
 async fn password_grant_returns_the_documented_body() {
     let sb = Sandbox::start().await;
     let reply = sb
-        .password_grant("alice.agent", &sb.creds.agent_password)
+        .password_grant("alice.agent", sb.creds.password("alice.agent").unwrap())
         .await;
     reply.expect(200);
     assert!(reply
@@ -77,7 +77,7 @@ async fn password_grant_returns_the_documented_body() {
 async fn client_credentials_are_accepted_as_basic() {
     let sb = Sandbox::start().await;
     let (id, secret) = (sb.creds.client_id.clone(), sb.creds.client_secret.clone());
-    let pw = sb.creds.agent_password.clone();
+    let pw = sb.creds.password("alice.agent").unwrap().to_string();
     let reply = sb
         .token_request(
             &[
@@ -108,11 +108,11 @@ async fn client_credentials_are_accepted_as_basic() {
 async fn second_password_grant_returns_the_same_access_token() {
     let sb = Sandbox::start().await;
     let first = sb
-        .password_grant("alice.agent", &sb.creds.agent_password)
+        .password_grant("alice.agent", sb.creds.password("alice.agent").unwrap())
         .await;
     sb.advance_clock(600).await;
     let second = sb
-        .password_grant("alice.agent", &sb.creds.agent_password)
+        .password_grant("alice.agent", sb.creds.password("alice.agent").unwrap())
         .await;
     second.expect(200);
     assert_eq!(first.json["access_token"], second.json["access_token"]);
@@ -128,7 +128,7 @@ async fn second_password_grant_returns_the_same_access_token() {
     .expect(200);
     // Another user gets another token.
     let bob = sb
-        .password_grant("bob.agent", &sb.creds.agent_password)
+        .password_grant("bob.agent", sb.creds.password("bob.agent").unwrap())
         .await;
     assert_ne!(bob.json["access_token"], second.json["access_token"]);
 }
@@ -163,7 +163,7 @@ async fn refresh_token_grant_issues_a_new_access_token() {
 async fn every_token_failure_is_401_server_error_access_denied() {
     let sb = Sandbox::start().await;
     let (id, secret) = (sb.creds.client_id.clone(), sb.creds.client_secret.clone());
-    let pw = sb.creds.agent_password.clone();
+    let pw = sb.creds.password("alice.agent").unwrap().to_string();
     let cases: Vec<Vec<(&str, &str)>> = vec![
         // wrong client secret
         vec![
@@ -238,7 +238,7 @@ async fn json_token_request_is_refused() {
             "client_id": sb.creds.client_id,
             "client_secret": sb.creds.client_secret,
             "username": "alice.agent",
-            "password": sb.creds.agent_password,
+            "password": sb.creds.password("alice.agent").unwrap(),
         })))
         .await;
     assert_denied(&reply);
@@ -261,14 +261,14 @@ async fn ropc_disabled_property_denies_the_password_grant() {
     sb.set_property("glide.oauth.inbound.ropc.grant_type.disabled", "true")
         .await;
     assert_denied(
-        &sb.password_grant("alice.agent", &sb.creds.agent_password)
+        &sb.password_grant("alice.agent", sb.creds.password("alice.agent").unwrap())
             .await,
     );
     // Refreshing is a different grant and keeps working.
     sb.refresh_grant(&refresh).await.expect(200);
     sb.set_property("glide.oauth.inbound.ropc.grant_type.disabled", "false")
         .await;
-    sb.password_grant("alice.agent", &sb.creds.agent_password)
+    sb.password_grant("alice.agent", sb.creds.password("alice.agent").unwrap())
         .await
         .expect(200);
 }
@@ -357,7 +357,7 @@ async fn bearer_token_expires_after_1800_seconds_and_refresh_still_works() {
     sb.get(Who::Bearer(fresh), CONTACTS).await.expect(200);
     // After expiry a password grant mints a different token.
     let again = sb
-        .password_grant("alice.agent", &sb.creds.agent_password)
+        .password_grant("alice.agent", sb.creds.password("alice.agent").unwrap())
         .await;
     assert_ne!(again.json["access_token"], access.as_str());
 }
@@ -378,7 +378,7 @@ async fn token_lifespans_are_set_per_client() {
     .await
     .expect(200);
     let reply = sb
-        .password_grant("alice.agent", &sb.creds.agent_password)
+        .password_grant("alice.agent", sb.creds.password("alice.agent").unwrap())
         .await;
     reply.expect(200);
     assert_eq!(reply.json["expires_in"], json!(299));
@@ -471,7 +471,10 @@ async fn authorize(sb: &Sandbox, redirect: &str, challenge: &str, state: &str) -
         );
     }
     form.push(("user_name".into(), "alice.agent".into()));
-    form.push(("user_password".into(), sb.creds.agent_password.clone()));
+    form.push((
+        "user_password".into(),
+        sb.creds.password("alice.agent").unwrap().to_string(),
+    ));
     form.push(("decision".into(), "allow".into()));
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
@@ -556,7 +559,7 @@ async fn authorization_denied_by_the_user_redirects_with_an_error() {
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256")
         .append_pair("user_name", "alice.agent")
-        .append_pair("user_password", &sb.creds.agent_password)
+        .append_pair("user_password", sb.creds.password("alice.agent").unwrap())
         .append_pair("decision", "deny")
         .finish();
     let reply = sb
@@ -637,7 +640,7 @@ async fn unregistered_redirect_uri_shows_an_error_page_and_never_redirects() {
         .append_pair("client_id", &sb.creds.client_id)
         .append_pair("redirect_uri", evil)
         .append_pair("user_name", "alice.agent")
-        .append_pair("user_password", &sb.creds.agent_password)
+        .append_pair("user_password", sb.creds.password("alice.agent").unwrap())
         .append_pair("decision", "allow")
         .finish();
     let posted = sb
@@ -715,7 +718,7 @@ async fn query_string_parameters_obey_the_body_only_property() {
         .append_pair("client_id", &sb.creds.client_id)
         .append_pair("client_secret", &sb.creds.client_secret)
         .append_pair("username", "alice.agent")
-        .append_pair("password", &sb.creds.agent_password)
+        .append_pair("password", sb.creds.password("alice.agent").unwrap())
         .finish();
     let send = || {
         sb.send(
@@ -729,7 +732,7 @@ async fn query_string_parameters_obey_the_body_only_property() {
     sb.set_property("glide.oauth.allow.parameters.in.post.body.only", "true")
         .await;
     assert_denied(&send().await);
-    sb.password_grant("alice.agent", &sb.creds.agent_password)
+    sb.password_grant("alice.agent", sb.creds.password("alice.agent").unwrap())
         .await
         .expect(200);
 }

@@ -32,11 +32,7 @@ impl Harness {
     /// (user, password) for `admin` or a demo agent.
     fn login(&self, user: &str) -> (String, String) {
         let c = &self.sandbox.credentials;
-        let password = if user == c.admin_user {
-            c.admin_password.clone()
-        } else {
-            c.agent_password.clone()
-        };
+        let password = c.password(user).expect("a seeded account").to_string();
         (user.to_string(), password)
     }
 

@@ -267,10 +267,10 @@ async fn faults_apply_to_the_token_endpoint() {
     )
     .await;
     let reply = sb
-        .password_grant("alice.agent", &sb.creds.agent_password)
+        .password_grant("alice.agent", sb.creds.password("alice.agent").unwrap())
         .await;
     assert_eq!(reply.status.as_u16(), 503);
-    sb.password_grant("alice.agent", &sb.creds.agent_password)
+    sb.password_grant("alice.agent", sb.creds.password("alice.agent").unwrap())
         .await
         .expect(200);
 }

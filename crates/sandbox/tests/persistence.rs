@@ -54,7 +54,7 @@ async fn state_survives_a_restart_on_the_same_data_directory() {
     assert_eq!(sb.creds.admin_password, creds.admin_password);
     assert_eq!(sb.creds.client_id, creds.client_id);
     assert_eq!(sb.creds.client_secret, creds.client_secret);
-    assert_eq!(sb.creds.agent_password, creds.agent_password);
+    assert_eq!(sb.creds.users, creds.users);
 
     let read = sb
         .get(Who::User("alice.agent"), &format!("{CASES}/{case_id}"))

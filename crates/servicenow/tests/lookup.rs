@@ -163,7 +163,7 @@ async fn rule_1_4_an_unencoded_plus_would_arrive_as_a_space() {
                 "{}/api/now/table/customer_contact?sysparm_query={raw_query}&sysparm_fields=name",
                 env.sandbox.base_url
             ))
-            .basic_auth("alice.agent", Some(&creds.agent_password))
+            .basic_auth("alice.agent", creds.password("alice.agent"))
             .header("accept", "application/json");
         async move {
             let body: serde_json::Value = request.send().await.unwrap().json().await.unwrap();

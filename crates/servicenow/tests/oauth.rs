@@ -38,7 +38,11 @@ async fn authorize_in_browser(env: &Env, user: &str, pkce: &Pkce, state: &str) -
         ("user_name".to_string(), user.to_string()),
         (
             "user_password".to_string(),
-            env.sandbox.credentials.agent_password.clone(),
+            env.sandbox
+                .credentials
+                .password(user)
+                .expect("a seeded account")
+                .to_string(),
         ),
         ("decision".to_string(), "allow".to_string()),
     ];
@@ -178,7 +182,10 @@ async fn rule_2_3_password_grant_then_refresh() {
         .oauth
         .password(
             "callbridge.integration",
-            &env.sandbox.credentials.agent_password,
+            env.sandbox
+                .credentials
+                .password("callbridge.integration")
+                .unwrap(),
             now,
         )
         .await
@@ -220,7 +227,11 @@ async fn rule_2_3_wrong_secret_or_password_is_denied_with_the_candidates_named()
         "nope",
     );
     let error = wrong_secret
-        .password("alice.agent", &env.sandbox.credentials.agent_password, 0)
+        .password(
+            "alice.agent",
+            env.sandbox.credentials.password("alice.agent").unwrap(),
+            0,
+        )
         .await
         .unwrap_err();
     assert_eq!(
@@ -283,7 +294,11 @@ async fn rule_2_3_an_expired_access_token_is_unauthorized_until_refreshed() {
     let now = env.now().await;
     let tokens: TokenSet = env
         .oauth
-        .password("alice.agent", &env.sandbox.credentials.agent_password, now)
+        .password(
+            "alice.agent",
+            env.sandbox.credentials.password("alice.agent").unwrap(),
+            now,
+        )
         .await
         .unwrap();
     assert!(can_read_contacts(&env, &tokens.auth()).await.is_ok());
@@ -312,7 +327,11 @@ async fn rule_1_6_token_endpoint_outages_are_retryable() {
         .await;
     let error = env
         .oauth
-        .password("alice.agent", &env.sandbox.credentials.agent_password, 0)
+        .password(
+            "alice.agent",
+            env.sandbox.credentials.password("alice.agent").unwrap(),
+            0,
+        )
         .await
         .unwrap_err();
     assert!(error.is_retryable(), "{error:?}");

@@ -218,6 +218,11 @@ async fn open_sqlite(url: &str, shown: &str) -> Result<SqlitePool> {
         ))
     };
     if !in_memory {
+        owner_only_database(options.get_filename()).map_err(|e| {
+            open_err(format!(
+                "{e} (check that the directory exists and that Callbridge may write there)"
+            ))
+        })?;
         // One direct attempt first: the pool would retry a hopeless URL until its acquire
         // timeout, and a wrong path should fail at once.
         let probe = SqliteConnection::connect_with(&options)
@@ -230,6 +235,34 @@ async fn open_sqlite(url: &str, shown: &str) -> Result<SqlitePool> {
         .connect_with(options)
         .await
         .map_err(hint)
+}
+
+/// The database holds agents' CRM links and tenant secrets (sealed) and customers' numbers:
+/// it is created owner-only before SQLite opens it, because SQLite gives the WAL and
+/// shared-memory files the database file's mode. Files an older version left readable are
+/// tightened.
+#[cfg(unix)]
+fn owner_only_database(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn owner_only_database(_path: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 async fn open_postgres(url: &str, shown: &str) -> Result<PgPool> {

@@ -338,7 +338,7 @@ caller_number_column = "u_caller_number"
     let tokens = oauth
         .password(
             CRM_USER,
-            &sandbox.credentials.agent_password,
+            sandbox.credentials.password(CRM_USER).expect("seeded"),
             now.unix_timestamp(),
         )
         .await?;

@@ -243,7 +243,10 @@ bob = "bob.agent"
             ("user_name", crm_user),
             (
                 "user_password",
-                self.sandbox.credentials.agent_password.as_str(),
+                self.sandbox
+                    .credentials
+                    .password(crm_user)
+                    .expect("a seeded account"),
             ),
             ("decision", "allow"),
         ];

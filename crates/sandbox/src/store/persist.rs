@@ -55,6 +55,14 @@ impl Persist {
     /// Opens (creating if needed) `dir/sandbox.sqlite`, reads everything back and starts the writer.
     pub fn open(dir: &Path) -> anyhow::Result<(Persist, Loaded)> {
         let path = dir.join("sandbox.sqlite");
+        // Owner-only before SQLite opens it: SQLite gives the WAL and shared-memory files the
+        // database's mode. Files an older version left readable are tightened too.
+        crate::private::touch_file(&path)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.clone().into_os_string();
+            side.push(suffix);
+            crate::private::tighten(Path::new(&side))?;
+        }
         let conn = Connection::open(&path)
             .with_context(|| format!("opening the sandbox database {}", path.display()))?;
         conn.execute_batch(

@@ -152,6 +152,13 @@ impl Sandbox {
         }
     }
 
+    /// A seeded account's own password (panics for an account the sandbox did not make).
+    pub fn password_of(&self, user: &str) -> &str {
+        self.creds
+            .password(user)
+            .unwrap_or_else(|| panic!("the sandbox made no account {user:?}"))
+    }
+
     pub async fn shutdown(mut self) {
         if let Some(running) = self.running.take() {
             running.shutdown().await;
@@ -173,7 +180,7 @@ impl Sandbox {
             Who::Admin => {
                 builder.basic_auth(&self.creds.admin_user, Some(&self.creds.admin_password))
             }
-            Who::User(name) => builder.basic_auth(name, Some(&self.creds.agent_password)),
+            Who::User(name) => builder.basic_auth(name, Some(self.password_of(name))),
             Who::Bearer(token) => builder.bearer_auth(token),
         }
     }
@@ -331,9 +338,7 @@ impl Sandbox {
 
     /// An access token for a demo user (panics unless the grant succeeds).
     pub async fn agent_token(&self, user: &str) -> (String, String) {
-        let reply = self
-            .password_grant(user, &self.creds.agent_password.clone())
-            .await;
+        let reply = self.password_grant(user, self.password_of(user)).await;
         reply.expect(200);
         (
             reply.json["access_token"]

@@ -78,7 +78,14 @@ impl Env {
 
     /// Basic credentials of a demo user (alice.agent, bob.agent, carol.norole, callbridge.integration).
     pub fn user(&self, name: &str) -> Auth {
-        Auth::basic(name, self.sandbox.credentials.agent_password.clone())
+        Auth::basic(
+            name,
+            self.sandbox
+                .credentials
+                .password(name)
+                .expect("a seeded account")
+                .to_string(),
+        )
     }
 
     pub fn admin(&self) -> Auth {

@@ -352,7 +352,12 @@ queues = ["support", "sales"]
         let url = reqwest::Url::parse(&authorize).unwrap();
         let params: std::collections::HashMap<String, String> =
             url.query_pairs().into_owned().collect();
-        let password = self.sandbox.credentials.agent_password.clone();
+        let password = self
+            .sandbox
+            .credentials
+            .password(crm_user)
+            .expect("a seeded account")
+            .to_string();
         let form = [
             ("client_id", params["client_id"].as_str()),
             ("redirect_uri", params["redirect_uri"].as_str()),

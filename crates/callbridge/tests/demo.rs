@@ -1,0 +1,406 @@
+//! `callbridge demo` run as a person runs it (the binary, free loopback ports, `--data` in a
+//! temporary directory), checked for what issue 8 found: the printed call instructions must
+//! work (item 17) and the demo's secrets must be private at rest (items 15 and 16).
+
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use callbridge_media::testing::{Softphone, SoftphoneOptions};
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+const BIN: &str = env!("CARGO_BIN_EXE_callbridge");
+
+struct Demo {
+    child: Child,
+    banner: Vec<String>,
+    data: PathBuf,
+    /// Taken by `stop`, so the data outlives the demo for inspection.
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Demo {
+    /// Starts the demo and reads its banner up to "Press Ctrl-C to stop."
+    fn start() -> Demo {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mut child = Command::new(BIN)
+            .args(["demo", "--sandbox-listen", "127.0.0.1:0", "--listen"])
+            .arg(format!("127.0.0.1:{}", free_tcp_port()))
+            .arg("--sip-listen")
+            .arg(format!("127.0.0.1:{}", free_sip_port()))
+            .arg("--data")
+            .arg(&data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut banner = Vec::new();
+        loop {
+            let line = lines
+                .next()
+                .unwrap_or_else(|| panic!("the demo stopped; printed {banner:#?}"))
+                .unwrap();
+            let done = line.starts_with("Press Ctrl-C");
+            banner.push(line);
+            if done {
+                break;
+            }
+        }
+        // Keep draining stdout so the demo never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Demo {
+            child,
+            banner,
+            data,
+            dir: Some(dir),
+        }
+    }
+
+    /// The rest of the banner line that starts with `label` (after leading spaces).
+    fn line(&self, label: &str) -> String {
+        self.banner
+            .iter()
+            .find_map(|l| l.trim_start().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no {label:?} line in {:#?}", self.banner))
+            .trim()
+            .to_string()
+    }
+
+    fn softphone_url(&self, agent: &str) -> String {
+        self.banner
+            .iter()
+            .map(|l| l.trim())
+            .filter_map(|l| l.strip_prefix(agent))
+            .map(str::trim)
+            .find(|rest| rest.starts_with("ws://"))
+            .unwrap_or_else(|| panic!("no softphone URL for {agent} in {:#?}", self.banner))
+            .to_string()
+    }
+
+    /// Stops the demo as Ctrl-C does; returns its directory, kept until dropped.
+    fn stop(mut self) -> tempfile::TempDir {
+        let dir = self.dir.take().expect("stopped once");
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                return dir;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        panic!("the demo did not stop on Ctrl-C");
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A port free for both UDP and TCP (the demo's SIP listens on both).
+fn free_sip_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// An agent at a softphone: signed in, audio connected, available.
+struct Agent {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    /// Kept so the audio session stays up.
+    phone: Option<Softphone>,
+}
+
+impl Agent {
+    async fn sign_in(url: &str) -> Agent {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut agent = Agent { ws, phone: None };
+        agent.expect("welcome").await;
+        let pending = Softphone::offer(SoftphoneOptions::tone(1000.0)).unwrap();
+        let offer: Value = serde_json::from_str(pending.offer_json()).unwrap();
+        agent
+            .send(json!({"type": "media_offer", "offer": offer}))
+            .await;
+        let answer = agent.expect("media_answer").await;
+        let phone = pending.accept(&answer["answer"].to_string()).unwrap();
+        assert!(phone.wait_connected(Duration::from_secs(10)).await);
+        agent.phone = Some(phone);
+        agent
+            .send(json!({"type": "set_availability", "available": true}))
+            .await;
+        agent
+    }
+
+    async fn send(&mut self, message: Value) {
+        self.ws
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .unwrap();
+    }
+
+    async fn expect(&mut self, kind: &str) -> Value {
+        self.expect_where(kind, |_| true).await
+    }
+
+    /// Waits until the agent's state leaves the call (wrap-up or available again).
+    async fn call_over(&mut self) {
+        self.expect_where("agent_state", |v| {
+            v["state"] == "wrap_up" || v["state"] == "available"
+        })
+        .await;
+    }
+
+    async fn expect_where(&mut self, kind: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let next = tokio::time::timeout(left, self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("no {kind:?} message"));
+            let Some(Ok(Message::Text(text))) = next else {
+                panic!("socket ended waiting for {kind:?}: {next:?}");
+            };
+            let value: Value = serde_json::from_str(text.as_str()).unwrap();
+            if value["type"] == kind && pred(&value) {
+                return value;
+            }
+        }
+    }
+}
+
+// Item 17: the printed command places one call from a seeded customer's number, keeps it up
+// for the given seconds, hangs up cleanly and says what happened.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_printed_demo_call_rings_an_agent_names_who_answered_and_hangs_up_after_the_given_seconds(
+) {
+    let demo = Demo::start();
+    let printed = demo.line("place a call");
+    assert!(
+        printed.starts_with("callbridge demo call --from +819012345678"),
+        "{printed}"
+    );
+    let mut agent = Agent::sign_in(&demo.softphone_url("alice.agent")).await;
+    agent
+        .expect_where("agent_state", |v| v["state"] == "available")
+        .await;
+
+    let args: Vec<&str> = printed.split_whitespace().skip(1).collect();
+    let caller = tokio::process::Command::new(BIN)
+        .args(&args)
+        .args(["--seconds", "3"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ring = agent.expect("ringing").await;
+    assert_eq!(digits(&ring["customer"]), "819012345678", "{ring}");
+    agent
+        .send(json!({"type": "answer", "call": ring["call"]}))
+        .await;
+    let started = Instant::now();
+    let output = tokio::time::timeout(Duration::from_secs(30), caller.wait_with_output())
+        .await
+        .expect("the call ends by itself")
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some(
+            format!(
+                "calling +81312345000 at {} from +819012345678",
+                sip_of(&printed)
+            )
+            .as_str()
+        )
+    );
+    for expected in ["ringing", "answered by alice.agent", "hung up after 3 s"] {
+        assert!(lines.contains(&expected), "{expected:?} not in {said}");
+    }
+    assert!(started.elapsed() >= Duration::from_secs(3));
+    // The agent sees the customer go.
+    agent.call_over().await;
+    // What the call left behind (call record, recording) is owner-only too.
+    let data = demo.data.clone();
+    let _kept = demo.stop();
+    assert_owner_only(&data);
+}
+
+fn digits(value: &Value) -> String {
+    value
+        .as_str()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+fn sip_of(printed: &str) -> String {
+    let words: Vec<&str> = printed.split_whitespace().collect();
+    let at = words.iter().position(|w| *w == "--sip").expect("--sip");
+    words[at + 1].to_string()
+}
+
+// Item 17: the sipp alternative places exactly one call with a caller ID from the seed and
+// keeps it up for its pause.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_printed_sipp_command_places_one_call_from_a_seeded_customer() {
+    if Command::new("sipp").arg("-v").output().is_err() {
+        eprintln!("sipp is not installed; skipped");
+        return;
+    }
+    let demo = Demo::start();
+    let printed = demo.line("or with sipp");
+    for part in [" -m 1 ", " -set caller +819012345678 ", " -d 60000 "] {
+        assert!(printed.contains(part), "{part:?} missing from {printed}");
+    }
+    let mut agent = Agent::sign_in(&demo.softphone_url("alice.agent")).await;
+    agent
+        .expect_where("agent_state", |v| v["state"] == "available")
+        .await;
+    let shorter = printed.replace("-d 60000", "-d 2000");
+    let log = tempfile::tempdir().unwrap();
+    let sipp = tokio::process::Command::new("sipp")
+        .args(shorter.split_whitespace().skip(1))
+        .args(["-timeout", "30s", "-timeout_error", "-nostdin"])
+        .current_dir(log.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let ring = agent.expect("ringing").await;
+    assert_eq!(digits(&ring["customer"]), "819012345678", "{ring}");
+    agent
+        .send(json!({"type": "answer", "call": ring["call"]}))
+        .await;
+    let answered = Instant::now();
+    agent.call_over().await;
+    assert!(answered.elapsed() >= Duration::from_secs(2));
+    let status = tokio::time::timeout(Duration::from_secs(10), sipp.wait_with_output())
+        .await
+        .expect("sipp ends after its one call")
+        .unwrap()
+        .status;
+    assert!(status.success(), "sipp: {status}");
+    // One call only: nothing else rings within a few seconds.
+    let again = tokio::time::timeout(Duration::from_secs(3), agent.expect("ringing")).await;
+    assert!(again.is_err(), "a second call rang: {again:?}");
+    let _kept = demo.stop();
+}
+
+// Items 15 and 16: every file the demo creates is owner-only, every directory 0700, and the
+// configuration names secrets by file instead of holding them.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_keeps_its_secrets_in_owner_only_files_and_out_of_its_configuration() {
+    let demo = Demo::start();
+    let data = demo.data.clone();
+    let config = std::fs::read_to_string(data.join("callbridge.toml")).unwrap();
+    let client_secret = std::fs::read_to_string(data.join("servicenow-client.secret")).unwrap();
+    assert!(client_secret.len() >= 16);
+    assert!(!config.contains(client_secret.trim()), "{config}");
+    assert!(
+        config.contains(r#"client_secret = { file = "servicenow-client.secret" }"#),
+        "{config}"
+    );
+    // The banner prints what a person needs: each agent's own password, never the
+    // integration's service account.
+    let passwords: Vec<String> = demo
+        .banner
+        .iter()
+        .filter_map(|l| l.trim().strip_prefix("agent "))
+        .map(|l| l.split_whitespace().nth(2).unwrap().to_string())
+        .collect();
+    assert_eq!(passwords.len(), 3, "{:#?}", demo.banner);
+    let mut distinct = passwords.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "agents share a password");
+    assert!(!demo
+        .banner
+        .iter()
+        .any(|l| l.contains("callbridge.integration")));
+
+    let seen = assert_owner_only(&data);
+    for name in [
+        "callbridge.toml",
+        "master.key",
+        "events.secret",
+        "servicenow-client.secret",
+        "callbridge.db",
+        "callbridge.db-wal",
+        "callbridge.db-shm",
+        "sandbox/sandbox.sqlite",
+        "sandbox/sandbox.sqlite-wal",
+        "sandbox/credentials.key",
+        "spool",
+        "recordings",
+    ] {
+        assert!(
+            seen.contains(&data.join(name)),
+            "{name} not created: {seen:#?}"
+        );
+    }
+    let _kept = demo.stop();
+    assert_owner_only(&data);
+}
+
+/// Asserts every directory under `dir` (and itself) is 0700 and every file 0600; returns them.
+fn assert_owner_only(dir: &Path) -> Vec<PathBuf> {
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(dir), 0o700, "{}", dir.display());
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        // A running demo creates and removes files (SQLite journals, spool parts) meanwhile.
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            seen.extend(assert_owner_only(&path));
+        } else {
+            assert_eq!(
+                meta.permissions().mode() & 0o777,
+                0o600,
+                "{}",
+                path.display()
+            );
+        }
+        seen.push(path);
+    }
+    seen
+}
