@@ -19,7 +19,7 @@ use crate::error::SipError;
 use crate::event::{LegId, SipEvent};
 use crate::legs::{Direction, Legs, Phase};
 use crate::screen::{GateCounters, Screen};
-use crate::transport::{concrete_tcp_addr, GuardedUdpSocket, StreamGate};
+use crate::transport::{concrete_tcp_addr, GuardedUdpSocket, Oversized, StreamGate};
 use crate::{dispatch, lifecycle, outbound, status};
 
 /// The addresses the endpoint actually listens on.
@@ -46,6 +46,8 @@ pub(crate) struct Shared {
     pub(crate) local: LocalAddrs,
     pub(crate) advertised: Advertised,
     pub(crate) session_expires: Option<Duration>,
+    /// Kept to disconnect its oversized-datagram path at shutdown.
+    udp_socket: Option<Arc<GuardedUdpSocket>>,
     pub(crate) cancel: CancellationToken,
 }
 
@@ -93,14 +95,16 @@ impl SipEndpoint {
         };
 
         let mut advertised = Advertised::default();
+        let mut udp = None;
         if let Some(addr) = config.udp {
-            let socket = GuardedUdpSocket::bind(addr, screen.clone()).await?;
+            let socket = Arc::new(GuardedUdpSocket::bind(addr, screen.clone()).await?);
             let bound = socket.bound_addr()?;
             let external = config.public_ip.map(|ip| SocketAddr::new(ip, bound.port()));
             let connection =
-                UdpConnection::from_socket(Arc::new(socket), external, Some(cancel.child_token()))
+                UdpConnection::from_socket(socket.clone(), external, Some(cancel.child_token()))
                     .await
                     .map_err(SipError::stack)?;
+            udp = Some((socket, connection.clone()));
             // rsipstack resolves a wildcard bind to an interface address for Via; use the same.
             advertised.udp = Some(
                 connection
@@ -143,6 +147,13 @@ impl SipEndpoint {
             .build();
         let incoming = endpoint.incoming_transactions().map_err(SipError::stack)?;
         let stack = endpoint.inner.clone();
+        let udp_socket = udp.map(|(socket, connection)| {
+            socket.set_oversized(Some(Oversized {
+                stack: stack.clone(),
+                connection,
+            }));
+            socket
+        });
         tokio::spawn(async move { endpoint.serve().await });
 
         let (events, receiver) = mpsc::channel(config.event_capacity);
@@ -154,6 +165,7 @@ impl SipEndpoint {
             local,
             advertised,
             session_expires: config.session_expires,
+            udp_socket,
             cancel,
         });
         tokio::spawn(dispatch::run(shared.clone(), incoming));
@@ -288,6 +300,9 @@ impl SipEndpoint {
     /// Stops listening and ends the stack's tasks. Live calls are abandoned without BYE.
     pub fn shutdown(&self) {
         self.shared.cancel.cancel();
+        if let Some(socket) = &self.shared.udp_socket {
+            socket.set_oversized(None);
+        }
     }
 }
 
