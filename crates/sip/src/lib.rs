@@ -31,6 +31,6 @@ pub use config::{DigestCredentials, OutboundInvite, SipConfig, Transport, TrunkT
 pub use endpoint::{LocalAddrs, SipEndpoint};
 pub use error::{Defect, SipError};
 pub use event::{IncomingCall, LegId, ReinviteReply, SipEvent};
-pub use flood::FloodLimit;
+pub use flood::{FloodLimit, SourceLogThrottle};
 pub use inspect::{inspect_message, MessageKind, MessageSummary};
 pub use screen::GateCounters;
