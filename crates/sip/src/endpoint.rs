@@ -9,7 +9,7 @@ use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::platform::CancellationToken;
 use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::{SipConnection, TcpListenerConnection, TransportLayer};
+use rsipstack::transport::{SipAddr, SipConnection, TransportLayer};
 use rsipstack::EndpointBuilder;
 use tokio::sync::mpsc;
 use tracing::warn;
@@ -19,7 +19,8 @@ use crate::error::SipError;
 use crate::event::{LegId, SipEvent};
 use crate::legs::{Direction, Legs, Phase};
 use crate::screen::{GateCounters, Screen};
-use crate::transport::{concrete_tcp_addr, GuardedUdpSocket, Oversized, StreamGate};
+use crate::tcp_gate::{accept_loop, TcpGate};
+use crate::transport::{GuardedUdpSocket, Oversized, StreamGate};
 use crate::{dispatch, lifecycle, outbound, status};
 
 /// The addresses the endpoint actually listens on.
@@ -115,8 +116,16 @@ impl SipEndpoint {
             local.udp = Some(bound);
             transports.add_transport(SipConnection::Udp(connection));
         }
+        let mut tcp = None;
         if let Some(addr) = config.tcp {
-            let bound = concrete_tcp_addr(addr)?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|error| SipError::Bind {
+                    transport: "TCP",
+                    addr,
+                    reason: error.to_string(),
+                })?;
+            let bound = listener.local_addr().map_err(SipError::stack)?;
             let ip =
                 match (config.public_ip, advertised.udp) {
                     (Some(ip), _) => ip,
@@ -129,13 +138,13 @@ impl SipEndpoint {
                     )),
                 };
             let external = SocketAddr::new(ip, bound.port());
-            let listener = TcpListenerConnection::new(bound, Some(external))
-                .await
-                .map_err(SipError::stack)?;
-            transports.add_transport(SipConnection::TcpListener(listener));
+            tcp = Some((listener, external));
             local.tcp = Some(bound);
             advertised.tcp = Some(external);
         }
+        // Applies to every stream connection rsipstack serves, accepted or opened by us.
+        transports.set_stream_idle_timeout(config.tcp_limits.idle_timeout);
+        let tcp_gate = Arc::new(TcpGate::new(config.tcp_limits));
 
         let endpoint = EndpointBuilder::new()
             .with_user_agent(&config.user_agent)
@@ -143,6 +152,7 @@ impl SipEndpoint {
             .with_cancel_token(cancel.clone())
             .with_transport_inspector(Box::new(StreamGate {
                 screen: screen.clone(),
+                tcp: tcp_gate.clone(),
             }))
             .build();
         let incoming = endpoint.incoming_transactions().map_err(SipError::stack)?;
@@ -155,6 +165,19 @@ impl SipEndpoint {
             socket
         });
         tokio::spawn(async move { endpoint.serve().await });
+        if let Some((listener, external)) = tcp {
+            let via = SipAddr {
+                r#type: Some(rsipstack::sip::Transport::Tcp),
+                addr: external.into(),
+            };
+            tokio::spawn(accept_loop(
+                listener,
+                tcp_gate,
+                Arc::downgrade(&stack),
+                via,
+                cancel.child_token(),
+            ));
+        }
 
         let (events, receiver) = mpsc::channel(config.event_capacity);
         let shared = Arc::new(Shared {

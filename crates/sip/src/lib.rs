@@ -25,6 +25,7 @@ mod lifecycle;
 mod outbound;
 mod screen;
 mod status;
+mod tcp_gate;
 mod transport;
 
 pub use config::{DigestCredentials, OutboundInvite, SipConfig, Transport, TrunkTarget};
@@ -34,3 +35,4 @@ pub use event::{IncomingCall, LegId, ReinviteReply, SipEvent};
 pub use flood::{FloodLimit, SourceLogThrottle};
 pub use inspect::{inspect_message, MessageKind, MessageSummary};
 pub use screen::GateCounters;
+pub use tcp_gate::TcpLimits;

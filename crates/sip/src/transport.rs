@@ -20,6 +20,7 @@ use tracing::debug;
 
 use crate::error::SipError;
 use crate::screen::{Screen, Verdict};
+use crate::tcp_gate::TcpGate;
 
 /// The largest UDP payload (RFC 768 length field minus the headers): every valid datagram is
 /// received whole.
@@ -143,17 +144,26 @@ impl rsipstack::platform::net::UdpSocket for GuardedUdpSocket {
     }
 }
 
-/// The gate for stream transports, run by the endpoint on every parsed incoming message.
-/// UDP messages were already screened on the socket and pass straight through.
+/// The gate for stream transports, run by the endpoint on every transport event. UDP messages
+/// were already screened on the socket and pass straight through; TCP connections' messages
+/// and closes are also reported to the TCP gate (first-message deadline, per-source count).
 pub(crate) struct StreamGate {
     pub(crate) screen: Arc<Screen>,
+    pub(crate) tcp: Arc<TcpGate>,
 }
 
 #[async_trait::async_trait]
 impl rsipstack::transaction::endpoint::TransportEventInspector for StreamGate {
     async fn handle(&self, event: TransportEvent) -> Option<TransportEvent> {
-        let TransportEvent::Incoming(message, connection, from) = &event else {
-            return Some(event);
+        let (message, connection, from) = match &event {
+            TransportEvent::Incoming(message, connection, from) => (message, connection, from),
+            TransportEvent::Closed(SipConnection::Tcp(connection)) => {
+                if let Ok(remote) = connection.inner.remote_addr.get_socketaddr() {
+                    self.tcp.closed(remote);
+                }
+                return Some(event);
+            }
+            _ => return Some(event),
         };
         if matches!(connection, SipConnection::Udp(_)) {
             return Some(event);
@@ -161,36 +171,18 @@ impl rsipstack::transaction::endpoint::TransportEventInspector for StreamGate {
         let Ok(source) = from.get_socketaddr() else {
             return Some(event);
         };
+        if matches!(connection, SipConnection::Tcp(_)) {
+            self.tcp.delivered(source);
+        }
         match self.screen.framed(message, source) {
             Verdict::Pass => Some(event),
             Verdict::Drop => None,
             Verdict::Reply(reply) => {
                 if let Err(error) = connection.send(*reply, None).await {
-                    debug!(%source, %error, "could not send 400");
+                    debug!(%source, %error, "could not send the refusal");
                 }
                 None
             }
         }
     }
-}
-
-/// A free TCP port on `addr`'s interface when `addr` asks for port 0.
-///
-/// rsipstack binds its TCP listener itself and reports the configured address, not the bound
-/// one, so an ephemeral port is chosen here first. The window between releasing the probe and
-/// rsipstack binding is tiny, and production configurations name a fixed port anyway.
-pub(crate) fn concrete_tcp_addr(addr: SocketAddr) -> Result<SocketAddr, SipError> {
-    if addr.port() != 0 {
-        return Ok(addr);
-    }
-    let probe = std::net::TcpListener::bind(addr).map_err(|error| SipError::Bind {
-        transport: "TCP",
-        addr,
-        reason: error.to_string(),
-    })?;
-    probe.local_addr().map_err(|error| SipError::Bind {
-        transport: "TCP",
-        addr,
-        reason: error.to_string(),
-    })
 }

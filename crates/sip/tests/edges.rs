@@ -7,9 +7,10 @@ mod support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use callbridge_sip::{SipConfig, SipEndpoint, SipEvent};
+use callbridge_sip::{SipConfig, SipEndpoint, SipEvent, TcpLimits};
 use support::loopback_config;
-use tokio::net::UdpSocket;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
 
 /// Sends one datagram and returns the first final response (provisional ones are skipped).
 async fn final_response(socket: &UdpSocket, target: SocketAddr, bytes: &[u8]) -> Option<String> {
@@ -135,5 +136,118 @@ async fn refused_versions_methods_and_request_uris_get_505_501_and_400() {
         "{reply}"
     );
     assert!(reply.contains("CSeq: 1 FOOBAR\r\n"), "{reply}");
+    endpoint.shutdown();
+}
+
+fn tcp_config(limits: TcpLimits) -> SipConfig {
+    SipConfig {
+        tcp_limits: limits,
+        ..loopback_config()
+    }
+}
+
+/// `true` when the server has closed `stream` (end of stream or reset) within `wait`.
+async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue, // a response: keep waiting for the close
+        }
+    }
+}
+
+fn tcp_options(stream: &TcpStream, call_id: &str) -> Vec<u8> {
+    let local = stream.local_addr().unwrap();
+    format!(
+        "OPTIONS sip:127.0.0.1 SIP/2.0\r\n\
+         Via: SIP/2.0/TCP {local};branch=z9hG4bK-{call_id}\r\n\
+         From: <sip:carrier@127.0.0.1>;tag=t\r\nTo: <sip:127.0.0.1>\r\n\
+         Call-ID: {call_id}\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_connections_over_the_per_source_cap_are_closed_at_once() {
+    let (endpoint, _events) = start(tcp_config(TcpLimits {
+        max_connections_per_source: 4,
+        ..TcpLimits::default()
+    }))
+    .await;
+    let target = endpoint.local_addrs().tcp.unwrap();
+    let mut streams = Vec::new();
+    for _ in 0..6 {
+        streams.push(TcpStream::connect(target).await.unwrap());
+    }
+    let mut closed = Vec::new();
+    for stream in &mut streams {
+        closed.push(closed_within(stream, Duration::from_millis(300)).await);
+    }
+    assert_eq!(closed, [false, false, false, false, true, true]);
+
+    // Closing one frees its slot for the next connection.
+    drop(streams.remove(0));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = TcpStream::connect(target).await.unwrap();
+    assert!(!closed_within(&mut again, Duration::from_millis(300)).await);
+    endpoint.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tcp_connection_without_a_complete_message_is_closed_after_the_first_message_timeout() {
+    let (endpoint, _events) = start(tcp_config(TcpLimits {
+        first_message_timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(60),
+        ..TcpLimits::default()
+    }))
+    .await;
+    let target = endpoint.local_addrs().tcp.unwrap();
+
+    // A byte every 200 ms keeps the idle timer alive but never completes a message.
+    let mut trickle = TcpStream::connect(target).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut closed = false;
+    for byte in b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP".iter().cycle().take(20) {
+        if trickle.write_all(&[*byte]).await.is_err()
+            || closed_within(&mut trickle, Duration::from_millis(200)).await
+        {
+            closed = true;
+            break;
+        }
+    }
+    assert!(closed, "the trickling connection is still open after 4 s");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+
+    // A connection that delivers a message is not subject to it.
+    let mut talker = TcpStream::connect(target).await.unwrap();
+    let options = tcp_options(&talker, "tcp-talker");
+    talker.write_all(&options).await.unwrap();
+    assert!(!closed_within(&mut talker, Duration::from_millis(1500)).await);
+    endpoint.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_tcp_connection_is_closed_after_the_idle_timeout() {
+    let (endpoint, _events) = start(tcp_config(TcpLimits {
+        idle_timeout: Duration::from_secs(1),
+        ..TcpLimits::default()
+    }))
+    .await;
+    let target = endpoint.local_addrs().tcp.unwrap();
+    let mut stream = TcpStream::connect(target).await.unwrap();
+    let options = tcp_options(&stream, "tcp-idle");
+    stream.write_all(&options).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let len = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&buf[..len]).starts_with("SIP/2.0 200 OK"));
+    let started = std::time::Instant::now();
+    assert!(closed_within(&mut stream, Duration::from_secs(3)).await);
+    assert!(started.elapsed() >= Duration::from_millis(800), "{:?}", started.elapsed());
     endpoint.shutdown();
 }
