@@ -152,7 +152,10 @@ fn over_the_limit() -> Response<String> {
     *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     let headers = response.headers_mut();
     headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("10"));
-    headers.insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    headers.insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
     headers.insert(
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("text/plain; charset=utf-8"),

@@ -68,11 +68,18 @@ async fn read_to_close(stream: &mut TcpStream, wait: Duration) -> Option<String>
 async fn an_unfinished_request_is_closed_after_the_header_read_timeout() {
     let addr = start(short_timeout()).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    stream.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    stream
+        .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
     let started = Instant::now();
     let answer = read_to_close(&mut stream, Duration::from_secs(4)).await;
     assert_eq!(answer.as_deref(), Some(""), "closed without a response");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -83,7 +90,9 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_header_read_timeout()
         .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .unwrap();
-    let answer = read_to_close(&mut stream, Duration::from_secs(4)).await.unwrap();
+    let answer = read_to_close(&mut stream, Duration::from_secs(4))
+        .await
+        .unwrap();
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
     assert!(answer.ends_with("hello"), "{answer}");
 }
@@ -97,7 +106,9 @@ async fn request_headers_over_the_limit_get_431() {
         "a".repeat(64 * 1024)
     );
     let _ = stream.write_all(big.as_bytes()).await;
-    let answer = read_to_close(&mut stream, Duration::from_secs(4)).await.unwrap();
+    let answer = read_to_close(&mut stream, Duration::from_secs(4))
+        .await
+        .unwrap();
     assert!(
         answer.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
         "{answer}"
@@ -109,7 +120,9 @@ async fn request_headers_over_the_limit_get_431() {
         "a".repeat(16 * 1024)
     );
     stream.write_all(fits.as_bytes()).await.unwrap();
-    let answer = read_to_close(&mut stream, Duration::from_secs(4)).await.unwrap();
+    let answer = read_to_close(&mut stream, Duration::from_secs(4))
+        .await
+        .unwrap();
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
 }
 
@@ -130,10 +143,18 @@ async fn connections_over_the_per_source_limit_get_503_until_one_closes() {
         .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
         .unwrap();
-    let answer = read_to_close(&mut extra, Duration::from_secs(4)).await.unwrap();
-    assert!(answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{answer}");
+    let answer = read_to_close(&mut extra, Duration::from_secs(4))
+        .await
+        .unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{answer}"
+    );
     assert!(answer.contains("retry-after: 10\r\n"), "{answer}");
-    assert!(answer.contains("server.max_connections_per_source"), "{answer}");
+    assert!(
+        answer.contains("server.max_connections_per_source"),
+        "{answer}"
+    );
 
     drop(held.pop());
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -141,7 +162,9 @@ async fn connections_over_the_per_source_limit_get_503_until_one_closes() {
     next.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
-    let answer = read_to_close(&mut next, Duration::from_secs(4)).await.unwrap();
+    let answer = read_to_close(&mut next, Duration::from_secs(4))
+        .await
+        .unwrap();
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
 }
 
@@ -150,13 +173,18 @@ async fn upgraded_connections_outlive_the_header_read_timeout() {
     let addr = start(short_timeout()).await;
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all(b"GET /upgrade HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n")
+        .write_all(
+            b"GET /upgrade HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n",
+        )
         .await
         .unwrap();
     let mut buf = [0u8; 1024];
     let n = stream.read(&mut buf).await.unwrap();
     let head = String::from_utf8_lossy(&buf[..n]).to_string();
-    assert!(head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"), "{head}");
+    assert!(
+        head.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
+        "{head}"
+    );
     tokio::time::sleep(Duration::from_millis(2500)).await;
     stream.write_all(b"ping").await.unwrap();
     let n = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buf))

@@ -118,13 +118,14 @@ impl SipEndpoint {
         }
         let mut tcp = None;
         if let Some(addr) = config.tcp {
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .map_err(|error| SipError::Bind {
-                    transport: "TCP",
-                    addr,
-                    reason: error.to_string(),
-                })?;
+            let listener =
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|error| SipError::Bind {
+                        transport: "TCP",
+                        addr,
+                        reason: error.to_string(),
+                    })?;
             let bound = listener.local_addr().map_err(SipError::stack)?;
             let ip =
                 match (config.public_ip, advertised.udp) {

@@ -239,7 +239,11 @@ mod tests {
             })
             .count();
         assert_eq!(logged, 0, "a thousand refusals in a second log one line");
-        assert_eq!(throttle.should_log(ip(2), start), Some(0), "sources are independent");
+        assert_eq!(
+            throttle.should_log(ip(2), start),
+            Some(0),
+            "sources are independent"
+        );
         assert_eq!(
             throttle.should_log(ip(1), start + Duration::from_secs(10)),
             Some(999)

@@ -244,16 +244,26 @@ mod tests {
     fn a_malformed_request_uri_is_answered_400_naming_it() {
         let screen = Screen::new(None, "test".into());
         for uri in ["not%a%uri", "sip:1@127.0.0.1%zz", "sip:%"] {
-            let text = reply_text(&screen, &request(&format!("INVITE {uri} SIP/2.0"), "INVITE"));
+            let text = reply_text(
+                &screen,
+                &request(&format!("INVITE {uri} SIP/2.0"), "INVITE"),
+            );
             assert!(
                 text.starts_with("SIP/2.0 400 Malformed Request-URI\r\n"),
                 "{uri}: {text}"
             );
         }
-        for uri in ["sip:1@127.0.0.1", "sips:+15551234@carrier.example:5061;user=phone", "tel:+15551234"] {
+        for uri in [
+            "sip:1@127.0.0.1",
+            "sips:+15551234@carrier.example:5061;user=phone",
+            "tel:+15551234",
+        ] {
             let bytes = request(&format!("INVITE {uri} SIP/2.0"), "INVITE");
             assert!(
-                matches!(screen.datagram(&bytes, SOURCE.parse().unwrap()), Verdict::Pass),
+                matches!(
+                    screen.datagram(&bytes, SOURCE.parse().unwrap()),
+                    Verdict::Pass
+                ),
                 "{uri} must pass"
             );
         }
@@ -262,9 +272,18 @@ mod tests {
     #[test]
     fn an_unknown_method_is_answered_501_with_allow() {
         let screen = Screen::new(None, "test".into());
-        let text = reply_text(&screen, &request("FOOBAR sip:1@127.0.0.1 SIP/2.0", "FOOBAR"));
-        assert!(text.starts_with("SIP/2.0 501 Not Implemented\r\n"), "{text}");
-        assert!(text.contains("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"), "{text}");
+        let text = reply_text(
+            &screen,
+            &request("FOOBAR sip:1@127.0.0.1 SIP/2.0", "FOOBAR"),
+        );
+        assert!(
+            text.starts_with("SIP/2.0 501 Not Implemented\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"),
+            "{text}"
+        );
         assert!(text.contains("CSeq: 1 FOOBAR"), "{text}");
         assert!(text.contains("branch=z9hG4bK-c"), "{text}");
         assert_eq!(screen.counters().invalid_rejected, 1);

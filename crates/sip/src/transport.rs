@@ -83,12 +83,8 @@ impl GuardedUdpSocket {
         let message = SipMessage::try_from(datagram)
             .map_err(|error| error.to_string())
             .and_then(|message| {
-                SipConnection::update_msg_received(
-                    message,
-                    source,
-                    rsipstack::sip::Transport::Udp,
-                )
-                .map_err(|error| error.to_string())
+                SipConnection::update_msg_received(message, source, rsipstack::sip::Transport::Udp)
+                    .map_err(|error| error.to_string())
             });
         let message = match message {
             Ok(message) => message,

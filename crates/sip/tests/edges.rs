@@ -28,7 +28,13 @@ async fn final_response(socket: &UdpSocket, target: SocketAddr, bytes: &[u8]) ->
     }
 }
 
-fn request(socket: &UdpSocket, start_line: &str, method: &str, call_id: &str, body: &str) -> Vec<u8> {
+fn request(
+    socket: &UdpSocket,
+    start_line: &str,
+    method: &str,
+    call_id: &str,
+    body: &str,
+) -> Vec<u8> {
     let local = socket.local_addr().unwrap();
     let content_type = if body.is_empty() {
         String::new()
@@ -77,17 +83,31 @@ async fn udp_datagrams_over_8_kib_are_received_whole() {
 
     // A 9 KB OPTIONS (the padding rides in the body) is answered, not lost.
     let padding = "x".repeat(9_000);
-    let options = request(&socket, "OPTIONS sip:127.0.0.1 SIP/2.0", "OPTIONS", "big-options", &padding);
+    let options = request(
+        &socket,
+        "OPTIONS sip:127.0.0.1 SIP/2.0",
+        "OPTIONS",
+        "big-options",
+        &padding,
+    );
     assert!(options.len() > 9_000);
     let reply = final_response(&socket, target, &options).await;
     assert!(
-        reply.as_deref().is_some_and(|r| r.starts_with("SIP/2.0 200 OK\r\n")),
+        reply
+            .as_deref()
+            .is_some_and(|r| r.starts_with("SIP/2.0 200 OK\r\n")),
         "{reply:?}"
     );
 
     // A 9.5 KB INVITE reaches the runtime with its whole SDP and its real source.
     let sdp = large_sdp(9_500);
-    let invite = request(&socket, "INVITE sip:+15550001000@127.0.0.1 SIP/2.0", "INVITE", "big-invite", &sdp);
+    let invite = request(
+        &socket,
+        "INVITE sip:+15550001000@127.0.0.1 SIP/2.0",
+        "INVITE",
+        "big-invite",
+        &sdp,
+    );
     socket.send_to(&invite, target).await.unwrap();
     let call = loop {
         match tokio::time::timeout(Duration::from_secs(2), events.recv()).await {
@@ -120,17 +140,38 @@ async fn refused_versions_methods_and_request_uris_get_505_501_and_400() {
     let target = endpoint.local_addrs().udp.unwrap();
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
 
-    let version = request(&socket, "OPTIONS sip:127.0.0.1 SIP/3.0", "OPTIONS", "v3", "");
+    let version = request(
+        &socket,
+        "OPTIONS sip:127.0.0.1 SIP/3.0",
+        "OPTIONS",
+        "v3",
+        "",
+    );
     let reply = final_response(&socket, target, &version).await.unwrap();
-    assert!(reply.starts_with("SIP/2.0 505 Version Not Supported\r\n"), "{reply}");
+    assert!(
+        reply.starts_with("SIP/2.0 505 Version Not Supported\r\n"),
+        "{reply}"
+    );
 
     let uri = request(&socket, "INVITE not%a%uri SIP/2.0", "INVITE", "bad-uri", "");
     let reply = final_response(&socket, target, &uri).await.unwrap();
-    assert!(reply.starts_with("SIP/2.0 400 Malformed Request-URI\r\n"), "{reply}");
+    assert!(
+        reply.starts_with("SIP/2.0 400 Malformed Request-URI\r\n"),
+        "{reply}"
+    );
 
-    let method = request(&socket, "FOOBAR sip:127.0.0.1 SIP/2.0", "FOOBAR", "foobar", "");
+    let method = request(
+        &socket,
+        "FOOBAR sip:127.0.0.1 SIP/2.0",
+        "FOOBAR",
+        "foobar",
+        "",
+    );
     let reply = final_response(&socket, target, &method).await.unwrap();
-    assert!(reply.starts_with("SIP/2.0 501 Not Implemented\r\n"), "{reply}");
+    assert!(
+        reply.starts_with("SIP/2.0 501 Not Implemented\r\n"),
+        "{reply}"
+    );
     assert!(
         reply.contains("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE\r\n"),
         "{reply}"
@@ -210,7 +251,11 @@ async fn a_tcp_connection_without_a_complete_message_is_closed_after_the_first_m
     let mut trickle = TcpStream::connect(target).await.unwrap();
     let started = std::time::Instant::now();
     let mut closed = false;
-    for byte in b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP".iter().cycle().take(20) {
+    for byte in b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP"
+        .iter()
+        .cycle()
+        .take(20)
+    {
         if trickle.write_all(&[*byte]).await.is_err()
             || closed_within(&mut trickle, Duration::from_millis(200)).await
         {
@@ -219,7 +264,11 @@ async fn a_tcp_connection_without_a_complete_message_is_closed_after_the_first_m
         }
     }
     assert!(closed, "the trickling connection is still open after 4 s");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 
     // A connection that delivers a message is not subject to it.
     let mut talker = TcpStream::connect(target).await.unwrap();
@@ -248,6 +297,10 @@ async fn an_idle_tcp_connection_is_closed_after_the_idle_timeout() {
     assert!(String::from_utf8_lossy(&buf[..len]).starts_with("SIP/2.0 200 OK"));
     let started = std::time::Instant::now();
     assert!(closed_within(&mut stream, Duration::from_secs(3)).await);
-    assert!(started.elapsed() >= Duration::from_millis(800), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
     endpoint.shutdown();
 }
