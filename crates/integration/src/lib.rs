@@ -11,6 +11,7 @@ pub mod config;
 pub mod crm;
 pub mod doctor;
 pub mod events_api;
+pub mod http_listener;
 pub mod linking;
 pub mod runtime;
 pub mod server;

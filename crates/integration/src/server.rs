@@ -61,6 +61,7 @@ pub struct Prepared {
     runtime_owner: Runtime,
     events: Arc<EventsApi>,
     listen: SocketAddr,
+    http_limits: crate::http_listener::HttpLimits,
 }
 
 pub async fn prepare(config: &Config, outbox: OutboxOptions) -> anyhow::Result<Prepared> {
@@ -111,6 +112,7 @@ pub async fn prepare(config: &Config, outbox: OutboxOptions) -> anyhow::Result<P
         runtime_owner: runtime,
         events,
         listen: config.server.listen,
+        http_limits: config.server.http_limits,
     })
 }
 
@@ -122,7 +124,8 @@ impl Prepared {
             .await
             .with_context(|| format!("binding {}", self.listen))?;
         let addr = listener.local_addr()?;
-        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let limits = self.http_limits;
+        let server = tokio::spawn(crate::http_listener::serve(listener, app, limits));
         Ok(RunningServer {
             addr,
             store: self.store,

@@ -4,6 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::flood::FloodLimit;
+use crate::tcp_gate::TcpLimits;
 
 /// SIP transport of a listener or a trunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,6 +36,8 @@ pub struct SipConfig {
     pub public_ip: Option<IpAddr>,
     /// Per-source request limit; `None` disables flood protection.
     pub flood_limit: Option<FloodLimit>,
+    /// Per-source connection cap, first-message deadline and idle timeout of inbound TCP.
+    pub tcp_limits: TcpLimits,
     /// RFC 4028 session timer offered to carriers that support it: the carrier must refresh the
     /// session within this interval or the leg ends with `SipEvent::SessionExpired`.
     /// `None` disables session timers. RFC 4028 forbids less than 90 s.
@@ -52,6 +55,7 @@ impl Default for SipConfig {
             user_agent: "Callbridge".to_string(),
             public_ip: None,
             flood_limit: Some(FloodLimit::default()),
+            tcp_limits: TcpLimits::default(),
             session_expires: Some(Duration::from_secs(1800)),
             event_capacity: 4096,
         }

@@ -151,7 +151,9 @@ fn read_invite(
         ),
         None => (None, Transport::Udp),
     };
-    let source = source.unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
+    let source = source
+        .or_else(|| source_from_via(request))
+        .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)));
     Ok(Offer {
         session_interval: lifecycle::negotiate_session_timer(request, shared.session_expires),
         call: IncomingCall {
@@ -165,6 +167,24 @@ fn read_invite(
             offer,
         },
     })
+}
+
+/// The source address as the transport recorded it in the top Via (RFC 3581 `received` and
+/// `rport`, or the sent-by when it matched). Used when the connection carries no remote
+/// address: a datagram too large for rsipstack's buffer reaches the stack over the listener's
+/// own connection (see `transport.rs`).
+fn source_from_via(request: &rsipstack::sip::Request) -> Option<SocketAddr> {
+    let via = request.via_header().ok()?.typed().ok()?;
+    let sent_by = via.sent_by();
+    let ip = match via.received() {
+        Some(received) => received.ok()?,
+        None => sent_by.host.to_string().parse().ok()?,
+    };
+    let port = match via.rport() {
+        Some(Some(port)) => port,
+        _ => sent_by.port.map_or(5060, |port| port.0),
+    };
+    Some(SocketAddr::new(ip, port))
 }
 
 fn accept_invite(shared: &Arc<Shared>, mut tx: Transaction) {

@@ -9,7 +9,7 @@ use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::platform::CancellationToken;
 use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::{SipConnection, TcpListenerConnection, TransportLayer};
+use rsipstack::transport::{SipAddr, SipConnection, TransportLayer};
 use rsipstack::EndpointBuilder;
 use tokio::sync::mpsc;
 use tracing::warn;
@@ -19,7 +19,8 @@ use crate::error::SipError;
 use crate::event::{LegId, SipEvent};
 use crate::legs::{Direction, Legs, Phase};
 use crate::screen::{GateCounters, Screen};
-use crate::transport::{concrete_tcp_addr, GuardedUdpSocket, StreamGate};
+use crate::tcp_gate::{accept_loop, TcpGate};
+use crate::transport::{GuardedUdpSocket, Oversized, StreamGate};
 use crate::{dispatch, lifecycle, outbound, status};
 
 /// The addresses the endpoint actually listens on.
@@ -46,6 +47,8 @@ pub(crate) struct Shared {
     pub(crate) local: LocalAddrs,
     pub(crate) advertised: Advertised,
     pub(crate) session_expires: Option<Duration>,
+    /// Kept to disconnect its oversized-datagram path at shutdown.
+    udp_socket: Option<Arc<GuardedUdpSocket>>,
     pub(crate) cancel: CancellationToken,
 }
 
@@ -93,14 +96,16 @@ impl SipEndpoint {
         };
 
         let mut advertised = Advertised::default();
+        let mut udp = None;
         if let Some(addr) = config.udp {
-            let socket = GuardedUdpSocket::bind(addr, screen.clone()).await?;
+            let socket = Arc::new(GuardedUdpSocket::bind(addr, screen.clone()).await?);
             let bound = socket.bound_addr()?;
             let external = config.public_ip.map(|ip| SocketAddr::new(ip, bound.port()));
             let connection =
-                UdpConnection::from_socket(Arc::new(socket), external, Some(cancel.child_token()))
+                UdpConnection::from_socket(socket.clone(), external, Some(cancel.child_token()))
                     .await
                     .map_err(SipError::stack)?;
+            udp = Some((socket, connection.clone()));
             // rsipstack resolves a wildcard bind to an interface address for Via; use the same.
             advertised.udp = Some(
                 connection
@@ -111,8 +116,17 @@ impl SipEndpoint {
             local.udp = Some(bound);
             transports.add_transport(SipConnection::Udp(connection));
         }
+        let mut tcp = None;
         if let Some(addr) = config.tcp {
-            let bound = concrete_tcp_addr(addr)?;
+            let listener =
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|error| SipError::Bind {
+                        transport: "TCP",
+                        addr,
+                        reason: error.to_string(),
+                    })?;
+            let bound = listener.local_addr().map_err(SipError::stack)?;
             let ip =
                 match (config.public_ip, advertised.udp) {
                     (Some(ip), _) => ip,
@@ -125,13 +139,13 @@ impl SipEndpoint {
                     )),
                 };
             let external = SocketAddr::new(ip, bound.port());
-            let listener = TcpListenerConnection::new(bound, Some(external))
-                .await
-                .map_err(SipError::stack)?;
-            transports.add_transport(SipConnection::TcpListener(listener));
+            tcp = Some((listener, external));
             local.tcp = Some(bound);
             advertised.tcp = Some(external);
         }
+        // Applies to every stream connection rsipstack serves, accepted or opened by us.
+        transports.set_stream_idle_timeout(config.tcp_limits.idle_timeout);
+        let tcp_gate = Arc::new(TcpGate::new(config.tcp_limits));
 
         let endpoint = EndpointBuilder::new()
             .with_user_agent(&config.user_agent)
@@ -139,11 +153,32 @@ impl SipEndpoint {
             .with_cancel_token(cancel.clone())
             .with_transport_inspector(Box::new(StreamGate {
                 screen: screen.clone(),
+                tcp: tcp_gate.clone(),
             }))
             .build();
         let incoming = endpoint.incoming_transactions().map_err(SipError::stack)?;
         let stack = endpoint.inner.clone();
+        let udp_socket = udp.map(|(socket, connection)| {
+            socket.set_oversized(Some(Oversized {
+                stack: stack.clone(),
+                connection,
+            }));
+            socket
+        });
         tokio::spawn(async move { endpoint.serve().await });
+        if let Some((listener, external)) = tcp {
+            let via = SipAddr {
+                r#type: Some(rsipstack::sip::Transport::Tcp),
+                addr: external.into(),
+            };
+            tokio::spawn(accept_loop(
+                listener,
+                tcp_gate,
+                Arc::downgrade(&stack),
+                via,
+                cancel.child_token(),
+            ));
+        }
 
         let (events, receiver) = mpsc::channel(config.event_capacity);
         let shared = Arc::new(Shared {
@@ -154,6 +189,7 @@ impl SipEndpoint {
             local,
             advertised,
             session_expires: config.session_expires,
+            udp_socket,
             cancel,
         });
         tokio::spawn(dispatch::run(shared.clone(), incoming));
@@ -288,6 +324,9 @@ impl SipEndpoint {
     /// Stops listening and ends the stack's tasks. Live calls are abandoned without BYE.
     pub fn shutdown(&self) {
         self.shared.cancel.cancel();
+        if let Some(socket) = &self.shared.udp_socket {
+            socket.set_oversized(None);
+        }
     }
 }
 

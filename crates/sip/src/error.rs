@@ -4,8 +4,9 @@ use crate::LegId;
 
 /// Why a message that parsed is still not an acceptable SIP message.
 ///
-/// The `Display` text is used verbatim as the reason phrase of the `400` we answer with, so it
-/// names the offending header the way a carrier's engineer would look for it in a trace.
+/// The `Display` text is used verbatim as the reason phrase of the response we answer with
+/// ([`Defect::status`]: 400, or 501 / 505 with their standard phrases), so it names the
+/// offending header the way a carrier's engineer would look for it in a trace.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Defect {
     /// A header every request and response must carry (RFC 3261 §8.1.1) is absent.
@@ -26,6 +27,27 @@ pub enum Defect {
     /// Content-Length announces more bytes than the datagram carries (RFC 3261 §18.3).
     #[error("Content-Length {declared} exceeds body of {available} bytes")]
     ContentLengthExceedsBody { declared: usize, available: usize },
+    /// The Request-URI has no `sip:`, `sips:` or `tel:` scheme, no host, or a broken `%`
+    /// escape (RFC 3261 §19.1.1, §25.1).
+    #[error("Malformed Request-URI")]
+    MalformedRequestUri,
+    /// The start line names a SIP version other than 2.0 (RFC 3261 §8.2.2: 505).
+    #[error("Version Not Supported")]
+    UnsupportedVersion(String),
+    /// A well-formed method token we do not implement (RFC 3261 §8.2.1: 501 with Allow).
+    #[error("Not Implemented")]
+    UnknownMethod(String),
+}
+
+impl Defect {
+    /// The status code a request with this defect is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Defect::UnsupportedVersion(_) => 505,
+            Defect::UnknownMethod(_) => 501,
+            _ => 400,
+        }
+    }
 }
 
 /// Everything this crate can refuse or fail with.

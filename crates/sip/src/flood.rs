@@ -126,6 +126,53 @@ impl LogThrottle {
     }
 }
 
+/// Sources a [`SourceLogThrottle`] remembers at most; beyond it the quietest are forgotten
+/// (a spoofing flood must not grow the map without bound).
+const MAX_LOGGED_SOURCES: usize = 4096;
+
+/// One log line per source address per interval, counting what was suppressed in between.
+///
+/// For conditions a remote party can trigger at will (a refused INVITE): without it one source
+/// under the flood limit writes a line per request, up to a thousand a second.
+pub struct SourceLogThrottle {
+    interval: Duration,
+    by_source: Mutex<HashMap<IpAddr, (Instant, u64)>>,
+}
+
+impl SourceLogThrottle {
+    pub fn new(interval: Duration) -> Self {
+        SourceLogThrottle {
+            interval,
+            by_source: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Some(suppressed since this source's last line)` when this occurrence should be logged.
+    pub fn should_log(&self, source: IpAddr, now: Instant) -> Option<u64> {
+        let mut by_source = self.by_source.lock();
+        if let Some((last, suppressed)) = by_source.get_mut(&source) {
+            if now.saturating_duration_since(*last) < self.interval {
+                *suppressed += 1;
+                return None;
+            }
+            let reported = *suppressed;
+            *last = now;
+            *suppressed = 0;
+            return Some(reported);
+        }
+        if by_source.len() >= MAX_LOGGED_SOURCES {
+            let interval = self.interval;
+            by_source.retain(|_, (last, _)| now.saturating_duration_since(*last) < interval);
+            if by_source.len() >= MAX_LOGGED_SOURCES {
+                // Every tracked source is active: log this one without tracking it.
+                return Some(0);
+            }
+        }
+        by_source.insert(source, (now, 0));
+        Some(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +224,30 @@ mod tests {
         assert_eq!(guard.tracked_sources(), 50);
         guard.admit(ip(200), start + IDLE_BUCKET + PRUNE_EVERY);
         assert_eq!(guard.tracked_sources(), 1);
+    }
+
+    #[test]
+    fn each_source_gets_one_line_per_interval_with_the_suppressed_count() {
+        let start = Instant::now();
+        let throttle = SourceLogThrottle::new(Duration::from_secs(10));
+        assert_eq!(throttle.should_log(ip(1), start), Some(0));
+        let logged = (1..1000)
+            .filter(|i| {
+                throttle
+                    .should_log(ip(1), start + Duration::from_millis(*i))
+                    .is_some()
+            })
+            .count();
+        assert_eq!(logged, 0, "a thousand refusals in a second log one line");
+        assert_eq!(
+            throttle.should_log(ip(2), start),
+            Some(0),
+            "sources are independent"
+        );
+        assert_eq!(
+            throttle.should_log(ip(1), start + Duration::from_secs(10)),
+            Some(999)
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! handed to the stack, answered with `400 <what was wrong>`, or dropped.
 
 use rsipstack::sip::headers::untyped::ToTypedHeader;
-use rsipstack::sip::{Header, SipMessage};
+use rsipstack::sip::{Header, SipMessage, Version};
 
 use crate::error::{Defect, SipError};
 
@@ -55,7 +55,12 @@ pub(crate) enum Examined {
 pub(crate) fn examine(bytes: &[u8]) -> Examined {
     let message = match SipMessage::try_from(bytes) {
         Ok(message) => message,
-        Err(error) => return Examined::Unparseable(error.to_string()),
+        Err(error) => {
+            return match unknown_method(bytes) {
+                Some(refused) => refused,
+                None => Examined::Unparseable(error.to_string()),
+            }
+        }
     };
     // The parser found the blank line, otherwise it would have failed above.
     let available = body_start(bytes).map_or(0, |start| bytes.len() - start);
@@ -71,6 +76,13 @@ pub(crate) fn examine(bytes: &[u8]) -> Examined {
 /// Validation of an already parsed message (stream transports frame by Content-Length, so only
 /// the header rules apply there).
 pub(crate) fn validate(message: &SipMessage) -> Result<MessageSummary, Defect> {
+    if let SipMessage::Request(request) = message {
+        // Checked first: nothing else in a message of another version can be trusted to
+        // mean what SIP/2.0 says it means.
+        if request.version != Version::V2 {
+            return Err(Defect::UnsupportedVersion(request.version.to_string()));
+        }
+    }
     check_content_length(message, None)?;
     let headers = headers_of(message);
 
@@ -132,6 +144,9 @@ pub(crate) fn validate(message: &SipMessage) -> Result<MessageSummary, Defect> {
             if from_tag.is_none() {
                 return Err(Defect::MissingFromTag);
             }
+            if !request_uri_is_valid(&request.uri) {
+                return Err(Defect::MalformedRequestUri);
+            }
             MessageKind::Request {
                 method,
                 uri: request.uri.to_string(),
@@ -179,6 +194,78 @@ fn check_content_length(message: &SipMessage, available: Option<usize>) -> Resul
         }
     }
     Ok(())
+}
+
+/// A request whose start line is well formed except that its method is one the parser does
+/// not know. RFC 3261 §8.2.1 wants `501` with `Allow`, not silence; rsipstack refuses to parse
+/// unknown methods, so the message is parsed again with a placeholder method only to recover
+/// the transaction headers the `501` must echo (the placeholder is never handed on).
+fn unknown_method(bytes: &[u8]) -> Option<Examined> {
+    let line_end = bytes.windows(2).position(|w| w == b"\r\n")?;
+    let start_line = std::str::from_utf8(&bytes[..line_end]).ok()?;
+    let mut parts = start_line.splitn(3, ' ');
+    let (method, uri, version) = (parts.next()?, parts.next()?, parts.next()?);
+    if method.is_empty() || !method.bytes().all(is_token_byte) || uri.is_empty() {
+        return None;
+    }
+    if method.parse::<rsipstack::sip::Method>().is_ok() || !version.starts_with("SIP/") {
+        return None;
+    }
+    let mut substituted = format!("OPTIONS {uri} {version}").into_bytes();
+    substituted.extend_from_slice(&bytes[line_end..]);
+    let message = SipMessage::try_from(substituted.as_slice()).ok()?;
+    if let SipMessage::Request(request) = &message {
+        if request.version != Version::V2 {
+            return Some(Examined::Invalid(
+                Box::new(message.clone()),
+                Defect::UnsupportedVersion(request.version.to_string()),
+            ));
+        }
+    }
+    Some(Examined::Invalid(
+        Box::new(message),
+        Defect::UnknownMethod(method.to_string()),
+    ))
+}
+
+/// RFC 3261 §25.1 `token` characters.
+fn is_token_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&byte)
+}
+
+/// A Request-URI we can route on: `sip:`/`sips:` with a host, or `tel:` with a number, and
+/// every `%` starting a two-digit hex escape. rsipstack accepts a URI without a scheme (it
+/// reads `not%a%uri` as a host name), so this is checked here.
+fn request_uri_is_valid(uri: &rsipstack::sip::Uri) -> bool {
+    use rsipstack::sip::uri::Scheme;
+    let text = uri.to_string();
+    if !escapes_are_valid(&text) {
+        return false;
+    }
+    match &uri.scheme {
+        Some(Scheme::Sip | Scheme::Sips) => !uri.host_with_port.host.to_string().is_empty(),
+        Some(Scheme::Other(other)) if other.eq_ignore_ascii_case("tel") => {
+            text.len() > "tel:".len()
+        }
+        _ => false,
+    }
+}
+
+fn escapes_are_valid(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'%' {
+            let hex = bytes.get(at + 1..at + 3);
+            if !hex.is_some_and(|pair| pair.iter().all(u8::is_ascii_hexdigit)) {
+                return false;
+            }
+            at += 3;
+        } else {
+            at += 1;
+        }
+    }
+    true
 }
 
 fn body_start(bytes: &[u8]) -> Option<usize> {

@@ -25,12 +25,14 @@ mod lifecycle;
 mod outbound;
 mod screen;
 mod status;
+mod tcp_gate;
 mod transport;
 
 pub use config::{DigestCredentials, OutboundInvite, SipConfig, Transport, TrunkTarget};
 pub use endpoint::{LocalAddrs, SipEndpoint};
 pub use error::{Defect, SipError};
 pub use event::{IncomingCall, LegId, ReinviteReply, SipEvent};
-pub use flood::FloodLimit;
+pub use flood::{FloodLimit, SourceLogThrottle};
 pub use inspect::{inspect_message, MessageKind, MessageSummary};
 pub use screen::GateCounters;
+pub use tcp_gate::TcpLimits;

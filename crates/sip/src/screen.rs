@@ -135,7 +135,7 @@ impl Screen {
                 self.counters
                     .invalid_rejected
                     .fetch_add(1, Ordering::Relaxed);
-                Verdict::Reply(Box::new(bad_request(request, &defect, &self.server_name)))
+                Verdict::Reply(Box::new(refusal(request, &defect, &self.server_name)))
             }
             _ => {
                 self.counters
@@ -147,8 +147,9 @@ impl Screen {
     }
 }
 
-/// `400 <defect>` echoing whatever transaction headers the request did carry.
-fn bad_request(request: &Request, defect: &Defect, server_name: &str) -> SipMessage {
+/// `400 <defect>` (or `501` / `505`, see [`Defect::status`]) echoing whatever transaction
+/// headers the request did carry. Always `SIP/2.0`: the only version we speak.
+fn refusal(request: &Request, defect: &Defect, server_name: &str) -> SipMessage {
     let mut headers = Headers::default();
     for header in request.headers.iter() {
         match header {
@@ -167,10 +168,13 @@ fn bad_request(request: &Request, defect: &Defect, server_name: &str) -> SipMess
             _ => {}
         }
     }
+    if matches!(defect, Defect::UnknownMethod(_)) {
+        headers.push(Header::Allow(crate::dispatch::ALLOWED.into()));
+    }
     headers.push(Header::Server(server_name.to_string().into()));
     headers.push(Header::ContentLength(0u32.into()));
     SipMessage::Response(Response {
-        status_code: StatusCode::Other(400, defect.to_string()),
+        status_code: StatusCode::Other(defect.status(), defect.to_string()),
         wire_reason: None,
         version: Version::V2,
         headers,
@@ -201,6 +205,87 @@ mod tests {
         );
         assert!(text.contains("branch=z9hG4bK-x"), "{text}");
         assert!(text.contains(";tag="), "the To header gets a tag: {text}");
+        assert_eq!(screen.counters().invalid_rejected, 1);
+    }
+
+    fn request(start_line: &str, method: &str) -> Vec<u8> {
+        format!(
+            "{start_line}\r\n\
+             Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-c\r\n\
+             From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:1@127.0.0.1>\r\n\
+             Call-ID: conf1\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn reply_text(screen: &Screen, bytes: &[u8]) -> String {
+        match screen.datagram(bytes, SOURCE.parse().unwrap()) {
+            Verdict::Reply(reply) => String::from_utf8(reply.to_bytes()).unwrap(),
+            Verdict::Pass => panic!("passed to the stack"),
+            Verdict::Drop => panic!("dropped silently"),
+        }
+    }
+
+    #[test]
+    fn a_request_of_another_sip_version_is_answered_505_in_sip_2_0() {
+        let screen = Screen::new(None, "test".into());
+        let text = reply_text(
+            &screen,
+            &request("OPTIONS sip:1@127.0.0.1 SIP/3.0", "OPTIONS"),
+        );
+        assert!(
+            text.starts_with("SIP/2.0 505 Version Not Supported\r\n"),
+            "{text}"
+        );
+        assert!(text.contains("Call-ID: conf1"), "{text}");
+    }
+
+    #[test]
+    fn a_malformed_request_uri_is_answered_400_naming_it() {
+        let screen = Screen::new(None, "test".into());
+        for uri in ["not%a%uri", "sip:1@127.0.0.1%zz", "sip:%"] {
+            let text = reply_text(
+                &screen,
+                &request(&format!("INVITE {uri} SIP/2.0"), "INVITE"),
+            );
+            assert!(
+                text.starts_with("SIP/2.0 400 Malformed Request-URI\r\n"),
+                "{uri}: {text}"
+            );
+        }
+        for uri in [
+            "sip:1@127.0.0.1",
+            "sips:+15551234@carrier.example:5061;user=phone",
+            "tel:+15551234",
+        ] {
+            let bytes = request(&format!("INVITE {uri} SIP/2.0"), "INVITE");
+            assert!(
+                matches!(
+                    screen.datagram(&bytes, SOURCE.parse().unwrap()),
+                    Verdict::Pass
+                ),
+                "{uri} must pass"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_method_is_answered_501_with_allow() {
+        let screen = Screen::new(None, "test".into());
+        let text = reply_text(
+            &screen,
+            &request("FOOBAR sip:1@127.0.0.1 SIP/2.0", "FOOBAR"),
+        );
+        assert!(
+            text.starts_with("SIP/2.0 501 Not Implemented\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE"),
+            "{text}"
+        );
+        assert!(text.contains("CSeq: 1 FOOBAR"), "{text}");
+        assert!(text.contains("branch=z9hG4bK-c"), "{text}");
         assert_eq!(screen.counters().invalid_rejected, 1);
     }
 

@@ -43,6 +43,8 @@ pub struct ServerConfig {
     pub database_url: String,
     /// 32 bytes, base64: encrypts tokens and secrets at rest.
     pub master_key: Secret,
+    /// Timeouts and size and connection limits of the HTTP listener.
+    pub http_limits: crate::http_listener::HttpLimits,
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +136,9 @@ struct RawServer {
     #[serde(default = "default_database")]
     database_url: String,
     master_key: SecretSource,
+    header_read_timeout_secs: Option<u64>,
+    max_header_bytes: Option<usize>,
+    max_connections_per_source: Option<usize>,
 }
 
 fn default_listen() -> String {
@@ -415,6 +420,45 @@ impl Validator<'_> {
         Ok(value.trim_end_matches('/').to_string())
     }
 
+    fn http_limits(
+        &self,
+        raw: &RawServer,
+    ) -> Result<crate::http_listener::HttpLimits, ConfigError> {
+        use crate::http_listener::{HttpLimits, MIN_HEADER_BYTES};
+        let defaults = HttpLimits::default();
+        let header_read_timeout = match raw.header_read_timeout_secs {
+            None => defaults.header_read_timeout,
+            Some(0) => {
+                return Err(self.error(
+                    "server.header_read_timeout_secs",
+                    "must be at least 1 (seconds a client has to send a request's headers)",
+                ))
+            }
+            Some(secs) => Duration::from_secs(secs),
+        };
+        let max_header_bytes = raw.max_header_bytes.unwrap_or(defaults.max_header_bytes);
+        if max_header_bytes < MIN_HEADER_BYTES {
+            return Err(self.error(
+                "server.max_header_bytes",
+                format!("{max_header_bytes} is below the minimum of {MIN_HEADER_BYTES} bytes"),
+            ));
+        }
+        let max_connections_per_source = raw
+            .max_connections_per_source
+            .unwrap_or(defaults.max_connections_per_source);
+        if max_connections_per_source == 0 {
+            return Err(self.error(
+                "server.max_connections_per_source",
+                "must be at least 1; raise it for many agents behind one NAT address",
+            ));
+        }
+        Ok(HttpLimits {
+            header_read_timeout,
+            max_header_bytes,
+            max_connections_per_source,
+        })
+    }
+
     fn config(&self, raw: RawConfig) -> Result<Config, ConfigError> {
         let listen: SocketAddr = raw.server.listen.parse().map_err(|e| {
             self.error(
@@ -434,6 +478,7 @@ impl Validator<'_> {
             public_url,
             database_url: raw.server.database_url.clone(),
             master_key: self.secret("server.master_key", &raw.server.master_key)?,
+            http_limits: self.http_limits(&raw.server)?,
         };
         if raw.tenants.is_empty() {
             return Err(self.error("tenant", "no [[tenant]] is configured; add at least one"));

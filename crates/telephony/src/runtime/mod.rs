@@ -192,6 +192,7 @@ impl Telephony {
             recorder,
             store,
             pending: Default::default(),
+            refusal_log: callbridge_sip::SourceLogThrottle::new(std::time::Duration::from_secs(10)),
         };
         let switch_task = tokio::spawn(switch.run(Sources {
             sip: sip_events,

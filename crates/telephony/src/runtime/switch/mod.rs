@@ -62,6 +62,8 @@ pub struct Switch {
     pub store: Store,
     /// Inputs produced while carrying out outputs (a failed originate), handled next.
     pub pending: VecDeque<Input>,
+    /// One "inbound call refused" line per source per interval.
+    pub refusal_log: callbridge_sip::SourceLogThrottle,
 }
 
 pub struct Sources {
@@ -218,7 +220,13 @@ impl Switch {
         {
             Ok(route) => route,
             Err(refused) => {
-                tracing::warn!(source = %incoming.source, dialled = %incoming.to_user, ?refused, "inbound call refused");
+                // A source can send a thousand of these a second under the flood limit.
+                if let Some(suppressed) = self
+                    .refusal_log
+                    .should_log(incoming.source.ip(), std::time::Instant::now())
+                {
+                    tracing::warn!(source = %incoming.source, dialled = %incoming.to_user, ?refused, suppressed, "inbound call refused");
+                }
                 let _ = self.sip.reject(incoming.leg, refused.status());
                 return;
             }
