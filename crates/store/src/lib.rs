@@ -80,6 +80,7 @@ pub use call_records::CallRecordRow;
 pub use cases::CaseRef;
 pub use crypto::{SecretKey, SecretKeyError, SECRET_KEY_LEN};
 pub use error::{Result, StoreError};
+pub use events::EventRecorded;
 pub use links::AgentLink;
 pub use outbox::{ClaimedItem, Enqueued, OutboxId, OutboxItem, OutboxRecord, OutboxStatus};
 
