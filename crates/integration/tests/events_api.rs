@@ -41,14 +41,18 @@ async fn a_body_not_sent_as_application_json_is_refused_with_415() {
 async fn a_caller_longer_than_the_schemas_max_length_is_refused() {
     let world = World::start().await;
     let (status, reply) = world
-        .event(json!({"event_id": "long-1", "call_id": "call-long", "type": "offered",
-                      "agent": "alice", "caller": "1".repeat(10_000)}))
+        .event(
+            json!({"event_id": "long-1", "call_id": "call-long", "type": "offered",
+                      "agent": "alice", "caller": "1".repeat(10_000)}),
+        )
         .await;
     assert_eq!(status, 400, "{reply}");
     assert_eq!(reply["error"]["field"], json!("caller"));
     let (status, _) = world
-        .event(json!({"event_id": "long-2", "call_id": "call-long", "type": "offered",
-                      "agent": "alice", "caller": "1".repeat(64)}))
+        .event(
+            json!({"event_id": "long-2", "call_id": "call-long", "type": "offered",
+                      "agent": "alice", "caller": "1".repeat(64)}),
+        )
         .await;
     assert_eq!(status, 202);
 }
@@ -60,7 +64,10 @@ async fn the_fields_each_event_type_requires_are_exactly_the_schemas() {
         (json!({"type": "ended"}), "cause"),
         (json!({"type": "recording_ready"}), "recording"),
         (json!({"type": "held", "agent": "alice"}), "agent"),
-        (json!({"type": "contact_chosen", "agent": "alice"}), "contact"),
+        (
+            json!({"type": "contact_chosen", "agent": "alice"}),
+            "contact",
+        ),
         (json!({"type": "case_requested"}), "agent"),
     ] {
         let mut body = body;
@@ -72,8 +79,10 @@ async fn the_fields_each_event_type_requires_are_exactly_the_schemas() {
         assert_eq!(reply["error"]["field"], json!(field), "{body}");
     }
     let (status, reply) = world
-        .event(json!({"event_id": "req-ok", "call_id": "call-req", "type": "ended",
-                      "cause": "failed", "detail": "trunk lost"}))
+        .event(
+            json!({"event_id": "req-ok", "call_id": "call-req", "type": "ended",
+                      "cause": "failed", "detail": "trunk lost"}),
+        )
         .await;
     assert_eq!(status, 202, "{reply}");
 }

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use callbridge_store::{
-    AgentLink, Backend, CallRecordRow, CaseRef, EventRecorded, OutboxId, OutboxItem, OutboxStatus, SecretKey,
-    Store, StoreError,
+    AgentLink, Backend, CallRecordRow, CaseRef, EventRecorded, OutboxId, OutboxItem, OutboxStatus,
+    SecretKey, Store, StoreError,
 };
 use serde_json::json;
 use sqlx::{PgPool, SqlitePool};
@@ -593,7 +593,10 @@ mod rules {
         assert_eq!(s.events_since("acme", T0).await.unwrap(), ["payload"]);
         // Ids recorded before digests were kept count as retries, never as reuse.
         assert!(s.record_event_once("acme", "old", T0).await.unwrap());
-        assert_eq!(record("acme", "old", "cccc").await, EventRecorded::Duplicate);
+        assert_eq!(
+            record("acme", "old", "cccc").await,
+            EventRecorded::Duplicate
+        );
     }
 
     pub async fn a_renewed_lease_holds_the_item_and_a_lost_one_cannot_be_renewed(db: &TestDb) {
@@ -603,7 +606,11 @@ mod rules {
         assert_eq!(claimed[0].attempt, 1);
         // A heartbeat at 8 s moves the lease to 18 s: nobody can claim the item at 15 s.
         assert!(s.renew_lease(id, 1, T0 + secs(18)).await.unwrap());
-        assert!(s.claim_due(T0 + secs(15), 10, secs(10)).await.unwrap().is_empty());
+        assert!(s
+            .claim_due(T0 + secs(15), 10, secs(10))
+            .await
+            .unwrap()
+            .is_empty());
         // Without further heartbeats the lease runs out and another worker takes the item...
         let again = s.claim_due(T0 + secs(18), 10, secs(10)).await.unwrap();
         assert_eq!((again[0].id, again[0].attempt), (id, 2));

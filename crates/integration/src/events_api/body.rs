@@ -453,7 +453,9 @@ mod tests {
             "agent"
         );
         assert_eq!(
-            field_of(r#"{"event_id":"e1","call_id":"c1","type":"answered","agent":"a","caller":"1"}"#),
+            field_of(
+                r#"{"event_id":"e1","call_id":"c1","type":"answered","agent":"a","caller":"1"}"#
+            ),
             "caller"
         );
     }

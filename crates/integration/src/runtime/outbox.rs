@@ -228,7 +228,10 @@ async fn while_leased(
             .min(options.attempt_timeout.saturating_sub(started.elapsed()));
         if stop_in.is_zero() {
             let why = if started.elapsed() >= options.attempt_timeout {
-                format!("the attempt did not finish within {:?}", options.attempt_timeout)
+                format!(
+                    "the attempt did not finish within {:?}",
+                    options.attempt_timeout
+                )
             } else {
                 "the attempt's lease could not be renewed (store unreachable?)".to_string()
             };
