@@ -40,9 +40,8 @@ impl Store {
         // insert is tried again then (the second round cannot lose the same race twice in
         // practice, and never misreports: a missing row means "not recorded").
         for _ in 0..3 {
-            let inserted =
-                with_pool!(&self.pool, |p| {
-                    sqlx::query(
+            let inserted = with_pool!(&self.pool, |p| {
+                sqlx::query(
                 "INSERT INTO processed_events (tenant, event_id, received_at, payload, digest) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, event_id) DO NOTHING"
             )
@@ -55,7 +54,7 @@ impl Store {
             .await
             .map_err(StoreError::db("record a processed event"))?
             .rows_affected()
-                });
+            });
             if inserted == 1 {
                 return Ok(EventRecorded::New);
             }

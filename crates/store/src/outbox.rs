@@ -2,9 +2,10 @@
 //!
 //! Life of an item: `pending` (due at `next_attempt_at`; while a worker holds it, `leased_until`
 //! is in the future) → `done` (with its result) or `dead` (past the retry budget; an admin can
-//! replay it back to `pending`). Claiming hands an item to at most one worker per lease; a worker
-//! that dies mid-attempt simply lets the lease run out, and the next claim gets the item again
-//! with its attempt counter one higher.
+//! replay it back to `pending`). Claiming hands an item to at most one worker per lease; the
+//! worker renews the lease while it works. A worker that dies mid-attempt simply lets the lease
+//! run out (or the next start of the process serving the tenant releases it), and the next claim
+//! gets the item again with its attempt counter one higher.
 
 use std::fmt;
 use std::time::Duration;
