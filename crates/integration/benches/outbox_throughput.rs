@@ -181,9 +181,9 @@ impl Bench {
             max_attempts: 12,
             retry_base: Duration::from_millis(200),
             retry_max: Duration::from_secs(2),
-            lease: Duration::from_secs(60),
             concurrency,
             poll_interval: Duration::from_millis(20),
+            ..OutboxOptions::default()
         };
         let t = Instant::now();
         let runtime = Runtime::start(

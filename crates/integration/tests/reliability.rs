@@ -657,3 +657,55 @@ async fn a_write_slower_than_its_lease_never_races_its_own_retry() {
     run_call(&world, &call).await;
     assert_one_case_per_connected_call(&world, "lease-", &[call], Duration::from_secs(20)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_in_flight_at_a_crash_is_written_right_after_the_restart_not_after_its_lease() {
+    // A lease as long as the one the crash report measured (60 s): the restart must not wait
+    // for it, because only the stopped process can have taken it.
+    let outbox = OutboxOptions {
+        lease: Duration::from_secs(60),
+        heartbeat: Duration::from_secs(20),
+        ..patient_outbox()
+    };
+    let world = start_linked(outbox.clone()).await;
+    let admin = world.admin();
+    // The Case request hangs, then fails: the write is in flight when the process dies.
+    admin
+        .fault(json!({"kind": "latency", "ms": 3000, "seconds": 120, "path_prefix": CASE_PATH}))
+        .await;
+    admin
+        .fault(json!({"kind": "status", "status": 503, "seconds": 120, "path_prefix": CASE_PATH}))
+        .await;
+    let call = PlannedCall {
+        id: "crash-000".into(),
+        agent: "alice",
+        caller: unknown_caller(),
+        fate: Fate::Connected,
+    };
+    run_call(&world, &call).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while world.server.store.pending_count(TENANT).await.unwrap() < 1 {
+        assert!(Instant::now() < deadline, "the Case write was not queued");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Let the attempt start (its lease is taken at once) and kill the process mid-request.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let (dir, sandbox) = world.stop().await;
+    let killed = Instant::now();
+    clear_faults(&admin_of(&sandbox)).await;
+
+    let world = World::start_with(outbox, Some((dir, sandbox))).await;
+    let restarted = killed.elapsed();
+    world.one_case(&call.id, Duration::from_secs(10)).await;
+    let after_kill = killed.elapsed();
+    println!(
+        "Case in the CRM {:.1} s after the kill ({:.1} s after the restart began)",
+        after_kill.as_secs_f64(),
+        (after_kill - restarted).as_secs_f64()
+    );
+    assert!(
+        after_kill < Duration::from_secs(10),
+        "the restart waited {after_kill:?} for a dead process's lease"
+    );
+    assert_one_case_per_connected_call(&world, "crash-", &[call], Duration::from_secs(5)).await;
+}

@@ -1,4 +1,9 @@
 //! Processed inbound events: what makes the call-events API idempotent by event id.
+//!
+//! An id is scoped to its tenant (two tenants may use the same id) and remembered until
+//! [`Store::prune_events`] forgets it. With each id the digest of the event's body is kept, so an
+//! id that comes back with a *different* body (a sender numbering events per call, say) is told
+//! apart from a retry of the same event instead of being silently dropped as a duplicate.
 
 use std::time::Duration;
 
@@ -7,7 +12,71 @@ use time::OffsetDateTime;
 use crate::time_conv::{duration_micros, to_micros};
 use crate::{with_pool, Result, Store, StoreError};
 
+/// What [`Store::record_event_checked`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventRecorded {
+    /// First time this id was seen: the event was recorded.
+    New,
+    /// The id was seen before with the same digest (or before digests were kept): a retry.
+    Duplicate,
+    /// The id was seen before with another digest: a different event reusing the id. Nothing
+    /// was recorded.
+    Reused,
+}
+
 impl Store {
+    /// Records `event_id` from `tenant` with its body's `digest` and `payload` unless the id is
+    /// known; a known id is compared by digest ([`EventRecorded`]).
+    pub async fn record_event_checked(
+        &self,
+        tenant: &str,
+        event_id: &str,
+        received_at: OffsetDateTime,
+        digest: &str,
+        payload: &str,
+    ) -> Result<EventRecorded> {
+        let received_at = to_micros(received_at);
+        // Insert-or-read is two statements; a prune between them can forget the id, so the
+        // insert is tried again then (the second round cannot lose the same race twice in
+        // practice, and never misreports: a missing row means "not recorded").
+        for _ in 0..3 {
+            let inserted = with_pool!(&self.pool, |p| {
+                sqlx::query(
+                "INSERT INTO processed_events (tenant, event_id, received_at, payload, digest) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, event_id) DO NOTHING"
+            )
+            .bind(tenant)
+            .bind(event_id)
+            .bind(received_at)
+            .bind(payload)
+            .bind(digest)
+            .execute(p)
+            .await
+            .map_err(StoreError::db("record a processed event"))?
+            .rows_affected()
+            });
+            if inserted == 1 {
+                return Ok(EventRecorded::New);
+            }
+            let known: Option<(Option<String>,)> = with_pool!(&self.pool, |p| sqlx::query_as(
+                "SELECT digest FROM processed_events WHERE tenant = $1 AND event_id = $2"
+            )
+            .bind(tenant)
+            .bind(event_id)
+            .fetch_optional(p)
+            .await
+            .map_err(StoreError::db("read a processed event"))?);
+            match known {
+                Some((Some(known),)) if known != digest => return Ok(EventRecorded::Reused),
+                Some(_) => return Ok(EventRecorded::Duplicate),
+                None => continue,
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "event id {event_id:?} of tenant {tenant:?} is neither recorded nor insertable"
+        )))
+    }
+
     /// Records that `event_id` from `tenant` was received. `true` the first time, `false` for
     /// every repeat (the caller then acknowledges the event without acting on it again).
     ///

@@ -8,13 +8,17 @@
 //!   id for "create the Case"). Enqueuing the same `(tenant, kind, key)` twice is a no-op that
 //!   returns the existing id, so duplicate events cannot create a second intent. Workers
 //!   [`claim_due`](Store::claim_due) items under a lease, then [`complete`](Store::complete),
-//!   [`retry_later`](Store::retry_later) or [`dead_letter`](Store::dead_letter) them. A worker that
-//!   dies mid-attempt loses nothing: its lease runs out and the next claim hands the item out
-//!   again (at-least-once hand-off; the CRM adapter makes the write itself idempotent by looking
-//!   the correlation id up before it creates).
-//! - **Processed inbound events** — [`record_event_once`](Store::record_event_once) makes the
-//!   call-events API idempotent by event id, with [`prune_events`](Store::prune_events) for the
-//!   retention window.
+//!   [`retry_later`](Store::retry_later) or [`dead_letter`](Store::dead_letter) them, renewing
+//!   the lease while they work ([`renew_lease`](Store::renew_lease)). A worker that dies
+//!   mid-attempt loses nothing: its lease runs out and the next claim hands the item out again,
+//!   or sooner, when the process serving the tenant starts and
+//!   [`release_leases`](Store::release_leases) the rows a stopped process held (at-least-once
+//!   hand-off; the CRM adapter makes the write itself idempotent by looking the correlation id
+//!   up before it creates).
+//! - **Processed inbound events** — [`record_event_checked`](Store::record_event_checked) makes
+//!   the call-events API idempotent by event id (per tenant) and, comparing the body's digest,
+//!   tells a retry from another event reusing the id; [`prune_events`](Store::prune_events)
+//!   forgets old ids.
 //! - **Agent CRM links and tenant secrets, encrypted at rest** with ChaCha20-Poly1305 under the
 //!   master [`SecretKey`] given to [`Store::open`]. Each value gets a random nonce, and the
 //!   associated data binds it to its tenant, agent (or secret name) and field, so a ciphertext
@@ -83,6 +87,7 @@ pub use call_records::CallRecordRow;
 pub use cases::CaseRef;
 pub use crypto::{SecretKey, SecretKeyError, SECRET_KEY_LEN};
 pub use error::{Result, StoreError};
+pub use events::EventRecorded;
 pub use links::AgentLink;
 pub use outbox::{ClaimedItem, Enqueued, OutboxId, OutboxItem, OutboxRecord, OutboxStatus};
 

@@ -2,9 +2,10 @@
 //!
 //! Life of an item: `pending` (due at `next_attempt_at`; while a worker holds it, `leased_until`
 //! is in the future) → `done` (with its result) or `dead` (past the retry budget; an admin can
-//! replay it back to `pending`). Claiming hands an item to at most one worker per lease; a worker
-//! that dies mid-attempt simply lets the lease run out, and the next claim gets the item again
-//! with its attempt counter one higher.
+//! replay it back to `pending`). Claiming hands an item to at most one worker per lease; the
+//! worker renews the lease while it works. A worker that dies mid-attempt simply lets the lease
+//! run out (or the next start of the process serving the tenant releases it), and the next claim
+//! gets the item again with its attempt counter one higher.
 
 use std::fmt;
 use std::time::Duration;
@@ -360,6 +361,50 @@ impl Store {
         // RETURNING gives no order guarantee.
         rows.sort_by_key(|r| (r.next_attempt_at, r.id));
         rows.into_iter().map(ClaimRow::into_claimed).collect()
+    }
+
+    /// Extends the lease of an item this worker still holds to `until` (a heartbeat while a
+    /// write runs, so leases can be short). "Still holds" means nobody claimed it since: the
+    /// claim's `attempt` is still the item's attempt count and it is pending and leased. Returns
+    /// `false`, changing nothing, otherwise; the worker should then stop its attempt.
+    pub async fn renew_lease(
+        &self,
+        id: OutboxId,
+        attempt: u32,
+        until: OffsetDateTime,
+    ) -> Result<bool> {
+        let until = to_micros(until);
+        let renewed = with_pool!(&self.pool, |p| sqlx::query(
+            "UPDATE outbox SET leased_until = $3 \
+             WHERE id = $1 AND attempts = $2 AND status = 'pending' AND leased_until IS NOT NULL"
+        )
+        .bind(id.0)
+        .bind(i64::from(attempt))
+        .bind(until)
+        .execute(p)
+        .await
+        .map_err(StoreError::db("renew an outbox lease"))?
+        .rows_affected());
+        Ok(renewed == 1)
+    }
+
+    /// Makes `tenant`'s leased pending items claimable at once, returning how many were leased.
+    /// For start-up only, by the one process serving the tenant: every lease found then was
+    /// taken by a process that has stopped (on SQLite only one process uses the file; on
+    /// PostgreSQL each tenant is served by one instance at a time), so waiting for it to run out
+    /// would only delay the write. Attempt counts are kept, so the next attempt looks the CRM up
+    /// before it creates anything.
+    pub async fn release_leases(&self, tenant: &str) -> Result<u64> {
+        let released = with_pool!(&self.pool, |p| sqlx::query(
+            "UPDATE outbox SET leased_until = NULL \
+             WHERE tenant = $1 AND status = 'pending' AND leased_until IS NOT NULL"
+        )
+        .bind(tenant)
+        .execute(p)
+        .await
+        .map_err(StoreError::db("release outbox leases"))?
+        .rows_affected());
+        Ok(released)
     }
 
     /// Marks a pending item done and keeps `result` (e.g. the created Case's sys_id) for

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use callbridge_store::{
-    AgentLink, Backend, CallRecordRow, CaseRef, OutboxId, OutboxItem, OutboxStatus, SecretKey,
-    Store, StoreError,
+    AgentLink, Backend, CallRecordRow, CaseRef, EventRecorded, OutboxId, OutboxItem, OutboxStatus,
+    SecretKey, Store, StoreError,
 };
 use serde_json::json;
 use sqlx::{PgPool, SqlitePool};
@@ -577,6 +577,69 @@ mod rules {
         assert_eq!(got, vec![ids[4], ids[0]]);
     }
 
+    pub async fn an_event_id_reused_with_another_body_is_told_apart_from_a_retry(db: &TestDb) {
+        let s = &db.store;
+        let record = |tenant: &'static str, id: &'static str, digest: &'static str| async move {
+            s.record_event_checked(tenant, id, T0, digest, "payload")
+                .await
+                .unwrap()
+        };
+        assert_eq!(record("acme", "1", "aaaa").await, EventRecorded::New);
+        assert_eq!(record("acme", "1", "aaaa").await, EventRecorded::Duplicate);
+        assert_eq!(record("acme", "1", "bbbb").await, EventRecorded::Reused);
+        // Ids are scoped to their tenant.
+        assert_eq!(record("globex", "1", "bbbb").await, EventRecorded::New);
+        // The reused id recorded nothing: replay still sees only the first event.
+        assert_eq!(s.events_since("acme", T0).await.unwrap(), ["payload"]);
+        // Ids recorded before digests were kept count as retries, never as reuse.
+        assert!(s.record_event_once("acme", "old", T0).await.unwrap());
+        assert_eq!(
+            record("acme", "old", "cccc").await,
+            EventRecorded::Duplicate
+        );
+    }
+
+    pub async fn a_renewed_lease_holds_the_item_and_a_lost_one_cannot_be_renewed(db: &TestDb) {
+        let s = &db.store;
+        let id = s.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+        let claimed = s.claim_due(T0, 10, secs(10)).await.unwrap();
+        assert_eq!(claimed[0].attempt, 1);
+        // A heartbeat at 8 s moves the lease to 18 s: nobody can claim the item at 15 s.
+        assert!(s.renew_lease(id, 1, T0 + secs(18)).await.unwrap());
+        assert!(s
+            .claim_due(T0 + secs(15), 10, secs(10))
+            .await
+            .unwrap()
+            .is_empty());
+        // Without further heartbeats the lease runs out and another worker takes the item...
+        let again = s.claim_due(T0 + secs(18), 10, secs(10)).await.unwrap();
+        assert_eq!((again[0].id, again[0].attempt), (id, 2));
+        // ...and the first worker's heartbeat no longer extends anything.
+        assert!(!s.renew_lease(id, 1, T0 + secs(40)).await.unwrap());
+        let record = s.outbox_item(id).await.unwrap().unwrap();
+        assert_eq!(record.leased_until, Some(T0 + secs(28)));
+        // A finished item has no lease to renew.
+        s.complete(id, json!({})).await.unwrap();
+        assert!(!s.renew_lease(id, 2, T0 + secs(60)).await.unwrap());
+    }
+
+    pub async fn a_stopped_processes_leases_are_released_at_start_for_its_own_tenants_only(
+        db: &TestDb,
+    ) {
+        let s = &db.store;
+        let ours = s.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+        let theirs = s.enqueue(case_item("globex", "call-1")).await.unwrap().id;
+        assert_eq!(s.claim_due(T0, 10, LEASE).await.unwrap().len(), 2);
+        // The process serving acme restarts: its rows are claimable at once, globex's (served
+        // by another, live, instance) stay leased.
+        assert_eq!(s.release_leases("acme").await.unwrap(), 1);
+        let again = s.claim_due(T0 + secs(1), 10, LEASE).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!((again[0].id, again[0].attempt), (ours, 2));
+        assert_ne!(again[0].id, theirs);
+        assert_eq!(s.release_leases("nobody").await.unwrap(), 0);
+    }
+
     pub async fn an_event_id_is_processed_once_per_tenant(db: &TestDb) {
         let s = &db.store;
         assert!(s.record_event_once("acme", "evt-1", T0).await.unwrap());
@@ -1078,6 +1141,9 @@ store_tests!(
     a_killed_worker_item_is_claimed_again_after_its_lease_expires,
     claims_come_oldest_due_first_within_the_limit,
     an_event_id_is_processed_once_per_tenant,
+    an_event_id_reused_with_another_body_is_told_apart_from_a_retry,
+    a_renewed_lease_holds_the_item_and_a_lost_one_cannot_be_renewed,
+    a_stopped_processes_leases_are_released_at_start_for_its_own_tenants_only,
     events_older_than_the_retention_window_are_pruned,
     accepted_events_are_kept_for_replay_in_arrival_order,
     a_call_has_one_record_and_recent_records_come_newest_first,

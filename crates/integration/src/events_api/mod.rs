@@ -1,8 +1,10 @@
 //! The call-events API for other telephony: `POST /api/v1/tenants/{tenant}/call-events`, one
 //! event per request, signed with the tenant's secret (`signature.rs`), idempotent by
-//! `event_id`. Documented in `docs/openapi/call-events.yaml`.
+//! `event_id` (an id that comes back with another body is refused, `digest.rs`). Documented in
+//! `docs/openapi/call-events.yaml`, which the handler and `body.rs` follow exactly.
 
 pub mod body;
+pub mod digest;
 pub mod signature;
 
 use std::collections::HashMap;
@@ -16,7 +18,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use callbridge_core::TenantId;
 use callbridge_phone::Region;
-use callbridge_store::Store;
+use callbridge_store::{EventRecorded, Store};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -104,6 +106,14 @@ async fn receive(
     ) {
         return problem(StatusCode::UNAUTHORIZED, "bad_signature", error.to_string());
     }
+    // After the signature, so an unauthenticated sender learns nothing but "sign it".
+    if !is_json(&headers) {
+        return problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the event as JSON with Content-Type: application/json",
+        );
+    }
     let parsed: CallEventBody = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => {
@@ -115,6 +125,10 @@ async fn receive(
         }
     };
     let event_id = parsed.event_id.clone();
+    // The body parsed as a call event, so it is JSON.
+    let digest = serde_json::from_slice(&body)
+        .map(|value| digest::canonical_digest(&value))
+        .unwrap_or_default();
     let tenant_id = TenantId::new(tenant.clone());
     let event = match parsed.into_event(&tenant_id, entry.region) {
         Ok(e) => e,
@@ -131,10 +145,10 @@ async fn receive(
     let payload = serde_json::to_string(&event).expect("events serialise");
     match api
         .store
-        .record_event_with_payload(&tenant, &event_id, now, &payload)
+        .record_event_checked(&tenant, &event_id, now, &digest, &payload)
         .await
     {
-        Ok(true) => {
+        Ok(EventRecorded::New) => {
             api.runtime.submit(event);
             (
                 StatusCode::ACCEPTED,
@@ -142,7 +156,16 @@ async fn receive(
             )
                 .into_response()
         }
-        Ok(false) => (
+        Ok(EventRecorded::Reused) => problem(
+            StatusCode::CONFLICT,
+            "event_id_reused",
+            format!(
+                "event_id {event_id:?} was already used by a different event of this tenant \
+                 (another body); nothing was recorded. Give every event its own id, unique \
+                 within the tenant, and resend this one with a new id"
+            ),
+        ),
+        Ok(EventRecorded::Duplicate) => (
             StatusCode::OK,
             Json(json!({ "status": "duplicate", "event_id": event_id })),
         )
@@ -156,4 +179,13 @@ async fn receive(
             )
         }
     }
+}
+
+/// `Content-Type: application/json`, with or without parameters (`; charset=utf-8`).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }

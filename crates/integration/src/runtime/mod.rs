@@ -87,6 +87,14 @@ impl Runtime {
                 });
             }
         }
+        // Leases found at start were taken by a process that has stopped (this runtime is the
+        // only one serving its tenants): make those writes due now instead of after the lease.
+        for tenant in tenants {
+            let released = store.release_leases(tenant.as_str()).await?;
+            if released > 0 {
+                tracing::info!(tenant = %tenant, released, "outbox writes a stopped process held are due again");
+            }
+        }
         let wake = Arc::new(Notify::new());
         let executor = Executor {
             crm: crm.clone(),

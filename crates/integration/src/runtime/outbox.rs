@@ -1,8 +1,11 @@
 //! The outbox worker: performs the CRM writes the engine asked for, exactly once per intent.
 //!
 //! Intents are durable rows (`callbridge-store`), unique per (tenant, kind, call), so duplicate
-//! commands never make a second row. A claim leases a row; a worker that dies mid-write lets the
-//! lease expire and the next claim retries. Before any *retry* creates a Case, the worker looks
+//! commands never make a second row. A claim leases a row for a short time (`lease`) and the
+//! attempt renews the lease every `heartbeat` while it runs, so a slow write keeps its row and a
+//! crashed worker's row comes back quickly: at the next start at once (the runtime releases the
+//! leases of its tenants, which only a stopped process can have left), and within one lease if
+//! the worker died and its process lives on. Before any *retry* creates a Case, the worker looks
 //! the call id up in the Case's correlation column, so a write that reached the CRM but whose
 //! answer was lost is never repeated. The first attempt creates directly (one CRM request per
 //! Case on the happy path). Transient failures back off (honouring 429 Retry-After); refusals
@@ -32,8 +35,13 @@ pub struct OutboxOptions {
     /// First retry delay; doubles per attempt up to `retry_max`.
     pub retry_base: Duration,
     pub retry_max: Duration,
-    /// How long a claim is held; longer than one CRM request can take.
+    /// How long a claim is held without a heartbeat: what a worker that dies mid-write costs its
+    /// row when no restart releases it.
     pub lease: Duration,
+    /// How often a running attempt renews its lease (well under `lease`).
+    pub heartbeat: Duration,
+    /// The longest one attempt may run (all its CRM requests); then it is abandoned and retried.
+    pub attempt_timeout: Duration,
     /// Writes in flight at once.
     pub concurrency: usize,
     /// How often the worker looks for due retries when nothing wakes it.
@@ -46,7 +54,9 @@ impl Default for OutboxOptions {
             max_attempts: 12,
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(300),
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(15),
+            heartbeat: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(60),
             concurrency: 16,
             poll_interval: Duration::from_secs(1),
         }
@@ -115,12 +125,6 @@ async fn process<C: Crm>(
     item: ClaimedItem,
 ) {
     let tenant = TenantId::new(item.tenant.clone());
-    // The claim is ours only until `leased_until`: after that the row may be claimed again, and
-    // that attempt looks for the Case before this one has written it. So an attempt that cannot
-    // finish within its lease (a spent request budget, a slow token endpoint, piled-up timeouts)
-    // is abandoned before the lease runs out, and retried; the retry looks the Case up first.
-    let left = item.leased_until - OffsetDateTime::now_utc();
-    let within = Duration::try_from(left).unwrap_or_default().mul_f64(0.9);
     let work = async {
         match item.kind.as_str() {
             CREATE_CASE => match serde_json::from_value::<CreatePayload>(item.payload.clone()) {
@@ -140,16 +144,10 @@ async fn process<C: Crm>(
             other => Err((format!("unknown outbox kind {other}"), None, true)),
         }
     };
-    let outcome = match tokio::time::timeout(within, work).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err((
-            format!(
-                "the attempt did not finish within its lease ({:?})",
-                options.lease
-            ),
-            None,
-            false,
-        )),
+    let Some(outcome) = while_leased(store, options, &item, work).await else {
+        // Another worker holds the row now; its attempt decides what happens to it.
+        tracing::warn!(id = ?item.id, kind = %item.kind, "CRM write abandoned: its lease was lost to another worker");
+        return;
     };
     let call = item
         .payload
@@ -202,6 +200,52 @@ async fn process<C: Crm>(
                     }
                 }
             }
+        }
+    }
+}
+
+/// Runs `work` while renewing the item's lease every `heartbeat`. The claim is ours only while
+/// the lease lasts: after that the row may be claimed again, and that attempt looks for the Case
+/// before this one has written it. So an attempt whose lease could not be renewed (the store
+/// unreachable, or another worker took the row) is abandoned shortly before the lease runs out,
+/// and so is one that runs past `attempt_timeout`; both are retried, and the retry looks the
+/// Case up first. `None`: the lease was lost to another worker, which now owns the row.
+async fn while_leased(
+    store: &Store,
+    options: &OutboxOptions,
+    item: &ClaimedItem,
+    work: impl std::future::Future<Output = Result<serde_json::Value, Failure>>,
+) -> Option<Result<serde_json::Value, Failure>> {
+    let started = tokio::time::Instant::now();
+    // Stop this long before the lease ends, so a retry never overlaps this attempt.
+    let margin = options.lease / 10;
+    let mut held_until = item.leased_until;
+    tokio::pin!(work);
+    loop {
+        let left = Duration::try_from(held_until - OffsetDateTime::now_utc()).unwrap_or_default();
+        let stop_in = left
+            .saturating_sub(margin)
+            .min(options.attempt_timeout.saturating_sub(started.elapsed()));
+        if stop_in.is_zero() {
+            let why = if started.elapsed() >= options.attempt_timeout {
+                format!(
+                    "the attempt did not finish within {:?}",
+                    options.attempt_timeout
+                )
+            } else {
+                "the attempt's lease could not be renewed (store unreachable?)".to_string()
+            };
+            return Some(Err((why, None, false)));
+        }
+        tokio::select! {
+            outcome = &mut work => return Some(outcome),
+            () = tokio::time::sleep(stop_in.min(options.heartbeat)) => {}
+        }
+        let until = OffsetDateTime::now_utc() + options.lease;
+        match store.renew_lease(item.id, item.attempt, until).await {
+            Ok(true) => held_until = until,
+            Ok(false) => return None,
+            Err(error) => tracing::warn!(%error, id = ?item.id, "cannot renew an outbox lease"),
         }
     }
 }

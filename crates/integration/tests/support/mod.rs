@@ -36,6 +36,8 @@ pub fn fast_outbox() -> OutboxOptions {
         retry_base: Duration::from_millis(50),
         retry_max: Duration::from_millis(400),
         lease: Duration::from_secs(20),
+        heartbeat: Duration::from_secs(5),
+        attempt_timeout: Duration::from_secs(18),
         concurrency: 16,
         poll_interval: Duration::from_millis(50),
     }
@@ -284,6 +286,29 @@ bob = "bob.agent"
             .send()
             .await
             .unwrap();
+        let status = reply.status().as_u16();
+        (status, reply.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Posts `raw` signed, with the given Content-Type (none when `None`); returns (status,
+    /// body).
+    pub async fn event_raw(&self, raw: &str, content_type: Option<&str>) -> (u16, Value) {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut request = self
+            .http
+            .post(format!(
+                "{}/api/v1/tenants/{TENANT}/call-events",
+                self.public_url
+            ))
+            .header(
+                signature::HEADER,
+                signature::sign(EVENTS_SECRET.as_bytes(), now, raw.as_bytes()),
+            )
+            .body(raw.to_string());
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let reply = request.send().await.unwrap();
         let status = reply.status().as_u16();
         (status, reply.json().await.unwrap_or(Value::Null))
     }
