@@ -122,6 +122,14 @@ impl Prepared {
             .await
             .with_context(|| format!("binding {}", self.listen))?;
         let addr = listener.local_addr()?;
+        // Small messages pushed one after another (a softphone's `agent_state`, then its screen
+        // pop) must not wait for the client's delayed ACK: with Nagle's algorithm on, the second
+        // one sat in the kernel for ~40 ms.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY could not be set on a connection");
+            }
+        });
         let server = tokio::spawn(async move { axum::serve(listener, app).await });
         Ok(RunningServer {
             addr,
