@@ -39,6 +39,11 @@ pub enum WebRtcError {
     Negotiation(String),
     #[error("the ICE candidate {addr} is unusable: {reason}")]
     Candidate { addr: SocketAddr, reason: String },
+    #[error(
+        "the offer has no audio in PCMU (G.711 µ-law, payload type 0), the only codec the \
+         server speaks; offer an audio transceiver with PCMU"
+    )]
+    NoPcmu,
 }
 
 /// Installs aws-lc-rs as str0m's crypto provider, once per process.
@@ -93,6 +98,11 @@ pub(crate) fn answer_offer(
 ) -> Result<(Rtc, String), WebRtcError> {
     let offer: SdpOffer =
         serde_json::from_str(offer_json).map_err(|e| WebRtcError::OfferJson(e.to_string()))?;
+    // str0m answers an offer it shares no codec with by rejecting the m-line (port 0), which
+    // a browser accepts silently: the agent would hear nothing. Refuse it with the reason.
+    if !offers_pcmu(&offer.to_sdp_string()) {
+        return Err(WebRtcError::NoPcmu);
+    }
     let mut rtc = server_config(cert).build(Instant::now());
     let candidate = Candidate::host(public_addr, "udp").map_err(|e| WebRtcError::Candidate {
         addr: public_addr,
@@ -106,6 +116,30 @@ pub(crate) fn answer_offer(
     let json =
         serde_json::to_string(&answer).map_err(|e| WebRtcError::Negotiation(e.to_string()))?;
     Ok((rtc, json))
+}
+
+/// Whether an SDP offers PCMU on an audio m-line: payload type 0 (PCMU by RFC 3551), or a
+/// dynamic type mapped to `PCMU/8000`.
+fn offers_pcmu(sdp: &str) -> bool {
+    // The formats of the audio m-line being read (None outside an active audio section).
+    let mut formats: Option<Vec<&str>> = None;
+    for line in sdp.lines().map(str::trim) {
+        if let Some(media) = line.strip_prefix("m=") {
+            let fields: Vec<&str> = media.split_whitespace().collect();
+            let active_audio = fields.first() == Some(&"audio") && fields.get(1) != Some(&"0");
+            formats = active_audio.then(|| fields.iter().skip(3).copied().collect());
+            if formats.as_ref().is_some_and(|f| f.contains(&"0")) {
+                return true;
+            }
+        } else if let (Some(formats), Some(map)) = (&formats, line.strip_prefix("a=rtpmap:")) {
+            if let Some((pt, codec)) = map.split_once(' ') {
+                if formats.contains(&pt) && codec.to_ascii_uppercase().starts_with("PCMU/8000") {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// Commands from the [`crate::Media`] handle.
@@ -349,5 +383,25 @@ fn write_to_browser(rtc: &mut Rtc, out: &mut Outgoing, frame: &Frame) {
     );
     if let Err(error) = result {
         tracing::debug!(%error, "writing audio to the browser failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::offers_pcmu;
+
+    #[test]
+    fn an_offer_is_accepted_only_with_pcmu_on_an_active_audio_line() {
+        let browser = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8\r\na=rtpmap:111 opus/48000/2\r\n\
+                       a=rtpmap:0 PCMU/8000\r\n";
+        assert!(offers_pcmu(browser));
+        let dynamic = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 pcmu/8000\r\n";
+        assert!(offers_pcmu(dynamic));
+        let opus_only = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n";
+        assert!(!offers_pcmu(opus_only));
+        let video_pcmu = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n";
+        assert!(!offers_pcmu(video_pcmu));
+        let rejected = "v=0\r\nm=audio 0 UDP/TLS/RTP/SAVPF 0\r\n";
+        assert!(!offers_pcmu(rejected));
     }
 }

@@ -1,6 +1,8 @@
 //! What the switchboard asks the runtime to do.
 
-use callbridge_core::{AgentId, CallId, CallerNumber, Direction, Event, QueueId, TenantId};
+use callbridge_core::{
+    AgentId, CallId, CallerNumber, Direction, EndCause, Event, QueueId, TenantId,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::AgentState;
@@ -87,6 +89,13 @@ pub enum Output {
         call: CallId,
         why: StopRinging,
     },
+    /// The answered call the agent was connected to (or holding) has ended, and why. Comes
+    /// before the `AgentUpdate` that moves the agent on (wrap-up or available).
+    CallEnded {
+        agent: AgentId,
+        call: CallId,
+        cause: EndCause,
+    },
     /// The agent's state changed; `message` says it in words (including why an outbound call
     /// failed, or what happened to their call).
     AgentUpdate {
@@ -133,6 +142,7 @@ impl Output {
             | Output::StopRecording { call }
             | Output::RingAgent { call, .. }
             | Output::StopRinging { call, .. }
+            | Output::CallEnded { call, .. }
             | Output::Originate { call, .. }
             | Output::CancelOriginate { call } => Some(call),
             Output::CallRecord(cdr) => Some(&cdr.call),

@@ -1230,3 +1230,61 @@ fn an_agent_in_another_tenant_cannot_be_a_transfer_target() {
         }]
     );
 }
+
+// ----- telling the agent their call ended -----------------------------------------------------
+
+#[test]
+fn an_answered_call_that_ends_tells_its_agent_the_cause_before_moving_them_on() {
+    let mut sim = Sim::standard();
+    sim.online("ann", &["support"]);
+    sim.inbound("c1", "support");
+    sim.answer("ann", "c1");
+    let out = sim.send(Input::CustomerHungUp { call: call("c1") });
+    let ended = out
+        .iter()
+        .position(|o| {
+            o == &Output::CallEnded {
+                agent: agent("ann"),
+                call: call("c1"),
+                cause: EndCause::CustomerHungUp,
+            }
+        })
+        .expect("the agent is told the call ended");
+    let moved_on = out
+        .iter()
+        .position(|o| matches!(o, Output::AgentUpdate { agent: a, .. } if a == &agent("ann")))
+        .expect("the agent moves on");
+    assert!(ended < moved_on, "call_ended comes before the new state");
+
+    // The agent's own hang-up and a network failure are causes too; a call that only rang is
+    // not "ended" for the agent (its ring stops instead).
+    sim.inbound("c2", "support");
+    sim.advance_secs(30);
+    let out = sim.send(Input::SetAvailable {
+        agent: agent("ann"),
+    });
+    assert_eq!(rung(&out), ["ann"]);
+    sim.answer("ann", "c2");
+    let out = sim.send(Input::AgentHangUp {
+        agent: agent("ann"),
+        call: call("c2"),
+    });
+    assert!(has(
+        &out,
+        &Output::CallEnded {
+            agent: agent("ann"),
+            call: call("c2"),
+            cause: EndCause::AgentHungUp,
+        }
+    ));
+    sim.advance_secs(60);
+    sim.send(Input::SetAvailable {
+        agent: agent("ann"),
+    });
+    sim.inbound("c3", "support");
+    let out = sim.send(Input::CustomerHungUp { call: call("c3") });
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::CallEnded { .. })),
+        "{out:?}"
+    );
+}

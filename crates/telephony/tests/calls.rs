@@ -172,10 +172,26 @@ async fn a_call_nobody_answers_moves_to_the_next_agent_and_the_first_is_paused()
     assert_eq!(call, bobs, "the same call moves on");
     let stopped = alice.expect("call_status").await;
     assert_eq!(stopped["status"], "ring_stopped");
-    alice
+    assert_eq!(stopped["reason"], "not_answered");
+    // The pause says why, for programs and in words.
+    let paused = alice
         .expect_where("agent_state", |v| v["state"] == "unavailable")
         .await;
+    assert_eq!(
+        paused["reason"],
+        serde_json::json!({ "kind": "missed_call" })
+    );
+    assert!(
+        paused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("You missed a call from +819012345678"),
+        "{paused}"
+    );
     bob.answer(&call).await;
+    let ended = bob.expect("call_ended").await;
+    assert_eq!(ended["call"], call.as_str());
+    assert_eq!(ended["cause"], "customer_hung_up");
     sipp.success().await;
     let record = world.call_record(&call).await;
     assert_eq!(record.first_agent.as_deref(), Some("bob"));

@@ -146,6 +146,15 @@ impl Switchboard {
         } else {
             ending.outcome
         };
+        // The agent who was on the answered call is told it is over, and why, before the
+        // update that moves them on.
+        if let Some((agent, AgentFollowUp::AfterCall(_))) = &follow_up {
+            out.push(Output::CallEnded {
+                agent: agent.clone(),
+                call: call_id.clone(),
+                cause: ending.cause.clone(),
+            });
+        }
         let record = call.cdr.finish(self.now, outcome, ending.cause);
         out.push(Output::CallRecord(Box::new(record)));
         self.stats.calls_ended += 1;

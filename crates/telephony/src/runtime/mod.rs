@@ -26,7 +26,7 @@ use tokio::task::JoinHandle;
 
 pub use admission::{Admission, Refused, Route};
 pub use recorder::RecordingDone;
-pub use softphones::Softphones;
+pub use softphones::{Attached, Softphones};
 pub use switch::{now, outbound_failure, Request};
 
 use crate::config::{RecordingStorage, S3Credentials, TelephonyConfig, WaitingTreatment};
@@ -144,8 +144,8 @@ impl Telephony {
             }
         }
         let (feed, feed_task) = feed::Feed::start(store.clone(), integration.clone());
-        let phones = Arc::new(Softphones::default());
         let (requests, requests_rx) = mpsc::unbounded_channel();
+        let phones = Arc::new(Softphones::new(requests.clone()));
         let mut tenants = HashMap::new();
         let mut agents = HashMap::new();
         for t in &telephony.tenants {

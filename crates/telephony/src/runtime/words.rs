@@ -1,7 +1,10 @@
 //! What the runtime tells agents, in words, and the check on numbers they dial.
 
+use callbridge_core::{CallerNumber, EndCause};
 use callbridge_phone::{classify, CallerId, Region};
 use callbridge_switchboard::{AgentState, StopRinging};
+
+use crate::softphone::protocol::ServerMessage;
 
 /// The number an agent typed, as E.164, or why it cannot be dialled.
 pub fn dialable(typed: &str, region: Region) -> Result<String, String> {
@@ -13,14 +16,56 @@ pub fn dialable(typed: &str, region: Region) -> Result<String, String> {
     }
 }
 
-/// Why the softphone stopped ringing.
-pub fn stop_ringing(why: StopRinging) -> &'static str {
+/// Why the softphone stopped ringing: the `reason` code and the words.
+pub fn stop_ringing(why: StopRinging) -> (&'static str, &'static str) {
     match why {
-        StopRinging::NotAnswered => "The call was not answered in time and moved to another agent.",
-        StopRinging::Declined => "You declined the call.",
-        StopRinging::CustomerHungUp => "The caller hung up.",
-        StopRinging::CallEnded => "The call ended.",
-        StopRinging::AgentOffline => "Your softphone went offline.",
+        StopRinging::NotAnswered => (
+            "not_answered",
+            "The call was not answered in time and moved to another agent.",
+        ),
+        StopRinging::Declined => ("declined", "You declined the call."),
+        StopRinging::CustomerHungUp => ("customer_hung_up", "The caller hung up."),
+        StopRinging::CallEnded => ("call_ended", "The call ended."),
+        StopRinging::AgentOffline => ("agent_offline", "Your softphone went offline."),
+    }
+}
+
+/// Why an answered call ended: the `cause` code and the words. A failure's detail is for the
+/// logs (it may name internals), so the agent gets a fixed sentence.
+pub fn call_ended(cause: &EndCause) -> (&'static str, &'static str) {
+    match cause {
+        EndCause::CustomerHungUp | EndCause::Abandoned => {
+            ("customer_hung_up", "The customer hung up.")
+        }
+        EndCause::AgentHungUp => ("agent_hung_up", "You hung up."),
+        EndCause::Failed(_) => (
+            "failed",
+            "The call was cut off by a network or audio failure.",
+        ),
+    }
+}
+
+/// The customer as a softphone shows it, and its kind: the number when there is a usable
+/// one, otherwise a fixed phrase (the raw caller ID is attacker-controlled and never shown).
+pub fn customer(number: &CallerNumber) -> (String, &'static str) {
+    let kind = match number.lookup_number() {
+        Ok(_) => "number",
+        Err(callbridge_core::NoLookupReason::Withheld) => "withheld",
+        Err(callbridge_core::NoLookupReason::Unusable) => "unknown",
+    };
+    (number.for_display().to_string(), kind)
+}
+
+/// The `agent_state` message for `state`.
+pub fn agent_state(state: &AgentState, detail: String) -> ServerMessage {
+    ServerMessage::AgentState {
+        state: state_word(state).into(),
+        call: state.call().map(|c| c.to_string()),
+        reason: match state {
+            AgentState::Unavailable { reason } => Some(reason.clone()),
+            _ => None,
+        },
+        detail,
     }
 }
 
@@ -40,6 +85,20 @@ pub fn state_word(state: &AgentState) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_customer_is_a_number_withheld_or_unknown_and_never_the_raw_caller_id() {
+        let number = CallerNumber::Dialable("+819012345678".into());
+        assert_eq!(customer(&number), ("+819012345678".into(), "number"));
+        assert_eq!(
+            customer(&CallerNumber::Withheld),
+            ("withheld number".into(), "withheld")
+        );
+        let hostile = CallerNumber::Invalid("<script>".into());
+        assert_eq!(customer(&hostile), ("unknown number".into(), "unknown"));
+        let mislabelled = CallerNumber::Dialable("javascript:alert(1)".into());
+        assert_eq!(customer(&mislabelled), ("unknown number".into(), "unknown"));
+    }
 
     #[test]
     fn typed_numbers_become_e164_in_the_tenants_region_or_say_why_not() {

@@ -24,8 +24,12 @@ use serde_json::json;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use crate::runtime::{Request, Softphones, TelephonyHandle};
-use protocol::{parse_client_message, ServerMessage, MAX_FRAME_BYTES};
+use crate::runtime::{Attached, Request, Softphones, TelephonyHandle};
+use protocol::{parse_client_message, ClientMessage, ServerMessage, MAX_ACCEPTED_BYTES};
+
+/// How long one message may take to be accepted by the client's connection before the client
+/// is taken for gone (a socket whose peer stopped reading would otherwise hold a write forever).
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub const SOFTPHONE_PATH: &str = "/api/v1/tenants/{tenant}/agents/{agent}/softphone";
 
@@ -76,11 +80,13 @@ async fn connect(
     let id = agent_id(&TenantId::new(tenant.clone()), &agent);
     // An idle softphone is a few small messages a minute: small buffers keep a logged-in agent
     // cheap (the library's default read buffer alone is 128 KiB per connection); they grow for
-    // the occasional SDP offer.
+    // the occasional SDP offer. Frames over the protocol's 64 KiB are still read (up to
+    // MAX_ACCEPTED_BYTES) so that they get the documented `error`, not a closed socket.
     upgrade
         .read_buffer_size(4 * 1024)
         .write_buffer_size(4 * 1024)
-        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_ACCEPTED_BYTES)
+        .max_message_size(MAX_ACCEPTED_BYTES)
         .on_upgrade(move |socket| serve(socket, handle, id, tenant, agent, queues))
 }
 
@@ -99,52 +105,72 @@ async fn serve(
         agent,
         queues,
     };
-    if send(&mut socket, &welcome).await.is_err() {
-        handle.phones.detach(&id, attached.id);
-        return;
+    if send(&mut socket, &welcome).await.is_ok() {
+        // The agent's state comes from the switch loop, after the welcome (the outbox is only
+        // written from here on).
+        let _ = handle
+            .requests
+            .send(Request::Attached { agent: id.clone() });
+        converse(&mut socket, &handle, &id, &mut attached).await;
     }
+    // However the conversation ended, the table tells the switch loop (once).
+    handle.phones.detach(&id, attached.id);
+}
+
+/// Carries messages both ways until the socket ends, fails, or the connection is dropped
+/// from the table (replaced, or cut off for not reading).
+async fn converse(
+    socket: &mut WebSocket,
+    handle: &TelephonyHandle,
+    id: &AgentId,
+    attached: &mut Attached,
+) {
     loop {
-        tokio::select! {
+        // Biased towards writing: what the server has to say goes out before more requests are
+        // read, so a client that sends fast cannot make its own answers pile up.
+        let reply = tokio::select! {
+            biased;
             outgoing = attached.messages.recv() => match outgoing {
-                Some(message) => {
-                    if send(&mut socket, &message).await.is_err() {
-                        break;
-                    }
-                }
+                Some(message) => message,
                 // Replaced by a newer connection, or cut off for not reading.
-                None => break,
+                None => return,
             },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => match parse_client_message(text.as_str()) {
+                    // Answered here, not through the outbox: a ping is the client's own
+                    // request, and waiting on the socket to write the pong is what slows a
+                    // client that pings faster than it reads.
+                    Ok(ClientMessage::Ping) => ServerMessage::Pong,
                     Ok(message) => {
                         let _ = handle.requests.send(Request::Message { agent: id.clone(), message });
+                        continue;
                     }
-                    Err(message) => {
-                        if send(&mut socket, &ServerMessage::Error { message }).await.is_err() {
-                            break;
-                        }
-                    }
+                    Err(message) => ServerMessage::Error { message },
                 },
-                Some(Ok(Message::Binary(_))) => {
-                    let message = "softphone messages are JSON text frames".to_string();
-                    if send(&mut socket, &ServerMessage::Error { message }).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
+                Some(Ok(Message::Binary(_))) => ServerMessage::Error {
+                    message: "softphone messages are JSON text frames".to_string(),
+                },
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => continue,
             },
+        };
+        if send(socket, &reply).await.is_err() {
+            return;
         }
-    }
-    if handle.phones.detach(&id, attached.id) {
-        tracing::info!(agent = %id, "softphone disconnected");
-        let _ = handle.requests.send(Request::Detached { agent: id });
     }
 }
 
-async fn send(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), axum::Error> {
+/// Writes one message; a client that accepts nothing for [`WRITE_TIMEOUT`] is gone.
+async fn send(socket: &mut WebSocket, message: &ServerMessage) -> Result<(), ()> {
     let text = serde_json::to_string(message).expect("messages serialise");
-    socket.send(Message::Text(text.into())).await
+    match tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(()),
+        Err(_) => {
+            tracing::warn!("softphone accepted nothing for {WRITE_TIMEOUT:?}; disconnecting it");
+            Err(())
+        }
+    }
 }
 
 /// Forwards the integration engine's notices (screen pop, chooser, Case) to agents' softphones.

@@ -4,10 +4,16 @@
 
 use callbridge_core::{CallId, ContactRef};
 use callbridge_integration::runtime::Notice;
+use callbridge_switchboard::UnavailableReason;
 use serde::{Deserialize, Serialize};
 
-/// The largest frame accepted from a softphone. A browser's SDP offer is 3-8 kB.
+/// The largest message a softphone may send. A browser's SDP offer is 3-8 kB.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// The largest message the connection reads at all: anything from [`MAX_FRAME_BYTES`] up to
+/// this is read and answered with an `error`; beyond it the connection is closed (code 1009),
+/// so a hostile client cannot make the server buffer without bound.
+pub const MAX_ACCEPTED_BYTES: usize = 1024 * 1024;
 
 /// What a softphone asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -72,14 +78,19 @@ pub enum ServerMessage {
         state: String,
         /// The call the state is about (ringing, dialing, on a call).
         call: Option<String>,
+        /// Why the agent is unavailable (`{"kind":"missed_call"}`, ...); null in other states.
+        reason: Option<UnavailableReason>,
         detail: String,
     },
     /// A call is ringing at this agent.
     Ringing {
         call: String,
         direction: String,
-        /// The customer's number as it can be shown (or "withheld").
+        /// The customer as it can be shown: see `customer_kind`.
         customer: String,
+        /// `number` (`customer` is the number), `withheld` or `unknown` (the caller ID is not
+        /// a phone number; its text is never shown).
+        customer_kind: &'static str,
         queue: Option<String>,
         /// The colleague who transferred the call here.
         transferred_by: Option<String>,
@@ -87,7 +98,16 @@ pub enum ServerMessage {
     /// A call's progress, in words the agent can act on.
     CallStatus {
         call: String,
-        status: String,
+        status: &'static str,
+        /// Machine-readable why (for `ring_stopped`: `not_answered`, `declined`, ...).
+        reason: &'static str,
+        detail: String,
+    },
+    /// The answered call this agent was connected to (or holding) is over.
+    CallEnded {
+        call: String,
+        /// `customer_hung_up`, `agent_hung_up` or `failed`.
+        cause: &'static str,
         detail: String,
     },
     /// CRM news about a call: the screen pop, the chooser, the Case, and every "why not".
@@ -170,12 +190,13 @@ mod tests {
     fn server_messages_serialise_with_their_type() {
         let m = ServerMessage::CallStatus {
             call: "c1".into(),
-            status: "failed".into(),
-            detail: "The line is busy".into(),
+            status: "ring_stopped",
+            reason: "declined",
+            detail: "You declined the call.".into(),
         };
         assert_eq!(
             serde_json::to_string(&m).unwrap(),
-            r#"{"type":"call_status","call":"c1","status":"failed","detail":"The line is busy"}"#
+            r#"{"type":"call_status","call":"c1","status":"ring_stopped","reason":"declined","detail":"You declined the call."}"#
         );
     }
 }

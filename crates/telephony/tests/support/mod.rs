@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod schema;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -28,6 +30,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub const TENANT: &str = "demo";
 pub const DID: &str = "+81312345000";
 pub const CALLER: &str = "+819012345678";
+/// The secret a PBX signs its call events with.
+pub const EVENTS_SECRET: &str = "pbx-shared-secret";
 
 /// Tones: the customer's (sipp) and the agents' (str0m softphones), far apart for Goertzel.
 pub const CUSTOMER_HZ: f64 = 700.0;
@@ -172,6 +176,7 @@ spool_dir = "spool"
 [[tenant]]
 id = "{TENANT}"
 default_region = "JP"
+call_events_secret = "{EVENTS_SECRET}"
 contact_wait_secs = 1
 
 [tenant.servicenow]
@@ -283,6 +288,16 @@ queues = ["support", "sales"]
 
     /// An agent who opened the softphone, connected audio, and (if `available`) is ready.
     pub async fn agent(&self, name: &str, tone_hz: f64, available: bool) -> Agent {
+        let mut agent = self.connect(name).await;
+        agent.connect_audio(tone_hz).await;
+        if available {
+            agent.set_available(true).await;
+        }
+        agent
+    }
+
+    /// An agent who opened the softphone (welcomed) but has not connected audio.
+    pub async fn connect(&self, name: &str) -> Agent {
         let url = self.softphone_url(name, &self.ticket(name));
         let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
         let mut agent = Agent {
@@ -293,23 +308,6 @@ queues = ["support", "sales"]
         };
         let welcome = agent.expect("welcome").await;
         assert_eq!(welcome["agent"], name);
-        let pending = Softphone::offer(SoftphoneOptions::tone(tone_hz)).unwrap();
-        let offer: Value = serde_json::from_str(pending.offer_json()).unwrap();
-        agent
-            .send(json!({ "type": "media_offer", "offer": offer }))
-            .await;
-        let answer = agent.expect("media_answer").await;
-        let phone = pending.accept(&answer["answer"].to_string()).unwrap();
-        assert!(
-            phone.wait_connected(Duration::from_secs(5)).await,
-            "agent audio connects"
-        );
-        agent.phone = Some(phone);
-        let media = agent.expect("media").await;
-        assert_eq!(media["connected"], true);
-        if available {
-            agent.set_available(true).await;
-        }
         agent
     }
 
@@ -387,6 +385,34 @@ queues = ["support", "sales"]
         assert_eq!(done.status(), 200, "link callback");
     }
 
+    /// Posts a signed call event to the call-events API, as a third-party PBX does; returns
+    /// the status.
+    pub async fn call_event(&self, body: Value) -> u16 {
+        let raw = body.to_string();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let signature = callbridge_integration::events_api::signature::sign(
+            EVENTS_SECRET.as_bytes(),
+            now,
+            raw.as_bytes(),
+        );
+        self.http()
+            .post(format!(
+                "{}/api/v1/tenants/{TENANT}/call-events",
+                self.public_url
+            ))
+            .header("content-type", "application/json")
+            .header(
+                callbridge_integration::events_api::signature::HEADER,
+                signature,
+            )
+            .body(raw)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     /// The Cases in the sandbox whose correlation id is `call`, as the admin sees them.
     pub async fn cases_for(&self, call: &str) -> Vec<Value> {
         let reply: Value = self
@@ -440,11 +466,33 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// Sends a protocol message (checked against the schema first).
     pub async fn send(&mut self, message: Value) {
-        self.ws
-            .send(Message::Text(message.to_string().into()))
+        schema::check(schema::Side::Client, &message);
+        self.send_raw(Message::Text(message.to_string().into()))
+            .await;
+    }
+
+    /// Sends any frame, valid or not.
+    pub async fn send_raw(&mut self, frame: Message) {
+        self.ws.send(frame).await.unwrap();
+    }
+
+    /// The next message, whatever it is (checked against the schema); None if the socket
+    /// ended. Panics after 10 s.
+    pub async fn next(&mut self) -> Option<Value> {
+        let next = tokio::time::timeout(Duration::from_secs(10), self.ws.next())
             .await
-            .unwrap();
+            .unwrap_or_else(|_| panic!("{}: no message; saw {:#?}", self.name, self.seen));
+        let text = match next {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(other)) => panic!("{}: not a text frame: {other:?}", self.name),
+        };
+        let value: Value = serde_json::from_str(text.as_str()).unwrap();
+        schema::check(schema::Side::Server, &value);
+        self.seen.push(value.clone());
+        Some(value)
     }
 
     /// The next message of `kind`, skipping others (kept in `seen`); panics after 10 s.
@@ -465,11 +513,29 @@ impl Agent {
                 panic!("{}: socket ended waiting for {kind:?}: {next:?}", self.name);
             };
             let value: Value = serde_json::from_str(text.as_str()).unwrap();
+            schema::check(schema::Side::Server, &value);
             self.seen.push(value.clone());
             if value["type"] == kind && pred(&value) {
                 return value;
             }
         }
+    }
+
+    /// Opens the agent's audio session (media_offer, media_answer, ICE and DTLS up).
+    pub async fn connect_audio(&mut self, tone_hz: f64) {
+        let pending = Softphone::offer(SoftphoneOptions::tone(tone_hz)).unwrap();
+        let offer: Value = serde_json::from_str(pending.offer_json()).unwrap();
+        self.send(json!({ "type": "media_offer", "offer": offer }))
+            .await;
+        let answer = self.expect("media_answer").await;
+        let phone = pending.accept(&answer["answer"].to_string()).unwrap();
+        assert!(
+            phone.wait_connected(Duration::from_secs(5)).await,
+            "agent audio connects"
+        );
+        self.phone = Some(phone);
+        let media = self.expect("media").await;
+        assert_eq!(media["connected"], true);
     }
 
     pub async fn set_available(&mut self, available: bool) {

@@ -34,7 +34,9 @@ mod requests;
 /// What softphone connections ask of the switch loop.
 #[derive(Debug)]
 pub enum Request {
-    /// The agent's softphone went away (socket closed or replaced by nothing).
+    /// The agent's softphone was welcomed: tell it the agent's state.
+    Attached { agent: AgentId },
+    /// The agent's softphone went away, whichever way (see `Softphones`): log the agent out.
     Detached { agent: AgentId },
     /// A message from the agent's softphone.
     Message {

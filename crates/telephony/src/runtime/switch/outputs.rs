@@ -123,24 +123,39 @@ impl Switch {
                 direction,
                 transferred_by,
             } => {
+                let (customer, customer_kind) = words::customer(&customer);
                 self.phones.send(
                     &agent,
                     ServerMessage::Ringing {
                         call: call.to_string(),
                         direction: direction.to_string(),
-                        customer: customer.for_display().to_string(),
+                        customer,
+                        customer_kind,
                         queue: queue.map(|q| q.to_string()),
                         transferred_by: transferred_by.map(|a| local_name(&a).to_string()),
                     },
                 );
             }
             Output::StopRinging { agent, call, why } => {
+                let (reason, detail) = words::stop_ringing(why);
                 self.phones.send(
                     &agent,
                     ServerMessage::CallStatus {
                         call: call.to_string(),
-                        status: "ring_stopped".into(),
-                        detail: words::stop_ringing(why).into(),
+                        status: "ring_stopped",
+                        reason,
+                        detail: detail.into(),
+                    },
+                );
+            }
+            Output::CallEnded { agent, call, cause } => {
+                let (cause, detail) = words::call_ended(&cause);
+                self.phones.send(
+                    &agent,
+                    ServerMessage::CallEnded {
+                        call: call.to_string(),
+                        cause,
+                        detail: detail.into(),
                     },
                 );
             }
@@ -148,17 +163,9 @@ impl Switch {
                 agent,
                 state,
                 message,
-            } => {
-                let call = state.call().map(|c| c.to_string());
-                self.phones.send(
-                    &agent,
-                    ServerMessage::AgentState {
-                        state: words::state_word(&state).into(),
-                        call,
-                        detail: message,
-                    },
-                );
-            }
+            } => self
+                .phones
+                .send(&agent, words::agent_state(&state, message)),
             Output::Refused { agent, refusal, .. } => {
                 self.phones.send(&agent, error(refusal.message()));
             }

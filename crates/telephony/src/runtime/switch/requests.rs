@@ -3,7 +3,7 @@
 
 use callbridge_core::{AgentId, CallId, Event, QueueId, TenantId, TransferTarget};
 use callbridge_integration::agents::{agent_id, valid_local_name};
-use callbridge_switchboard::{Input, UnavailableReason};
+use callbridge_switchboard::{AgentState, Input, UnavailableReason};
 
 use super::{error, tenant_of, Request, Switch};
 use crate::runtime::calls::CallLeg;
@@ -13,6 +13,17 @@ use crate::softphone::protocol::{ClientMessage, ServerMessage, TransferTo};
 impl Switch {
     pub(super) fn on_request(&mut self, request: Request) {
         match request {
+            Request::Attached { agent } => {
+                let state = self.board.agent_state(&agent);
+                let detail = match state {
+                    AgentState::Offline => {
+                        "You are not logged in yet: connect your audio (send media_offer)."
+                            .to_string()
+                    }
+                    ref other => format!("You are {}.", other.describe()),
+                };
+                self.phones.send(&agent, words::agent_state(&state, detail));
+            }
             Request::Detached { agent } => {
                 self.media.close_agent_session(&agent);
                 self.input(Input::AgentOffline { agent });
@@ -24,6 +35,7 @@ impl Switch {
     fn on_message(&mut self, agent: AgentId, message: ClientMessage) {
         let tenant = TenantId::new(tenant_of(&agent));
         match message {
+            // The connection answers pings itself; one that reaches here is answered the same.
             ClientMessage::Ping => self.phones.send(&agent, ServerMessage::Pong),
             ClientMessage::MediaOffer { offer } => {
                 let reply = match self.media.open_agent_session(&agent, &offer.to_string()) {
@@ -69,30 +81,20 @@ impl Switch {
                 };
                 self.input(Input::Transfer { agent, call, to })
             }
-            ClientMessage::ChooseContact { call, contact } => {
-                if self.board.holder(&call).as_ref() == Some(&agent) {
-                    self.feed.send(
-                        tenant.as_str(),
-                        Event::ContactChosen {
-                            call,
-                            agent,
-                            contact,
-                        },
-                    );
-                } else {
-                    self.phones
-                        .send(&agent, error("you are not connected to that call".into()));
-                }
-            }
-            ClientMessage::CreateCase { call } => {
-                if self.board.holder(&call).as_ref() == Some(&agent) {
-                    self.feed
-                        .send(tenant.as_str(), Event::ManualCaseRequested { call, agent });
-                } else {
-                    self.phones
-                        .send(&agent, error("you are not connected to that call".into()));
-                }
-            }
+            // CRM choices go to the engine for every call it knows, wherever the call came from
+            // (this switchboard or a PBX posting call events): whether this agent may make them
+            // is the engine's rule, and it answers a refusal with a notice the agent sees.
+            ClientMessage::ChooseContact { call, contact } => self.feed.send(
+                tenant.as_str(),
+                Event::ContactChosen {
+                    call,
+                    agent,
+                    contact,
+                },
+            ),
+            ClientMessage::CreateCase { call } => self
+                .feed
+                .send(tenant.as_str(), Event::ManualCaseRequested { call, agent }),
         }
     }
 
