@@ -461,7 +461,16 @@ impl Call {
             return cx.duplicate();
         }
         if !self.may_take(&agent) {
-            return cx.stale();
+            if self.connected_once {
+                return cx.stale();
+            }
+            // The call has moved on since, so this agent does not take it back, but the report
+            // still proves the agent and customer were connected: the first connection decides
+            // the Case.
+            self.touch(cx);
+            self.connected_once = true;
+            self.decide_automatic_case(cx);
+            return;
         }
         self.touch(cx);
         self.record_first_answer(cx, &agent);
