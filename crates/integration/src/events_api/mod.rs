@@ -2,6 +2,7 @@
 //! event per request, signed with the tenant's secret (`signature.rs`), idempotent by
 //! `event_id`. Documented in `docs/openapi/call-events.yaml`.
 
+mod answer;
 pub mod body;
 pub mod signature;
 
@@ -135,12 +136,17 @@ async fn receive(
         .await
     {
         Ok(true) => {
-            api.runtime.submit(event);
-            (
-                StatusCode::ACCEPTED,
-                Json(json!({ "status": "accepted", "event_id": event_id })),
-            )
-                .into_response()
+            let verdict =
+                tokio::time::timeout(answer::VERDICT_WAIT, api.runtime.submit_judged(event))
+                    .await
+                    .ok()
+                    .flatten();
+            if answer::refused(verdict.as_ref()) {
+                if let Err(error) = api.store.forget_event(&tenant, &event_id).await {
+                    tracing::error!(%error, "cannot forget a refused call event");
+                }
+            }
+            answer::respond(&event_id, verdict)
         }
         Ok(false) => (
             StatusCode::OK,
