@@ -9,6 +9,7 @@ use crate::event::{Direction, EndCause, LookupFailure, LookupResult, TransferTar
 use crate::ids::{AgentId, CallId, CaseRef, ContactRef, PartyRefs, RecordingLocator, TenantId};
 use crate::policy::{EngineConfig, TemplateValues, TenantPolicy};
 use crate::time::Timestamp;
+use crate::verdict::Ignored;
 
 /// Where a call is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -153,9 +154,12 @@ pub(crate) struct Ctx<'a> {
     pub now: Timestamp,
     pub call_id: &'a CallId,
     pub policy: &'a TenantPolicy,
+    pub config: &'a EngineConfig,
     pub links: &'a BTreeMap<AgentId, bool>,
     pub out: &'a mut Vec<Command>,
     pub stats: &'a mut EngineStats,
+    /// Why the event being handled was not used; `None`: it was.
+    pub ignored: Option<Ignored>,
 }
 
 impl Ctx<'_> {
@@ -173,10 +177,18 @@ impl Ctx<'_> {
 
     fn duplicate(&mut self) {
         self.stats.ignored_duplicate += 1;
+        self.ignored = Some(Ignored::AlreadyKnown);
+    }
+
+    /// The event contradicts a later state of the call.
+    fn stale(&mut self) {
+        self.stats.ignored_duplicate += 1;
+        self.ignored = Some(Ignored::Stale);
     }
 
     fn after_end(&mut self) {
         self.stats.ignored_after_end += 1;
+        self.ignored = Some(Ignored::CallEnded);
     }
 }
 
@@ -188,6 +200,8 @@ pub(crate) struct Call {
     caller: CallerNumber,
     phase: CallPhase,
     on_hold: bool,
+    /// When the call was created (its first offer): `max_call_lifetime` counts from here.
+    offered_at: Timestamp,
     ended_at: Option<Timestamp>,
     end_cause: Option<EndCause>,
     /// The last time an event changed this call.
@@ -208,6 +222,12 @@ pub(crate) struct Call {
     /// Agents waiting for the lookup result.
     pop_waiting: BTreeSet<AgentId>,
     lookup: LookupStatus,
+    /// How many times the lookup failed because the CRM could not answer.
+    lookup_failures: u32,
+    /// When the failed lookup is tried again, and with whose token.
+    lookup_retry: Option<(Timestamp, AgentId)>,
+    /// Agents told the lookup failed, who get the pop if a retry finds the caller.
+    retry_waiters: BTreeSet<AgentId>,
     chosen: Option<ContactRef>,
     connected_once: bool,
     case: CaseStatus,
@@ -234,6 +254,7 @@ impl Call {
             caller,
             phase: CallPhase::Ringing,
             on_hold: false,
+            offered_at: now,
             ended_at: None,
             end_cause: None,
             touched_at: now,
@@ -247,6 +268,9 @@ impl Call {
             pop_handled: BTreeSet::new(),
             pop_waiting: BTreeSet::new(),
             lookup: LookupStatus::NotStarted,
+            lookup_failures: 0,
+            lookup_retry: None,
+            retry_waiters: BTreeSet::new(),
             chosen: None,
             connected_once: false,
             case: CaseStatus::NotStarted,
@@ -300,16 +324,23 @@ impl Call {
             CaseStatus::AwaitingContact { deadline } => Some(deadline),
             _ => None,
         };
-        match (deadline, self.forget_at(config)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let retry = self.lookup_retry.as_ref().map(|(at, _)| *at);
+        let close = (!self.ended()).then(|| self.close_at(config));
+        [deadline, retry, close, self.forget_at(config)]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// When an open call whose `ended` never came is closed.
+    fn close_at(&self, config: &EngineConfig) -> Timestamp {
+        self.offered_at.saturating_add(config.max_call_lifetime)
     }
 
     /// When an ended call may be dropped from memory.
     fn forget_at(&self, config: &EngineConfig) -> Option<Timestamp> {
         let ended_at = self.ended_at?;
-        if self.case.is_settled() {
+        if self.case.is_settled() && self.lookup_retry.is_none() {
             Some(
                 self.touched_at
                     .max(ended_at)
@@ -322,6 +353,23 @@ impl Call {
 
     /// Runs due deadlines; returns whether the call can now be forgotten.
     pub(crate) fn on_timeout(&mut self, cx: &mut Ctx<'_>, config: &EngineConfig) -> bool {
+        if !self.ended() && self.close_at(config) <= cx.now {
+            cx.stats.closed_without_end += 1;
+            let limit = config.max_call_lifetime.as_secs();
+            self.on_ended(
+                cx,
+                EndCause::Failed(format!(
+                    "no ended event arrived within {limit} s of the offer (max_call_lifetime)"
+                )),
+            );
+        }
+        if self
+            .lookup_retry
+            .as_ref()
+            .is_some_and(|(at, _)| *at <= cx.now)
+        {
+            self.retry_lookup(cx);
+        }
         if let CaseStatus::AwaitingContact { deadline } = self.case {
             if deadline <= cx.now {
                 // Never guess: several unresolved matches give a Case without a contact.
@@ -368,12 +416,22 @@ impl Call {
 
     pub(crate) fn on_answered(&mut self, cx: &mut Ctx<'_>, agent: AgentId) {
         if self.ended() {
-            return cx.after_end();
+            // Overtaken by the hang-up, it still says who answered first (the transfer rule).
+            if self.first_answer.is_some() {
+                return cx.after_end();
+            }
+            self.touch(cx);
+            self.record_first_answer(cx, &agent);
+            self.join_after_end(&agent);
+            return;
         }
         let already = self.current_agent.as_ref() == Some(&agent)
             && matches!(self.phase, CallPhase::Answered | CallPhase::Connected);
-        if already || !self.may_take(&agent) {
+        if already {
             return cx.duplicate();
+        }
+        if !self.may_take(&agent) {
+            return cx.stale();
         }
         self.touch(cx);
         self.record_first_answer(cx, &agent);
@@ -385,12 +443,34 @@ impl Call {
 
     pub(crate) fn on_connected(&mut self, cx: &mut Ctx<'_>, agent: AgentId) {
         if self.ended() {
-            return cx.after_end();
+            // Facts are monotonic: a connection reported after the hang-up still happened, so
+            // the call gets its Case (under the same rules) if it was the first connection.
+            if self.connected_once {
+                return cx.after_end();
+            }
+            self.touch(cx);
+            self.record_first_answer(cx, &agent);
+            self.join_after_end(&agent);
+            self.connected_once = true;
+            self.decide_automatic_case(cx);
+            return;
         }
         let already =
             self.current_agent.as_ref() == Some(&agent) && self.phase == CallPhase::Connected;
-        if already || !self.may_take(&agent) {
+        if already {
             return cx.duplicate();
+        }
+        if !self.may_take(&agent) {
+            if self.connected_once {
+                return cx.stale();
+            }
+            // The call has moved on since, so this agent does not take it back, but the report
+            // still proves the agent and customer were connected: the first connection decides
+            // the Case.
+            self.touch(cx);
+            self.connected_once = true;
+            self.decide_automatic_case(cx);
+            return;
         }
         self.touch(cx);
         self.record_first_answer(cx, &agent);
@@ -411,7 +491,7 @@ impl Call {
         let from_holds_call =
             self.current_agent.as_ref() == Some(&from) || self.ringing.contains(&from);
         if !from_holds_call {
-            return cx.duplicate();
+            return cx.stale();
         }
         self.touch(cx);
         self.ringing.remove(&from);
@@ -457,6 +537,15 @@ impl Call {
         }
         self.touch(cx);
         self.recording = Some(recording);
+    }
+
+    /// An agent reported answering or connected after the end: they were on the call, so they
+    /// may choose its contact, ask for its Case and are told about it; there is no pop to show.
+    fn join_after_end(&mut self, agent: &AgentId) {
+        self.involved.insert(agent.clone());
+        if self.participants.insert(agent.clone()) {
+            self.audience.insert(agent.clone());
+        }
     }
 
     /// An agent answered or was connected: they join the call's audience, get their screen pop
@@ -534,6 +623,7 @@ impl Call {
     }
 
     fn start_lookup(&mut self, cx: &mut Ctx<'_>, agent: &AgentId, number: String) {
+        self.lookup_retry = None;
         self.lookup = LookupStatus::InFlight {
             agent: agent.clone(),
         };
@@ -557,7 +647,11 @@ impl Call {
         agent: AgentId,
         result: LookupResult,
     ) {
-        if self.lookup != (LookupStatus::InFlight { agent }) {
+        if self.lookup
+            != (LookupStatus::InFlight {
+                agent: agent.clone(),
+            })
+        {
             return cx.duplicate();
         }
         self.touch(cx);
@@ -567,12 +661,7 @@ impl Call {
             .collect();
         match result {
             LookupResult::Matches(found) => {
-                let mut matches: Vec<ContactRef> = Vec::with_capacity(found.len());
-                for contact in found {
-                    if !matches.iter().any(|m| m.same_record(&contact)) {
-                        matches.push(contact);
-                    }
-                }
+                let matches = distinct(found);
                 let number = self.caller.lookup_number().unwrap_or_default().to_owned();
                 for agent in waiting {
                     match &self.chosen {
@@ -585,19 +674,117 @@ impl Call {
                     }
                 }
                 self.lookup = LookupStatus::Done(matches);
+                self.retry_waiters.clear();
+                // A retry that succeeded after the Case was written without its contact.
+                self.reconcile_case_party(cx);
             }
             LookupResult::Failed(failure) => {
+                let retry = matches!(failure, LookupFailure::Unavailable(_));
                 let reason = match failure {
                     LookupFailure::RelinkRequired => NotifyReason::RelinkRequired,
                     LookupFailure::Unavailable(detail) => NotifyReason::LookupFailed { detail },
                 };
                 for agent in waiting {
-                    cx.notify(&agent, reason.clone());
+                    // Told once per call: a retry that fails again does not repeat it.
+                    if self.retry_waiters.insert(agent.clone()) || !retry {
+                        cx.notify(&agent, reason.clone());
+                    }
                 }
                 self.lookup = LookupStatus::Failed;
+                if retry {
+                    self.lookup_failures += 1;
+                    self.schedule_lookup_retry(cx, agent);
+                } else {
+                    self.retry_waiters.clear();
+                }
             }
         }
         self.create_if_contact_resolved(cx);
+    }
+
+    /// Whether the caller's record is still worth finding: for the pop of a live call, or for
+    /// the contact of the call's Case.
+    fn lookup_still_needed(&self) -> bool {
+        if self.chosen.is_some() {
+            return false;
+        }
+        !self.ended()
+            || matches!(
+                self.case,
+                CaseStatus::AwaitingContact { .. } | CaseStatus::Creating | CaseStatus::Created(_)
+            )
+    }
+
+    /// After the CRM could not answer: try again later with the same agent's token, a bounded
+    /// number of times, with a doubling wait.
+    fn schedule_lookup_retry(&mut self, cx: &mut Ctx<'_>, agent: AgentId) {
+        if self.lookup_failures > cx.config.lookup_retries || !self.lookup_still_needed() {
+            self.retry_waiters.clear();
+            return;
+        }
+        let doubling = 1u32 << (self.lookup_failures - 1).min(16);
+        let wait = cx.config.lookup_retry_after.saturating_mul(doubling);
+        self.lookup_retry = Some((cx.now.saturating_add(wait), agent));
+    }
+
+    fn retry_lookup(&mut self, cx: &mut Ctx<'_>) {
+        let Some((_, agent)) = self.lookup_retry.take() else {
+            return;
+        };
+        if self.lookup != LookupStatus::Failed || !self.lookup_still_needed() {
+            self.retry_waiters.clear();
+            return;
+        }
+        let Ok(number) = self.caller.lookup_number().map(str::to_owned) else {
+            return;
+        };
+        cx.stats.lookup_retries += 1;
+        self.start_lookup(cx, &agent, number);
+        let waiters: Vec<AgentId> = self
+            .retry_waiters
+            .iter()
+            .filter(|a| self.pop_relevant(a))
+            .cloned()
+            .collect();
+        self.pop_waiting.extend(waiters);
+    }
+
+    /// A lookup outcome recorded before a restart: the call starts with it instead of asking
+    /// the CRM again.
+    pub(crate) fn restore_lookup(&mut self, found: Vec<ContactRef>) {
+        self.lookup = LookupStatus::Done(distinct(found));
+    }
+
+    /// The person the Case should name: the agent's choice, else the lookup's only match.
+    fn matched_party(&self) -> Option<PartyRefs> {
+        if let Some(chosen) = &self.chosen {
+            return Some(PartyRefs::of(chosen));
+        }
+        match &self.lookup {
+            LookupStatus::Done(matches) if matches.len() == 1 => Some(PartyRefs::of(&matches[0])),
+            _ => None,
+        }
+    }
+
+    /// If we wrote the Case with other person references than the ones now known, one update
+    /// corrects it. Never clears a contact.
+    fn reconcile_case_party(&mut self, cx: &mut Ctx<'_>) {
+        let CaseStatus::Created(case) = &self.case else {
+            return;
+        };
+        let (Some(used), Some(party)) = (&self.case_party, self.matched_party()) else {
+            return;
+        };
+        if *used == party {
+            return;
+        }
+        cx.out.push(Command::UpdateCaseContact {
+            tenant: self.tenant.clone(),
+            call: cx.call_id.clone(),
+            case: case.clone(),
+            party: party.clone(),
+        });
+        self.case_party = Some(party);
     }
 
     pub(crate) fn on_contact_chosen(
@@ -608,27 +795,19 @@ impl Call {
     ) {
         if !self.involved.contains(&agent) {
             cx.stats.ignored_not_involved += 1;
+            cx.ignored = Some(Ignored::NotOnCall);
             return;
         }
         if self.chosen.as_ref() == Some(&contact) {
             return cx.duplicate();
         }
         self.touch(cx);
-        let party = PartyRefs::of(&contact);
         self.chosen = Some(contact);
+        self.lookup_retry = None;
+        self.retry_waiters.clear();
         match &self.case {
             CaseStatus::AwaitingContact { .. } => self.create_if_contact_resolved(cx),
-            CaseStatus::Created(case)
-                if self.case_party.as_ref().is_some_and(|used| *used != party) =>
-            {
-                cx.out.push(Command::UpdateCaseContact {
-                    tenant: self.tenant.clone(),
-                    call: cx.call_id.clone(),
-                    case: case.clone(),
-                    party: party.clone(),
-                });
-                self.case_party = Some(party);
-            }
+            CaseStatus::Created(_) => self.reconcile_case_party(cx),
             // Creating: reconciled when the Case is created. Otherwise: used if one is created.
             _ => {}
         }
@@ -642,6 +821,9 @@ impl Call {
         }
         match &self.lookup {
             LookupStatus::InFlight { .. } => None,
+            // The CRM could not answer and a retry is due: worth waiting for (within the
+            // contact wait), rather than writing the Case without its contact at once.
+            LookupStatus::Failed if self.lookup_retry.is_some() => None,
             LookupStatus::Done(matches) if matches.len() == 1 => Some(Some(matches[0].clone())),
             LookupStatus::Done(matches)
                 if matches.len() > 1 && self.direction == Direction::Inbound =>
@@ -800,20 +982,10 @@ impl Call {
             return;
         }
         self.touch(cx);
-        // The agent may have chosen a contact while the Case was being written.
-        if let (Some(used), Some(chosen)) = (&self.case_party, &self.chosen) {
-            let party = PartyRefs::of(chosen);
-            if *used != party {
-                cx.out.push(Command::UpdateCaseContact {
-                    tenant: self.tenant.clone(),
-                    call: cx.call_id.clone(),
-                    case: case.clone(),
-                    party: party.clone(),
-                });
-                self.case_party = Some(party);
-            }
-        }
         self.case = CaseStatus::Created(case);
+        // The agent may have chosen a contact (or a lookup retry found the caller) while the
+        // Case was being written.
+        self.reconcile_case_party(cx);
         self.tell_everyone(cx);
     }
 
@@ -855,9 +1027,11 @@ impl Call {
 
     pub(crate) fn on_manual_case(&mut self, cx: &mut Ctx<'_>, agent: AgentId) {
         if !self.involved.contains(&agent) {
+            cx.ignored = Some(Ignored::NotOnCall);
             return cx.notify(&agent, NotifyReason::NotOnCall);
         }
         if !cx.linked(&agent) {
+            cx.ignored = Some(Ignored::AgentNotLinked);
             return cx.notify(&agent, NotifyReason::AgentNotLinked);
         }
         self.touch(cx);
@@ -894,6 +1068,17 @@ impl Call {
             }
         }
     }
+}
+
+/// The records found, each once (a record matched by several numbers is one person).
+fn distinct(found: Vec<ContactRef>) -> Vec<ContactRef> {
+    let mut matches: Vec<ContactRef> = Vec::with_capacity(found.len());
+    for contact in found {
+        if !matches.iter().any(|m| m.same_record(&contact)) {
+            matches.push(contact);
+        }
+    }
+    matches
 }
 
 /// The pop for `agent` given the lookup's matches: one pops, several ask, none offers a new one.

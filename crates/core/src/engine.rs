@@ -4,10 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::call::{Call, CallSnapshot, Ctx};
 use crate::command::{Command, NotifyReason};
-use crate::event::Event;
+use crate::event::{Event, LookupResult};
+use crate::held::HeldEvents;
 use crate::ids::{AgentId, CallId, TenantId};
 use crate::policy::{EngineConfig, TenantPolicy};
 use crate::time::Timestamp;
+use crate::verdict::{Ignored, Verdict};
 
 /// Counters of what the engine ignored or refused, for diagnostics and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,6 +30,16 @@ pub struct EngineStats {
     pub create_refused: u64,
     /// Calls dropped from memory.
     pub calls_forgotten: u64,
+    /// Events held because their call was not offered yet.
+    pub held_for_offer: u64,
+    /// Events refused because the holding bounds were reached.
+    pub hold_refused: u64,
+    /// Held events dropped because their call's offer never came within the window.
+    pub held_expired: u64,
+    /// Calls closed by `max_call_lifetime` because their `ended` never came.
+    pub closed_without_end: u64,
+    /// Failed screen-pop lookups tried again.
+    pub lookup_retries: u64,
 }
 
 /// The sans-IO state of every call and agent.
@@ -46,6 +58,8 @@ pub struct Engine {
     settled_expiry: BTreeSet<(Timestamp, CallId)>,
     /// One entry per call that has a deadline: `(Call::scheduled, id)`.
     timers: BTreeSet<(Timestamp, CallId)>,
+    /// Events that arrived before their call's offer.
+    held: HeldEvents,
     stats: EngineStats,
 }
 
@@ -60,6 +74,7 @@ impl Engine {
             settled: BTreeMap::new(),
             settled_expiry: BTreeSet::new(),
             timers: BTreeSet::new(),
+            held: HeldEvents::default(),
             stats: EngineStats::default(),
         }
     }
@@ -86,11 +101,58 @@ impl Engine {
 
     /// Processes one event and returns the commands it causes.
     pub fn handle(&mut self, now: Timestamp, event: Event) -> Vec<Command> {
+        self.handle_with_verdict(now, event).0
+    }
+
+    /// Processes one event and returns the commands it causes and what became of the event
+    /// (applied, held until its call's offer, or ignored and why), for senders that must be told.
+    pub fn handle_with_verdict(&mut self, now: Timestamp, event: Event) -> (Vec<Command>, Verdict) {
         let now = self.advance(now);
         let mut out = Vec::new();
+        let verdict = self.apply(now, event, &mut out);
+        (out, verdict)
+    }
+
+    /// Facts about a call reported before its offer. The offer applies them; results of the
+    /// engine's own commands and agents' requests are not held (they follow an offer).
+    fn holds_until_offered(event: &Event) -> bool {
+        matches!(
+            event,
+            Event::AgentAnswered { .. }
+                | Event::Connected { .. }
+                | Event::Transferred { .. }
+                | Event::Held { .. }
+                | Event::Resumed { .. }
+                | Event::Ended { .. }
+                | Event::RecordingReady { .. }
+                // A journalled lookup outcome replayed at start: it saves the offer a new lookup.
+                | Event::LookupCompleted {
+                    result: LookupResult::Matches(_),
+                    ..
+                }
+        )
+    }
+
+    fn apply(&mut self, now: Timestamp, event: Event, out: &mut Vec<Command>) -> Verdict {
+        if let Some(call) = event.call() {
+            if !self.calls.contains_key(call) && Self::holds_until_offered(&event) {
+                if self.settled.contains_key(call) {
+                    self.stats.ignored_settled_call += 1;
+                    return Verdict::Ignored(Ignored::CallSettled);
+                }
+                let call = call.clone();
+                let verdict = self.held.hold(now, &self.config, &call, event);
+                match verdict {
+                    Verdict::Held { .. } => self.stats.held_for_offer += 1,
+                    _ => self.stats.hold_refused += 1,
+                }
+                return verdict;
+            }
+        }
         match event {
             Event::AgentLinkChanged { agent, linked } => {
                 self.links.insert(agent, linked);
+                Verdict::Applied
             }
             Event::CallOffered {
                 call,
@@ -101,112 +163,123 @@ impl Engine {
             } => {
                 if self.settled.contains_key(&call) {
                     self.stats.ignored_settled_call += 1;
-                } else {
-                    self.calls
-                        .entry(call.clone())
-                        .or_insert_with(|| Call::new(tenant, direction, customer, now));
-                    self.with_call(now, &call, &mut out, |c, cx| c.on_offered(cx, agent));
+                    return Verdict::Ignored(Ignored::CallSettled);
                 }
+                let mut early = Vec::new();
+                if !self.calls.contains_key(&call) {
+                    let mut created = Call::new(tenant, direction, customer, now);
+                    for event in self.held.take(&call) {
+                        match event {
+                            Event::LookupCompleted {
+                                result: LookupResult::Matches(found),
+                                ..
+                            } => created.restore_lookup(found),
+                            other => early.push(other),
+                        }
+                    }
+                    self.calls.insert(call.clone(), created);
+                }
+                let verdict = self.dispatch(now, &call, out, |c, cx| c.on_offered(cx, agent));
+                // Whatever overtook the offer now applies, in a sensible order (see `held.rs`).
+                for event in early {
+                    self.apply(now, event, out);
+                }
+                verdict
             }
             Event::AgentAnswered { call, agent } => {
-                self.dispatch(now, &call, &mut out, |c, cx| c.on_answered(cx, agent));
+                self.dispatch(now, &call, out, |c, cx| c.on_answered(cx, agent))
             }
             Event::Connected { call, agent } => {
-                self.dispatch(now, &call, &mut out, |c, cx| c.on_connected(cx, agent));
+                self.dispatch(now, &call, out, |c, cx| c.on_connected(cx, agent))
             }
             Event::Transferred { call, from, to } => {
-                self.dispatch(now, &call, &mut out, |c, cx| c.on_transferred(cx, from, to));
+                self.dispatch(now, &call, out, |c, cx| c.on_transferred(cx, from, to))
             }
-            Event::Held { call } => {
-                self.dispatch(now, &call, &mut out, |c, cx| c.on_hold(cx, true));
-            }
-            Event::Resumed { call } => {
-                self.dispatch(now, &call, &mut out, |c, cx| c.on_hold(cx, false));
-            }
+            Event::Held { call } => self.dispatch(now, &call, out, |c, cx| c.on_hold(cx, true)),
+            Event::Resumed { call } => self.dispatch(now, &call, out, |c, cx| c.on_hold(cx, false)),
             Event::Ended { call, cause } => {
-                self.dispatch(now, &call, &mut out, |c, cx| c.on_ended(cx, cause));
+                self.dispatch(now, &call, out, |c, cx| c.on_ended(cx, cause))
             }
             Event::RecordingReady { call, recording } => {
-                self.dispatch(now, &call, &mut out, |c, cx| {
-                    c.on_recording_ready(cx, recording)
-                });
+                self.dispatch(now, &call, out, |c, cx| c.on_recording_ready(cx, recording))
             }
             Event::LookupCompleted {
                 call,
                 agent,
                 result,
-            } => {
-                self.dispatch(now, &call, &mut out, |c, cx| {
-                    c.on_lookup_completed(cx, agent, result)
-                });
-            }
+            } => self.dispatch(now, &call, out, |c, cx| {
+                c.on_lookup_completed(cx, agent, result)
+            }),
             Event::ContactChosen {
                 call,
                 agent,
                 contact,
-            } => {
-                self.dispatch(now, &call, &mut out, |c, cx| {
-                    c.on_contact_chosen(cx, agent, contact)
-                });
-            }
+            } => self.dispatch(now, &call, out, |c, cx| {
+                c.on_contact_chosen(cx, agent, contact)
+            }),
             Event::CaseCreated { call, case } | Event::CaseFound { call, case } => {
-                self.dispatch(now, &call, &mut out, |c, cx| c.on_case_known(cx, case));
+                self.dispatch(now, &call, out, |c, cx| c.on_case_known(cx, case))
             }
             Event::CaseNotFound { call } => {
-                self.dispatch(now, &call, &mut out, |c, cx| c.on_case_not_found(cx));
+                self.dispatch(now, &call, out, |c, cx| c.on_case_not_found(cx))
             }
             Event::CaseCreateFailed {
                 call,
                 reason,
                 permanent,
-            } => {
-                self.dispatch(now, &call, &mut out, |c, cx| {
-                    c.on_case_create_failed(cx, reason, permanent)
-                });
-            }
+            } => self.dispatch(now, &call, out, |c, cx| {
+                c.on_case_create_failed(cx, reason, permanent)
+            }),
             Event::ManualCaseRequested { call, agent } => {
                 let requester = agent.clone();
-                let known =
-                    self.dispatch(now, &call, &mut out, |c, cx| c.on_manual_case(cx, agent));
-                if !known {
+                let verdict = self.dispatch(now, &call, out, |c, cx| c.on_manual_case(cx, agent));
+                if matches!(
+                    verdict,
+                    Verdict::Ignored(Ignored::UnknownCall | Ignored::CallSettled)
+                ) {
                     out.push(Command::NotifyAgent {
                         agent: requester,
                         call,
                         reason: NotifyReason::CallNotFound,
                     });
                 }
+                verdict
             }
         }
-        out
     }
 
-    /// Runs `f` on a known call; counts the event as ignored otherwise. Returns whether the call
-    /// was known.
+    /// Runs `f` on a known call and returns what became of the event; counts it as ignored when
+    /// the call is unknown.
     fn dispatch(
         &mut self,
         now: Timestamp,
         call: &CallId,
         out: &mut Vec<Command>,
         f: impl FnOnce(&mut Call, &mut Ctx<'_>),
-    ) -> bool {
-        let known = self.with_call(now, call, out, f);
-        if !known {
-            if self.settled.contains_key(call) {
+    ) -> Verdict {
+        match self.with_call(now, call, out, f) {
+            Some(None) => Verdict::Applied,
+            Some(Some(ignored)) => Verdict::Ignored(ignored),
+            None if self.settled.contains_key(call) => {
                 self.stats.ignored_settled_call += 1;
-            } else {
+                Verdict::Ignored(Ignored::CallSettled)
+            }
+            None => {
                 self.stats.ignored_unknown_call += 1;
+                Verdict::Ignored(Ignored::UnknownCall)
             }
         }
-        known
     }
 
+    /// Runs `f` on the call; `None` if the call is unknown, otherwise why the call did not use
+    /// the event (`Some(None)`: it did).
     fn with_call(
         &mut self,
         now: Timestamp,
         call_id: &CallId,
         out: &mut Vec<Command>,
         f: impl FnOnce(&mut Call, &mut Ctx<'_>),
-    ) -> bool {
+    ) -> Option<Option<Ignored>> {
         let Engine {
             config,
             links,
@@ -215,31 +288,32 @@ impl Engine {
             stats,
             ..
         } = self;
-        let Some(call) = calls.get_mut(call_id) else {
-            return false;
-        };
+        let call = calls.get_mut(call_id)?;
         let policy = config.policy_for(call.tenant());
         let mut cx = Ctx {
             now,
             call_id,
             policy,
+            config,
             links,
             out,
             stats,
+            ignored: None,
         };
         f(call, &mut cx);
+        let ignored = cx.ignored;
         reschedule(timers, config, call_id, call);
-        true
+        Some(ignored)
     }
 
     /// The next instant at which [`handle_timeout`](Engine::handle_timeout) has work to do.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         let call = self.timers.first().map(|(at, _)| *at);
         let settled = self.settled_expiry.first().map(|(at, _)| *at);
-        match (call, settled) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [call, settled, self.held.next_expiry()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Runs every deadline due at `now`: Cases that waited long enough for their contact are
@@ -273,9 +347,11 @@ impl Engine {
                 now,
                 call_id: &call_id,
                 policy,
+                config,
                 links,
                 out: &mut out,
                 stats,
+                ignored: None,
             };
             if call.on_timeout(&mut cx, config) {
                 calls.remove(&call_id);
@@ -294,6 +370,7 @@ impl Engine {
             self.settled_expiry.remove(&(at, call_id.clone()));
             self.settled.remove(&call_id);
         }
+        self.stats.held_expired += self.held.expire(now);
         out
     }
 
@@ -315,6 +392,16 @@ impl Engine {
     /// How many calls are held in memory.
     pub fn active_calls(&self) -> usize {
         self.calls.len()
+    }
+
+    /// How many events wait for `call`'s offer.
+    pub fn held_events(&self, call: &CallId) -> usize {
+        self.held.count(call)
+    }
+
+    /// How many events wait for their calls' offers, in total.
+    pub fn held_total(&self) -> usize {
+        self.held.total()
     }
 
     /// How many forgotten call ids are kept.

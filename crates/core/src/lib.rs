@@ -64,9 +64,11 @@ mod caller;
 mod command;
 mod engine;
 mod event;
+mod held;
 mod ids;
 mod policy;
 mod time;
+mod verdict;
 
 pub use call::{CallPhase, CallSnapshot, CaseStatus, FirstAnswer, LookupStatus, Suppression};
 pub use caller::{CallerNumber, NoLookupReason};
@@ -82,3 +84,4 @@ pub use policy::{
     TemplateValues, TenantPolicy,
 };
 pub use time::Timestamp;
+pub use verdict::{Ignored, Verdict};

@@ -69,6 +69,23 @@ pub struct EngineConfig {
     /// ignored instead of starting a new call (and a new Case). It must exceed the longest delay
     /// with which the runtime can deliver an event. Default: 7 days.
     pub settled_retention: Duration,
+    /// How long events for a call not offered yet (an `ended` or `connected` that overtook the
+    /// offer) are held, counted from the first of them; the offer applies them if it arrives
+    /// within this window. Default: 5 min.
+    pub hold_unoffered_for: Duration,
+    /// Most events held for one call not offered yet. Default: 32.
+    pub max_held_per_call: usize,
+    /// Most events held for all calls not offered yet. Default: 10,000.
+    pub max_held_total: usize,
+    /// A call whose `ended` never arrives is closed this long after its offer, as if it had
+    /// ended (cause `failed`), so it cannot stay open, and in memory, forever. Default: 12 h.
+    pub max_call_lifetime: Duration,
+    /// How many times a screen-pop lookup that failed because the CRM could not answer is tried
+    /// again (with the same agent's token) while the pop or the Case still needs it. Default: 4.
+    pub lookup_retries: u32,
+    /// The wait before the first retry of a failed lookup; it doubles for each further retry
+    /// (5, 10, 20, 40 s by default: the last retry runs 75 s after the first failure).
+    pub lookup_retry_after: Duration,
 }
 
 impl EngineConfig {
@@ -86,6 +103,12 @@ impl Default for EngineConfig {
             forget_after: Duration::from_secs(5 * 60),
             max_linger: Duration::from_secs(24 * 60 * 60),
             settled_retention: Duration::from_secs(7 * 24 * 60 * 60),
+            hold_unoffered_for: Duration::from_secs(5 * 60),
+            max_held_per_call: 32,
+            max_held_total: 10_000,
+            max_call_lifetime: Duration::from_secs(12 * 60 * 60),
+            lookup_retries: 4,
+            lookup_retry_after: Duration::from_secs(5),
         }
     }
 }

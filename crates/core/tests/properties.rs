@@ -279,8 +279,13 @@ struct Truth {
     offered: bool,
     ended: bool,
     offered_agents: BTreeSet<String>,
-    /// The first agent to answer or connect, and whether they were linked at that moment.
+    /// The first agent to answer or connect, and whether they were linked at that moment (for
+    /// events that overtook the offer: when the offer applied them).
     first: Option<(String, bool)>,
+    /// Events delivered before the offer, which the engine holds: `(agent, connected)` of each
+    /// answer or connection, and whether an `ended` is among them.
+    early: Vec<(String, bool)>,
+    early_end: bool,
     connected: bool,
     any_manual: bool,
     /// A linked agent the call was offered to asked for the Case while the call was in memory.
@@ -312,6 +317,9 @@ impl Harness {
             },
         );
         config.max_linger = std::time::Duration::from_millis(6 * HOUR);
+        // Closing calls whose `ended` never comes is tested in `ordering.rs`; here every call
+        // that is not ended on purpose must stay open for the memory check.
+        config.max_call_lifetime = std::time::Duration::from_millis(10_000 * HOUR);
         Harness {
             engine: Engine::new(config),
             now: 1_000,
@@ -351,26 +359,61 @@ impl Harness {
         }
         let Some(call) = event.call() else { return };
         let in_memory = self.engine.call_state(call).is_some();
+        let settled = self.engine.is_settled(call);
+        // Events that overtook the offer are held for a window (the engine's documented rule);
+        // whether they are still held when the offer comes is the engine's clock's business.
+        let still_held = self.engine.held_events(call) > 0;
         let links = &self.links;
+        let linked = |agent: &str| links.get(agent).copied().unwrap_or(false);
         let truth = self.truth.entry(call.to_string()).or_default();
+        if !truth.offered && !still_held {
+            // Whatever was held before has expired with its window.
+            truth.early.clear();
+            truth.early_end = false;
+        }
         match event {
             Event::CallOffered { agent, .. } => {
-                truth.offered = true;
-                if !truth.ended {
+                if !truth.offered && !settled {
+                    // The held events apply right after the first offer, `ended` last.
+                    if still_held {
+                        for (early, connected) in std::mem::take(&mut truth.early) {
+                            if truth.first.is_none() {
+                                truth.first = Some((early.clone(), linked(&early)));
+                            }
+                            truth.connected |= connected;
+                        }
+                    }
+                    truth.early.clear();
+                    if !truth.offered_agents.contains(agent.as_str()) {
+                        truth.offered_agents.insert(agent.to_string());
+                    }
+                    truth.offered = true;
+                    truth.ended |= still_held && std::mem::take(&mut truth.early_end);
+                } else if !truth.ended {
+                    truth.offered = true;
                     truth.offered_agents.insert(agent.to_string());
                 }
             }
             Event::AgentAnswered { agent, .. } | Event::Connected { agent, .. }
-                if truth.offered && !truth.ended =>
+                if !truth.offered && !settled =>
+            {
+                truth
+                    .early
+                    .push((agent.to_string(), matches!(event, Event::Connected { .. })));
+            }
+            // Facts are monotonic: an answer or connection still counts after the end, while
+            // the engine has the call.
+            Event::AgentAnswered { agent, .. } | Event::Connected { agent, .. }
+                if truth.offered && (!truth.ended || in_memory) =>
             {
                 if truth.first.is_none() {
-                    let linked = links.get(agent.as_str()).copied().unwrap_or(false);
-                    truth.first = Some((agent.to_string(), linked));
+                    truth.first = Some((agent.to_string(), linked(agent.as_str())));
                 }
                 if matches!(event, Event::Connected { .. }) {
                     truth.connected = true;
                 }
             }
+            Event::Ended { .. } if !truth.offered && !settled => truth.early_end = true,
             Event::Ended { .. } if truth.offered => truth.ended = true,
             Event::ManualCaseRequested { agent, .. } => {
                 truth.any_manual = true;

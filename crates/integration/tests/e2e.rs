@@ -218,13 +218,20 @@ async fn duplicate_events_are_acknowledged_once_and_never_make_a_second_case() {
     assert_eq!(world.event(offer.clone()).await.0, 202);
     let (status, body) = world.event(offer).await;
     assert_eq!((status, body["status"].clone()), (200, json!("duplicate")));
-    for (id, kind) in [
-        ("e-2", "answered"),
-        ("e-3", "connected"),
-        ("e-4", "connected"),
+    // A second `connected` under a new event id is a new event repeating a known fact: the
+    // sender is told it changed nothing.
+    for (id, kind, code, status) in [
+        ("e-2", "answered", 202, "applied"),
+        ("e-3", "connected", 202, "applied"),
+        ("e-4", "connected", 200, "ignored"),
     ] {
         let body = json!({"event_id": id, "call_id": "call-dup", "type": kind, "agent": "alice"});
-        assert_eq!(world.event(body).await.0, 202);
+        let (got, reply) = world.event(body).await;
+        assert_eq!(
+            (got, reply["status"].clone()),
+            (code, json!(status)),
+            "{reply}"
+        );
     }
     world.one_case("call-dup", WAIT).await;
 }

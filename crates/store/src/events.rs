@@ -144,7 +144,69 @@ impl Store {
         Ok(rows.into_iter().map(|(payload,)| payload).collect())
     }
 
-    /// Forgets events received more than `retention` before `now`; returns how many.
+    /// Forgets an event id recorded by [`Store::record_event_with_payload`] whose event was not
+    /// taken after all (the engine had no room for it), so that the sender's retry with the same
+    /// id is processed instead of being acknowledged as a duplicate.
+    pub async fn forget_event(&self, tenant: &str, event_id: &str) -> Result<()> {
+        with_pool!(&self.pool, |p| sqlx::query(
+            "DELETE FROM processed_events WHERE tenant = $1 AND event_id = $2"
+        )
+        .bind(tenant)
+        .bind(event_id)
+        .execute(p)
+        .await
+        .map_err(StoreError::db("forget a processed event"))?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// Keeps the latest successful lookup outcome of a call (`payload`, e.g. JSON), replacing
+    /// an earlier one, for [`Store::lookup_outcomes_since`].
+    pub async fn record_lookup_outcome(
+        &self,
+        tenant: &str,
+        call_id: &str,
+        recorded_at: OffsetDateTime,
+        payload: &str,
+    ) -> Result<()> {
+        let recorded_at = to_micros(recorded_at);
+        with_pool!(&self.pool, |p| sqlx::query(
+            "INSERT INTO lookup_outcomes (tenant, call_id, recorded_at, payload) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (tenant, call_id) \
+             DO UPDATE SET recorded_at = excluded.recorded_at, payload = excluded.payload"
+        )
+        .bind(tenant)
+        .bind(call_id)
+        .bind(recorded_at)
+        .bind(payload)
+        .execute(p)
+        .await
+        .map_err(StoreError::db("record a lookup outcome"))?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// `(call id, payload)` of `tenant`'s lookup outcomes recorded at or after `since`.
+    pub async fn lookup_outcomes_since(
+        &self,
+        tenant: &str,
+        since: OffsetDateTime,
+    ) -> Result<Vec<(String, String)>> {
+        let since = to_micros(since);
+        let rows: Vec<(String, String)> = with_pool!(&self.pool, |p| sqlx::query_as(
+            "SELECT call_id, payload FROM lookup_outcomes \
+             WHERE tenant = $1 AND recorded_at >= $2 ORDER BY recorded_at, call_id"
+        )
+        .bind(tenant)
+        .bind(since)
+        .fetch_all(p)
+        .await
+        .map_err(StoreError::db("read lookup outcomes"))?);
+        Ok(rows)
+    }
+
+    /// Forgets events (and lookup outcomes) recorded more than `retention` before `now`;
+    /// returns how many events.
     pub async fn prune_events(&self, now: OffsetDateTime, retention: Duration) -> Result<u64> {
         let cutoff = to_micros(now).saturating_sub(duration_micros(retention));
         let pruned = with_pool!(&self.pool, |p| sqlx::query(
@@ -154,6 +216,14 @@ impl Store {
         .execute(p)
         .await
         .map_err(StoreError::db("prune processed events"))?
+        .rows_affected());
+        with_pool!(&self.pool, |p| sqlx::query(
+            "DELETE FROM lookup_outcomes WHERE recorded_at < $1"
+        )
+        .bind(cutoff)
+        .execute(p)
+        .await
+        .map_err(StoreError::db("prune lookup outcomes"))?
         .rows_affected());
         Ok(pruned)
     }

@@ -3,6 +3,7 @@
 //! `event_id` (an id that comes back with another body is refused, `digest.rs`). Documented in
 //! `docs/openapi/call-events.yaml`, which the handler and `body.rs` follow exactly.
 
+mod answer;
 pub mod body;
 pub mod digest;
 pub mod signature;
@@ -149,12 +150,17 @@ async fn receive(
         .await
     {
         Ok(EventRecorded::New) => {
-            api.runtime.submit(event);
-            (
-                StatusCode::ACCEPTED,
-                Json(json!({ "status": "accepted", "event_id": event_id })),
-            )
-                .into_response()
+            let verdict =
+                tokio::time::timeout(answer::VERDICT_WAIT, api.runtime.submit_judged(event))
+                    .await
+                    .ok()
+                    .flatten();
+            if answer::refused(verdict.as_ref()) {
+                if let Err(error) = api.store.forget_event(&tenant, &event_id).await {
+                    tracing::error!(%error, "cannot forget a refused call event");
+                }
+            }
+            answer::respond(&event_id, verdict)
         }
         Ok(EventRecorded::Reused) => problem(
             StatusCode::CONFLICT,

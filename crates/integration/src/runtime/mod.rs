@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use callbridge_core::{
     CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure, LookupResult,
-    TenantId, Timestamp,
+    TenantId, Timestamp, Verdict,
 };
 use callbridge_phone::E164;
 use callbridge_store::{OutboxItem, Store};
@@ -29,6 +29,8 @@ use crate::crm::{Crm, CrmError};
 
 enum Input {
     Event(Event),
+    /// An event whose sender waits for the engine's verdict on it.
+    Judged(Event, oneshot::Sender<Verdict>),
     Snapshot(CallId, oneshot::Sender<Option<CallSnapshot>>),
 }
 
@@ -43,6 +45,14 @@ impl RuntimeHandle {
     /// Feeds one event to the engine.
     pub fn submit(&self, event: Event) {
         let _ = self.input.send(Input::Event(event));
+    }
+
+    /// Feeds one event to the engine and waits for what became of it (applied, held until the
+    /// call's offer, or ignored and why). `None` if the engine is not running.
+    pub async fn submit_judged(&self, event: Event) -> Option<Verdict> {
+        let (tx, rx) = oneshot::channel();
+        self.input.send(Input::Judged(event, tx)).ok()?;
+        rx.await.ok()
     }
 
     /// Every notice to every agent from now on.
@@ -155,6 +165,11 @@ async fn run_engine<C: Crm>(
             input = rx.recv() => match input {
                 None => return,
                 Some(Input::Event(event)) => engine.handle(now(), event),
+                Some(Input::Judged(event, reply)) => {
+                    let (commands, verdict) = engine.handle_with_verdict(now(), event);
+                    let _ = reply.send(verdict);
+                    commands
+                }
                 Some(Input::Snapshot(call, reply)) => {
                     let _ = reply.send(engine.call_state(&call));
                     continue;
@@ -190,6 +205,7 @@ impl<C: Crm> Executor<C> {
             } => {
                 let crm = self.crm.clone();
                 let handle = self.handle.clone();
+                let store = self.store.clone();
                 tokio::spawn(async move {
                     let result = match E164::parse(&number) {
                         Err(e) => LookupResult::Failed(LookupFailure::Unavailable(format!(
@@ -205,11 +221,21 @@ impl<C: Crm> Executor<C> {
                             }
                         },
                     };
-                    handle.submit(Event::LookupCompleted {
+                    let event = Event::LookupCompleted {
                         call,
                         agent,
                         result,
-                    });
+                    };
+                    if matches!(
+                        event,
+                        Event::LookupCompleted {
+                            result: LookupResult::Matches(_),
+                            ..
+                        }
+                    ) {
+                        journal_lookup(&store, &tenant, &event).await;
+                    }
+                    handle.submit(event);
                 });
             }
             Command::CreateCase {
@@ -273,6 +299,21 @@ impl<C: Crm> Executor<C> {
             }
             wake.notify_one();
         });
+    }
+}
+
+/// Records a lookup's outcome before the engine sees it, so that a replay after a restart gives
+/// the call its pop from this record instead of searching the CRM again.
+async fn journal_lookup(store: &Store, tenant: &TenantId, event: &Event) {
+    let Some(call) = event.call() else { return };
+    let payload = serde_json::to_string(event).expect("events serialise");
+    let now = time::OffsetDateTime::now_utc();
+    if let Err(error) = store
+        .record_lookup_outcome(tenant.as_str(), call.as_str(), now, &payload)
+        .await
+    {
+        // Only a restart's replay loses: it looks the caller up again.
+        tracing::warn!(%error, call = %call, "could not journal a lookup outcome");
     }
 }
 

@@ -4,7 +4,9 @@
 //! accepted event, so a restart feeds the engine the recent ones again. Replaying is safe: the
 //! outbox accepts one Case intent per call, so a Case already queued or written is never made
 //! twice. Calls that ended with their Case recorded, or ended without connecting, are skipped so a
-//! restart does not repeat their CRM lookups.
+//! restart does not repeat their CRM lookups. A replayed call whose lookup had succeeded gets
+//! that outcome first (journalled by the executor): the engine holds it until the call's offer
+//! and starts the call with it, so the pop is shown again without searching the CRM again.
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -62,6 +64,21 @@ pub async fn replay_recent(
         replay.insert(call.clone(), needed);
     }
     let mut count = 0;
+    for (call, payload) in store
+        .lookup_outcomes_since(tenant.as_str(), now - window)
+        .await?
+    {
+        if replay.get(&CallId::new(call)) != Some(&true) {
+            continue;
+        }
+        match serde_json::from_str::<Event>(&payload) {
+            Ok(event) => {
+                runtime.submit(event);
+                count += 1;
+            }
+            Err(error) => tracing::warn!(%error, "skipping an unreadable lookup outcome"),
+        }
+    }
     for event in events {
         if event
             .call()
