@@ -61,6 +61,7 @@ pub async fn run(options: CallOptions) -> anyhow::Result<ExitCode> {
         flood_limit: None,
         session_expires: None,
         event_capacity: 64,
+        tcp_limits: Default::default(),
     })
     .await
     .context("starting the caller's SIP endpoint")?;
