@@ -17,7 +17,7 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 import pytest
 import requests
@@ -51,13 +51,19 @@ class Sandbox:
     admin_password: str
     client_id: str
     client_secret: str
-    agent_password: Optional[str]
+    passwords: Dict[str, str]
     process: subprocess.Popen
     output: List[str] = field(default_factory=list)
 
     @property
     def admin(self) -> tuple:
         return (self.admin_user, self.admin_password)
+
+    def password(self, user: str) -> str:
+        """The demo account's own password, as the banner printed it (each account has its own)."""
+        if user not in self.passwords:
+            raise KeyError(f"the sandbox banner printed no password for {user}")
+        return self.passwords[user]
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -93,7 +99,13 @@ def _field(pattern: str, text: str, what: str) -> re.Match:
 
 def parse_banner(text: str) -> dict:
     admin = _field(r"^\s*admin:\s+(\S+) / (\S+)\s*$", text, "admin line")
-    agents = re.search(r"^\s*demo agents:.*; password (\S+)\s*$", text, re.MULTILINE)
+    # "demo accounts (each its own password):" then one indented "<user>  <password>" line each.
+    accounts = re.search(r"^\s*demo accounts.*:\s*\n((?:[ \t]+\S+[ \t]+\S+[ \t]*\n)+)", text, re.MULTILINE)
+    passwords = {}
+    if accounts:
+        for line in accounts.group(1).splitlines():
+            user, password = line.split()
+            passwords[user] = password
     return {
         "base_url": _field(r"^\s*base URL:\s+(https://\S+)\s*$", text, "HTTPS base URL").group(1),
         "ca_file": Path(_field(r"^\s*CA certificate:\s+(\S+)\s*$", text, "CA certificate").group(1)),
@@ -102,7 +114,7 @@ def parse_banner(text: str) -> dict:
         "admin_password": admin.group(2),
         "client_id": _field(r"^\s*OAuth client:\s+id (\S+)\s*$", text, "OAuth client id").group(1),
         "client_secret": _field(r"^\s*secret (\S+)\s*$", text, "OAuth client secret").group(1),
-        "agent_password": agents.group(1) if agents else None,
+        "passwords": passwords,
     }
 
 

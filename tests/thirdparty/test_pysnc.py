@@ -87,13 +87,13 @@ def admin_client(sandbox) -> ServiceNowClient:
 @pytest.fixture(scope="session")
 def agent_client(sandbox) -> ServiceNowClient:
     """alice.agent has the CSM agent role; Basic auth."""
-    return ServiceNowClient(sandbox.base_url, ("alice.agent", sandbox.agent_password))
+    return ServiceNowClient(sandbox.base_url, ("alice.agent", sandbox.password("alice.agent")))
 
 
 @pytest.fixture(scope="session")
 def oauth_client(sandbox) -> ServiceNowClient:
     """bob.agent through the OAuth password grant (requests-oauthlib under PySNC)."""
-    flow = ServiceNowPasswordGrantFlow("bob.agent", sandbox.agent_password, sandbox.client_id, sandbox.client_secret)
+    flow = ServiceNowPasswordGrantFlow("bob.agent", sandbox.password("bob.agent"), sandbox.client_id, sandbox.client_secret)
     return ServiceNowClient(sandbox.base_url, flow)
 
 
@@ -476,7 +476,7 @@ def test_password_grant_token_shape(sandbox, oauth_client):
 
 def test_password_grant_while_token_valid_returns_same_access_token(sandbox):
     def login():
-        flow = ServiceNowPasswordGrantFlow("alice.agent", sandbox.agent_password, sandbox.client_id, sandbox.client_secret)
+        flow = ServiceNowPasswordGrantFlow("alice.agent", sandbox.password("alice.agent"), sandbox.client_id, sandbox.client_secret)
         return ServiceNowClient(sandbox.base_url, flow)
 
     first, second = login(), login()
@@ -485,7 +485,7 @@ def test_password_grant_while_token_valid_returns_same_access_token(sandbox):
 
 def test_expired_access_token_is_rejected_then_refresh_grant_recovers(private_sandbox):
     sb = private_sandbox
-    flow = ServiceNowPasswordGrantFlow("alice.agent", sb.agent_password, sb.client_id, sb.client_secret)
+    flow = ServiceNowPasswordGrantFlow("alice.agent", sb.password("alice.agent"), sb.client_id, sb.client_secret)
     client = ServiceNowClient(sb.base_url, flow)
     old = dict(client.session.token)
 
@@ -509,7 +509,7 @@ def test_expired_access_token_is_rejected_then_refresh_grant_recovers(private_sa
 
 def test_requests_oauthlib_auto_refresh_on_pysnc_session(private_sandbox):
     sb = private_sandbox
-    flow = ServiceNowPasswordGrantFlow("alice.agent", sb.agent_password, sb.client_id, sb.client_secret)
+    flow = ServiceNowPasswordGrantFlow("alice.agent", sb.password("alice.agent"), sb.client_id, sb.client_secret)
     client = ServiceNowClient(sb.base_url, flow)
     session = client.session
     old = session.token["access_token"]
@@ -527,7 +527,7 @@ def test_requests_oauthlib_auto_refresh_on_pysnc_session(private_sandbox):
 
 def test_pysnc_transparent_refresh_after_expiry(private_sandbox, record_requests):
     sb = private_sandbox
-    flow = ServiceNowPasswordGrantFlow("alice.agent", sb.agent_password, sb.client_id, sb.client_secret)
+    flow = ServiceNowPasswordGrantFlow("alice.agent", sb.password("alice.agent"), sb.client_id, sb.client_secret)
     client = ServiceNowClient(sb.base_url, flow)
     old = client.session.token["access_token"]
     seen = record_requests(client)
@@ -571,7 +571,7 @@ def test_wrong_password_basic_raises_authentication_exception(sandbox):
 def test_wrong_oauth_credentials_raise_from_the_token_request(sandbox, what):
     creds = {
         "username": "alice.agent",
-        "password": sandbox.agent_password,
+        "password": sandbox.password("alice.agent"),
         "client_id": sandbox.client_id,
         "client_secret": sandbox.client_secret,
     }
@@ -592,7 +592,7 @@ def test_unknown_table_raises_request_exception(agent_client):
 
 
 def test_user_without_csm_role_is_denied(sandbox):
-    carol = ServiceNowClient(sandbox.base_url, ("carol.norole", sandbox.agent_password))
+    carol = ServiceNowClient(sandbox.base_url, ("carol.norole", sandbox.password("carol.norole")))
     gr = carol.GlideRecord("customer_contact")
     with pytest.raises(RoleException) as failure:
         gr.query()
