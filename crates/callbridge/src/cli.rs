@@ -29,7 +29,7 @@ pub enum Command {
     Serve(ConfigArg),
     /// Check a tenant's CRM setup end to end and say which setup step fixes each failure.
     Doctor(DoctorArgs),
-    /// Print a link an agent opens to connect their CRM account (valid 15 minutes).
+    /// Print a link an agent opens to connect their CRM account (valid 15 minutes; it starts one sign-in).
     LinkUrl(LinkUrlArgs),
     /// Print the softphone connection URL for an agent (valid 14 hours: one shift).
     SoftphoneUrl(LinkUrlArgs),

@@ -166,7 +166,7 @@ path = "recordings"
     println!("  call events       POST {public_url}/api/v1/tenants/demo/call-events");
     println!("  events secret     {events_secret}  (sign: X-Callbridge-Signature t=<unix>,v1=hex(HMAC-SHA256(secret, \"<t>.<body>\")))");
     println!(
-        "  link CRM accounts (open in a browser, sign in as the matching agent, valid 15 min):"
+        "  link CRM accounts (open in a browser, sign in as the matching agent, valid 15 min, each starts one sign-in):"
     );
     for agent in ["alice.agent", "bob.agent"] {
         let ticket = linking::ticket(&config.server.master_key, "demo", agent, now);
