@@ -153,6 +153,11 @@ impl Agent {
         let phone = pending.accept(&answer["answer"].to_string()).unwrap();
         assert!(phone.wait_connected(Duration::from_secs(10)).await);
         agent.phone = Some(phone);
+        // The agent is logged in when the server says its side of the audio is up
+        // (docs/softphone-protocol.md, "Life of a session"); only then can they be available.
+        agent
+            .expect_where("media", |v| v["connected"] == true)
+            .await;
         agent
             .send(json!({"type": "set_availability", "available": true}))
             .await;
