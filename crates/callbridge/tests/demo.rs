@@ -164,6 +164,14 @@ impl Agent {
         agent
     }
 
+    /// Waits for the next call to ring, checks who is calling (digits only) and answers it.
+    async fn answer_call_from(&mut self, caller_digits: &str) {
+        let ring = self.expect("ringing").await;
+        assert_eq!(digits(&ring["customer"]), caller_digits, "{ring}");
+        self.send(json!({"type": "answer", "call": ring["call"]}))
+            .await;
+    }
+
     async fn send(&mut self, message: Value) {
         self.ws
             .send(Message::Text(message.to_string().into()))
@@ -225,11 +233,7 @@ async fn the_printed_demo_call_rings_an_agent_names_who_answered_and_hangs_up_af
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let ring = agent.expect("ringing").await;
-    assert_eq!(digits(&ring["customer"]), "819012345678", "{ring}");
-    agent
-        .send(json!({"type": "answer", "call": ring["call"]}))
-        .await;
+    agent.answer_call_from("819012345678").await;
     let started = Instant::now();
     let output = tokio::time::timeout(Duration::from_secs(30), caller.wait_with_output())
         .await
@@ -308,11 +312,7 @@ async fn the_printed_sipp_command_places_one_call_from_a_seeded_customer() {
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let ring = agent.expect("ringing").await;
-    assert_eq!(digits(&ring["customer"]), "819012345678", "{ring}");
-    agent
-        .send(json!({"type": "answer", "call": ring["call"]}))
-        .await;
+    agent.answer_call_from("819012345678").await;
     let answered = Instant::now();
     agent.call_over().await;
     assert!(answered.elapsed() >= Duration::from_secs(2));
