@@ -1,0 +1,9 @@
+//! The small vocabulary every Callbridge crate shares, so that no crate reaches into another for
+//! it: structured identifiers (`ids`), the two clocks (`time`), and purpose-bound signed tickets
+//! (`ticket`).
+//!
+//! Invariant: no IO, no async, no knowledge of SIP, HTTP, SQL or any CRM.
+
+pub mod ids;
+pub mod ticket;
+pub mod time;
