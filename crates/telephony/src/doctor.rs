@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use callbridge_integration::doctor::Check;
+use callbridge_kernel::check::Check;
 use callbridge_recording::{RecordingMeta, RecordingStore};
 use object_store::path::Path as ObjectPath;
 use object_store::PutPayload;
@@ -184,7 +184,7 @@ async fn trunk_host(host: &str, port: u16) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use callbridge_integration::doctor::Status;
+    use callbridge_kernel::check::Status;
 
     fn config(dir: &Path, recordings: &str) -> TelephonyConfig {
         let text = format!(
