@@ -232,22 +232,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::SoftphoneUrl(args) => {
             let config = Config::load(&args.config.config)?;
-            let telephony =
-                callbridge_telephony::config::TelephonyConfig::load(&args.config.config)?
-                    .context("the configuration has no [telephony] section")?;
-            let tenant = telephony
-                .tenant(&callbridge_core::TenantId::new(args.tenant.clone()))
-                .with_context(|| {
-                    format!("tenant {:?} has no [tenant.telephony] section", args.tenant)
-                })?;
             anyhow::ensure!(
-                tenant.agents.iter().any(|a| a.name == args.agent),
-                "agent {:?} is not listed in tenant {:?}'s [[tenant.telephony.agent]]",
-                args.agent,
-                args.tenant
+                config.tenants.iter().any(|t| t.id.as_str() == args.tenant),
+                "no tenant {:?} in {}",
+                args.tenant,
+                args.config.config.display()
             );
+            let telephony =
+                callbridge_telephony::config::TelephonyConfig::load(&args.config.config)?;
+            // A tenant with telephony lists its agents; without it (calls come from a PBX
+            // through the call-events API) any agent name gets the CRM's news.
+            let tenant_id = callbridge_core::TenantId::new(args.tenant.clone());
+            match telephony.as_ref().and_then(|t| t.tenant(&tenant_id)) {
+                Some(tenant) => anyhow::ensure!(
+                    tenant.agents.iter().any(|a| a.name == args.agent),
+                    "agent {:?} is not listed in tenant {:?}'s [[tenant.telephony.agent]]",
+                    args.agent,
+                    args.tenant
+                ),
+                None => anyhow::ensure!(
+                    callbridge_integration::agents::valid_local_name(&args.agent),
+                    "{:?} is not an agent name: use 1-64 letters, digits, '.', '_', '-' or '@'",
+                    args.agent
+                ),
+            }
             let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            let ticket = callbridge_telephony::softphone::ticket::issue(
+            let ticket = callbridge_web::softphone_ticket(
                 &config.server.master_key,
                 &args.tenant,
                 &args.agent,

@@ -185,12 +185,8 @@ path = "recordings"
     println!("  recordings        {}", dir.join("recordings").display());
     println!("  softphone connections (WebSocket, valid 14 h):");
     for agent in ["alice.agent", "bob.agent"] {
-        let ticket = callbridge_telephony::softphone::ticket::issue(
-            &config.server.master_key,
-            "demo",
-            agent,
-            now,
-        );
+        let ticket =
+            callbridge_web::softphone_ticket(&config.server.master_key, "demo", agent, now);
         println!(
             "    {agent:<12} {}/api/v1/tenants/demo/agents/{agent}/softphone?ticket={ticket}",
             crate::cli::ws_url(&public_url)

@@ -1,13 +1,14 @@
 //! Starting the whole server from one configuration file: the integration (CRM) side always,
-//! telephony when the file has a `[telephony]` section, both served on one HTTP listener.
+//! telephony when the file has a `[telephony]` section, both served by the web edge on one
+//! HTTP listener.
 
 use std::path::Path;
 
 use callbridge_integration::config::Config;
 use callbridge_integration::runtime::OutboxOptions;
-use callbridge_integration::server::RunningServer;
 use callbridge_telephony::config::TelephonyConfig;
 use callbridge_telephony::Telephony;
+use callbridge_web::RunningServer;
 
 pub struct Running {
     pub server: RunningServer,
@@ -24,8 +25,7 @@ pub async fn start(path: &Path, config: &Config) -> anyhow::Result<Running> {
         ),
         None => None,
     };
-    let routes = telephony.as_ref().map(|t| t.router()).unwrap_or_default();
-    let server = prepared.serve(routes).await?;
+    let server = callbridge_web::serve(prepared, telephony.as_ref().map(|t| t.handle())).await?;
     Ok(Running { server, telephony })
 }
 

@@ -682,7 +682,7 @@ async fn count_requests_per_call(cb: &Callbridge) -> anyhow::Result<()> {
         poll_interval: Duration::from_millis(50),
         ..OutboxOptions::default()
     };
-    let server = callbridge_integration::server::start(&cb.config, outbox).await?;
+    let server = callbridge_web::start(&cb.config, outbox).await?;
     let mut notices = server.runtime.subscribe();
     let http = reqwest::Client::new();
     let events_url = format!("{}/api/v1/tenants/{TENANT}/call-events", cb.public_url);

@@ -1,5 +1,5 @@
-//! The HTTP listener: accepts connections and serves the router through hyper with the limits
-//! an Internet-facing server needs, which `axum::serve` does not expose.
+//! The HTTP listener's limits (the `[server]` settings). The listener that applies them is the
+//! web edge's (`callbridge-web`, `listener.rs`).
 //!
 //! - **Header-read timeout**: a connection must deliver a request's complete headers within
 //!   `header_read_timeout` of being accepted or of the previous response; otherwise it is
@@ -16,17 +16,7 @@
 //! WebSocket upgrades (the softphone) are served on the same connections: once upgraded, the
 //! header timeout no longer applies and the connection lives as long as the WebSocket does.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
-
-use http::{header, Response, StatusCode};
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
-use parking_lot::Mutex;
-use tracing::{debug, warn};
 
 /// Limits of the HTTP listener (`[server]` settings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,153 +36,6 @@ impl Default for HttpLimits {
             header_read_timeout: Duration::from_secs(10),
             max_header_bytes: 32 * 1024,
             max_connections_per_source: 1000,
-        }
-    }
-}
-
-/// Live connections per source address.
-#[derive(Default)]
-struct Sources(Mutex<HashMap<IpAddr, usize>>);
-
-/// Releases its source's slot when the connection ends, however it ends.
-struct Slot {
-    sources: Arc<Sources>,
-    ip: IpAddr,
-}
-
-impl Sources {
-    fn take(self: &Arc<Self>, ip: IpAddr, limit: usize) -> Option<Slot> {
-        let mut counts = self.0.lock();
-        let count = counts.entry(ip).or_insert(0);
-        if *count >= limit {
-            return None;
-        }
-        *count += 1;
-        Some(Slot {
-            sources: self.clone(),
-            ip,
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut counts = self.sources.0.lock();
-        if let Some(count) = counts.get_mut(&self.ip) {
-            *count -= 1;
-            if *count == 0 {
-                counts.remove(&self.ip);
-            }
-        }
-    }
-}
-
-/// Serves `app` on `listener` until the task is dropped.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: axum::Router,
-    limits: HttpLimits,
-) -> std::io::Result<()> {
-    let sources = Arc::new(Sources::default());
-    let refused_log = LogEvery::new(Duration::from_secs(10));
-    loop {
-        let (stream, remote) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(error) => {
-                // Out of descriptors and the like: back off instead of spinning.
-                warn!(%error, "HTTP accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
-        };
-        // Small messages pushed one after another (a softphone's `agent_state`, then its screen
-        // pop) must not wait for the client's delayed ACK: with Nagle's algorithm on, the second
-        // one sat in the kernel for ~40 ms.
-        let _ = stream.set_nodelay(true);
-        let slot = sources.take(remote.ip(), limits.max_connections_per_source);
-        if slot.is_none() && refused_log.should_log(remote.ip()) {
-            warn!(
-                source = %remote.ip(),
-                limit = limits.max_connections_per_source,
-                "HTTP: refusing connections over the per-source limit (server.max_connections_per_source)"
-            );
-        }
-        let app = app.clone();
-        tokio::spawn(async move {
-            let io = TokioIo::new(stream);
-            let mut builder = http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout)
-                .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
-            let result = match slot {
-                Some(_slot) => {
-                    builder
-                        .serve_connection(io, TowerToHyperService::new(app))
-                        .with_upgrades()
-                        .await
-                }
-                None => {
-                    let refuse = hyper::service::service_fn(|_request| async {
-                        Ok::<_, std::convert::Infallible>(over_the_limit())
-                    });
-                    builder.serve_connection(io, refuse).await
-                }
-            };
-            if let Err(error) = result {
-                debug!(%remote, %error, "HTTP connection ended with an error");
-            }
-        });
-    }
-}
-
-fn over_the_limit() -> Response<String> {
-    let mut response = Response::new(
-        "too many connections from your address: close idle ones and retry, or ask the \
-         administrator to raise server.max_connections_per_source\n"
-            .to_string(),
-    );
-    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    let headers = response.headers_mut();
-    headers.insert(header::RETRY_AFTER, header::HeaderValue::from_static("10"));
-    headers.insert(
-        header::CONNECTION,
-        header::HeaderValue::from_static("close"),
-    );
-    headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
-}
-
-/// One warning per source address per interval (a refused source retries at will).
-struct LogEvery {
-    last: Mutex<HashMap<IpAddr, std::time::Instant>>,
-    interval: Duration,
-}
-
-impl LogEvery {
-    fn new(interval: Duration) -> Self {
-        LogEvery {
-            last: Mutex::new(HashMap::new()),
-            interval,
-        }
-    }
-
-    fn should_log(&self, ip: IpAddr) -> bool {
-        let now = std::time::Instant::now();
-        let mut last = self.last.lock();
-        if last.len() > 4096 {
-            let interval = self.interval;
-            last.retain(|_, at| now.duration_since(*at) < interval);
-        }
-        match last.get(&ip) {
-            Some(at) if now.duration_since(*at) < self.interval => false,
-            _ => {
-                last.insert(ip, now);
-                true
-            }
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Assembles a running integration server from a configuration: the store, the CRM adapter, the
-//! engine runtime, and the HTTP routes, bound to the configured address.
+//! Assembles a running integration from a configuration: the store, the CRM adapter, the engine
+//! runtime, the call-events API and the link flow. The web edge (`callbridge-web`) serves them.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,9 +10,10 @@ use callbridge_core::{EngineConfig, TenantId};
 use callbridge_store::{SecretKey, Store};
 use time::OffsetDateTime;
 
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::crm::servicenow::ServiceNowCrm;
 use crate::events_api::EventsApi;
+use crate::http_listener::HttpLimits;
 use crate::linking::Linking;
 use crate::runtime::{replay_recent, OutboxOptions, Runtime, RuntimeHandle};
 
@@ -20,48 +21,35 @@ use crate::runtime::{replay_recent, OutboxOptions, Runtime, RuntimeHandle};
 /// call connected just before a stop still gets its Case.
 const REPLAY_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-pub struct RunningServer {
-    pub addr: SocketAddr,
-    pub store: Store,
-    pub runtime: RuntimeHandle,
-    pub linking: Arc<Linking>,
-    runtime_owner: Runtime,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl RunningServer {
-    pub async fn shutdown(self) {
-        self.server.abort();
-        let _ = self.server.await;
-        self.runtime_owner.shutdown().await;
-        self.store.close().await;
-    }
-
-    pub async fn wait(self) -> anyhow::Result<()> {
-        self.server.await??;
-        Ok(())
-    }
-}
-
-pub async fn start(config: &Config, outbox: OutboxOptions) -> anyhow::Result<RunningServer> {
-    prepare(config, outbox)
-        .await?
-        .serve(axum::Router::new())
-        .await
-}
-
-/// The integration with its store and runtime running, not yet listening: other parts of the
-/// product (telephony) start against `runtime` and `store` and add their routes to [`serve`].
-///
-/// [`serve`]: Prepared::serve
+/// The integration with its store and runtime running: what the web edge (`callbridge-web`)
+/// serves over HTTP and what telephony starts against. Nothing listens yet.
 pub struct Prepared {
     pub store: Store,
     pub runtime: RuntimeHandle,
     pub linking: Arc<Linking>,
-    runtime_owner: Runtime,
-    events: Arc<EventsApi>,
-    listen: SocketAddr,
-    http_limits: crate::http_listener::HttpLimits,
+    pub events: Arc<EventsApi>,
+    /// Every configured tenant.
+    pub tenants: Vec<TenantId>,
+    /// Signs and checks agents' tickets.
+    pub master_key: Secret,
+    pub listen: SocketAddr,
+    pub http_limits: HttpLimits,
+    /// Stops the runtime and closes the store.
+    pub owner: Owner,
+}
+
+/// What must be stopped, in order, when the server stops.
+pub struct Owner {
+    runtime: Runtime,
+    store: Store,
+}
+
+impl Owner {
+    /// Stops the engine (pending CRM writes stay queued in the store), then closes the store.
+    pub async fn shutdown(self) {
+        self.runtime.shutdown().await;
+        self.store.close().await;
+    }
 }
 
 pub async fn prepare(config: &Config, outbox: OutboxOptions) -> anyhow::Result<Prepared> {
@@ -106,33 +94,14 @@ pub async fn prepare(config: &Config, outbox: OutboxOptions) -> anyhow::Result<P
         handle.clone(),
     )?);
     Ok(Prepared {
-        store,
+        store: store.clone(),
         runtime: handle,
         linking,
-        runtime_owner: runtime,
         events,
+        tenants: tenant_ids,
+        master_key: config.server.master_key.clone(),
         listen: config.server.listen,
         http_limits: config.server.http_limits,
+        owner: Owner { runtime, store },
     })
-}
-
-impl Prepared {
-    /// Binds the listener and serves the integration's routes plus `extra`.
-    pub async fn serve(self, extra: axum::Router) -> anyhow::Result<RunningServer> {
-        let app = crate::web::router(self.events, self.linking.clone()).merge(extra);
-        let listener = tokio::net::TcpListener::bind(self.listen)
-            .await
-            .with_context(|| format!("binding {}", self.listen))?;
-        let addr = listener.local_addr()?;
-        let limits = self.http_limits;
-        let server = tokio::spawn(crate::http_listener::serve(listener, app, limits));
-        Ok(RunningServer {
-            addr,
-            store: self.store,
-            runtime: self.runtime,
-            linking: self.linking,
-            runtime_owner: self.runtime_owner,
-            server,
-        })
-    }
 }

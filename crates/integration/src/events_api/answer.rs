@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use callbridge_core::{Ignored, Verdict};
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+
+use super::{Answer, StatusCode};
 
 /// How long the handler waits for the engine's verdict before answering `accepted` (the event
 /// is recorded and will be processed; only its outcome is not reported).
@@ -26,36 +25,33 @@ pub fn refused(verdict: Option<&Verdict>) -> bool {
 
 /// The answer for an event recorded for the first time. `None`: the engine did not answer in
 /// time.
-pub fn respond(event_id: &str, verdict: Option<Verdict>) -> Response {
+pub fn respond(event_id: &str, verdict: Option<Verdict>) -> Answer {
     match verdict {
-        None => (
+        None => Answer::json(
             StatusCode::ACCEPTED,
-            Json(json!({ "status": "accepted", "event_id": event_id })),
-        )
-            .into_response(),
-        Some(Verdict::Applied) => (
+            json!({ "status": "accepted", "event_id": event_id }),
+        ),
+        Some(Verdict::Applied) => Answer::json(
             StatusCode::ACCEPTED,
-            Json(json!({ "status": "applied", "event_id": event_id })),
-        )
-            .into_response(),
+            json!({ "status": "applied", "event_id": event_id }),
+        ),
         Some(Verdict::Held { until }) => {
             let until = OffsetDateTime::from_unix_timestamp_nanos(
                 i128::from(until.as_millis()) * 1_000_000,
             )
             .ok()
             .and_then(|t| t.format(&Rfc3339).ok());
-            (
+            Answer::json(
                 StatusCode::ACCEPTED,
-                Json(json!({
+                json!({
                     "status": "held",
                     "event_id": event_id,
                     "reason": "waiting_for_offer",
                     "held_until": until,
                     "message": "the call has not been offered yet; the event is applied when its \
                                 offered event arrives before held_until, and dropped after",
-                })),
+                }),
             )
-                .into_response()
         }
         Some(Verdict::Ignored(why)) => {
             let status = match why {
@@ -71,17 +67,19 @@ pub fn respond(event_id: &str, verdict: Option<Verdict>) -> Response {
                 | Ignored::NotOnCall
                 | Ignored::AgentNotLinked => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let body = Json(json!({
-                "status": "ignored",
-                "event_id": event_id,
-                "reason": why.code(),
-                "message": why.message(),
-            }));
+            let answer = Answer::json(
+                status,
+                json!({
+                    "status": "ignored",
+                    "event_id": event_id,
+                    "reason": why.code(),
+                    "message": why.message(),
+                }),
+            );
             if why == Ignored::HoldFull {
-                let retry = [(header::RETRY_AFTER, RETRY_AFTER_SECS.to_string())];
-                (status, retry, body).into_response()
+                answer.retry_after(RETRY_AFTER_SECS)
             } else {
-                (status, body).into_response()
+                answer
             }
         }
     }

@@ -2,6 +2,9 @@
 //! event per request, signed with the tenant's secret (`signature.rs`), idempotent by
 //! `event_id` (an id that comes back with another body is refused, `digest.rs`). Documented in
 //! `docs/openapi/call-events.yaml`, which the handler and `body.rs` follow exactly.
+//!
+//! No HTTP server here: the web edge (`callbridge-web`) routes the request to
+//! [`EventsApi::receive`] and writes the [`Answer`] it gets back.
 
 mod answer;
 pub mod body;
@@ -9,14 +12,7 @@ pub mod digest;
 pub mod signature;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
 use callbridge_core::TenantId;
 use callbridge_phone::Region;
 use callbridge_store::{EventRecorded, Store};
@@ -26,6 +22,8 @@ use time::OffsetDateTime;
 use crate::config::{Secret, TenantConfig};
 use crate::runtime::RuntimeHandle;
 use body::CallEventBody;
+
+pub use http::StatusCode;
 
 /// Largest event body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -62,28 +60,67 @@ impl EventsApi {
     }
 }
 
-pub fn router(api: Arc<EventsApi>) -> Router {
-    Router::new()
-        .route("/api/v1/tenants/{tenant}/call-events", post(receive))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(api)
+/// The route the web edge serves [`EventsApi::receive`] on.
+pub const PATH: &str = "/api/v1/tenants/{tenant}/call-events";
+
+/// What the API answers: a status and a JSON body (sent with `Content-Type: application/json`),
+/// plus `Retry-After` when the sender should wait before resending.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+    /// Seconds, for the `Retry-After` header.
+    pub retry_after: Option<u64>,
 }
 
-fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
+impl Answer {
+    pub fn json(status: StatusCode, body: serde_json::Value) -> Answer {
+        Answer {
+            status,
+            body,
+            retry_after: None,
+        }
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Answer {
+        self.retry_after = Some(seconds);
+        self
+    }
+}
+
+/// One request as the API reads it: the path's tenant, the two headers it looks at, the body.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub tenant: &'a str,
+    /// The signature header ([`signature::HEADER`]), if present and text.
+    pub signature: Option<&'a str>,
+    /// The `Content-Type` header, if present and text.
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+fn problem(status: StatusCode, code: &str, message: impl Into<String>) -> Answer {
+    Answer::json(
         status,
-        Json(json!({ "error": { "code": code, "message": message.into() } })),
+        json!({ "error": { "code": code, "message": message.into() } }),
     )
-        .into_response()
 }
 
-async fn receive(
-    State(api): State<Arc<EventsApi>>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Some(entry) = api.tenants.get(&tenant) else {
+impl EventsApi {
+    /// Checks, records and submits one posted event, and says how it went.
+    pub async fn receive(&self, request: Request<'_>) -> Answer {
+        receive(self, request).await
+    }
+}
+
+async fn receive(api: &EventsApi, request: Request<'_>) -> Answer {
+    let Request {
+        tenant,
+        signature: header,
+        content_type,
+        body,
+    } = request;
+    let Some(entry) = api.tenants.get(tenant) else {
         return problem(
             StatusCode::NOT_FOUND,
             "unknown_tenant",
@@ -98,24 +135,23 @@ async fn receive(
         );
     };
     let now = OffsetDateTime::now_utc();
-    let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
     if let Err(error) = signature::verify(
         secret.expose().as_bytes(),
         header,
-        &body,
+        body,
         now.unix_timestamp(),
     ) {
         return problem(StatusCode::UNAUTHORIZED, "bad_signature", error.to_string());
     }
     // After the signature, so an unauthenticated sender learns nothing but "sign it".
-    if !is_json(&headers) {
+    if !is_json(content_type) {
         return problem(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
             "send the event as JSON with Content-Type: application/json",
         );
     }
-    let parsed: CallEventBody = match serde_json::from_slice(&body) {
+    let parsed: CallEventBody = match serde_json::from_slice(body) {
         Ok(b) => b,
         Err(e) => {
             return problem(
@@ -127,18 +163,17 @@ async fn receive(
     };
     let event_id = parsed.event_id.clone();
     // The body parsed as a call event, so it is JSON.
-    let digest = serde_json::from_slice(&body)
+    let digest = serde_json::from_slice(body)
         .map(|value| digest::canonical_digest(&value))
         .unwrap_or_default();
-    let tenant_id = TenantId::new(tenant.clone());
+    let tenant_id = TenantId::new(tenant);
     let event = match parsed.into_event(&tenant_id, entry.region) {
         Ok(e) => e,
         Err(e) => {
-            return (
+            return Answer::json(
                 StatusCode::BAD_REQUEST,
-                Json(json!({ "error": { "code": "invalid_event", "field": e.field, "message": e.to_string() } })),
+                json!({ "error": { "code": "invalid_event", "field": e.field, "message": e.to_string() } }),
             )
-                .into_response()
         }
     };
     // The accepted event is kept, so its effects can be replayed if the process stops before
@@ -146,7 +181,7 @@ async fn receive(
     let payload = serde_json::to_string(&event).expect("events serialise");
     match api
         .store
-        .record_event_checked(&tenant, &event_id, now, &digest, &payload)
+        .record_event_checked(tenant, &event_id, now, &digest, &payload)
         .await
     {
         Ok(EventRecorded::New) => {
@@ -156,7 +191,7 @@ async fn receive(
                     .ok()
                     .flatten();
             if answer::refused(verdict.as_ref()) {
-                if let Err(error) = api.store.forget_event(&tenant, &event_id).await {
+                if let Err(error) = api.store.forget_event(tenant, &event_id).await {
                     tracing::error!(%error, "cannot forget a refused call event");
                 }
             }
@@ -171,11 +206,10 @@ async fn receive(
                  within the tenant, and resend this one with a new id"
             ),
         ),
-        Ok(EventRecorded::Duplicate) => (
+        Ok(EventRecorded::Duplicate) => Answer::json(
             StatusCode::OK,
-            Json(json!({ "status": "duplicate", "event_id": event_id })),
-        )
-            .into_response(),
+            json!({ "status": "duplicate", "event_id": event_id }),
+        ),
         Err(error) => {
             tracing::error!(%error, "cannot record a call event");
             problem(
@@ -188,10 +222,8 @@ async fn receive(
 }
 
 /// `Content-Type: application/json`, with or without parameters (`; charset=utf-8`).
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type
         .and_then(|v| v.split(';').next())
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }

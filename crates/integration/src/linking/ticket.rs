@@ -1,33 +1,25 @@
 //! Link tickets: a short-lived HMAC over (tenant, agent, expiry) made with the server's master
 //! key, issued to an authenticated agent (the softphone, or `callbridge link-url` for an admin).
 //! Without one anyone could start linking someone else's agent. Each ticket starts one sign-in:
-//! the store keeps the digest of every spent ticket until it expires.
+//! the store keeps the digest of every spent ticket until it expires. The signing itself is
+//! `callbridge_kernel::ticket` (purpose `crm-link`); this module keeps the link flow's names.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
+use callbridge_kernel::ticket::{self as signed, Subject, CRM_LINK};
 
 use crate::config::Secret;
 
 /// How long a link ticket is valid.
-pub const TICKET_TTL_SECS: i64 = 15 * 60;
+pub const TICKET_TTL_SECS: i64 = CRM_LINK.lifetime_secs;
 
 /// A link ticket for `agent` of `tenant`, valid until `now + TICKET_TTL_SECS`, made with the
 /// server's master key (so `callbridge link-url` can issue one without a running server).
 pub fn ticket(key: &Secret, tenant: &str, agent: &str, now: i64) -> String {
-    let expires = now + TICKET_TTL_SECS;
-    format!(
-        "{expires}.{}",
-        URL_SAFE_NO_PAD.encode(ticket_mac(key, tenant, agent, expires))
+    signed::issue(
+        key.expose().as_bytes(),
+        CRM_LINK,
+        Subject { tenant, agent },
+        now,
     )
-}
-
-fn ticket_mac(key: &Secret, tenant: &str, agent: &str, expires: i64) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).expect("any key length");
-    mac.update(format!("crm-link\n{tenant}\n{agent}\n{expires}").as_bytes());
-    mac.finalize().into_bytes().to_vec()
 }
 
 /// A ticket that checked out: when it expires, and the digest the store records it under.
@@ -47,18 +39,17 @@ pub fn check(
     ticket: &str,
     now: i64,
 ) -> Option<ValidTicket> {
-    let (expires, signature) = ticket.split_once('.')?;
-    let expires: i64 = expires.parse().ok()?;
-    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-    let valid: bool = ticket_mac(key, tenant, agent, expires)
-        .ct_eq(&signature)
-        .into();
-    if !valid || expires < now {
-        return None;
-    }
+    let verified = signed::verify(
+        key.expose().as_bytes(),
+        CRM_LINK,
+        Subject { tenant, agent },
+        ticket,
+        now,
+    )
+    .ok()?;
     Some(ValidTicket {
-        expires,
-        digest: hex::encode(Sha256::digest(&signature)),
+        expires: verified.expires,
+        digest: verified.digest,
     })
 }
 

@@ -11,9 +11,9 @@ use callbridge_core::{CallId, TenantId};
 use callbridge_integration::config::Config;
 use callbridge_integration::events_api::signature;
 use callbridge_integration::runtime::{AgentNotice, Notice, OutboxOptions};
-use callbridge_integration::server::{self, RunningServer};
 use callbridge_sandbox::{RunningSandbox, SandboxOptions};
 use callbridge_store::SecretKey;
+use callbridge_web::RunningServer;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
@@ -138,7 +138,7 @@ bob = "bob.agent"
             client_secret = sandbox.credentials.client_secret,
         );
         let config = Config::parse("test.toml", &toml, dir.path(), &|_| None).unwrap();
-        let server = server::start(&config, outbox).await.unwrap();
+        let server = callbridge_web::start(&config, outbox).await.unwrap();
         let notices = server.runtime.subscribe();
         World {
             sandbox,

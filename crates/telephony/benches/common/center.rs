@@ -8,12 +8,13 @@ use std::path::PathBuf;
 
 use callbridge_integration::config::Config;
 use callbridge_integration::runtime::OutboxOptions;
-use callbridge_integration::server::{self, RunningServer};
+use callbridge_integration::server;
 use callbridge_sandbox::{RunningSandbox, SandboxOptions};
 use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
 use callbridge_store::SecretKey;
 use callbridge_telephony::config::TelephonyConfig;
 use callbridge_telephony::Telephony;
+use callbridge_web::RunningServer;
 
 pub const TENANT: &str = "demo";
 pub const DID: &str = "+81312345000";
@@ -89,7 +90,7 @@ impl ContactCenter {
         )
         .await?;
         let sip = telephony.sip_addrs()[0];
-        let server = prepared.serve(telephony.router()).await?;
+        let server = callbridge_web::serve(prepared, Some(telephony.handle())).await?;
         Ok(ContactCenter {
             sandbox,
             server,

@@ -20,7 +20,6 @@ use callbridge_integration::config::Secret;
 use callbridge_media::testing::{
     dominant_tone, KeepReceived, OutgoingAudio, ReceivedFrame, Softphone, SoftphoneOptions,
 };
-use callbridge_telephony::softphone::ticket;
 use futures::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -230,7 +229,7 @@ async fn connect_agent(
     counters: Arc<Counters>,
 ) -> anyhow::Result<Softphone> {
     let key = Secret::new(config.master_key.clone());
-    let ticket = ticket::issue(
+    let ticket = callbridge_web::softphone_ticket(
         &key,
         TENANT,
         name,

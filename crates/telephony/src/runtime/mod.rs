@@ -14,8 +14,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use callbridge_core::AgentId;
 use callbridge_core::TenantId;
-use callbridge_integration::config::{Config, Secret};
+use callbridge_integration::config::Config;
 use callbridge_integration::runtime::RuntimeHandle;
 use callbridge_media::{Media, MediaConfig};
 use callbridge_sip::{FloodLimit, SipConfig, SipEndpoint};
@@ -29,6 +30,8 @@ pub use recorder::RecordingDone;
 pub use softphones::{Attached, Softphones};
 pub use switch::{now, outbound_failure, Request};
 
+use crate::softphone::protocol::ClientMessage;
+
 use crate::config::{RecordingStorage, S3Credentials, TelephonyConfig, WaitingTreatment};
 use recorder::{Recorder, RecorderThread};
 use switch::{Sources, Switch, TenantContext};
@@ -36,16 +39,48 @@ use switch::{Sources, Switch, TenantContext};
 /// Each tenant's configured agents: name and the queues they serve.
 type AgentDirectory = HashMap<TenantId, Vec<(String, Vec<String>)>>;
 
-/// What the softphone WebSocket needs from the running telephony.
+/// What the agent's WebSocket (the web edge) needs from the running telephony: who may connect,
+/// and a way to attach a connection, pass on what the agent sends and detach it.
 #[derive(Clone)]
 pub struct TelephonyHandle {
     pub(crate) requests: mpsc::UnboundedSender<Request>,
     pub(crate) phones: Arc<Softphones>,
     pub(crate) agents: Arc<AgentDirectory>,
-    pub(crate) key: Secret,
 }
 
 impl TelephonyHandle {
+    /// Whether the tenant has telephony settings (`[tenant.telephony]`).
+    pub fn serves_tenant(&self, tenant: &str) -> bool {
+        self.agents.contains_key(&TenantId::new(tenant))
+    }
+
+    /// Makes a new connection the agent's softphone (replacing an older one, which logs the
+    /// agent out first): what telephony has to tell the agent arrives on the returned stream.
+    pub fn attach(&self, agent: &AgentId) -> Attached {
+        self.phones.attach(agent)
+    }
+
+    /// The attached connection has welcomed the agent: telephony now tells it the agent's state.
+    pub fn welcomed(&self, agent: &AgentId) {
+        let _ = self.requests.send(Request::Attached {
+            agent: agent.clone(),
+        });
+    }
+
+    /// A message from the agent's softphone (anything but `ping`, which the connection answers).
+    pub fn message(&self, agent: &AgentId, message: ClientMessage) {
+        let _ = self.requests.send(Request::Message {
+            agent: agent.clone(),
+            message,
+        });
+    }
+
+    /// The connection `id` ended, whichever way; if it was still the agent's softphone, the
+    /// agent is logged out.
+    pub fn detach(&self, agent: &AgentId, id: u64) {
+        self.phones.detach(agent, id);
+    }
+
     /// The queues of a configured agent, or None if the tenant has no such agent.
     pub fn agent_queues(&self, tenant: &str, agent: &str) -> Option<Vec<String>> {
         self.agents
@@ -200,31 +235,23 @@ impl Telephony {
             requests: requests_rx,
             recordings: done_rx,
         }));
-        let notices = crate::softphone::forward_notices(integration.subscribe(), phones.clone());
-        let key = config.server.master_key.clone();
         tracing::info!(sip = ?sip_addrs, "telephony started");
         Ok(Telephony {
             handle: TelephonyHandle {
                 requests,
                 phones,
                 agents: Arc::new(agents),
-                key,
             },
             sip,
             sip_addrs,
             recorder: Some(recorder_thread),
             uploader: Some(uploader),
-            tasks: vec![switch_task, forward, feed_task, notices],
+            tasks: vec![switch_task, forward, feed_task],
         })
     }
 
     pub fn handle(&self) -> TelephonyHandle {
         self.handle.clone()
-    }
-
-    /// The softphone routes, to serve next to the integration's.
-    pub fn router(&self) -> axum::Router {
-        crate::softphone::router(self.handle.clone())
     }
 
     /// Where SIP listens (UDP first, then TCP).

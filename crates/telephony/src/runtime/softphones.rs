@@ -1,5 +1,5 @@
 //! The softphones connected right now: one connection per agent, each with a bounded outbox of
-//! messages. Shared by the switch loop, the WebSocket handlers and the CRM-notice forwarder.
+//! messages. Shared by the switch loop and the WebSocket handlers (the web edge).
 //!
 //! This table is the one place a connection stops being the agent's softphone, whatever the
 //! way (the client closed it, the socket failed, a newer connection replaced it, it stopped

@@ -3,7 +3,6 @@
 //! parser that treats every frame as hostile until it has a type.
 
 use callbridge_core::{CallId, ContactRef};
-use callbridge_integration::runtime::Notice;
 use callbridge_switchboard::UnavailableReason;
 use serde::{Deserialize, Serialize};
 
@@ -55,7 +54,8 @@ pub enum TransferTo {
     Queue(String),
 }
 
-/// What the server tells a softphone.
+/// What telephony tells a softphone. The web edge adds the CRM's news (`crm` messages) itself,
+/// for every agent whatever the source of the call, so they are not telephony's to send.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
@@ -109,11 +109,6 @@ pub enum ServerMessage {
         /// `customer_hung_up`, `agent_hung_up` or `failed`.
         cause: &'static str,
         detail: String,
-    },
-    /// CRM news about a call: the screen pop, the chooser, the Case, and every "why not".
-    Crm {
-        call: String,
-        notice: Notice,
     },
     /// A request could not be carried out, and why.
     Error {

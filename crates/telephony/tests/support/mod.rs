@@ -13,14 +13,14 @@ use std::time::{Duration, Instant};
 
 use callbridge_integration::config::Config;
 use callbridge_integration::runtime::OutboxOptions;
-use callbridge_integration::server::{self, RunningServer};
+use callbridge_integration::server;
 use callbridge_media::testing::{Softphone, SoftphoneOptions};
 use callbridge_sandbox::{RunningSandbox, SandboxOptions};
 use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
 use callbridge_store::SecretKey;
 use callbridge_telephony::config::TelephonyConfig;
-use callbridge_telephony::softphone::ticket;
 use callbridge_telephony::Telephony;
+use callbridge_web::RunningServer;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -253,7 +253,9 @@ queues = ["support", "sales"]
         .await
         .unwrap();
         let sip = telephony.sip_addrs()[0];
-        let server = prepared.serve(telephony.router()).await.unwrap();
+        let server = callbridge_web::serve(prepared, Some(telephony.handle()))
+            .await
+            .unwrap();
         World {
             sandbox,
             server,
@@ -278,7 +280,7 @@ queues = ["support", "sales"]
 
     pub fn ticket(&self, agent: &str) -> String {
         let key = callbridge_integration::config::Secret::new(self.key.clone());
-        ticket::issue(
+        callbridge_web::softphone_ticket(
             &key,
             TENANT,
             agent,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::routing::get;
-use callbridge_integration::http_listener::{serve, HttpLimits};
+use callbridge_web::listener::{serve, HttpLimits};
 use http::{Request, Response, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -1,5 +1,6 @@
-//! The integration's HTTP surface: the call-events API, the agent's CRM link endpoints and a
-//! health check. Handlers translate and delegate.
+//! The agent's CRM link pages: the ticketed start (redirect to the CRM's sign-in with the
+//! browser-binding cookie) and the OAuth callback. Handlers translate and delegate to the
+//! integration's link flow (`callbridge_integration::linking`).
 
 use std::sync::Arc;
 
@@ -9,11 +10,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use callbridge_integration::linking::{LinkError, Linking, CALLBACK_PATH, PENDING_TTL};
 use serde::Deserialize;
 use time::OffsetDateTime;
-
-use crate::events_api::{self, EventsApi};
-use crate::linking::{LinkError, Linking, CALLBACK_PATH, PENDING_TTL};
 
 /// The cookie that binds a started CRM link to the browser that started it.
 pub const LINK_COOKIE: &str = "callbridge_link";
@@ -31,18 +30,14 @@ const PAGE_HEADERS: [(header::HeaderName, &str); 5] = [
     (header::X_FRAME_OPTIONS, "DENY"),
 ];
 
-pub fn router(events: Arc<EventsApi>, linking: Arc<Linking>) -> Router {
-    let link_routes = Router::new()
+pub fn router(linking: Arc<Linking>) -> Router {
+    Router::new()
         .route(
             "/api/v1/tenants/{tenant}/agents/{agent}/crm-link",
             get(start_link),
         )
         .route(CALLBACK_PATH, get(link_callback))
-        .with_state(linking);
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .merge(events_api::router(events))
-        .merge(link_routes)
+        .with_state(linking)
 }
 
 #[derive(Deserialize)]

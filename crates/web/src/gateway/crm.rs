@@ -1,0 +1,36 @@
+//! An agent's CRM requests (`choose_contact`, `create_case`) when no telephony serves the
+//! agent's tenant: journalled like every call event (so a restart replays them) and handed to
+//! the engine. With telephony they go through telephony's feed instead, in order with the
+//! call's other events.
+
+use callbridge_core::Event;
+use callbridge_integration::runtime::RuntimeHandle;
+use callbridge_store::Store;
+use time::OffsetDateTime;
+
+#[derive(Clone)]
+pub struct CrmRequests {
+    store: Store,
+    runtime: RuntimeHandle,
+}
+
+impl CrmRequests {
+    pub fn new(store: Store, runtime: RuntimeHandle) -> CrmRequests {
+        CrmRequests { store, runtime }
+    }
+
+    pub async fn submit(&self, tenant: &str, event: Event) {
+        let payload = serde_json::to_string(&event).expect("events serialise");
+        let id = format!("softphone-{}", uuid::Uuid::new_v4());
+        if let Err(e) = self
+            .store
+            .record_event_with_payload(tenant, &id, OffsetDateTime::now_utc(), &payload)
+            .await
+        {
+            // The engine still gets the event: a lost journal entry only weakens replay after
+            // a crash.
+            tracing::error!(error = %e, "could not journal an agent's CRM request");
+        }
+        self.runtime.submit(event);
+    }
+}

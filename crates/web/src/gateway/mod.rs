@@ -1,0 +1,318 @@
+//! The agent's WebSocket: `GET /api/v1/tenants/{tenant}/agents/{agent}/softphone?ticket=...`
+//! (documented in `docs/softphone-protocol.md`).
+//!
+//! The connection carries two streams to the agent: the CRM's news about calls (`crm`
+//! messages), which it subscribes to itself for every agent of every configured tenant, whatever
+//! the source of the call; and, when telephony serves the tenant, telephony's call control and
+//! audio signalling. What the agent sends goes to telephony, or, without telephony, CRM requests
+//! go to the engine and the rest is answered with an `error`. The ticket is checked before the
+//! upgrade; a second connection of the same agent replaces the first.
+
+pub mod crm;
+pub mod notices;
+pub mod ticket;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use callbridge_core::{AgentId, CallId, Event, TenantId};
+use callbridge_integration::agents::{agent_id, valid_local_name};
+use callbridge_integration::config::Secret;
+use callbridge_integration::runtime::{AgentNotice, Notice};
+use callbridge_telephony::runtime::Attached;
+use callbridge_telephony::softphone::protocol::{
+    parse_client_message, ClientMessage, ServerMessage, MAX_ACCEPTED_BYTES,
+};
+use callbridge_telephony::TelephonyHandle;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use notices::{AgentNotices, Subscription};
+
+/// How long one message may take to be accepted by the client's connection before the client
+/// is taken for gone (a socket whose peer stopped reading would otherwise hold a write forever).
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+pub const SOFTPHONE_PATH: &str = "/api/v1/tenants/{tenant}/agents/{agent}/softphone";
+
+/// What an agent asks for that only telephony can do, on a tenant without telephony.
+const NO_TELEPHONY: &str = "calls and audio are not available: your contact center has no \
+                            telephony in Callbridge (only choose_contact, create_case and ping \
+                            work on this connection)";
+
+/// Everything the agents' connections share.
+pub struct Gateway {
+    /// Every configured tenant.
+    pub tenants: HashSet<String>,
+    /// Checks softphone tickets.
+    pub key: Secret,
+    pub notices: AgentNotices,
+    pub crm: crm::CrmRequests,
+    /// Running telephony, if the configuration has a `[telephony]` section.
+    pub telephony: Option<TelephonyHandle>,
+}
+
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route(SOFTPHONE_PATH, get(connect))
+        .with_state(gateway)
+}
+
+#[derive(Deserialize)]
+struct TicketQuery {
+    ticket: Option<String>,
+}
+
+fn problem(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
+}
+
+/// One accepted agent.
+struct Agent {
+    id: AgentId,
+    tenant: String,
+    name: String,
+    /// Telephony, when it serves the agent's tenant.
+    telephony: Option<TelephonyHandle>,
+}
+
+async fn connect(
+    State(gateway): State<Arc<Gateway>>,
+    Path((tenant, agent)): Path<(String, String)>,
+    Query(query): Query<TicketQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !valid_local_name(&agent) {
+        return problem(StatusCode::NOT_FOUND, "unknown_agent", "no such agent");
+    }
+    // Telephony decides who its agents are for the tenants it serves; a tenant it does not
+    // serve (or a server without telephony) gets the CRM's news only.
+    let telephony = gateway
+        .telephony
+        .as_ref()
+        .filter(|t| t.serves_tenant(&tenant) || !gateway.tenants.contains(&tenant));
+    let queues = match telephony {
+        Some(telephony) => match telephony.agent_queues(&tenant, &agent) {
+            Some(queues) => queues,
+            None => {
+                return problem(
+                    StatusCode::NOT_FOUND,
+                    "unknown_agent",
+                    "this agent is not configured for telephony in this tenant",
+                )
+            }
+        },
+        None if gateway.tenants.contains(&tenant) => Vec::new(),
+        None => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                "unknown_agent",
+                "this tenant is not configured",
+            )
+        }
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let ticket = query.ticket.unwrap_or_default();
+    if !ticket::verify(&gateway.key, &tenant, &agent, &ticket, now) {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "bad_ticket",
+            "the softphone ticket is missing, wrong or expired; ask your admin for a new softphone link",
+        );
+    }
+    let accepted = Agent {
+        id: agent_id(&TenantId::new(tenant.clone()), &agent),
+        tenant,
+        name: agent,
+        telephony: telephony.cloned(),
+    };
+    // An idle softphone is a few small messages a minute: small buffers keep a logged-in agent
+    // cheap (the library's default read buffer alone is 128 KiB per connection); they grow for
+    // the occasional SDP offer. Frames over the protocol's 64 KiB are still read (up to
+    // MAX_ACCEPTED_BYTES) so that they get the documented `error`, not a closed socket.
+    upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_frame_size(MAX_ACCEPTED_BYTES)
+        .max_message_size(MAX_ACCEPTED_BYTES)
+        .on_upgrade(move |socket| serve(socket, gateway, accepted, queues))
+}
+
+async fn serve(mut socket: WebSocket, gateway: Arc<Gateway>, agent: Agent, queues: Vec<String>) {
+    // Telephony first: attaching replaces (and logs out) an older connection before its
+    // notices end, so the older one cannot detach what is already this one's.
+    let mut attached = agent.telephony.as_ref().map(|t| t.attach(&agent.id));
+    let mut notices = gateway.notices.subscribe(&agent.id);
+    let replaced = attached.as_ref().is_some_and(|a| a.replaced);
+    tracing::info!(agent = %agent.id, replaced, "softphone connected");
+    let welcome = ServerMessage::Welcome {
+        tenant: agent.tenant.clone(),
+        agent: agent.name.clone(),
+        queues,
+    };
+    if send(&mut socket, text(&welcome)).await.is_ok() {
+        // The agent's state comes from the switch loop, after the welcome (the outbox is only
+        // written from here on).
+        if let Some(telephony) = &agent.telephony {
+            telephony.welcomed(&agent.id);
+        }
+        converse(&mut socket, &gateway, &agent, &mut attached, &mut notices).await;
+    }
+    // However the conversation ended, telephony's table tells the switch loop (once).
+    if let (Some(telephony), Some(attached)) = (&agent.telephony, &attached) {
+        telephony.detach(&agent.id, attached.id);
+    }
+    gateway.notices.unsubscribe(&agent.id, notices.id);
+}
+
+/// Carries messages both ways until the socket ends, fails, or the connection is dropped
+/// (replaced, or cut off for not reading).
+async fn converse(
+    socket: &mut WebSocket,
+    gateway: &Gateway,
+    agent: &Agent,
+    attached: &mut Option<Attached>,
+    notices: &mut Subscription,
+) {
+    loop {
+        // Biased towards writing: what the server has to say goes out before more requests are
+        // read, so a client that sends fast cannot make its own answers pile up.
+        let reply = tokio::select! {
+            biased;
+            outgoing = from_telephony(attached) => match outgoing {
+                Some(message) => text(&message),
+                // Replaced by a newer connection, or cut off for not reading.
+                None => return,
+            },
+            notice = notices.notices.recv() => match notice {
+                Some(notice) => crm_text(&notice),
+                None => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(frame))) => match parse_client_message(frame.as_str()) {
+                    // Answered here, not through the outbox: a ping is the client's own
+                    // request, and waiting on the socket to write the pong is what slows a
+                    // client that pings faster than it reads.
+                    Ok(ClientMessage::Ping) => text(&ServerMessage::Pong),
+                    Ok(message) => match request(gateway, agent, message).await {
+                        Some(refusal) => text(&refusal),
+                        None => continue,
+                    },
+                    Err(message) => text(&ServerMessage::Error { message }),
+                },
+                Some(Ok(Message::Binary(_))) => text(&ServerMessage::Error {
+                    message: "softphone messages are JSON text frames".to_string(),
+                }),
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => continue,
+            },
+        };
+        if send(socket, reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The next message telephony queued for the agent; never, without telephony.
+async fn from_telephony(attached: &mut Option<Attached>) -> Option<ServerMessage> {
+    match attached {
+        Some(attached) => attached.messages.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Hands the agent's request on; the answer to send at once, if any.
+async fn request(
+    gateway: &Gateway,
+    agent: &Agent,
+    message: ClientMessage,
+) -> Option<ServerMessage> {
+    if let Some(telephony) = &agent.telephony {
+        telephony.message(&agent.id, message);
+        return None;
+    }
+    // CRM choices go to the engine for every call it knows; whether this agent may make them
+    // is the engine's rule, and it answers a refusal with a notice the agent sees.
+    let event = match message {
+        ClientMessage::ChooseContact { call, contact } => Event::ContactChosen {
+            call,
+            agent: agent.id.clone(),
+            contact,
+        },
+        ClientMessage::CreateCase { call } => Event::ManualCaseRequested {
+            call,
+            agent: agent.id.clone(),
+        },
+        _ => {
+            return Some(ServerMessage::Error {
+                message: NO_TELEPHONY.to_string(),
+            })
+        }
+    };
+    gateway.crm.submit(&agent.tenant, event).await;
+    None
+}
+
+fn text(message: &ServerMessage) -> String {
+    serde_json::to_string(message).expect("messages serialise")
+}
+
+/// A `crm` message: CRM news about a call.
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "crm")]
+struct CrmMessage<'a> {
+    call: &'a CallId,
+    notice: &'a Notice,
+}
+
+fn crm_text(notice: &AgentNotice) -> String {
+    serde_json::to_string(&CrmMessage {
+        call: &notice.call,
+        notice: &notice.notice,
+    })
+    .expect("notices serialise")
+}
+
+/// Writes one message; a client that accepts nothing for [`WRITE_TIMEOUT`] is gone.
+async fn send(socket: &mut WebSocket, text: String) -> Result<(), ()> {
+    match tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(()),
+        Err(_) => {
+            tracing::warn!("softphone accepted nothing for {WRITE_TIMEOUT:?}; disconnecting it");
+            Err(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use callbridge_core::ContactRef;
+
+    #[test]
+    fn a_crm_message_is_shaped_as_it_always_was() {
+        let notice = AgentNotice {
+            agent: AgentId::new("acme:alice"),
+            call: CallId::new("c-1"),
+            notice: Notice::NewContact {
+                number: "+18582877834".into(),
+            },
+        };
+        assert_eq!(
+            crm_text(&notice),
+            r#"{"type":"crm","call":"c-1","notice":{"type":"new_contact","number":"+18582877834"}}"#
+        );
+        let _ = std::mem::size_of::<ContactRef>();
+    }
+}

@@ -1,0 +1,97 @@
+//! The web edge: the one place Callbridge speaks HTTP. It owns every route (the call-events API,
+//! the agent's WebSocket, the CRM-link pages and callback, the health check) and the listener
+//! with its limits; the browser UI is to be served from here too. Handlers translate and
+//! delegate: the integration and telephony expose handles and know nothing of HTTP.
+//!
+//! `/` is not served (404) until the UI exists.
+
+pub mod events;
+pub mod gateway;
+pub mod link;
+pub mod listener;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use callbridge_integration::config::Config;
+use callbridge_integration::linking::Linking;
+use callbridge_integration::runtime::{OutboxOptions, RuntimeHandle};
+use callbridge_integration::server::{Owner, Prepared};
+use callbridge_store::Store;
+use callbridge_telephony::TelephonyHandle;
+
+pub use gateway::ticket::softphone_ticket;
+
+/// The server, listening.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub store: Store,
+    pub runtime: RuntimeHandle,
+    pub linking: Arc<Linking>,
+    owner: Owner,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    notices: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops listening, then the integration (pending CRM writes stay queued).
+    pub async fn shutdown(self) {
+        self.server.abort();
+        let _ = self.server.await;
+        self.notices.abort();
+        let _ = self.notices.await;
+        self.owner.shutdown().await;
+    }
+
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.server.await??;
+        Ok(())
+    }
+}
+
+/// Starts the integration from `config` and serves it (no telephony).
+pub async fn start(config: &Config, outbox: OutboxOptions) -> anyhow::Result<RunningServer> {
+    let prepared = callbridge_integration::server::prepare(config, outbox).await?;
+    serve(prepared, None).await
+}
+
+/// Binds the configured address and serves every route for `integration`, and the telephony
+/// side of the agents' WebSocket when telephony runs.
+pub async fn serve(
+    integration: Prepared,
+    telephony: Option<TelephonyHandle>,
+) -> anyhow::Result<RunningServer> {
+    let (agent_notices, notices) =
+        gateway::notices::AgentNotices::start(integration.runtime.subscribe());
+    let gateway = Arc::new(gateway::Gateway {
+        tenants: integration
+            .tenants
+            .iter()
+            .map(|t| t.as_str().to_string())
+            .collect(),
+        key: integration.master_key.clone(),
+        notices: agent_notices,
+        crm: gateway::crm::CrmRequests::new(integration.store.clone(), integration.runtime.clone()),
+        telephony,
+    });
+    let app = axum::Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .merge(events::router(integration.events.clone()))
+        .merge(link::router(integration.linking.clone()))
+        .merge(gateway::router(gateway));
+    let listener = tokio::net::TcpListener::bind(integration.listen)
+        .await
+        .with_context(|| format!("binding {}", integration.listen))?;
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(listener::serve(listener, app, integration.http_limits));
+    Ok(RunningServer {
+        addr,
+        store: integration.store,
+        runtime: integration.runtime,
+        linking: integration.linking,
+        owner: integration.owner,
+        server,
+        notices,
+    })
+}
