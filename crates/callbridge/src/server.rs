@@ -3,6 +3,9 @@
 //! HTTP listener.
 
 use std::path::Path;
+use std::sync::Arc;
+
+use callbridge_core::Event;
 
 use callbridge_integration::config::Config;
 use callbridge_integration::runtime::OutboxOptions;
@@ -20,9 +23,12 @@ pub async fn start(path: &Path, config: &Config) -> anyhow::Result<Running> {
     let prepared =
         callbridge_integration::server::prepare(config, OutboxOptions::default()).await?;
     let telephony = match &telephony_config {
-        Some(t) => Some(
-            Telephony::start(t, config, prepared.runtime.clone(), prepared.store.clone()).await?,
-        ),
+        Some(t) => {
+            // Telephony feeds the CRM engine through the one call it needs.
+            let engine = prepared.runtime.clone();
+            let events = Arc::new(move |event: Event| engine.submit(event));
+            Some(Telephony::start(t, config, events, prepared.store.clone()).await?)
+        }
         None => None,
     };
     let server = callbridge_web::serve(prepared, telephony.as_ref().map(|t| t.handle())).await?;

@@ -85,7 +85,10 @@ impl ContactCenter {
         let telephony = Telephony::start(
             &telephony_config,
             &config,
-            prepared.runtime.clone(),
+            {
+                let engine = prepared.runtime.clone();
+                std::sync::Arc::new(move |event: callbridge_core::Event| engine.submit(event))
+            },
             prepared.store.clone(),
         )
         .await?;

@@ -2,7 +2,8 @@
 //! restart can replay it, as the call-events API does) and then handed to the engine.
 
 use callbridge_core::Event;
-use callbridge_integration::runtime::RuntimeHandle;
+use std::sync::Arc;
+
 use callbridge_store::Store;
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
@@ -17,7 +18,7 @@ pub struct Feed {
 impl Feed {
     /// Starts the task that journals and submits events one by one, so the engine sees them in
     /// the order the switchboard produced them.
-    pub fn start(store: Store, runtime: RuntimeHandle) -> (Feed, JoinHandle<()>) {
+    pub fn start(store: Store, runtime: Arc<dyn super::CallEventSink>) -> (Feed, JoinHandle<()>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<(String, Event)>();
         let task = tokio::spawn(async move {
             while let Some((tenant, event)) = rx.recv().await {

@@ -14,10 +14,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use callbridge_core::AgentId;
 use callbridge_core::TenantId;
+use callbridge_core::{AgentId, Event};
 use callbridge_integration::config::Config;
-use callbridge_integration::runtime::RuntimeHandle;
 use callbridge_media::{Media, MediaConfig};
 use callbridge_sip::{FloodLimit, SipConfig, SipEndpoint};
 use callbridge_store::Store;
@@ -91,6 +90,19 @@ impl TelephonyHandle {
     }
 }
 
+/// Where telephony's call events go, one by one in the order it produces them: the CRM engine.
+/// Whoever starts telephony hands it one (the integration's runtime handle, in a closure), so
+/// telephony knows nothing of the integration's runtime.
+pub trait CallEventSink: Send + Sync + 'static {
+    fn submit(&self, event: Event);
+}
+
+impl<F: Fn(Event) + Send + Sync + 'static> CallEventSink for F {
+    fn submit(&self, event: Event) {
+        self(event)
+    }
+}
+
 /// Running telephony.
 pub struct Telephony {
     handle: TelephonyHandle,
@@ -106,7 +118,7 @@ impl Telephony {
     pub async fn start(
         telephony: &TelephonyConfig,
         config: &Config,
-        integration: RuntimeHandle,
+        integration: Arc<dyn CallEventSink>,
         store: Store,
     ) -> anyhow::Result<Telephony> {
         let board = Switchboard::new(switchboard_config(telephony))
@@ -178,7 +190,7 @@ impl Telephony {
                     .with_context(|| format!("queue {}: prompt {}", queue.id, path.display()))?;
             }
         }
-        let (feed, feed_task) = feed::Feed::start(store.clone(), integration.clone());
+        let (feed, feed_task) = feed::Feed::start(store.clone(), integration);
         let (requests, requests_rx) = mpsc::unbounded_channel();
         let phones = Arc::new(Softphones::new(requests.clone()));
         let mut tenants = HashMap::new();

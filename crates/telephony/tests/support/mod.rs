@@ -247,7 +247,10 @@ queues = ["support", "sales"]
         let telephony = Telephony::start(
             &telephony_config,
             &config,
-            prepared.runtime.clone(),
+            {
+                let engine = prepared.runtime.clone();
+                std::sync::Arc::new(move |event: callbridge_core::Event| engine.submit(event))
+            },
             prepared.store.clone(),
         )
         .await
