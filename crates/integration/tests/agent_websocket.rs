@@ -4,6 +4,11 @@
 
 mod support;
 
+/// The softphone protocol's JSON Schema checks, shared with telephony's softphone tests.
+#[path = "../../telephony/tests/support/schema.rs"]
+#[allow(dead_code)]
+mod schema;
+
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
@@ -44,7 +49,9 @@ async fn next(socket: &mut Socket) -> Value {
             .expect("the socket stays open")
             .unwrap();
         if let Message::Text(text) = frame {
-            return serde_json::from_str(text.as_str()).unwrap();
+            let message: Value = serde_json::from_str(text.as_str()).unwrap();
+            schema::check(schema::Side::Server, &message);
+            return message;
         }
     }
 }
@@ -62,6 +69,7 @@ async fn next_where(socket: &mut Socket, pick: impl Fn(&Value) -> bool) -> Value
 }
 
 async fn send(socket: &mut Socket, message: Value) {
+    schema::check(schema::Side::Client, &message);
     socket
         .send(Message::Text(message.to_string().into()))
         .await
