@@ -86,6 +86,28 @@ struct Agent {
     telephony: Option<TelephonyHandle>,
 }
 
+/// Who answers an agent of a tenant on this connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ServedBy {
+    /// Telephony: it lists the tenant's agents and their queues.
+    Telephony,
+    /// The CRM's news only: the tenant's calls come from elsewhere (a PBX's call events).
+    CrmOnly,
+    /// No such tenant.
+    Nobody,
+}
+
+/// `telephony_serves`: None without telephony, else whether it serves the tenant. A server
+/// with telephony answers for an unknown tenant as it always has (telephony's "not configured
+/// for telephony").
+fn served_by(telephony_serves: Option<bool>, tenant_configured: bool) -> ServedBy {
+    match (telephony_serves, tenant_configured) {
+        (Some(true), _) | (Some(false), false) => ServedBy::Telephony,
+        (_, true) => ServedBy::CrmOnly,
+        (None, false) => ServedBy::Nobody,
+    }
+}
+
 async fn connect(
     State(gateway): State<Arc<Gateway>>,
     Path((tenant, agent)): Path<(String, String)>,
@@ -95,15 +117,14 @@ async fn connect(
     if !valid_local_name(&agent) {
         return problem(StatusCode::NOT_FOUND, "unknown_agent", "no such agent");
     }
-    // Telephony decides who its agents are for the tenants it serves; a tenant it does not
-    // serve (or a server without telephony) gets the CRM's news only.
-    let telephony = gateway
-        .telephony
-        .as_ref()
-        .filter(|t| t.serves_tenant(&tenant) || !gateway.tenants.contains(&tenant));
-    let queues = match telephony {
-        Some(telephony) => match telephony.agent_queues(&tenant, &agent) {
-            Some(queues) => queues,
+    let telephony = gateway.telephony.as_ref();
+    let served = served_by(
+        telephony.map(|t| t.serves_tenant(&tenant)),
+        gateway.tenants.contains(&tenant),
+    );
+    let (queues, telephony) = match served {
+        ServedBy::Telephony => match telephony.and_then(|t| t.agent_queues(&tenant, &agent)) {
+            Some(queues) => (queues, telephony),
             None => {
                 return problem(
                     StatusCode::NOT_FOUND,
@@ -112,8 +133,8 @@ async fn connect(
                 )
             }
         },
-        None if gateway.tenants.contains(&tenant) => Vec::new(),
-        None => {
+        ServedBy::CrmOnly => (Vec::new(), None),
+        ServedBy::Nobody => {
             return problem(
                 StatusCode::NOT_FOUND,
                 "unknown_agent",
@@ -298,6 +319,15 @@ async fn send(socket: &mut WebSocket, text: String) -> Result<(), ()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn telephony_answers_for_its_tenants_and_the_crm_for_the_others() {
+        assert_eq!(served_by(Some(true), true), ServedBy::Telephony);
+        assert_eq!(served_by(Some(false), true), ServedBy::CrmOnly);
+        assert_eq!(served_by(Some(false), false), ServedBy::Telephony);
+        assert_eq!(served_by(None, true), ServedBy::CrmOnly);
+        assert_eq!(served_by(None, false), ServedBy::Nobody);
+    }
 
     #[test]
     fn a_crm_message_is_shaped_as_it_always_was() {
