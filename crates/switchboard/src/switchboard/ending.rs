@@ -137,10 +137,13 @@ impl Switchboard {
                 call: call_id.clone(),
             });
         }
-        out.push(Output::Integration(Event::Ended {
-            call: call_id.clone(),
-            cause: ending.cause.clone(),
-        }));
+        out.push(Output::Integration {
+            tenant: call.tenant.clone(),
+            event: Event::Ended {
+                call: call_id.clone(),
+                cause: ending.cause.clone(),
+            },
+        });
         let outcome = if call.cdr.first_answered_at.is_some() {
             Outcome::Answered
         } else {
@@ -318,8 +321,14 @@ impl Switchboard {
     }
 
     pub(super) fn media_timeout(&mut self, call_id: CallId, leg: Leg, out: &mut Vec<Output>) {
-        if !self.calls.contains_key(&call_id) {
+        let Some(call) = self.calls.get(&call_id) else {
             return self.missing_call(&call_id, None, out);
+        };
+        // A carrier owes us no audio before the customer's leg is answered (a queued call
+        // hearing ringback is not answered): silence then is not a dead call.
+        if leg == Leg::Customer && !call.answered {
+            self.stats.ignored_stale += 1;
+            return;
         }
         let side = match leg {
             Leg::Customer => "customer",

@@ -210,13 +210,16 @@ impl Switchboard {
             direction: call.direction,
             transferred_by: route.transferred_by().cloned(),
         });
-        out.push(Output::Integration(Event::CallOffered {
-            call: call_id.clone(),
+        out.push(Output::Integration {
             tenant: call.tenant.clone(),
-            direction: call.direction,
-            customer: call.customer.clone(),
-            agent: agent.clone(),
-        }));
+            event: Event::CallOffered {
+                call: call_id.clone(),
+                tenant: call.tenant.clone(),
+                direction: call.direction,
+                customer: call.customer.clone(),
+                agent: agent.clone(),
+            },
+        });
         let message = format!("Call from {}.", call.customer.for_display());
         call.cdr.offered(&agent, self.now);
         call.phase = Phase::Ringing {
@@ -294,14 +297,20 @@ impl Switchboard {
                 call: call_id.clone(),
             });
         }
-        out.push(Output::Integration(Event::AgentAnswered {
-            call: call_id.clone(),
-            agent: agent.clone(),
-        }));
-        out.push(Output::Integration(Event::Connected {
-            call: call_id.clone(),
-            agent: agent.clone(),
-        }));
+        out.push(Output::Integration {
+            tenant: call.tenant.clone(),
+            event: Event::AgentAnswered {
+                call: call_id.clone(),
+                agent: agent.clone(),
+            },
+        });
+        out.push(Output::Integration {
+            tenant: call.tenant.clone(),
+            event: Event::Connected {
+                call: call_id.clone(),
+                agent: agent.clone(),
+            },
+        });
         let message = format!("Connected to {}.", call.customer.for_display());
         call.phase = Phase::Connected {
             agent: agent.clone(),

@@ -151,7 +151,7 @@ pub fn the_record(out: &[Output]) -> Cdr {
 pub fn integration(out: &[Output]) -> Vec<Event> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Integration(event) => Some(event.clone()),
+            Output::Integration { event, .. } => Some(event.clone()),
             _ => None,
         })
         .collect()

@@ -180,11 +180,13 @@ impl Telephony {
                 },
             );
         }
+        let admission = Admission::new(telephony, |tenant| tenants.get(tenant).map(|t| t.region))
+            .map_err(anyhow::Error::msg)?;
         let switch = Switch {
             board,
             calls: Default::default(),
             tenants,
-            admission: Admission::new(telephony),
+            admission,
             sip: sip.clone(),
             media,
             phones: phones.clone(),

@@ -190,9 +190,7 @@ impl Switch {
                     Some(sdp) => self.media.apply_trunk_answer(&call, sdp.as_bytes()),
                     None => Ok(()),
                 };
-                if let Some(c) = self.calls.get_mut(&call) {
-                    c.answered = true;
-                }
+                // Silence before the answer meant nothing; from now on it means a dead call.
                 let _ = self.media.expect_media(&call);
                 match applied {
                     Ok(()) => self.input(Input::OutboundAnswered { call }),
@@ -259,12 +257,7 @@ impl Switch {
                 }
             },
         };
-        let region = self
-            .tenants
-            .get(&route.tenant)
-            .map(|t| t.region)
-            .unwrap_or_else(|| Region::parse("US").expect("US is a region"));
-        let customer = caller_number(&incoming.from_user, region);
+        let customer = caller_number(&incoming.from_user, route.region);
         tracing::info!(%call, leg = %incoming.leg, tenant = %route.tenant, queue = %route.queue, "inbound call");
         self.calls.insert(CallLeg {
             call: call.clone(),
@@ -272,7 +265,6 @@ impl Switch {
             leg: Some(incoming.leg),
             local_sdp: Some(local_sdp),
             offerless,
-            answered: false,
         });
         self.input(Input::InboundCall {
             call,
@@ -305,18 +297,12 @@ impl Switch {
                     .send(&agent, ServerMessage::Media { connected: false });
                 Input::AgentOffline { agent }
             }
-            MediaEvent::MediaTimeout { call } => {
-                // A carrier owes us no audio before the call is answered (a queued call
-                // that hears ringback is not answered): silence then means nothing.
-                if !self.calls.get(&call).is_some_and(|c| c.answered) {
-                    tracing::debug!(%call, "no audio before answer; not a dead call");
-                    return;
-                }
-                Input::MediaTimeout {
-                    call,
-                    leg: Leg::Customer,
-                }
-            }
+            // Always reported: whether silence ends the call (it does not before the answer)
+            // is the switchboard's rule.
+            MediaEvent::MediaTimeout { call } => Input::MediaTimeout {
+                call,
+                leg: Leg::Customer,
+            },
             MediaEvent::Dtmf { call, digit } => {
                 tracing::debug!(%call, %digit, "DTMF from the customer");
                 return;
