@@ -1114,11 +1114,11 @@ fn the_record_lists_every_offer_and_the_key_times() {
             ("cat".to_owned(), OfferResult::Answered),
         ]
     );
-    assert_eq!(cdr.created_at, start);
-    assert_eq!(cdr.queued_at, Some(start));
+    assert_eq!(cdr.created_at, sim.wall_at(start));
+    assert_eq!(cdr.queued_at, Some(sim.wall_at(start)));
     assert_eq!(
         cdr.first_answered_at,
-        Some(Timestamp::from_millis(start.as_millis() + 22_000))
+        Some(sim.wall_at(Timestamp::from_millis(start.as_millis() + 22_000)))
     );
     assert_eq!(cdr.dialled, DID);
     assert_eq!((cdr.wait_ms, cdr.talk_ms), (22_000, 30_000));

@@ -158,7 +158,9 @@ impl Switchboard {
                 cause: ending.cause.clone(),
             });
         }
-        let record = call.cdr.finish(self.now, outcome, ending.cause);
+        let record = call
+            .cdr
+            .finish(Self::clock(self.now, self.wall), outcome, ending.cause);
         out.push(Output::CallRecord(Box::new(record)));
         self.stats.calls_ended += 1;
         self.ended.insert(call_id.clone());

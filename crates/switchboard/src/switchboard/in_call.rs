@@ -47,7 +47,7 @@ impl Switchboard {
             });
         }
         call.cdr.transfers.push(TransferRecord {
-            at: self.now,
+            at: self.wall,
             from: agent.clone(),
             to: to.clone(),
         });

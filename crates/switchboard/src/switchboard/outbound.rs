@@ -44,7 +44,7 @@ impl Switchboard {
             Direction::Outbound,
             customer.clone(),
             to.clone(),
-            self.now,
+            Self::clock(self.now, self.wall),
         );
         cdr.last_agent = Some(agent.clone());
         self.calls.insert(
@@ -133,7 +133,8 @@ impl Switchboard {
         );
         call.answered = true;
         call.recording = true;
-        call.cdr.answered_by(&agent, self.now);
+        call.cdr
+            .answered_by(&agent, Self::clock(self.now, self.wall));
         call.phase = Phase::Connected {
             agent: agent.clone(),
             held: false,

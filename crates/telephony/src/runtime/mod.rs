@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 pub use admission::{Admission, Refused, Route};
 pub use recorder::RecordingDone;
 pub use softphones::{Attached, Softphones};
-pub use switch::{now, outbound_failure, Request};
+pub use switch::{outbound_failure, Request};
 
 use crate::config::{RecordingStorage, S3Credentials, TelephonyConfig, WaitingTreatment};
 use recorder::{Recorder, RecorderThread};
@@ -195,6 +195,7 @@ impl Telephony {
             store,
             pending: Default::default(),
             refusal_log: callbridge_sip::SourceLogThrottle::new(std::time::Duration::from_secs(10)),
+            clock: callbridge_kernel::time::Clock::start(),
         };
         let switch_task = tokio::spawn(switch.run(Sources {
             sip: sip_events,

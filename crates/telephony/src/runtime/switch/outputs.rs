@@ -92,7 +92,7 @@ impl Switch {
                 let Some(tenant) = self.calls.get(&call).map(|c| c.tenant.clone()) else {
                     return;
                 };
-                match self.recorder.start_call(&call, &tenant) {
+                match self.recorder.start_call(&call, &tenant, self.clock.wall()) {
                     Ok(tap) => {
                         if let Err(e) = self.media.record(&call, tap) {
                             tracing::error!(%call, error = %e, "recording tap could not be attached");
