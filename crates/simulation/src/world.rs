@@ -288,7 +288,7 @@ impl World {
             } else {
                 vec![QueueId::new(QUEUES[0])]
             };
-            self.to_switchboard(Input::AgentOnline {
+            self.feed_switchboard(Input::AgentOnline {
                 agent: agent.clone(),
                 tenant: TenantId::new(TENANT),
                 queues,
@@ -315,14 +315,16 @@ impl World {
             Action::Abandon { call } => {
                 if !self.ledger.connected.contains_key(&call) {
                     self.ledger.abandon_attempts += 1;
-                    self.to_switchboard(Input::CustomerHungUp { call });
+                    self.feed_switchboard(Input::CustomerHungUp { call });
                 }
             }
-            Action::Answer { agent, call } => self.to_switchboard(Input::Answer { agent, call }),
-            Action::Decline { agent, call } => self.to_switchboard(Input::Decline { agent, call }),
+            Action::Answer { agent, call } => self.feed_switchboard(Input::Answer { agent, call }),
+            Action::Decline { agent, call } => {
+                self.feed_switchboard(Input::Decline { agent, call })
+            }
             Action::Transfer { agent, call, to } => {
                 if self.holds(&agent, &call) {
-                    self.to_switchboard(Input::Transfer {
+                    self.feed_switchboard(Input::Transfer {
                         agent: agent.clone(),
                         call: call.clone(),
                         to,
@@ -354,12 +356,12 @@ impl World {
                     } else {
                         Input::CustomerHungUp { call }
                     };
-                    self.to_switchboard(input);
+                    self.feed_switchboard(input);
                 }
             }
-            Action::Available { agent } => self.to_switchboard(Input::SetAvailable { agent }),
+            Action::Available { agent } => self.feed_switchboard(Input::SetAvailable { agent }),
             Action::Link { agent, linked } => self.link(agent, linked),
-            Action::Deliver { event } => self.to_engine(event),
+            Action::Deliver { event } => self.feed_engine(event),
             Action::WriteCase { call, attempt } => self.write_case(call, attempt),
             Action::FindCase { call, attempt } => self.find_case(call, attempt),
         }
@@ -383,7 +385,7 @@ impl World {
             CallerNumber::Dialable(format!("+4420{:08}", self.rng.between(0, 99_999_999)))
         };
         self.ledger.offered.insert(call.clone());
-        self.to_switchboard(Input::InboundCall {
+        self.feed_switchboard(Input::InboundCall {
             call: call.clone(),
             tenant: TenantId::new(TENANT),
             queue: QueueId::new(queue),
@@ -400,7 +402,7 @@ impl World {
     fn link(&mut self, agent: AgentId, linked: bool) {
         self.linked.insert(agent.clone(), linked);
         self.ledger.link_changes += 1;
-        self.to_engine(Event::AgentLinkChanged { agent, linked });
+        self.feed_engine(Event::AgentLinkChanged { agent, linked });
     }
 
     fn holds(&self, agent: &AgentId, call: &CallId) -> bool {
@@ -411,7 +413,7 @@ impl World {
 
     // ---- the switchboard's side -------------------------------------------------------------
 
-    fn to_switchboard(&mut self, input: Input) {
+    fn feed_switchboard(&mut self, input: Input) {
         let outputs = self.switchboard.handle(self.clocks(), input);
         self.on_outputs(outputs);
     }
@@ -424,7 +426,7 @@ impl World {
                 Output::Integration { tenant, event } => {
                     assert_eq!(tenant.as_str(), TENANT, "{event:?}");
                     self.observe(&event);
-                    self.to_engine(event);
+                    self.feed_engine(event);
                 }
                 Output::RingAgent { agent, call, .. } => self.ringing(agent, call),
                 Output::AgentUpdate { agent, state, .. } => self.agent_state(agent, state),
@@ -534,7 +536,7 @@ impl World {
 
     // ---- the core's side --------------------------------------------------------------------
 
-    fn to_engine(&mut self, event: Event) {
+    fn feed_engine(&mut self, event: Event) {
         let commands = self.engine.handle(self.now, event);
         self.on_commands(commands);
     }
@@ -608,7 +610,7 @@ impl World {
     fn write_case(&mut self, call: CallId, attempt: u32) {
         if self.crm.cases_down(self.now) {
             self.crm.case_writes_failed += 1;
-            self.to_engine(Event::CaseCreateFailed {
+            self.feed_engine(Event::CaseCreateFailed {
                 call: call.clone(),
                 reason: "the CRM did not answer (simulated outage)".into(),
                 permanent: false,
@@ -623,7 +625,7 @@ impl World {
             );
         }
         let case = self.crm.create_case(&call);
-        self.to_engine(Event::CaseCreated { call, case });
+        self.feed_engine(Event::CaseCreated { call, case });
     }
 
     fn find_case(&mut self, call: CallId, attempt: u32) {
@@ -645,7 +647,7 @@ impl World {
             },
             _ => Event::CaseNotFound { call },
         };
-        self.to_engine(event);
+        self.feed_engine(event);
     }
 
     /// Which calls the day started, for the checks.
