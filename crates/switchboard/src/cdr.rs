@@ -4,6 +4,7 @@ use callbridge_core::{
     AgentId, CallId, CallerNumber, Direction, EndCause, QueueId, TenantId, Timestamp,
     TransferTarget,
 };
+use callbridge_kernel::time::{Now, WallTime};
 use serde::{Deserialize, Serialize};
 
 use crate::outbound::OutboundFailure;
@@ -62,14 +63,14 @@ pub enum OfferResult {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OfferRecord {
     pub agent: AgentId,
-    pub at: Timestamp,
+    pub at: WallTime,
     pub result: OfferResult,
 }
 
 /// One blind transfer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TransferRecord {
-    pub at: Timestamp,
+    pub at: WallTime,
     pub from: AgentId,
     pub to: TransferTarget,
 }
@@ -86,12 +87,13 @@ pub struct Cdr {
     pub dialled: String,
     /// Every queue the call waited in, in order (transfers to queues add to it).
     pub queues: Vec<QueueId>,
-    pub created_at: Timestamp,
+    /// Every time in a record is a wall-clock reading: when it happened in the world.
+    pub created_at: WallTime,
     /// When the call first joined a queue.
-    pub queued_at: Option<Timestamp>,
+    pub queued_at: Option<WallTime>,
     /// When an agent (or, outbound, the called party) first answered.
-    pub first_answered_at: Option<Timestamp>,
-    pub ended_at: Timestamp,
+    pub first_answered_at: Option<WallTime>,
+    pub ended_at: WallTime,
     /// Every agent the call rang at, in order.
     pub offers: Vec<OfferRecord>,
     /// The agent who answered first (outbound: the agent who dialled, once answered).
@@ -100,9 +102,11 @@ pub struct Cdr {
     pub last_agent: Option<AgentId>,
     pub transfers: Vec<TransferRecord>,
     pub hold_count: u32,
-    /// From creation to the first answer (or to the end, if never answered).
+    /// From creation to the first answer (or to the end, if never answered), measured on the
+    /// monotonic clock: a step of the wall clock during the call does not change it.
     pub wait_ms: u64,
-    /// From the first answer to the end, holds and transfers included.
+    /// From the first answer to the end, holds and transfers included (monotonic, like
+    /// `wait_ms`).
     pub talk_ms: u64,
     pub outcome: Outcome,
     pub end_cause: EndCause,
@@ -117,9 +121,13 @@ pub(crate) struct CdrDraft {
     pub customer: CallerNumber,
     pub dialled: String,
     pub queues: Vec<QueueId>,
-    pub created_at: Timestamp,
-    pub queued_at: Option<Timestamp>,
-    pub first_answered_at: Option<Timestamp>,
+    pub created_at: WallTime,
+    pub queued_at: Option<WallTime>,
+    pub first_answered_at: Option<WallTime>,
+    /// The monotonic readings that durations and queue order are measured with.
+    created: Timestamp,
+    queued: Option<Timestamp>,
+    first_answered: Option<Timestamp>,
     pub offers: Vec<OfferRecord>,
     pub first_agent: Option<AgentId>,
     pub last_agent: Option<AgentId>,
@@ -134,7 +142,7 @@ impl CdrDraft {
         direction: Direction,
         customer: CallerNumber,
         dialled: String,
-        now: Timestamp,
+        now: Now,
     ) -> Self {
         CdrDraft {
             call,
@@ -143,9 +151,12 @@ impl CdrDraft {
             customer,
             dialled,
             queues: Vec::new(),
-            created_at: now,
+            created_at: now.wall,
             queued_at: None,
             first_answered_at: None,
+            created: now.monotonic,
+            queued: None,
+            first_answered: None,
             offers: Vec::new(),
             first_agent: None,
             last_agent: None,
@@ -154,17 +165,24 @@ impl CdrDraft {
         }
     }
 
-    pub fn joined_queue(&mut self, queue: &QueueId, now: Timestamp) {
-        self.queued_at.get_or_insert(now);
+    pub fn joined_queue(&mut self, queue: &QueueId, now: Now) {
+        self.queued_at.get_or_insert(now.wall);
+        self.queued.get_or_insert(now.monotonic);
         self.queues.push(queue.clone());
     }
 
-    pub fn offered(&mut self, agent: &AgentId, now: Timestamp) {
+    pub fn offered(&mut self, agent: &AgentId, now: Now) {
         self.offers.push(OfferRecord {
             agent: agent.clone(),
-            at: now,
+            at: now.wall,
             result: OfferResult::Ringing,
         });
+    }
+
+    /// Since when (monotonic) the caller has been waiting for an agent: since they first joined
+    /// a queue, or since the call began.
+    pub fn waiting_since(&self) -> Timestamp {
+        self.queued.unwrap_or(self.created)
     }
 
     /// Settles the latest offer to `agent` that is still ringing.
@@ -179,25 +197,28 @@ impl CdrDraft {
         }
     }
 
-    pub fn answered_by(&mut self, agent: &AgentId, now: Timestamp) {
-        self.first_answered_at.get_or_insert(now);
+    pub fn answered_by(&mut self, agent: &AgentId, now: Now) {
+        self.first_answered_at.get_or_insert(now.wall);
+        self.first_answered.get_or_insert(now.monotonic);
         self.first_agent.get_or_insert_with(|| agent.clone());
         self.last_agent = Some(agent.clone());
     }
 
-    pub fn finish(mut self, now: Timestamp, outcome: Outcome, end_cause: EndCause) -> Cdr {
+    pub fn finish(mut self, now: Now, outcome: Outcome, end_cause: EndCause) -> Cdr {
         for offer in &mut self.offers {
             if offer.result == OfferResult::Ringing {
                 offer.result = OfferResult::Withdrawn;
             }
         }
-        let ended_at = now.max(self.created_at);
-        let answered = self.first_answered_at;
-        let wait_until = answered.unwrap_or(ended_at);
+        // A wall clock stepped back during the call must not end it before it began.
+        let ended_at = now.wall.max(self.created_at);
+        let ended = now.monotonic.max(self.created);
+        let wait_until = self.first_answered.unwrap_or(ended);
         Cdr {
-            wait_ms: wait_until.saturating_since(self.created_at).as_millis() as u64,
-            talk_ms: answered
-                .map(|at| ended_at.saturating_since(at).as_millis() as u64)
+            wait_ms: wait_until.saturating_since(self.created).as_millis() as u64,
+            talk_ms: self
+                .first_answered
+                .map(|at| ended.saturating_since(at).as_millis() as u64)
                 .unwrap_or(0),
             call: self.call,
             tenant: self.tenant,
@@ -207,7 +228,7 @@ impl CdrDraft {
             queues: self.queues,
             created_at: self.created_at,
             queued_at: self.queued_at,
-            first_answered_at: answered,
+            first_answered_at: self.first_answered_at,
             ended_at,
             offers: self.offers,
             first_agent: self.first_agent,

@@ -21,7 +21,10 @@
 //!
 //! - **No IO, no clock, no randomness.** [`Switchboard::handle`] takes `(now, input)` and returns
 //!   [`Output`]s for the runtime to execute; deadlines come out of
-//!   [`Switchboard::poll_timeout`] and are run by [`Switchboard::handle_timeout`].
+//!   [`Switchboard::poll_timeout`] and are run by [`Switchboard::handle_timeout`]. `now` holds
+//!   both clocks' readings ([`Now`](callbridge_kernel::time::Now)): every timer runs on the
+//!   monotonic one, and call-detail records carry the wall one (their durations are measured on
+//!   the monotonic one), so a step of the system clock moves no deadline.
 //! - **Deterministic**: the same inputs at the same times give the same outputs (every collection
 //!   iterates in a fixed order; ties are broken by arrival order).
 //! - **Every call ends exactly once**, with one `Ended` event and one record, whatever the
@@ -37,6 +40,7 @@
 //!
 //! ```
 //! use callbridge_core::{CallerNumber, Timestamp};
+//! use callbridge_kernel::time::{Now, WallTime};
 //! use callbridge_switchboard::{Input, Output, QueueConfig, Switchboard, SwitchboardConfig};
 //!
 //! let config = SwitchboardConfig {
@@ -44,7 +48,7 @@
 //!     ..SwitchboardConfig::default()
 //! };
 //! let mut switchboard = Switchboard::new(config).unwrap();
-//! let t = Timestamp::from_millis(1_000);
+//! let t = Now::new(Timestamp::from_millis(1_000), WallTime::from_millis(1_700_000_000_000));
 //! switchboard.handle(t, Input::AgentOnline {
 //!     agent: "acme:ann".into(),
 //!     tenant: "acme".into(),
@@ -61,7 +65,8 @@
 //! assert!(outputs.iter().any(|o| matches!(o, Output::RingAgent { .. })));
 //! // The runtime executes the outputs and wakes the switchboard at its next deadline.
 //! if let Some(due) = switchboard.poll_timeout() {
-//!     let _ring_timeout = switchboard.handle_timeout(due);
+//!     let wall = WallTime::from_millis(1_700_000_000_000 + due.as_millis() - 1_000);
+//!     let _ring_timeout = switchboard.handle_timeout(Now::new(due, wall));
 //! }
 //! ```
 

@@ -22,6 +22,14 @@ pub enum OutboundFailure {
     Rejected { status: u16 },
     /// The called party hung up before the call was answered.
     EndedBeforeAnswer,
+    /// The tenant has no trunk to place calls on (a configuration gap; the trunk was never
+    /// asked).
+    NoTrunk,
+    /// Every media port in the configured range is in use (the trunk was never asked).
+    NoAudioPort,
+    /// Callbridge could not place the call for a reason of its own; `detail` is for the record
+    /// and the logs (it may name internals), the agent is told a fixed sentence.
+    NotPlaced { detail: String },
 }
 
 impl OutboundFailure {
@@ -43,6 +51,17 @@ impl OutboundFailure {
             OutboundFailure::EndedBeforeAnswer => {
                 "The call ended before it was answered.".to_owned()
             }
+            OutboundFailure::NoTrunk => {
+                "Outbound calls are not set up for your contact center (no trunk configured)."
+                    .to_owned()
+            }
+            OutboundFailure::NoAudioPort => {
+                "No audio port is free for the call right now; try again in a moment.".to_owned()
+            }
+            OutboundFailure::NotPlaced { .. } => {
+                "The call could not be placed because of a problem on our side; try again in a moment."
+                    .to_owned()
+            }
         }
     }
 
@@ -56,6 +75,9 @@ impl OutboundFailure {
             OutboundFailure::Unreachable => "unreachable",
             OutboundFailure::Rejected { .. } => "rejected",
             OutboundFailure::EndedBeforeAnswer => "ended_before_answer",
+            OutboundFailure::NoTrunk => "no_trunk",
+            OutboundFailure::NoAudioPort => "no_audio_port",
+            OutboundFailure::NotPlaced { .. } => "not_placed",
         }
     }
 }

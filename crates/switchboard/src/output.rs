@@ -43,8 +43,9 @@ pub enum StopRinging {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Output {
-    /// An event for the integration engine (`callbridge-core`).
-    Integration(Event),
+    /// An event for the integration engine (`callbridge-core`) of the call's tenant: the
+    /// switchboard knows the tenant of every call, so the runtime never has to look it up.
+    Integration { tenant: TenantId, event: Event },
 
     // ----- the customer leg -----
     /// Send 180 Ringing on the unanswered inbound call.
@@ -130,7 +131,7 @@ impl Output {
     /// The call this output is about, if any.
     pub fn call(&self) -> Option<&CallId> {
         match self {
-            Output::Integration(event) => event.call(),
+            Output::Integration { event, .. } => event.call(),
             Output::RingbackCustomer { call }
             | Output::AnswerCustomer { call }
             | Output::PlayToCustomer { call, .. }

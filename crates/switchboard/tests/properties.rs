@@ -351,7 +351,10 @@ impl World {
                 Output::HangUpCustomer { call } => {
                     prop_assert!(self.answered.contains(call), "hang-up of unanswered {call}");
                 }
-                Output::Integration(Event::Connected { call, .. }) => {
+                Output::Integration {
+                    event: Event::Connected { call, .. },
+                    ..
+                } => {
                     // Outbound calls are answered by the far end, not by an AnswerCustomer.
                     self.answered.insert(call.clone());
                 }
@@ -368,7 +371,10 @@ impl World {
                         "{call} stopped twice"
                     );
                 }
-                Output::Integration(Event::Ended { call, .. }) => {
+                Output::Integration {
+                    event: Event::Ended { call, .. },
+                    ..
+                } => {
                     *self.ended.entry(call.clone()).or_default() += 1;
                     prop_assert!(
                         !self.bridged.contains_key(call),

@@ -23,13 +23,16 @@ fn an_inbound_call_rings_the_longest_idle_available_agent() {
     assert_eq!(rung(&out), ["bob"]);
     assert!(has(
         &out,
-        &Output::Integration(Event::CallOffered {
-            call: call("c1"),
+        &Output::Integration {
             tenant: TENANT.into(),
-            direction: Direction::Inbound,
-            customer: CallerNumber::Dialable(CUSTOMER.into()),
-            agent: agent("bob"),
-        })
+            event: Event::CallOffered {
+                call: call("c1"),
+                tenant: TENANT.into(),
+                direction: Direction::Inbound,
+                customer: CallerNumber::Dialable(CUSTOMER.into()),
+                agent: agent("bob"),
+            }
+        }
     ));
     assert_eq!(sim.state("bob"), AgentState::Ringing { call: call("c1") });
 }
@@ -461,14 +464,20 @@ fn answering_bridges_records_and_emits_agent_answered_then_connected() {
                 agent: agent("ann")
             },
             Output::StartRecording { call: call("c1") },
-            Output::Integration(Event::AgentAnswered {
-                call: call("c1"),
-                agent: agent("ann")
-            }),
-            Output::Integration(Event::Connected {
-                call: call("c1"),
-                agent: agent("ann")
-            }),
+            Output::Integration {
+                tenant: TENANT.into(),
+                event: Event::AgentAnswered {
+                    call: call("c1"),
+                    agent: agent("ann")
+                }
+            },
+            Output::Integration {
+                tenant: TENANT.into(),
+                event: Event::Connected {
+                    call: call("c1"),
+                    agent: agent("ann")
+                }
+            },
         ]
     );
     assert_eq!(sim.state("ann"), AgentState::OnCall { call: call("c1") });
@@ -735,14 +744,20 @@ fn click_to_dial_originates_on_the_tenants_trunk_and_bridges_on_answer() {
                 agent: agent("ann")
             },
             Output::StartRecording { call: call("o1") },
-            Output::Integration(Event::AgentAnswered {
-                call: call("o1"),
-                agent: agent("ann")
-            }),
-            Output::Integration(Event::Connected {
-                call: call("o1"),
-                agent: agent("ann")
-            }),
+            Output::Integration {
+                tenant: TENANT.into(),
+                event: Event::AgentAnswered {
+                    call: call("o1"),
+                    agent: agent("ann")
+                }
+            },
+            Output::Integration {
+                tenant: TENANT.into(),
+                event: Event::Connected {
+                    call: call("o1"),
+                    agent: agent("ann")
+                }
+            },
         ]
     );
     sim.advance_secs(10);
@@ -843,11 +858,14 @@ fn blind_transfer_to_an_agent_keeps_the_call_id_and_rings_the_target() {
     assert_eq!(out[0], Output::Unbridge { call: call("c1") });
     assert!(has(
         &out,
-        &Output::Integration(Event::Transferred {
-            call: call("c1"),
-            from: agent("ann"),
-            to: to_agent("bob")
-        })
+        &Output::Integration {
+            tenant: TENANT.into(),
+            event: Event::Transferred {
+                call: call("c1"),
+                from: agent("ann"),
+                to: to_agent("bob")
+            }
+        }
     ));
     assert!(has(
         &out,
@@ -1026,7 +1044,10 @@ fn hold_plays_music_and_resume_bridges_again() {
                 call: call("c1"),
                 prompt: Prompt::Music(Some("support".into()))
             },
-            Output::Integration(Event::Held { call: call("c1") }),
+            Output::Integration {
+                tenant: TENANT.into(),
+                event: Event::Held { call: call("c1") }
+            },
         ]
     );
     let out = sim.send(Input::Hold {
@@ -1048,7 +1069,10 @@ fn hold_plays_music_and_resume_bridges_again() {
                 call: call("c1"),
                 agent: agent("ann")
             },
-            Output::Integration(Event::Resumed { call: call("c1") }),
+            Output::Integration {
+                tenant: TENANT.into(),
+                event: Event::Resumed { call: call("c1") }
+            },
         ]
     );
     let out = sim.send(Input::CustomerHungUp { call: call("c1") });
@@ -1090,11 +1114,11 @@ fn the_record_lists_every_offer_and_the_key_times() {
             ("cat".to_owned(), OfferResult::Answered),
         ]
     );
-    assert_eq!(cdr.created_at, start);
-    assert_eq!(cdr.queued_at, Some(start));
+    assert_eq!(cdr.created_at, sim.wall_at(start));
+    assert_eq!(cdr.queued_at, Some(sim.wall_at(start)));
     assert_eq!(
         cdr.first_answered_at,
-        Some(Timestamp::from_millis(start.as_millis() + 22_000))
+        Some(sim.wall_at(Timestamp::from_millis(start.as_millis() + 22_000)))
     );
     assert_eq!(cdr.dialled, DID);
     assert_eq!((cdr.wait_ms, cdr.talk_ms), (22_000, 30_000));
@@ -1137,6 +1161,11 @@ fn refusals_and_outbound_failures_have_messages_for_agents() {
         OutboundFailure::Unreachable,
         OutboundFailure::Rejected { status: 403 },
         OutboundFailure::EndedBeforeAnswer,
+        OutboundFailure::NoTrunk,
+        OutboundFailure::NoAudioPort,
+        OutboundFailure::NotPlaced {
+            detail: "invalid outbound request: bad host".into(),
+        },
     ] {
         let message = failure.message();
         assert!(message.ends_with('.') && message.len() > 15, "{message}");

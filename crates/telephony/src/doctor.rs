@@ -65,7 +65,7 @@ async fn recording_store(t: &TenantTelephony) -> Check {
     let meta = RecordingMeta {
         call_id: format!("doctor-probe-{}", uuid::Uuid::new_v4().simple()),
         tenant: t.tenant.to_string(),
-        started_at_unix_ms: crate::runtime::now().as_millis() as i64,
+        started_at_unix_ms: callbridge_kernel::time::Clock::start().wall().as_millis() as i64,
     };
     let key = match store.key_for(&meta) {
         Ok(key) => key,

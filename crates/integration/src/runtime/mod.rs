@@ -8,12 +8,13 @@ mod outbox;
 mod replay;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use callbridge_core::{
     CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure, LookupResult,
-    TenantId, Timestamp, Verdict,
+    TenantId, Verdict,
 };
+use callbridge_kernel::time::Clock;
 use callbridge_phone::E164;
 use callbridge_store::{OutboxItem, Store};
 use serde_json::json;
@@ -136,37 +137,28 @@ impl Runtime {
     }
 }
 
-/// Wall-clock milliseconds: the engine's time input.
-pub fn now() -> Timestamp {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    Timestamp::from_millis(millis)
-}
-
 async fn run_engine<C: Crm>(
     mut engine: Engine,
     mut rx: mpsc::UnboundedReceiver<Input>,
     executor: Executor<C>,
 ) {
+    // The engine task's one reader of the clock: the engine's deadlines run on the monotonic
+    // reading, so a step of the system clock moves none of them.
+    let clock = Clock::start();
     loop {
         let timeout = engine.poll_timeout();
         let sleep = async {
             match timeout {
-                Some(at) => {
-                    let wait = at.as_millis().saturating_sub(now().as_millis());
-                    tokio::time::sleep(Duration::from_millis(wait)).await
-                }
+                Some(at) => tokio::time::sleep(clock.until(at)).await,
                 None => std::future::pending().await,
             }
         };
         let commands = tokio::select! {
             input = rx.recv() => match input {
                 None => return,
-                Some(Input::Event(event)) => engine.handle(now(), event),
+                Some(Input::Event(event)) => engine.handle(clock.monotonic(), event),
                 Some(Input::Judged(event, reply)) => {
-                    let (commands, verdict) = engine.handle_with_verdict(now(), event);
+                    let (commands, verdict) = engine.handle_with_verdict(clock.monotonic(), event);
                     let _ = reply.send(verdict);
                     commands
                 }
@@ -175,7 +167,7 @@ async fn run_engine<C: Crm>(
                     continue;
                 }
             },
-            () = sleep => engine.handle_timeout(now()),
+            () = sleep => engine.handle_timeout(clock.monotonic()),
         };
         for command in commands {
             executor.execute(command);

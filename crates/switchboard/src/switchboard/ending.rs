@@ -137,10 +137,13 @@ impl Switchboard {
                 call: call_id.clone(),
             });
         }
-        out.push(Output::Integration(Event::Ended {
-            call: call_id.clone(),
-            cause: ending.cause.clone(),
-        }));
+        out.push(Output::Integration {
+            tenant: call.tenant.clone(),
+            event: Event::Ended {
+                call: call_id.clone(),
+                cause: ending.cause.clone(),
+            },
+        });
         let outcome = if call.cdr.first_answered_at.is_some() {
             Outcome::Answered
         } else {
@@ -155,7 +158,9 @@ impl Switchboard {
                 cause: ending.cause.clone(),
             });
         }
-        let record = call.cdr.finish(self.now, outcome, ending.cause);
+        let record = call
+            .cdr
+            .finish(Self::clock(self.now, self.wall), outcome, ending.cause);
         out.push(Output::CallRecord(Box::new(record)));
         self.stats.calls_ended += 1;
         self.ended.insert(call_id.clone());
@@ -318,8 +323,14 @@ impl Switchboard {
     }
 
     pub(super) fn media_timeout(&mut self, call_id: CallId, leg: Leg, out: &mut Vec<Output>) {
-        if !self.calls.contains_key(&call_id) {
+        let Some(call) = self.calls.get(&call_id) else {
             return self.missing_call(&call_id, None, out);
+        };
+        // A carrier owes us no audio before the customer's leg is answered (a queued call
+        // hearing ringback is not answered): silence then is not a dead call.
+        if leg == Leg::Customer && !call.answered {
+            self.stats.ignored_stale += 1;
+            return;
         }
         let side = match leg {
             Leg::Customer => "customer",

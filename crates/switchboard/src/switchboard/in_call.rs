@@ -47,15 +47,18 @@ impl Switchboard {
             });
         }
         call.cdr.transfers.push(TransferRecord {
-            at: self.now,
+            at: self.wall,
             from: agent.clone(),
             to: to.clone(),
         });
-        out.push(Output::Integration(Event::Transferred {
-            call: call_id.clone(),
-            from: agent.clone(),
-            to: to.clone(),
-        }));
+        out.push(Output::Integration {
+            tenant: call.tenant.clone(),
+            event: Event::Transferred {
+                call: call_id.clone(),
+                from: agent.clone(),
+                to: to.clone(),
+            },
+        });
         call.phase = Phase::Routing;
         let target_name = match &to {
             TransferTarget::Agent(target) => {
@@ -178,18 +181,24 @@ impl Switchboard {
                 call: call_id.clone(),
                 prompt: Prompt::Music(call.queue.clone()),
             });
-            out.push(Output::Integration(Event::Held {
-                call: call_id.clone(),
-            }));
+            out.push(Output::Integration {
+                tenant: call.tenant.clone(),
+                event: Event::Held {
+                    call: call_id.clone(),
+                },
+            });
             format!("{customer} is on hold.")
         } else {
             out.push(Output::Bridge {
                 call: call_id.clone(),
                 agent: agent.clone(),
             });
-            out.push(Output::Integration(Event::Resumed {
-                call: call_id.clone(),
-            }));
+            out.push(Output::Integration {
+                tenant: call.tenant.clone(),
+                event: Event::Resumed {
+                    call: call_id.clone(),
+                },
+            });
             format!("Connected to {customer}.")
         };
         out.push(Output::AgentUpdate {

@@ -43,7 +43,7 @@ impl Switchboard {
             Direction::Inbound,
             customer.clone(),
             dialled,
-            self.now,
+            Self::clock(self.now, self.wall),
         );
         self.calls.insert(
             call.clone(),
@@ -105,7 +105,8 @@ impl Switchboard {
             return;
         };
         call.queue = Some(queue.clone());
-        call.cdr.joined_queue(&queue, self.now);
+        call.cdr
+            .joined_queue(&queue, Self::clock(self.now, self.wall));
         if !call.answered && waiting == Waiting::Ringback {
             out.push(Output::RingbackCustomer {
                 call: call_id.clone(),
@@ -210,15 +211,18 @@ impl Switchboard {
             direction: call.direction,
             transferred_by: route.transferred_by().cloned(),
         });
-        out.push(Output::Integration(Event::CallOffered {
-            call: call_id.clone(),
+        out.push(Output::Integration {
             tenant: call.tenant.clone(),
-            direction: call.direction,
-            customer: call.customer.clone(),
-            agent: agent.clone(),
-        }));
+            event: Event::CallOffered {
+                call: call_id.clone(),
+                tenant: call.tenant.clone(),
+                direction: call.direction,
+                customer: call.customer.clone(),
+                agent: agent.clone(),
+            },
+        });
         let message = format!("Call from {}.", call.customer.for_display());
-        call.cdr.offered(&agent, self.now);
+        call.cdr.offered(&agent, Self::clock(self.now, self.wall));
         call.phase = Phase::Ringing {
             agent: agent.clone(),
             ring_id,
@@ -277,7 +281,8 @@ impl Switchboard {
             return;
         };
         call.cdr.offer_ended(&agent, OfferResult::Answered);
-        call.cdr.answered_by(&agent, self.now);
+        call.cdr
+            .answered_by(&agent, Self::clock(self.now, self.wall));
         if !call.answered {
             call.answered = true;
             out.push(Output::AnswerCustomer {
@@ -294,14 +299,20 @@ impl Switchboard {
                 call: call_id.clone(),
             });
         }
-        out.push(Output::Integration(Event::AgentAnswered {
-            call: call_id.clone(),
-            agent: agent.clone(),
-        }));
-        out.push(Output::Integration(Event::Connected {
-            call: call_id.clone(),
-            agent: agent.clone(),
-        }));
+        out.push(Output::Integration {
+            tenant: call.tenant.clone(),
+            event: Event::AgentAnswered {
+                call: call_id.clone(),
+                agent: agent.clone(),
+            },
+        });
+        out.push(Output::Integration {
+            tenant: call.tenant.clone(),
+            event: Event::Connected {
+                call: call_id.clone(),
+                agent: agent.clone(),
+            },
+        });
         let message = format!("Connected to {}.", call.customer.for_display());
         call.phase = Phase::Connected {
             agent: agent.clone(),
@@ -379,7 +390,7 @@ impl Switchboard {
         call.cdr.offer_ended(agent, result);
         let customer = call.customer.for_display().to_owned();
         let fallback_queue = call.queue.clone();
-        let first_waited = call.cdr.queued_at.unwrap_or(call.cdr.created_at);
+        let first_waited = call.cdr.waiting_since();
         out.push(Output::StopRinging {
             agent: agent.clone(),
             call: call_id.clone(),

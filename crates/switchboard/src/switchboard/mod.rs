@@ -13,6 +13,7 @@ mod outbound;
 use std::collections::{BTreeMap, BTreeSet};
 
 use callbridge_core::{AgentId, CallId, QueueId, TenantId, Timestamp};
+use callbridge_kernel::time::{Now, WallTime};
 
 use crate::agent::{Agent, AgentState};
 use crate::call::{Call, CallView};
@@ -60,7 +61,10 @@ pub struct QueueStatus {
 #[derive(Debug)]
 pub struct Switchboard {
     config: SwitchboardConfig,
+    /// The latest monotonic reading: every timer and deadline runs on it.
     now: Timestamp,
+    /// The latest wall reading: only call-detail records carry it.
+    wall: WallTime,
     queues: Queues,
     agents: BTreeMap<AgentId, Agent>,
     calls: BTreeMap<CallId, Call>,
@@ -79,6 +83,7 @@ impl Switchboard {
         Ok(Switchboard {
             config,
             now: Timestamp::ZERO,
+            wall: WallTime::UNIX_EPOCH,
             queues,
             agents: BTreeMap::new(),
             calls: BTreeMap::new(),
@@ -90,8 +95,8 @@ impl Switchboard {
     }
 
     /// Processes one input and returns what to do, in order.
-    pub fn handle(&mut self, now: Timestamp, input: Input) -> Vec<Output> {
-        self.now = self.now.max(now);
+    pub fn handle(&mut self, now: Now, input: Input) -> Vec<Output> {
+        self.advance(now);
         let mut out = Vec::new();
         match input {
             Input::AgentOnline {
@@ -139,8 +144,8 @@ impl Switchboard {
 
     /// Runs every deadline due at `now`: ring timeouts, maximum waits, outbound answer timeouts,
     /// the ends of wrap-ups, and forgetting ended calls.
-    pub fn handle_timeout(&mut self, now: Timestamp) -> Vec<Output> {
-        self.now = self.now.max(now);
+    pub fn handle_timeout(&mut self, now: Now) -> Vec<Output> {
+        self.advance(now);
         let mut out = Vec::new();
         while let Some(timer) = self.timers.pop_due(self.now) {
             match timer {
@@ -156,6 +161,19 @@ impl Switchboard {
             }
         }
         out
+    }
+
+    /// Takes the clocks' readings: the monotonic one only moves forward (an earlier reading
+    /// counts as the latest), the wall one is taken as it is, since records should say what the
+    /// wall clock said.
+    fn advance(&mut self, now: Now) {
+        self.now = self.now.max(now.monotonic);
+        self.wall = now.wall;
+    }
+
+    /// Both readings, for records.
+    fn clock(now: Timestamp, wall: WallTime) -> Now {
+        Now::new(now, wall)
     }
 
     // ----- queries ----------------------------------------------------------------------------

@@ -44,7 +44,7 @@ impl Switchboard {
             Direction::Outbound,
             customer.clone(),
             to.clone(),
-            self.now,
+            Self::clock(self.now, self.wall),
         );
         cdr.last_agent = Some(agent.clone());
         self.calls.insert(
@@ -76,13 +76,16 @@ impl Switchboard {
             agent: agent.clone(),
             to: to.clone(),
         });
-        out.push(Output::Integration(Event::CallOffered {
-            call: call_id.clone(),
-            tenant,
-            direction: Direction::Outbound,
-            customer,
-            agent: agent.clone(),
-        }));
+        out.push(Output::Integration {
+            tenant: tenant.clone(),
+            event: Event::CallOffered {
+                call: call_id.clone(),
+                tenant,
+                direction: Direction::Outbound,
+                customer,
+                agent: agent.clone(),
+            },
+        });
         let message = format!("Calling {to}…");
         self.set_state(&agent, AgentState::Dialing { call: call_id }, message, out);
     }
@@ -130,7 +133,8 @@ impl Switchboard {
         );
         call.answered = true;
         call.recording = true;
-        call.cdr.answered_by(&agent, self.now);
+        call.cdr
+            .answered_by(&agent, Self::clock(self.now, self.wall));
         call.phase = Phase::Connected {
             agent: agent.clone(),
             held: false,
@@ -143,14 +147,20 @@ impl Switchboard {
         out.push(Output::StartRecording {
             call: call_id.clone(),
         });
-        out.push(Output::Integration(Event::AgentAnswered {
-            call: call_id.clone(),
-            agent: agent.clone(),
-        }));
-        out.push(Output::Integration(Event::Connected {
-            call: call_id.clone(),
-            agent: agent.clone(),
-        }));
+        out.push(Output::Integration {
+            tenant: call.tenant.clone(),
+            event: Event::AgentAnswered {
+                call: call_id.clone(),
+                agent: agent.clone(),
+            },
+        });
+        out.push(Output::Integration {
+            tenant: call.tenant.clone(),
+            event: Event::Connected {
+                call: call_id.clone(),
+                agent: agent.clone(),
+            },
+        });
         let message = format!("Connected to {}.", call.customer.for_display());
         self.set_state(&agent, AgentState::OnCall { call: call_id }, message, out);
     }

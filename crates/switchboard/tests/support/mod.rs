@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use callbridge_core::{AgentId, CallId, CallerNumber, Event, QueueId, Timestamp, TransferTarget};
+use callbridge_kernel::time::{Now, WallTime};
 use callbridge_switchboard::{
     AgentState, Cdr, Input, Output, QueueConfig, Switchboard, SwitchboardConfig,
 };
@@ -14,10 +15,17 @@ pub const TENANT: &str = "acme";
 pub const CUSTOMER: &str = "+442071234567";
 pub const DID: &str = "+441134960000";
 
-/// The switchboard plus a clock the test moves by hand.
+/// What the wall clock reads at the monotonic origin (2023-11-14T22:13:20Z), so that a record
+/// showing a monotonic reading instead of a wall one would be caught.
+pub const WALL_AT_ORIGIN: u64 = 1_700_000_000_000;
+
+/// The switchboard plus two clocks the test moves by hand: the monotonic one (`now`) and the
+/// wall one, which follows it at `WALL_AT_ORIGIN` plus whatever steps the test applied.
 pub struct Sim {
     pub sb: Switchboard,
     pub now: Timestamp,
+    /// Steps applied to the wall clock (an NTP correction, an operator setting the time).
+    pub wall_step_ms: i64,
 }
 
 impl Sim {
@@ -25,6 +33,7 @@ impl Sim {
         Sim {
             sb: Switchboard::new(config).expect("valid config"),
             now: Timestamp::from_millis(1_000_000),
+            wall_step_ms: 0,
         }
     }
 
@@ -41,7 +50,19 @@ impl Sim {
     }
 
     pub fn send(&mut self, input: Input) -> Vec<Output> {
-        self.sb.handle(self.now, input)
+        let now = self.clocks();
+        self.sb.handle(now, input)
+    }
+
+    /// What the wall clock reads when the monotonic clock reads `at`.
+    pub fn wall_at(&self, at: Timestamp) -> WallTime {
+        let millis = (WALL_AT_ORIGIN + at.as_millis()) as i64 + self.wall_step_ms;
+        WallTime::from_millis(millis as u64)
+    }
+
+    /// Both clocks' readings now.
+    pub fn clocks(&self) -> Now {
+        Now::new(self.now, self.wall_at(self.now))
     }
 
     /// Moves the clock forward, running every deadline on the way at its own time.
@@ -53,7 +74,8 @@ impl Sim {
                 break;
             }
             self.now = self.now.max(at);
-            out.extend(self.sb.handle_timeout(self.now));
+            let now = self.clocks();
+            out.extend(self.sb.handle_timeout(now));
         }
         self.now = target;
         out
@@ -151,7 +173,7 @@ pub fn the_record(out: &[Output]) -> Cdr {
 pub fn integration(out: &[Output]) -> Vec<Event> {
     out.iter()
         .filter_map(|o| match o {
-            Output::Integration(event) => Some(event.clone()),
+            Output::Integration { event, .. } => Some(event.clone()),
             _ => None,
         })
         .collect()

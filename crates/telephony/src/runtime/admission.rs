@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use callbridge_core::{QueueId, TenantId};
+use callbridge_phone::Region;
 
 use crate::config::{route_digits, IpNetwork, TelephonyConfig};
 
@@ -15,6 +16,8 @@ use crate::config::{route_digits, IpNetwork, TelephonyConfig};
 pub struct Route {
     pub tenant: TenantId,
     pub queue: QueueId,
+    /// The tenant's `default_region`: how the caller's number is read.
+    pub region: Region,
 }
 
 /// Why an INVITE is refused, with the SIP status the carrier gets.
@@ -41,22 +44,36 @@ pub struct Admission {
 }
 
 impl Admission {
-    pub fn new(config: &TelephonyConfig) -> Admission {
+    /// The routes of every tenant's numbers. `region_of` gives each tenant's region (its
+    /// `[[tenant]]` entry's `default_region`); a tenant with telephony settings but no region is
+    /// a configuration error, never a silent default.
+    pub fn new(
+        config: &TelephonyConfig,
+        region_of: impl Fn(&TenantId) -> Option<Region>,
+    ) -> Result<Admission, String> {
         let mut routes = HashMap::new();
         let mut sources = HashMap::new();
         for tenant in &config.tenants {
+            let region = region_of(&tenant.tenant).ok_or_else(|| {
+                format!(
+                    "tenant {} has telephony settings but no [[tenant]] entry: add one with \
+                     id = \"{}\" (its default_region says how callers' numbers are read)",
+                    tenant.tenant, tenant.tenant
+                )
+            })?;
             for number in &tenant.numbers {
                 routes.insert(
                     number.digits.clone(),
                     Route {
                         tenant: tenant.tenant.clone(),
                         queue: number.queue.clone(),
+                        region,
                     },
                 );
             }
             sources.insert(tenant.tenant.clone(), tenant.allowed_sources.clone());
         }
-        Admission { routes, sources }
+        Ok(Admission { routes, sources })
     }
 
     /// The route for a call to `dialled` from `source`.
@@ -107,7 +124,8 @@ id = "sales"
         let config = TelephonyConfig::parse("t.toml", text, Path::new("."), &|_| None)
             .unwrap()
             .unwrap();
-        Admission::new(&config)
+        let us = Region::parse("US").unwrap();
+        Admission::new(&config, |_| Some(us)).unwrap()
     }
 
     #[test]
@@ -122,6 +140,38 @@ id = "sales"
             a.admit("15551230001", carrier).unwrap().queue.as_str(),
             "support"
         );
+    }
+
+    #[test]
+    fn a_tenant_without_a_region_is_a_configuration_error_naming_it() {
+        let text = r#"
+[telephony]
+sip_udp = "127.0.0.1:5060"
+media_bind_ip = "127.0.0.1"
+[[tenant]]
+id = "acme"
+[tenant.telephony]
+allowed_sources = ["192.0.2.0/24"]
+[[tenant.telephony.number]]
+did = "+15551230001"
+queue = "support"
+[[tenant.telephony.queue]]
+id = "support"
+"#;
+        let config = TelephonyConfig::parse("t.toml", text, Path::new("."), &|_| None)
+            .unwrap()
+            .unwrap();
+        let err = Admission::new(&config, |_| None).err().unwrap();
+        assert!(err.contains("tenant acme"), "{err}");
+        assert!(err.contains("default_region"), "{err}");
+    }
+
+    #[test]
+    fn the_route_carries_the_tenants_region() {
+        let a = admission();
+        let carrier: IpAddr = "192.0.2.7".parse().unwrap();
+        let route = a.admit("+15551230001", carrier).unwrap();
+        assert_eq!(route.region, Region::parse("US").unwrap());
     }
 
     #[test]

@@ -16,7 +16,6 @@ pub struct CallLeg {
     pub local_sdp: Option<String>,
     /// The inbound INVITE had no offer: our 200 carries one and the ACK brings the answer.
     pub offerless: bool,
-    pub answered: bool,
 }
 
 #[derive(Default)]
@@ -43,10 +42,6 @@ impl CallTable {
 
     pub fn get(&self, call: &CallId) -> Option<&CallLeg> {
         self.by_call.get(call)
-    }
-
-    pub fn get_mut(&mut self, call: &CallId) -> Option<&mut CallLeg> {
-        self.by_call.get_mut(call)
     }
 
     pub fn call_of(&self, leg: LegId) -> Option<&CallId> {

@@ -27,7 +27,7 @@ use tokio::task::JoinHandle;
 pub use admission::{Admission, Refused, Route};
 pub use recorder::RecordingDone;
 pub use softphones::{Attached, Softphones};
-pub use switch::{now, outbound_failure, Request};
+pub use switch::{outbound_failure, Request};
 
 use crate::softphone::protocol::ClientMessage;
 
@@ -227,11 +227,13 @@ impl Telephony {
                 },
             );
         }
+        let admission = Admission::new(telephony, |tenant| tenants.get(tenant).map(|t| t.region))
+            .map_err(anyhow::Error::msg)?;
         let switch = Switch {
             board,
             calls: Default::default(),
             tenants,
-            admission: Admission::new(telephony),
+            admission,
             sip: sip.clone(),
             media,
             phones: phones.clone(),
@@ -240,6 +242,7 @@ impl Telephony {
             store,
             pending: Default::default(),
             refusal_log: callbridge_sip::SourceLogThrottle::new(std::time::Duration::from_secs(10)),
+            clock: callbridge_kernel::time::Clock::start(),
         };
         let switch_task = tokio::spawn(switch.run(Sources {
             sip: sip_events,

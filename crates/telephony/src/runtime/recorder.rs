@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use callbridge_core::{CallId, RecordingLocator, TenantId};
+use callbridge_kernel::time::WallTime;
 use callbridge_media::{Side, TapPacket, TapSender};
 use callbridge_recording::{
     Channel, RecordingMeta, RecordingReady, RecordingWriter, RtpAudio, Spool, UploadQueue,
@@ -75,12 +76,18 @@ impl Recorder {
         (Recorder { commands }, RecorderThread(thread))
     }
 
-    /// Starts the call's recording now; returns the tap for the media relay.
-    pub fn start_call(&self, call: &CallId, tenant: &TenantId) -> Result<TapSender, String> {
+    /// Starts the call's recording now (`started_at`, the switch loop's wall reading); returns
+    /// the tap for the media relay.
+    pub fn start_call(
+        &self,
+        call: &CallId,
+        tenant: &TenantId,
+        started_at: WallTime,
+    ) -> Result<TapSender, String> {
         let meta = RecordingMeta {
             call_id: call.to_string(),
             tenant: tenant.to_string(),
-            started_at_unix_ms: super::switch::now().as_millis() as i64,
+            started_at_unix_ms: started_at.as_millis() as i64,
         };
         meta.validate().map_err(|e| e.to_string())?;
         let (tap, packets) = mpsc::channel(TAP_CAPACITY);

@@ -8,11 +8,12 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use callbridge_core::{AgentId, CallId, Direction, Event, QueueId, TenantId, Timestamp};
+use callbridge_core::{AgentId, CallId, Direction, Event, QueueId, TenantId};
 use callbridge_integration::agents::local_name;
 use callbridge_integration::events_api::body::caller_number;
+use callbridge_kernel::time::Clock;
 use callbridge_media::{Media, MediaError, MediaEvent};
 use callbridge_phone::Region;
 use callbridge_sip::{IncomingCall, SipEndpoint, SipEvent};
@@ -66,6 +67,9 @@ pub struct Switch {
     pub pending: VecDeque<Input>,
     /// One "inbound call refused" line per source per interval.
     pub refusal_log: callbridge_sip::SourceLogThrottle,
+    /// The loop's one reader of the clocks: the switchboard's timers run on its monotonic
+    /// reading, its call records carry the wall one.
+    pub clock: Clock,
 }
 
 pub struct Sources {
@@ -75,20 +79,11 @@ pub struct Sources {
     pub recordings: mpsc::UnboundedReceiver<RecordingDone>,
 }
 
-/// Wall-clock milliseconds: the switchboard's timestamps end up in call records.
-pub fn now() -> Timestamp {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    Timestamp::from_millis(ms)
-}
-
 impl Switch {
     pub async fn run(mut self, mut sources: Sources) {
         loop {
             let sleep = match self.board.poll_timeout() {
-                Some(at) => Duration::from_millis(at.as_millis().saturating_sub(now().as_millis())),
+                Some(at) => self.clock.until(at),
                 None => Duration::from_secs(3600),
             };
             tokio::select! {
@@ -100,7 +95,7 @@ impl Switch {
                 Some(request) = sources.requests.recv() => self.on_request(request),
                 Some(done) = sources.recordings.recv() => self.on_recording(done),
                 _ = tokio::time::sleep(sleep) => {
-                    let outputs = self.board.handle_timeout(now());
+                    let outputs = self.board.handle_timeout(self.clock.now());
                     self.execute(outputs);
                     self.drain();
                 }
@@ -117,7 +112,7 @@ impl Switch {
 
     fn drain(&mut self) {
         while let Some(next) = self.pending.pop_front() {
-            let outputs = self.board.handle(now(), next);
+            let outputs = self.board.handle(self.clock.now(), next);
             self.execute(outputs);
         }
     }
@@ -190,9 +185,7 @@ impl Switch {
                     Some(sdp) => self.media.apply_trunk_answer(&call, sdp.as_bytes()),
                     None => Ok(()),
                 };
-                if let Some(c) = self.calls.get_mut(&call) {
-                    c.answered = true;
-                }
+                // Silence before the answer meant nothing; from now on it means a dead call.
                 let _ = self.media.expect_media(&call);
                 match applied {
                     Ok(()) => self.input(Input::OutboundAnswered { call }),
@@ -259,12 +252,7 @@ impl Switch {
                 }
             },
         };
-        let region = self
-            .tenants
-            .get(&route.tenant)
-            .map(|t| t.region)
-            .unwrap_or_else(|| Region::parse("US").expect("US is a region"));
-        let customer = caller_number(&incoming.from_user, region);
+        let customer = caller_number(&incoming.from_user, route.region);
         tracing::info!(%call, leg = %incoming.leg, tenant = %route.tenant, queue = %route.queue, "inbound call");
         self.calls.insert(CallLeg {
             call: call.clone(),
@@ -272,7 +260,6 @@ impl Switch {
             leg: Some(incoming.leg),
             local_sdp: Some(local_sdp),
             offerless,
-            answered: false,
         });
         self.input(Input::InboundCall {
             call,
@@ -305,18 +292,12 @@ impl Switch {
                     .send(&agent, ServerMessage::Media { connected: false });
                 Input::AgentOffline { agent }
             }
-            MediaEvent::MediaTimeout { call } => {
-                // A carrier owes us no audio before the call is answered (a queued call
-                // that hears ringback is not answered): silence then means nothing.
-                if !self.calls.get(&call).is_some_and(|c| c.answered) {
-                    tracing::debug!(%call, "no audio before answer; not a dead call");
-                    return;
-                }
-                Input::MediaTimeout {
-                    call,
-                    leg: Leg::Customer,
-                }
-            }
+            // Always reported: whether silence ends the call (it does not before the answer)
+            // is the switchboard's rule.
+            MediaEvent::MediaTimeout { call } => Input::MediaTimeout {
+                call,
+                leg: Leg::Customer,
+            },
             MediaEvent::Dtmf { call, digit } => {
                 tracing::debug!(%call, %digit, "DTMF from the customer");
                 return;

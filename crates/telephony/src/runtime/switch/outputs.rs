@@ -26,26 +26,16 @@ impl Switch {
 
     fn carry_out(&mut self, output: Output) {
         match output {
-            Output::Integration(event) => {
-                let tenant = event
-                    .call()
-                    .and_then(|c| self.calls.get(c))
-                    .map(|c| c.tenant.as_str().to_string());
-                match tenant {
-                    Some(tenant) => self.feed.send(&tenant, event),
-                    None => tracing::warn!(?event, "integration event for an unknown call"),
-                }
-            }
+            Output::Integration { tenant, event } => self.feed.send(tenant.as_str(), event),
             Output::RingbackCustomer { call } => {
                 if let Some(leg) = self.leg(&call) {
                     log_sip(&call, self.sip.ringing(leg, None));
                 }
             }
             Output::AnswerCustomer { call } => {
-                let Some(entry) = self.calls.get_mut(&call) else {
+                let Some(entry) = self.calls.get(&call) else {
                     return;
                 };
-                entry.answered = true;
                 // Silence before the answer meant nothing; from now on it means a dead call.
                 let _ = self.media.expect_media(&call);
                 if let (Some(leg), Some(sdp)) = (entry.leg, entry.local_sdp.clone()) {
@@ -102,7 +92,7 @@ impl Switch {
                 let Some(tenant) = self.calls.get(&call).map(|c| c.tenant.clone()) else {
                     return;
                 };
-                match self.recorder.start_call(&call, &tenant) {
+                match self.recorder.start_call(&call, &tenant, self.clock.wall()) {
                     Ok(tap) => {
                         if let Err(e) = self.media.record(&call, tap) {
                             tracing::error!(%call, error = %e, "recording tap could not be attached");
@@ -175,12 +165,10 @@ impl Switch {
                 agent,
                 to,
             } => {
-                if let Err(detail) = self.originate(&call, &tenant, &to) {
-                    tracing::warn!(%call, %agent, %detail, "outbound call could not be placed");
-                    self.pending.push_back(Input::OutboundFailed {
-                        call,
-                        failure: OutboundFailure::Unreachable,
-                    });
+                if let Err(failure) = self.originate(&call, &tenant, &to) {
+                    tracing::warn!(%call, %agent, ?failure, "outbound call could not be placed");
+                    self.pending
+                        .push_back(Input::OutboundFailed { call, failure });
                 }
             }
             Output::CancelOriginate { call } => {
@@ -192,14 +180,21 @@ impl Switch {
         }
     }
 
-    fn originate(&mut self, call: &CallId, tenant: &TenantId, to: &str) -> Result<(), String> {
+    /// Opens the media leg and INVITEs the tenant's trunk; an error says why the trunk was never
+    /// asked (or could not be reached), for the switchboard and the agent.
+    fn originate(
+        &mut self,
+        call: &CallId,
+        tenant: &TenantId,
+        to: &str,
+    ) -> Result<(), OutboundFailure> {
         let trunk = self
             .tenants
             .get(tenant)
             .and_then(|t| t.telephony.trunk.clone())
-            .ok_or("no trunk configured")?;
-        self.media.open_trunk_leg(call).map_err(|e| e.to_string())?;
-        let offer = self.media.trunk_offer(call).map_err(|e| e.to_string())?;
+            .ok_or(OutboundFailure::NoTrunk)?;
+        self.media.open_trunk_leg(call).map_err(media_failure)?;
+        let offer = self.media.trunk_offer(call).map_err(media_failure)?;
         let credentials = match (&trunk.username, &trunk.password) {
             (Some(username), Some(password)) => Some(DigestCredentials {
                 username: username.clone(),
@@ -225,7 +220,7 @@ impl Switch {
                 credentials,
                 sdp_offer: offer,
             })
-            .map_err(|e| e.to_string())?;
+            .map_err(sip_failure)?;
         self.calls.set_leg(call, leg);
         Ok(())
     }
@@ -264,5 +259,47 @@ impl Switch {
                 tracing::error!(call = %row.call_id, error = %e, "call record not saved");
             }
         });
+    }
+}
+
+/// Why a media leg for an outbound call could not be opened, as the agent's reason.
+fn media_failure(error: callbridge_media::MediaError) -> OutboundFailure {
+    match error {
+        callbridge_media::MediaError::PortsExhausted => OutboundFailure::NoAudioPort,
+        other => OutboundFailure::NotPlaced {
+            detail: other.to_string(),
+        },
+    }
+}
+
+/// Why the INVITE could not be sent. Every error the endpoint returns at once is a problem on
+/// our side (a caller id or trunk address that is no SIP URI, no listener for the trunk's
+/// transport); network failures arrive later as the INVITE's final status.
+fn sip_failure(error: callbridge_sip::SipError) -> OutboundFailure {
+    OutboundFailure::NotPlaced {
+        detail: error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_originate_that_fails_on_our_side_keeps_its_cause() {
+        assert_eq!(
+            media_failure(callbridge_media::MediaError::PortsExhausted),
+            OutboundFailure::NoAudioPort
+        );
+        let no_leg = callbridge_media::MediaError::UnknownCall(CallId::new("o1"));
+        assert!(matches!(
+            media_failure(no_leg),
+            OutboundFailure::NotPlaced { detail } if detail.contains("o1")
+        ));
+        let bad_target = callbridge_sip::SipError::InvalidTarget("trunk address x:0".into());
+        assert!(matches!(
+            sip_failure(bad_target),
+            OutboundFailure::NotPlaced { detail } if detail.contains("trunk address")
+        ));
     }
 }

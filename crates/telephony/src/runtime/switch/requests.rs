@@ -124,7 +124,6 @@ impl Switch {
             leg: None,
             local_sdp: None,
             offerless: false,
-            answered: false,
         });
         self.input(Input::Dial {
             agent,
