@@ -1,0 +1,19 @@
+import { defineConfig } from 'vitest/config';
+
+// Relative asset URLs so the same build is served from any path; no inline script or style so a
+// strict Content-Security-Policy (default-src 'self') works.
+export default defineConfig({
+  base: './',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  build: {
+    target: 'es2022',
+    outDir: 'dist',
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    sourcemap: false,
+  },
+  test: {
+    environment: 'node',
+    include: ['test/**/*.test.ts'],
+  },
+});
