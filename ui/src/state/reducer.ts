@@ -2,6 +2,7 @@
 // intents, connection events and clock ticks go in; the next state and the effects the adapters
 // carry out (send, ring, open a CRM record, reconnect...) come out. No IO, no clock, no
 // randomness here: every sequence of inputs is replayable in a test.
+import type { ProposedServerMessage } from '../api/protocol-additions';
 import type { Contact, ServerMessage } from '../protocol';
 import type {
   Announcement,
@@ -31,6 +32,7 @@ export function initialState(now: number): State {
     agent: { state: 'offline', reason: null, detail: '' },
     calls: [],
     dial: { number: '', context: null, pending: false },
+    wrapUp: null,
     muted: false,
     pageHidden: false,
     serverError: null,
@@ -86,6 +88,8 @@ export function reduce(state: State, input: Input): Step {
       return { state: { ...state, media: 'failed', mediaProblem: input.problem }, effects: [] };
     case 'server':
       return onServer(state, input.message);
+    case 'server_proposed':
+      return onProposed(state, input.message);
     case 'intent':
       return onIntent(state, input.intent);
   }
@@ -325,7 +329,8 @@ function onRinging(state: State, message: Extract<ServerMessage, { type: 'ringin
     { kind: 'announce', announcement: { kind: 'ringing', caller: call.caller } },
   ];
   if (state.pageHidden) effects.push({ kind: 'notify', caller: call.caller, call: call.id });
-  return { state: { ...state, calls }, effects };
+  // A new call closes the previous call's after-call work.
+  return { state: { ...state, calls, wrapUp: null }, effects };
 }
 
 function endCall(state: State, callId: string, outcome: CallOutcome): Step {
@@ -398,6 +403,61 @@ function onCrm(
         })),
         effects: [],
       };
+  }
+}
+
+// ---- proposed additions (SERVER-CONTRACT.md) ------------------------------------------------
+
+function onProposed(state: State, message: ProposedServerMessage): Step {
+  switch (message.type) {
+    case 'wrap_up': {
+      const endsAt = message.ends_at === null ? null : Date.parse(message.ends_at);
+      const same = state.wrapUp?.call === message.call ? state.wrapUp : null;
+      let next: State = {
+        ...state,
+        wrapUp: {
+          call: message.call,
+          endsAt: endsAt !== null && Number.isFinite(endsAt) ? endsAt : null,
+          status: same?.status ?? 'editing',
+          detail: same?.detail ?? '',
+        },
+      };
+      if (message.case) {
+        const kase = message.case;
+        next = updateCall(next, message.call, (c) => ({ ...c, crm: { ...c.crm, case: kase } }));
+      }
+      return { state: next, effects: [] };
+    }
+    case 'wrap_up_status':
+      if (state.wrapUp?.call !== message.call) return { state, effects: [] };
+      return { state: { ...state, wrapUp: { ...state.wrapUp, status: message.status, detail: message.detail } }, effects: [] };
+    case 'call_snapshot': {
+      // A reload or reconnect during a call: the server kept the call and says where it stands.
+      const answeredAt = Date.parse(message.answered_at);
+      const existing = state.calls.find((c) => c.id === message.call);
+      const caller: Caller =
+        message.customer_kind === 'number'
+          ? { kind: 'number', number: message.customer, name: message.contact?.name ?? null }
+          : message.customer_kind === 'withheld'
+            ? { kind: 'withheld', name: null }
+            : { kind: 'unknown', name: null };
+      const base = existing ?? newCall(message.call, { direction: message.direction, caller, since: state.now, dialContext: null });
+      const call: CallView = {
+        ...base,
+        caller,
+        queue: message.queue,
+        phase: 'on_call',
+        answeredAt: Number.isFinite(answeredAt) ? answeredAt : state.now,
+        held: message.held,
+        outcome: null,
+        endedAt: null,
+        crm: { ...base.crm, contact: message.contact ?? base.crm.contact, case: message.case ?? base.crm.case },
+      };
+      return {
+        state: { ...state, calls: [...pruneEnded(state.calls).filter((c) => c.id !== call.id), call] },
+        effects: [{ kind: 'announce', announcement: { kind: 'call_connected' } }],
+      };
+    }
   }
 }
 
@@ -489,11 +549,30 @@ function onIntent(state: State, intent: Intent): Step {
     case 'create_case':
       if (!connected || !current || current.crm.case) return { state, effects: [] };
       return send(state, { kind: 'send', message: { type: 'create_case', call: current.id } });
+    case 'submit_wrap_up': {
+      const wrapUp = state.wrapUp;
+      if (!connected || !wrapUp || wrapUp.status === 'sending' || wrapUp.status === 'written') return { state, effects: [] };
+      return {
+        state: { ...state, wrapUp: { ...wrapUp, status: 'sending', detail: '' } },
+        effects: [
+          {
+            kind: 'send_proposed',
+            message: { type: 'submit_wrap_up', call: wrapUp.call, disposition: intent.disposition, notes: intent.notes.slice(0, 4000) },
+          },
+        ],
+      };
+    }
     case 'use_here':
       if (state.connection.status !== 'replaced') return { state, effects: [] };
       return {
         state: { ...state, connection: { status: 'connecting', attempt: 0, retryAt: null, everOpen: state.connection.everOpen } },
         effects: [{ kind: 'claim_tab' }, { kind: 'connect' }],
+      };
+    case 'reconnect_now':
+      if (state.connection.status !== 'waiting') return { state, effects: [] };
+      return {
+        state: { ...state, connection: { ...state.connection, status: 'connecting', retryAt: null } },
+        effects: [{ kind: 'connect' }],
       };
     case 'dismiss_call':
       return { state: { ...state, calls: pruneEnded(state.calls) }, effects: [] };

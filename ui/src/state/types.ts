@@ -12,6 +12,7 @@ import type {
   UnavailableReason,
 } from '../protocol';
 import type { DialRequest } from '../intake/dial-request';
+import type { ProposedClientMessage, ProposedServerMessage } from '../api/protocol-additions';
 
 export type CustomerKind = 'number' | 'withheld' | 'unknown';
 export type Direction = 'inbound' | 'outbound';
@@ -93,6 +94,15 @@ export interface DialView {
   pending: boolean;
 }
 
+/** After-call work for the last call (proposed protocol: SERVER-CONTRACT.md). */
+export interface WrapUpView {
+  call: string;
+  /** When the server returns the agent to available by itself (ms), or null. */
+  endsAt: number | null;
+  status: 'editing' | 'sending' | 'queued' | 'written' | 'failed';
+  detail: string;
+}
+
 export interface State {
   now: number;
   connection: ConnectionView;
@@ -103,6 +113,7 @@ export interface State {
   /** Calls this tab knows: the live ones and the most recent ended one (for wrap-up). */
   calls: CallView[];
   dial: DialView;
+  wrapUp: WrapUpView | null;
   muted: boolean;
   pageHidden: boolean;
   /** The last `error` the server sent (a request it could not carry out). */
@@ -128,12 +139,16 @@ export type Intent =
   | { kind: 'open_case' }
   | { kind: 'new_contact' }
   | { kind: 'create_case' }
+  | { kind: 'submit_wrap_up'; disposition: string | null; notes: string }
   | { kind: 'use_here' }
+  | { kind: 'reconnect_now' }
   | { kind: 'dismiss_call' };
 
 export type Input =
   | { kind: 'start' }
   | { kind: 'server'; message: ServerMessage }
+  /** A message of the proposed additions (SERVER-CONTRACT.md), kept apart from the schema's. */
+  | { kind: 'server_proposed'; message: ProposedServerMessage }
   | { kind: 'bad_frame'; problem: string }
   | { kind: 'intent'; intent: Intent }
   | { kind: 'socket_open' }
@@ -168,6 +183,7 @@ export type PresenceIndicator = 'available' | 'away' | 'busy' | 'offline';
 
 export type Effect =
   | { kind: 'send'; message: ClientMessage }
+  | { kind: 'send_proposed'; message: ProposedClientMessage }
   | { kind: 'connect' }
   | { kind: 'disconnect' }
   | { kind: 'reconnect'; afterMs: number }
