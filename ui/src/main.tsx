@@ -137,6 +137,8 @@ function start(socketUrl: string, initialProfile: Profile | null): void {
     });
   };
   store.subscribe(paint);
+  // Signed out elsewhere (close code 4401): start over at the sign-in form.
+  store.subscribe((state) => { if (state.connection.status === 'signed_out') location.reload(); });
 
   const refreshProfile = () => {
     if (!initialProfile) return;

@@ -178,6 +178,13 @@ describe('the connection', () => {
     expect(effectsOf(r, 'reconnect')).toHaveLength(0);
   });
 
+  it('stops on the proposed close code 4401 (signed out) without reconnecting', () => {
+    const r = replay([{ input: { kind: 'socket_closed', code: 4401, jitter: 0 } }, { input: { kind: 'tick', now: 9_000_000 } }], loggedIn());
+    expect(r.state.connection.status).toBe('signed_out');
+    expect(effectsOf(r, 'reconnect')).toHaveLength(0);
+    expect(effectsOf(r, 'connect')).toHaveLength(0);
+  });
+
   it('sends nothing while disconnected', () => {
     const r = replay(
       [

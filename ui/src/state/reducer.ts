@@ -2,7 +2,7 @@
 // intents, connection events and clock ticks go in; the next state and the effects the adapters
 // carry out (send, ring, open a CRM record, reconnect...) come out. No IO, no clock, no
 // randomness here: every sequence of inputs is replayable in a test.
-import type { ProposedServerMessage } from '../api/protocol-additions';
+import { closeReplaced, closeSignedOut, type ProposedServerMessage } from '../api/protocol-additions';
 import type { Contact, ServerMessage } from '../protocol';
 import type {
   Announcement,
@@ -19,8 +19,6 @@ import type {
 
 export const backoff = { firstMs: 500, maxMs: 30_000 } as const;
 
-/** Replaced-by-another-session close code proposed in SERVER-CONTRACT.md. */
-export const closeCodeReplaced = 4001;
 
 export function initialState(now: number): State {
   return {
@@ -108,8 +106,14 @@ function onTick(state: State, now: number): Step {
 }
 
 function onSocketClosed(state: State, code: number, jitter: number): Step {
-  if (state.connection.status === 'replaced') return { state, effects: [] };
-  if (code === closeCodeReplaced) return onReplaced(state);
+  if (state.connection.status === 'replaced' || state.connection.status === 'signed_out') return { state, effects: [] };
+  if (code === closeReplaced) return onReplaced(state);
+  if (code === closeSignedOut) {
+    return {
+      state: { ...state, connection: { ...state.connection, status: 'signed_out', retryAt: null }, media: 'none', calls: [] },
+      effects: [{ kind: 'stop_media' }, { kind: 'ring', on: false }, { kind: 'presence_indicator', presence: 'offline' }],
+    };
+  }
   const attempt = state.connection.attempt + 1;
   const afterMs = reconnectDelay(attempt, jitter);
   const effects: Effect[] = [{ kind: 'stop_media' }, { kind: 'ring', on: false }];

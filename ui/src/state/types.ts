@@ -67,7 +67,7 @@ export interface CallView {
   transferringTo: TransferTarget | null;
 }
 
-export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'waiting' | 'replaced';
+export type ConnectionStatus = 'idle' | 'connecting' | 'open' | 'waiting' | 'replaced' | 'signed_out';
 
 export interface ConnectionView {
   status: ConnectionStatus;
