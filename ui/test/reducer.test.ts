@@ -129,6 +129,13 @@ describe('an outbound call', () => {
     expect(r.state.dial).toEqual({ number: '', context: null, pending: false });
   });
 
+  it('dials the cleaned number, and nothing for text that is not one', () => {
+    const typed = replay([{ intent: { kind: 'set_dial_number', number: ' 03-1234-5678 ' } }, { intent: { kind: 'dial' } }], loggedIn());
+    expect(sentMessages(typed)).toEqual([{ type: 'dial', number: '0312345678' }]);
+    const junk = replay([{ intent: { kind: 'set_dial_number', number: 'call mom' } }, { intent: { kind: 'dial' } }], loggedIn());
+    expect(sentMessages(junk)).toEqual([]);
+  });
+
   it('is not sent twice by a double click', () => {
     const steps = loadFixture('outbound-busy').slice(0, 2);
     const r = replay([...steps, { intent: { kind: 'dial' } }], loggedIn());

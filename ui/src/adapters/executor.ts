@@ -68,9 +68,16 @@ export function createExecutor(a: Adapters): (effect: Effect) => void {
         a.notifier.show(t.m.notificationTitle, t.m.notificationBody({ caller: t.caller(effect.caller) }), effect.call);
         return;
       }
-      case 'announce':
-        a.announce(a.texts().announcement(effect.announcement));
+      case 'announce': {
+        const text = a.texts().announcement(effect.announcement);
+        a.announce(text);
+        // Inside ServiceNow the panel may be collapsed: news the agent must not miss is toasted.
+        const kind = effect.announcement.kind;
+        if (kind === 'case_created') a.openFrame()?.toast(text, 'info');
+        else if (kind === 'connection_lost') a.openFrame()?.toast(text, 'warning');
+        else if (kind === 'call_ended' && effect.announcement.outcome.kind === 'dial_failed') a.openFrame()?.toast(text, 'error');
         return;
+      }
       case 'open_crm': {
         const crm = a.crm();
         if (!crm) return;
@@ -94,7 +101,9 @@ export function createExecutor(a: Adapters): (effect: Effect) => void {
             : effect.presence === 'away' ? t.m.agentState.unavailable
               : effect.presence === 'busy' ? t.m.agentState.on_call
                 : t.m.agentState.offline;
-        a.openFrame()?.setPresence(effect.presence, label);
+        const frame = a.openFrame();
+        frame?.setPresence(effect.presence, label);
+        frame?.setTitle(`${t.m.appTitle} · ${label}`);
         return;
       }
       case 'show_frame':

@@ -3,6 +3,7 @@
 // carry out (send, ring, open a CRM record, reconnect...) come out. No IO, no clock, no
 // randomness here: every sequence of inputs is replayable in a test.
 import { closeReplaced, closeSignedOut, type ProposedServerMessage } from '../api/protocol-additions';
+import { cleanDialNumber } from '../intake/dial-request';
 import type { Contact, ServerMessage } from '../protocol';
 import type {
   Announcement,
@@ -234,7 +235,7 @@ function onAgentState(state: State, message: Extract<ServerMessage, { type: 'age
       const fromDial = message.state === 'dialing' && dial.number !== '';
       const call: CallView = newCall(message.call, {
         direction: message.state === 'dialing' ? 'outbound' : 'inbound',
-        caller: fromDial ? { kind: 'number', number: dial.number, name: null } : { kind: 'unknown', name: null },
+        caller: fromDial ? { kind: 'number', number: cleanDialNumber(dial.number) ?? dial.number, name: null } : { kind: 'unknown', name: null },
         since: state.now,
         dialContext: fromDial ? dial.context : null,
       });
@@ -493,8 +494,8 @@ function onIntent(state: State, intent: Intent): Step {
         effects: [{ kind: 'show_frame' }],
       };
     case 'dial': {
-      const number = state.dial.number.trim();
-      if (!connected || live || number === '' || state.dial.pending) return { state, effects: [] };
+      const number = cleanDialNumber(state.dial.number);
+      if (!connected || live || number === null || state.dial.pending) return { state, effects: [] };
       return {
         state: { ...state, dial: { ...state.dial, pending: true }, serverError: null },
         effects: [{ kind: 'send', message: { type: 'dial', number } }],
