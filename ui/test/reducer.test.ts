@@ -126,7 +126,8 @@ describe('an outbound call', () => {
     expect(call?.direction).toBe('outbound');
     expect(call?.dialContext).toEqual({ table: 'customer_contact', sysId: 'k9' });
     expect(call?.outcome).toEqual({ kind: 'dial_failed', detail: 'The line is busy.' });
-    expect(r.state.dial).toEqual({ number: '', context: null, pending: false });
+    // The number and its record stay on the dial pad to try again.
+    expect(r.state.dial).toEqual({ number: '+81399998888', context: { table: 'customer_contact', sysId: 'k9' }, pending: false });
   });
 
   it('dials the cleaned number, and nothing for text that is not one', () => {

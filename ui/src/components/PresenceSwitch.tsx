@@ -36,7 +36,7 @@ export function PresenceSwitch({ ui, agent, enabled }: { ui: Ui; agent: AgentVie
         </button>
         <button
           type="button"
-          class={!available ? 'toggle on' : 'toggle'}
+          class={agent.state === 'unavailable' ? 'toggle on' : 'toggle'}
           aria-pressed={agent.state === 'unavailable'}
           disabled={!canChange || (agent.state === 'unavailable' && reason.trim() === '')}
           onClick={() => { ui.act({ kind: 'set_presence', available: false, reason: reason.trim() || null }); }}

@@ -262,6 +262,10 @@ function onAgentState(state: State, message: Extract<ServerMessage, { type: 'age
     const ended = endCall({ ...state, calls }, live.id, outcome);
     calls = ended.state.calls;
     effects.push(...ended.effects);
+    // A failed dial leaves the number (and its record) on the dial pad, to try again.
+    if (outcome.kind === 'dial_failed' && live.caller.kind === 'number' && dial.number === '') {
+      dial = { number: live.caller.number, context: live.dialContext, pending: false };
+    }
   }
   if (message.state !== 'dialing' && dial.pending) dial = { ...dial, pending: false };
 
