@@ -25,7 +25,9 @@ const langKey = 'callbridge.lang';
 const root = document.getElementById('app');
 const api = createApi((input, init) => fetch(input, init));
 
-let t: Texts = texts(pickLanguage(navigator.languages, localStorage.getItem(langKey)));
+// `?lang=ja` (for example in the OpenFrame configuration's URL) wins over the remembered choice.
+const urlLang = new URLSearchParams(location.search).get('lang');
+let t: Texts = texts(pickLanguage(navigator.languages, urlLang ?? localStorage.getItem(langKey)));
 document.documentElement.lang = t.lang;
 
 function socketUrlFrom(path: string): string {

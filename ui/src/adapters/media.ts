@@ -60,6 +60,12 @@ export function createMediaSession(dispatch: (input: Input) => void): MediaSessi
           if (pc !== connection) return;
           const transceiver = connection.addTransceiver(track, { direction: 'sendrecv', streams: [microphone] });
           sender = transceiver.sender;
+          connection.onconnectionstatechange = () => {
+            // Shown at once; the server's `media` `connected: false` then restarts the session.
+            if (pc === connection && connection.connectionState === 'failed') {
+              dispatch({ kind: 'media_failed', problem: 'the audio connection failed' });
+            }
+          };
           connection.ontrack = (event) => {
             speaker.srcObject = event.streams[0] ?? new MediaStream([event.track]);
           };
