@@ -5,7 +5,8 @@
 import type { PresenceIndicator } from '../state/types';
 import type { FormRef } from './crm-links';
 
-interface OpenFrameApi {
+/** The part of the global `openFrameAPI` the softphone uses (reference/servicenow.md 5.2). */
+export interface OpenFrameApi {
   init(config: object, onSuccess: (snConfig: unknown) => void, onFailure: (error: unknown) => void): void;
   subscribe(event: string, handler: (context: unknown) => void): void;
   setTitle(title: string): void;
@@ -24,7 +25,7 @@ export interface OpenFrameHost {
   openForm(ref: FormRef): void;
 }
 
-const initTimeoutMs = 3_000;
+export const initTimeoutMs = 3_000;
 const colors: Record<PresenceIndicator, 'green' | 'orange' | 'grey' | 'red'> = {
   available: 'green',
   away: 'orange',
@@ -47,6 +48,39 @@ export function openFrameScriptUrl(instanceUrl: string): string {
   return new URL('/scripts/openframe/latest/openFrameAPI.min.js', instanceUrl).toString();
 }
 
+/**
+ * Initialises a loaded OpenFrame API: the host when `init` succeeds within 3 s, else null (no
+ * OpenFrame host answered: the softphone runs standalone).
+ */
+export async function startOpenFrame(
+  api: OpenFrameApi,
+  title: string,
+  onCommunication: (payload: unknown) => void,
+): Promise<OpenFrameHost | null> {
+  const ready = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => { resolve(false); }, initTimeoutMs);
+    try {
+      api.init(
+        { height: 560, width: 360, title },
+        () => { clearTimeout(timer); resolve(true); },
+        () => { clearTimeout(timer); resolve(false); },
+      );
+    } catch {
+      clearTimeout(timer);
+      resolve(false);
+    }
+  });
+  if (!ready) return null;
+  api.subscribe(api.EVENTS?.COMMUNICATION_EVENT ?? 'openframe_communication', onCommunication);
+  return {
+    setTitle: (t) => { api.setTitle(t.slice(0, 256)); },
+    setPresence: (presence, label) => { api.setPresenceIndicator(label, colors[presence]); },
+    show: () => { api.show(); },
+    toast: (message, kind) => { api.toastMessage(message, kind, 5_000); },
+    openForm: (ref) => { api.openServiceNowForm(ref); },
+  };
+}
+
 /** The OpenFrame host, or null when the page is not inside one (or it does not answer). */
 export async function connectOpenFrame(
   instanceUrl: string,
@@ -60,22 +94,5 @@ export async function connectOpenFrame(
     return null;
   }
   const api = (window as unknown as { openFrameAPI?: OpenFrameApi }).openFrameAPI;
-  if (!api) return null;
-  const ready = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => { resolve(false); }, initTimeoutMs);
-    api.init(
-      { height: 560, width: 360, title },
-      () => { clearTimeout(timer); resolve(true); },
-      () => { clearTimeout(timer); resolve(false); },
-    );
-  });
-  if (!ready) return null;
-  api.subscribe(api.EVENTS?.COMMUNICATION_EVENT ?? 'openframe_communication', onCommunication);
-  return {
-    setTitle: (t) => { api.setTitle(t.slice(0, 256)); },
-    setPresence: (presence, label) => { api.setPresenceIndicator(label, colors[presence]); },
-    show: () => { api.show(); },
-    toast: (message, kind) => { api.toastMessage(message, kind, 5_000); },
-    openForm: (ref) => { api.openServiceNowForm(ref); },
-  };
+  return api ? startOpenFrame(api, title, onCommunication) : null;
 }

@@ -269,7 +269,9 @@ function onAgentState(state: State, message: Extract<ServerMessage, { type: 'age
   }
   if (message.state !== 'dialing' && dial.pending) dial = { ...dial, pending: false };
 
-  if (message.state !== state.agent.state) {
+  // Ringing, dialling and answering are announced with the call; the rest is said here.
+  const saidWithTheCall = message.state === 'ringing' || message.state === 'dialing' || message.state === 'on_call';
+  if (message.state !== state.agent.state && !saidWithTheCall) {
     effects.push({ kind: 'announce', announcement: { kind: 'agent_state', state: message.state } });
   }
   effects.push({ kind: 'presence_indicator', presence: presenceOf(message.state) });
