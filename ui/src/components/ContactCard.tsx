@@ -7,7 +7,7 @@ export function ContactCard({ ui, contact }: { ui: Ui; contact: Contact }) {
   return (
     <section class="card contact" aria-label={m.contactKind[contact.kind]}>
       <p class="eyebrow">{m.contactKind[contact.kind]}</p>
-      <h3>{contact.name}</h3>
+      <h2 class="card-title">{contact.name}</h2>
       <p class="meta">
         {contact.account ? `${m.account}: ${contact.account.name}` : m.noAccount}
       </p>

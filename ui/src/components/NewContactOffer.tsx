@@ -5,7 +5,7 @@ export function NewContactOffer({ ui, number }: { ui: Ui; number: string }) {
   const { m } = ui.t;
   return (
     <section class="card new-contact" aria-labelledby="new-contact-title">
-      <h3 id="new-contact-title">{m.newContactTitle}</h3>
+      <h2 id="new-contact-title" class="card-title">{m.newContactTitle}</h2>
       <p>{m.newContactBody({ number })}</p>
       <button type="button" onClick={() => { ui.act({ kind: 'new_contact' }); }}>
         {m.createContact}
