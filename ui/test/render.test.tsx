@@ -88,6 +88,9 @@ describe('screens', () => {
     expect(out).toContain('the agent who answered first has no linked CRM account');
     expect(out).toMatch(/<button[^>]*>Create Case<\/button>/);
     expect(html(rule, 'en', { ...profile, crm: null })).not.toMatch(/>Create Case</);
+    // With today's ticket URL there is no profile: the server decides, so the button is offered.
+    expect(html(rule, 'en', null)).toMatch(/>Create Case</);
+    expect(html(rule, 'en', null)).not.toContain('class="card crm-link"');
   });
 
   it('in a call: timer, mute, hold, keypad, transfer, hang up, the Case', () => {

@@ -40,7 +40,8 @@ export function App(props: AppProps) {
   const live = liveCall(state);
   const shown = currentCall(state);
   const connected = state.connection.status === 'open';
-  const linked = profile?.crm?.link.state === 'linked';
+  // Without a profile (today's ticket URL) the server alone knows the link; it refuses if need be.
+  const linked = profile ? profile.crm?.link.state === 'linked' : true;
   const crm = shown?.crm;
   return (
     <div class="app">
@@ -103,7 +104,7 @@ export function App(props: AppProps) {
             )}
           </>
         )}
-        <CrmLinkPanel ui={ui} crm={profile?.crm ?? null} busy={props.crmBusy} onLink={props.onLink} onUnlink={props.onUnlink} />
+        {profile && <CrmLinkPanel ui={ui} crm={profile.crm} busy={props.crmBusy} onLink={props.onLink} onUnlink={props.onUnlink} />}
         <ShortcutList ui={ui} />
       </main>
       <div class="visually-hidden" aria-live="assertive" aria-atomic="true">{props.announcement}</div>
