@@ -11,7 +11,7 @@ export function CallControls({ ui, call, muted, now }: { ui: Ui; call: CallView;
   return (
     <section class="controls" aria-label={m.onCallWith({ caller: ui.t.caller(call.caller) })}>
       <p class="timer">
-        <span class="visually-hidden">{m.elapsed}: </span>
+        <span class="visually-hidden">{m.elapsed} </span>
         {onCall && call.answeredAt !== null ? ui.t.duration(now - call.answeredAt) : m.dialling}
         {call.held && <span class="badge">{m.onHold}</span>}
         {muted && <span class="badge">{m.muted}</span>}

@@ -9,7 +9,7 @@ export function ContactCard({ ui, contact }: { ui: Ui; contact: Contact }) {
       <p class="eyebrow">{m.contactKind[contact.kind]}</p>
       <h2 class="card-title">{contact.name}</h2>
       <p class="meta">
-        {contact.account ? `${m.account}: ${contact.account.name}` : m.noAccount}
+        {contact.account ? m.accountOf({ name: contact.account.name }) : m.noAccount}
       </p>
       <button type="button" class="link" onClick={() => { ui.act({ kind: 'open_contact', contact }); }}>
         {m.openRecord}

@@ -13,8 +13,9 @@ export function ContactChooser({ ui, candidates }: { ui: Ui; candidates: Contact
             <button type="button" class="choice" onClick={() => { ui.act({ kind: 'choose_contact', contact }); }}>
               <span class="choice-name">{contact.name}</span>
               <span class="meta">
-                {m.contactKind[contact.kind]}
-                {contact.account ? ` · ${contact.account.name}` : ''}
+                {contact.account
+                  ? m.kindAndAccount({ kind: m.contactKind[contact.kind], account: contact.account.name })
+                  : m.contactKind[contact.kind]}
               </span>
               <span class="visually-hidden">{m.chooseThis({ name: contact.name })}</span>
             </button>

@@ -37,7 +37,8 @@ export const en: Messages = {
   cancelDial: 'Cancel call',
 
   contactKind: { contact: 'Contact', consumer: 'Consumer' },
-  account: 'Account',
+  accountOf: ({ name }) => `Account: ${name}`,
+  kindAndAccount: ({ kind, account }) => `${kind} · ${account}`,
   noAccount: 'No account',
   openRecord: 'Open record',
   chooserTitle: ({ count }) => `${count} records hold this number. Who is calling?`,

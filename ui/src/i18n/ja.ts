@@ -37,7 +37,8 @@ export const ja: Messages = {
   cancelDial: '発信を中止',
 
   contactKind: { contact: '取引先責任者', consumer: '個人顧客' },
-  account: '取引先',
+  accountOf: ({ name }) => `取引先：${name}`,
+  kindAndAccount: ({ kind, account }) => `${kind}・${account}`,
   noAccount: '取引先なし',
   openRecord: 'レコードを開く',
   chooserTitle: ({ count }) => `この番号のレコードが ${count} 件あります。どなたからの電話ですか？`,

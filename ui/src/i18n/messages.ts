@@ -29,7 +29,8 @@ export interface Messages {
   cancelDial: string;
 
   contactKind: { contact: string; consumer: string };
-  account: string;
+  accountOf: Fmt<{ name: string }>;
+  kindAndAccount: Fmt<{ kind: string; account: string }>;
   noAccount: string;
   openRecord: string;
   chooserTitle: Fmt<{ count: number }>;
