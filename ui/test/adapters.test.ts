@@ -101,3 +101,17 @@ describe('the store', () => {
     expect(renders).toBe(2);
   });
 });
+
+describe('the ringtone', () => {
+  it('is a second of soft two-tone ring, faded, then two seconds of silence', async () => {
+    const { ringSamples } = await import('../src/adapters/ringtone');
+    const rate = 8000;
+    const samples = ringSamples(rate);
+    expect(samples).toHaveLength(3 * rate);
+    const peak = (from: number, to: number) => samples.slice(from, to).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    expect(peak(0, 1)).toBe(0);
+    expect(peak(rate / 4, rate / 2)).toBeGreaterThan(0.05);
+    expect(peak(0, 3 * rate)).toBeLessThanOrEqual(0.12);
+    expect(peak(rate, 3 * rate)).toBe(0);
+  });
+});
