@@ -46,12 +46,21 @@ async function boot(): Promise<void> {
   if (ticketUrl) {
     socketUrl = ticketUrl;
   } else {
-    const session = await api.session().catch(() => null);
+    let problem: string | null = null;
+    const session = await api.session().catch((e: unknown) => {
+      problem = e instanceof ApiError ? e.message : String(e);
+      return null;
+    });
     if (!session) {
-      showSignIn(null);
+      showSignIn(problem);
       return;
     }
-    profile = await api.profile();
+    try {
+      profile = await api.profile();
+    } catch (e) {
+      showSignIn(e instanceof ApiError ? e.message : String(e));
+      return;
+    }
     socketUrl = socketUrlFrom(profile.softphone_path);
   }
   start(socketUrl, profile);

@@ -226,3 +226,47 @@ describe('memory over a shift', () => {
     expect(state.calls).toHaveLength(1);
   });
 });
+
+describe('the proposed additions (SERVER-CONTRACT.md)', () => {
+  it('resumes a call after a reconnect from call_snapshot, timer and Case included', () => {
+    const r = replay(
+      [
+        ...loadFixture('reconnect-mid-call').slice(0, 9),
+        {
+          input: {
+            kind: 'server_proposed',
+            message: {
+              type: 'call_snapshot', call: 'c-800', direction: 'inbound', customer: '+81344445555', customer_kind: 'number',
+              queue: 'support', answered_at: '2026-12-06T05:00:00Z', held: true,
+              contact: { kind: 'contact', id: 'k8', name: 'Aiko Mori', account: null }, case: { id: 'cs8', label: 'CS0000008' },
+            },
+          },
+        },
+      ],
+      loggedIn(),
+    );
+    const call = currentCall(r.state);
+    expect(call).toMatchObject({ id: 'c-800', phase: 'on_call', held: true, answeredAt: Date.parse('2026-12-06T05:00:00Z'), outcome: null });
+    expect(call?.caller).toEqual({ kind: 'number', number: '+81344445555', name: 'Aiko Mori' });
+    expect(call?.crm.case?.label).toBe('CS0000008');
+  });
+
+  it('sends the wrap-up once and follows its status', () => {
+    const r = replay(
+      [
+        ...loadFixture('inbound-screen-pop'),
+        { input: { kind: 'server_proposed', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: '2026-12-06T05:10:30Z' } } },
+        { intent: { kind: 'submit_wrap_up', disposition: 'resolved', notes: 'Router replaced.' } },
+        { intent: { kind: 'submit_wrap_up', disposition: 'resolved', notes: 'Router replaced.' } },
+        { input: { kind: 'server_proposed', message: { type: 'wrap_up_status', call: 'c-100', status: 'queued', detail: 'Saving to CS0001001.' } } },
+        { input: { kind: 'server_proposed', message: { type: 'wrap_up_status', call: 'c-100', status: 'written', detail: '' } } },
+        { intent: { kind: 'submit_wrap_up', disposition: null, notes: 'again' } },
+      ],
+      loggedIn(),
+    );
+    expect(effectsOf(r, 'send_proposed')).toEqual([
+      { kind: 'send_proposed', message: { type: 'submit_wrap_up', call: 'c-100', disposition: 'resolved', notes: 'Router replaced.' } },
+    ]);
+    expect(r.state.wrapUp).toEqual({ call: 'c-100', endsAt: Date.parse('2026-12-06T05:10:30Z'), status: 'written', detail: '' });
+  });
+});
