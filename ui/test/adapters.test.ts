@@ -61,7 +61,8 @@ describe('languages', () => {
   it('format durations and times with Intl', () => {
     expect(texts('en').duration(65_000)).toBe('01:05');
     expect(texts('ja').duration(3_725_000)).toBe('1:02:05');
-    expect(texts('en').seconds(1_200)).toBe(2);
+    expect(texts('en').seconds(1_200)).toBe('2');
+    expect(texts('en').number(1234)).toBe('1,234');
     expect(texts('ja').time(Date.UTC(2026, 11, 6, 9, 5))).toMatch(/\d{2}:05/);
   });
 

@@ -6,7 +6,7 @@ export function ContactChooser({ ui, candidates }: { ui: Ui; candidates: Contact
   const { m } = ui.t;
   return (
     <section class="card chooser" aria-labelledby="chooser-title">
-      <h2 id="chooser-title" class="card-title">{m.chooserTitle({ count: candidates.length })}</h2>
+      <h2 id="chooser-title" class="card-title">{m.chooserTitle({ count: ui.t.number(candidates.length) })}</h2>
       <ul>
         {candidates.map((contact) => (
           <li key={`${contact.kind}:${contact.id}`}>

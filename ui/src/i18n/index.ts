@@ -27,7 +27,9 @@ export interface Texts {
   /** mm:ss, or h:mm:ss past an hour, with the locale's digits. */
   duration(ms: number): string;
   time(epochMs: number): string;
-  seconds(ms: number): number;
+  /** Whole seconds left, rounded up, formatted for the language. */
+  seconds(ms: number): string;
+  number(n: number): string;
   caller(caller: Caller): string;
   outcome(outcome: CallOutcome): string;
   announcement(a: Announcement): string;
@@ -37,6 +39,7 @@ export function texts(lang: Lang): Texts {
   const m = catalogues[lang];
   const two = new Intl.NumberFormat(lang, { minimumIntegerDigits: 2, useGrouping: false });
   const plain = new Intl.NumberFormat(lang, { useGrouping: false });
+  const grouped = new Intl.NumberFormat(lang);
   const clock = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' });
   const caller = (c: Caller): string => {
     switch (c.kind) {
@@ -61,7 +64,8 @@ export function texts(lang: Lang): Texts {
       return h > 0 ? `${plain.format(h)}:${two.format(min)}:${two.format(s)}` : `${two.format(min)}:${two.format(s)}`;
     },
     time: (epochMs) => clock.format(epochMs),
-    seconds: (ms) => Math.max(0, Math.ceil(ms / 1000)),
+    seconds: (ms) => plain.format(Math.max(0, Math.ceil(ms / 1000))),
+    number: (n) => grouped.format(n),
     caller,
     outcome(o) {
       switch (o.kind) {

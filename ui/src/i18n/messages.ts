@@ -33,7 +33,8 @@ export interface Messages {
   kindAndAccount: Fmt<{ kind: string; account: string }>;
   noAccount: string;
   openRecord: string;
-  chooserTitle: Fmt<{ count: number }>;
+  /** `count` already formatted for the language (Intl.NumberFormat). */
+  chooserTitle: Fmt<{ count: string }>;
   chooseThis: Fmt<{ name: string }>;
   newContactTitle: string;
   newContactBody: Fmt<{ number: string }>;
@@ -83,7 +84,7 @@ export interface Messages {
   wrapUpQueued: string;
   wrapUpFailed: Fmt<{ detail: string }>;
   backToAvailable: string;
-  wrapUpEndsIn: Fmt<{ seconds: number }>;
+  wrapUpEndsIn: Fmt<{ seconds: string }>;
   dismiss: string;
 
   crmTitle: string;
@@ -96,7 +97,7 @@ export interface Messages {
   crmDisconnect: string;
 
   connecting: string;
-  reconnectingIn: Fmt<{ seconds: number }>;
+  reconnectingIn: Fmt<{ seconds: string }>;
   reconnectNow: string;
   audioConnecting: string;
   audioFailed: Fmt<{ problem: string }>;
