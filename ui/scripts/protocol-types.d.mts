@@ -1,0 +1,3 @@
+export const schemaPath: string;
+export const generatedPath: string;
+export function generateProtocolTypes(): Promise<string>;

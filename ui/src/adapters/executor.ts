@@ -1,0 +1,114 @@
+// Carries out the reducer's effects with the adapters. The only place effects meet the world.
+import type { Texts } from '../i18n';
+import type { Effect, Input } from '../state/types';
+import { formRef, formUrl, type CrmTables } from './crm-links';
+import type { MediaSession } from './media';
+import type { Notifier } from './notify';
+import type { OpenFrameHost } from './openframe';
+import type { Ringtone } from './ringtone';
+import type { SocketAdapter } from './socket';
+import type { TabClaim } from './tabs';
+
+export interface Adapters {
+  socket: SocketAdapter;
+  media: MediaSession;
+  ringtone: Ringtone;
+  notifier: Notifier;
+  tabs: TabClaim;
+  texts: () => Texts;
+  openFrame: () => OpenFrameHost | null;
+  crm: () => { instanceUrl: string; tables: CrmTables } | null;
+  announce: (text: string) => void;
+  dispatch: (input: Input) => void;
+}
+
+export function createExecutor(a: Adapters): (effect: Effect) => void {
+  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  return (effect) => {
+    switch (effect.kind) {
+      case 'send':
+      case 'send_proposed':
+        a.socket.send(effect.message);
+        return;
+      case 'connect':
+        clearTimeout(reconnectTimer);
+        a.socket.connect();
+        return;
+      case 'disconnect':
+        clearTimeout(reconnectTimer);
+        a.socket.disconnect();
+        return;
+      case 'reconnect':
+        // The countdown is in the state; the tick that reaches `retryAt` emits `connect`. This
+        // timer only makes sure that happens on time even when ticks are throttled (hidden tab).
+        clearTimeout(reconnectTimer);
+        reconnectTimer = setTimeout(() => { a.dispatch({ kind: 'tick', now: Date.now() }); }, effect.afterMs);
+        return;
+      case 'start_media':
+        a.media.start();
+        return;
+      case 'apply_media_answer':
+        a.media.applyAnswer(effect.sdp);
+        return;
+      case 'stop_media':
+        a.media.stop();
+        return;
+      case 'mute':
+        a.media.setMuted(effect.on);
+        return;
+      case 'dtmf':
+        a.media.sendDtmf(effect.tones);
+        return;
+      case 'ring':
+        if (effect.on) a.ringtone.start();
+        else a.ringtone.stop();
+        return;
+      case 'notify': {
+        const t = a.texts();
+        a.notifier.show(t.m.notificationTitle, t.m.notificationBody({ caller: t.caller(effect.caller) }), effect.call);
+        return;
+      }
+      case 'announce': {
+        const text = a.texts().announcement(effect.announcement);
+        a.announce(text);
+        // Inside ServiceNow the panel may be collapsed: news the agent must not miss is toasted.
+        const kind = effect.announcement.kind;
+        if (kind === 'case_created') a.openFrame()?.toast(text, 'info');
+        else if (kind === 'connection_lost') a.openFrame()?.toast(text, 'warning');
+        else if (kind === 'call_ended' && effect.announcement.outcome.kind === 'dial_failed') a.openFrame()?.toast(text, 'error');
+        return;
+      }
+      case 'open_crm': {
+        const crm = a.crm();
+        if (!crm) return;
+        const ref = formRef(effect.target, crm.tables);
+        const frame = a.openFrame();
+        if (frame) {
+          frame.openForm(ref);
+          return;
+        }
+        const url = formUrl(crm.instanceUrl, ref);
+        if (url) window.open(url, '_blank', 'noopener');
+        return;
+      }
+      case 'claim_tab':
+        a.tabs.claim();
+        return;
+      case 'presence_indicator': {
+        const t = a.texts();
+        const label =
+          effect.presence === 'available' ? t.m.agentState.available
+            : effect.presence === 'away' ? t.m.agentState.unavailable
+              : effect.presence === 'busy' ? t.m.agentState.on_call
+                : t.m.agentState.offline;
+        const frame = a.openFrame();
+        frame?.setPresence(effect.presence, label);
+        frame?.setTitle(`${t.m.appTitle} · ${label}`);
+        return;
+      }
+      case 'show_frame':
+        a.openFrame()?.show();
+        return;
+    }
+  };
+}

@@ -1,0 +1,3 @@
+export { createApi, csrfHeader, type Api, type Fetch } from './client';
+export * from './types';
+export * from './protocol-additions';

@@ -1,0 +1,51 @@
+// WebSocket messages proposed in ui/SERVER-CONTRACT.md (not in the schema yet). When the server
+// implements them they move into docs/softphone-protocol.schema.json and out of this file.
+import type { Case, Contact } from '../protocol';
+
+/** Client → server: the after-call work for a call, written to its Case as one work note. */
+export interface ClientSubmitWrapUp {
+  type: 'submit_wrap_up';
+  call: string;
+  disposition: string | null;
+  notes: string;
+}
+
+/** Server → client: the agent is in after-call work for `call`. */
+export interface ServerWrapUp {
+  type: 'wrap_up';
+  call: string;
+  case: Case | null;
+  /** RFC 3339; null: until the agent makes themselves available. */
+  ends_at: string | null;
+}
+
+/** Server → client: what became of a submitted wrap-up. */
+export interface ServerWrapUpStatus {
+  type: 'wrap_up_status';
+  call: string;
+  status: 'queued' | 'written' | 'failed';
+  detail: string;
+}
+
+/** Server → client, after `welcome` on a connection that resumes an answered call. */
+export interface ServerCallSnapshot {
+  type: 'call_snapshot';
+  call: string;
+  direction: 'inbound' | 'outbound';
+  customer: string;
+  customer_kind: 'number' | 'withheld' | 'unknown';
+  queue: string | null;
+  /** RFC 3339. */
+  answered_at: string;
+  held: boolean;
+  contact: Contact | null;
+  case: Case | null;
+}
+
+export type ProposedServerMessage = ServerWrapUp | ServerWrapUpStatus | ServerCallSnapshot;
+export type ProposedClientMessage = ClientSubmitWrapUp;
+
+/** WebSocket close code: a newer connection of the same agent replaced this one. */
+export const closeReplaced = 4001;
+/** WebSocket close code: the session expired or was signed out. */
+export const closeSignedOut = 4401;

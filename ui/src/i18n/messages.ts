@@ -1,0 +1,144 @@
+// The shape of a language catalogue: every string the softphone shows. Each language is one
+// object of this type, so a missing or misspelt key is a compile error.
+import type { AgentStateName, NotifyReason, ServerCallEnded, ServerCallStatus } from '../protocol';
+
+export type Fmt<P> = (p: P) => string;
+
+export interface Messages {
+  appTitle: string;
+  language: string;
+  agentIdentity: Fmt<{ agent: string; tenant: string }>;
+
+  agentState: Record<AgentStateName, string>;
+  awayReason: { away: string; missedCall: string; other: Fmt<{ text: string }> };
+  presenceLabel: string;
+  goAvailable: string;
+  goAway: string;
+  awayReasonLabel: string;
+  awayReasonPlaceholder: string;
+
+  callerWithheld: string;
+  callerUnknown: string;
+  incomingCall: string;
+  outgoingCall: string;
+  viaQueue: Fmt<{ queue: string }>;
+  transferredBy: Fmt<{ agent: string }>;
+  answer: string;
+  decline: string;
+  hangUp: string;
+  cancelDial: string;
+
+  contactKind: { contact: string; consumer: string };
+  accountOf: Fmt<{ name: string }>;
+  kindAndAccount: Fmt<{ kind: string; account: string }>;
+  noAccount: string;
+  openRecord: string;
+  /** `count` already formatted for the language (Intl.NumberFormat). */
+  chooserTitle: Fmt<{ count: string }>;
+  chooseThis: Fmt<{ name: string }>;
+  newContactTitle: string;
+  newContactBody: Fmt<{ number: string }>;
+  createContact: string;
+
+  dialPadTitle: string;
+  numberLabel: string;
+  willDial: Fmt<{ number: string }>;
+  notANumber: string;
+  call: string;
+  dialling: string;
+  backspace: string;
+  clear: string;
+  fromRecord: Fmt<{ table: string }>;
+
+  onCallWith: Fmt<{ caller: string }>;
+  elapsed: string;
+  hold: string;
+  resume: string;
+  onHold: string;
+  mute: string;
+  unmute: string;
+  muted: string;
+  keypad: string;
+  hideKeypad: string;
+  transfer: string;
+
+  caseLabel: Fmt<{ label: string }>;
+  openCase: string;
+  noCaseReason: Record<NotifyReason['kind'], string>;
+  createCase: string;
+
+  transferTitle: string;
+  transferToAgent: string;
+  transferToQueue: string;
+  transferAgentName: string;
+  transferSend: Fmt<{ target: string }>;
+  noAgentsKnown: string;
+  colleagueState: Record<AgentStateName, string>;
+
+  wrapUpTitle: string;
+  disposition: string;
+  noDisposition: string;
+  notes: string;
+  saveWrapUp: string;
+  wrapUpSaved: string;
+  wrapUpQueued: string;
+  wrapUpFailed: Fmt<{ detail: string }>;
+  backToAvailable: string;
+  wrapUpEndsIn: Fmt<{ seconds: string }>;
+  dismiss: string;
+
+  crmTitle: string;
+  crmLinked: Fmt<{ user: string }>;
+  crmNotLinked: string;
+  crmRelink: string;
+  crmNotConfigured: string;
+  crmWhatItDoes: string;
+  crmConnect: string;
+  crmDisconnect: string;
+
+  connecting: string;
+  reconnectingIn: Fmt<{ seconds: string }>;
+  reconnectNow: string;
+  audioConnecting: string;
+  audioFailed: Fmt<{ problem: string }>;
+  serverSaid: Fmt<{ message: string }>;
+
+  otherTabTitle: string;
+  otherTabBody: string;
+  useHere: string;
+
+  ringStopped: Record<ServerCallStatus['reason'], string>;
+  callEnded: Record<ServerCallEnded['cause'], string>;
+  transferredTo: Fmt<{ target: string }>;
+  queueTarget: Fmt<{ queue: string }>;
+  dialFailed: Fmt<{ detail: string }>;
+  endedAt: Fmt<{ time: string; duration: string }>;
+
+  shortcutsTitle: string;
+  shortcutAnswer: string;
+  shortcutHangUp: string;
+  shortcutDecline: string;
+  shortcutMute: string;
+
+  announce: {
+    ringing: Fmt<{ caller: string }>;
+    contactFound: Fmt<{ name: string }>;
+    connected: string;
+    onHold: string;
+    offHold: string;
+    caseCreated: Fmt<{ label: string }>;
+    connectionLost: string;
+    connectionRestored: string;
+    otherTab: string;
+  };
+  notificationTitle: string;
+  notificationBody: Fmt<{ caller: string }>;
+
+  signInTitle: string;
+  tenantLabel: string;
+  userLabel: string;
+  passwordLabel: string;
+  signIn: string;
+  signOut: string;
+  signInFailed: Fmt<{ message: string }>;
+}

@@ -1,0 +1,58 @@
+// The softphone protocol's message types (generated from docs/softphone-protocol.schema.json)
+// and the one place a received frame is turned into a typed message.
+import type { ServerMessage } from './generated';
+
+export type {
+  Case,
+  ClientMessage,
+  Contact,
+  NotifyReason,
+  Notice,
+  ServerAgentState,
+  ServerCallEnded,
+  ServerCallStatus,
+  ServerCrm,
+  ServerMessage,
+  ServerRinging,
+  UnavailableReason,
+} from './generated';
+
+export type AgentStateName = import('./generated').ServerAgentState['state'];
+
+const serverTypes: ReadonlySet<string> = new Set<ServerMessage['type']>([
+  'welcome',
+  'media_answer',
+  'media',
+  'agent_state',
+  'ringing',
+  'call_status',
+  'call_ended',
+  'crm',
+  'error',
+  'pong',
+]);
+
+export type Decoded = { ok: true; message: ServerMessage } | { ok: false; problem: string };
+
+/**
+ * Reads one text frame. The server's tests hold it to the schema, so the browser checks only
+ * that the frame is a JSON object with a known `type` (a full validator would cost the bundle
+ * size and need `eval`, which the Content-Security-Policy forbids); anything else is reported,
+ * never thrown.
+ */
+export function decodeServerFrame(text: string): Decoded {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, problem: 'not a JSON object' };
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string' || !serverTypes.has(type)) {
+    return { ok: false, problem: `unknown message type ${JSON.stringify(type)}` };
+  }
+  return { ok: true, message: value as ServerMessage };
+}

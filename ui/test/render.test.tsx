@@ -1,0 +1,144 @@
+import { renderToString } from 'preact-render-to-string';
+import { describe, expect, it } from 'vitest';
+import type { Profile } from '../src/api';
+import { App } from '../src/components/App';
+import { texts, type Lang } from '../src/i18n';
+import type { Intent, State } from '../src/state/types';
+import { loadFixture, replay } from './replay';
+
+const login = loadFixture('login');
+
+const profile: Profile = {
+  tenant: { id: 'acme', name: 'Acme Support', region: 'JP', allowed_origins: ['https://acme.service-now.com'] },
+  agent: { name: 'alice', display_name: 'Alice Tanaka', role: 'agent' },
+  crm: {
+    kind: 'servicenow',
+    instance_url: 'https://acme.service-now.com',
+    tables: { contact: 'customer_contact', consumer: 'csm_consumer', case: 'sn_customerservice_case' },
+    link: { state: 'linked', user: 'alice.tanaka', linked_at: '2026-12-01T09:00:00Z' },
+  },
+  queues: [{ name: 'support', wrap_up_seconds: 30 }],
+  disposition_codes: [{ code: 'resolved', label: { en: 'Resolved', ja: '解決' } }],
+  softphone_path: '/api/v1/tenants/acme/agents/alice/softphone',
+};
+
+function html(state: State, lang: Lang = 'en', withProfile: Profile | null = profile): string {
+  const acts: Intent[] = [];
+  return renderToString(
+    <App
+      ui={{ t: texts(lang), act: (i) => acts.push(i) }}
+      state={state}
+      profile={withProfile}
+      colleagues={[{ name: 'bob', display_name: 'Bob <b>Ito</b>', state: 'available' }]}
+      crmBusy={false}
+      announcement=""
+      setLang={() => {}}
+      onLink={() => {}}
+      onUnlink={() => {}}
+      onRetry={() => {}}
+    />,
+  );
+}
+
+function after(...names: string[]): State {
+  return replay([...login, ...names.flatMap((n) => loadFixture(n))]).state;
+}
+
+describe('screens', () => {
+  it('shows hostile names, queues, Case labels and colleagues as text, never as markup', () => {
+    const ringing = replay([...login, ...loadFixture('hostile-names')]).state;
+    const ringingOut = html(ringing);
+    expect(ringingOut).not.toMatch(/<script|<img|<svg|<b>|<i>/i);
+    expect(ringingOut).toContain('Queue: &lt;img src=x onerror=alert(1)>');
+    expect(ringingOut).toContain('Transferred by &lt;b>bob&lt;/b>');
+    const state = replay([...login, ...loadFixture('hostile-names'), { intent: { kind: 'answer' } },
+      { recv: { type: 'agent_state', state: 'on_call', call: 'c-666', reason: null, detail: '' } }]).state;
+    for (const lang of ['en', 'ja'] as const) {
+      const out = html(state, lang);
+      expect(out).not.toMatch(/<script|<img|<svg|<b>|<i>/i);
+      expect(out).toContain("&lt;script>alert('pwned')&lt;/script>");
+      expect(out).toContain('&quot;>&lt;svg onload=alert(2)>');
+      expect(out).toContain('&lt;i>CS0006666&lt;/i>');
+      expect(out).toContain('Bob &lt;b>Ito&lt;/b>');
+    }
+  });
+
+  it('ringing: a banner with real, labelled buttons and the shortcuts', () => {
+    const state = replay([...login, ...loadFixture('inbound-screen-pop').slice(0, 3)]).state;
+    const out = html(state);
+    expect(out).toContain('class="ringing"');
+    expect(out).toContain('Hanako Yamada');
+    expect(out).toMatch(/<button[^>]*aria-keyshortcuts="Alt\+A"[^>]*>Answer<\/button>/);
+    expect(out).toMatch(/<button[^>]*>Decline<\/button>/);
+    expect(out).toContain('Alt + A');
+    expect(out).toContain('aria-live="assertive"');
+    const ja = html(state, 'ja');
+    expect(ja).toContain('応答');
+    expect(ja).toContain('着信');
+  });
+
+  it('the chooser, the new-contact offer and the transfer-rule reason', () => {
+    const chooser = html(replay([...login, ...loadFixture('inbound-chooser').slice(0, 3)]).state);
+    expect(chooser).toContain('2 records hold this number');
+    expect(chooser).toContain('Jiro Sato');
+    const none = html(after('inbound-no-match'));
+    expect(none).toContain('No record holds this number');
+    const rule = replay([...login, ...loadFixture('transfer-rule').slice(0, 6)]).state;
+    const out = html(rule);
+    expect(out).toContain('the agent who answered first has no linked CRM account');
+    expect(out).toMatch(/<button[^>]*>Create Case<\/button>/);
+    expect(html(rule, 'en', { ...profile, crm: null })).not.toMatch(/>Create Case</);
+    // With today's ticket URL there is no profile: the server decides, so the button is offered.
+    expect(html(rule, 'en', null)).toMatch(/>Create Case</);
+    expect(html(rule, 'en', null)).not.toContain('class="card crm-link"');
+  });
+
+  it('in a call: timer, mute, hold, keypad, transfer, hang up, the Case', () => {
+    const state = replay([...login, ...loadFixture('inbound-screen-pop').slice(0, 6), { input: { kind: 'tick', now: 1_000_000 + 65_000 } }]).state;
+    const out = html(state);
+    expect(out).toContain('01:05');
+    for (const label of ['Mute', 'Hold', 'Keypad', 'Hang up', 'Case CS0001001', 'Transfer']) expect(out).toContain(label);
+    const ja = html(state, 'ja');
+    for (const label of ['ミュート', '保留', '切断', 'ケース CS0001001']) expect(ja).toContain(label);
+  });
+
+  it('the outcome of a busy outbound call, the dial pad with the number as it will be dialled', () => {
+    const out = html(after('outbound-busy'));
+    expect(out).toContain('The call did not connect: The line is busy.');
+    const typed = replay([...login, { intent: { kind: 'set_dial_number', number: '03-1234-5678' } }]).state;
+    expect(html(typed)).toContain('Will dial +81312345678');
+    expect(html(typed, 'ja')).toContain('+81312345678 に発信します');
+  });
+
+  it('the connection banner counts down, and a replaced tab offers "use here"', () => {
+    const lost = replay([...login, { input: { kind: 'socket_closed', code: 1006, jitter: 0 } }, { input: { kind: 'tick', now: 1_000_000 + 4_000 } }]);
+    // attempt 1: 500 ms; the tick at +4 s already started the next attempt.
+    expect(html(lost.state)).toContain('Connecting');
+    const waiting = replay([...login, { input: { kind: 'socket_closed', code: 1006, jitter: 0 } }]).state;
+    expect(html(waiting)).toContain('Reconnecting in 1 s');
+    const replaced = replay([...login, { input: { kind: 'other_tab_active' } }]).state;
+    expect(html(replaced)).toContain('Use here');
+    expect(html(replaced, 'ja')).toContain('ここで使う');
+  });
+
+  it('after-call work (proposed messages): outcome codes in the agent language', () => {
+    const state = replay([
+      ...login,
+      ...loadFixture('inbound-screen-pop'),
+      { input: { kind: 'server_proposed', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: null } } },
+    ]).state;
+    expect(html(state)).toContain('After-call work');
+    expect(html(state)).toContain('Resolved');
+    expect(html(state, 'ja')).toContain('解決');
+  });
+
+  it('the CRM link panel says what integration does and offers the link', () => {
+    const state = replay(login).state;
+    const crm = profile.crm;
+    if (!crm) throw new Error('the test profile has a CRM');
+    const unlinked = html(state, 'en', { ...profile, crm: { ...crm, link: { state: 'relink_required', user: null, linked_at: null } } });
+    expect(unlinked).toContain('expired or was refused');
+    expect(unlinked).toMatch(/>Connect ServiceNow</);
+    expect(html(state)).toContain('Linked as alice.tanaka.');
+  });
+});

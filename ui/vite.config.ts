@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+
+// Relative asset URLs so the same build is served from any path; no inline script or style so a
+// strict Content-Security-Policy (default-src 'self') works.
+export default defineConfig({
+  base: './',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
+  // The dependency scanner does not see the JSX import source above; name Preact's entry points.
+  optimizeDeps: { noDiscovery: true, include: ['preact', 'preact/hooks', 'preact/jsx-runtime', 'preact/jsx-dev-runtime'] },
+  build: {
+    target: 'es2022',
+    outDir: 'dist',
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    sourcemap: false,
+  },
+  test: {
+    environment: 'node',
+    include: ['test/**/*.test.{ts,tsx}'],
+  },
+});
