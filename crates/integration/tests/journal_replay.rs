@@ -1,0 +1,201 @@
+//! The durable journal must keep replaying rows written by earlier versions. The fixtures in
+//! `tests/fixtures/journal-v0/` are rows exactly as the version before the versioned journal wrote
+//! them (the core's `Event` serialised with serde): `processed_events.jsonl` has one
+//! `processed_events.payload` per line (every event variant and every shape of its fields),
+//! `lookup_outcomes.jsonl` one `lookup_outcomes.payload` per line. Each must still read back as
+//! the same core event.
+
+use callbridge_core::{
+    AccountRef, CallerNumber, CaseRef, ContactRef, Direction, EndCause, Event, LookupFailure,
+    LookupResult, PartyKind, TransferTarget,
+};
+
+/// The events the fixture rows were written from, in file order.
+fn journalled_events() -> Vec<Event> {
+    let offered = |call: &str, direction, customer| Event::CallOffered {
+        call: call.into(),
+        tenant: "acme".into(),
+        direction,
+        customer,
+        agent: "acme:alice".into(),
+    };
+    vec![
+        offered(
+            "call-1",
+            Direction::Inbound,
+            CallerNumber::Dialable("+442071234567".into()),
+        ),
+        offered("call-2", Direction::Inbound, CallerNumber::Withheld),
+        offered(
+            "call-3",
+            Direction::Outbound,
+            CallerNumber::Invalid("not a number".into()),
+        ),
+        Event::AgentAnswered {
+            call: "call-1".into(),
+            agent: "acme:alice".into(),
+        },
+        Event::Connected {
+            call: "call-1".into(),
+            agent: "acme:alice".into(),
+        },
+        Event::Transferred {
+            call: "call-1".into(),
+            from: "acme:alice".into(),
+            to: TransferTarget::Agent("acme:bob".into()),
+        },
+        Event::Transferred {
+            call: "call-1".into(),
+            from: "acme:bob".into(),
+            to: TransferTarget::Queue("support".into()),
+        },
+        Event::Held {
+            call: "call-1".into(),
+        },
+        Event::Resumed {
+            call: "call-1".into(),
+        },
+        Event::Ended {
+            call: "call-1".into(),
+            cause: EndCause::CustomerHungUp,
+        },
+        Event::Ended {
+            call: "call-2".into(),
+            cause: EndCause::AgentHungUp,
+        },
+        Event::Ended {
+            call: "call-3".into(),
+            cause: EndCause::Abandoned,
+        },
+        Event::Ended {
+            call: "call-4".into(),
+            cause: EndCause::Failed("media timeout".into()),
+        },
+        Event::RecordingReady {
+            call: "call-1".into(),
+            recording: "acme/2026/12/call-1.wav".into(),
+        },
+        Event::LookupCompleted {
+            call: "call-1".into(),
+            agent: "acme:alice".into(),
+            result: LookupResult::Failed(LookupFailure::RelinkRequired),
+        },
+        Event::LookupCompleted {
+            call: "call-1".into(),
+            agent: "acme:alice".into(),
+            result: LookupResult::Failed(LookupFailure::Unavailable("CRM down".into())),
+        },
+        Event::ContactChosen {
+            call: "call-1".into(),
+            agent: "acme:alice".into(),
+            contact: contact_with_account(),
+        },
+        Event::ContactChosen {
+            call: "call-1".into(),
+            agent: "acme:alice".into(),
+            contact: consumer_without_account(),
+        },
+        Event::CaseCreated {
+            call: "call-1".into(),
+            case: case(),
+        },
+        Event::CaseFound {
+            call: "call-1".into(),
+            case: case(),
+        },
+        Event::CaseNotFound {
+            call: "call-1".into(),
+        },
+        Event::CaseCreateFailed {
+            call: "call-1".into(),
+            reason: "CRM refused: 403".into(),
+            permanent: true,
+        },
+        Event::CaseCreateFailed {
+            call: "call-1".into(),
+            reason: "CRM unavailable".into(),
+            permanent: false,
+        },
+        Event::AgentLinkChanged {
+            agent: "acme:alice".into(),
+            linked: true,
+        },
+        Event::AgentLinkChanged {
+            agent: "acme:alice".into(),
+            linked: false,
+        },
+        Event::ManualCaseRequested {
+            call: "call-1".into(),
+            agent: "acme:alice".into(),
+        },
+    ]
+}
+
+/// The lookup outcomes the fixture rows were written from (only successful lookups are kept).
+fn journalled_lookups() -> Vec<Event> {
+    let lookup = |call: &str, contacts| Event::LookupCompleted {
+        call: call.into(),
+        agent: "acme:alice".into(),
+        result: LookupResult::Matches(contacts),
+    };
+    vec![
+        lookup("call-1", vec![]),
+        lookup("call-2", vec![contact_with_account()]),
+        lookup(
+            "call-3",
+            vec![contact_with_account(), consumer_without_account()],
+        ),
+    ]
+}
+
+fn contact_with_account() -> ContactRef {
+    ContactRef {
+        kind: PartyKind::Contact,
+        id: "6816f79cc0a8016401c5a33be04be441".into(),
+        name: "Ada Lovelace".into(),
+        account: Some(AccountRef {
+            id: "86837a386f0331003b3c498f5d3ee4ca".into(),
+            name: "Analytical Engines Ltd".into(),
+        }),
+    }
+}
+
+fn consumer_without_account() -> ContactRef {
+    ContactRef {
+        kind: PartyKind::Consumer,
+        id: "a1b2c3".into(),
+        name: "Charles Babbage".into(),
+        account: None,
+    }
+}
+
+fn case() -> CaseRef {
+    CaseRef {
+        id: "46d44a23a9fe19810012d100cca80666".into(),
+        label: "CS0001234".into(),
+    }
+}
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/journal-v0");
+
+fn rows(file: &str) -> Vec<String> {
+    std::fs::read_to_string(format!("{FIXTURES}/{file}"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn rows_of_the_previous_format_read_back_as_the_same_events() {
+    let read: Vec<Event> = rows("processed_events.jsonl")
+        .iter()
+        .map(|row| serde_json::from_str(row).unwrap())
+        .collect();
+    assert_eq!(read, journalled_events());
+    let read: Vec<Event> = rows("lookup_outcomes.jsonl")
+        .iter()
+        .map(|row| serde_json::from_str(row).unwrap())
+        .collect();
+    assert_eq!(read, journalled_lookups());
+}
