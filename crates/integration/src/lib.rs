@@ -12,6 +12,7 @@ pub mod crm;
 pub mod doctor;
 pub mod events_api;
 pub mod http_listener;
+pub mod journal;
 pub mod linking;
 pub mod runtime;
 pub mod server;

@@ -3,12 +3,13 @@
 //! them (the core's `Event` serialised with serde): `processed_events.jsonl` has one
 //! `processed_events.payload` per line (every event variant and every shape of its fields),
 //! `lookup_outcomes.jsonl` one `lookup_outcomes.payload` per line. Each must still read back as
-//! the same core event.
+//! the same core event. `tests/fixtures/journal-v1/` pins the versioned format the same way.
 
 use callbridge_core::{
     AccountRef, CallerNumber, CaseRef, ContactRef, Direction, EndCause, Event, LookupFailure,
     LookupResult, PartyKind, TransferTarget,
 };
+use callbridge_integration::journal;
 
 /// The events the fixture rows were written from, in file order.
 fn journalled_events() -> Vec<Event> {
@@ -176,7 +177,7 @@ fn case() -> CaseRef {
     }
 }
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/journal-v0");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 fn rows(file: &str) -> Vec<String> {
     std::fs::read_to_string(format!("{FIXTURES}/{file}"))
@@ -188,14 +189,36 @@ fn rows(file: &str) -> Vec<String> {
 
 #[test]
 fn rows_of_the_previous_format_read_back_as_the_same_events() {
-    let read: Vec<Event> = rows("processed_events.jsonl")
+    let read: Vec<Event> = rows("journal-v0/processed_events.jsonl")
         .iter()
-        .map(|row| serde_json::from_str(row).unwrap())
+        .map(|row| journal::decode(row).unwrap())
         .collect();
     assert_eq!(read, journalled_events());
-    let read: Vec<Event> = rows("lookup_outcomes.jsonl")
+    let read: Vec<Event> = rows("journal-v0/lookup_outcomes.jsonl")
         .iter()
-        .map(|row| serde_json::from_str(row).unwrap())
+        .map(|row| journal::decode(row).unwrap())
+        .collect();
+    assert_eq!(read, journalled_lookups());
+}
+
+/// Version 1 is pinned too: the rows this version writes must not change without a new version.
+#[test]
+fn version_1_rows_are_written_and_read_exactly_as_pinned() {
+    let pinned = rows("journal-v1/processed_events.jsonl");
+    let written: Vec<String> = journalled_events().iter().map(journal::encode).collect();
+    assert_eq!(written, pinned);
+    let read: Vec<Event> = pinned
+        .iter()
+        .map(|row| journal::decode(row).unwrap())
+        .collect();
+    assert_eq!(read, journalled_events());
+
+    let pinned = rows("journal-v1/lookup_outcomes.jsonl");
+    let written: Vec<String> = journalled_lookups().iter().map(journal::encode).collect();
+    assert_eq!(written, pinned);
+    let read: Vec<Event> = pinned
+        .iter()
+        .map(|row| journal::decode(row).unwrap())
         .collect();
     assert_eq!(read, journalled_lookups());
 }

@@ -306,7 +306,7 @@ impl<C: Crm> Executor<C> {
 /// the call its pop from this record instead of searching the CRM again.
 async fn journal_lookup(store: &Store, tenant: &TenantId, event: &Event) {
     let Some(call) = event.call() else { return };
-    let payload = serde_json::to_string(event).expect("events serialise");
+    let payload = crate::journal::encode(event);
     let now = time::OffsetDateTime::now_utc();
     if let Err(error) = store
         .record_lookup_outcome(tenant.as_str(), call.as_str(), now, &payload)
