@@ -214,7 +214,7 @@ mod tests {
     fn every_notify_reason_has_an_actionable_message() {
         let reasons = [
             NotifyReason::CaseSuppressedFirstAgentNotLinked {
-                first_agent: "ann".into(),
+                first_agent: AgentId::parse("acme:ann").unwrap(),
             },
             NotifyReason::CaseNotAutomaticForDirection {
                 direction: Direction::Outbound,
@@ -242,7 +242,7 @@ mod tests {
             assert!(message.ends_with('.'), "{message}");
         }
         let suppressed = NotifyReason::CaseSuppressedFirstAgentNotLinked {
-            first_agent: "ann".into(),
+            first_agent: AgentId::parse("acme:ann").unwrap(),
         };
         assert!(suppressed.message().contains("ann"));
         assert!(suppressed.message().contains("by hand"));

@@ -36,11 +36,12 @@
 //! # Driving it
 //!
 //! ```
-//! use callbridge_core::{CallerNumber, Command, Direction, Engine, EngineConfig, Event, Timestamp};
+//! use callbridge_core::{AgentId, CallerNumber, Command, Direction, Engine, EngineConfig, Event, Timestamp};
 //!
 //! let mut engine = Engine::new(EngineConfig::default());
 //! let now = Timestamp::from_millis(0);
-//! engine.handle(now, Event::AgentLinkChanged { agent: "ann".into(), linked: true });
+//! let ann = AgentId::parse("acme:ann").unwrap();
+//! engine.handle(now, Event::AgentLinkChanged { agent: ann.clone(), linked: true });
 //! let commands = engine.handle(
 //!     now,
 //!     Event::CallOffered {
@@ -48,7 +49,7 @@
 //!         tenant: "acme".into(),
 //!         direction: Direction::Inbound,
 //!         customer: CallerNumber::Dialable("+442071234567".into()),
-//!         agent: "ann".into(),
+//!         agent: ann,
 //!     },
 //! );
 //! assert!(matches!(commands[..], [Command::LookupContacts { .. }]));
@@ -76,8 +77,8 @@ pub use command::{CaseFields, CaseTrigger, Command, NotifyReason};
 pub use engine::{Engine, EngineStats};
 pub use event::{Direction, EndCause, Event, LookupFailure, LookupResult, TransferTarget};
 pub use ids::{
-    AccountRef, AgentId, CallId, CaseRef, ContactRef, PartyKind, PartyRefs, QueueId, RecordId,
-    RecordingLocator, TenantId,
+    AccountRef, AgentId, AgentIdError, AgentName, CallId, CaseRef, ContactRef, PartyKind,
+    PartyRefs, QueueId, RecordId, RecordingLocator, TenantId,
 };
 pub use policy::{
     EngineConfig, RecordingLinks, RecordingLinksError, ShortDescriptionTemplate, TemplateError,

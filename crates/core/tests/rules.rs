@@ -388,7 +388,8 @@ fn case_uses_the_tenants_template_and_recording_address() {
     let (_, fields) = the_create_case(&sim.send(connect("c1", "ann")));
     assert_eq!(
         fields.short_description,
-        format!("Call c1: {NUMBER} (inbound) for ann")
+        // `{agent}` is the agent's id, `<tenant>:<agent>`, as it has always been rendered.
+        format!("Call c1: {NUMBER} (inbound) for {TENANT}:ann")
     );
     assert_eq!(fields.recording_link, "https://cb.example.com/play/c1");
 }
@@ -1129,7 +1130,7 @@ fn commands_and_events_serialize_for_the_outbox_and_the_events_api() {
 
     let event: Event = serde_json::from_str(
         r#"{"type":"call_offered","call":"c9","tenant":"acme-cc","direction":"inbound",
-            "customer":{"kind":"withheld"},"agent":"ann"}"#,
+            "customer":{"kind":"withheld"},"agent":"acme-cc:ann"}"#,
     )
     .unwrap();
     assert_eq!(

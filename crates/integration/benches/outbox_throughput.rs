@@ -28,7 +28,6 @@ use callbridge_core::{
     AgentId, CallId, CallerNumber, CaseFields, CaseRef, CaseTrigger, ContactRef, Direction,
     EngineConfig, PartyRefs, RecordId, TenantId,
 };
-use callbridge_integration::agents::agent_id;
 use callbridge_integration::crm::servicenow::ServiceNowCrm;
 use callbridge_integration::crm::{Crm, CrmError};
 use callbridge_integration::runtime::{OutboxOptions, Runtime, CREATE_CASE};
@@ -153,7 +152,7 @@ impl Bench {
                 consumer: None,
                 account: self.contact.account.as_ref().map(|a| a.id.clone()),
             },
-            assigned_agent: agent_id(&self.tenant, AGENT),
+            assigned_agent: AgentId::in_tenant(&self.tenant, AGENT).unwrap(),
             direction: Direction::Inbound,
             short_description: format!("Inbound call from {CALLER}"),
         }
@@ -235,7 +234,11 @@ async fn run(sandbox: SandboxInfo) -> anyhow::Result<()> {
     });
     let caller = E164::parse(CALLER)?;
     let found = crm
-        .lookup(&tenant, &agent_id(&tenant, AGENT), &caller)
+        .lookup(
+            &tenant,
+            &AgentId::in_tenant(&tenant, AGENT).unwrap(),
+            &caller,
+        )
         .await?;
     anyhow::ensure!(found.len() == 1, "{found:?}");
     let bench = Bench {

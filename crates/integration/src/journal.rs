@@ -396,7 +396,7 @@ impl From<&CaseRef> for CaseRecord {
 
 /// An agent id as journalled (`<tenant>:<agent>`).
 fn agent_from(text: String) -> Result<AgentId, String> {
-    Ok(AgentId::new(text))
+    AgentId::parse(&text).map_err(|e| e.to_string())
 }
 
 impl Record {
@@ -560,7 +560,7 @@ mod tests {
     fn records_carry_their_version_and_read_back() {
         let event = Event::Connected {
             call: "c1".into(),
-            agent: "acme:alice".into(),
+            agent: AgentId::parse("acme:alice").unwrap(),
         };
         let row = encode(&event);
         assert_eq!(

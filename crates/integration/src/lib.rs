@@ -6,7 +6,6 @@
 //! Invariant: decisions about calls and Cases live in `callbridge-core`; this crate only
 //! translates and executes.
 
-pub mod agents;
 pub mod config;
 pub mod crm;
 pub mod doctor;

@@ -6,10 +6,14 @@
 //! the same core event. `tests/fixtures/journal-v1/` pins the versioned format the same way.
 
 use callbridge_core::{
-    AccountRef, CallerNumber, CaseRef, ContactRef, Direction, EndCause, Event, LookupFailure,
-    LookupResult, PartyKind, TransferTarget,
+    AccountRef, AgentId, CallerNumber, CaseRef, ContactRef, Direction, EndCause, Event,
+    LookupFailure, LookupResult, PartyKind, TransferTarget,
 };
 use callbridge_integration::journal;
+
+fn agent(text: &str) -> AgentId {
+    AgentId::parse(text).unwrap()
+}
 
 /// The events the fixture rows were written from, in file order.
 fn journalled_events() -> Vec<Event> {
@@ -18,7 +22,7 @@ fn journalled_events() -> Vec<Event> {
         tenant: "acme".into(),
         direction,
         customer,
-        agent: "acme:alice".into(),
+        agent: agent("acme:alice"),
     };
     vec![
         offered(
@@ -34,20 +38,20 @@ fn journalled_events() -> Vec<Event> {
         ),
         Event::AgentAnswered {
             call: "call-1".into(),
-            agent: "acme:alice".into(),
+            agent: agent("acme:alice"),
         },
         Event::Connected {
             call: "call-1".into(),
-            agent: "acme:alice".into(),
+            agent: agent("acme:alice"),
         },
         Event::Transferred {
             call: "call-1".into(),
-            from: "acme:alice".into(),
-            to: TransferTarget::Agent("acme:bob".into()),
+            from: agent("acme:alice"),
+            to: TransferTarget::Agent(agent("acme:bob")),
         },
         Event::Transferred {
             call: "call-1".into(),
-            from: "acme:bob".into(),
+            from: agent("acme:bob"),
             to: TransferTarget::Queue("support".into()),
         },
         Event::Held {
@@ -78,22 +82,22 @@ fn journalled_events() -> Vec<Event> {
         },
         Event::LookupCompleted {
             call: "call-1".into(),
-            agent: "acme:alice".into(),
+            agent: agent("acme:alice"),
             result: LookupResult::Failed(LookupFailure::RelinkRequired),
         },
         Event::LookupCompleted {
             call: "call-1".into(),
-            agent: "acme:alice".into(),
+            agent: agent("acme:alice"),
             result: LookupResult::Failed(LookupFailure::Unavailable("CRM down".into())),
         },
         Event::ContactChosen {
             call: "call-1".into(),
-            agent: "acme:alice".into(),
+            agent: agent("acme:alice"),
             contact: contact_with_account(),
         },
         Event::ContactChosen {
             call: "call-1".into(),
-            agent: "acme:alice".into(),
+            agent: agent("acme:alice"),
             contact: consumer_without_account(),
         },
         Event::CaseCreated {
@@ -118,16 +122,16 @@ fn journalled_events() -> Vec<Event> {
             permanent: false,
         },
         Event::AgentLinkChanged {
-            agent: "acme:alice".into(),
+            agent: agent("acme:alice"),
             linked: true,
         },
         Event::AgentLinkChanged {
-            agent: "acme:alice".into(),
+            agent: agent("acme:alice"),
             linked: false,
         },
         Event::ManualCaseRequested {
             call: "call-1".into(),
-            agent: "acme:alice".into(),
+            agent: agent("acme:alice"),
         },
     ]
 }
@@ -136,7 +140,7 @@ fn journalled_events() -> Vec<Event> {
 fn journalled_lookups() -> Vec<Event> {
     let lookup = |call: &str, contacts| Event::LookupCompleted {
         call: call.into(),
-        agent: "acme:alice".into(),
+        agent: agent("acme:alice"),
         result: LookupResult::Matches(contacts),
     };
     vec![

@@ -9,7 +9,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
-use callbridge_core::{CallerNumber, QueueId, Timestamp};
+use callbridge_core::{AgentId, CallerNumber, QueueId, Timestamp};
 use callbridge_switchboard::{Input, Outcome, Output, QueueConfig, Switchboard, SwitchboardConfig};
 
 const TENANT: &str = "bench";
@@ -62,7 +62,7 @@ fn main() {
         agenda.push(
             start,
             Input::AgentOnline {
-                agent: format!("{TENANT}:agent{a}").into(),
+                agent: AgentId::parse(&format!("{TENANT}:agent{a}")).unwrap(),
                 tenant: TENANT.into(),
                 queues: vec![
                     QueueId::from(format!("q{}", a % QUEUES)),

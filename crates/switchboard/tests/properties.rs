@@ -163,7 +163,7 @@ fn config(setup: &Setup) -> SwitchboardConfig {
 }
 
 fn agent(i: usize) -> AgentId {
-    AgentId::from(AGENTS[i])
+    support::agent(AGENTS[i])
 }
 
 fn call(i: usize) -> CallId {
@@ -390,11 +390,11 @@ fn check_state(sb: &Switchboard) -> Result<(), TestCaseError> {
     let tenant = TenantId::from(TENANT);
     // Agents and calls name each other.
     for name in AGENTS {
-        let state = sb.agent_state(&AgentId::from(name));
+        let state = sb.agent_state(&support::agent(name));
         if let Some(busy_with) = state.call() {
             prop_assert_eq!(
                 call_agent(sb, busy_with),
-                Some(AgentId::from(name)),
+                Some(support::agent(name)),
                 "{} is busy with {} but the call disagrees",
                 name,
                 busy_with

@@ -203,7 +203,7 @@ fn logging_in_with_an_unknown_queue_is_refused() {
 fn queues_of_different_tenants_with_the_same_id_are_separate() {
     let mut sim = Sim::with_queues(vec![queue("support"), QueueConfig::new("other", "support")]);
     sim.send(Input::AgentOnline {
-        agent: "other:olga".into(),
+        agent: agent("other:olga"),
         tenant: "other".into(),
         queues: vec!["support".into()],
         available: true,
@@ -857,7 +857,7 @@ fn blind_transfer_to_an_agent_keeps_the_call_id_and_rings_the_target() {
         }
     ));
     assert!(out.iter().any(|o| matches!(o,
-        Output::RingAgent { agent, transferred_by: Some(by), .. } if agent.as_str() == "bob" && by.as_str() == "ann")));
+        Output::RingAgent { agent, transferred_by: Some(by), .. } if agent.name().as_str() == "bob" && by.name().as_str() == "ann")));
     assert!(sim.is_available("ann"));
     let out = sim.answer("bob", "c1");
     assert!(!has(&out, &Output::StartRecording { call: call("c1") }));
@@ -1080,7 +1080,7 @@ fn the_record_lists_every_offer_and_the_key_times() {
     let offers: Vec<_> = cdr
         .offers
         .iter()
-        .map(|o| (o.agent.to_string(), o.result))
+        .map(|o| (o.agent.name().to_string(), o.result))
         .collect();
     assert_eq!(
         offers,
@@ -1216,17 +1216,17 @@ fn an_agent_in_another_tenant_cannot_be_a_transfer_target() {
     let mut sim = Sim::with_queues(vec![queue("support"), QueueConfig::new("other", "support")]);
     sim.online("ann", &["support"]);
     sim.send(Input::AgentOnline {
-        agent: "olga".into(),
+        agent: agent("other:olga"),
         tenant: "other".into(),
         queues: vec!["support".into()],
         available: true,
     });
     connected(&mut sim, "ann", "c1", "support");
-    let out = sim.transfer("ann", "c1", to_agent("olga"));
+    let out = sim.transfer("ann", "c1", to_agent("other:olga"));
     assert_eq!(
         refusals(&out),
         [Refusal::AgentInAnotherTenant {
-            agent: agent("olga")
+            agent: agent("other:olga")
         }]
     );
 }

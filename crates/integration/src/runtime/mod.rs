@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use callbridge_core::{
-    CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure, LookupResult,
-    TenantId, Timestamp, Verdict,
+    AgentId, CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure,
+    LookupResult, TenantId, Timestamp, Verdict,
 };
 use callbridge_phone::E164;
 use callbridge_store::{OutboxItem, Store};
@@ -24,7 +24,6 @@ pub use notices::{AgentNotice, Notice};
 pub use outbox::{OutboxOptions, CREATE_CASE, UPDATE_CASE_PARTIES};
 pub use replay::replay_recent;
 
-use crate::agents::agent_id;
 use crate::crm::{Crm, CrmError};
 
 enum Input {
@@ -90,11 +89,16 @@ impl Runtime {
             notices: notices.clone(),
         };
         for tenant in tenants {
-            for agent in store.linked_agents(tenant.as_str()).await? {
-                handle.submit(Event::AgentLinkChanged {
-                    agent: agent_id(tenant, &agent),
-                    linked: true,
-                });
+            for name in store.linked_agents(tenant.as_str()).await? {
+                match AgentId::in_tenant(tenant, &name) {
+                    Ok(agent) => handle.submit(Event::AgentLinkChanged {
+                        agent,
+                        linked: true,
+                    }),
+                    Err(error) => {
+                        tracing::warn!(%error, tenant = %tenant, "ignoring a stored CRM link of an agent name this version refuses")
+                    }
+                }
             }
         }
         // Leases found at start were taken by a process that has stopped (this runtime is the

@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use callbridge_core::{AgentId, TenantId};
-use callbridge_integration::agents::{agent_id, valid_local_name};
 use callbridge_integration::runtime::AgentNotice;
 use serde::Deserialize;
 use serde_json::json;
@@ -58,9 +57,9 @@ async fn connect(
     Query(query): Query<TicketQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if !valid_local_name(&agent) {
+    let Ok(id) = AgentId::in_tenant(&TenantId::new(tenant.clone()), &agent) else {
         return problem(StatusCode::NOT_FOUND, "unknown_agent", "no such agent");
-    }
+    };
     let Some(queues) = handle.agent_queues(&tenant, &agent) else {
         return problem(
             StatusCode::NOT_FOUND,
@@ -77,7 +76,6 @@ async fn connect(
             "the softphone ticket is missing, wrong or expired; ask your admin for a new softphone link",
         );
     }
-    let id = agent_id(&TenantId::new(tenant.clone()), &agent);
     // An idle softphone is a few small messages a minute: small buffers keep a logged-in agent
     // cheap (the library's default read buffer alone is 128 KiB per connection); they grow for
     // the occasional SDP offer. Frames over the protocol's 64 KiB are still read (up to

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use callbridge_core::{AgentId, CallId, Direction, Event, QueueId, TenantId, Timestamp};
-use callbridge_integration::agents::local_name;
 use callbridge_integration::events_api::body::caller_number;
 use callbridge_media::{Media, MediaError, MediaEvent};
 use callbridge_phone::Region;
@@ -290,7 +289,7 @@ impl Switch {
             MediaEvent::AgentConnected { agent } => {
                 self.phones
                     .send(&agent, ServerMessage::Media { connected: true });
-                let tenant = TenantId::new(tenant_of(&agent));
+                let tenant = agent.tenant().clone();
                 let queues = self.agent_queues(&tenant, &agent);
                 Input::AgentOnline {
                     agent,
@@ -327,7 +326,7 @@ impl Switch {
     }
 
     fn agent_queues(&self, tenant: &TenantId, agent: &AgentId) -> Vec<QueueId> {
-        let name = local_name(agent);
+        let name = agent.name().as_str();
         self.tenants
             .get(tenant)
             .and_then(|t| t.telephony.agents.iter().find(|a| a.name == name))
@@ -350,11 +349,6 @@ impl Switch {
 
 fn error(message: String) -> ServerMessage {
     ServerMessage::Error { message }
-}
-
-/// The tenant part of a runtime agent id.
-fn tenant_of(agent: &AgentId) -> &str {
-    agent.as_str().split_once(':').map(|(t, _)| t).unwrap_or("")
 }
 
 fn log_sip(call: &CallId, result: Result<(), callbridge_sip::SipError>) {
@@ -394,8 +388,8 @@ fn cdr_row(tenant: &TenantId, cdr: &Cdr) -> CallRecordRow {
         },
         customer: cdr.customer.for_display().to_string(),
         queue: cdr.queues.first().map(|q| q.to_string()),
-        first_agent: cdr.first_agent.as_ref().map(|a| local_name(a).to_string()),
-        last_agent: cdr.last_agent.as_ref().map(|a| local_name(a).to_string()),
+        first_agent: cdr.first_agent.as_ref().map(|a| a.name().to_string()),
+        last_agent: cdr.last_agent.as_ref().map(|a| a.name().to_string()),
         outcome: cdr.outcome.as_word().to_string(),
         started_at: cdr.created_at.as_millis() as i64,
         ended_at: cdr.ended_at.as_millis() as i64,
