@@ -30,10 +30,9 @@ use callbridge_core::{
 };
 use callbridge_integration::crm::servicenow::ServiceNowCrm;
 use callbridge_integration::crm::{Crm, CrmError};
-use callbridge_integration::runtime::{OutboxOptions, Runtime, CREATE_CASE};
+use callbridge_integration::runtime::{Intent, OutboxOptions, Runtime};
 use callbridge_phone::E164;
 use callbridge_servicenow::{Instance, InstanceConfig, OAuthClient};
-use callbridge_store::OutboxItem;
 use common::*;
 use serde_json::{json, Value};
 
@@ -163,11 +162,16 @@ impl Bench {
         let t = Instant::now();
         for i in 0..self.cases {
             let call = CallId::new(format!("{prefix}{i:05}"));
-            let payload = json!({"call": call, "trigger": CaseTrigger::Automatic, "fields": self.fields(call.as_str())});
+            let fields = self.fields(call.as_str());
+            let intent = Intent::CreateCase {
+                call: call.clone(),
+                trigger: CaseTrigger::Automatic,
+                fields,
+            };
             let done = self
                 .cb
                 .store
-                .enqueue(OutboxItem::new(TENANT, CREATE_CASE, call.as_str(), payload))
+                .enqueue(intent.into_item(&self.tenant))
                 .await?;
             anyhow::ensure!(done.created, "{call} was already queued");
         }

@@ -3,6 +3,7 @@
 //! back as events, notices to agents, Case writes into the durable outbox) and the outbox worker
 //! (`outbox.rs`) performs the writes.
 
+mod intent;
 mod notices;
 mod outbox;
 mod replay;
@@ -16,12 +17,12 @@ use callbridge_core::{
 };
 use callbridge_phone::E164;
 use callbridge_store::{OutboxItem, Store};
-use serde_json::json;
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
+pub use intent::{Intent, IntentError, CREATE_CASE, UPDATE_CASE_PARTIES};
 pub use notices::{AgentNotice, Notice};
-pub use outbox::{OutboxOptions, CREATE_CASE, UPDATE_CASE_PARTIES};
+pub use outbox::OutboxOptions;
 pub use replay::replay_recent;
 
 use crate::crm::{Crm, CrmError};
@@ -249,13 +250,14 @@ impl<C: Crm> Executor<C> {
                 trigger,
                 fields,
             } => {
-                let payload = json!({ "call": call, "trigger": trigger, "fields": fields });
-                self.enqueue(OutboxItem::new(
-                    tenant.as_str(),
-                    CREATE_CASE,
-                    idempotency_key.as_str(),
-                    payload,
-                ));
+                // The row is unique per call: the engine's idempotency key is the call id.
+                debug_assert_eq!(call, idempotency_key);
+                let intent = Intent::CreateCase {
+                    call,
+                    trigger,
+                    fields,
+                };
+                self.enqueue(intent.into_item(&tenant));
             }
             Command::UpdateCaseContact {
                 tenant,
@@ -263,13 +265,8 @@ impl<C: Crm> Executor<C> {
                 case,
                 party,
             } => {
-                let payload = json!({ "call": call, "case": case, "party": party });
-                self.enqueue(OutboxItem::new(
-                    tenant.as_str(),
-                    UPDATE_CASE_PARTIES,
-                    call.as_str(),
-                    payload,
-                ));
+                let intent = Intent::UpdateCaseParties { call, case, party };
+                self.enqueue(intent.into_item(&tenant));
             }
             Command::FindCase { tenant, call } => {
                 let crm = self.crm.clone();

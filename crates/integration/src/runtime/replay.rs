@@ -57,10 +57,7 @@ pub async fn replay_recent(
         let needed = if !ended.contains(call) {
             true
         } else if connected.contains(call) {
-            store
-                .case_for_call(tenant.as_str(), call.as_str())
-                .await?
-                .is_none()
+            store.case_for_call(tenant.as_str(), call).await?.is_none()
         } else {
             false
         };
