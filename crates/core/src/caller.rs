@@ -1,5 +1,6 @@
 //! The caller's number: attacker-controlled input, already classified by the edge.
 
+use callbridge_phone::CallerId;
 use serde::{Deserialize, Serialize};
 
 /// The customer's number as the telephony edge classified it.
@@ -57,6 +58,19 @@ impl CallerNumber {
     }
 }
 
+/// The classification `callbridge-phone` made at the edge (the one place numbers are parsed):
+/// only a validated E.164 number becomes dialable; an invalid caller ID keeps the reason, never
+/// the raw text.
+impl From<CallerId> for CallerNumber {
+    fn from(caller: CallerId) -> CallerNumber {
+        match caller {
+            CallerId::Dialable(e164) => CallerNumber::Dialable(String::from(e164)),
+            CallerId::Withheld => CallerNumber::Withheld,
+            CallerId::Invalid { reason, .. } => CallerNumber::Invalid(reason.to_string()),
+        }
+    }
+}
+
 fn is_plausible_number(number: &str) -> bool {
     let digits = number.strip_prefix('+').unwrap_or(number);
     (MIN_DIGITS..=MAX_DIGITS).contains(&digits.len())
@@ -103,6 +117,21 @@ mod tests {
             CallerNumber::Withheld.lookup_number(),
             Err(NoLookupReason::Withheld)
         );
+    }
+
+    #[test]
+    fn the_edges_classification_becomes_the_callers_number_without_its_raw_text() {
+        let jp = callbridge_phone::Region::parse("JP").unwrap();
+        let classified = |raw| CallerNumber::from(callbridge_phone::classify(raw, jp));
+        assert_eq!(
+            classified("03-1234-5678"),
+            CallerNumber::Dialable("+81312345678".into())
+        );
+        assert_eq!(classified("anonymous"), CallerNumber::Withheld);
+        let CallerNumber::Invalid(reason) = classified("x^NQactive=true") else {
+            panic!("garbage must be invalid");
+        };
+        assert!(!reason.contains("NQactive"), "{reason}");
     }
 
     #[test]

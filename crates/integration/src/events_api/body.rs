@@ -8,7 +8,7 @@ use callbridge_core::{
     AccountRef, AgentId, CallId, CallerNumber, ContactRef, Direction, EndCause, Event, PartyKind,
     QueueId, RecordId, RecordingLocator, TenantId, TransferTarget,
 };
-use callbridge_phone::{classify, CallerId, Region};
+use callbridge_phone::{classify, Region};
 use serde::{Deserialize, Deserializer};
 
 /// One call event as a PBX posts it. Every optional field may be absent but never `null`: the
@@ -257,7 +257,7 @@ impl CallEventBody {
                     call,
                     tenant: tenant.clone(),
                     direction: self.direction.unwrap_or(Direction::Inbound),
-                    customer: caller_number(raw, region),
+                    customer: CallerNumber::from(classify(raw, region)),
                     agent: agent("agent", &self.agent)?,
                 }
             }
@@ -344,15 +344,6 @@ impl ContactBody {
             name,
             account,
         })
-    }
-}
-
-/// The caller ID as the core sees it: only a validated E.164 number is dialable.
-pub fn caller_number(raw: &str, region: Region) -> CallerNumber {
-    match classify(raw, region) {
-        CallerId::Dialable(e164) => CallerNumber::Dialable(e164.as_str().to_string()),
-        CallerId::Withheld => CallerNumber::Withheld,
-        CallerId::Invalid { reason, .. } => CallerNumber::Invalid(reason.to_string()),
     }
 }
 

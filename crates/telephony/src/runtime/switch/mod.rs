@@ -10,10 +10,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use callbridge_core::{AgentId, CallId, Direction, Event, QueueId, TenantId, Timestamp};
-use callbridge_integration::events_api::body::caller_number;
+use callbridge_core::{
+    AgentId, CallId, CallerNumber, Direction, Event, QueueId, TenantId, Timestamp,
+};
 use callbridge_media::{Media, MediaError, MediaEvent};
-use callbridge_phone::Region;
+use callbridge_phone::{classify, Region};
 use callbridge_sip::{IncomingCall, SipEndpoint, SipEvent};
 use callbridge_store::{CallRecordRow, Store};
 use callbridge_switchboard::{Cdr, Input, Leg, OutboundFailure, Switchboard};
@@ -263,7 +264,7 @@ impl Switch {
             .get(&route.tenant)
             .map(|t| t.region)
             .unwrap_or_else(|| Region::parse("US").expect("US is a region"));
-        let customer = caller_number(&incoming.from_user, region);
+        let customer = CallerNumber::from(classify(&incoming.from_user, region));
         tracing::info!(%call, leg = %incoming.leg, tenant = %route.tenant, queue = %route.queue, "inbound call");
         self.calls.insert(CallLeg {
             call: call.clone(),
