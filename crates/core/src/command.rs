@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::caller::CallerNumber;
 use crate::event::Direction;
 use crate::ids::{AgentId, CallId, CaseRef, ContactRef, PartyRefs, TenantId};
+use callbridge_phone::E164;
 
 /// Why a Case is being created.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,8 +133,8 @@ pub enum Command {
         tenant: TenantId,
         call: CallId,
         agent: AgentId,
-        /// Already checked by [`CallerNumber::lookup_number`].
-        number: String,
+        /// The caller's validated number ([`CallerNumber::lookup_number`]).
+        number: E164,
     },
     /// Open this contact on the agent's screen.
     PopContact {

@@ -36,7 +36,7 @@
 //! # Driving it
 //!
 //! ```
-//! use callbridge_core::{AgentId, CallerNumber, Command, Direction, Engine, EngineConfig, Event, Timestamp};
+//! use callbridge_core::{AgentId, CallerNumber, Command, Direction, Engine, EngineConfig, Event, Timestamp, E164};
 //!
 //! let mut engine = Engine::new(EngineConfig::default());
 //! let now = Timestamp::from_millis(0);
@@ -48,7 +48,7 @@
 //!         call: "c1".into(),
 //!         tenant: "acme".into(),
 //!         direction: Direction::Inbound,
-//!         customer: CallerNumber::Dialable("+442071234567".into()),
+//!         customer: CallerNumber::Dialable(E164::parse("+442071234567").unwrap()),
 //!         agent: ann,
 //!     },
 //! );
@@ -72,6 +72,8 @@ mod time;
 mod verdict;
 
 pub use call::{CallPhase, CallSnapshot, CaseStatus, FirstAnswer, LookupStatus, Suppression};
+/// The validated number a dialable caller has (`callbridge-phone`'s, parsed at the edge).
+pub use callbridge_phone::E164;
 pub use caller::{CallerNumber, NoLookupReason};
 pub use command::{CaseFields, CaseTrigger, Command, NotifyReason};
 pub use engine::{Engine, EngineStats};

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use callbridge_core::{
     AgentId, CallId, CallerNumber, CaseRef, CaseTrigger, Command, ContactRef, Direction, EndCause,
     Engine, EngineConfig, Event, LookupFailure, LookupResult, NotifyReason, PartyKind, QueueId,
-    TenantId, TenantPolicy, Timestamp, TransferTarget,
+    TenantId, TenantPolicy, Timestamp, TransferTarget, E164,
 };
 use proptest::prelude::*;
 
@@ -118,9 +118,10 @@ fn directory_number(k: u8) -> String {
 impl CallPlan {
     fn caller_number(&self) -> CallerNumber {
         match self.caller {
-            Caller::Number(k) => CallerNumber::Dialable(directory_number(k)),
+            Caller::Number(k) => CallerNumber::Dialable(E164::parse(&directory_number(k)).unwrap()),
             Caller::Withheld => CallerNumber::Withheld,
-            Caller::Garbage => CallerNumber::Dialable("javascript:alert(1)^ORactive=true".into()),
+            // Garbage cannot be an `E164`, so it arrives as the edge classifies it: invalid.
+            Caller::Garbage => CallerNumber::Invalid("javascript:alert(1)^ORactive=true".into()),
         }
     }
 
@@ -468,7 +469,7 @@ impl Harness {
                     } else if self.rng.one_in(16) {
                         LookupResult::Failed(LookupFailure::RelinkRequired)
                     } else {
-                        LookupResult::Matches(directory(&number))
+                        LookupResult::Matches(directory(number.as_str()))
                     };
                     let answer = Event::LookupCompleted {
                         call: call_id,

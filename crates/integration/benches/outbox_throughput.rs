@@ -144,7 +144,7 @@ struct Bench {
 impl Bench {
     fn fields(&self, call: &str) -> CaseFields {
         CaseFields {
-            caller: CallerNumber::Dialable(CALLER.into()),
+            caller: CallerNumber::Dialable(E164::parse(CALLER).unwrap()),
             recording_link: format!("{}/recordings/{call}", self.cb.public_url),
             party: PartyRefs {
                 contact: Some(self.contact.id.clone()),
@@ -166,7 +166,7 @@ impl Bench {
             let intent = Intent::CreateCase {
                 call: call.clone(),
                 trigger: CaseTrigger::Automatic,
-                fields,
+                fields: Box::new(fields),
             };
             let done = self
                 .cb

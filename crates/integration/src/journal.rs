@@ -17,6 +17,7 @@ use callbridge_core::{
     LookupFailure, LookupResult, PartyKind, QueueId, RecordId, RecordingLocator, TenantId,
     TransferTarget,
 };
+use callbridge_phone::E164;
 use serde::{Deserialize, Serialize};
 
 /// The version [`encode`] writes.
@@ -519,7 +520,12 @@ impl Record {
 impl CallerRecord {
     fn into_caller(self) -> Result<CallerNumber, String> {
         Ok(match self {
-            CallerRecord::Dialable(number) => CallerNumber::Dialable(number),
+            // Validated when it was written; should the numbering data have changed since, the
+            // call still replays, only without a lookup.
+            CallerRecord::Dialable(number) => match E164::parse(&number) {
+                Ok(number) => CallerNumber::Dialable(number),
+                Err(error) => CallerNumber::Invalid(error.to_string()),
+            },
             CallerRecord::Withheld => CallerNumber::Withheld,
             CallerRecord::Invalid(raw) => CallerNumber::Invalid(raw),
         })

@@ -7,7 +7,7 @@
 
 use callbridge_core::{
     AccountRef, AgentId, CallerNumber, CaseRef, ContactRef, Direction, EndCause, Event,
-    LookupFailure, LookupResult, PartyKind, TransferTarget,
+    LookupFailure, LookupResult, PartyKind, TransferTarget, E164,
 };
 use callbridge_integration::journal;
 
@@ -28,7 +28,7 @@ fn journalled_events() -> Vec<Event> {
         offered(
             "call-1",
             Direction::Inbound,
-            CallerNumber::Dialable("+442071234567".into()),
+            CallerNumber::Dialable(E164::parse("+442071234567").unwrap()),
         ),
         offered("call-2", Direction::Inbound, CallerNumber::Withheld),
         offered(

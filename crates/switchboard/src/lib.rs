@@ -36,7 +36,7 @@
 //! # Driving it
 //!
 //! ```
-//! use callbridge_core::{CallerNumber, Timestamp};
+//! use callbridge_core::{AgentId, CallerNumber, Timestamp, E164};
 //! use callbridge_switchboard::{Input, Output, QueueConfig, Switchboard, SwitchboardConfig};
 //!
 //! let config = SwitchboardConfig {
@@ -46,7 +46,7 @@
 //! let mut switchboard = Switchboard::new(config).unwrap();
 //! let t = Timestamp::from_millis(1_000);
 //! switchboard.handle(t, Input::AgentOnline {
-//!     agent: "acme:ann".into(),
+//!     agent: AgentId::parse("acme:ann").unwrap(),
 //!     tenant: "acme".into(),
 //!     queues: vec!["support".into()],
 //!     available: true,
@@ -55,7 +55,7 @@
 //!     call: "c1".into(),
 //!     tenant: "acme".into(),
 //!     queue: "support".into(),
-//!     customer: CallerNumber::Dialable("+442071234567".into()),
+//!     customer: CallerNumber::Dialable(E164::parse("+442071234567").unwrap()),
 //!     dialled: "+441134960000".into(),
 //! });
 //! assert!(outputs.iter().any(|o| matches!(o, Output::RingAgent { .. })));

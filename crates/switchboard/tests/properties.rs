@@ -20,7 +20,9 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use callbridge_core::{AgentId, CallId, CallerNumber, Event, QueueId, TenantId, TransferTarget};
+use callbridge_core::{
+    AgentId, CallId, CallerNumber, Event, QueueId, TenantId, TransferTarget, E164,
+};
 use callbridge_switchboard::{
     AgentState, CallStatus, Input, Leg, MissedCallPolicy, OutboundFailure, Output, QueueConfig,
     Switchboard, SwitchboardConfig, UnavailableReason, Unserved, Waiting,
@@ -206,7 +208,7 @@ fn input_for(sb: &Switchboard, op: &Op) -> Option<Input> {
             call: call(*c),
             tenant: TENANT.into(),
             queue: queue(*q),
-            customer: CallerNumber::Dialable("+15551234567".into()),
+            customer: CallerNumber::Dialable(E164::parse("+15551234567").unwrap()),
             dialled: "+15550000000".into(),
         },
         Op::AnswerRinging(c) => match sb.call(&call(*c))?.status {
@@ -234,7 +236,7 @@ fn input_for(sb: &Switchboard, op: &Op) -> Option<Input> {
         Op::Dial(a, c) => Input::Dial {
             agent: agent(*a),
             call: call(*c),
-            to: "+15559876543".into(),
+            to: E164::parse("+15559876543").unwrap(),
         },
         Op::OutboundRinging(c) => Input::OutboundRinging { call: call(*c) },
         Op::OutboundAnswered(c) => Input::OutboundAnswered { call: call(*c) },

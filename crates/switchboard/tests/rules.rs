@@ -2,7 +2,7 @@
 
 mod support;
 
-use callbridge_core::{CallerNumber, Direction, EndCause, Event, QueueId, Timestamp};
+use callbridge_core::{CallerNumber, Direction, EndCause, Event, QueueId, Timestamp, E164};
 use callbridge_switchboard::{
     AgentState, CallStatus, ConfigError, Input, Leg, MissedCallPolicy, OfferResult,
     OutboundFailure, Outcome, Output, Prompt, QueueConfig, Refusal, StopRinging, Switchboard,
@@ -27,7 +27,7 @@ fn an_inbound_call_rings_the_longest_idle_available_agent() {
             call: call("c1"),
             tenant: TENANT.into(),
             direction: Direction::Inbound,
-            customer: CallerNumber::Dialable(CUSTOMER.into()),
+            customer: CallerNumber::Dialable(E164::parse(CUSTOMER).unwrap()),
             agent: agent("bob"),
         })
     ));
@@ -704,7 +704,7 @@ fn dial(sim: &mut Sim, who: &str, id: &str) -> Vec<Output> {
     sim.send(Input::Dial {
         agent: agent(who),
         call: call(id),
-        to: CUSTOMER.into(),
+        to: E164::parse(CUSTOMER).unwrap(),
     })
 }
 

@@ -5,7 +5,7 @@
 use callbridge_core::{
     AccountRef, AgentId, CallId, CallSnapshot, CallerNumber, CaseRef, Command, ContactRef,
     Direction, EndCause, Engine, EngineConfig, Event, LookupFailure, LookupResult, PartyKind,
-    QueueId, Timestamp, TransferTarget,
+    QueueId, Timestamp, TransferTarget, E164,
 };
 
 pub const TENANT: &str = "acme-cc";
@@ -103,7 +103,7 @@ pub fn offer(call: &str, agent: &str) -> Event {
     offer_with(
         call,
         agent,
-        CallerNumber::Dialable(NUMBER.into()),
+        CallerNumber::Dialable(E164::parse(NUMBER).unwrap()),
         Direction::Inbound,
     )
 }

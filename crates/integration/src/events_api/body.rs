@@ -349,6 +349,8 @@ impl ContactBody {
 
 #[cfg(test)]
 mod tests {
+    use callbridge_core::E164;
+
     use super::*;
 
     fn body(json: &str) -> Result<Event, BodyError> {
@@ -368,7 +370,10 @@ mod tests {
         else {
             panic!("not an offer")
         };
-        assert_eq!(customer, CallerNumber::Dialable("+81312345678".into()));
+        assert_eq!(
+            customer,
+            CallerNumber::Dialable(E164::parse("+81312345678").unwrap())
+        );
         assert_eq!(agent.to_string(), "acme:alice");
         assert_eq!(direction, Direction::Inbound);
     }

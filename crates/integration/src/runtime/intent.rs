@@ -26,7 +26,8 @@ pub enum Intent {
     CreateCase {
         call: CallId,
         trigger: CaseTrigger,
-        fields: CaseFields,
+        /// Boxed: the Case's content is much larger than the other intents.
+        fields: Box<CaseFields>,
     },
     /// Set the person references of the call's Case.
     UpdateCaseParties {
@@ -99,7 +100,7 @@ impl Intent {
             } => versioned(CreateCasePayload {
                 call,
                 trigger,
-                fields,
+                fields: *fields,
             }),
             Intent::UpdateCaseParties { call, case, party } => {
                 versioned(UpdateCasePartiesPayload { call, case, party })
@@ -122,7 +123,7 @@ impl Intent {
                 Ok(Intent::CreateCase {
                     call: p.call,
                     trigger: p.trigger,
-                    fields: p.fields,
+                    fields: Box::new(p.fields),
                 })
             }
             UPDATE_CASE_PARTIES => {
@@ -149,14 +150,14 @@ pub fn call_of(payload: &Value) -> Option<CallId> {
 
 #[cfg(test)]
 mod tests {
-    use callbridge_core::{AgentId, CallerNumber, Direction, RecordId};
+    use callbridge_core::{AgentId, CallerNumber, Direction, RecordId, E164};
     use serde_json::json;
 
     use super::*;
 
     fn fields() -> CaseFields {
         CaseFields {
-            caller: CallerNumber::Dialable("+442071234567".into()),
+            caller: CallerNumber::Dialable(E164::parse("+442071234567").unwrap()),
             recording_link: "https://cb.example.com/recordings/call-1".into(),
             party: PartyRefs {
                 contact: Some(RecordId::new("6816f79cc0a8016401c5a33be04be441")),
@@ -195,7 +196,7 @@ mod tests {
                 trigger: CaseTrigger::Manual {
                     requested_by: AgentId::parse("acme:alice").unwrap()
                 },
-                fields: fields(),
+                fields: Box::new(fields()),
             })
         );
         let update = json!({
@@ -226,7 +227,7 @@ mod tests {
         let intent = Intent::CreateCase {
             call: CallId::new("call-1"),
             trigger: CaseTrigger::Automatic,
-            fields: fields(),
+            fields: Box::new(fields()),
         };
         let item = intent.clone().into_item(&tenant);
         assert_eq!(

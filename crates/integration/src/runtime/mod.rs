@@ -15,7 +15,6 @@ use callbridge_core::{
     AgentId, CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure,
     LookupResult, TenantId, Timestamp, Verdict,
 };
-use callbridge_phone::E164;
 use callbridge_store::{OutboxItem, Store};
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
@@ -212,19 +211,14 @@ impl<C: Crm> Executor<C> {
                 let handle = self.handle.clone();
                 let store = self.store.clone();
                 tokio::spawn(async move {
-                    let result = match E164::parse(&number) {
-                        Err(e) => LookupResult::Failed(LookupFailure::Unavailable(format!(
-                            "the caller's number is not usable: {e}"
-                        ))),
-                        Ok(e164) => match crm.lookup(&tenant, &agent, &e164).await {
-                            Ok(contacts) => LookupResult::Matches(contacts),
-                            Err(CrmError::RelinkRequired) => {
-                                LookupResult::Failed(LookupFailure::RelinkRequired)
-                            }
-                            Err(other) => {
-                                LookupResult::Failed(LookupFailure::Unavailable(other.to_string()))
-                            }
-                        },
+                    let result = match crm.lookup(&tenant, &agent, &number).await {
+                        Ok(contacts) => LookupResult::Matches(contacts),
+                        Err(CrmError::RelinkRequired) => {
+                            LookupResult::Failed(LookupFailure::RelinkRequired)
+                        }
+                        Err(other) => {
+                            LookupResult::Failed(LookupFailure::Unavailable(other.to_string()))
+                        }
                     };
                     let event = Event::LookupCompleted {
                         call,
@@ -255,7 +249,7 @@ impl<C: Crm> Executor<C> {
                 let intent = Intent::CreateCase {
                     call,
                     trigger,
-                    fields,
+                    fields: Box::new(fields),
                 };
                 self.enqueue(intent.into_item(&tenant));
             }

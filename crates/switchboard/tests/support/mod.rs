@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use callbridge_core::{AgentId, CallId, CallerNumber, Event, QueueId, Timestamp, TransferTarget};
+use callbridge_core::{
+    AgentId, CallId, CallerNumber, Event, QueueId, Timestamp, TransferTarget, E164,
+};
 use callbridge_switchboard::{
     AgentState, Cdr, Input, Output, QueueConfig, Switchboard, SwitchboardConfig,
 };
@@ -78,7 +80,7 @@ impl Sim {
             call: call.into(),
             tenant: TENANT.into(),
             queue: queue.into(),
-            customer: CallerNumber::Dialable(CUSTOMER.into()),
+            customer: CallerNumber::Dialable(E164::parse(CUSTOMER).unwrap()),
             dialled: DID.into(),
         })
     }
