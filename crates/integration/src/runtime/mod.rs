@@ -304,7 +304,7 @@ async fn journal_lookup(store: &Store, tenant: &TenantId, event: &Event) {
     let payload = crate::journal::encode(event);
     let now = time::OffsetDateTime::now_utc();
     if let Err(error) = store
-        .record_lookup_outcome(tenant.as_str(), call.as_str(), now, &payload)
+        .record_lookup_outcome(tenant.as_str(), call, now, &payload)
         .await
     {
         // Only a restart's replay loses: it looks the caller up again.

@@ -68,7 +68,6 @@ pub async fn replay_recent(
         .lookup_outcomes_since(tenant.as_str(), now - window)
         .await?
     {
-        let call = CallId::new(call);
         if replay.get(&call) != Some(&true) {
             continue;
         }
