@@ -226,3 +226,53 @@ fn version_1_rows_are_written_and_read_exactly_as_pinned() {
         .collect();
     assert_eq!(read, journalled_lookups());
 }
+
+/// The rows go through the store as the replay reads them: every row of both versions comes back
+/// as its event, and rows this version cannot read (a newer version, an unknown kind, garbage)
+/// are told apart, never a panic, so the replay can report and skip them.
+#[tokio::test]
+async fn stored_rows_of_every_version_read_back_and_unreadable_ones_are_told_apart() {
+    use callbridge_store::{SecretKey, Store};
+    use time::OffsetDateTime;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("journal.db").display());
+    let store = Store::open(&url, SecretKey::generate()).await.unwrap();
+    let start = OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let unreadable = [
+        r#"{"v":99,"type":"connected","call":"call-1","agent":"acme:alice"}"#,
+        r#"{"v":1,"type":"call_parked","call":"call-1"}"#,
+        "not json",
+    ];
+    let mut all = rows("journal-v0/processed_events.jsonl");
+    all.extend(unreadable.iter().map(|r| r.to_string()));
+    all.extend(rows("journal-v1/processed_events.jsonl"));
+    for (i, row) in all.iter().enumerate() {
+        let at = start + time::Duration::milliseconds(i as i64);
+        let id = format!("event-{i:03}");
+        assert!(store
+            .record_event_with_payload("acme", &id, at, row)
+            .await
+            .unwrap());
+    }
+    let stored = store.events_since("acme", start).await.unwrap();
+    assert_eq!(stored, all);
+    let (read, refused): (Vec<_>, Vec<_>) = stored
+        .iter()
+        .map(|row| journal::decode(row))
+        .partition(Result::is_ok);
+    let read: Vec<Event> = read.into_iter().map(Result::unwrap).collect();
+    let expected: Vec<Event> = journalled_events()
+        .into_iter()
+        .chain(journalled_events())
+        .collect();
+    assert_eq!(read, expected);
+    let refused: Vec<String> = refused
+        .into_iter()
+        .map(|e| e.unwrap_err().to_string())
+        .collect();
+    assert_eq!(refused.len(), unreadable.len());
+    assert!(refused[0].contains("version 99"), "{refused:?}");
+    assert!(refused[1].contains("call_parked"), "{refused:?}");
+    assert!(refused[2].contains("not a journal record"), "{refused:?}");
+}
