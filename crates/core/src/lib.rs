@@ -8,8 +8,9 @@
 //!   executes the commands and feeds back their results as events.
 //! - **Knows neither SIP, HTTP nor ServiceNow.** Telephony arrives as plain call events, the CRM is
 //!   reached through commands (`LookupContacts`, `CreateCase`, `FindCase`, ...) that an adapter
-//!   maps to its tables and columns. Phone-number parsing lives at the edge: the core receives a
-//!   [`CallerNumber`] already classified and only double-checks its shape.
+//!   maps to its tables and columns. Phone-number parsing lives at the edge (`callbridge-phone`):
+//!   the core receives a [`CallerNumber`] already classified, whose dialable number is an
+//!   [`E164`], so no other text can reach a lookup.
 //! - **Deterministic.** The same events at the same times give the same commands; collections
 //!   iterate in a fixed order.
 //!
