@@ -251,7 +251,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     args.tenant
                 ),
                 None => anyhow::ensure!(
-                    callbridge_integration::agents::valid_local_name(&args.agent),
+                    callbridge_core::AgentName::parse(&args.agent).is_ok(),
                     "{:?} is not an agent name: use 1-64 letters, digits, '.', '_', '-' or '@'",
                     args.agent
                 ),

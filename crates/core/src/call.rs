@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use callbridge_phone::E164;
+
 use crate::caller::{CallerNumber, NoLookupReason};
 use crate::command::{CaseFields, CaseTrigger, Command, NotifyReason};
 use crate::engine::EngineStats;
@@ -572,7 +574,7 @@ impl Call {
             return;
         }
         let number = match self.caller.lookup_number() {
-            Ok(number) => number.to_owned(),
+            Ok(number) => number.clone(),
             Err(why) => {
                 if self.direction == Direction::Inbound {
                     let reason = match why {
@@ -610,7 +612,7 @@ impl Call {
         }
         match &self.lookup {
             LookupStatus::Done(matches) => {
-                pop_command(cx, agent, matches, &number);
+                pop_command(cx, agent, matches, number.as_str());
             }
             LookupStatus::InFlight { .. } => {
                 self.pop_waiting.insert(agent.clone());
@@ -622,7 +624,7 @@ impl Call {
         }
     }
 
-    fn start_lookup(&mut self, cx: &mut Ctx<'_>, agent: &AgentId, number: String) {
+    fn start_lookup(&mut self, cx: &mut Ctx<'_>, agent: &AgentId, number: E164) {
         self.lookup_retry = None;
         self.lookup = LookupStatus::InFlight {
             agent: agent.clone(),
@@ -662,7 +664,11 @@ impl Call {
         match result {
             LookupResult::Matches(found) => {
                 let matches = distinct(found);
-                let number = self.caller.lookup_number().unwrap_or_default().to_owned();
+                let number = self
+                    .caller
+                    .lookup_number()
+                    .map(|n| n.as_str().to_owned())
+                    .unwrap_or_default();
                 for agent in waiting {
                     match &self.chosen {
                         Some(chosen) => cx.out.push(Command::PopContact {
@@ -735,7 +741,7 @@ impl Call {
             self.retry_waiters.clear();
             return;
         }
-        let Ok(number) = self.caller.lookup_number().map(str::to_owned) else {
+        let Ok(number) = self.caller.lookup_number().cloned() else {
             return;
         };
         cx.stats.lookup_retries += 1;

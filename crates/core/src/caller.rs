@@ -1,21 +1,22 @@
 //! The caller's number: attacker-controlled input, already classified by the edge.
 
+use callbridge_phone::{CallerId, E164};
 use serde::{Deserialize, Serialize};
 
-/// The customer's number as the telephony edge classified it.
+/// The customer's number as the edge classified it.
 ///
-/// Phone-number parsing and normalisation live in another crate; the edge hands the core either a
-/// normalised number or the reason there is none. The core still double-checks the shape of a
-/// `Dialable` number before it lets it reach a CRM lookup (see [`CallerNumber::lookup_number`]):
-/// caller IDs are attacker-controlled and a mistake at the edge must not become a CRM query.
+/// Phone-number parsing and normalisation live in `callbridge-phone`, at the edge (the SIP path
+/// and the call-events API): the core gets either a validated E.164 number or the reason there
+/// is none. Caller IDs are attacker-controlled; because a dialable number is an [`E164`] (only
+/// `+` and digits, by construction), nothing else can ever reach a CRM lookup.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum CallerNumber {
-    /// A number the edge normalised (E.164, or a national short number), e.g. `+442071234567`.
-    Dialable(String),
+    /// A number the edge validated, e.g. `+442071234567`.
+    Dialable(E164),
     /// The caller withheld their number (anonymous, private, restricted).
     Withheld,
-    /// Something arrived that is not a usable number; the raw value, for the record only.
+    /// Something arrived that is not a usable number; why, for the record only.
     Invalid(String),
 }
 
@@ -28,20 +29,12 @@ pub enum NoLookupReason {
     Unusable,
 }
 
-/// Digits a number may have, without the leading `+` (E.164 allows 15; short codes have 3).
-const MIN_DIGITS: usize = 3;
-const MAX_DIGITS: usize = 17;
-
 impl CallerNumber {
     /// The number to look up in the CRM, or why there is none.
-    ///
-    /// Only an optional `+` followed by 3 to 17 ASCII digits, not all zeros, passes. Anything
-    /// else (letters, `^`, spaces, `javascript:`, "anonymous" marked dialable by mistake) is
-    /// refused, so no such value can ever reach a CRM query.
-    pub fn lookup_number(&self) -> Result<&str, NoLookupReason> {
+    pub fn lookup_number(&self) -> Result<&E164, NoLookupReason> {
         match self {
-            CallerNumber::Dialable(number) if is_plausible_number(number) => Ok(number),
-            CallerNumber::Dialable(_) | CallerNumber::Invalid(_) => Err(NoLookupReason::Unusable),
+            CallerNumber::Dialable(number) => Ok(number),
+            CallerNumber::Invalid(_) => Err(NoLookupReason::Unusable),
             CallerNumber::Withheld => Err(NoLookupReason::Withheld),
         }
     }
@@ -50,37 +43,49 @@ impl CallerNumber {
     /// otherwise a fixed phrase (never the raw attacker-supplied text).
     pub fn for_display(&self) -> &str {
         match self.lookup_number() {
-            Ok(number) => number,
+            Ok(number) => number.as_str(),
             Err(NoLookupReason::Withheld) => "withheld number",
             Err(NoLookupReason::Unusable) => "unknown number",
         }
     }
 }
 
-fn is_plausible_number(number: &str) -> bool {
-    let digits = number.strip_prefix('+').unwrap_or(number);
-    (MIN_DIGITS..=MAX_DIGITS).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && digits.bytes().any(|b| b != b'0')
+/// The classification `callbridge-phone` made at the edge (the one place numbers are parsed):
+/// only a validated E.164 number becomes dialable; an invalid caller ID keeps the reason, never
+/// the raw text.
+impl From<CallerId> for CallerNumber {
+    fn from(caller: CallerId) -> CallerNumber {
+        match caller {
+            CallerId::Dialable(e164) => CallerNumber::Dialable(e164),
+            CallerId::Withheld => CallerNumber::Withheld,
+            CallerId::Invalid { reason, .. } => CallerNumber::Invalid(reason.to_string()),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn dialable(number: &str) -> CallerNumber {
+        CallerNumber::Dialable(E164::parse(number).unwrap())
+    }
+
     #[test]
     fn normalised_numbers_can_be_looked_up() {
-        for ok in ["+442071234567", "0207123456", "112", "+15551234567"] {
+        for ok in ["+442071234567", "+15551234567"] {
             assert_eq!(
-                CallerNumber::Dialable(ok.into()).lookup_number(),
+                dialable(ok).lookup_number().map(E164::as_str),
                 Ok(ok),
                 "{ok}"
             );
         }
     }
 
+    /// A dialable number is an `E164`, so garbage cannot even be marked dialable: every value
+    /// the core once had to refuse at lookup time is refused when the number is made.
     #[test]
-    fn garbage_marked_dialable_is_refused_before_any_lookup() {
+    fn garbage_can_never_be_marked_dialable_so_never_reaches_a_lookup() {
         for bad in [
             "",
             "+",
@@ -93,16 +98,28 @@ mod tests {
             "+123456789012345678",
             "١٢٣٤٥٦",
         ] {
-            assert_eq!(
-                CallerNumber::Dialable(bad.into()).lookup_number(),
-                Err(NoLookupReason::Unusable),
-                "{bad:?}"
-            );
+            assert!(E164::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(
             CallerNumber::Withheld.lookup_number(),
             Err(NoLookupReason::Withheld)
         );
+        assert_eq!(
+            CallerNumber::Invalid("javascript:alert(1)".into()).lookup_number(),
+            Err(NoLookupReason::Unusable)
+        );
+    }
+
+    #[test]
+    fn the_edges_classification_becomes_the_callers_number_without_its_raw_text() {
+        let jp = callbridge_phone::Region::parse("JP").unwrap();
+        let classified = |raw| CallerNumber::from(callbridge_phone::classify(raw, jp));
+        assert_eq!(classified("03-1234-5678"), dialable("+81312345678"));
+        assert_eq!(classified("anonymous"), CallerNumber::Withheld);
+        let CallerNumber::Invalid(reason) = classified("x^NQactive=true") else {
+            panic!("garbage must be invalid");
+        };
+        assert!(!reason.contains("NQactive"), "{reason}");
     }
 
     #[test]

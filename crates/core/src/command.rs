@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::caller::CallerNumber;
 use crate::event::Direction;
 use crate::ids::{AgentId, CallId, CaseRef, ContactRef, PartyRefs, TenantId};
+use callbridge_phone::E164;
 
 /// Why a Case is being created.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -132,8 +133,8 @@ pub enum Command {
         tenant: TenantId,
         call: CallId,
         agent: AgentId,
-        /// Already checked by [`CallerNumber::lookup_number`].
-        number: String,
+        /// The caller's validated number ([`CallerNumber::lookup_number`]).
+        number: E164,
     },
     /// Open this contact on the agent's screen.
     PopContact {
@@ -214,7 +215,7 @@ mod tests {
     fn every_notify_reason_has_an_actionable_message() {
         let reasons = [
             NotifyReason::CaseSuppressedFirstAgentNotLinked {
-                first_agent: "ann".into(),
+                first_agent: AgentId::parse("acme:ann").unwrap(),
             },
             NotifyReason::CaseNotAutomaticForDirection {
                 direction: Direction::Outbound,
@@ -242,7 +243,7 @@ mod tests {
             assert!(message.ends_with('.'), "{message}");
         }
         let suppressed = NotifyReason::CaseSuppressedFirstAgentNotLinked {
-            first_agent: "ann".into(),
+            first_agent: AgentId::parse("acme:ann").unwrap(),
         };
         assert!(suppressed.message().contains("ann"));
         assert!(suppressed.message().contains("by hand"));

@@ -1,10 +1,16 @@
 //! Identifiers and references to records the core does not own.
 //!
-//! All of them are opaque strings to the core: it compares and copies them, never parses them.
+//! The ids every crate shares (tenant, agent, call, CRM record, Case) are the kernel's, re-exported
+//! here; the ones below are the core's own. All are opaque to the core: it compares and copies
+//! them, never parses them.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+pub use callbridge_kernel::ids::{
+    AgentId, AgentIdError, AgentName, CallId, CaseRef, RecordId, TenantId,
+};
 
 macro_rules! string_id {
     ($(#[$meta:meta])* $name:ident) => {
@@ -46,27 +52,8 @@ macro_rules! string_id {
 }
 
 string_id!(
-    /// A contact center: its CRM connection, storage, numbers and agents.
-    TenantId
-);
-string_id!(
-    /// An agent ("communicator"). Unique across tenants (the runtime qualifies it if needed).
-    AgentId
-);
-string_id!(
-    /// One customer interaction, for its whole life, transfers included.
-    ///
-    /// It is also the idempotency key of the call's Case (written to the Case's correlation column)
-    /// and the last segment of the call's permanent recording link.
-    CallId
-);
-string_id!(
     /// A queue a call can be transferred to.
     QueueId
-);
-string_id!(
-    /// An opaque identifier of a record in the CRM.
-    RecordId
 );
 string_id!(
     /// Where a call's recording is stored (an object-store key); opaque to the core.
@@ -110,15 +97,6 @@ impl ContactRef {
     pub fn same_record(&self, other: &ContactRef) -> bool {
         self.kind == other.kind && self.id == other.id
     }
-}
-
-/// A Case in the CRM.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct CaseRef {
-    /// The Case record.
-    pub id: RecordId,
-    /// What the agent sees (for example the Case number).
-    pub label: String,
 }
 
 /// The person references a Case holds: the contact or consumer the caller was matched to, and the

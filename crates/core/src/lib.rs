@@ -8,8 +8,9 @@
 //!   executes the commands and feeds back their results as events.
 //! - **Knows neither SIP, HTTP nor ServiceNow.** Telephony arrives as plain call events, the CRM is
 //!   reached through commands (`LookupContacts`, `CreateCase`, `FindCase`, ...) that an adapter
-//!   maps to its tables and columns. Phone-number parsing lives at the edge: the core receives a
-//!   [`CallerNumber`] already classified and only double-checks its shape.
+//!   maps to its tables and columns. Phone-number parsing lives at the edge (`callbridge-phone`):
+//!   the core receives a [`CallerNumber`] already classified, whose dialable number is an
+//!   [`E164`], so no other text can reach a lookup.
 //! - **Deterministic.** The same events at the same times give the same commands; collections
 //!   iterate in a fixed order.
 //!
@@ -36,19 +37,20 @@
 //! # Driving it
 //!
 //! ```
-//! use callbridge_core::{CallerNumber, Command, Direction, Engine, EngineConfig, Event, Timestamp};
+//! use callbridge_core::{AgentId, CallerNumber, Command, Direction, Engine, EngineConfig, Event, Timestamp, E164};
 //!
 //! let mut engine = Engine::new(EngineConfig::default());
 //! let now = Timestamp::from_millis(0);
-//! engine.handle(now, Event::AgentLinkChanged { agent: "ann".into(), linked: true });
+//! let ann = AgentId::parse("acme:ann").unwrap();
+//! engine.handle(now, Event::AgentLinkChanged { agent: ann.clone(), linked: true });
 //! let commands = engine.handle(
 //!     now,
 //!     Event::CallOffered {
 //!         call: "c1".into(),
 //!         tenant: "acme".into(),
 //!         direction: Direction::Inbound,
-//!         customer: CallerNumber::Dialable("+442071234567".into()),
-//!         agent: "ann".into(),
+//!         customer: CallerNumber::Dialable(E164::parse("+442071234567").unwrap()),
+//!         agent: ann,
 //!     },
 //! );
 //! assert!(matches!(commands[..], [Command::LookupContacts { .. }]));
@@ -71,13 +73,15 @@ mod time;
 mod verdict;
 
 pub use call::{CallPhase, CallSnapshot, CaseStatus, FirstAnswer, LookupStatus, Suppression};
+/// The validated number a dialable caller has (`callbridge-phone`'s, parsed at the edge).
+pub use callbridge_phone::E164;
 pub use caller::{CallerNumber, NoLookupReason};
 pub use command::{CaseFields, CaseTrigger, Command, NotifyReason};
 pub use engine::{Engine, EngineStats};
 pub use event::{Direction, EndCause, Event, LookupFailure, LookupResult, TransferTarget};
 pub use ids::{
-    AccountRef, AgentId, CallId, CaseRef, ContactRef, PartyKind, PartyRefs, QueueId, RecordId,
-    RecordingLocator, TenantId,
+    AccountRef, AgentId, AgentIdError, AgentName, CallId, CaseRef, ContactRef, PartyKind,
+    PartyRefs, QueueId, RecordId, RecordingLocator, TenantId,
 };
 pub use policy::{
     EngineConfig, RecordingLinks, RecordingLinksError, ShortDescriptionTemplate, TemplateError,

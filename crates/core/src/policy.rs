@@ -320,7 +320,10 @@ impl ShortDescriptionTemplate {
                 Piece::Direction => {
                     let _ = write!(out, "{}", values.direction);
                 }
-                Piece::Agent => out.push_str(values.agent.as_str()),
+                // The agent's id as it always read here: `<tenant>:<agent>`.
+                Piece::Agent => {
+                    let _ = write!(out, "{}", values.agent);
+                }
                 Piece::CallId => out.push_str(values.call.as_str()),
             }
         }
@@ -352,14 +355,14 @@ mod tests {
 
     #[test]
     fn template_renders_every_placeholder_and_literal_braces() {
-        let agent = AgentId::from("ann");
+        let agent = AgentId::parse("acme:ann").unwrap();
         let call = CallId::from("c-1");
         let template =
             ShortDescriptionTemplate::parse("{{{direction}}} {caller} for {agent} ({call_id}) é")
                 .unwrap();
         assert_eq!(
             template.render(&values(&agent, &call), 160),
-            "{inbound} +441234567890 for ann (c-1) é"
+            "{inbound} +441234567890 for acme:ann (c-1) é"
         );
         assert_eq!(
             ShortDescriptionTemplate::default().render(&values(&agent, &call), 160),
@@ -369,7 +372,7 @@ mod tests {
 
     #[test]
     fn template_is_cut_at_the_configured_length_on_a_character_boundary() {
-        let agent = AgentId::from("ann");
+        let agent = AgentId::parse("acme:ann").unwrap();
         let call = CallId::from("c-1");
         let template = ShortDescriptionTemplate::parse("ééééé {caller}").unwrap();
         assert_eq!(template.render(&values(&agent, &call), 3), "ééé");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use callbridge_core::{
     CallPhase, Command, EndCause, EngineConfig, Event, Ignored, LookupFailure, NotifyReason,
-    PartyRefs, Timestamp, Verdict,
+    PartyRefs, Timestamp, Verdict, E164,
 };
 use support::*;
 
@@ -296,7 +296,7 @@ fn lookup_failed_in_an_outage_is_retried_with_the_same_agent_before_the_case() {
             tenant: TENANT.into(),
             call: call_id("c1"),
             agent: agent("ann"),
-            number: NUMBER.into(),
+            number: E164::parse(NUMBER).unwrap(),
         }]
     );
     let commands = sim.send(lookup_done("c1", "ann", vec![contact("p1")]));

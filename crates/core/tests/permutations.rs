@@ -58,7 +58,7 @@ fn run(order: &[Event], linked: &[&str]) -> Outcome {
                 }),
                 Command::CreateCase { call, fields, .. } => {
                     outcome.creates += 1;
-                    outcome.assigned = Some(fields.assigned_agent.to_string());
+                    outcome.assigned = Some(fields.assigned_agent.name().to_string());
                     outcome.party = fields.party;
                     queue.push(case_created(call.as_str(), "case-1"));
                 }
@@ -86,7 +86,7 @@ fn run(order: &[Event], linked: &[&str]) -> Outcome {
 fn first_answerer(order: &[Event]) -> Option<String> {
     order.iter().find_map(|e| match e {
         Event::AgentAnswered { agent, .. } | Event::Connected { agent, .. } => {
-            Some(agent.to_string())
+            Some(agent.name().to_string())
         }
         _ => None,
     })

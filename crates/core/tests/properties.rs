@@ -16,9 +16,9 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use callbridge_core::{
-    CallId, CallerNumber, CaseRef, CaseTrigger, Command, ContactRef, Direction, EndCause, Engine,
-    EngineConfig, Event, LookupFailure, LookupResult, NotifyReason, PartyKind, QueueId, TenantId,
-    TenantPolicy, Timestamp, TransferTarget,
+    AgentId, CallId, CallerNumber, CaseRef, CaseTrigger, Command, ContactRef, Direction, EndCause,
+    Engine, EngineConfig, Event, LookupFailure, LookupResult, NotifyReason, PartyKind, QueueId,
+    TenantId, TenantPolicy, Timestamp, TransferTarget, E164,
 };
 use proptest::prelude::*;
 
@@ -26,6 +26,11 @@ const AGENTS: [&str; 4] = ["a0", "a1", "a2", "a3"];
 /// Tenant 0 creates Cases for inbound calls only; tenant 1 for outbound calls too.
 const TENANTS: [&str; 2] = ["inbound-only", "both-ways"];
 const HOUR: u64 = 3_600_000;
+
+/// Agent `name`; agents' tenant plays no part in these rules.
+fn agent_id(name: &str) -> AgentId {
+    AgentId::in_tenant(&"acme".into(), name).unwrap()
+}
 
 // ----- plans --------------------------------------------------------------------------------
 
@@ -113,9 +118,10 @@ fn directory_number(k: u8) -> String {
 impl CallPlan {
     fn caller_number(&self) -> CallerNumber {
         match self.caller {
-            Caller::Number(k) => CallerNumber::Dialable(directory_number(k)),
+            Caller::Number(k) => CallerNumber::Dialable(E164::parse(&directory_number(k)).unwrap()),
             Caller::Withheld => CallerNumber::Withheld,
-            Caller::Garbage => CallerNumber::Dialable("javascript:alert(1)^ORactive=true".into()),
+            // Garbage cannot be an `E164`, so it arrives as the edge classifies it: invalid.
+            Caller::Garbage => CallerNumber::Invalid("javascript:alert(1)^ORactive=true".into()),
         }
     }
 
@@ -135,19 +141,19 @@ impl CallPlan {
                 Direction::Outbound
             },
             customer: self.caller_number(),
-            agent: AGENTS[agent].into(),
+            agent: agent_id(AGENTS[agent]),
         };
         let answer = |agent: usize| Event::AgentAnswered {
             call: call.clone(),
-            agent: AGENTS[agent].into(),
+            agent: agent_id(AGENTS[agent]),
         };
         let connect = |agent: usize| Event::Connected {
             call: call.clone(),
-            agent: AGENTS[agent].into(),
+            agent: agent_id(AGENTS[agent]),
         };
         let transfer = |from: usize, to: TransferTarget| Event::Transferred {
             call: call.clone(),
-            from: AGENTS[from].into(),
+            from: agent_id(AGENTS[from]),
             to,
         };
         let recording = Event::RecordingReady {
@@ -163,7 +169,7 @@ impl CallPlan {
         if let Some(next) = self.transfer_while_ringing {
             events.push(transfer(
                 current,
-                TransferTarget::Agent(AGENTS[next].into()),
+                TransferTarget::Agent(agent_id(AGENTS[next])),
             ));
             events.push(offer(next));
             current = next;
@@ -183,7 +189,7 @@ impl CallPlan {
                 let target = if via_queue {
                     TransferTarget::Queue(QueueId::from("queue"))
                 } else {
-                    TransferTarget::Agent(AGENTS[next].into())
+                    TransferTarget::Agent(agent_id(AGENTS[next]))
                 };
                 events.push(transfer(current, target));
                 events.push(offer(next));
@@ -197,7 +203,7 @@ impl CallPlan {
         if let Some(agent) = self.manual {
             events.push(Event::ManualCaseRequested {
                 call: call.clone(),
-                agent: AGENTS[agent].into(),
+                agent: agent_id(AGENTS[agent]),
             });
         }
         if self.ends {
@@ -219,11 +225,11 @@ fn ghost_events() -> Vec<Event> {
     vec![
         Event::AgentAnswered {
             call: ghost.clone(),
-            agent: "a0".into(),
+            agent: agent_id("a0"),
         },
         Event::Connected {
             call: ghost.clone(),
-            agent: "a1".into(),
+            agent: agent_id("a1"),
         },
         Event::CaseCreated {
             call: ghost.clone(),
@@ -234,7 +240,7 @@ fn ghost_events() -> Vec<Event> {
         },
         Event::ManualCaseRequested {
             call: ghost.clone(),
-            agent: "a0".into(),
+            agent: agent_id("a0"),
         },
         Event::Ended {
             call: ghost,
@@ -354,7 +360,7 @@ impl Harness {
     /// Updates the test's own account of each call, before the engine sees the event.
     fn observe(&mut self, event: &Event) {
         if let Event::AgentLinkChanged { agent, linked } = event {
-            self.links.insert(agent.to_string(), *linked);
+            self.links.insert(agent.name().to_string(), *linked);
             return;
         }
         let Some(call) = event.call() else { return };
@@ -384,22 +390,23 @@ impl Harness {
                         }
                     }
                     truth.early.clear();
-                    if !truth.offered_agents.contains(agent.as_str()) {
-                        truth.offered_agents.insert(agent.to_string());
+                    if !truth.offered_agents.contains(agent.name().as_str()) {
+                        truth.offered_agents.insert(agent.name().to_string());
                     }
                     truth.offered = true;
                     truth.ended |= still_held && std::mem::take(&mut truth.early_end);
                 } else if !truth.ended {
                     truth.offered = true;
-                    truth.offered_agents.insert(agent.to_string());
+                    truth.offered_agents.insert(agent.name().to_string());
                 }
             }
             Event::AgentAnswered { agent, .. } | Event::Connected { agent, .. }
                 if !truth.offered && !settled =>
             {
-                truth
-                    .early
-                    .push((agent.to_string(), matches!(event, Event::Connected { .. })));
+                truth.early.push((
+                    agent.name().to_string(),
+                    matches!(event, Event::Connected { .. }),
+                ));
             }
             // Facts are monotonic: an answer or connection still counts after the end, while
             // the engine has the call.
@@ -407,7 +414,7 @@ impl Harness {
                 if truth.offered && (!truth.ended || in_memory) =>
             {
                 if truth.first.is_none() {
-                    truth.first = Some((agent.to_string(), linked(agent.as_str())));
+                    truth.first = Some((agent.name().to_string(), linked(agent.name().as_str())));
                 }
                 if matches!(event, Event::Connected { .. }) {
                     truth.connected = true;
@@ -417,8 +424,8 @@ impl Harness {
             Event::Ended { .. } if truth.offered => truth.ended = true,
             Event::ManualCaseRequested { agent, .. } => {
                 truth.any_manual = true;
-                let linked = links.get(agent.as_str()).copied().unwrap_or(false);
-                if in_memory && linked && truth.offered_agents.contains(agent.as_str()) {
+                let linked = links.get(agent.name().as_str()).copied().unwrap_or(false);
+                if in_memory && linked && truth.offered_agents.contains(agent.name().as_str()) {
                     truth.manual_must_create = true;
                 }
             }
@@ -462,7 +469,7 @@ impl Harness {
                     } else if self.rng.one_in(16) {
                         LookupResult::Failed(LookupFailure::RelinkRequired)
                     } else {
-                        LookupResult::Matches(directory(&number))
+                        LookupResult::Matches(directory(number.as_str()))
                     };
                     let answer = Event::LookupCompleted {
                         call: call_id,
@@ -579,7 +586,7 @@ impl Harness {
                 );
                 assert!(asked, "manual Case for {call} nobody asked for");
                 assert!(
-                    self.linked(requested_by.as_str()),
+                    self.linked(requested_by.name().as_str()),
                     "manual Case by unlinked {requested_by}"
                 );
             }
@@ -710,7 +717,7 @@ fn directory(number: &str) -> Vec<ContactRef> {
 
 fn link_events(initial: &[bool], flips: &[(usize, bool)]) -> (Vec<Event>, VecDeque<Event>) {
     let link = |agent: usize, linked: bool| Event::AgentLinkChanged {
-        agent: AGENTS[agent].into(),
+        agent: agent_id(AGENTS[agent]),
         linked,
     };
     let first = initial

@@ -8,7 +8,7 @@ use std::time::Duration;
 use callbridge_core::{
     CallPhase, CallerNumber, CaseFields, CaseStatus, CaseTrigger, Command, Direction, EngineConfig,
     Event, FirstAnswer, LookupFailure, NotifyReason, PartyRefs, RecordId, RecordingLocator,
-    Suppression, TenantPolicy, Timestamp, TransferTarget,
+    Suppression, TenantPolicy, Timestamp, TransferTarget, E164,
 };
 use support::*;
 
@@ -79,7 +79,7 @@ fn screen_pop_no_match_offers_new_contact() {
             tenant: TENANT.into(),
             call: call_id("c1"),
             agent: agent("ann"),
-            number: NUMBER.into(),
+            number: E164::parse(NUMBER).unwrap(),
         }]
     );
     assert_eq!(
@@ -158,13 +158,19 @@ fn screen_pop_withheld_caller_never_queries_the_crm() {
 #[test]
 fn screen_pop_garbage_caller_id_never_queries_the_crm() {
     let mut sim = Sim::with_linked(&["ann"]);
-    let hostile = [
-        CallerNumber::Invalid("anonymous".into()),
-        CallerNumber::Dialable("javascript:alert(1)".into()),
-        CallerNumber::Dialable("+44^NQphoneISNOTEMPTY".into()),
-        CallerNumber::Dialable(String::new()),
-        CallerNumber::Dialable("0000000".into()),
+    let raw = [
+        "anonymous",
+        "javascript:alert(1)",
+        "+44^NQphoneISNOTEMPTY",
+        "",
+        "0000000",
     ];
+    // None of them can even be marked dialable (a dialable number is an `E164`), so they reach
+    // the core as invalid.
+    for raw in raw {
+        assert!(E164::parse(raw).is_err(), "{raw:?}");
+    }
+    let hostile = raw.map(|raw| CallerNumber::Invalid(raw.to_owned()));
     for (i, caller) in hostile.into_iter().enumerate() {
         let call = format!("c{i}");
         let commands = sim.send(offer_with(&call, "ann", caller, Direction::Inbound));
@@ -237,7 +243,7 @@ fn screen_pop_is_only_for_inbound_calls() {
     let outbound = offer_with(
         "c1",
         "ann",
-        CallerNumber::Dialable(NUMBER.into()),
+        CallerNumber::Dialable(E164::parse(NUMBER).unwrap()),
         Direction::Outbound,
     );
     assert_eq!(sim.send(outbound), vec![]);
@@ -322,7 +328,7 @@ fn case_created_when_agent_and_customer_connected() {
             idempotency_key: call_id("c1"),
             trigger: CaseTrigger::Automatic,
             fields: CaseFields {
-                caller: CallerNumber::Dialable(NUMBER.into()),
+                caller: CallerNumber::Dialable(E164::parse(NUMBER).unwrap()),
                 recording_link: "http://localhost:8080/recordings/c1".into(),
                 party: PartyRefs {
                     contact: Some(RecordId::from("p1")),
@@ -388,7 +394,8 @@ fn case_uses_the_tenants_template_and_recording_address() {
     let (_, fields) = the_create_case(&sim.send(connect("c1", "ann")));
     assert_eq!(
         fields.short_description,
-        format!("Call c1: {NUMBER} (inbound) for ann")
+        // `{agent}` is the agent's id, `<tenant>:<agent>`, as it has always been rendered.
+        format!("Call c1: {NUMBER} (inbound) for {TENANT}:ann")
     );
     assert_eq!(fields.recording_link, "https://cb.example.com/play/c1");
 }
@@ -487,7 +494,7 @@ fn case_not_automatic_for_outbound_by_default_and_the_agent_is_told_why() {
     let outbound = offer_with(
         "c1",
         "ann",
-        CallerNumber::Dialable(NUMBER.into()),
+        CallerNumber::Dialable(E164::parse(NUMBER).unwrap()),
         Direction::Outbound,
     );
     sim.send(outbound);
@@ -524,7 +531,7 @@ fn case_created_for_outbound_when_the_tenant_policy_enables_it() {
     let outbound = offer_with(
         "c1",
         "ann",
-        CallerNumber::Dialable(NUMBER.into()),
+        CallerNumber::Dialable(E164::parse(NUMBER).unwrap()),
         Direction::Outbound,
     );
     // A lookup only to put the contact on the Case; outbound calls get no pop.
@@ -1129,7 +1136,7 @@ fn commands_and_events_serialize_for_the_outbox_and_the_events_api() {
 
     let event: Event = serde_json::from_str(
         r#"{"type":"call_offered","call":"c9","tenant":"acme-cc","direction":"inbound",
-            "customer":{"kind":"withheld"},"agent":"ann"}"#,
+            "customer":{"kind":"withheld"},"agent":"acme-cc:ann"}"#,
     )
     .unwrap();
     assert_eq!(

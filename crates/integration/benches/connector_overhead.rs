@@ -33,8 +33,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use callbridge_core::{AccountRef, ContactRef, RecordId, TenantId};
-use callbridge_integration::agents::agent_id;
+use callbridge_core::{AccountRef, AgentId, ContactRef, RecordId, TenantId};
 use callbridge_integration::config::TenantConfig;
 use callbridge_integration::crm::servicenow::ServiceNowCrm;
 use callbridge_integration::crm::Crm;
@@ -81,7 +80,7 @@ async fn run(sandbox: SandboxInfo, contacts: u64) -> anyhow::Result<()> {
     let cb = callbridge(sandbox).await?;
     let tenant_config = cb.config.tenants[0].clone();
     let tenant = TenantId::new(TENANT);
-    let agent = agent_id(&tenant, AGENT);
+    let agent = AgentId::in_tenant(&tenant, AGENT).unwrap();
     let region = tenant_config.default_region;
     let CallerId::Dialable(caller) = classify(CALLER, region) else {
         anyhow::bail!("{CALLER} is not dialable");

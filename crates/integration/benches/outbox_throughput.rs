@@ -28,13 +28,11 @@ use callbridge_core::{
     AgentId, CallId, CallerNumber, CaseFields, CaseRef, CaseTrigger, ContactRef, Direction,
     EngineConfig, PartyRefs, RecordId, TenantId,
 };
-use callbridge_integration::agents::agent_id;
 use callbridge_integration::crm::servicenow::ServiceNowCrm;
 use callbridge_integration::crm::{Crm, CrmError};
-use callbridge_integration::runtime::{OutboxOptions, Runtime, CREATE_CASE};
+use callbridge_integration::runtime::{Intent, OutboxOptions, Runtime};
 use callbridge_phone::E164;
 use callbridge_servicenow::{Instance, InstanceConfig, OAuthClient};
-use callbridge_store::OutboxItem;
 use common::*;
 use serde_json::{json, Value};
 
@@ -146,14 +144,14 @@ struct Bench {
 impl Bench {
     fn fields(&self, call: &str) -> CaseFields {
         CaseFields {
-            caller: CallerNumber::Dialable(CALLER.into()),
+            caller: CallerNumber::Dialable(E164::parse(CALLER).unwrap()),
             recording_link: format!("{}/recordings/{call}", self.cb.public_url),
             party: PartyRefs {
                 contact: Some(self.contact.id.clone()),
                 consumer: None,
                 account: self.contact.account.as_ref().map(|a| a.id.clone()),
             },
-            assigned_agent: agent_id(&self.tenant, AGENT),
+            assigned_agent: AgentId::in_tenant(&self.tenant, AGENT).unwrap(),
             direction: Direction::Inbound,
             short_description: format!("Inbound call from {CALLER}"),
         }
@@ -164,11 +162,16 @@ impl Bench {
         let t = Instant::now();
         for i in 0..self.cases {
             let call = CallId::new(format!("{prefix}{i:05}"));
-            let payload = json!({"call": call, "trigger": CaseTrigger::Automatic, "fields": self.fields(call.as_str())});
+            let fields = self.fields(call.as_str());
+            let intent = Intent::CreateCase {
+                call: call.clone(),
+                trigger: CaseTrigger::Automatic,
+                fields: Box::new(fields),
+            };
             let done = self
                 .cb
                 .store
-                .enqueue(OutboxItem::new(TENANT, CREATE_CASE, call.as_str(), payload))
+                .enqueue(intent.into_item(&self.tenant))
                 .await?;
             anyhow::ensure!(done.created, "{call} was already queued");
         }
@@ -235,7 +238,11 @@ async fn run(sandbox: SandboxInfo) -> anyhow::Result<()> {
     });
     let caller = E164::parse(CALLER)?;
     let found = crm
-        .lookup(&tenant, &agent_id(&tenant, AGENT), &caller)
+        .lookup(
+            &tenant,
+            &AgentId::in_tenant(&tenant, AGENT).unwrap(),
+            &caller,
+        )
         .await?;
     anyhow::ensure!(found.len() == 1, "{found:?}");
     let bench = Bench {

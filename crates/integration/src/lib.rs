@@ -7,12 +7,12 @@
 //! Invariant: decisions about calls and Cases live in `callbridge-core`; this crate only
 //! translates and executes.
 
-pub mod agents;
 pub mod config;
 pub mod crm;
 pub mod doctor;
 pub mod events_api;
 pub mod http_listener;
+pub mod journal;
 pub mod linking;
 pub mod runtime;
 pub mod server;

@@ -248,7 +248,7 @@ fn main() {
         idle_rss / 1024.0
     );
     for i in 0..idle_agents {
-        media.close_agent_session(&AgentId::new(format!("idle-{i}")));
+        media.close_agent_session(&AgentId::parse(&format!("t:idle-{i}")).unwrap());
     }
     client.block_on(async move { drop(idle_phones) });
     std::thread::sleep(Duration::from_millis(500));
@@ -281,7 +281,7 @@ fn main() {
     let mut carrier_tasks = Vec::new();
     for i in 0..calls {
         let call = CallId::new(format!("call-{i}"));
-        let agent = AgentId::new(format!("agent-{i}"));
+        let agent = AgentId::parse(&format!("t:agent-{i}")).unwrap();
         let socket = client.block_on(async { UdpSocket::bind("127.0.0.1:0").await.unwrap() });
         let carrier_addr = socket.local_addr().unwrap();
         let leg = {
@@ -441,7 +441,7 @@ fn connect_agents(
         for i in 0..count {
             let pending = Softphone::offer(SoftphoneOptions { send, keep }).unwrap();
             let offer = pending.offer_json().to_owned();
-            let agent = AgentId::new(format!("{prefix}-{i}"));
+            let agent = AgentId::parse(&format!("t:{prefix}-{i}")).unwrap();
             let media = media.clone();
             // Answer on the relay's runtime so the session's memory is counted as the relay's.
             let answer = server_handle

@@ -9,7 +9,7 @@
 //! # async fn demo(media: callbridge_media::Media) {
 //! use callbridge_media::testing::{Softphone, SoftphoneOptions};
 //! let pending = Softphone::offer(SoftphoneOptions::tone(1200.0)).unwrap();
-//! let answer = media.open_agent_session(&"agent-1".into(), pending.offer_json()).unwrap();
+//! let answer = media.open_agent_session(&callbridge_core::AgentId::parse("acme:agent-1").unwrap(), pending.offer_json()).unwrap();
 //! let phone = pending.accept(&answer).unwrap();
 //! assert!(phone.wait_connected(std::time::Duration::from_secs(5)).await);
 //! # }

@@ -18,7 +18,7 @@ const AGENT_HZ: f64 = 1200.0;
 async fn after_connect_each_side_hears_the_other() {
     let (media, mut events) = start_media(|_| {});
     let call = CallId::new("call-1");
-    let agent = AgentId::new("agent-1");
+    let agent = AgentId::parse("t:agent-1").unwrap();
     let mut carrier = Carrier::bind().await;
     let leg_addr = answered_leg(&media, &call, &carrier);
     carrier.start_tone(leg_addr, CUSTOMER_HZ, None);
@@ -86,7 +86,7 @@ async fn the_carrier_sees_one_continuous_stream_from_music_to_agent() {
 
     let (media, _events) = start_media(|_| {});
     let call = CallId::new("call-music");
-    let agent = AgentId::new("agent-music");
+    let agent = AgentId::parse("t:agent-music").unwrap();
     let carrier = Carrier::bind().await;
     answered_leg(&media, &call, &carrier);
     let phone = connected_agent(&media, &agent, SoftphoneOptions::tone(AGENT_HZ)).await;
@@ -295,7 +295,7 @@ async fn each_dtmf_key_press_is_reported_once() {
 async fn the_tap_sees_both_sides() {
     let (media, _events) = start_media(|_| {});
     let call = CallId::new("call-tap");
-    let agent = AgentId::new("agent-tap");
+    let agent = AgentId::parse("t:agent-tap").unwrap();
     let mut carrier = Carrier::bind().await;
     let leg_addr = answered_leg(&media, &call, &carrier);
     carrier.start_tone(leg_addr, CUSTOMER_HZ, None);
@@ -337,7 +337,10 @@ async fn the_tap_sees_both_sides() {
 async fn a_transfer_moves_the_customer_to_the_second_agent() {
     let (media, _events) = start_media(|_| {});
     let call = CallId::new("call-transfer");
-    let (a, b) = (AgentId::new("agent-a"), AgentId::new("agent-b"));
+    let (a, b) = (
+        AgentId::parse("t:agent-a").unwrap(),
+        AgentId::parse("t:agent-b").unwrap(),
+    );
     let mut carrier = Carrier::bind().await;
     let leg_addr = answered_leg(&media, &call, &carrier);
     carrier.start_tone(leg_addr, CUSTOMER_HZ, None);
@@ -392,7 +395,7 @@ async fn an_announcement_reports_its_end() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_browser_is_reported_disconnected() {
     let (media, mut events) = start_media(|c| c.agent_timeout = Duration::from_millis(800));
-    let agent = AgentId::new("agent-gone");
+    let agent = AgentId::parse("t:agent-gone").unwrap();
     let phone = connected_agent(&media, &agent, SoftphoneOptions::tone(AGENT_HZ)).await;
     drop(phone);
     let gone = next_event(&mut events, Duration::from_secs(3), |e| match e {
@@ -431,11 +434,11 @@ async fn unusable_offers_and_unknown_ids_are_typed_errors() {
         Err(MediaError::UnknownCall(_))
     ));
     assert!(matches!(
-        media.connect(&call, &AgentId::new("ghost")),
+        media.connect(&call, &AgentId::parse("t:ghost").unwrap()),
         Err(MediaError::UnknownAgent(_))
     ));
     assert!(matches!(
-        media.open_agent_session(&AgentId::new("a"), "{\"type\":\"offer\"}"),
+        media.open_agent_session(&AgentId::parse("t:a").unwrap(), "{\"type\":\"offer\"}"),
         Err(MediaError::WebRtc(_))
     ));
     assert!(media.close_trunk_leg(&call));
@@ -469,7 +472,7 @@ async fn an_outbound_offer_and_answer_set_up_the_leg() {
 async fn agent_dtmf_reaches_the_carrier_as_telephone_events() {
     let (media, _events) = start_media(|_| {});
     let call = CallId::new("call-agent-dtmf");
-    let agent = AgentId::new("agent-dtmf");
+    let agent = AgentId::parse("t:agent-dtmf").unwrap();
     let carrier = Carrier::bind().await;
     answered_leg(&media, &call, &carrier);
     let phone = connected_agent(&media, &agent, SoftphoneOptions::tone(AGENT_HZ)).await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use callbridge_core::{
     AgentId, CallId, CallerNumber, Command, Engine, EngineConfig, Event, LookupFailure,
-    LookupResult, NotifyReason, QueueId, TenantId, Timestamp, TransferTarget,
+    LookupResult, NotifyReason, QueueId, TenantId, Timestamp, TransferTarget, E164,
 };
 use callbridge_kernel::time::{Now, WallTime};
 use callbridge_switchboard::{
@@ -178,7 +178,7 @@ impl World {
             ..FakeCrm::default()
         };
         let agents = (1..=scenario.agents)
-            .map(|n| AgentId::new(format!("{TENANT}:agent{n:02}")))
+            .map(|n| AgentId::parse(&format!("{TENANT}:agent{n:02}")).expect("a valid agent id"))
             .collect();
         let mut world = World {
             rng,
@@ -382,7 +382,10 @@ impl World {
         let customer = if self.rng.chance(8) {
             CallerNumber::Withheld
         } else {
-            CallerNumber::Dialable(format!("+4420{:08}", self.rng.between(0, 99_999_999)))
+            CallerNumber::Dialable(
+                E164::parse(&format!("+4420{:08}", self.rng.between(0, 99_999_999)))
+                    .expect("a London number is a possible E.164 number"),
+            )
         };
         self.ledger.offered.insert(call.clone());
         self.feed_switchboard(Input::InboundCall {
@@ -567,7 +570,7 @@ impl World {
                     ))
                 } else {
                     self.crm.lookups_answered += 1;
-                    LookupResult::Matches(FakeCrm::contacts_for(&number))
+                    LookupResult::Matches(FakeCrm::contacts_for(number.as_str()))
                 };
                 let event = Event::LookupCompleted {
                     call,

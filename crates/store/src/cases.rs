@@ -1,29 +1,26 @@
-//! Which CRM Case each call produced.
+//! Which CRM Case each call produced: the Case's record id and label (ServiceNow: its `sys_id`
+//! and number, the columns' names) per call.
+
+use callbridge_kernel::ids::{CallId, CaseRef, RecordId};
 
 use crate::time_conv::wall_clock_micros;
 use crate::{with_pool, Result, Store, StoreError};
 
-/// A Case in the CRM.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CaseRef {
-    /// The record's id (ServiceNow: `sys_id`).
-    pub sys_id: String,
-    /// Its human-readable number (ServiceNow: e.g. `CS0001234`).
-    pub number: String,
-}
-
 impl Store {
     /// The Case recorded for `call_id`, if any.
-    pub async fn case_for_call(&self, tenant: &str, call_id: &str) -> Result<Option<CaseRef>> {
+    pub async fn case_for_call(&self, tenant: &str, call: &CallId) -> Result<Option<CaseRef>> {
         let row: Option<(String, String)> = with_pool!(&self.pool, |p| sqlx::query_as(
             "SELECT sys_id, number FROM call_cases WHERE tenant = $1 AND call_id = $2"
         )
         .bind(tenant)
-        .bind(call_id)
+        .bind(call.as_str())
         .fetch_optional(p)
         .await
         .map_err(StoreError::db("read the case of a call"))?);
-        Ok(row.map(|(sys_id, number)| CaseRef { sys_id, number }))
+        Ok(row.map(|(id, label)| CaseRef {
+            id: RecordId::new(id),
+            label,
+        }))
     }
 
     /// Records that `call_id` produced `case`, unless a Case is already recorded for the call:
@@ -31,7 +28,7 @@ impl Store {
     pub async fn save_case_for_call(
         &self,
         tenant: &str,
-        call_id: &str,
+        call: &CallId,
         case: CaseRef,
     ) -> Result<CaseRef> {
         let recorded_at = wall_clock_micros();
@@ -41,18 +38,19 @@ impl Store {
              ON CONFLICT (tenant, call_id) DO NOTHING"
         )
         .bind(tenant)
-        .bind(call_id)
-        .bind(&case.sys_id)
-        .bind(&case.number)
+        .bind(call.as_str())
+        .bind(case.id.as_str())
+        .bind(&case.label)
         .bind(recorded_at)
         .execute(p)
         .await
         .map_err(StoreError::db("record the case of a call"))?
         .rows_affected());
         // Rows are never deleted, so the recorded one is there now.
-        self.case_for_call(tenant, call_id).await?.ok_or_else(|| {
+        self.case_for_call(tenant, call).await?.ok_or_else(|| {
             StoreError::Corrupt(format!(
-                "the case of call {call_id:?} in tenant {tenant:?} vanished right after it was recorded"
+                "the case of call {:?} in tenant {tenant:?} vanished right after it was recorded",
+                call.as_str()
             ))
         })
     }

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use callbridge_kernel::ids::CallId;
 use time::OffsetDateTime;
 
 use crate::time_conv::{duration_micros, to_micros};
@@ -165,7 +166,7 @@ impl Store {
     pub async fn record_lookup_outcome(
         &self,
         tenant: &str,
-        call_id: &str,
+        call: &CallId,
         recorded_at: OffsetDateTime,
         payload: &str,
     ) -> Result<()> {
@@ -176,7 +177,7 @@ impl Store {
              DO UPDATE SET recorded_at = excluded.recorded_at, payload = excluded.payload"
         )
         .bind(tenant)
-        .bind(call_id)
+        .bind(call.as_str())
         .bind(recorded_at)
         .bind(payload)
         .execute(p)
@@ -186,12 +187,12 @@ impl Store {
         Ok(())
     }
 
-    /// `(call id, payload)` of `tenant`'s lookup outcomes recorded at or after `since`.
+    /// `(call, payload)` of `tenant`'s lookup outcomes recorded at or after `since`.
     pub async fn lookup_outcomes_since(
         &self,
         tenant: &str,
         since: OffsetDateTime,
-    ) -> Result<Vec<(String, String)>> {
+    ) -> Result<Vec<(CallId, String)>> {
         let since = to_micros(since);
         let rows: Vec<(String, String)> = with_pool!(&self.pool, |p| sqlx::query_as(
             "SELECT call_id, payload FROM lookup_outcomes \
@@ -202,7 +203,10 @@ impl Store {
         .fetch_all(p)
         .await
         .map_err(StoreError::db("read lookup outcomes"))?);
-        Ok(rows)
+        Ok(rows
+            .into_iter()
+            .map(|(call, payload)| (CallId::new(call), payload))
+            .collect())
     }
 
     /// Forgets events (and lookup outcomes) recorded more than `retention` before `now`;

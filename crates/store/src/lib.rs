@@ -84,7 +84,7 @@ use sqlx::sqlite::{
 use sqlx::Connection as _;
 
 pub use call_records::CallRecordRow;
-pub use cases::CaseRef;
+pub use callbridge_kernel::ids::CaseRef;
 pub use crypto::{SecretKey, SecretKeyError, SECRET_KEY_LEN};
 pub use error::{Result, StoreError};
 pub use events::EventRecorded;

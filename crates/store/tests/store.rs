@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use callbridge_kernel::ids::{CallId, RecordId};
 use callbridge_store::{
     AgentLink, Backend, CallRecordRow, CaseRef, EventRecorded, OutboxId, OutboxItem, OutboxStatus,
     SecretKey, Store, StoreError,
@@ -968,32 +969,33 @@ mod rules {
 
     pub async fn the_first_case_recorded_for_a_call_wins(db: &TestDb) {
         let s = &db.store;
-        assert_eq!(s.case_for_call("acme", "call-1").await.unwrap(), None);
+        let call = CallId::new("call-1");
+        assert_eq!(s.case_for_call("acme", &call).await.unwrap(), None);
         let case = CaseRef {
-            sys_id: "6816f79cc0a8016401c5a33be04be441".into(),
-            number: "CS0001001".into(),
+            id: RecordId::new("6816f79cc0a8016401c5a33be04be441"),
+            label: "CS0001001".into(),
         };
         assert_eq!(
-            s.save_case_for_call("acme", "call-1", case.clone())
+            s.save_case_for_call("acme", &call, case.clone())
                 .await
                 .unwrap(),
             case
         );
         let duplicate = CaseRef {
-            sys_id: "ffffffffffffffffffffffffffffffff".into(),
-            number: "CS0001002".into(),
+            id: RecordId::new("ffffffffffffffffffffffffffffffff"),
+            label: "CS0001002".into(),
         };
         assert_eq!(
-            s.save_case_for_call("acme", "call-1", duplicate.clone())
+            s.save_case_for_call("acme", &call, duplicate.clone())
                 .await
                 .unwrap(),
             case,
             "the recorded Case is kept and returned"
         );
-        assert_eq!(s.case_for_call("acme", "call-1").await.unwrap(), Some(case));
-        assert_eq!(s.case_for_call("globex", "call-1").await.unwrap(), None);
+        assert_eq!(s.case_for_call("acme", &call).await.unwrap(), Some(case));
+        assert_eq!(s.case_for_call("globex", &call).await.unwrap(), None);
         assert_eq!(
-            s.save_case_for_call("globex", "call-1", duplicate.clone())
+            s.save_case_for_call("globex", &call, duplicate.clone())
                 .await
                 .unwrap(),
             duplicate
@@ -1053,10 +1055,10 @@ mod rules {
             .await
             .unwrap();
         let case = CaseRef {
-            sys_id: "c-done".into(),
-            number: "CS0000001".into(),
+            id: RecordId::new("c-done"),
+            label: "CS0000001".into(),
         };
-        s.save_case_for_call("acme", "call-done", case.clone())
+        s.save_case_for_call("acme", &CallId::new("call-done"), case.clone())
             .await
             .unwrap();
         s.close().await;
@@ -1082,7 +1084,9 @@ mod rules {
             Some("cs")
         );
         assert_eq!(
-            s.case_for_call("acme", "call-done").await.unwrap(),
+            s.case_for_call("acme", &CallId::new("call-done"))
+                .await
+                .unwrap(),
             Some(case)
         );
         // The leased item comes back when its lease runs out, the waiting one when due.

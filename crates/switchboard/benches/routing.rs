@@ -9,7 +9,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
-use callbridge_core::{CallerNumber, QueueId, Timestamp};
+use callbridge_core::{AgentId, CallerNumber, QueueId, Timestamp, E164};
 use callbridge_switchboard::{Input, Outcome, Output, QueueConfig, Switchboard, SwitchboardConfig};
 
 const TENANT: &str = "bench";
@@ -62,7 +62,7 @@ fn main() {
         agenda.push(
             start,
             Input::AgentOnline {
-                agent: format!("{TENANT}:agent{a}").into(),
+                agent: AgentId::parse(&format!("{TENANT}:agent{a}")).unwrap(),
                 tenant: TENANT.into(),
                 queues: vec![
                     QueueId::from(format!("q{}", a % QUEUES)),
@@ -80,7 +80,9 @@ fn main() {
                 call: format!("call{c}").into(),
                 tenant: TENANT.into(),
                 queue: format!("q{}", c % QUEUES as u64).into(),
-                customer: CallerNumber::Dialable(format!("+1555{:07}", c % 10_000_000)),
+                customer: CallerNumber::Dialable(
+                    E164::parse(&format!("+1555{:07}", c % 10_000_000)).unwrap(),
+                ),
                 dialled: "+15550000000".into(),
             },
         );

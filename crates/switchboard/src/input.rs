@@ -1,6 +1,6 @@
 //! What the runtime tells the switchboard: agents' actions and the telephony facts of calls.
 
-use callbridge_core::{AgentId, CallId, CallerNumber, QueueId, TenantId, TransferTarget};
+use callbridge_core::{AgentId, CallId, CallerNumber, QueueId, TenantId, TransferTarget, E164};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::UnavailableReason;
@@ -67,12 +67,12 @@ pub enum Input {
     },
 
     // ----- outbound (click-to-dial) -----
-    /// An available agent asks to call `to` (already validated by the runtime) on a call id the
-    /// runtime assigned.
+    /// An available agent asks to call `to` (validated by `callbridge-phone` at the edge) on a
+    /// call id the runtime assigned.
     Dial {
         agent: AgentId,
         call: CallId,
-        to: String,
+        to: E164,
     },
     /// The far end is ringing (180/183).
     OutboundRinging {

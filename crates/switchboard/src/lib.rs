@@ -39,7 +39,7 @@
 //! # Driving it
 //!
 //! ```
-//! use callbridge_core::{CallerNumber, Timestamp};
+//! use callbridge_core::{AgentId, CallerNumber, Timestamp, E164};
 //! use callbridge_kernel::time::{Now, WallTime};
 //! use callbridge_switchboard::{Input, Output, QueueConfig, Switchboard, SwitchboardConfig};
 //!
@@ -50,7 +50,7 @@
 //! let mut switchboard = Switchboard::new(config).unwrap();
 //! let t = Now::new(Timestamp::from_millis(1_000), WallTime::from_millis(1_700_000_000_000));
 //! switchboard.handle(t, Input::AgentOnline {
-//!     agent: "acme:ann".into(),
+//!     agent: AgentId::parse("acme:ann").unwrap(),
 //!     tenant: "acme".into(),
 //!     queues: vec!["support".into()],
 //!     available: true,
@@ -59,7 +59,7 @@
 //!     call: "c1".into(),
 //!     tenant: "acme".into(),
 //!     queue: "support".into(),
-//!     customer: CallerNumber::Dialable("+442071234567".into()),
+//!     customer: CallerNumber::Dialable(E164::parse("+442071234567").unwrap()),
 //!     dialled: "+441134960000".into(),
 //! });
 //! assert!(outputs.iter().any(|o| matches!(o, Output::RingAgent { .. })));

@@ -12,7 +12,7 @@ fn dial_and_fail(failure: OutboundFailure) -> (Sim, Vec<Output>) {
     let out = sim.send(Input::Dial {
         agent: agent("ann"),
         call: call("o1"),
-        to: CUSTOMER.into(),
+        to: callbridge_core::E164::parse(CUSTOMER).unwrap(),
     });
     assert!(out.iter().any(|o| matches!(o, Output::Originate { .. })));
     let out = sim.send(Input::OutboundFailed {

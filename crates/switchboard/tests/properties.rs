@@ -20,7 +20,9 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use callbridge_core::{AgentId, CallId, CallerNumber, Event, QueueId, TenantId, TransferTarget};
+use callbridge_core::{
+    AgentId, CallId, CallerNumber, Event, QueueId, TenantId, TransferTarget, E164,
+};
 use callbridge_switchboard::{
     AgentState, CallStatus, Input, Leg, MissedCallPolicy, OutboundFailure, Output, QueueConfig,
     Switchboard, SwitchboardConfig, UnavailableReason, Unserved, Waiting,
@@ -163,7 +165,7 @@ fn config(setup: &Setup) -> SwitchboardConfig {
 }
 
 fn agent(i: usize) -> AgentId {
-    AgentId::from(AGENTS[i])
+    support::agent(AGENTS[i])
 }
 
 fn call(i: usize) -> CallId {
@@ -206,7 +208,7 @@ fn input_for(sb: &Switchboard, op: &Op) -> Option<Input> {
             call: call(*c),
             tenant: TENANT.into(),
             queue: queue(*q),
-            customer: CallerNumber::Dialable("+15551234567".into()),
+            customer: CallerNumber::Dialable(E164::parse("+15551234567").unwrap()),
             dialled: "+15550000000".into(),
         },
         Op::AnswerRinging(c) => match sb.call(&call(*c))?.status {
@@ -234,7 +236,7 @@ fn input_for(sb: &Switchboard, op: &Op) -> Option<Input> {
         Op::Dial(a, c) => Input::Dial {
             agent: agent(*a),
             call: call(*c),
-            to: "+15559876543".into(),
+            to: E164::parse("+15559876543").unwrap(),
         },
         Op::OutboundRinging(c) => Input::OutboundRinging { call: call(*c) },
         Op::OutboundAnswered(c) => Input::OutboundAnswered { call: call(*c) },
@@ -396,11 +398,11 @@ fn check_state(sb: &Switchboard) -> Result<(), TestCaseError> {
     let tenant = TenantId::from(TENANT);
     // Agents and calls name each other.
     for name in AGENTS {
-        let state = sb.agent_state(&AgentId::from(name));
+        let state = sb.agent_state(&support::agent(name));
         if let Some(busy_with) = state.call() {
             prop_assert_eq!(
                 call_agent(sb, busy_with),
-                Some(AgentId::from(name)),
+                Some(support::agent(name)),
                 "{} is busy with {} but the call disagrees",
                 name,
                 busy_with

@@ -2,7 +2,7 @@
 
 mod support;
 
-use callbridge_core::{CallerNumber, Direction, EndCause, Event, QueueId, Timestamp};
+use callbridge_core::{CallerNumber, Direction, EndCause, Event, QueueId, Timestamp, E164};
 use callbridge_switchboard::{
     AgentState, CallStatus, ConfigError, Input, Leg, MissedCallPolicy, OfferResult,
     OutboundFailure, Outcome, Output, Prompt, QueueConfig, Refusal, StopRinging, Switchboard,
@@ -29,7 +29,7 @@ fn an_inbound_call_rings_the_longest_idle_available_agent() {
                 call: call("c1"),
                 tenant: TENANT.into(),
                 direction: Direction::Inbound,
-                customer: CallerNumber::Dialable(CUSTOMER.into()),
+                customer: CallerNumber::Dialable(E164::parse(CUSTOMER).unwrap()),
                 agent: agent("bob"),
             }
         }
@@ -206,7 +206,7 @@ fn logging_in_with_an_unknown_queue_is_refused() {
 fn queues_of_different_tenants_with_the_same_id_are_separate() {
     let mut sim = Sim::with_queues(vec![queue("support"), QueueConfig::new("other", "support")]);
     sim.send(Input::AgentOnline {
-        agent: "other:olga".into(),
+        agent: agent("other:olga"),
         tenant: "other".into(),
         queues: vec!["support".into()],
         available: true,
@@ -713,7 +713,7 @@ fn dial(sim: &mut Sim, who: &str, id: &str) -> Vec<Output> {
     sim.send(Input::Dial {
         agent: agent(who),
         call: call(id),
-        to: CUSTOMER.into(),
+        to: E164::parse(CUSTOMER).unwrap(),
     })
 }
 
@@ -875,7 +875,7 @@ fn blind_transfer_to_an_agent_keeps_the_call_id_and_rings_the_target() {
         }
     ));
     assert!(out.iter().any(|o| matches!(o,
-        Output::RingAgent { agent, transferred_by: Some(by), .. } if agent.as_str() == "bob" && by.as_str() == "ann")));
+        Output::RingAgent { agent, transferred_by: Some(by), .. } if agent.name().as_str() == "bob" && by.name().as_str() == "ann")));
     assert!(sim.is_available("ann"));
     let out = sim.answer("bob", "c1");
     assert!(!has(&out, &Output::StartRecording { call: call("c1") }));
@@ -1104,7 +1104,7 @@ fn the_record_lists_every_offer_and_the_key_times() {
     let offers: Vec<_> = cdr
         .offers
         .iter()
-        .map(|o| (o.agent.to_string(), o.result))
+        .map(|o| (o.agent.name().to_string(), o.result))
         .collect();
     assert_eq!(
         offers,
@@ -1245,17 +1245,17 @@ fn an_agent_in_another_tenant_cannot_be_a_transfer_target() {
     let mut sim = Sim::with_queues(vec![queue("support"), QueueConfig::new("other", "support")]);
     sim.online("ann", &["support"]);
     sim.send(Input::AgentOnline {
-        agent: "olga".into(),
+        agent: agent("other:olga"),
         tenant: "other".into(),
         queues: vec!["support".into()],
         available: true,
     });
     connected(&mut sim, "ann", "c1", "support");
-    let out = sim.transfer("ann", "c1", to_agent("olga"));
+    let out = sim.transfer("ann", "c1", to_agent("other:olga"));
     assert_eq!(
         refusals(&out),
         [Refusal::AgentInAnotherTenant {
-            agent: agent("olga")
+            agent: agent("other:olga")
         }]
     );
 }

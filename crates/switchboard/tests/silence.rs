@@ -68,7 +68,7 @@ fn silence_from_an_outbound_call_not_answered_yet_is_ignored() {
     sim.send(Input::Dial {
         agent: agent("ann"),
         call: call("o1"),
-        to: CUSTOMER.into(),
+        to: callbridge_core::E164::parse(CUSTOMER).unwrap(),
     });
     sim.send(Input::OutboundRinging { call: call("o1") });
 

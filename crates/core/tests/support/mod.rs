@@ -5,7 +5,7 @@
 use callbridge_core::{
     AccountRef, AgentId, CallId, CallSnapshot, CallerNumber, CaseRef, Command, ContactRef,
     Direction, EndCause, Engine, EngineConfig, Event, LookupFailure, LookupResult, PartyKind,
-    QueueId, Timestamp, TransferTarget,
+    QueueId, Timestamp, TransferTarget, E164,
 };
 
 pub const TENANT: &str = "acme-cc";
@@ -72,8 +72,9 @@ impl Sim {
     }
 }
 
+/// Agent `id` of [`TENANT`].
 pub fn agent(id: &str) -> AgentId {
-    AgentId::from(id)
+    AgentId::in_tenant(&TENANT.into(), id).unwrap()
 }
 
 pub fn call_id(id: &str) -> CallId {
@@ -82,7 +83,7 @@ pub fn call_id(id: &str) -> CallId {
 
 pub fn link(agent: &str, linked: bool) -> Event {
     Event::AgentLinkChanged {
-        agent: agent.into(),
+        agent: self::agent(agent),
         linked,
     }
 }
@@ -93,7 +94,7 @@ pub fn offer_with(call: &str, agent: &str, customer: CallerNumber, direction: Di
         tenant: TENANT.into(),
         direction,
         customer,
-        agent: agent.into(),
+        agent: self::agent(agent),
     }
 }
 
@@ -102,7 +103,7 @@ pub fn offer(call: &str, agent: &str) -> Event {
     offer_with(
         call,
         agent,
-        CallerNumber::Dialable(NUMBER.into()),
+        CallerNumber::Dialable(E164::parse(NUMBER).unwrap()),
         Direction::Inbound,
     )
 }
@@ -110,29 +111,29 @@ pub fn offer(call: &str, agent: &str) -> Event {
 pub fn answer(call: &str, agent: &str) -> Event {
     Event::AgentAnswered {
         call: call.into(),
-        agent: agent.into(),
+        agent: self::agent(agent),
     }
 }
 
 pub fn connect(call: &str, agent: &str) -> Event {
     Event::Connected {
         call: call.into(),
-        agent: agent.into(),
+        agent: self::agent(agent),
     }
 }
 
 pub fn transfer(call: &str, from: &str, to: &str) -> Event {
     Event::Transferred {
         call: call.into(),
-        from: from.into(),
-        to: TransferTarget::Agent(to.into()),
+        from: self::agent(from),
+        to: TransferTarget::Agent(self::agent(to)),
     }
 }
 
 pub fn transfer_to_queue(call: &str, from: &str, queue: &str) -> Event {
     Event::Transferred {
         call: call.into(),
-        from: from.into(),
+        from: self::agent(from),
         to: TransferTarget::Queue(QueueId::from(queue)),
     }
 }
@@ -147,7 +148,7 @@ pub fn end(call: &str) -> Event {
 pub fn lookup_done(call: &str, agent: &str, contacts: Vec<ContactRef>) -> Event {
     Event::LookupCompleted {
         call: call.into(),
-        agent: agent.into(),
+        agent: self::agent(agent),
         result: LookupResult::Matches(contacts),
     }
 }
@@ -155,7 +156,7 @@ pub fn lookup_done(call: &str, agent: &str, contacts: Vec<ContactRef>) -> Event 
 pub fn lookup_failed(call: &str, agent: &str, failure: LookupFailure) -> Event {
     Event::LookupCompleted {
         call: call.into(),
-        agent: agent.into(),
+        agent: self::agent(agent),
         result: LookupResult::Failed(failure),
     }
 }
@@ -163,7 +164,7 @@ pub fn lookup_failed(call: &str, agent: &str, failure: LookupFailure) -> Event {
 pub fn chosen(call: &str, agent: &str, contact: ContactRef) -> Event {
     Event::ContactChosen {
         call: call.into(),
-        agent: agent.into(),
+        agent: self::agent(agent),
         contact,
     }
 }
@@ -171,7 +172,7 @@ pub fn chosen(call: &str, agent: &str, contact: ContactRef) -> Event {
 pub fn manual(call: &str, agent: &str) -> Event {
     Event::ManualCaseRequested {
         call: call.into(),
-        agent: agent.into(),
+        agent: self::agent(agent),
     }
 }
 

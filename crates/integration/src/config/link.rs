@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{ConfigError, Validator};
-use crate::agents::valid_local_name;
+use callbridge_core::AgentName;
 
 /// A field of the CRM user's record (ServiceNow `sys_user`) compared with the agent's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +100,7 @@ impl Validator<'_> {
         }
         let mut agents = BTreeMap::new();
         for (agent, user) in raw.agents {
-            if !valid_local_name(&agent) {
+            if AgentName::parse(&agent).is_err() {
                 return Err(self.error(
                     format!("{key}.agents.{agent}"),
                     "agent names use 1-64 letters, digits, '.', '_', '-' or '@'",

@@ -25,7 +25,6 @@ use tokio::sync::Mutex;
 
 use super::limiter::HourlyLimiter;
 use super::{Crm, CrmError};
-use crate::agents::local_name;
 use crate::config::{ServiceGrant, TenantConfig};
 use callbridge_store::{AgentLink, Store};
 
@@ -115,7 +114,7 @@ impl ServiceNowCrm {
         agent: &AgentId,
         force: bool,
     ) -> Result<Auth, CrmError> {
-        let local = local_name(agent);
+        let local = agent.name().as_str();
         let link = self
             .store
             .link(tenant.as_str(), local)
@@ -208,7 +207,7 @@ impl ServiceNowCrm {
     async fn assigned_user(&self, tenant: &TenantId, agent: &AgentId) -> Option<String> {
         let link = self
             .store
-            .link(tenant.as_str(), local_name(agent))
+            .link(tenant.as_str(), agent.name().as_str())
             .await
             .ok()??;
         Some(link.crm_user_sys_id)

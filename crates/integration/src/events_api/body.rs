@@ -5,13 +5,11 @@
 //! with the tenant's default region and only a validated E.164 number ever travels further.
 
 use callbridge_core::{
-    AccountRef, CallId, CallerNumber, ContactRef, Direction, EndCause, Event, PartyKind, QueueId,
-    RecordId, RecordingLocator, TenantId, TransferTarget,
+    AccountRef, AgentId, CallId, CallerNumber, ContactRef, Direction, EndCause, Event, PartyKind,
+    QueueId, RecordId, RecordingLocator, TenantId, TransferTarget,
 };
-use callbridge_phone::{classify, CallerId, Region};
+use callbridge_phone::{classify, Region};
 use serde::{Deserialize, Deserializer};
-
-use crate::agents::{agent_id, valid_local_name};
 
 /// One call event as a PBX posts it. Every optional field may be absent but never `null`: the
 /// schema types them as strings (or objects), so `null` is refused like any other wrong type.
@@ -248,10 +246,8 @@ impl CallEventBody {
             let name = value
                 .as_deref()
                 .ok_or_else(|| bad(field, "required for this event type"))?;
-            if !valid_local_name(name) {
-                return Err(bad(field, "use 1-64 letters, digits, '.', '_', '-' or '@'"));
-            }
-            Ok(agent_id(tenant, name))
+            AgentId::in_tenant(tenant, name)
+                .map_err(|_| bad(field, "use 1-64 letters, digits, '.', '_', '-' or '@'"))
         };
         Ok(match self.kind {
             EventKind::Offered => {
@@ -261,7 +257,7 @@ impl CallEventBody {
                     call,
                     tenant: tenant.clone(),
                     direction: self.direction.unwrap_or(Direction::Inbound),
-                    customer: caller_number(raw, region),
+                    customer: CallerNumber::from(classify(raw, region)),
                     agent: agent("agent", &self.agent)?,
                 }
             }
@@ -351,17 +347,10 @@ impl ContactBody {
     }
 }
 
-/// The caller ID as the core sees it: only a validated E.164 number is dialable.
-pub fn caller_number(raw: &str, region: Region) -> CallerNumber {
-    match classify(raw, region) {
-        CallerId::Dialable(e164) => CallerNumber::Dialable(e164.as_str().to_string()),
-        CallerId::Withheld => CallerNumber::Withheld,
-        CallerId::Invalid { reason, .. } => CallerNumber::Invalid(reason.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use callbridge_core::E164;
+
     use super::*;
 
     fn body(json: &str) -> Result<Event, BodyError> {
@@ -381,8 +370,11 @@ mod tests {
         else {
             panic!("not an offer")
         };
-        assert_eq!(customer, CallerNumber::Dialable("+81312345678".into()));
-        assert_eq!(agent.as_str(), "acme:alice");
+        assert_eq!(
+            customer,
+            CallerNumber::Dialable(E164::parse("+81312345678").unwrap())
+        );
+        assert_eq!(agent.to_string(), "acme:alice");
         assert_eq!(direction, Direction::Inbound);
     }
 
@@ -478,7 +470,7 @@ mod tests {
         let Event::ContactChosen { agent, contact, .. } = body(&json).unwrap() else {
             panic!("not a choice")
         };
-        assert_eq!(agent.as_str(), "acme:alice");
+        assert_eq!(agent.to_string(), "acme:alice");
         assert_eq!(contact.id.as_str(), id);
         assert_eq!(contact.kind, PartyKind::Contact);
         let bad_id = json.replace(id, "x^NQactive=true");
@@ -489,7 +481,7 @@ mod tests {
         else {
             panic!("not a request")
         };
-        assert_eq!(agent.as_str(), "acme:bob");
+        assert_eq!(agent.to_string(), "acme:bob");
     }
 
     #[test]

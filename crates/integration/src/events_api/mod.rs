@@ -178,7 +178,7 @@ async fn receive(api: &EventsApi, request: Request<'_>) -> Answer {
     };
     // The accepted event is kept, so its effects can be replayed if the process stops before
     // the engine has turned them into durable work (`runtime::replay`).
-    let payload = serde_json::to_string(&event).expect("events serialise");
+    let payload = crate::journal::encode(&event);
     match api
         .store
         .record_event_checked(tenant, &event_id, now, &digest, &payload)

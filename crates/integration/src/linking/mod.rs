@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use callbridge_core::{Event, TenantId};
+use callbridge_core::{AgentId, AgentName, Event, TenantId};
 use callbridge_servicenow::{
     current_user, Instance, InstanceConfig, OAuthClient, Pkce, TableClient,
 };
@@ -37,7 +37,6 @@ use parking_lot::Mutex;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use crate::agents::{agent_id, valid_local_name};
 use crate::config::{LinkPolicy, Secret, ServiceNowConfig, TenantConfig};
 use crate::runtime::RuntimeHandle;
 
@@ -201,7 +200,7 @@ impl Linking {
         ticket: &str,
         now: i64,
     ) -> Result<Started, LinkError> {
-        if !valid_local_name(agent) {
+        if AgentName::parse(agent).is_err() {
             return Err(LinkError::BadAgent);
         }
         let conn = self
@@ -378,7 +377,8 @@ impl Linking {
             .await
             .map_err(|e| LinkError::Store(e.to_string()))?;
         self.runtime.submit(Event::AgentLinkChanged {
-            agent: agent_id(&pending.tenant, &pending.agent),
+            agent: AgentId::in_tenant(&pending.tenant, &pending.agent)
+                .map_err(|_| LinkError::BadAgent)?,
             linked: true,
         });
         Ok(Linked {
@@ -396,7 +396,8 @@ impl Linking {
             .await
             .map_err(|e| LinkError::Store(e.to_string()))?;
         self.runtime.submit(Event::AgentLinkChanged {
-            agent: agent_id(&TenantId::new(tenant), agent),
+            agent: AgentId::in_tenant(&TenantId::new(tenant), agent)
+                .map_err(|_| LinkError::BadAgent)?,
             linked: false,
         });
         Ok(removed)

@@ -3,6 +3,7 @@
 //! back as events, notices to agents, Case writes into the durable outbox) and the outbox worker
 //! (`outbox.rs`) performs the writes.
 
+mod intent;
 mod notices;
 mod outbox;
 mod replay;
@@ -11,21 +12,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use callbridge_core::{
-    CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure, LookupResult,
-    TenantId, Verdict,
+    AgentId, CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure,
+    LookupResult, TenantId, Verdict,
 };
 use callbridge_kernel::time::Clock;
-use callbridge_phone::E164;
 use callbridge_store::{OutboxItem, Store};
-use serde_json::json;
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
+pub use intent::{Intent, IntentError, CREATE_CASE, UPDATE_CASE_PARTIES};
 pub use notices::{AgentNotice, Notice};
-pub use outbox::{OutboxOptions, CREATE_CASE, UPDATE_CASE_PARTIES};
+pub use outbox::OutboxOptions;
 pub use replay::replay_recent;
 
-use crate::agents::agent_id;
 use crate::crm::{Crm, CrmError};
 
 enum Input {
@@ -91,11 +90,16 @@ impl Runtime {
             notices: notices.clone(),
         };
         for tenant in tenants {
-            for agent in store.linked_agents(tenant.as_str()).await? {
-                handle.submit(Event::AgentLinkChanged {
-                    agent: agent_id(tenant, &agent),
-                    linked: true,
-                });
+            for name in store.linked_agents(tenant.as_str()).await? {
+                match AgentId::in_tenant(tenant, &name) {
+                    Ok(agent) => handle.submit(Event::AgentLinkChanged {
+                        agent,
+                        linked: true,
+                    }),
+                    Err(error) => {
+                        tracing::warn!(%error, tenant = %tenant, "ignoring a stored CRM link of an agent name this version refuses")
+                    }
+                }
             }
         }
         // Leases found at start were taken by a process that has stopped (this runtime is the
@@ -199,19 +203,14 @@ impl<C: Crm> Executor<C> {
                 let handle = self.handle.clone();
                 let store = self.store.clone();
                 tokio::spawn(async move {
-                    let result = match E164::parse(&number) {
-                        Err(e) => LookupResult::Failed(LookupFailure::Unavailable(format!(
-                            "the caller's number is not usable: {e}"
-                        ))),
-                        Ok(e164) => match crm.lookup(&tenant, &agent, &e164).await {
-                            Ok(contacts) => LookupResult::Matches(contacts),
-                            Err(CrmError::RelinkRequired) => {
-                                LookupResult::Failed(LookupFailure::RelinkRequired)
-                            }
-                            Err(other) => {
-                                LookupResult::Failed(LookupFailure::Unavailable(other.to_string()))
-                            }
-                        },
+                    let result = match crm.lookup(&tenant, &agent, &number).await {
+                        Ok(contacts) => LookupResult::Matches(contacts),
+                        Err(CrmError::RelinkRequired) => {
+                            LookupResult::Failed(LookupFailure::RelinkRequired)
+                        }
+                        Err(other) => {
+                            LookupResult::Failed(LookupFailure::Unavailable(other.to_string()))
+                        }
                     };
                     let event = Event::LookupCompleted {
                         call,
@@ -237,13 +236,14 @@ impl<C: Crm> Executor<C> {
                 trigger,
                 fields,
             } => {
-                let payload = json!({ "call": call, "trigger": trigger, "fields": fields });
-                self.enqueue(OutboxItem::new(
-                    tenant.as_str(),
-                    CREATE_CASE,
-                    idempotency_key.as_str(),
-                    payload,
-                ));
+                // The row is unique per call: the engine's idempotency key is the call id.
+                debug_assert_eq!(call, idempotency_key);
+                let intent = Intent::CreateCase {
+                    call,
+                    trigger,
+                    fields: Box::new(fields),
+                };
+                self.enqueue(intent.into_item(&tenant));
             }
             Command::UpdateCaseContact {
                 tenant,
@@ -251,13 +251,8 @@ impl<C: Crm> Executor<C> {
                 case,
                 party,
             } => {
-                let payload = json!({ "call": call, "case": case, "party": party });
-                self.enqueue(OutboxItem::new(
-                    tenant.as_str(),
-                    UPDATE_CASE_PARTIES,
-                    call.as_str(),
-                    payload,
-                ));
+                let intent = Intent::UpdateCaseParties { call, case, party };
+                self.enqueue(intent.into_item(&tenant));
             }
             Command::FindCase { tenant, call } => {
                 let crm = self.crm.clone();
@@ -298,10 +293,10 @@ impl<C: Crm> Executor<C> {
 /// the call its pop from this record instead of searching the CRM again.
 async fn journal_lookup(store: &Store, tenant: &TenantId, event: &Event) {
     let Some(call) = event.call() else { return };
-    let payload = serde_json::to_string(event).expect("events serialise");
+    let payload = crate::journal::encode(event);
     let now = time::OffsetDateTime::now_utc();
     if let Err(error) = store
-        .record_lookup_outcome(tenant.as_str(), call.as_str(), now, &payload)
+        .record_lookup_outcome(tenant.as_str(), call, now, &payload)
         .await
     {
         // Only a restart's replay loses: it looks the caller up again.

@@ -14,19 +14,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use callbridge_core::{CallId, CaseFields, CaseRef, Event, PartyRefs, TenantId};
+use callbridge_core::{CallId, CaseFields, CaseRef, Event, TenantId};
 use callbridge_store::{ClaimedItem, Store};
-use serde::Deserialize;
-use serde_json::json;
+use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
+use super::intent::{self, Intent, CREATE_CASE};
 use super::RuntimeHandle;
 use crate::crm::{Crm, CrmError};
-
-pub const CREATE_CASE: &str = "create_case";
-pub const UPDATE_CASE_PARTIES: &str = "update_case_parties";
 
 #[derive(Debug, Clone)]
 pub struct OutboxOptions {
@@ -63,17 +60,57 @@ impl Default for OutboxOptions {
     }
 }
 
-#[derive(Deserialize)]
-struct CreatePayload {
-    call: CallId,
-    fields: CaseFields,
+/// Why an attempt failed, and what becomes of the write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    /// For the log, the dead-letter list and the agent.
+    reason: String,
+    /// When the CRM said when to come back (429 Retry-After); otherwise the backoff decides.
+    retry_after: Option<Duration>,
+    /// Retrying cannot help (a refusal, an unreadable row): dead-letter it now.
+    permanent: bool,
 }
 
-#[derive(Deserialize)]
-struct UpdatePayload {
-    call: CallId,
-    case: CaseRef,
-    party: PartyRefs,
+impl Failure {
+    fn transient(reason: impl Into<String>) -> Failure {
+        Failure {
+            reason: reason.into(),
+            retry_after: None,
+            permanent: false,
+        }
+    }
+
+    fn permanent(reason: impl Into<String>) -> Failure {
+        Failure {
+            reason: reason.into(),
+            retry_after: None,
+            permanent: true,
+        }
+    }
+
+    fn from_crm(error: &CrmError) -> Failure {
+        match error {
+            CrmError::RateLimited(after) => Failure {
+                retry_after: Some(*after),
+                ..Failure::transient(error.to_string())
+            },
+            CrmError::Unavailable(_) | CrmError::RelinkRequired => {
+                Failure::transient(error.to_string())
+            }
+            CrmError::Rejected(_) => Failure::permanent(error.to_string()),
+        }
+    }
+}
+
+/// What a done write leaves in its row's result column.
+#[derive(Serialize)]
+struct Written<'a> {
+    call: &'a CallId,
+    case: &'a CaseRef,
+}
+
+fn written(call: &CallId, case: &CaseRef) -> serde_json::Value {
+    serde_json::to_value(Written { call, case }).expect("outbox results serialise")
 }
 
 pub async fn run<C: Crm>(
@@ -126,22 +163,16 @@ async fn process<C: Crm>(
 ) {
     let tenant = TenantId::new(item.tenant.clone());
     let work = async {
-        match item.kind.as_str() {
-            CREATE_CASE => match serde_json::from_value::<CreatePayload>(item.payload.clone()) {
-                Ok(p) => create_case(crm, store, handle, &tenant, &item, p).await,
-                Err(e) => Err((format!("unreadable payload: {e}"), None, true)),
-            },
-            UPDATE_CASE_PARTIES => {
-                match serde_json::from_value::<UpdatePayload>(item.payload.clone()) {
-                    Ok(p) => crm
-                        .update_case_parties(&tenant, &p.case, &p.party)
-                        .await
-                        .map(|()| json!({ "call": p.call, "case": p.case }))
-                        .map_err(|e| failure(&e)),
-                    Err(e) => Err((format!("unreadable payload: {e}"), None, true)),
-                }
+        match Intent::read(&item.kind, &item.payload) {
+            Ok(Intent::CreateCase { call, fields, .. }) => {
+                create_case(crm, store, handle, &tenant, &item, call, &fields).await
             }
-            other => Err((format!("unknown outbox kind {other}"), None, true)),
+            Ok(Intent::UpdateCaseParties { call, case, party }) => crm
+                .update_case_parties(&tenant, &case, &party)
+                .await
+                .map(|()| written(&call, &case))
+                .map_err(|e| Failure::from_crm(&e)),
+            Err(error) => Err(Failure::permanent(error.to_string())),
         }
     };
     let Some(outcome) = while_leased(store, options, &item, work).await else {
@@ -149,18 +180,18 @@ async fn process<C: Crm>(
         tracing::warn!(id = ?item.id, kind = %item.kind, "CRM write abandoned: its lease was lost to another worker");
         return;
     };
-    let call = item
-        .payload
-        .get("call")
-        .and_then(|c| c.as_str())
-        .map(CallId::new);
+    let call = intent::call_of(&item.payload);
     match outcome {
         Ok(result) => {
             if let Err(error) = store.complete(item.id, result).await {
                 tracing::error!(%error, id = ?item.id, "CRM write done but not marked done; it will be found by correlation id on retry");
             }
         }
-        Err((reason, retry_after, permanent)) => {
+        Err(Failure {
+            reason,
+            retry_after,
+            permanent,
+        }) => {
             let exhausted = item.attempt >= options.max_attempts;
             if permanent || exhausted {
                 let reason = if exhausted && !permanent {
@@ -235,7 +266,7 @@ async fn while_leased(
             } else {
                 "the attempt's lease could not be renewed (store unreachable?)".to_string()
             };
-            return Some(Err((why, None, false)));
+            return Some(Err(Failure::transient(why)));
         }
         tokio::select! {
             outcome = &mut work => return Some(outcome),
@@ -250,30 +281,19 @@ async fn while_leased(
     }
 }
 
-/// (reason, retry after, permanent)
-type Failure = (String, Option<Duration>, bool);
-
-fn failure(error: &CrmError) -> Failure {
-    match error {
-        CrmError::RateLimited(after) => (error.to_string(), Some(*after), false),
-        CrmError::Unavailable(_) | CrmError::RelinkRequired => (error.to_string(), None, false),
-        CrmError::Rejected(_) => (error.to_string(), None, true),
-    }
-}
-
 async fn create_case<C: Crm>(
     crm: &C,
     store: &Store,
     handle: &RuntimeHandle,
     tenant: &TenantId,
     item: &ClaimedItem,
-    payload: CreatePayload,
+    call: CallId,
+    fields: &CaseFields,
 ) -> Result<serde_json::Value, Failure> {
-    let call = payload.call;
     let existing = if item.attempt > 1 {
         crm.find_case(tenant, &call)
             .await
-            .map_err(|e| failure(&e))?
+            .map_err(|e| Failure::from_crm(&e))?
     } else {
         None
     };
@@ -283,16 +303,12 @@ async fn create_case<C: Crm>(
             case
         }
         None => crm
-            .create_case(tenant, &call, &payload.fields)
+            .create_case(tenant, &call, fields)
             .await
-            .map_err(|e| failure(&e))?,
-    };
-    let stored = callbridge_store::CaseRef {
-        sys_id: case.id.as_str().to_string(),
-        number: case.label.clone(),
+            .map_err(|e| Failure::from_crm(&e))?,
     };
     if let Err(error) = store
-        .save_case_for_call(tenant.as_str(), call.as_str(), stored)
+        .save_case_for_call(tenant.as_str(), &call, case.clone())
         .await
     {
         tracing::warn!(%error, call = %call, "Case created but not remembered locally");
@@ -301,7 +317,7 @@ async fn create_case<C: Crm>(
         call: call.clone(),
         case: case.clone(),
     });
-    Ok(json!({ "call": call, "case": case }))
+    Ok(written(&call, &case))
 }
 
 fn backoff(options: &OutboxOptions, attempt: u32) -> Duration {

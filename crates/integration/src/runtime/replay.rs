@@ -16,6 +16,7 @@ use callbridge_store::Store;
 use time::OffsetDateTime;
 
 use super::RuntimeHandle;
+use crate::journal;
 
 /// Replays `tenant`'s events accepted within `window` before `now`; returns how many.
 pub async fn replay_recent(
@@ -27,9 +28,11 @@ pub async fn replay_recent(
 ) -> anyhow::Result<usize> {
     let mut events = Vec::new();
     for payload in store.events_since(tenant.as_str(), now - window).await? {
-        match serde_json::from_str::<Event>(&payload) {
+        match journal::decode(&payload) {
             Ok(event) => events.push(event),
-            Err(error) => tracing::warn!(%error, "skipping an unreadable stored call event"),
+            Err(error) => {
+                tracing::warn!(%error, tenant = %tenant, "skipping a journalled call event this version cannot read")
+            }
         }
     }
     let mut connected = HashSet::new();
@@ -54,10 +57,7 @@ pub async fn replay_recent(
         let needed = if !ended.contains(call) {
             true
         } else if connected.contains(call) {
-            store
-                .case_for_call(tenant.as_str(), call.as_str())
-                .await?
-                .is_none()
+            store.case_for_call(tenant.as_str(), call).await?.is_none()
         } else {
             false
         };
@@ -68,15 +68,17 @@ pub async fn replay_recent(
         .lookup_outcomes_since(tenant.as_str(), now - window)
         .await?
     {
-        if replay.get(&CallId::new(call)) != Some(&true) {
+        if replay.get(&call) != Some(&true) {
             continue;
         }
-        match serde_json::from_str::<Event>(&payload) {
+        match journal::decode(&payload) {
             Ok(event) => {
                 runtime.submit(event);
                 count += 1;
             }
-            Err(error) => tracing::warn!(%error, "skipping an unreadable lookup outcome"),
+            Err(error) => {
+                tracing::warn!(%error, tenant = %tenant, call = %call, "skipping a journalled lookup outcome this version cannot read")
+            }
         }
     }
     for event in events {

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use callbridge_core::{CallId, TenantId};
+use callbridge_core::{AgentId, CallId, TenantId};
 use callbridge_integration::config::Config;
 use callbridge_integration::events_api::signature;
 use callbridge_integration::runtime::{AgentNotice, Notice, OutboxOptions};
@@ -331,14 +331,14 @@ bob = "bob.agent"
         wait: Duration,
         pick: impl Fn(&Notice) -> bool,
     ) -> Notice {
-        let id = format!("{TENANT}:{agent}");
+        let id = AgentId::parse(&format!("{TENANT}:{agent}")).unwrap();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let next = tokio::time::timeout_at(deadline, self.notices.recv()).await;
             match next {
                 Err(_) => panic!("no matching notice for {agent} within {wait:?}"),
                 Ok(Err(e)) => panic!("notice channel: {e}"),
-                Ok(Ok(n)) if n.agent.as_str() == id && pick(&n.notice) => return n.notice,
+                Ok(Ok(n)) if n.agent == id && pick(&n.notice) => return n.notice,
                 Ok(Ok(_)) => {}
             }
         }

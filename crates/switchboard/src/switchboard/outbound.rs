@@ -1,6 +1,6 @@
 //! Click-to-dial: an available agent places a call on the tenant's trunk.
 
-use callbridge_core::{AgentId, CallId, CallerNumber, Direction, EndCause, Event};
+use callbridge_core::{AgentId, CallId, CallerNumber, Direction, EndCause, Event, E164};
 
 use super::ending::{CustomerLeg, Ending};
 use super::Switchboard;
@@ -17,7 +17,7 @@ impl Switchboard {
         &mut self,
         agent: AgentId,
         call_id: CallId,
-        to: String,
+        to: E164,
         out: &mut Vec<Output>,
     ) {
         let Some(a) = self.agents.get(&agent) else {
@@ -37,6 +37,7 @@ impl Switchboard {
         }
         let tenant = a.tenant.clone();
         let customer = CallerNumber::Dialable(to.clone());
+        let to = String::from(to);
         let deadline = self.now.saturating_add(self.config.outbound_answer_timeout);
         let mut cdr = CdrDraft::new(
             call_id.clone(),

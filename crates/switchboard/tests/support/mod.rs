@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use callbridge_core::{AgentId, CallId, CallerNumber, Event, QueueId, Timestamp, TransferTarget};
+use callbridge_core::{
+    AgentId, CallId, CallerNumber, Event, QueueId, Timestamp, TransferTarget, E164,
+};
 use callbridge_kernel::time::{Now, WallTime};
 use callbridge_switchboard::{
     AgentState, Cdr, Input, Output, QueueConfig, Switchboard, SwitchboardConfig,
@@ -88,7 +90,7 @@ impl Sim {
     /// Logs the agent in to `queues`, available; returns the outputs.
     pub fn online(&mut self, agent: &str, queues: &[&str]) -> Vec<Output> {
         self.send(Input::AgentOnline {
-            agent: agent.into(),
+            agent: self::agent(agent),
             tenant: TENANT.into(),
             queues: queues.iter().map(|q| QueueId::from(*q)).collect(),
             available: true,
@@ -100,28 +102,28 @@ impl Sim {
             call: call.into(),
             tenant: TENANT.into(),
             queue: queue.into(),
-            customer: CallerNumber::Dialable(CUSTOMER.into()),
+            customer: CallerNumber::Dialable(E164::parse(CUSTOMER).unwrap()),
             dialled: DID.into(),
         })
     }
 
     pub fn answer(&mut self, agent: &str, call: &str) -> Vec<Output> {
         self.send(Input::Answer {
-            agent: agent.into(),
+            agent: self::agent(agent),
             call: call.into(),
         })
     }
 
     pub fn transfer(&mut self, agent: &str, call: &str, to: TransferTarget) -> Vec<Output> {
         self.send(Input::Transfer {
-            agent: agent.into(),
+            agent: self::agent(agent),
             call: call.into(),
             to,
         })
     }
 
     pub fn state(&self, agent: &str) -> AgentState {
-        self.sb.agent_state(&AgentId::from(agent))
+        self.sb.agent_state(&self::agent(agent))
     }
 
     pub fn is_available(&self, agent: &str) -> bool {
@@ -138,7 +140,7 @@ pub fn secs(s: u64) -> Duration {
 }
 
 pub fn to_agent(agent: &str) -> TransferTarget {
-    TransferTarget::Agent(agent.into())
+    TransferTarget::Agent(self::agent(agent))
 }
 
 pub fn to_queue(queue: &str) -> TransferTarget {
@@ -149,7 +151,7 @@ pub fn to_queue(queue: &str) -> TransferTarget {
 pub fn rung(out: &[Output]) -> Vec<String> {
     out.iter()
         .filter_map(|o| match o {
-            Output::RingAgent { agent, .. } => Some(agent.to_string()),
+            Output::RingAgent { agent, .. } => Some(agent.name().to_string()),
             _ => None,
         })
         .collect()
@@ -203,15 +205,20 @@ pub fn call(id: &str) -> CallId {
     CallId::from(id)
 }
 
+/// Agent `id` of [`TENANT`], or `<tenant>:<agent>` of another tenant.
 pub fn agent(id: &str) -> AgentId {
-    AgentId::from(id)
+    if id.contains(':') {
+        AgentId::parse(id).unwrap()
+    } else {
+        AgentId::in_tenant(&TENANT.into(), id).unwrap()
+    }
 }
 
 /// The messages the agent was sent, in order.
 pub fn messages_to(out: &[Output], who: &str) -> Vec<String> {
     out.iter()
         .filter_map(|o| match o {
-            Output::AgentUpdate { agent, message, .. } if agent.as_str() == who => {
+            Output::AgentUpdate { agent, message, .. } if agent.name().as_str() == who => {
                 Some(message.clone())
             }
             _ => None,

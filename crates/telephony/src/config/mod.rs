@@ -455,7 +455,7 @@ impl Validator<'_> {
         let mut agent_names = HashSet::new();
         for (i, a) in raw.agent.into_iter().enumerate() {
             let key = format!("{at}.agent[{i}]");
-            if !callbridge_integration::agents::valid_local_name(&a.name) {
+            if callbridge_core::AgentName::parse(&a.name).is_err() {
                 return Err(self.error(
                     format!("{key}.name"),
                     format!("{:?}: use 1-64 letters, digits, '.', '_', '-', '@'", a.name),
@@ -543,7 +543,8 @@ impl Validator<'_> {
     }
 
     fn queue(&self, at: &str, raw: RawQueue) -> Result<QueueSettings, ConfigError> {
-        if !callbridge_integration::agents::valid_local_name(&raw.id) {
+        // Queue ids follow the agent-name rule.
+        if callbridge_core::AgentName::parse(&raw.id).is_err() {
             return Err(self.error(
                 format!("{at}.id"),
                 format!("{:?}: use 1-64 letters, digits, '.', '_', '-'", raw.id),

@@ -2,6 +2,7 @@
 //! restart can replay it, as the call-events API does) and then handed to the engine.
 
 use callbridge_core::Event;
+use callbridge_integration::journal;
 use std::sync::Arc;
 
 use callbridge_store::Store;
@@ -22,7 +23,7 @@ impl Feed {
         let (tx, mut rx) = mpsc::unbounded_channel::<(String, Event)>();
         let task = tokio::spawn(async move {
             while let Some((tenant, event)) = rx.recv().await {
-                let payload = serde_json::to_string(&event).expect("events serialise");
+                let payload = journal::encode(&event);
                 let id = format!("telephony-{}", uuid::Uuid::new_v4());
                 if let Err(e) = store
                     .record_event_with_payload(&tenant, &id, OffsetDateTime::now_utc(), &payload)

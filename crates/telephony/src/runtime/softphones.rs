@@ -135,7 +135,7 @@ mod tests {
         let mut gone = Vec::new();
         while let Ok(request) = requests.try_recv() {
             if let Request::Detached { agent } = request {
-                gone.push(agent.as_str().to_string());
+                gone.push(agent.to_string());
             }
         }
         gone
@@ -144,7 +144,7 @@ mod tests {
     #[tokio::test]
     async fn a_second_tab_replaces_the_first_logs_the_agent_out_and_the_first_cannot_detach_it() {
         let (phones, mut requests) = table();
-        let alice = AgentId::new("acme:alice");
+        let alice = AgentId::parse("acme:alice").unwrap();
         let mut first = phones.attach(&alice);
         let mut second = phones.attach(&alice);
         assert!(!first.replaced);
@@ -166,7 +166,7 @@ mod tests {
     #[tokio::test]
     async fn a_softphone_that_stops_reading_is_cut_off_and_logged_out() {
         let (phones, mut requests) = table();
-        let bob = AgentId::new("acme:bob");
+        let bob = AgentId::parse("acme:bob").unwrap();
         let attached = phones.attach(&bob);
         for _ in 0..OUTBOX {
             phones.send(&bob, ServerMessage::Pong);
@@ -211,7 +211,7 @@ mod tests {
             steps in proptest::collection::vec(step(), 1..40)
         ) {
             let (phones, mut requests) = table();
-            let agents = [AgentId::new("acme:alice"), AgentId::new("acme:bob")];
+            let agents = [AgentId::parse("acme:alice").unwrap(), AgentId::parse("acme:bob").unwrap()];
             // Per agent: its open connections (oldest first; the last may be current) and
             // whether the last one is still current.
             let mut open: [Vec<Attached>; 2] = [Vec::new(), Vec::new()];
@@ -258,7 +258,7 @@ mod tests {
                 };
                 let told = logged_out(&mut requests);
                 prop_assert_eq!(told.len(), expected_logouts, "{:?}", told);
-                prop_assert!(told.iter().all(|t| t == agents[agent].as_str()));
+                prop_assert!(told.iter().all(|t| *t == agents[agent].to_string()));
                 for a in 0..2 {
                     prop_assert_eq!(phones.is_connected(&agents[a]), current[a]);
                 }

@@ -1,16 +1,16 @@
 //! What the runtime tells agents, in words, and the check on numbers they dial.
 
 use callbridge_core::{CallerNumber, EndCause};
-use callbridge_phone::{classify, CallerId, Region};
+use callbridge_phone::{classify, CallerId, Region, E164};
 use callbridge_switchboard::{AgentState, StopRinging};
 
 use crate::softphone::protocol::ServerMessage;
 
 /// The number an agent typed, as E.164, or why it cannot be dialled.
-pub fn dialable(typed: &str, region: Region) -> Result<String, String> {
+pub fn dialable(typed: &str, region: Region) -> Result<E164, String> {
     let shown: String = typed.chars().take(40).collect();
     match classify(typed, region) {
-        CallerId::Dialable(number) => Ok(number.as_str().to_string()),
+        CallerId::Dialable(number) => Ok(number),
         CallerId::Withheld => Err("type the number to call".to_string()),
         CallerId::Invalid { reason, .. } => Err(format!("{shown:?} cannot be dialled: {reason}")),
     }
@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn the_customer_is_a_number_withheld_or_unknown_and_never_the_raw_caller_id() {
-        let number = CallerNumber::Dialable("+819012345678".into());
+        let number = CallerNumber::Dialable(E164::parse("+819012345678").unwrap());
         assert_eq!(customer(&number), ("+819012345678".into(), "number"));
         assert_eq!(
             customer(&CallerNumber::Withheld),
@@ -96,15 +96,21 @@ mod tests {
         );
         let hostile = CallerNumber::Invalid("<script>".into());
         assert_eq!(customer(&hostile), ("unknown number".into(), "unknown"));
-        let mislabelled = CallerNumber::Dialable("javascript:alert(1)".into());
-        assert_eq!(customer(&mislabelled), ("unknown number".into(), "unknown"));
+        // A caller ID can no longer be mislabelled dialable: a dialable number is an `E164`.
+        assert!(E164::parse("javascript:alert(1)").is_err());
     }
 
     #[test]
     fn typed_numbers_become_e164_in_the_tenants_region_or_say_why_not() {
         let us = Region::parse("US").unwrap();
-        assert_eq!(dialable("(202) 555-0143", us).unwrap(), "+12025550143");
-        assert_eq!(dialable("+81 3-1234-5678", us).unwrap(), "+81312345678");
+        assert_eq!(
+            dialable("(202) 555-0143", us).unwrap().as_str(),
+            "+12025550143"
+        );
+        assert_eq!(
+            dialable("+81 3-1234-5678", us).unwrap().as_str(),
+            "+81312345678"
+        );
         assert!(dialable("", us).is_err());
         let e = dialable("12;drop", us).unwrap_err();
         assert!(e.starts_with("\"12;drop\" cannot be dialled"), "{e}");

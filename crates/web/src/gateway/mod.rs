@@ -22,7 +22,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use callbridge_core::{AgentId, CallId, Event, TenantId};
-use callbridge_integration::agents::{agent_id, valid_local_name};
 use callbridge_integration::config::Secret;
 use callbridge_integration::runtime::{AgentNotice, Notice};
 use callbridge_telephony::runtime::Attached;
@@ -114,9 +113,9 @@ async fn connect(
     Query(query): Query<TicketQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if !valid_local_name(&agent) {
+    let Ok(id) = AgentId::in_tenant(&TenantId::new(tenant.clone()), &agent) else {
         return problem(StatusCode::NOT_FOUND, "unknown_agent", "no such agent");
-    }
+    };
     let telephony = gateway.telephony.as_ref();
     let served = served_by(
         telephony.map(|t| t.serves_tenant(&tenant)),
@@ -152,7 +151,7 @@ async fn connect(
         );
     }
     let accepted = Agent {
-        id: agent_id(&TenantId::new(tenant.clone()), &agent),
+        id,
         tenant,
         name: agent,
         telephony: telephony.cloned(),
@@ -332,7 +331,7 @@ mod tests {
     #[test]
     fn a_crm_message_is_shaped_as_it_always_was() {
         let notice = AgentNotice {
-            agent: AgentId::new("acme:alice"),
+            agent: AgentId::parse("acme:alice").unwrap(),
             call: CallId::new("c-1"),
             notice: Notice::NewContact {
                 number: "+18582877834".into(),

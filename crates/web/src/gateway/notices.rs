@@ -94,7 +94,7 @@ mod tests {
 
     fn notice(agent: &str) -> AgentNotice {
         AgentNotice {
-            agent: AgentId::new(agent),
+            agent: AgentId::parse(agent).unwrap(),
             call: CallId::new("c1"),
             notice: Notice::NewContact {
                 number: "+18582877834".into(),
@@ -105,15 +105,15 @@ mod tests {
     #[tokio::test]
     async fn notices_reach_only_their_agent_and_a_newer_connection_takes_over() {
         let hub = AgentNotices::default();
-        let mut alice = hub.subscribe(&AgentId::new("acme:alice"));
-        let mut bob = hub.subscribe(&AgentId::new("acme:bob"));
+        let mut alice = hub.subscribe(&AgentId::parse("acme:alice").unwrap());
+        let mut bob = hub.subscribe(&AgentId::parse("acme:bob").unwrap());
         hub.deliver(notice("acme:alice"));
         assert_eq!(alice.notices.recv().await, Some(notice("acme:alice")));
         assert!(bob.notices.try_recv().is_err());
 
-        let mut again = hub.subscribe(&AgentId::new("acme:alice"));
+        let mut again = hub.subscribe(&AgentId::parse("acme:alice").unwrap());
         assert_eq!(alice.notices.recv().await, None, "the older stream ends");
-        hub.unsubscribe(&AgentId::new("acme:alice"), alice.id);
+        hub.unsubscribe(&AgentId::parse("acme:alice").unwrap(), alice.id);
         hub.deliver(notice("acme:alice"));
         assert_eq!(again.notices.recv().await, Some(notice("acme:alice")));
     }
@@ -121,7 +121,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_that_stops_reading_is_cut_off() {
         let hub = AgentNotices::default();
-        let mut alice = hub.subscribe(&AgentId::new("acme:alice"));
+        let mut alice = hub.subscribe(&AgentId::parse("acme:alice").unwrap());
         for _ in 0..=OUTBOX {
             hub.deliver(notice("acme:alice"));
         }

@@ -10,12 +10,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use callbridge_core::{AgentId, CallId, Direction, Event, QueueId, TenantId};
-use callbridge_integration::agents::local_name;
-use callbridge_integration::events_api::body::caller_number;
+use callbridge_core::{AgentId, CallId, CallerNumber, Direction, Event, QueueId, TenantId};
 use callbridge_kernel::time::Clock;
 use callbridge_media::{Media, MediaError, MediaEvent};
-use callbridge_phone::Region;
+use callbridge_phone::{classify, Region};
 use callbridge_sip::{IncomingCall, SipEndpoint, SipEvent};
 use callbridge_store::{CallRecordRow, Store};
 use callbridge_switchboard::{Cdr, Input, Leg, OutboundFailure, Switchboard};
@@ -252,7 +250,7 @@ impl Switch {
                 }
             },
         };
-        let customer = caller_number(&incoming.from_user, route.region);
+        let customer = CallerNumber::from(classify(&incoming.from_user, route.region));
         tracing::info!(%call, leg = %incoming.leg, tenant = %route.tenant, queue = %route.queue, "inbound call");
         self.calls.insert(CallLeg {
             call: call.clone(),
@@ -277,7 +275,7 @@ impl Switch {
             MediaEvent::AgentConnected { agent } => {
                 self.phones
                     .send(&agent, ServerMessage::Media { connected: true });
-                let tenant = TenantId::new(tenant_of(&agent));
+                let tenant = agent.tenant().clone();
                 let queues = self.agent_queues(&tenant, &agent);
                 Input::AgentOnline {
                     agent,
@@ -308,7 +306,7 @@ impl Switch {
     }
 
     fn agent_queues(&self, tenant: &TenantId, agent: &AgentId) -> Vec<QueueId> {
-        let name = local_name(agent);
+        let name = agent.name().as_str();
         self.tenants
             .get(tenant)
             .and_then(|t| t.telephony.agents.iter().find(|a| a.name == name))
@@ -331,11 +329,6 @@ impl Switch {
 
 fn error(message: String) -> ServerMessage {
     ServerMessage::Error { message }
-}
-
-/// The tenant part of a runtime agent id.
-fn tenant_of(agent: &AgentId) -> &str {
-    agent.as_str().split_once(':').map(|(t, _)| t).unwrap_or("")
 }
 
 fn log_sip(call: &CallId, result: Result<(), callbridge_sip::SipError>) {
@@ -375,8 +368,8 @@ fn cdr_row(tenant: &TenantId, cdr: &Cdr) -> CallRecordRow {
         },
         customer: cdr.customer.for_display().to_string(),
         queue: cdr.queues.first().map(|q| q.to_string()),
-        first_agent: cdr.first_agent.as_ref().map(|a| local_name(a).to_string()),
-        last_agent: cdr.last_agent.as_ref().map(|a| local_name(a).to_string()),
+        first_agent: cdr.first_agent.as_ref().map(|a| a.name().to_string()),
+        last_agent: cdr.last_agent.as_ref().map(|a| a.name().to_string()),
         outcome: cdr.outcome.as_word().to_string(),
         started_at: cdr.created_at.as_millis() as i64,
         ended_at: cdr.ended_at.as_millis() as i64,

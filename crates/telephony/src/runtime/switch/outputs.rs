@@ -2,7 +2,6 @@
 //! the integration feed and the store.
 
 use callbridge_core::{CallId, QueueId, TenantId};
-use callbridge_integration::agents::local_name;
 use callbridge_sip::{DigestCredentials, LegId, OutboundInvite, TrunkTarget};
 use callbridge_switchboard::{Cdr, Input, OutboundFailure, Output, Prompt};
 
@@ -122,7 +121,7 @@ impl Switch {
                         customer,
                         customer_kind,
                         queue: queue.map(|q| q.to_string()),
-                        transferred_by: transferred_by.map(|a| local_name(&a).to_string()),
+                        transferred_by: transferred_by.map(|a| a.name().to_string()),
                     },
                 );
             }

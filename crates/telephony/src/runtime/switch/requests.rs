@@ -2,10 +2,9 @@
 //! transfers, hold, and CRM choices.
 
 use callbridge_core::{AgentId, CallId, Event, QueueId, TenantId, TransferTarget};
-use callbridge_integration::agents::{agent_id, valid_local_name};
 use callbridge_switchboard::{AgentState, Input, UnavailableReason};
 
-use super::{error, tenant_of, Request, Switch};
+use super::{error, Request, Switch};
 use crate::runtime::calls::CallLeg;
 use crate::runtime::words;
 use crate::softphone::protocol::{ClientMessage, ServerMessage, TransferTo};
@@ -33,7 +32,7 @@ impl Switch {
     }
 
     fn on_message(&mut self, agent: AgentId, message: ClientMessage) {
-        let tenant = TenantId::new(tenant_of(&agent));
+        let tenant = agent.tenant().clone();
         match message {
             // The connection answers pings itself; one that reaches here is answered the same.
             ClientMessage::Ping => self.phones.send(&agent, ServerMessage::Pong),
@@ -68,15 +67,15 @@ impl Switch {
             ClientMessage::Dial { number } => self.dial(agent, &tenant, &number),
             ClientMessage::Transfer { call, to } => {
                 let to = match to {
-                    TransferTo::Agent(name) if valid_local_name(&name) => {
-                        TransferTarget::Agent(agent_id(&tenant, &name))
-                    }
-                    TransferTo::Agent(name) => {
-                        let shown: String = name.chars().take(40).collect();
-                        return self
-                            .phones
-                            .send(&agent, error(format!("{shown:?} is not an agent name")));
-                    }
+                    TransferTo::Agent(name) => match AgentId::in_tenant(&tenant, &name) {
+                        Ok(to) => TransferTarget::Agent(to),
+                        Err(_) => {
+                            let shown: String = name.chars().take(40).collect();
+                            return self
+                                .phones
+                                .send(&agent, error(format!("{shown:?} is not an agent name")));
+                        }
+                    },
                     TransferTo::Queue(queue) => TransferTarget::Queue(QueueId::new(queue)),
                 };
                 self.input(Input::Transfer { agent, call, to })
