@@ -25,7 +25,11 @@ pub fn refused(verdict: Option<&Verdict>) -> bool {
 
 /// The answer for an event recorded for the first time. `None`: the engine did not answer in
 /// time.
-pub fn respond(event_id: &str, verdict: Option<Verdict>) -> Answer {
+pub fn respond(
+    event_id: &str,
+    verdict: Option<Verdict>,
+    wall_time_of: impl Fn(callbridge_kernel::time::MonotonicTime) -> callbridge_kernel::time::WallTime,
+) -> Answer {
     match verdict {
         None => Answer::json(
             StatusCode::ACCEPTED,
@@ -36,8 +40,9 @@ pub fn respond(event_id: &str, verdict: Option<Verdict>) -> Answer {
             json!({ "status": "applied", "event_id": event_id }),
         ),
         Some(Verdict::Held { until }) => {
+            // The engine's deadline is monotonic time; the client is told wall time.
             let until = OffsetDateTime::from_unix_timestamp_nanos(
-                i128::from(until.as_millis()) * 1_000_000,
+                i128::from(wall_time_of(until).as_millis()) * 1_000_000,
             )
             .ok()
             .and_then(|t| t.format(&Rfc3339).ok());

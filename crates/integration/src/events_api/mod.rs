@@ -195,7 +195,7 @@ async fn receive(api: &EventsApi, request: Request<'_>) -> Answer {
                     tracing::error!(%error, "cannot forget a refused call event");
                 }
             }
-            answer::respond(&event_id, verdict)
+            answer::respond(&event_id, verdict, |at| api.runtime.wall_time_of(at))
         }
         Ok(EventRecorded::Reused) => problem(
             StatusCode::CONFLICT,

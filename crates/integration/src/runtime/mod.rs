@@ -15,7 +15,7 @@ use callbridge_core::{
     AgentId, CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure,
     LookupResult, TenantId, Verdict,
 };
-use callbridge_kernel::time::Clock;
+use callbridge_kernel::time::{Clock, WallTime};
 use callbridge_store::{OutboxItem, Store};
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
@@ -39,9 +39,17 @@ enum Input {
 pub struct RuntimeHandle {
     input: mpsc::UnboundedSender<Input>,
     notices: broadcast::Sender<AgentNotice>,
+    /// The engine task's clock: its deadlines are readings of this clock's monotonic time.
+    clock: Clock,
 }
 
 impl RuntimeHandle {
+    /// When, on the wall clock, one of the engine's deadlines falls (what a person or a client is
+    /// told, e.g. how long an early event is held).
+    pub fn wall_time_of(&self, deadline: callbridge_kernel::time::MonotonicTime) -> WallTime {
+        self.clock.wall().saturating_add(self.clock.until(deadline))
+    }
+
     /// Feeds one event to the engine.
     pub fn submit(&self, event: Event) {
         let _ = self.input.send(Input::Event(event));
@@ -85,9 +93,11 @@ impl Runtime {
     ) -> anyhow::Result<Runtime> {
         let (input, rx) = mpsc::unbounded_channel();
         let (notices, _) = broadcast::channel(4096);
+        let clock = Clock::start();
         let handle = RuntimeHandle {
             input: input.clone(),
             notices: notices.clone(),
+            clock,
         };
         for tenant in tenants {
             for name in store.linked_agents(tenant.as_str()).await? {
@@ -117,7 +127,7 @@ impl Runtime {
             handle: handle.clone(),
             outbox_wake: wake.clone(),
         };
-        let engine_task = tokio::spawn(run_engine(Engine::new(config), rx, executor));
+        let engine_task = tokio::spawn(run_engine(Engine::new(config), rx, executor, clock));
         let outbox_task = tokio::spawn(outbox::run(crm, store, handle.clone(), wake, options));
         Ok(Runtime {
             handle,
@@ -145,10 +155,11 @@ async fn run_engine<C: Crm>(
     mut engine: Engine,
     mut rx: mpsc::UnboundedReceiver<Input>,
     executor: Executor<C>,
+    // The engine task's one reader of the clock (shared with the handle, which converts the
+    // engine's deadlines for people): the engine's deadlines run on the monotonic reading, so a
+    // step of the system clock moves none of them.
+    clock: Clock,
 ) {
-    // The engine task's one reader of the clock: the engine's deadlines run on the monotonic
-    // reading, so a step of the system clock moves none of them.
-    let clock = Clock::start();
     loop {
         let timeout = engine.poll_timeout();
         let sleep = async {
