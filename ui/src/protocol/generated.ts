@@ -227,6 +227,9 @@ export interface ServerWelcome {
   type: 'welcome';
   tenant: string;
   agent: string;
+  /**
+   * The queues the agent serves; empty when Callbridge's telephony does not serve the tenant (the connection then carries CRM news only).
+   */
   queues: string[];
 }
 /**
