@@ -12,50 +12,13 @@ pub use callbridge_kernel::ids::{
     AgentId, AgentIdError, AgentName, CallId, CaseRef, RecordId, TenantId,
 };
 
-macro_rules! string_id {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+use callbridge_kernel::text_id;
 
-        impl $name {
-            /// Wraps an identifier produced elsewhere.
-            pub fn new(id: impl Into<String>) -> Self {
-                $name(id.into())
-            }
-
-            /// The identifier as text.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(id: &str) -> Self {
-                $name(id.to_owned())
-            }
-        }
-
-        impl From<String> for $name {
-            fn from(id: String) -> Self {
-                $name(id)
-            }
-        }
-    };
-}
-
-string_id!(
+text_id!(
     /// A queue a call can be transferred to.
     QueueId
 );
-string_id!(
+text_id!(
     /// Where a call's recording is stored (an object-store key); opaque to the core.
     RecordingLocator
 );

@@ -11,6 +11,10 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Declares an opaque text id (compared and copied, never parsed). Exported so that other crates'
+/// own ids (the core's queue and recording ids) have exactly the same shape; the caller's scope
+/// must have `fmt`, `Serialize` and `Deserialize` in it.
+#[macro_export]
 macro_rules! text_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
