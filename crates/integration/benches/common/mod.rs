@@ -352,7 +352,7 @@ caller_number_column = "u_caller_number"
             TENANT,
             AGENT,
             AgentLink {
-                crm_user_sys_id: user.sys_id.clone(),
+                crm_user_id: user.sys_id.clone(),
                 crm_user_name: user.user_name.clone(),
                 access_token: tokens.access_token.clone(),
                 refresh_token: tokens.refresh_token.clone().unwrap_or_default(),
