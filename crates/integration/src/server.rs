@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 
 use crate::config::Config;
 use crate::crm::servicenow::ServiceNowCrm;
+use crate::crm::Crm;
 use crate::events_api::EventsApi;
 use crate::linking::Linking;
 use crate::runtime::{replay_recent, OutboxOptions, Runtime, RuntimeHandle};
@@ -50,6 +51,21 @@ pub async fn start(config: &Config, outbox: OutboxOptions) -> anyhow::Result<Run
         .await
 }
 
+/// [`start`] with the CRM adapter given: the same runtime path whatever the CRM.
+pub async fn start_with(
+    config: &Config,
+    outbox: OutboxOptions,
+    crm: CrmAdapter,
+) -> anyhow::Result<RunningServer> {
+    prepare_with(config, outbox, crm)
+        .await?
+        .serve(axum::Router::new())
+        .await
+}
+
+/// Builds a tenant set's CRM adapter from the open store.
+pub type CrmAdapter = Box<dyn FnOnce(&Config, Store) -> anyhow::Result<Arc<dyn Crm>> + Send>;
+
 /// The integration with its store and runtime running, not yet listening: other parts of the
 /// product (telephony) start against `runtime` and `store` and add their routes to [`serve`].
 ///
@@ -65,12 +81,29 @@ pub struct Prepared {
 }
 
 pub async fn prepare(config: &Config, outbox: OutboxOptions) -> anyhow::Result<Prepared> {
+    prepare_with(
+        config,
+        outbox,
+        Box::new(|config, store| {
+            Ok(Arc::new(ServiceNowCrm::new(&config.tenants, store)?) as Arc<dyn Crm>)
+        }),
+    )
+    .await
+}
+
+/// [`prepare`] with the CRM adapter built by `crm`, which gets the open store.
+pub async fn prepare_with(
+    config: &Config,
+    outbox: OutboxOptions,
+    crm: CrmAdapter,
+) -> anyhow::Result<Prepared> {
     let key = SecretKey::from_base64(config.server.master_key.expose())
         .context("server.master_key must be 32 random bytes in base64 (generate one with `openssl rand -base64 32`)")?;
     let store = Store::open(&config.server.database_url, key)
         .await
         .with_context(|| format!("opening the database {}", config.server.database_url))?;
-    let crm = Arc::new(ServiceNowCrm::new(&config.tenants, store.clone())?);
+    // `Arc<dyn Crm>` is itself a `Crm`: the runtime is the same for every adapter.
+    let crm = Arc::new(crm(config, store.clone())?);
     let mut engine = EngineConfig::default();
     for tenant in &config.tenants {
         engine

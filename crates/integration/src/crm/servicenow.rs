@@ -211,7 +211,7 @@ impl ServiceNowCrm {
             .link(tenant.as_str(), local_name(agent))
             .await
             .ok()??;
-        Some(link.crm_user_sys_id)
+        Some(link.crm_user_id)
     }
 
     fn to_contacts(
@@ -274,6 +274,7 @@ impl ServiceNowCrm {
     }
 }
 
+#[async_trait::async_trait]
 impl Crm for ServiceNowCrm {
     async fn lookup(
         &self,
@@ -453,7 +454,78 @@ impl Crm for ServiceNowCrm {
         })
         .await
     }
+
+    async fn add_work_note(
+        &self,
+        tenant: &TenantId,
+        case_ref: &CaseRef,
+        note: &str,
+    ) -> Result<(), CrmError> {
+        let conn = self.connection(tenant)?;
+        let case = &conn.tenant.servicenow.case;
+        if note.trim().is_empty() {
+            return Err(CrmError::Rejected("a work note must not be empty".into()));
+        }
+        let sys_id =
+            SysId::new(case_ref.id.as_str()).map_err(|e| CrmError::Rejected(e.to_string()))?;
+        // `work_notes` is a journal field: a write appends one entry (servicenow.md, the Case
+        // table), so a retried write can at worst add the same note twice, never lose one.
+        let mut values = Map::new();
+        values.insert(WORK_NOTES.into(), Value::String(note.to_string()));
+        let sys_id_column = ColumnName::new("sys_id").expect("valid");
+        self.as_service(conn, |auth| {
+            let values = values.clone();
+            let sys_id = sys_id.clone();
+            let fields = [sys_id_column.clone()];
+            async move {
+                conn.client
+                    .update(&auth, &case.table, &sys_id, &values, &fields)
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .await
+    }
+
+    async fn may_read_case(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        case_ref: &CaseRef,
+    ) -> Result<bool, CrmError> {
+        let conn = self.connection(tenant)?;
+        let table = &conn.tenant.servicenow.case.table;
+        // Not a sys_id at all: no such Case, so nobody may read it.
+        let Ok(sys_id) = SysId::new(case_ref.id.as_str()) else {
+            return Ok(false);
+        };
+        self.spend_budget_now(conn)?;
+        let fields = [ColumnName::new("sys_id").expect("valid")];
+        let read = |auth: Auth| {
+            let sys_id = &sys_id;
+            let fields = &fields;
+            async move { conn.client.get(&auth, table, sys_id, fields).await }
+        };
+        let auth = self.agent_auth(conn, tenant, agent, false).await?;
+        let answer = match read(auth).await {
+            Err(ApiError::Unauthorized { .. }) => {
+                let auth = self.agent_auth(conn, tenant, agent, true).await?;
+                read(auth).await
+            }
+            other => other,
+        };
+        match answer {
+            // Row ACLs that hide a record answer 404 like a missing one: both are "no".
+            Ok(found) => Ok(found.is_some()),
+            Err(ApiError::Forbidden { .. }) => Ok(false),
+            Err(ApiError::Unauthorized { .. }) => Err(CrmError::RelinkRequired),
+            Err(other) => Err(crm_error(other)),
+        }
+    }
 }
+
+/// The Case's journal field for notes only the CRM's agents see.
+const WORK_NOTES: &str = "work_notes";
 
 fn case_ref(case: callbridge_servicenow::CaseRef) -> CaseRef {
     CaseRef {

@@ -365,7 +365,7 @@ impl Linking {
             });
         }
         let link = AgentLink {
-            crm_user_sys_id: user.sys_id,
+            crm_user_id: user.sys_id,
             crm_user_name: user.user_name.clone(),
             access_token: tokens.access_token.clone(),
             refresh_token,
