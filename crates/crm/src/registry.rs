@@ -14,8 +14,8 @@ pub trait CrmKind: Send + Sync + 'static {
 
 /// The CRM kinds the composition root offers, by `kind`.
 #[derive(Clone, Default)]
-pub struct CrmRegistry<K: ?Sized = dyn CrmKind> {
-    kinds: BTreeMap<&'static str, Arc<K>>,
+pub struct CrmRegistry {
+    kinds: BTreeMap<&'static str, Arc<dyn CrmKind>>,
 }
 
 /// A `kind` nobody registered.
@@ -26,7 +26,7 @@ pub struct UnknownKind {
     pub known: String,
 }
 
-impl<K: CrmKind + ?Sized> CrmRegistry<K> {
+impl CrmRegistry {
     pub fn new() -> Self {
         CrmRegistry {
             kinds: BTreeMap::new(),
@@ -34,18 +34,18 @@ impl<K: CrmKind + ?Sized> CrmRegistry<K> {
     }
 
     /// Offers `kind`; a later registration of the same name replaces it.
-    pub fn register(&mut self, kind: Arc<K>) -> &mut Self {
+    pub fn register(&mut self, kind: Arc<dyn CrmKind>) -> &mut Self {
         self.kinds.insert(kind.kind(), kind);
         self
     }
 
-    pub fn with(mut self, kind: Arc<K>) -> Self {
+    pub fn with(mut self, kind: Arc<dyn CrmKind>) -> Self {
         self.register(kind);
         self
     }
 
     /// The kind named `kind`, or an error listing the ones this build has.
-    pub fn get(&self, kind: &str) -> Result<&Arc<K>, UnknownKind> {
+    pub fn get(&self, kind: &str) -> Result<&Arc<dyn CrmKind>, UnknownKind> {
         self.kinds.get(kind).ok_or_else(|| UnknownKind {
             kind: kind.to_string(),
             known: self.names().join(", "),
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn kinds_are_found_by_name_and_an_unknown_one_lists_the_known() {
-        let registry: CrmRegistry = CrmRegistry::new()
+        let registry = CrmRegistry::new()
             .with(Arc::new(Kind("servicenow")))
             .with(Arc::new(Kind("memory")));
         assert_eq!(registry.get("memory").unwrap().kind(), "memory");

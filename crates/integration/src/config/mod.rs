@@ -164,11 +164,22 @@ struct RawTenant {
     #[serde(default = "default_contact_wait")]
     contact_wait_secs: u64,
     short_description: Option<String>,
-    servicenow: RawServiceNow,
+    /// The tenant's CRM, chosen by `kind` (`[tenant.crm] kind = "servicenow"`).
+    crm: Option<RawCrm>,
+    /// The older form of `[tenant.crm] kind = "servicenow"`, accepted unchanged.
+    servicenow: Option<RawServiceNow>,
     /// Validated by `callbridge-telephony`.
     #[serde(default)]
     #[allow(dead_code)]
     telephony: Option<toml::Value>,
+}
+
+/// `[tenant.crm]`: the CRM section, tagged by `kind`; the other keys are the kind's own.
+#[derive(Deserialize)]
+#[serde(tag = "kind", deny_unknown_fields)]
+enum RawCrm {
+    #[serde(rename = "servicenow")]
+    ServiceNow(RawServiceNow),
 }
 
 fn default_region() -> String {
@@ -546,8 +557,35 @@ impl Validator<'_> {
             default_region,
             call_events_secret,
             policy,
-            servicenow: self.servicenow(&format!("{key}.servicenow"), t.servicenow)?,
+            servicenow: self.crm(key, t.crm, t.servicenow)?,
         })
+    }
+
+    /// The tenant's CRM from `[tenant.crm]`, or from the older `[tenant.servicenow]`: both forms
+    /// give the same configuration, and exactly one must be present.
+    fn crm(
+        &self,
+        key: &str,
+        crm: Option<RawCrm>,
+        servicenow: Option<RawServiceNow>,
+    ) -> Result<ServiceNowConfig, ConfigError> {
+        match (crm, servicenow) {
+            (Some(RawCrm::ServiceNow(section)), None) => {
+                self.servicenow(&format!("{key}.crm"), section)
+            }
+            (None, Some(section)) => self.servicenow(&format!("{key}.servicenow"), section),
+            (Some(_), Some(_)) => Err(self.error(
+                format!("{key}.crm"),
+                "both [tenant.crm] and [tenant.servicenow] are given; keep one (they are two \
+                 spellings of the same settings: [tenant.crm] with kind = \"servicenow\" is the \
+                 newer)",
+            )),
+            (None, None) => Err(self.error(
+                format!("{key}.crm"),
+                "no CRM is configured for this tenant; add a [tenant.crm] section with \
+                 kind = \"servicenow\" and the instance's keys (see docs/configuration.md)",
+            )),
+        }
     }
 
     fn servicenow(&self, key: &str, s: RawServiceNow) -> Result<ServiceNowConfig, ConfigError> {

@@ -173,3 +173,68 @@ fn a_link_policy_that_names_an_unknown_field_or_lets_nobody_link_is_refused() {
     let e = parse(&bad_agent).unwrap_err();
     assert_eq!(e.key, "tenant[0].servicenow.link.agents.acme:alice");
 }
+
+/// `MINIMAL` with its CRM section written as `[tenant.crm] kind = "servicenow"`, and `extra`
+/// sub-sections of it.
+fn tagged(extra: &str) -> String {
+    MINIMAL.replace("[tenant.servicenow]", "[tenant.crm]\nkind = \"servicenow\"")
+        + &extra.replace("[tenant.servicenow.", "[tenant.crm.")
+}
+
+#[test]
+fn the_tagged_crm_section_and_the_older_servicenow_section_configure_the_same_tenant() {
+    let extra = r#"
+[tenant.servicenow.case]
+caller_number_column = "u_caller_number"
+
+[[tenant.servicenow.lookup.tables]]
+table = "customer_contact"
+kind = "contact"
+phone_columns = ["phone"]
+
+[tenant.servicenow.link.agents]
+alice = "alice.agent"
+"#;
+    let older = parse(&(MINIMAL.to_string() + extra)).unwrap();
+    let newer = parse(&tagged(extra)).unwrap();
+    // Every setting the adapter reads; Debug covers them all (secrets print redacted, so
+    // compare those through `expose`).
+    let (a, b) = (&older.tenants[0].servicenow, &newer.tenants[0].servicenow);
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(a.client_secret.expose(), b.client_secret.expose());
+    assert_eq!(
+        b.case.caller_number_column.as_ref().unwrap().as_str(),
+        "u_caller_number"
+    );
+    assert_eq!(b.lookup.tables.len(), 1);
+    assert_eq!(b.link.agents.get("alice").unwrap(), "alice.agent");
+}
+
+#[test]
+fn errors_in_the_tagged_section_name_its_keys() {
+    let err = parse(&tagged(
+        "\n[tenant.servicenow.case]\ntable = \"Case Table\"\n",
+    ))
+    .unwrap_err();
+    assert_eq!(err.key, "tenant[0].crm.case.table");
+    let err = parse(&MINIMAL.replace("[tenant.servicenow]", "[tenant.crm]\nkind = \"salesforce\""))
+        .unwrap_err();
+    assert!(err.reason.contains("salesforce"), "{err}");
+    assert!(err.reason.contains("servicenow"), "{err}");
+    assert!(err.key.starts_with("line "), "{err}");
+}
+
+#[test]
+fn a_tenant_without_a_crm_or_with_both_forms_is_refused_naming_the_key() {
+    let cut = MINIMAL.find("[tenant.servicenow]").unwrap();
+    let err = parse(&MINIMAL[..cut]).unwrap_err();
+    assert_eq!(err.key, "tenant[0].crm");
+    assert!(err.reason.contains("kind = \"servicenow\""), "{err}");
+
+    let both = MINIMAL.to_string()
+        + "\n[tenant.crm]\nkind = \"servicenow\"\ninstance_url = \"https://acme.service-now.com\"\n\
+           client_id = \"x\"\nclient_secret = \"y\"\n";
+    let err = parse(&both).unwrap_err();
+    assert_eq!(err.key, "tenant[0].crm");
+    assert!(err.reason.contains("keep one"), "{err}");
+}
