@@ -53,6 +53,7 @@ struct Timed<C> {
     creates: Mutex<Vec<Duration>>,
 }
 
+#[async_trait::async_trait]
 impl<C: Crm> Crm for Timed<C> {
     async fn lookup(
         &self,
@@ -91,6 +92,24 @@ impl<C: Crm> Crm for Timed<C> {
     ) -> Result<(), CrmError> {
         self.inner.update_case_parties(tenant, case, parties).await
     }
+
+    async fn add_work_note(
+        &self,
+        tenant: &TenantId,
+        case: &CaseRef,
+        note: &str,
+    ) -> Result<(), CrmError> {
+        self.inner.add_work_note(tenant, case, note).await
+    }
+
+    async fn may_read_case(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        case: &CaseRef,
+    ) -> Result<bool, CrmError> {
+        self.inner.may_read_case(tenant, agent, case).await
+    }
 }
 
 /// A CRM that creates every Case at once, without any IO.
@@ -98,6 +117,7 @@ struct Instant0 {
     next: AtomicU64,
 }
 
+#[async_trait::async_trait]
 impl Crm for Instant0 {
     async fn lookup(
         &self,
@@ -132,6 +152,19 @@ impl Crm for Instant0 {
         _: &PartyRefs,
     ) -> Result<(), CrmError> {
         Ok(())
+    }
+
+    async fn add_work_note(&self, _: &TenantId, _: &CaseRef, _: &str) -> Result<(), CrmError> {
+        Ok(())
+    }
+
+    async fn may_read_case(
+        &self,
+        _: &TenantId,
+        _: &AgentId,
+        _: &CaseRef,
+    ) -> Result<bool, CrmError> {
+        Ok(true)
     }
 }
 
