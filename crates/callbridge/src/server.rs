@@ -2,12 +2,20 @@
 //! telephony when the file has a `[telephony]` section, both served on one HTTP listener.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use callbridge_integration::config::Config;
+use callbridge_integration::crm::CrmRegistry;
 use callbridge_integration::runtime::OutboxOptions;
 use callbridge_integration::server::RunningServer;
+use callbridge_servicenow::adapter::ServiceNowKind;
 use callbridge_telephony::config::TelephonyConfig;
 use callbridge_telephony::Telephony;
+
+/// The CRM kinds this build offers, by their `[tenant.crm] kind`.
+pub fn crm_kinds() -> CrmRegistry {
+    CrmRegistry::new().with(Arc::new(ServiceNowKind))
+}
 
 pub struct Running {
     pub server: RunningServer,
@@ -17,7 +25,8 @@ pub struct Running {
 pub async fn start(path: &Path, config: &Config) -> anyhow::Result<Running> {
     let telephony_config = TelephonyConfig::load(path)?;
     let prepared =
-        callbridge_integration::server::prepare(config, OutboxOptions::default()).await?;
+        callbridge_integration::server::prepare(config, OutboxOptions::default(), &crm_kinds())
+            .await?;
     let telephony = match &telephony_config {
         Some(t) => Some(
             Telephony::start(t, config, prepared.runtime.clone(), prepared.store.clone()).await?,

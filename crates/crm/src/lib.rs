@@ -12,7 +12,9 @@
 //!   caller's.
 //! - [`CrmDoctor`]: the CRM's setup checks, as shared [`Check`] rows.
 //! - [`CrmKind`] and [`CrmRegistry`]: how the composition root offers adapters by their
-//!   configuration `kind`, so the runtime obtains a tenant's adapter without naming it.
+//!   configuration `kind`, so the runtime obtains a tenant's adapter ([`CrmTenant`]) from its
+//!   [`CrmSection`] without naming it.
+//! - [`secret`]: secrets in configuration sections (literal, `env` or `file`), never logged.
 //!
 //! Invariant: no CRM's name, URL or wire format appears here.
 //!
@@ -23,11 +25,14 @@ mod doctor;
 mod error;
 mod linking;
 mod registry;
+pub mod secret;
+mod section;
 
 pub use calls::Crm;
 pub use doctor::{CrmDoctor, DoctorRequest, LinkedAgent};
 pub use error::CrmError;
 pub use linking::{AccountLinking, Authorization, CrmUser, LinkTokens, MissingRead};
-pub use registry::{CrmKind, CrmRegistry, UnknownKind};
+pub use registry::{CrmContext, CrmKind, CrmRegistry, CrmTenant, UnknownKind};
+pub use section::{CrmSection, SectionError};
 
 pub use async_trait::async_trait;

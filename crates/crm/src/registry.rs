@@ -1,6 +1,36 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use callbridge_core::TenantId;
+use callbridge_phone::Region;
+use callbridge_store::Store;
+
+use crate::{AccountLinking, Crm, CrmDoctor, CrmSection, SectionError};
+
+/// What every adapter may need besides its own section.
+#[derive(Clone)]
+pub struct CrmContext {
+    pub tenant: TenantId,
+    /// The tenant's region: how numbers without a country code are read.
+    pub default_region: Region,
+    /// How browsers and the CRM reach this server (sign-in redirects), no trailing slash.
+    pub public_url: String,
+    /// The open store, where agents' CRM links are kept (tokens encrypted). `None` where the
+    /// caller has none (doctor when the database cannot be opened): the adapter's [`Crm`]
+    /// then answers that the links cannot be read.
+    pub store: Option<Store>,
+}
+
+/// One tenant's CRM, as the runtime, the link flow and doctor hold it.
+#[derive(Clone)]
+pub struct CrmTenant {
+    pub crm: Arc<dyn Crm>,
+    /// `None` for a CRM without per-agent accounts.
+    pub linking: Option<Arc<dyn AccountLinking>>,
+    /// `None` for a CRM without setup checks.
+    pub doctor: Option<Arc<dyn CrmDoctor>>,
+}
+
 /// One kind of CRM the binary offers, named by the `kind` of a tenant's `[tenant.crm]` section.
 /// What it builds from a section (its configuration type, its adapter) is the adapter crate's
 /// business; the registry only finds it by name.
@@ -10,6 +40,10 @@ pub trait CrmKind: Send + Sync + 'static {
 
     /// As documents and messages name it.
     fn display_name(&self) -> &'static str;
+
+    /// Parses and validates `section` and builds the tenant's CRM. Every mistake in the
+    /// section is a [`SectionError`] naming its full key.
+    fn build(&self, section: &CrmSection, context: &CrmContext) -> Result<CrmTenant, SectionError>;
 }
 
 /// The CRM kinds the composition root offers, by `kind`.
@@ -52,6 +86,19 @@ impl CrmRegistry {
         })
     }
 
+    /// Builds the tenant's CRM from its section with the kind the section names; an unknown
+    /// kind is an error at the section's `kind` key that lists the known ones.
+    pub fn build(
+        &self,
+        section: &CrmSection,
+        context: &CrmContext,
+    ) -> Result<CrmTenant, SectionError> {
+        let kind = self
+            .get(&section.kind)
+            .map_err(|unknown| section.error("kind", unknown.to_string()))?;
+        kind.build(section, context)
+    }
+
     /// The registered `kind` names, sorted.
     pub fn names(&self) -> Vec<&'static str> {
         self.kinds.keys().copied().collect()
@@ -70,6 +117,13 @@ mod tests {
         }
         fn display_name(&self) -> &'static str {
             "A CRM"
+        }
+        fn build(
+            &self,
+            section: &CrmSection,
+            _context: &CrmContext,
+        ) -> Result<CrmTenant, SectionError> {
+            Err(section.error("", "not buildable"))
         }
     }
 

@@ -29,10 +29,10 @@ use callbridge_core::{
     EngineConfig, PartyRefs, RecordId, TenantId,
 };
 use callbridge_integration::agents::agent_id;
-use callbridge_integration::crm::servicenow::ServiceNowCrm;
 use callbridge_integration::crm::{Crm, CrmError};
 use callbridge_integration::runtime::{OutboxOptions, Runtime, CREATE_CASE};
 use callbridge_phone::E164;
+use callbridge_servicenow::adapter::{ServiceNowCrm, ServiceNowKind};
 use callbridge_servicenow::{Instance, InstanceConfig, OAuthClient};
 use callbridge_store::OutboxItem;
 use common::*;
@@ -263,7 +263,15 @@ async fn run(sandbox: SandboxInfo) -> anyhow::Result<()> {
         engine.tenants.insert(t.id.clone(), t.policy.clone());
     }
     let crm = Arc::new(Timed {
-        inner: ServiceNowCrm::new(&cb.config.tenants, cb.store.clone())?,
+        inner: ServiceNowKind::adapter(
+            &cb.config.tenants[0].crm,
+            &callbridge_integration::crm::CrmContext {
+                tenant: cb.config.tenants[0].id.clone(),
+                default_region: cb.config.tenants[0].default_region,
+                public_url: cb.config.server.public_url.clone(),
+                store: Some(cb.store.clone()),
+            },
+        )?,
         creates: Mutex::new(Vec::new()),
     });
     let caller = E164::parse(CALLER)?;

@@ -11,8 +11,7 @@ use callbridge_store::{SecretKey, Store};
 use time::OffsetDateTime;
 
 use crate::config::Config;
-use crate::crm::servicenow::ServiceNowCrm;
-use crate::crm::Crm;
+use crate::crm::{build_tenants, Crm, CrmRegistry, TenantCrms};
 use crate::events_api::EventsApi;
 use crate::linking::Linking;
 use crate::runtime::{replay_recent, OutboxOptions, Runtime, RuntimeHandle};
@@ -44,8 +43,13 @@ impl RunningServer {
     }
 }
 
-pub async fn start(config: &Config, outbox: OutboxOptions) -> anyhow::Result<RunningServer> {
-    prepare(config, outbox)
+/// Starts the integration with every tenant's CRM built by the kind its section names.
+pub async fn start(
+    config: &Config,
+    outbox: OutboxOptions,
+    crms: &CrmRegistry,
+) -> anyhow::Result<RunningServer> {
+    prepare(config, outbox, crms)
         .await?
         .serve(axum::Router::new())
         .await
@@ -80,12 +84,20 @@ pub struct Prepared {
     http_limits: crate::http_listener::HttpLimits,
 }
 
-pub async fn prepare(config: &Config, outbox: OutboxOptions) -> anyhow::Result<Prepared> {
+/// The integration prepared with every tenant's CRM built from its section by `crms` (a
+/// mistake in a section fails here, before anything is served).
+pub async fn prepare(
+    config: &Config,
+    outbox: OutboxOptions,
+    crms: &CrmRegistry,
+) -> anyhow::Result<Prepared> {
+    let crms = crms.clone();
     prepare_with(
         config,
         outbox,
-        Box::new(|config, store| {
-            Ok(Arc::new(ServiceNowCrm::new(&config.tenants, store)?) as Arc<dyn Crm>)
+        Box::new(move |config, store| {
+            let tenants = build_tenants(&crms, config, Some(store))?;
+            Ok(Arc::new(TenantCrms::new(&tenants)) as Arc<dyn Crm>)
         }),
     )
     .await

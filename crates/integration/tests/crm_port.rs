@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use callbridge_core::{CaseRef, RecordId};
 use callbridge_integration::agents::agent_id;
-use callbridge_integration::crm::servicenow::ServiceNowCrm;
 use callbridge_integration::crm::{Crm, CrmError};
 use serde_json::json;
 use support::World;
@@ -17,7 +16,13 @@ use support::World;
 const AGENT_ROLE: &str = "sn_customerservice_agent";
 
 fn adapter(world: &World) -> Arc<dyn Crm> {
-    Arc::new(ServiceNowCrm::new(&world.config.tenants, world.server.store.clone()).unwrap())
+    let tenants = callbridge_integration::crm::build_tenants(
+        &support::crm_kinds(),
+        &world.config,
+        Some(world.server.store.clone()),
+    )
+    .unwrap();
+    Arc::new(callbridge_integration::crm::TenantCrms::new(&tenants))
 }
 
 async fn a_case(world: &World) -> CaseRef {

@@ -793,7 +793,7 @@ async fn the_password_grant_tells_a_wrong_password_from_a_wrong_client() {
 async fn an_untrusted_certificate_asks_for_the_ca_file() {
     let lab = Lab::started(Setup::right()).await;
     let mut config = lab.config();
-    config.tenants[0].servicenow.ca_pem = None;
+    config.tenants[0].crm.table.remove("ca_file");
     let report = doctor::run(&config, None).await;
     assert_check(&report, "instance.reachable", Status::Fail, &["ca_file"]);
     for c in tenant_checks(&report).iter().skip(1) {

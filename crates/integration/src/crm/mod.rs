@@ -1,8 +1,128 @@
 //! The CRM port as the runtime uses it: the traits and error live in `callbridge-crm`, so that
-//! any adapter crate can implement them. ServiceNow is the first adapter (`servicenow.rs`);
-//! another CRM implements the same traits and is handed to [`crate::server::prepare_with`].
+//! any adapter crate can implement them. The composition root registers the CRM kinds it
+//! offers in a [`CrmRegistry`]; [`build_tenants`] builds every tenant's CRM from its section,
+//! and [`TenantCrms`] hands each call to its tenant's adapter.
 
-pub mod limiter;
-pub mod servicenow;
+use std::collections::HashMap;
+use std::sync::Arc;
 
-pub use callbridge_crm::{Crm, CrmError};
+use callbridge_core::{AgentId, CallId, CaseFields, CaseRef, ContactRef, PartyRefs, TenantId};
+use callbridge_phone::E164;
+use callbridge_store::Store;
+
+pub use callbridge_crm::{Crm, CrmContext, CrmError, CrmRegistry, CrmTenant};
+
+use crate::config::{Config, ConfigError, TenantConfig};
+
+/// Builds `tenant`'s CRM with the kind its section names; a mistake in the section is a
+/// configuration error naming its key.
+pub fn build_tenant(
+    registry: &CrmRegistry,
+    tenant: &TenantConfig,
+    public_url: &str,
+    store: Option<Store>,
+) -> Result<CrmTenant, ConfigError> {
+    let context = CrmContext {
+        tenant: tenant.id.clone(),
+        default_region: tenant.default_region,
+        public_url: public_url.to_string(),
+        store,
+    };
+    Ok(registry.build(&tenant.crm, &context)?)
+}
+
+/// Every tenant's CRM, by tenant id.
+pub fn build_tenants(
+    registry: &CrmRegistry,
+    config: &Config,
+    store: Option<Store>,
+) -> Result<HashMap<TenantId, CrmTenant>, ConfigError> {
+    config
+        .tenants
+        .iter()
+        .map(|tenant| {
+            let built = build_tenant(registry, tenant, &config.server.public_url, store.clone())?;
+            Ok((tenant.id.clone(), built))
+        })
+        .collect()
+}
+
+/// The tenants' CRMs as one [`Crm`]: each request goes to its tenant's adapter.
+pub struct TenantCrms {
+    tenants: HashMap<TenantId, Arc<dyn Crm>>,
+}
+
+impl TenantCrms {
+    pub fn new(tenants: &HashMap<TenantId, CrmTenant>) -> TenantCrms {
+        TenantCrms {
+            tenants: tenants
+                .iter()
+                .map(|(id, tenant)| (id.clone(), tenant.crm.clone()))
+                .collect(),
+        }
+    }
+
+    fn of(&self, tenant: &TenantId) -> Result<&Arc<dyn Crm>, CrmError> {
+        self.tenants
+            .get(tenant)
+            .ok_or_else(|| CrmError::Rejected(format!("tenant {tenant} has no CRM configured")))
+    }
+}
+
+#[callbridge_crm::async_trait]
+impl Crm for TenantCrms {
+    async fn lookup(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        caller: &E164,
+    ) -> Result<Vec<ContactRef>, CrmError> {
+        self.of(tenant)?.lookup(tenant, agent, caller).await
+    }
+
+    async fn find_case(
+        &self,
+        tenant: &TenantId,
+        call: &CallId,
+    ) -> Result<Option<CaseRef>, CrmError> {
+        self.of(tenant)?.find_case(tenant, call).await
+    }
+
+    async fn create_case(
+        &self,
+        tenant: &TenantId,
+        call: &CallId,
+        fields: &CaseFields,
+    ) -> Result<CaseRef, CrmError> {
+        self.of(tenant)?.create_case(tenant, call, fields).await
+    }
+
+    async fn update_case_parties(
+        &self,
+        tenant: &TenantId,
+        case: &CaseRef,
+        parties: &PartyRefs,
+    ) -> Result<(), CrmError> {
+        self.of(tenant)?
+            .update_case_parties(tenant, case, parties)
+            .await
+    }
+
+    async fn add_work_note(
+        &self,
+        tenant: &TenantId,
+        case: &CaseRef,
+        note: &str,
+    ) -> Result<(), CrmError> {
+        self.of(tenant)?.add_work_note(tenant, case, note).await
+    }
+
+    async fn may_read_case(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        case: &CaseRef,
+    ) -> Result<bool, CrmError> {
+        self.of(tenant)?.may_read_case(tenant, agent, case).await
+    }
+}

@@ -11,7 +11,8 @@ use super::connection::Service;
 use super::report::Check;
 use super::schema;
 use super::unix_now;
-use crate::config::{ServiceNowConfig, TenantConfig};
+use super::TenantConfig;
+use callbridge_servicenow::adapter::ServiceNowConfig;
 
 pub const CREATE_CASE: &str = "access.create_case";
 const CREATE_TITLE: &str = "Service account can create, find and delete a Case";

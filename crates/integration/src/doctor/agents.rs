@@ -15,7 +15,8 @@ use callbridge_store::{AgentLink, SecretKey, Store};
 use time::OffsetDateTime;
 
 use super::report::Check;
-use crate::config::{Config, TenantConfig};
+use super::TenantConfig;
+use crate::config::Config;
 use crate::linking::rights;
 
 pub const STORE: &str = "agents.store";

@@ -10,7 +10,8 @@ use callbridge_servicenow::{
 
 use super::report::Check;
 use super::unix_now;
-use crate::config::{ServiceGrant, TenantConfig};
+use super::TenantConfig;
+use callbridge_servicenow::adapter::ServiceGrant;
 
 pub const REACHABLE: &str = "instance.reachable";
 pub const SERVICE_GRANT: &str = "oauth.service_grant";

@@ -39,7 +39,35 @@ pub use connection::{redirect_uri, CALLBACK_PATH};
 pub use report::{render_text, Check, Report, Status, TenantReport};
 pub use schema::MAX_CALL_ID_LEN;
 
-use crate::config::{Config, TenantConfig};
+use callbridge_core::TenantId;
+use callbridge_servicenow::adapter::ServiceNowConfig;
+
+use crate::config::Config;
+
+/// A tenant as doctor checks it: its id and its ServiceNow settings.
+pub(crate) struct TenantConfig {
+    pub id: TenantId,
+    pub policy: callbridge_core::TenantPolicy,
+    pub servicenow: ServiceNowConfig,
+}
+
+impl TenantConfig {
+    fn of(tenant: &crate::config::TenantConfig) -> Result<TenantConfig, Check> {
+        match ServiceNowConfig::from_section(&tenant.crm) {
+            Ok(servicenow) => Ok(TenantConfig {
+                id: tenant.id.clone(),
+                policy: tenant.policy.clone(),
+                servicenow,
+            }),
+            Err(e) => Err(Check::fail(
+                "config.crm",
+                "CRM section valid",
+                e.to_string(),
+                format!("Configuration: fix {}", e.key),
+            )),
+        }
+    }
+}
 
 /// What doctor may do besides reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +93,7 @@ pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOpti
     let mut tenants = Vec::new();
     match tenant {
         Some(wanted) => match config.tenants.iter().find(|t| t.id.as_str() == wanted) {
-            Some(t) => tenants.push(check_tenant(config, t, &store, options).await),
+            Some(t) => tenants.push(check_configured(config, t, &store, options).await),
             None => {
                 let known: Vec<&str> = config.tenants.iter().map(|t| t.id.as_str()).collect();
                 tenants.push(TenantReport {
@@ -84,7 +112,7 @@ pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOpti
         },
         None => {
             for t in &config.tenants {
-                tenants.push(check_tenant(config, t, &store, options).await);
+                tenants.push(check_configured(config, t, &store, options).await);
             }
         }
     }
@@ -92,6 +120,21 @@ pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOpti
         store.close().await;
     }
     Report { tenants }
+}
+
+async fn check_configured(
+    config: &Config,
+    tenant: &crate::config::TenantConfig,
+    store: &Result<Option<Store>, String>,
+    options: DoctorOptions,
+) -> TenantReport {
+    match TenantConfig::of(tenant) {
+        Ok(t) => check_tenant(config, &t, store, options).await,
+        Err(check) => TenantReport {
+            tenant: tenant.id.as_str().to_string(),
+            checks: vec![check],
+        },
+    }
 }
 
 async fn check_tenant(

@@ -7,7 +7,7 @@ use callbridge_servicenow::Instance;
 
 use super::connection::Service;
 use super::report::Check;
-use crate::config::TenantConfig;
+use super::TenantConfig;
 
 pub const RATE_LIMIT: &str = "rate_limit";
 const TITLE: &str = "Rate-limit headroom";

@@ -11,7 +11,7 @@ use callbridge_servicenow::{
 
 use super::connection::Service;
 use super::report::{Check, Status};
-use crate::config::TenantConfig;
+use super::TenantConfig;
 
 pub const DICTIONARY: &str = "access.dictionary";
 const DICTIONARY_TITLE: &str = "Service account can read table definitions";

@@ -29,17 +29,16 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use callbridge_core::{Event, TenantId};
-use callbridge_servicenow::{
-    current_user, Instance, InstanceConfig, OAuthClient, Pkce, TableClient,
-};
+use callbridge_servicenow::{current_user, Instance, OAuthClient, Pkce, TableClient};
 use callbridge_store::{AgentLink, Store};
 use parking_lot::Mutex;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use crate::agents::{agent_id, valid_local_name};
-use crate::config::{LinkPolicy, Secret, ServiceNowConfig, TenantConfig};
+use crate::config::{LinkPolicy, Secret, TenantConfig};
 use crate::runtime::RuntimeHandle;
+use callbridge_servicenow::adapter::{Connection, ServiceNowConfig};
 
 pub use rights::MissingRead;
 pub use ticket::{ticket, TICKET_TTL_SECS};
@@ -101,11 +100,12 @@ struct TenantLink {
     instance: Instance,
     tables: TableClient,
     servicenow: ServiceNowConfig,
+    policy: LinkPolicy,
 }
 
 impl TenantLink {
     fn policy(&self) -> &LinkPolicy {
-        &self.servicenow.link
+        &self.policy
     }
 
     /// Where an agent signs out of ServiceNow (the instance's own sign-out page).
@@ -149,25 +149,17 @@ impl Linking {
     ) -> anyhow::Result<Linking> {
         let mut map = HashMap::new();
         for t in tenants {
-            let sn = &t.servicenow;
-            let mut config =
-                InstanceConfig::new(sn.instance_url.clone()).with_timeout(Duration::from_secs(10));
-            if let Some(pem) = &sn.ca_pem {
-                config = config.with_root_ca_pem(pem.clone().into_bytes());
-            }
-            let instance =
-                Instance::new(config).map_err(|e| anyhow::anyhow!("tenant {}: {e}", t.id))?;
+            let sn = ServiceNowConfig::from_section(&t.crm)?;
+            let connection =
+                Connection::new(&sn).map_err(|e| anyhow::anyhow!("tenant {}: {e}", t.id))?;
             map.insert(
                 t.id.as_str().to_string(),
                 TenantLink {
-                    oauth: OAuthClient::new(
-                        instance.clone(),
-                        sn.client_id.clone(),
-                        sn.client_secret.expose().to_string(),
-                    ),
-                    tables: TableClient::new(instance.clone()),
-                    instance,
-                    servicenow: sn.clone(),
+                    oauth: connection.oauth,
+                    tables: connection.tables,
+                    instance: connection.instance,
+                    servicenow: sn,
+                    policy: t.link.clone(),
                 },
             );
         }

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use callbridge_servicenow::{csm_role, read_access, ApiError, Auth, ReadAccess, TableClient};
 
-use crate::config::ServiceNowConfig;
+use callbridge_servicenow::adapter::ServiceNowConfig;
 
 /// A table the agent's account may not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
