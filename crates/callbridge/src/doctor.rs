@@ -10,8 +10,13 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
     let options = callbridge_integration::doctor::DoctorOptions {
         write_probe: !args.no_write,
     };
-    let mut report =
-        callbridge_integration::doctor::run_with(&config, args.tenant.as_deref(), options).await;
+    let mut report = callbridge_integration::doctor::run_with(
+        &config,
+        &crate::server::crm_kinds(),
+        args.tenant.as_deref(),
+        options,
+    )
+    .await;
     if let Some(telephony) =
         callbridge_telephony::config::TelephonyConfig::load(&args.config.config)?
     {

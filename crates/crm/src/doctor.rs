@@ -1,37 +1,26 @@
 use async_trait::async_trait;
 use callbridge_core::TenantId;
 use callbridge_kernel::check::Check;
-
-/// An agent with a stored CRM link, as doctor hands it to the adapter.
-#[derive(Clone)]
-pub struct LinkedAgent {
-    pub agent: String,
-    pub crm_user_name: String,
-    pub access_token: String,
-    pub refresh_token: String,
-    /// Unix seconds.
-    pub access_expires_at: i64,
-}
-
-impl std::fmt::Debug for LinkedAgent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LinkedAgent")
-            .field("agent", &self.agent)
-            .field("crm_user_name", &self.crm_user_name)
-            .field("tokens", &"<redacted>")
-            .finish()
-    }
-}
+use callbridge_store::Store;
 
 /// What doctor asks of a CRM adapter for one tenant.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DoctorRequest {
-    /// The server's public URL (the agents' sign-in redirect is below it).
-    pub public_url: String,
     /// Whether a probe Case may be written (and deleted).
     pub write_probe: bool,
-    /// The tenant's linked agents, or why they could not be read.
-    pub linked_agents: Result<Vec<LinkedAgent>, String>,
+    /// Where agents' CRM links are stored: `Ok(None)` when the database does not exist yet
+    /// (nobody has linked), `Err` with why it cannot be read. An adapter that checks linked
+    /// agents refreshes their tokens and saves them there, as its runtime would.
+    pub links: Result<Option<Store>, String>,
+}
+
+impl std::fmt::Debug for DoctorRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DoctorRequest")
+            .field("write_probe", &self.write_probe)
+            .field("links", &self.links.as_ref().map(|s| s.is_some()))
+            .finish()
+    }
 }
 
 /// The CRM's setup checks for `callbridge doctor`.

@@ -29,7 +29,7 @@ pub mod secret;
 mod section;
 
 pub use calls::Crm;
-pub use doctor::{CrmDoctor, DoctorRequest, LinkedAgent};
+pub use doctor::{CrmDoctor, DoctorRequest};
 pub use error::CrmError;
 pub use linking::{AccountLinking, Authorization, CrmUser, LinkTokens, MissingRead};
 pub use registry::{CrmContext, CrmKind, CrmRegistry, CrmTenant, UnknownKind};

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use callbridge_core::TenantId;
+use callbridge_core::{RecordingLinks, TenantId};
 use callbridge_phone::Region;
 use callbridge_store::Store;
 
@@ -15,6 +15,10 @@ pub struct CrmContext {
     pub default_region: Region,
     /// How browsers and the CRM reach this server (sign-in redirects), no trailing slash.
     pub public_url: String,
+    /// Where agents' browsers come back after signing in to the CRM (the link callback).
+    pub redirect_uri: String,
+    /// Where the tenant's recording links point (`<public_url>/recordings/<call id>`).
+    pub recording_links: RecordingLinks,
     /// The open store, where agents' CRM links are kept (tokens encrypted). `None` where the
     /// caller has none (doctor when the database cannot be opened): the adapter's [`Crm`]
     /// then answers that the links cannot be read.

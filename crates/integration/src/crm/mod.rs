@@ -26,6 +26,8 @@ pub fn build_tenant(
         tenant: tenant.id.clone(),
         default_region: tenant.default_region,
         public_url: public_url.to_string(),
+        redirect_uri: crate::linking::redirect_uri(public_url),
+        recording_links: tenant.policy.recording_links.clone(),
         store,
     };
     Ok(registry.build(&tenant.crm, &context)?)

@@ -20,7 +20,6 @@
 //! A callback in another browser does not: that sign-in may be an attack, and it is dropped.
 
 mod identity;
-pub mod rights;
 mod ticket;
 
 use std::collections::HashMap;
@@ -40,11 +39,18 @@ use crate::config::{LinkPolicy, Secret, TenantConfig};
 use crate::runtime::RuntimeHandle;
 use callbridge_servicenow::adapter::{Connection, ServiceNowConfig};
 
+use callbridge_servicenow::adapter::rights;
 pub use rights::MissingRead;
 pub use ticket::{ticket, TICKET_TTL_SECS};
 
 /// Path of the OAuth redirect on this server.
 pub const CALLBACK_PATH: &str = "/api/v1/crm/oauth/callback";
+
+/// Where agents' browsers come back after signing in to the CRM: the callback below the
+/// server's public URL (it must be registered with the CRM).
+pub fn redirect_uri(public_url: &str) -> String {
+    format!("{}{CALLBACK_PATH}", public_url.trim_end_matches('/'))
+}
 /// How long a started link waits for the agent to sign in.
 pub const PENDING_TTL: Duration = Duration::from_secs(10 * 60);
 
@@ -165,7 +171,7 @@ impl Linking {
         }
         Ok(Linking {
             tenants: map,
-            redirect_uri: format!("{}{CALLBACK_PATH}", public_url.trim_end_matches('/')),
+            redirect_uri: redirect_uri(public_url),
             secure_cookies: public_url.starts_with("https://"),
             key,
             pending: Mutex::new(HashMap::new()),

@@ -64,6 +64,11 @@ impl ServiceNowCrm {
         }
     }
 
+    /// The tenant's ServiceNow settings.
+    pub fn config(&self) -> &ServiceNowConfig {
+        &self.config
+    }
+
     /// What a lookup asks of each configured caller table.
     pub fn lookup_targets(&self) -> &[LookupTarget] {
         &self.targets

@@ -5,12 +5,16 @@
 //! - [`config`]: the section's keys, parsed and validated (errors name the full key);
 //! - [`connection`]: the one builder of a tenant's instance, Table API and OAuth clients;
 //! - [`crm`]: lookups with the agent's token, Case writes with the service credential;
-//! - [`limiter`]: the instance's hourly request budget.
+//! - [`limiter`]: the instance's hourly request budget;
+//! - [`doctor`]: the setup checks of `callbridge doctor`;
+//! - [`rights`]: what an agent's own account must be able to read (link step and doctor).
 
 pub mod config;
 pub mod connection;
 pub mod crm;
+pub mod doctor;
 pub mod limiter;
+pub mod rights;
 
 use std::sync::Arc;
 
@@ -55,10 +59,11 @@ impl CrmKind for ServiceNowKind {
 
     fn build(&self, section: &CrmSection, context: &CrmContext) -> Result<CrmTenant, SectionError> {
         let crm = ServiceNowKind::adapter(section, context)?;
+        let doctor = doctor::ServiceNowDoctor::new(crm.config().clone(), context);
         Ok(CrmTenant {
             crm: Arc::new(crm),
             linking: None,
-            doctor: None,
+            doctor: Some(Arc::new(doctor)),
         })
     }
 }

@@ -5,9 +5,9 @@
 
 use std::fmt::Write as _;
 
-use callbridge_servicenow::{csm_role, read_access, ApiError, Auth, ReadAccess, TableClient};
+use crate::{csm_role, read_access, ApiError, Auth, ReadAccess, TableClient};
 
-use callbridge_servicenow::adapter::ServiceNowConfig;
+use crate::adapter::ServiceNowConfig;
 
 /// A table the agent's account may not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
