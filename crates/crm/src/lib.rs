@@ -31,7 +31,10 @@ mod section;
 pub use calls::Crm;
 pub use doctor::{CrmDoctor, DoctorRequest};
 pub use error::CrmError;
-pub use linking::{AccountLinking, Authorization, CrmUser, LinkTokens, MissingRead};
+pub use linking::{
+    describe_missing, roles_to_grant, AccountLinking, Authorization, CrmUser, LinkTokens,
+    MissingRead,
+};
 pub use registry::{CrmContext, CrmKind, CrmRegistry, CrmTenant, UnknownKind};
 pub use section::{CrmSection, SectionError};
 

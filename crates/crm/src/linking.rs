@@ -1,3 +1,5 @@
+use std::fmt::Write as _;
+
 use async_trait::async_trait;
 use callbridge_core::TenantId;
 
@@ -111,4 +113,37 @@ pub trait AccountLinking: Send + Sync + 'static {
     /// Revokes the tokens at the CRM where it supports that; forgetting them locally is the
     /// caller's part. Best effort: an error means they may still be valid until they expire.
     async fn revoke(&self, tenant: &TenantId, tokens: &LinkTokens) -> Result<(), CrmError>;
+}
+
+/// "customer_contact (caller lookup), ... ": the tables, each with what grants it.
+pub fn describe_missing(missing: &[MissingRead]) -> String {
+    let mut text = String::new();
+    for (i, m) in missing.iter().enumerate() {
+        if i > 0 {
+            text.push_str(if i + 1 == missing.len() {
+                " and "
+            } else {
+                ", "
+            });
+        }
+        let _ = write!(text, "{} ({}", m.table, m.purpose);
+        match m.role {
+            Some(role) => {
+                let _ = write!(text, "; granted by role {role})");
+            }
+            None => text.push_str("; granted by the role its read ACL requires)"),
+        }
+    }
+    text
+}
+
+/// The roles to grant, deduplicated, in the order the tables came.
+pub fn roles_to_grant(missing: &[MissingRead]) -> Vec<&'static str> {
+    let mut roles = Vec::new();
+    for role in missing.iter().filter_map(|m| m.role) {
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+    roles
 }

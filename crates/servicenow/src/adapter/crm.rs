@@ -69,6 +69,11 @@ impl ServiceNowCrm {
         &self.config
     }
 
+    /// The tenant's instance and clients (shared with the link flow).
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
     /// What a lookup asks of each configured caller table.
     pub fn lookup_targets(&self) -> &[LookupTarget] {
         &self.targets

@@ -6,6 +6,7 @@
 //! - [`connection`]: the one builder of a tenant's instance, Table API and OAuth clients;
 //! - [`crm`]: lookups with the agent's token, Case writes with the service credential;
 //! - [`limiter`]: the instance's hourly request budget;
+//! - [`linking`]: the OAuth side of linking an agent's own account;
 //! - [`doctor`]: the setup checks of `callbridge doctor`;
 //! - [`rights`]: what an agent's own account must be able to read (link step and doctor).
 
@@ -14,6 +15,7 @@ pub mod connection;
 pub mod crm;
 pub mod doctor;
 pub mod limiter;
+pub mod linking;
 pub mod rights;
 
 use std::sync::Arc;
@@ -60,9 +62,11 @@ impl CrmKind for ServiceNowKind {
     fn build(&self, section: &CrmSection, context: &CrmContext) -> Result<CrmTenant, SectionError> {
         let crm = ServiceNowKind::adapter(section, context)?;
         let doctor = doctor::ServiceNowDoctor::new(crm.config().clone(), context);
+        let linking =
+            linking::ServiceNowLinking::new(crm.config().clone(), crm.connection().clone());
         Ok(CrmTenant {
             crm: Arc::new(crm),
-            linking: None,
+            linking: Some(Arc::new(linking)),
             doctor: Some(Arc::new(doctor)),
         })
     }
