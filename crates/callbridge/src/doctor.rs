@@ -1,12 +1,10 @@
 //! `callbridge doctor`: runs the integration's setup checks, and telephony's when the file has a
 //! `[telephony]` section, and prints them.
 
-use callbridge_integration::config::Config;
-
 use crate::cli::DoctorArgs;
 
 pub async fn run(args: DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
-    let config = Config::load(&args.config.config)?;
+    let config = crate::server::load_config(&args.config.config)?;
     let options = callbridge_integration::doctor::DoctorOptions {
         write_probe: !args.no_write,
     };

@@ -12,6 +12,14 @@ use callbridge_servicenow::adapter::ServiceNowKind;
 use callbridge_telephony::config::TelephonyConfig;
 use callbridge_telephony::Telephony;
 
+/// Reads the configuration file and validates every tenant's CRM section with the adapter of
+/// its kind, so that a mistake anywhere in the file is reported before a command acts.
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    let config = Config::load(path)?;
+    callbridge_integration::crm::build_tenants(&crm_kinds(), &config, None)?;
+    Ok(config)
+}
+
 /// The CRM kinds this build offers, by their `[tenant.crm] kind`.
 pub fn crm_kinds() -> CrmRegistry {
     CrmRegistry::new().with(Arc::new(ServiceNowKind))

@@ -36,7 +36,7 @@ use base64::Engine as _;
 use callbridge_core::{AccountRef, ContactRef, RecordId, TenantId};
 use callbridge_integration::agents::agent_id;
 use callbridge_integration::config::TenantConfig;
-use callbridge_integration::crm::{Crm, CrmContext};
+use callbridge_integration::crm::{context, Crm, CrmRegistry};
 use callbridge_integration::events_api::signature;
 use callbridge_integration::runtime::{Notice, OutboxOptions};
 use callbridge_phone::{
@@ -344,12 +344,7 @@ async fn run(sandbox: SandboxInfo, contacts: u64) -> anyhow::Result<()> {
 
 /// The tenant's ServiceNow adapter itself (the production one, reached past the port).
 fn adapter(tenant: &TenantConfig, cb: &Callbridge) -> anyhow::Result<ServiceNowCrm> {
-    let context = CrmContext {
-        tenant: tenant.id.clone(),
-        default_region: tenant.default_region,
-        public_url: cb.config.server.public_url.clone(),
-        store: Some(cb.store.clone()),
-    };
+    let context = context(tenant, &cb.config.server.public_url, Some(cb.store.clone()));
     Ok(ServiceNowKind::adapter(&tenant.crm, &context)?)
 }
 
@@ -671,7 +666,12 @@ async fn count_requests_per_call(cb: &Callbridge) -> anyhow::Result<()> {
         poll_interval: Duration::from_millis(50),
         ..OutboxOptions::default()
     };
-    let server = callbridge_integration::server::start(&cb.config, outbox).await?;
+    let server = callbridge_integration::server::start(
+        &cb.config,
+        outbox,
+        &CrmRegistry::new().with(std::sync::Arc::new(ServiceNowKind)),
+    )
+    .await?;
     let mut notices = server.runtime.subscribe();
     let http = reqwest::Client::new();
     let events_url = format!("{}/api/v1/tenants/{TENANT}/call-events", cb.public_url);

@@ -265,12 +265,11 @@ async fn run(sandbox: SandboxInfo) -> anyhow::Result<()> {
     let crm = Arc::new(Timed {
         inner: ServiceNowKind::adapter(
             &cb.config.tenants[0].crm,
-            &callbridge_integration::crm::CrmContext {
-                tenant: cb.config.tenants[0].id.clone(),
-                default_region: cb.config.tenants[0].default_region,
-                public_url: cb.config.server.public_url.clone(),
-                store: Some(cb.store.clone()),
-            },
+            &callbridge_integration::crm::context(
+                &cb.config.tenants[0],
+                &cb.config.server.public_url,
+                Some(cb.store.clone()),
+            ),
         )?,
         creates: Mutex::new(Vec::new()),
     });

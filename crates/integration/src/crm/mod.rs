@@ -22,15 +22,19 @@ pub fn build_tenant(
     public_url: &str,
     store: Option<Store>,
 ) -> Result<CrmTenant, ConfigError> {
-    let context = CrmContext {
+    Ok(registry.build(&tenant.crm, &context(tenant, public_url, store))?)
+}
+
+/// What `tenant`'s adapter is built with besides its section.
+pub fn context(tenant: &TenantConfig, public_url: &str, store: Option<Store>) -> CrmContext {
+    CrmContext {
         tenant: tenant.id.clone(),
         default_region: tenant.default_region,
         public_url: public_url.to_string(),
         redirect_uri: crate::linking::redirect_uri(public_url),
         recording_links: tenant.policy.recording_links.clone(),
         store,
-    };
-    Ok(registry.build(&tenant.crm, &context)?)
+    }
 }
 
 /// Every tenant's CRM, by tenant id.
