@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use callbridge_integration::config::Config;
 use callbridge_sandbox::{RunningSandbox, SandboxOptions, Seed};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -190,7 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             .await?;
         }
         Command::Serve(args) => {
-            let config = Config::load(&args.config)?;
+            let config = crate::server::load_config(&args.config)?;
             let server = crate::server::start(&args.config, &config).await?;
             println!(
                 "Callbridge listening on {} ({} tenants)",
@@ -211,7 +210,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Doctor(args) => return crate::doctor::run(args).await,
         Command::LinkUrl(args) => {
-            let config = Config::load(&args.config.config)?;
+            let config = crate::server::load_config(&args.config.config)?;
             anyhow::ensure!(
                 config.tenants.iter().any(|t| t.id.as_str() == args.tenant),
                 "no tenant {:?} in {}",
@@ -231,7 +230,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             );
         }
         Command::SoftphoneUrl(args) => {
-            let config = Config::load(&args.config.config)?;
+            let config = crate::server::load_config(&args.config.config)?;
             anyhow::ensure!(
                 config.tenants.iter().any(|t| t.id.as_str() == args.tenant),
                 "no tenant {:?} in {}",
@@ -303,7 +302,7 @@ pub fn ws_url(public_url: &str) -> String {
 }
 
 async fn dead_letters(args: DeadLetterArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args.config.config)?;
+    let config = crate::server::load_config(&args.config.config)?;
     let key = callbridge_store::SecretKey::from_base64(config.server.master_key.expose())
         .context("server.master_key")?;
     let store = callbridge_store::Store::open(&config.server.database_url, key).await?;

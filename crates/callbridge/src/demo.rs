@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use callbridge_integration::config::Config;
 use callbridge_integration::linking;
 use callbridge_sandbox::{private, SandboxOptions, Seed};
 use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
@@ -132,7 +131,7 @@ path = "recordings"
         client_secret_file = CLIENT_SECRET_FILE,
     );
     private::write_file(&dir.join("callbridge.toml"), config_text.as_bytes())?;
-    let config = Config::load(&dir.join("callbridge.toml"))?;
+    let config = crate::server::load_config(&dir.join("callbridge.toml"))?;
     let running = crate::server::start(&dir.join("callbridge.toml"), &config).await?;
 
     let c = &sandbox.credentials;

@@ -1,17 +1,20 @@
 //! `callbridge doctor`: runs the integration's setup checks, and telephony's when the file has a
 //! `[telephony]` section, and prints them.
 
-use callbridge_integration::config::Config;
-
 use crate::cli::DoctorArgs;
 
 pub async fn run(args: DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
-    let config = Config::load(&args.config.config)?;
+    let config = crate::server::load_config(&args.config.config)?;
     let options = callbridge_integration::doctor::DoctorOptions {
         write_probe: !args.no_write,
     };
-    let mut report =
-        callbridge_integration::doctor::run_with(&config, args.tenant.as_deref(), options).await;
+    let mut report = callbridge_integration::doctor::run_with(
+        &config,
+        &crate::server::crm_kinds(),
+        args.tenant.as_deref(),
+        options,
+    )
+    .await;
     if let Some(telephony) =
         callbridge_telephony::config::TelephonyConfig::load(&args.config.config)?
     {

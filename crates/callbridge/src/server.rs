@@ -8,10 +8,25 @@ use std::sync::Arc;
 use callbridge_core::Event;
 
 use callbridge_integration::config::Config;
+use callbridge_integration::crm::CrmRegistry;
 use callbridge_integration::runtime::OutboxOptions;
+use callbridge_servicenow::adapter::ServiceNowKind;
 use callbridge_telephony::config::TelephonyConfig;
 use callbridge_telephony::Telephony;
 use callbridge_web::RunningServer;
+
+/// Reads the configuration file and validates every tenant's CRM section with the adapter of
+/// its kind, so that a mistake anywhere in the file is reported before a command acts.
+pub fn load_config(path: &Path) -> anyhow::Result<Config> {
+    let config = Config::load(path)?;
+    callbridge_integration::crm::build_tenants(&crm_kinds(), &config, None)?;
+    Ok(config)
+}
+
+/// The CRM kinds this build offers, by their `[tenant.crm] kind`.
+pub fn crm_kinds() -> CrmRegistry {
+    CrmRegistry::new().with(Arc::new(ServiceNowKind))
+}
 
 pub struct Running {
     pub server: RunningServer,
@@ -21,7 +36,8 @@ pub struct Running {
 pub async fn start(path: &Path, config: &Config) -> anyhow::Result<Running> {
     let telephony_config = TelephonyConfig::load(path)?;
     let prepared =
-        callbridge_integration::server::prepare(config, OutboxOptions::default()).await?;
+        callbridge_integration::server::prepare(config, OutboxOptions::default(), &crm_kinds())
+            .await?;
     let telephony = match &telephony_config {
         Some(t) => {
             // Telephony feeds the CRM engine through the one call it needs.

@@ -35,13 +35,13 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use callbridge_core::{AccountRef, AgentId, ContactRef, RecordId, TenantId};
 use callbridge_integration::config::TenantConfig;
-use callbridge_integration::crm::servicenow::ServiceNowCrm;
-use callbridge_integration::crm::Crm;
+use callbridge_integration::crm::{context, Crm, CrmRegistry};
 use callbridge_integration::events_api::signature;
 use callbridge_integration::runtime::{Notice, OutboxOptions};
 use callbridge_phone::{
     classify, match_stored_with, storage_variants, CallerId, MatchOptions, Region, E164,
 };
+use callbridge_servicenow::adapter::{ServiceNowConfig, ServiceNowCrm, ServiceNowKind};
 use callbridge_servicenow::{
     lookup_by_phone, Auth, BatchOutcome, ColumnName, Condition, Instance, InstanceConfig,
     LookupTarget, Query, TableClient, TableRequest,
@@ -53,7 +53,7 @@ use serde_json::{json, Value};
 /// Sofia Garcia's business phone, stored as "+1 858 287 7834": one demo contact holds it.
 const CALLER: &str = "+18582877834";
 const EXPECTED: &str = "Sofia Garcia";
-/// What the adapter asks per table (`LOOKUP_LIMIT` in crm/servicenow.rs).
+/// What the adapter asks per table (`LOOKUP_LIMIT` in the servicenow crate's adapter/crm.rs).
 const LOOKUP_LIMIT: usize = 5;
 /// Columns `lookup_by_phone` always asks for (lookup.rs `STANDARD_FIELDS`).
 const STANDARD_FIELDS: [&str; 6] = [
@@ -79,6 +79,7 @@ async fn run(sandbox: SandboxInfo, contacts: u64) -> anyhow::Result<()> {
     let sandbox = &sandbox;
     let cb = callbridge(sandbox).await?;
     let tenant_config = cb.config.tenants[0].clone();
+    let sn = ServiceNowConfig::from_section(&tenant_config.crm)?;
     let tenant = TenantId::new(TENANT);
     let agent = AgentId::in_tenant(&tenant, AGENT).unwrap();
     let region = tenant_config.default_region;
@@ -91,9 +92,7 @@ async fn run(sandbox: SandboxInfo, contacts: u64) -> anyhow::Result<()> {
     println!(
         "sandbox: HTTPS on {}, demo data + {contacts} generated contacts; lookup tables: {}",
         sandbox.base_url,
-        tenant_config
-            .servicenow
-            .lookup
+        sn.lookup
             .tables
             .iter()
             .map(|t| format!(
@@ -109,7 +108,7 @@ async fn run(sandbox: SandboxInfo, contacts: u64) -> anyhow::Result<()> {
             .join(" + ")
     );
 
-    let crm = ServiceNowCrm::new(&cb.config.tenants, cb.store.clone())?;
+    let crm = adapter(&tenant_config, &cb)?;
     let found = crm.lookup(&tenant, &agent, &caller).await?;
     anyhow::ensure!(
         found.len() == 1 && found[0].name == EXPECTED,
@@ -124,7 +123,7 @@ async fn run(sandbox: SandboxInfo, contacts: u64) -> anyhow::Result<()> {
         captured.method,
         captured.path,
         captured.body.len(),
-        tenant_config.servicenow.lookup.tables.len()
+        sn.lookup.tables.len()
     );
 
     // (b): the same bytes, sent by a bare keep-alive client.
@@ -155,7 +154,7 @@ async fn run(sandbox: SandboxInfo, contacts: u64) -> anyhow::Result<()> {
     );
 
     // (b'): the servicenow crate's own lookup, with the adapter's targets.
-    let targets = targets_of(&tenant_config);
+    let targets = crm.lookup_targets().to_vec();
     let table_client = TableClient::new(Instance::new(
         InstanceConfig::new(cb.base_url.clone())
             .with_root_ca_pem(cb.ca_pem.clone())
@@ -270,7 +269,7 @@ async fn run(sandbox: SandboxInfo, contacts: u64) -> anyhow::Result<()> {
     let pure = PureInputs {
         region,
         targets: targets.clone(),
-        tenant: tenant_config.clone(),
+        servicenow: sn.clone(),
         answer: answer.to_vec(),
     };
     let built = pure.build_body(&storage_variants(&caller));
@@ -342,28 +341,10 @@ async fn run(sandbox: SandboxInfo, contacts: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The lookup targets the adapter builds from the tenant's configuration (crm/servicenow.rs).
-fn targets_of(tenant: &TenantConfig) -> Vec<LookupTarget> {
-    tenant
-        .servicenow
-        .lookup
-        .tables
-        .iter()
-        .map(|t| {
-            let mut fields = vec![t.name_column.clone()];
-            if let Some(account) = &t.account_column {
-                fields.push(account.clone());
-                if let Ok(name) = ColumnName::new(format!("{}.name", account.as_str())) {
-                    fields.push(name);
-                }
-            }
-            LookupTarget {
-                table: t.table.clone(),
-                phone_columns: t.phone_columns.clone(),
-                fields,
-            }
-        })
-        .collect()
+/// The tenant's ServiceNow adapter itself (the production one, reached past the port).
+fn adapter(tenant: &TenantConfig, cb: &Callbridge) -> anyhow::Result<ServiceNowCrm> {
+    let context = context(tenant, &cb.config.server.public_url, Some(cb.store.clone()));
+    Ok(ServiceNowKind::adapter(&tenant.crm, &context)?)
 }
 
 struct Captured {
@@ -410,9 +391,12 @@ async fn capture_adapter_request(
         }
     });
     let mut pointed = tenant.clone();
-    pointed.servicenow.instance_url = format!("http://{addr}");
-    pointed.servicenow.ca_pem = None;
-    let crm = ServiceNowCrm::new(&[pointed], cb.store.clone())?;
+    pointed.crm.table.insert(
+        "instance_url".into(),
+        toml::Value::String(format!("http://{addr}")),
+    );
+    pointed.crm.table.remove("ca_file");
+    let crm = adapter(&pointed, cb)?;
     let contacts = crm.lookup(tenant_id, agent, caller).await?;
     anyhow::ensure!(
         contacts.is_empty(),
@@ -504,7 +488,7 @@ fn same_batch(a: &[u8], b: &[u8]) -> bool {
 struct PureInputs {
     region: Region,
     targets: Vec<LookupTarget>,
-    tenant: TenantConfig,
+    servicenow: ServiceNowConfig,
     answer: Vec<u8>,
 }
 
@@ -571,7 +555,7 @@ impl PureInputs {
         let root: Value = serde_json::from_slice(&self.answer).expect("JSON answer");
         let mut contacts = Vec::new();
         let options = MatchOptions {
-            suffix_digits: self.tenant.servicenow.lookup.suffix_digits,
+            suffix_digits: self.servicenow.lookup.suffix_digits,
         };
         let items = root["serviced_requests"].as_array().expect("serviced");
         for item in items {
@@ -597,7 +581,7 @@ impl PureInputs {
                 }
             }
             let target = &self.targets[index - 1];
-            let table = &self.tenant.servicenow.lookup.tables[index - 1];
+            let table = &self.servicenow.lookup.tables[index - 1];
             let records = BatchOutcome::Serviced {
                 status,
                 headers,
@@ -681,7 +665,12 @@ async fn count_requests_per_call(cb: &Callbridge) -> anyhow::Result<()> {
         poll_interval: Duration::from_millis(50),
         ..OutboxOptions::default()
     };
-    let server = callbridge_web::start(&cb.config, outbox).await?;
+    let server = callbridge_web::start(
+        &cb.config,
+        outbox,
+        &CrmRegistry::new().with(std::sync::Arc::new(ServiceNowKind)),
+    )
+    .await?;
     let mut notices = server.runtime.subscribe();
     let http = reqwest::Client::new();
     let events_url = format!("{}/api/v1/tenants/{TENANT}/call-events", cb.public_url);

@@ -28,10 +28,10 @@ use callbridge_core::{
     AgentId, CallId, CallerNumber, CaseFields, CaseRef, CaseTrigger, ContactRef, Direction,
     EngineConfig, PartyRefs, RecordId, TenantId,
 };
-use callbridge_integration::crm::servicenow::ServiceNowCrm;
 use callbridge_integration::crm::{Crm, CrmError};
 use callbridge_integration::runtime::{Intent, OutboxOptions, Runtime};
 use callbridge_phone::E164;
+use callbridge_servicenow::adapter::{ServiceNowCrm, ServiceNowKind};
 use callbridge_servicenow::{Instance, InstanceConfig, OAuthClient};
 use common::*;
 use serde_json::{json, Value};
@@ -51,6 +51,7 @@ struct Timed<C> {
     creates: Mutex<Vec<Duration>>,
 }
 
+#[async_trait::async_trait]
 impl<C: Crm> Crm for Timed<C> {
     async fn lookup(
         &self,
@@ -89,6 +90,24 @@ impl<C: Crm> Crm for Timed<C> {
     ) -> Result<(), CrmError> {
         self.inner.update_case_parties(tenant, case, parties).await
     }
+
+    async fn add_work_note(
+        &self,
+        tenant: &TenantId,
+        case: &CaseRef,
+        note: &str,
+    ) -> Result<(), CrmError> {
+        self.inner.add_work_note(tenant, case, note).await
+    }
+
+    async fn may_read_case(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        case: &CaseRef,
+    ) -> Result<bool, CrmError> {
+        self.inner.may_read_case(tenant, agent, case).await
+    }
 }
 
 /// A CRM that creates every Case at once, without any IO.
@@ -96,6 +115,7 @@ struct Instant0 {
     next: AtomicU64,
 }
 
+#[async_trait::async_trait]
 impl Crm for Instant0 {
     async fn lookup(
         &self,
@@ -130,6 +150,19 @@ impl Crm for Instant0 {
         _: &PartyRefs,
     ) -> Result<(), CrmError> {
         Ok(())
+    }
+
+    async fn add_work_note(&self, _: &TenantId, _: &CaseRef, _: &str) -> Result<(), CrmError> {
+        Ok(())
+    }
+
+    async fn may_read_case(
+        &self,
+        _: &TenantId,
+        _: &AgentId,
+        _: &CaseRef,
+    ) -> Result<bool, CrmError> {
+        Ok(true)
     }
 }
 
@@ -233,7 +266,14 @@ async fn run(sandbox: SandboxInfo) -> anyhow::Result<()> {
         engine.tenants.insert(t.id.clone(), t.policy.clone());
     }
     let crm = Arc::new(Timed {
-        inner: ServiceNowCrm::new(&cb.config.tenants, cb.store.clone())?,
+        inner: ServiceNowKind::adapter(
+            &cb.config.tenants[0].crm,
+            &callbridge_integration::crm::context(
+                &cb.config.tenants[0],
+                &cb.config.server.public_url,
+                Some(cb.store.clone()),
+            ),
+        )?,
         creates: Mutex::new(Vec::new()),
     });
     let caller = E164::parse(CALLER)?;

@@ -1,6 +1,7 @@
 //! Assembles a running integration from a configuration: the store, the CRM adapter, the engine
 //! runtime, the call-events API and the link flow. The web edge (`callbridge-web`) serves them.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use callbridge_store::{SecretKey, Store};
 use time::OffsetDateTime;
 
 use crate::config::{Config, Secret};
-use crate::crm::servicenow::ServiceNowCrm;
+use crate::crm::{build_tenants, Crm, CrmRegistry, CrmTenant, TenantCrms};
 use crate::events_api::EventsApi;
 use crate::http_listener::HttpLimits;
 use crate::linking::Linking;
@@ -52,13 +53,62 @@ impl Owner {
     }
 }
 
-pub async fn prepare(config: &Config, outbox: OutboxOptions) -> anyhow::Result<Prepared> {
+/// Builds a tenant set's CRM adapter from the open store.
+pub type CrmAdapter = Box<dyn FnOnce(&Config, Store) -> anyhow::Result<Arc<dyn Crm>> + Send>;
+
+/// The integration prepared with every tenant's CRM built from its section by `crms` (a
+/// mistake in a section fails here, before anything is served).
+pub async fn prepare(
+    config: &Config,
+    outbox: OutboxOptions,
+    crms: &CrmRegistry,
+) -> anyhow::Result<Prepared> {
+    let crms = crms.clone();
+    prepare_built(
+        config,
+        outbox,
+        Box::new(move |config, store| {
+            let tenants = build_tenants(&crms, config, Some(store))?;
+            Ok((Arc::new(TenantCrms::new(&tenants)) as Arc<dyn Crm>, tenants))
+        }),
+    )
+    .await
+}
+
+/// The runtime's CRM and each tenant's CRM (for the link flow), built from the open store.
+type CrmBuild = Box<
+    dyn FnOnce(&Config, Store) -> anyhow::Result<(Arc<dyn Crm>, HashMap<TenantId, CrmTenant>)>
+        + Send,
+>;
+
+/// [`prepare`] with the CRM adapter built by `crm`, which gets the open store (no tenant has
+/// the link flow then).
+pub async fn prepare_with(
+    config: &Config,
+    outbox: OutboxOptions,
+    crm: CrmAdapter,
+) -> anyhow::Result<Prepared> {
+    prepare_built(
+        config,
+        outbox,
+        Box::new(move |config, store| Ok((crm(config, store)?, HashMap::new()))),
+    )
+    .await
+}
+
+async fn prepare_built(
+    config: &Config,
+    outbox: OutboxOptions,
+    crm: CrmBuild,
+) -> anyhow::Result<Prepared> {
     let key = SecretKey::from_base64(config.server.master_key.expose())
         .context("server.master_key must be 32 random bytes in base64 (generate one with `openssl rand -base64 32`)")?;
     let store = Store::open(&config.server.database_url, key)
         .await
         .with_context(|| format!("opening the database {}", config.server.database_url))?;
-    let crm = Arc::new(ServiceNowCrm::new(&config.tenants, store.clone())?);
+    // `Arc<dyn Crm>` is itself a `Crm`: the runtime is the same for every adapter.
+    let (crm, tenant_crms) = crm(config, store.clone())?;
+    let crm = Arc::new(crm);
     let mut engine = EngineConfig::default();
     for tenant in &config.tenants {
         engine
@@ -88,6 +138,7 @@ pub async fn prepare(config: &Config, outbox: OutboxOptions) -> anyhow::Result<P
     ));
     let linking = Arc::new(Linking::new(
         &config.tenants,
+        &tenant_crms,
         &config.server.public_url,
         config.server.master_key.clone(),
         store.clone(),

@@ -4,10 +4,18 @@
 //! through its Table API as admin over HTTPS.
 
 use callbridge_integration::config::Config;
+use callbridge_integration::crm::CrmRegistry;
 use callbridge_integration::doctor::{self, render_text, Check, DoctorOptions, Report, Status};
 use callbridge_sandbox::{start, RunningSandbox, SandboxOptions};
 use reqwest::Method;
 use serde_json::{json, Value};
+
+/// The CRM kinds doctor checks with: ServiceNow, as the binary registers it.
+fn crm_kinds() -> CrmRegistry {
+    CrmRegistry::new().with(std::sync::Arc::new(
+        callbridge_servicenow::adapter::ServiceNowKind,
+    ))
+}
 
 const PUBLIC_URL: &str = "https://callbridge.example.test";
 const INTEGRATION_USER: &str = "callbridge.integration";
@@ -366,7 +374,7 @@ const DEFAULT_IDS: &[&str] = &[
 #[tokio::test]
 async fn a_correct_setup_passes_every_check_and_leaves_no_probe_behind() {
     let lab = Lab::started(Setup::right()).await;
-    let report = doctor::run(&lab.config(), None).await;
+    let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
     assert_eq!(ids(&report), DEFAULT_IDS);
     assert_others_pass(&report, &[]);
     assert!(!report.failed());
@@ -408,7 +416,7 @@ async fn a_missing_recording_column_says_to_create_it() {
         ..Setup::right()
     })
     .await;
-    let report = doctor::run(&lab.config(), Some("acme")).await;
+    let report = doctor::run(&lab.config(), &crm_kinds(), Some("acme")).await;
     assert_check(
         &report,
         "column.case.recording_url",
@@ -430,7 +438,7 @@ async fn a_recording_column_too_short_for_our_links_says_how_long_it_must_be() {
         ..Setup::right()
     })
     .await;
-    let report = doctor::run(&lab.config(), None).await;
+    let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
     // https://callbridge.example.test/recordings/ + a 64-character call id
     let longest = PUBLIC_URL.len() + "/recordings/".len() + 64;
     assert_check(
@@ -453,7 +461,7 @@ async fn a_recording_column_too_short_for_our_links_says_how_long_it_must_be() {
 async fn a_service_user_without_the_agent_role_is_told_which_role_to_grant() {
     let lab = Lab::started(Setup::right()).await;
     lab.revoke(INTEGRATION_USER, AGENT_ROLE).await;
-    let report = doctor::run(&lab.config(), None).await;
+    let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
     let grant = [
         "User Administration > Users",
         "grant role sn_customerservice_agent to callbridge.integration",
@@ -486,7 +494,12 @@ async fn a_service_user_without_the_agent_role_is_told_which_role_to_grant() {
 #[tokio::test]
 async fn a_wrong_client_secret_points_at_the_application_registry() {
     let lab = Lab::started(Setup::right()).await;
-    let report = doctor::run(&lab.config_with("not-the-secret", "", ""), None).await;
+    let report = doctor::run(
+        &lab.config_with("not-the-secret", "", ""),
+        &crm_kinds(),
+        None,
+    )
+    .await;
     assert_check(
         &report,
         "oauth.service_grant",
@@ -532,7 +545,7 @@ async fn a_disabled_client_credentials_grant_explains_both_possible_causes() {
         ..Setup::right()
     })
     .await;
-    let report = doctor::run(&lab.config(), None).await;
+    let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
     assert_check(
         &report,
         "oauth.service_grant",
@@ -559,7 +572,12 @@ table = "customer_contacts"
 kind = "contact"
 phone_columns = ["phone", "mobile_phone"]
 "#;
-    let report = doctor::run(&lab.config_with(&lab.client_secret, "", lookup), None).await;
+    let report = doctor::run(
+        &lab.config_with(&lab.client_secret, "", lookup),
+        &crm_kinds(),
+        None,
+    )
+    .await;
     assert_check(
         &report,
         "table.lookup.customer_contacts",
@@ -597,7 +615,7 @@ caller_number_column = "u_caller_number"
 contact_column = "opened_by"
 "#;
     let config = lab.config_with(&lab.client_secret, "", case);
-    let report = doctor::run(&config, None).await;
+    let report = doctor::run(&config, &crm_kinds(), None).await;
     assert_check(
         &report,
         "column.case.caller_number",
@@ -624,7 +642,7 @@ contact_column = "opened_by"
         json!({"name": "sn_customerservice_case", "element": "u_caller_number", "internal_type": "string", "max_length": "40", "column_label": "Caller number"}),
     )
     .await;
-    let report = doctor::run(&config, None).await;
+    let report = doctor::run(&config, &crm_kinds(), None).await;
     assert_eq!(
         check(&report, "column.case.caller_number").status,
         Status::Pass
@@ -639,7 +657,7 @@ async fn an_unregistered_redirect_uri_says_which_uri_to_register() {
         ..Setup::right()
     })
     .await;
-    let report = doctor::run(&lab.config(), None).await;
+    let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
     assert_check(
         &report,
         "oauth.authorize_redirect",
@@ -661,7 +679,7 @@ async fn a_refused_probe_delete_warns_which_case_to_delete_by_hand() {
         ..Setup::right()
     })
     .await;
-    let report = doctor::run(&lab.config(), None).await;
+    let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
     let probes = lab
         .rows(
             "sn_customerservice_case",
@@ -684,7 +702,13 @@ async fn a_refused_probe_delete_warns_which_case_to_delete_by_hand() {
 #[tokio::test]
 async fn no_write_skips_the_probe_case() {
     let lab = Lab::started(Setup::right()).await;
-    let report = doctor::run_with(&lab.config(), None, DoctorOptions { write_probe: false }).await;
+    let report = doctor::run_with(
+        &lab.config(),
+        &crm_kinds(),
+        None,
+        DoctorOptions { write_probe: false },
+    )
+    .await;
     let c = check(&report, "access.create_case");
     assert_eq!(c.status, Status::Skipped);
     assert!(c.detail.contains("--no-write"), "{}", c.detail);
@@ -708,7 +732,7 @@ async fn a_rate_limit_rule_is_compared_with_requests_per_hour() {
         json!({"name": "Integrations", "type": "user", "user": user, "request_limit": "1000"}),
     )
     .await;
-    let unpaced = doctor::run(&lab.config(), None).await;
+    let unpaced = doctor::run(&lab.config(), &crm_kinds(), None).await;
     assert_check(
         &unpaced,
         "rate_limit",
@@ -719,6 +743,7 @@ async fn a_rate_limit_rule_is_compared_with_requests_per_hour() {
 
     let too_fast = doctor::run(
         &lab.config_with(&lab.client_secret, "requests_per_hour = 5000", ""),
+        &crm_kinds(),
         None,
     )
     .await;
@@ -731,6 +756,7 @@ async fn a_rate_limit_rule_is_compared_with_requests_per_hour() {
 
     let paced = doctor::run(
         &lab.config_with(&lab.client_secret, "requests_per_hour = 800", ""),
+        &crm_kinds(),
         None,
     )
     .await;
@@ -751,6 +777,7 @@ async fn the_password_grant_tells_a_wrong_password_from_a_wrong_client() {
     };
     let good = doctor::run(
         &lab.config_with(&lab.client_secret, &password(&lab.integration_password), ""),
+        &crm_kinds(),
         None,
     )
     .await;
@@ -758,6 +785,7 @@ async fn the_password_grant_tells_a_wrong_password_from_a_wrong_client() {
 
     let wrong_password = doctor::run(
         &lab.config_with(&lab.client_secret, &password("wrong"), ""),
+        &crm_kinds(),
         None,
     )
     .await;
@@ -774,6 +802,7 @@ async fn the_password_grant_tells_a_wrong_password_from_a_wrong_client() {
 
     let wrong_secret = doctor::run(
         &lab.config_with("wrong", &password(&lab.integration_password), ""),
+        &crm_kinds(),
         None,
     )
     .await;
@@ -793,8 +822,8 @@ async fn the_password_grant_tells_a_wrong_password_from_a_wrong_client() {
 async fn an_untrusted_certificate_asks_for_the_ca_file() {
     let lab = Lab::started(Setup::right()).await;
     let mut config = lab.config();
-    config.tenants[0].servicenow.ca_pem = None;
-    let report = doctor::run(&config, None).await;
+    config.tenants[0].crm.table.remove("ca_file");
+    let report = doctor::run(&config, &crm_kinds(), None).await;
     assert_check(&report, "instance.reachable", Status::Fail, &["ca_file"]);
     for c in tenant_checks(&report).iter().skip(1) {
         assert_eq!(c.status, Status::Skipped, "{}", c.id);
@@ -819,7 +848,7 @@ client_id = "id"
 client_secret = "secret"
 "#;
     let config = Config::parse("t.toml", text, dir.path(), &|_| None).unwrap();
-    let report = doctor::run(&config, Some("globex")).await;
+    let report = doctor::run(&config, &crm_kinds(), Some("globex")).await;
     assert_check(&report, "config.tenant", Status::Fail, &["acme"]);
     assert!(report.failed());
 }

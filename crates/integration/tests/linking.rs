@@ -275,15 +275,20 @@ async fn doctor_names_every_linked_agent_whose_account_cannot_read_what_it_needs
     revoke(&world, "carol.norole", AGENT_ROLE).await;
 
     let options = DoctorOptions { write_probe: false };
-    let report = doctor::run_with(&world.config, Some(TENANT), options).await;
+    let report =
+        doctor::run_with(&world.config, &support::crm_kinds(), Some(TENANT), options).await;
     let text = render_text(&report);
     let checks = &report.tenants[0];
     let alice = checks
-        .check(&doctor::agent_check_id("alice.agent"))
+        .check(&callbridge_servicenow::adapter::doctor::agent_check_id(
+            "alice.agent",
+        ))
         .unwrap_or_else(|| panic!("no check for alice.agent:\n{text}"));
     assert_eq!(alice.status, Status::Pass, "{text}");
     let carol = checks
-        .check(&doctor::agent_check_id("carol.norole"))
+        .check(&callbridge_servicenow::adapter::doctor::agent_check_id(
+            "carol.norole",
+        ))
         .unwrap_or_else(|| panic!("no check for carol.norole:\n{text}"));
     assert_eq!(carol.status, Status::Fail, "{text}");
     for table in [
@@ -300,9 +305,12 @@ async fn doctor_names_every_linked_agent_whose_account_cannot_read_what_it_needs
 
     // The role back: doctor's fresh token carries it, and the check passes.
     grant(&world, "carol.norole", AGENT_ROLE).await;
-    let report = doctor::run_with(&world.config, Some(TENANT), options).await;
+    let report =
+        doctor::run_with(&world.config, &support::crm_kinds(), Some(TENANT), options).await;
     let carol = report.tenants[0]
-        .check(&doctor::agent_check_id("carol.norole"))
+        .check(&callbridge_servicenow::adapter::doctor::agent_check_id(
+            "carol.norole",
+        ))
         .unwrap();
     assert_eq!(carol.status, Status::Pass, "{}", render_text(&report));
 }

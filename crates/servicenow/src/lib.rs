@@ -1,5 +1,6 @@
-//! The ServiceNow adapter's HTTP building blocks: the only crate that knows ServiceNow's wire
-//! format, encoded queries and OAuth endpoints.
+//! The ServiceNow adapter crate: the only crate that knows ServiceNow. Its wire client (the HTTP
+//! building blocks: wire format, encoded queries, OAuth endpoints) and, in [`adapter`], the CRM
+//! port's implementation with its configuration section.
 //!
 //! `../shared/reference/servicenow.md` is the specification; code and tests cite its sections.
 //! What lives here, one job per module:
@@ -15,12 +16,14 @@
 //! - [`lookup`]: phone lookup over several tables in one round trip;
 //! - [`cases`]: find a Case by correlation id, create one in one POST;
 //! - [`dictionary`]: table and column definitions, inherited columns included (for `doctor`);
-//! - [`access`]: whether a credential may read a table, and the CSM role that grants it.
+//! - [`access`]: whether a credential may read a table, and the CSM role that grants it;
+//! - [`adapter`]: the CRM port for ServiceNow ([`adapter::ServiceNowKind`]).
 //!
 //! Policy is the caller's: when to refresh tokens, how to retry, which numbers to look for and
 //! which candidate is the customer.
 
 pub mod access;
+pub mod adapter;
 pub mod cases;
 pub mod client;
 pub mod connection;

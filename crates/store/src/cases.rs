@@ -10,7 +10,7 @@ impl Store {
     /// The Case recorded for `call_id`, if any.
     pub async fn case_for_call(&self, tenant: &str, call: &CallId) -> Result<Option<CaseRef>> {
         let row: Option<(String, String)> = with_pool!(&self.pool, |p| sqlx::query_as(
-            "SELECT sys_id, number FROM call_cases WHERE tenant = $1 AND call_id = $2"
+            "SELECT case_id, case_label FROM call_cases WHERE tenant = $1 AND call_id = $2"
         )
         .bind(tenant)
         .bind(call.as_str())
@@ -33,7 +33,7 @@ impl Store {
     ) -> Result<CaseRef> {
         let recorded_at = wall_clock_micros();
         with_pool!(&self.pool, |p| sqlx::query(
-            "INSERT INTO call_cases (tenant, call_id, sys_id, number, recorded_at) \
+            "INSERT INTO call_cases (tenant, call_id, case_id, case_label, recorded_at) \
              VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (tenant, call_id) DO NOTHING"
         )

@@ -11,8 +11,8 @@ use crate::{with_pool, Result, Store, StoreError};
 /// An agent's link to their own CRM account. `Debug` hides the tokens.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AgentLink {
-    /// The CRM user's record id (ServiceNow: `sys_user.sys_id`).
-    pub crm_user_sys_id: String,
+    /// The CRM user's record id (ServiceNow: `sys_user.sys_id`), e.g. for assigning Cases.
+    pub crm_user_id: String,
     /// The CRM user name, for display.
     pub crm_user_name: String,
     /// The OAuth access token (encrypted at rest).
@@ -28,7 +28,7 @@ pub struct AgentLink {
 impl fmt::Debug for AgentLink {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AgentLink")
-            .field("crm_user_sys_id", &self.crm_user_sys_id)
+            .field("crm_user_id", &self.crm_user_id)
             .field("crm_user_name", &self.crm_user_name)
             .field("access_token", &"<redacted>")
             .field("refresh_token", &"<redacted>")
@@ -43,7 +43,7 @@ const REFRESH_TOKEN: &str = "refresh_token";
 
 #[derive(sqlx::FromRow)]
 struct LinkRow {
-    crm_user_sys_id: String,
+    crm_user_id: String,
     crm_user_name: String,
     access_token: Vec<u8>,
     refresh_token: Vec<u8>,
@@ -86,11 +86,11 @@ impl Store {
             &link.refresh_token,
         );
         with_pool!(&self.pool, |p| sqlx::query(
-            "INSERT INTO agent_links (tenant, agent_id, crm_user_sys_id, crm_user_name, \
+            "INSERT INTO agent_links (tenant, agent_id, crm_user_id, crm_user_name, \
                  access_token, refresh_token, access_expires_at, linked_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (tenant, agent_id) DO UPDATE SET \
-                 crm_user_sys_id = excluded.crm_user_sys_id, \
+                 crm_user_id = excluded.crm_user_id, \
                  crm_user_name = excluded.crm_user_name, \
                  access_token = excluded.access_token, \
                  refresh_token = excluded.refresh_token, \
@@ -99,7 +99,7 @@ impl Store {
         )
         .bind(tenant)
         .bind(agent_id)
-        .bind(&link.crm_user_sys_id)
+        .bind(&link.crm_user_id)
         .bind(&link.crm_user_name)
         .bind(&access)
         .bind(&refresh)
@@ -117,7 +117,7 @@ impl Store {
     /// row was tampered with.
     pub async fn link(&self, tenant: &str, agent_id: &str) -> Result<Option<AgentLink>> {
         let row: Option<LinkRow> = with_pool!(&self.pool, |p| sqlx::query_as(
-            "SELECT crm_user_sys_id, crm_user_name, access_token, refresh_token, \
+            "SELECT crm_user_id, crm_user_name, access_token, refresh_token, \
                     access_expires_at, linked_at \
              FROM agent_links WHERE tenant = $1 AND agent_id = $2"
         )
@@ -138,7 +138,7 @@ impl Store {
             )?,
             access_expires_at: from_micros(row.access_expires_at)?,
             linked_at: from_micros(row.linked_at)?,
-            crm_user_sys_id: row.crm_user_sys_id,
+            crm_user_id: row.crm_user_id,
             crm_user_name: row.crm_user_name,
         }))
     }

@@ -136,6 +136,34 @@ impl TestDb {
         }
     }
 
+    /// Runs one statement without parameters, bypassing the store.
+    async fn raw_statement(&self, sql: &str) {
+        if self.url.starts_with("sqlite") {
+            let pool = SqlitePool::connect(&self.url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        } else {
+            let pool = PgPool::connect(&self.url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+
+    /// The single count a `SELECT COUNT(*)` returns, bypassing the store.
+    async fn raw_count(&self, sql: &str) -> i64 {
+        if self.url.starts_with("sqlite") {
+            let pool = SqlitePool::connect(&self.url).await.unwrap();
+            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            n
+        } else {
+            let pool = PgPool::connect(&self.url).await.unwrap();
+            let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            n
+        }
+    }
+
     async fn raw_bytes(&self, sql: &str, a: &str, b: &str) -> Vec<u8> {
         if self.url.starts_with("sqlite") {
             let pool = SqlitePool::connect(&self.url).await.unwrap();
@@ -189,7 +217,7 @@ fn case_item(tenant: &str, call: &str) -> OutboxItem {
 
 fn link_for(user: &str, access: &str, refresh: &str) -> AgentLink {
     AgentLink {
-        crm_user_sys_id: format!("{user}-sys-id"),
+        crm_user_id: format!("{user}-sys-id"),
         crm_user_name: user.to_owned(),
         access_token: access.to_owned(),
         refresh_token: refresh.to_owned(),
@@ -1024,6 +1052,50 @@ mod rules {
         assert!(!s.refund_link_ticket("digest-b").await.unwrap());
     }
 
+    /// Migration 0007 renames the CRM id columns to neutral names: rows written under the old
+    /// names (a database as the previous version left it) read back unchanged after it.
+    pub async fn rows_written_before_the_neutral_column_names_read_back_after_them(db: &TestDb) {
+        let s = &db.store;
+        let link = link_for("alice", "tok", "ref");
+        s.save_link("acme", "alice", link.clone()).await.unwrap();
+        let case = CaseRef {
+            id: "6816f79cc0a8016401c5a33be04be441".into(),
+            label: "CS0001001".into(),
+        };
+        s.save_case_for_call("acme", &"call-1".into(), case.clone())
+            .await
+            .unwrap();
+        s.close().await;
+        // Put the database back the way migration 0006 left it, rows included, and forget 0007.
+        let undo = [
+            "ALTER TABLE agent_links RENAME COLUMN crm_user_id TO crm_user_sys_id",
+            "ALTER TABLE call_cases RENAME COLUMN case_id TO sys_id",
+            "ALTER TABLE call_cases RENAME COLUMN case_label TO number",
+            "DELETE FROM _sqlx_migrations WHERE version = 7",
+        ];
+        for sql in undo {
+            db.raw_statement(sql).await;
+        }
+        assert_eq!(
+            db.raw_count("SELECT COUNT(*) FROM call_cases WHERE sys_id = '6816f79cc0a8016401c5a33be04be441' AND number = 'CS0001001'").await,
+            1,
+            "the old schema holds the row"
+        );
+
+        let s = db.reopen(db.key.clone()).await;
+        assert_eq!(s.link("acme", "alice").await.unwrap(), Some(link));
+        assert_eq!(
+            s.case_for_call("acme", &"call-1".into()).await.unwrap(),
+            Some(case)
+        );
+        assert_eq!(
+            db.raw_count("SELECT COUNT(*) FROM agent_links WHERE crm_user_id = 'alice-sys-id'")
+                .await,
+            1
+        );
+        s.close().await;
+    }
+
     pub async fn restart_keeps_everything(db: &TestDb) {
         let s = &db.store;
         let done = s.enqueue(case_item("acme", "call-done")).await.unwrap().id;
@@ -1158,6 +1230,7 @@ store_tests!(
     the_first_case_recorded_for_a_call_wins,
     a_link_ticket_is_spent_once_until_refunded_and_forgotten_after_expiry,
     restart_keeps_everything,
+    rows_written_before_the_neutral_column_names_read_back_after_them,
 );
 
 // ---- SQLite-only: opening ----

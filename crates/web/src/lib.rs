@@ -51,8 +51,23 @@ impl RunningServer {
 }
 
 /// Starts the integration from `config` and serves it (no telephony).
-pub async fn start(config: &Config, outbox: OutboxOptions) -> anyhow::Result<RunningServer> {
-    let prepared = callbridge_integration::server::prepare(config, outbox).await?;
+pub async fn start(
+    config: &Config,
+    outbox: OutboxOptions,
+    crms: &callbridge_integration::crm::CrmRegistry,
+) -> anyhow::Result<RunningServer> {
+    let prepared = callbridge_integration::server::prepare(config, outbox, crms).await?;
+    serve(prepared, None).await
+}
+
+/// [`start`] with the CRM adapter given (any implementation of the port): the same runtime and
+/// routes whatever the CRM.
+pub async fn start_with(
+    config: &Config,
+    outbox: OutboxOptions,
+    crm: callbridge_integration::server::CrmAdapter,
+) -> anyhow::Result<RunningServer> {
+    let prepared = callbridge_integration::server::prepare_with(config, outbox, crm).await?;
     serve(prepared, None).await
 }
 

@@ -320,7 +320,10 @@ caller_number_column = "u_caller_number"
     let config = Config::parse("bench.toml", &toml, dir.path(), &|_| None)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     anyhow::ensure!(
-        config.tenants[0].servicenow.requests_per_hour.is_none(),
+        !config.tenants[0]
+            .crm
+            .table
+            .contains_key("requests_per_hour"),
         "the rate limiter must be off"
     );
     let store = Store::open(&config.server.database_url, key).await?;
@@ -352,7 +355,7 @@ caller_number_column = "u_caller_number"
             TENANT,
             AGENT,
             AgentLink {
-                crm_user_sys_id: user.sys_id.clone(),
+                crm_user_id: user.sys_id.clone(),
                 crm_user_name: user.user_name.clone(),
                 access_token: tokens.access_token.clone(),
                 refresh_token: tokens.refresh_token.clone().unwrap_or_default(),

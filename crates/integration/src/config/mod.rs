@@ -1,24 +1,25 @@
-//! The configuration file: tenants, their CRM connection, tables and columns, default region and
-//! Case template. Parsed into validated types at start; an invalid file fails with the file, the
-//! key and the reason. Every key is documented in `docs/configuration.md`.
+//! The configuration file: the server, tenants, their default region, Case template, link
+//! policy and CRM section. Parsed into validated types at start; an invalid file fails with the
+//! file, the key and the reason. Every key is documented in `docs/configuration.md`.
+//!
+//! A tenant's CRM section (`[tenant.crm]`, tagged by `kind`) is opaque here: it is handed on as
+//! a [`CrmSection`] and parsed by the adapter of its kind when the registry builds it at start
+//! (`server::prepare`, doctor), still before anything is served.
 
 mod link;
-mod secret;
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use callbridge_core::{
-    PartyKind, RecordingLinks, ShortDescriptionTemplate, TenantId, TenantPolicy,
-};
+use callbridge_core::{RecordingLinks, ShortDescriptionTemplate, TenantId, TenantPolicy};
+use callbridge_crm::{CrmSection, SectionError};
 use callbridge_phone::Region;
-use callbridge_servicenow::{ColumnName, TableName};
 use serde::Deserialize;
 
+pub use callbridge_crm::secret::{Secret, SecretSource};
 pub use link::{IdentityField, LinkPolicy};
-pub use secret::{Secret, SecretSource};
 
 /// A configuration problem: where, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,6 +28,16 @@ pub struct ConfigError {
     pub file: String,
     pub key: String,
     pub reason: String,
+}
+
+impl From<SectionError> for ConfigError {
+    fn from(e: SectionError) -> ConfigError {
+        ConfigError {
+            file: e.file,
+            key: e.key,
+            reason: e.reason,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -55,62 +66,10 @@ pub struct TenantConfig {
     /// Signs requests to the call-events API; None disables the API for this tenant.
     pub call_events_secret: Option<Secret>,
     pub policy: TenantPolicy,
-    pub servicenow: ServiceNowConfig,
-}
-
-#[derive(Debug, Clone)]
-pub struct ServiceNowConfig {
-    /// Base URL without a trailing slash.
-    pub instance_url: String,
-    /// Extra trust root (PEM), e.g. the sandbox's CA.
-    pub ca_pem: Option<String>,
-    pub client_id: String,
-    pub client_secret: Secret,
-    pub service_grant: ServiceGrant,
-    /// The instance's hourly rate-limit budget for our service account; None: no limiter.
-    pub requests_per_hour: Option<u32>,
-    pub lookup: LookupConfig,
-    pub case: CaseConfig,
-    /// Which CRM user may be linked to which agent.
+    /// Which CRM user may be linked to which agent (the section's `link` table).
     pub link: LinkPolicy,
-}
-
-#[derive(Debug, Clone)]
-pub enum ServiceGrant {
-    ClientCredentials,
-    Password { user: String, password: Secret },
-}
-
-#[derive(Debug, Clone)]
-pub struct LookupConfig {
-    pub tables: Vec<LookupTable>,
-    /// Also match on the last N national digits (7..=10); None: exact formats only.
-    pub suffix_digits: Option<usize>,
-}
-
-#[derive(Debug, Clone)]
-pub struct LookupTable {
-    pub table: TableName,
-    pub kind: PartyKind,
-    pub phone_columns: Vec<ColumnName>,
-    /// Column shown to agents (default `name`).
-    pub name_column: ColumnName,
-    /// Reference to the account, for contacts (default `account`); None for consumers.
-    pub account_column: Option<ColumnName>,
-}
-
-#[derive(Debug, Clone)]
-pub struct CaseConfig {
-    pub table: TableName,
-    pub correlation_column: ColumnName,
-    pub caller_number_column: Option<ColumnName>,
-    pub recording_url_column: ColumnName,
-    pub contact_column: Option<ColumnName>,
-    pub account_column: Option<ColumnName>,
-    pub consumer_column: Option<ColumnName>,
-    pub assigned_to_column: Option<ColumnName>,
-    /// Value for `contact_type` ("Channel"); None leaves it unset.
-    pub contact_type: Option<String>,
+    /// The CRM section, for the adapter of its `kind` (which validates it).
+    pub crm: CrmSection,
 }
 
 // ---- the file as written ------------------------------------------------------------------
@@ -164,7 +123,10 @@ struct RawTenant {
     #[serde(default = "default_contact_wait")]
     contact_wait_secs: u64,
     short_description: Option<String>,
-    servicenow: RawServiceNow,
+    /// The tenant's CRM, chosen by `kind` (`[tenant.crm] kind = "servicenow"`).
+    crm: Option<toml::Spanned<toml::Table>>,
+    /// The older form of `[tenant.crm] kind = "servicenow"`, accepted unchanged.
+    servicenow: Option<toml::Spanned<toml::Table>>,
     /// Validated by `callbridge-telephony`.
     #[serde(default)]
     #[allow(dead_code)]
@@ -181,139 +143,6 @@ fn yes() -> bool {
 
 fn default_contact_wait() -> u64 {
     10
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawServiceNow {
-    instance_url: String,
-    ca_file: Option<PathBuf>,
-    client_id: String,
-    client_secret: SecretSource,
-    #[serde(default = "default_grant")]
-    service_grant: String,
-    service_user: Option<String>,
-    service_password: Option<SecretSource>,
-    requests_per_hour: Option<u32>,
-    #[serde(default)]
-    lookup: RawLookup,
-    #[serde(default)]
-    case: RawCase,
-    #[serde(default)]
-    link: link::RawLink,
-}
-
-fn default_grant() -> String {
-    "client_credentials".into()
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLookup {
-    #[serde(default = "default_lookup_tables")]
-    tables: Vec<RawLookupTable>,
-    suffix_digits: Option<usize>,
-}
-
-impl Default for RawLookup {
-    fn default() -> Self {
-        RawLookup {
-            tables: default_lookup_tables(),
-            suffix_digits: None,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLookupTable {
-    table: String,
-    kind: String,
-    phone_columns: Vec<String>,
-    name_column: Option<String>,
-    account_column: Option<String>,
-}
-
-fn default_lookup_tables() -> Vec<RawLookupTable> {
-    vec![
-        RawLookupTable {
-            table: "customer_contact".into(),
-            kind: "contact".into(),
-            phone_columns: vec!["phone".into(), "mobile_phone".into()],
-            name_column: None,
-            account_column: Some("account".into()),
-        },
-        RawLookupTable {
-            table: "csm_consumer".into(),
-            kind: "consumer".into(),
-            phone_columns: vec!["business_phone".into(), "mobile_phone".into()],
-            name_column: None,
-            account_column: None,
-        },
-    ]
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCase {
-    #[serde(default = "default_case_table")]
-    table: String,
-    #[serde(default = "default_correlation")]
-    correlation_column: String,
-    caller_number_column: Option<String>,
-    #[serde(default = "default_recording_column")]
-    recording_url_column: String,
-    #[serde(default = "column_contact")]
-    contact_column: String,
-    #[serde(default = "column_account")]
-    account_column: String,
-    #[serde(default = "column_consumer")]
-    consumer_column: String,
-    #[serde(default = "column_assigned_to")]
-    assigned_to_column: String,
-    #[serde(default = "default_contact_type")]
-    contact_type: String,
-}
-
-impl Default for RawCase {
-    fn default() -> Self {
-        RawCase {
-            table: default_case_table(),
-            correlation_column: default_correlation(),
-            caller_number_column: None,
-            recording_url_column: default_recording_column(),
-            contact_column: column_contact(),
-            account_column: column_account(),
-            consumer_column: column_consumer(),
-            assigned_to_column: column_assigned_to(),
-            contact_type: default_contact_type(),
-        }
-    }
-}
-
-fn default_case_table() -> String {
-    "sn_customerservice_case".into()
-}
-fn default_correlation() -> String {
-    "correlation_id".into()
-}
-fn default_recording_column() -> String {
-    "u_recording_url".into()
-}
-fn column_contact() -> String {
-    "contact".into()
-}
-fn column_account() -> String {
-    "account".into()
-}
-fn column_consumer() -> String {
-    "consumer".into()
-}
-fn column_assigned_to() -> String {
-    "assigned_to".into()
-}
-fn default_contact_type() -> String {
-    "phone".into()
 }
 
 // ---- loading and validation ----------------------------------------------------------------
@@ -345,7 +174,12 @@ impl Config {
             key: e.span().map(|s| locate(text, s.start)).unwrap_or_default(),
             reason: e.message().to_string(),
         })?;
-        let v = Validator { file, base, env };
+        let v = Validator {
+            file,
+            text,
+            base,
+            env,
+        };
         v.config(raw)
     }
 }
@@ -364,6 +198,7 @@ fn locate(text: &str, offset: usize) -> String {
 
 struct Validator<'a> {
     file: &'a str,
+    text: &'a str,
     base: &'a Path,
     env: &'a dyn Fn(&str) -> Option<String>,
 }
@@ -381,22 +216,6 @@ impl Validator<'_> {
         source
             .resolve(self.base, self.env)
             .map_err(|reason| self.error(key, reason))
-    }
-
-    fn table(&self, key: &str, value: &str) -> Result<TableName, ConfigError> {
-        TableName::new(value).map_err(|e| self.error(key, e.to_string()))
-    }
-
-    fn column(&self, key: &str, value: &str) -> Result<ColumnName, ConfigError> {
-        ColumnName::new(value).map_err(|e| self.error(key, e.to_string()))
-    }
-
-    fn optional_column(&self, key: &str, value: &str) -> Result<Option<ColumnName>, ConfigError> {
-        if value.is_empty() {
-            Ok(None)
-        } else {
-            self.column(key, value).map(Some)
-        }
     }
 
     fn url(&self, key: &str, value: &str) -> Result<String, ConfigError> {
@@ -535,6 +354,7 @@ impl Validator<'_> {
             recording_links,
             ..TenantPolicy::default()
         };
+        let (crm, link) = self.crm(key, t.crm, t.servicenow)?;
         let call_events_secret = t
             .call_events_secret
             .as_ref()
@@ -546,175 +366,69 @@ impl Validator<'_> {
             default_region,
             call_events_secret,
             policy,
-            servicenow: self.servicenow(&format!("{key}.servicenow"), t.servicenow)?,
+            link,
+            crm,
         })
     }
 
-    fn servicenow(&self, key: &str, s: RawServiceNow) -> Result<ServiceNowConfig, ConfigError> {
-        let instance_url = self.url(&format!("{key}.instance_url"), &s.instance_url)?;
-        let ca_pem = match &s.ca_file {
-            Some(path) => {
-                let path = self.base.join(path);
-                let pem = std::fs::read_to_string(&path).map_err(|e| {
-                    self.error(
-                        format!("{key}.ca_file"),
-                        format!("cannot read {}: {e}", path.display()),
-                    )
-                })?;
-                if !pem.contains("BEGIN CERTIFICATE") {
-                    return Err(self.error(
-                        format!("{key}.ca_file"),
-                        format!("{} holds no PEM certificate", path.display()),
-                    ));
-                }
-                Some(pem)
+    /// The tenant's CRM section from `[tenant.crm]`, or from the older `[tenant.servicenow]`
+    /// (the same settings with `kind = "servicenow"`): exactly one must be present. Its `link`
+    /// table is the tenant's link policy, read here; the rest is the adapter's.
+    fn crm(
+        &self,
+        key: &str,
+        crm: Option<toml::Spanned<toml::Table>>,
+        servicenow: Option<toml::Spanned<toml::Table>>,
+    ) -> Result<(CrmSection, LinkPolicy), ConfigError> {
+        let (section_key, kind, spanned) = match (crm, servicenow) {
+            (Some(mut section), None) => {
+                let section_key = format!("{key}.crm");
+                let kind = match section.get_mut().remove("kind") {
+                    Some(toml::Value::String(kind)) => kind,
+                    Some(other) => {
+                        return Err(self.error(
+                            format!("{section_key}.kind"),
+                            format!("{other}: the kind is a string, e.g. kind = \"servicenow\""),
+                        ))
+                    }
+                    None => {
+                        return Err(self.error(
+                            format!("{section_key}.kind"),
+                            "missing; name the CRM, e.g. kind = \"servicenow\"",
+                        ))
+                    }
+                };
+                (section_key, kind, section)
             }
-            None => None,
-        };
-        if s.client_id.trim().is_empty() {
-            return Err(self.error(
-                format!("{key}.client_id"),
-                "empty; copy the Client ID from System OAuth > Application Registry",
-            ));
-        }
-        let service_grant = match s.service_grant.as_str() {
-            "client_credentials" => ServiceGrant::ClientCredentials,
-            "password" => {
-                let user = s
-                    .service_user
-                    .clone()
-                    .filter(|u| !u.is_empty())
-                    .ok_or_else(|| {
-                        self.error(
-                            format!("{key}.service_user"),
-                            "required when service_grant = \"password\"",
-                        )
-                    })?;
-                let password = s.service_password.as_ref().ok_or_else(|| {
-                    self.error(
-                        format!("{key}.service_password"),
-                        "required when service_grant = \"password\"",
-                    )
-                })?;
-                ServiceGrant::Password {
-                    user,
-                    password: self.secret(&format!("{key}.service_password"), password)?,
-                }
-            }
-            other => {
+            (None, Some(section)) => (format!("{key}.servicenow"), "servicenow".into(), section),
+            (Some(_), Some(_)) => {
                 return Err(self.error(
-                    format!("{key}.service_grant"),
-                    format!("{other:?}: use \"client_credentials\" or \"password\""),
+                    format!("{key}.crm"),
+                    "both [tenant.crm] and [tenant.servicenow] are given; keep one (they are two \
+                     spellings of the same settings: [tenant.crm] with kind = \"servicenow\" is \
+                     the newer)",
+                ))
+            }
+            (None, None) => {
+                return Err(self.error(
+                    format!("{key}.crm"),
+                    "no CRM is configured for this tenant; add a [tenant.crm] section with \
+                     kind = \"servicenow\" and the instance's keys (see docs/configuration.md)",
                 ))
             }
         };
-        if s.requests_per_hour == Some(0) {
-            return Err(self.error(
-                format!("{key}.requests_per_hour"),
-                "must be at least 1 (omit it for no limit)",
-            ));
-        }
-        Ok(ServiceNowConfig {
-            instance_url,
-            ca_pem,
-            client_id: s.client_id.trim().to_string(),
-            client_secret: self.secret(&format!("{key}.client_secret"), &s.client_secret)?,
-            service_grant,
-            requests_per_hour: s.requests_per_hour,
-            lookup: self.lookup(&format!("{key}.lookup"), s.lookup)?,
-            case: self.case(&format!("{key}.case"), s.case)?,
-            link: self.link(&format!("{key}.link"), s.link)?,
-        })
-    }
-
-    fn lookup(&self, key: &str, l: RawLookup) -> Result<LookupConfig, ConfigError> {
-        if let Some(n) = l.suffix_digits {
-            if !(7..=10).contains(&n) {
-                return Err(self.error(
-                    format!("{key}.suffix_digits"),
-                    format!("{n}: use 7 to 10, or omit it"),
-                ));
-            }
-        }
-        if l.tables.is_empty() {
-            return Err(self.error(
-                format!("{key}.tables"),
-                "list at least one table to search callers in",
-            ));
-        }
-        let mut tables = Vec::new();
-        for (i, t) in l.tables.into_iter().enumerate() {
-            let k = format!("{key}.tables[{i}]");
-            let kind = match t.kind.as_str() {
-                "contact" => PartyKind::Contact,
-                "consumer" => PartyKind::Consumer,
-                other => {
-                    return Err(self.error(
-                        format!("{k}.kind"),
-                        format!("{other:?}: use \"contact\" or \"consumer\""),
-                    ))
-                }
-            };
-            if t.phone_columns.is_empty() {
-                return Err(self.error(
-                    format!("{k}.phone_columns"),
-                    "list at least one phone column",
-                ));
-            }
-            let phone_columns = t
-                .phone_columns
-                .iter()
-                .enumerate()
-                .map(|(j, c)| self.column(&format!("{k}.phone_columns[{j}]"), c))
-                .collect::<Result<Vec<_>, _>>()?;
-            let account_column = match (&t.account_column, kind) {
-                (Some(c), _) => self.optional_column(&format!("{k}.account_column"), c)?,
-                (None, PartyKind::Contact) => {
-                    Some(self.column(&format!("{k}.account_column"), "account")?)
-                }
-                (None, PartyKind::Consumer) => None,
-            };
-            tables.push(LookupTable {
-                table: self.table(&format!("{k}.table"), &t.table)?,
-                kind,
-                phone_columns,
-                name_column: self.column(
-                    &format!("{k}.name_column"),
-                    t.name_column.as_deref().unwrap_or("name"),
-                )?,
-                account_column,
-            });
-        }
-        Ok(LookupConfig {
-            tables,
-            suffix_digits: l.suffix_digits,
-        })
-    }
-
-    fn case(&self, key: &str, c: RawCase) -> Result<CaseConfig, ConfigError> {
-        Ok(CaseConfig {
-            table: self.table(&format!("{key}.table"), &c.table)?,
-            correlation_column: self
-                .column(&format!("{key}.correlation_column"), &c.correlation_column)?,
-            caller_number_column: c
-                .caller_number_column
-                .as_deref()
-                .map(|v| self.column(&format!("{key}.caller_number_column"), v))
-                .transpose()?,
-            recording_url_column: self.column(
-                &format!("{key}.recording_url_column"),
-                &c.recording_url_column,
-            )?,
-            contact_column: self
-                .optional_column(&format!("{key}.contact_column"), &c.contact_column)?,
-            account_column: self
-                .optional_column(&format!("{key}.account_column"), &c.account_column)?,
-            consumer_column: self
-                .optional_column(&format!("{key}.consumer_column"), &c.consumer_column)?,
-            assigned_to_column: self
-                .optional_column(&format!("{key}.assigned_to_column"), &c.assigned_to_column)?,
-            contact_type: Some(c.contact_type).filter(|v| !v.is_empty()),
-        })
+        let position = locate(self.text, spanned.span().start);
+        let mut table = spanned.into_inner();
+        let raw_link: link::RawLink = match table.remove("link") {
+            Some(value) => value.try_into().map_err(|e: toml::de::Error| {
+                self.error(format!("{section_key}.link"), e.message().to_string())
+            })?,
+            None => link::RawLink::default(),
+        };
+        let link = self.link(&format!("{section_key}.link"), raw_link)?;
+        let section = CrmSection::new(kind, table, self.file, section_key, self.base, self.env)
+            .at(Some(position));
+        Ok((section, link))
     }
 }
 

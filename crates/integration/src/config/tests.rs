@@ -22,9 +22,23 @@ fn env(name: &str) -> Option<String> {
     }
 }
 
+/// Parses like the server's start does: the file, then each tenant's CRM section by the
+/// adapter of its kind (ServiceNow here, as the binary registers it).
 fn parse(text: &str) -> Result<Config, ConfigError> {
-    Config::parse("callbridge.toml", text, Path::new("."), &env)
+    let config = Config::parse("callbridge.toml", text, Path::new("."), &env)?;
+    let kinds = crate::crm::CrmRegistry::new().with(std::sync::Arc::new(
+        callbridge_servicenow::adapter::ServiceNowKind,
+    ));
+    crate::crm::build_tenants(&kinds, &config, None)?;
+    Ok(config)
 }
+
+/// The tenant's ServiceNow settings, as the adapter reads them.
+fn sn(tenant: &TenantConfig) -> callbridge_servicenow::adapter::ServiceNowConfig {
+    callbridge_servicenow::adapter::ServiceNowConfig::from_section(&tenant.crm).unwrap()
+}
+
+use callbridge_servicenow::adapter::ServiceGrant;
 
 #[test]
 fn a_minimal_file_gets_working_defaults() {
@@ -32,7 +46,7 @@ fn a_minimal_file_gets_working_defaults() {
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
     let tenant = &config.tenants[0];
     assert_eq!(tenant.default_region.as_str(), "JP");
-    let sn = &tenant.servicenow;
+    let sn = &sn(tenant);
     assert_eq!(sn.client_secret.expose(), "s3cret");
     assert!(matches!(sn.service_grant, ServiceGrant::ClientCredentials));
     assert_eq!(sn.case.table.as_str(), "sn_customerservice_case");
@@ -88,7 +102,7 @@ fn plain_http_is_only_allowed_to_loopback() {
     );
     let local = MINIMAL.replace("https://acme.service-now.com", "http://127.0.0.1:8443/");
     assert_eq!(
-        parse(&local).unwrap().tenants[0].servicenow.instance_url,
+        sn(&parse(&local).unwrap().tenants[0]).instance_url,
         "http://127.0.0.1:8443"
     );
 }
@@ -139,7 +153,7 @@ fn a_bad_short_description_template_is_refused() {
 #[test]
 fn the_link_identity_policy_defaults_to_user_name_or_email_and_takes_an_admin_mapping() {
     let config = parse(MINIMAL).unwrap();
-    let link = &config.tenants[0].servicenow.link;
+    let link = &config.tenants[0].link;
     assert_eq!(
         link.match_fields,
         [IdentityField::UserName, IdentityField::Email]
@@ -151,7 +165,7 @@ fn the_link_identity_policy_defaults_to_user_name_or_email_and_takes_an_admin_ma
          [tenant.servicenow.link.agents]\n\"alice\" = \"alice.agent\"\n"
     );
     let config = parse(&mapped).unwrap();
-    let link = &config.tenants[0].servicenow.link;
+    let link = &config.tenants[0].link;
     assert_eq!(link.match_fields, [IdentityField::Email]);
     assert_eq!(link.agents["alice"], "alice.agent");
 }
@@ -172,4 +186,73 @@ fn a_link_policy_that_names_an_unknown_field_or_lets_nobody_link_is_refused() {
         format!("{MINIMAL}\n[tenant.servicenow.link.agents]\n\"acme:alice\" = \"alice.agent\"\n");
     let e = parse(&bad_agent).unwrap_err();
     assert_eq!(e.key, "tenant[0].servicenow.link.agents.acme:alice");
+}
+
+/// `MINIMAL` with its CRM section written as `[tenant.crm] kind = "servicenow"`, and `extra`
+/// sub-sections of it.
+fn tagged(extra: &str) -> String {
+    MINIMAL.replace("[tenant.servicenow]", "[tenant.crm]\nkind = \"servicenow\"")
+        + &extra.replace("[tenant.servicenow.", "[tenant.crm.")
+}
+
+#[test]
+fn the_tagged_crm_section_and_the_older_servicenow_section_configure_the_same_tenant() {
+    let extra = r#"
+[tenant.servicenow.case]
+caller_number_column = "u_caller_number"
+
+[[tenant.servicenow.lookup.tables]]
+table = "customer_contact"
+kind = "contact"
+phone_columns = ["phone"]
+
+[tenant.servicenow.link.agents]
+alice = "alice.agent"
+"#;
+    let older = parse(&(MINIMAL.to_string() + extra)).unwrap();
+    let newer = parse(&tagged(extra)).unwrap();
+    // Every setting the adapter reads; Debug covers them all (secrets print redacted, so
+    // compare those through `expose`).
+    let (a, b) = (&sn(&older.tenants[0]), &sn(&newer.tenants[0]));
+    assert_eq!(older.tenants[0].link, newer.tenants[0].link);
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(a.client_secret.expose(), b.client_secret.expose());
+    assert_eq!(
+        b.case.caller_number_column.as_ref().unwrap().as_str(),
+        "u_caller_number"
+    );
+    assert_eq!(b.lookup.tables.len(), 1);
+    assert_eq!(
+        newer.tenants[0].link.agents.get("alice").unwrap(),
+        "alice.agent"
+    );
+}
+
+#[test]
+fn errors_in_the_tagged_section_name_its_keys() {
+    let err = parse(&tagged(
+        "\n[tenant.servicenow.case]\ntable = \"Case Table\"\n",
+    ))
+    .unwrap_err();
+    assert_eq!(err.key, "tenant[0].crm.case.table");
+    let err = parse(&MINIMAL.replace("[tenant.servicenow]", "[tenant.crm]\nkind = \"salesforce\""))
+        .unwrap_err();
+    assert!(err.reason.contains("salesforce"), "{err}");
+    assert!(err.reason.contains("servicenow"), "{err}");
+    assert_eq!(err.key, "tenant[0].crm.kind");
+}
+
+#[test]
+fn a_tenant_without_a_crm_or_with_both_forms_is_refused_naming_the_key() {
+    let cut = MINIMAL.find("[tenant.servicenow]").unwrap();
+    let err = parse(&MINIMAL[..cut]).unwrap_err();
+    assert_eq!(err.key, "tenant[0].crm");
+    assert!(err.reason.contains("kind = \"servicenow\""), "{err}");
+
+    let both = MINIMAL.to_string()
+        + "\n[tenant.crm]\nkind = \"servicenow\"\ninstance_url = \"https://acme.service-now.com\"\n\
+           client_id = \"x\"\nclient_secret = \"y\"\n";
+    let err = parse(&both).unwrap_err();
+    assert_eq!(err.key, "tenant[0].crm");
+    assert!(err.reason.contains("keep one"), "{err}");
 }

@@ -1,70 +1,134 @@
-//! The CRM port: what the runtime needs from a CRM, in the core's plain types. ServiceNow is the
-//! first adapter (`servicenow.rs`); another CRM implements the same trait.
+//! The CRM port as the runtime uses it: the traits and error live in `callbridge-crm`, so that
+//! any adapter crate can implement them. The composition root registers the CRM kinds it
+//! offers in a [`CrmRegistry`]; [`build_tenants`] builds every tenant's CRM from its section,
+//! and [`TenantCrms`] hands each call to its tenant's adapter.
 
-pub mod limiter;
-pub mod servicenow;
-
-use std::future::Future;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use callbridge_core::{AgentId, CallId, CaseFields, CaseRef, ContactRef, PartyRefs, TenantId};
 use callbridge_phone::E164;
+use callbridge_store::Store;
 
-/// Why a CRM request did not succeed, in the terms the runtime acts on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CrmError {
-    /// The agent's CRM authorisation is gone (expired refresh token, revoked, never linked).
-    #[error("the agent's CRM account must be linked again")]
-    RelinkRequired,
-    /// The CRM asked us to slow down.
-    #[error("the CRM is rate limiting us; retry in {0:?}")]
-    RateLimited(Duration),
-    /// Down, slow, refused a connection, or answered 5xx: worth retrying.
-    #[error("the CRM is unavailable: {0}")]
-    Unavailable(String),
-    /// The CRM refused the request itself (permissions, a missing column, bad data): retrying
-    /// will not help until someone fixes the setup.
-    #[error("the CRM refused the request: {0}")]
-    Rejected(String),
+pub use callbridge_crm::{Crm, CrmContext, CrmError, CrmRegistry, CrmTenant};
+
+use crate::config::{Config, ConfigError, TenantConfig};
+
+/// Builds `tenant`'s CRM with the kind its section names; a mistake in the section is a
+/// configuration error naming its key.
+pub fn build_tenant(
+    registry: &CrmRegistry,
+    tenant: &TenantConfig,
+    public_url: &str,
+    store: Option<Store>,
+) -> Result<CrmTenant, ConfigError> {
+    Ok(registry.build(&tenant.crm, &context(tenant, public_url, store))?)
 }
 
-impl CrmError {
-    pub fn is_retryable(&self) -> bool {
-        matches!(self, CrmError::RateLimited(_) | CrmError::Unavailable(_))
+/// What `tenant`'s adapter is built with besides its section.
+pub fn context(tenant: &TenantConfig, public_url: &str, store: Option<Store>) -> CrmContext {
+    CrmContext {
+        tenant: tenant.id.clone(),
+        default_region: tenant.default_region,
+        public_url: public_url.to_string(),
+        redirect_uri: crate::linking::redirect_uri(public_url),
+        recording_links: tenant.policy.recording_links.clone(),
+        store,
     }
 }
 
-/// A CRM as the integration runtime uses it.
-pub trait Crm: Send + Sync + 'static {
-    /// Records whose phone numbers hold `caller`, searched with `agent`'s own CRM rights and
-    /// re-checked client-side. Several results mean the agent must choose.
-    fn lookup(
+/// Every tenant's CRM, by tenant id.
+pub fn build_tenants(
+    registry: &CrmRegistry,
+    config: &Config,
+    store: Option<Store>,
+) -> Result<HashMap<TenantId, CrmTenant>, ConfigError> {
+    config
+        .tenants
+        .iter()
+        .map(|tenant| {
+            let built = build_tenant(registry, tenant, &config.server.public_url, store.clone())?;
+            Ok((tenant.id.clone(), built))
+        })
+        .collect()
+}
+
+/// The tenants' CRMs as one [`Crm`]: each request goes to its tenant's adapter.
+pub struct TenantCrms {
+    tenants: HashMap<TenantId, Arc<dyn Crm>>,
+}
+
+impl TenantCrms {
+    pub fn new(tenants: &HashMap<TenantId, CrmTenant>) -> TenantCrms {
+        TenantCrms {
+            tenants: tenants
+                .iter()
+                .map(|(id, tenant)| (id.clone(), tenant.crm.clone()))
+                .collect(),
+        }
+    }
+
+    fn of(&self, tenant: &TenantId) -> Result<&Arc<dyn Crm>, CrmError> {
+        self.tenants
+            .get(tenant)
+            .ok_or_else(|| CrmError::Rejected(format!("tenant {tenant} has no CRM configured")))
+    }
+}
+
+#[callbridge_crm::async_trait]
+impl Crm for TenantCrms {
+    async fn lookup(
         &self,
         tenant: &TenantId,
         agent: &AgentId,
         caller: &E164,
-    ) -> impl Future<Output = Result<Vec<ContactRef>, CrmError>> + Send;
+    ) -> Result<Vec<ContactRef>, CrmError> {
+        self.of(tenant)?.lookup(tenant, agent, caller).await
+    }
 
-    /// The Case holding `call` in its correlation column, if one exists.
-    fn find_case(
+    async fn find_case(
         &self,
         tenant: &TenantId,
         call: &CallId,
-    ) -> impl Future<Output = Result<Option<CaseRef>, CrmError>> + Send;
+    ) -> Result<Option<CaseRef>, CrmError> {
+        self.of(tenant)?.find_case(tenant, call).await
+    }
 
-    /// Creates the Case for `call` in one write.
-    fn create_case(
+    async fn create_case(
         &self,
         tenant: &TenantId,
         call: &CallId,
         fields: &CaseFields,
-    ) -> impl Future<Output = Result<CaseRef, CrmError>> + Send;
+    ) -> Result<CaseRef, CrmError> {
+        self.of(tenant)?.create_case(tenant, call, fields).await
+    }
 
-    /// Sets the contact/consumer/account of an existing Case.
-    fn update_case_parties(
+    async fn update_case_parties(
         &self,
         tenant: &TenantId,
         case: &CaseRef,
         parties: &PartyRefs,
-    ) -> impl Future<Output = Result<(), CrmError>> + Send;
+    ) -> Result<(), CrmError> {
+        self.of(tenant)?
+            .update_case_parties(tenant, case, parties)
+            .await
+    }
+
+    async fn add_work_note(
+        &self,
+        tenant: &TenantId,
+        case: &CaseRef,
+        note: &str,
+    ) -> Result<(), CrmError> {
+        self.of(tenant)?.add_work_note(tenant, case, note).await
+    }
+
+    async fn may_read_case(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        case: &CaseRef,
+    ) -> Result<bool, CrmError> {
+        self.of(tenant)?.may_read_case(tenant, agent, case).await
+    }
 }

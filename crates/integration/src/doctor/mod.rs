@@ -1,43 +1,19 @@
-//! `callbridge doctor`: checks a tenant's ServiceNow setup end to end and says, for every
-//! failure, which setup step fixes it.
+//! `callbridge doctor`: checks each tenant's CRM setup end to end and says, for every failure,
+//! which setup step fixes it. The checks themselves are the CRM adapter's
+//! ([`callbridge_crm::CrmDoctor`], built by the registry from the tenant's CRM section); this
+//! module picks the tenants, opens the store of agents' links without creating it, and
+//! reports (text or JSON, [`report`]).
 //!
-//! Per tenant, in order (a check whose prerequisite failed is reported `Skipped`, with why):
-//!
-//! 1. `instance.reachable`: the instance answers like ServiceNow over TLS we trust;
-//! 2. `oauth.service_grant`: the service credential (client_credentials or password) gets a token;
-//! 3. `oauth.authorize_redirect`: `/oauth_auth.do` accepts our callback (agents' link step);
-//! 4. `access.dictionary`, `table.lookup.<table>`, `column.lookup.<table>.<column>`: the caller
-//!    tables and their phone, name and account columns;
-//! 5. `table.case`, `column.case.<role>`: the Case table, and columns long enough for call ids,
-//!    recording links and caller numbers, with references to the expected tables;
-//! 6. `access.read.<table>`, `access.create_case`: the service account reads every caller table
-//!    and creates, finds (by correlation id) and deletes a probe Case (`write_probe`);
-//! 7. `rate_limit`: the rule that governs the service account against `requests_per_hour`;
-//! 8. `agent.<agent>.crm_access`: every agent with a stored CRM link, with their own (refreshed)
-//!    token, can read every lookup table and the Case table, the rule the link step applies
-//!    (`agents.linked` passes when nobody has linked and is skipped when the instance is
-//!    unreachable; `agents.store` fails when the links cannot be read).
-//!
-//! Check ids are stable: they depend only on the configuration, except check 8's, which name
-//! the agents that have linked.
+//! A tenant whose CRM section does not parse gets one failed `config.crm` check naming the key.
 
-mod access;
-mod agents;
-mod connection;
-mod rate;
 mod report;
-mod schema;
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::Path;
 
-use callbridge_servicenow::TableClient;
-use callbridge_store::Store;
+use callbridge_crm::{CrmRegistry, DoctorRequest};
+use callbridge_store::{SecretKey, Store};
 
-pub use access::{PROBE_DESCRIPTION, PROBE_PREFIX};
-pub use agents::{agent_id as agent_check_id, LINKED as AGENTS_LINKED};
-pub use connection::{redirect_uri, CALLBACK_PATH};
 pub use report::{render_text, Check, Report, Status, TenantReport};
-pub use schema::MAX_CALL_ID_LEN;
 
 use crate::config::{Config, TenantConfig};
 
@@ -55,17 +31,22 @@ impl Default for DoctorOptions {
 }
 
 /// Checks every tenant, or only `tenant`, with the default options (a probe Case is written).
-pub async fn run(config: &Config, tenant: Option<&str>) -> Report {
-    run_with(config, tenant, DoctorOptions::default()).await
+pub async fn run(config: &Config, crms: &CrmRegistry, tenant: Option<&str>) -> Report {
+    run_with(config, crms, tenant, DoctorOptions::default()).await
 }
 
 /// Checks every tenant, or only `tenant`.
-pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOptions) -> Report {
-    let store = agents::open_store(config).await;
+pub async fn run_with(
+    config: &Config,
+    crms: &CrmRegistry,
+    tenant: Option<&str>,
+    options: DoctorOptions,
+) -> Report {
+    let store = open_store(config).await;
     let mut tenants = Vec::new();
     match tenant {
         Some(wanted) => match config.tenants.iter().find(|t| t.id.as_str() == wanted) {
-            Some(t) => tenants.push(check_tenant(config, t, &store, options).await),
+            Some(t) => tenants.push(check_tenant(config, crms, t, &store, options).await),
             None => {
                 let known: Vec<&str> = config.tenants.iter().map(|t| t.id.as_str()).collect();
                 tenants.push(TenantReport {
@@ -84,7 +65,7 @@ pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOpti
         },
         None => {
             for t in &config.tenants {
-                tenants.push(check_tenant(config, t, &store, options).await);
+                tenants.push(check_tenant(config, crms, t, &store, options).await);
             }
         }
     }
@@ -96,75 +77,81 @@ pub async fn run_with(config: &Config, tenant: Option<&str>, options: DoctorOpti
 
 async fn check_tenant(
     config: &Config,
+    crms: &CrmRegistry,
     tenant: &TenantConfig,
     store: &Result<Option<Store>, String>,
     options: DoctorOptions,
 ) -> TenantReport {
-    let mut checks = Vec::new();
-    let Some(instance) = connection::reachable(tenant, &mut checks).await else {
-        connection::skip_after_unreachable(tenant, &mut checks);
-        skip_service_checks(
-            tenant,
-            &format!("skipped: {} failed", connection::REACHABLE),
-            options,
-            &mut checks,
-        );
-        agents::skip(
-            &format!("skipped: {} failed", connection::REACHABLE),
-            &mut checks,
-        );
-        return finish(tenant, checks);
-    };
-    let service = connection::service_grant(tenant, &instance, &mut checks).await;
-    connection::authorize_redirect(tenant, &config.server.public_url, &instance, &mut checks).await;
-    match service {
-        None => {
-            let reason = format!("skipped: {} failed", connection::SERVICE_GRANT);
-            skip_service_checks(tenant, &reason, options, &mut checks);
-        }
-        Some(service) => {
-            let client = TableClient::new(instance.clone());
-            let known = schema::check(tenant, &client, &service, &mut checks).await;
-            access::check(
-                tenant,
-                &client,
-                &service,
-                &known,
-                options.write_probe,
-                &mut checks,
-            )
-            .await;
-            rate::check(tenant, &instance, &service, &mut checks).await;
-        }
-    }
-    match store {
-        Ok(store) => agents::check(tenant, &instance, store.as_ref(), &mut checks).await,
-        Err(reason) => agents::store_failed(reason, &mut checks),
-    }
-    finish(tenant, checks)
-}
-
-fn skip_service_checks(
-    tenant: &TenantConfig,
-    reason: &str,
-    options: DoctorOptions,
-    checks: &mut Vec<Check>,
-) {
-    schema::skip(tenant, reason, checks);
-    access::skip(tenant, reason, options.write_probe, checks);
-    rate::skip(reason, checks);
-}
-
-fn finish(tenant: &TenantConfig, checks: Vec<Check>) -> TenantReport {
-    TenantReport {
+    let report = |checks| TenantReport {
         tenant: tenant.id.as_str().to_string(),
         checks,
-    }
+    };
+    let links = store.clone();
+    let built = crate::crm::build_tenant(
+        crms,
+        tenant,
+        &config.server.public_url,
+        links.clone().ok().flatten(),
+    );
+    let crm = match built {
+        Ok(crm) => crm,
+        Err(e) => {
+            return report(vec![Check::fail(
+                "config.crm",
+                "CRM section valid",
+                e.to_string(),
+                format!("Configuration: fix {}", e.key),
+            )])
+        }
+    };
+    let Some(doctor) = crm.doctor else {
+        return report(Vec::new());
+    };
+    let request = DoctorRequest {
+        write_probe: options.write_probe,
+        links,
+    };
+    report(doctor.checks(&tenant.id, &request).await)
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+/// The store holding agents' links: `Ok(None)` when it does not exist yet (a SQLite file not
+/// created: nobody has linked, and doctor must not create it), `Err` with why it cannot be read.
+pub async fn open_store(config: &Config) -> Result<Option<Store>, String> {
+    let url = &config.server.database_url;
+    if let Some(path) = sqlite_path(url) {
+        if !Path::new(path).exists() {
+            return Ok(None);
+        }
+    }
+    let key = SecretKey::from_base64(config.server.master_key.expose())
+        .map_err(|e| format!("server.master_key: {e}"))?;
+    Store::open(url, key)
+        .await
+        .map(Some)
+        .map_err(|e| format!("opening {url}: {e}"))
+}
+
+/// The file behind a SQLite URL; None for other databases and in-memory SQLite.
+fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file_and_other_databases_none() {
+        assert_eq!(sqlite_path("sqlite://callbridge.db"), Some("callbridge.db"));
+        assert_eq!(
+            sqlite_path("sqlite:/var/lib/cb.db?mode=rwc"),
+            Some("/var/lib/cb.db")
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://u:p@h/db"), None);
+    }
 }

@@ -2,7 +2,7 @@
 //! [`LinkPolicy`]. The agent's screen pops run with that user's rights and the agent's Cases are
 //! assigned to that user, so anyone else is refused.
 
-use callbridge_servicenow::CrmUser;
+use callbridge_crm::CrmUser;
 
 use crate::config::{IdentityField, LinkPolicy};
 
@@ -26,9 +26,9 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// Who `agent` must sign in as, in words, for the refusal page.
-pub fn expected_user(policy: &LinkPolicy, agent: &str) -> String {
+pub fn expected_user(policy: &LinkPolicy, agent: &str, crm: &str) -> String {
     if let Some(mapped) = policy.agents.get(agent) {
-        return format!("the ServiceNow user {mapped} (set by your administrator)");
+        return format!("the {crm} user {mapped} (set by your administrator)");
     }
     let fields: Vec<&str> = policy
         .match_fields
@@ -38,10 +38,7 @@ pub fn expected_user(policy: &LinkPolicy, agent: &str) -> String {
             IdentityField::Email => "e-mail address",
         })
         .collect();
-    format!(
-        "the ServiceNow user whose {} is {agent}",
-        fields.join(" or ")
-    )
+    format!("the {crm} user whose {} is {agent}", fields.join(" or "))
 }
 
 /// The signed-in user, as the refusal page names them.
@@ -62,7 +59,7 @@ mod tests {
 
     fn user(user_name: &str, email: &str) -> CrmUser {
         CrmUser {
-            sys_id: "0123".into(),
+            id: "0123".into(),
             user_name: user_name.into(),
             name: "Some One".into(),
             email: email.into(),
@@ -96,7 +93,7 @@ mod tests {
         // An empty e-mail never matches anything.
         assert!(!admits(&policy, "", &user("x", "")));
         assert_eq!(
-            expected_user(&policy, "alice@example.com"),
+            expected_user(&policy, "alice@example.com", "ServiceNow"),
             "the ServiceNow user whose e-mail address is alice@example.com"
         );
     }
@@ -109,7 +106,7 @@ mod tests {
         assert!(!admits(&policy, "alice", &user("alice", "alice")));
         assert!(admits(&policy, "bob.agent", &user("bob.agent", "")));
         assert_eq!(
-            expected_user(&policy, "alice"),
+            expected_user(&policy, "alice", "ServiceNow"),
             "the ServiceNow user alice.agent (set by your administrator)"
         );
     }

@@ -1,7 +1,8 @@
-//! "Link my CRM account": an agent connects their own ServiceNow account with the OAuth
-//! authorization-code flow and PKCE. The tokens are stored encrypted (`callbridge-store`), the
-//! agent's `sys_user` record is remembered (Cases are assigned to it), and the engine learns the
-//! agent is linked.
+//! "Link my CRM account": an agent connects their own CRM account (for example ServiceNow, with
+//! the OAuth authorization-code flow and PKCE) through the CRM port's
+//! [`AccountLinking`]. The tokens are stored encrypted (`callbridge-store`), the agent's CRM
+//! user record is remembered (Cases are assigned to it), and the engine learns the agent is
+//! linked.
 //!
 //! What makes the link the agent's own, in the order the flow meets them:
 //!
@@ -11,7 +12,7 @@
 //!    is only honoured together with it, so nobody can have someone else approve their sign-in
 //!    (link CSRF);
 //! 3. the CRM user who signed in is the agent's, per the tenant's policy (`identity.rs`);
-//! 4. that user can read what the agent needs (`rights.rs`): the lookup tables and the Case
+//! 4. that user can read what the agent needs (the adapter's `missing_reads`): the lookup tables and the Case
 //!    table. A link that cannot pop a caller would only hide the problem until the first call,
 //!    so it is refused, naming each table and the role that grants it.
 //!
@@ -20,31 +21,35 @@
 //! A callback in another browser does not: that sign-in may be an attack, and it is dropped.
 
 mod identity;
-pub mod rights;
 mod ticket;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use callbridge_core::{AgentId, AgentName, Event, TenantId};
-use callbridge_servicenow::{
-    current_user, Instance, InstanceConfig, OAuthClient, Pkce, TableClient,
-};
+use callbridge_crm::{describe_missing, roles_to_grant, AccountLinking, CrmError, CrmTenant};
 use callbridge_store::{AgentLink, Store};
 use parking_lot::Mutex;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use crate::config::{LinkPolicy, Secret, ServiceNowConfig, TenantConfig};
+use crate::config::{LinkPolicy, Secret, TenantConfig};
 use crate::runtime::RuntimeHandle;
 
-pub use rights::MissingRead;
+pub use callbridge_crm::MissingRead;
 pub use ticket::{ticket, TICKET_TTL_SECS};
 
 /// Path of the OAuth redirect on this server.
 pub const CALLBACK_PATH: &str = "/api/v1/crm/oauth/callback";
+
+/// Where agents' browsers come back after signing in to the CRM: the callback below the
+/// server's public URL (it must be registered with the CRM).
+pub fn redirect_uri(public_url: &str) -> String {
+    format!("{}{CALLBACK_PATH}", public_url.trim_end_matches('/'))
+}
 /// How long a started link waits for the agent to sign in.
 pub const PENDING_TTL: Duration = Duration::from_secs(10 * 60);
 
@@ -62,32 +67,44 @@ pub enum LinkError {
     UnknownState,
     #[error("this sign-in was started in another browser, so it was not accepted and nothing was linked: a link is finished in the browser that opened it. Open your link in this browser to link your own account")]
     OtherBrowser,
-    #[error("you are signed in to ServiceNow as {signed_in}, but agent {agent} must link {expected}. Nothing was linked. To switch: sign out of ServiceNow ({logout}), then open your link again and sign in as that user")]
+    #[error("you are signed in to {crm} as {signed_in}, but agent {agent} must link {expected}. Nothing was linked. To switch: sign out of {crm} ({logout}), then open your link again and sign in as that user")]
     WrongCrmUser {
+        /// The CRM's name ("ServiceNow").
+        crm: String,
         agent: String,
         signed_in: String,
         expected: String,
         logout: String,
     },
-    #[error("your ServiceNow account {user} cannot read {missing}. Without it calls cannot show the caller and your Cases would have no contact, so nothing was linked. Ask your ServiceNow administrator to grant {roles} to {user} (User Administration > Users > {user} > Roles), then sign out of ServiceNow ({logout}) and open your link again (a role applies from the next sign-in)")]
+    #[error("your {crm} account {user} cannot read {missing}. Without it calls cannot show the caller and your Cases would have no contact, so nothing was linked. Ask your {crm} administrator to grant {roles} to {user} (User Administration > Users > {user} > Roles), then sign out of {crm} ({logout}) and open your link again (a role applies from the next sign-in)")]
     MissingRights {
+        crm: String,
         user: String,
         missing: String,
         roles: String,
         logout: String,
     },
-    #[error("ServiceNow refused the sign-in: {0}")]
-    Refused(String),
-    #[error("ServiceNow could not be reached: {0}")]
-    Unavailable(String),
+    #[error("{} refused the sign-in: {}", .0.crm, .0.reason)]
+    Refused(CrmSaid),
+    #[error("{} could not be reached: {}", .0.crm, .0.reason)]
+    Unavailable(CrmSaid),
     #[error("the link could not be saved: {0}")]
     Store(String),
+}
+
+/// What the CRM answered, and which CRM it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrmSaid {
+    /// The CRM's name ("ServiceNow").
+    pub crm: String,
+    pub reason: String,
 }
 
 struct Pending {
     tenant: TenantId,
     agent: String,
-    pkce: Pkce,
+    /// The PKCE verifier of this sign-in (the adapter's; never leaves the server).
+    verifier: String,
     /// The secret the starting browser holds; the callback must present it.
     browser: String,
     /// The spent ticket, given back when the sign-in is refused for the account used.
@@ -96,20 +113,46 @@ struct Pending {
 }
 
 struct TenantLink {
-    oauth: OAuthClient,
-    instance: Instance,
-    tables: TableClient,
-    servicenow: ServiceNowConfig,
+    crm: Arc<dyn AccountLinking>,
+    policy: LinkPolicy,
 }
 
 impl TenantLink {
     fn policy(&self) -> &LinkPolicy {
-        &self.servicenow.link
+        &self.policy
     }
 
-    /// Where an agent signs out of ServiceNow (the instance's own sign-out page).
-    fn logout_url(&self) -> String {
-        format!("{}/logout.do", self.servicenow.instance_url)
+    fn crm_name(&self) -> String {
+        self.crm.crm_name().to_string()
+    }
+
+    /// Where an agent signs out of the CRM (to sign in as someone else).
+    fn logout_url(&self, tenant: &TenantId) -> String {
+        self.crm.logout_url(tenant).unwrap_or_default()
+    }
+
+    /// A CRM failure in the link flow's words.
+    fn said(&self, reason: impl Into<String>) -> CrmSaid {
+        CrmSaid {
+            crm: self.crm_name(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A failed code exchange, as the agent is told: refused, or the CRM unreachable.
+    fn exchange_failed(&self, error: CrmError) -> LinkError {
+        match error {
+            CrmError::Rejected(reason) => LinkError::Refused(self.said(reason)),
+            other => LinkError::Unavailable(self.said(reason_of(other))),
+        }
+    }
+}
+
+/// The CRM's own words in an error, without the port's prefix.
+fn reason_of(error: CrmError) -> String {
+    match error {
+        CrmError::Rejected(reason) | CrmError::Unavailable(reason) => reason,
+        other => other.to_string(),
     }
 }
 
@@ -139,8 +182,11 @@ pub struct Linked {
 }
 
 impl Linking {
+    /// The link flow for every tenant whose CRM links agents' accounts (`crms`, built by the
+    /// registry); a tenant without one answers [`LinkError::UnknownTenant`].
     pub fn new(
         tenants: &[TenantConfig],
+        crms: &HashMap<TenantId, CrmTenant>,
         public_url: &str,
         key: Secret,
         store: Store,
@@ -148,31 +194,20 @@ impl Linking {
     ) -> anyhow::Result<Linking> {
         let mut map = HashMap::new();
         for t in tenants {
-            let sn = &t.servicenow;
-            let mut config =
-                InstanceConfig::new(sn.instance_url.clone()).with_timeout(Duration::from_secs(10));
-            if let Some(pem) = &sn.ca_pem {
-                config = config.with_root_ca_pem(pem.clone().into_bytes());
-            }
-            let instance =
-                Instance::new(config).map_err(|e| anyhow::anyhow!("tenant {}: {e}", t.id))?;
+            let Some(crm) = crms.get(&t.id).and_then(|c| c.linking.clone()) else {
+                continue;
+            };
             map.insert(
                 t.id.as_str().to_string(),
                 TenantLink {
-                    oauth: OAuthClient::new(
-                        instance.clone(),
-                        sn.client_id.clone(),
-                        sn.client_secret.expose().to_string(),
-                    ),
-                    tables: TableClient::new(instance.clone()),
-                    instance,
-                    servicenow: sn.clone(),
+                    crm,
+                    policy: t.link.clone(),
                 },
             );
         }
         Ok(Linking {
             tenants: map,
-            redirect_uri: format!("{}{CALLBACK_PATH}", public_url.trim_end_matches('/')),
+            redirect_uri: redirect_uri(public_url),
             secure_cookies: public_url.starts_with("https://"),
             key,
             pending: Mutex::new(HashMap::new()),
@@ -191,7 +226,7 @@ impl Linking {
         self.secure_cookies
     }
 
-    /// Starts a link: spends the ticket and returns the ServiceNow sign-in URL to send the
+    /// Starts a link: spends the ticket and returns the CRM sign-in URL to send the
     /// agent's browser to, with the secret that browser must present at the callback.
     pub async fn start(
         &self,
@@ -221,12 +256,12 @@ impl Linking {
         if !fresh {
             return Err(LinkError::TicketSpent);
         }
-        let pkce = Pkce::generate();
-        let state = callbridge_servicenow::oauth::random_state();
+        let authorization = conn
+            .crm
+            .authorize(&TenantId::new(tenant), &self.redirect_uri)
+            .map_err(|e| conn.exchange_failed(e))?;
+        let (state, url) = (authorization.state.clone(), authorization.url.clone());
         let browser = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
-        let url = conn
-            .oauth
-            .authorization_url(&self.redirect_uri, &state, &pkce);
         let mut pending = self.pending.lock();
         pending.retain(|_, p| p.started.elapsed() < PENDING_TTL);
         pending.insert(
@@ -234,14 +269,14 @@ impl Linking {
             Pending {
                 tenant: TenantId::new(tenant),
                 agent: agent.to_string(),
-                pkce,
+                verifier: authorization.verifier,
                 browser: browser.clone(),
                 ticket_digest: valid.digest,
                 started: Instant::now(),
             },
         );
         Ok(Started {
-            authorize_url: url.to_string(),
+            authorize_url: url,
             browser_secret: browser,
         })
     }
@@ -307,30 +342,27 @@ impl Linking {
             .get(pending.tenant.as_str())
             .ok_or_else(|| LinkError::UnknownTenant(pending.tenant.to_string()))?;
         let now = OffsetDateTime::now_utc();
+        let tenant = &pending.tenant;
         let tokens = conn
-            .oauth
+            .crm
             .exchange_code(
+                tenant,
                 code,
                 &self.redirect_uri,
-                pending.pkce.verifier(),
+                &pending.verifier,
                 now.unix_timestamp(),
             )
             .await
-            .map_err(|e| {
-                if e.is_refused() {
-                    LinkError::Refused(e.to_string())
-                } else {
-                    LinkError::Unavailable(e.to_string())
-                }
-            })?;
-        let refresh_token = tokens
-            .refresh_token
-            .clone()
-            .ok_or_else(|| LinkError::Refused("the instance issued no refresh token".into()))?;
-        let auth = tokens.auth();
-        let user = current_user(&conn.instance, &auth)
+            .map_err(|e| conn.exchange_failed(e))?;
+        let user = conn
+            .crm
+            .current_user(tenant, &tokens.access_token)
             .await
-            .map_err(|e| LinkError::Unavailable(format!("identifying the signed-in user: {e}")))?;
+            .map_err(|e| {
+                LinkError::Unavailable(
+                    conn.said(format!("identifying the signed-in user: {}", reason_of(e))),
+                )
+            })?;
         if !identity::admits(conn.policy(), &pending.agent, &user) {
             tracing::warn!(
                 tenant = %pending.tenant,
@@ -339,35 +371,46 @@ impl Linking {
                 "refused to link a CRM user who is not the agent's"
             );
             return Err(LinkError::WrongCrmUser {
+                crm: conn.crm_name(),
                 agent: pending.agent.clone(),
                 signed_in: identity::describe(&user),
-                expected: identity::expected_user(conn.policy(), &pending.agent),
-                logout: conn.logout_url(),
+                expected: identity::expected_user(
+                    conn.policy(),
+                    &pending.agent,
+                    conn.crm.crm_name(),
+                ),
+                logout: conn.logout_url(tenant),
             });
         }
-        let missing = rights::missing_reads(&conn.tables, &auth, &conn.servicenow)
+        let missing = conn
+            .crm
+            .missing_reads(tenant, &tokens.access_token)
             .await
             .map_err(|e| {
-                LinkError::Unavailable(format!("checking what your account may read: {e}"))
+                LinkError::Unavailable(conn.said(format!(
+                    "checking what your account may read: {}",
+                    reason_of(e)
+                )))
             })?;
         if !missing.is_empty() {
-            let roles = rights::roles_to_grant(&missing);
+            let roles = roles_to_grant(&missing);
             return Err(LinkError::MissingRights {
+                crm: conn.crm_name(),
                 user: user.user_name.clone(),
-                missing: rights::describe(&missing),
+                missing: describe_missing(&missing),
                 roles: if roles.is_empty() {
                     "the roles those tables' read ACLs require".to_string()
                 } else {
                     format!("the role {}", roles.join(" and "))
                 },
-                logout: conn.logout_url(),
+                logout: conn.logout_url(tenant),
             });
         }
         let link = AgentLink {
-            crm_user_sys_id: user.sys_id,
+            crm_user_id: user.id,
             crm_user_name: user.user_name.clone(),
             access_token: tokens.access_token.clone(),
-            refresh_token,
+            refresh_token: tokens.refresh_token.clone(),
             access_expires_at: OffsetDateTime::from_unix_timestamp(tokens.expires_at)
                 .unwrap_or(now),
             linked_at: now,

@@ -138,7 +138,9 @@ bob = "bob.agent"
             client_secret = sandbox.credentials.client_secret,
         );
         let config = Config::parse("test.toml", &toml, dir.path(), &|_| None).unwrap();
-        let server = callbridge_web::start(&config, outbox).await.unwrap();
+        let server = callbridge_web::start(&config, outbox, &crm_kinds())
+            .await
+            .unwrap();
         let notices = server.runtime.subscribe();
         World {
             sandbox,
@@ -607,4 +609,11 @@ impl Browser {
             .map(|(n, _, p)| (n.clone(), p.clone()))
             .collect()
     }
+}
+
+/// The CRM kinds the tests offer: ServiceNow, as the binary does.
+pub fn crm_kinds() -> callbridge_integration::crm::CrmRegistry {
+    callbridge_integration::crm::CrmRegistry::new().with(std::sync::Arc::new(
+        callbridge_servicenow::adapter::ServiceNowKind,
+    ))
 }

@@ -81,7 +81,14 @@ impl ContactCenter {
         let config = Config::parse("bench.toml", &toml, dir.path(), &|_| None)?;
         let telephony_config = TelephonyConfig::parse("bench.toml", &toml, dir.path(), &|_| None)?
             .expect("the file has a [telephony] section");
-        let prepared = server::prepare(&config, OutboxOptions::default()).await?;
+        let prepared = server::prepare(
+            &config,
+            OutboxOptions::default(),
+            &callbridge_integration::crm::CrmRegistry::new().with(std::sync::Arc::new(
+                callbridge_servicenow::adapter::ServiceNowKind,
+            )),
+        )
+        .await?;
         let telephony = Telephony::start(
             &telephony_config,
             &config,

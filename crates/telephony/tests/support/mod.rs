@@ -241,9 +241,15 @@ queues = ["support", "sales"]
         let telephony_config = TelephonyConfig::parse("test.toml", &toml, dir.path(), &|_| None)
             .unwrap()
             .unwrap();
-        let prepared = server::prepare(&config, OutboxOptions::default())
-            .await
-            .unwrap();
+        let prepared = server::prepare(
+            &config,
+            OutboxOptions::default(),
+            &callbridge_integration::crm::CrmRegistry::new().with(std::sync::Arc::new(
+                callbridge_servicenow::adapter::ServiceNowKind,
+            )),
+        )
+        .await
+        .unwrap();
         let telephony = Telephony::start(
             &telephony_config,
             &config,

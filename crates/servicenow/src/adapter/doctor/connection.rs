@@ -3,22 +3,18 @@
 
 use std::time::Duration;
 
-use callbridge_servicenow::probe::{authorize_page_accepts, reachability, Reachability};
-use callbridge_servicenow::{
-    current_user, ApiError, Auth, Grant, Instance, InstanceConfig, OAuthClient, OAuthError,
-};
+use crate::probe::{authorize_page_accepts, reachability, Reachability};
+use crate::{current_user, ApiError, Auth, Grant, Instance, OAuthClient, OAuthError};
 
-use super::report::Check;
 use super::unix_now;
-use crate::config::{ServiceGrant, TenantConfig};
+use super::TenantConfig;
+use crate::adapter::connection::instance_config;
+use crate::adapter::ServiceGrant;
+use callbridge_kernel::check::Check;
 
 pub const REACHABLE: &str = "instance.reachable";
 pub const SERVICE_GRANT: &str = "oauth.service_grant";
 pub const AUTHORIZE_REDIRECT: &str = "oauth.authorize_redirect";
-
-/// Where agents' browsers come back after signing in to ServiceNow (the "link my CRM account"
-/// step), below the server's public URL.
-pub const CALLBACK_PATH: &str = "/api/v1/crm/oauth/callback";
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -47,18 +43,12 @@ fn grant_title(tenant: &TenantConfig) -> String {
 
 const REDIRECT_TITLE: &str = "Agents' sign-in redirect URI registered";
 
-pub fn redirect_uri(public_url: &str) -> String {
-    format!("{}{CALLBACK_PATH}", public_url.trim_end_matches('/'))
-}
-
 /// Check 1. Returns the connection when the instance answered like ServiceNow.
 pub async fn reachable(tenant: &TenantConfig, checks: &mut Vec<Check>) -> Option<Instance> {
     let sn = &tenant.servicenow;
     let title = reachable_title(tenant);
-    let mut config = InstanceConfig::new(sn.instance_url.clone()).with_timeout(REQUEST_TIMEOUT);
-    if let Some(pem) = &sn.ca_pem {
-        config = config.with_root_ca_pem(pem.clone().into_bytes());
-    }
+    // The adapter's connection settings, with doctor's longer patience.
+    let config = instance_config(sn).with_timeout(REQUEST_TIMEOUT);
     let instance = match Instance::new(config) {
         Ok(instance) => instance,
         Err(e) => {
@@ -303,11 +293,11 @@ async fn password_failure(
 /// Check 3: `/oauth_auth.do` shows its sign-in page for our client and callback.
 pub async fn authorize_redirect(
     tenant: &TenantConfig,
-    public_url: &str,
+    redirect_uri: &str,
     instance: &Instance,
     checks: &mut Vec<Check>,
 ) {
-    let uri = redirect_uri(public_url);
+    let uri = redirect_uri.to_string();
     let client_id = &tenant.servicenow.client_id;
     match authorize_page_accepts(instance, client_id, &uri).await {
         Ok(true) => checks.push(Check::pass(

@@ -2,16 +2,17 @@
 //! `--no-write`) creates a probe Case, finds it again by its correlation id as the outbox does
 //! before any retry, and deletes it.
 
-use callbridge_servicenow::{
+use crate::{
     create_case, csm_role, find_by_correlation, ApiError, ColumnName, Query, TableClient, TableName,
 };
 use serde_json::{Map, Value};
 
 use super::connection::Service;
-use super::report::Check;
 use super::schema;
 use super::unix_now;
-use crate::config::{ServiceNowConfig, TenantConfig};
+use super::TenantConfig;
+use crate::adapter::ServiceNowConfig;
+use callbridge_kernel::check::Check;
 
 pub const CREATE_CASE: &str = "access.create_case";
 const CREATE_TITLE: &str = "Service account can create, find and delete a Case";

@@ -4,14 +4,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use callbridge_core::CallId;
-use callbridge_servicenow::{
+use crate::{
     describe_table, ColumnInfo, ColumnName, DictionaryError, TableClient, TableInfo, TableName,
 };
+use callbridge_core::CallId;
 
 use super::connection::Service;
-use super::report::{Check, Status};
-use crate::config::TenantConfig;
+use super::TenantConfig;
+use callbridge_kernel::check::{Check, Status};
 
 pub const DICTIONARY: &str = "access.dictionary";
 const DICTIONARY_TITLE: &str = "Service account can read table definitions";
@@ -108,12 +108,7 @@ pub const TABLE_CASE: &str = "table.case";
 /// The longest recording link this tenant writes: `<public_url>/recordings/<64-char call id>`.
 pub fn longest_link(tenant: &TenantConfig) -> usize {
     let call = CallId::new("x".repeat(MAX_CALL_ID_LEN));
-    tenant
-        .policy
-        .recording_links
-        .link_for(&call)
-        .chars()
-        .count()
+    tenant.recording_links.link_for(&call).chars().count()
 }
 
 fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {

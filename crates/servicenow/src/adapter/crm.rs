@@ -8,115 +8,105 @@
 //! - Numbers are searched in the formats CRMs really hold and every candidate is re-checked
 //!   client-side (`callbridge-phone`), so a loose query cannot pop the wrong person.
 
-use std::collections::HashMap;
-use std::time::Duration;
-
 use callbridge_core::{
     AccountRef, AgentId, CallId, CaseFields, CaseRef, ContactRef, PartyRefs, RecordId, TenantId,
 };
-use callbridge_phone::{match_stored_with, storage_variants, suffix_key, MatchOptions, E164};
-use callbridge_servicenow::{
-    create_case, find_by_correlation, lookup_by_phone, ApiError, Auth, ColumnName, Instance,
-    InstanceConfig, LookupTarget, OAuthClient, SysId, TableClient, TokenSet,
+use callbridge_crm::{Crm, CrmContext, CrmError};
+use callbridge_phone::{
+    match_stored_with, storage_variants, suffix_key, MatchOptions, Region, E164,
 };
+use callbridge_store::{AgentLink, Store};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use tokio::sync::Mutex;
 
+use super::config::{ServiceGrant, ServiceNowConfig};
+use super::connection::Connection;
 use super::limiter::HourlyLimiter;
-use super::{Crm, CrmError};
-use crate::config::{ServiceGrant, TenantConfig};
-use callbridge_store::{AgentLink, Store};
+use crate::{
+    create_case, find_by_correlation, lookup_by_phone, ApiError, Auth, ColumnName, LookupTarget,
+    SysId, TokenSet,
+};
 
 /// Refresh a token this long before it expires.
 const REFRESH_MARGIN_SECS: i64 = 60;
 /// Records per table a lookup asks for: more than one, so ambiguity is visible.
 const LOOKUP_LIMIT: usize = 5;
 
+/// One tenant's ServiceNow instance behind the [`Crm`] port.
 pub struct ServiceNowCrm {
-    tenants: HashMap<TenantId, Connection>,
-    store: Store,
-}
-
-struct Connection {
-    tenant: TenantConfig,
-    client: TableClient,
-    oauth: OAuthClient,
+    tenant: TenantId,
+    default_region: Region,
+    config: ServiceNowConfig,
+    connection: Connection,
+    store: Option<Store>,
     service_token: Mutex<Option<TokenSet>>,
     limiter: Option<HourlyLimiter>,
     targets: Vec<LookupTarget>,
 }
 
 impl ServiceNowCrm {
-    pub fn new(tenants: &[TenantConfig], store: Store) -> anyhow::Result<ServiceNowCrm> {
-        let mut connections = HashMap::new();
-        for tenant in tenants {
-            let sn = &tenant.servicenow;
-            let mut instance =
-                InstanceConfig::new(sn.instance_url.clone()).with_timeout(Duration::from_secs(10));
-            if let Some(pem) = &sn.ca_pem {
-                instance = instance.with_root_ca_pem(pem.clone().into_bytes());
-            }
-            let instance = Instance::new(instance)
-                .map_err(|e| anyhow::anyhow!("tenant {}: ServiceNow connection: {e}", tenant.id))?;
-            let targets = sn
-                .lookup
-                .tables
-                .iter()
-                .map(|t| {
-                    let mut fields = vec![t.name_column.clone()];
-                    if let Some(account) = &t.account_column {
-                        fields.push(account.clone());
-                        if let Ok(name) = ColumnName::new(format!("{}.name", account.as_str())) {
-                            fields.push(name);
-                        }
-                    }
-                    LookupTarget {
-                        table: t.table.clone(),
-                        phone_columns: t.phone_columns.clone(),
-                        fields,
-                    }
-                })
-                .collect();
-            connections.insert(
-                tenant.id.clone(),
-                Connection {
-                    client: TableClient::new(instance.clone()),
-                    oauth: OAuthClient::new(
-                        instance,
-                        sn.client_id.clone(),
-                        sn.client_secret.expose().to_string(),
-                    ),
-                    service_token: Mutex::new(None),
-                    limiter: sn.requests_per_hour.map(HourlyLimiter::new),
-                    targets,
-                    tenant: tenant.clone(),
-                },
-            );
+    /// The adapter for `context.tenant`, over `connection`.
+    pub fn new(
+        config: ServiceNowConfig,
+        connection: Connection,
+        context: &CrmContext,
+    ) -> ServiceNowCrm {
+        ServiceNowCrm {
+            tenant: context.tenant.clone(),
+            default_region: context.default_region,
+            targets: lookup_targets(&config),
+            limiter: config.requests_per_hour.map(HourlyLimiter::new),
+            service_token: Mutex::new(None),
+            store: context.store.clone(),
+            connection,
+            config,
         }
-        Ok(ServiceNowCrm {
-            tenants: connections,
-            store,
-        })
     }
 
-    fn connection(&self, tenant: &TenantId) -> Result<&Connection, CrmError> {
-        self.tenants
-            .get(tenant)
-            .ok_or_else(|| CrmError::Rejected(format!("tenant {tenant} has no CRM configured")))
+    /// The tenant's ServiceNow settings.
+    pub fn config(&self) -> &ServiceNowConfig {
+        &self.config
+    }
+
+    /// The tenant's instance and clients (shared with the link flow).
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    /// What a lookup asks of each configured caller table.
+    pub fn lookup_targets(&self) -> &[LookupTarget] {
+        &self.targets
+    }
+
+    /// This adapter, if it serves `tenant` (each tenant has its own).
+    fn serving(&self, tenant: &TenantId) -> Result<&Self, CrmError> {
+        if *tenant == self.tenant {
+            Ok(self)
+        } else {
+            Err(CrmError::Rejected(format!(
+                "tenant {tenant} has no CRM configured"
+            )))
+        }
+    }
+
+    fn store(&self) -> Result<&Store, CrmError> {
+        self.store.as_ref().ok_or_else(|| {
+            CrmError::Unavailable("the agents' CRM links cannot be read: no database".into())
+        })
     }
 
     /// The agent's bearer token, refreshed when it is about to expire (or `force`).
     async fn agent_auth(
         &self,
-        conn: &Connection,
+        conn: &Self,
         tenant: &TenantId,
         agent: &AgentId,
         force: bool,
     ) -> Result<Auth, CrmError> {
         let local = agent.name().as_str();
         let link = self
-            .store
+            .store()?
             .link(tenant.as_str(), local)
             .await
             .map_err(|e| CrmError::Unavailable(format!("reading the agent's CRM link: {e}")))?
@@ -126,6 +116,7 @@ impl ServiceNowCrm {
             return Ok(Auth::bearer(link.access_token));
         }
         let tokens = conn
+            .connection
             .oauth
             .refresh(&link.refresh_token, now)
             .await
@@ -146,7 +137,7 @@ impl ServiceNowCrm {
                 .unwrap_or(OffsetDateTime::now_utc()),
             ..link
         };
-        self.store
+        self.store()?
             .save_link(tenant.as_str(), local, refreshed)
             .await
             .map_err(|e| CrmError::Unavailable(format!("saving the refreshed CRM token: {e}")))?;
@@ -154,7 +145,7 @@ impl ServiceNowCrm {
     }
 
     /// The tenant's service token, obtained or refreshed as needed (or `force`).
-    async fn service_auth(&self, conn: &Connection, force: bool) -> Result<Auth, CrmError> {
+    async fn service_auth(&self, conn: &Self, force: bool) -> Result<Auth, CrmError> {
         let mut slot = conn.service_token.lock().await;
         let now = OffsetDateTime::now_utc().unix_timestamp();
         if let Some(tokens) = slot.as_ref() {
@@ -162,17 +153,20 @@ impl ServiceNowCrm {
                 return Ok(tokens.auth());
             }
             if let Some(refresh) = tokens.refresh_token.clone() {
-                if let Ok(fresh) = conn.oauth.refresh(&refresh, now).await {
+                if let Ok(fresh) = conn.connection.oauth.refresh(&refresh, now).await {
                     let auth = fresh.auth();
                     *slot = Some(fresh);
                     return Ok(auth);
                 }
             }
         }
-        let granted = match &conn.tenant.servicenow.service_grant {
-            ServiceGrant::ClientCredentials => conn.oauth.client_credentials(now).await,
+        let granted = match &conn.config.service_grant {
+            ServiceGrant::ClientCredentials => conn.connection.oauth.client_credentials(now).await,
             ServiceGrant::Password { user, password } => {
-                conn.oauth.password(user, password.expose(), now).await
+                conn.connection
+                    .oauth
+                    .password(user, password.expose(), now)
+                    .await
             }
         };
         let tokens = granted.map_err(|e| {
@@ -187,7 +181,7 @@ impl ServiceNowCrm {
         Ok(auth)
     }
 
-    fn spend_budget_now(&self, conn: &Connection) -> Result<(), CrmError> {
+    fn spend_budget_now(&self, conn: &Self) -> Result<(), CrmError> {
         match &conn.limiter {
             Some(limiter) => limiter.try_acquire().map_err(|wait| {
                 CrmError::Unavailable(format!(
@@ -198,7 +192,7 @@ impl ServiceNowCrm {
         }
     }
 
-    async fn wait_for_budget(&self, conn: &Connection) {
+    async fn wait_for_budget(&self, conn: &Self) {
         if let Some(limiter) = &conn.limiter {
             limiter.acquire().await;
         }
@@ -207,26 +201,27 @@ impl ServiceNowCrm {
     async fn assigned_user(&self, tenant: &TenantId, agent: &AgentId) -> Option<String> {
         let link = self
             .store
+            .as_ref()?
             .link(tenant.as_str(), agent.name().as_str())
             .await
             .ok()??;
-        Some(link.crm_user_sys_id)
+        Some(link.crm_user_id)
     }
 
     fn to_contacts(
         &self,
-        conn: &Connection,
+        conn: &Self,
         caller: &E164,
-        candidates: Vec<callbridge_servicenow::Candidate>,
+        candidates: Vec<crate::Candidate>,
     ) -> Vec<ContactRef> {
         let options = MatchOptions {
-            suffix_digits: conn.tenant.servicenow.lookup.suffix_digits,
+            suffix_digits: conn.config.lookup.suffix_digits,
         };
-        let region = conn.tenant.default_region;
+        let region = conn.default_region;
         candidates
             .into_iter()
             .filter_map(|candidate| {
-                let table = conn.tenant.servicenow.lookup.tables.iter().find(|t| t.table == candidate.table)?;
+                let table = conn.config.lookup.tables.iter().find(|t| t.table == candidate.table)?;
                 let matched = candidate
                     .phones
                     .iter()
@@ -251,7 +246,7 @@ impl ServiceNowCrm {
     }
 
     /// Runs `op` with the service token, renewing it once after a 401.
-    async fn as_service<T, F, Fut>(&self, conn: &Connection, op: F) -> Result<T, CrmError>
+    async fn as_service<T, F, Fut>(&self, conn: &Self, op: F) -> Result<T, CrmError>
     where
         F: Fn(Auth) -> Fut,
         Fut: std::future::Future<Output = Result<T, ApiError>>,
@@ -273,6 +268,7 @@ impl ServiceNowCrm {
     }
 }
 
+#[callbridge_crm::async_trait]
 impl Crm for ServiceNowCrm {
     async fn lookup(
         &self,
@@ -280,12 +276,11 @@ impl Crm for ServiceNowCrm {
         agent: &AgentId,
         caller: &E164,
     ) -> Result<Vec<ContactRef>, CrmError> {
-        let conn = self.connection(tenant)?;
+        let conn = self.serving(tenant)?;
         self.spend_budget_now(conn)?;
         let variants = storage_variants(caller);
         let suffix = conn
-            .tenant
-            .servicenow
+            .config
             .lookup
             .suffix_digits
             .map(|n| suffix_key(caller, n));
@@ -294,7 +289,7 @@ impl Crm for ServiceNowCrm {
             let suffix = suffix.as_deref();
             async move {
                 lookup_by_phone(
-                    &conn.client,
+                    &conn.connection.tables,
                     &auth,
                     &conn.targets,
                     variants,
@@ -323,12 +318,12 @@ impl Crm for ServiceNowCrm {
         tenant: &TenantId,
         call: &CallId,
     ) -> Result<Option<CaseRef>, CrmError> {
-        let conn = self.connection(tenant)?;
-        let case = &conn.tenant.servicenow.case;
+        let conn = self.serving(tenant)?;
+        let case = &conn.config.case;
         let found = self
             .as_service(conn, |auth| async move {
                 find_by_correlation(
-                    &conn.client,
+                    &conn.connection.tables,
                     &auth,
                     &case.table,
                     &case.correlation_column,
@@ -346,8 +341,8 @@ impl Crm for ServiceNowCrm {
         call: &CallId,
         fields: &CaseFields,
     ) -> Result<CaseRef, CrmError> {
-        let conn = self.connection(tenant)?;
-        let case = &conn.tenant.servicenow.case;
+        let conn = self.serving(tenant)?;
+        let case = &conn.config.case;
         let mut values = Map::new();
         let mut put = |column: Option<&ColumnName>, value: &str| {
             if let Some(column) = column {
@@ -408,7 +403,7 @@ impl Crm for ServiceNowCrm {
         let created = self
             .as_service(conn, |auth| {
                 let values = values.clone();
-                async move { create_case(&conn.client, &auth, &case.table, values).await }
+                async move { create_case(&conn.connection.tables, &auth, &case.table, values).await }
             })
             .await?;
         Ok(case_ref(created))
@@ -420,8 +415,8 @@ impl Crm for ServiceNowCrm {
         case_ref: &CaseRef,
         parties: &PartyRefs,
     ) -> Result<(), CrmError> {
-        let conn = self.connection(tenant)?;
-        let case = &conn.tenant.servicenow.case;
+        let conn = self.serving(tenant)?;
+        let case = &conn.config.case;
         let mut values = Map::new();
         for (column, value) in [
             (&case.contact_column, &parties.contact),
@@ -444,7 +439,8 @@ impl Crm for ServiceNowCrm {
             let values = values.clone();
             let sys_id = sys_id.clone();
             async move {
-                conn.client
+                conn.connection
+                    .tables
                     .update(&auth, &case.table, &sys_id, &values, &[])
                     .await
                     .map(|_| ())
@@ -452,9 +448,86 @@ impl Crm for ServiceNowCrm {
         })
         .await
     }
+
+    async fn add_work_note(
+        &self,
+        tenant: &TenantId,
+        case_ref: &CaseRef,
+        note: &str,
+    ) -> Result<(), CrmError> {
+        let conn = self.serving(tenant)?;
+        let case = &conn.config.case;
+        if note.trim().is_empty() {
+            return Err(CrmError::Rejected("a work note must not be empty".into()));
+        }
+        let sys_id =
+            SysId::new(case_ref.id.as_str()).map_err(|e| CrmError::Rejected(e.to_string()))?;
+        // `work_notes` is a journal field: a write appends one entry (servicenow.md, the Case
+        // table), so a retried write can at worst add the same note twice, never lose one.
+        let mut values = Map::new();
+        values.insert(WORK_NOTES.into(), Value::String(note.to_string()));
+        let sys_id_column = ColumnName::new("sys_id").expect("valid");
+        self.as_service(conn, |auth| {
+            let values = values.clone();
+            let sys_id = sys_id.clone();
+            let fields = [sys_id_column.clone()];
+            async move {
+                conn.connection
+                    .tables
+                    .update(&auth, &case.table, &sys_id, &values, &fields)
+                    .await
+                    .map(|_| ())
+            }
+        })
+        .await
+    }
+
+    async fn may_read_case(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        case_ref: &CaseRef,
+    ) -> Result<bool, CrmError> {
+        let conn = self.serving(tenant)?;
+        let table = &conn.config.case.table;
+        // Not a sys_id at all: no such Case, so nobody may read it.
+        let Ok(sys_id) = SysId::new(case_ref.id.as_str()) else {
+            return Ok(false);
+        };
+        self.spend_budget_now(conn)?;
+        let fields = [ColumnName::new("sys_id").expect("valid")];
+        let read = |auth: Auth| {
+            let sys_id = &sys_id;
+            let fields = &fields;
+            async move {
+                conn.connection
+                    .tables
+                    .get(&auth, table, sys_id, fields)
+                    .await
+            }
+        };
+        let auth = self.agent_auth(conn, tenant, agent, false).await?;
+        let answer = match read(auth).await {
+            Err(ApiError::Unauthorized { .. }) => {
+                let auth = self.agent_auth(conn, tenant, agent, true).await?;
+                read(auth).await
+            }
+            other => other,
+        };
+        match answer {
+            // Row ACLs that hide a record answer 404 like a missing one: both are "no".
+            Ok(found) => Ok(found.is_some()),
+            Err(ApiError::Forbidden { .. }) => Ok(false),
+            Err(ApiError::Unauthorized { .. }) => Err(CrmError::RelinkRequired),
+            Err(other) => Err(crm_error(other)),
+        }
+    }
 }
 
-fn case_ref(case: callbridge_servicenow::CaseRef) -> CaseRef {
+/// The Case's journal field for notes only the CRM's agents see.
+const WORK_NOTES: &str = "work_notes";
+
+fn case_ref(case: crate::CaseRef) -> CaseRef {
     CaseRef {
         id: RecordId::from(case.sys_id.as_str()),
         label: case.number,
@@ -477,4 +550,28 @@ fn crm_error(error: ApiError) -> CrmError {
         | ApiError::BadRequest { .. }
         | ApiError::InvalidRequest(_) => CrmError::Rejected(error.to_string()),
     }
+}
+
+/// What a lookup asks of each caller table: its phone columns, and its name and account
+/// columns (with the account's name) to show the agent.
+fn lookup_targets(config: &ServiceNowConfig) -> Vec<LookupTarget> {
+    config
+        .lookup
+        .tables
+        .iter()
+        .map(|t| {
+            let mut fields = vec![t.name_column.clone()];
+            if let Some(account) = &t.account_column {
+                fields.push(account.clone());
+                if let Ok(name) = ColumnName::new(format!("{}.name", account.as_str())) {
+                    fields.push(name);
+                }
+            }
+            LookupTarget {
+                table: t.table.clone(),
+                phone_columns: t.phone_columns.clone(),
+                fields,
+            }
+        })
+        .collect()
 }

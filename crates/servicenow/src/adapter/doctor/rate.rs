@@ -2,12 +2,12 @@
 //! answers 429 once its hourly budget is spent; Callbridge paces itself only when
 //! `requests_per_hour` is configured, and must stay at or under the rule.
 
-use callbridge_servicenow::probe::rate_limit_rule;
-use callbridge_servicenow::Instance;
+use crate::probe::rate_limit_rule;
+use crate::Instance;
 
 use super::connection::Service;
-use super::report::Check;
-use crate::config::TenantConfig;
+use super::TenantConfig;
+use callbridge_kernel::check::Check;
 
 pub const RATE_LIMIT: &str = "rate_limit";
 const TITLE: &str = "Rate-limit headroom";

@@ -8,15 +8,13 @@
 //! what the agent may read now, and a refused refresh means the agent must link again. The
 //! refreshed token is saved, exactly as the adapter saves it.
 
-use std::path::Path;
-
-use callbridge_servicenow::{Instance, OAuthClient, TableClient};
-use callbridge_store::{AgentLink, SecretKey, Store};
+use crate::{Instance, OAuthClient, TableClient};
+use callbridge_store::{AgentLink, Store};
 use time::OffsetDateTime;
 
-use super::report::Check;
-use crate::config::{Config, TenantConfig};
-use crate::linking::rights;
+use super::TenantConfig;
+use crate::adapter::rights;
+use callbridge_kernel::check::Check;
 
 pub const STORE: &str = "agents.store";
 pub const LINKED: &str = "agents.linked";
@@ -30,32 +28,6 @@ pub fn agent_id(agent: &str) -> String {
 
 fn agent_title(agent: &str) -> String {
     format!("Agent {agent}'s CRM account can read the caller and Case tables")
-}
-
-/// The store holding agents' links: `Ok(None)` when it does not exist yet (a SQLite file not
-/// created: nobody has linked, and doctor must not create it), `Err` with why it cannot be read.
-pub async fn open_store(config: &Config) -> Result<Option<Store>, String> {
-    let url = &config.server.database_url;
-    if let Some(path) = sqlite_path(url) {
-        if !Path::new(path).exists() {
-            return Ok(None);
-        }
-    }
-    let key = SecretKey::from_base64(config.server.master_key.expose())
-        .map_err(|e| format!("server.master_key: {e}"))?;
-    Store::open(url, key)
-        .await
-        .map(Some)
-        .map_err(|e| format!("opening {url}: {e}"))
-}
-
-/// The file behind a SQLite URL; None for other databases and in-memory SQLite.
-fn sqlite_path(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or(rest);
-    (!path.is_empty() && path != ":memory:").then_some(path)
 }
 
 /// Check 8 when the store could not be opened.
@@ -207,21 +179,5 @@ async fn check_agent(
             format!("checking what {agent} (ServiceNow user {user}) may read failed: {e}"),
             "Run doctor again; if it persists, check the instance's health (System Diagnostics > Stats)",
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sqlite_urls_name_their_file_and_other_databases_none() {
-        assert_eq!(sqlite_path("sqlite://callbridge.db"), Some("callbridge.db"));
-        assert_eq!(
-            sqlite_path("sqlite:/var/lib/cb.db?mode=rwc"),
-            Some("/var/lib/cb.db")
-        );
-        assert_eq!(sqlite_path("sqlite::memory:"), None);
-        assert_eq!(sqlite_path("postgres://u:p@h/db"), None);
     }
 }

@@ -3,23 +3,11 @@
 //! agent is shown, and assigned, their Cases). Checked with the agent's own token at link time
 //! and by `doctor` for every linked agent, so one rule decides both.
 
-use std::fmt::Write as _;
+use crate::{csm_role, read_access, ApiError, Auth, ReadAccess, TableClient};
 
-use callbridge_servicenow::{csm_role, read_access, ApiError, Auth, ReadAccess, TableClient};
+use crate::adapter::ServiceNowConfig;
 
-use crate::config::ServiceNowConfig;
-
-/// A table the agent's account may not read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MissingRead {
-    pub table: String,
-    /// What the table is for us ("caller lookup" or "Cases").
-    pub purpose: &'static str,
-    /// The role that grants reading it, when it is a CSM table.
-    pub role: Option<&'static str>,
-    /// The instance's refusal.
-    pub refusal: String,
-}
+pub use callbridge_crm::{describe_missing as describe, roles_to_grant, MissingRead};
 
 /// Reads one row of every required table with `auth`; the ones refused (403).
 pub async fn missing_reads(
@@ -48,39 +36,6 @@ pub async fn missing_reads(
         }
     }
     Ok(missing)
-}
-
-/// "customer_contact (caller lookup), ... ": the tables, each with what grants it.
-pub fn describe(missing: &[MissingRead]) -> String {
-    let mut text = String::new();
-    for (i, m) in missing.iter().enumerate() {
-        if i > 0 {
-            text.push_str(if i + 1 == missing.len() {
-                " and "
-            } else {
-                ", "
-            });
-        }
-        let _ = write!(text, "{} ({}", m.table, m.purpose);
-        match m.role {
-            Some(role) => {
-                let _ = write!(text, "; granted by role {role})");
-            }
-            None => text.push_str("; granted by the role its read ACL requires)"),
-        }
-    }
-    text
-}
-
-/// The roles to grant, deduplicated, in the order the tables came.
-pub fn roles_to_grant(missing: &[MissingRead]) -> Vec<&'static str> {
-    let mut roles = Vec::new();
-    for role in missing.iter().filter_map(|m| m.role) {
-        if !roles.contains(&role) {
-            roles.push(role);
-        }
-    }
-    roles
 }
 
 #[cfg(test)]

@@ -1,0 +1,41 @@
+//! The CRM port: everything Callbridge asks of a CRM, as dyn-compatible traits (usable as
+//! `Arc<dyn ...>`), in the core's plain types. ServiceNow is the first adapter
+//! (`callbridge-servicenow`); a second CRM is one new crate implementing these traits plus a
+//! [`CrmKind`] that builds it from its configuration section.
+//!
+//! - [`Crm`]: what the runtime does during and after calls: contact lookup with the agent's own
+//!   rights, the one Case per call (create, find by call id, update its parties, add a work
+//!   note), and whether an agent's CRM user may read a Case (the recording page asks).
+//! - [`AccountLinking`]: the CRM side of "link my CRM account": the authorization URL (state and
+//!   PKCE are the adapter's), the code exchange, who signed in, what their own token may read,
+//!   and revoking tokens. The policy (which user may be which agent, what to say) is the
+//!   caller's.
+//! - [`CrmDoctor`]: the CRM's setup checks, as shared [`Check`] rows.
+//! - [`CrmKind`] and [`CrmRegistry`]: how the composition root offers adapters by their
+//!   configuration `kind`, so the runtime obtains a tenant's adapter ([`CrmTenant`]) from its
+//!   [`CrmSection`] without naming it.
+//! - [`secret`]: secrets in configuration sections (literal, `env` or `file`), never logged.
+//!
+//! Invariant: no CRM's name, URL or wire format appears here.
+//!
+//! [`Check`]: callbridge_kernel::check::Check
+
+mod calls;
+mod doctor;
+mod error;
+mod linking;
+mod registry;
+pub mod secret;
+mod section;
+
+pub use calls::Crm;
+pub use doctor::{CrmDoctor, DoctorRequest};
+pub use error::CrmError;
+pub use linking::{
+    describe_missing, roles_to_grant, AccountLinking, Authorization, CrmUser, LinkTokens,
+    MissingRead,
+};
+pub use registry::{CrmContext, CrmKind, CrmRegistry, CrmTenant, UnknownKind};
+pub use section::{CrmSection, SectionError};
+
+pub use async_trait::async_trait;

@@ -1,0 +1,418 @@
+//! `[tenant.crm] kind = "servicenow"` (or the older `[tenant.servicenow]`): the instance, the
+//! OAuth client, the service credential, the caller tables and the Case columns. Parsed from
+//! the tenant's [`CrmSection`] into validated types when the registry builds the adapter;
+//! every mistake names the file and the full key. Every key is documented in
+//! `docs/configuration.md`. (The section's `link` policy is the configuration's, not ours.)
+
+use std::path::PathBuf;
+
+use callbridge_core::PartyKind;
+use callbridge_crm::secret::{Secret, SecretSource};
+use callbridge_crm::{CrmSection, SectionError};
+use serde::Deserialize;
+
+use crate::{ColumnName, TableName};
+
+#[derive(Debug, Clone)]
+pub struct ServiceNowConfig {
+    /// Base URL without a trailing slash.
+    pub instance_url: String,
+    /// Extra trust root (PEM), e.g. the sandbox's CA.
+    pub ca_pem: Option<String>,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub service_grant: ServiceGrant,
+    /// The instance's hourly rate-limit budget for our service account; None: no limiter.
+    pub requests_per_hour: Option<u32>,
+    pub lookup: LookupConfig,
+    pub case: CaseConfig,
+}
+
+#[derive(Debug, Clone)]
+pub enum ServiceGrant {
+    ClientCredentials,
+    Password { user: String, password: Secret },
+}
+
+#[derive(Debug, Clone)]
+pub struct LookupConfig {
+    pub tables: Vec<LookupTable>,
+    /// Also match on the last N national digits (7..=10); None: exact formats only.
+    pub suffix_digits: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LookupTable {
+    pub table: TableName,
+    pub kind: PartyKind,
+    pub phone_columns: Vec<ColumnName>,
+    /// Column shown to agents (default `name`).
+    pub name_column: ColumnName,
+    /// Reference to the account, for contacts (default `account`); None for consumers.
+    pub account_column: Option<ColumnName>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CaseConfig {
+    pub table: TableName,
+    pub correlation_column: ColumnName,
+    pub caller_number_column: Option<ColumnName>,
+    pub recording_url_column: ColumnName,
+    pub contact_column: Option<ColumnName>,
+    pub account_column: Option<ColumnName>,
+    pub consumer_column: Option<ColumnName>,
+    pub assigned_to_column: Option<ColumnName>,
+    /// Value for `contact_type` ("Channel"); None leaves it unset.
+    pub contact_type: Option<String>,
+}
+
+// ---- the section as written ---------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServiceNow {
+    instance_url: String,
+    ca_file: Option<PathBuf>,
+    client_id: String,
+    client_secret: SecretSource,
+    #[serde(default = "default_grant")]
+    service_grant: String,
+    service_user: Option<String>,
+    service_password: Option<SecretSource>,
+    requests_per_hour: Option<u32>,
+    #[serde(default)]
+    lookup: RawLookup,
+    #[serde(default)]
+    case: RawCase,
+}
+
+fn default_grant() -> String {
+    "client_credentials".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLookup {
+    #[serde(default = "default_lookup_tables")]
+    tables: Vec<RawLookupTable>,
+    suffix_digits: Option<usize>,
+}
+
+impl Default for RawLookup {
+    fn default() -> Self {
+        RawLookup {
+            tables: default_lookup_tables(),
+            suffix_digits: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLookupTable {
+    table: String,
+    kind: String,
+    phone_columns: Vec<String>,
+    name_column: Option<String>,
+    account_column: Option<String>,
+}
+
+fn default_lookup_tables() -> Vec<RawLookupTable> {
+    vec![
+        RawLookupTable {
+            table: "customer_contact".into(),
+            kind: "contact".into(),
+            phone_columns: vec!["phone".into(), "mobile_phone".into()],
+            name_column: None,
+            account_column: Some("account".into()),
+        },
+        RawLookupTable {
+            table: "csm_consumer".into(),
+            kind: "consumer".into(),
+            phone_columns: vec!["business_phone".into(), "mobile_phone".into()],
+            name_column: None,
+            account_column: None,
+        },
+    ]
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    #[serde(default = "default_case_table")]
+    table: String,
+    #[serde(default = "default_correlation")]
+    correlation_column: String,
+    caller_number_column: Option<String>,
+    #[serde(default = "default_recording_column")]
+    recording_url_column: String,
+    #[serde(default = "column_contact")]
+    contact_column: String,
+    #[serde(default = "column_account")]
+    account_column: String,
+    #[serde(default = "column_consumer")]
+    consumer_column: String,
+    #[serde(default = "column_assigned_to")]
+    assigned_to_column: String,
+    #[serde(default = "default_contact_type")]
+    contact_type: String,
+}
+
+impl Default for RawCase {
+    fn default() -> Self {
+        RawCase {
+            table: default_case_table(),
+            correlation_column: default_correlation(),
+            caller_number_column: None,
+            recording_url_column: default_recording_column(),
+            contact_column: column_contact(),
+            account_column: column_account(),
+            consumer_column: column_consumer(),
+            assigned_to_column: column_assigned_to(),
+            contact_type: default_contact_type(),
+        }
+    }
+}
+
+fn default_case_table() -> String {
+    "sn_customerservice_case".into()
+}
+fn default_correlation() -> String {
+    "correlation_id".into()
+}
+fn default_recording_column() -> String {
+    "u_recording_url".into()
+}
+fn column_contact() -> String {
+    "contact".into()
+}
+fn column_account() -> String {
+    "account".into()
+}
+fn column_consumer() -> String {
+    "consumer".into()
+}
+fn column_assigned_to() -> String {
+    "assigned_to".into()
+}
+fn default_contact_type() -> String {
+    "phone".into()
+}
+
+// ---- validation ----------------------------------------------------------------------------
+
+impl ServiceNowConfig {
+    /// The tenant's ServiceNow settings from its CRM section, validated.
+    pub fn from_section(section: &CrmSection) -> Result<ServiceNowConfig, SectionError> {
+        let raw: RawServiceNow = section.parse()?;
+        Validator { section }.servicenow(raw)
+    }
+}
+
+struct Validator<'a> {
+    section: &'a CrmSection,
+}
+
+impl Validator<'_> {
+    fn error(&self, key: &str, reason: impl Into<String>) -> SectionError {
+        self.section.error(key, reason)
+    }
+
+    fn table(&self, key: &str, value: &str) -> Result<TableName, SectionError> {
+        TableName::new(value).map_err(|e| self.error(key, e.to_string()))
+    }
+
+    fn column(&self, key: &str, value: &str) -> Result<ColumnName, SectionError> {
+        ColumnName::new(value).map_err(|e| self.error(key, e.to_string()))
+    }
+
+    fn optional_column(&self, key: &str, value: &str) -> Result<Option<ColumnName>, SectionError> {
+        if value.is_empty() {
+            Ok(None)
+        } else {
+            self.column(key, value).map(Some)
+        }
+    }
+
+    /// The instance's base URL: https, or plain http to this machine (the sandbox).
+    fn url(&self, key: &str, value: &str) -> Result<String, SectionError> {
+        let url = reqwest::Url::parse(value)
+            .map_err(|e| self.error(key, format!("{value:?} is not a URL: {e}")))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            "http" => {
+                return Err(self.error(
+                    key,
+                    format!("{value} uses plain http to a non-loopback host; use https"),
+                ))
+            }
+            other => return Err(self.error(key, format!("unsupported scheme {other}; use https"))),
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(self.error(key, "the URL must not have a query or fragment"));
+        }
+        Ok(value.trim_end_matches('/').to_string())
+    }
+
+    fn servicenow(&self, s: RawServiceNow) -> Result<ServiceNowConfig, SectionError> {
+        let instance_url = self.url("instance_url", &s.instance_url)?;
+        let ca_pem = match &s.ca_file {
+            Some(path) => {
+                let path = self.section.base.join(path);
+                let pem = std::fs::read_to_string(&path).map_err(|e| {
+                    self.error("ca_file", format!("cannot read {}: {e}", path.display()))
+                })?;
+                if !pem.contains("BEGIN CERTIFICATE") {
+                    return Err(self.error(
+                        "ca_file",
+                        format!("{} holds no PEM certificate", path.display()),
+                    ));
+                }
+                Some(pem)
+            }
+            None => None,
+        };
+        if s.client_id.trim().is_empty() {
+            return Err(self.error(
+                "client_id",
+                "empty; copy the Client ID from System OAuth > Application Registry",
+            ));
+        }
+        let service_grant = match s.service_grant.as_str() {
+            "client_credentials" => ServiceGrant::ClientCredentials,
+            "password" => {
+                let user = s
+                    .service_user
+                    .clone()
+                    .filter(|u| !u.is_empty())
+                    .ok_or_else(|| {
+                        self.error("service_user", "required when service_grant = \"password\"")
+                    })?;
+                let password = s.service_password.as_ref().ok_or_else(|| {
+                    self.error(
+                        "service_password",
+                        "required when service_grant = \"password\"",
+                    )
+                })?;
+                ServiceGrant::Password {
+                    user,
+                    password: self.section.secret("service_password", password)?,
+                }
+            }
+            other => {
+                return Err(self.error(
+                    "service_grant",
+                    format!("{other:?}: use \"client_credentials\" or \"password\""),
+                ))
+            }
+        };
+        if s.requests_per_hour == Some(0) {
+            return Err(self.error(
+                "requests_per_hour",
+                "must be at least 1 (omit it for no limit)",
+            ));
+        }
+        Ok(ServiceNowConfig {
+            instance_url,
+            ca_pem,
+            client_id: s.client_id.trim().to_string(),
+            client_secret: self.section.secret("client_secret", &s.client_secret)?,
+            service_grant,
+            requests_per_hour: s.requests_per_hour,
+            lookup: self.lookup("lookup", s.lookup)?,
+            case: self.case("case", s.case)?,
+        })
+    }
+
+    fn lookup(&self, key: &str, l: RawLookup) -> Result<LookupConfig, SectionError> {
+        if let Some(n) = l.suffix_digits {
+            if !(7..=10).contains(&n) {
+                return Err(self.error(
+                    &format!("{key}.suffix_digits"),
+                    format!("{n}: use 7 to 10, or omit it"),
+                ));
+            }
+        }
+        if l.tables.is_empty() {
+            return Err(self.error(
+                &format!("{key}.tables"),
+                "list at least one table to search callers in",
+            ));
+        }
+        let mut tables = Vec::new();
+        for (i, t) in l.tables.into_iter().enumerate() {
+            let k = format!("{key}.tables[{i}]");
+            let kind = match t.kind.as_str() {
+                "contact" => PartyKind::Contact,
+                "consumer" => PartyKind::Consumer,
+                other => {
+                    return Err(self.error(
+                        &format!("{k}.kind"),
+                        format!("{other:?}: use \"contact\" or \"consumer\""),
+                    ))
+                }
+            };
+            if t.phone_columns.is_empty() {
+                return Err(self.error(
+                    &format!("{k}.phone_columns"),
+                    "list at least one phone column",
+                ));
+            }
+            let phone_columns = t
+                .phone_columns
+                .iter()
+                .enumerate()
+                .map(|(j, c)| self.column(&format!("{k}.phone_columns[{j}]"), c))
+                .collect::<Result<Vec<_>, _>>()?;
+            let account_column = match (&t.account_column, kind) {
+                (Some(c), _) => self.optional_column(&format!("{k}.account_column"), c)?,
+                (None, PartyKind::Contact) => {
+                    Some(self.column(&format!("{k}.account_column"), "account")?)
+                }
+                (None, PartyKind::Consumer) => None,
+            };
+            tables.push(LookupTable {
+                table: self.table(&format!("{k}.table"), &t.table)?,
+                kind,
+                phone_columns,
+                name_column: self.column(
+                    &format!("{k}.name_column"),
+                    t.name_column.as_deref().unwrap_or("name"),
+                )?,
+                account_column,
+            });
+        }
+        Ok(LookupConfig {
+            tables,
+            suffix_digits: l.suffix_digits,
+        })
+    }
+
+    fn case(&self, key: &str, c: RawCase) -> Result<CaseConfig, SectionError> {
+        Ok(CaseConfig {
+            table: self.table(&format!("{key}.table"), &c.table)?,
+            correlation_column: self
+                .column(&format!("{key}.correlation_column"), &c.correlation_column)?,
+            caller_number_column: c
+                .caller_number_column
+                .as_deref()
+                .map(|v| self.column(&format!("{key}.caller_number_column"), v))
+                .transpose()?,
+            recording_url_column: self.column(
+                &format!("{key}.recording_url_column"),
+                &c.recording_url_column,
+            )?,
+            contact_column: self
+                .optional_column(&format!("{key}.contact_column"), &c.contact_column)?,
+            account_column: self
+                .optional_column(&format!("{key}.account_column"), &c.account_column)?,
+            consumer_column: self
+                .optional_column(&format!("{key}.consumer_column"), &c.consumer_column)?,
+            assigned_to_column: self
+                .optional_column(&format!("{key}.assigned_to_column"), &c.assigned_to_column)?,
+            contact_type: Some(c.contact_type).filter(|v| !v.is_empty()),
+        })
+    }
+}

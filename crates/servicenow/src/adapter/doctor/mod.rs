@@ -1,0 +1,139 @@
+//! `callbridge doctor` for a ServiceNow tenant: checks its setup end to end and says, for every
+//! failure, which setup step fixes it.
+//!
+//! In order (a check whose prerequisite failed is reported `Skipped`, with why):
+//!
+//! 1. `instance.reachable`: the instance answers like ServiceNow over TLS we trust;
+//! 2. `oauth.service_grant`: the service credential (client_credentials or password) gets a token;
+//! 3. `oauth.authorize_redirect`: `/oauth_auth.do` accepts our callback (agents' link step);
+//! 4. `access.dictionary`, `table.lookup.<table>`, `column.lookup.<table>.<column>`: the caller
+//!    tables and their phone, name and account columns;
+//! 5. `table.case`, `column.case.<role>`: the Case table, and columns long enough for call ids,
+//!    recording links and caller numbers, with references to the expected tables;
+//! 6. `access.read.<table>`, `access.create_case`: the service account reads every caller table
+//!    and creates, finds (by correlation id) and deletes a probe Case (`write_probe`);
+//! 7. `rate_limit`: the rule that governs the service account against `requests_per_hour`;
+//! 8. `agent.<agent>.crm_access`: every agent with a stored CRM link, with their own (refreshed)
+//!    token, can read every lookup table and the Case table, the rule the link step applies
+//!    (`agents.linked` passes when nobody has linked and is skipped when the instance is
+//!    unreachable; `agents.store` fails when the links cannot be read).
+//!
+//! Check ids are stable: they depend only on the configuration, except check 8's, which name
+//! the agents that have linked.
+
+mod access;
+mod agents;
+mod connection;
+mod rate;
+mod schema;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use callbridge_core::{RecordingLinks, TenantId};
+use callbridge_crm::{async_trait, CrmDoctor, DoctorRequest};
+use callbridge_kernel::check::Check;
+
+use super::config::ServiceNowConfig;
+use crate::TableClient;
+
+pub use access::{PROBE_DESCRIPTION, PROBE_PREFIX};
+pub use agents::{agent_id as agent_check_id, LINKED as AGENTS_LINKED};
+pub use schema::MAX_CALL_ID_LEN;
+
+/// A tenant as doctor checks it.
+pub(crate) struct TenantConfig {
+    pub id: TenantId,
+    /// Where the tenant's Cases' recording links point (their column must be long enough).
+    pub recording_links: RecordingLinks,
+    /// Where agents' browsers come back after signing in (it must be registered).
+    pub redirect_uri: String,
+    pub servicenow: ServiceNowConfig,
+}
+
+/// The ServiceNow setup checks of one tenant.
+pub struct ServiceNowDoctor {
+    tenant: TenantConfig,
+}
+
+impl ServiceNowDoctor {
+    pub fn new(config: ServiceNowConfig, context: &callbridge_crm::CrmContext) -> ServiceNowDoctor {
+        ServiceNowDoctor {
+            tenant: TenantConfig {
+                id: context.tenant.clone(),
+                recording_links: context.recording_links.clone(),
+                redirect_uri: context.redirect_uri.clone(),
+                servicenow: config,
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl CrmDoctor for ServiceNowDoctor {
+    async fn checks(&self, _tenant: &TenantId, request: &DoctorRequest) -> Vec<Check> {
+        check_tenant(&self.tenant, request).await
+    }
+}
+
+async fn check_tenant(tenant: &TenantConfig, request: &DoctorRequest) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let Some(instance) = connection::reachable(tenant, &mut checks).await else {
+        connection::skip_after_unreachable(tenant, &mut checks);
+        skip_service_checks(
+            tenant,
+            &format!("skipped: {} failed", connection::REACHABLE),
+            request.write_probe,
+            &mut checks,
+        );
+        agents::skip(
+            &format!("skipped: {} failed", connection::REACHABLE),
+            &mut checks,
+        );
+        return checks;
+    };
+    let service = connection::service_grant(tenant, &instance, &mut checks).await;
+    connection::authorize_redirect(tenant, &tenant.redirect_uri, &instance, &mut checks).await;
+    match service {
+        None => {
+            let reason = format!("skipped: {} failed", connection::SERVICE_GRANT);
+            skip_service_checks(tenant, &reason, request.write_probe, &mut checks);
+        }
+        Some(service) => {
+            let client = TableClient::new(instance.clone());
+            let known = schema::check(tenant, &client, &service, &mut checks).await;
+            access::check(
+                tenant,
+                &client,
+                &service,
+                &known,
+                request.write_probe,
+                &mut checks,
+            )
+            .await;
+            rate::check(tenant, &instance, &service, &mut checks).await;
+        }
+    }
+    match &request.links {
+        Ok(store) => agents::check(tenant, &instance, store.as_ref(), &mut checks).await,
+        Err(reason) => agents::store_failed(reason, &mut checks),
+    }
+    checks
+}
+
+fn skip_service_checks(
+    tenant: &TenantConfig,
+    reason: &str,
+    write_probe: bool,
+    checks: &mut Vec<Check>,
+) {
+    schema::skip(tenant, reason, checks);
+    access::skip(tenant, reason, write_probe, checks);
+    rate::skip(reason, checks);
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
