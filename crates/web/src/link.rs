@@ -100,13 +100,16 @@ async fn link_callback(
 
 async fn callback_page(linking: &Linking, query: Callback, browser: Option<&str>) -> Response {
     if let Some(error) = query.error {
-        if let Some(state) = &query.state {
-            linking.cancel(state, browser).await;
-        }
+        let crm = match &query.state {
+            Some(state) => linking.cancel(state, browser).await,
+            None => None,
+        };
+        // The CRM's own name when the sign-in is known; a stray answer gets a neutral word.
+        let crm = crm.unwrap_or_else(|| "the CRM".to_string());
         let message = if error == "access_denied" {
-            "You declined access in ServiceNow, so your account was not linked.".to_string()
+            format!("You declined access in {crm}, so your account was not linked.")
         } else {
-            format!("ServiceNow answered with an error ({error}); your account was not linked.")
+            format!("{crm} answered with an error ({error}); your account was not linked.")
         };
         return page(StatusCode::BAD_REQUEST, "Not linked", &message);
     }
@@ -122,8 +125,8 @@ async fn callback_page(linking: &Linking, query: Callback, browser: Option<&str>
             StatusCode::OK,
             "CRM account linked",
             &format!(
-                "Your ServiceNow account {} is linked. Screen pops and Cases now use it; you can close this window.",
-                linked.crm_user_name
+                "Your {} account {} is linked. Screen pops and Cases now use it; you can close this window.",
+                linked.crm, linked.crm_user_name
             ),
         ),
         Err(e) => page(status_of(&e), "Not linked", &e.to_string()),

@@ -178,6 +178,8 @@ pub struct Started {
 pub struct Linked {
     pub tenant: TenantId,
     pub agent: String,
+    /// The CRM's name ("ServiceNow"), for the page that says so.
+    pub crm: String,
     pub crm_user_name: String,
 }
 
@@ -306,10 +308,13 @@ impl Linking {
 
     /// The agent declined (or the instance refused) at the sign-in page: the sign-in ends and,
     /// in the browser that started it, the ticket is given back.
-    pub async fn cancel(&self, state: &str, browser: Option<&str>) {
-        if let Ok(pending) = self.take_pending(state, browser) {
-            self.refund(&pending).await;
-        }
+    /// Returns the name of the CRM the sign-in was with, when the sign-in was known.
+    pub async fn cancel(&self, state: &str, browser: Option<&str>) -> Option<String> {
+        let pending = self.take_pending(state, browser).ok()?;
+        self.refund(&pending).await;
+        self.tenants
+            .get(pending.tenant.as_str())
+            .map(|conn| conn.crm_name())
     }
 
     /// Finishes a link from the OAuth callback's `state` and `code`, in the browser holding
@@ -427,6 +432,7 @@ impl Linking {
         Ok(Linked {
             tenant: pending.tenant.clone(),
             agent: pending.agent.clone(),
+            crm: conn.crm_name(),
             crm_user_name: user.user_name,
         })
     }
