@@ -151,6 +151,28 @@ fn collect_env(
     }
 }
 
+/// The base URL of a service the server calls (a CRM instance, the server's own public URL):
+/// https, or plain http to this machine (the sandbox, the demo), with no query or fragment.
+/// Returns it without a trailing slash, or the reason it is refused; callers add the key.
+pub fn checked_base_url(value: &str) -> Result<String, String> {
+    let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not a URL: {e}"))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(format!(
+                "{value} uses plain http to a non-loopback host; use https"
+            ))
+        }
+        other => return Err(format!("unsupported scheme {other}; use https")),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the URL must not have a query or fragment".to_string());
+    }
+    Ok(value.trim_end_matches('/').to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

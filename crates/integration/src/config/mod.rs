@@ -219,24 +219,7 @@ impl Validator<'_> {
     }
 
     fn url(&self, key: &str, value: &str) -> Result<String, ConfigError> {
-        let url = reqwest::Url::parse(value)
-            .map_err(|e| self.error(key, format!("{value:?} is not a URL: {e}")))?;
-        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-        match url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            "http" => {
-                return Err(self.error(
-                    key,
-                    format!("{value} uses plain http to a non-loopback host; use https"),
-                ))
-            }
-            other => return Err(self.error(key, format!("unsupported scheme {other}; use https"))),
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(self.error(key, "the URL must not have a query or fragment"));
-        }
-        Ok(value.trim_end_matches('/').to_string())
+        callbridge_crm::checked_base_url(value).map_err(|reason| self.error(key, reason))
     }
 
     fn http_limits(
