@@ -114,6 +114,21 @@ pub trait AccountLinking: Send + Sync + 'static {
     /// caller's part. Best effort: an error means they may still be valid until they expire.
     async fn revoke(&self, tenant: &TenantId, tokens: &LinkTokens) -> Result<(), CrmError>;
 
+    /// Whether the user behind `access_token` may read the Case `case`, asked with that token
+    /// (the recording page's check for a viewer who signed in with the CRM). A Case that does
+    /// not exist or that the user's rights hide is `false`; a token the CRM no longer accepts is
+    /// [`CrmError::RelinkRequired`].
+    async fn may_read_case_as(
+        &self,
+        _tenant: &TenantId,
+        _access_token: &str,
+        _case: &callbridge_kernel::ids::CaseRef,
+    ) -> Result<bool, CrmError> {
+        Err(CrmError::Rejected(
+            "this CRM cannot check a viewer's access to a Case".into(),
+        ))
+    }
+
     /// The CRM's web address agents' browsers open (the softphone frames it and opens records
     /// there), if it has one.
     fn instance_url(&self, _tenant: &TenantId) -> Option<String> {

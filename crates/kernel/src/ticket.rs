@@ -38,6 +38,13 @@ pub const CRM_LINK: Purpose = Purpose {
     lifetime_secs: 15 * 60,
 };
 
+/// Fetches one call's recording audio for one viewer: a signed media URL lives five minutes, so a
+/// copied URL is useless soon after (the page asks for a fresh one at every open).
+pub const RECORDING_MEDIA: Purpose = Purpose {
+    name: "recording-media",
+    lifetime_secs: 5 * 60,
+};
+
 /// Whom a ticket is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Subject<'a> {
@@ -154,7 +161,7 @@ mod tests {
 
     #[test]
     fn a_ticket_verifies_for_its_purpose_and_subject_until_its_expiry_second() {
-        for purpose in [SOFTPHONE, CRM_LINK] {
+        for purpose in [SOFTPHONE, CRM_LINK, RECORDING_MEDIA] {
             let t = issue(KEY, purpose, ALICE, NOW);
             let ok = verify(KEY, purpose, ALICE, &t, NOW).unwrap();
             assert_eq!(ok.expires, NOW + purpose.lifetime_secs);

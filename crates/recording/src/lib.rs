@@ -8,6 +8,7 @@
 //! - [`Uploader`]: the task that uploads with retries and reports [`RecordingReady`].
 
 pub mod meta;
+pub mod peaks;
 pub mod repair;
 mod seq_window;
 pub mod sidecar;
@@ -20,6 +21,7 @@ pub mod uploader;
 pub mod writer;
 
 pub use meta::{Channel, InvalidName, RecordingMeta};
+pub use peaks::{peaks_key, Peaks, PeaksBuilder, PeaksError};
 pub use spool::{Spool, SpooledRecording};
 pub use store::{RecordingStore, RecordingStoreConfig, S3Credentials, StoreError, StoredObject};
 pub use track::{AnchorReason, Placement, RtpAudio};

@@ -10,6 +10,7 @@ use crate::spool::SpooledRecording;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
+use object_store::signer::Signer;
 use object_store::{ObjectStore, PutPayload, RetryConfig, WriteMultipart};
 use serde::Deserialize;
 use std::fmt;
@@ -120,6 +121,8 @@ pub struct StoredObject {
 #[derive(Debug, Clone)]
 pub struct RecordingStore {
     store: Arc<dyn ObjectStore>,
+    /// S3 stores presign GETs, so browsers fetch audio from the bucket directly.
+    signer: Option<Arc<dyn Signer>>,
     prefix: ObjectPath,
     multipart_threshold: u64,
     part_size: usize,
@@ -172,10 +175,14 @@ impl RecordingStore {
                         .with_endpoint(endpoint)
                         .with_virtual_hosted_style_request(false);
                 }
-                let store = builder
-                    .build()
-                    .map_err(|e| StoreError::Config(e.to_string()))?;
-                Self::new(Arc::new(store), prefix)
+                let store = Arc::new(
+                    builder
+                        .build()
+                        .map_err(|e| StoreError::Config(e.to_string()))?,
+                );
+                let mut built = Self::new(store.clone(), prefix)?;
+                built.signer = Some(store);
+                Ok(built)
             }
         }
     }
@@ -189,6 +196,7 @@ impl RecordingStore {
         }
         Ok(Self {
             store,
+            signer: None,
             prefix: path,
             multipart_threshold: DEFAULT_MULTIPART_THRESHOLD,
             part_size: DEFAULT_PART_SIZE,
@@ -205,6 +213,56 @@ impl RecordingStore {
 
     pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
         &self.store
+    }
+
+    /// The recording's waveform: read from `<key>.peaks.json` when it was computed before,
+    /// otherwise computed from the WAV (streamed, never held whole) and stored there, once.
+    pub async fn ensure_peaks(&self, key: &str) -> Result<crate::Peaks, StoreError> {
+        use futures::StreamExt as _;
+        let peaks_path = ObjectPath::from(crate::peaks_key(key));
+        match self.store.get(&peaks_path).await {
+            Ok(found) => {
+                let bytes = found.bytes().await?;
+                if let Ok(peaks) = serde_json::from_slice::<crate::Peaks>(&bytes) {
+                    return Ok(peaks);
+                }
+                tracing::warn!(%peaks_path, "unreadable peaks file; computing it again");
+            }
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let mut builder = crate::PeaksBuilder::new();
+        let mut stream = self.store.get(&ObjectPath::from(key)).await?.into_stream();
+        while let Some(chunk) = stream.next().await {
+            builder
+                .feed(&chunk?)
+                .map_err(|e| StoreError::Config(format!("{key}: {e}")))?;
+        }
+        let peaks = builder
+            .finish()
+            .map_err(|e| StoreError::Config(format!("{key}: {e}")))?;
+        let json = serde_json::to_vec(&peaks).expect("peaks serialise");
+        self.store.put(&peaks_path, PutPayload::from(json)).await?;
+        Ok(peaks)
+    }
+
+    /// Deletes a recording and its peaks (retention). Objects already gone are no error.
+    pub async fn delete_recording(&self, key: &str) -> Result<(), StoreError> {
+        for path in [
+            ObjectPath::from(crate::peaks_key(key)),
+            ObjectPath::from(key),
+        ] {
+            match self.store.delete(&path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The presigner of an S3 store; `None` for local disk (Callbridge serves those itself).
+    pub fn signer(&self) -> Option<&Arc<dyn Signer>> {
+        self.signer.as_ref()
     }
 
     /// The object key of a recording.

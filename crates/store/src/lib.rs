@@ -29,6 +29,9 @@
 //!   a session is returned only while unexpired and its account enabled
 //!   ([`session`](Store::session)); disabling an account or changing its password ends its
 //!   sessions. An agent's link can be marked refused ([`mark_link_refused`](Store::mark_link_refused)).
+//! - **Recordings and the listen audit** — where each call's recording is stored and whether
+//!   retention removed it ([`recording`](Store::recording)); every open, media fetch and retention
+//!   deletion ([`audit_listen`](Store::audit_listen)).
 //! - **Spent CRM-link tickets** — [`spend_link_ticket`](Store::spend_link_ticket) makes each link
 //!   ticket start one sign-in (only the ticket's digest is kept, until it expires).
 //!
@@ -75,6 +78,7 @@ mod error;
 mod events;
 mod links;
 mod outbox;
+mod recordings;
 mod tickets;
 mod time_conv;
 
@@ -97,6 +101,7 @@ pub use error::{Result, StoreError};
 pub use events::EventRecorded;
 pub use links::AgentLink;
 pub use outbox::{ClaimedItem, Enqueued, OutboxId, OutboxItem, OutboxRecord, OutboxStatus};
+pub use recordings::{ListenAction, ListenEntry, RecordingRow};
 
 use crypto::Cipher;
 use error::redact_url;

@@ -1,5 +1,5 @@
 //! The web edge: the one place Callbridge speaks HTTP. It owns every route (the call-events API,
-//! the agent's WebSocket, the CRM-link pages and callback, the health check) and the listener
+//! the agent's WebSocket, the CRM-link pages and callback, the recording pages, the health check) and the listener
 //! with its limits; the browser UI is to be served from here too. Handlers translate and
 //! delegate: the integration and telephony expose handles and know nothing of HTTP.
 //!
@@ -10,6 +10,7 @@ pub mod events;
 pub mod gateway;
 pub mod link;
 pub mod listener;
+pub mod recordings;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,9 +31,12 @@ pub struct RunningServer {
     pub store: Store,
     pub runtime: RuntimeHandle,
     pub linking: Arc<Linking>,
+    /// The recording pages (tests and servers without telephony give it the tenants' stores).
+    pub recordings: Arc<recordings::Recordings>,
     owner: Owner,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     notices: tokio::task::JoinHandle<()>,
+    retention: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -42,6 +46,8 @@ impl RunningServer {
         let _ = self.server.await;
         self.notices.abort();
         let _ = self.notices.await;
+        self.retention.abort();
+        let _ = self.retention.await;
         self.owner.shutdown().await;
     }
 
@@ -88,6 +94,15 @@ pub async fn serve(
         telephony.clone(),
         sockets.clone(),
     ));
+    let recordings = Arc::new(recordings::Recordings::new(
+        &integration.config,
+        integration.store.clone(),
+        integration.linking.clone(),
+        accounts.clone(),
+        telephony.clone(),
+        integration.master_key.clone(),
+    ));
+    let retention = recordings::spawn_retention(recordings.clone());
     let gateway = Arc::new(gateway::Gateway {
         tenants: integration
             .tenants
@@ -104,7 +119,11 @@ pub async fn serve(
     let app = axum::Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .merge(events::router(integration.events.clone()))
-        .merge(link::router(integration.linking.clone()))
+        .merge(link::router(
+            integration.linking.clone(),
+            recordings.clone(),
+        ))
+        .merge(recordings::router(recordings.clone()))
         .merge(gateway::router(gateway))
         .merge(account::router(accounts));
     let listener = tokio::net::TcpListener::bind(integration.listen)
@@ -117,8 +136,10 @@ pub async fn serve(
         store: integration.store,
         runtime: integration.runtime,
         linking: integration.linking,
+        recordings,
         owner: integration.owner,
         server,
         notices,
+        retention,
     })
 }

@@ -12,6 +12,8 @@ use axum::routing::get;
 use axum::Router;
 use callbridge_integration::linking::{LinkError, Linking, CALLBACK_PATH, PENDING_TTL};
 use serde::Deserialize;
+
+use crate::recordings::Recordings;
 use time::OffsetDateTime;
 
 /// The cookie that binds a started CRM link to the browser that started it.
@@ -30,14 +32,49 @@ const PAGE_HEADERS: [(header::HeaderName, &str); 5] = [
     (header::X_FRAME_OPTIONS, "DENY"),
 ];
 
-pub fn router(linking: Arc<Linking>) -> Router {
+/// The link routes and the OAuth callback they share with the recording page's viewer sign-in
+/// (one redirect URI is registered with the CRM; the `state` tells the two apart).
+pub fn router(linking: Arc<Linking>, recordings: Arc<Recordings>) -> Router {
     Router::new()
         .route(
             "/api/v1/tenants/{tenant}/agents/{agent}/crm-link",
             get(start_link),
         )
-        .route(CALLBACK_PATH, get(link_callback))
-        .with_state(linking)
+        .with_state(linking.clone())
+        .route(
+            CALLBACK_PATH,
+            get(callback).with_state(Callbacks {
+                linking,
+                recordings,
+            }),
+        )
+}
+
+#[derive(Clone)]
+struct Callbacks {
+    linking: Arc<Linking>,
+    recordings: Arc<Recordings>,
+}
+
+async fn callback(
+    State(c): State<Callbacks>,
+    headers: HeaderMap,
+    Query(query): Query<Callback>,
+) -> Response {
+    if let Some(state) = query.state.as_deref() {
+        if c.recordings.owns_sign_in(state) {
+            return c
+                .recordings
+                .sign_in_callback(
+                    &headers,
+                    state,
+                    query.code.as_deref(),
+                    query.error.as_deref(),
+                )
+                .await;
+        }
+    }
+    link_callback(State(c.linking), headers, Query(query)).await
 }
 
 #[derive(Deserialize)]

@@ -70,6 +70,25 @@ pub struct TenantConfig {
     pub link: LinkPolicy,
     /// The CRM section, for the adapter of its `kind` (which validates it).
     pub crm: CrmSection,
+    /// What the recording page offers and how long recordings are kept (`[tenant.recordings]`).
+    pub recordings: RecordingPolicy,
+}
+
+/// `[tenant.recordings]`: the recording page's download button and the retention period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecordingPolicy {
+    /// Whether the recording page offers the WAV for download (default: no; listening only).
+    pub allow_download: bool,
+    /// Recordings stored more than this many days ago are deleted; `None` keeps them.
+    pub retention_days: Option<u32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRecordings {
+    #[serde(default)]
+    allow_download: bool,
+    retention_days: Option<u32>,
 }
 
 // ---- the file as written ------------------------------------------------------------------
@@ -131,6 +150,8 @@ struct RawTenant {
     #[serde(default)]
     #[allow(dead_code)]
     telephony: Option<toml::Value>,
+    #[serde(default)]
+    recordings: RawRecordings,
 }
 
 fn default_region() -> String {
@@ -343,7 +364,20 @@ impl Validator<'_> {
             .as_ref()
             .map(|s| self.secret(&format!("{key}.call_events_secret"), s))
             .transpose()?;
+        if t.recordings.retention_days == Some(0) {
+            return Err(self.error(
+                format!("{key}.recordings.retention_days"),
+                "0 would delete every recording as soon as it is stored: give a number of days \
+                 (1 or more), or leave the key out to keep recordings"
+                    .to_string(),
+            ));
+        }
+        let recordings = RecordingPolicy {
+            allow_download: t.recordings.allow_download,
+            retention_days: t.recordings.retention_days,
+        };
         Ok(TenantConfig {
+            recordings,
             id: TenantId::new(t.id.clone()),
             name: t.name.unwrap_or_else(|| t.id.clone()),
             default_region,

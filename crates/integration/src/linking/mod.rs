@@ -448,6 +448,24 @@ impl Linking {
         })
     }
 
+    /// The tenant's CRM sign-in (for pages other than agent linking: the recording page signs
+    /// viewers in with it), if the tenant's CRM has one.
+    pub fn account_linking(&self, tenant: &str) -> Option<Arc<dyn AccountLinking>> {
+        self.tenants.get(tenant).map(|t| t.crm.clone())
+    }
+
+    /// The tenants whose CRM signs people in, sorted.
+    pub fn signing_tenants(&self) -> Vec<String> {
+        let mut tenants: Vec<String> = self.tenants.keys().cloned().collect();
+        tenants.sort();
+        tenants
+    }
+
+    /// The OAuth redirect URI registered with the CRM (the callback below the public URL).
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
     /// What a browser page needs to know of the tenant's CRM, if the tenant links agents'
     /// accounts to one.
     pub fn crm_facts(&self, tenant: &str) -> Option<CrmFacts> {

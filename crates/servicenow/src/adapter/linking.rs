@@ -12,7 +12,7 @@ use super::config::ServiceNowConfig;
 use super::connection::Connection;
 use super::rights;
 use crate::oauth::random_state;
-use crate::{current_user, Auth, Pkce};
+use crate::{current_user, ApiError, Auth, ColumnName, Pkce, SysId};
 
 /// One tenant's instance as the link flow uses it.
 pub struct ServiceNowLinking {
@@ -136,6 +136,36 @@ impl AccountLinking for ServiceNowLinking {
         )
         .await
         .map_err(|e| CrmError::Unavailable(e.to_string()))
+    }
+
+    /// A GET of the Case's `sys_id` with the viewer's token: ServiceNow answers 404 both for a
+    /// missing record and for one the user's ACLs hide, and 403 for a table they may not read.
+    async fn may_read_case_as(
+        &self,
+        _tenant: &TenantId,
+        access_token: &str,
+        case: &callbridge_kernel::ids::CaseRef,
+    ) -> Result<bool, CrmError> {
+        let Ok(sys_id) = SysId::new(case.id.as_str()) else {
+            return Ok(false);
+        };
+        let fields = [ColumnName::new("sys_id").expect("valid")];
+        let answer = self
+            .connection
+            .tables
+            .get(
+                &Auth::bearer(access_token.to_string()),
+                &self.config.case.table,
+                &sys_id,
+                &fields,
+            )
+            .await;
+        match answer {
+            Ok(found) => Ok(found.is_some()),
+            Err(ApiError::Forbidden { .. } | ApiError::NotFound { .. }) => Ok(false),
+            Err(ApiError::Unauthorized { .. }) => Err(CrmError::RelinkRequired),
+            Err(other) => Err(CrmError::Unavailable(other.to_string())),
+        }
     }
 
     /// Not done for ServiceNow: Callbridge forgets the tokens when an agent unlinks, and they

@@ -49,9 +49,16 @@ pub struct TelephonyHandle {
     pub(crate) phones: Arc<Softphones>,
     pub(crate) agents: Arc<AgentDirectory>,
     pub(crate) queues: Arc<QueueDirectory>,
+    pub(crate) recording_stores: Arc<callbridge_recording::TenantStores>,
 }
 
 impl TelephonyHandle {
+    /// The tenant's recording store (`[tenant.telephony.recordings]`), for the recording page.
+    pub fn recording_store(&self, tenant: &str) -> Option<callbridge_recording::RecordingStore> {
+        use callbridge_recording::StoreDirectory as _;
+        self.recording_stores.store_for(tenant)
+    }
+
     /// Whether the tenant has telephony settings (`[tenant.telephony]`).
     pub fn serves_tenant(&self, tenant: &str) -> bool {
         self.agents.contains_key(&TenantId::new(tenant))
@@ -193,9 +200,10 @@ impl Telephony {
             .with_context(|| format!("tenant {}: recording storage", tenant.tenant))?;
             stores = stores.with_tenant(tenant.tenant.as_str(), store);
         }
+        let stores = Arc::new(stores);
         let (ready_tx, ready_rx) = mpsc::unbounded_channel();
         let uploader =
-            callbridge_recording::Uploader::spawn(Arc::new(stores), Default::default(), ready_tx);
+            callbridge_recording::Uploader::spawn(stores.clone(), Default::default(), ready_tx);
         let recovered = spool.recover().context("recovering the recording spool")?;
         if !recovered.is_empty() {
             tracing::info!(
@@ -208,7 +216,7 @@ impl Telephony {
         }
         let (recorder, recorder_thread) = Recorder::start(spool, uploader.queue());
         let (done_tx, done_rx) = mpsc::unbounded_channel();
-        let forward = recorder::forward_ready(ready_rx, done_tx);
+        let forward = recorder::forward_ready(ready_rx, done_tx, store.clone(), stores.clone());
 
         // Prompts are decoded once, before the first call needs them.
         for queue in telephony.tenants.iter().flat_map(|t| &t.queues) {
@@ -294,6 +302,7 @@ impl Telephony {
                 phones,
                 agents: Arc::new(agents),
                 queues: Arc::new(queues),
+                recording_stores: stores,
             },
             sip,
             sip_addrs,

@@ -107,14 +107,35 @@ impl Recorder {
     }
 }
 
-/// Forwards the uploader's reports to the switch loop.
+/// Forwards the uploader's reports to the switch loop, after recording where each one is (the
+/// recording page serves it from there) and computing its waveform once, beside it.
 pub fn forward_ready(
     mut ready: mpsc::UnboundedReceiver<RecordingReady>,
     done: mpsc::UnboundedSender<RecordingDone>,
+    store: callbridge_store::Store,
+    stores: Arc<dyn callbridge_recording::StoreDirectory>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         while let Some(r) = ready.recv().await {
             tracing::info!(call = %r.call_id, key = %r.key, bytes = r.bytes, "recording stored");
+            let saved = store
+                .save_recording(
+                    &r.tenant,
+                    &r.call_id,
+                    &r.key,
+                    i64::try_from(r.bytes).unwrap_or(i64::MAX),
+                    time::OffsetDateTime::now_utc(),
+                )
+                .await;
+            if let Err(e) = saved {
+                tracing::error!(call = %r.call_id, error = %e, "could not record where the recording is stored");
+            }
+            if let Some(tenant_store) = stores.store_for(&r.tenant) {
+                // The page computes missing peaks at first open: a failure here costs that.
+                if let Err(e) = tenant_store.ensure_peaks(&r.key).await {
+                    tracing::warn!(call = %r.call_id, error = %e, "could not compute the recording's waveform");
+                }
+            }
             let _ = done.send(RecordingDone {
                 call_id: r.call_id,
                 tenant: r.tenant,
