@@ -117,6 +117,10 @@ default_region = "JP"
 call_events_secret = "{EVENTS_SECRET}"
 contact_wait_secs = 1
 
+[tenant.recordings]
+allow_download = true
+retention_days = 30
+
 [tenant.servicenow]
 instance_url = "{instance}"
 ca_file = "ca.pem"
