@@ -388,11 +388,14 @@ async fn prepare_sandbox(
         &sandbox.credentials.admin_password,
     );
     let redirect_url = format!("{public_url}{}", linking::CALLBACK_PATH);
+    // The softphone docked in the sandbox's OpenFrame panel (`?lang=` is left to the browser).
+    let softphone_url = format!("{public_url}/");
     let plan = setup::SetupPlan::for_default_config(
         &sandbox.credentials.client_id,
         "callbridge.integration",
         &redirect_url,
-    );
+    )
+    .with_softphone(&softphone_url);
     setup::apply(&TableClient::new(instance), &admin, &plan).await?;
     Ok(())
 }
