@@ -7,11 +7,10 @@ use std::sync::Arc;
 
 use callbridge_core::Event;
 
-use callbridge_integration::config::Config;
+use callbridge_config::Config;
 use callbridge_integration::crm::CrmRegistry;
 use callbridge_integration::runtime::OutboxOptions;
 use callbridge_servicenow::adapter::ServiceNowKind;
-use callbridge_telephony::config::TelephonyConfig;
 use callbridge_telephony::Telephony;
 use callbridge_web::RunningServer;
 
@@ -19,7 +18,7 @@ use callbridge_web::RunningServer;
 /// its kind, so that a mistake anywhere in the file is reported before a command acts.
 pub fn load_config(path: &Path) -> anyhow::Result<Config> {
     let config = Config::load(path)?;
-    callbridge_integration::crm::build_tenants(&crm_kinds(), &config, None)?;
+    callbridge_integration::crm::check_tenants(&crm_kinds(), &config)?;
     Ok(config)
 }
 
@@ -33,8 +32,8 @@ pub struct Running {
     pub telephony: Option<Telephony>,
 }
 
-pub async fn start(path: &Path, config: &Config) -> anyhow::Result<Running> {
-    let telephony_config = TelephonyConfig::load(path)?;
+pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    let telephony_config = &config.telephony;
     let prepared =
         callbridge_integration::server::prepare(config, OutboxOptions::default(), &crm_kinds())
             .await?;
