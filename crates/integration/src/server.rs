@@ -35,6 +35,9 @@ pub struct Prepared {
     pub master_key: Secret,
     pub listen: SocketAddr,
     pub http_limits: HttpLimits,
+    /// The configuration it was prepared from (the web edge's account pages read the tenants'
+    /// names, regions and the public URL).
+    pub config: Config,
     /// Stops the runtime and closes the store.
     pub owner: Owner,
 }
@@ -153,6 +156,7 @@ async fn prepare_built(
         master_key: config.server.master_key.clone(),
         listen: config.server.listen,
         http_limits: config.server.http_limits,
+        config: config.clone(),
         owner: Owner { runtime, store },
     })
 }

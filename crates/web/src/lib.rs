@@ -5,6 +5,7 @@
 //!
 //! `/` is not served (404) until the UI exists.
 
+pub mod account;
 pub mod events;
 pub mod gateway;
 pub mod link;
@@ -79,6 +80,14 @@ pub async fn serve(
 ) -> anyhow::Result<RunningServer> {
     let (agent_notices, notices) =
         gateway::notices::AgentNotices::start(integration.runtime.subscribe());
+    let sockets = Arc::new(gateway::sockets::Sockets::default());
+    let accounts = Arc::new(account::Accounts::new(
+        &integration.config,
+        integration.store.clone(),
+        integration.linking.clone(),
+        telephony.clone(),
+        sockets.clone(),
+    ));
     let gateway = Arc::new(gateway::Gateway {
         tenants: integration
             .tenants
@@ -89,12 +98,15 @@ pub async fn serve(
         notices: agent_notices,
         crm: gateway::crm::CrmRequests::new(integration.store.clone(), integration.runtime.clone()),
         telephony,
+        accounts: accounts.clone(),
+        sockets,
     });
     let app = axum::Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .merge(events::router(integration.events.clone()))
         .merge(link::router(integration.linking.clone()))
-        .merge(gateway::router(gateway));
+        .merge(gateway::router(gateway))
+        .merge(account::router(accounts));
     let listener = tokio::net::TcpListener::bind(integration.listen)
         .await
         .with_context(|| format!("binding {}", integration.listen))?;

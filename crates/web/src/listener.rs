@@ -108,6 +108,16 @@ pub async fn serve(
                 .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
             let result = match slot {
                 Some(_slot) => {
+                    // Handlers that need the client's address (sign-in limits) read it here.
+                    let app = tower::ServiceExt::map_request(
+                        app,
+                        move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                            request
+                                .extensions_mut()
+                                .insert(axum::extract::ConnectInfo(remote));
+                            request
+                        },
+                    );
                     builder
                         .serve_connection(io, TowerToHyperService::new(app))
                         .with_upgrades()
