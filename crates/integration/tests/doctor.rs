@@ -3,7 +3,7 @@
 //! setup step that repairs it. The sandbox is configured the way a ServiceNow admin would,
 //! through its Table API as admin over HTTPS.
 
-use callbridge_integration::config::Config;
+use callbridge_config::Config;
 use callbridge_integration::crm::CrmRegistry;
 use callbridge_integration::doctor::{self, render_text, Check, DoctorOptions, Report, Status};
 use callbridge_sandbox::{start, RunningSandbox, SandboxOptions};
