@@ -89,6 +89,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         "  admin             {} / {}",
         c.admin_user, c.admin_password
     );
+    println!(
+        "  workspace         {}/navpage.do  (sign in as an agent: contacts, Cases, click-to-dial, the softphone in the OpenFrame panel)",
+        sandbox.base_url
+    );
     // The people at the softphones; the integration's service account signs in by OAuth
     // client credentials and its password is nobody's business here.
     for (agent, role) in [
