@@ -83,7 +83,16 @@ impl Config {
         match (ConfigErrors::from_vec(reader.into_errors()), config) {
             (Some(errors), _) => Err(errors),
             (None, Some(config)) => Ok(config),
-            (None, None) => unreachable!("every refusal is reported"),
+            // Every refusal is reported where it is found; should one slip through, the file
+            // is still refused rather than half-read.
+            (None, None) => Err(ConfigError {
+                file: file.to_string(),
+                location: None,
+                key: String::new(),
+                problem: "the file could not be read into a configuration".to_string(),
+                fix: "compare it with docs/configuration.md".to_string(),
+            }
+            .into()),
         }
     }
 }

@@ -180,3 +180,12 @@ fn the_crm_section_keeps_where_each_key_is_for_the_adapter() {
     );
     assert!(!crm.table.contains_key("kind"));
 }
+
+#[test]
+fn a_table_where_an_array_of_tables_belongs_says_how_to_write_it() {
+    let e = errors(&GOOD.replace("[[tenant]]", "[tenant]"));
+    let e = e.first();
+    assert_eq!(e.key, "tenant");
+    assert_eq!(e.location.unwrap().line, 5);
+    assert_eq!(e.fix, "write each entry as its own [[tenant]] section");
+}
