@@ -35,7 +35,7 @@ pub use crm_section::{checked_base_url, CrmSection};
 pub use error::{ConfigError, ConfigErrors, Location};
 pub use link::{IdentityField, LinkPolicy};
 pub use secret::SecretSource;
-pub use server::{HttpLimits, ServerConfig, MIN_HEADER_BYTES};
+pub use server::{HttpLimits, ServerConfig, TlsFiles, MIN_HEADER_BYTES};
 pub use telephony::TelephonyConfig;
 pub use tenant::TenantConfig;
 
