@@ -450,6 +450,35 @@ async fn the_case_recording_link_is_a_link_only_when_it_is_a_web_address() {
     assert!(hostile.text.contains("javascript:alert(1)"));
     let list = browser.get("/sn_customerservice_case_list.do").await;
     assert!(list.text.contains("https://cb.example/recordings/call-1"));
+    // A contact's form links to its Cases.
+    let contact = insert(
+        &sb,
+        "customer_contact",
+        json!({"first_name": "Rel", "last_name": "Ated"}),
+    )
+    .await;
+    insert(
+        &sb,
+        "sn_customerservice_case",
+        json!({"short_description": "Related one", "contact": contact}),
+    )
+    .await;
+    let form = browser
+        .get(&format!("/customer_contact.do?sys_id={contact}"))
+        .await;
+    let link = format!("/sn_customerservice_case_list.do?sysparm_query=contact%3D{contact}");
+    assert!(
+        form.text
+            .contains(&format!("href=\"{link}\">Cases (Contact)</a>")),
+        "{}",
+        form.text
+    );
+    let cases = browser.get(&link).await;
+    assert!(
+        cases.text.contains("Related one") && cases.text.contains("1 to 1 of 1"),
+        "{}",
+        cases.text
+    );
     sb.shutdown().await;
 }
 

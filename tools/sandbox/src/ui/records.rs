@@ -278,18 +278,66 @@ fn form(instance: &Instance, session: &SignedIn, table: &str, sys_id: &str) -> R
         .collect();
     let display = row.get(row.table.display_column());
     let title = format!("{}: {}", row.table.label, display);
+    let related: String = related_lists(&db, actor, &row.table.name)
+        .into_iter()
+        .map(|(list, column, label)| {
+            let query: String = form_urlencoded::byte_serialize(
+                format!("{column}={}", row.get("sys_id")).as_bytes(),
+            )
+            .collect();
+            format!(
+                "<a href=\"/{}_list.do?sysparm_query={}\">{}</a>",
+                esc(&list),
+                esc(&query),
+                esc(&label)
+            )
+        })
+        .collect();
+    let related = if related.is_empty() {
+        String::new()
+    } else {
+        format!("<nav class=\"related\" aria-label=\"Related lists\">{related}</nav>")
+    };
     content(
         &title,
         format!(
             "<main class=\"page\"><header class=\"page-head\"><h1>{}</h1>\
              <a class=\"button secondary\" href=\"/{}_list.do\">Back to list</a></header>\
-             <dl class=\"form\" data-table=\"{}\" data-sys-id=\"{}\">{fields}</dl></main>",
+             <dl class=\"form\" data-table=\"{}\" data-sys-id=\"{}\">{fields}</dl>{related}</main>",
             esc(&title),
             esc(&row.table.name),
             esc(&row.table.name),
             esc(row.get("sys_id")),
         ),
     )
+}
+
+/// The workspace's lists that reference a record of `table` and the user may read, as
+/// (list table, reference column, link label): a contact's Cases, an account's contacts, ...
+fn related_lists(
+    db: &crate::store::Db,
+    actor: &crate::instance::Actor,
+    table: &str,
+) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (list, label) in NAVIGATION {
+        let Some(def) = db.table_def(list) else {
+            continue;
+        };
+        if !acl::allowed(db, actor, list, Operation::Read) {
+            continue;
+        }
+        for column in &def.columns {
+            if column.reference.as_deref() == Some(table) && !column.is_system() {
+                out.push((
+                    list.to_string(),
+                    column.name.clone(),
+                    format!("{label} ({})", column.label),
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// `field=value` terms of a `sysparm_query` that prefill a new record.
