@@ -35,7 +35,7 @@ pub use crm_section::{checked_base_url, CrmSection};
 pub use error::{ConfigError, ConfigErrors, Location};
 pub use link::{IdentityField, LinkPolicy};
 pub use secret::SecretSource;
-pub use server::{HttpLimits, ServerConfig, MIN_HEADER_BYTES};
+pub use server::{HttpLimits, ServerConfig, TlsFiles, MIN_HEADER_BYTES};
 pub use telephony::TelephonyConfig;
 pub use tenant::TenantConfig;
 
@@ -83,7 +83,16 @@ impl Config {
         match (ConfigErrors::from_vec(reader.into_errors()), config) {
             (Some(errors), _) => Err(errors),
             (None, Some(config)) => Ok(config),
-            (None, None) => unreachable!("every refusal is reported"),
+            // Every refusal is reported where it is found; should one slip through, the file
+            // is still refused rather than half-read.
+            (None, None) => Err(ConfigError {
+                file: file.to_string(),
+                location: None,
+                key: String::new(),
+                problem: "the file could not be read into a configuration".to_string(),
+                fix: "compare it with docs/configuration.md".to_string(),
+            }
+            .into()),
         }
     }
 }

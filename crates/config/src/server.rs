@@ -2,7 +2,7 @@
 //! and the listener's limits.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use callbridge_kernel::Secret;
@@ -21,6 +21,17 @@ pub struct ServerConfig {
     pub master_key: Secret,
     /// Timeouts and size and connection limits of the HTTP listener.
     pub http_limits: HttpLimits,
+    /// HTTPS on the listener; `None`: plain HTTP (loopback, or TLS at a reverse proxy).
+    pub tls: Option<TlsFiles>,
+}
+
+/// The listener's certificate chain and private key, PEM files (`[server] tls_certificate`,
+/// `tls_private_key`), as paths resolved against the configuration file's directory. The web
+/// edge reads and parses them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
 }
 
 /// Limits of the HTTP listener (`[server]` settings), applied by the web edge's listener.
@@ -110,13 +121,77 @@ pub(crate) fn read(
         None
     };
     let http_limits = http_limits(section);
+    let tls = tls(section, base);
     Some(ServerConfig {
         listen: listen?,
         public_url: public_url?,
         database_url: database_url?,
         master_key: master_key?.value,
         http_limits: http_limits?,
+        tls: tls?,
     })
+}
+
+/// Both TLS files or neither; each must be a readable file (its PEM is parsed by the web edge,
+/// which reports a bad one with the same key).
+fn tls(section: &Section<'_, '_>, base: &Path) -> Option<Option<TlsFiles>> {
+    let reader = section.reader;
+    let certificate = section.string("tls_certificate");
+    let private_key = section.string("tls_private_key");
+    let readable = |value: &crate::reader::Val<String>| {
+        let path = base.join(&value.value);
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => Some(path),
+            Ok(_) => {
+                value.report(
+                    reader,
+                    format!("{} is not a file", path.display()),
+                    "point it at a PEM file this user can read",
+                );
+                None
+            }
+            Err(e) => {
+                value.report(
+                    reader,
+                    format!("cannot read {}: {e}", path.display()),
+                    "point it at a PEM file this user can read",
+                );
+                None
+            }
+        }
+    };
+    match (certificate, private_key) {
+        (None, None) => {
+            (!section.has("tls_certificate") && !section.has("tls_private_key")).then_some(None)
+        }
+        (Some(certificate), Some(private_key)) => {
+            let certificate = readable(&certificate);
+            let private_key = readable(&private_key);
+            Some(Some(TlsFiles {
+                certificate: certificate?,
+                private_key: private_key?,
+            }))
+        }
+        (Some(_), None) if !section.has("tls_private_key") => {
+            section.missing(
+                "tls_private_key",
+                "tls_certificate is set but tls_private_key is not: HTTPS needs both (add the \
+                 PEM file of the certificate's private key), or remove tls_certificate to serve \
+                 plain HTTP",
+            );
+            None
+        }
+        (None, Some(_)) if !section.has("tls_certificate") => {
+            section.missing(
+                "tls_certificate",
+                "tls_private_key is set but tls_certificate is not: HTTPS needs both (add the \
+                 PEM file of the certificate chain, server certificate first), or remove \
+                 tls_private_key to serve plain HTTP",
+            );
+            None
+        }
+        _ => None,
+    }
 }
 
 fn http_limits(section: &Section<'_, '_>) -> Option<HttpLimits> {

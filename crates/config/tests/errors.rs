@@ -180,3 +180,48 @@ fn the_crm_section_keeps_where_each_key_is_for_the_adapter() {
     );
     assert!(!crm.table.contains_key("kind"));
 }
+
+#[test]
+fn a_table_where_an_array_of_tables_belongs_says_how_to_write_it() {
+    let e = errors(&GOOD.replace("[[tenant]]", "[tenant]"));
+    let e = e.first();
+    assert_eq!(e.key, "tenant");
+    assert_eq!(e.location.unwrap().line, 5);
+    assert_eq!(e.fix, "write each entry as its own [[tenant]] section");
+}
+
+#[test]
+fn https_needs_both_files_each_readable() {
+    let dir = std::env::temp_dir().join(format!("callbridge-config-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("cert.pem"), "x").unwrap();
+    std::fs::write(dir.join("key.pem"), "x").unwrap();
+    let with = |lines: &str| {
+        let text = GOOD.replace(
+            "master_key = \"x\"",
+            &format!("master_key = \"x\"\n{lines}"),
+        );
+        Config::parse("callbridge.toml", &text, &dir, &|_| None).map_err(|e| e.first().clone())
+    };
+    assert_eq!(with("").unwrap().server.tls, None);
+    let tls = with("tls_certificate = \"cert.pem\"\ntls_private_key = \"key.pem\"")
+        .unwrap()
+        .server
+        .tls
+        .unwrap();
+    assert_eq!(tls.certificate, dir.join("cert.pem"));
+    assert_eq!(tls.private_key, dir.join("key.pem"));
+
+    let err = with("tls_certificate = \"cert.pem\"").unwrap_err();
+    assert_eq!(err.key, "server.tls_private_key");
+    assert!(err.fix.contains("HTTPS needs both"), "{err}");
+    let err = with("tls_private_key = \"key.pem\"").unwrap_err();
+    assert_eq!(err.key, "server.tls_certificate");
+    assert!(err.fix.contains("HTTPS needs both"), "{err}");
+    let err = with("tls_certificate = \"missing.pem\"\ntls_private_key = \"key.pem\"").unwrap_err();
+    assert_eq!(err.key, "server.tls_certificate");
+    assert_eq!(err.location.unwrap().line, 4);
+    assert!(err.problem.contains("missing.pem"), "{err}");
+    assert!(err.fix.contains("point it at a PEM file"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

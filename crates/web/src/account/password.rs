@@ -109,14 +109,18 @@ mod tests {
     fn an_unknown_user_takes_about_as_long_as_a_wrong_password() {
         let stored = hash("correct horse battery");
         let _ = verify(None, "warm up the stand-in");
-        let time = |stored: Option<&str>| {
+        let once = |stored: Option<&str>| {
             let start = std::time::Instant::now();
-            for _ in 0..3 {
-                assert!(!verify(stored, "wrong password!"));
-            }
+            assert!(!verify(stored, "wrong password!"));
             start.elapsed()
         };
-        let (known, unknown) = (time(Some(&stored)), time(None));
+        // Interleaved, and the fastest of each kept: a busy machine slows single runs, not
+        // the work itself.
+        let (mut known, mut unknown) = (std::time::Duration::MAX, std::time::Duration::MAX);
+        for _ in 0..5 {
+            known = known.min(once(Some(&stored)));
+            unknown = unknown.min(once(None));
+        }
         let ratio = known.as_secs_f64() / unknown.as_secs_f64();
         assert!(
             (0.5..2.0).contains(&ratio),
