@@ -298,6 +298,11 @@ async fn the_login_form_refuses_a_post_without_its_token_or_from_another_origin(
         )
         .await;
     assert_eq!(cross.status, 403);
+    assert!(
+        cross.text.contains(&format!("open {}/login.do", sb.base)),
+        "{}",
+        cross.text
+    );
     assert!(!browser.cookies.contains_key("glide_session_store"));
 
     // A destination elsewhere is not followed after login.
