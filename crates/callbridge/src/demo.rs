@@ -158,6 +158,14 @@ path = "recordings"
     }
     println!();
     println!("Callbridge          {public_url}");
+    if callbridge_web::ui::bundled() {
+        println!("  softphone         {public_url}/  (the browser softphone)");
+    } else {
+        println!(
+            "  softphone         not in this build: cd ui && npm ci && npm run build, then build \
+             callbridge again (./scripts/demo does both)"
+        );
+    }
     println!(
         "  configuration     {}",
         dir.join("callbridge.toml").display()

@@ -36,6 +36,6 @@ pub use linking::{
     MissingRead,
 };
 pub use registry::{CrmContext, CrmKind, CrmRegistry, CrmTenant, UnknownKind};
-pub use section::{checked_base_url, CrmSection, SectionError};
+pub use section::{checked_base_url, origin_of, CrmSection, SectionError};
 
 pub use async_trait::async_trait;

@@ -173,6 +173,14 @@ pub fn checked_base_url(value: &str) -> Result<String, String> {
     Ok(value.trim_end_matches('/').to_string())
 }
 
+/// The origin of a URL as browsers compare it (`https://acme.service-now.com`,
+/// `https://127.0.0.1:8443`: scheme, host, and the port when it is not the scheme's default),
+/// or `None` when it has none (not a URL, or a scheme without an origin).
+pub fn origin_of(url: &str) -> Option<String> {
+    let origin = url::Url::parse(url).ok()?.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +224,23 @@ mod tests {
         assert_eq!(err.key, "tenant[0].crm");
         assert!(err.reason.contains("unknown field `b`"), "{err}");
         assert!(err.reason.contains("line 3, column 1"), "{err}");
+    }
+
+    #[test]
+    fn an_origin_is_scheme_host_and_a_port_other_than_the_default() {
+        assert_eq!(
+            origin_of("https://acme.service-now.com/").as_deref(),
+            Some("https://acme.service-now.com")
+        );
+        assert_eq!(
+            origin_of("https://acme.service-now.com:443/sub/path").as_deref(),
+            Some("https://acme.service-now.com")
+        );
+        assert_eq!(
+            origin_of("https://127.0.0.1:8443").as_deref(),
+            Some("https://127.0.0.1:8443")
+        );
+        assert_eq!(origin_of("not a url"), None);
+        assert_eq!(origin_of("data:text/plain,x"), None);
     }
 }

@@ -15,7 +15,11 @@
 //!
 //! WebSocket upgrades (the softphone) are served on the same connections: once upgraded, the
 //! header timeout no longer applies and the connection lives as long as the WebSocket does.
+//!
+//! **HTTPS**: with [`TlsFiles`] (`tls_certificate` and `tls_private_key`) the same listener, with
+//! the same limits, speaks TLS; the web edge reads and parses the files.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Limits of the HTTP listener (`[server]` settings).
@@ -38,4 +42,12 @@ impl Default for HttpLimits {
             max_connections_per_source: 1000,
         }
     }
+}
+
+/// The listener's certificate chain and private key, PEM files (`[server] tls_certificate`,
+/// `tls_private_key`), as paths resolved against the configuration file's directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
 }

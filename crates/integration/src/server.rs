@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use crate::config::{Config, Secret};
 use crate::crm::{build_tenants, Crm, CrmRegistry, CrmTenant, TenantCrms};
 use crate::events_api::EventsApi;
-use crate::http_listener::HttpLimits;
+use crate::http_listener::{HttpLimits, TlsFiles};
 use crate::linking::Linking;
 use crate::runtime::{replay_recent, OutboxOptions, Runtime, RuntimeHandle};
 
@@ -35,6 +35,11 @@ pub struct Prepared {
     pub master_key: Secret,
     pub listen: SocketAddr,
     pub http_limits: HttpLimits,
+    /// HTTPS on the listener (`None`: plain HTTP).
+    pub tls: Option<TlsFiles>,
+    /// Each tenant's CRM page origin (the tenants whose CRM has pages): who may frame the
+    /// softphone page and serve its embedding script.
+    pub crm_page_origins: HashMap<TenantId, String>,
     /// Stops the runtime and closes the store.
     pub owner: Owner,
 }
@@ -136,6 +141,10 @@ async fn prepare_built(
         store.clone(),
         handle.clone(),
     ));
+    let crm_page_origins = tenant_crms
+        .iter()
+        .filter_map(|(tenant, crm)| Some((tenant.clone(), crm.page_origin.clone()?)))
+        .collect();
     let linking = Arc::new(Linking::new(
         &config.tenants,
         &tenant_crms,
@@ -153,6 +162,8 @@ async fn prepare_built(
         master_key: config.server.master_key.clone(),
         listen: config.server.listen,
         http_limits: config.server.http_limits,
+        tls: config.server.tls.clone(),
+        crm_page_origins,
         owner: Owner { runtime, store },
     })
 }

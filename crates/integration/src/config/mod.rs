@@ -56,6 +56,8 @@ pub struct ServerConfig {
     pub master_key: Secret,
     /// Timeouts and size and connection limits of the HTTP listener.
     pub http_limits: crate::http_listener::HttpLimits,
+    /// HTTPS on the listener; `None`: plain HTTP (loopback, or TLS at a reverse proxy).
+    pub tls: Option<crate::http_listener::TlsFiles>,
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +100,8 @@ struct RawServer {
     header_read_timeout_secs: Option<u64>,
     max_header_bytes: Option<usize>,
     max_connections_per_source: Option<usize>,
+    tls_certificate: Option<String>,
+    tls_private_key: Option<String>,
 }
 
 fn default_listen() -> String {
@@ -261,6 +265,49 @@ impl Validator<'_> {
         })
     }
 
+    /// Both TLS files or neither; each must be a readable file (its PEM is parsed by the web
+    /// edge, which reports a bad one with the same key).
+    fn tls(&self, raw: &RawServer) -> Result<Option<crate::http_listener::TlsFiles>, ConfigError> {
+        let (certificate, private_key) = match (&raw.tls_certificate, &raw.tls_private_key) {
+            (None, None) => return Ok(None),
+            (Some(certificate), Some(private_key)) => (certificate, private_key),
+            (Some(_), None) => {
+                return Err(self.error(
+                    "server.tls_private_key",
+                    "tls_certificate is set but tls_private_key is not: HTTPS needs both \
+                     (the PEM file of the certificate's private key), or remove tls_certificate \
+                     to serve plain HTTP",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(self.error(
+                    "server.tls_certificate",
+                    "tls_private_key is set but tls_certificate is not: HTTPS needs both \
+                     (the PEM file of the certificate chain, server certificate first), or \
+                     remove tls_private_key to serve plain HTTP",
+                ))
+            }
+        };
+        let readable = |key: &str, value: &str| {
+            let path = self.base.join(value);
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => Ok(path),
+                Ok(_) => Err(self.error(key, format!("{} is not a file", path.display()))),
+                Err(e) => Err(self.error(
+                    key,
+                    format!(
+                        "cannot read {}: {e}; point it at a PEM file this user can read",
+                        path.display()
+                    ),
+                )),
+            }
+        };
+        Ok(Some(crate::http_listener::TlsFiles {
+            certificate: readable("server.tls_certificate", certificate)?,
+            private_key: readable("server.tls_private_key", private_key)?,
+        }))
+    }
+
     fn config(&self, raw: RawConfig) -> Result<Config, ConfigError> {
         let listen: SocketAddr = raw.server.listen.parse().map_err(|e| {
             self.error(
@@ -281,6 +328,7 @@ impl Validator<'_> {
             database_url: raw.server.database_url.clone(),
             master_key: self.secret("server.master_key", &raw.server.master_key)?,
             http_limits: self.http_limits(&raw.server)?,
+            tls: self.tls(&raw.server)?,
         };
         if raw.tenants.is_empty() {
             return Err(self.error("tenant", "no [[tenant]] is configured; add at least one"));
