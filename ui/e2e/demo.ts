@@ -11,6 +11,8 @@ export interface Demo {
   publicUrl: string;
   /** The sandbox's own accounts (the CRM sign-in when linking), by user name. */
   crmPasswords: Map<string, string>;
+  /** Callbridge's demo accounts (the softphone's sign-in, tenant `demo`), by user name. */
+  passwords: Map<string, string>;
   /** CRM-link URLs by agent (`…/crm-link?ticket=…`). */
   linkUrls: Map<string, string>;
   /** Softphone WebSocket URLs with a ticket, by agent. */
@@ -44,12 +46,15 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop'> {
   const publicUrl = /^Callbridge\s+(http\S+)/m.exec(text)?.[1];
   if (!publicUrl) throw new Error(`no "Callbridge <url>" line in the demo's banner:\n${text}`);
   const crmPasswords = new Map<string, string>();
+  const passwords = new Map<string, string>();
   const linkUrls = new Map<string, string>();
   const socketUrls = new Map<string, string>();
   let callArgs: string[] = [];
   for (const line of lines) {
     const agent = /^\s+agent\s+(\S+)\s+password\s+(\S+)/.exec(line);
     if (agent?.[1] && agent[2]) crmPasswords.set(agent[1], agent[2]);
+    const account = /^\s+account\s+(\S+)\s+password\s+(\S+)/.exec(line);
+    if (account?.[1] && account[2]) passwords.set(account[1], account[2]);
     const url = /^\s{4}(\S+)\s+((?:https?|wss?):\/\/\S+)$/.exec(line);
     if (url?.[1] && url[2]) {
       if (url[2].includes('/crm-link?')) linkUrls.set(url[1], url[2]);
@@ -58,7 +63,7 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop'> {
     const call = /place a call\s+callbridge demo call (.+)$/.exec(line);
     if (call?.[1]) callArgs = call[1].trim().split(/\s+/);
   }
-  return { publicUrl, crmPasswords, linkUrls, socketUrls, callArgs };
+  return { publicUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs };
 }
 
 export async function startDemo(): Promise<Demo> {

@@ -36,6 +36,9 @@ pub enum Command {
     DeadLetters(DeadLetterArgs),
     /// Run a local ServiceNow instance emulator (Table/Batch/Aggregate APIs, OAuth, ACLs, CSM data).
     Sandbox(SandboxArgs),
+    /// Manage the accounts people sign in with (add, list, reset-password, disable, sign-out).
+    #[command(subcommand)]
+    Account(crate::account::AccountAction),
 }
 
 #[derive(clap::Args, Debug)]
@@ -191,6 +194,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Serve(args) => {
             let config = crate::server::load_config(&args.config)?;
             let server = crate::server::start(&args.config, &config).await?;
+            crate::server::provision_configured_agents(&args.config, &server).await?;
             println!(
                 "Callbridge listening on {} ({} tenants)",
                 server.server.addr,
@@ -270,6 +274,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             );
         }
         Command::DeadLetters(args) => dead_letters(args).await?,
+        Command::Account(action) => crate::account::run(action).await?,
         Command::Sandbox(args) => {
             let sandbox = callbridge_sandbox::start(SandboxOptions {
                 listen: args.listen,

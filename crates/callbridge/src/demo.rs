@@ -10,7 +10,9 @@ use anyhow::Context;
 use callbridge_integration::linking;
 use callbridge_sandbox::{private, SandboxOptions, Seed};
 use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
-use callbridge_store::SecretKey;
+use callbridge_store::{Role, SecretKey, Store};
+use callbridge_web::account::password;
+use callbridge_web::account::provision::{self, Wanted};
 
 pub struct DemoOptions {
     pub sandbox_listen: SocketAddr,
@@ -133,6 +135,9 @@ path = "recordings"
     private::write_file(&dir.join("callbridge.toml"), config_text.as_bytes())?;
     let config = crate::server::load_config(&dir.join("callbridge.toml"))?;
     let running = crate::server::start(&dir.join("callbridge.toml"), &config).await?;
+    let accounts = demo_accounts(&dir, &running.server.store)
+        .await
+        .context("creating the demo's accounts")?;
 
     let c = &sandbox.credentials;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -159,11 +164,17 @@ path = "recordings"
     println!();
     println!("Callbridge          {public_url}");
     if callbridge_web::ui::bundled() {
-        println!("  softphone         {public_url}/  (the browser softphone)");
+        println!("  softphone         {public_url}/  (the browser softphone: sign in with tenant demo and an account below)");
     } else {
         println!(
             "  softphone         not in this build: cd ui && npm ci && npm run build, then build \
              callbridge again (./scripts/demo does both)"
+        );
+    }
+    for (account, password) in &accounts {
+        println!(
+            "  account           {:<15} password {password}  ({})",
+            account.user, account.role
         );
     }
     println!(
@@ -210,6 +221,69 @@ path = "recordings"
     sandbox.shutdown().await;
     drop(temp);
     Ok(())
+}
+
+/// Where the demo keeps its accounts' passwords (owner-only), so they stay the same across
+/// restarts with the same `--data`.
+const ACCOUNTS_FILE: &str = "accounts.secret";
+
+/// The demo's accounts: the two agents of its configuration, a supervisor and an admin.
+const DEMO_ACCOUNTS: [(&str, &str, Role); 4] = [
+    ("alice.agent", "Alice Agent", Role::Agent),
+    ("bob.agent", "Bob Agent", Role::Agent),
+    ("sam.supervisor", "Sam Supervisor", Role::Supervisor),
+    ("ada.admin", "Ada Admin", Role::Admin),
+];
+
+/// Makes sure each demo account exists with the password in [`ACCOUNTS_FILE`] (written with
+/// random passwords the first time); the accounts with their passwords, for the banner.
+async fn demo_accounts(dir: &Path, store: &Store) -> anyhow::Result<Vec<(Wanted, String)>> {
+    let text = read_or_create(&dir.join(ACCOUNTS_FILE), || {
+        DEMO_ACCOUNTS
+            .iter()
+            .map(|(user, _, _)| format!("{user} {}\n", password::generate()))
+            .collect()
+    })?;
+    let mut accounts = Vec::new();
+    for (user, display_name, role) in DEMO_ACCOUNTS {
+        let saved = text
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .find(|(u, _)| *u == user)
+            .map(|(_, p)| p.trim().to_string());
+        let secret = match saved {
+            Some(p) => p,
+            None => {
+                // An account added to the demo after the file was written.
+                let p = password::generate();
+                let mut all = text.clone();
+                all.push_str(&format!("\n{user} {p}\n"));
+                private::write_file(&dir.join(ACCOUNTS_FILE), all.as_bytes())?;
+                p
+            }
+        };
+        let wanted = Wanted {
+            tenant: "demo".to_string(),
+            user: user.to_string(),
+            display_name: display_name.to_string(),
+            role,
+        };
+        match store.account("demo", user).await? {
+            None => provision::create(store, &wanted, &secret).await?,
+            Some(existing) => {
+                let hash = existing.password_hash.clone();
+                let check = secret.clone();
+                let matches =
+                    tokio::task::spawn_blocking(move || password::verify(Some(&hash), &check))
+                        .await?;
+                if !matches {
+                    provision::reset_password(store, "demo", user, &secret).await?;
+                }
+            }
+        }
+        accounts.push((wanted, secret));
+    }
+    Ok(accounts)
 }
 
 /// A seeded contact with exactly one match, so the call pops one contact: Haruto Tanaka's
@@ -321,11 +395,14 @@ async fn prepare_sandbox(
         &sandbox.credentials.admin_password,
     );
     let redirect_url = format!("{public_url}{}", linking::CALLBACK_PATH);
+    // The softphone docked in the sandbox's OpenFrame panel (`?lang=` is left to the browser).
+    let softphone_url = format!("{public_url}/");
     let plan = setup::SetupPlan::for_default_config(
         &sandbox.credentials.client_id,
         "callbridge.integration",
         &redirect_url,
-    );
+    )
+    .with_softphone(&softphone_url);
     setup::apply(&TableClient::new(instance), &admin, &plan).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The `callbridge` command: one binary for the product, its embedded ServiceNow sandbox and the
 //! demo that runs both on defaults.
 
+mod account;
 mod cli;
 mod demo;
 mod demo_call;

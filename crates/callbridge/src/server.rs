@@ -11,8 +11,10 @@ use callbridge_integration::config::Config;
 use callbridge_integration::crm::CrmRegistry;
 use callbridge_integration::runtime::OutboxOptions;
 use callbridge_servicenow::adapter::ServiceNowKind;
+use callbridge_store::Role;
 use callbridge_telephony::config::TelephonyConfig;
 use callbridge_telephony::Telephony;
+use callbridge_web::account::provision::{self, Wanted};
 use callbridge_web::RunningServer;
 
 /// Reads the configuration file and validates every tenant's CRM section with the adapter of
@@ -53,6 +55,35 @@ pub async fn start(path: &Path, config: &Config) -> anyhow::Result<Running> {
     };
     let server = callbridge_web::serve(prepared, telephony.as_ref().map(|t| t.handle())).await?;
     Ok(Running { server, telephony })
+}
+
+/// The agents the configuration lists (`[[tenant.telephony.agent]]`) become agent accounts the
+/// first time `serve` starts with them: each new account gets a one-time password, printed
+/// once on standard output (never logged). Existing accounts are left untouched.
+pub async fn provision_configured_agents(path: &Path, running: &Running) -> anyhow::Result<()> {
+    let Some(telephony) = TelephonyConfig::load(path)? else {
+        return Ok(());
+    };
+    let wanted: Vec<Wanted> = telephony
+        .tenants
+        .iter()
+        .flat_map(|t| {
+            t.agents.iter().map(|a| Wanted {
+                tenant: t.tenant.as_str().to_string(),
+                user: a.name.clone(),
+                display_name: a.name.clone(),
+                role: Role::Agent,
+            })
+        })
+        .collect();
+    let created = provision::ensure(&running.server.store, &wanted).await?;
+    for (account, password) in created {
+        println!(
+            "account created: tenant {} agent {} one-time password {password} (shown once; `callbridge account reset-password` sets a new one)",
+            account.tenant, account.user
+        );
+    }
+    Ok(())
 }
 
 impl Running {

@@ -113,6 +113,18 @@ pub trait AccountLinking: Send + Sync + 'static {
     /// Revokes the tokens at the CRM where it supports that; forgetting them locally is the
     /// caller's part. Best effort: an error means they may still be valid until they expire.
     async fn revoke(&self, tenant: &TenantId, tokens: &LinkTokens) -> Result<(), CrmError>;
+
+    /// The CRM's web address agents' browsers open (the softphone frames it and opens records
+    /// there), if it has one.
+    fn instance_url(&self, _tenant: &TenantId) -> Option<String> {
+        None
+    }
+
+    /// The CRM's record tables by role (`contact`, `consumer`, `case`), for pages that open a
+    /// record in the CRM.
+    fn record_tables(&self, _tenant: &TenantId) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// "customer_contact (caller lookup), ... ": the tables, each with what grants it.

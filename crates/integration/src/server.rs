@@ -40,6 +40,9 @@ pub struct Prepared {
     /// Each tenant's CRM page origin (the tenants whose CRM has pages): who may frame the
     /// softphone page and serve its embedding script.
     pub crm_page_origins: HashMap<TenantId, String>,
+    /// The configuration it was prepared from (the web edge's account pages read the tenants'
+    /// names, regions and the public URL).
+    pub config: Config,
     /// Stops the runtime and closes the store.
     pub owner: Owner,
 }
@@ -164,6 +167,7 @@ async fn prepare_built(
         http_limits: config.server.http_limits,
         tls: config.server.tls.clone(),
         crm_page_origins,
+        config: config.clone(),
         owner: Owner { runtime, store },
     })
 }

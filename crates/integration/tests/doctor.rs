@@ -42,6 +42,8 @@ struct Setup {
     /// (internal_type, max_length) of u_recording_url; None: not created.
     recording_column: Option<(&'static str, &'static str)>,
     delete_acl: bool,
+    /// OpenFrame > Configurations: a row opening the softphone, and its origin allowed.
+    openframe: bool,
 }
 
 impl Setup {
@@ -52,6 +54,7 @@ impl Setup {
             redirect: true,
             recording_column: Some(("url", "1024")),
             delete_acl: true,
+            openframe: true,
         }
     }
 }
@@ -82,6 +85,26 @@ impl Lab {
             integration_password,
             dir,
         }
+    }
+
+    /// Callbridge's own instance setup (`callbridge_servicenow::setup`), with the softphone.
+    async fn apply_setup(&self) {
+        use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
+        let ca = std::fs::read(self.dir.path().join("sandbox-ca.pem")).expect("CA");
+        let instance =
+            Instance::new(InstanceConfig::new(self.base.clone()).with_root_ca_pem(ca)).unwrap();
+        let redirect_url = format!("{PUBLIC_URL}/api/v1/crm/oauth/callback");
+        let softphone = format!("{PUBLIC_URL}/");
+        let plan =
+            setup::SetupPlan::for_default_config(&self.client_id, INTEGRATION_USER, &redirect_url)
+                .with_softphone(&softphone);
+        setup::apply(
+            &TableClient::new(instance),
+            &Auth::basic(&self.admin.0, &self.admin.1),
+            &plan,
+        )
+        .await
+        .expect("setup applies");
     }
 
     async fn started(setup: Setup) -> Lab {
@@ -233,6 +256,18 @@ impl Lab {
             )
             .await;
         }
+        if setup.openframe {
+            self.insert(
+                "sn_openframe_configuration",
+                json!({"name": "Callbridge", "url": format!("{PUBLIC_URL}/"), "active": "true"}),
+            )
+            .await;
+            self.set_property(
+                "glide.ui.concourse.onmessage_enforce_same_origin_whitelist",
+                PUBLIC_URL,
+            )
+            .await;
+        }
         if setup.delete_acl {
             let acl = self
                 .insert(
@@ -329,9 +364,23 @@ fn assert_check(report: &Report, id: &str, status: Status, words: &[&str]) {
     }
 }
 
-/// Everything except `except` passed.
+/// The check the service account cannot make: system properties are admin-only.
+const ADMIN_ONLY: &str = "openframe.origin";
+
+/// Everything except `except` passed (the admin-only check is skipped, saying why).
 fn assert_others_pass(report: &Report, except: &[&str]) {
     for c in tenant_checks(report) {
+        if c.id == ADMIN_ONLY && !except.contains(&ADMIN_ONLY) {
+            assert_eq!(
+                c.status,
+                Status::Skipped,
+                "{}:\n{}",
+                c.id,
+                render_text(report)
+            );
+            assert!(c.detail.contains("check by hand"), "{}", c.detail);
+            continue;
+        }
         if !except.contains(&c.id.as_str()) {
             assert_eq!(c.status, Status::Pass, "{}:\n{}", c.id, render_text(report));
         }
@@ -368,6 +417,8 @@ const DEFAULT_IDS: &[&str] = &[
     "access.read.csm_consumer",
     "access.create_case",
     "rate_limit",
+    "openframe.panel",
+    "openframe.origin",
     "agents.linked",
 ];
 
@@ -395,11 +446,11 @@ async fn a_correct_setup_passes_every_check_and_leaves_no_probe_behind() {
     let text = render_text(&report);
     assert_eq!(
         text.lines().filter(|l| l.starts_with("  PASS  ")).count(),
-        DEFAULT_IDS.len(),
+        DEFAULT_IDS.len() - 1,
         "{text}"
     );
     assert!(
-        text.contains("25 passed, 0 warnings, 0 failed, 0 skipped"),
+        text.contains("26 passed, 0 warnings, 0 failed, 1 skipped"),
         "{text}"
     );
     let json = serde_json::to_value(&report).unwrap();
@@ -480,12 +531,20 @@ async fn a_service_user_without_the_agent_role_is_told_which_role_to_grant() {
         &["User Administration > Users", AGENT_ROLE],
     );
     assert_check(&report, "access.create_case", Status::Fail, &grant);
+    // The agent role also carried sn_openframe_user: doctor says which role lets it look.
+    assert_check(
+        &report,
+        "openframe.panel",
+        Status::Warn,
+        &["grant sn_openframe_user to callbridge.integration"],
+    );
     assert_others_pass(
         &report,
         &[
             "access.read.customer_contact",
             "access.read.csm_consumer",
             "access.create_case",
+            "openframe.panel",
         ],
     );
     lab.shutdown().await;
@@ -851,4 +910,60 @@ client_secret = "secret"
     let report = doctor::run(&config, &crm_kinds(), Some("globex")).await;
     assert_check(&report, "config.tenant", Status::Fail, &["acme"]);
     assert!(report.failed());
+}
+
+#[tokio::test]
+async fn callbridge_setup_creates_the_openframe_row_once_and_doctor_finds_it() {
+    let lab = Lab::started(Setup {
+        openframe: false,
+        ..Setup::right()
+    })
+    .await;
+    let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
+    assert_check(
+        &report,
+        "openframe.panel",
+        Status::Warn,
+        &[
+            "OpenFrame > Configurations",
+            &format!("{PUBLIC_URL}/"),
+            "sn_openframe_user",
+        ],
+    );
+
+    lab.apply_setup().await;
+    lab.apply_setup().await;
+    let rows = lab
+        .rows("sn_openframe_configuration", "name=Callbridge")
+        .await;
+    assert_eq!(rows.len(), 1, "one row after two runs: {rows:?}");
+    assert_eq!(rows[0]["url"], format!("{PUBLIC_URL}/"));
+    assert_eq!(rows[0]["active"], "true");
+    assert_eq!(rows[0]["width"], "360");
+    assert_eq!(rows[0]["height"], "560");
+    let property = lab
+        .rows(
+            "sys_properties",
+            "name=glide.ui.concourse.onmessage_enforce_same_origin_whitelist",
+        )
+        .await;
+    assert_eq!(property.len(), 1);
+    assert_eq!(property[0]["value"], PUBLIC_URL);
+
+    let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
+    assert_eq!(check(&report, "openframe.panel").status, Status::Pass);
+    assert_others_pass(&report, &[]);
+
+    // Deactivated by an admin: doctor says which switch to turn back on.
+    let id = rows[0]["sys_id"].as_str().unwrap();
+    lab.update("sn_openframe_configuration", id, json!({"active": "false"}))
+        .await;
+    let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
+    assert_check(
+        &report,
+        "openframe.panel",
+        Status::Warn,
+        &["Active", "Callbridge"],
+    );
+    lab.shutdown().await;
 }

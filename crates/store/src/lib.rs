@@ -24,6 +24,11 @@
 //!   associated data binds it to its tenant, agent (or secret name) and field, so a ciphertext
 //!   moved to another row fails to decrypt rather than authenticating someone else.
 //! - **Call/Case bookkeeping** — which Case a call produced ([`case_for_call`](Store::case_for_call)).
+//! - **Accounts and sessions** — people who sign in ([`Account`], a [`Role`] each, an Argon2id
+//!   hash made by the web edge) and their sessions, kept by the SHA-256 of the session id only;
+//!   a session is returned only while unexpired and its account enabled
+//!   ([`session`](Store::session)); disabling an account or changing its password ends its
+//!   sessions. An agent's link can be marked refused ([`mark_link_refused`](Store::mark_link_refused)).
 //! - **Spent CRM-link tickets** — [`spend_link_ticket`](Store::spend_link_ticket) makes each link
 //!   ticket start one sign-in (only the ticket's digest is kept, until it expires).
 //!
@@ -62,6 +67,7 @@
 //! throwaway server on 127.0.0.1 and sets the variable. `cargo bench -p callbridge-store --bench
 //! outbox` prints the SQLite outbox throughput.
 
+mod accounts;
 mod call_records;
 mod cases;
 mod crypto;
@@ -83,6 +89,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Connection as _;
 
+pub use accounts::{Account, LinkSummary, NewAccount, NewSession, Role, SessionView, UnknownRole};
 pub use call_records::CallRecordRow;
 pub use callbridge_kernel::ids::CaseRef;
 pub use crypto::{SecretKey, SecretKeyError, SECRET_KEY_LEN};

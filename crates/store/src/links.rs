@@ -95,7 +95,8 @@ impl Store {
                  access_token = excluded.access_token, \
                  refresh_token = excluded.refresh_token, \
                  access_expires_at = excluded.access_expires_at, \
-                 linked_at = excluded.linked_at"
+                 linked_at = excluded.linked_at, \
+                 refused_at = NULL"
         )
         .bind(tenant)
         .bind(agent_id)

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use callbridge_kernel::ids::{CallId, RecordId};
 use callbridge_store::{
-    AgentLink, Backend, CallRecordRow, CaseRef, EventRecorded, OutboxId, OutboxItem, OutboxStatus,
-    SecretKey, Store, StoreError,
+    AgentLink, Backend, CallRecordRow, CaseRef, EventRecorded, NewAccount, NewSession, OutboxId,
+    OutboxItem, OutboxStatus, Role, SecretKey, Store, StoreError,
 };
 use serde_json::json;
 use sqlx::{PgPool, SqlitePool};
@@ -1096,6 +1096,228 @@ mod rules {
         s.close().await;
     }
 
+    fn account<'a>(tenant: &'a str, user: &'a str, role: Role) -> NewAccount<'a> {
+        NewAccount {
+            tenant,
+            user_name: user,
+            display_name: "Alice Tanaka",
+            role,
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        }
+    }
+
+    fn session<'a>(
+        digest: &'a [u8],
+        tenant: &'a str,
+        user: &'a str,
+        expires: OffsetDateTime,
+    ) -> NewSession<'a> {
+        NewSession {
+            id_digest: digest,
+            tenant,
+            user_name: user,
+            created_at: T0,
+            expires_at: expires,
+            client_address: "192.0.2.7",
+        }
+    }
+
+    pub async fn a_user_name_is_unique_per_tenant(db: &TestDb) {
+        let s = &db.store;
+        assert!(s
+            .create_account(account("acme", "alice", Role::Agent), T0)
+            .await
+            .unwrap());
+        assert!(!s
+            .create_account(account("acme", "alice", Role::Admin), T0)
+            .await
+            .unwrap());
+        assert!(s
+            .create_account(account("globex", "alice", Role::Supervisor), T0)
+            .await
+            .unwrap());
+        let alice = s.account("acme", "alice").await.unwrap().unwrap();
+        assert_eq!(alice.role, Role::Agent, "the first account stays");
+        assert_eq!(alice.display_name, "Alice Tanaka");
+        assert!(!alice.disabled);
+        assert_eq!(alice.created_at, T0);
+        assert!(
+            !format!("{alice:?}").contains("argon2id"),
+            "Debug hides the hash"
+        );
+        assert!(s.account("acme", "bob").await.unwrap().is_none());
+        let all: Vec<_> = s
+            .accounts(None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.tenant, a.user_name))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                ("acme".into(), "alice".into()),
+                ("globex".into(), "alice".into())
+            ]
+        );
+        assert_eq!(s.accounts(Some("globex")).await.unwrap().len(), 1);
+    }
+
+    pub async fn sessions_are_found_by_digest_until_they_expire(db: &TestDb) {
+        let s = &db.store;
+        s.create_account(account("acme", "alice", Role::Agent), T0)
+            .await
+            .unwrap();
+        let until = T0 + secs(3600);
+        s.create_session(session(b"digest-1", "acme", "alice", until))
+            .await
+            .unwrap();
+        let live = s
+            .session(b"digest-1", T0 + secs(10))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (live.tenant.as_str(), live.user_name.as_str(), live.role),
+            ("acme", "alice", Role::Agent)
+        );
+        assert_eq!(live.expires_at, until);
+        s.touch_session(b"digest-1", T0 + secs(20)).await.unwrap();
+        let touched = s
+            .session(b"digest-1", T0 + secs(30))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(touched.last_seen_at, T0 + secs(20));
+        assert_eq!(touched.expires_at, until, "use extends nothing");
+        assert!(
+            s.session(b"digest-1", until).await.unwrap().is_none(),
+            "expired"
+        );
+        assert!(s.session(b"other", T0).await.unwrap().is_none());
+        assert_eq!(s.prune_sessions(until).await.unwrap(), 1);
+        assert!(
+            s.session(b"digest-1", T0).await.unwrap().is_none(),
+            "forgotten"
+        );
+    }
+
+    pub async fn disabling_an_account_or_changing_its_password_ends_its_sessions(db: &TestDb) {
+        let s = &db.store;
+        s.create_account(account("acme", "alice", Role::Agent), T0)
+            .await
+            .unwrap();
+        s.create_account(account("acme", "bob", Role::Agent), T0)
+            .await
+            .unwrap();
+        let until = T0 + secs(3600);
+        s.create_session(session(b"alice-1", "acme", "alice", until))
+            .await
+            .unwrap();
+        s.create_session(session(b"bob-1", "acme", "bob", until))
+            .await
+            .unwrap();
+        assert!(s
+            .set_account_disabled("acme", "alice", true, T0)
+            .await
+            .unwrap());
+        assert!(s.session(b"alice-1", T0).await.unwrap().is_none());
+        assert!(s.account("acme", "alice").await.unwrap().unwrap().disabled);
+        // A session made while disabled (a race with sign-in) is still not honoured.
+        s.create_session(session(b"alice-2", "acme", "alice", until))
+            .await
+            .unwrap();
+        assert!(s.session(b"alice-2", T0).await.unwrap().is_none());
+        assert!(s
+            .set_account_disabled("acme", "alice", false, T0)
+            .await
+            .unwrap());
+        assert!(s.session(b"alice-2", T0).await.unwrap().is_some());
+        assert!(s
+            .set_password_hash("acme", "alice", "$argon2id$new", T0 + secs(1))
+            .await
+            .unwrap());
+        assert!(s.session(b"alice-2", T0).await.unwrap().is_none());
+        assert_eq!(
+            s.account("acme", "alice")
+                .await
+                .unwrap()
+                .unwrap()
+                .password_hash,
+            "$argon2id$new"
+        );
+        assert!(
+            s.session(b"bob-1", T0).await.unwrap().is_some(),
+            "bob is untouched"
+        );
+        assert!(!s
+            .set_account_disabled("acme", "nobody", true, T0)
+            .await
+            .unwrap());
+        assert!(!s
+            .set_password_hash("acme", "nobody", "x", T0)
+            .await
+            .unwrap());
+    }
+
+    pub async fn signing_out_everywhere_deletes_every_session_of_the_account_only(db: &TestDb) {
+        let s = &db.store;
+        s.create_account(account("acme", "alice", Role::Agent), T0)
+            .await
+            .unwrap();
+        s.create_account(account("globex", "alice", Role::Agent), T0)
+            .await
+            .unwrap();
+        let until = T0 + secs(3600);
+        for d in [&b"a1"[..], b"a2", b"a3"] {
+            s.create_session(session(d, "acme", "alice", until))
+                .await
+                .unwrap();
+        }
+        s.create_session(session(b"g1", "globex", "alice", until))
+            .await
+            .unwrap();
+        assert!(s.delete_session(b"a1").await.unwrap());
+        assert!(!s.delete_session(b"a1").await.unwrap());
+        assert_eq!(s.delete_account_sessions("acme", "alice").await.unwrap(), 2);
+        assert!(s.session(b"a3", T0).await.unwrap().is_none());
+        assert!(s.session(b"g1", T0).await.unwrap().is_some());
+    }
+
+    pub async fn a_refused_link_says_so_until_the_agent_links_again(db: &TestDb) {
+        let s = &db.store;
+        assert!(s.link_summary("acme", "alice").await.unwrap().is_none());
+        assert!(!s.mark_link_refused("acme", "alice", T0).await.unwrap());
+        s.save_link("acme", "alice", link_for("alice.t", "at", "rt"))
+            .await
+            .unwrap();
+        let linked = s.link_summary("acme", "alice").await.unwrap().unwrap();
+        assert_eq!(
+            (linked.crm_user_name.as_str(), linked.refused_at),
+            ("alice.t", None)
+        );
+        assert!(s.mark_link_refused("acme", "alice", T0).await.unwrap());
+        assert_eq!(
+            s.link_summary("acme", "alice")
+                .await
+                .unwrap()
+                .unwrap()
+                .refused_at,
+            Some(T0)
+        );
+        s.save_link("acme", "alice", link_for("alice.t", "at2", "rt2"))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.link_summary("acme", "alice")
+                .await
+                .unwrap()
+                .unwrap()
+                .refused_at,
+            None
+        );
+    }
+
     pub async fn restart_keeps_everything(db: &TestDb) {
         let s = &db.store;
         let done = s.enqueue(case_item("acme", "call-done")).await.unwrap().id;
@@ -1231,6 +1453,11 @@ store_tests!(
     a_link_ticket_is_spent_once_until_refunded_and_forgotten_after_expiry,
     restart_keeps_everything,
     rows_written_before_the_neutral_column_names_read_back_after_them,
+    a_user_name_is_unique_per_tenant,
+    sessions_are_found_by_digest_until_they_expire,
+    disabling_an_account_or_changing_its_password_ends_its_sessions,
+    signing_out_everywhere_deletes_every_session_of_the_account_only,
+    a_refused_link_says_so_until_the_agent_links_again,
 );
 
 // ---- SQLite-only: opening ----

@@ -4,6 +4,7 @@
 //! at compile time). Handlers translate and delegate: the integration and telephony expose
 //! handles and know nothing of HTTP.
 
+pub mod account;
 pub mod events;
 pub mod gateway;
 pub mod link;
@@ -81,6 +82,14 @@ pub async fn serve(
     let tls = integration.tls.as_ref().map(tls::load).transpose()?;
     let (agent_notices, notices) =
         gateway::notices::AgentNotices::start(integration.runtime.subscribe());
+    let sockets = Arc::new(gateway::sockets::Sockets::default());
+    let accounts = Arc::new(account::Accounts::new(
+        &integration.config,
+        integration.store.clone(),
+        integration.linking.clone(),
+        telephony.clone(),
+        sockets.clone(),
+    ));
     let gateway = Arc::new(gateway::Gateway {
         tenants: integration
             .tenants
@@ -91,12 +100,15 @@ pub async fn serve(
         notices: agent_notices,
         crm: gateway::crm::CrmRequests::new(integration.store.clone(), integration.runtime.clone()),
         telephony,
+        accounts: accounts.clone(),
+        sockets,
     });
     let app = axum::Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .merge(events::router(integration.events.clone()))
         .merge(link::router(integration.linking.clone()))
         .merge(gateway::router(gateway))
+        .merge(account::router(accounts))
         .merge(ui::router(ui::UiConfig::new(&integration.crm_page_origins)));
     let listener = tokio::net::TcpListener::bind(integration.listen)
         .await

@@ -107,12 +107,12 @@ pub async fn serve(
         let tls = tls.clone();
         tokio::spawn(async move {
             let result = match tls {
-                None => serve_connection(stream, app, slot, limits).await,
+                None => serve_connection(stream, remote, app, slot, limits).await,
                 Some(tls) => {
                     let handshake =
                         tokio::time::timeout(limits.header_read_timeout, tls.accept(stream)).await;
                     match handshake {
-                        Ok(Ok(stream)) => serve_connection(stream, app, slot, limits).await,
+                        Ok(Ok(stream)) => serve_connection(stream, remote, app, slot, limits).await,
                         Ok(Err(error)) => {
                             debug!(%remote, %error, "TLS handshake failed");
                             return;
@@ -135,6 +135,7 @@ pub async fn serve(
 /// has no slot left.
 async fn serve_connection<S>(
     stream: S,
+    remote: std::net::SocketAddr,
     app: axum::Router,
     slot: Option<Slot>,
     limits: HttpLimits,
@@ -150,6 +151,16 @@ where
         .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
     match slot {
         Some(_slot) => {
+            // Handlers that need the client's address (sign-in limits) read it here.
+            let app = tower::ServiceExt::map_request(
+                app,
+                move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(remote));
+                    request
+                },
+            );
             builder
                 .serve_connection(io, TowerToHyperService::new(app))
                 .with_upgrades()

@@ -36,6 +36,12 @@ pub mod props {
     /// Sandbox switch: `rfc6749` makes /oauth_token.do answer with RFC error codes instead of the
     /// real instance's one `server_error/access_denied` body (servicenow.md §2.3).
     pub const OAUTH_ERROR_STYLE: &str = "x_cb_sandbox.oauth_error_style";
+    /// servicenow.md §5.1: origins the UI pages' OpenFrame host exchanges messages with.
+    pub const OPENFRAME_ORIGIN_WHITELIST: &str =
+        "glide.ui.concourse.onmessage_enforce_same_origin_whitelist";
+    /// Sandbox switch: the click-to-dial payload shape sent to the OpenFrame panel
+    /// (servicenow.md §5.3): `outgoing_call` (default) or `phone_number`.
+    pub const OPENFRAME_COMMUNICATION_SHAPE: &str = "x_cb_sandbox.openframe.communication_shape";
 }
 
 /// State key (`number:<table>`) of a table's last issued number, saved when records are deleted.
@@ -93,6 +99,8 @@ pub struct Instance {
     persist: Persist,
     pub clock: Clock,
     pub sessions: Sessions,
+    /// Browser sessions of the UI pages (`/login.do`), apart from the REST API's.
+    pub ui_sessions: crate::ui::session::UiSessions,
     pub tokens: Tokens,
     pub rate_limits: RateLimiter,
     pub faults: Faults,
@@ -115,6 +123,7 @@ impl Instance {
             persist,
             clock: Clock::default(),
             sessions: Sessions::default(),
+            ui_sessions: Default::default(),
             tokens,
             rate_limits: RateLimiter::default(),
             faults: Faults::default(),

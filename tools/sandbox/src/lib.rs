@@ -23,6 +23,7 @@ pub mod schema;
 pub mod seed;
 pub mod store;
 pub mod tls;
+pub mod ui;
 
 mod server;
 

@@ -404,8 +404,7 @@ pub async fn authorize_page(
     ) {
         return error_page(&message);
     }
-    let signed_in = auth::cookie(&headers, SESSION_COOKIE)
-        .and_then(|id| instance.sessions.resume(&id, instance.clock.now()));
+    let signed_in = browser_user(&instance, &headers, instance.clock.now());
     Html(login_form(
         &req,
         signed_in.as_ref().map(|a| a.user_name.as_str()),
@@ -426,8 +425,7 @@ pub async fn authorize_submit(
         return error_page(&message);
     }
     let now = instance.clock.now();
-    let session_actor =
-        auth::cookie(&headers, SESSION_COOKIE).and_then(|id| instance.sessions.resume(&id, now));
+    let session_actor = browser_user(&instance, &headers, now);
     let mut new_session = None;
     let actor = match session_actor {
         Some(a) => a,
@@ -485,6 +483,14 @@ pub async fn authorize_submit(
         }
     }
     response
+}
+
+/// Who the browser is signed in as: the session this page created, or a UI login
+/// (`/login.do`): as on an instance, a user signed in to the UI only consents.
+fn browser_user(instance: &Instance, headers: &HeaderMap, now: i64) -> Option<Actor> {
+    auth::cookie(headers, SESSION_COOKIE)
+        .and_then(|id| instance.sessions.resume(&id, now))
+        .or_else(|| crate::ui::signed_in(instance, headers).map(|s| s.actor))
 }
 
 fn error_page(message: &str) -> Response {

@@ -405,6 +405,16 @@ pub fn builtin_tables() -> Vec<TableSpec> {
             ],
         },
         TableSpec {
+            name: "sys_user_grmember",
+            label: "Group Member",
+            super_class: None,
+            number_prefix: None,
+            columns: vec![
+                reference("user", "User", "sys_user"),
+                reference("group", "Group", "sys_user_group"),
+            ],
+        },
+        TableSpec {
             name: "sys_user",
             label: "User",
             super_class: None,
@@ -585,6 +595,35 @@ pub fn builtin_tables() -> Vec<TableSpec> {
                 reference("contact", "Contact", "customer_contact"),
                 reference("account", "Account", "customer_account"),
                 reference("consumer", "Consumer", "csm_consumer"),
+            ],
+        },
+        // servicenow.md §5.1: the OpenFrame panel's configuration. Column names as partner setup
+        // scripts write them ([OBS]); `user_group` empty means every OpenFrame user.
+        TableSpec {
+            name: "sn_openframe_configuration",
+            label: "OpenFrame Configuration",
+            super_class: None,
+            number_prefix: None,
+            columns: vec![
+                displayed(string("name", "Name", 100)),
+                string("title", "Title", 256),
+                string("subtitle", "Subtitle", 256),
+                col("url", "URL", "url", 1024),
+                with_default(integer("width", "Width"), "350"),
+                with_default(integer("height", "Height"), "500"),
+                with_default(integer("order", "Order"), "100"),
+                boolean("active", "Active", "true"),
+                boolean("default", "Default", "false"),
+                reference("user_group", "User Group", "sys_user_group"),
+                boolean(
+                    "show_presence_indicator",
+                    "Show presence indicator",
+                    "false",
+                ),
+                boolean("collapsed_view_enabled", "Enable collapsed view", "false"),
+                with_default(string("icon_class", "Icon Class", 40), "icon-phone"),
+                string("title_icon", "Title Icon", 1024),
+                string("configuration", "Configuration", 4000),
             ],
         },
     ]

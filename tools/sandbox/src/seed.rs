@@ -105,6 +105,23 @@ const ACLS: &[(&str, &str, &[&str])] = &[
         &["sn_customerservice_agent"],
     ),
     ("oauth_entity", "read", &["oauth_admin"]),
+    // The panel's configuration is read by every OpenFrame user and changed by its admins.
+    (
+        "sn_openframe_configuration",
+        "read",
+        &["sn_openframe_user", "sn_openframe.admin"],
+    ),
+    (
+        "sn_openframe_configuration",
+        "create",
+        &["sn_openframe.admin"],
+    ),
+    (
+        "sn_openframe_configuration",
+        "write",
+        &["sn_openframe.admin"],
+    ),
+    ("sys_user_grmember", "read", &[]),
 ];
 
 const ROLES: &[(&str, &str)] = &[
@@ -121,6 +138,7 @@ const ROLES: &[(&str, &str)] = &[
         "Customer service agent: reads customers, creates and works cases",
     ),
     ("sn_openframe_user", "Uses the OpenFrame softphone"),
+    ("sn_openframe.admin", "Manages OpenFrame configurations"),
     ("csm_ws_integration", "Calls the CSM scripted REST APIs"),
 ];
 
@@ -147,6 +165,16 @@ const PROPERTIES: &[(&str, &str, &str)] = &[
         "glide.oauth.allow.parameters.in.post.body.only",
         "false",
         "Accept OAuth parameters only in the POST body",
+    ),
+    (
+        "glide.ui.concourse.onmessage_enforce_same_origin_whitelist",
+        "",
+        "Origins (comma-separated) whose frames the UI pages exchange messages with (OpenFrame)",
+    ),
+    (
+        "x_cb_sandbox.openframe.communication_shape",
+        "outgoing_call",
+        "Sandbox: click-to-dial payload sent to the OpenFrame panel: outgoing_call or phone_number",
     ),
 ];
 

@@ -173,6 +173,17 @@ pub struct Started {
     pub browser_secret: String,
 }
 
+/// A tenant's CRM as a browser page needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrmFacts {
+    /// The CRM's name ("ServiceNow").
+    pub name: String,
+    /// Where agents' browsers reach the CRM.
+    pub instance_url: Option<String>,
+    /// Record tables by role (`contact`, `consumer`, `case`).
+    pub record_tables: Vec<(String, String)>,
+}
+
 /// A finished link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Linked {
@@ -437,8 +448,40 @@ impl Linking {
         })
     }
 
-    /// Removes an agent's link (they sign out of the CRM in the softphone).
+    /// What a browser page needs to know of the tenant's CRM, if the tenant links agents'
+    /// accounts to one.
+    pub fn crm_facts(&self, tenant: &str) -> Option<CrmFacts> {
+        let conn = self.tenants.get(tenant)?;
+        let id = TenantId::new(tenant);
+        Some(CrmFacts {
+            name: conn.crm_name(),
+            instance_url: conn.crm.instance_url(&id),
+            record_tables: conn.crm.record_tables(&id),
+        })
+    }
+
+    /// Removes an agent's link (they sign out of the CRM in the softphone): the tokens are
+    /// revoked at the CRM (best effort: a failure is logged and the tokens are deleted anyway),
+    /// deleted, and the engine learns the agent is unlinked.
     pub async fn unlink(&self, tenant: &str, agent: &str) -> Result<bool, LinkError> {
+        if let Some(conn) = self.tenants.get(tenant) {
+            match self.store.link(tenant, agent).await {
+                Ok(Some(link)) => {
+                    let tokens = callbridge_crm::LinkTokens {
+                        access_token: link.access_token,
+                        refresh_token: link.refresh_token,
+                        expires_at: link.access_expires_at.unix_timestamp(),
+                    };
+                    if let Err(error) = conn.crm.revoke(&TenantId::new(tenant), &tokens).await {
+                        tracing::warn!(tenant, agent, %error, "revoking the CRM tokens failed; deleting them anyway");
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(tenant, agent, %error, "the CRM link could not be read to revoke it; deleting it anyway");
+                }
+            }
+        }
         let removed = self
             .store
             .delete_link(tenant, agent)

@@ -115,18 +115,30 @@ impl ServiceNowCrm {
         if !force && link.access_expires_at.unix_timestamp() - REFRESH_MARGIN_SECS > now {
             return Ok(Auth::bearer(link.access_token));
         }
-        let tokens = conn
+        let tokens = match conn
             .connection
             .oauth
             .refresh(&link.refresh_token, now)
             .await
-            .map_err(|e| {
-                if e.is_refused() {
-                    CrmError::RelinkRequired
-                } else {
-                    CrmError::Unavailable(format!("refreshing the agent's CRM token: {e}"))
+        {
+            Ok(tokens) => tokens,
+            Err(e) if e.is_refused() => {
+                // For good: the agent's profile says "link again" until they do.
+                if let Err(error) = self
+                    .store()?
+                    .mark_link_refused(tenant.as_str(), local, OffsetDateTime::now_utc())
+                    .await
+                {
+                    tracing::warn!(%agent, %error, "could not note the refused CRM link");
                 }
-            })?;
+                return Err(CrmError::RelinkRequired);
+            }
+            Err(e) => {
+                return Err(CrmError::Unavailable(format!(
+                    "refreshing the agent's CRM token: {e}"
+                )))
+            }
+        };
         let refreshed = AgentLink {
             access_token: tokens.access_token.clone(),
             refresh_token: tokens

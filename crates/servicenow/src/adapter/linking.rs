@@ -32,6 +32,29 @@ impl AccountLinking for ServiceNowLinking {
         "ServiceNow"
     }
 
+    fn instance_url(&self, _tenant: &TenantId) -> Option<String> {
+        Some(self.config.instance_url.clone())
+    }
+
+    /// The first lookup table of each kind, and the Case table.
+    fn record_tables(&self, _tenant: &TenantId) -> Vec<(String, String)> {
+        let mut tables: Vec<(String, String)> = Vec::new();
+        for lookup in &self.config.lookup.tables {
+            let role = match lookup.kind {
+                callbridge_core::PartyKind::Contact => "contact",
+                callbridge_core::PartyKind::Consumer => "consumer",
+            };
+            if !tables.iter().any(|(r, _)| r == role) {
+                tables.push((role.to_string(), lookup.table.as_str().to_string()));
+            }
+        }
+        tables.push((
+            "case".to_string(),
+            self.config.case.table.as_str().to_string(),
+        ));
+        tables
+    }
+
     /// The instance's own sign-out page.
     fn logout_url(&self, _tenant: &TenantId) -> Result<String, CrmError> {
         Ok(format!("{}/logout.do", self.config.instance_url))

@@ -38,6 +38,9 @@ use switch::{Sources, Switch, TenantContext};
 /// Each tenant's configured agents: name and the queues they serve.
 type AgentDirectory = HashMap<TenantId, Vec<(String, Vec<String>)>>;
 
+/// Each tenant's queues: name and after-call work time.
+type QueueDirectory = HashMap<TenantId, Vec<(String, std::time::Duration)>>;
+
 /// What the agent's WebSocket (the web edge) needs from the running telephony: who may connect,
 /// and a way to attach a connection, pass on what the agent sends and detach it.
 #[derive(Clone)]
@@ -45,6 +48,7 @@ pub struct TelephonyHandle {
     pub(crate) requests: mpsc::UnboundedSender<Request>,
     pub(crate) phones: Arc<Softphones>,
     pub(crate) agents: Arc<AgentDirectory>,
+    pub(crate) queues: Arc<QueueDirectory>,
 }
 
 impl TelephonyHandle {
@@ -78,6 +82,31 @@ impl TelephonyHandle {
     /// agent is logged out.
     pub fn detach(&self, agent: &AgentId, id: u64) {
         self.phones.detach(agent, id);
+    }
+
+    /// The tenant's configured agents (name, queues), in configuration order; empty for a
+    /// tenant without telephony.
+    pub fn agents(&self, tenant: &str) -> Vec<(String, Vec<String>)> {
+        self.agents
+            .get(&TenantId::new(tenant))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The tenant's queues with their after-call work time, in configuration order.
+    pub fn queues(&self, tenant: &str) -> Vec<(String, std::time::Duration)> {
+        self.queues
+            .get(&TenantId::new(tenant))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The agent's state as last told to their softphone (`agent_state.state`), `offline`
+    /// when no softphone is connected.
+    pub fn agent_state(&self, agent: &AgentId) -> String {
+        self.phones
+            .last_state(agent)
+            .unwrap_or_else(|| "offline".to_string())
     }
 
     /// The queues of a configured agent, or None if the tenant has no such agent.
@@ -195,7 +224,15 @@ impl Telephony {
         let phones = Arc::new(Softphones::new(requests.clone()));
         let mut tenants = HashMap::new();
         let mut agents = HashMap::new();
+        let mut queues = HashMap::new();
         for t in &telephony.tenants {
+            queues.insert(
+                t.tenant.clone(),
+                t.queues
+                    .iter()
+                    .map(|q| (q.id.to_string(), q.wrap_up))
+                    .collect(),
+            );
             let region = config
                 .tenants
                 .iter()
@@ -256,6 +293,7 @@ impl Telephony {
                 requests,
                 phones,
                 agents: Arc::new(agents),
+                queues: Arc::new(queues),
             },
             sip,
             sip_addrs,

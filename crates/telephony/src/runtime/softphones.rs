@@ -26,6 +26,8 @@ pub const OUTBOX: usize = 256;
 struct Connection {
     id: u64,
     tx: mpsc::Sender<ServerMessage>,
+    /// The last `agent_state.state` sent (for colleagues' lists).
+    state: Option<String>,
 }
 
 pub struct Softphones {
@@ -60,7 +62,14 @@ impl Softphones {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut connections = self.connections.lock();
         let replaced = connections
-            .insert(agent.clone(), Connection { id, tx })
+            .insert(
+                agent.clone(),
+                Connection {
+                    id,
+                    tx,
+                    state: None,
+                },
+            )
             .is_some();
         if replaced {
             // Sent under the lock: the new connection's first request cannot overtake it.
@@ -104,14 +113,25 @@ impl Softphones {
     /// Queues a message for the agent's softphone. A softphone whose outbox is full is cut off.
     pub fn send(&self, agent: &AgentId, message: ServerMessage) {
         let mut connections = self.connections.lock();
-        let Some(connection) = connections.get(agent) else {
+        let Some(connection) = connections.get_mut(agent) else {
             return;
         };
+        if let ServerMessage::AgentState { state, .. } = &message {
+            connection.state = Some(state.clone());
+        }
         if let Err(mpsc::error::TrySendError::Full(_)) = connection.tx.try_send(message) {
             tracing::warn!(%agent, "softphone is not reading its messages; disconnecting it");
             connections.remove(agent);
             self.gone(agent, "not reading its messages");
         }
+    }
+
+    /// The last `agent_state.state` sent to the agent's connected softphone.
+    pub fn last_state(&self, agent: &AgentId) -> Option<String> {
+        self.connections
+            .lock()
+            .get(agent)
+            .and_then(|c| c.state.clone())
     }
 
     pub fn is_connected(&self, agent: &AgentId) -> bool {

@@ -5,19 +5,22 @@
 //! messages), which it subscribes to itself for every agent of every configured tenant, whatever
 //! the source of the call; and, when telephony serves the tenant, telephony's call control and
 //! audio signalling. What the agent sends goes to telephony, or, without telephony, CRM requests
-//! go to the engine and the rest is answered with an `error`. The ticket is checked before the
-//! upgrade; a second connection of the same agent replaces the first.
+//! go to the engine and the rest is answered with an `error`. The ticket, or the agent's
+//! session cookie from an allowed origin, is checked before the upgrade; a second connection of
+//! the same agent replaces the first (closed with `4001 replaced`), and a connection whose
+//! session ends (signed out, expired, account disabled) is closed with `4401 signed_out`.
 
 pub mod crm;
 pub mod notices;
+pub mod sockets;
 pub mod ticket;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -33,6 +36,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use notices::{AgentNotices, Subscription};
+use sockets::{CloseReason, Registered, SessionKey, Sockets};
+
+use crate::account::origins::Verdict;
+use crate::account::Accounts;
+
+/// How often a connection opened with a session checks that the session still holds (expiry,
+/// a disabled account, a sign-out in another process).
+const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How long one message may take to be accepted by the client's connection before the client
 /// is taken for gone (a socket whose peer stopped reading would otherwise hold a write forever).
@@ -55,6 +66,10 @@ pub struct Gateway {
     pub crm: crm::CrmRequests,
     /// Running telephony, if the configuration has a `[telephony]` section.
     pub telephony: Option<TelephonyHandle>,
+    /// Sessions and allowed origins, for connections opened with the session cookie.
+    pub accounts: Arc<Accounts>,
+    /// Each agent's current connection, and the signal that closes the others.
+    pub sockets: Arc<Sockets>,
 }
 
 pub fn router(gateway: Arc<Gateway>) -> Router {
@@ -83,6 +98,8 @@ struct Agent {
     name: String,
     /// Telephony, when it serves the agent's tenant.
     telephony: Option<TelephonyHandle>,
+    /// The session it was opened with (none with a ticket).
+    session: Option<SessionKey>,
 }
 
 /// Who answers an agent of a tenant on this connection.
@@ -111,6 +128,7 @@ async fn connect(
     State(gateway): State<Arc<Gateway>>,
     Path((tenant, agent)): Path<(String, String)>,
     Query(query): Query<TicketQuery>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let Ok(id) = AgentId::in_tenant(&TenantId::new(tenant.clone()), &agent) else {
@@ -141,20 +159,16 @@ async fn connect(
             )
         }
     };
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let ticket = query.ticket.unwrap_or_default();
-    if !ticket::verify(&gateway.key, &tenant, &agent, &ticket, now) {
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "bad_ticket",
-            "the softphone ticket is missing, wrong or expired; ask your admin for a new softphone link",
-        );
-    }
+    let session = match admit(&gateway, &tenant, &agent, query.ticket, &headers).await {
+        Ok(session) => session,
+        Err(refusal) => return refusal,
+    };
     let accepted = Agent {
         id,
         tenant,
         name: agent,
         telephony: telephony.cloned(),
+        session,
     };
     // An idle softphone is a few small messages a minute: small buffers keep a logged-in agent
     // cheap (the library's default read buffer alone is 128 KiB per connection); they grow for
@@ -168,8 +182,60 @@ async fn connect(
         .on_upgrade(move |socket| serve(socket, gateway, accepted, queues))
 }
 
+/// Who may open the agent's softphone: the bearer of a softphone ticket (`Ok(None)`), or the
+/// agent's own session from one of the tenant's allowed origins (`Ok(Some(session))`).
+async fn admit(
+    gateway: &Gateway,
+    tenant: &str,
+    agent: &str,
+    ticket: Option<String>,
+    headers: &HeaderMap,
+) -> Result<Option<SessionKey>, Response> {
+    let bad_ticket = || {
+        problem(
+            StatusCode::UNAUTHORIZED,
+            "bad_ticket",
+            "the softphone ticket is missing, wrong or expired, and no session of this agent came with the request; sign in again, or ask your admin for a new softphone link",
+        )
+    };
+    if let Some(ticket) = ticket {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        return if ticket::verify(&gateway.key, tenant, agent, &ticket, now) {
+            Ok(None)
+        } else {
+            Err(bad_ticket())
+        };
+    }
+    let signed = match gateway.accounts.session_of(headers).await {
+        Ok(Some(signed)) => signed,
+        Ok(None) => return Err(bad_ticket()),
+        Err(e) => return Err(e.into_response()),
+    };
+    match gateway.accounts.origin(tenant, headers) {
+        Verdict::Allowed => {}
+        Verdict::Foreign => return Err(crate::account::ApiError::bad_origin().into_response()),
+        // A page always says where it comes from; a session cookie without it is not a page's.
+        Verdict::Absent => return Err(bad_ticket()),
+    }
+    let view = &signed.view;
+    if view.tenant != tenant
+        || view.user_name != agent
+        || view.role != callbridge_store::Role::Agent
+    {
+        return Err(bad_ticket());
+    }
+    Ok(Some(SessionKey {
+        digest: signed.digest,
+        tenant: view.tenant.clone(),
+        user: view.user_name.clone(),
+    }))
+}
+
 async fn serve(mut socket: WebSocket, gateway: Arc<Gateway>, agent: Agent, queues: Vec<String>) {
-    // Telephony first: attaching replaces (and logs out) an older connection before its
+    // Registered first: an older connection learns it was replaced before its telephony
+    // stream or notices end, so it says so in its close frame.
+    let mut registered = gateway.sockets.register(&agent.id, agent.session.clone());
+    // Telephony next: attaching replaces (and logs out) an older connection before its
     // notices end, so the older one cannot detach what is already this one's.
     let mut attached = agent.telephony.as_ref().map(|t| t.attach(&agent.id));
     let mut notices = gateway.notices.subscribe(&agent.id);
@@ -186,8 +252,26 @@ async fn serve(mut socket: WebSocket, gateway: Arc<Gateway>, agent: Agent, queue
         if let Some(telephony) = &agent.telephony {
             telephony.welcomed(&agent.id);
         }
-        converse(&mut socket, &gateway, &agent, &mut attached, &mut notices).await;
+        let closing = converse(
+            &mut socket,
+            &gateway,
+            &agent,
+            &mut attached,
+            &mut notices,
+            &mut registered,
+        )
+        .await;
+        if let Some(reason) = closing {
+            tracing::info!(agent = %agent.id, reason = reason.text(), "closing the softphone");
+            let frame = CloseFrame {
+                code: reason.code(),
+                reason: reason.text().into(),
+            };
+            let _ =
+                tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+        }
     }
+    gateway.sockets.unregister(&agent.id, registered.id);
     // However the conversation ended, telephony's table tells the switch loop (once).
     if let (Some(telephony), Some(attached)) = (&agent.telephony, &attached) {
         telephony.detach(&agent.id, attached.id);
@@ -196,27 +280,45 @@ async fn serve(mut socket: WebSocket, gateway: Arc<Gateway>, agent: Agent, queue
 }
 
 /// Carries messages both ways until the socket ends, fails, or the connection is dropped
-/// (replaced, or cut off for not reading).
+/// (replaced, signed out, or cut off for not reading); the reason to give the client in a
+/// close frame, if the server ends it for one.
 async fn converse(
     socket: &mut WebSocket,
     gateway: &Gateway,
     agent: &Agent,
     attached: &mut Option<Attached>,
     notices: &mut Subscription,
-) {
+    registered: &mut Registered,
+) -> Option<CloseReason> {
+    let mut recheck = tokio::time::interval(SESSION_RECHECK);
+    recheck.tick().await;
+    // Why the server ended the connection, if it was told (else: cut off, no close frame).
+    let told = |registered: &Registered| *registered.closed.borrow();
     loop {
         // Biased towards writing: what the server has to say goes out before more requests are
         // read, so a client that sends fast cannot make its own answers pile up.
         let reply = tokio::select! {
             biased;
+            changed = registered.closed.changed() => match (told(registered), changed) {
+                (Some(reason), _) => return Some(reason),
+                (None, Ok(())) => continue,
+                // The signal's sender is gone without a word: nothing more will come.
+                (None, Err(_)) => return None,
+            },
             outgoing = from_telephony(attached) => match outgoing {
                 Some(message) => text(&message),
                 // Replaced by a newer connection, or cut off for not reading.
-                None => return,
+                None => return told(registered),
             },
             notice = notices.notices.recv() => match notice {
                 Some(notice) => crm_text(&notice),
-                None => return,
+                None => return told(registered),
+            },
+            _ = recheck.tick(), if agent.session.is_some() => {
+                if !session_holds(gateway, agent).await {
+                    return Some(CloseReason::SignedOut);
+                }
+                continue;
             },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(frame))) => match parse_client_message(frame.as_str()) {
@@ -233,12 +335,32 @@ async fn converse(
                 Some(Ok(Message::Binary(_))) => text(&ServerMessage::Error {
                     message: "softphone messages are JSON text frames".to_string(),
                 }),
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
                 Some(Ok(_)) => continue,
             },
         };
         if send(socket, reply).await.is_err() {
-            return;
+            return None;
+        }
+    }
+}
+
+/// Whether the session the connection was opened with is still live (a store that cannot be
+/// read keeps the connection: the next check decides).
+async fn session_holds(gateway: &Gateway, agent: &Agent) -> bool {
+    let Some(session) = &agent.session else {
+        return true;
+    };
+    match gateway
+        .accounts
+        .store
+        .session(&session.digest, time::OffsetDateTime::now_utc())
+        .await
+    {
+        Ok(found) => found.is_some(),
+        Err(error) => {
+            tracing::warn!(agent = %agent.id, %error, "could not re-check the softphone's session");
+            true
         }
     }
 }

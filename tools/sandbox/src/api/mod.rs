@@ -45,6 +45,7 @@ pub fn router(instance: Arc<Instance>) -> Router {
         .route("/api/x_cb_sandbox/faults", any(admin::faults))
         .route("/api/x_cb_sandbox/clock", any(admin::clock))
         .route("/api/x_cb_sandbox/requests", any(admin::requests))
+        .merge(crate::ui::routes())
         .fallback(|| async { SnError::no_resource() })
         .layer(middleware::from_fn(standard_headers))
         .layer(middleware::from_fn_with_state(

@@ -387,7 +387,7 @@ fn aggregate(
     }
     let pairs = query_pairs(request.raw_query.as_deref());
     let raw_query = filter_query(instance, table, &pairs);
-    let bound = bind_query(instance, caller, table, &raw_query)
+    let bound = bind_query(instance, &caller.actor, table, &raw_query)
         .ok_or_else(|| SnError::invalid_table(table))?;
     instance.ensure_indexes(table, &bound);
     let display = DisplayMode::parse(param(&pairs, "sysparm_display_value").unwrap_or("false"));

@@ -220,7 +220,7 @@ pub fn filter_query(instance: &Instance, table: &str, pairs: &[(String, String)]
 
 pub fn bind_query(
     instance: &Instance,
-    caller: &Caller,
+    actor: &crate::instance::Actor,
     table: &str,
     raw: &str,
 ) -> Option<BoundQuery> {
@@ -231,8 +231,8 @@ pub fn bind_query(
         case_sensitive_equality: instance.property_is_true(props::CASE_SENSITIVE_EQUALITY),
     };
     let context = QueryContext {
-        user_sys_id: caller.actor.user_sys_id.clone(),
-        user_name: caller.actor.user_name.clone(),
+        user_sys_id: actor.user_sys_id.clone(),
+        user_name: actor.user_name.clone(),
         now_utc: instance.clock.now_glide(),
     };
     let db = instance.db.read();
@@ -271,7 +271,7 @@ fn list(
     let no_count = flag(&pairs, "sysparm_no_count");
     let suppress_links = flag(&pairs, "sysparm_suppress_pagination_header");
     let raw_query = filter_query(instance, table, &pairs);
-    let bound = bind_query(instance, caller, table, &raw_query)
+    let bound = bind_query(instance, &caller.actor, table, &raw_query)
         .ok_or_else(|| SnError::invalid_table(table))?;
     instance.ensure_indexes(table, &bound);
     let params = read_params(instance, &pairs);

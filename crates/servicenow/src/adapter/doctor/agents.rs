@@ -1,4 +1,4 @@
-//! Check 8: every linked agent, with their own stored sign-in. The link step refuses an account
+//! Check 9: every linked agent, with their own stored sign-in. The link step refuses an account
 //! that cannot read the caller tables and the Case table (`linking::rights`); roles change
 //! later, and links made before that rule existed were never checked, so doctor applies the
 //! same rule to every stored link.
@@ -30,7 +30,7 @@ fn agent_title(agent: &str) -> String {
     format!("Agent {agent}'s CRM account can read the caller and Case tables")
 }
 
-/// Check 8 when the store could not be opened.
+/// Check 9 when the store could not be opened.
 pub fn store_failed(reason: &str, checks: &mut Vec<Check>) {
     checks.push(Check::fail(
         STORE,
@@ -40,12 +40,12 @@ pub fn store_failed(reason: &str, checks: &mut Vec<Check>) {
     ));
 }
 
-/// Check 8 when the instance cannot be reached.
+/// Check 9 when the instance cannot be reached.
 pub fn skip(reason: &str, checks: &mut Vec<Check>) {
     checks.push(Check::skipped(LINKED, LINKED_TITLE, reason));
 }
 
-/// Check 8 with the instance reachable: one check per linked agent of `tenant`.
+/// Check 9 with the instance reachable: one check per linked agent of `tenant`.
 pub async fn check(
     tenant: &TenantConfig,
     instance: &Instance,

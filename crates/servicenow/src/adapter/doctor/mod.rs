@@ -13,17 +13,20 @@
 //! 6. `access.read.<table>`, `access.create_case`: the service account reads every caller table
 //!    and creates, finds (by correlation id) and deletes a probe Case (`write_probe`);
 //! 7. `rate_limit`: the rule that governs the service account against `requests_per_hour`;
-//! 8. `agent.<agent>.crm_access`: every agent with a stored CRM link, with their own (refreshed)
+//! 8. `openframe.panel`, `openframe.origin`: an active `sn_openframe_configuration` row opens the
+//!    softphone (`<public_url>/`) and the allow-list property lets the pages talk to it;
+//! 9. `agent.<agent>.crm_access`: every agent with a stored CRM link, with their own (refreshed)
 //!    token, can read every lookup table and the Case table, the rule the link step applies
 //!    (`agents.linked` passes when nobody has linked and is skipped when the instance is
 //!    unreachable; `agents.store` fails when the links cannot be read).
 //!
-//! Check ids are stable: they depend only on the configuration, except check 8's, which name
+//! Check ids are stable: they depend only on the configuration, except check 9's, which name
 //! the agents that have linked.
 
 mod access;
 mod agents;
 mod connection;
+mod openframe;
 mod rate;
 mod schema;
 
@@ -47,6 +50,8 @@ pub(crate) struct TenantConfig {
     pub recording_links: RecordingLinks,
     /// Where agents' browsers come back after signing in (it must be registered).
     pub redirect_uri: String,
+    /// How browsers reach this server: the softphone is `<public_url>/`.
+    pub public_url: String,
     pub servicenow: ServiceNowConfig,
 }
 
@@ -62,6 +67,7 @@ impl ServiceNowDoctor {
                 id: context.tenant.clone(),
                 recording_links: context.recording_links.clone(),
                 redirect_uri: context.redirect_uri.clone(),
+                public_url: context.public_url.clone(),
                 servicenow: config,
             },
         }
@@ -111,6 +117,7 @@ async fn check_tenant(tenant: &TenantConfig, request: &DoctorRequest) -> Vec<Che
             )
             .await;
             rate::check(tenant, &instance, &service, &mut checks).await;
+            openframe::check(tenant, &client, &service, &mut checks).await;
         }
     }
     match &request.links {
@@ -129,6 +136,7 @@ fn skip_service_checks(
     schema::skip(tenant, reason, checks);
     access::skip(tenant, reason, write_probe, checks);
     rate::skip(reason, checks);
+    openframe::skip(reason, checks);
 }
 
 fn unix_now() -> i64 {

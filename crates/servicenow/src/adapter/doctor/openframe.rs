@@ -1,0 +1,335 @@
+//! Check 8: the OpenFrame panel (servicenow.md §5.1). The softphone runs inside ServiceNow when
+//! an active `sn_openframe_configuration` row points at this Callbridge (`<public_url>/`) and the
+//! instance's pages may exchange messages with its origin
+//! (`glide.ui.concourse.onmessage_enforce_same_origin_whitelist`). Without them it still works
+//! standalone, so problems here are warnings.
+
+use crate::setup::{
+    allow_list_has, origin_of, OPENFRAME_CONFIGURATION_NAME, OPENFRAME_HEIGHT,
+    OPENFRAME_ORIGIN_PROPERTY, OPENFRAME_TABLE, OPENFRAME_WIDTH,
+};
+use crate::{ApiError, ColumnName, Condition, Query, Record, TableClient, TableName};
+
+use super::connection::Service;
+use super::TenantConfig;
+use callbridge_kernel::check::Check;
+
+pub const PANEL: &str = "openframe.panel";
+pub const ORIGIN: &str = "openframe.origin";
+const PANEL_TITLE: &str = "OpenFrame panel points at this Callbridge";
+const ORIGIN_TITLE: &str = "Instance pages may talk to the softphone's origin";
+
+/// The softphone's URL as the configuration row should hold it.
+pub fn softphone_url(public_url: &str) -> String {
+    format!("{}/", public_url.trim_end_matches('/'))
+}
+
+/// Whether a row's URL is the softphone of `public_url` (a query such as `?lang=` is allowed).
+pub fn points_at(row_url: &str, public_url: &str) -> bool {
+    let without_query = row_url.trim().split(['?', '#']).next().unwrap_or("");
+    let (Some(row_origin), Some(ours)) = (origin_of(without_query), origin_of(public_url)) else {
+        return false;
+    };
+    let path = |url: &str| {
+        url.split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
+            .unwrap_or_default()
+            .trim_end_matches('/')
+            .to_string()
+    };
+    row_origin == ours && path(without_query) == path(public_url.trim())
+}
+
+/// One configuration row, as far as the verdict goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelRow {
+    pub name: String,
+    pub url: String,
+    pub active: bool,
+    pub order: i64,
+    pub user_group: String,
+}
+
+impl PanelRow {
+    fn from_record(record: &Record) -> PanelRow {
+        PanelRow {
+            name: record.get_or_empty("name").to_string(),
+            url: record.get_or_empty("url").to_string(),
+            active: record.get_or_empty("active") == "true",
+            order: record
+                .get_or_empty("order")
+                .trim()
+                .parse()
+                .unwrap_or(i64::MAX),
+            user_group: record.get_or_empty("user_group").to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PanelVerdict {
+    Ready {
+        name: String,
+    },
+    /// Ours is active, but another active row for everyone has a lower Order and is chosen first.
+    Shadowed {
+        name: String,
+        winner: String,
+    },
+    Inactive {
+        name: String,
+    },
+    Missing,
+}
+
+pub fn panel_verdict(rows: &[PanelRow], public_url: &str) -> PanelVerdict {
+    let ours: Vec<&PanelRow> = rows
+        .iter()
+        .filter(|r| points_at(&r.url, public_url))
+        .collect();
+    let Some(best) = ours.iter().filter(|r| r.active).min_by_key(|r| r.order) else {
+        return match ours.first() {
+            Some(row) => PanelVerdict::Inactive {
+                name: row.name.clone(),
+            },
+            None => PanelVerdict::Missing,
+        };
+    };
+    let winner = rows
+        .iter()
+        .filter(|r| r.active && r.user_group.is_empty() && !points_at(&r.url, public_url))
+        .filter(|r| r.order < best.order)
+        .min_by_key(|r| r.order);
+    match winner {
+        Some(w) => PanelVerdict::Shadowed {
+            name: best.name.clone(),
+            winner: w.name.clone(),
+        },
+        None => PanelVerdict::Ready {
+            name: best.name.clone(),
+        },
+    }
+}
+
+fn create_fix(url: &str) -> String {
+    format!(
+        "OpenFrame > Configurations > New: Name {OPENFRAME_CONFIGURATION_NAME}, URL {url}, Width \
+         {OPENFRAME_WIDTH}, Height {OPENFRAME_HEIGHT}, Active true (callbridge demo sets this up \
+         by itself); users need the sn_openframe_user role"
+    )
+}
+
+fn columns(names: &[&str]) -> Result<Vec<ColumnName>, ApiError> {
+    names
+        .iter()
+        .map(|n| {
+            ColumnName::new(n.to_string()).map_err(|e| ApiError::InvalidRequest(e.to_string()))
+        })
+        .collect()
+}
+
+async fn read_rows(client: &TableClient, service: &Service) -> Result<Vec<PanelRow>, ApiError> {
+    let table = TableName::new(OPENFRAME_TABLE.to_string())
+        .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+    let fields = columns(&["name", "url", "active", "order", "user_group"])?;
+    let query = Query::new();
+    let records = client
+        .list(&service.auth, &table, &query, &fields, 200)
+        .await?;
+    Ok(records.iter().map(PanelRow::from_record).collect())
+}
+
+async fn read_allow_list(
+    client: &TableClient,
+    service: &Service,
+) -> Result<Option<String>, ApiError> {
+    let table = TableName::new("sys_properties".to_string())
+        .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+    let fields = columns(&["name", "value"])?;
+    let query = Query::from_condition(
+        Condition::eq(&fields[0], OPENFRAME_ORIGIN_PROPERTY)
+            .map_err(|e| ApiError::InvalidRequest(e.to_string()))?,
+    );
+    let records = client
+        .list(&service.auth, &table, &query, &fields, 1)
+        .await?;
+    Ok(records.first().map(|r| r.get_or_empty("value").to_string()))
+}
+
+pub async fn check(
+    tenant: &TenantConfig,
+    client: &TableClient,
+    service: &Service,
+    checks: &mut Vec<Check>,
+) {
+    let public_url = tenant.public_url.trim_end_matches('/');
+    let url = softphone_url(public_url);
+    let panel = match read_rows(client, service).await {
+        Ok(rows) => match panel_verdict(&rows, public_url) {
+            PanelVerdict::Ready { name } => Check::pass(
+                PANEL,
+                PANEL_TITLE,
+                format!("the active OpenFrame configuration {name} opens {url}"),
+            ),
+            PanelVerdict::Shadowed { name, winner } => Check::warn(
+                PANEL,
+                PANEL_TITLE,
+                format!(
+                    "{name} opens {url}, but {winner} has a lower Order and is shown to every \
+                     OpenFrame user instead"
+                ),
+                format!(
+                    "OpenFrame > Configurations: give {name} the lowest Order, or deactivate {winner}"
+                ),
+            ),
+            PanelVerdict::Inactive { name } => Check::warn(
+                PANEL,
+                PANEL_TITLE,
+                format!("the OpenFrame configuration {name} opens {url} but is not active"),
+                format!("OpenFrame > Configurations > {name}: set Active to true"),
+            ),
+            PanelVerdict::Missing => Check::warn(
+                PANEL,
+                PANEL_TITLE,
+                format!(
+                    "no OpenFrame configuration opens {url}: the softphone works standalone, not \
+                     inside ServiceNow"
+                ),
+                create_fix(&url),
+            ),
+        },
+        Err(ApiError::InvalidTable { .. }) => Check::warn(
+            PANEL,
+            PANEL_TITLE,
+            format!(
+                "the instance has no {OPENFRAME_TABLE} table: OpenFrame is not active, the \
+                 softphone works standalone only"
+            ),
+            format!(
+                "System Definition > Plugins: activate OpenFrame (com.sn_openframe), then {}",
+                create_fix(&url)
+            ),
+        ),
+        Err(error) => Check::warn(
+            PANEL,
+            PANEL_TITLE,
+            format!(
+                "could not read {OPENFRAME_TABLE} as {}: {error}",
+                service.user
+            ),
+            format!(
+                "User Administration > Users: grant sn_openframe_user to {} so doctor can check \
+                 the panel; or check by hand that an active OpenFrame configuration opens {url}",
+                service.user
+            ),
+        ),
+    };
+    checks.push(panel);
+    let Some(origin) = origin_of(public_url) else {
+        checks.push(Check::warn(
+            ORIGIN,
+            ORIGIN_TITLE,
+            format!("public_url {public_url} has no http(s) origin"),
+            "Configuration: set server.public_url to the https:// address browsers use",
+        ));
+        return;
+    };
+    let fix = format!(
+        "System Properties (sys_properties.list): add {origin} to \
+         {OPENFRAME_ORIGIN_PROPERTY} (comma-separated; create the property as a string if it \
+         does not exist)"
+    );
+    checks.push(match read_allow_list(client, service).await {
+        Ok(Some(list)) if allow_list_has(&list, &origin) => Check::pass(
+            ORIGIN,
+            ORIGIN_TITLE,
+            format!("{OPENFRAME_ORIGIN_PROPERTY} lists {origin}"),
+        ),
+        Ok(Some(_)) => Check::warn(
+            ORIGIN,
+            ORIGIN_TITLE,
+            format!(
+                "{OPENFRAME_ORIGIN_PROPERTY} does not list {origin}: the panel loads but the page \
+                 ignores the softphone's messages"
+            ),
+            fix,
+        ),
+        // Reading system properties usually needs admin: the service account sees nothing.
+        Ok(None) | Err(_) => Check::skipped(
+            ORIGIN,
+            ORIGIN_TITLE,
+            format!(
+                "skipped: {} cannot read {OPENFRAME_ORIGIN_PROPERTY} (system properties are \
+                 admin-only); check by hand that it lists {origin}",
+                service.user
+            ),
+        ),
+    });
+}
+
+pub fn skip(reason: &str, checks: &mut Vec<Check>) {
+    checks.push(Check::skipped(PANEL, PANEL_TITLE, reason));
+    checks.push(Check::skipped(ORIGIN, ORIGIN_TITLE, reason));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PUBLIC: &str = "https://cb.example";
+
+    fn row(name: &str, url: &str, active: bool, order: i64, group: &str) -> PanelRow {
+        PanelRow {
+            name: name.into(),
+            url: url.into(),
+            active,
+            order,
+            user_group: group.into(),
+        }
+    }
+
+    #[test]
+    fn a_row_points_here_with_or_without_slash_and_query() {
+        assert!(points_at("https://cb.example/", PUBLIC));
+        assert!(points_at("https://CB.example/?lang=ja", PUBLIC));
+        assert!(points_at("https://cb.example", PUBLIC));
+        assert!(!points_at("https://cb.example/other/", PUBLIC));
+        assert!(!points_at("https://cb.example:8443/", PUBLIC));
+        assert!(points_at("https://x.example/cb/", "https://x.example/cb"));
+    }
+
+    #[test]
+    fn the_verdict_names_what_to_fix() {
+        assert_eq!(panel_verdict(&[], PUBLIC), PanelVerdict::Missing);
+        assert_eq!(
+            panel_verdict(
+                &[row("Callbridge", "https://cb.example/", false, 100, "")],
+                PUBLIC
+            ),
+            PanelVerdict::Inactive {
+                name: "Callbridge".into()
+            }
+        );
+        let rows = [
+            row("Old phone", "https://old.example/", true, 10, ""),
+            row("Callbridge", "https://cb.example/", true, 100, ""),
+        ];
+        assert_eq!(
+            panel_verdict(&rows, PUBLIC),
+            PanelVerdict::Shadowed {
+                name: "Callbridge".into(),
+                winner: "Old phone".into()
+            }
+        );
+        let grouped = [
+            row("Old phone", "https://old.example/", true, 10, "group-id"),
+            row("Callbridge", "https://cb.example/", true, 100, ""),
+        ];
+        assert_eq!(
+            panel_verdict(&grouped, PUBLIC),
+            PanelVerdict::Ready {
+                name: "Callbridge".into()
+            }
+        );
+    }
+}

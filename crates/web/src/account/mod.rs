@@ -1,0 +1,242 @@
+//! Accounts, sign-in and sessions, the agent's profile and colleagues, and the CRM link from the
+//! page (`docs/web-api.md`, `ui/SERVER-CONTRACT.md` sections 1-4).
+//!
+//! - `password.rs`: Argon2id hashes; an unknown user costs the same time as a wrong password.
+//! - `session.rs`: session ids (only their SHA-256 is stored) and the partitioned cookie.
+//! - `csrf.rs`: the CSRF token (HMAC of the session id) every state-changing request carries.
+//! - `origins.rs`: the tenant's allowed origins (Callbridge's and the CRM instance's).
+//! - `limits.rs`: failed sign-ins per user and per client address (in memory, per process).
+//! - `profile.rs`: the answers' bodies, from plain facts.
+//! - `routes.rs`: the handlers.
+//!
+//! Sessions are cookies, not bearer tokens the page keeps: an `HttpOnly` cookie cannot be read
+//! by script, and the WebSocket upgrade carries it (a page cannot set headers on one).
+
+pub mod csrf;
+pub mod limits;
+pub mod origins;
+pub mod password;
+pub mod profile;
+pub mod provision;
+mod routes;
+pub mod session;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::ConnectInfo;
+use axum::http::header::ORIGIN;
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use callbridge_integration::config::Config;
+use callbridge_integration::linking::Linking;
+use callbridge_store::{SessionView, Store};
+use callbridge_telephony::TelephonyHandle;
+use parking_lot::Mutex;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::gateway::sockets::Sockets;
+
+pub use routes::router;
+
+/// A tenant as the account pages need it, worked out once at start.
+#[derive(Debug, Clone)]
+pub struct TenantFacts {
+    pub name: String,
+    /// ISO 3166 alpha-2.
+    pub region: String,
+    /// Callbridge's origin, then the CRM instance's.
+    pub allowed_origins: Vec<String>,
+    /// The `[tenant.crm] kind`.
+    pub crm_kind: String,
+}
+
+/// Everything the account routes share.
+pub struct Accounts {
+    pub(crate) store: Store,
+    csrf_key: [u8; 32],
+    tenants: HashMap<String, TenantFacts>,
+    public_url: String,
+    limits: Mutex<limits::SignInLimits>,
+    pub(crate) linking: Arc<Linking>,
+    pub(crate) telephony: Option<TelephonyHandle>,
+    /// The agents' softphone connections, closed when their session ends.
+    pub(crate) sockets: Arc<Sockets>,
+}
+
+/// A request's valid session.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    pub id: String,
+    pub digest: [u8; 32],
+    pub view: SessionView,
+}
+
+/// An error answer in the API's shape: `{"error":{"code","message"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn not_signed_in() -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "not_signed_in", "Sign in first.")
+    }
+
+    pub fn bad_origin() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "bad_origin",
+            "this request comes from a page of a site this tenant does not allow (only Callbridge's own address and the CRM's); open the softphone from Callbridge or the CRM",
+        )
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> ApiError {
+        tracing::error!(%error, "account request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server could not answer (its log says why); try again",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(json!({"error": {"code": self.code, "message": self.message}})),
+        )
+            .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert("retry-after", seconds.to_string().parse().expect("digits"));
+        }
+        response
+    }
+}
+
+impl Accounts {
+    pub fn new(
+        config: &Config,
+        store: Store,
+        linking: Arc<Linking>,
+        telephony: Option<TelephonyHandle>,
+        sockets: Arc<Sockets>,
+    ) -> Accounts {
+        let tenants = config
+            .tenants
+            .iter()
+            .map(|t| {
+                let crm = linking.crm_facts(t.id.as_str());
+                let instance = crm.as_ref().and_then(|c| c.instance_url.as_deref());
+                (
+                    t.id.as_str().to_string(),
+                    TenantFacts {
+                        name: t.name.clone(),
+                        region: t.default_region.to_string(),
+                        allowed_origins: origins::allowed(&config.server.public_url, instance),
+                        crm_kind: t.crm.kind.clone(),
+                    },
+                )
+            })
+            .collect();
+        Accounts {
+            store,
+            csrf_key: csrf::derive_key(config.server.master_key.expose().as_bytes()),
+            tenants,
+            public_url: config.server.public_url.trim_end_matches('/').to_string(),
+            limits: Mutex::new(limits::SignInLimits::default()),
+            linking,
+            telephony,
+            sockets,
+        }
+    }
+
+    pub fn tenant(&self, tenant: &str) -> Option<&TenantFacts> {
+        self.tenants.get(tenant)
+    }
+
+    /// The request's session, if its cookie names a live one.
+    pub async fn session_of(&self, headers: &HeaderMap) -> Result<Option<Signed>, ApiError> {
+        let Some(id) = session::from_headers(headers) else {
+            return Ok(None);
+        };
+        let digest = session::digest(&id);
+        let view = self
+            .store
+            .session(&digest, OffsetDateTime::now_utc())
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(view.map(|view| Signed { id, digest, view }))
+    }
+
+    /// The request's session, or 401 `not_signed_in`.
+    pub async fn signed_in(&self, headers: &HeaderMap) -> Result<Signed, ApiError> {
+        self.session_of(headers)
+            .await?
+            .ok_or_else(ApiError::not_signed_in)
+    }
+
+    /// The `Origin` header judged against `tenant`'s allowed origins.
+    pub fn origin(&self, tenant: &str, headers: &HeaderMap) -> origins::Verdict {
+        let allowed = self
+            .tenants
+            .get(tenant)
+            .map(|t| t.allowed_origins.as_slice())
+            .unwrap_or_default();
+        let origin = headers.get(ORIGIN).map(|v| v.to_str().unwrap_or("null"));
+        origins::judge(origin, allowed)
+    }
+
+    /// A state-changing request: signed in, from an allowed origin (or no browser page), with
+    /// the session's CSRF token.
+    pub async fn changing(&self, headers: &HeaderMap) -> Result<Signed, ApiError> {
+        let signed = self.signed_in(headers).await?;
+        if self.origin(&signed.view.tenant, headers) == origins::Verdict::Foreign {
+            return Err(ApiError::bad_origin());
+        }
+        let presented = headers
+            .get(csrf::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !csrf::verify(&self.csrf_key, &signed.id, presented) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "bad_csrf_token",
+                "the X-CSRF-Token header is missing or is not this session's token; send the csrf_token that POST or GET /api/v1/session answered",
+            ));
+        }
+        Ok(signed)
+    }
+
+    pub fn csrf_token(&self, session_id: &str) -> String {
+        csrf::token(&self.csrf_key, session_id)
+    }
+}
+
+/// The client's address: the connection's peer (`ConnectInfo`, set by the listener).
+/// Forwarding headers (`X-Forwarded-For`, `Forwarded`) are not trusted.
+pub fn client_address<B>(request: &Request<B>) -> IpAddr {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
