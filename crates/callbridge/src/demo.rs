@@ -107,7 +107,14 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     }
     println!();
     println!("Callbridge          {public_url}");
-    println!("  sign in           {public_url}/  (tenant demo)");
+    if callbridge_web::ui::bundled() {
+        println!("  softphone         {public_url}/  (the browser softphone: sign in with tenant demo and an account below)");
+    } else {
+        println!(
+            "  softphone         not in this build: cd ui && npm ci && npm run build, then build \
+             callbridge again (./scripts/demo does both)"
+        );
+    }
     for (account, password) in &accounts {
         println!(
             "  account           {:<15} password {password}  ({})",
