@@ -49,11 +49,9 @@ function sandboxUrl(): string {
 /** Signed out, the softphone asks `GET /api/v1/session` and is told 401, which Chromium logs. */
 const signedOutAnswer = /Failed to load resource: the server responded with a status of 401/;
 
-// Skipped until the softphone starts in a frame whose storage the browser blocks: the sandbox
-// (HTTPS) frames the demo's softphone (HTTP), a third-party frame, and `ui/src/main.tsx` reads
-// `localStorage` unguarded at start, which throws `SecurityError` there. With that read in a
-// try/catch this test passes (the dial screen filled 80-170 ms after the click, measured by polling).
-describe.skip("the sandbox's workspace", () => {
+// The sandbox (HTTPS) frames the demo's softphone (HTTP): a third-party frame, whose storage
+// Chromium blocks; the softphone must start there all the same.
+describe("the sandbox's workspace", () => {
   test("docks the softphone in the OpenFrame panel, and a click on a contact's number fills its dial screen", async () => {
     const agent = 'alice.agent';
     const page = await context.newPage();
