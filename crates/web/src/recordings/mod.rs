@@ -22,7 +22,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use callbridge_integration::config::{Config, RecordingPolicy, Secret};
+use callbridge_config::{Config, RecordingPolicy, Secret};
 use callbridge_integration::linking::Linking;
 use callbridge_kernel::ids::CaseRef;
 use callbridge_kernel::ticket::{self, Subject, RECORDING_MEDIA};
