@@ -34,6 +34,9 @@ pub enum Command {
     SoftphoneUrl(LinkUrlArgs),
     /// List or replay CRM writes that failed past their retry budget.
     DeadLetters(DeadLetterArgs),
+    /// Print a tenant's listen audit: every open of a recording page, media fetch and retention
+    /// deletion (who, CRM user id, when, which call, from where, allowed or refused, why).
+    ListenAudit(crate::listen_audit::ListenAuditArgs),
     /// Run a local ServiceNow instance emulator (Table/Batch/Aggregate APIs, OAuth, ACLs, CSM data).
     Sandbox(SandboxArgs),
     /// Manage the accounts people sign in with (add, list, reset-password, disable, sign-out).
@@ -273,6 +276,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             );
         }
         Command::DeadLetters(args) => dead_letters(args).await?,
+        Command::ListenAudit(args) => crate::listen_audit::run(args).await?,
         Command::Account(action) => crate::account::run(action).await?,
         Command::Sandbox(args) => {
             let sandbox = callbridge_sandbox::start(SandboxOptions {

@@ -6,6 +6,7 @@ mod cli;
 mod demo;
 mod demo_call;
 mod doctor;
+mod listen_audit;
 mod server;
 
 use clap::Parser;
