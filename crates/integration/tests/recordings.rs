@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use callbridge_kernel::ticket::{self, Subject, RECORDING_MEDIA};
 use callbridge_recording::{RecordingStore, RecordingStoreConfig};
-use callbridge_store::ListenAction;
+use callbridge_store::{ListenAction, Role};
+use callbridge_web::account::provision::{self, Wanted};
 use serde_json::json;
 use support::{Browser, World, TENANT};
 use time::OffsetDateTime;
@@ -360,6 +361,59 @@ async fn a_viewer_with_case_rights_listens_and_everyone_else_gets_one_refusal_pa
         samples.len()
     );
     assert!(median < Duration::from_secs(1), "median {median:?}");
+
+    // A supervisor's Callbridge session listens without the CRM; an agent's does not suffice.
+    for (user, role) in [("sam", Role::Supervisor), ("amy", Role::Agent)] {
+        provision::create(
+            &world.server.store,
+            &Wanted {
+                tenant: TENANT.into(),
+                user: user.into(),
+                display_name: user.into(),
+                role,
+            },
+            "correct horse battery staple",
+        )
+        .await
+        .unwrap();
+    }
+    for (user, expected) in [("sam", 200), ("amy", 303)] {
+        let signed = world
+            .http
+            .post(format!("{}/api/v1/session", world.public_url))
+            .header("origin", &world.public_url)
+            .json(&json!({"tenant": TENANT, "user": user, "password": "correct horse battery staple"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed.status(), 200);
+        let session = signed.headers()["set-cookie"].to_str().unwrap();
+        let session = session.split(';').next().unwrap().to_string();
+        let opened = world
+            .http
+            .get(&link)
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(opened.status(), expected, "{user}");
+        if expected == 200 {
+            let page = opened.text().await.unwrap();
+            assert!(
+                page.contains("account:sam") && page.contains("<audio"),
+                "{page}"
+            );
+        }
+    }
+    let audit = world
+        .server
+        .store
+        .listen_audit(TENANT, OffsetDateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.viewer == "account:sam" && e.allowed && e.action == ListenAction::Open));
 
     // Retention (30 days for this tenant): a recording stored 31 days ago is deleted with its
     // peaks, audited, and the page says so; the media URL issued before is gone too.
