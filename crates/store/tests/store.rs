@@ -230,6 +230,90 @@ fn link_for(user: &str, access: &str, refresh: &str) -> AgentLink {
 mod rules {
     use super::*;
 
+    pub async fn recordings_are_found_listed_by_age_and_marked_removed(db: &TestDb) {
+        use callbridge_store::{ListenAction, ListenEntry};
+        let s = &db.store;
+        let old = datetime!(2030-01-01 00:00:00 UTC);
+        let new = datetime!(2030-03-01 00:00:00 UTC);
+        s.save_recording("acme", "c-old", "acme/2030/01/01/c-old.wav", 100, old)
+            .await
+            .unwrap();
+        s.save_recording("acme", "c-new", "acme/2030/03/01/c-new.wav", 200, new)
+            .await
+            .unwrap();
+        s.save_recording("globex", "c-old", "globex/x.wav", 1, old)
+            .await
+            .unwrap();
+        let found = s.recording("acme", "c-old").await.unwrap().unwrap();
+        assert_eq!(
+            (found.bytes, found.stored_at, found.removed_at),
+            (100, old, None)
+        );
+        assert!(s.recording("acme", "nope").await.unwrap().is_none());
+        let cutoff = datetime!(2030-02-01 00:00:00 UTC);
+        let due = s
+            .recordings_stored_before("acme", cutoff, 10)
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].call_id, "c-old");
+        s.mark_recording_removed("acme", "c-old", new)
+            .await
+            .unwrap();
+        assert!(s
+            .recordings_stored_before("acme", cutoff, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            s.recording("acme", "c-old")
+                .await
+                .unwrap()
+                .unwrap()
+                .removed_at,
+            Some(new)
+        );
+        // A second report for the call (an upload retried) updates it and keeps it.
+        s.save_recording("acme", "c-new", "acme/other.wav", 300, new)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.recording("acme", "c-new")
+                .await
+                .unwrap()
+                .unwrap()
+                .object_key,
+            "acme/other.wav"
+        );
+
+        for (i, allowed) in [true, false].into_iter().enumerate() {
+            s.audit_listen(&ListenEntry {
+                tenant: "acme".into(),
+                call_id: "c-new".into(),
+                at: old + Duration::from_secs(i as u64),
+                action: if allowed {
+                    ListenAction::Open
+                } else {
+                    ListenAction::Media
+                },
+                viewer: "beth".into(),
+                crm_user_id: allowed.then(|| "u1".to_string()),
+                source: "10.0.0.1".into(),
+                allowed,
+                reason: "why".into(),
+            })
+            .await
+            .unwrap();
+        }
+        let audit = s.listen_audit("acme", old).await.unwrap();
+        assert_eq!(audit.len(), 2);
+        assert!(audit[0].allowed && !audit[1].allowed);
+        assert_eq!(audit[0].crm_user_id.as_deref(), Some("u1"));
+        assert_eq!(audit[1].action, ListenAction::Media);
+        assert_eq!(s.listen_audit("acme", new).await.unwrap().len(), 0);
+        assert!(s.listen_audit("globex", old).await.unwrap().is_empty());
+    }
+
     pub async fn enqueue_twice_is_one_item(db: &TestDb) {
         let s = &db.store;
         let first = s.enqueue(case_item("acme", "call-1")).await.unwrap();
@@ -1429,6 +1513,7 @@ macro_rules! store_tests {
 }
 
 store_tests!(
+    recordings_are_found_listed_by_age_and_marked_removed,
     enqueue_twice_is_one_item,
     claimed_item_is_invisible_to_a_second_claimer_until_its_lease_expires,
     concurrent_claimers_never_get_the_same_item_twice,
