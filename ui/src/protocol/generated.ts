@@ -20,6 +20,7 @@ export type ClientMessage =
   | ClientHold
   | ClientChooseContact
   | ClientCreateCase
+  | ClientSubmitWrapUp
   | ClientPing;
 /**
  * A call's id, as the server gave it.
@@ -41,6 +42,7 @@ export type ServerMessage =
   | ServerCallStatus
   | ServerCallEnded
   | ServerCrm
+  | ServerWrapUpStatus
   | ServerError
   | ServerPong;
 export type UnavailableReason =
@@ -215,6 +217,15 @@ export interface ClientCreateCase {
   call: CallId;
 }
 /**
+ * The agent's after-call work for a call, at most once per call: a disposition code of the profile's disposition_codes (or null) and notes (at most 4000 characters), written once to the call's Case as a work note.
+ */
+export interface ClientSubmitWrapUp {
+  type: 'submit_wrap_up';
+  call: CallId;
+  disposition?: string | null;
+  notes?: string;
+}
+/**
  * Keep-alive; answered with pong.
  */
 export interface ClientPing {
@@ -304,6 +315,15 @@ export interface ServerCrm {
 export interface Case {
   id: RecordId;
   label: string;
+}
+/**
+ * Where the agent's after-call work note stands: queued (accepted into the durable outbox), then written or failed once; failed at once for a call without a Case.
+ */
+export interface ServerWrapUpStatus {
+  type: 'wrap_up_status';
+  call: CallId;
+  status: 'queued' | 'written' | 'failed';
+  detail: string;
 }
 /**
  * A request or frame could not be carried out, and why.

@@ -199,6 +199,9 @@ function onServer(state: State, message: ServerMessage): Step {
     }
     case 'crm':
       return onCrm(state, message.call, message.notice);
+    case 'wrap_up_status':
+      if (state.wrapUp?.call !== message.call) return { state, effects: [] };
+      return { state: { ...state, wrapUp: { ...state.wrapUp, status: message.status, detail: message.detail } }, effects: [] };
     case 'error':
       return { state: { ...state, serverError: message.message, dial: { ...state.dial, pending: false } }, effects: [] };
     case 'pong':
@@ -439,9 +442,6 @@ function onProposed(state: State, message: ProposedServerMessage): Step {
       }
       return { state: next, effects: [] };
     }
-    case 'wrap_up_status':
-      if (state.wrapUp?.call !== message.call) return { state, effects: [] };
-      return { state: { ...state, wrapUp: { ...state.wrapUp, status: message.status, detail: message.detail } }, effects: [] };
     case 'call_snapshot': {
       // A reload or reconnect during a call: the server kept the call and says where it stands.
       const answeredAt = Date.parse(message.answered_at);
@@ -567,7 +567,7 @@ function onIntent(state: State, intent: Intent): Step {
         state: { ...state, wrapUp: { ...wrapUp, status: 'sending', detail: '' } },
         effects: [
           {
-            kind: 'send_proposed',
+            kind: 'send',
             message: { type: 'submit_wrap_up', call: wrapUp.call, disposition: intent.disposition, notes: intent.notes.slice(0, 4000) },
           },
         ],
