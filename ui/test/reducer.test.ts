@@ -255,7 +255,7 @@ describe('the proposed additions (SERVER-CONTRACT.md)', () => {
     const r = replay(
       [
         ...loadFixture('inbound-screen-pop'),
-        { input: { kind: 'server_proposed', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: '2026-12-06T05:10:30Z' } } },
+        { input: { kind: 'server', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: '2026-12-06T05:10:30Z' } } },
         { intent: { kind: 'submit_wrap_up', disposition: 'resolved', notes: 'Router replaced.' } },
         { intent: { kind: 'submit_wrap_up', disposition: 'resolved', notes: 'Router replaced.' } },
         { input: { kind: 'server', message: { type: 'wrap_up_status', call: 'c-100', status: 'queued', detail: 'Saving to CS0001001.' } } },

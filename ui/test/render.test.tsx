@@ -125,7 +125,7 @@ describe('screens', () => {
     const state = replay([
       ...login,
       ...loadFixture('inbound-screen-pop'),
-      { input: { kind: 'server_proposed', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: null } } },
+      { input: { kind: 'server', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: null } } },
     ]).state;
     expect(html(state)).toContain('After-call work');
     expect(html(state)).toContain('Resolved');

@@ -2,15 +2,6 @@
 // implements them they move into docs/softphone-protocol.schema.json and out of this file.
 import type { Case, Contact } from '../protocol';
 
-/** Server → client: the agent is in after-call work for `call`. */
-export interface ServerWrapUp {
-  type: 'wrap_up';
-  call: string;
-  case: Case | null;
-  /** RFC 3339; null: until the agent makes themselves available. */
-  ends_at: string | null;
-}
-
 /** Server → client, after `welcome` on a connection that resumes an answered call. */
 export interface ServerCallSnapshot {
   type: 'call_snapshot';
@@ -26,8 +17,8 @@ export interface ServerCallSnapshot {
   case: Case | null;
 }
 
-export type ProposedServerMessage = ServerWrapUp | ServerCallSnapshot;
-/** `submit_wrap_up` and `wrap_up_status` are in the schema now; no client message is proposed. */
+export type ProposedServerMessage = ServerCallSnapshot;
+/** After-call work's messages are in the schema now; no client message is proposed. */
 export type ProposedClientMessage = never;
 
 /** WebSocket close code: a newer connection of the same agent replaced this one. */

@@ -41,6 +41,7 @@ export type ServerMessage =
   | ServerRinging
   | ServerCallStatus
   | ServerCallEnded
+  | ServerWrapUp
   | ServerCrm
   | ServerWrapUpStatus
   | ServerError
@@ -302,12 +303,13 @@ export interface ServerCallEnded {
   detail: string;
 }
 /**
- * CRM news about a call.
+ * The agent is in after-call work for call (sent after the agent_state wrap_up that follows call_ended). case is always null today; ends_at (RFC 3339) is when the server makes the agent available by itself.
  */
-export interface ServerCrm {
-  type: 'crm';
-  call: string;
-  notice: Notice;
+export interface ServerWrapUp {
+  type: 'wrap_up';
+  call: CallId;
+  case: Case | null;
+  ends_at: string | null;
 }
 /**
  * A Case in the CRM: its record id and what the agent sees (the Case number).
@@ -315,6 +317,14 @@ export interface ServerCrm {
 export interface Case {
   id: RecordId;
   label: string;
+}
+/**
+ * CRM news about a call.
+ */
+export interface ServerCrm {
+  type: 'crm';
+  call: string;
+  notice: Notice;
 }
 /**
  * Where the agent's after-call work note stands: queued (accepted into the durable outbox), then written or failed once; failed at once for a call without a Case.

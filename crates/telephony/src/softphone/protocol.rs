@@ -119,6 +119,14 @@ pub enum ServerMessage {
         cause: &'static str,
         detail: String,
     },
+    /// The agent is in after-call work for `call` (comes after the `agent_state` `wrap_up`).
+    WrapUp {
+        call: String,
+        /// The call's Case; always null today (the `crm` `show_case` notice gave it).
+        case: Option<serde_json::Value>,
+        /// RFC 3339: when the server makes the agent available by itself.
+        ends_at: Option<String>,
+    },
     /// A request could not be carried out, and why.
     Error {
         message: String,
