@@ -91,7 +91,7 @@ pub use policy::{
 pub use time::Timestamp;
 pub use verdict::{Ignored, Verdict};
 pub use wrap_up::{
-    decide as decide_wrap_up, DispositionCode, DispositionCodeError, DispositionCodes,
-    DispositionListError, WorkNote, WrapUpOutcome, WrapUpRefusal, WrapUpSubmission,
-    MAX_DISPOSITION_CODES, MAX_NOTES_CHARS, NO_CASE_DETAIL,
+    decide as decide_wrap_up, may_submit as may_submit_wrap_up, DispositionCode,
+    DispositionCodeError, DispositionCodes, DispositionListError, WorkNote, WrapUpOutcome,
+    WrapUpRefusal, WrapUpSubmission, MAX_DISPOSITION_CODES, MAX_NOTES_CHARS, NO_CASE_DETAIL,
 };

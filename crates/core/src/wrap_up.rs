@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::CaseRef;
+use crate::{AgentId, CallSnapshot, CaseRef};
 
 /// The longest `notes` an agent may submit, in characters (Unicode scalar values).
 pub const MAX_NOTES_CHARS: usize = 4000;
@@ -146,6 +146,27 @@ pub enum WrapUpRefusal {
     NotesTooLong,
     #[error("{0:?} is not one of this tenant's disposition codes; pick one from the profile's disposition_codes, or send null")]
     UnknownDisposition(String),
+    #[error("you were not on this call; only the agents who answered it can write its wrap-up")]
+    NotOnCall,
+}
+
+/// Whether `agent` may write the wrap-up of the call `snapshot` describes: the agent who
+/// answered it first or the one it is (or was last) with. `None` (the engine no longer holds
+/// the call, hours after it ended) leaves the decision to the Case's tenant check.
+pub fn may_submit(snapshot: Option<&CallSnapshot>, agent: &AgentId) -> Result<(), WrapUpRefusal> {
+    let Some(call) = snapshot else {
+        return Ok(());
+    };
+    let answered_first = call
+        .first_answer
+        .as_ref()
+        .is_some_and(|f| &f.agent == agent);
+    let current = call.current_agent.as_ref() == Some(agent);
+    if answered_first || current {
+        Ok(())
+    } else {
+        Err(WrapUpRefusal::NotOnCall)
+    }
 }
 
 /// The outcome of an accepted submission.
@@ -349,6 +370,59 @@ mod tests {
             ),
             Err(WrapUpRefusal::UnknownDisposition("nope".into()))
         );
+    }
+
+    #[test]
+    fn only_the_agents_on_the_call_may_submit_while_the_engine_holds_it() {
+        use crate::{
+            CallId, CallerNumber, Direction, Engine, EngineConfig, Event, TenantId, Timestamp,
+            TransferTarget,
+        };
+        let agent = |name: &str| AgentId::parse(&format!("acme:{name}")).unwrap();
+        let call = CallId::new("c1");
+        let mut engine = Engine::new(EngineConfig::default());
+        let now = Timestamp::ZERO;
+        engine.handle(
+            now,
+            Event::CallOffered {
+                call: call.clone(),
+                tenant: TenantId::new("acme"),
+                direction: Direction::Inbound,
+                customer: CallerNumber::Withheld,
+                agent: agent("alice"),
+            },
+        );
+        engine.handle(
+            now,
+            Event::AgentAnswered {
+                call: call.clone(),
+                agent: agent("alice"),
+            },
+        );
+        engine.handle(
+            now,
+            Event::Transferred {
+                call: call.clone(),
+                from: agent("alice"),
+                to: TransferTarget::Agent(agent("bob")),
+            },
+        );
+        engine.handle(
+            now,
+            Event::AgentAnswered {
+                call: call.clone(),
+                agent: agent("bob"),
+            },
+        );
+        let snapshot = engine.call_state(&call);
+        assert!(snapshot.is_some());
+        assert_eq!(may_submit(snapshot.as_ref(), &agent("alice")), Ok(()));
+        assert_eq!(may_submit(snapshot.as_ref(), &agent("bob")), Ok(()));
+        assert_eq!(
+            may_submit(snapshot.as_ref(), &agent("carol")),
+            Err(WrapUpRefusal::NotOnCall)
+        );
+        assert_eq!(may_submit(None, &agent("carol")), Ok(()));
     }
 
     #[test]

@@ -236,7 +236,23 @@ async fn after_call_work_is_written_once_to_the_case_through_a_crm_outage() {
         )
         .await;
 
-    // Refused before anything is written: an unknown code, notes over the limit.
+    // Refused before anything is written: an agent who was not on the call, an unknown code,
+    // notes over the limit.
+    let (mut bob, _) = tokio_tungstenite::connect_async(softphone_url(&world, "bob"))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut bob).await["type"], "welcome");
+    send(
+        &mut bob,
+        json!({"type": "submit_wrap_up", "call": "call-wrap", "disposition": null, "notes": "mine"}),
+    )
+    .await;
+    let refused = next(&mut bob).await;
+    assert_eq!(
+        refused,
+        json!({"type": "error", "message":
+            "you were not on this call; only the agents who answered it can write its wrap-up"})
+    );
     send(
         &mut alice,
         json!({"type": "submit_wrap_up", "call": "call-wrap", "disposition": "nope", "notes": ""}),

@@ -86,7 +86,8 @@ impl RuntimeHandle {
         let _ = self.notices.send(notice);
     }
 
-    /// Takes an agent's after-call work for `call`: decided by the core
+    /// Takes an agent's after-call work for `call`: refused for an agent the engine knows was
+    /// not on the call (`may_submit_wrap_up`), then decided by the core
     /// (`callbridge_core::decide_wrap_up`) against the tenant's codes and the call's Case as
     /// stored when it was created; an accepted note becomes one outbox row keyed
     /// `<call id>:wrap_up`, so a second submission finds that row and is refused. The answer is
@@ -100,6 +101,8 @@ impl RuntimeHandle {
         codes: &DispositionCodes,
         submission: &WrapUpSubmission,
     ) -> Result<(WrapUpStatus, String), WrapUpError> {
+        let snapshot = self.call_state(call).await;
+        callbridge_core::may_submit_wrap_up(snapshot.as_ref(), agent)?;
         let case = self
             .store
             .case_for_call(tenant.as_str(), call)
