@@ -5,6 +5,7 @@ import { ApiError, createApi, type Colleague, type Profile } from './api';
 import { createExecutor } from './adapters/executor';
 import { createMediaSession } from './adapters/media';
 import { createNotifier } from './adapters/notify';
+import { createPreferences } from './adapters/preferences';
 import { connectOpenFrame, type OpenFrameHost } from './adapters/openframe';
 import { createRingtone } from './adapters/ringtone';
 import { createSocket } from './adapters/socket';
@@ -24,10 +25,11 @@ import './styles.css';
 const langKey = 'callbridge.lang';
 const root = document.getElementById('app');
 const api = createApi((input, init) => fetch(input, init));
+const preferences = createPreferences();
 
 // `?lang=ja` (for example in the OpenFrame configuration's URL) wins over the remembered choice.
 const urlLang = new URLSearchParams(location.search).get('lang');
-let t: Texts = texts(pickLanguage(navigator.languages, urlLang ?? localStorage.getItem(langKey)));
+let t: Texts = texts(pickLanguage(navigator.languages, urlLang ?? preferences.get(langKey)));
 document.documentElement.lang = t.lang;
 
 function socketUrlFrom(path: string): string {
@@ -73,6 +75,7 @@ function showSignIn(error: string | null, busy = false): void {
       m={t.m}
       error={error}
       busy={busy}
+      tenant={new URLSearchParams(location.search).get('tenant') ?? ''}
       onSubmit={(tenant, user, password) => {
         showSignIn(null, true);
         api.signIn(tenant, user, password).then(
@@ -133,7 +136,7 @@ function start(socketUrl: string, initialProfile: Profile | null): void {
           announcement={announcement}
           setLang={(lang: Lang) => {
             t = texts(lang);
-            localStorage.setItem(langKey, lang);
+            preferences.set(langKey, lang);
             document.documentElement.lang = lang;
             openFrame?.setTitle(t.m.appTitle);
             paint();

@@ -395,8 +395,9 @@ async fn prepare_sandbox(
         &sandbox.credentials.admin_password,
     );
     let redirect_url = format!("{public_url}{}", linking::CALLBACK_PATH);
-    // The softphone docked in the sandbox's OpenFrame panel (`?lang=` is left to the browser).
-    let softphone_url = format!("{public_url}/");
+    // The softphone docked in the sandbox's OpenFrame panel (`?lang=` is left to the browser;
+    // `?tenant=` lets the instance frame the page, docs/configuration.md "The softphone page").
+    let softphone_url = format!("{public_url}/?tenant=demo");
     let plan = setup::SetupPlan::for_default_config(
         &sandbox.credentials.client_id,
         "callbridge.integration",

@@ -94,7 +94,7 @@ impl Lab {
         let instance =
             Instance::new(InstanceConfig::new(self.base.clone()).with_root_ca_pem(ca)).unwrap();
         let redirect_url = format!("{PUBLIC_URL}/api/v1/crm/oauth/callback");
-        let softphone = format!("{PUBLIC_URL}/");
+        let softphone = format!("{PUBLIC_URL}/?tenant=acme");
         let plan =
             setup::SetupPlan::for_default_config(&self.client_id, INTEGRATION_USER, &redirect_url)
                 .with_softphone(&softphone);
@@ -259,7 +259,7 @@ impl Lab {
         if setup.openframe {
             self.insert(
                 "sn_openframe_configuration",
-                json!({"name": "Callbridge", "url": format!("{PUBLIC_URL}/"), "active": "true"}),
+                json!({"name": "Callbridge", "url": format!("{PUBLIC_URL}/?tenant=acme"), "active": "true"}),
             )
             .await;
             self.set_property(
@@ -926,7 +926,7 @@ async fn callbridge_setup_creates_the_openframe_row_once_and_doctor_finds_it() {
         Status::Warn,
         &[
             "OpenFrame > Configurations",
-            &format!("{PUBLIC_URL}/"),
+            &format!("{PUBLIC_URL}/?tenant=acme"),
             "sn_openframe_user",
         ],
     );
@@ -937,7 +937,7 @@ async fn callbridge_setup_creates_the_openframe_row_once_and_doctor_finds_it() {
         .rows("sn_openframe_configuration", "name=Callbridge")
         .await;
     assert_eq!(rows.len(), 1, "one row after two runs: {rows:?}");
-    assert_eq!(rows[0]["url"], format!("{PUBLIC_URL}/"));
+    assert_eq!(rows[0]["url"], format!("{PUBLIC_URL}/?tenant=acme"));
     assert_eq!(rows[0]["active"], "true");
     assert_eq!(rows[0]["width"], "360");
     assert_eq!(rows[0]["height"], "560");
@@ -953,6 +953,32 @@ async fn callbridge_setup_creates_the_openframe_row_once_and_doctor_finds_it() {
     let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
     assert_eq!(check(&report, "openframe.panel").status, Status::Pass);
     assert_others_pass(&report, &[]);
+
+    // Pointed at the page without the tenant (whose policy then refuses the instance's frame):
+    // doctor gives the URL to set.
+    let id = rows[0]["sys_id"].as_str().unwrap();
+    lab.update(
+        "sn_openframe_configuration",
+        id,
+        json!({"url": format!("{PUBLIC_URL}/")}),
+    )
+    .await;
+    let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
+    assert_check(
+        &report,
+        "openframe.panel",
+        Status::Warn,
+        &[
+            "Callbridge",
+            &format!("set URL to {PUBLIC_URL}/?tenant=acme"),
+        ],
+    );
+    lab.update(
+        "sn_openframe_configuration",
+        id,
+        json!({"url": format!("{PUBLIC_URL}/?tenant=acme")}),
+    )
+    .await;
 
     // Deactivated by an admin: doctor says which switch to turn back on.
     let id = rows[0]["sys_id"].as_str().unwrap();

@@ -1,5 +1,7 @@
 //! Check 8: the OpenFrame panel (servicenow.md §5.1). The softphone runs inside ServiceNow when
-//! an active `sn_openframe_configuration` row points at this Callbridge (`<public_url>/`) and the
+//! an active `sn_openframe_configuration` row points at this Callbridge's page for the tenant
+//! (`<public_url>/?tenant=<id>`: the page's Content-Security-Policy lets only the instance of
+//! the tenant its URL names frame it, `docs/configuration.md` "The softphone page") and the
 //! instance's pages may exchange messages with its origin
 //! (`glide.ui.concourse.onmessage_enforce_same_origin_whitelist`). Without them it still works
 //! standalone, so problems here are warnings.
@@ -19,13 +21,27 @@ pub const ORIGIN: &str = "openframe.origin";
 const PANEL_TITLE: &str = "OpenFrame panel points at this Callbridge";
 const ORIGIN_TITLE: &str = "Instance pages may talk to the softphone's origin";
 
-/// The softphone's URL as the configuration row should hold it.
-pub fn softphone_url(public_url: &str) -> String {
-    format!("{}/", public_url.trim_end_matches('/'))
+/// The tenant's softphone URL as the configuration row should hold it.
+pub fn softphone_url(public_url: &str, tenant: &str) -> String {
+    format!("{}/?tenant={tenant}", public_url.trim_end_matches('/'))
 }
 
-/// Whether a row's URL is the softphone of `public_url` (a query such as `?lang=` is allowed).
-pub fn points_at(row_url: &str, public_url: &str) -> bool {
+/// Whether a row's URL is the tenant's softphone page of `public_url`: that page, with
+/// `tenant=<tenant>` among its query parameters (others, such as `lang=`, are allowed).
+pub fn points_at(row_url: &str, public_url: &str, tenant: &str) -> bool {
+    opens_page(row_url, public_url) && names_tenant(row_url, tenant)
+}
+
+fn names_tenant(row_url: &str, tenant: &str) -> bool {
+    let query = row_url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let query = query.split('#').next().unwrap_or("");
+    query
+        .split('&')
+        .any(|pair| pair.split_once('=') == Some(("tenant", tenant)))
+}
+
+/// Whether a row's URL is the softphone page of `public_url`, whatever its query.
+fn opens_page(row_url: &str, public_url: &str) -> bool {
     let without_query = row_url.trim().split(['?', '#']).next().unwrap_or("");
     let (Some(row_origin), Some(ours)) = (origin_of(without_query), origin_of(public_url)) else {
         return false;
@@ -79,25 +95,37 @@ pub enum PanelVerdict {
     Inactive {
         name: String,
     },
+    /// A row opens Callbridge's page without naming the tenant: the page does not let the
+    /// instance frame it.
+    WithoutTenant {
+        name: String,
+        url: String,
+    },
     Missing,
 }
 
-pub fn panel_verdict(rows: &[PanelRow], public_url: &str) -> PanelVerdict {
+pub fn panel_verdict(rows: &[PanelRow], public_url: &str, tenant: &str) -> PanelVerdict {
     let ours: Vec<&PanelRow> = rows
         .iter()
-        .filter(|r| points_at(&r.url, public_url))
+        .filter(|r| points_at(&r.url, public_url, tenant))
         .collect();
     let Some(best) = ours.iter().filter(|r| r.active).min_by_key(|r| r.order) else {
-        return match ours.first() {
-            Some(row) => PanelVerdict::Inactive {
+        if let Some(row) = ours.first() {
+            return PanelVerdict::Inactive {
                 name: row.name.clone(),
+            };
+        }
+        return match rows.iter().find(|r| opens_page(&r.url, public_url)) {
+            Some(row) => PanelVerdict::WithoutTenant {
+                name: row.name.clone(),
+                url: row.url.clone(),
             },
             None => PanelVerdict::Missing,
         };
     };
     let winner = rows
         .iter()
-        .filter(|r| r.active && r.user_group.is_empty() && !points_at(&r.url, public_url))
+        .filter(|r| r.active && r.user_group.is_empty() && !points_at(&r.url, public_url, tenant))
         .filter(|r| r.order < best.order)
         .min_by_key(|r| r.order);
     match winner {
@@ -163,9 +191,9 @@ pub async fn check(
     checks: &mut Vec<Check>,
 ) {
     let public_url = tenant.public_url.trim_end_matches('/');
-    let url = softphone_url(public_url);
+    let url = softphone_url(public_url, tenant.id.as_str());
     let panel = match read_rows(client, service).await {
-        Ok(rows) => match panel_verdict(&rows, public_url) {
+        Ok(rows) => match panel_verdict(&rows, public_url, tenant.id.as_str()) {
             PanelVerdict::Ready { name } => Check::pass(
                 PANEL,
                 PANEL_TITLE,
@@ -187,6 +215,17 @@ pub async fn check(
                 PANEL_TITLE,
                 format!("the OpenFrame configuration {name} opens {url} but is not active"),
                 format!("OpenFrame > Configurations > {name}: set Active to true"),
+            ),
+            PanelVerdict::WithoutTenant { name, url: row_url } => Check::warn(
+                PANEL,
+                PANEL_TITLE,
+                format!(
+                    "the OpenFrame configuration {name} opens {row_url}, which does not name the \
+                     tenant: Callbridge's page lets the instance frame it only when its URL says \
+                     ?tenant={}",
+                    tenant.id.as_str()
+                ),
+                format!("OpenFrame > Configurations > {name}: set URL to {url}"),
             ),
             PanelVerdict::Missing => Check::warn(
                 PANEL,
@@ -289,33 +328,73 @@ mod tests {
     }
 
     #[test]
-    fn a_row_points_here_with_or_without_slash_and_query() {
-        assert!(points_at("https://cb.example/", PUBLIC));
-        assert!(points_at("https://CB.example/?lang=ja", PUBLIC));
-        assert!(points_at("https://cb.example", PUBLIC));
-        assert!(!points_at("https://cb.example/other/", PUBLIC));
-        assert!(!points_at("https://cb.example:8443/", PUBLIC));
-        assert!(points_at("https://x.example/cb/", "https://x.example/cb"));
+    fn a_row_points_here_with_or_without_slash_and_other_parameters() {
+        assert!(points_at("https://cb.example/?tenant=acme", PUBLIC, "acme"));
+        assert!(points_at(
+            "https://CB.example/?lang=ja&tenant=acme",
+            PUBLIC,
+            "acme"
+        ));
+        assert!(points_at("https://cb.example?tenant=acme", PUBLIC, "acme"));
+        assert!(!points_at("https://cb.example/", PUBLIC, "acme"));
+        assert!(!points_at(
+            "https://cb.example/?tenant=globex",
+            PUBLIC,
+            "acme"
+        ));
+        assert!(!points_at(
+            "https://cb.example/?tenant=acme2",
+            PUBLIC,
+            "acme"
+        ));
+        assert!(!points_at(
+            "https://cb.example/other/?tenant=acme",
+            PUBLIC,
+            "acme"
+        ));
+        assert!(!points_at(
+            "https://cb.example:8443/?tenant=acme",
+            PUBLIC,
+            "acme"
+        ));
+        assert!(points_at(
+            "https://x.example/cb/?tenant=acme",
+            "https://x.example/cb",
+            "acme"
+        ));
+        assert_eq!(
+            softphone_url("https://cb.example/", "acme"),
+            "https://cb.example/?tenant=acme"
+        );
     }
 
     #[test]
     fn the_verdict_names_what_to_fix() {
-        assert_eq!(panel_verdict(&[], PUBLIC), PanelVerdict::Missing);
+        let ours = "https://cb.example/?tenant=acme";
+        assert_eq!(panel_verdict(&[], PUBLIC, "acme"), PanelVerdict::Missing);
         assert_eq!(
-            panel_verdict(
-                &[row("Callbridge", "https://cb.example/", false, 100, "")],
-                PUBLIC
-            ),
+            panel_verdict(&[row("Callbridge", ours, false, 100, "")], PUBLIC, "acme"),
             PanelVerdict::Inactive {
                 name: "Callbridge".into()
             }
         );
+        assert_eq!(
+            panel_verdict(
+                &[row("Callbridge", "https://cb.example/", true, 100, "")],
+                PUBLIC,
+                "acme"
+            ),
+            PanelVerdict::WithoutTenant {
+                name: "Callbridge".into(),
+                url: "https://cb.example/".into()
+            }
+        );
         let rows = [
             row("Old phone", "https://old.example/", true, 10, ""),
-            row("Callbridge", "https://cb.example/", true, 100, ""),
+            row("Callbridge", ours, true, 100, ""),
         ];
         assert_eq!(
-            panel_verdict(&rows, PUBLIC),
+            panel_verdict(&rows, PUBLIC, "acme"),
             PanelVerdict::Shadowed {
                 name: "Callbridge".into(),
                 winner: "Old phone".into()
@@ -323,10 +402,10 @@ mod tests {
         );
         let grouped = [
             row("Old phone", "https://old.example/", true, 10, "group-id"),
-            row("Callbridge", "https://cb.example/", true, 100, ""),
+            row("Callbridge", ours, true, 100, ""),
         ];
         assert_eq!(
-            panel_verdict(&grouped, PUBLIC),
+            panel_verdict(&grouped, PUBLIC, "acme"),
             PanelVerdict::Ready {
                 name: "Callbridge".into()
             }
