@@ -2,10 +2,10 @@
 // click-to-dial from every source, keyboard shortcuts, and rendering on every change.
 import { render } from 'preact';
 import { ApiError, createApi, type Colleague, type Profile } from './api';
+import { tablesOf } from './adapters/crm-links';
 import { createExecutor } from './adapters/executor';
 import { createMediaSession } from './adapters/media';
 import { createNotifier } from './adapters/notify';
-import { createPreferences } from './adapters/preferences';
 import { connectOpenFrame, type OpenFrameHost } from './adapters/openframe';
 import { createRingtone } from './adapters/ringtone';
 import { createSocket } from './adapters/socket';
@@ -25,12 +25,29 @@ import './styles.css';
 const langKey = 'callbridge.lang';
 const root = document.getElementById('app');
 const api = createApi((input, init) => fetch(input, init));
-const preferences = createPreferences();
 
 // `?lang=ja` (for example in the OpenFrame configuration's URL) wins over the remembered choice.
 const urlLang = new URLSearchParams(location.search).get('lang');
-let t: Texts = texts(pickLanguage(navigator.languages, urlLang ?? preferences.get(langKey)));
+let t: Texts = texts(pickLanguage(navigator.languages, urlLang ?? rememberedLang()));
 document.documentElement.lang = t.lang;
+
+// Inside the CRM's frame the page is a third-party context, where browsers may block storage
+// (`localStorage` then throws): the language is then simply not remembered.
+function rememberedLang(): string | null {
+  try {
+    return localStorage.getItem(langKey);
+  } catch {
+    return null;
+  }
+}
+
+function rememberLang(lang: Lang): void {
+  try {
+    localStorage.setItem(langKey, lang);
+  } catch {
+    // Not remembered; the choice holds for this page.
+  }
+}
 
 function socketUrlFrom(path: string): string {
   const url = new URL(path, location.href);
@@ -110,7 +127,7 @@ function start(socketUrl: string, initialProfile: Profile | null): void {
     tabs,
     texts: () => t,
     openFrame: () => openFrame,
-    crm: () => (profile?.crm ? { instanceUrl: profile.crm.instance_url, tables: profile.crm.tables } : null),
+    crm: () => (profile?.crm ? { instanceUrl: profile.crm.instance_url, tables: tablesOf(profile.crm.tables) } : null),
     announce: (text) => {
       // Clear first so the same words said twice are announced twice.
       announcement = '';
@@ -136,7 +153,7 @@ function start(socketUrl: string, initialProfile: Profile | null): void {
           announcement={announcement}
           setLang={(lang: Lang) => {
             t = texts(lang);
-            preferences.set(langKey, lang);
+            rememberLang(lang);
             document.documentElement.lang = lang;
             openFrame?.setTitle(t.m.appTitle);
             paint();

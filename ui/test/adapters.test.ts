@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { defaultTables, formRef, formUrl } from '../src/adapters/crm-links';
-import { createPreferences } from '../src/adapters/preferences';
 import { previewE164 } from '../src/intake/number-preview';
 import { languages, pickLanguage, texts } from '../src/i18n';
 import { en } from '../src/i18n/en';
@@ -115,26 +114,5 @@ describe('the ringtone', () => {
     expect(peak(rate / 4, rate / 2)).toBeGreaterThan(0.05);
     expect(peak(0, 3 * rate)).toBeLessThanOrEqual(0.12);
     expect(peak(rate, 3 * rate)).toBe(0);
-  });
-});
-
-describe('remembered preferences', () => {
-  it('are kept where storage is allowed', () => {
-    const items = new Map<string, string>();
-    const storage = {
-      getItem: (k: string) => items.get(k) ?? null,
-      setItem: (k: string, v: string) => { items.set(k, v); },
-    } as unknown as Storage;
-    const preferences = createPreferences(() => storage);
-    expect(preferences.get('callbridge.lang')).toBeNull();
-    preferences.set('callbridge.lang', 'ja');
-    expect(preferences.get('callbridge.lang')).toBe('ja');
-  });
-
-  it('are forgotten, not fatal, where the browser denies storage (a third-party iframe)', () => {
-    const denied = () => { throw new DOMException('Access is denied for this document.', 'SecurityError'); };
-    const preferences = createPreferences(denied);
-    expect(preferences.get('callbridge.lang')).toBeNull();
-    expect(() => { preferences.set('callbridge.lang', 'ja'); }).not.toThrow();
   });
 });

@@ -6,7 +6,7 @@ use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::Context;
-use callbridge_integration::config::Config;
+use callbridge_config::Config;
 use callbridge_store::{Role, Store};
 use callbridge_web::account::provision::{self, Wanted};
 use clap::Subcommand;

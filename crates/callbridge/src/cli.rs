@@ -193,8 +193,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Serve(args) => {
             let config = crate::server::load_config(&args.config)?;
-            let server = crate::server::start(&args.config, &config).await?;
-            crate::server::provision_configured_agents(&args.config, &server).await?;
+            let server = crate::server::start(&config).await?;
+            crate::server::provision_configured_agents(&config, &server).await?;
             println!(
                 "Callbridge listening on {} ({} tenants)",
                 server.server.addr,
@@ -241,8 +241,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 args.tenant,
                 args.config.config.display()
             );
-            let telephony =
-                callbridge_telephony::config::TelephonyConfig::load(&args.config.config)?;
+            let telephony = &config.telephony;
             // A tenant with telephony lists its agents; without it (calls come from a PBX
             // through the call-events API) any agent name gets the CRM's news.
             let tenant_id = callbridge_core::TenantId::new(args.tenant.clone());

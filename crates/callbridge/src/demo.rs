@@ -63,78 +63,18 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     }
     write_sipp_files(&dir)?;
     let events_secret = read_or_create(&dir.join("events.secret"), random_secret)?;
-    let config_text = format!(
-        r#"
-[server]
-listen = "{listen}"
-public_url = "{public_url}"
-database_url = "sqlite://{db}"
-master_key = {{ file = "master.key" }}
-
-[[tenant]]
-id = "demo"
-name = "Callbridge demo contact center"
-default_region = "JP"
-call_events_secret = {{ file = "events.secret" }}
-
-[tenant.servicenow]
-instance_url = "{instance}"
-ca_file = "{ca}"
-client_id = "{client_id}"
-client_secret = {{ file = "{client_secret_file}" }}
-
-[tenant.servicenow.case]
-caller_number_column = "u_caller_number"
-
-[telephony]
-sip_udp = "{sip}"
-sip_tcp = "{sip}"
-media_bind_ip = "{sip_ip}"
-rtp_ports = "30000-30999"
-spool_dir = "spool"
-
-[tenant.telephony]
-allowed_sources = ["127.0.0.1"]
-
-[tenant.telephony.trunk]
-host = "127.0.0.1"
-port = {trunk_port}
-caller_id = "{did}"
-
-[[tenant.telephony.number]]
-did = "{did}"
-queue = "support"
-
-[[tenant.telephony.queue]]
-id = "support"
-waiting = "ringback"
-
-[[tenant.telephony.agent]]
-name = "alice.agent"
-queues = ["support"]
-
-[[tenant.telephony.agent]]
-name = "bob.agent"
-queues = ["support"]
-
-[tenant.telephony.recordings]
-store = "local"
-path = "recordings"
-"#,
-        sip = options.sip_listen,
-        sip_ip = options.sip_listen.ip(),
-        trunk_port = DEMO_TRUNK_PORT,
-        did = DEMO_DID,
-        listen = options.listen,
-        db = dir.join("callbridge.db").display(),
-        instance = sandbox.base_url,
-        ca = ca_path.display(),
-        client_id = sandbox.credentials.client_id,
-        client_secret_file = CLIENT_SECRET_FILE,
-    );
+    let config_text = config_text(&DemoConfig {
+        listen: options.listen,
+        public_url: &public_url,
+        sip_listen: options.sip_listen,
+        dir: &dir,
+        instance_url: &sandbox.base_url,
+        ca_file: &ca_path,
+        client_id: &sandbox.credentials.client_id,
+    });
     private::write_file(&dir.join("callbridge.toml"), config_text.as_bytes())?;
     let config = crate::server::load_config(&dir.join("callbridge.toml"))?;
-    let running = crate::server::start(&dir.join("callbridge.toml"), &config).await?;
+    let running = crate::server::start(&config).await?;
     let accounts = demo_accounts(&dir, &running.server.store)
         .await
         .context("creating the demo's accounts")?;
@@ -148,6 +88,10 @@ path = "recordings"
     println!(
         "  admin             {} / {}",
         c.admin_user, c.admin_password
+    );
+    println!(
+        "  workspace         {}/navpage.do  (sign in as an agent: contacts, Cases, click-to-dial, the softphone in the OpenFrame panel)",
+        sandbox.base_url
     );
     // The people at the softphones; the integration's service account signs in by OAuth
     // client credentials and its password is nobody's business here.
@@ -395,8 +339,8 @@ async fn prepare_sandbox(
         &sandbox.credentials.admin_password,
     );
     let redirect_url = format!("{public_url}{}", linking::CALLBACK_PATH);
-    // The softphone docked in the sandbox's OpenFrame panel (`?lang=` is left to the browser;
-    // `?tenant=` lets the instance frame the page, docs/configuration.md "The softphone page").
+    // The softphone docked in the sandbox's OpenFrame panel: the page names its tenant so that it
+    // lets the sandbox frame it (`?lang=` is left to the browser).
     let softphone_url = format!("{public_url}/?tenant=demo");
     let plan = setup::SetupPlan::for_default_config(
         &sandbox.credentials.client_id,
@@ -435,4 +379,125 @@ fn read_or_create(path: &Path, make: impl FnOnce() -> String) -> anyhow::Result<
     let value = make();
     private::write_file(path, value.as_bytes())?;
     Ok(value)
+}
+
+/// What the demo's configuration is made of: its addresses, data directory and sandbox.
+struct DemoConfig<'a> {
+    listen: SocketAddr,
+    public_url: &'a str,
+    sip_listen: SocketAddr,
+    dir: &'a Path,
+    instance_url: &'a str,
+    ca_file: &'a Path,
+    client_id: &'a str,
+}
+
+/// The demo's configuration file. It names secrets by file, as production should: it holds
+/// none itself.
+fn config_text(demo: &DemoConfig<'_>) -> String {
+    format!(
+        r#"
+[server]
+listen = "{listen}"
+public_url = "{public_url}"
+database_url = "sqlite://{db}"
+master_key = {{ file = "master.key" }}
+
+[[tenant]]
+id = "demo"
+name = "Callbridge demo contact center"
+default_region = "JP"
+call_events_secret = {{ file = "events.secret" }}
+
+[tenant.servicenow]
+instance_url = "{instance}"
+ca_file = "{ca}"
+client_id = "{client_id}"
+client_secret = {{ file = "{client_secret_file}" }}
+
+[tenant.servicenow.case]
+caller_number_column = "u_caller_number"
+
+[telephony]
+sip_udp = "{sip}"
+sip_tcp = "{sip}"
+media_bind_ip = "{sip_ip}"
+rtp_ports = "30000-30999"
+spool_dir = "spool"
+
+[tenant.telephony]
+allowed_sources = ["127.0.0.1"]
+
+[tenant.telephony.trunk]
+host = "127.0.0.1"
+port = {trunk_port}
+caller_id = "{did}"
+
+[[tenant.telephony.number]]
+did = "{did}"
+queue = "support"
+
+[[tenant.telephony.queue]]
+id = "support"
+waiting = "ringback"
+
+[[tenant.telephony.agent]]
+name = "alice.agent"
+queues = ["support"]
+
+[[tenant.telephony.agent]]
+name = "bob.agent"
+queues = ["support"]
+
+[tenant.telephony.recordings]
+store = "local"
+path = "recordings"
+"#,
+        sip = demo.sip_listen,
+        sip_ip = demo.sip_listen.ip(),
+        trunk_port = DEMO_TRUNK_PORT,
+        did = DEMO_DID,
+        listen = demo.listen,
+        db = demo.dir.join("callbridge.db").display(),
+        instance = demo.instance_url,
+        ca = demo.ca_file.display(),
+        client_id = demo.client_id,
+        client_secret_file = CLIENT_SECRET_FILE,
+        public_url = demo.public_url,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The demo's file passes the configuration's checks, so `callbridge demo` never starts
+    /// from a file `serve` would refuse (its CRM section is the sandbox's, checked by the
+    /// adapter when the demo starts).
+    #[test]
+    fn the_demos_configuration_parses() {
+        let dir = tempfile::tempdir().unwrap();
+        for (file, value) in [
+            ("master.key", "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s="),
+            ("events.secret", "events"),
+            (CLIENT_SECRET_FILE, "client"),
+        ] {
+            std::fs::write(dir.path().join(file), value).unwrap();
+        }
+        let ca = dir.path().join("ca.pem");
+        let text = config_text(&DemoConfig {
+            listen: "127.0.0.1:8080".parse().unwrap(),
+            public_url: "http://127.0.0.1:8080",
+            sip_listen: "127.0.0.1:5060".parse().unwrap(),
+            dir: dir.path(),
+            instance_url: "https://127.0.0.1:8443",
+            ca_file: &ca,
+            client_id: "demo-client",
+        });
+        let path = dir.path().join("callbridge.toml");
+        std::fs::write(&path, text).unwrap();
+        let config = callbridge_config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let telephony = config.telephony.expect("the demo runs telephony");
+        assert_eq!(telephony.tenants[0].numbers[0].number.as_str(), DEMO_DID);
+    }
 }

@@ -254,7 +254,7 @@ fn failure_hint(status: u16) -> &'static str {
 /// The agent who answered a call from `from`, read from the demo's event journal (the
 /// `agent_answered` that follows the `call_offered` for this caller). None if it cannot tell.
 async fn who_answered(config: &std::path::Path, from: &str) -> Option<String> {
-    let config = callbridge_integration::config::Config::load(config).ok()?;
+    let config = callbridge_config::Config::load(config).ok()?;
     let key = callbridge_store::SecretKey::from_base64(config.server.master_key.expose()).ok()?;
     let store = callbridge_store::Store::open(&config.server.database_url, key)
         .await

@@ -15,12 +15,10 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
         options,
     )
     .await;
-    if let Some(telephony) =
-        callbridge_telephony::config::TelephonyConfig::load(&args.config.config)?
-    {
+    if let Some(telephony) = &config.telephony {
         for tenant in &mut report.tenants {
             let checks =
-                callbridge_telephony::doctor::check_tenant(&telephony, &tenant.tenant).await;
+                callbridge_telephony::doctor::check_tenant(telephony, &tenant.tenant).await;
             tenant.checks.extend(checks);
         }
     }

@@ -7,12 +7,11 @@ use std::sync::Arc;
 
 use callbridge_core::Event;
 
-use callbridge_integration::config::Config;
+use callbridge_config::Config;
 use callbridge_integration::crm::CrmRegistry;
 use callbridge_integration::runtime::OutboxOptions;
 use callbridge_servicenow::adapter::ServiceNowKind;
 use callbridge_store::Role;
-use callbridge_telephony::config::TelephonyConfig;
 use callbridge_telephony::Telephony;
 use callbridge_web::account::provision::{self, Wanted};
 use callbridge_web::RunningServer;
@@ -22,7 +21,7 @@ use callbridge_web::RunningServer;
 /// reported before a command acts.
 pub fn load_config(path: &Path) -> anyhow::Result<Config> {
     let config = Config::load(path)?;
-    callbridge_integration::crm::build_tenants(&crm_kinds(), &config, None)?;
+    callbridge_integration::crm::check_tenants(&crm_kinds(), &config)?;
     if let Some(files) = &config.server.tls {
         callbridge_web::tls::load(files).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
@@ -39,8 +38,8 @@ pub struct Running {
     pub telephony: Option<Telephony>,
 }
 
-pub async fn start(path: &Path, config: &Config) -> anyhow::Result<Running> {
-    let telephony_config = TelephonyConfig::load(path)?;
+pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    let telephony_config = &config.telephony;
     let prepared =
         callbridge_integration::server::prepare(config, OutboxOptions::default(), &crm_kinds())
             .await?;
@@ -60,8 +59,8 @@ pub async fn start(path: &Path, config: &Config) -> anyhow::Result<Running> {
 /// The agents the configuration lists (`[[tenant.telephony.agent]]`) become agent accounts the
 /// first time `serve` starts with them: each new account gets a one-time password, printed
 /// once on standard output (never logged). Existing accounts are left untouched.
-pub async fn provision_configured_agents(path: &Path, running: &Running) -> anyhow::Result<()> {
-    let Some(telephony) = TelephonyConfig::load(path)? else {
+pub async fn provision_configured_agents(config: &Config, running: &Running) -> anyhow::Result<()> {
+    let Some(telephony) = &config.telephony else {
         return Ok(());
     };
     let wanted: Vec<Wanted> = telephony

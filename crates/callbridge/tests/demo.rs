@@ -28,7 +28,11 @@ struct Demo {
 impl Demo {
     /// Starts the demo and reads its banner up to "Press Ctrl-C to stop."
     fn start() -> Demo {
-        let dir = tempfile::tempdir().unwrap();
+        Demo::start_in(tempfile::tempdir().unwrap())
+    }
+
+    /// Starts the demo with its data in `dir` (kept from an earlier run to restart it).
+    fn start_in(dir: tempfile::TempDir) -> Demo {
         let data = dir.path().join("data");
         let mut child = Command::new(BIN)
             .args(["demo", "--sandbox-listen", "127.0.0.1:0", "--listen"])
@@ -366,6 +370,7 @@ async fn the_demo_keeps_its_secrets_in_owner_only_files_and_out_of_its_configura
         "master.key",
         "events.secret",
         "servicenow-client.secret",
+        "accounts.secret",
         "callbridge.db",
         "callbridge.db-wal",
         "callbridge.db-shm",
@@ -408,4 +413,71 @@ fn assert_owner_only(dir: &Path) -> Vec<PathBuf> {
         seen.push(path);
     }
     seen
+}
+
+/// The demo's accounts as its banner prints them: (user, password, role).
+fn printed_accounts(demo: &Demo) -> Vec<(String, String, String)> {
+    demo.banner
+        .iter()
+        .filter_map(|l| l.trim().strip_prefix("account "))
+        .map(|rest| {
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            assert_eq!(words[1], "password", "{rest}");
+            (
+                words[0].to_string(),
+                words[2].to_string(),
+                words[3].trim_matches(['(', ')']).to_string(),
+            )
+        })
+        .collect()
+}
+
+// Issue 10: the banner says where to sign in and with which accounts; each signs in there, and
+// a restart with the same data keeps the passwords.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_prints_its_accounts_which_sign_in_and_keep_their_passwords_across_restarts() {
+    let demo = Demo::start();
+    let sign_in = demo.line("sign in");
+    let base = sign_in
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{sign_in}");
+    assert!(sign_in.ends_with("(tenant demo)"), "{sign_in}");
+    let accounts = printed_accounts(&demo);
+    let roles: Vec<(&str, &str)> = accounts
+        .iter()
+        .map(|(u, _, r)| (u.as_str(), r.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("alice.agent", "agent"),
+            ("bob.agent", "agent"),
+            ("sam.supervisor", "supervisor"),
+            ("ada.admin", "admin")
+        ]
+    );
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    for (user, password, role) in &accounts {
+        let answer = http
+            .post(format!("{base}/api/v1/session"))
+            .json(&json!({"tenant": "demo", "user": user, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{user}");
+        let body: Value = answer.json().await.unwrap();
+        assert_eq!(body["session"]["role"], role.as_str());
+    }
+    let dir = demo.stop();
+    let again = Demo::start_in(dir);
+    assert_eq!(
+        printed_accounts(&again),
+        accounts,
+        "the same passwords after a restart"
+    );
+    let _kept = again.stop();
 }

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use callbridge_integration::config::Secret;
+use callbridge_config::Secret;
 
 const BIN: &str = env!("CARGO_BIN_EXE_callbridge");
 const KEY: &str = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=";

@@ -14,7 +14,6 @@
 //! - [`CrmKind`] and [`CrmRegistry`]: how the composition root offers adapters by their
 //!   configuration `kind`, so the runtime obtains a tenant's adapter ([`CrmTenant`]) from its
 //!   [`CrmSection`] without naming it.
-//! - [`secret`]: secrets in configuration sections (literal, `env` or `file`), never logged.
 //!
 //! Invariant: no CRM's name, URL or wire format appears here.
 //!
@@ -25,9 +24,8 @@ mod doctor;
 mod error;
 mod linking;
 mod registry;
-pub mod secret;
-mod section;
 
+pub use callbridge_config::{checked_base_url, ConfigError, CrmSection};
 pub use calls::Crm;
 pub use doctor::{CrmDoctor, DoctorRequest};
 pub use error::CrmError;
@@ -36,6 +34,5 @@ pub use linking::{
     MissingRead,
 };
 pub use registry::{CrmContext, CrmKind, CrmRegistry, CrmTenant, UnknownKind};
-pub use section::{checked_base_url, origin_of, CrmSection, SectionError};
 
 pub use async_trait::async_trait;

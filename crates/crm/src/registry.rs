@@ -5,7 +5,7 @@ use callbridge_core::{RecordingLinks, TenantId};
 use callbridge_phone::Region;
 use callbridge_store::Store;
 
-use crate::{AccountLinking, Crm, CrmDoctor, CrmSection, SectionError};
+use crate::{AccountLinking, ConfigError, Crm, CrmDoctor, CrmSection};
 
 /// What every adapter may need besides its own section.
 #[derive(Clone)]
@@ -33,7 +33,7 @@ pub struct CrmTenant {
     pub linking: Option<Arc<dyn AccountLinking>>,
     /// `None` for a CRM without setup checks.
     pub doctor: Option<Arc<dyn CrmDoctor>>,
-    /// The origin (`scheme://host[:port]`, see [`crate::origin_of`]) the CRM's own pages are
+    /// The origin (`scheme://host[:port]`, as `callbridge_config::origin_of` computes it) the CRM's own pages are
     /// served from: they may frame the softphone and serve the script that embeds it, so the
     /// softphone page's Content-Security-Policy names it. `None` for a CRM without pages.
     pub page_origin: Option<String>,
@@ -50,8 +50,8 @@ pub trait CrmKind: Send + Sync + 'static {
     fn display_name(&self) -> &'static str;
 
     /// Parses and validates `section` and builds the tenant's CRM. Every mistake in the
-    /// section is a [`SectionError`] naming its full key.
-    fn build(&self, section: &CrmSection, context: &CrmContext) -> Result<CrmTenant, SectionError>;
+    /// section is a [`ConfigError`] naming its full key.
+    fn build(&self, section: &CrmSection, context: &CrmContext) -> Result<CrmTenant, ConfigError>;
 }
 
 /// The CRM kinds the composition root offers, by `kind`.
@@ -100,10 +100,14 @@ impl CrmRegistry {
         &self,
         section: &CrmSection,
         context: &CrmContext,
-    ) -> Result<CrmTenant, SectionError> {
-        let kind = self
-            .get(&section.kind)
-            .map_err(|unknown| section.error("kind", unknown.to_string()))?;
+    ) -> Result<CrmTenant, ConfigError> {
+        let kind = self.get(&section.kind).map_err(|unknown| {
+            section.error(
+                "kind",
+                unknown.to_string(),
+                format!("write kind = one of: {}", unknown.known),
+            )
+        })?;
         kind.build(section, context)
     }
 
@@ -130,8 +134,8 @@ mod tests {
             &self,
             section: &CrmSection,
             _context: &CrmContext,
-        ) -> Result<CrmTenant, SectionError> {
-            Err(section.error("", "not buildable"))
+        ) -> Result<CrmTenant, ConfigError> {
+            Err(section.error("", "not buildable", "nothing"))
         }
     }
 

@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
+use callbridge_config::TenantConfig;
 use callbridge_core::{AccountRef, AgentId, ContactRef, RecordId, TenantId};
-use callbridge_integration::config::TenantConfig;
 use callbridge_integration::crm::{context, Crm, CrmRegistry};
 use callbridge_integration::events_api::signature;
 use callbridge_integration::runtime::{Notice, OutboxOptions};

@@ -7,11 +7,9 @@
 //! Invariant: decisions about calls and Cases live in `callbridge-core`; this crate only
 //! translates and executes.
 
-pub mod config;
 pub mod crm;
 pub mod doctor;
 pub mod events_api;
-pub mod http_listener;
 pub mod journal;
 pub mod linking;
 pub mod runtime;

@@ -11,12 +11,12 @@ use callbridge_core::{EngineConfig, TenantId};
 use callbridge_store::{SecretKey, Store};
 use time::OffsetDateTime;
 
-use crate::config::{Config, Secret};
 use crate::crm::{build_tenants, Crm, CrmRegistry, CrmTenant, TenantCrms};
 use crate::events_api::EventsApi;
-use crate::http_listener::{HttpLimits, TlsFiles};
 use crate::linking::Linking;
 use crate::runtime::{replay_recent, OutboxOptions, Runtime, RuntimeHandle};
+use callbridge_config::{Config, Secret};
+use callbridge_config::{HttpLimits, TlsFiles};
 
 /// How far back accepted call events are replayed at start: longer than any contact wait, so a
 /// call connected just before a stop still gets its Case.

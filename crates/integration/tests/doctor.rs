@@ -3,7 +3,7 @@
 //! setup step that repairs it. The sandbox is configured the way a ServiceNow admin would,
 //! through its Table API as admin over HTTPS.
 
-use callbridge_integration::config::Config;
+use callbridge_config::Config;
 use callbridge_integration::crm::CrmRegistry;
 use callbridge_integration::doctor::{self, render_text, Check, DoctorOptions, Report, Status};
 use callbridge_sandbox::{start, RunningSandbox, SandboxOptions};
@@ -926,7 +926,7 @@ async fn callbridge_setup_creates_the_openframe_row_once_and_doctor_finds_it() {
         Status::Warn,
         &[
             "OpenFrame > Configurations",
-            &format!("{PUBLIC_URL}/?tenant=acme"),
+            &format!("{PUBLIC_URL}/"),
             "sn_openframe_user",
         ],
     );
@@ -953,32 +953,6 @@ async fn callbridge_setup_creates_the_openframe_row_once_and_doctor_finds_it() {
     let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
     assert_eq!(check(&report, "openframe.panel").status, Status::Pass);
     assert_others_pass(&report, &[]);
-
-    // Pointed at the page without the tenant (whose policy then refuses the instance's frame):
-    // doctor gives the URL to set.
-    let id = rows[0]["sys_id"].as_str().unwrap();
-    lab.update(
-        "sn_openframe_configuration",
-        id,
-        json!({"url": format!("{PUBLIC_URL}/")}),
-    )
-    .await;
-    let report = doctor::run(&lab.config(), &crm_kinds(), None).await;
-    assert_check(
-        &report,
-        "openframe.panel",
-        Status::Warn,
-        &[
-            "Callbridge",
-            &format!("set URL to {PUBLIC_URL}/?tenant=acme"),
-        ],
-    );
-    lab.update(
-        "sn_openframe_configuration",
-        id,
-        json!({"url": format!("{PUBLIC_URL}/?tenant=acme")}),
-    )
-    .await;
 
     // Deactivated by an admin: doctor says which switch to turn back on.
     let id = rows[0]["sys_id"].as_str().unwrap();

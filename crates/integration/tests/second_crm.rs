@@ -12,7 +12,7 @@ use callbridge_crm::{Crm, CrmError};
 fn agent_id(tenant: &callbridge_core::TenantId, name: &str) -> callbridge_core::AgentId {
     callbridge_core::AgentId::in_tenant(tenant, name).expect("a valid agent name")
 }
-use callbridge_integration::config::Config;
+use callbridge_config::Config;
 use callbridge_integration::events_api::signature;
 use callbridge_integration::runtime::{AgentNotice, Notice, OutboxOptions};
 use callbridge_phone::E164;

@@ -62,8 +62,8 @@ pub struct SetupPlan<'a> {
     pub application_user: &'a str,
     /// Callbridge's OAuth redirect URL.
     pub redirect_url: &'a str,
-    /// The tenant's softphone URL (`<public_url>/?tenant=<id>`): when set, the OpenFrame panel
-    /// is set up for it.
+    /// The softphone's URL for the tenant (`<public_url>/?tenant=<id>`: the page lets the
+    /// tenant's instance frame it): when set, the OpenFrame panel is set up for it.
     pub softphone_url: Option<&'a str>,
 }
 

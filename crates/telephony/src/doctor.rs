@@ -9,8 +9,8 @@ use callbridge_recording::{RecordingMeta, RecordingStore};
 use object_store::path::Path as ObjectPath;
 use object_store::PutPayload;
 
-use crate::config::{RecordingStorage, TelephonyConfig, TenantTelephony};
 use crate::runtime::store_config;
+use callbridge_config::telephony::{RecordingStorage, TelephonyConfig, TenantTelephony};
 
 /// The telephony checks of one tenant (empty when the tenant has no telephony section).
 pub async fn check_tenant(config: &TelephonyConfig, tenant: &str) -> Vec<Check> {
@@ -189,12 +189,15 @@ mod tests {
     fn config(dir: &Path, recordings: &str) -> TelephonyConfig {
         let text = format!(
             r#"
+[server]
+master_key = "x"
 [telephony]
 sip_udp = "127.0.0.1:5060"
 media_bind_ip = "127.0.0.1"
 spool_dir = "spool"
 [[tenant]]
 id = "acme"
+[tenant.servicenow]
 [tenant.telephony]
 allowed_sources = ["127.0.0.1"]
 [tenant.telephony.trunk]
@@ -215,8 +218,9 @@ queues = ["support"]
 {recordings}
 "#
         );
-        TelephonyConfig::parse("t.toml", &text, dir, &|_| None)
+        callbridge_config::Config::parse("t.toml", &text, dir, &|_| None)
             .unwrap()
+            .telephony
             .unwrap()
     }
 

@@ -1,7 +1,6 @@
 //! The telephony runtime: wires the switchboard (who rings, who talks) to the SIP trunk, the
 //! media relay, call recording, the agents' softphone WebSocket and the integration engine.
 
-pub mod config;
 pub mod doctor;
 pub mod runtime;
 pub mod softphone;

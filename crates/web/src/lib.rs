@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use callbridge_integration::config::Config;
+use callbridge_config::Config;
 use callbridge_integration::linking::Linking;
 use callbridge_integration::runtime::{OutboxOptions, RuntimeHandle};
 use callbridge_integration::server::{Owner, Prepared};

@@ -33,7 +33,7 @@ use hyper_util::service::TowerToHyperService;
 use parking_lot::Mutex;
 use tracing::{debug, warn};
 
-pub use callbridge_integration::http_listener::{HttpLimits, MIN_HEADER_BYTES};
+pub use callbridge_config::{HttpLimits, MIN_HEADER_BYTES};
 
 /// Live connections per source address.
 #[derive(Default)]

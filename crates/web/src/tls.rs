@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use callbridge_integration::http_listener::TlsFiles;
+use callbridge_config::TlsFiles;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::auth::password;
-use crate::schema::{builtin_tables, Column};
+use crate::schema::{builtin_tables, Column, TableSpec};
 use crate::store::Db;
 
 /// Credentials generated for a fresh instance, printed at every start. At rest they are sealed
@@ -183,44 +183,7 @@ pub const ADMIN_SYS_ID: &str = "6816f79cc0a8016401c5a33be04be441";
 /// Every instance's platform rows. Returns the credentials to print.
 pub fn platform(db: &mut Db, now: &str) -> SandboxCredentials {
     for spec in builtin_tables() {
-        let parent = spec
-            .super_class
-            .and_then(|p| {
-                db.find_eq("sys_db_object", "name", p)
-                    .first()
-                    .map(|r| r.get("sys_id").to_string())
-            })
-            .unwrap_or_default();
-        db.insert_system(
-            "sys_db_object",
-            &[
-                ("name", spec.name),
-                ("label", spec.label),
-                ("super_class", &parent),
-                ("is_extendable", "true"),
-                ("number_prefix", spec.number_prefix.unwrap_or("")),
-            ],
-            now,
-        );
-        let def = db
-            .table_def(spec.name)
-            .cloned()
-            .expect("builtin table defined");
-        let own: Vec<_> = def
-            .columns
-            .iter()
-            .filter(|c| {
-                let inherited = spec
-                    .super_class
-                    .and_then(|p| db.table_def(p))
-                    .is_some_and(|p| p.column(&c.name).is_some());
-                !inherited
-            })
-            .cloned()
-            .collect();
-        for c in own {
-            dictionary_row(db, spec.name, &c, now);
-        }
+        table_rows(db, &spec, now);
     }
     for (name, description) in ROLES {
         db.insert_system(
@@ -291,6 +254,124 @@ pub fn platform(db: &mut Db, now: &str) -> SandboxCredentials {
         client_secret,
         users: BTreeMap::new(),
     }
+}
+
+/// The `sys_db_object` row of a built-in table and the `sys_dictionary` rows of its own columns
+/// (inherited ones belong to the parent). Returns the rows written.
+fn table_rows(db: &mut Db, spec: &TableSpec, now: &str) -> Vec<(String, String)> {
+    let parent = spec
+        .super_class
+        .and_then(|p| {
+            db.find_eq("sys_db_object", "name", p)
+                .first()
+                .map(|r| r.get("sys_id").to_string())
+        })
+        .unwrap_or_default();
+    let table_id = db.insert_system(
+        "sys_db_object",
+        &[
+            ("name", spec.name),
+            ("label", spec.label),
+            ("super_class", &parent),
+            ("is_extendable", "true"),
+            ("number_prefix", spec.number_prefix.unwrap_or("")),
+        ],
+        now,
+    );
+    let mut written = vec![("sys_db_object".to_string(), table_id)];
+    let def = db
+        .table_def(spec.name)
+        .cloned()
+        .expect("builtin table defined");
+    let own: Vec<_> = def
+        .columns
+        .iter()
+        .filter(|c| {
+            let inherited = spec
+                .super_class
+                .and_then(|p| db.table_def(p))
+                .is_some_and(|p| p.column(&c.name).is_some());
+            !inherited
+        })
+        .cloned()
+        .collect();
+    for c in own {
+        let id = dictionary_row(db, spec.name, &c, now);
+        written.push(("sys_dictionary".to_string(), id));
+    }
+    written
+}
+
+/// The platform rows a data directory made by an earlier version lacks: built-in tables added
+/// since (with their dictionary rows and ACLs), roles, contained roles and properties, as a
+/// fresh instance has them. Existing rows are left alone (an admin may have changed them).
+/// Returns the rows written; none on an up-to-date instance.
+pub fn upgrade_platform(db: &mut Db, now: &str) -> Vec<(String, String)> {
+    let mut written = Vec::new();
+    for (name, description) in ROLES {
+        if db.find_eq("sys_user_role", "name", name).is_empty() {
+            let id = db.insert_system(
+                "sys_user_role",
+                &[("name", name), ("description", description)],
+                now,
+            );
+            written.push(("sys_user_role".to_string(), id));
+        }
+    }
+    for (role, contained) in CONTAINS {
+        let (r, c) = (role_id(db, role), role_id(db, contained));
+        let exists = db
+            .find_eq("sys_user_role_contains", "role", &r)
+            .iter()
+            .any(|row| row.get("contains") == c);
+        if !exists {
+            let id = db.insert_system(
+                "sys_user_role_contains",
+                &[("role", &r), ("contains", &c)],
+                now,
+            );
+            written.push(("sys_user_role_contains".to_string(), id));
+        }
+    }
+    let mut added = Vec::new();
+    for spec in builtin_tables() {
+        if db.find_eq("sys_db_object", "name", spec.name).is_empty() {
+            written.extend(table_rows(db, &spec, now));
+            added.push(spec.name);
+        }
+    }
+    for (table, operation, roles) in ACLS {
+        if !added.contains(table) {
+            continue;
+        }
+        for (i, id) in add_acl(db, table, operation, roles, now)
+            .into_iter()
+            .enumerate()
+        {
+            let t = if i == 0 {
+                "sys_security_acl"
+            } else {
+                "sys_security_acl_role"
+            };
+            written.push((t.to_string(), id));
+        }
+    }
+    for (name, value, description) in PROPERTIES {
+        if db.find_eq("sys_properties", "name", name).is_empty() {
+            let id = db.insert_system(
+                "sys_properties",
+                &[
+                    ("name", name),
+                    ("value", value),
+                    ("type", "string"),
+                    ("description", description),
+                ],
+                now,
+            );
+            written.push(("sys_properties".to_string(), id));
+        }
+    }
+    written
 }
 
 /// Inserts the `sys_dictionary` row describing one column of `table`; returns its sys_id.
@@ -637,4 +718,86 @@ pub fn generate_contacts(db: &mut Db, from: u64, to: u64, now: &str) -> Vec<Stri
         ids.push(sys_id);
     }
     ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::table_def_from_spec;
+
+    fn fresh() -> Db {
+        let mut db = Db::default();
+        for spec in builtin_tables() {
+            let def = table_def_from_spec(&spec, &db.schema);
+            db.define_table(def);
+        }
+        platform(&mut db, "2026-01-01 00:00:00");
+        db
+    }
+
+    fn remove_where(db: &mut Db, table: &str, column: &str, value: &str) {
+        let ids: Vec<String> = db
+            .find_eq(table, column, value)
+            .iter()
+            .map(|r| r.get("sys_id").to_string())
+            .collect();
+        for id in ids {
+            db.tables.get_mut(table).unwrap().remove(&id);
+        }
+    }
+
+    #[test]
+    fn an_up_to_date_instance_needs_no_upgrade() {
+        let mut db = fresh();
+        assert!(upgrade_platform(&mut db, "2026-01-02 00:00:00").is_empty());
+    }
+
+    #[test]
+    fn an_older_data_directory_gains_the_tables_acls_and_properties_added_since() {
+        let mut db = fresh();
+        // What a data directory from before OpenFrame looked like.
+        remove_where(
+            &mut db,
+            "sys_db_object",
+            "name",
+            "sn_openframe_configuration",
+        );
+        remove_where(
+            &mut db,
+            "sys_dictionary",
+            "name",
+            "sn_openframe_configuration",
+        );
+        remove_where(
+            &mut db,
+            "sys_security_acl",
+            "name",
+            "sn_openframe_configuration",
+        );
+        remove_where(&mut db, "sys_user_role", "name", "sn_openframe.admin");
+        remove_where(
+            &mut db,
+            "sys_properties",
+            "name",
+            "x_cb_sandbox.openframe.communication_shape",
+        );
+        let written = upgrade_platform(&mut db, "2026-01-02 00:00:00");
+        let tables: Vec<&str> = written.iter().map(|(t, _)| t.as_str()).collect();
+        for table in [
+            "sys_db_object",
+            "sys_dictionary",
+            "sys_security_acl",
+            "sys_security_acl_role",
+            "sys_user_role",
+            "sys_properties",
+        ] {
+            assert!(tables.contains(&table), "{table} in {tables:?}");
+        }
+        assert_eq!(
+            db.find_eq("sys_security_acl", "name", "sn_openframe_configuration")
+                .len(),
+            3
+        );
+        assert!(upgrade_platform(&mut db, "2026-01-03 00:00:00").is_empty());
+    }
 }

@@ -107,6 +107,7 @@ pub async fn start(options: SandboxOptions) -> anyhow::Result<RunningSandbox> {
         Some(Stored::LegacyClear(c)) => upgrade_legacy(&instance, &persist, &sealer, c).await?,
         None => seed_fresh(&instance, &persist, &sealer, options.seed).await?,
     };
+    upgrade_platform(&instance, &persist).await?;
     if options.contacts > generated {
         add_generated_contacts(&instance, &persist, generated, options.contacts).await?;
     }
@@ -176,6 +177,36 @@ async fn seed_fresh(
     persist_everything(instance, persist).await?;
     save_credentials(persist, sealer, &credentials).await?;
     Ok(credentials)
+}
+
+/// Adds the platform rows an earlier version's data directory lacks (new built-in tables with
+/// their dictionary rows and ACLs, roles, properties) and saves them.
+async fn upgrade_platform(instance: &Instance, persist: &Persist) -> anyhow::Result<()> {
+    let now = instance.clock.now_glide();
+    let mut last = None;
+    {
+        let mut db = instance.db.write();
+        let written = seed::upgrade_platform(&mut db, &now);
+        for (table, sys_id) in &written {
+            if let Some(row) = db.row_view(table, sys_id) {
+                last = Some(persist.enqueue(Change::Upsert {
+                    table: table.clone(),
+                    sys_id: sys_id.clone(),
+                    data: row_json(&row.table.columns, row.record),
+                }));
+            }
+        }
+        if !written.is_empty() {
+            tracing::info!(
+                rows = written.len(),
+                "platform rows this version has and the data directory lacked were added"
+            );
+        }
+    }
+    if let Some(wait) = last {
+        committed(wait).await?;
+    }
+    Ok(())
 }
 
 async fn save_credentials(

@@ -298,6 +298,11 @@ async fn the_login_form_refuses_a_post_without_its_token_or_from_another_origin(
         )
         .await;
     assert_eq!(cross.status, 403);
+    assert!(
+        cross.text.contains(&format!("open {}/login.do", sb.base)),
+        "{}",
+        cross.text
+    );
     assert!(!browser.cookies.contains_key("glide_session_store"));
 
     // A destination elsewhere is not followed after login.
@@ -406,6 +411,16 @@ async fn lists_and_forms_show_hostile_values_as_text_with_dialable_phones_and_li
         top.location.as_deref(),
         Some("/nav_to.do?uri=%2Fcustomer_contact_list.do")
     );
+    // Inside the workspace's frame the workspace shows the page, never a second workspace.
+    let nested = browser
+        .send(
+            sb.http
+                .get(sb.url("/nav_to.do?uri=%2Fcsm_consumer_list.do"))
+                .header("sec-fetch-dest", "iframe"),
+        )
+        .await;
+    assert_eq!(nested.status, 303);
+    assert_eq!(nested.location.as_deref(), Some("/csm_consumer_list.do"));
     let missing = browser.get("/customer_contact.do?sys_id=0123").await;
     assert_eq!(missing.status, 404);
     let bad_table = browser.get("/no_such_table_list.do").await;
@@ -450,6 +465,61 @@ async fn the_case_recording_link_is_a_link_only_when_it_is_a_web_address() {
     assert!(hostile.text.contains("javascript:alert(1)"));
     let list = browser.get("/sn_customerservice_case_list.do").await;
     assert!(list.text.contains("https://cb.example/recordings/call-1"));
+    // A contact's form links to its Cases.
+    let contact = insert(
+        &sb,
+        "customer_contact",
+        json!({"first_name": "Rel", "last_name": "Ated"}),
+    )
+    .await;
+    insert(
+        &sb,
+        "sn_customerservice_case",
+        json!({"short_description": "Related one", "contact": contact}),
+    )
+    .await;
+    let form = browser
+        .get(&format!("/customer_contact.do?sys_id={contact}"))
+        .await;
+    // The Case's contact carries the contact's numbers (UI16's phone icon), the contact as context.
+    let contact_with_phone = insert(
+        &sb,
+        "customer_contact",
+        json!({"first_name": "Pho", "last_name": "Ne", "mobile_phone": "+1 555 0123"}),
+    )
+    .await;
+    let case = insert(
+        &sb,
+        "sn_customerservice_case",
+        json!({"short_description": "Call back", "contact": contact_with_phone}),
+    )
+    .await;
+    let case_form = browser
+        .get(&format!("/sn_customerservice_case.do?sys_id={case}"))
+        .await;
+    assert!(
+        case_form
+            .text
+            .contains("<span class=\"ref-phones\"><a class=\"phone\" href=\"tel:+15550123\""),
+        "{}",
+        case_form.text
+    );
+    assert!(case_form
+        .text
+        .contains(&format!("&quot;sys_id={contact_with_phone}&quot;")));
+    let link = format!("/sn_customerservice_case_list.do?sysparm_query=contact%3D{contact}");
+    assert!(
+        form.text
+            .contains(&format!("href=\"{link}\">Cases (Contact)</a>")),
+        "{}",
+        form.text
+    );
+    let cases = browser.get(&link).await;
+    assert!(
+        cases.text.contains("Related one") && cases.text.contains("1 to 1 of 1"),
+        "{}",
+        cases.text
+    );
     sb.shutdown().await;
 }
 

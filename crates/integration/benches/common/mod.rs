@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use callbridge_integration::config::Config;
+use callbridge_config::Config;
 use callbridge_sandbox::{RunningSandbox, SandboxCredentials, SandboxOptions};
 use callbridge_servicenow::{current_user, Instance, InstanceConfig, OAuthClient};
 use callbridge_store::{AgentLink, SecretKey, Store};

@@ -12,7 +12,7 @@ use callbridge_store::Store;
 
 pub use callbridge_crm::{Crm, CrmContext, CrmError, CrmRegistry, CrmTenant};
 
-use crate::config::{Config, ConfigError, TenantConfig};
+use callbridge_config::{Config, ConfigError, ConfigErrors, TenantConfig};
 
 /// Builds `tenant`'s CRM with the kind its section names; a mistake in the section is a
 /// configuration error naming its key.
@@ -22,7 +22,7 @@ pub fn build_tenant(
     public_url: &str,
     store: Option<Store>,
 ) -> Result<CrmTenant, ConfigError> {
-    Ok(registry.build(&tenant.crm, &context(tenant, public_url, store))?)
+    registry.build(&tenant.crm, &context(tenant, public_url, store))
 }
 
 /// What `tenant`'s adapter is built with besides its section.
@@ -51,6 +51,20 @@ pub fn build_tenants(
             Ok((tenant.id.clone(), built))
         })
         .collect()
+}
+
+/// Checks every tenant's CRM section with the adapter of its kind (nothing is connected to);
+/// every tenant's mistake is reported, not just the first.
+pub fn check_tenants(registry: &CrmRegistry, config: &Config) -> Result<(), ConfigErrors> {
+    let errors = config
+        .tenants
+        .iter()
+        .filter_map(|tenant| build_tenant(registry, tenant, &config.server.public_url, None).err())
+        .collect();
+    match ConfigErrors::from_vec(errors) {
+        Some(errors) => Err(errors),
+        None => Ok(()),
+    }
 }
 
 /// The tenants' CRMs as one [`Crm`]: each request goes to its tenant's adapter.

@@ -15,7 +15,7 @@ use callbridge_store::{SecretKey, Store};
 
 pub use report::{render_text, Check, Report, Status, TenantReport};
 
-use crate::config::{Config, TenantConfig};
+use callbridge_config::{Config, TenantConfig};
 
 /// What doctor may do besides reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,9 +19,9 @@ use callbridge_store::{EventRecorded, Store};
 use serde_json::json;
 use time::OffsetDateTime;
 
-use crate::config::{Secret, TenantConfig};
 use crate::runtime::RuntimeHandle;
 use body::CallEventBody;
+use callbridge_config::{Secret, TenantConfig};
 
 pub use http::StatusCode;
 

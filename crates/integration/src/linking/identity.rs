@@ -4,7 +4,7 @@
 
 use callbridge_crm::CrmUser;
 
-use crate::config::{IdentityField, LinkPolicy};
+use callbridge_config::{IdentityField, LinkPolicy};
 
 /// Whether `user` may be linked to `agent`. An admin mapping for the agent overrides the
 /// field rule; letters are compared without case, as ServiceNow compares user names at sign-in.

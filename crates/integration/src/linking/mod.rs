@@ -36,8 +36,8 @@ use parking_lot::Mutex;
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use crate::config::{LinkPolicy, Secret, TenantConfig};
 use crate::runtime::RuntimeHandle;
+use callbridge_config::{LinkPolicy, Secret, TenantConfig};
 
 pub use callbridge_crm::MissingRead;
 pub use ticket::{ticket, TICKET_TTL_SECS};

@@ -6,7 +6,7 @@
 
 use callbridge_kernel::ticket::{self as signed, Subject, CRM_LINK};
 
-use crate::config::Secret;
+use callbridge_config::Secret;
 
 /// How long a link ticket is valid.
 pub const TICKET_TTL_SECS: i64 = CRM_LINK.lifetime_secs;

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
+use callbridge_config::Config;
 use callbridge_core::{AgentId, CallId, TenantId};
-use callbridge_integration::config::Config;
 use callbridge_integration::events_api::signature;
 use callbridge_integration::runtime::{AgentNotice, Notice, OutboxOptions};
 use callbridge_sandbox::{RunningSandbox, SandboxOptions};

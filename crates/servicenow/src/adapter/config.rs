@@ -6,9 +6,8 @@
 
 use std::path::PathBuf;
 
+use callbridge_config::{ConfigError, CrmSection, Secret, SecretSource};
 use callbridge_core::PartyKind;
-use callbridge_crm::secret::{Secret, SecretSource};
-use callbridge_crm::{CrmSection, SectionError};
 use serde::Deserialize;
 
 use crate::{ColumnName, TableName};
@@ -203,7 +202,7 @@ fn default_contact_type() -> String {
 
 impl ServiceNowConfig {
     /// The tenant's ServiceNow settings from its CRM section, validated.
-    pub fn from_section(section: &CrmSection) -> Result<ServiceNowConfig, SectionError> {
+    pub fn from_section(section: &CrmSection) -> Result<ServiceNowConfig, ConfigError> {
         let raw: RawServiceNow = section.parse()?;
         Validator { section }.servicenow(raw)
     }
@@ -214,19 +213,31 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn error(&self, key: &str, reason: impl Into<String>) -> SectionError {
-        self.section.error(key, reason)
+    fn error(&self, key: &str, problem: impl Into<String>, fix: impl Into<String>) -> ConfigError {
+        self.section.error(key, problem, fix)
     }
 
-    fn table(&self, key: &str, value: &str) -> Result<TableName, SectionError> {
-        TableName::new(value).map_err(|e| self.error(key, e.to_string()))
+    fn table(&self, key: &str, value: &str) -> Result<TableName, ConfigError> {
+        TableName::new(value).map_err(|e| {
+            self.error(
+                key,
+                e.to_string(),
+                "write the table's name as ServiceNow shows it in sys_db_object, e.g. \"sn_customerservice_case\"",
+            )
+        })
     }
 
-    fn column(&self, key: &str, value: &str) -> Result<ColumnName, SectionError> {
-        ColumnName::new(value).map_err(|e| self.error(key, e.to_string()))
+    fn column(&self, key: &str, value: &str) -> Result<ColumnName, ConfigError> {
+        ColumnName::new(value).map_err(|e| {
+            self.error(
+                key,
+                e.to_string(),
+                "write the column's name as ServiceNow shows it in sys_dictionary, e.g. \"u_caller_number\"",
+            )
+        })
     }
 
-    fn optional_column(&self, key: &str, value: &str) -> Result<Option<ColumnName>, SectionError> {
+    fn optional_column(&self, key: &str, value: &str) -> Result<Option<ColumnName>, ConfigError> {
         if value.is_empty() {
             Ok(None)
         } else {
@@ -235,22 +246,28 @@ impl Validator<'_> {
     }
 
     /// The instance's base URL: https, or plain http to this machine (the sandbox).
-    fn url(&self, key: &str, value: &str) -> Result<String, SectionError> {
-        callbridge_crm::checked_base_url(value).map_err(|reason| self.error(key, reason))
+    fn url(&self, key: &str, value: &str) -> Result<String, ConfigError> {
+        callbridge_crm::checked_base_url(value)
+            .map_err(|(problem, fix)| self.error(key, problem, fix))
     }
 
-    fn servicenow(&self, s: RawServiceNow) -> Result<ServiceNowConfig, SectionError> {
+    fn servicenow(&self, s: RawServiceNow) -> Result<ServiceNowConfig, ConfigError> {
         let instance_url = self.url("instance_url", &s.instance_url)?;
         let ca_pem = match &s.ca_file {
             Some(path) => {
                 let path = self.section.base.join(path);
                 let pem = std::fs::read_to_string(&path).map_err(|e| {
-                    self.error("ca_file", format!("cannot read {}: {e}", path.display()))
+                    self.error(
+                        "ca_file",
+                        format!("cannot read {}: {e}", path.display()),
+                        "name a readable PEM file (relative paths start at the configuration file's directory)",
+                    )
                 })?;
                 if !pem.contains("BEGIN CERTIFICATE") {
                     return Err(self.error(
                         "ca_file",
                         format!("{} holds no PEM certificate", path.display()),
+                        "name a file holding -----BEGIN CERTIFICATE----- blocks",
                     ));
                 }
                 Some(pem)
@@ -260,7 +277,8 @@ impl Validator<'_> {
         if s.client_id.trim().is_empty() {
             return Err(self.error(
                 "client_id",
-                "empty; copy the Client ID from System OAuth > Application Registry",
+                "the client id is empty",
+                "copy the Client ID from System OAuth > Application Registry",
             ));
         }
         let service_grant = match s.service_grant.as_str() {
@@ -271,12 +289,17 @@ impl Validator<'_> {
                     .clone()
                     .filter(|u| !u.is_empty())
                     .ok_or_else(|| {
-                        self.error("service_user", "required when service_grant = \"password\"")
+                        self.error(
+                            "service_user",
+                            "missing: service_grant = \"password\" signs in as a user",
+                            "add service_user = \"...\" with the integration user's name",
+                        )
                     })?;
                 let password = s.service_password.as_ref().ok_or_else(|| {
                     self.error(
                         "service_password",
-                        "required when service_grant = \"password\"",
+                        "missing: service_grant = \"password\" signs in with a password",
+                        "add service_password = { env = \"...\" } with the integration user's password",
                     )
                 })?;
                 ServiceGrant::Password {
@@ -287,14 +310,16 @@ impl Validator<'_> {
             other => {
                 return Err(self.error(
                     "service_grant",
-                    format!("{other:?}: use \"client_credentials\" or \"password\""),
+                    format!("{other:?} is not a grant"),
+                    "write service_grant = \"client_credentials\" or \"password\"",
                 ))
             }
         };
         if s.requests_per_hour == Some(0) {
             return Err(self.error(
                 "requests_per_hour",
-                "must be at least 1 (omit it for no limit)",
+                "0 requests per hour would stop every write",
+                "write at least 1, or omit it for no limit",
             ));
         }
         Ok(ServiceNowConfig {
@@ -309,18 +334,20 @@ impl Validator<'_> {
         })
     }
 
-    fn lookup(&self, key: &str, l: RawLookup) -> Result<LookupConfig, SectionError> {
+    fn lookup(&self, key: &str, l: RawLookup) -> Result<LookupConfig, ConfigError> {
         if let Some(n) = l.suffix_digits {
             if !(7..=10).contains(&n) {
                 return Err(self.error(
                     &format!("{key}.suffix_digits"),
-                    format!("{n}: use 7 to 10, or omit it"),
+                    format!("{n} is out of range"),
+                    "write 7 to 10, or omit it",
                 ));
             }
         }
         if l.tables.is_empty() {
             return Err(self.error(
                 &format!("{key}.tables"),
+                "no table to search callers in",
                 "list at least one table to search callers in",
             ));
         }
@@ -333,14 +360,16 @@ impl Validator<'_> {
                 other => {
                     return Err(self.error(
                         &format!("{k}.kind"),
-                        format!("{other:?}: use \"contact\" or \"consumer\""),
+                        format!("{other:?} is not a kind of caller"),
+                        "write kind = \"contact\" or \"consumer\"",
                     ))
                 }
             };
             if t.phone_columns.is_empty() {
                 return Err(self.error(
                     &format!("{k}.phone_columns"),
-                    "list at least one phone column",
+                    "no phone column",
+                    "list at least one phone column, e.g. phone_columns = [\"phone\"]",
                 ));
             }
             let phone_columns = t
@@ -373,7 +402,7 @@ impl Validator<'_> {
         })
     }
 
-    fn case(&self, key: &str, c: RawCase) -> Result<CaseConfig, SectionError> {
+    fn case(&self, key: &str, c: RawCase) -> Result<CaseConfig, ConfigError> {
         Ok(CaseConfig {
             table: self.table(&format!("{key}.table"), &c.table)?,
             correlation_column: self

@@ -20,7 +20,7 @@ pub mod rights;
 
 use std::sync::Arc;
 
-use callbridge_crm::{CrmContext, CrmKind, CrmSection, CrmTenant, SectionError};
+use callbridge_crm::{ConfigError, CrmContext, CrmKind, CrmSection, CrmTenant};
 
 pub use config::{CaseConfig, LookupConfig, LookupTable, ServiceGrant, ServiceNowConfig};
 pub use connection::Connection;
@@ -38,12 +38,13 @@ impl ServiceNowKind {
     pub fn adapter(
         section: &CrmSection,
         context: &CrmContext,
-    ) -> Result<ServiceNowCrm, SectionError> {
+    ) -> Result<ServiceNowCrm, ConfigError> {
         let config = ServiceNowConfig::from_section(section)?;
         let connection = Connection::new(&config).map_err(|e| {
             section.error(
                 "",
                 format!("the ServiceNow connection cannot be set up: {e}"),
+                "check instance_url and ca_file",
             )
         })?;
         Ok(ServiceNowCrm::new(config, connection, context))
@@ -59,13 +60,13 @@ impl CrmKind for ServiceNowKind {
         "ServiceNow"
     }
 
-    fn build(&self, section: &CrmSection, context: &CrmContext) -> Result<CrmTenant, SectionError> {
+    fn build(&self, section: &CrmSection, context: &CrmContext) -> Result<CrmTenant, ConfigError> {
         let crm = ServiceNowKind::adapter(section, context)?;
         let doctor = doctor::ServiceNowDoctor::new(crm.config().clone(), context);
         let linking =
             linking::ServiceNowLinking::new(crm.config().clone(), crm.connection().clone());
         // OpenFrame: the instance frames the softphone and serves openFrameAPI.min.js.
-        let page_origin = callbridge_crm::origin_of(&crm.config().instance_url);
+        let page_origin = callbridge_config::origin_of(&crm.config().instance_url);
         Ok(CrmTenant {
             crm: Arc::new(crm),
             linking: Some(Arc::new(linking)),

@@ -6,13 +6,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use callbridge_integration::config::Config;
+use callbridge_config::Config;
 use callbridge_integration::runtime::OutboxOptions;
 use callbridge_integration::server;
 use callbridge_sandbox::{RunningSandbox, SandboxOptions};
 use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
 use callbridge_store::SecretKey;
-use callbridge_telephony::config::TelephonyConfig;
 use callbridge_telephony::Telephony;
 use callbridge_web::RunningServer;
 
@@ -79,7 +78,9 @@ impl ContactCenter {
             &sandbox,
         );
         let config = Config::parse("bench.toml", &toml, dir.path(), &|_| None)?;
-        let telephony_config = TelephonyConfig::parse("bench.toml", &toml, dir.path(), &|_| None)?
+        let telephony_config = config
+            .telephony
+            .clone()
             .expect("the file has a [telephony] section");
         let prepared = server::prepare(
             &config,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
-use callbridge_integration::config::Secret;
+use callbridge_config::Secret;
 use callbridge_media::testing::{
     dominant_tone, KeepReceived, OutgoingAudio, ReceivedFrame, Softphone, SoftphoneOptions,
 };

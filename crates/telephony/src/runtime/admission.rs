@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use callbridge_core::{QueueId, TenantId};
 use callbridge_phone::Region;
 
-use crate::config::{route_digits, IpNetwork, TelephonyConfig};
+use callbridge_config::telephony::{IpNetwork, TelephonyConfig};
 
 /// Where an admitted call goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +63,7 @@ impl Admission {
             })?;
             for number in &tenant.numbers {
                 routes.insert(
-                    number.digits.clone(),
+                    number.digits().to_string(),
                     Route {
                         tenant: tenant.tenant.clone(),
                         queue: number.queue.clone(),
@@ -95,6 +95,21 @@ impl Admission {
     }
 }
 
+/// The digits of a dialled number (a Request-URI's user part) as routes compare them:
+/// `+1 (555) 123-0001` and `15551230001` are the same route. None when it has no digits or
+/// anything but digits, spaces, `+ - ( ) .`.
+fn route_digits(number: &str) -> Option<String> {
+    if number.len() > 32
+        || !number
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | '.'))
+    {
+        return None;
+    }
+    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+    (!digits.is_empty()).then_some(digits)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -103,11 +118,14 @@ mod tests {
 
     fn admission() -> Admission {
         let text = r#"
+[server]
+master_key = "x"
 [telephony]
 sip_udp = "127.0.0.1:5060"
 media_bind_ip = "127.0.0.1"
 [[tenant]]
 id = "acme"
+[tenant.servicenow]
 [tenant.telephony]
 allowed_sources = ["192.0.2.0/24"]
 [[tenant.telephony.number]]
@@ -121,11 +139,24 @@ queue = "sales"
 [[tenant.telephony.queue]]
 id = "sales"
 "#;
-        let config = TelephonyConfig::parse("t.toml", text, Path::new("."), &|_| None)
+        let config = callbridge_config::Config::parse("t.toml", text, Path::new("."), &|_| None)
             .unwrap()
+            .telephony
             .unwrap();
         let us = Region::parse("US").unwrap();
         Admission::new(&config, |_| Some(us)).unwrap()
+    }
+
+    #[test]
+    fn route_digits_compare_formats_and_refuse_junk() {
+        assert_eq!(
+            route_digits("+1 (555) 123-0001").as_deref(),
+            Some("15551230001")
+        );
+        assert_eq!(route_digits("15551230001").as_deref(), Some("15551230001"));
+        assert_eq!(route_digits("sip:evil"), None);
+        assert_eq!(route_digits(""), None);
+        assert_eq!(route_digits("+"), None);
     }
 
     #[test]
@@ -145,11 +176,14 @@ id = "sales"
     #[test]
     fn a_tenant_without_a_region_is_a_configuration_error_naming_it() {
         let text = r#"
+[server]
+master_key = "x"
 [telephony]
 sip_udp = "127.0.0.1:5060"
 media_bind_ip = "127.0.0.1"
 [[tenant]]
 id = "acme"
+[tenant.servicenow]
 [tenant.telephony]
 allowed_sources = ["192.0.2.0/24"]
 [[tenant.telephony.number]]
@@ -158,8 +192,9 @@ queue = "support"
 [[tenant.telephony.queue]]
 id = "support"
 "#;
-        let config = TelephonyConfig::parse("t.toml", text, Path::new("."), &|_| None)
+        let config = callbridge_config::Config::parse("t.toml", text, Path::new("."), &|_| None)
             .unwrap()
+            .telephony
             .unwrap();
         let err = Admission::new(&config, |_| None).err().unwrap();
         assert!(err.contains("tenant acme"), "{err}");

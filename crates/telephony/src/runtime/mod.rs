@@ -14,9 +14,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use callbridge_config::Config;
 use callbridge_core::TenantId;
 use callbridge_core::{AgentId, Event};
-use callbridge_integration::config::Config;
 use callbridge_media::{Media, MediaConfig};
 use callbridge_sip::{FloodLimit, SipConfig, SipEndpoint};
 use callbridge_store::Store;
@@ -31,7 +31,9 @@ pub use switch::{outbound_failure, Request};
 
 use crate::softphone::protocol::ClientMessage;
 
-use crate::config::{RecordingStorage, S3Credentials, TelephonyConfig, WaitingTreatment};
+use callbridge_config::telephony::{
+    RecordingStorage, S3Credentials, TelephonyConfig, WaitingTreatment,
+};
 use recorder::{Recorder, RecorderThread};
 use switch::{Sources, Switch, TenantContext};
 
@@ -352,11 +354,11 @@ fn switchboard_config(telephony: &TelephonyConfig) -> SwitchboardConfig {
     config
 }
 
-fn unserved(u: crate::config::Unserved) -> Unserved {
+fn unserved(u: callbridge_config::telephony::Unserved) -> Unserved {
     match u {
-        crate::config::Unserved::Busy => Unserved::Busy,
-        crate::config::Unserved::Announcement => Unserved::Announcement,
-        crate::config::Unserved::HangUp => Unserved::HangUp,
+        callbridge_config::telephony::Unserved::Busy => Unserved::Busy,
+        callbridge_config::telephony::Unserved::Announcement => Unserved::Announcement,
+        callbridge_config::telephony::Unserved::HangUp => Unserved::HangUp,
     }
 }
 

@@ -11,14 +11,13 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use callbridge_integration::config::Config;
+use callbridge_config::Config;
 use callbridge_integration::runtime::OutboxOptions;
 use callbridge_integration::server;
 use callbridge_media::testing::{Softphone, SoftphoneOptions};
 use callbridge_sandbox::{RunningSandbox, SandboxOptions};
 use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
 use callbridge_store::SecretKey;
-use callbridge_telephony::config::TelephonyConfig;
 use callbridge_telephony::Telephony;
 use callbridge_web::RunningServer;
 use futures::{SinkExt, StreamExt};
@@ -238,9 +237,7 @@ queues = ["support", "sales"]
             },
         );
         let config = Config::parse("test.toml", &toml, dir.path(), &|_| None).unwrap();
-        let telephony_config = TelephonyConfig::parse("test.toml", &toml, dir.path(), &|_| None)
-            .unwrap()
-            .unwrap();
+        let telephony_config = config.telephony.clone().unwrap();
         let prepared = server::prepare(
             &config,
             OutboxOptions::default(),
@@ -288,7 +285,7 @@ queues = ["support", "sales"]
     }
 
     pub fn ticket(&self, agent: &str) -> String {
-        let key = callbridge_integration::config::Secret::new(self.key.clone());
+        let key = callbridge_config::Secret::new(self.key.clone());
         callbridge_web::softphone_ticket(
             &key,
             TENANT,

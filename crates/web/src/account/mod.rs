@@ -30,7 +30,7 @@ use axum::http::header::ORIGIN;
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use callbridge_integration::config::Config;
+use callbridge_config::Config;
 use callbridge_integration::linking::Linking;
 use callbridge_store::{SessionView, Store};
 use callbridge_telephony::TelephonyHandle;

@@ -24,8 +24,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use callbridge_config::Secret;
 use callbridge_core::{AgentId, CallId, Event, TenantId};
-use callbridge_integration::config::Secret;
 use callbridge_integration::runtime::{AgentNotice, Notice};
 use callbridge_telephony::runtime::Attached;
 use callbridge_telephony::softphone::protocol::{

@@ -2,7 +2,7 @@
 //! one shift; see `callbridge_kernel::ticket`). Until the browser UI has its own sign-in, the
 //! admin hands agents a URL with one (`callbridge softphone-url`).
 
-use callbridge_integration::config::Secret;
+use callbridge_config::Secret;
 use callbridge_kernel::ticket::{self, Subject, SOFTPHONE};
 
 /// How long a softphone ticket is valid.

@@ -54,7 +54,7 @@ pub fn document(title: &str, body_class: &str, body_attrs: &str, body: &str) -> 
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} | Sandbox workspace</title>\
+         <title>{} | Sandbox workspace</title><link rel=\"icon\" href=\"data:,\">\
          <link rel=\"stylesheet\" href=\"{STYLESHEET}\">\
          <script src=\"{PAGE_SCRIPT}\" defer></script></head>\
          <body class=\"{body_class}\"{body_attrs}>{body}</body></html>",

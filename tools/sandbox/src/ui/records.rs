@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::html::{document, esc, html_response, refusal, NAVIGATION};
 use super::openframe::CommunicationShape;
 use super::session::SignedIn;
-use super::view::{cell, editable_columns, form_columns, list_columns};
+use super::view::{cell, editable_columns, form_columns, is_phone, list_columns};
 use super::{same_origin, signed_in, to_login};
 use crate::api::gate::{param, query_pairs};
 use crate::api::table::bind_query;
@@ -272,24 +272,104 @@ fn form(instance: &Instance, session: &SignedIn, table: &str, sys_id: &str) -> R
                 "<div class=\"field\" id=\"field-{}\"><dt>{}</dt><dd>{}</dd></div>",
                 esc(&c.name),
                 esc(&c.label),
-                cell(&row, c, shape)
+                cell(&row, c, shape) + &referenced_phones(&db, actor, &row, c, shape)
             )
         })
         .collect();
     let display = row.get(row.table.display_column());
     let title = format!("{}: {}", row.table.label, display);
+    let related: String = related_lists(&db, actor, &row.table.name)
+        .into_iter()
+        .map(|(list, column, label)| {
+            let query: String = form_urlencoded::byte_serialize(
+                format!("{column}={}", row.get("sys_id")).as_bytes(),
+            )
+            .collect();
+            format!(
+                "<a href=\"/{}_list.do?sysparm_query={}\">{}</a>",
+                esc(&list),
+                esc(&query),
+                esc(&label)
+            )
+        })
+        .collect();
+    let related = if related.is_empty() {
+        String::new()
+    } else {
+        format!("<nav class=\"related\" aria-label=\"Related lists\">{related}</nav>")
+    };
     content(
         &title,
         format!(
             "<main class=\"page\"><header class=\"page-head\"><h1>{}</h1>\
              <a class=\"button secondary\" href=\"/{}_list.do\">Back to list</a></header>\
-             <dl class=\"form\" data-table=\"{}\" data-sys-id=\"{}\">{fields}</dl></main>",
+             <dl class=\"form\" data-table=\"{}\" data-sys-id=\"{}\">{fields}</dl>{related}</main>",
             esc(&title),
             esc(&row.table.name),
             esc(&row.table.name),
             esc(row.get("sys_id")),
         ),
     )
+}
+
+/// The workspace's lists that reference a record of `table` and the user may read, as
+/// (list table, reference column, link label): a contact's Cases, an account's contacts, ...
+fn related_lists(
+    db: &crate::store::Db,
+    actor: &crate::instance::Actor,
+    table: &str,
+) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (list, label) in NAVIGATION {
+        let Some(def) = db.table_def(list) else {
+            continue;
+        };
+        if !acl::allowed(db, actor, list, Operation::Read) {
+            continue;
+        }
+        for column in &def.columns {
+            if column.reference.as_deref() == Some(table) && !column.is_system() {
+                out.push((
+                    list.to_string(),
+                    column.name.clone(),
+                    format!("{label} ({})", column.label),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// UI16's phone icon on a form's reference (servicenow.md §5.3: the Case's contact and
+/// consumer): the referenced record's numbers, click-to-dial with that record as context, when
+/// the user may read it.
+fn referenced_phones(
+    db: &crate::store::Db,
+    actor: &crate::instance::Actor,
+    row: &crate::store::RowView<'_>,
+    column: &crate::schema::Column,
+    shape: CommunicationShape,
+) -> String {
+    let Some(target) = column.reference.as_deref() else {
+        return String::new();
+    };
+    let Some(referenced) = db.find_in_hierarchy(target, row.get(&column.name)) else {
+        return String::new();
+    };
+    if column.is_system() || !acl::allowed(db, actor, &referenced.table.name, Operation::Read) {
+        return String::new();
+    }
+    let phones: Vec<String> = referenced
+        .table
+        .columns
+        .iter()
+        .filter(|c| is_phone(c) && !referenced.get(&c.name).is_empty())
+        .map(|c| cell(&referenced, c, shape))
+        .collect();
+    if phones.is_empty() {
+        return String::new();
+    }
+    format!(" <span class=\"ref-phones\">{}</span>", phones.join(" "))
 }
 
 /// `field=value` terms of a `sysparm_query` that prefill a new record.

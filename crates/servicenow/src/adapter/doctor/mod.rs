@@ -50,7 +50,7 @@ pub(crate) struct TenantConfig {
     pub recording_links: RecordingLinks,
     /// Where agents' browsers come back after signing in (it must be registered).
     pub redirect_uri: String,
-    /// How browsers reach this server: the softphone is `<public_url>/`.
+    /// How browsers reach this server: the softphone is `<public_url>/?tenant=<id>`.
     pub public_url: String,
     pub servicenow: ServiceNowConfig,
 }

@@ -1,7 +1,6 @@
 //! Check 8: the OpenFrame panel (servicenow.md §5.1). The softphone runs inside ServiceNow when
-//! an active `sn_openframe_configuration` row points at this Callbridge's page for the tenant
-//! (`<public_url>/?tenant=<id>`: the page's Content-Security-Policy lets only the instance of
-//! the tenant its URL names frame it, `docs/configuration.md` "The softphone page") and the
+//! an active `sn_openframe_configuration` row points at this Callbridge's softphone for the tenant
+//! (`<public_url>/?tenant=<id>`) and the
 //! instance's pages may exchange messages with its origin
 //! (`glide.ui.concourse.onmessage_enforce_same_origin_whitelist`). Without them it still works
 //! standalone, so problems here are warnings.
@@ -21,28 +20,17 @@ pub const ORIGIN: &str = "openframe.origin";
 const PANEL_TITLE: &str = "OpenFrame panel points at this Callbridge";
 const ORIGIN_TITLE: &str = "Instance pages may talk to the softphone's origin";
 
-/// The tenant's softphone URL as the configuration row should hold it.
+/// The softphone's URL as the configuration row should hold it: the page names its tenant, so
+/// that it lets the tenant's instance frame it (`ui/SERVER-CONTRACT.md`, the page's CSP).
 pub fn softphone_url(public_url: &str, tenant: &str) -> String {
     format!("{}/?tenant={tenant}", public_url.trim_end_matches('/'))
 }
 
-/// Whether a row's URL is the tenant's softphone page of `public_url`: that page, with
-/// `tenant=<tenant>` among its query parameters (others, such as `lang=`, are allowed).
+/// Whether a row's URL is the softphone of `public_url` for `tenant` (other query parameters,
+/// such as `lang`, are allowed).
 pub fn points_at(row_url: &str, public_url: &str, tenant: &str) -> bool {
-    opens_page(row_url, public_url) && names_tenant(row_url, tenant)
-}
-
-fn names_tenant(row_url: &str, tenant: &str) -> bool {
-    let query = row_url.split_once('?').map(|(_, q)| q).unwrap_or("");
-    let query = query.split('#').next().unwrap_or("");
-    query
-        .split('&')
-        .any(|pair| pair.split_once('=') == Some(("tenant", tenant)))
-}
-
-/// Whether a row's URL is the softphone page of `public_url`, whatever its query.
-fn opens_page(row_url: &str, public_url: &str) -> bool {
-    let without_query = row_url.trim().split(['?', '#']).next().unwrap_or("");
+    let row_url = row_url.trim().split('#').next().unwrap_or("");
+    let (without_query, query) = row_url.split_once('?').unwrap_or((row_url, ""));
     let (Some(row_origin), Some(ours)) = (origin_of(without_query), origin_of(public_url)) else {
         return false;
     };
@@ -53,7 +41,11 @@ fn opens_page(row_url: &str, public_url: &str) -> bool {
             .trim_end_matches('/')
             .to_string()
     };
-    row_origin == ours && path(without_query) == path(public_url.trim())
+    let names_tenant = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .any(|(k, v)| k == "tenant" && v == tenant);
+    row_origin == ours && path(without_query) == path(public_url.trim()) && names_tenant
 }
 
 /// One configuration row, as far as the verdict goes.
@@ -95,12 +87,6 @@ pub enum PanelVerdict {
     Inactive {
         name: String,
     },
-    /// A row opens Callbridge's page without naming the tenant: the page does not let the
-    /// instance frame it.
-    WithoutTenant {
-        name: String,
-        url: String,
-    },
     Missing,
 }
 
@@ -110,15 +96,9 @@ pub fn panel_verdict(rows: &[PanelRow], public_url: &str, tenant: &str) -> Panel
         .filter(|r| points_at(&r.url, public_url, tenant))
         .collect();
     let Some(best) = ours.iter().filter(|r| r.active).min_by_key(|r| r.order) else {
-        if let Some(row) = ours.first() {
-            return PanelVerdict::Inactive {
+        return match ours.first() {
+            Some(row) => PanelVerdict::Inactive {
                 name: row.name.clone(),
-            };
-        }
-        return match rows.iter().find(|r| opens_page(&r.url, public_url)) {
-            Some(row) => PanelVerdict::WithoutTenant {
-                name: row.name.clone(),
-                url: row.url.clone(),
             },
             None => PanelVerdict::Missing,
         };
@@ -191,9 +171,10 @@ pub async fn check(
     checks: &mut Vec<Check>,
 ) {
     let public_url = tenant.public_url.trim_end_matches('/');
-    let url = softphone_url(public_url, tenant.id.as_str());
+    let tenant_id = tenant.id.to_string();
+    let url = softphone_url(public_url, &tenant_id);
     let panel = match read_rows(client, service).await {
-        Ok(rows) => match panel_verdict(&rows, public_url, tenant.id.as_str()) {
+        Ok(rows) => match panel_verdict(&rows, public_url, &tenant_id) {
             PanelVerdict::Ready { name } => Check::pass(
                 PANEL,
                 PANEL_TITLE,
@@ -215,17 +196,6 @@ pub async fn check(
                 PANEL_TITLE,
                 format!("the OpenFrame configuration {name} opens {url} but is not active"),
                 format!("OpenFrame > Configurations > {name}: set Active to true"),
-            ),
-            PanelVerdict::WithoutTenant { name, url: row_url } => Check::warn(
-                PANEL,
-                PANEL_TITLE,
-                format!(
-                    "the OpenFrame configuration {name} opens {row_url}, which does not name the \
-                     tenant: Callbridge's page lets the instance frame it only when its URL says \
-                     ?tenant={}",
-                    tenant.id.as_str()
-                ),
-                format!("OpenFrame > Configurations > {name}: set URL to {url}"),
             ),
             PanelVerdict::Missing => Check::warn(
                 PANEL,
@@ -328,7 +298,7 @@ mod tests {
     }
 
     #[test]
-    fn a_row_points_here_with_or_without_slash_and_other_parameters() {
+    fn a_row_points_here_when_it_names_the_tenant() {
         assert!(points_at("https://cb.example/?tenant=acme", PUBLIC, "acme"));
         assert!(points_at(
             "https://CB.example/?lang=ja&tenant=acme",
@@ -343,11 +313,6 @@ mod tests {
             "acme"
         ));
         assert!(!points_at(
-            "https://cb.example/?tenant=acme2",
-            PUBLIC,
-            "acme"
-        ));
-        assert!(!points_at(
             "https://cb.example/other/?tenant=acme",
             PUBLIC,
             "acme"
@@ -358,9 +323,9 @@ mod tests {
             "acme"
         ));
         assert!(points_at(
-            "https://x.example/cb/?tenant=acme",
+            "https://x.example/cb/?tenant=a",
             "https://x.example/cb",
-            "acme"
+            "a"
         ));
         assert_eq!(
             softphone_url("https://cb.example/", "acme"),
@@ -370,28 +335,32 @@ mod tests {
 
     #[test]
     fn the_verdict_names_what_to_fix() {
-        let ours = "https://cb.example/?tenant=acme";
         assert_eq!(panel_verdict(&[], PUBLIC, "acme"), PanelVerdict::Missing);
         assert_eq!(
-            panel_verdict(&[row("Callbridge", ours, false, 100, "")], PUBLIC, "acme"),
+            panel_verdict(
+                &[row(
+                    "Callbridge",
+                    "https://cb.example/?tenant=acme",
+                    false,
+                    100,
+                    ""
+                )],
+                PUBLIC,
+                "acme"
+            ),
             PanelVerdict::Inactive {
                 name: "Callbridge".into()
             }
         );
-        assert_eq!(
-            panel_verdict(
-                &[row("Callbridge", "https://cb.example/", true, 100, "")],
-                PUBLIC,
-                "acme"
-            ),
-            PanelVerdict::WithoutTenant {
-                name: "Callbridge".into(),
-                url: "https://cb.example/".into()
-            }
-        );
         let rows = [
             row("Old phone", "https://old.example/", true, 10, ""),
-            row("Callbridge", ours, true, 100, ""),
+            row(
+                "Callbridge",
+                "https://cb.example/?tenant=acme",
+                true,
+                100,
+                "",
+            ),
         ];
         assert_eq!(
             panel_verdict(&rows, PUBLIC, "acme"),
@@ -402,7 +371,13 @@ mod tests {
         );
         let grouped = [
             row("Old phone", "https://old.example/", true, 10, "group-id"),
-            row("Callbridge", ours, true, 100, ""),
+            row(
+                "Callbridge",
+                "https://cb.example/?tenant=acme",
+                true,
+                100,
+                "",
+            ),
         ];
         assert_eq!(
             panel_verdict(&grouped, PUBLIC, "acme"),

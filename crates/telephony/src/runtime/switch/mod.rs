@@ -24,8 +24,8 @@ use super::calls::{CallLeg, CallTable};
 use super::feed::Feed;
 use super::recorder::{Recorder, RecordingDone};
 use super::softphones::Softphones;
-use crate::config::TenantTelephony;
 use crate::softphone::protocol::{ClientMessage, ServerMessage};
+use callbridge_config::telephony::TenantTelephony;
 
 mod outputs;
 mod requests;

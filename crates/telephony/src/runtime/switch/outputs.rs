@@ -6,9 +6,9 @@ use callbridge_sip::{DigestCredentials, LegId, OutboundInvite, TrunkTarget};
 use callbridge_switchboard::{Cdr, Input, OutboundFailure, Output, Prompt};
 
 use super::{cdr_row, error, log_sip, Switch};
-use crate::config::Transport;
 use crate::runtime::words;
 use crate::softphone::protocol::ServerMessage;
+use callbridge_config::telephony::Transport;
 
 impl Switch {
     /// Carries out the switchboard's outputs in order. Inputs they cause are queued in
@@ -213,7 +213,7 @@ impl Switch {
                         Transport::Tcp => callbridge_sip::Transport::Tcp,
                     },
                 },
-                from_user: trunk.caller_id.clone(),
+                from_user: trunk.caller_id.as_str().to_string(),
                 from_display: None,
                 to_user: to.to_string(),
                 credentials,

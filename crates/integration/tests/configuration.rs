@@ -1,4 +1,9 @@
-use super::*;
+//! The configuration file as the server reads it: `callbridge-config` for the file, then each
+//! tenant's CRM section by the adapter of its kind (ServiceNow here, as the binary registers it).
+
+use std::path::Path;
+
+use callbridge_config::{Config, ConfigError, IdentityField, Location, TenantConfig};
 
 const MINIMAL: &str = r#"
 [server]
@@ -24,12 +29,15 @@ fn env(name: &str) -> Option<String> {
 
 /// Parses like the server's start does: the file, then each tenant's CRM section by the
 /// adapter of its kind (ServiceNow here, as the binary registers it).
+/// The first mistake is returned (each test makes one).
 fn parse(text: &str) -> Result<Config, ConfigError> {
-    let config = Config::parse("callbridge.toml", text, Path::new("."), &env)?;
-    let kinds = crate::crm::CrmRegistry::new().with(std::sync::Arc::new(
+    let config = Config::parse("callbridge.toml", text, Path::new("."), &env)
+        .map_err(|errors| errors.first().clone())?;
+    let kinds = callbridge_integration::crm::CrmRegistry::new().with(std::sync::Arc::new(
         callbridge_servicenow::adapter::ServiceNowKind,
     ));
-    crate::crm::build_tenants(&kinds, &config, None)?;
+    callbridge_integration::crm::check_tenants(&kinds, &config)
+        .map_err(|errors| errors.first().clone())?;
     Ok(config)
 }
 
@@ -60,17 +68,29 @@ fn errors_name_the_file_the_key_and_the_reason() {
     let bad_table = MINIMAL.to_string() + "\n[tenant.servicenow.case]\ntable = \"Case Table\"\n";
     let err = parse(&bad_table).unwrap_err();
     assert_eq!(err.key, "tenant[0].servicenow.case.table");
-    assert!(err
-        .to_string()
-        .starts_with("callbridge.toml: tenant[0].servicenow.case.table: "));
+    // The adapter's mistakes are located like the file's own: at the value.
+    let line = bad_table
+        .lines()
+        .position(|l| l.starts_with("table ="))
+        .unwrap()
+        + 1;
+    assert!(
+        err.to_string().starts_with(&format!(
+            "callbridge.toml:{line}:9: key `tenant[0].servicenow.case.table`: "
+        )),
+        "{err}"
+    );
+    assert!(err.to_string().contains(" Fix: "), "{err}");
 }
 
 #[test]
 fn a_misspelt_key_is_an_error_with_its_position() {
     let text = MINIMAL.replace("default_region", "default_regoin");
     let err = parse(&text).unwrap_err();
-    assert!(err.reason.contains("default_regoin"), "{err}");
-    assert!(err.key.starts_with("line "), "{err}");
+    assert!(err.problem.contains("default_regoin"), "{err}");
+    assert_eq!(err.key, "tenant[0].default_regoin");
+    assert_eq!(err.location, Some(Location { line: 7, column: 1 }));
+    assert!(err.fix.contains("did you mean `default_region`"), "{err}");
 }
 
 #[test]
@@ -79,7 +99,7 @@ fn a_missing_secret_variable_is_named() {
     let err = parse(&text).unwrap_err();
     assert_eq!(err.key, "tenant[0].servicenow.client_secret");
     assert_eq!(
-        err.reason,
+        err.problem,
         "environment variable NOT_SET_ANYWHERE is not set"
     );
 }
@@ -175,12 +195,12 @@ fn a_link_policy_that_names_an_unknown_field_or_lets_nobody_link_is_refused() {
     let unknown = format!("{MINIMAL}\n[tenant.servicenow.link]\nmatch_fields = [\"phone\"]\n");
     let e = parse(&unknown).unwrap_err();
     assert_eq!(e.key, "tenant[0].servicenow.link.match_fields[0]");
-    assert!(e.reason.contains("\"user_name\" and/or \"email\""), "{e}");
+    assert!(e.fix.contains("\"user_name\" and/or \"email\""), "{e}");
 
     let nobody = format!("{MINIMAL}\n[tenant.servicenow.link]\nmatch_fields = []\n");
     let e = parse(&nobody).unwrap_err();
     assert_eq!(e.key, "tenant[0].servicenow.link.match_fields");
-    assert!(e.reason.contains("no agent could link"), "{e}");
+    assert!(e.problem.contains("no agent could link"), "{e}");
 
     let bad_agent =
         format!("{MINIMAL}\n[tenant.servicenow.link.agents]\n\"acme:alice\" = \"alice.agent\"\n");
@@ -237,8 +257,8 @@ fn errors_in_the_tagged_section_name_its_keys() {
     assert_eq!(err.key, "tenant[0].crm.case.table");
     let err = parse(&MINIMAL.replace("[tenant.servicenow]", "[tenant.crm]\nkind = \"salesforce\""))
         .unwrap_err();
-    assert!(err.reason.contains("salesforce"), "{err}");
-    assert!(err.reason.contains("servicenow"), "{err}");
+    assert!(err.problem.contains("salesforce"), "{err}");
+    assert!(err.fix.contains("servicenow"), "{err}");
     assert_eq!(err.key, "tenant[0].crm.kind");
 }
 
@@ -247,14 +267,14 @@ fn a_tenant_without_a_crm_or_with_both_forms_is_refused_naming_the_key() {
     let cut = MINIMAL.find("[tenant.servicenow]").unwrap();
     let err = parse(&MINIMAL[..cut]).unwrap_err();
     assert_eq!(err.key, "tenant[0].crm");
-    assert!(err.reason.contains("kind = \"servicenow\""), "{err}");
+    assert!(err.fix.contains("kind = \"servicenow\""), "{err}");
 
     let both = MINIMAL.to_string()
         + "\n[tenant.crm]\nkind = \"servicenow\"\ninstance_url = \"https://acme.service-now.com\"\n\
            client_id = \"x\"\nclient_secret = \"y\"\n";
     let err = parse(&both).unwrap_err();
     assert_eq!(err.key, "tenant[0].crm");
-    assert!(err.reason.contains("keep one"), "{err}");
+    assert!(err.fix.contains("keep one"), "{err}");
 }
 
 #[test]
@@ -278,14 +298,18 @@ fn https_needs_both_files_each_readable() {
     assert_eq!(tls.certificate, dir.path().join("cert.pem"));
     assert_eq!(tls.private_key, dir.path().join("key.pem"));
 
-    let err = with("tls_certificate = \"cert.pem\"").unwrap_err();
+    let errors = with("tls_certificate = \"cert.pem\"").unwrap_err();
+    let err = errors.first();
     assert_eq!(err.key, "server.tls_private_key");
-    assert!(err.reason.contains("HTTPS needs both"), "{err}");
-    let err = with("tls_private_key = \"key.pem\"").unwrap_err();
+    assert!(err.to_string().contains("HTTPS needs both"), "{err}");
+    let errors = with("tls_private_key = \"key.pem\"").unwrap_err();
+    let err = errors.first();
     assert_eq!(err.key, "server.tls_certificate");
-    assert!(err.reason.contains("HTTPS needs both"), "{err}");
-    let err = with("tls_certificate = \"missing.pem\"\ntls_private_key = \"key.pem\"").unwrap_err();
+    assert!(err.to_string().contains("HTTPS needs both"), "{err}");
+    let errors =
+        with("tls_certificate = \"missing.pem\"\ntls_private_key = \"key.pem\"").unwrap_err();
+    let err = errors.first();
     assert_eq!(err.key, "server.tls_certificate");
-    assert!(err.reason.contains("missing.pem"), "{err}");
-    assert!(err.reason.contains("point it at a PEM file"), "{err}");
+    assert!(err.to_string().contains("missing.pem"), "{err}");
+    assert!(err.to_string().contains("point it at a PEM file"), "{err}");
 }

@@ -1,28 +1,20 @@
 //! A tenant's CRM section as the configuration hands it to the adapter that owns it: the
-//! `[tenant.crm]` table (or the older `[tenant.servicenow]`) without its `kind`, plus what the
-//! adapter needs to parse it and to say where a mistake is (the file, the section's full key, its
-//! line and column, the directory relative paths start from, and the values of the environment
-//! variables its secrets name). The configuration does not look inside; the adapter parses and
-//! validates it when the registry builds the tenant's CRM at start.
+//! `[tenant.crm]` table (or the older `[tenant.servicenow]`) without its `kind` and its `link`
+//! policy, plus what the adapter needs to parse it and to say where a mistake is (the file, the
+//! section's full key, the line and column of every key in it, the directory relative paths
+//! start from, and the values of the environment variables its secrets name). The configuration
+//! does not look inside; the adapter parses and validates it when the registry builds the
+//! tenant's CRM at start, and its mistakes are [`ConfigError`]s like every other.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use callbridge_kernel::Secret;
 use serde::de::DeserializeOwned;
 
-use crate::secret::{Secret, SecretSource};
-
-/// A mistake in a CRM section: where, and what to do about it. Shown as
-/// `file: key: reason`, like every configuration error.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: {key}: {reason}")]
-pub struct SectionError {
-    pub file: String,
-    /// The full key, e.g. `tenant[0].crm.lookup.tables[1].table`.
-    pub key: String,
-    pub reason: String,
-}
+use crate::error::{ConfigError, Location};
+use crate::secret::SecretSource;
 
 /// One tenant's CRM section, opaque to the configuration.
 #[derive(Clone)]
@@ -35,10 +27,12 @@ pub struct CrmSection {
     pub file: String,
     /// The section's full key: `tenant[0].crm`, or `tenant[0].servicenow` for the older form.
     pub key: String,
-    /// Where the section starts in the file ("line 12, column 1"), when known.
-    pub position: Option<String>,
+    /// Where the section starts in the file, when known.
+    pub location: Option<Location>,
     /// The directory relative file paths (CA files, secret files) are resolved against.
     pub base: PathBuf,
+    /// Where each key below the section is (`lookup.tables[1].table`).
+    positions: BTreeMap<String, Location>,
     /// The values of the environment variables the section's `{ env = ".." }` secrets name,
     /// read when the file was loaded (unset ones are absent).
     env: BTreeMap<String, String>,
@@ -74,52 +68,92 @@ impl CrmSection {
             table,
             file: file.into(),
             key: key.into(),
-            position: None,
+            location: None,
             base: base.to_path_buf(),
+            positions: BTreeMap::new(),
             env,
         }
     }
 
-    /// The same section, with where it starts in the file.
-    pub fn at(mut self, position: Option<String>) -> CrmSection {
-        self.position = position;
+    /// The same section, with where it starts and where each key below it is.
+    pub fn at(
+        mut self,
+        location: Option<Location>,
+        positions: impl IntoIterator<Item = (String, Location)>,
+    ) -> CrmSection {
+        self.location = location;
+        self.positions = positions.into_iter().collect();
         self
     }
 
-    /// An error at `sub_key` below the section (`"lookup.tables"`), or at the section itself
-    /// when `sub_key` is empty.
-    pub fn error(&self, sub_key: &str, reason: impl Into<String>) -> SectionError {
+    /// Where `sub_key` is: its own position, else its nearest enclosing key's, else the
+    /// section's.
+    fn locate(&self, sub_key: &str) -> Option<Location> {
+        let mut key = sub_key;
+        loop {
+            if let Some(at) = self.positions.get(key) {
+                return Some(*at);
+            }
+            match key.rfind(['.', '[']) {
+                Some(cut) => key = &key[..cut],
+                None => return self.location,
+            }
+        }
+    }
+
+    /// A mistake at `sub_key` below the section (`"lookup.tables"`), or at the section itself
+    /// when `sub_key` is empty: what is wrong, and what to write instead.
+    pub fn error(
+        &self,
+        sub_key: &str,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> ConfigError {
         let key = if sub_key.is_empty() {
             self.key.clone()
         } else {
             format!("{}.{sub_key}", self.key)
         };
-        SectionError {
+        ConfigError {
             file: self.file.clone(),
+            location: self.locate(sub_key),
             key,
-            reason: reason.into(),
+            problem: problem.into(),
+            fix: fix.into(),
         }
     }
 
     /// The section as the adapter's own (deny-unknown-fields) type; a key it does not know or
-    /// a value of the wrong type is an error naming the section and where it starts.
-    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, SectionError> {
+    /// a value of the wrong type is an error at that key when it can be found, else at the
+    /// section.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
         toml::Value::Table(self.table.clone())
             .try_into()
             .map_err(|e: toml::de::Error| {
-                let reason = match &self.position {
-                    Some(position) => format!("{} (in the section at {position})", e.message()),
-                    None => e.message().to_string(),
+                let message = e.message().trim().to_string();
+                // serde names the offending field in backticks ("unknown field `x`, expected
+                // one of ..."): point at it when exactly that key is in the section.
+                let named = message.split('`').nth(1).and_then(|field| {
+                    self.positions
+                        .keys()
+                        .find(|k| k.rsplit('.').next() == Some(field))
+                        .cloned()
+                });
+                let fix = if message.starts_with("unknown field") {
+                    "remove the key or correct its spelling (see docs/configuration.md for this \
+                     CRM's keys)"
+                } else {
+                    "write the value as docs/configuration.md shows for this CRM's section"
                 };
-                self.error("", reason)
+                self.error(named.as_deref().unwrap_or(""), message, fix)
             })
     }
 
     /// Resolves a secret given at `sub_key`.
-    pub fn secret(&self, sub_key: &str, source: &SecretSource) -> Result<Secret, SectionError> {
+    pub fn secret(&self, sub_key: &str, source: &SecretSource) -> Result<Secret, ConfigError> {
         source
             .resolve(&self.base, &|name| self.env.get(name).cloned())
-            .map_err(|reason| self.error(sub_key, reason))
+            .map_err(|(problem, fix)| self.error(sub_key, problem, fix))
     }
 }
 
@@ -153,32 +187,46 @@ fn collect_env(
 
 /// The base URL of a service the server calls (a CRM instance, the server's own public URL):
 /// https, or plain http to this machine (the sandbox, the demo), with no query or fragment.
-/// Returns it without a trailing slash, or the reason it is refused; callers add the key.
-pub fn checked_base_url(value: &str) -> Result<String, String> {
-    let url = url::Url::parse(value).map_err(|e| format!("{value:?} is not a URL: {e}"))?;
+/// Returns it without a trailing slash, or what is wrong and the fix; callers add the key.
+pub fn checked_base_url(value: &str) -> Result<String, (String, String)> {
+    let example = "write https://host.example.com (http only to 127.0.0.1 or localhost)";
+    let url = url::Url::parse(value)
+        .map_err(|e| (format!("{value:?} is not a URL: {e}"), example.to_string()))?;
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
         "http" => {
-            return Err(format!(
-                "{value} uses plain http to a non-loopback host; use https"
+            return Err((
+                format!("{value} uses plain http to a non-loopback host"),
+                "use https".to_string(),
             ))
         }
-        other => return Err(format!("unsupported scheme {other}; use https")),
+        other => {
+            return Err((
+                format!("unsupported scheme {other}"),
+                "use https".to_string(),
+            ))
+        }
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err("the URL must not have a query or fragment".to_string());
+        return Err((
+            "the URL has a query or fragment".to_string(),
+            "remove everything from the first '?' or '#'".to_string(),
+        ));
     }
     Ok(value.trim_end_matches('/').to_string())
 }
 
 /// The origin of a URL as browsers compare it (`https://acme.service-now.com`,
-/// `https://127.0.0.1:8443`: scheme, host, and the port when it is not the scheme's default),
-/// or `None` when it has none (not a URL, or a scheme without an origin).
+/// `https://127.0.0.1:8443`: scheme, lower-case host, and the port when it is not the scheme's
+/// default), or `None` unless it is an absolute `http`/`https` URL without user information
+/// (an `Origin` header of `null`, `ftp://...` or `https://user@host` is nobody's origin).
 pub fn origin_of(url: &str) -> Option<String> {
-    let origin = url::Url::parse(url).ok()?.origin();
-    origin.is_tuple().then(|| origin.ascii_serialization())
+    let parsed = url::Url::parse(url).ok()?;
+    let plain = parsed.username().is_empty() && parsed.password().is_none();
+    (matches!(parsed.scheme(), "http" | "https") && plain)
+        .then(|| parsed.origin().ascii_serialization())
 }
 
 #[cfg(test)]
@@ -206,24 +254,30 @@ mod tests {
         let err = s.secret("b", &b).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "callbridge.toml: tenant[0].crm.b: environment variable UNSET is not set"
+            "callbridge.toml: key `tenant[0].crm.b`: environment variable UNSET is not set. \
+             Fix: set UNSET in the environment of the command, or name another variable."
         );
         assert!(!format!("{s:?}").contains("value"));
     }
 
     #[test]
-    fn an_unknown_key_names_the_section_and_where_it_starts() {
+    fn an_unknown_key_is_located_at_the_key() {
         #[derive(serde::Deserialize, Debug)]
         #[serde(deny_unknown_fields)]
         #[allow(dead_code)]
         struct Known {
             a: Option<String>,
         }
-        let s = section("b = 1\n").at(Some("line 3, column 1".into()));
+        let s = section("b = 1\n").at(
+            Some(Location { line: 3, column: 1 }),
+            [("b".to_string(), Location { line: 4, column: 5 })],
+        );
         let err = s.parse::<Known>().unwrap_err();
-        assert_eq!(err.key, "tenant[0].crm");
-        assert!(err.reason.contains("unknown field `b`"), "{err}");
-        assert!(err.reason.contains("line 3, column 1"), "{err}");
+        assert_eq!(err.key, "tenant[0].crm.b");
+        assert!(err.problem.contains("unknown field `b`"), "{err}");
+        assert_eq!(err.location, Some(Location { line: 4, column: 5 }));
+        let nested = s.error("lookup.tables[0].table", "bad", "fix");
+        assert_eq!(nested.location, Some(Location { line: 3, column: 1 }));
     }
 
     #[test]

@@ -1,0 +1,265 @@
+//! `[[tenant]]`: one contact center: its id, default region, call-events secret, Case policy,
+//! link policy and CRM section (handed on opaque to the adapter of its `kind`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use callbridge_core::{RecordingLinks, ShortDescriptionTemplate, TenantId, TenantPolicy};
+use callbridge_kernel::Secret;
+use callbridge_phone::Region;
+
+use crate::crm_section::CrmSection;
+use crate::error::Location;
+use crate::link::{self, LinkPolicy};
+use crate::reader::{Node, Section, Val};
+use crate::secret::secret;
+
+#[derive(Debug, Clone)]
+pub struct TenantConfig {
+    pub id: TenantId,
+    pub name: String,
+    pub default_region: Region,
+    /// Signs requests to the call-events API; None disables the API for this tenant.
+    pub call_events_secret: Option<Secret>,
+    pub policy: TenantPolicy,
+    /// Which CRM user may be linked to which agent (the section's `link` table).
+    pub link: LinkPolicy,
+    /// The CRM section, for the adapter of its `kind` (which validates it).
+    pub crm: CrmSection,
+}
+
+/// Whether `id` may name a tenant: it appears in URLs.
+pub(crate) fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Reads one `[[tenant]]` (not its `telephony` table); None when a mistake was reported.
+/// `public_url` is None when `[server]` had a mistake (recording links are then not built).
+pub(crate) fn read(
+    section: &Section<'_, '_>,
+    public_url: Option<&str>,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<TenantConfig> {
+    let reader = section.reader;
+    let id = section
+        .required_string("id", "id = \"acme\" (1-64 letters, digits, '-' or '_')")
+        .and_then(|id| {
+            if valid_id(&id.value) {
+                Some(id.value)
+            } else {
+                id.report(
+                    reader,
+                    format!("{:?} cannot be a tenant id", id.value),
+                    "use 1-64 letters, digits, '-' or '_' (it appears in URLs)",
+                );
+                None
+            }
+        });
+    let name = section.string("name").map(|v| v.value);
+    let default_region = section.string("default_region").map_or_else(
+        || (!section.has("default_region")).then(|| Region::parse("US").expect("US is a region")),
+        |v| match Region::parse(&v.value) {
+            Ok(region) => Some(region),
+            Err(e) => {
+                v.report(
+                    reader,
+                    e.to_string(),
+                    "write an ISO 3166 region code such as \"JP\", \"US\" or \"GB\"",
+                );
+                None
+            }
+        },
+    );
+    let call_events_secret = if section.has("call_events_secret") {
+        secret(section, "call_events_secret", base, env).map(|s| Some(s.value))
+    } else {
+        Some(None)
+    };
+    let auto_case_inbound =
+        section.or("auto_case_inbound", section.bool("auto_case_inbound"), true);
+    let auto_case_outbound = section.or(
+        "auto_case_outbound",
+        section.bool("auto_case_outbound"),
+        false,
+    );
+    let contact_wait_secs = section.or(
+        "contact_wait_secs",
+        section.integer("contact_wait_secs", 0, None, "seconds"),
+        10,
+    );
+    let short_description = match section.string("short_description") {
+        Some(v) => ShortDescriptionTemplate::parse(&v.value)
+            .map_err(|e| {
+                v.report(
+                    reader,
+                    e.to_string(),
+                    "use only the placeholders {caller}, {direction}, {agent} and {call_id}, \
+                     and write {{ or }} for a brace",
+                )
+            })
+            .ok(),
+        None if section.has("short_description") => None,
+        None => Some(ShortDescriptionTemplate::default()),
+    };
+    let recording_links = public_url.and_then(|url| {
+        RecordingLinks::parse(&format!("{url}/recordings"))
+            .map_err(|e| {
+                reader.report(
+                    "server.public_url",
+                    &None,
+                    e.to_string(),
+                    "write the URL browsers reach this server at, e.g. https://callbridge.example.com",
+                )
+            })
+            .ok()
+    });
+    let crm = crm(section, base, env);
+    let id = id?;
+    let (crm, link) = crm?;
+    Some(TenantConfig {
+        name: name.unwrap_or_else(|| id.clone()),
+        id: TenantId::new(id),
+        default_region: default_region?,
+        call_events_secret: call_events_secret?,
+        policy: TenantPolicy {
+            auto_case_inbound: auto_case_inbound?,
+            auto_case_outbound: auto_case_outbound?,
+            contact_wait: Duration::from_secs(contact_wait_secs?),
+            short_description: short_description?,
+            recording_links: recording_links?,
+            ..TenantPolicy::default()
+        },
+        link,
+        crm,
+    })
+}
+
+/// The tenant's CRM section from `[tenant.crm]`, or from the older `[tenant.servicenow]` (the
+/// same settings with `kind = "servicenow"`): exactly one must be present. Its `link` table is
+/// the tenant's link policy, read here; the rest is the adapter's.
+fn crm(
+    section: &Section<'_, '_>,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<(CrmSection, LinkPolicy)> {
+    let reader = section.reader;
+    let (node, kind) = match (section.node("crm"), section.node("servicenow")) {
+        (Some(node), None) => {
+            let Some(entries) = node.value.entries() else {
+                node.report(
+                    reader,
+                    format!("expected a table, found {}", node.value.kind()),
+                    "write a [tenant.crm] section with kind = \"servicenow\" and the CRM's keys",
+                );
+                return None;
+            };
+            let kind = entries.iter().find(|(k, _)| k.get() == "kind");
+            let kind = match kind {
+                Some((_, value)) => match value.as_str() {
+                    Some(kind) => kind.to_string(),
+                    None => {
+                        reader.report(
+                            &format!("{}.kind", node.key),
+                            &value.span(),
+                            format!("expected a string, found {}", value.kind()),
+                            "name the CRM in quotes, e.g. kind = \"servicenow\"",
+                        );
+                        return None;
+                    }
+                },
+                None => {
+                    reader.report(
+                        &format!("{}.kind", node.key),
+                        &node.span,
+                        "missing: the section does not say which CRM it is",
+                        "add kind = \"servicenow\" to the section",
+                    );
+                    return None;
+                }
+            };
+            (node, kind)
+        }
+        (None, Some(node)) => (node, "servicenow".to_string()),
+        (Some(node), Some(_)) => {
+            node.report(
+                reader,
+                "both [tenant.crm] and [tenant.servicenow] are given",
+                "keep one (they are two spellings of the same settings: [tenant.crm] with \
+                 kind = \"servicenow\" is the newer)",
+            );
+            return None;
+        }
+        (None, None) => {
+            reader.report(
+                &section.child_key("crm"),
+                &section.span,
+                "no CRM is configured for this tenant",
+                "add a [tenant.crm] section with kind = \"servicenow\" and the instance's keys \
+                 (see docs/configuration.md)",
+            );
+            return None;
+        }
+    };
+    opaque_section(section, node, kind, base, env)
+}
+
+fn opaque_section(
+    tenant: &Section<'_, '_>,
+    node: Val<Node<'_>>,
+    kind: String,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<(CrmSection, LinkPolicy)> {
+    let reader = tenant.reader;
+    let Some(entries) = node.value.entries() else {
+        node.report(
+            reader,
+            format!("expected a table, found {}", node.value.kind()),
+            format!(
+                "write it as a section, [{}]",
+                crate::reader::plain(&node.key)
+            ),
+        );
+        return None;
+    };
+    let mut table = toml::Table::new();
+    let mut positions: Vec<(String, Location)> = Vec::new();
+    let mut link = Some(LinkPolicy::default());
+    for (key, value) in entries {
+        let name = key.get();
+        match name {
+            "kind" => {
+                if let Some(at) = reader.location(&value.span().or_else(|| key.span())) {
+                    positions.push(("kind".to_string(), at));
+                }
+            }
+            "link" => {
+                link = Section::new(
+                    reader,
+                    format!("{}.link", node.key),
+                    value,
+                    node.span.clone(),
+                )
+                .and_then(link::read);
+            }
+            _ => {
+                let span = value.span().or_else(|| key.span());
+                if let Some(at) = reader.location(&span) {
+                    positions.push((name.to_string(), at));
+                }
+                table.insert(
+                    name.to_string(),
+                    value.to_toml(reader, name, &mut positions),
+                );
+            }
+        }
+    }
+    let section = CrmSection::new(kind, table, reader.file, node.key.clone(), base, env)
+        .at(reader.location(&node.span), positions);
+    Some((section, link?))
+}
