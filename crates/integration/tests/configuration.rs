@@ -276,3 +276,13 @@ fn a_tenant_without_a_crm_or_with_both_forms_is_refused_naming_the_key() {
     assert_eq!(err.key, "tenant[0].crm");
     assert!(err.fix.contains("keep one"), "{err}");
 }
+
+#[test]
+fn a_misspelt_key_in_the_crm_section_is_located_by_the_adapters_check() {
+    let text = MINIMAL.to_string() + "\n[tenant.servicenow.case]\ntabel = \"x\"\n";
+    let err = parse(&text).unwrap_err();
+    assert_eq!(err.key, "tenant[0].servicenow.case.tabel");
+    let line = text.lines().position(|l| l.starts_with("tabel")).unwrap() + 1;
+    assert_eq!(err.location, Some(Location { line, column: 9 }));
+    assert!(err.problem.starts_with("unknown field `tabel`"), "{err}");
+}
