@@ -2,6 +2,7 @@
 // click-to-dial from every source, keyboard shortcuts, and rendering on every change.
 import { render } from 'preact';
 import { ApiError, createApi, type Colleague, type Profile } from './api';
+import { tablesOf } from './adapters/crm-links';
 import { createExecutor } from './adapters/executor';
 import { createMediaSession } from './adapters/media';
 import { createNotifier } from './adapters/notify';
@@ -107,7 +108,7 @@ function start(socketUrl: string, initialProfile: Profile | null): void {
     tabs,
     texts: () => t,
     openFrame: () => openFrame,
-    crm: () => (profile?.crm ? { instanceUrl: profile.crm.instance_url, tables: profile.crm.tables } : null),
+    crm: () => (profile?.crm ? { instanceUrl: profile.crm.instance_url, tables: tablesOf(profile.crm.tables) } : null),
     announce: (text) => {
       // Clear first so the same words said twice are announced twice.
       announcement = '';

@@ -89,6 +89,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         "  admin             {} / {}",
         c.admin_user, c.admin_password
     );
+    println!(
+        "  workspace         {}/navpage.do  (sign in as an agent: contacts, Cases, click-to-dial, the softphone in the OpenFrame panel)",
+        sandbox.base_url
+    );
     // The people at the softphones; the integration's service account signs in by OAuth
     // client credentials and its password is nobody's business here.
     for (agent, role) in [
@@ -103,7 +107,14 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     }
     println!();
     println!("Callbridge          {public_url}");
-    println!("  sign in           {public_url}/  (tenant demo)");
+    if callbridge_web::ui::bundled() {
+        println!("  softphone         {public_url}/  (the browser softphone: sign in with tenant demo and an account below)");
+    } else {
+        println!(
+            "  softphone         not in this build: cd ui && npm ci && npm run build, then build \
+             callbridge again (./scripts/demo does both)"
+        );
+    }
     for (account, password) in &accounts {
         println!(
             "  account           {:<15} password {password}  ({})",

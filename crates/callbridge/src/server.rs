@@ -17,10 +17,14 @@ use callbridge_web::account::provision::{self, Wanted};
 use callbridge_web::RunningServer;
 
 /// Reads the configuration file and validates every tenant's CRM section with the adapter of
-/// its kind, so that a mistake anywhere in the file is reported before a command acts.
+/// its kind and the HTTPS certificate and key, so that a mistake anywhere in the file is
+/// reported before a command acts.
 pub fn load_config(path: &Path) -> anyhow::Result<Config> {
     let config = Config::load(path)?;
     callbridge_integration::crm::check_tenants(&crm_kinds(), &config)?;
+    if let Some(files) = &config.server.tls {
+        callbridge_web::tls::load(files).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
     Ok(config)
 }
 

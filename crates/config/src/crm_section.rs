@@ -252,6 +252,17 @@ pub fn checked_base_url(value: &str) -> Result<String, (String, String)> {
     Ok(value.trim_end_matches('/').to_string())
 }
 
+/// The origin of a URL as browsers compare it (`https://acme.service-now.com`,
+/// `https://127.0.0.1:8443`: scheme, lower-case host, and the port when it is not the scheme's
+/// default), or `None` unless it is an absolute `http`/`https` URL without user information
+/// (an `Origin` header of `null`, `ftp://...` or `https://user@host` is nobody's origin).
+pub fn origin_of(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let plain = parsed.username().is_empty() && parsed.password().is_none();
+    (matches!(parsed.scheme(), "http" | "https") && plain)
+        .then(|| parsed.origin().ascii_serialization())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,5 +361,23 @@ mod tests {
             (e.key.as_str(), e.location),
             ("tenant[0].crm.tables[0].table", Some(at(6)))
         );
+    }
+
+    #[test]
+    fn an_origin_is_scheme_host_and_a_port_other_than_the_default() {
+        assert_eq!(
+            origin_of("https://acme.service-now.com/").as_deref(),
+            Some("https://acme.service-now.com")
+        );
+        assert_eq!(
+            origin_of("https://acme.service-now.com:443/sub/path").as_deref(),
+            Some("https://acme.service-now.com")
+        );
+        assert_eq!(
+            origin_of("https://127.0.0.1:8443").as_deref(),
+            Some("https://127.0.0.1:8443")
+        );
+        assert_eq!(origin_of("not a url"), None);
+        assert_eq!(origin_of("data:text/plain,x"), None);
     }
 }

@@ -31,7 +31,7 @@ use std::path::Path;
 use toml_edit::ImDocument;
 
 pub use callbridge_kernel::Secret;
-pub use crm_section::{checked_base_url, CrmSection};
+pub use crm_section::{checked_base_url, origin_of, CrmSection};
 pub use error::{ConfigError, ConfigErrors, Location};
 pub use link::{IdentityField, LinkPolicy};
 pub use secret::SecretSource;

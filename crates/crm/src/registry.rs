@@ -33,6 +33,10 @@ pub struct CrmTenant {
     pub linking: Option<Arc<dyn AccountLinking>>,
     /// `None` for a CRM without setup checks.
     pub doctor: Option<Arc<dyn CrmDoctor>>,
+    /// The origin (`scheme://host[:port]`, as `callbridge_config::origin_of` computes it) the CRM's own pages are
+    /// served from: they may frame the softphone and serve the script that embeds it, so the
+    /// softphone page's Content-Security-Policy names it. `None` for a CRM without pages.
+    pub page_origin: Option<String>,
 }
 
 /// One kind of CRM the binary offers, named by the `kind` of a tenant's `[tenant.crm]` section.

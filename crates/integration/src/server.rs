@@ -15,8 +15,8 @@ use crate::crm::{build_tenants, Crm, CrmRegistry, CrmTenant, TenantCrms};
 use crate::events_api::EventsApi;
 use crate::linking::Linking;
 use crate::runtime::{replay_recent, OutboxOptions, Runtime, RuntimeHandle};
-use callbridge_config::HttpLimits;
 use callbridge_config::{Config, Secret};
+use callbridge_config::{HttpLimits, TlsFiles};
 
 /// How far back accepted call events are replayed at start: longer than any contact wait, so a
 /// call connected just before a stop still gets its Case.
@@ -35,6 +35,11 @@ pub struct Prepared {
     pub master_key: Secret,
     pub listen: SocketAddr,
     pub http_limits: HttpLimits,
+    /// HTTPS on the listener (`None`: plain HTTP).
+    pub tls: Option<TlsFiles>,
+    /// Each tenant's CRM page origin (the tenants whose CRM has pages): who may frame the
+    /// softphone page and serve its embedding script.
+    pub crm_page_origins: HashMap<TenantId, String>,
     /// The configuration it was prepared from (the web edge's account pages read the tenants'
     /// names, regions and the public URL).
     pub config: Config,
@@ -139,6 +144,10 @@ async fn prepare_built(
         store.clone(),
         handle.clone(),
     ));
+    let crm_page_origins = tenant_crms
+        .iter()
+        .filter_map(|(tenant, crm)| Some((tenant.clone(), crm.page_origin.clone()?)))
+        .collect();
     let linking = Arc::new(Linking::new(
         &config.tenants,
         &tenant_crms,
@@ -156,6 +165,8 @@ async fn prepare_built(
         master_key: config.server.master_key.clone(),
         listen: config.server.listen,
         http_limits: config.server.http_limits,
+        tls: config.server.tls.clone(),
+        crm_page_origins,
         config: config.clone(),
         owner: Owner { runtime, store },
     })

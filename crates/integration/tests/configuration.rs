@@ -286,3 +286,40 @@ fn a_misspelt_key_in_the_crm_section_is_located_by_the_adapters_check() {
     assert_eq!(err.location, Some(Location { line, column: 9 }));
     assert!(err.problem.starts_with("unknown field `tabel`"), "{err}");
 }
+
+#[test]
+fn https_needs_both_files_each_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cert.pem"), "x").unwrap();
+    std::fs::write(dir.path().join("key.pem"), "x").unwrap();
+    let with = |lines: &str| {
+        let text = MINIMAL.replace(
+            "master_key = { env = \"MASTER\" }",
+            &format!("master_key = {{ env = \"MASTER\" }}\n{lines}"),
+        );
+        Config::parse("callbridge.toml", &text, dir.path(), &env)
+    };
+    assert_eq!(with("").unwrap().server.tls, None);
+    let tls = with("tls_certificate = \"cert.pem\"\ntls_private_key = \"key.pem\"")
+        .unwrap()
+        .server
+        .tls
+        .unwrap();
+    assert_eq!(tls.certificate, dir.path().join("cert.pem"));
+    assert_eq!(tls.private_key, dir.path().join("key.pem"));
+
+    let errors = with("tls_certificate = \"cert.pem\"").unwrap_err();
+    let err = errors.first();
+    assert_eq!(err.key, "server.tls_private_key");
+    assert!(err.to_string().contains("HTTPS needs both"), "{err}");
+    let errors = with("tls_private_key = \"key.pem\"").unwrap_err();
+    let err = errors.first();
+    assert_eq!(err.key, "server.tls_certificate");
+    assert!(err.to_string().contains("HTTPS needs both"), "{err}");
+    let errors =
+        with("tls_certificate = \"missing.pem\"\ntls_private_key = \"key.pem\"").unwrap_err();
+    let err = errors.first();
+    assert_eq!(err.key, "server.tls_certificate");
+    assert!(err.to_string().contains("missing.pem"), "{err}");
+    assert!(err.to_string().contains("point it at a PEM file"), "{err}");
+}

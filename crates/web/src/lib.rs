@@ -1,15 +1,16 @@
 //! The web edge: the one place Callbridge speaks HTTP. It owns every route (the call-events API,
 //! the agent's WebSocket, the CRM-link pages and callback, the health check) and the listener
-//! with its limits; the browser UI is to be served from here too. Handlers translate and
-//! delegate: the integration and telephony expose handles and know nothing of HTTP.
-//!
-//! `/` is not served (404) until the UI exists.
+//! with its limits, over HTTP or HTTPS (`tls`), and the browser softphone's page (`ui`, embedded
+//! at compile time). Handlers translate and delegate: the integration and telephony expose
+//! handles and know nothing of HTTP.
 
 pub mod account;
 pub mod events;
 pub mod gateway;
 pub mod link;
 pub mod listener;
+pub mod tls;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -78,6 +79,7 @@ pub async fn serve(
     integration: Prepared,
     telephony: Option<TelephonyHandle>,
 ) -> anyhow::Result<RunningServer> {
+    let tls = integration.tls.as_ref().map(tls::load).transpose()?;
     let (agent_notices, notices) =
         gateway::notices::AgentNotices::start(integration.runtime.subscribe());
     let sockets = Arc::new(gateway::sockets::Sockets::default());
@@ -106,12 +108,13 @@ pub async fn serve(
         .merge(events::router(integration.events.clone()))
         .merge(link::router(integration.linking.clone()))
         .merge(gateway::router(gateway))
-        .merge(account::router(accounts));
+        .merge(account::router(accounts))
+        .merge(ui::router(ui::UiConfig::new(&integration.crm_page_origins)));
     let listener = tokio::net::TcpListener::bind(integration.listen)
         .await
         .with_context(|| format!("binding {}", integration.listen))?;
     let addr = listener.local_addr()?;
-    let server = tokio::spawn(listener::serve(listener, app, integration.http_limits));
+    let server = tokio::spawn(listener::serve(listener, app, integration.http_limits, tls));
     Ok(RunningServer {
         addr,
         store: integration.store,

@@ -16,6 +16,10 @@
 //!
 //! WebSocket upgrades (the softphone) are served on the same connections: once upgraded, the
 //! header timeout no longer applies and the connection lives as long as the WebSocket does.
+//!
+//! **HTTPS** (`[server] tls_certificate`, `tls_private_key`): the same loop, limits and router;
+//! each accepted connection first completes its TLS handshake, within the header-read timeout
+//! (a client that opens a connection and says nothing costs no more than over plain HTTP).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -68,11 +72,12 @@ impl Drop for Slot {
     }
 }
 
-/// Serves `app` on `listener` until the task is dropped.
+/// Serves `app` on `listener` until the task is dropped; over TLS when `tls` is given.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     limits: HttpLimits,
+    tls: Option<crate::tls::Acceptor>,
 ) -> std::io::Result<()> {
     let sources = Arc::new(Sources::default());
     let refused_log = LogEvery::new(Duration::from_secs(10));
@@ -99,41 +104,74 @@ pub async fn serve(
             );
         }
         let app = app.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let io = TokioIo::new(stream);
-            let mut builder = http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout)
-                .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
-            let result = match slot {
-                Some(_slot) => {
-                    // Handlers that need the client's address (sign-in limits) read it here.
-                    let app = tower::ServiceExt::map_request(
-                        app,
-                        move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                            request
-                                .extensions_mut()
-                                .insert(axum::extract::ConnectInfo(remote));
-                            request
-                        },
-                    );
-                    builder
-                        .serve_connection(io, TowerToHyperService::new(app))
-                        .with_upgrades()
-                        .await
-                }
-                None => {
-                    let refuse = hyper::service::service_fn(|_request| async {
-                        Ok::<_, std::convert::Infallible>(over_the_limit())
-                    });
-                    builder.serve_connection(io, refuse).await
+            let result = match tls {
+                None => serve_connection(stream, remote, app, slot, limits).await,
+                Some(tls) => {
+                    let handshake =
+                        tokio::time::timeout(limits.header_read_timeout, tls.accept(stream)).await;
+                    match handshake {
+                        Ok(Ok(stream)) => serve_connection(stream, remote, app, slot, limits).await,
+                        Ok(Err(error)) => {
+                            debug!(%remote, %error, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            debug!(%remote, "TLS handshake not completed within the header-read timeout");
+                            return;
+                        }
+                    }
                 }
             };
             if let Err(error) = result {
                 debug!(%remote, %error, "HTTP connection ended with an error");
             }
         });
+    }
+}
+
+/// One connection, plain or TLS: the router within the limits, or the 503 when its source
+/// has no slot left.
+async fn serve_connection<S>(
+    stream: S,
+    remote: std::net::SocketAddr,
+    app: axum::Router,
+    slot: Option<Slot>,
+    limits: HttpLimits,
+) -> Result<(), hyper::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(stream);
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
+    match slot {
+        Some(_slot) => {
+            // Handlers that need the client's address (sign-in limits) read it here.
+            let app = tower::ServiceExt::map_request(
+                app,
+                move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(remote));
+                    request
+                },
+            );
+            builder
+                .serve_connection(io, TowerToHyperService::new(app))
+                .with_upgrades()
+                .await
+        }
+        None => {
+            let refuse = hyper::service::service_fn(|_request| async {
+                Ok::<_, std::convert::Infallible>(over_the_limit())
+            });
+            builder.serve_connection(io, refuse).await
+        }
     }
 }
 

@@ -406,6 +406,16 @@ async fn lists_and_forms_show_hostile_values_as_text_with_dialable_phones_and_li
         top.location.as_deref(),
         Some("/nav_to.do?uri=%2Fcustomer_contact_list.do")
     );
+    // Inside the workspace's frame the workspace shows the page, never a second workspace.
+    let nested = browser
+        .send(
+            sb.http
+                .get(sb.url("/nav_to.do?uri=%2Fcsm_consumer_list.do"))
+                .header("sec-fetch-dest", "iframe"),
+        )
+        .await;
+    assert_eq!(nested.status, 303);
+    assert_eq!(nested.location.as_deref(), Some("/csm_consumer_list.do"));
     let missing = browser.get("/customer_contact.do?sys_id=0123").await;
     assert_eq!(missing.status, 404);
     let bad_table = browser.get("/no_such_table_list.do").await;

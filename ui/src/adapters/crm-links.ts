@@ -15,6 +15,16 @@ export const defaultTables: CrmTables = {
   case: 'sn_customerservice_case',
 };
 
+/** The profile's tables, with the standard table where the tenant names none (no record of
+ *  that kind ever comes from such a tenant, so the fallback is never shown). */
+export function tablesOf(profile: { contact: string | null; consumer: string | null; case: string | null }): CrmTables {
+  return {
+    contact: profile.contact ?? defaultTables.contact,
+    consumer: profile.consumer ?? defaultTables.consumer,
+    case: profile.case ?? defaultTables.case,
+  };
+}
+
 export interface FormRef {
   entity: string;
   query: string;

@@ -30,7 +30,8 @@ export interface CrmProfile {
   kind: 'servicenow';
   /** `https://<instance>.service-now.com`, or the sandbox's URL in the demo. */
   instance_url: string;
-  tables: { contact: string; consumer: string; case: string };
+  /** `null`: the tenant does not use that kind of record. */
+  tables: { contact: string | null; consumer: string | null; case: string | null };
   link: CrmLink;
 }
 

@@ -65,10 +65,13 @@ impl CrmKind for ServiceNowKind {
         let doctor = doctor::ServiceNowDoctor::new(crm.config().clone(), context);
         let linking =
             linking::ServiceNowLinking::new(crm.config().clone(), crm.connection().clone());
+        // OpenFrame: the instance frames the softphone and serves openFrameAPI.min.js.
+        let page_origin = callbridge_config::origin_of(&crm.config().instance_url);
         Ok(CrmTenant {
             crm: Arc::new(crm),
             linking: Some(Arc::new(linking)),
             doctor: Some(Arc::new(doctor)),
+            page_origin,
         })
     }
 }

@@ -4,26 +4,7 @@
 //! request without one comes from a non-browser client, which cross-site request forgery
 //! cannot use.
 
-/// `scheme://host[:port]` of `url`, lower-case, default ports dropped; `None` if `url` is not
-/// an absolute http(s) URL.
-pub fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    if scheme != "http" && scheme != "https" {
-        return None;
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    let authority = authority.to_ascii_lowercase();
-    let default_port = if scheme == "https" { ":443" } else { ":80" };
-    let authority = authority
-        .strip_suffix(default_port)
-        .unwrap_or(&authority)
-        .to_string();
-    Some(format!("{scheme}://{authority}"))
-}
+pub use callbridge_config::origin_of;
 
 /// The tenant's allowed origins, without repeats: Callbridge's, then the CRM's.
 pub fn allowed(public_url: &str, crm_instance_url: Option<&str>) -> Vec<String> {

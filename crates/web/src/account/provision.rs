@@ -107,3 +107,54 @@ async fn hash_off_thread(password: &str) -> String {
         .await
         .expect("hashing does not panic")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use callbridge_store::SecretKey;
+
+    fn agent(user: &str) -> Wanted {
+        Wanted {
+            tenant: "acme".into(),
+            user: user.into(),
+            display_name: user.into(),
+            role: Role::Agent,
+        }
+    }
+
+    #[tokio::test]
+    async fn configured_agents_get_an_account_once_and_existing_ones_are_left_alone() {
+        let store = Store::open("sqlite::memory:", SecretKey::generate())
+            .await
+            .unwrap();
+        create(&store, &agent("alice"), "alice's own password")
+            .await
+            .unwrap();
+        let made = ensure(&store, &[agent("alice"), agent("bob")])
+            .await
+            .unwrap();
+        assert_eq!(made.len(), 1);
+        let (bob, one_time) = &made[0];
+        assert_eq!(bob.user, "bob");
+        let stored = store.account("acme", "bob").await.unwrap().unwrap();
+        assert!(password::verify(Some(&stored.password_hash), one_time));
+        let alice = store.account("acme", "alice").await.unwrap().unwrap();
+        assert!(password::verify(
+            Some(&alice.password_hash),
+            "alice's own password"
+        ));
+        assert!(ensure(&store, &[agent("alice"), agent("bob")])
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            create(&store, &agent("bob"), "another password").await,
+            Err(ProvisionError::Duplicate { .. })
+        ));
+        assert!(matches!(
+            create(&store, &agent("not valid"), "another password").await,
+            Err(ProvisionError::BadUser(_))
+        ));
+        store.close().await;
+    }
+}

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::extract::{OriginalUri, RawQuery, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use http::{HeaderMap, StatusCode};
 
 use super::html::{document, esc, html_response, is_local_path, NAVIGATION};
@@ -35,6 +35,11 @@ pub async fn navpage(
         .filter(|u| is_local_path(u))
         .unwrap_or(DEFAULT_PAGE)
         .to_string();
+    // Asked for inside the workspace's own frame (a link or a login landing there): show the
+    // page, not a second workspace with a second softphone.
+    if headers.get("sec-fetch-dest").and_then(|v| v.to_str().ok()) == Some("iframe") {
+        return Redirect::to(&page).into_response();
+    }
     let panel = panel_for(&instance, &session.actor);
     let nav: String = NAVIGATION
         .iter()

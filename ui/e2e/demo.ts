@@ -1,0 +1,123 @@
+// Starts `callbridge demo` (CALLBRIDGE_BIN) on free loopback ports with a temporary data
+// directory, reads what its banner prints, and stops it by pid.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Demo {
+  /** `http://127.0.0.1:<port>`: the softphone is `<publicUrl>/`. */
+  publicUrl: string;
+  /** The sandbox's own accounts (the CRM sign-in when linking), by user name. */
+  crmPasswords: Map<string, string>;
+  /** Callbridge's demo accounts (the softphone's sign-in, tenant `demo`), by user name. */
+  passwords: Map<string, string>;
+  /** CRM-link URLs by agent (`…/crm-link?ticket=…`). */
+  linkUrls: Map<string, string>;
+  /** Softphone WebSocket URLs with a ticket, by agent. */
+  socketUrls: Map<string, string>;
+  /** The arguments of `callbridge demo call …` as the banner prints them. */
+  callArgs: string[];
+  /** Everything the demo printed so far (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export const bin = process.env.CALLBRIDGE_BIN ?? '';
+
+/** A port nobody listens on right now (the OS's pick). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => { resolve(port); });
+    });
+  });
+}
+
+/** Reads the banner's lines into a [`Demo`]. Exported for its own test. */
+export function parseBanner(text: string): Omit<Demo, 'output' | 'stop'> {
+  const lines = text.split('\n');
+  const publicUrl = /^Callbridge\s+(http\S+)/m.exec(text)?.[1];
+  if (!publicUrl) throw new Error(`no "Callbridge <url>" line in the demo's banner:\n${text}`);
+  const crmPasswords = new Map<string, string>();
+  const passwords = new Map<string, string>();
+  const linkUrls = new Map<string, string>();
+  const socketUrls = new Map<string, string>();
+  let callArgs: string[] = [];
+  for (const line of lines) {
+    const agent = /^\s+agent\s+(\S+)\s+password\s+(\S+)/.exec(line);
+    if (agent?.[1] && agent[2]) crmPasswords.set(agent[1], agent[2]);
+    const account = /^\s+account\s+(\S+)\s+password\s+(\S+)/.exec(line);
+    if (account?.[1] && account[2]) passwords.set(account[1], account[2]);
+    const url = /^\s{4}(\S+)\s+((?:https?|wss?):\/\/\S+)$/.exec(line);
+    if (url?.[1] && url[2]) {
+      if (url[2].includes('/crm-link?')) linkUrls.set(url[1], url[2]);
+      if (url[2].includes('/softphone?')) socketUrls.set(url[1], url[2]);
+    }
+    const call = /place a call\s+callbridge demo call (.+)$/.exec(line);
+    if (call?.[1]) callArgs = call[1].trim().split(/\s+/);
+  }
+  return { publicUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs };
+}
+
+export async function startDemo(): Promise<Demo> {
+  if (!bin) throw new Error('set CALLBRIDGE_BIN to the callbridge binary (e.g. target/debug/callbridge)');
+  const data = mkdtempSync(join(tmpdir(), 'callbridge-e2e-'));
+  const [listen, sandbox, sip] = [await freePort(), await freePort(), await freePort()];
+  const child: ChildProcess = spawn(
+    bin,
+    [
+      'demo',
+      '--listen', `127.0.0.1:${listen}`,
+      '--sandbox-listen', `127.0.0.1:${sandbox}`,
+      '--sip-listen', `127.0.0.1:${sip}`,
+      '--data', data,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' } },
+  );
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const exited = new Promise<number | null>((resolve) => { child.on('exit', (code) => { resolve(code); }); });
+  const ready = await Promise.race([
+    (async () => {
+      while (!output.includes('Press Ctrl-C to stop.')) await new Promise((r) => setTimeout(r, 100));
+      return true;
+    })(),
+    exited.then(() => false),
+    new Promise<false>((r) => setTimeout(() => { r(false); }, 60_000)),
+  ]);
+  const stop = async () => {
+    if (child.exitCode === null && child.pid !== undefined) {
+      process.kill(child.pid, 'SIGINT');
+      const killer = setTimeout(() => { if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL'); }, 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    rmSync(data, { recursive: true, force: true });
+  };
+  if (!ready) {
+    await stop();
+    throw new Error(`callbridge demo did not start:\n${output}`);
+  }
+  return { ...parseBanner(output), output: () => output, stop };
+}
+
+/** Places one customer call into the demo (`callbridge demo call …`), as the banner says. */
+export function placeCall(demo: Demo, seconds: number): { done: Promise<string>; stop: () => void } {
+  const args = demo.callArgs.filter((_, i, all) => all[i - 1] !== '--seconds' && all[i] !== '--seconds');
+  const child = spawn(bin, ['demo', 'call', ...args, '--seconds', String(seconds)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  const done = new Promise<string>((resolve) => { child.on('exit', () => { resolve(output); }); });
+  return { done, stop: () => { if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGINT'); } };
+}

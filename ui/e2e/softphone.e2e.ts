@@ -1,0 +1,187 @@
+// The browser softphone served by the binary, in Debian's Chromium, against a real
+// `callbridge demo`: the page and its headers, accessibility, both languages, and one agent's
+// call from ringing to hang-up, then click-to-dial.
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { launch, newContext, screenshot, seriousViolations, watch, type Problem } from './browser';
+import { placeCall, startDemo, type Demo } from './demo';
+
+let demo: Demo;
+let browser: Browser;
+
+beforeAll(async () => {
+  [demo, browser] = await Promise.all([startDemo(), launch()]);
+});
+
+afterAll(async () => {
+  await browser.close();
+  await demo.stop();
+});
+
+const openFrame = { width: 360, height: 640 };
+const desktop = { width: 1280, height: 800 };
+
+/** Problems other than the answers a page is expected to get. */
+function unexpected(problems: Problem[], allowed: RegExp[] = []): Problem[] {
+  return problems.filter((p) => !allowed.some((a) => a.test(`${p.text} ${p.url}`)));
+}
+
+/** Signed out, the page asks `GET /api/v1/session` and is told 401, which Chromium logs. */
+const signedOutAnswer = /Failed to load resource: the server responded with a status of 401 .*\/api\/v1\/session$/;
+
+describe('the page', () => {
+  test('is served with its headers, and the bundle with cache rules', async () => {
+    const response = await fetch(`${demo.publicUrl}/?tenant=demo`, { headers: { 'Accept-Encoding': 'gzip' } });
+    expect(response.status).toBe(200);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toMatch(/script-src 'self' https:\/\/127\.0\.0\.1:\d+;/);
+    expect(csp).toMatch(/frame-ancestors 'self' https:\/\/127\.0\.0\.1:\d+;/);
+    expect(csp).not.toContain('unsafe');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(response.headers.get('x-frame-options')).toBeNull();
+    expect(response.headers.get('cache-control')).toBe('no-cache');
+    const html = await response.text();
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${demo.publicUrl}/${script ?? ''}`);
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const plain = await fetch(`${demo.publicUrl}/`);
+    expect(plain.headers.get('content-security-policy')).toContain("frame-ancestors 'self';");
+    const etag = plain.headers.get('etag') ?? '';
+    expect((await fetch(`${demo.publicUrl}/`, { headers: { 'If-None-Match': etag } })).status).toBe(304);
+    expect((await fetch(`${demo.publicUrl}/no-such-page`)).status).toBe(404);
+  });
+
+  for (const [lang, title] of [['en', 'Sign in'], ['ja', 'サインイン']] as const) {
+    test(`signed out, it shows the sign-in form (${lang}) with no CSP violation, no error, nothing serious for axe`, async () => {
+      const context = await newContext(browser, openFrame);
+      const page = await context.newPage();
+      const problems = watch(page);
+      await page.goto(`${demo.publicUrl}/?lang=${lang}`);
+      await page.getByRole('heading', { name: title }).waitFor();
+      expect(await page.getAttribute('html', 'lang')).toBe(lang);
+      await screenshot(page, `sign-in-360-${lang}`);
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(unexpected(problems, [signedOutAnswer])).toEqual([]);
+      await context.close();
+    });
+  }
+});
+
+describe("an agent's call", () => {
+  const agent = 'alice.agent';
+  let page: Page;
+  let problems: Problem[];
+
+  // What the page showed when a step failed.
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail' && !page.isClosed()) {
+      await screenshot(page, `failed-${context.task.name.replace(/\W+/g, '-')}`);
+    }
+  });
+
+  test('signs in as the demo agent and links the CRM account from the page', async () => {
+    const context = await newContext(browser, openFrame);
+    page = await context.newPage();
+    problems = watch(page);
+    await page.goto(`${demo.publicUrl}/?lang=en&tenant=demo`);
+    await page.getByRole('textbox', { name: 'Contact center' }).fill('demo');
+    await page.getByRole('textbox', { name: 'User name' }).fill(agent);
+    await page.getByLabel('Password').fill(demo.passwords.get(agent) ?? '');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Your CRM account is not linked.').waitFor({ timeout: 15_000 });
+    await screenshot(page, 'signed-in-not-linked-360-en');
+    // The link runs in a pop-up: Callbridge's start URL, the sandbox's sign-in, the callback.
+    const [popup] = await Promise.all([
+      page.waitForEvent('popup'),
+      page.getByRole('button', { name: 'Connect ServiceNow' }).click(),
+    ]);
+    await popup.fill('#user_name', agent);
+    await popup.fill('#user_password', demo.crmPasswords.get(agent) ?? '');
+    await popup.click('#allow');
+    await popup.getByText('CRM account linked').waitFor();
+    await popup.close();
+    // Linked, the panel folds away (its status stays in the page for screen readers).
+    await page.getByText(`Linked as ${agent}.`).waitFor({ state: 'attached', timeout: 10_000 });
+    expect(unexpected(problems, [signedOutAnswer])).toEqual([]);
+  });
+
+  test('shows the softphone, passes axe, and goes available', async () => {
+    problems.length = 0;
+    const available = page.getByRole('button', { name: 'Available' });
+    await expect.poll(() => available.isEnabled(), { timeout: 15_000 }).toBe(true);
+    await screenshot(page, 'softphone-360-en');
+    expect(await seriousViolations(page)).toEqual([]);
+    await available.click();
+    await page.locator('.presence-state', { hasText: 'Available' }).waitFor();
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  test('switches between English and Japanese', async () => {
+    const language = page.getByRole('combobox', { name: 'Language' });
+    await language.selectOption('ja');
+    await page.getByRole('heading', { name: 'Callbridge ソフトフォン' }).waitFor();
+    expect(await page.getAttribute('html', 'lang')).toBe('ja');
+    await screenshot(page, 'softphone-360-ja');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('combobox', { name: '言語' }).selectOption('en');
+    await page.getByRole('heading', { name: 'Callbridge softphone' }).waitFor();
+  });
+
+  test('rings with the contact, answers, runs the timer, shows the Case, hangs up', async () => {
+    const call = placeCall(demo, 40);
+    try {
+      const ringing = page.locator('section.ringing');
+      await ringing.waitFor({ timeout: 20_000 });
+      await page.getByText('Haruto Tanaka').first().waitFor({ timeout: 10_000 });
+      await screenshot(page, 'ringing-360-en');
+      await page.getByRole('button', { name: 'Answer' }).click();
+      // The timer runs: one second, then the next.
+      const timer = page.locator('.timer');
+      await timer.filter({ hasText: /00:01/ }).waitFor({ timeout: 10_000 });
+      await timer.filter({ hasText: /00:02/ }).waitFor({ timeout: 5_000 });
+      await page.locator('.badge', { hasText: /Case CS\d+/ }).waitFor({ timeout: 20_000 });
+      await screenshot(page, 'on-call-360-en');
+      await page.setViewportSize(desktop);
+      await screenshot(page, 'on-call-desktop-en');
+      await page.getByRole('combobox', { name: 'Language' }).selectOption('ja');
+      await screenshot(page, 'on-call-desktop-ja');
+      await page.setViewportSize(openFrame);
+      await screenshot(page, 'on-call-360-ja');
+      await page.getByRole('combobox', { name: '言語' }).selectOption('en');
+      await page.getByRole('button', { name: 'Hang up' }).click();
+      await page.locator('section.call').waitFor({ state: 'detached', timeout: 10_000 });
+      await screenshot(page, 'after-call-360-en');
+      expect(await call.done).toMatch(/answered/);
+    } finally {
+      call.stop();
+    }
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  test('dials a number given by ?dial=', async () => {
+    // The same browser, signed in: the link a CRM or another page opens.
+    const context = page.context();
+    await page.close();
+    page = await context.newPage();
+    problems = watch(page);
+    await page.goto(`${demo.publicUrl}/?lang=en&dial=%2B81355550100`);
+    const number = page.getByRole('textbox', { name: /number/i });
+    await expect.poll(() => number.inputValue(), { timeout: 15_000 }).toBe('+81355550100');
+    const call = page.getByRole('button', { name: 'Call', exact: true });
+    await expect.poll(() => call.isEnabled(), { timeout: 15_000 }).toBe(true);
+    // A new connection starts away; calls are placed when available.
+    await page.getByRole('button', { name: 'Available' }).click();
+    await page.locator('.presence-state', { hasText: 'Available' }).waitFor();
+    await call.click();
+    await page.locator('section.call').waitFor({ timeout: 10_000 });
+    await screenshot(page, 'dialing-360-en');
+    await page.getByRole('button', { name: /Cancel|Hang up/ }).click();
+    await page.locator('section.call').waitFor({ state: 'detached', timeout: 15_000 });
+    expect(unexpected(problems)).toEqual([]);
+    await context.close();
+  });
+});
