@@ -28,8 +28,26 @@ const api = createApi((input, init) => fetch(input, init));
 
 // `?lang=ja` (for example in the OpenFrame configuration's URL) wins over the remembered choice.
 const urlLang = new URLSearchParams(location.search).get('lang');
-let t: Texts = texts(pickLanguage(navigator.languages, urlLang ?? localStorage.getItem(langKey)));
+let t: Texts = texts(pickLanguage(navigator.languages, urlLang ?? rememberedLang()));
 document.documentElement.lang = t.lang;
+
+// Inside the CRM's frame the page is a third-party context, where browsers may block storage
+// (`localStorage` then throws): the language is then simply not remembered.
+function rememberedLang(): string | null {
+  try {
+    return localStorage.getItem(langKey);
+  } catch {
+    return null;
+  }
+}
+
+function rememberLang(lang: Lang): void {
+  try {
+    localStorage.setItem(langKey, lang);
+  } catch {
+    // Not remembered; the choice holds for this page.
+  }
+}
 
 function socketUrlFrom(path: string): string {
   const url = new URL(path, location.href);
@@ -134,7 +152,7 @@ function start(socketUrl: string, initialProfile: Profile | null): void {
           announcement={announcement}
           setLang={(lang: Lang) => {
             t = texts(lang);
-            localStorage.setItem(langKey, lang);
+            rememberLang(lang);
             document.documentElement.lang = lang;
             openFrame?.setTitle(t.m.appTitle);
             paint();

@@ -339,8 +339,9 @@ async fn prepare_sandbox(
         &sandbox.credentials.admin_password,
     );
     let redirect_url = format!("{public_url}{}", linking::CALLBACK_PATH);
-    // The softphone docked in the sandbox's OpenFrame panel (`?lang=` is left to the browser).
-    let softphone_url = format!("{public_url}/");
+    // The softphone docked in the sandbox's OpenFrame panel: the page names its tenant so that it
+    // lets the sandbox frame it (`?lang=` is left to the browser).
+    let softphone_url = format!("{public_url}/?tenant=demo");
     let plan = setup::SetupPlan::for_default_config(
         &sandbox.credentials.client_id,
         "callbridge.integration",

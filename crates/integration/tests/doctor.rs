@@ -94,7 +94,7 @@ impl Lab {
         let instance =
             Instance::new(InstanceConfig::new(self.base.clone()).with_root_ca_pem(ca)).unwrap();
         let redirect_url = format!("{PUBLIC_URL}/api/v1/crm/oauth/callback");
-        let softphone = format!("{PUBLIC_URL}/");
+        let softphone = format!("{PUBLIC_URL}/?tenant=acme");
         let plan =
             setup::SetupPlan::for_default_config(&self.client_id, INTEGRATION_USER, &redirect_url)
                 .with_softphone(&softphone);
@@ -259,7 +259,7 @@ impl Lab {
         if setup.openframe {
             self.insert(
                 "sn_openframe_configuration",
-                json!({"name": "Callbridge", "url": format!("{PUBLIC_URL}/"), "active": "true"}),
+                json!({"name": "Callbridge", "url": format!("{PUBLIC_URL}/?tenant=acme"), "active": "true"}),
             )
             .await;
             self.set_property(
@@ -937,7 +937,7 @@ async fn callbridge_setup_creates_the_openframe_row_once_and_doctor_finds_it() {
         .rows("sn_openframe_configuration", "name=Callbridge")
         .await;
     assert_eq!(rows.len(), 1, "one row after two runs: {rows:?}");
-    assert_eq!(rows[0]["url"], format!("{PUBLIC_URL}/"));
+    assert_eq!(rows[0]["url"], format!("{PUBLIC_URL}/?tenant=acme"));
     assert_eq!(rows[0]["active"], "true");
     assert_eq!(rows[0]["width"], "360");
     assert_eq!(rows[0]["height"], "560");

@@ -62,7 +62,8 @@ pub struct SetupPlan<'a> {
     pub application_user: &'a str,
     /// Callbridge's OAuth redirect URL.
     pub redirect_url: &'a str,
-    /// The softphone's URL (`<public_url>/`): when set, the OpenFrame panel is set up for it.
+    /// The softphone's URL for the tenant (`<public_url>/?tenant=<id>`: the page lets the
+    /// tenant's instance frame it): when set, the OpenFrame panel is set up for it.
     pub softphone_url: Option<&'a str>,
 }
 
@@ -84,7 +85,7 @@ impl<'a> SetupPlan<'a> {
         }
     }
 
-    /// Also sets up the OpenFrame panel for the softphone at `url` (`<public_url>/`).
+    /// Also sets up the OpenFrame panel for the softphone at `url` (`<public_url>/?tenant=<id>`).
     pub fn with_softphone(mut self, url: &'a str) -> Self {
         self.softphone_url = Some(url);
         self

@@ -298,6 +298,11 @@ async fn the_login_form_refuses_a_post_without_its_token_or_from_another_origin(
         )
         .await;
     assert_eq!(cross.status, 403);
+    assert!(
+        cross.text.contains(&format!("open {}/login.do", sb.base)),
+        "{}",
+        cross.text
+    );
     assert!(!browser.cookies.contains_key("glide_session_store"));
 
     // A destination elsewhere is not followed after login.
@@ -476,6 +481,32 @@ async fn the_case_recording_link_is_a_link_only_when_it_is_a_web_address() {
     let form = browser
         .get(&format!("/customer_contact.do?sys_id={contact}"))
         .await;
+    // The Case's contact carries the contact's numbers (UI16's phone icon), the contact as context.
+    let contact_with_phone = insert(
+        &sb,
+        "customer_contact",
+        json!({"first_name": "Pho", "last_name": "Ne", "mobile_phone": "+1 555 0123"}),
+    )
+    .await;
+    let case = insert(
+        &sb,
+        "sn_customerservice_case",
+        json!({"short_description": "Call back", "contact": contact_with_phone}),
+    )
+    .await;
+    let case_form = browser
+        .get(&format!("/sn_customerservice_case.do?sys_id={case}"))
+        .await;
+    assert!(
+        case_form
+            .text
+            .contains("<span class=\"ref-phones\"><a class=\"phone\" href=\"tel:+15550123\""),
+        "{}",
+        case_form.text
+    );
+    assert!(case_form
+        .text
+        .contains(&format!("&quot;sys_id={contact_with_phone}&quot;")));
     let link = format!("/sn_customerservice_case_list.do?sysparm_query=contact%3D{contact}");
     assert!(
         form.text

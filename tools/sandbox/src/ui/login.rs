@@ -99,14 +99,28 @@ pub async fn submit(
     let user_name = param(&pairs, "user_name").unwrap_or("");
     let expected = auth::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     let submitted = param(&pairs, "sysparm_ck").unwrap_or("");
-    if !same_origin(&instance, &headers) || !tokens_match(&expected, submitted) {
+    if !same_origin(&instance, &headers) {
+        let message = format!(
+            "The login form was sent from another address than this instance's: open {}/login.do \
+             and log in there.",
+            instance.base_url()
+        );
+        return form_response(
+            &instance,
+            StatusCode::FORBIDDEN,
+            &goto,
+            user_name,
+            Some(&message),
+        );
+    }
+    if !tokens_match(&expected, submitted) {
         return form_response(
             &instance,
             StatusCode::FORBIDDEN,
             &goto,
             user_name,
             Some(
-                "The login form was not sent from this page or has expired (its security token \
+                "The login form has expired or was not sent from this page (its security token \
                  does not match): log in again from this form.",
             ),
         );

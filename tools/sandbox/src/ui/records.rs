@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::html::{document, esc, html_response, refusal, NAVIGATION};
 use super::openframe::CommunicationShape;
 use super::session::SignedIn;
-use super::view::{cell, editable_columns, form_columns, list_columns};
+use super::view::{cell, editable_columns, form_columns, is_phone, list_columns};
 use super::{same_origin, signed_in, to_login};
 use crate::api::gate::{param, query_pairs};
 use crate::api::table::bind_query;
@@ -272,7 +272,7 @@ fn form(instance: &Instance, session: &SignedIn, table: &str, sys_id: &str) -> R
                 "<div class=\"field\" id=\"field-{}\"><dt>{}</dt><dd>{}</dd></div>",
                 esc(&c.name),
                 esc(&c.label),
-                cell(&row, c, shape)
+                cell(&row, c, shape) + &referenced_phones(&db, actor, &row, c, shape)
             )
         })
         .collect();
@@ -338,6 +338,38 @@ fn related_lists(
         }
     }
     out
+}
+
+/// UI16's phone icon on a form's reference (servicenow.md §5.3: the Case's contact and
+/// consumer): the referenced record's numbers, click-to-dial with that record as context, when
+/// the user may read it.
+fn referenced_phones(
+    db: &crate::store::Db,
+    actor: &crate::instance::Actor,
+    row: &crate::store::RowView<'_>,
+    column: &crate::schema::Column,
+    shape: CommunicationShape,
+) -> String {
+    let Some(target) = column.reference.as_deref() else {
+        return String::new();
+    };
+    let Some(referenced) = db.find_in_hierarchy(target, row.get(&column.name)) else {
+        return String::new();
+    };
+    if column.is_system() || !acl::allowed(db, actor, &referenced.table.name, Operation::Read) {
+        return String::new();
+    }
+    let phones: Vec<String> = referenced
+        .table
+        .columns
+        .iter()
+        .filter(|c| is_phone(c) && !referenced.get(&c.name).is_empty())
+        .map(|c| cell(&referenced, c, shape))
+        .collect();
+    if phones.is_empty() {
+        return String::new();
+    }
+    format!(" <span class=\"ref-phones\">{}</span>", phones.join(" "))
 }
 
 /// `field=value` terms of a `sysparm_query` that prefill a new record.

@@ -101,10 +101,16 @@ pub fn is_phone(column: &Column) -> bool {
     )
 }
 
-/// The `tel:` target of a stored number: `+` and digits only; None when it has no digit.
+/// The `tel:` target of a stored number: `+` and digits only, up to an extension (`ext.`, `x`,
+/// `;`, `,`, `#`); None when it has no digit.
 pub fn tel_target(stored: &str) -> Option<String> {
     let mut out = String::new();
-    for (i, c) in stored.trim().chars().enumerate() {
+    let number = stored
+        .trim()
+        .split(|c: char| c.is_ascii_alphabetic() || matches!(c, ';' | ',' | '#'))
+        .next()
+        .unwrap_or("");
+    for (i, c) in number.chars().enumerate() {
         if c.is_ascii_digit() || (c == '+' && i == 0) {
             out.push(c);
         }
@@ -182,6 +188,14 @@ mod tests {
         );
         assert_eq!(tel_target("ext. none"), None);
         assert_eq!(tel_target("1+2").as_deref(), Some("tel:12"));
+        assert_eq!(
+            tel_target("858-287-7800 ext. 12").as_deref(),
+            Some("tel:8582877800")
+        );
+        assert_eq!(
+            tel_target("+1 555 0100 x7").as_deref(),
+            Some("tel:+15550100")
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //!    and creates, finds (by correlation id) and deletes a probe Case (`write_probe`);
 //! 7. `rate_limit`: the rule that governs the service account against `requests_per_hour`;
 //! 8. `openframe.panel`, `openframe.origin`: an active `sn_openframe_configuration` row opens the
-//!    softphone (`<public_url>/`) and the allow-list property lets the pages talk to it;
+//!    softphone (`<public_url>/?tenant=<id>`) and the allow-list property lets the pages talk to it;
 //! 9. `agent.<agent>.crm_access`: every agent with a stored CRM link, with their own (refreshed)
 //!    token, can read every lookup table and the Case table, the rule the link step applies
 //!    (`agents.linked` passes when nobody has linked and is skipped when the instance is
@@ -50,7 +50,7 @@ pub(crate) struct TenantConfig {
     pub recording_links: RecordingLinks,
     /// Where agents' browsers come back after signing in (it must be registered).
     pub redirect_uri: String,
-    /// How browsers reach this server: the softphone is `<public_url>/`.
+    /// How browsers reach this server: the softphone is `<public_url>/?tenant=<id>`.
     pub public_url: String,
     pub servicenow: ServiceNowConfig,
 }

@@ -1,5 +1,6 @@
 //! Check 8: the OpenFrame panel (servicenow.md §5.1). The softphone runs inside ServiceNow when
-//! an active `sn_openframe_configuration` row points at this Callbridge (`<public_url>/`) and the
+//! an active `sn_openframe_configuration` row points at this Callbridge's softphone for the tenant
+//! (`<public_url>/?tenant=<id>`) and the
 //! instance's pages may exchange messages with its origin
 //! (`glide.ui.concourse.onmessage_enforce_same_origin_whitelist`). Without them it still works
 //! standalone, so problems here are warnings.
@@ -19,14 +20,17 @@ pub const ORIGIN: &str = "openframe.origin";
 const PANEL_TITLE: &str = "OpenFrame panel points at this Callbridge";
 const ORIGIN_TITLE: &str = "Instance pages may talk to the softphone's origin";
 
-/// The softphone's URL as the configuration row should hold it.
-pub fn softphone_url(public_url: &str) -> String {
-    format!("{}/", public_url.trim_end_matches('/'))
+/// The softphone's URL as the configuration row should hold it: the page names its tenant, so
+/// that it lets the tenant's instance frame it (`ui/SERVER-CONTRACT.md`, the page's CSP).
+pub fn softphone_url(public_url: &str, tenant: &str) -> String {
+    format!("{}/?tenant={tenant}", public_url.trim_end_matches('/'))
 }
 
-/// Whether a row's URL is the softphone of `public_url` (a query such as `?lang=` is allowed).
-pub fn points_at(row_url: &str, public_url: &str) -> bool {
-    let without_query = row_url.trim().split(['?', '#']).next().unwrap_or("");
+/// Whether a row's URL is the softphone of `public_url` for `tenant` (other query parameters,
+/// such as `lang`, are allowed).
+pub fn points_at(row_url: &str, public_url: &str, tenant: &str) -> bool {
+    let row_url = row_url.trim().split('#').next().unwrap_or("");
+    let (without_query, query) = row_url.split_once('?').unwrap_or((row_url, ""));
     let (Some(row_origin), Some(ours)) = (origin_of(without_query), origin_of(public_url)) else {
         return false;
     };
@@ -37,7 +41,11 @@ pub fn points_at(row_url: &str, public_url: &str) -> bool {
             .trim_end_matches('/')
             .to_string()
     };
-    row_origin == ours && path(without_query) == path(public_url.trim())
+    let names_tenant = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .any(|(k, v)| k == "tenant" && v == tenant);
+    row_origin == ours && path(without_query) == path(public_url.trim()) && names_tenant
 }
 
 /// One configuration row, as far as the verdict goes.
@@ -82,10 +90,10 @@ pub enum PanelVerdict {
     Missing,
 }
 
-pub fn panel_verdict(rows: &[PanelRow], public_url: &str) -> PanelVerdict {
+pub fn panel_verdict(rows: &[PanelRow], public_url: &str, tenant: &str) -> PanelVerdict {
     let ours: Vec<&PanelRow> = rows
         .iter()
-        .filter(|r| points_at(&r.url, public_url))
+        .filter(|r| points_at(&r.url, public_url, tenant))
         .collect();
     let Some(best) = ours.iter().filter(|r| r.active).min_by_key(|r| r.order) else {
         return match ours.first() {
@@ -97,7 +105,7 @@ pub fn panel_verdict(rows: &[PanelRow], public_url: &str) -> PanelVerdict {
     };
     let winner = rows
         .iter()
-        .filter(|r| r.active && r.user_group.is_empty() && !points_at(&r.url, public_url))
+        .filter(|r| r.active && r.user_group.is_empty() && !points_at(&r.url, public_url, tenant))
         .filter(|r| r.order < best.order)
         .min_by_key(|r| r.order);
     match winner {
@@ -163,9 +171,10 @@ pub async fn check(
     checks: &mut Vec<Check>,
 ) {
     let public_url = tenant.public_url.trim_end_matches('/');
-    let url = softphone_url(public_url);
+    let tenant_id = tenant.id.to_string();
+    let url = softphone_url(public_url, &tenant_id);
     let panel = match read_rows(client, service).await {
-        Ok(rows) => match panel_verdict(&rows, public_url) {
+        Ok(rows) => match panel_verdict(&rows, public_url, &tenant_id) {
             PanelVerdict::Ready { name } => Check::pass(
                 PANEL,
                 PANEL_TITLE,
@@ -289,22 +298,55 @@ mod tests {
     }
 
     #[test]
-    fn a_row_points_here_with_or_without_slash_and_query() {
-        assert!(points_at("https://cb.example/", PUBLIC));
-        assert!(points_at("https://CB.example/?lang=ja", PUBLIC));
-        assert!(points_at("https://cb.example", PUBLIC));
-        assert!(!points_at("https://cb.example/other/", PUBLIC));
-        assert!(!points_at("https://cb.example:8443/", PUBLIC));
-        assert!(points_at("https://x.example/cb/", "https://x.example/cb"));
+    fn a_row_points_here_when_it_names_the_tenant() {
+        assert!(points_at("https://cb.example/?tenant=acme", PUBLIC, "acme"));
+        assert!(points_at(
+            "https://CB.example/?lang=ja&tenant=acme",
+            PUBLIC,
+            "acme"
+        ));
+        assert!(points_at("https://cb.example?tenant=acme", PUBLIC, "acme"));
+        assert!(!points_at("https://cb.example/", PUBLIC, "acme"));
+        assert!(!points_at(
+            "https://cb.example/?tenant=globex",
+            PUBLIC,
+            "acme"
+        ));
+        assert!(!points_at(
+            "https://cb.example/other/?tenant=acme",
+            PUBLIC,
+            "acme"
+        ));
+        assert!(!points_at(
+            "https://cb.example:8443/?tenant=acme",
+            PUBLIC,
+            "acme"
+        ));
+        assert!(points_at(
+            "https://x.example/cb/?tenant=a",
+            "https://x.example/cb",
+            "a"
+        ));
+        assert_eq!(
+            softphone_url("https://cb.example/", "acme"),
+            "https://cb.example/?tenant=acme"
+        );
     }
 
     #[test]
     fn the_verdict_names_what_to_fix() {
-        assert_eq!(panel_verdict(&[], PUBLIC), PanelVerdict::Missing);
+        assert_eq!(panel_verdict(&[], PUBLIC, "acme"), PanelVerdict::Missing);
         assert_eq!(
             panel_verdict(
-                &[row("Callbridge", "https://cb.example/", false, 100, "")],
-                PUBLIC
+                &[row(
+                    "Callbridge",
+                    "https://cb.example/?tenant=acme",
+                    false,
+                    100,
+                    ""
+                )],
+                PUBLIC,
+                "acme"
             ),
             PanelVerdict::Inactive {
                 name: "Callbridge".into()
@@ -312,10 +354,16 @@ mod tests {
         );
         let rows = [
             row("Old phone", "https://old.example/", true, 10, ""),
-            row("Callbridge", "https://cb.example/", true, 100, ""),
+            row(
+                "Callbridge",
+                "https://cb.example/?tenant=acme",
+                true,
+                100,
+                "",
+            ),
         ];
         assert_eq!(
-            panel_verdict(&rows, PUBLIC),
+            panel_verdict(&rows, PUBLIC, "acme"),
             PanelVerdict::Shadowed {
                 name: "Callbridge".into(),
                 winner: "Old phone".into()
@@ -323,10 +371,16 @@ mod tests {
         );
         let grouped = [
             row("Old phone", "https://old.example/", true, 10, "group-id"),
-            row("Callbridge", "https://cb.example/", true, 100, ""),
+            row(
+                "Callbridge",
+                "https://cb.example/?tenant=acme",
+                true,
+                100,
+                "",
+            ),
         ];
         assert_eq!(
-            panel_verdict(&grouped, PUBLIC),
+            panel_verdict(&grouped, PUBLIC, "acme"),
             PanelVerdict::Ready {
                 name: "Callbridge".into()
             }

@@ -81,6 +81,7 @@
       return !panel.hidden;
     }
     function setOpen(open) {
+      if (open) ensureFrame();
       panel.hidden = !open;
       document.body.setAttribute('data-panel', open ? 'open' : 'closed');
       if (toggle) toggle.setAttribute('aria-expanded', String(open));
@@ -230,12 +231,17 @@
       handle(message.eventName, message.args || {});
     });
 
-    frame = document.createElement('iframe');
-    frame.className = 'of-frame';
-    frame.title = panel.getAttribute('data-title') || 'OpenFrame';
-    frame.setAttribute('allow', 'microphone; autoplay; clipboard-write');
-    frame.src = panel.getAttribute('data-url');
-    body.appendChild(frame);
+    // The frame loads when the panel is first opened in this tab, then stays loaded while the
+    // panel is hidden (a call goes on). A tab that never opens it runs no second softphone.
+    function ensureFrame() {
+      if (frame) return;
+      frame = document.createElement('iframe');
+      frame.className = 'of-frame';
+      frame.title = panel.getAttribute('data-title') || 'OpenFrame';
+      frame.setAttribute('allow', 'microphone; autoplay; clipboard-write');
+      frame.src = panel.getAttribute('data-url');
+      body.appendChild(frame);
+    }
     applySize();
 
     if (toggle) {
