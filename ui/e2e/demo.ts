@@ -9,6 +9,8 @@ import { join } from 'node:path';
 export interface Demo {
   /** `http://127.0.0.1:<port>`: the softphone is `<publicUrl>/`. */
   publicUrl: string;
+  /** The embedded ServiceNow sandbox, `https://127.0.0.1:<port>`. */
+  sandboxUrl: string;
   /** The sandbox's own accounts (the CRM sign-in when linking), by user name. */
   crmPasswords: Map<string, string>;
   /** Callbridge's demo accounts (the softphone's sign-in, tenant `demo`), by user name. */
@@ -45,6 +47,8 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop'> {
   const lines = text.split('\n');
   const publicUrl = /^Callbridge\s+(http\S+)/m.exec(text)?.[1];
   if (!publicUrl) throw new Error(`no "Callbridge <url>" line in the demo's banner:\n${text}`);
+  const sandboxUrl = /^ServiceNow sandbox\s+(https?:\/\/\S+)/m.exec(text)?.[1];
+  if (!sandboxUrl) throw new Error(`no "ServiceNow sandbox <url>" line in the demo's banner:\n${text}`);
   const crmPasswords = new Map<string, string>();
   const passwords = new Map<string, string>();
   const linkUrls = new Map<string, string>();
@@ -63,7 +67,7 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop'> {
     const call = /place a call\s+callbridge demo call (.+)$/.exec(line);
     if (call?.[1]) callArgs = call[1].trim().split(/\s+/);
   }
-  return { publicUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs };
+  return { publicUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs };
 }
 
 export async function startDemo(): Promise<Demo> {

@@ -88,7 +88,7 @@ describe("an agent's call", () => {
     page = await context.newPage();
     problems = watch(page);
     await page.goto(`${demo.publicUrl}/?lang=en&tenant=demo`);
-    await page.getByRole('textbox', { name: 'Contact center' }).fill('demo');
+    expect(await page.getByRole('textbox', { name: 'Contact center' }).inputValue()).toBe('demo');
     await page.getByRole('textbox', { name: 'User name' }).fill(agent);
     await page.getByLabel('Password').fill(demo.passwords.get(agent) ?? '');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -182,6 +182,33 @@ describe("an agent's call", () => {
     await page.getByRole('button', { name: /Cancel|Hang up/ }).click();
     await page.locator('section.call').waitFor({ state: 'detached', timeout: 15_000 });
     expect(unexpected(problems)).toEqual([]);
+    await context.close();
+  });
+});
+
+describe("the CRM's OpenFrame panel", () => {
+  test('frames the softphone: the instance is the tenant CRM the page lets frame it', async () => {
+    const agent = 'bob.agent';
+    const context = await newContext(browser, desktop);
+    const crm = await context.newPage();
+    const problems = watch(crm);
+    await crm.goto(`${demo.sandboxUrl}/login.do`);
+    await crm.fill('#user_name', agent);
+    await crm.fill('#user_password', demo.crmPasswords.get(agent) ?? '');
+    await crm.click('#sysverb_login');
+    await crm.locator('#openframe-toggle').click();
+    const panel = crm.frameLocator('iframe.of-frame');
+    await panel.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 15_000 });
+    expect(await panel.getByRole('textbox', { name: 'Contact center' }).inputValue()).toBe('demo');
+    // Signed in inside the CRM (its own, partitioned session), the softphone runs docked.
+    await panel.getByRole('textbox', { name: 'User name' }).fill(agent);
+    await panel.getByLabel('Password').fill(demo.passwords.get(agent) ?? '');
+    await panel.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => panel.getByRole('button', { name: 'Available' }).isEnabled(), { timeout: 15_000 }).toBe(true);
+    await screenshot(crm, 'openframe-desktop-en');
+    // The sandbox serves no favicon (its business, not the softphone's).
+    const sandboxFavicon = new RegExp(`status of 404 .* ${demo.sandboxUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/favicon\\.ico$`);
+    expect(unexpected(problems, [signedOutAnswer, sandboxFavicon])).toEqual([]);
     await context.close();
   });
 });

@@ -92,6 +92,7 @@ function showSignIn(error: string | null, busy = false): void {
       m={t.m}
       error={error}
       busy={busy}
+      tenant={new URLSearchParams(location.search).get('tenant') ?? ''}
       onSubmit={(tenant, user, password) => {
         showSignIn(null, true);
         api.signIn(tenant, user, password).then(

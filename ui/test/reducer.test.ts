@@ -255,17 +255,17 @@ describe('the proposed additions (SERVER-CONTRACT.md)', () => {
     const r = replay(
       [
         ...loadFixture('inbound-screen-pop'),
-        { input: { kind: 'server_proposed', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: '2026-12-06T05:10:30Z' } } },
+        { input: { kind: 'server', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: '2026-12-06T05:10:30Z' } } },
         { intent: { kind: 'submit_wrap_up', disposition: 'resolved', notes: 'Router replaced.' } },
         { intent: { kind: 'submit_wrap_up', disposition: 'resolved', notes: 'Router replaced.' } },
-        { input: { kind: 'server_proposed', message: { type: 'wrap_up_status', call: 'c-100', status: 'queued', detail: 'Saving to CS0001001.' } } },
-        { input: { kind: 'server_proposed', message: { type: 'wrap_up_status', call: 'c-100', status: 'written', detail: '' } } },
+        { input: { kind: 'server', message: { type: 'wrap_up_status', call: 'c-100', status: 'queued', detail: 'Saving to CS0001001.' } } },
+        { input: { kind: 'server', message: { type: 'wrap_up_status', call: 'c-100', status: 'written', detail: '' } } },
         { intent: { kind: 'submit_wrap_up', disposition: null, notes: 'again' } },
       ],
       loggedIn(),
     );
-    expect(effectsOf(r, 'send_proposed')).toEqual([
-      { kind: 'send_proposed', message: { type: 'submit_wrap_up', call: 'c-100', disposition: 'resolved', notes: 'Router replaced.' } },
+    expect(effectsOf(r, 'send').filter((e) => e.message.type === 'submit_wrap_up')).toEqual([
+      { kind: 'send', message: { type: 'submit_wrap_up', call: 'c-100', disposition: 'resolved', notes: 'Router replaced.' } },
     ]);
     expect(r.state.wrapUp).toEqual({ call: 'c-100', endsAt: Date.parse('2026-12-06T05:10:30Z'), status: 'written', detail: '' });
   });

@@ -2,6 +2,7 @@ import { renderToString } from 'preact-render-to-string';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../src/api';
 import { App } from '../src/components/App';
+import { SignInForm } from '../src/components/SignInForm';
 import { texts, type Lang } from '../src/i18n';
 import type { Intent, State } from '../src/state/types';
 import { loadFixture, replay } from './replay';
@@ -125,7 +126,7 @@ describe('screens', () => {
     const state = replay([
       ...login,
       ...loadFixture('inbound-screen-pop'),
-      { input: { kind: 'server_proposed', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: null } } },
+      { input: { kind: 'server', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: null } } },
     ]).state;
     expect(html(state)).toContain('After-call work');
     expect(html(state)).toContain('Resolved');
@@ -140,5 +141,15 @@ describe('screens', () => {
     expect(unlinked).toContain('expired or was refused');
     expect(unlinked).toMatch(/>Connect ServiceNow</);
     expect(html(state)).toContain('Linked as alice.tanaka.');
+  });
+});
+
+describe('the sign-in form', () => {
+  it("fills in the contact center the page's ?tenant= names", () => {
+    const given = renderToString(<SignInForm m={texts('en').m} error={null} busy={false} tenant="acme" onSubmit={() => {}} />);
+    expect(given).toContain('value="acme"');
+    const blank = renderToString(<SignInForm m={texts('ja').m} error={null} busy={false} onSubmit={() => {}} />);
+    expect(blank).toContain('サインイン');
+    expect(blank).not.toContain('value="acme"');
   });
 });

@@ -51,7 +51,7 @@ describe('the WebSocket adapter', () => {
     expect(inputs).toEqual([
       { kind: 'socket_open' },
       { kind: 'server', message: { type: 'media', connected: true } },
-      { kind: 'server_proposed', message: { type: 'wrap_up', call: 'c', case: null, ends_at: null } },
+      { kind: 'server', message: { type: 'wrap_up', call: 'c', case: null, ends_at: null } },
       { kind: 'bad_frame', problem: 'unknown message type "surprise"' },
       { kind: 'bad_frame', problem: 'not JSON' },
       { kind: 'bad_frame', problem: 'a binary frame' },

@@ -262,10 +262,10 @@ fn print_call_instructions(dir: &Path, sip: SocketAddr) {
         sip.ip(),
         sip.ip()
     );
-    println!("  what you see      first link alice.agent's CRM account (link above), open her softphone (below) and go");
-    println!("                    available; the call rings there with the screen pop of {DEMO_CALLER_NAME} (Sakura Trading KK);");
-    println!("                    answer it and the Case (CS...) for the call appears, with its recording link; the call");
-    println!("                    record and the recording follow the hang-up");
+    println!("  what you see      sign in to the softphone (above) as alice.agent, connect her CRM account from the page");
+    println!("                    (or the link above) and go available; the call rings there with the screen pop of");
+    println!("                    {DEMO_CALLER_NAME} (Sakura Trading KK); answer it and the Case (CS...) for the call");
+    println!("                    appears, with its recording link; the call record and the recording follow the hang-up");
 }
 
 /// Writes the sipp scenario the banner names, with the tone it plays.

@@ -24,7 +24,15 @@ async fn main() -> std::process::ExitCode {
     match cli::run(args).await {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            match error.downcast_ref::<callbridge_config::ConfigErrors>() {
+                // One line per mistake in the configuration file, each one an error.
+                Some(errors) => {
+                    for mistake in errors.all() {
+                        eprintln!("error: {mistake}");
+                    }
+                }
+                None => eprintln!("error: {error:#}"),
+            }
             std::process::ExitCode::FAILURE
         }
     }

@@ -31,7 +31,9 @@ fn serve_prints_every_located_mistake_and_exits_non_zero() {
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("\n{file}:8:18: key `tenant[0].default_region`: ")),
+        stderr.contains(&format!(
+            "\nerror: {file}:8:18: key `tenant[0].default_region`: "
+        )),
         "{stderr}"
     );
     assert!(

@@ -123,30 +123,51 @@ impl CrmSection {
         }
     }
 
-    /// The section as the adapter's own (deny-unknown-fields) type; a key it does not know or
-    /// a value of the wrong type is an error at that key when it can be found, else at the
-    /// section.
+    /// The section as the adapter's own (deny-unknown-fields) type; a key it does not know, a
+    /// missing key or a value of the wrong type is an error at that key (located at the value,
+    /// or for a missing key at its table), else at the section.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ConfigError> {
         toml::Value::Table(self.table.clone())
             .try_into()
             .map_err(|e: toml::de::Error| {
                 let message = e.message().trim().to_string();
-                // serde names the offending field in backticks ("unknown field `x`, expected
-                // one of ..."): point at it when exactly that key is in the section.
-                let named = message.split('`').nth(1).and_then(|field| {
-                    self.positions
-                        .keys()
-                        .find(|k| k.rsplit('.').next() == Some(field))
-                        .cloned()
-                });
-                let fix = if message.starts_with("unknown field") {
-                    "remove the key or correct its spelling (see docs/configuration.md for this \
-                     CRM's keys)"
+                // toml names the table the mistake is in ("in `case`", without array
+                // positions), serde the field ("unknown field `x`", "missing field `x`").
+                let shown = e.to_string();
+                let path = shown
+                    .lines()
+                    .find_map(|l| l.strip_prefix("in `").and_then(|r| r.strip_suffix('`')))
+                    .unwrap_or("");
+                let field = message.split('`').nth(1).unwrap_or("");
+                let (sub_key, fix) = if message.starts_with("unknown field") {
+                    (
+                        join(path, field),
+                        "remove the key or correct its spelling (see docs/configuration.md for \
+                         this CRM's keys)",
+                    )
+                } else if message.starts_with("missing field") {
+                    (
+                        join(path, field),
+                        "add the key (see docs/configuration.md for this CRM's keys)",
+                    )
                 } else {
-                    "write the value as docs/configuration.md shows for this CRM's section"
+                    (
+                        path.to_string(),
+                        "write the value as docs/configuration.md shows for this CRM's section",
+                    )
                 };
-                self.error(named.as_deref().unwrap_or(""), message, fix)
+                self.error(&self.indexed(&sub_key), message, fix)
             })
+    }
+
+    /// `sub_key` with the array positions of the first key in the section it names
+    /// (`lookup.tables.table` → `lookup.tables[0].table`), or as given.
+    fn indexed(&self, sub_key: &str) -> String {
+        self.positions
+            .keys()
+            .find(|k| strip_positions(k) == sub_key)
+            .cloned()
+            .unwrap_or_else(|| sub_key.to_string())
     }
 
     /// Resolves a secret given at `sub_key`.
@@ -155,6 +176,19 @@ impl CrmSection {
             .resolve(&self.base, &|name| self.env.get(name).cloned())
             .map_err(|(problem, fix)| self.error(sub_key, problem, fix))
     }
+}
+
+fn join(path: &str, field: &str) -> String {
+    match (path.is_empty(), field.is_empty()) {
+        (true, _) => field.to_string(),
+        (false, true) => path.to_string(),
+        (false, false) => format!("{path}.{field}"),
+    }
+}
+
+/// `lookup.tables[0].table` → `lookup.tables.table`.
+fn strip_positions(key: &str) -> String {
+    crate::reader::plain(key)
 }
 
 /// Every `{ env = "NAME" }` below `table`, looked up.
@@ -278,6 +312,55 @@ mod tests {
         assert_eq!(err.location, Some(Location { line: 4, column: 5 }));
         let nested = s.error("lookup.tables[0].table", "bad", "fix");
         assert_eq!(nested.location, Some(Location { line: 3, column: 1 }));
+    }
+
+    #[test]
+    fn nested_mistakes_are_located_at_their_key_or_table() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Table {
+            table: String,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Known {
+            case: Option<Table>,
+            tables: Option<Vec<Table>>,
+        }
+        let at = |line| Location { line, column: 1 };
+        let with = |text: &str, positions: &[(&str, usize)]| {
+            section(text)
+                .at(
+                    Some(at(1)),
+                    positions.iter().map(|(k, l)| (k.to_string(), at(*l))),
+                )
+                .parse::<Known>()
+                .unwrap_err()
+        };
+        let e = with(
+            "case = { tabel = \"x\" }",
+            &[("case", 2), ("case.tabel", 3)],
+        );
+        assert_eq!(
+            (e.key.as_str(), e.location),
+            ("tenant[0].crm.case.tabel", Some(at(3)))
+        );
+        let e = with("case = { }", &[("case", 2)]);
+        assert_eq!(
+            (e.key.as_str(), e.location),
+            ("tenant[0].crm.case.table", Some(at(2)))
+        );
+        assert_eq!(e.problem, "missing field `table`");
+        let e = with(
+            "tables = [{ table = 1 }]",
+            &[("tables", 4), ("tables[0]", 5), ("tables[0].table", 6)],
+        );
+        assert_eq!(
+            (e.key.as_str(), e.location),
+            ("tenant[0].crm.tables[0].table", Some(at(6)))
+        );
     }
 
     #[test]

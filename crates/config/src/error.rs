@@ -29,7 +29,7 @@ impl Location {
 }
 
 /// One mistake in the configuration. Shown as
-/// `FILE:LINE:COL: key `a.b.c`: what is wrong. Fix: what to write instead.`
+/// ``FILE:LINE:COL: key `a.b.c`: what is wrong. Fix: what to write instead.``
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     /// The file as the command was given it.

@@ -5,7 +5,7 @@
 //!
 //! Every mistake, of whatever kind (TOML syntax, an unknown key, a wrong type, a missing key, a
 //! bad value, a cross-reference such as an agent naming an unknown queue), is a [`ConfigError`]
-//! shown as `FILE:LINE:COL: key `a.b.c`: what is wrong. Fix: what to write instead.`; one pass
+//! shown as ``FILE:LINE:COL: key `a.b.c`: what is wrong. Fix: what to write instead.``; one pass
 //! reports all the mistakes of a file ([`ConfigErrors`]), not just the first. The CRM adapter's
 //! own checks of its section produce the same type, located by the section
 //! ([`CrmSection::error`]).

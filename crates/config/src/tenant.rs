@@ -4,7 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use callbridge_core::{RecordingLinks, ShortDescriptionTemplate, TenantId, TenantPolicy};
+use callbridge_core::{
+    DispositionCode, DispositionCodes, RecordingLinks, ShortDescriptionTemplate, TenantId,
+    TenantPolicy,
+};
 use callbridge_kernel::Secret;
 use callbridge_phone::Region;
 
@@ -26,6 +29,8 @@ pub struct TenantConfig {
     pub link: LinkPolicy,
     /// The CRM section, for the adapter of its `kind` (which validates it).
     pub crm: CrmSection,
+    /// What an agent may pick after a call (`[[tenant.disposition_codes]]`), in the file's order.
+    pub disposition_codes: DispositionCodes,
     /// What the recording page offers and how long recordings are kept (`[tenant.recordings]`).
     pub recordings: RecordingPolicy,
 }
@@ -151,6 +156,7 @@ pub(crate) fn read(
             .ok()
     });
     let recordings = recordings(section);
+    let disposition_codes = disposition_codes(section);
     let crm = crm(section, base, env);
     let id = id?;
     let (crm, link) = crm?;
@@ -170,7 +176,68 @@ pub(crate) fn read(
         link,
         crm,
         recordings: recordings?,
+        disposition_codes: disposition_codes?,
     })
+}
+
+/// Every `[[tenant.disposition_codes]]`: `code`, `label_en`, and `label_ja` (the English label
+/// when absent). None when a mistake was reported.
+fn disposition_codes(section: &Section<'_, '_>) -> Option<DispositionCodes> {
+    let reader = section.reader;
+    let key = section.child_key("disposition_codes");
+    let mut ok = true;
+    let mut codes = Vec::new();
+    for entry in section.tables("disposition_codes") {
+        let code = entry.required_string("code", "code = \"resolved\"");
+        let label_en = entry.required_string("label_en", "label_en = \"Resolved\"");
+        let label_ja = entry.string("label_ja");
+        let label_ja_ok = label_ja.is_some() || !entry.has("label_ja");
+        match (code, label_en, label_ja_ok) {
+            (Some(code), Some(label_en), true) => {
+                match DispositionCode::new(
+                    &code.value,
+                    &label_en.value,
+                    label_ja.as_ref().map(|v| v.value.as_str()),
+                ) {
+                    Ok(parsed) => codes.push(parsed),
+                    Err(e) => {
+                        let at = match e {
+                            callbridge_core::DispositionCodeError::Code(_) => &code,
+                            _ if label_ja.as_ref().is_some_and(|ja| {
+                                DispositionCode::new("x", &ja.value, None).is_err()
+                            }) =>
+                            {
+                                label_ja.as_ref().expect("checked above")
+                            }
+                            _ => &label_en,
+                        };
+                        at.report(
+                            reader,
+                            e.to_string(),
+                            "codes are what the softphone sends (e.g. \"resolved\", \"call_back\"); \
+                             labels are what agents see, 1-80 characters",
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            _ => ok = false,
+        }
+        entry.finish();
+    }
+    if !ok {
+        return None;
+    }
+    DispositionCodes::new(codes)
+        .map_err(|e| {
+            reader.report(
+                &key,
+                &section.span,
+                e.to_string(),
+                "list each code once, at most 100 codes per tenant",
+            )
+        })
+        .ok()
 }
 
 /// The tenant's CRM section from `[tenant.crm]`, or from the older `[tenant.servicenow]` (the

@@ -99,13 +99,31 @@ fn the_tenant_keys_are_documented_exactly() {
     assert!(keys.contains("default_region"), "{keys:?}");
     check_both_ways(
         &keys,
-        &["crm", "recordings", "servicenow", "telephony"],
+        &[
+            "crm",
+            "recordings",
+            "servicenow",
+            "telephony",
+            "disposition_codes",
+        ],
         |line| {
             format!(
                 "[server]\nmaster_key = \"x\"\n[[tenant]]\n{line}\n[tenant.crm]\nkind = \"x\"\n"
             )
         },
     );
+}
+
+#[test]
+fn the_disposition_code_keys_are_documented_exactly() {
+    let keys = documented("Each `[[tenant.disposition_codes]]`:");
+    assert!(keys.contains("label_ja"), "{keys:?}");
+    check_both_ways(&keys, &[], |line| {
+        format!(
+            "[server]\nmaster_key = \"x\"\n{TENANT}[[tenant.disposition_codes]]\n\
+             code = \"a\"\nlabel_en = \"A\"\n{line}\n"
+        )
+    });
 }
 
 #[test]

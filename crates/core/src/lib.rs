@@ -71,6 +71,7 @@ mod ids;
 mod policy;
 mod time;
 mod verdict;
+mod wrap_up;
 
 pub use call::{CallPhase, CallSnapshot, CaseStatus, FirstAnswer, LookupStatus, Suppression};
 /// The validated number a dialable caller has (`callbridge-phone`'s, parsed at the edge).
@@ -89,3 +90,8 @@ pub use policy::{
 };
 pub use time::Timestamp;
 pub use verdict::{Ignored, Verdict};
+pub use wrap_up::{
+    decide as decide_wrap_up, may_submit as may_submit_wrap_up, DispositionCode,
+    DispositionCodeError, DispositionCodes, DispositionListError, WorkNote, WrapUpOutcome,
+    WrapUpRefusal, WrapUpSubmission, MAX_DISPOSITION_CODES, MAX_NOTES_CHARS, NO_CASE_DETAIL,
+};

@@ -429,7 +429,11 @@ async fn the_profile_shows_the_crm_link_and_the_page_links_and_unlinks_through_t
         me.body["softphone_path"],
         "/api/v1/tenants/demo/agents/alice/softphone"
     );
-    assert_eq!(me.body["disposition_codes"], json!([]));
+    assert_eq!(
+        me.body["disposition_codes"],
+        json!([{"code": "resolved", "label": {"en": "Resolved", "ja": "解決"}},
+               {"code": "call_back", "label": {"en": "Call back", "ja": "Call back"}}])
+    );
 
     // The page's "Connect": a start URL with a fresh ticket, opened in a pop-up (a browser of
     // its own: a pop-up does not see the frame's partitioned cookie).

@@ -278,6 +278,16 @@ fn a_tenant_without_a_crm_or_with_both_forms_is_refused_naming_the_key() {
 }
 
 #[test]
+fn a_misspelt_key_in_the_crm_section_is_located_by_the_adapters_check() {
+    let text = MINIMAL.to_string() + "\n[tenant.servicenow.case]\ntabel = \"x\"\n";
+    let err = parse(&text).unwrap_err();
+    assert_eq!(err.key, "tenant[0].servicenow.case.tabel");
+    let line = text.lines().position(|l| l.starts_with("tabel")).unwrap() + 1;
+    assert_eq!(err.location, Some(Location { line, column: 9 }));
+    assert!(err.problem.starts_with("unknown field `tabel`"), "{err}");
+}
+
+#[test]
 fn https_needs_both_files_each_readable() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cert.pem"), "x").unwrap();

@@ -13,7 +13,7 @@ export interface SocketAdapter {
 
 const pingEveryMs = 15_000;
 const pongWithinMs = 10_000;
-const proposedTypes: ReadonlySet<string> = new Set<ProposedServerMessage['type']>(['wrap_up', 'wrap_up_status', 'call_snapshot']);
+const proposedTypes: ReadonlySet<string> = new Set<ProposedServerMessage['type']>(['call_snapshot']);
 
 export function createSocket(url: () => string, dispatch: (input: Input) => void): SocketAdapter {
   let socket: WebSocket | null = null;

@@ -2,31 +2,6 @@
 // implements them they move into docs/softphone-protocol.schema.json and out of this file.
 import type { Case, Contact } from '../protocol';
 
-/** Client → server: the after-call work for a call, written to its Case as one work note. */
-export interface ClientSubmitWrapUp {
-  type: 'submit_wrap_up';
-  call: string;
-  disposition: string | null;
-  notes: string;
-}
-
-/** Server → client: the agent is in after-call work for `call`. */
-export interface ServerWrapUp {
-  type: 'wrap_up';
-  call: string;
-  case: Case | null;
-  /** RFC 3339; null: until the agent makes themselves available. */
-  ends_at: string | null;
-}
-
-/** Server → client: what became of a submitted wrap-up. */
-export interface ServerWrapUpStatus {
-  type: 'wrap_up_status';
-  call: string;
-  status: 'queued' | 'written' | 'failed';
-  detail: string;
-}
-
 /** Server → client, after `welcome` on a connection that resumes an answered call. */
 export interface ServerCallSnapshot {
   type: 'call_snapshot';
@@ -42,8 +17,9 @@ export interface ServerCallSnapshot {
   case: Case | null;
 }
 
-export type ProposedServerMessage = ServerWrapUp | ServerWrapUpStatus | ServerCallSnapshot;
-export type ProposedClientMessage = ClientSubmitWrapUp;
+export type ProposedServerMessage = ServerCallSnapshot;
+/** After-call work's messages are in the schema now; no client message is proposed. */
+export type ProposedClientMessage = never;
 
 /** WebSocket close code: a newer connection of the same agent replaced this one. */
 export const closeReplaced = 4001;

@@ -1,11 +1,17 @@
 import { useState } from 'preact/hooks';
 import type { Messages } from '../i18n';
 
-/** Sign-in (proposed API: POST /api/v1/session). */
+/** Sign-in (POST /api/v1/session). `tenant` prefills the contact center (the page's `?tenant=`). */
 export function SignInForm(
-  { m, error, busy, onSubmit }: { m: Messages; error: string | null; busy: boolean; onSubmit: (tenant: string, user: string, password: string) => void },
+  { m, error, busy, tenant: givenTenant = '', onSubmit }: {
+    m: Messages;
+    error: string | null;
+    busy: boolean;
+    tenant?: string;
+    onSubmit: (tenant: string, user: string, password: string) => void;
+  },
 ) {
-  const [tenant, setTenant] = useState('');
+  const [tenant, setTenant] = useState(givenTenant);
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
   return (

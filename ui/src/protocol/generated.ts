@@ -20,6 +20,7 @@ export type ClientMessage =
   | ClientHold
   | ClientChooseContact
   | ClientCreateCase
+  | ClientSubmitWrapUp
   | ClientPing;
 /**
  * A call's id, as the server gave it.
@@ -40,7 +41,9 @@ export type ServerMessage =
   | ServerRinging
   | ServerCallStatus
   | ServerCallEnded
+  | ServerWrapUp
   | ServerCrm
+  | ServerWrapUpStatus
   | ServerError
   | ServerPong;
 export type UnavailableReason =
@@ -215,6 +218,15 @@ export interface ClientCreateCase {
   call: CallId;
 }
 /**
+ * The agent's after-call work for a call, at most once per call: a disposition code of the profile's disposition_codes (or null) and notes (at most 4000 characters), written once to the call's Case as a work note.
+ */
+export interface ClientSubmitWrapUp {
+  type: 'submit_wrap_up';
+  call: CallId;
+  disposition?: string | null;
+  notes?: string;
+}
+/**
  * Keep-alive; answered with pong.
  */
 export interface ClientPing {
@@ -291,6 +303,22 @@ export interface ServerCallEnded {
   detail: string;
 }
 /**
+ * The agent is in after-call work for call (sent after the agent_state wrap_up that follows call_ended). case is always null today; ends_at (RFC 3339) is when the server makes the agent available by itself.
+ */
+export interface ServerWrapUp {
+  type: 'wrap_up';
+  call: CallId;
+  case: Case | null;
+  ends_at: string | null;
+}
+/**
+ * A Case in the CRM: its record id and what the agent sees (the Case number).
+ */
+export interface Case {
+  id: RecordId;
+  label: string;
+}
+/**
  * CRM news about a call.
  */
 export interface ServerCrm {
@@ -299,11 +327,13 @@ export interface ServerCrm {
   notice: Notice;
 }
 /**
- * A Case in the CRM: its record id and what the agent sees (the Case number).
+ * Where the agent's after-call work note stands: queued (accepted into the durable outbox), then written or failed once; failed at once for a call without a Case.
  */
-export interface Case {
-  id: RecordId;
-  label: string;
+export interface ServerWrapUpStatus {
+  type: 'wrap_up_status';
+  call: CallId;
+  status: 'queued' | 'written' | 'failed';
+  detail: string;
 }
 /**
  * A request or frame could not be carried out, and why.

@@ -19,18 +19,23 @@ export type {
 
 export type AgentStateName = import('./generated').ServerAgentState['state'];
 
-const serverTypes: ReadonlySet<string> = new Set<ServerMessage['type']>([
-  'welcome',
-  'media_answer',
-  'media',
-  'agent_state',
-  'ringing',
-  'call_status',
-  'call_ended',
-  'crm',
-  'error',
-  'pong',
-]);
+// Every type of the schema, checked by the compiler: a message added to the schema cannot be
+// forgotten here (it would be reported as an unknown type at run time).
+const serverTypeList: Record<ServerMessage['type'], true> = {
+  welcome: true,
+  media_answer: true,
+  media: true,
+  agent_state: true,
+  ringing: true,
+  call_status: true,
+  call_ended: true,
+  wrap_up: true,
+  crm: true,
+  wrap_up_status: true,
+  error: true,
+  pong: true,
+};
+const serverTypes: ReadonlySet<string> = new Set(Object.keys(serverTypeList));
 
 export type Decoded = { ok: true; message: ServerMessage } | { ok: false; problem: string };
 

@@ -199,6 +199,27 @@ function onServer(state: State, message: ServerMessage): Step {
     }
     case 'crm':
       return onCrm(state, message.call, message.notice);
+    case 'wrap_up': {
+      const endsAt = message.ends_at === null ? null : Date.parse(message.ends_at);
+      const same = state.wrapUp?.call === message.call ? state.wrapUp : null;
+      let next: State = {
+        ...state,
+        wrapUp: {
+          call: message.call,
+          endsAt: endsAt !== null && Number.isFinite(endsAt) ? endsAt : null,
+          status: same?.status ?? 'editing',
+          detail: same?.detail ?? '',
+        },
+      };
+      if (message.case) {
+        const kase = message.case;
+        next = updateCall(next, message.call, (c) => ({ ...c, crm: { ...c.crm, case: kase } }));
+      }
+      return { state: next, effects: [] };
+    }
+    case 'wrap_up_status':
+      if (state.wrapUp?.call !== message.call) return { state, effects: [] };
+      return { state: { ...state, wrapUp: { ...state.wrapUp, status: message.status, detail: message.detail } }, effects: [] };
     case 'error':
       return { state: { ...state, serverError: message.message, dial: { ...state.dial, pending: false } }, effects: [] };
     case 'pong':
@@ -420,56 +441,32 @@ function onCrm(
 // ---- proposed additions (SERVER-CONTRACT.md) ------------------------------------------------
 
 function onProposed(state: State, message: ProposedServerMessage): Step {
-  switch (message.type) {
-    case 'wrap_up': {
-      const endsAt = message.ends_at === null ? null : Date.parse(message.ends_at);
-      const same = state.wrapUp?.call === message.call ? state.wrapUp : null;
-      let next: State = {
-        ...state,
-        wrapUp: {
-          call: message.call,
-          endsAt: endsAt !== null && Number.isFinite(endsAt) ? endsAt : null,
-          status: same?.status ?? 'editing',
-          detail: same?.detail ?? '',
-        },
-      };
-      if (message.case) {
-        const kase = message.case;
-        next = updateCall(next, message.call, (c) => ({ ...c, crm: { ...c.crm, case: kase } }));
-      }
-      return { state: next, effects: [] };
-    }
-    case 'wrap_up_status':
-      if (state.wrapUp?.call !== message.call) return { state, effects: [] };
-      return { state: { ...state, wrapUp: { ...state.wrapUp, status: message.status, detail: message.detail } }, effects: [] };
-    case 'call_snapshot': {
-      // A reload or reconnect during a call: the server kept the call and says where it stands.
-      const answeredAt = Date.parse(message.answered_at);
-      const existing = state.calls.find((c) => c.id === message.call);
-      const caller: Caller =
-        message.customer_kind === 'number'
-          ? { kind: 'number', number: message.customer, name: message.contact?.name ?? null }
-          : message.customer_kind === 'withheld'
-            ? { kind: 'withheld', name: null }
-            : { kind: 'unknown', name: null };
-      const base = existing ?? newCall(message.call, { direction: message.direction, caller, since: state.now, dialContext: null });
-      const call: CallView = {
-        ...base,
-        caller,
-        queue: message.queue,
-        phase: 'on_call',
-        answeredAt: Number.isFinite(answeredAt) ? answeredAt : state.now,
-        held: message.held,
-        outcome: null,
-        endedAt: null,
-        crm: { ...base.crm, contact: message.contact ?? base.crm.contact, case: message.case ?? base.crm.case },
-      };
-      return {
-        state: { ...state, calls: [...pruneEnded(state.calls).filter((c) => c.id !== call.id), call] },
-        effects: [{ kind: 'announce', announcement: { kind: 'call_connected' } }],
-      };
-    }
-  }
+  // The only proposed message left: `call_snapshot`.
+  // A reload or reconnect during a call: the server kept the call and says where it stands.
+  const answeredAt = Date.parse(message.answered_at);
+  const existing = state.calls.find((c) => c.id === message.call);
+  const caller: Caller =
+    message.customer_kind === 'number'
+      ? { kind: 'number', number: message.customer, name: message.contact?.name ?? null }
+      : message.customer_kind === 'withheld'
+        ? { kind: 'withheld', name: null }
+        : { kind: 'unknown', name: null };
+  const base = existing ?? newCall(message.call, { direction: message.direction, caller, since: state.now, dialContext: null });
+  const call: CallView = {
+    ...base,
+    caller,
+    queue: message.queue,
+    phase: 'on_call',
+    answeredAt: Number.isFinite(answeredAt) ? answeredAt : state.now,
+    held: message.held,
+    outcome: null,
+    endedAt: null,
+    crm: { ...base.crm, contact: message.contact ?? base.crm.contact, case: message.case ?? base.crm.case },
+  };
+  return {
+    state: { ...state, calls: [...pruneEnded(state.calls).filter((c) => c.id !== call.id), call] },
+    effects: [{ kind: 'announce', announcement: { kind: 'call_connected' } }],
+  };
 }
 
 // ---- the agent's intents --------------------------------------------------------------------
@@ -567,7 +564,7 @@ function onIntent(state: State, intent: Intent): Step {
         state: { ...state, wrapUp: { ...wrapUp, status: 'sending', detail: '' } },
         effects: [
           {
-            kind: 'send_proposed',
+            kind: 'send',
             message: { type: 'submit_wrap_up', call: wrapUp.call, disposition: intent.disposition, notes: intent.notes.slice(0, 4000) },
           },
         ],

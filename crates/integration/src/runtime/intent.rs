@@ -2,19 +2,27 @@
 //! here only, so the executor that enqueues an intent and the worker that performs it cannot
 //! disagree about its shape.
 //!
-//! A row is `(kind, payload)`: the kind names the write (`create_case`, `update_case_parties`)
-//! and the payload carries its data and the payload's format version (`"v"`). Rows written before
+//! A row is `(kind, payload)`: the kind names the write (`create_case`, `update_case_parties`,
+//! `add_wrap_up_note`) and the payload carries its data and the payload's format version (`"v"`). Rows written before
 //! the version existed have version 1's fields without `"v"` and are read as version 1; a newer
 //! version or an unknown kind is refused with an error naming it, and the worker dead-letters
 //! the row with that reason instead of guessing.
 
-use callbridge_core::{CallId, CaseFields, CaseRef, CaseTrigger, PartyRefs, TenantId};
+use callbridge_core::{
+    AgentId, CallId, CaseFields, CaseRef, CaseTrigger, PartyRefs, TenantId, WorkNote,
+};
 use callbridge_store::OutboxItem;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub const CREATE_CASE: &str = "create_case";
 pub const UPDATE_CASE_PARTIES: &str = "update_case_parties";
+/// Added after version 1's kinds: older builds refuse such a row by its kind (dead-lettered with
+/// "unknown outbox kind"), never misread it.
+pub const ADD_WRAP_UP_NOTE: &str = "add_wrap_up_note";
+
+/// The suffix of an after-call note's idempotency key (`<call id>:wrap_up`): one note per call.
+pub const WRAP_UP_KEY_SUFFIX: &str = ":wrap_up";
 
 /// The payload version [`Intent::into_item`] writes.
 pub const VERSION: u64 = 1;
@@ -34,6 +42,15 @@ pub enum Intent {
         call: CallId,
         case: CaseRef,
         party: PartyRefs,
+    },
+    /// Write the agent's after-call work to the call's Case as one work note (unique per call:
+    /// the row's key is `<call id>:wrap_up`).
+    AddWrapUpNote {
+        call: CallId,
+        /// Who submitted it: told `written` or `failed` when the write is over.
+        agent: AgentId,
+        case: CaseRef,
+        note: WorkNote,
     },
 }
 
@@ -65,6 +82,14 @@ struct UpdateCasePartiesPayload {
     party: PartyRefs,
 }
 
+#[derive(Serialize, Deserialize)]
+struct AddWrapUpNotePayload {
+    call: CallId,
+    agent: AgentId,
+    case: CaseRef,
+    note: String,
+}
+
 #[derive(Serialize)]
 struct Versioned<T> {
     v: u64,
@@ -78,20 +103,31 @@ impl Intent {
         match self {
             Intent::CreateCase { .. } => CREATE_CASE,
             Intent::UpdateCaseParties { .. } => UPDATE_CASE_PARTIES,
+            Intent::AddWrapUpNote { .. } => ADD_WRAP_UP_NOTE,
         }
     }
 
     /// The call the write is for.
     pub fn call(&self) -> &CallId {
         match self {
-            Intent::CreateCase { call, .. } | Intent::UpdateCaseParties { call, .. } => call,
+            Intent::CreateCase { call, .. }
+            | Intent::UpdateCaseParties { call, .. }
+            | Intent::AddWrapUpNote { call, .. } => call,
         }
     }
 
-    /// The outbox row for `tenant`, unique per (tenant, kind, call).
+    /// The row's idempotency key: the call id (a wrap-up note: `<call id>:wrap_up`).
+    pub fn key(&self) -> String {
+        match self {
+            Intent::AddWrapUpNote { call, .. } => format!("{call}{WRAP_UP_KEY_SUFFIX}"),
+            _ => self.call().as_str().to_string(),
+        }
+    }
+
+    /// The outbox row for `tenant`, unique per (tenant, kind, key).
     pub fn into_item(self, tenant: &TenantId) -> OutboxItem {
         let kind = self.kind();
-        let key = self.call().as_str().to_string();
+        let key = self.key();
         let payload = match self {
             Intent::CreateCase {
                 call,
@@ -105,6 +141,17 @@ impl Intent {
             Intent::UpdateCaseParties { call, case, party } => {
                 versioned(UpdateCasePartiesPayload { call, case, party })
             }
+            Intent::AddWrapUpNote {
+                call,
+                agent,
+                case,
+                note,
+            } => versioned(AddWrapUpNotePayload {
+                call,
+                agent,
+                case,
+                note: note.as_str().to_string(),
+            }),
         };
         OutboxItem::new(tenant.as_str(), kind, key, payload)
     }
@@ -132,6 +179,15 @@ impl Intent {
                     call: p.call,
                     case: p.case,
                     party: p.party,
+                })
+            }
+            ADD_WRAP_UP_NOTE => {
+                let p = AddWrapUpNotePayload::deserialize(payload).map_err(unreadable)?;
+                Ok(Intent::AddWrapUpNote {
+                    call: p.call,
+                    agent: p.agent,
+                    case: p.case,
+                    note: WorkNote::from_stored(p.note),
                 })
             }
             other => Err(IntentError::UnknownKind(other.to_string())),
@@ -242,6 +298,33 @@ mod tests {
         assert_eq!(item.payload["call"], "call-1");
         assert_eq!(item.payload["trigger"]["kind"], "automatic");
         assert_eq!(Intent::read(&item.kind, &item.payload), Ok(intent));
+    }
+
+    #[test]
+    fn a_wrap_up_note_is_keyed_by_call_and_wrap_up_and_read_back() {
+        let tenant = TenantId::new("acme");
+        let intent = Intent::AddWrapUpNote {
+            call: CallId::new("call-1"),
+            agent: AgentId::parse("acme:alice").unwrap(),
+            case: CaseRef {
+                id: RecordId::new("46d44a23a9fe19810012d100cca80666"),
+                label: "CS0001234".into(),
+            },
+            note: WorkNote::from_stored("Disposition: Resolved (resolved)".into()),
+        };
+        let item = intent.clone().into_item(&tenant);
+        assert_eq!(
+            (item.kind.as_str(), item.idempotency_key.as_str()),
+            (ADD_WRAP_UP_NOTE, "call-1:wrap_up")
+        );
+        assert_eq!(
+            item.payload,
+            json!({"v": 1, "call": "call-1", "agent": "acme:alice",
+                   "case": {"id": "46d44a23a9fe19810012d100cca80666", "label": "CS0001234"},
+                   "note": "Disposition: Resolved (resolved)"})
+        );
+        assert_eq!(Intent::read(&item.kind, &item.payload), Ok(intent));
+        assert_eq!(call_of(&item.payload), Some(CallId::new("call-1")));
     }
 
     #[test]

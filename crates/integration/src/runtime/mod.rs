@@ -12,16 +12,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use callbridge_core::{
-    AgentId, CallId, CallSnapshot, Command, Engine, EngineConfig, Event, LookupFailure,
-    LookupResult, TenantId, Verdict,
+    AgentId, CallId, CallSnapshot, Command, DispositionCodes, Engine, EngineConfig, Event,
+    LookupFailure, LookupResult, TenantId, Verdict, WrapUpOutcome, WrapUpRefusal, WrapUpSubmission,
+    NO_CASE_DETAIL,
 };
 use callbridge_kernel::time::{Clock, WallTime};
 use callbridge_store::{OutboxItem, Store};
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
-pub use intent::{Intent, IntentError, CREATE_CASE, UPDATE_CASE_PARTIES};
-pub use notices::{AgentNotice, Notice};
+pub use intent::{Intent, IntentError, ADD_WRAP_UP_NOTE, CREATE_CASE, UPDATE_CASE_PARTIES};
+pub use notices::{AgentNotice, Notice, WrapUpStatus};
 pub use outbox::OutboxOptions;
 pub use replay::replay_recent;
 
@@ -41,6 +42,18 @@ pub struct RuntimeHandle {
     notices: broadcast::Sender<AgentNotice>,
     /// The engine task's clock: its deadlines are readings of this clock's monotonic time.
     clock: Clock,
+    /// For after-call work: the call's Case and the outbox row of its note.
+    store: Store,
+    outbox_wake: Arc<Notify>,
+}
+
+/// Why a wrap-up submission was not taken: the agent's refusal, or the store failing.
+#[derive(Debug, thiserror::Error)]
+pub enum WrapUpError {
+    #[error(transparent)]
+    Refused(#[from] WrapUpRefusal),
+    #[error("the wrap-up could not be saved ({0}); send it again")]
+    Store(String),
 }
 
 impl RuntimeHandle {
@@ -66,6 +79,57 @@ impl RuntimeHandle {
     /// Every notice to every agent from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<AgentNotice> {
         self.notices.subscribe()
+    }
+
+    /// Tells one agent something (the outbox worker's news about a wrap-up note).
+    pub(crate) fn notify(&self, notice: AgentNotice) {
+        let _ = self.notices.send(notice);
+    }
+
+    /// Takes an agent's after-call work for `call`: refused for an agent the engine knows was
+    /// not on the call (`may_submit_wrap_up`), then decided by the core
+    /// (`callbridge_core::decide_wrap_up`) against the tenant's codes and the call's Case as
+    /// stored when it was created; an accepted note becomes one outbox row keyed
+    /// `<call id>:wrap_up`, so a second submission finds that row and is refused. The answer is
+    /// the status to send now (`queued`, or `failed` for a call without a Case); `written` or
+    /// `failed` follows as a notice when the outbox is done.
+    pub async fn submit_wrap_up(
+        &self,
+        tenant: &TenantId,
+        agent: &AgentId,
+        call: &CallId,
+        codes: &DispositionCodes,
+        submission: &WrapUpSubmission,
+    ) -> Result<(WrapUpStatus, String), WrapUpError> {
+        let snapshot = self.call_state(call).await;
+        callbridge_core::may_submit_wrap_up(snapshot.as_ref(), agent)?;
+        let case = self
+            .store
+            .case_for_call(tenant.as_str(), call)
+            .await
+            .map_err(|e| WrapUpError::Store(e.to_string()))?;
+        match callbridge_core::decide_wrap_up(codes, false, submission, case.as_ref())? {
+            WrapUpOutcome::NoCase => Ok((WrapUpStatus::Failed, NO_CASE_DETAIL.to_string())),
+            WrapUpOutcome::Write { case, note } => {
+                let detail = format!("Saving to {}.", case.label);
+                let intent = Intent::AddWrapUpNote {
+                    call: call.clone(),
+                    agent: agent.clone(),
+                    case,
+                    note,
+                };
+                let enqueued = self
+                    .store
+                    .enqueue(intent.into_item(tenant))
+                    .await
+                    .map_err(|e| WrapUpError::Store(e.to_string()))?;
+                if !enqueued.created {
+                    return Err(WrapUpRefusal::AlreadySubmitted.into());
+                }
+                self.outbox_wake.notify_one();
+                Ok((WrapUpStatus::Queued, detail))
+            }
+        }
     }
 
     /// The engine's view of a call (for tests and the admin API).
@@ -94,10 +158,13 @@ impl Runtime {
         let (input, rx) = mpsc::unbounded_channel();
         let (notices, _) = broadcast::channel(4096);
         let clock = Clock::start();
+        let wake = Arc::new(Notify::new());
         let handle = RuntimeHandle {
             input: input.clone(),
             notices: notices.clone(),
             clock,
+            store: store.clone(),
+            outbox_wake: wake.clone(),
         };
         for tenant in tenants {
             for name in store.linked_agents(tenant.as_str()).await? {
@@ -120,7 +187,6 @@ impl Runtime {
                 tracing::info!(tenant = %tenant, released, "outbox writes a stopped process held are due again");
             }
         }
-        let wake = Arc::new(Notify::new());
         let executor = Executor {
             crm: crm.clone(),
             store: store.clone(),

@@ -17,6 +17,20 @@ pub enum Notice {
     ShowCase { case: CaseRef },
     /// Something did not happen, and why.
     Message { reason: NotifyReason, text: String },
+    /// Where the agent's after-call work note stands (sent as a `wrap_up_status` message).
+    WrapUpStatus {
+        status: WrapUpStatus,
+        detail: String,
+    },
+}
+
+/// `queued` when accepted into the outbox, then `written` or `failed` once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WrapUpStatus {
+    Queued,
+    Written,
+    Failed,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

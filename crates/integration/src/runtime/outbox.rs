@@ -21,7 +21,8 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
-use super::intent::{self, Intent, CREATE_CASE};
+use super::intent::{self, Intent, ADD_WRAP_UP_NOTE, CREATE_CASE};
+use super::notices::{AgentNotice, Notice, WrapUpStatus};
 use super::RuntimeHandle;
 use crate::crm::{Crm, CrmError};
 
@@ -172,6 +173,14 @@ async fn process<C: Crm>(
                 .await
                 .map(|()| written(&call, &case))
                 .map_err(|e| Failure::from_crm(&e)),
+            // One CRM request; the row (unique per call) makes a second submission impossible.
+            Ok(Intent::AddWrapUpNote {
+                call, case, note, ..
+            }) => crm
+                .add_work_note(&tenant, &case, note.as_str())
+                .await
+                .map(|()| written(&call, &case))
+                .map_err(|e| Failure::from_crm(&e)),
             Err(error) => Err(Failure::permanent(error.to_string())),
         }
     };
@@ -186,6 +195,7 @@ async fn process<C: Crm>(
             if let Err(error) = store.complete(item.id, result).await {
                 tracing::error!(%error, id = ?item.id, "CRM write done but not marked done; it will be found by correlation id on retry");
             }
+            tell_wrap_up(handle, &item, WrapUpStatus::Written, None);
         }
         Err(Failure {
             reason,
@@ -203,6 +213,7 @@ async fn process<C: Crm>(
                 if let Err(error) = store.dead_letter(item.id, &reason).await {
                     tracing::error!(%error, "cannot dead-letter an outbox item");
                 }
+                tell_wrap_up(handle, &item, WrapUpStatus::Failed, Some(&reason));
                 if item.kind == CREATE_CASE {
                     if let Some(call) = call {
                         handle.submit(Event::CaseCreateFailed {
@@ -233,6 +244,34 @@ async fn process<C: Crm>(
             }
         }
     }
+}
+
+/// Tells the agent who submitted a wrap-up note that the outbox is done with it (`written`, or
+/// `failed` with the reason it was given up). Other writes tell nobody here.
+fn tell_wrap_up(
+    handle: &RuntimeHandle,
+    item: &ClaimedItem,
+    status: WrapUpStatus,
+    reason: Option<&str>,
+) {
+    if item.kind != ADD_WRAP_UP_NOTE {
+        return;
+    }
+    let Ok(Intent::AddWrapUpNote {
+        call, agent, case, ..
+    }) = Intent::read(&item.kind, &item.payload)
+    else {
+        return;
+    };
+    let detail = match reason {
+        None => format!("Saved to {}.", case.label),
+        Some(reason) => format!("Could not save to {}: {reason}", case.label),
+    };
+    handle.notify(AgentNotice {
+        agent,
+        call,
+        notice: Notice::WrapUpStatus { status, detail },
+    });
 }
 
 /// Runs `work` while renewing the item's lease every `heartbeat`. The claim is ours only while

@@ -135,6 +135,15 @@ caller_number_column = "u_caller_number"
 [tenant.servicenow.link.agents]
 alice = "alice.agent"
 bob = "bob.agent"
+
+[[tenant.disposition_codes]]
+code = "resolved"
+label_en = "Resolved"
+label_ja = "解決"
+
+[[tenant.disposition_codes]]
+code = "call_back"
+label_en = "Call back"
 "#,
             db = dir.path().join("callbridge.db").display(),
             instance = sandbox.base_url,

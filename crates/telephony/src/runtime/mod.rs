@@ -290,6 +290,7 @@ impl Telephony {
             pending: Default::default(),
             refusal_log: callbridge_sip::SourceLogThrottle::new(std::time::Duration::from_secs(10)),
             clock: callbridge_kernel::time::Clock::start(),
+            last_ended: Default::default(),
         };
         let switch_task = tokio::spawn(switch.run(Sources {
             sip: sip_events,

@@ -69,6 +69,25 @@ pub fn agent_state(state: &AgentState, detail: String) -> ServerMessage {
     }
 }
 
+/// The `wrap_up` message: after-call work for `call` until `ends_at` (wall time).
+pub fn wrap_up(
+    call: &callbridge_core::CallId,
+    ends_at: callbridge_kernel::time::WallTime,
+) -> ServerMessage {
+    let nanos = i128::from(ends_at.as_millis()) * 1_000_000;
+    let ends_at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        });
+    ServerMessage::WrapUp {
+        call: call.to_string(),
+        case: None,
+        ends_at,
+    }
+}
+
 /// The agent's state as one word for the softphone's status display.
 pub fn state_word(state: &AgentState) -> &'static str {
     match state {
@@ -79,6 +98,24 @@ pub fn state_word(state: &AgentState) -> &'static str {
         AgentState::Dialing { .. } => "dialing",
         AgentState::OnCall { .. } => "on_call",
         AgentState::WrapUp { .. } => "wrap_up",
+    }
+}
+
+#[cfg(test)]
+mod wrap_up_tests {
+    use super::*;
+
+    #[test]
+    fn the_wrap_up_message_says_until_when_in_rfc3339() {
+        let message = wrap_up(
+            &callbridge_core::CallId::new("c-100"),
+            callbridge_kernel::time::WallTime::from_millis(1_796_533_830_000),
+        );
+        assert_eq!(
+            serde_json::to_value(&message).unwrap(),
+            serde_json::json!({"type": "wrap_up", "call": "c-100", "case": null,
+                               "ends_at": "2026-12-06T05:10:30Z"})
+        );
     }
 }
 

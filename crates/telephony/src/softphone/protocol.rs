@@ -43,6 +43,15 @@ pub enum ClientMessage {
     ChooseContact { call: CallId, contact: ContactRef },
     /// Create the call's Case now (when it was not created automatically).
     CreateCase { call: CallId },
+    /// The agent's after-call work for a call: a disposition code (or none) and notes, written
+    /// once to the call's Case. The web edge takes it (answered with `wrap_up_status`).
+    SubmitWrapUp {
+        call: CallId,
+        #[serde(default)]
+        disposition: Option<String>,
+        #[serde(default)]
+        notes: String,
+    },
     /// Keep-alive; answered with `pong`.
     Ping,
 }
@@ -110,6 +119,14 @@ pub enum ServerMessage {
         cause: &'static str,
         detail: String,
     },
+    /// The agent is in after-call work for `call` (comes after the `agent_state` `wrap_up`).
+    WrapUp {
+        call: String,
+        /// The call's Case; always null today (the `crm` `show_case` notice gave it).
+        case: Option<serde_json::Value>,
+        /// RFC 3339: when the server makes the agent available by itself.
+        ends_at: Option<String>,
+    },
     /// A request could not be carried out, and why.
     Error {
         message: String,
@@ -131,6 +148,30 @@ pub fn parse_client_message(frame: &str) -> Result<ClientMessage, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wrap_up_parses_with_or_without_a_disposition() {
+        assert_eq!(
+            parse_client_message(
+                r#"{"type":"submit_wrap_up","call":"c1","disposition":"resolved","notes":"ok"}"#
+            )
+            .unwrap(),
+            ClientMessage::SubmitWrapUp {
+                call: CallId::new("c1"),
+                disposition: Some("resolved".into()),
+                notes: "ok".into()
+            }
+        );
+        assert_eq!(
+            parse_client_message(r#"{"type":"submit_wrap_up","call":"c1","disposition":null}"#)
+                .unwrap(),
+            ClientMessage::SubmitWrapUp {
+                call: CallId::new("c1"),
+                disposition: None,
+                notes: String::new()
+            }
+        );
+    }
 
     #[test]
     fn messages_parse_by_type() {

@@ -52,6 +52,8 @@ pub struct TenantFacts {
     pub allowed_origins: Vec<String>,
     /// The `[tenant.crm] kind`.
     pub crm_kind: String,
+    /// `[[tenant.disposition_codes]]`, shown in the profile for after-call work.
+    pub disposition_codes: callbridge_core::DispositionCodes,
 }
 
 /// Everything the account routes share.
@@ -153,6 +155,7 @@ impl Accounts {
                         region: t.default_region.to_string(),
                         allowed_origins: origins::allowed(&config.server.public_url, instance),
                         crm_kind: t.crm.kind.clone(),
+                        disposition_codes: t.disposition_codes.clone(),
                     },
                 )
             })

@@ -70,6 +70,14 @@ pub fn queue_json(name: &str, wrap_up: std::time::Duration) -> Value {
     json!({"name": name, "wrap_up_seconds": wrap_up.as_secs()})
 }
 
+/// The tenant's disposition codes: `[{"code": ..., "label": {"en": ..., "ja": ...}}]`.
+pub fn disposition_codes_json(codes: &callbridge_core::DispositionCodes) -> Value {
+    codes
+        .iter()
+        .map(|c| json!({"code": c.code(), "label": {"en": c.label_en(), "ja": c.label_ja()}}))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +139,25 @@ mod tests {
             json!({"contact": "customer_contact", "consumer": null, "case": "sn_customerservice_case"})
         );
         assert_eq!(crm["kind"], "servicenow");
+    }
+
+    #[test]
+    fn disposition_codes_have_the_contracts_shape() {
+        use callbridge_core::{DispositionCode, DispositionCodes};
+        let codes = DispositionCodes::new(vec![DispositionCode::new(
+            "resolved",
+            "Resolved",
+            Some("解決"),
+        )
+        .unwrap()])
+        .unwrap();
+        assert_eq!(
+            disposition_codes_json(&codes),
+            json!([{"code": "resolved", "label": {"en": "Resolved", "ja": "解決"}}])
+        );
+        assert_eq!(
+            disposition_codes_json(&DispositionCodes::default()),
+            json!([])
+        );
     }
 }

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use super::limits::Attempt;
 use super::origins::Verdict;
-use super::profile::{crm_json, queue_json, session_answer, CrmView};
+use super::profile::{crm_json, disposition_codes_json, queue_json, session_answer, CrmView};
 use super::{client_address, password, session, Accounts, ApiError, Signed};
 use crate::gateway::SOFTPHONE_PATH;
 
@@ -289,7 +289,7 @@ async fn me(State(accounts): State<Arc<Accounts>>, headers: HeaderMap) -> Answer
             "agent": {"name": view.user_name, "display_name": view.display_name, "role": view.role.as_str()},
             "crm": crm_json(crm),
             "queues": queues,
-            "disposition_codes": [],
+            "disposition_codes": disposition_codes_json(&tenant.disposition_codes),
             "softphone_path": softphone_path,
         }),
     ))

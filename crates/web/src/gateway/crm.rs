@@ -3,8 +3,8 @@
 //! the engine. With telephony they go through telephony's feed instead, in order with the
 //! call's other events.
 
-use callbridge_core::Event;
-use callbridge_integration::runtime::RuntimeHandle;
+use callbridge_core::{AgentId, CallId, DispositionCodes, Event, TenantId, WrapUpSubmission};
+use callbridge_integration::runtime::{RuntimeHandle, WrapUpError, WrapUpStatus};
 use callbridge_store::Store;
 use time::OffsetDateTime;
 
@@ -32,5 +32,20 @@ impl CrmRequests {
             tracing::error!(error = %e, "could not journal an agent's CRM request");
         }
         self.runtime.submit(event);
+    }
+
+    /// An agent's after-call work, with or without telephony (the integration decides and
+    /// writes it).
+    pub async fn submit_wrap_up(
+        &self,
+        agent: &AgentId,
+        call: &CallId,
+        codes: &DispositionCodes,
+        submission: &WrapUpSubmission,
+    ) -> Result<(WrapUpStatus, String), WrapUpError> {
+        let tenant: &TenantId = agent.tenant();
+        self.runtime
+            .submit_wrap_up(tenant, agent, call, codes, submission)
+            .await
     }
 }

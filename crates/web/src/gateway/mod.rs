@@ -26,7 +26,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use callbridge_config::Secret;
 use callbridge_core::{AgentId, CallId, Event, TenantId};
-use callbridge_integration::runtime::{AgentNotice, Notice};
+use callbridge_integration::runtime::{AgentNotice, Notice, WrapUpStatus};
 use callbridge_telephony::runtime::Attached;
 use callbridge_telephony::softphone::protocol::{
     parse_client_message, ClientMessage, ServerMessage, MAX_ACCEPTED_BYTES,
@@ -326,6 +326,9 @@ async fn converse(
                     // request, and waiting on the socket to write the pong is what slows a
                     // client that pings faster than it reads.
                     Ok(ClientMessage::Ping) => text(&ServerMessage::Pong),
+                    Ok(ClientMessage::SubmitWrapUp { call, disposition, notes }) => {
+                        wrap_up(gateway, agent, call, disposition, notes).await
+                    }
                     Ok(message) => match request(gateway, agent, message).await {
                         Some(refusal) => text(&refusal),
                         None => continue,
@@ -405,6 +408,38 @@ async fn request(
     None
 }
 
+/// Takes the agent's after-call work; the answer: `wrap_up_status` (`queued`, or `failed` for
+/// a call without a Case) or an `error` saying why it was refused.
+async fn wrap_up(
+    gateway: &Gateway,
+    agent: &Agent,
+    call: CallId,
+    disposition: Option<String>,
+    notes: String,
+) -> String {
+    let empty = callbridge_core::DispositionCodes::default();
+    let codes = gateway
+        .accounts
+        .tenant(&agent.tenant)
+        .map_or(&empty, |t| &t.disposition_codes);
+    let submission = callbridge_core::WrapUpSubmission { disposition, notes };
+    match gateway
+        .crm
+        .submit_wrap_up(&agent.id, &call, codes, &submission)
+        .await
+    {
+        Ok((status, detail)) => wrap_up_status_text(&call, status, &detail),
+        Err(error) => text(&ServerMessage::Error {
+            message: error.to_string(),
+        }),
+    }
+}
+
+/// A `wrap_up_status` message.
+fn wrap_up_status_text(call: &CallId, status: WrapUpStatus, detail: &str) -> String {
+    json!({"type": "wrap_up_status", "call": call, "status": status, "detail": detail}).to_string()
+}
+
 fn text(message: &ServerMessage) -> String {
     serde_json::to_string(message).expect("messages serialise")
 }
@@ -418,6 +453,9 @@ struct CrmMessage<'a> {
 }
 
 fn crm_text(notice: &AgentNotice) -> String {
+    if let Notice::WrapUpStatus { status, detail } = &notice.notice {
+        return wrap_up_status_text(&notice.call, *status, detail);
+    }
     serde_json::to_string(&CrmMessage {
         call: &notice.call,
         notice: &notice.notice,

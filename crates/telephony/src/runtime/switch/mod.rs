@@ -68,6 +68,9 @@ pub struct Switch {
     /// The loop's one reader of the clocks: the switchboard's timers run on its monotonic
     /// reading, its call records carry the wall one.
     pub clock: Clock,
+    /// Each agent's last answered call that ended (its `call_ended` comes just before the
+    /// `agent_state` that starts the wrap-up): the call a `wrap_up` message is about.
+    pub last_ended: HashMap<AgentId, CallId>,
 }
 
 pub struct Sources {

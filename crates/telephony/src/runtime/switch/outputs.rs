@@ -138,6 +138,7 @@ impl Switch {
                 );
             }
             Output::CallEnded { agent, call, cause } => {
+                self.last_ended.insert(agent.clone(), call.clone());
                 let (cause, detail) = words::call_ended(&cause);
                 self.phones.send(
                     &agent,
@@ -152,9 +153,26 @@ impl Switch {
                 agent,
                 state,
                 message,
-            } => self
-                .phones
-                .send(&agent, words::agent_state(&state, message)),
+            } => {
+                // Entering after-call work: the state, then what the wrap-up is about and
+                // until when (the switchboard makes the agent available then).
+                let wrap_up = match &state {
+                    callbridge_switchboard::AgentState::WrapUp { until } => {
+                        self.last_ended.remove(&agent).map(|call| {
+                            (
+                                call,
+                                self.clock.wall().saturating_add(self.clock.until(*until)),
+                            )
+                        })
+                    }
+                    _ => None,
+                };
+                self.phones
+                    .send(&agent, words::agent_state(&state, message));
+                if let Some((call, ends_at)) = wrap_up {
+                    self.phones.send(&agent, words::wrap_up(&call, ends_at));
+                }
+            }
             Output::Refused { agent, refusal, .. } => {
                 self.phones.send(&agent, error(refusal.message()));
             }

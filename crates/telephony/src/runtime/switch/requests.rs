@@ -94,6 +94,12 @@ impl Switch {
             ClientMessage::CreateCase { call } => self
                 .feed
                 .send(tenant.as_str(), Event::ManualCaseRequested { call, agent }),
+            // The web edge writes after-call work through the integration's outbox and never
+            // hands it here; a client of telephony alone has nowhere to write it.
+            ClientMessage::SubmitWrapUp { .. } => self.phones.send(
+                &agent,
+                error("after-call work is not saved by this connection".into()),
+            ),
         }
     }
 
