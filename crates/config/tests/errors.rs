@@ -225,3 +225,32 @@ fn https_needs_both_files_each_readable() {
     assert!(err.fix.contains("point it at a PEM file"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn recording_settings_are_read_and_their_mistakes_located() {
+    let with = |section: &str| format!("{GOOD}[tenant.recordings]\n{section}\n");
+    let config = Config::parse(
+        "callbridge.toml",
+        &with("allow_download = true\nretention_days = 90"),
+        Path::new("."),
+        &|_| None,
+    )
+    .unwrap();
+    let policy = config.tenants[0].recordings;
+    assert!(policy.allow_download);
+    assert_eq!(policy.retention_days, Some(90));
+    let defaults = Config::parse("callbridge.toml", GOOD, Path::new("."), &|_| None).unwrap();
+    assert_eq!(
+        defaults.tenants[0].recordings,
+        callbridge_config::RecordingPolicy::default()
+    );
+    let zero = only(&with("retention_days = 0"));
+    assert!(
+        zero.starts_with("callbridge.toml:10:")
+            && zero.contains("tenant[0].recordings.retention_days"),
+        "{zero}"
+    );
+    assert!(zero.contains("from 1 to 36500"), "{zero}");
+    let typo = only(&with("allow_downlaod = true"));
+    assert!(typo.contains("did you mean `allow_download`"), "{typo}");
+}
