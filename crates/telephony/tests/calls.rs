@@ -67,6 +67,17 @@ async fn an_inbound_call_rings_an_agent_is_bridged_recorded_and_ends_when_the_cu
     let files = wav_files(&dir);
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].to_string_lossy().contains(&call));
+    // The recording page finds it in the store, with its waveform beside it.
+    eventually("the recording's row and peaks", Duration::from_secs(5), || {
+        let store = world.server.store.clone();
+        let call = call.clone();
+        let peaks = std::path::PathBuf::from(format!("{}.peaks.json", files[0].display()));
+        async move {
+            matches!(store.recording(TENANT, &call).await, Ok(Some(r)) if r.removed_at.is_none())
+                && peaks.exists()
+        }
+    })
+    .await;
     let audio = callbridge_audio::read_wav(&files[0]).unwrap();
     assert_eq!(audio.rate, 8000);
     assert_eq!(audio.channels.len(), 2);
