@@ -162,6 +162,39 @@ describe("an agent's call", () => {
     expect(unexpected(problems)).toEqual([]);
   });
 
+  test("opens the call's recording from its Case link, signs in with the CRM, and plays", async () => {
+    // The link Callbridge wrote into the Case, read as a CRM user with rights sees it (which also
+    // signs this browser in at the CRM, as working in the CRM would).
+    const viewer = 'bob.agent';
+    const context = await newContext(browser, desktop);
+    const basic = Buffer.from(`${viewer}:${demo.crmPasswords.get(viewer) ?? ''}`).toString('base64');
+    const cases = await context.request.get(
+      `${demo.sandboxUrl}/api/now/table/sn_customerservice_case?sysparm_query=ORDERBYDESCsys_created_on&sysparm_limit=1`,
+      { headers: { Authorization: `Basic ${basic}`, Accept: 'application/json' } },
+    );
+    expect(cases.status()).toBe(200);
+    const row = ((await cases.json()) as { result: Record<string, unknown>[] }).result[0] ?? {};
+    const link = Object.values(row).find((v): v is string => typeof v === 'string' && v.includes('/recordings/'));
+    expect(link, JSON.stringify(row)).toBeDefined();
+    const viewerPage = await context.newPage();
+    const viewerProblems = watch(viewerPage);
+    await viewerPage.goto(link ?? '');
+    // Signed in at the CRM already (as when the link is clicked on the Case's form there), the
+    // viewer is asked only whether Callbridge may check their access.
+    expect(await viewerPage.locator('#signed-in-user').textContent()).toBe(viewer);
+    await viewerPage.click('#allow');
+    // The page refreshes by itself while the recording is still being stored.
+    await viewerPage.locator('#audio').waitFor({ state: 'attached', timeout: 30_000 });
+    await viewerPage.locator('#play').click();
+    await expect
+      .poll(() => viewerPage.locator('#audio').evaluate((audio: HTMLAudioElement) => audio.currentTime), { timeout: 10_000 })
+      .toBeGreaterThan(0.3);
+    await screenshot(viewerPage, 'recording-desktop-en');
+    expect(await seriousViolations(viewerPage)).toEqual([]);
+    expect(unexpected(viewerProblems)).toEqual([]);
+    await context.close();
+  });
+
   test('dials a number given by ?dial=', async () => {
     // The same browser, signed in: the link a CRM or another page opens.
     const context = page.context();

@@ -152,7 +152,7 @@ fn shell(lang: Lang, title: &str, refresh: bool, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{}\
-         <title>{}</title><link rel=\"stylesheet\" href=\"/recordings/assets/player.css\"></head>\
+         <title>{}</title><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/recordings/assets/player.css\"></head>\
          <body><main>{body}</main></body></html>",
         words(lang).lang,
         if refresh {
