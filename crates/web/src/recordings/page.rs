@@ -55,6 +55,7 @@ struct Words {
     duration: &'static str,
     case: &'static str,
     play: &'static str,
+    seek: &'static str,
     speed: &'static str,
     listen: &'static str,
     both: &'static str,
@@ -85,6 +86,7 @@ const EN: Words = Words {
     duration: "Duration",
     case: "Case",
     play: "Play / pause",
+    seek: "Position in the recording",
     speed: "Speed",
     listen: "Listen to",
     both: "Both",
@@ -115,6 +117,7 @@ const JA: Words = Words {
     duration: "通話時間",
     case: "ケース",
     play: "再生 / 一時停止",
+    seek: "再生位置",
     speed: "速度",
     listen: "聞く",
     both: "両方",
@@ -325,7 +328,7 @@ pub fn recording(lang: Lang, facts: &Facts, audio: &Audio) -> String {
                  <canvas id=\"waveform\" width=\"1000\" height=\"120\" data-left=\"{l}\" data-right=\"{r}\"></canvas>\
                  <div class=\"controls\">\
                  <button id=\"play\" type=\"button\">{play}</button>\
-                 <input id=\"seek\" type=\"range\" min=\"0\" max=\"1000\" value=\"0\" aria-label=\"seek\">\
+                 <input id=\"seek\" type=\"range\" min=\"0\" max=\"1000\" value=\"0\" aria-label=\"{seek}\">\
                  <span id=\"time\">0:00</span>\
                  <label>{speed} <select id=\"speed\">\
                  <option value=\"0.5\">0.5×</option><option value=\"0.75\">0.75×</option>\
@@ -339,6 +342,7 @@ pub fn recording(lang: Lang, facts: &Facts, audio: &Audio) -> String {
                 l = join(left),
                 r = join(right),
                 play = escape(w.play),
+                seek = escape(w.seek),
                 speed = escape(w.speed),
                 listen = escape(w.listen),
                 both = escape(w.both),
