@@ -7,6 +7,7 @@
 pub mod account;
 pub mod events;
 pub mod gateway;
+pub mod html;
 pub mod link;
 pub mod listener;
 pub mod recordings;

@@ -13,6 +13,7 @@ use axum::Router;
 use callbridge_integration::linking::{LinkError, Linking, CALLBACK_PATH, PENDING_TTL};
 use serde::Deserialize;
 
+use crate::html::escape;
 use crate::recordings::Recordings;
 use time::OffsetDateTime;
 
@@ -226,14 +227,6 @@ fn page(status: StatusCode, title: &str, message: &str) -> Response {
             .insert(name, HeaderValue::from_static(value));
     }
     response
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 #[cfg(test)]

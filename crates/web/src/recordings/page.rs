@@ -3,6 +3,7 @@
 //! `/recordings/assets/player.js` and the only style `/recordings/assets/player.css`, so the
 //! strict CSP (no inline script or style) holds.
 
+use crate::html::escape;
 use std::fmt::Write as _;
 
 /// The viewer's language.
@@ -134,21 +135,6 @@ fn words(lang: Lang) -> &'static Words {
         Lang::En => &EN,
         Lang::Ja => &JA,
     }
-}
-
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn shell(lang: Lang, title: &str, refresh: bool, body: &str) -> String {
