@@ -113,9 +113,12 @@ export async function startDemo(): Promise<Demo> {
   return { ...parseBanner(output), output: () => output, stop };
 }
 
-/** Places one customer call into the demo (`callbridge demo call …`), as the banner says. */
-export function placeCall(demo: Demo, seconds: number): { done: Promise<string>; stop: () => void } {
-  const args = demo.callArgs.filter((_, i, all) => all[i - 1] !== '--seconds' && all[i] !== '--seconds');
+/** Places one customer call into the demo (`callbridge demo call …`), as the banner says (from
+ *  another number when `from` is given). */
+export function placeCall(demo: Demo, seconds: number, from?: string): { done: Promise<string>; stop: () => void } {
+  const args = demo.callArgs
+    .filter((_, i, all) => all[i - 1] !== '--seconds' && all[i] !== '--seconds')
+    .map((arg, i, all) => (from !== undefined && all[i - 1] === '--from' ? from : arg));
   const child = spawn(bin, ['demo', 'call', ...args, '--seconds', String(seconds)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -195,6 +195,34 @@ describe("an agent's call", () => {
     await context.close();
   });
 
+  test('shows a hostile contact name as text', async () => {
+    // A contact whose name is markup, saved in the CRM by an agent with create rights.
+    const hostile = `<img src=x onerror="window.pwned=1">`;
+    const number = '+819011112222';
+    const writer = 'bob.agent';
+    const basic = Buffer.from(`${writer}:${demo.crmPasswords.get(writer) ?? ''}`).toString('base64');
+    const created = await page.context().request.post(`${demo.sandboxUrl}/api/now/table/customer_contact`, {
+      headers: { Authorization: `Basic ${basic}`, Accept: 'application/json' },
+      data: { first_name: hostile, last_name: 'Test', name: `${hostile} Test`, mobile_phone: number },
+    });
+    expect(created.status()).toBe(201);
+    problems.length = 0;
+    const call = placeCall(demo, 20, number);
+    try {
+      await page.locator('section.ringing').waitFor({ timeout: 20_000 });
+      await page.getByText(`${hostile} Test`).first().waitFor({ timeout: 10_000 });
+      expect(await page.locator('img[src="x"]').count()).toBe(0);
+      expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+      await screenshot(page, 'ringing-hostile-name-360-en');
+      await page.getByRole('button', { name: 'Answer' }).click();
+      await page.getByRole('button', { name: 'Hang up' }).click();
+      await page.locator('section.call').waitFor({ state: 'detached', timeout: 10_000 });
+    } finally {
+      call.stop();
+    }
+    expect(unexpected(problems)).toEqual([]);
+  });
+
   test('dials a number given by ?dial=', async () => {
     // The same browser, signed in: the link a CRM or another page opens.
     const context = page.context();
