@@ -7,36 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use callbridge_store::{SecretKey, Store};
 
-const BIN: &str = env!("CARGO_BIN_EXE_callbridge");
-const KEY: &str = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=";
-
-fn config(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("callbridge.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"
-[server]
-listen = "127.0.0.1:0"
-public_url = "https://cc.example.com"
-database_url = "sqlite://{db}"
-master_key = "{KEY}"
-
-[[tenant]]
-id = "acme"
-default_region = "US"
-
-[tenant.servicenow]
-instance_url = "https://example.service-now.com"
-client_id = "id"
-client_secret = "secret"
-"#,
-            db = dir.join("callbridge.db").display()
-        ),
-    )
-    .unwrap();
-    path
-}
+mod common;
+use common::{config, BIN, KEY};
 
 fn account(config: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(BIN)
