@@ -128,6 +128,10 @@ describe('an outbound call', () => {
     expect(call?.outcome).toEqual({ kind: 'dial_failed', detail: 'The line is busy.' });
     // The number and its record stay on the dial pad to try again.
     expect(r.state.dial).toEqual({ number: '+81399998888', context: { table: 'customer_contact', sysId: 'k9' }, pending: false });
+    // Once the call has an id, the record it was dialled from is named as its contact (its Case links to it).
+    expect(effectsOf(r, 'link_dial_context')).toEqual([
+      { kind: 'link_dial_context', call: call?.id, context: { table: 'customer_contact', sysId: 'k9' } },
+    ]);
   });
 
   it('dials the cleaned number, and nothing for text that is not one', () => {

@@ -19,6 +19,7 @@ export const en: Messages = {
     missedCall: 'You missed a call. You receive no calls until you make yourself available.',
     other: ({ text }) => `Away: ${text}`,
   },
+  presenceBusy: 'Busy',
   presenceLabel: 'Your status',
   goAvailable: 'Available',
   goAway: 'Away',

@@ -19,6 +19,7 @@ export const ja: Messages = {
     missedCall: '着信に応答できませんでした。受付可に戻すまで着信はありません。',
     other: ({ text }) => `離席中：${text}`,
   },
+  presenceBusy: '対応中',
   presenceLabel: 'ステータス',
   goAvailable: '受付可',
   goAway: '離席',

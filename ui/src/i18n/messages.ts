@@ -11,6 +11,8 @@ export interface Messages {
 
   agentState: Record<AgentStateName, string>;
   awayReason: { away: string; missedCall: string; other: Fmt<{ text: string }> };
+  /** The OpenFrame presence indicator while ringing, dialling or on a call. */
+  presenceBusy: string;
   presenceLabel: string;
   goAvailable: string;
   goAway: string;

@@ -261,6 +261,7 @@ function onAgentState(state: State, message: Extract<ServerMessage, { type: 'age
         dialContext: fromDial ? dial.context : null,
       });
       calls = [...pruneEnded(calls), call];
+      if (fromDial && dial.context) effects.push({ kind: 'link_dial_context', call: message.call, context: dial.context });
       if (fromDial) dial = { number: '', context: null, pending: false };
     }
     calls = calls.map((c) => {

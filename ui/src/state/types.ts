@@ -11,7 +11,7 @@ import type {
   ServerMessage,
   UnavailableReason,
 } from '../protocol';
-import type { DialRequest } from '../intake/dial-request';
+import type { DialContext, DialRequest } from '../intake/dial-request';
 import type { ProposedClientMessage } from '../api/protocol-additions';
 
 export type CustomerKind = 'number' | 'withheld' | 'unknown';
@@ -194,6 +194,8 @@ export type Effect =
   | { kind: 'notify'; caller: Caller; call: string }
   | { kind: 'announce'; announcement: Announcement }
   | { kind: 'open_crm'; target: CrmTarget }
+  /** An outbound call dialled from a CRM record: tell the server that record is its contact. */
+  | { kind: 'link_dial_context'; call: string; context: DialContext }
   | { kind: 'claim_tab' }
   | { kind: 'presence_indicator'; presence: PresenceIndicator }
   | { kind: 'show_frame' };
