@@ -99,7 +99,10 @@ export interface Messages {
   crmDisconnect: string;
 
   connecting: string;
+  reconnecting: string;
   reconnectingIn: Fmt<{ seconds: string }>;
+  callKept: string;
+  audioReconnecting: string;
   reconnectNow: string;
   audioConnecting: string;
   audioFailed: Fmt<{ problem: string }>;
