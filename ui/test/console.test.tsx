@@ -6,8 +6,10 @@ import { createApi, type Session } from '../src/api';
 import { enConsole } from '../src/i18n/en';
 import { jaConsole } from '../src/i18n/ja';
 import { isStaff, pageIdOf, route, visiblePages } from '../src/console/access';
+import { auditPath, auditQuery } from '../src/console/api';
 import { NotForAgents } from '../src/console/NotForStaff';
 import { pages } from '../src/console/pages';
+import { localToIso } from '../src/console/pages/Audit';
 import { Shell } from '../src/console/Shell';
 import { consoleTexts } from '../src/console/texts';
 
@@ -30,6 +32,7 @@ describe('who sees what', () => {
     expect(visiblePages('admin', pages).map((p) => p.id)).toEqual(pages.map((p) => p.id));
     const supervisor = visiblePages('supervisor', pages);
     expect(supervisor.every((p) => p.needs === 'supervisor')).toBe(true);
+    expect(supervisor.map((p) => p.id)).not.toContain('people');
   });
 
   it('has page ids that are unique and usable as addresses', () => {
@@ -44,26 +47,40 @@ describe('who sees what', () => {
     expect(pageIdOf('')).toBe('');
     const first = route('', 'supervisor', pages);
     expect(first.kind === 'page' && first.page.id).toBe('overview');
-    const overview = route('#/overview', 'admin', pages);
-    expect(overview.kind === 'page' && overview.page.id).toBe('overview');
-    const adminOnly = [{ id: 'people', needs: 'admin' as const }];
-    expect(route('#/people', 'supervisor', adminOnly).kind).toBe('forbidden');
-    expect(route('#/people', 'admin', adminOnly).kind).toBe('page');
+    const people = route('#/people', 'admin', pages);
+    expect(people.kind === 'page' && people.page.id).toBe('people');
+    expect(route('#/people', 'supervisor', pages).kind).toBe('forbidden');
     expect(route('#/nowhere', 'admin', pages)).toEqual({ kind: 'not_found', id: 'nowhere' });
+  });
+});
+
+describe('the audit query', () => {
+  it('leaves out empty fields and asks for CSV by format', () => {
+    const filter = { from: '2026-12-01T00:00:00.000Z', to: '', user: ' bob ', call: '', outcome: 'refused' as const };
+    expect(auditQuery(filter, 'json')).toBe('?from=2026-12-01T00%3A00%3A00.000Z&user=bob&outcome=refused');
+    expect(auditPath('admin', { from: '', to: '', user: '', call: '', outcome: '' }, 'csv')).toBe('/api/v1/console/audit/admin?format=csv');
+    expect(auditPath('listen', { from: '', to: '', user: '', call: '', outcome: '' }, 'json')).toBe('/api/v1/console/audit/listen');
+  });
+
+  it('reads the local time inputs as UTC instants', () => {
+    expect(localToIso('')).toBe('');
+    expect(localToIso('2026-12-01T09:00')).toBe(new Date('2026-12-01T09:00').toISOString());
   });
 });
 
 describe('the shell', () => {
   it('names the signed-in account, lists the pages and marks the current one', () => {
-    const html = shell('admin', '#/overview');
+    const html = shell('admin', '#/people');
     expect(html).toContain('ada · admin · acme');
     expect(html).toContain('aria-label="Console pages"');
-    expect(html).toMatch(/<a href="#\/overview" aria-current="page">Overview<\/a>/);
-    expect(html).toContain('<h1 tabindex="-1">Overview</h1>');
+    expect(html).toMatch(/<a href="#\/people" aria-current="page">People<\/a>/);
+    expect(html).toContain('<h1 tabindex="-1">People</h1>');
     expect(html).toContain('Skip to the page');
   });
 
-  it('says when a page does not exist, in Japanese too', () => {
+  it('says when a page is not for the role or does not exist, in Japanese too', () => {
+    expect(shell('supervisor', '#/people')).toContain('This page is for admins; your account is a supervisor account.');
+    expect(shell('supervisor', '#/people')).not.toContain('href="#/people"');
     expect(shell('admin', '#/nowhere', 'ja')).toContain('コンソールに「nowhere」というページはありません。');
     expect(shell('admin', '', 'ja')).toContain('<h1 tabindex="-1">概要</h1>');
   });

@@ -52,25 +52,10 @@ fn time_text(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
-/// One CSV field, quoted when it must be (RFC 4180). A leading `=`, `+`, `-` or `@` is prefixed
-/// with `'` so a spreadsheet never runs a viewer-chosen value as a formula.
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
 pub const CSV_HEADER: &str = "at,tenant,call_id,action,viewer,crm_user_id,source,allowed,reason";
 
 pub fn csv_line(e: &ListenEntry) -> String {
-    [
+    callbridge_web::csv::line(&[
         time_text(e.at),
         e.tenant.clone(),
         e.call_id.clone(),
@@ -80,11 +65,7 @@ pub fn csv_line(e: &ListenEntry) -> String {
         e.source.clone(),
         if e.allowed { "allowed" } else { "refused" }.to_string(),
         e.reason.clone(),
-    ]
-    .iter()
-    .map(|f| csv_field(f))
-    .collect::<Vec<_>>()
-    .join(",")
+    ])
 }
 
 fn table_line(e: &ListenEntry) -> String {

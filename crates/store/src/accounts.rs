@@ -280,6 +280,35 @@ impl Store {
         Ok(updated == 1)
     }
 
+    /// Gives an account another role and ends all its sessions (it signs in again with the new
+    /// one). `false` if there is no such account.
+    pub async fn set_account_role(
+        &self,
+        tenant: &str,
+        user_name: &str,
+        role: Role,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let updated =
+            with_pool!(&self.pool, |p| {
+                sqlx::query(
+            "UPDATE accounts SET role = $3, updated_at = $4 WHERE tenant = $1 AND user_name = $2"
+        )
+        .bind(tenant)
+        .bind(user_name)
+        .bind(role.as_str())
+        .bind(to_micros(now))
+        .execute(p)
+        .await
+        .map_err(StoreError::db("change an account's role"))?
+        .rows_affected()
+            });
+        if updated == 1 {
+            self.delete_account_sessions(tenant, user_name).await?;
+        }
+        Ok(updated == 1)
+    }
+
     /// Remembers a new session.
     pub async fn create_session(&self, new: NewSession<'_>) -> Result<()> {
         with_pool!(&self.pool, |p| sqlx::query(
@@ -404,6 +433,31 @@ impl Store {
         .map_err(StoreError::db("mark a CRM link refused"))?
         .rows_affected());
         Ok(updated == 1)
+    }
+
+    /// Every agent link of the tenant without its tokens, by agent name.
+    pub async fn link_summaries(&self, tenant: &str) -> Result<Vec<(String, LinkSummary)>> {
+        let rows: Vec<(String, String, i64, Option<i64>)> =
+            with_pool!(&self.pool, |p| sqlx::query_as(
+                "SELECT agent_id, crm_user_name, linked_at, refused_at FROM agent_links \
+                 WHERE tenant = $1 ORDER BY agent_id"
+            )
+            .bind(tenant)
+            .fetch_all(p)
+            .await
+            .map_err(StoreError::db("list the tenant's CRM links"))?);
+        rows.into_iter()
+            .map(|(agent, crm_user_name, linked_at, refused_at)| {
+                Ok((
+                    agent,
+                    LinkSummary {
+                        crm_user_name,
+                        linked_at: from_micros(linked_at)?,
+                        refused_at: refused_at.map(from_micros).transpose()?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     /// The agent's link without its tokens: who, since when, refused or not.

@@ -32,6 +32,9 @@
 //! - **Recordings and the listen audit** — where each call's recording is stored and whether
 //!   retention removed it ([`recording`](Store::recording)); every open, media fetch and retention
 //!   deletion ([`audit_listen`](Store::audit_listen)).
+//! - **The admin audit** — every change made through the console's admin routes and every
+//!   attempt refused ([`audit_admin`](Store::audit_admin)); both audits are read through one
+//!   [`AuditFilter`] (time range, user, call, allowed or refused), newest first.
 //! - **Spent CRM-link tickets** — [`spend_link_ticket`](Store::spend_link_ticket) makes each link
 //!   ticket start one sign-in (only the ticket's digest is kept, until it expires).
 //!
@@ -71,6 +74,7 @@
 //! outbox` prints the SQLite outbox throughput.
 
 mod accounts;
+mod admin_audit;
 mod call_records;
 mod cases;
 mod crypto;
@@ -94,6 +98,7 @@ use sqlx::sqlite::{
 use sqlx::Connection as _;
 
 pub use accounts::{Account, LinkSummary, NewAccount, NewSession, Role, SessionView, UnknownRole};
+pub use admin_audit::{AdminEntry, AdminOutcome, AuditFilter};
 pub use call_records::CallRecordRow;
 pub use callbridge_kernel::ids::CaseRef;
 pub use crypto::{SecretKey, SecretKeyError, SECRET_KEY_LEN};

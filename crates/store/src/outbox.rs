@@ -146,6 +146,8 @@ pub struct OutboxRecord {
     pub created_at: OffsetDateTime,
     /// When it was completed or dead-lettered (system clock).
     pub finished_at: Option<OffsetDateTime>,
+    /// When an admin discarded the dead letter (it is then never replayed).
+    pub discarded_at: Option<OffsetDateTime>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -195,6 +197,7 @@ struct RecordRow {
     dead_reason: Option<String>,
     created_at: i64,
     finished_at: Option<i64>,
+    discarded_at: Option<i64>,
 }
 
 impl RecordRow {
@@ -213,6 +216,7 @@ impl RecordRow {
                 .transpose()?,
             created_at: from_micros(self.created_at)?,
             finished_at: opt_from_micros(self.finished_at)?,
+            discarded_at: opt_from_micros(self.discarded_at)?,
             id,
             tenant: self.tenant,
             kind: self.kind,
@@ -239,7 +243,8 @@ fn to_json_text(value: &Value) -> String {
 }
 
 const RECORD_COLUMNS: &str = "id, tenant, kind, idempotency_key, payload, status, attempts, \
-     next_attempt_at, leased_until, last_error, result, dead_reason, created_at, finished_at";
+     next_attempt_at, leased_until, last_error, result, dead_reason, created_at, finished_at, \
+     discarded_at";
 
 const CLAIM_SQLITE: &str = "\
     UPDATE outbox SET leased_until = $2, attempts = attempts + 1 \
@@ -471,10 +476,11 @@ impl Store {
         self.changed_or_known(id, changed).await
     }
 
-    /// The tenant's dead-lettered items, oldest first.
+    /// The tenant's dead-lettered items, oldest first (discarded ones are not listed).
     pub async fn dead_letters(&self, tenant: &str) -> Result<Vec<OutboxRecord>> {
         let sql = format!(
-            "SELECT {RECORD_COLUMNS} FROM outbox WHERE tenant = $1 AND status = 'dead' ORDER BY id"
+            "SELECT {RECORD_COLUMNS} FROM outbox \
+             WHERE tenant = $1 AND status = 'dead' AND discarded_at IS NULL ORDER BY id"
         );
         let rows: Vec<RecordRow> = with_pool!(&self.pool, |p| sqlx::query_as(&sql)
             .bind(tenant)
@@ -484,15 +490,17 @@ impl Store {
         rows.into_iter().map(RecordRow::into_record).collect()
     }
 
-    /// Puts a dead-lettered item back in the queue, due at `now`, with its attempt count reset
-    /// (its last error is kept). Returns `false`, changing nothing, when the item is not
-    /// dead-lettered.
+    /// Puts a dead-lettered item back in the queue, due at `now`, with a fresh retry budget
+    /// (its last error is kept). Its attempt count restarts at 1, not 0: the attempt after a
+    /// replay is a retry, so the worker looks for the write in the CRM before making it again
+    /// (an earlier attempt may have reached the CRM with its answer lost). Returns `false`,
+    /// changing nothing, when the item is not dead-lettered, or was discarded.
     pub async fn replay_dead_letter(&self, id: OutboxId, now: OffsetDateTime) -> Result<bool> {
         let now = to_micros(now);
         let changed = with_pool!(&self.pool, |p| sqlx::query(
-            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2, \
+            "UPDATE outbox SET status = 'pending', attempts = 1, next_attempt_at = $2, \
              leased_until = NULL, dead_reason = NULL, finished_at = NULL \
-             WHERE id = $1 AND status = 'dead'"
+             WHERE id = $1 AND status = 'dead' AND discarded_at IS NULL"
         )
         .bind(id.0)
         .bind(now)
@@ -501,6 +509,40 @@ impl Store {
         .map_err(StoreError::db("replay a dead letter"))?
         .rows_affected());
         self.changed_or_known(id, changed).await
+    }
+
+    /// Discards a dead letter: it stays recorded (payload, errors) but is never replayed and no
+    /// longer listed by [`dead_letters`](Store::dead_letters). Returns `false`, changing
+    /// nothing, when the item is not a dead letter or was already discarded.
+    pub async fn discard_dead_letter(&self, id: OutboxId, now: OffsetDateTime) -> Result<bool> {
+        let changed = with_pool!(&self.pool, |p| sqlx::query(
+            "UPDATE outbox SET discarded_at = $2 \
+             WHERE id = $1 AND status = 'dead' AND discarded_at IS NULL"
+        )
+        .bind(id.0)
+        .bind(to_micros(now))
+        .execute(p)
+        .await
+        .map_err(StoreError::db("discard a dead letter"))?
+        .rows_affected());
+        self.changed_or_known(id, changed).await
+    }
+
+    /// The tenant's writes not done yet: pending ones and dead letters not discarded, newest
+    /// first, at most `limit`.
+    pub async fn open_outbox_items(&self, tenant: &str, limit: u32) -> Result<Vec<OutboxRecord>> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM outbox \
+             WHERE tenant = $1 AND (status = 'pending' OR (status = 'dead' AND discarded_at IS NULL)) \
+             ORDER BY id DESC LIMIT $2"
+        );
+        let rows: Vec<RecordRow> = with_pool!(&self.pool, |p| sqlx::query_as(&sql)
+            .bind(tenant)
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await
+            .map_err(StoreError::db("list open outbox items"))?);
+        rows.into_iter().map(RecordRow::into_record).collect()
     }
 
     /// Everything recorded about one item.

@@ -39,7 +39,7 @@ impl ListenAction {
         }
     }
 
-    fn parse(text: &str) -> Result<ListenAction> {
+    pub(crate) fn parse(text: &str) -> Result<ListenAction> {
         match text {
             "open" => Ok(ListenAction::Open),
             "media" => Ok(ListenAction::Media),

@@ -229,9 +229,9 @@ fn link_for(user: &str, access: &str, refresh: &str) -> AgentLink {
 /// The rules, each written once and run on every backend.
 mod rules {
     use super::*;
+    use callbridge_store::{AdminEntry, AdminOutcome, AuditFilter, ListenAction, ListenEntry};
 
     pub async fn recordings_are_found_listed_by_age_and_marked_removed(db: &TestDb) {
-        use callbridge_store::{ListenAction, ListenEntry};
         let s = &db.store;
         let old = datetime!(2030-01-01 00:00:00 UTC);
         let new = datetime!(2030-03-01 00:00:00 UTC);
@@ -312,6 +312,222 @@ mod rules {
         assert_eq!(audit[1].action, ListenAction::Media);
         assert_eq!(s.listen_audit("acme", new).await.unwrap().len(), 0);
         assert!(s.listen_audit("globex", old).await.unwrap().is_empty());
+    }
+
+    pub async fn the_admin_audit_and_the_listen_audit_are_read_through_one_filter(db: &TestDb) {
+        let s = &db.store;
+        let entry = |tenant: &str, minute: i64, actor: &str, target: &str, outcome| AdminEntry {
+            tenant: tenant.into(),
+            at: T0 + time::Duration::minutes(minute),
+            actor: actor.into(),
+            action: "account.create".into(),
+            target: target.into(),
+            call_id: (target == "outbox:7").then(|| "call-7".to_string()),
+            source: "10.0.0.9".into(),
+            outcome,
+            detail: "created".into(),
+        };
+        s.audit_admin(&entry("acme", 0, "ada", "bob", AdminOutcome::Done))
+            .await
+            .unwrap();
+        s.audit_admin(&entry("acme", 1, "ada", "outbox:7", AdminOutcome::Refused))
+            .await
+            .unwrap();
+        s.audit_admin(&entry("acme", 2, "sam", "carol", AdminOutcome::Failed))
+            .await
+            .unwrap();
+        s.audit_admin(&entry("globex", 3, "ada", "bob", AdminOutcome::Done))
+            .await
+            .unwrap();
+        let all = s.admin_audit(&AuditFilter::all("acme", 100)).await.unwrap();
+        let targets: Vec<&str> = all.iter().map(|e| e.target.as_str()).collect();
+        assert_eq!(
+            targets,
+            ["carol", "outbox:7", "bob"],
+            "newest first, acme only"
+        );
+        assert_eq!(all[1].outcome, AdminOutcome::Refused);
+        assert_eq!(all[1].call_id.as_deref(), Some("call-7"));
+        assert_eq!(all[2].at, T0);
+        let only = |f: AuditFilter| async move {
+            s.admin_audit(&f)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.target)
+                .collect::<Vec<_>>()
+        };
+        let base = AuditFilter::all("acme", 100);
+        assert_eq!(
+            only(AuditFilter {
+                user: Some("bob".into()),
+                ..base.clone()
+            })
+            .await,
+            ["bob"],
+            "a user is the actor or the target"
+        );
+        assert_eq!(
+            only(AuditFilter {
+                user: Some("sam".into()),
+                ..base.clone()
+            })
+            .await,
+            ["carol"]
+        );
+        assert_eq!(
+            only(AuditFilter {
+                allowed: Some(false),
+                ..base.clone()
+            })
+            .await,
+            ["carol", "outbox:7"],
+            "refused and failed are not allowed"
+        );
+        assert_eq!(
+            only(AuditFilter {
+                allowed: Some(true),
+                ..base.clone()
+            })
+            .await,
+            ["bob"]
+        );
+        assert_eq!(
+            only(AuditFilter {
+                from: Some(T0 + time::Duration::minutes(1)),
+                to: Some(T0 + time::Duration::minutes(2)),
+                ..base.clone()
+            })
+            .await,
+            ["outbox:7"],
+            "from inclusive, to exclusive"
+        );
+        assert_eq!(
+            only(AuditFilter {
+                call: Some("call-7".into()),
+                ..base.clone()
+            })
+            .await,
+            ["outbox:7"]
+        );
+        assert_eq!(
+            only(AuditFilter {
+                limit: 1,
+                ..base.clone()
+            })
+            .await,
+            ["carol"]
+        );
+
+        for (minute, viewer, crm, call, allowed) in [
+            (0, "beth", Some("u-beth"), "c-1", true),
+            (1, "account:sam", None, "c-1", true),
+            (2, "anonymous", None, "c-2", false),
+        ] {
+            s.audit_listen(&ListenEntry {
+                tenant: "acme".into(),
+                call_id: call.into(),
+                at: T0 + time::Duration::minutes(minute),
+                action: ListenAction::Open,
+                viewer: viewer.into(),
+                crm_user_id: crm.map(str::to_string),
+                source: "10.0.0.1".into(),
+                allowed,
+                reason: "why".into(),
+            })
+            .await
+            .unwrap();
+        }
+        let viewers = |f: AuditFilter| async move {
+            s.listen_audit_filtered(&f)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.viewer)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            viewers(base.clone()).await,
+            ["anonymous", "account:sam", "beth"]
+        );
+        assert_eq!(
+            viewers(AuditFilter {
+                user: Some("sam".into()),
+                ..base.clone()
+            })
+            .await,
+            ["account:sam"],
+            "an account's user name finds its account:<name> rows"
+        );
+        assert_eq!(
+            viewers(AuditFilter {
+                user: Some("u-beth".into()),
+                ..base.clone()
+            })
+            .await,
+            ["beth"],
+            "so does the CRM user id"
+        );
+        assert_eq!(
+            viewers(AuditFilter {
+                call: Some("c-1".into()),
+                allowed: Some(true),
+                ..base.clone()
+            })
+            .await,
+            ["account:sam", "beth"]
+        );
+        assert_eq!(
+            viewers(AuditFilter {
+                allowed: Some(false),
+                ..base.clone()
+            })
+            .await,
+            ["anonymous"]
+        );
+        assert!(viewers(AuditFilter::all("globex", 10)).await.is_empty());
+    }
+
+    pub async fn a_discarded_dead_letter_is_kept_but_never_listed_or_replayed(db: &TestDb) {
+        let s = &db.store;
+        let dead = s.enqueue(case_item("acme", "call-1")).await.unwrap().id;
+        let pending = s.enqueue(case_item("acme", "call-2")).await.unwrap().id;
+        let done = s.enqueue(case_item("acme", "call-3")).await.unwrap().id;
+        let other = s.enqueue(case_item("globex", "call-4")).await.unwrap().id;
+        s.claim_due(T0, 10, LEASE).await.unwrap();
+        s.dead_letter(dead, "the CRM refused").await.unwrap();
+        s.complete(done, json!({})).await.unwrap();
+        s.retry_later(pending, T0 + secs(60), "503").await.unwrap();
+        s.retry_later(other, T0 + secs(60), "503").await.unwrap();
+        let open: Vec<_> = s
+            .open_outbox_items("acme", 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id, r.status))
+            .collect();
+        assert_eq!(
+            open,
+            [
+                (pending, OutboxStatus::Pending),
+                (dead, OutboxStatus::DeadLetter)
+            ],
+            "pending and dead, newest first; done and other tenants' items are not open"
+        );
+        assert!(
+            !s.discard_dead_letter(pending, T0).await.unwrap(),
+            "not dead"
+        );
+        assert!(s.discard_dead_letter(dead, T0).await.unwrap());
+        assert!(!s.discard_dead_letter(dead, T0).await.unwrap(), "once");
+        assert!(s.dead_letters("acme").await.unwrap().is_empty());
+        assert!(!s.replay_dead_letter(dead, T0).await.unwrap());
+        let kept = s.outbox_item(dead).await.unwrap().unwrap();
+        assert_eq!(kept.status, OutboxStatus::DeadLetter);
+        assert_eq!(kept.discarded_at, Some(T0));
+        assert_eq!(kept.dead_reason.as_deref(), Some("the CRM refused"));
+        assert_eq!(s.open_outbox_items("acme", 10).await.unwrap().len(), 1);
+        assert!(s.discard_dead_letter(OutboxId(999_999), T0).await.is_err());
     }
 
     pub async fn enqueue_twice_is_one_item(db: &TestDb) {
@@ -522,7 +738,10 @@ mod rules {
             .all(|c| c.id != id));
         let claimed = s.claim_due(replay_at, 10, LEASE).await.unwrap();
         let again = claimed.iter().find(|c| c.id == id).unwrap();
-        assert_eq!(again.attempt, 1, "attempts reset by the replay");
+        assert_eq!(
+            again.attempt, 2,
+            "a replay restarts the count at 1: its next attempt is a retry, which looks first"
+        );
         assert!(s.complete(id, json!({"sys_id": "c1"})).await.unwrap());
         assert_eq!(
             s.outbox_item(id).await.unwrap().unwrap().status,
@@ -1514,6 +1733,8 @@ macro_rules! store_tests {
 
 store_tests!(
     recordings_are_found_listed_by_age_and_marked_removed,
+    the_admin_audit_and_the_listen_audit_are_read_through_one_filter,
+    a_discarded_dead_letter_is_kept_but_never_listed_or_replayed,
     enqueue_twice_is_one_item,
     claimed_item_is_invisible_to_a_second_claimer_until_its_lease_expires,
     concurrent_claimers_never_get_the_same_item_twice,

@@ -1,10 +1,12 @@
 //! The web edge: the one place Callbridge speaks HTTP. It owns every route (the call-events API,
 //! the agent's WebSocket, the CRM-link pages and callback, the recording pages, the health
-//! check) and the listener with its limits, over HTTP or HTTPS (`tls`), and the browser softphone's page (`ui`, embedded
-//! at compile time). Handlers translate and delegate: the integration and telephony expose
+//! check, the console's API) and the listener with its limits, over HTTP or HTTPS (`tls`), and the browser softphone's
+//! and the console's pages (`ui`, embedded at compile time). Handlers translate and delegate: the integration and telephony expose
 //! handles and know nothing of HTTP.
 
 pub mod account;
+pub mod console;
+pub mod csv;
 pub mod events;
 pub mod gateway;
 pub mod html;
@@ -128,6 +130,7 @@ pub async fn serve(
         ))
         .merge(recordings::router(recordings.clone()))
         .merge(gateway::router(gateway))
+        .merge(console::router(accounts.clone()))
         .merge(account::router(accounts))
         .merge(ui::router(ui::UiConfig::new(&integration.crm_page_origins)));
     let listener = tokio::net::TcpListener::bind(integration.listen)

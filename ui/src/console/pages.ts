@@ -7,7 +7,10 @@ import type { ComponentType } from 'preact';
 import type { ConsoleMessages } from '../i18n/messages';
 import type { StaffRole } from './access';
 import type { PageProps } from './context';
+import { Audit } from './pages/Audit';
+import { Outbox } from './pages/Outbox';
 import { Overview } from './pages/Overview';
+import { People } from './pages/People';
 
 export interface ConsolePage {
   id: string;
@@ -20,4 +23,7 @@ export interface ConsolePage {
 
 export const pages: readonly ConsolePage[] = [
   { id: 'overview', needs: 'supervisor', title: (c) => c.overview.title, summary: (c) => c.overview.summary, component: Overview },
+  { id: 'people', needs: 'admin', title: (c) => c.people.title, summary: (c) => c.people.summary, component: People },
+  { id: 'outbox', needs: 'admin', title: (c) => c.outbox.title, summary: (c) => c.outbox.summary, component: Outbox },
+  { id: 'audit', needs: 'admin', title: (c) => c.audit.title, summary: (c) => c.audit.summary, component: Audit },
 ];

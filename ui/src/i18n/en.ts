@@ -268,7 +268,7 @@ export const enConsole: ConsoleMessages = {
       add_wrap_up_note: 'Add the wrap-up note',
     },
     statuses: { pending: 'Pending', dead: 'Dead letter', done: 'Written', discarded: 'Discarded' },
-    attempts: ({ count }) => `${count} attempts`,
+    attempts: ({ count }) => `attempts: ${count}`,
     nextAttempt: ({ time }) => `next try ${time}`,
     since: ({ time }) => `since ${time}`,
     noAnswer: 'No answer yet',

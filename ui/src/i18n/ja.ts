@@ -268,7 +268,7 @@ export const jaConsole: ConsoleMessages = {
       add_wrap_up_note: '後処理メモの追加',
     },
     statuses: { pending: '保留中', dead: '配信不能', done: '書き込み済み', discarded: '破棄済み' },
-    attempts: ({ count }) => `${count} 回試行`,
+    attempts: ({ count }) => `試行 ${count} 回`,
     nextAttempt: ({ time }) => `次回 ${time}`,
     since: ({ time }) => `${time} から`,
     noAnswer: 'まだ応答はありません',

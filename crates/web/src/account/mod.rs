@@ -212,6 +212,13 @@ impl Accounts {
     /// the session's CSRF token.
     pub async fn changing(&self, headers: &HeaderMap) -> Result<Signed, ApiError> {
         let signed = self.signed_in(headers).await?;
+        self.may_change(&signed, headers)?;
+        Ok(signed)
+    }
+
+    /// The checks of [`changing`](Self::changing) after the session: origin, then CSRF token
+    /// (the console audits a refusal here, so it needs the session first).
+    pub fn may_change(&self, signed: &Signed, headers: &HeaderMap) -> Result<(), ApiError> {
         if self.origin(&signed.view.tenant, headers) == origins::Verdict::Foreign {
             return Err(ApiError::bad_origin());
         }
@@ -226,7 +233,7 @@ impl Accounts {
                 "the X-CSRF-Token header is missing or is not this session's token; send the csrf_token that POST or GET /api/v1/session answered",
             ));
         }
-        Ok(signed)
+        Ok(())
     }
 
     pub fn csrf_token(&self, session_id: &str) -> String {
