@@ -12,7 +12,7 @@ import type {
   UnavailableReason,
 } from '../protocol';
 import type { DialContext, DialRequest } from '../intake/dial-request';
-import type { ProposedClientMessage, ProposedServerMessage } from '../api/protocol-additions';
+import type { ProposedClientMessage } from '../api/protocol-additions';
 
 export type CustomerKind = 'number' | 'withheld' | 'unknown';
 export type Direction = 'inbound' | 'outbound';
@@ -147,8 +147,6 @@ export type Intent =
 export type Input =
   | { kind: 'start' }
   | { kind: 'server'; message: ServerMessage }
-  /** A message of the proposed additions (SERVER-CONTRACT.md), kept apart from the schema's. */
-  | { kind: 'server_proposed'; message: ProposedServerMessage }
   | { kind: 'bad_frame'; problem: string }
   | { kind: 'intent'; intent: Intent }
   | { kind: 'socket_open' }
