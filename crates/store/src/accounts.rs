@@ -289,9 +289,8 @@ impl Store {
         role: Role,
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let updated =
-            with_pool!(&self.pool, |p| {
-                sqlx::query(
+        let updated = with_pool!(&self.pool, |p| {
+            sqlx::query(
             "UPDATE accounts SET role = $3, updated_at = $4 WHERE tenant = $1 AND user_name = $2"
         )
         .bind(tenant)
@@ -302,7 +301,7 @@ impl Store {
         .await
         .map_err(StoreError::db("change an account's role"))?
         .rows_affected()
-            });
+        });
         if updated == 1 {
             self.delete_account_sessions(tenant, user_name).await?;
         }
