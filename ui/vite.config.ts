@@ -13,6 +13,14 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     sourcemap: false,
+    // Two pages: the softphone, and the demo's customer page (served at /demo/customer only by
+    // `callbridge demo`).
+    rolldownOptions: {
+      input: {
+        index: new URL('index.html', import.meta.url).pathname,
+        customer: new URL('demo/customer.html', import.meta.url).pathname,
+      },
+    },
   },
   test: {
     environment: 'node',

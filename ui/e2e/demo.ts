@@ -21,6 +21,8 @@ export interface Demo {
   socketUrls: Map<string, string>;
   /** The arguments of `callbridge demo call …` as the banner prints them. */
   callArgs: string[];
+  /** The customer page's URL with its ticket (`…/demo/customer#ticket=…`), when the banner has one. */
+  customerUrl: string | null;
   /** Everything the demo printed so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -54,7 +56,10 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop'> {
   const linkUrls = new Map<string, string>();
   const socketUrls = new Map<string, string>();
   let callArgs: string[] = [];
+  let customerUrl: string | null = null;
   for (const line of lines) {
+    const customer = /^\s+customer\s+(https?:\/\/\S+)/.exec(line);
+    if (customer?.[1]) customerUrl = customer[1];
     const agent = /^\s+agent\s+(\S+)\s+password\s+(\S+)/.exec(line);
     if (agent?.[1] && agent[2]) crmPasswords.set(agent[1], agent[2]);
     const account = /^\s+account\s+(\S+)\s+password\s+(\S+)/.exec(line);
@@ -67,7 +72,7 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop'> {
     const call = /place a call\s+callbridge demo call (.+)$/.exec(line);
     if (call?.[1]) callArgs = call[1].trim().split(/\s+/);
   }
-  return { publicUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs };
+  return { publicUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs, customerUrl };
 }
 
 export async function startDemo(): Promise<Demo> {

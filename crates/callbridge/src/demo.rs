@@ -22,10 +22,8 @@ pub struct DemoOptions {
     pub data: Option<PathBuf>,
 }
 
-/// The number customers call in the demo, and where click-to-dial calls go (a carrier a
-/// developer can stand up with `sipp -sn uas -p 5070`).
+/// The number customers call in the demo.
 const DEMO_DID: &str = "+81312345000";
-const DEMO_TRUNK_PORT: u16 = 5070;
 /// The OAuth client secret, referenced from the generated configuration by `file =`.
 const CLIENT_SECRET_FILE: &str = "servicenow-client.secret";
 
@@ -46,9 +44,16 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         .clone()
         .context("the sandbox serves HTTPS")?;
     let public_url = format!("http://{}", options.listen);
-    prepare_sandbox(&sandbox, &ca_path, &public_url)
+    let crm_numbers = prepare_sandbox(&sandbox, &ca_path, &public_url)
         .await
         .context("setting the sandbox up for Callbridge")?;
+    let mut callers =
+        crate::demo_customer::callers_from(&crm_numbers, callbridge_phone::Region::parse("JP")?);
+    // Haruto Tanaka's mobile first: one contact pops for it.
+    if let Some(at) = callers.iter().position(|c| c.number == DEMO_CALLER) {
+        let first = callers.remove(at);
+        callers.insert(0, first);
+    }
 
     read_or_create(&dir.join("master.key"), || {
         SecretKey::generate().to_base64()
@@ -71,10 +76,15 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         instance_url: &sandbox.base_url,
         ca_file: &ca_path,
         client_id: &sandbox.credentials.client_id,
+        callers: &callers,
     });
     private::write_file(&dir.join("callbridge.toml"), config_text.as_bytes())?;
     let config = crate::server::load_config(&dir.join("callbridge.toml"))?;
-    let running = crate::server::start(&config).await?;
+    let running = crate::server::start_with_demo(
+        &config,
+        Some(crate::demo_customer::page(DEMO_DID, callers.clone())),
+    )
+    .await?;
     let accounts = demo_accounts(&dir, &running.server.store)
         .await
         .context("creating the demo's accounts")?;
@@ -115,6 +125,18 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
              callbridge again (./scripts/demo does both)"
         );
     }
+    if callbridge_web::ui::bundled() {
+        let ticket = callbridge_web::softphone_ticket(
+            &config.server.master_key,
+            crate::demo_customer::TENANT,
+            crate::demo_customer::AGENT,
+            now,
+        );
+        println!(
+            "  customer          {public_url}{}#ticket={ticket}  (call the contact center as a customer from this browser; calls to the seeded contacts' numbers ring it)",
+            callbridge_web::ui::DEMO_CUSTOMER_PATH
+        );
+    }
     for (account, password) in &accounts {
         println!(
             "  account           {:<15} password {password}  ({})",
@@ -142,7 +164,9 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     );
     print_call_instructions(&dir, options.sip_listen);
     println!(
-        "  outbound trunk    127.0.0.1:{DEMO_TRUNK_PORT} (e.g. sipp -sn uas -p {DEMO_TRUNK_PORT})"
+        "  outbound trunk    {} (this demo's own SIP listener: the seeded contacts' numbers ring the customer page, {} callers; other numbers are not found)",
+        options.sip_listen,
+        callers.len()
     );
     println!("  recordings        {}", dir.join("recordings").display());
     println!("  softphone connections (WebSocket, valid 14 h):");
@@ -326,11 +350,13 @@ fn tempfile_dir(data: Option<&Path>) -> anyhow::Result<DemoDir> {
 }
 
 /// What the setup guide asks a customer's admin to do, done as the sandbox's admin.
+/// Returns the (name, stored number) of every record callers are looked up in, for the
+/// customer page.
 async fn prepare_sandbox(
     sandbox: &callbridge_sandbox::RunningSandbox,
     ca: &Path,
     public_url: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(String, String)>> {
     let instance = Instance::new(
         InstanceConfig::new(sandbox.base_url.clone()).with_root_ca_pem(std::fs::read(ca)?),
     )?;
@@ -348,8 +374,9 @@ async fn prepare_sandbox(
         &redirect_url,
     )
     .with_softphone(&softphone_url);
-    setup::apply(&TableClient::new(instance), &admin, &plan).await?;
-    Ok(())
+    let client = TableClient::new(instance);
+    setup::apply(&client, &admin, &plan).await?;
+    crate::demo_customer::crm_numbers(&client, &admin).await
 }
 
 /// Everything the demo writes (recordings and their date folders, the spool, files other crates
@@ -390,12 +417,30 @@ struct DemoConfig<'a> {
     instance_url: &'a str,
     ca_file: &'a Path,
     client_id: &'a str,
+    /// The customer page's callers: the carrier tenant's numbers.
+    callers: &'a [callbridge_web::demo_customer::DemoCaller],
 }
 
 /// The demo's configuration file. It names secrets by file, as production should: it holds
 /// none itself.
 fn config_text(demo: &DemoConfig<'_>) -> String {
-    format!(
+    let crm = format!(
+        r#"
+[tenant.servicenow]
+instance_url = "{instance}"
+ca_file = "{ca}"
+client_id = "{client_id}"
+client_secret = {{ file = "{client_secret_file}" }}
+
+[tenant.servicenow.case]
+caller_number_column = "u_caller_number"
+"#,
+        instance = demo.instance_url,
+        ca = demo.ca_file.display(),
+        client_id = demo.client_id,
+        client_secret_file = CLIENT_SECRET_FILE,
+    );
+    let mut text = format!(
         r#"
 [server]
 listen = "{listen}"
@@ -408,16 +453,7 @@ id = "demo"
 name = "Callbridge demo contact center"
 default_region = "JP"
 call_events_secret = {{ file = "events.secret" }}
-
-[tenant.servicenow]
-instance_url = "{instance}"
-ca_file = "{ca}"
-client_id = "{client_id}"
-client_secret = {{ file = "{client_secret_file}" }}
-
-[tenant.servicenow.case]
-caller_number_column = "u_caller_number"
-
+{crm}
 [telephony]
 sip_udp = "{sip}"
 sip_tcp = "{sip}"
@@ -429,8 +465,8 @@ spool_dir = "spool"
 allowed_sources = ["127.0.0.1"]
 
 [tenant.telephony.trunk]
-host = "127.0.0.1"
-port = {trunk_port}
+host = "{sip_ip}"
+port = {sip_port}
 caller_id = "{did}"
 
 [[tenant.telephony.number]]
@@ -455,16 +491,18 @@ path = "recordings"
 "#,
         sip = demo.sip_listen,
         sip_ip = demo.sip_listen.ip(),
-        trunk_port = DEMO_TRUNK_PORT,
+        sip_port = demo.sip_listen.port(),
         did = DEMO_DID,
         listen = demo.listen,
         db = demo.dir.join("callbridge.db").display(),
-        instance = demo.instance_url,
-        ca = demo.ca_file.display(),
-        client_id = demo.client_id,
-        client_secret_file = CLIENT_SECRET_FILE,
         public_url = demo.public_url,
-    )
+    );
+    text.push_str(&crate::demo_customer::config_section(
+        demo.sip_listen,
+        &crm,
+        demo.callers,
+    ));
+    text
 }
 
 #[cfg(test)]
@@ -493,11 +531,25 @@ mod tests {
             instance_url: "https://127.0.0.1:8443",
             ca_file: &ca,
             client_id: "demo-client",
+            callers: &[callbridge_web::demo_customer::DemoCaller {
+                number: "+819012345678".into(),
+                name: "Haruto Tanaka".into(),
+            }],
         });
         let path = dir.path().join("callbridge.toml");
         std::fs::write(&path, text).unwrap();
         let config = callbridge_config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let telephony = config.telephony.expect("the demo runs telephony");
         assert_eq!(telephony.tenants[0].numbers[0].number.as_str(), DEMO_DID);
+        // The contact center's trunk and the customers' side both reach the demo's own SIP
+        // listener; only the customers' side may choose its caller id per call.
+        let center = telephony.tenants[0].trunk.as_ref().unwrap();
+        assert_eq!((center.host.as_str(), center.port), ("127.0.0.1", 5060));
+        assert!(!center.caller_id_per_call);
+        let carrier = &telephony.tenants[1];
+        assert_eq!(carrier.tenant.as_str(), crate::demo_customer::TENANT);
+        assert!(carrier.trunk.as_ref().unwrap().caller_id_per_call);
+        assert_eq!(carrier.numbers[0].number.as_str(), "+819012345678");
+        assert_eq!(carrier.agents[0].name, crate::demo_customer::AGENT);
     }
 }
