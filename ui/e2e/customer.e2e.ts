@@ -87,6 +87,10 @@ const opened = new Map<string, Page>();
 let customerProblems: Problem[];
 let agentProblems: Problem[];
 
+/** Signed out, the softphone asks `GET /api/v1/session` and is told 401, which Chromium logs. */
+const signedOutAnswer = /status of 401 .*\/api\/v1\/session$/;
+const unexpected = (problems: Problem[]) => problems.filter((p) => !signedOutAnswer.test(`${p.text} ${p.url}`));
+
 const haruto = { name: 'Haruto Tanaka', number: '+819012345678' };
 const contactCenter = '+81312345000';
 
@@ -204,11 +208,11 @@ describe('the customer page', () => {
     await screenshot(customer, 'customer-connected-ja');
     await customer.getByRole('combobox', { name: '言語' }).selectOption('en');
     await customer.getByRole('button', { name: 'Hang up' }).click();
-    await customer.getByText('You hung up.').waitFor({ timeout: 10_000 });
+    await customer.locator('.outcome', { hasText: 'You hung up.' }).waitFor({ timeout: 10_000 });
     await agent.locator('section.call').waitFor({ state: 'detached', timeout: 10_000 });
     await screenshot(customer, 'customer-after-call-en');
     expect(customerProblems).toEqual([]);
-    expect(agentProblems).toEqual([]);
+    expect(unexpected(agentProblems)).toEqual([]);
   });
 
   test("alice dials Haruto Tanaka's number: the page rings, answers, and alice's hang-up ends it", async () => {
@@ -220,7 +224,7 @@ describe('the customer page', () => {
     await expect.poll(() => call.isEnabled(), { timeout: 15_000 }).toBe(true);
     await call.click();
     await customer.getByRole('heading', { name: 'Incoming call' }).waitFor({ timeout: 20_000 });
-    await customer.getByText(`from ${contactCenter}`).waitFor();
+    await customer.locator('.caller', { hasText: `from ${contactCenter}` }).waitFor();
     await screenshot(customer, 'customer-ringing-en');
     expect(await seriousViolations(customer)).toEqual([]);
     await customer.getByRole('combobox', { name: 'Language' }).selectOption('ja');
@@ -233,9 +237,9 @@ describe('the customer page', () => {
     await customer.getByRole('heading', { name: 'Connected' }).waitFor({ timeout: 10_000 });
     await expect.poll(() => dominantFrequency(customer), { timeout: 15_000 }).toBeCloseTo(agentHz, -2);
     await agent.getByRole('button', { name: 'Hang up' }).click();
-    await customer.getByText('The other side hung up.').waitFor({ timeout: 10_000 });
+    await customer.locator('.outcome', { hasText: 'The other side hung up.' }).waitFor({ timeout: 10_000 });
     await screenshot(customer, 'customer-other-side-hung-up-en');
     expect(customerProblems).toEqual([]);
-    expect(agentProblems).toEqual([]);
+    expect(unexpected(agentProblems)).toEqual([]);
   });
 });

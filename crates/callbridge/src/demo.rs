@@ -164,9 +164,8 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     );
     print_call_instructions(&dir, options.sip_listen);
     println!(
-        "  outbound trunk    {} (this demo's own SIP listener: the seeded contacts' numbers ring the customer page, {} callers; other numbers are not found)",
-        options.sip_listen,
-        callers.len()
+        "  outbound trunk    {} (this demo's own SIP listener: a seeded contact's number rings the customer page; other numbers are not found)",
+        options.sip_listen
     );
     println!("  recordings        {}", dir.join("recordings").display());
     println!("  softphone connections (WebSocket, valid 14 h):");

@@ -25,12 +25,22 @@ const LOOKED_UP: [(&str, &[&str]); 2] = [
 ];
 
 /// The numbers the CRM holds, read as the demo tenant reads a caller id (`region`), each with
-/// the names of the records that hold it; numbers that are not dialable are left out. Sorted by
-/// the first name that holds them, then by number.
+/// the names of the records that hold it. Only numbers whose stored text the screen-pop lookup
+/// finds for that caller id are kept (one of its `storage_variants`): a US number stored without
+/// its country code also reads as a Japanese number, but calling from that one would pop nobody.
+/// Sorted by the first name that holds them, then by number.
 pub fn callers_from(records: &[(String, String)], region: Region) -> Vec<DemoCaller> {
     let mut by_number: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, stored) in records {
+        let found_as = |number: &callbridge_phone::E164| {
+            callbridge_phone::storage_variants(number)
+                .iter()
+                .any(|variant| variant == stored.trim())
+        };
         if let CallerId::Dialable(number) = classify(stored, region) {
+            if !found_as(&number) {
+                continue;
+            }
             let names = by_number.entry(number.as_str().to_string()).or_default();
             if !names.contains(name) {
                 names.push(name.clone());
@@ -150,6 +160,7 @@ mod tests {
             ("Haruto Tanaka", "03-1234-5678"),
             ("Yui Sato", "+81 3-1234-5678"),
             ("James Wilson", "858-287-7800 ext. 12"),
+            ("Daniel Kim", "(415) 555-0142"),
             ("Emily Carter", "+16692627777"),
         ]
         .iter()
