@@ -13,13 +13,12 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     sourcemap: false,
-    // Two pages: the softphone, and the demo's customer page (served at /demo/customer only by
-    // `callbridge demo`).
+    // Three pages: the softphone (`/`), the console (`/console`) and the demo's customer page
+    // (`/demo/customer`, served only by `callbridge demo`); what they share (Preact, the API
+    // client, the catalogues) becomes a chunk they load.
     rolldownOptions: {
-      input: {
-        index: new URL('index.html', import.meta.url).pathname,
-        customer: new URL('demo/customer.html', import.meta.url).pathname,
-      },
+      input: { index: 'index.html', console: 'console.html', customer: 'demo/customer.html' },
+      output: { chunkFileNames: 'assets/shared-[hash].js' },
     },
   },
   test: {

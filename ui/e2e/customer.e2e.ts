@@ -99,7 +99,7 @@ beforeAll(async () => {
   writeFileSync(join(tones, 'customer.wav'), toneWav(customerHz, 2));
   writeFileSync(join(tones, 'agent.wav'), toneWav(agentHz, 2));
   [demo, customerBrowser, agentBrowser] = await Promise.all([
-    startDemo(),
+    startDemo({ ownTrunk: true }),
     launch({ audioFile: join(tones, 'customer.wav') }),
     launch({ audioFile: join(tones, 'agent.wav') }),
   ]);

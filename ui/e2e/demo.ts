@@ -9,6 +9,8 @@ import { join } from 'node:path';
 export interface Demo {
   /** `http://127.0.0.1:<port>`: the softphone is `<publicUrl>/`. */
   publicUrl: string;
+  /** The console's address as the banner's `console` line prints it (`<publicUrl>/console`). */
+  consoleUrl: string | null;
   /** The embedded ServiceNow sandbox, `https://127.0.0.1:<port>`. */
   sandboxUrl: string;
   /** The sandbox's own accounts (the CRM sign-in when linking), by user name. */
@@ -23,6 +25,10 @@ export interface Demo {
   callArgs: string[];
   /** The customer page's URL with its ticket (`…/demo/customer#ticket=…`), when the banner has one. */
   customerUrl: string | null;
+  /** The demo's `--data` directory (its recordings are under `recordings/`). */
+  data: string;
+  /** Where its click-to-dial calls go (`--outbound-trunk`): `127.0.0.1:<port>`. */
+  outboundTrunk: { host: string; port: number };
   /** Everything the demo printed so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -45,10 +51,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Reads the banner's lines into a [`Demo`]. Exported for its own test. */
-export function parseBanner(text: string): Omit<Demo, 'output' | 'stop'> {
+export function parseBanner(text: string): Omit<Demo, 'output' | 'stop' | 'data' | 'outboundTrunk'> {
   const lines = text.split('\n');
   const publicUrl = /^Callbridge\s+(http\S+)/m.exec(text)?.[1];
   if (!publicUrl) throw new Error(`no "Callbridge <url>" line in the demo's banner:\n${text}`);
+  const consoleUrl = /^\s+console\s+(http\S+)/m.exec(text)?.[1] ?? null;
   const sandboxUrl = /^ServiceNow sandbox\s+(https?:\/\/\S+)/m.exec(text)?.[1];
   if (!sandboxUrl) throw new Error(`no "ServiceNow sandbox <url>" line in the demo's banner:\n${text}`);
   const crmPasswords = new Map<string, string>();
@@ -72,13 +79,16 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop'> {
     const call = /place a call\s+callbridge demo call (.+)$/.exec(line);
     if (call?.[1]) callArgs = call[1].trim().split(/\s+/);
   }
-  return { publicUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs, customerUrl };
+  return { publicUrl, consoleUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs, customerUrl };
 }
 
-export async function startDemo(): Promise<Demo> {
+/** `ownTrunk`: leave `--outbound-trunk` at its default, the demo's own SIP listener, where the
+ *  seeded contacts' numbers ring the customer page (otherwise a free port, for a test's sipp). */
+export async function startDemo(options: { ownTrunk?: boolean } = {}): Promise<Demo> {
   if (!bin) throw new Error('set CALLBRIDGE_BIN to the callbridge binary (e.g. target/debug/callbridge)');
   const data = mkdtempSync(join(tmpdir(), 'callbridge-e2e-'));
-  const [listen, sandbox, sip] = [await freePort(), await freePort(), await freePort()];
+  const [listen, sandbox, sip, trunk] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const outboundTrunk = { host: '127.0.0.1', port: options.ownTrunk ? sip : trunk };
   const child: ChildProcess = spawn(
     bin,
     [
@@ -86,6 +96,7 @@ export async function startDemo(): Promise<Demo> {
       '--listen', `127.0.0.1:${listen}`,
       '--sandbox-listen', `127.0.0.1:${sandbox}`,
       '--sip-listen', `127.0.0.1:${sip}`,
+      ...(options.ownTrunk ? [] : ['--outbound-trunk', `${outboundTrunk.host}:${outboundTrunk.port}`]),
       '--data', data,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' } },
@@ -115,7 +126,7 @@ export async function startDemo(): Promise<Demo> {
     await stop();
     throw new Error(`callbridge demo did not start:\n${output}`);
   }
-  return { ...parseBanner(output), output: () => output, stop };
+  return { ...parseBanner(output), data, outboundTrunk, output: () => output, stop };
 }
 
 /** Places one customer call into the demo (`callbridge demo call …`), as the banner says (from

@@ -19,6 +19,8 @@ pub struct DemoOptions {
     pub listen: SocketAddr,
     /// Where the demo's SIP trunk side listens (UDP and TCP).
     pub sip_listen: SocketAddr,
+    /// Where click-to-dial calls go (the outbound trunk's host and port).
+    pub outbound_trunk: SocketAddr,
     pub data: Option<PathBuf>,
 }
 
@@ -72,6 +74,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         listen: options.listen,
         public_url: &public_url,
         sip_listen: options.sip_listen,
+        outbound_trunk: options.outbound_trunk,
         dir: &dir,
         instance_url: &sandbox.base_url,
         ca_file: &ca_path,
@@ -119,6 +122,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     println!("Callbridge          {public_url}");
     if callbridge_web::ui::bundled() {
         println!("  softphone         {public_url}/  (the browser softphone: sign in with tenant demo and an account below)");
+        println!("  console           {public_url}/console  (admins and supervisors: ada.admin, sam.supervisor)");
     } else {
         println!(
             "  softphone         not in this build: cd ui && npm ci && npm run build, then build \
@@ -164,8 +168,17 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     );
     print_call_instructions(&dir, options.sip_listen);
     println!(
-        "  outbound trunk    {} (this demo's own SIP listener: a seeded contact's number rings the customer page; other numbers are not found)",
-        options.sip_listen
+        "  outbound trunk    {}{}",
+        options.outbound_trunk,
+        if options.outbound_trunk == options.sip_listen {
+            " (this demo's own SIP listener: a seeded contact's number rings the customer page; other numbers are not found)".to_string()
+        } else {
+            format!(
+                " (click-to-dial calls; e.g. sipp -sn uas -i {} -p {})",
+                options.outbound_trunk.ip(),
+                options.outbound_trunk.port()
+            )
+        }
     );
     println!("  recordings        {}", dir.join("recordings").display());
     println!("  softphone connections (WebSocket, valid 14 h):");
@@ -412,6 +425,7 @@ struct DemoConfig<'a> {
     listen: SocketAddr,
     public_url: &'a str,
     sip_listen: SocketAddr,
+    outbound_trunk: SocketAddr,
     dir: &'a Path,
     instance_url: &'a str,
     ca_file: &'a Path,
@@ -452,6 +466,8 @@ id = "demo"
 name = "Callbridge demo contact center"
 default_region = "JP"
 call_events_secret = {{ file = "events.secret" }}
+# A number clicked in the CRM gets its Case too, linked to the record it was clicked on.
+auto_case_outbound = true
 {crm}
 [telephony]
 sip_udp = "{sip}"
@@ -464,8 +480,8 @@ spool_dir = "spool"
 allowed_sources = ["127.0.0.1"]
 
 [tenant.telephony.trunk]
-host = "{sip_ip}"
-port = {sip_port}
+host = "{trunk_host}"
+port = {trunk_port}
 caller_id = "{did}"
 
 [[tenant.telephony.number]]
@@ -490,7 +506,8 @@ path = "recordings"
 "#,
         sip = demo.sip_listen,
         sip_ip = demo.sip_listen.ip(),
-        sip_port = demo.sip_listen.port(),
+        trunk_host = demo.outbound_trunk.ip(),
+        trunk_port = demo.outbound_trunk.port(),
         did = DEMO_DID,
         listen = demo.listen,
         db = demo.dir.join("callbridge.db").display(),
@@ -526,6 +543,8 @@ mod tests {
             listen: "127.0.0.1:8080".parse().unwrap(),
             public_url: "http://127.0.0.1:8080",
             sip_listen: "127.0.0.1:5060".parse().unwrap(),
+            // The default: the demo's own SIP listener, where the customer page answers.
+            outbound_trunk: "127.0.0.1:5060".parse().unwrap(),
             dir: dir.path(),
             instance_url: "https://127.0.0.1:8443",
             ca_file: &ca,
@@ -540,8 +559,8 @@ mod tests {
         let config = callbridge_config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let telephony = config.telephony.expect("the demo runs telephony");
         assert_eq!(telephony.tenants[0].numbers[0].number.as_str(), DEMO_DID);
-        // The contact center's trunk and the customers' side both reach the demo's own SIP
-        // listener; only the customers' side may choose its caller id per call.
+        // By default the contact center's trunk and the customers' side both reach the demo's
+        // own SIP listener; only the customers' side may choose its caller id per call.
         let center = telephony.tenants[0].trunk.as_ref().unwrap();
         assert_eq!((center.host.as_str(), center.port), ("127.0.0.1", 5060));
         assert!(!center.caller_id_per_call);

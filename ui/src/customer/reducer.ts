@@ -202,6 +202,12 @@ function onServer(state: CustomerState, message: ServerMessage): Step {
         return [{ ...state, phase: { kind: 'idle' }, outcome: { kind: 'refused', detail: message.message } }, [{ kind: 'focus', target: 'call' }]];
       }
       return [{ ...state, problem: message.message }, []];
+    case 'call_snapshot': {
+      // The call survived a lost connection (the server kept it): back on it.
+      const since = Date.parse(message.answered_at);
+      const direction = message.direction === 'outbound' ? 'out' : 'in';
+      return [{ ...state, phase: { kind: 'connected', call: message.call, other: message.customer, since: Number.isNaN(since) ? state.now : since, direction }, outcome: null }, []];
+    }
     case 'crm':
     case 'wrap_up':
     case 'wrap_up_status':
