@@ -129,7 +129,7 @@ export const en: Messages = {
   connecting: 'Connecting…',
   reconnecting: 'Reconnecting…',
   reconnectingIn: ({ seconds }) => `Connection lost. Reconnecting in ${seconds} s…`,
-  callKept: 'Your call is kept: the customer hears music until you are back (about 20 seconds).',
+  callKept: 'Your call is kept: the customer waits on hold until you are back (about 20 seconds).',
   audioReconnecting: 'Reconnecting your audio to the call…',
   reconnectNow: 'Reconnect now',
   audioConnecting: 'Connecting your audio…',

@@ -128,7 +128,7 @@ export const ja: Messages = {
 
   connecting: '接続中…',
   reconnecting: '再接続しています…',
-  callKept: '通話は保たれています。戻るまで（約 20 秒）お客様には保留音が流れます。',
+  callKept: '通話は保たれています。戻るまで（約 20 秒）お客様は保留でお待ちです。',
   audioReconnecting: '通話の音声を再接続しています…',
   reconnectingIn: ({ seconds }) => `接続が切れました。${seconds} 秒後に再接続します…`,
   reconnectNow: '今すぐ再接続',
