@@ -11,6 +11,7 @@ pub mod html;
 pub mod link;
 pub mod listener;
 pub mod recordings;
+pub mod supervision;
 pub mod tls;
 pub mod ui;
 
@@ -106,6 +107,18 @@ pub async fn serve(
         integration.master_key.clone(),
     ));
     let retention = recordings::spawn_retention(recordings.clone());
+    let supervision = Arc::new(supervision::Supervision {
+        accounts: accounts.clone(),
+        store: integration.store.clone(),
+        linking: integration.linking.clone(),
+        telephony: telephony.clone(),
+        public_url: integration
+            .config
+            .server
+            .public_url
+            .trim_end_matches('/')
+            .to_string(),
+    });
     let gateway = Arc::new(gateway::Gateway {
         tenants: integration
             .tenants
@@ -128,6 +141,7 @@ pub async fn serve(
         ))
         .merge(recordings::router(recordings.clone()))
         .merge(gateway::router(gateway))
+        .merge(supervision::router(supervision))
         .merge(account::router(accounts))
         .merge(ui::router(ui::UiConfig::new(&integration.crm_page_origins)));
     let listener = tokio::net::TcpListener::bind(integration.listen)
