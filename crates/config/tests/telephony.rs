@@ -178,7 +178,10 @@ fn a_queue_service_level_target_is_read_and_a_bad_one_located() {
             "waiting = \"music\"",
             &format!("waiting = \"music\"\nservice_level_secs = {bad}"),
         ));
-        assert_eq!(e.key, "tenant[0].telephony.queue[0].service_level_secs", "{bad}");
+        assert_eq!(
+            e.key, "tenant[0].telephony.queue[0].service_level_secs",
+            "{bad}"
+        );
         assert!(e.fix.contains("from 1 to 3600"), "{bad}: {e}");
         assert_eq!(e.location.unwrap().line, 29, "{bad}: {e}");
     }

@@ -27,7 +27,14 @@ struct Center {
     _dir: tempfile::TempDir,
 }
 
-fn row(tenant: &str, call: &str, minute: i64, customer: &str, agent: Option<&str>, outcome: &str) -> CallRecordRow {
+fn row(
+    tenant: &str,
+    call: &str,
+    minute: i64,
+    customer: &str,
+    agent: Option<&str>,
+    outcome: &str,
+) -> CallRecordRow {
     CallRecordRow {
         tenant: tenant.into(),
         call_id: call.into(),
@@ -87,7 +94,14 @@ client_secret = "unused"
             .save_call_records(&[
                 row("acme", "a1", 1, "+81312345678", Some("alice"), "answered"),
                 row("acme", "a2", 2, "+81398765432", None, "abandoned"),
-                row("acme", "a3", 3, "=HYPERLINK(\"http://x\")", Some("bob"), "answered"),
+                row(
+                    "acme",
+                    "a3",
+                    3,
+                    "=HYPERLINK(\"http://x\")",
+                    Some("bob"),
+                    "answered",
+                ),
                 row("acme", "a4", 3, "+81312345678", Some("alice"), "answered"),
                 row("globex", "g1", 1, "+16692627777", Some("gina"), "answered"),
             ])
@@ -146,7 +160,11 @@ client_secret = "unused"
         set.split(';').next().unwrap().to_string()
     }
 
-    async fn get(&self, cookie: Option<&str>, path: &str) -> (u16, String, reqwest::header::HeaderMap) {
+    async fn get(
+        &self,
+        cookie: Option<&str>,
+        path: &str,
+    ) -> (u16, String, reqwest::header::HeaderMap) {
         let mut request = self.http.get(format!("{}{path}", self.url));
         if let Some(cookie) = cookie {
             request = request.header("cookie", cookie);
@@ -175,16 +193,31 @@ fn ids(page: &Value) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_supervisors_and_admins_of_the_tenant_see_its_calls() {
     let center = Center::start().await;
-    for path in ["/api/v1/console/calls", "/api/v1/console/calls.csv", "/api/v1/console/wall"] {
+    for path in [
+        "/api/v1/console/calls",
+        "/api/v1/console/calls.csv",
+        "/api/v1/console/wall",
+    ] {
         let (status, body) = center.json(None, path).await;
-        assert_eq!((status, body["error"]["code"].as_str()), (401, Some("not_signed_in")), "{path}");
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (401, Some("not_signed_in")),
+            "{path}"
+        );
     }
     let agent = center.sign_in("acme", "alice").await;
-    for path in ["/api/v1/console/calls", "/api/v1/console/calls.csv", "/api/v1/console/wall"] {
+    for path in [
+        "/api/v1/console/calls",
+        "/api/v1/console/calls.csv",
+        "/api/v1/console/wall",
+    ] {
         let (status, body) = center.json(Some(&agent), path).await;
         assert_eq!(status, 403, "{path}: {body}");
         assert_eq!(body["error"]["code"], "forbidden", "{path}");
-        assert!(body["error"]["message"].as_str().unwrap().contains("supervisors and admins"));
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("supervisors and admins"));
     }
 
     let sam = center.sign_in("acme", "sam").await;
@@ -193,7 +226,10 @@ async fn only_supervisors_and_admins_of_the_tenant_see_its_calls() {
     assert_eq!(ids(&page), ["a4", "a3", "a2", "a1"]);
     assert_eq!(page["next"], Value::Null);
     let ada = center.sign_in("acme", "ada").await;
-    assert_eq!(center.json(Some(&ada), "/api/v1/console/calls").await.0, 200);
+    assert_eq!(
+        center.json(Some(&ada), "/api/v1/console/calls").await.0,
+        200
+    );
 
     let gus = center.sign_in("globex", "gus").await;
     let (_, page) = center.json(Some(&gus), "/api/v1/console/calls").await;
@@ -293,12 +329,24 @@ async fn bad_filters_get_400_saying_what_to_write() {
     let center = Center::start().await;
     let sam = center.sign_in("acme", "sam").await;
     for (query, says) in [
-        ("from=yesterday", "from: \"yesterday\" is not a date and time; write it as RFC 3339"),
-        ("direction=sideways", "direction: \"sideways\" is not one of \"inbound\", \"outbound\""),
+        (
+            "from=yesterday",
+            "from: \"yesterday\" is not a date and time; write it as RFC 3339",
+        ),
+        (
+            "direction=sideways",
+            "direction: \"sideways\" is not one of \"inbound\", \"outbound\"",
+        ),
         ("outcome=won", "outcome: \"won\" is not one of"),
-        ("limit=0", "limit: \"0\" is not a number of rows from 1 to 200"),
+        (
+            "limit=0",
+            "limit: \"0\" is not a number of rows from 1 to 200",
+        ),
         ("number=hello", "number: \"hello\" is not a phone number"),
-        ("after=garbage", "after: this is not a cursor the history handed out"),
+        (
+            "after=garbage",
+            "after: this is not a cursor the history handed out",
+        ),
         ("sort=asc", "\"sort\" is not a filter of the call history"),
         (
             "from=2026-12-07T00:00:00Z&to=2026-12-06T00:00:00Z",
@@ -333,7 +381,11 @@ async fn the_csv_holds_every_matching_call_and_no_formula() {
         lines[0],
         "call_id,started_at,ended_at,duration_seconds,direction,number,queue,first_agent,last_agent,outcome,case,recording_url"
     );
-    assert_eq!(lines.len(), 6, "header, four calls, and the final line end: {csv}");
+    assert_eq!(
+        lines.len(),
+        6,
+        "header, four calls, and the final line end: {csv}"
+    );
     assert!(lines[1].starts_with("a4,"));
     assert!(
         lines[2].contains(",\"'=HYPERLINK(\"\"http://x\"\")\","),
@@ -341,7 +393,11 @@ async fn the_csv_holds_every_matching_call_and_no_formula() {
         lines[2]
     );
     assert!(lines[4].contains(",'+81312345678,"), "{}", lines[4]);
-    assert!(lines[4].ends_with(",CS0001001,https://cb.example/recordings/a1"), "{}", lines[4]);
+    assert!(
+        lines[4].ends_with(",CS0001001,https://cb.example/recordings/a1"),
+        "{}",
+        lines[4]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -83,7 +83,12 @@ fn record(tenant: &str, n: u64, rows: u64, rng: &mut Rng) -> CallRecordRow {
     }
 }
 
-async fn fill(store: &Store, tenant: &str, rows: u64, seed: u64) -> Result<(), Box<dyn std::error::Error>> {
+async fn fill(
+    store: &Store,
+    tenant: &str,
+    rows: u64,
+    seed: u64,
+) -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = Rng(seed);
     let mut batch = Vec::with_capacity(10_000);
     for n in 0..rows {
@@ -110,24 +115,42 @@ fn scenarios() -> Vec<Scenario> {
         (from, from + DAY_MS)
     }
     vec![
-        Scenario { name: "no filter, newest page", filter: |_| CallHistoryFilter::default(), deep: false },
-        Scenario { name: "no filter, a page deep in the history", filter: |_| CallHistoryFilter::default(), deep: true },
+        Scenario {
+            name: "no filter, newest page",
+            filter: |_| CallHistoryFilter::default(),
+            deep: false,
+        },
+        Scenario {
+            name: "no filter, a page deep in the history",
+            filter: |_| CallHistoryFilter::default(),
+            deep: true,
+        },
         Scenario {
             name: "one day",
             filter: |r| {
                 let (from, to) = day(r);
-                CallHistoryFilter { from: Some(from), to: Some(to), ..Default::default() }
+                CallHistoryFilter {
+                    from: Some(from),
+                    to: Some(to),
+                    ..Default::default()
+                }
             },
             deep: false,
         },
         Scenario {
             name: "agent",
-            filter: |r| CallHistoryFilter { agent: Some(format!("agent{:03}", r.below(AGENTS))), ..Default::default() },
+            filter: |r| CallHistoryFilter {
+                agent: Some(format!("agent{:03}", r.below(AGENTS))),
+                ..Default::default()
+            },
             deep: false,
         },
         Scenario {
             name: "agent, deep",
-            filter: |r| CallHistoryFilter { agent: Some(format!("agent{:03}", r.below(AGENTS))), ..Default::default() },
+            filter: |r| CallHistoryFilter {
+                agent: Some(format!("agent{:03}", r.below(AGENTS))),
+                ..Default::default()
+            },
             deep: true,
         },
         Scenario {
@@ -141,14 +164,22 @@ fn scenarios() -> Vec<Scenario> {
         },
         Scenario {
             name: "customer number",
-            filter: |r| CallHistoryFilter { number: Some(customer(r.below(CUSTOMERS))), ..Default::default() },
+            filter: |r| CallHistoryFilter {
+                number: Some(customer(r.below(CUSTOMERS))),
+                ..Default::default()
+            },
             deep: false,
         },
         Scenario {
             name: "outbound, one day",
             filter: |r| {
                 let (from, to) = day(r);
-                CallHistoryFilter { direction: Some("outbound".into()), from: Some(from), to: Some(to), ..Default::default() }
+                CallHistoryFilter {
+                    direction: Some("outbound".into()),
+                    from: Some(from),
+                    to: Some(to),
+                    ..Default::default()
+                }
             },
             deep: false,
         },
@@ -171,7 +202,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 async fn measure(store: &Store, label: &str, rows: u64) -> Result<(), Box<dyn std::error::Error>> {
     println!("\n{label}: filtered pages of {PAGE} over {rows} call records of tenant acme");
-    println!("{:<40} {:>9} {:>9} {:>9} {:>7}", "filter", "p50 ms", "p99 ms", "max ms", "rows");
+    println!(
+        "{:<40} {:>9} {:>9} {:>9} {:>7}",
+        "filter", "p50 ms", "p99 ms", "max ms", "rows"
+    );
     let mut worst = Duration::ZERO;
     for scenario in scenarios() {
         let mut rng = Rng(42);
@@ -200,7 +234,10 @@ async fn measure(store: &Store, label: &str, rows: u64) -> Result<(), Box<dyn st
             rows_seen as f64 / SAMPLES as f64,
         );
     }
-    println!("worst p99: {:.2} ms (target < 100 ms)", worst.as_secs_f64() * 1e3);
+    println!(
+        "worst p99: {:.2} ms (target < 100 ms)",
+        worst.as_secs_f64() * 1e3
+    );
     Ok(())
 }
 

@@ -94,7 +94,11 @@ fn page_sql(tenant: &str, filter: &CallHistoryFilter, limit: u32) -> (String, Ve
         add(&mut sql, " AND r.started_at < ?", Bind::Int(to));
     }
     if let Some(agent) = &filter.agent {
-        add(&mut sql, " AND (r.first_agent = ?", Bind::Text(agent.clone()));
+        add(
+            &mut sql,
+            " AND (r.first_agent = ?",
+            Bind::Text(agent.clone()),
+        );
         add(&mut sql, " OR r.last_agent = ?)", Bind::Text(agent.clone()));
     }
     for (column, value) in [
@@ -184,7 +188,10 @@ mod tests {
             ..CallHistoryFilter::default()
         };
         let (sql, binds) = page_sql("acme", &filter, 10);
-        assert!(sql.contains("(r.first_agent = $2 OR r.last_agent = $3)"), "{sql}");
+        assert!(
+            sql.contains("(r.first_agent = $2 OR r.last_agent = $3)"),
+            "{sql}"
+        );
         assert!(sql.contains("r.outcome = $4"), "{sql}");
         assert!(
             sql.contains("(r.started_at < $5 OR (r.started_at = $6 AND r.call_id < $7))"),

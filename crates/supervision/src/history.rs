@@ -73,8 +73,9 @@ impl Cursor {
         let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
         let text = String::from_utf8(bytes).ok()?;
         let (at, call) = text.split_once(':')?;
+        let started_at = at.parse().ok()?;
         (!call.is_empty()).then(|| Cursor {
-            started_at: at.parse().ok()?,
+            started_at,
             call_id: call.to_string(),
         })
     }
@@ -301,7 +302,13 @@ mod tests {
     fn no_filter_is_the_newest_page_of_fifty() {
         let q = parse(&[]).unwrap();
         assert_eq!(q.limit, 50);
-        assert_eq!(q, HistoryQuery { limit: 50, ..HistoryQuery::default() });
+        assert_eq!(
+            q,
+            HistoryQuery {
+                limit: 50,
+                ..HistoryQuery::default()
+            }
+        );
     }
 
     #[test]
@@ -327,7 +334,10 @@ mod tests {
         assert_eq!(q.to, Some(1_796_601_600_000));
         assert_eq!(q.agent.as_deref(), Some("alice"));
         assert_eq!(q.number.as_deref(), Some("+81312345678"));
-        assert_eq!((q.direction, q.outcome, q.limit), (Some("inbound"), Some("abandoned"), 10));
+        assert_eq!(
+            (q.direction, q.outcome, q.limit),
+            (Some("inbound"), Some("abandoned"), 10)
+        );
         assert_eq!(q.after, Some(after));
     }
 
@@ -345,14 +355,21 @@ mod tests {
             (&[("from", "yesterday")], "from", "RFC 3339"),
             (&[("to", "2026-12-06")], "to", "RFC 3339"),
             (
-                &[("from", "2026-12-07T00:00:00Z"), ("to", "2026-12-06T00:00:00Z")],
+                &[
+                    ("from", "2026-12-07T00:00:00Z"),
+                    ("to", "2026-12-06T00:00:00Z"),
+                ],
                 "to",
                 "later than `from`",
             ),
             (&[("agent", "al ice")], "agent", "agent's name"),
             (&[("queue", "<b>")], "queue", "queue id"),
             (&[("number", "hello")], "number", "country code"),
-            (&[("direction", "sideways")], "direction", "\"inbound\", \"outbound\""),
+            (
+                &[("direction", "sideways")],
+                "direction",
+                "\"inbound\", \"outbound\"",
+            ),
             (&[("outcome", "won")], "outcome", "\"abandoned\""),
             (&[("limit", "1000")], "limit", "from 1 to 200"),
             (&[("after", "bm9wZQ")], "after", "`next`"),

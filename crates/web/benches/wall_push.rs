@@ -84,16 +84,18 @@ fn serve_thread(
         let app = axum::Router::new()
             .route(
                 "/wall",
-                get(|State(watch): State<WallWatch>, upgrade: WebSocketUpgrade| async move {
-                    upgrade.on_upgrade(move |socket| {
-                        callbridge_web::supervision::wall::serve(
-                            socket,
-                            watch,
-                            TenantId::new("acme"),
-                            || async { true },
-                        )
-                    })
-                }),
+                get(
+                    |State(watch): State<WallWatch>, upgrade: WebSocketUpgrade| async move {
+                        upgrade.on_upgrade(move |socket| {
+                            callbridge_web::supervision::wall::serve(
+                                socket,
+                                watch,
+                                TenantId::new("acme"),
+                                || async { true },
+                            )
+                        })
+                    },
+                ),
             )
             .with_state(watch);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -139,7 +141,12 @@ fn next_state(agent: usize, step: u64) -> (AgentState, &'static str, Option<Outp
     }
 }
 
-async fn viewer(addr: std::net::SocketAddr, sent: Sent, latencies: Arc<Mutex<Vec<Duration>>>, until: Instant) {
+async fn viewer(
+    addr: std::net::SocketAddr,
+    sent: Sent,
+    latencies: Arc<Mutex<Vec<Duration>>>,
+    until: Instant,
+) {
     let (mut socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/wall"))
         .await
         .expect("the wall accepts the viewer");
@@ -187,7 +194,12 @@ fn run(viewers: usize, rate: u64, secs: u64) {
         let until = Instant::now() + Duration::from_secs(secs) + Duration::from_secs(2);
         let mut tasks = Vec::new();
         for _ in 0..viewers {
-            tasks.push(tokio::spawn(viewer(addr, sent.clone(), latencies.clone(), until)));
+            tasks.push(tokio::spawn(viewer(
+                addr,
+                sent.clone(),
+                latencies.clone(),
+                until,
+            )));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         let clock = Clock::start();
@@ -231,6 +243,7 @@ fn run(viewers: usize, rate: u64, secs: u64) {
     server.join().unwrap();
     let mut latencies = std::mem::take(&mut *latencies.lock());
     latencies.sort();
+    assert!(!latencies.is_empty(), "the viewers saw no change at all");
     let busy = Duration::from_secs(secs) + Duration::from_millis(2500);
     println!(
         "{viewers:>3} viewer(s): {changes} changes in {secs} s ({:.0}/s); change → viewer: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms over {} rows seen; server thread CPU {:.2} s = {:.1}% of a core",
@@ -250,7 +263,10 @@ fn main() {
     println!(
         "live wall push: {AGENTS} agents in {QUEUES} queues, {rate} agent state changes/s, {secs} s"
     );
-    match std::env::var("BENCH_VIEWERS").ok().and_then(|v| v.parse().ok()) {
+    match std::env::var("BENCH_VIEWERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
         Some(viewers) => run(viewers, rate, secs),
         None => {
             run(1, rate, secs);

@@ -44,7 +44,7 @@ pub struct AgentSetup {
 #[derive(Debug, Default)]
 pub struct Wall {
     tenants: BTreeMap<TenantId, TenantState>,
-    calls: HashMap<CallId, CallInfo>,
+    pub(super) calls: HashMap<CallId, CallInfo>,
     /// The UTC day (days since the epoch) the counts are for.
     day: u64,
 }
@@ -78,7 +78,7 @@ struct AgentInfo {
 }
 
 #[derive(Debug)]
-struct CallInfo {
+pub(super) struct CallInfo {
     tenant: TenantId,
     direction: Direction,
     number: String,
@@ -232,13 +232,9 @@ impl Wall {
                 self.tenant(agent.tenant()).touch_agents_on(call);
             }
             Output::Originate {
-                call,
-                tenant,
-                agent,
-                to,
+                call, tenant, to, ..
             } => {
                 self.call_info(call, tenant, Direction::Outbound, to, at);
-                let _ = agent;
                 self.tenant(tenant).touch_agents_on(call);
             }
             Output::AgentUpdate { agent, state, .. } => self.agent_state(agent, state, at),
@@ -257,8 +253,10 @@ impl Wall {
                 let Some(info) = self.calls.remove(&cdr.call) else {
                     return;
                 };
-                let customer_left =
-                    matches!(cdr.end_cause, EndCause::Abandoned | EndCause::CustomerHungUp);
+                let customer_left = matches!(
+                    cdr.end_cause,
+                    EndCause::Abandoned | EndCause::CustomerHungUp
+                );
                 let state = self.tenant(&info.tenant);
                 if let Some((queue, since)) = info.waiting_in {
                     let q = state.queue(&queue);

@@ -144,7 +144,11 @@ async fn run(
 
 /// Sends each tenant's changed rows to its viewers (rows nobody watches are dropped: a new
 /// viewer starts from the whole wall).
-fn publish(wall: &mut Wall, viewers: &HashMap<TenantId, broadcast::Sender<Arc<str>>>, now: WallTime) {
+fn publish(
+    wall: &mut Wall,
+    viewers: &HashMap<TenantId, broadcast::Sender<Arc<str>>>,
+    now: WallTime,
+) {
     for changes in wall.take_changes() {
         let Some(sender) = viewers.get(&TenantId::new(changes.tenant.as_str())) else {
             continue;

@@ -39,7 +39,7 @@ const CSV_HEADER: [&str; 12] = [
 
 /// One call in the JSON page.
 #[derive(Serialize)]
-struct CallItem {
+pub(super) struct CallItem {
     call_id: String,
     started_at: String,
     ended_at: String,
@@ -58,14 +58,14 @@ struct CallItem {
 }
 
 #[derive(Serialize)]
-struct CaseItem {
+pub(super) struct CaseItem {
     label: String,
     /// The Case's form in the CRM, when the CRM names one.
     url: Option<String>,
 }
 
 #[derive(Serialize)]
-struct PageBody {
+pub(super) struct PageBody {
     calls: Vec<CallItem>,
     /// Pass as `after` for the next page; null on the last one.
     next: Option<String>,
@@ -169,16 +169,13 @@ pub(super) async fn page(
         .map_err(ApiError::internal)?;
     let more = rows.len() > query.limit as usize;
     rows.truncate(query.limit as usize);
-    let next = more
-        .then(|| rows.last())
-        .flatten()
-        .map(|last| {
-            Cursor {
-                started_at: last.started_at,
-                call_id: last.call_id.clone(),
-            }
-            .encode()
-        });
+    let next = more.then(|| rows.last()).flatten().map(|last| {
+        Cursor {
+            started_at: last.started_at,
+            call_id: last.call_id.clone(),
+        }
+        .encode()
+    });
     Ok(Json(PageBody {
         calls: rows
             .into_iter()

@@ -84,8 +84,12 @@ async fn session_holds(supervision: &Supervision, digest: &[u8; 32]) -> bool {
 /// Pushes the tenant's wall to `socket` until the client goes, is cut off, or `still_allowed`
 /// says no (checked every 30 s). Public for the push benchmark, which serves it without a
 /// session.
-pub async fn serve<F, Fut>(mut socket: WebSocket, watch: WallWatch, tenant: TenantId, still_allowed: F)
-where
+pub async fn serve<F, Fut>(
+    mut socket: WebSocket,
+    watch: WallWatch,
+    tenant: TenantId,
+    still_allowed: F,
+) where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
@@ -136,7 +140,9 @@ async fn send(socket: &mut WebSocket, text: String) -> Result<(), ()> {
         Ok(Ok(())) => Ok(()),
         Ok(Err(_)) => Err(()),
         Err(_) => {
-            tracing::info!("a wall viewer accepted nothing for {WRITE_TIMEOUT:?}; disconnecting it");
+            tracing::info!(
+                "a wall viewer accepted nothing for {WRITE_TIMEOUT:?}; disconnecting it"
+            );
             Err(())
         }
     }
