@@ -21,6 +21,10 @@ export interface Demo {
   socketUrls: Map<string, string>;
   /** The arguments of `callbridge demo call …` as the banner prints them. */
   callArgs: string[];
+  /** The demo's `--data` directory (its recordings are under `recordings/`). */
+  data: string;
+  /** Where its click-to-dial calls go (`--outbound-trunk`): `127.0.0.1:<port>`. */
+  outboundTrunk: { host: string; port: number };
   /** Everything the demo printed so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -43,7 +47,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Reads the banner's lines into a [`Demo`]. Exported for its own test. */
-export function parseBanner(text: string): Omit<Demo, 'output' | 'stop'> {
+export function parseBanner(text: string): Omit<Demo, 'output' | 'stop' | 'data' | 'outboundTrunk'> {
   const lines = text.split('\n');
   const publicUrl = /^Callbridge\s+(http\S+)/m.exec(text)?.[1];
   if (!publicUrl) throw new Error(`no "Callbridge <url>" line in the demo's banner:\n${text}`);
@@ -73,7 +77,8 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop'> {
 export async function startDemo(): Promise<Demo> {
   if (!bin) throw new Error('set CALLBRIDGE_BIN to the callbridge binary (e.g. target/debug/callbridge)');
   const data = mkdtempSync(join(tmpdir(), 'callbridge-e2e-'));
-  const [listen, sandbox, sip] = [await freePort(), await freePort(), await freePort()];
+  const [listen, sandbox, sip, trunk] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const outboundTrunk = { host: '127.0.0.1', port: trunk };
   const child: ChildProcess = spawn(
     bin,
     [
@@ -81,6 +86,7 @@ export async function startDemo(): Promise<Demo> {
       '--listen', `127.0.0.1:${listen}`,
       '--sandbox-listen', `127.0.0.1:${sandbox}`,
       '--sip-listen', `127.0.0.1:${sip}`,
+      '--outbound-trunk', `${outboundTrunk.host}:${outboundTrunk.port}`,
       '--data', data,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' } },
@@ -110,7 +116,7 @@ export async function startDemo(): Promise<Demo> {
     await stop();
     throw new Error(`callbridge demo did not start:\n${output}`);
   }
-  return { ...parseBanner(output), output: () => output, stop };
+  return { ...parseBanner(output), data, outboundTrunk, output: () => output, stop };
 }
 
 /** Places one customer call into the demo (`callbridge demo call …`), as the banner says (from

@@ -19,7 +19,7 @@ import { parseDialFromUrl } from './intake/page-url';
 import { parseDialMessage } from './intake/post-message';
 import { initialState, liveCall } from './state/reducer';
 import { createStore } from './state/store';
-import type { Intent } from './state/types';
+import type { Intent, PresenceIndicator } from './state/types';
 import './styles.css';
 
 const langKey = 'callbridge.lang';
@@ -115,7 +115,12 @@ function start(socketUrl: string, initialProfile: Profile | null): void {
 
   const ringtone = createRingtone();
   const notifier = createNotifier();
-  const store = createStore(initialState(Date.now()), (effect) => { execute(effect); });
+  // The OpenFrame presence indicator last shown, to say it again in another language.
+  let presence: PresenceIndicator | null = null;
+  const store = createStore(initialState(Date.now()), (effect) => {
+    if (effect.kind === 'presence_indicator') presence = effect.presence;
+    execute(effect);
+  });
   const dispatch = (input: Parameters<typeof store.dispatch>[0]) => { store.dispatch(input); };
   const act = (intent: Intent) => { dispatch({ kind: 'intent', intent }); };
   const tabs = createTabClaim(new URL(socketUrl).pathname, () => { dispatch({ kind: 'other_tab_active' }); });
@@ -155,7 +160,8 @@ function start(socketUrl: string, initialProfile: Profile | null): void {
             t = texts(lang);
             rememberLang(lang);
             document.documentElement.lang = lang;
-            openFrame?.setTitle(t.m.appTitle);
+            if (presence) execute({ kind: 'presence_indicator', presence });
+            else openFrame?.setTitle(t.m.appTitle);
             paint();
           }}
           onLink={() => { linkCrm(); }}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultTables, formRef, formUrl } from '../src/adapters/crm-links';
+import { contactOfRecord, defaultTables, formRef, formUrl } from '../src/adapters/crm-links';
 import { previewE164 } from '../src/intake/number-preview';
 import { languages, pickLanguage, texts } from '../src/i18n';
 import { en } from '../src/i18n/en';
@@ -29,6 +29,15 @@ describe('CRM record links', () => {
     expect(formRef({ kind: 'contact', contact: { ...contact, id: 'a&b=c' } }, defaultTables).query).toBe('sys_id=a%26b%3Dc');
     expect(formUrl('javascript:alert(1)', { entity: 'x', query: '' })).toBeNull();
     expect(formUrl('not a url', { entity: 'x', query: '' })).toBeNull();
+  });
+});
+
+describe('the record a number was dialled from', () => {
+  it('is the call’s contact when it is a contact or a consumer, and nobody otherwise', () => {
+    expect(contactOfRecord({ table: 'customer_contact', sysId: 'k9' }, defaultTables)).toEqual({ kind: 'contact', id: 'k9', name: '', account: null });
+    expect(contactOfRecord({ table: 'csm_consumer', sysId: 'u1' }, defaultTables)?.kind).toBe('consumer');
+    expect(contactOfRecord({ table: 'customer_account', sysId: 'a1' }, defaultTables)).toBeNull();
+    expect(contactOfRecord({ table: 'u_people', sysId: 'p1' }, { ...defaultTables, contact: 'u_people' })?.kind).toBe('contact');
   });
 });
 

@@ -46,6 +46,14 @@ describe('the effect executor', () => {
     expect(f.log).toEqual([['openForm', { entity: 'customer_contact', query: 'sys_id=k1' }]]);
   });
 
+  it('names the record a call was dialled from as its contact, and nothing for a record of no person', () => {
+    const { a, log } = adapters(null);
+    const run = createExecutor(a);
+    run({ kind: 'link_dial_context', call: 'c-7', context: { table: 'customer_contact', sysId: 'k9' } });
+    run({ kind: 'link_dial_context', call: 'c-8', context: { table: 'customer_account', sysId: 'a1' } });
+    expect(log).toEqual([['send', { type: 'choose_contact', call: 'c-7', contact: { kind: 'contact', id: 'k9', name: '', account: null } }]]);
+  });
+
   it('opens the instance’s form URL in a new tab when standalone', () => {
     const open = vi.fn();
     vi.stubGlobal('window', { open });
@@ -61,11 +69,15 @@ describe('the effect executor', () => {
     run({ kind: 'announce', announcement: { kind: 'case_created', label: 'CS1' } });
     run({ kind: 'announce', announcement: { kind: 'call_connected' } });
     run({ kind: 'presence_indicator', presence: 'available' });
+    run({ kind: 'presence_indicator', presence: 'busy' });
     expect(log).toEqual([['announce', 'Case CS1 created.'], ['announce', 'Call connected.']]);
     expect(f.log).toEqual([
       ['toast', 'Case CS1 created.', 'info'],
       ['setPresence', 'available', 'Available'],
       ['setTitle', 'Callbridge softphone · Available'],
+      // Ringing, dialling and talking alike: not "On a call" while a call only rings.
+      ['setPresence', 'busy', 'Busy'],
+      ['setTitle', 'Callbridge softphone · Busy'],
     ]);
   });
 

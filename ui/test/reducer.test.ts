@@ -128,6 +128,10 @@ describe('an outbound call', () => {
     expect(call?.outcome).toEqual({ kind: 'dial_failed', detail: 'The line is busy.' });
     // The number and its record stay on the dial pad to try again.
     expect(r.state.dial).toEqual({ number: '+81399998888', context: { table: 'customer_contact', sysId: 'k9' }, pending: false });
+    // Once the call has an id, the record it was dialled from is named as its contact (its Case links to it).
+    expect(effectsOf(r, 'link_dial_context')).toEqual([
+      { kind: 'link_dial_context', call: call?.id, context: { table: 'customer_contact', sysId: 'k9' } },
+    ]);
   });
 
   it('dials the cleaned number, and nothing for text that is not one', () => {
@@ -149,17 +153,33 @@ describe('the connection', () => {
     const r = replay(loadFixture('reconnect-mid-call'), loggedIn());
     const closed = r.perStep[4] ?? [];
     expect(closed).toContainEqual({ kind: 'reconnect', afterMs: 500 });
+    expect(closed).toContainEqual({ kind: 'stop_media' });
     expect(closed).toContainEqual({ kind: 'announce', announcement: { kind: 'connection_lost' } });
     expect(r.perStep[5]).toEqual([]);
     expect(r.perStep[6]).toEqual([{ kind: 'connect' }]);
     expect(effectsOf(r, 'announce').map((e) => e.announcement.kind)).toContain('connection_restored');
+    // The call stayed on screen through the blip and was redrawn from the snapshot.
+    const call = currentCall(r.state);
+    expect(call).toMatchObject({ id: 'c-800', phase: 'on_call', held: false, outcome: null, answeredAt: Date.parse('2026-12-06T05:00:00Z') });
+    expect(call?.caller).toEqual({ kind: 'number', number: '+81344445555', name: 'Aiko Mori' });
+    expect(call?.crm.case?.label).toBe('CS0000008');
+    expect(r.state.connection).toEqual({ status: 'open', attempt: 0, retryAt: null, everOpen: true });
+    // A new audio session: a new peer connection and its offer.
+    expect(effectsOf(r, 'start_media')).toHaveLength(1);
+    expect(sentMessages(r).filter((m) => (m as { type: string }).type === 'media_offer')).toHaveLength(1);
+    expect(r.state.agent.state).toBe('on_call');
+    // The snapshot of a call already shown is not announced as a new connection.
+    expect(effectsOf(r, 'announce').filter((e) => e.announcement.kind === 'call_connected')).toHaveLength(1);
+  });
+
+  it('ends the call on screen with agent_lost when the socket came back after the grace period', () => {
+    const r = replay(loadFixture('reconnect-after-grace'), loggedIn());
     expect(currentCall(r.state)?.outcome).toEqual({
       kind: 'ended',
-      cause: 'failed',
-      detail: 'The call was cut off by a network or audio failure.',
+      cause: 'agent_lost',
+      detail: 'Your softphone was away too long; the call ended.',
     });
-    expect(r.state.connection).toEqual({ status: 'open', attempt: 0, retryAt: null, everOpen: true });
-    expect(effectsOf(r, 'start_media')).toHaveLength(1);
+    expect(r.state.agent.state).toBe('offline');
   });
 
   it('backs off exponentially up to 30 s, jittered down by at most a quarter', () => {
@@ -227,28 +247,32 @@ describe('memory over a shift', () => {
   });
 });
 
-describe('the proposed additions (SERVER-CONTRACT.md)', () => {
-  it('resumes a call after a reconnect from call_snapshot, timer and Case included', () => {
-    const r = replay(
-      [
-        ...loadFixture('reconnect-mid-call').slice(0, 9),
-        {
-          input: {
-            kind: 'server_proposed',
-            message: {
-              type: 'call_snapshot', call: 'c-800', direction: 'inbound', customer: '+81344445555', customer_kind: 'number',
-              queue: 'support', answered_at: '2026-12-06T05:00:00Z', held: true,
-              contact: { kind: 'contact', id: 'k8', name: 'Aiko Mori', account: null }, case: { id: 'cs8', label: 'CS0000008' },
-            },
-          },
+describe('after-call work and a call that waited for the agent', () => {
+  it('redraws a call after a reload from call_snapshot: timer, hold, chooser and why there is no Case', () => {
+    const r = replay([
+      { input: { kind: 'start' } },
+      { input: { kind: 'socket_open' } },
+      { recv: { type: 'welcome', tenant: 'acme', agent: 'alice', queues: ['support'] } },
+      {
+        recv: {
+          type: 'call_snapshot', call: 'c-802', direction: 'inbound', customer: '+81344445555', customer_kind: 'number',
+          queue: 'support', answered_at: '2026-12-06T05:00:00Z', held: true, grace_ends_at: '2026-12-06T05:03:20Z',
+          contact: null, candidates: [
+            { kind: 'contact', id: 'k1', name: 'Aiko Mori', account: null },
+            { kind: 'consumer', id: 'k2', name: 'Aiko Mori', account: null },
+          ],
+          case: null,
+          no_case: { reason: { kind: 'case_suppressed_first_agent_not_linked', first_agent: 'acme:bob' }, text: 'No Case.' },
         },
-      ],
-      loggedIn(),
-    );
+      },
+      { recv: { type: 'agent_state', state: 'on_call', call: 'c-802', reason: null, detail: 'Your call is waiting.' } },
+    ]);
     const call = currentCall(r.state);
-    expect(call).toMatchObject({ id: 'c-800', phase: 'on_call', held: true, answeredAt: Date.parse('2026-12-06T05:00:00Z'), outcome: null });
-    expect(call?.caller).toEqual({ kind: 'number', number: '+81344445555', name: 'Aiko Mori' });
-    expect(call?.crm.case?.label).toBe('CS0000008');
+    expect(call).toMatchObject({ id: 'c-802', phase: 'on_call', held: true, answeredAt: Date.parse('2026-12-06T05:00:00Z'), outcome: null });
+    expect(call?.crm.candidates).toHaveLength(2);
+    expect(call?.crm.reasons.map((x) => x.reason.kind)).toEqual(['case_suppressed_first_agent_not_linked']);
+    expect(effectsOf(r, 'announce').map((e) => e.announcement.kind)).toContain('call_connected');
+    expect(effectsOf(r, 'open_crm')).toEqual([]);
   });
 
   it('sends the wrap-up once and follows its status', () => {

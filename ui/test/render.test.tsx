@@ -114,12 +114,23 @@ describe('screens', () => {
   it('the connection banner counts down, and a replaced tab offers "use here"', () => {
     const lost = replay([...login, { input: { kind: 'socket_closed', code: 1006, jitter: 0 } }, { input: { kind: 'tick', now: 1_000_000 + 4_000 } }]);
     // attempt 1: 500 ms; the tick at +4 s already started the next attempt.
-    expect(html(lost.state)).toContain('Connecting');
+    expect(html(lost.state)).toContain('Reconnecting…');
+    expect(html(lost.state, 'ja')).toContain('再接続しています');
     const waiting = replay([...login, { input: { kind: 'socket_closed', code: 1006, jitter: 0 } }]).state;
     expect(html(waiting)).toContain('Reconnecting in 1 s');
     const replaced = replay([...login, { input: { kind: 'other_tab_active' } }]).state;
     expect(html(replaced)).toContain('Use here');
     expect(html(replaced, 'ja')).toContain('ここで使う');
+  });
+
+  it('a call kept during a reconnect says so, in both languages', () => {
+    const onCall = [...login, ...loadFixture('reconnect-mid-call').slice(0, 3)];
+    const waiting = replay([...onCall, { input: { kind: 'socket_closed', code: 1006, jitter: 0 } }]).state;
+    expect(html(waiting)).toContain('Your call is kept');
+    expect(html(waiting, 'ja')).toContain('通話は保たれています');
+    const back = replay([...login, ...loadFixture('reconnect-mid-call')]).state;
+    expect(html(back)).not.toContain('Your call is kept');
+    expect(html(back)).toContain('Aiko Mori');
   });
 
   it('after-call work (proposed messages): outcome codes in the agent language', () => {

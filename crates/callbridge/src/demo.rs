@@ -19,13 +19,13 @@ pub struct DemoOptions {
     pub listen: SocketAddr,
     /// Where the demo's SIP trunk side listens (UDP and TCP).
     pub sip_listen: SocketAddr,
+    /// Where click-to-dial calls go (the outbound trunk's host and port).
+    pub outbound_trunk: SocketAddr,
     pub data: Option<PathBuf>,
 }
 
-/// The number customers call in the demo, and where click-to-dial calls go (a carrier a
-/// developer can stand up with `sipp -sn uas -p 5070`).
+/// The number customers call in the demo.
 const DEMO_DID: &str = "+81312345000";
-const DEMO_TRUNK_PORT: u16 = 5070;
 /// The OAuth client secret, referenced from the generated configuration by `file =`.
 const CLIENT_SECRET_FILE: &str = "servicenow-client.secret";
 
@@ -67,6 +67,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         listen: options.listen,
         public_url: &public_url,
         sip_listen: options.sip_listen,
+        outbound_trunk: options.outbound_trunk,
         dir: &dir,
         instance_url: &sandbox.base_url,
         ca_file: &ca_path,
@@ -142,7 +143,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     );
     print_call_instructions(&dir, options.sip_listen);
     println!(
-        "  outbound trunk    127.0.0.1:{DEMO_TRUNK_PORT} (e.g. sipp -sn uas -p {DEMO_TRUNK_PORT})"
+        "  outbound trunk    {} (click-to-dial calls; e.g. sipp -sn uas -i {} -p {})",
+        options.outbound_trunk,
+        options.outbound_trunk.ip(),
+        options.outbound_trunk.port()
     );
     println!("  recordings        {}", dir.join("recordings").display());
     println!("  softphone connections (WebSocket, valid 14 h):");
@@ -386,6 +390,7 @@ struct DemoConfig<'a> {
     listen: SocketAddr,
     public_url: &'a str,
     sip_listen: SocketAddr,
+    outbound_trunk: SocketAddr,
     dir: &'a Path,
     instance_url: &'a str,
     ca_file: &'a Path,
@@ -408,6 +413,8 @@ id = "demo"
 name = "Callbridge demo contact center"
 default_region = "JP"
 call_events_secret = {{ file = "events.secret" }}
+# A number clicked in the CRM gets its Case too, linked to the record it was clicked on.
+auto_case_outbound = true
 
 [tenant.servicenow]
 instance_url = "{instance}"
@@ -429,7 +436,7 @@ spool_dir = "spool"
 allowed_sources = ["127.0.0.1"]
 
 [tenant.telephony.trunk]
-host = "127.0.0.1"
+host = "{trunk_host}"
 port = {trunk_port}
 caller_id = "{did}"
 
@@ -455,7 +462,8 @@ path = "recordings"
 "#,
         sip = demo.sip_listen,
         sip_ip = demo.sip_listen.ip(),
-        trunk_port = DEMO_TRUNK_PORT,
+        trunk_host = demo.outbound_trunk.ip(),
+        trunk_port = demo.outbound_trunk.port(),
         did = DEMO_DID,
         listen = demo.listen,
         db = demo.dir.join("callbridge.db").display(),
@@ -489,6 +497,7 @@ mod tests {
             listen: "127.0.0.1:8080".parse().unwrap(),
             public_url: "http://127.0.0.1:8080",
             sip_listen: "127.0.0.1:5060".parse().unwrap(),
+            outbound_trunk: "127.0.0.1:5070".parse().unwrap(),
             dir: dir.path(),
             instance_url: "https://127.0.0.1:8443",
             ca_file: &ca,

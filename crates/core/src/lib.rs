@@ -69,6 +69,7 @@ mod event;
 mod held;
 mod ids;
 mod policy;
+mod redraw;
 mod time;
 mod verdict;
 mod wrap_up;
@@ -88,6 +89,7 @@ pub use policy::{
     EngineConfig, RecordingLinks, RecordingLinksError, ShortDescriptionTemplate, TemplateError,
     TemplateValues, TenantPolicy,
 };
+pub use redraw::{CrmRedraw, NoCase};
 pub use time::Timestamp;
 pub use verdict::{Ignored, Verdict};
 pub use wrap_up::{

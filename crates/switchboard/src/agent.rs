@@ -87,6 +87,17 @@ pub(crate) struct Agent {
     /// through no fault of theirs (the caller hung up), they get their place in the idle order
     /// back.
     pub resume_since: Option<Timestamp>,
+    /// Set while the agent's softphone is gone (socket or audio lost, not signed out) and their
+    /// call waits for them: the grace period ends at `until`.
+    pub lost: Option<Lost>,
+}
+
+/// An agent's softphone went away during a call; the call waits until `until`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Lost {
+    pub until: Timestamp,
+    /// Identifies this loss, so a stale grace timer does nothing.
+    pub id: u64,
 }
 
 /// Orders available agents: earliest `since` first, ties by the order they became available.

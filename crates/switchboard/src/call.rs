@@ -1,6 +1,7 @@
 //! One call's routing state, and the view of it the runtime can query.
 
 use callbridge_core::{AgentId, CallerNumber, Direction, QueueId, TenantId, Timestamp};
+use callbridge_kernel::time::WallTime;
 use serde::{Deserialize, Serialize};
 
 use crate::cdr::{CdrDraft, Outcome};
@@ -67,6 +68,11 @@ pub(crate) enum Phase {
         held: bool,
         /// The queue the agent took the call from (decides the agent's wrap-up).
         queue: Option<QueueId>,
+        /// When this agent was connected (wall time: a reconnecting softphone's call timer).
+        since: WallTime,
+        /// The agent's softphone is away (the grace period): the call is unbridged and the
+        /// customer hears music until the agent is back.
+        away: bool,
     },
     /// An agent's outbound call, not answered yet.
     Dialing {

@@ -95,6 +95,10 @@ pub struct SwitchboardConfig {
     /// How long an ended call's id is remembered so that late or duplicated inputs cannot start
     /// it again. Default 5 minutes.
     pub ended_call_memory: Duration,
+    /// How long a call in progress waits for its agent whose softphone went away without
+    /// signing out (a reload, a network blip, another tab taking over) before it ends.
+    /// Default 20 s; zero ends the call at once, as a sign-out does.
+    pub agent_grace: Duration,
 }
 
 impl Default for SwitchboardConfig {
@@ -106,6 +110,7 @@ impl Default for SwitchboardConfig {
             transfer_ring_timeout: Duration::from_secs(20),
             outbound_answer_timeout: Duration::from_secs(60),
             ended_call_memory: Duration::from_secs(300),
+            agent_grace: Duration::from_secs(20),
         }
     }
 }

@@ -40,8 +40,17 @@ pub enum Input {
         agent: AgentId,
         reason: UnavailableReason,
     },
-    /// The agent's softphone is gone: a call ringing there moves on, a call in progress ends.
+    /// The agent signed out (or their softphone is gone for good): a call ringing there moves
+    /// on, a call in progress ends.
     AgentOffline {
+        agent: AgentId,
+    },
+    /// The agent's softphone went away without signing out (its socket closed or failed, it
+    /// was replaced by another tab, or its audio session died). A call in progress waits for
+    /// the agent for the grace period (`SwitchboardConfig::agent_grace`), the customer hearing
+    /// the queue's music; the agent's next `AgentOnline` within it takes the call back. In any
+    /// other state this is [`Input::AgentOffline`].
+    AgentLost {
         agent: AgentId,
     },
 

@@ -13,6 +13,8 @@
 //!   announcement then hang-up, or hang-up.
 //! - **Answer** bridges the agent and the customer, starts the call's one recording and emits
 //!   `AgentAnswered` then `Connected` for the integration engine.
+//! - **A lost softphone** ([`Input::AgentLost`]: a reload, a blip, another tab) keeps its agent's
+//!   call in progress for a grace period; the agent's next login takes it back.
 //! - **Click-to-dial**, **blind transfer** (to an agent or a queue, keeping the call id),
 //!   **hold/resume**, **hang-ups and failures**.
 //! - A **call-detail record** ([`Cdr`]) when every call ends.
@@ -92,4 +94,4 @@ pub use input::{Input, Leg};
 pub use outbound::OutboundFailure;
 pub use output::{Output, Prompt, StopRinging};
 pub use refusal::Refusal;
-pub use switchboard::{QueueStatus, Switchboard, SwitchboardStats};
+pub use switchboard::{QueueStatus, ResumedCall, Resumption, Switchboard, SwitchboardStats};

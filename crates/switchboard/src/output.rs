@@ -96,6 +96,9 @@ pub enum Output {
         agent: AgentId,
         call: CallId,
         cause: EndCause,
+        /// The call ended because the agent's softphone did not come back within the grace
+        /// period (`cause` is then `Failed`).
+        agent_lost: bool,
     },
     /// The agent's state changed; `message` says it in words (including why an outbound call
     /// failed, or what happened to their call).

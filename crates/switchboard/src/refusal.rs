@@ -41,6 +41,8 @@ pub enum Refusal {
     CallIdInUse { call: CallId },
     /// The agent is already logged in for another contact center.
     TenantMismatch,
+    /// The agent's audio is reconnecting after their softphone went away; the call waits.
+    AudioReconnecting { call: CallId },
 }
 
 impl Refusal {
@@ -82,6 +84,10 @@ impl Refusal {
             }
             Refusal::TenantMismatch => {
                 "You are already logged in for another contact center.".to_owned()
+            }
+            Refusal::AudioReconnecting { .. } => {
+                "Your audio is reconnecting; the call waits for you. Try again once it is back."
+                    .to_owned()
             }
         }
     }

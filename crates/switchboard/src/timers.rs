@@ -17,6 +17,11 @@ pub(crate) enum Timer {
     WrapUp { agent: AgentId, wrap_up_id: u64 },
     /// The ended call's id can be forgotten.
     Forget { call: CallId },
+    /// The grace period of the agent's loss `lost_id` is over: their call ends.
+    Grace { agent: AgentId, lost_id: u64 },
+    /// What the agent's next connection is told about a call that ended while they were away
+    /// (`farewell_id`) can be forgotten.
+    Farewell { agent: AgentId, farewell_id: u64 },
 }
 
 #[derive(Debug, Default)]

@@ -41,6 +41,8 @@ enum Op {
     SetAvailable(usize),
     SetUnavailable(usize),
     Offline(usize),
+    /// The agent's softphone goes away without signing out (a call in progress waits).
+    Lost(usize),
     Inbound(usize, usize),
     /// Answer by whoever the call is ringing at (if anyone).
     AnswerRinging(usize),
@@ -75,6 +77,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => a.clone().prop_map(Op::SetAvailable),
         1 => a.clone().prop_map(Op::SetUnavailable),
         1 => a.clone().prop_map(Op::Offline),
+        2 => a.clone().prop_map(Op::Lost),
         // (agents start logged in; see `Setup::logins`)
         5 => (c.clone(), q.clone()).prop_map(|(c, q)| Op::Inbound(c, q)),
         8 => c.clone().prop_map(Op::AnswerRinging),
@@ -204,6 +207,7 @@ fn input_for(sb: &Switchboard, op: &Op) -> Option<Input> {
             reason: UnavailableReason::Away,
         },
         Op::Offline(a) => Input::AgentOffline { agent: agent(*a) },
+        Op::Lost(a) => Input::AgentLost { agent: agent(*a) },
         Op::Inbound(c, q) => Input::InboundCall {
             call: call(*c),
             tenant: TENANT.into(),

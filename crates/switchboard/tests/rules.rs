@@ -1289,6 +1289,7 @@ fn an_answered_call_that_ends_tells_its_agent_the_cause_before_moving_them_on() 
                 agent: agent("ann"),
                 call: call("c1"),
                 cause: EndCause::CustomerHungUp,
+                agent_lost: false,
             }
         })
         .expect("the agent is told the call ended");
@@ -1317,6 +1318,7 @@ fn an_answered_call_that_ends_tells_its_agent_the_cause_before_moving_them_on() 
             agent: agent("ann"),
             call: call("c2"),
             cause: EndCause::AgentHungUp,
+            agent_lost: false,
         }
     ));
     sim.advance_secs(60);

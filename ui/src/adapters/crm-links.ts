@@ -1,6 +1,7 @@
 // Where a CRM record opens: pure builders for the instance's own form URLs and OpenFrame's
 // openServiceNowForm arguments. The record id and number are encoded; the table comes from the
 // tenant's profile, never from a caller or a message.
+import type { Contact } from '../protocol';
 import type { CrmTarget } from '../state/types';
 
 export interface CrmTables {
@@ -61,4 +62,14 @@ export function formUrl(instanceUrl: string, ref: FormRef): string | null {
   const url = new URL(`/${encodeURIComponent(ref.entity)}.do`, base.origin);
   url.search = ref.query;
   return url.toString();
+}
+
+/**
+ * The contact a call dialled from a CRM record is about: a record of the tenant's contact or
+ * consumer table, sent to the server as the call's chosen contact so that its Case links to it.
+ * Any other table (an account, a Case) names no person: null. The name is not known here.
+ */
+export function contactOfRecord(context: { table: string; sysId: string }, tables: CrmTables): Contact | null {
+  const kind = context.table === tables.contact ? 'contact' : context.table === tables.consumer ? 'consumer' : null;
+  return kind ? { kind, id: context.sysId, name: '', account: null } : null;
 }

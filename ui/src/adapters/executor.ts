@@ -1,7 +1,7 @@
 // Carries out the reducer's effects with the adapters. The only place effects meet the world.
 import type { Texts } from '../i18n';
 import type { Effect, Input } from '../state/types';
-import { formRef, formUrl, type CrmTables } from './crm-links';
+import { contactOfRecord, formRef, formUrl, type CrmTables } from './crm-links';
 import type { MediaSession } from './media';
 import type { Notifier } from './notify';
 import type { OpenFrameHost } from './openframe';
@@ -91,6 +91,12 @@ export function createExecutor(a: Adapters): (effect: Effect) => void {
         if (url) window.open(url, '_blank', 'noopener');
         return;
       }
+      case 'link_dial_context': {
+        const crm = a.crm();
+        const contact = crm ? contactOfRecord(effect.context, crm.tables) : null;
+        if (contact) a.socket.send({ type: 'choose_contact', call: effect.call, contact });
+        return;
+      }
       case 'claim_tab':
         a.tabs.claim();
         return;
@@ -99,7 +105,7 @@ export function createExecutor(a: Adapters): (effect: Effect) => void {
         const label =
           effect.presence === 'available' ? t.m.agentState.available
             : effect.presence === 'away' ? t.m.agentState.unavailable
-              : effect.presence === 'busy' ? t.m.agentState.on_call
+              : effect.presence === 'busy' ? t.m.presenceBusy
                 : t.m.agentState.offline;
         const frame = a.openFrame();
         frame?.setPresence(effect.presence, label);

@@ -1,7 +1,6 @@
 // The softphone WebSocket: frames in become inputs, `send` effects become frames. Reconnecting
 // is the reducer's decision (`reconnect` effects); this adapter only connects when told to, and
 // pings so that a dead network is noticed within seconds rather than minutes.
-import type { ProposedServerMessage } from '../api/protocol-additions';
 import { decodeServerFrame } from '../protocol';
 import type { Input } from '../state/types';
 
@@ -13,7 +12,6 @@ export interface SocketAdapter {
 
 const pingEveryMs = 15_000;
 const pongWithinMs = 10_000;
-const proposedTypes: ReadonlySet<string> = new Set<ProposedServerMessage['type']>(['call_snapshot']);
 
 export function createSocket(url: () => string, dispatch: (input: Input) => void): SocketAdapter {
   let socket: WebSocket | null = null;
@@ -35,16 +33,6 @@ export function createSocket(url: () => string, dispatch: (input: Input) => void
       if (decoded.message.type === 'pong') clearTimeout(pongDeadline);
       dispatch({ kind: 'server', message: decoded.message });
       return;
-    }
-    // Messages of the proposed additions (SERVER-CONTRACT.md), once the server sends them.
-    try {
-      const value = JSON.parse(data) as { type?: unknown };
-      if (typeof value.type === 'string' && proposedTypes.has(value.type)) {
-        dispatch({ kind: 'server_proposed', message: value as ProposedServerMessage });
-        return;
-      }
-    } catch {
-      // Reported below.
     }
     dispatch({ kind: 'bad_frame', problem: decoded.problem });
   };

@@ -66,6 +66,7 @@ export function App(props: AppProps) {
         serverError={state.serverError}
         now={state.now}
         onRetry={props.onRetry}
+        callKept={live?.phase === 'on_call'}
       />
 
       <main>

@@ -19,6 +19,7 @@ export const en: Messages = {
     missedCall: 'You missed a call. You receive no calls until you make yourself available.',
     other: ({ text }) => `Away: ${text}`,
   },
+  presenceBusy: 'Busy',
   presenceLabel: 'Your status',
   goAvailable: 'Available',
   goAway: 'Away',
@@ -126,14 +127,17 @@ export const en: Messages = {
   crmDisconnect: 'Disconnect',
 
   connecting: 'Connecting…',
+  reconnecting: 'Reconnecting…',
   reconnectingIn: ({ seconds }) => `Connection lost. Reconnecting in ${seconds} s…`,
+  callKept: 'Your call is kept: the customer hears music until you are back (about 20 seconds).',
+  audioReconnecting: 'Reconnecting your audio to the call…',
   reconnectNow: 'Reconnect now',
   audioConnecting: 'Connecting your audio…',
   audioFailed: ({ problem }) => `Your audio could not start: ${problem}`,
   serverSaid: ({ message }) => `The server could not do that: ${message}`,
 
   otherTabTitle: 'The softphone is open elsewhere',
-  otherTabBody: 'Another tab or device took over your session. Calls ring there now.',
+  otherTabBody: 'The softphone is used in another tab or device: calls ring there now, and a call in progress moved there.',
   useHere: 'Use here',
 
   ringStopped: {
@@ -147,6 +151,7 @@ export const en: Messages = {
     customer_hung_up: 'The customer hung up.',
     agent_hung_up: 'You hung up.',
     failed: 'The call was cut off by a network or audio failure.',
+    agent_lost: 'Your softphone was away too long; the call ended.',
   },
   transferredTo: ({ target }) => `Transferred to ${target}.`,
   queueTarget: ({ queue }) => `queue ${queue}`,

@@ -19,6 +19,7 @@ export const ja: Messages = {
     missedCall: '着信に応答できませんでした。受付可に戻すまで着信はありません。',
     other: ({ text }) => `離席中：${text}`,
   },
+  presenceBusy: '対応中',
   presenceLabel: 'ステータス',
   goAvailable: '受付可',
   goAway: '離席',
@@ -126,6 +127,9 @@ export const ja: Messages = {
   crmDisconnect: '接続を解除',
 
   connecting: '接続中…',
+  reconnecting: '再接続しています…',
+  callKept: '通話は保たれています。戻るまで（約 20 秒）お客様には保留音が流れます。',
+  audioReconnecting: '通話の音声を再接続しています…',
   reconnectingIn: ({ seconds }) => `接続が切れました。${seconds} 秒後に再接続します…`,
   reconnectNow: '今すぐ再接続',
   audioConnecting: '音声を接続しています…',
@@ -133,7 +137,7 @@ export const ja: Messages = {
   serverSaid: ({ message }) => `サーバーが処理できませんでした：${message}`,
 
   otherTabTitle: 'ソフトフォンは別の場所で開かれています',
-  otherTabBody: '別のタブか端末がセッションを引き継ぎました。着信はそちらに届きます。',
+  otherTabBody: 'ソフトフォンは別のタブか端末で使われています。着信はそちらに届き、通話中の通話もそちらへ移りました。',
   useHere: 'ここで使う',
 
   ringStopped: {
@@ -147,6 +151,7 @@ export const ja: Messages = {
     customer_hung_up: 'お客様が切りました。',
     agent_hung_up: '通話を切りました。',
     failed: 'ネットワークまたは音声の障害で通話が切れました。',
+    agent_lost: 'ソフトフォンが長く離れていたため、通話が終了しました。',
   },
   transferredTo: ({ target }) => `${target} へ転送しました。`,
   queueTarget: ({ queue }) => `キュー ${queue}`,

@@ -11,6 +11,8 @@ export interface Messages {
 
   agentState: Record<AgentStateName, string>;
   awayReason: { away: string; missedCall: string; other: Fmt<{ text: string }> };
+  /** The OpenFrame presence indicator while ringing, dialling or on a call. */
+  presenceBusy: string;
   presenceLabel: string;
   goAvailable: string;
   goAway: string;
@@ -97,7 +99,10 @@ export interface Messages {
   crmDisconnect: string;
 
   connecting: string;
+  reconnecting: string;
   reconnectingIn: Fmt<{ seconds: string }>;
+  callKept: string;
+  audioReconnecting: string;
   reconnectNow: string;
   audioConnecting: string;
   audioFailed: Fmt<{ problem: string }>;

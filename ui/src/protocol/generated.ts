@@ -41,6 +41,7 @@ export type ServerMessage =
   | ServerRinging
   | ServerCallStatus
   | ServerCallEnded
+  | ServerCallSnapshot
   | ServerWrapUp
   | ServerCrm
   | ServerWrapUpStatus
@@ -55,28 +56,6 @@ export type UnavailableReason =
     }
   | {
       kind: 'other';
-      text: string;
-    };
-export type Notice =
-  | {
-      type: 'screen_pop';
-      contact: Contact;
-    }
-  | {
-      type: 'choose_contact';
-      candidates: Contact[];
-    }
-  | {
-      type: 'new_contact';
-      number: string;
-    }
-  | {
-      type: 'show_case';
-      case: Case;
-    }
-  | {
-      type: 'message';
-      reason: NotifyReason;
       text: string;
     };
 export type NotifyReason =
@@ -120,6 +99,28 @@ export type NotifyReason =
     }
   | {
       kind: 'not_on_call';
+    };
+export type Notice =
+  | {
+      type: 'screen_pop';
+      contact: Contact;
+    }
+  | {
+      type: 'choose_contact';
+      candidates: Contact[];
+    }
+  | {
+      type: 'new_contact';
+      number: string;
+    }
+  | {
+      type: 'show_case';
+      case: Case;
+    }
+  | {
+      type: 'message';
+      reason: NotifyReason;
+      text: string;
     };
 
 /**
@@ -299,8 +300,54 @@ export interface ServerCallStatus {
 export interface ServerCallEnded {
   type: 'call_ended';
   call: CallId;
-  cause: 'customer_hung_up' | 'agent_hung_up' | 'failed';
+  cause: 'customer_hung_up' | 'agent_hung_up' | 'failed' | 'agent_lost';
   detail: string;
+}
+/**
+ * After welcome, on a connection of an agent whose softphone went away during a call that waits for them (reload, network blip, another tab): the call, to redraw it. The audio is bridged again once this connection's media_offer connects; until grace_ends_at.
+ */
+export interface ServerCallSnapshot {
+  type: 'call_snapshot';
+  call: CallId;
+  direction: 'inbound' | 'outbound';
+  customer: string;
+  customer_kind: 'number' | 'withheld' | 'unknown';
+  queue: string | null;
+  /**
+   * RFC 3339: when this agent was connected to the call.
+   */
+  answered_at: string;
+  held: boolean;
+  /**
+   * RFC 3339: when the call ends unless this connection's audio session is up.
+   */
+  grace_ends_at: string;
+  /**
+   * The contact the call is about (screen pop or the agent's choice), or null.
+   */
+  contact: Contact | null;
+  /**
+   * The chooser's records while nobody chose (several records hold the number); empty otherwise.
+   */
+  candidates: Contact[];
+  /**
+   * The call's Case, or null.
+   */
+  case: Case | null;
+  /**
+   * Why the call has no Case (yet), as a crm message notice says it, or null.
+   */
+  no_case: {
+    reason: NotifyReason;
+    text: string;
+  } | null;
+}
+/**
+ * A Case in the CRM: its record id and what the agent sees (the Case number).
+ */
+export interface Case {
+  id: RecordId;
+  label: string;
 }
 /**
  * The agent is in after-call work for call (sent after the agent_state wrap_up that follows call_ended). case is always null today; ends_at (RFC 3339) is when the server makes the agent available by itself.
@@ -310,13 +357,6 @@ export interface ServerWrapUp {
   call: CallId;
   case: Case | null;
   ends_at: string | null;
-}
-/**
- * A Case in the CRM: its record id and what the agent sees (the Case number).
- */
-export interface Case {
-  id: RecordId;
-  label: string;
 }
 /**
  * CRM news about a call.

@@ -29,6 +29,7 @@ const serverTypeList: Record<ServerMessage['type'], true> = {
   ringing: true,
   call_status: true,
   call_ended: true,
+  call_snapshot: true,
   wrap_up: true,
   crm: true,
   wrap_up_status: true,

@@ -2,7 +2,7 @@
 // intents, connection events and clock ticks go in; the next state and the effects the adapters
 // carry out (send, ring, open a CRM record, reconnect...) come out. No IO, no clock, no
 // randomness here: every sequence of inputs is replayable in a test.
-import { closeReplaced, closeSignedOut, type ProposedServerMessage } from '../api/protocol-additions';
+import { closeReplaced, closeSignedOut } from '../api/protocol-additions';
 import { cleanDialNumber } from '../intake/dial-request';
 import type { Contact, ServerMessage } from '../protocol';
 import type {
@@ -87,8 +87,6 @@ export function reduce(state: State, input: Input): Step {
       return { state: { ...state, media: 'failed', mediaProblem: input.problem }, effects: [] };
     case 'server':
       return onServer(state, input.message);
-    case 'server_proposed':
-      return onProposed(state, input.message);
     case 'intent':
       return onIntent(state, input.intent);
   }
@@ -197,6 +195,8 @@ function onServer(state: State, message: ServerMessage): Step {
         : { kind: 'ended', cause: message.cause, detail: message.detail };
       return endCall(state, message.call, outcome);
     }
+    case 'call_snapshot':
+      return onSnapshot(state, message);
     case 'crm':
       return onCrm(state, message.call, message.notice);
     case 'wrap_up': {
@@ -261,6 +261,7 @@ function onAgentState(state: State, message: Extract<ServerMessage, { type: 'age
         dialContext: fromDial ? dial.context : null,
       });
       calls = [...pruneEnded(calls), call];
+      if (fromDial && dial.context) effects.push({ kind: 'link_dial_context', call: message.call, context: dial.context });
       if (fromDial) dial = { number: '', context: null, pending: false };
     }
     calls = calls.map((c) => {
@@ -438,11 +439,11 @@ function onCrm(
   }
 }
 
-// ---- proposed additions (SERVER-CONTRACT.md) ------------------------------------------------
+// ---- a call that waited for this agent --------------------------------------------------------
 
-function onProposed(state: State, message: ProposedServerMessage): Step {
-  // The only proposed message left: `call_snapshot`.
-  // A reload or reconnect during a call: the server kept the call and says where it stands.
+function onSnapshot(state: State, message: Extract<ServerMessage, { type: 'call_snapshot' }>): Step {
+  // A reload, a reconnect or another tab during a call: the server kept the call (the customer
+  // hears music) and says where it stands; the audio comes back with the new media session.
   const answeredAt = Date.parse(message.answered_at);
   const existing = state.calls.find((c) => c.id === message.call);
   const caller: Caller =
@@ -452,8 +453,10 @@ function onProposed(state: State, message: ProposedServerMessage): Step {
         ? { kind: 'withheld', name: null }
         : { kind: 'unknown', name: null };
   const base = existing ?? newCall(message.call, { direction: message.direction, caller, since: state.now, dialContext: null });
+  const noCase = message.no_case;
   const call: CallView = {
     ...base,
+    direction: message.direction,
     caller,
     queue: message.queue,
     phase: 'on_call',
@@ -461,11 +464,23 @@ function onProposed(state: State, message: ProposedServerMessage): Step {
     held: message.held,
     outcome: null,
     endedAt: null,
-    crm: { ...base.crm, contact: message.contact ?? base.crm.contact, case: message.case ?? base.crm.case },
+    transferringTo: null,
+    crm: {
+      contact: message.contact,
+      candidates: message.contact === null && message.candidates.length > 0 ? message.candidates : null,
+      newContactNumber: base.crm.newContactNumber,
+      case: message.case,
+      reasons: noCase
+        ? [...base.crm.reasons.filter((r) => r.reason.kind !== noCase.reason.kind), { reason: noCase.reason, text: noCase.text }]
+        : base.crm.reasons,
+    },
   };
+  const effects: Effect[] = [{ kind: 'ring', on: false }];
+  // Said once: a socket that only blipped already shows the call.
+  if (!existing || existing.phase !== 'on_call') effects.push({ kind: 'announce', announcement: { kind: 'call_connected' } });
   return {
     state: { ...state, calls: [...pruneEnded(state.calls).filter((c) => c.id !== call.id), call] },
-    effects: [{ kind: 'announce', announcement: { kind: 'call_connected' } }],
+    effects,
   };
 }
 

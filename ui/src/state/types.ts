@@ -11,8 +11,8 @@ import type {
   ServerMessage,
   UnavailableReason,
 } from '../protocol';
-import type { DialRequest } from '../intake/dial-request';
-import type { ProposedClientMessage, ProposedServerMessage } from '../api/protocol-additions';
+import type { DialContext, DialRequest } from '../intake/dial-request';
+import type { ProposedClientMessage } from '../api/protocol-additions';
 
 export type CustomerKind = 'number' | 'withheld' | 'unknown';
 export type Direction = 'inbound' | 'outbound';
@@ -147,8 +147,6 @@ export type Intent =
 export type Input =
   | { kind: 'start' }
   | { kind: 'server'; message: ServerMessage }
-  /** A message of the proposed additions (SERVER-CONTRACT.md), kept apart from the schema's. */
-  | { kind: 'server_proposed'; message: ProposedServerMessage }
   | { kind: 'bad_frame'; problem: string }
   | { kind: 'intent'; intent: Intent }
   | { kind: 'socket_open' }
@@ -196,6 +194,8 @@ export type Effect =
   | { kind: 'notify'; caller: Caller; call: string }
   | { kind: 'announce'; announcement: Announcement }
   | { kind: 'open_crm'; target: CrmTarget }
+  /** An outbound call dialled from a CRM record: tell the server that record is its contact. */
+  | { kind: 'link_dial_context'; call: string; context: DialContext }
   | { kind: 'claim_tab' }
   | { kind: 'presence_indicator'; presence: PresenceIndicator }
   | { kind: 'show_frame' };

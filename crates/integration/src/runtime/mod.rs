@@ -280,7 +280,16 @@ impl<C: Crm> Executor<C> {
                 let handle = self.handle.clone();
                 let store = self.store.clone();
                 tokio::spawn(async move {
-                    let result = match crm.lookup(&tenant, &agent, &number).await {
+                    let asked = std::time::Instant::now();
+                    let answer = crm.lookup(&tenant, &agent, &number).await;
+                    // The CRM round trip of a screen pop, for the speed harness (ui/e2e/bench).
+                    tracing::debug!(
+                        target: "callbridge::timing",
+                        %call,
+                        micros = asked.elapsed().as_micros() as u64,
+                        "contact lookup answered"
+                    );
+                    let result = match answer {
                         Ok(contacts) => LookupResult::Matches(contacts),
                         Err(CrmError::RelinkRequired) => {
                             LookupResult::Failed(LookupFailure::RelinkRequired)

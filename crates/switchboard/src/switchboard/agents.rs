@@ -42,11 +42,18 @@ impl Switchboard {
                     idle_key: None,
                     wrap_up_id: 0,
                     resume_since: None,
+                    lost: None,
                 },
             );
         }
         let left = self.set_queues(&agent, queues);
-        if returning {
+        if !returning {
+            // A new login: what the agent's connections were told about an older call is moot.
+            self.farewells.remove(&agent);
+        }
+        if returning && self.agents.get(&agent).is_some_and(|a| a.lost.is_some()) {
+            self.agent_returned(&agent, out);
+        } else if returning {
             // A reconnecting softphone keeps the agent's state; confirm it to the new session.
             let state = self.agent_state(&agent);
             let message = format!("You are logged in and {}.", state.describe());
@@ -127,6 +134,13 @@ impl Switchboard {
                 wrap_up_id: gone.wrap_up_id,
             };
             self.timers.cancel(until, timer);
+        }
+        if let Some(lost) = gone.lost {
+            let timer = Timer::Grace {
+                agent: agent.clone(),
+                lost_id: lost.id,
+            };
+            self.timers.cancel(lost.until, timer);
         }
         out.push(Output::AgentUpdate {
             agent: agent.clone(),

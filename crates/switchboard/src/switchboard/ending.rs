@@ -54,6 +54,19 @@ impl Switchboard {
         note: Option<String>,
         out: &mut Vec<Output>,
     ) {
+        self.end_call_as(call_id, ending, note, false, out);
+    }
+
+    /// [`end_call_telling`](Self::end_call_telling); `agent_lost`: the call ends because its
+    /// agent's softphone did not come back within the grace period.
+    pub(super) fn end_call_as(
+        &mut self,
+        call_id: CallId,
+        ending: Ending,
+        note: Option<String>,
+        agent_lost: bool,
+        out: &mut Vec<Output>,
+    ) {
         let Some(mut call) = self.calls.remove(&call_id) else {
             return;
         };
@@ -92,9 +105,16 @@ impl Switchboard {
                 });
                 follow_up = Some((agent, AgentFollowUp::RingWithdrawn));
             }
-            Phase::Connected { agent, queue, held } => {
-                // A held call is already unbridged.
-                if !held {
+            Phase::Connected {
+                agent,
+                queue,
+                held,
+                away,
+                ..
+            } => {
+                // A held call is already unbridged, and so is one whose agent's softphone is
+                // away (the grace period).
+                if !held && !away {
                     out.push(Output::Unbridge {
                         call: call_id.clone(),
                     });
@@ -156,8 +176,10 @@ impl Switchboard {
                 agent: agent.clone(),
                 call: call_id.clone(),
                 cause: ending.cause.clone(),
+                agent_lost,
             });
         }
+        let cause = ending.cause.clone();
         let record = call
             .cdr
             .finish(Self::clock(self.now, self.wall), outcome, ending.cause);
@@ -166,7 +188,9 @@ impl Switchboard {
         self.ended.insert(call_id.clone());
         self.timers.set(
             self.now.saturating_add(self.config.ended_call_memory),
-            Timer::Forget { call: call_id },
+            Timer::Forget {
+                call: call_id.clone(),
+            },
         );
 
         let Some((agent, follow_up)) = follow_up else {
@@ -184,6 +208,12 @@ impl Switchboard {
                     format!("The call from {customer} ended before you answered.")
                 });
                 self.make_available(&agent, since, message, out);
+            }
+            AgentFollowUp::AfterCall(_) if self.is_lost(&agent) => {
+                // Their softphone is away: no wrap-up nor calls without one. The next
+                // connection is told how the call ended, then logs in afresh.
+                self.farewell(&agent, call_id, cause, agent_lost);
+                self.agent_offline(agent, out);
             }
             AgentFollowUp::AfterCall(queue) => {
                 let message = note.unwrap_or_else(|| format!("The call with {customer} ended."));

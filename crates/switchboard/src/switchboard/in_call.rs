@@ -19,6 +19,14 @@ impl Switchboard {
         to: TransferTarget,
         out: &mut Vec<Output>,
     ) {
+        if self.is_lost(&agent) {
+            return self.refuse(
+                agent,
+                Some(call_id.clone()),
+                Refusal::AudioReconnecting { call: call_id },
+                out,
+            );
+        }
         let Some(call) = self.calls.get(&call_id) else {
             return self.missing_call(&call_id, Some(&agent), out);
         };
@@ -27,6 +35,7 @@ impl Switchboard {
                 agent: holder,
                 queue,
                 held,
+                ..
             } if *holder == agent => (queue.clone(), *held),
             _ => {
                 let refusal = Refusal::NotOnCall {
@@ -142,6 +151,14 @@ impl Switchboard {
         hold: bool,
         out: &mut Vec<Output>,
     ) {
+        if self.is_lost(&agent) {
+            return self.refuse(
+                agent,
+                Some(call_id.clone()),
+                Refusal::AudioReconnecting { call: call_id },
+                out,
+            );
+        }
         let Some(call) = self.calls.get_mut(&call_id) else {
             return self.missing_call(&call_id, Some(&agent), out);
         };

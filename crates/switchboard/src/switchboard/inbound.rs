@@ -325,6 +325,8 @@ impl Switchboard {
             agent: agent.clone(),
             held: false,
             queue: route_queue.or_else(|| call.queue.clone()),
+            since: self.wall,
+            away: false,
         };
         if let Some(a) = self.agents.get_mut(&agent) {
             a.resume_since = None;

@@ -6,9 +6,12 @@
 
 mod agents;
 mod ending;
+mod grace;
 mod in_call;
 mod inbound;
 mod outbound;
+
+pub use grace::{ResumedCall, Resumption};
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -70,6 +73,9 @@ pub struct Switchboard {
     calls: BTreeMap<CallId, Call>,
     /// Ended calls remembered for a while, so late inputs cannot start them again.
     ended: BTreeSet<CallId>,
+    /// Calls that ended while their agent's softphone was away: what the agent's next
+    /// connection is told (until they log in again, or `ended_call_memory` passes).
+    farewells: BTreeMap<AgentId, grace::Farewell>,
     timers: Timers,
     /// Source of unique ids for rings, queue stays, wrap-ups and tie-breaks.
     sequence: u64,
@@ -88,6 +94,7 @@ impl Switchboard {
             agents: BTreeMap::new(),
             calls: BTreeMap::new(),
             ended: BTreeSet::new(),
+            farewells: BTreeMap::new(),
             timers: Timers::default(),
             sequence: 0,
             stats: SwitchboardStats::default(),
@@ -110,6 +117,7 @@ impl Switchboard {
                 self.set_unavailable(agent, reason, &mut out)
             }
             Input::AgentOffline { agent } => self.agent_offline(agent, &mut out),
+            Input::AgentLost { agent } => self.agent_lost(agent, &mut out),
             Input::InboundCall {
                 call,
                 tenant,
@@ -143,7 +151,7 @@ impl Switchboard {
     }
 
     /// Runs every deadline due at `now`: ring timeouts, maximum waits, outbound answer timeouts,
-    /// the ends of wrap-ups, and forgetting ended calls.
+    /// the ends of wrap-ups and of grace periods, and forgetting ended calls.
     pub fn handle_timeout(&mut self, now: Now) -> Vec<Output> {
         self.advance(now);
         let mut out = Vec::new();
@@ -157,6 +165,16 @@ impl Switchboard {
                 }
                 Timer::Forget { call } => {
                     self.ended.remove(&call);
+                }
+                Timer::Grace { agent, lost_id } => self.grace_over(agent, lost_id, &mut out),
+                Timer::Farewell { agent, farewell_id } => {
+                    if self
+                        .farewells
+                        .get(&agent)
+                        .is_some_and(|f| f.id == farewell_id)
+                    {
+                        self.farewells.remove(&agent);
+                    }
                 }
             }
         }

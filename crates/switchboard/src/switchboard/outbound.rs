@@ -140,6 +140,8 @@ impl Switchboard {
             agent: agent.clone(),
             held: false,
             queue: None,
+            since: self.wall,
+            away: false,
         };
         out.push(Output::Bridge {
             call: call_id.clone(),

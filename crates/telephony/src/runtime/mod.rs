@@ -95,9 +95,22 @@ impl TelephonyHandle {
     }
 
     /// The connection `id` ended, whichever way; if it was still the agent's softphone, the
-    /// agent is logged out.
-    pub fn detach(&self, agent: &AgentId, id: u64) {
-        self.phones.detach(agent, id);
+    /// agent is logged out when `signed_out` (its session ended), and otherwise a call in
+    /// progress waits for the agent's next connection (the grace period).
+    pub fn detach(&self, agent: &AgentId, id: u64, signed_out: bool) {
+        self.phones.detach(agent, id, signed_out);
+    }
+
+    /// The agent's session ended while no softphone of theirs is connected: a call that waits
+    /// for them (the grace period) ends now, as a sign-out on a connection would. A connected
+    /// softphone is left to its own close (`4401`, or none for a ticket's connection).
+    pub fn signed_out(&self, agent: &AgentId) {
+        if !self.phones.is_connected(agent) {
+            let _ = self.requests.send(Request::Detached {
+                agent: agent.clone(),
+                signed_out: true,
+            });
+        }
     }
 
     /// The tenant's configured agents (name, queues), in configuration order; empty for a

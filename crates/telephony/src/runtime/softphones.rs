@@ -4,7 +4,8 @@
 //! This table is the one place a connection stops being the agent's softphone, whatever the
 //! way (the client closed it, the socket failed, a newer connection replaced it, it stopped
 //! reading its messages), and every such removal tells the switch loop
-//! ([`Request::Detached`]), which logs the agent out. Nobody else reports a softphone gone, so
+//! ([`Request::Detached`]), which logs the agent out when they signed out and otherwise keeps a
+//! call in progress waiting for them (the switchboard's grace period). Nobody else reports a softphone gone, so
 //! no path can forget to and none reports it twice.
 
 use std::collections::HashMap;
@@ -73,7 +74,7 @@ impl Softphones {
             .is_some();
         if replaced {
             // Sent under the lock: the new connection's first request cannot overtake it.
-            self.gone(agent, "replaced by a newer connection");
+            self.gone(agent, "replaced by a newer connection", false);
         }
         Attached {
             id,
@@ -82,23 +83,25 @@ impl Softphones {
         }
     }
 
-    /// Detaches the connection `id` (its socket closed or failed) if it is still the agent's
-    /// current one; true if it was.
-    pub fn detach(&self, agent: &AgentId, id: u64) -> bool {
+    /// Detaches the connection `id` (its socket closed or failed, or its session was signed
+    /// out: `signed_out`) if it is still the agent's current one; true if it was.
+    pub fn detach(&self, agent: &AgentId, id: u64, signed_out: bool) -> bool {
         let mut connections = self.connections.lock();
         if connections.get(agent).is_some_and(|c| c.id == id) {
             connections.remove(agent);
-            self.gone(agent, "closed");
+            let how = if signed_out { "signed out" } else { "closed" };
+            self.gone(agent, how, signed_out);
             true
         } else {
             false
         }
     }
 
-    fn gone(&self, agent: &AgentId, how: &str) {
+    fn gone(&self, agent: &AgentId, how: &str, signed_out: bool) {
         tracing::info!(%agent, how, "softphone disconnected");
         let _ = self.requests.send(Request::Detached {
             agent: agent.clone(),
+            signed_out,
         });
     }
 
@@ -122,7 +125,7 @@ impl Softphones {
         if let Err(mpsc::error::TrySendError::Full(_)) = connection.tx.try_send(message) {
             tracing::warn!(%agent, "softphone is not reading its messages; disconnecting it");
             connections.remove(agent);
-            self.gone(agent, "not reading its messages");
+            self.gone(agent, "not reading its messages", false);
         }
     }
 
@@ -154,7 +157,7 @@ mod tests {
     fn logged_out(requests: &mut mpsc::UnboundedReceiver<Request>) -> Vec<String> {
         let mut gone = Vec::new();
         while let Ok(request) = requests.try_recv() {
-            if let Request::Detached { agent } = request {
+            if let Request::Detached { agent, .. } = request {
                 gone.push(agent.to_string());
             }
         }
@@ -174,11 +177,11 @@ mod tests {
             first.messages.recv().await.is_none(),
             "the first stream ends"
         );
-        assert!(!phones.detach(&alice, first.id));
+        assert!(!phones.detach(&alice, first.id, false));
         assert!(logged_out(&mut requests).is_empty(), "told once");
         phones.send(&alice, ServerMessage::Pong);
         assert_eq!(second.messages.recv().await, Some(ServerMessage::Pong));
-        assert!(phones.detach(&alice, second.id));
+        assert!(phones.detach(&alice, second.id, false));
         assert!(!phones.is_connected(&alice));
         assert_eq!(logged_out(&mut requests), ["acme:alice"]);
     }
@@ -196,7 +199,7 @@ mod tests {
         assert!(!phones.is_connected(&bob));
         assert_eq!(logged_out(&mut requests), ["acme:bob"]);
         // Its connection notices the end later and detaches: nothing more to tell.
-        assert!(!phones.detach(&bob, attached.id));
+        assert!(!phones.detach(&bob, attached.id, false));
         assert!(logged_out(&mut requests).is_empty());
     }
 
@@ -252,7 +255,7 @@ mod tests {
                         let is_last = which == open[a].len() - 1;
                         let closing = open[a].remove(which);
                         let was_current = is_last && current[a];
-                        prop_assert_eq!(phones.detach(&agents[a], closing.id), was_current);
+                        prop_assert_eq!(phones.detach(&agents[a], closing.id, false), was_current);
                         if was_current {
                             current[a] = false;
                         }

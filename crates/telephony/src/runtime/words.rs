@@ -31,8 +31,15 @@ pub fn stop_ringing(why: StopRinging) -> (&'static str, &'static str) {
 }
 
 /// Why an answered call ended: the `cause` code and the words. A failure's detail is for the
-/// logs (it may name internals), so the agent gets a fixed sentence.
-pub fn call_ended(cause: &EndCause) -> (&'static str, &'static str) {
+/// logs (it may name internals), so the agent gets a fixed sentence. `agent_lost`: the agent's
+/// softphone did not come back within the grace period.
+pub fn call_ended(cause: &EndCause, agent_lost: bool) -> (&'static str, &'static str) {
+    if agent_lost {
+        return (
+            "agent_lost",
+            "Your softphone was away too long; the call ended.",
+        );
+    }
     match cause {
         EndCause::CustomerHungUp | EndCause::Abandoned => {
             ("customer_hung_up", "The customer hung up.")
@@ -69,18 +76,43 @@ pub fn agent_state(state: &AgentState, detail: String) -> ServerMessage {
     }
 }
 
+/// A wall time as RFC 3339 (UTC), or None if it is out of range.
+pub fn rfc3339(at: callbridge_kernel::time::WallTime) -> Option<String> {
+    let nanos = i128::from(at.as_millis()) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+}
+
+/// The `call_snapshot` message for a call that waits for its reconnecting agent; `grace_ends_at`
+/// is the wall time its grace period ends. The CRM side is left empty for the web edge.
+pub fn call_snapshot(
+    resumed: &callbridge_switchboard::ResumedCall,
+    grace_ends_at: callbridge_kernel::time::WallTime,
+) -> ServerMessage {
+    let (customer, customer_kind) = customer(&resumed.customer);
+    ServerMessage::CallSnapshot {
+        call: resumed.call.to_string(),
+        direction: resumed.direction.to_string(),
+        customer,
+        customer_kind,
+        queue: resumed.queue.as_ref().map(|q| q.to_string()),
+        answered_at: rfc3339(resumed.since).unwrap_or_default(),
+        held: resumed.held,
+        grace_ends_at: rfc3339(grace_ends_at).unwrap_or_default(),
+        crm: Box::default(),
+    }
+}
+
 /// The `wrap_up` message: after-call work for `call` until `ends_at` (wall time).
 pub fn wrap_up(
     call: &callbridge_core::CallId,
     ends_at: callbridge_kernel::time::WallTime,
 ) -> ServerMessage {
-    let nanos = i128::from(ends_at.as_millis()) * 1_000_000;
-    let ends_at = time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        });
+    let ends_at = rfc3339(ends_at);
     ServerMessage::WrapUp {
         call: call.to_string(),
         case: None,

@@ -127,6 +127,25 @@ pub enum ServerMessage {
         /// RFC 3339: when the server makes the agent available by itself.
         ends_at: Option<String>,
     },
+    /// After `welcome`, on a connection of an agent whose softphone went away during a call
+    /// that still waits for them (a reload, a blip, another tab): the call, to redraw it.
+    CallSnapshot {
+        call: String,
+        direction: String,
+        /// The customer as it can be shown: see `customer_kind`.
+        customer: String,
+        customer_kind: &'static str,
+        queue: Option<String>,
+        /// RFC 3339: when this agent was connected to the call.
+        answered_at: String,
+        held: bool,
+        /// RFC 3339: when the call ends unless the agent's audio is back (`media_offer`).
+        grace_ends_at: String,
+        /// The call's CRM side (contact, chooser, Case or why none); the web edge fills it in
+        /// from the CRM engine, which telephony does not ask.
+        #[serde(flatten)]
+        crm: Box<callbridge_core::CrmRedraw>,
+    },
     /// A request could not be carried out, and why.
     Error {
         message: String,

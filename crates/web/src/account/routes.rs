@@ -203,6 +203,7 @@ async fn sign_out(State(accounts): State<Arc<Accounts>>, headers: HeaderMap) -> 
         .await
         .map_err(ApiError::internal)?;
     accounts.sockets.sign_out_session(&signed.digest);
+    log_out_waiting_agent(&accounts, &signed);
     tracing::info!(tenant = %signed.view.tenant, user = %signed.view.user_name, "signed out");
     Ok(signed_out())
 }
@@ -216,8 +217,20 @@ async fn sign_out_everywhere(State(accounts): State<Arc<Accounts>>, headers: Hea
         .await
         .map_err(ApiError::internal)?;
     accounts.sockets.sign_out_account(tenant, user);
+    log_out_waiting_agent(&accounts, &signed);
     tracing::info!(%tenant, %user, ended, "signed out everywhere");
     Ok(signed_out())
+}
+
+/// A signed-out agent whose softphone is away (its call waiting for it, the grace period) is
+/// logged out now, as a sign-out on a connection would (its `4401` does the same).
+fn log_out_waiting_agent(accounts: &Accounts, signed: &Signed) {
+    if signed.view.role != Role::Agent {
+        return;
+    }
+    if let (Some(telephony), Ok(agent)) = (&accounts.telephony, agent_of(signed)) {
+        telephony.signed_out(&agent);
+    }
 }
 
 /// The signed-in agent, or 403 `not_an_agent`.

@@ -34,6 +34,13 @@ impl CrmRequests {
         self.runtime.submit(event);
     }
 
+    /// The CRM side of a call, for a softphone that redraws it after reconnecting (empty when
+    /// the engine does not know the call).
+    pub async fn redraw(&self, call: &CallId) -> callbridge_core::CrmRedraw {
+        let snapshot = self.runtime.call_state(call).await;
+        callbridge_core::CrmRedraw::of(snapshot.as_ref())
+    }
+
     /// An agent's after-call work, with or without telephony (the integration decides and
     /// writes it).
     pub async fn submit_wrap_up(

@@ -246,6 +246,7 @@ async fn serve(mut socket: WebSocket, gateway: Arc<Gateway>, agent: Agent, queue
         agent: agent.name.clone(),
         queues,
     };
+    let mut signed_out = false;
     if send(&mut socket, text(&welcome)).await.is_ok() {
         // The agent's state comes from the switch loop, after the welcome (the outbox is only
         // written from here on).
@@ -261,6 +262,7 @@ async fn serve(mut socket: WebSocket, gateway: Arc<Gateway>, agent: Agent, queue
             &mut registered,
         )
         .await;
+        signed_out = closing == Some(CloseReason::SignedOut);
         if let Some(reason) = closing {
             tracing::info!(agent = %agent.id, reason = reason.text(), "closing the softphone");
             let frame = CloseFrame {
@@ -272,9 +274,10 @@ async fn serve(mut socket: WebSocket, gateway: Arc<Gateway>, agent: Agent, queue
         }
     }
     gateway.sockets.unregister(&agent.id, registered.id);
-    // However the conversation ended, telephony's table tells the switch loop (once).
+    // However the conversation ended, telephony's table tells the switch loop (once): a
+    // sign-out ends the agent's call, anything else lets it wait for their next connection.
     if let (Some(telephony), Some(attached)) = (&agent.telephony, &attached) {
-        telephony.detach(&agent.id, attached.id);
+        telephony.detach(&agent.id, attached.id, signed_out);
     }
     gateway.notices.unsubscribe(&agent.id, notices.id);
 }
@@ -306,7 +309,13 @@ async fn converse(
                 (None, Err(_)) => return None,
             },
             outgoing = from_telephony(attached) => match outgoing {
-                Some(message) => text(&message),
+                Some(mut message) => {
+                    if let ServerMessage::CallSnapshot { call, crm, .. } = &mut message {
+                        // Telephony knows the call; the CRM engine knows its CRM side.
+                        **crm = gateway.crm.redraw(&CallId::new(call.clone())).await;
+                    }
+                    text(&message)
+                }
                 // Replaced by a newer connection, or cut off for not reading.
                 None => return told(registered),
             },

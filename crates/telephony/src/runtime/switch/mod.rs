@@ -35,8 +35,9 @@ mod requests;
 pub enum Request {
     /// The agent's softphone was welcomed: tell it the agent's state.
     Attached { agent: AgentId },
-    /// The agent's softphone went away, whichever way (see `Softphones`): log the agent out.
-    Detached { agent: AgentId },
+    /// The agent's softphone went away, whichever way (see `Softphones`): log the agent out
+    /// when they signed out; otherwise a call in progress waits for them (the grace period).
+    Detached { agent: AgentId, signed_out: bool },
     /// A message from the agent's softphone.
     Message {
         agent: AgentId,
@@ -293,7 +294,8 @@ impl Switch {
                 tracing::info!(%agent, ?reason, "agent media session ended");
                 self.phones
                     .send(&agent, ServerMessage::Media { connected: false });
-                Input::AgentOffline { agent }
+                // Not a sign-out: a call in progress waits for a new audio session.
+                Input::AgentLost { agent }
             }
             // Always reported: whether silence ends the call (it does not before the answer)
             // is the switchboard's rule.

@@ -139,9 +139,14 @@ impl Switch {
                     },
                 );
             }
-            Output::CallEnded { agent, call, cause } => {
+            Output::CallEnded {
+                agent,
+                call,
+                cause,
+                agent_lost,
+            } => {
                 self.last_ended.insert(agent.clone(), call.clone());
-                let (cause, detail) = words::call_ended(&cause);
+                let (cause, detail) = words::call_ended(&cause, agent_lost);
                 self.phones.send(
                     &agent,
                     ServerMessage::CallEnded {

@@ -2,7 +2,7 @@
 //! transfers, hold, and CRM choices.
 
 use callbridge_core::{AgentId, CallId, Event, QueueId, TenantId, TransferTarget};
-use callbridge_switchboard::{AgentState, Input, UnavailableReason};
+use callbridge_switchboard::{AgentState, Input, Resumption, UnavailableReason};
 
 use super::{error, Request, Switch};
 use crate::runtime::calls::CallLeg;
@@ -12,23 +12,62 @@ use crate::softphone::protocol::{ClientMessage, ServerMessage, TransferTo};
 impl Switch {
     pub(super) fn on_request(&mut self, request: Request) {
         match request {
-            Request::Attached { agent } => {
-                let state = self.board.agent_state(&agent);
-                let detail = match state {
-                    AgentState::Offline => {
-                        "You are not logged in yet: connect your audio (send media_offer)."
-                            .to_string()
-                    }
-                    ref other => format!("You are {}.", other.describe()),
-                };
-                self.phones.send(&agent, words::agent_state(&state, detail));
-            }
-            Request::Detached { agent } => {
+            Request::Attached { agent } => self.welcome(agent),
+            Request::Detached { agent, signed_out } => {
                 self.media.close_agent_session(&agent);
-                self.input(Input::AgentOffline { agent });
+                if signed_out {
+                    self.input(Input::AgentOffline { agent });
+                } else {
+                    self.input(Input::AgentLost { agent });
+                }
             }
             Request::Message { agent, message } => self.on_message(agent, message),
         }
+    }
+
+    /// A new connection was welcomed: the call that waits for the agent (or how it ended while
+    /// they were away), then the agent's state.
+    fn welcome(&mut self, agent: AgentId) {
+        let state = self.board.agent_state(&agent);
+        let detail = match self.board.resumption(&agent) {
+            Resumption::Call(resumed) => {
+                let grace_ends_at = self
+                    .clock
+                    .wall()
+                    .saturating_add(self.clock.until(resumed.grace_until));
+                self.phones
+                    .send(&agent, words::call_snapshot(&resumed, grace_ends_at));
+                let customer = resumed.customer.for_display().to_owned();
+                format!(
+                    "Your call with {customer} is waiting for you: connect your audio (send media_offer)."
+                )
+            }
+            Resumption::Ended {
+                call,
+                cause,
+                agent_lost,
+            } => {
+                let (cause, detail) = words::call_ended(&cause, agent_lost);
+                self.phones.send(
+                    &agent,
+                    ServerMessage::CallEnded {
+                        call: call.to_string(),
+                        cause,
+                        detail: detail.into(),
+                    },
+                );
+                String::new()
+            }
+            Resumption::Nothing => String::new(),
+        };
+        let detail = match (&state, detail.is_empty()) {
+            (_, false) => detail,
+            (AgentState::Offline, true) => {
+                "You are not logged in yet: connect your audio (send media_offer).".to_string()
+            }
+            (other, true) => format!("You are {}.", other.describe()),
+        };
+        self.phones.send(&agent, words::agent_state(&state, detail));
     }
 
     fn on_message(&mut self, agent: AgentId, message: ClientMessage) {
