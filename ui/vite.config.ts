@@ -13,6 +13,12 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     sourcemap: false,
+    // Two pages: the softphone (`/`) and the console (`/console`); what they share (Preact, the
+    // API client, the catalogues) becomes a chunk both load.
+    rolldownOptions: {
+      input: { index: 'index.html', console: 'console.html' },
+      output: { chunkFileNames: 'assets/shared-[hash].js' },
+    },
   },
   test: {
     environment: 'node',

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 export interface Demo {
   /** `http://127.0.0.1:<port>`: the softphone is `<publicUrl>/`. */
   publicUrl: string;
+  /** The console's address as the banner's `console` line prints it (`<publicUrl>/console`). */
+  consoleUrl: string | null;
   /** The embedded ServiceNow sandbox, `https://127.0.0.1:<port>`. */
   sandboxUrl: string;
   /** The sandbox's own accounts (the CRM sign-in when linking), by user name. */
@@ -51,6 +53,7 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop' | 'data'
   const lines = text.split('\n');
   const publicUrl = /^Callbridge\s+(http\S+)/m.exec(text)?.[1];
   if (!publicUrl) throw new Error(`no "Callbridge <url>" line in the demo's banner:\n${text}`);
+  const consoleUrl = /^\s+console\s+(http\S+)/m.exec(text)?.[1] ?? null;
   const sandboxUrl = /^ServiceNow sandbox\s+(https?:\/\/\S+)/m.exec(text)?.[1];
   if (!sandboxUrl) throw new Error(`no "ServiceNow sandbox <url>" line in the demo's banner:\n${text}`);
   const crmPasswords = new Map<string, string>();
@@ -71,7 +74,7 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop' | 'data'
     const call = /place a call\s+callbridge demo call (.+)$/.exec(line);
     if (call?.[1]) callArgs = call[1].trim().split(/\s+/);
   }
-  return { publicUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs };
+  return { publicUrl, consoleUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs };
 }
 
 export async function startDemo(): Promise<Demo> {

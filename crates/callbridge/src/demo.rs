@@ -110,6 +110,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     println!("Callbridge          {public_url}");
     if callbridge_web::ui::bundled() {
         println!("  softphone         {public_url}/  (the browser softphone: sign in with tenant demo and an account below)");
+        println!("  console           {public_url}/console  (admins and supervisors: ada.admin, sam.supervisor)");
     } else {
         println!(
             "  softphone         not in this build: cd ui && npm ci && npm run build, then build \

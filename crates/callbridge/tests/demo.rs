@@ -459,6 +459,18 @@ async fn the_demo_prints_its_accounts_which_sign_in_and_keep_their_passwords_acr
         .trim_end_matches('/')
         .to_string();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    // The console's line follows the softphone's and names who may use it; its page is served.
+    if softphone.starts_with("http") {
+        assert_eq!(
+            demo.line("console "),
+            format!("{base}/console  (admins and supervisors: ada.admin, sam.supervisor)")
+        );
+        let page = http.get(format!("{base}/console")).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("<title>Callbridge console</title>"), "{html}");
+    }
     let accounts = printed_accounts(&demo);
     let roles: Vec<(&str, &str)> = accounts
         .iter()
@@ -473,7 +485,6 @@ async fn the_demo_prints_its_accounts_which_sign_in_and_keep_their_passwords_acr
             ("ada.admin", "admin")
         ]
     );
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
     for (user, password, role) in &accounts {
         let answer = http
             .post(format!("{base}/api/v1/session"))

@@ -20,6 +20,9 @@ export interface Api {
   colleagues(tenant: string): Promise<Colleagues>;
   startCrmLink(): Promise<CrmLinkStart>;
   unlinkCrm(): Promise<void>;
+  /** Any other route of the same API (the console's), with the session's CSRF token on every
+   *  state-changing request; an error answer becomes an [`ApiError`]. */
+  request<T>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
 export const csrfHeader = 'X-CSRF-Token';
@@ -78,5 +81,6 @@ export function createApi(fetchImpl: Fetch, base = ''): Api {
     colleagues: (tenant) => call<Colleagues>('GET', `/api/v1/tenants/${encodeURIComponent(tenant)}/colleagues`),
     startCrmLink: () => call<CrmLinkStart>('POST', '/api/v1/me/crm-link', {}),
     unlinkCrm: () => call<undefined>('DELETE', '/api/v1/me/crm-link'),
+    request: call,
   };
 }

@@ -1,13 +1,16 @@
 import { useState } from 'preact/hooks';
-import type { Messages } from '../i18n';
+import { languageNames, languages, type Lang, type Messages } from '../i18n';
 
-/** Sign-in (POST /api/v1/session). `tenant` prefills the contact center (the page's `?tenant=`). */
+/** Sign-in (POST /api/v1/session). `tenant` prefills the contact center (the page's `?tenant=`).
+ *  The console passes its own `title` and a language choice (`langs`). */
 export function SignInForm(
-  { m, error, busy, tenant: givenTenant = '', onSubmit }: {
+  { m, error, busy, tenant: givenTenant = '', title, langs, onSubmit }: {
     m: Messages;
     error: string | null;
     busy: boolean;
     tenant?: string;
+    title?: string;
+    langs?: { current: Lang; label: string; set: (lang: Lang) => void };
     onSubmit: (tenant: string, user: string, password: string) => void;
   },
 ) {
@@ -16,7 +19,17 @@ export function SignInForm(
   const [password, setPassword] = useState('');
   return (
     <main class="app sign-in">
-      <h1>{m.appTitle}</h1>
+      <div class="topbar">
+        <h1>{title ?? m.appTitle}</h1>
+        {langs && (
+          <label class="lang">
+            <span class="visually-hidden">{langs.label}</span>
+            <select value={langs.current} onChange={(e) => { langs.set(e.currentTarget.value as Lang); }}>
+              {languages.map((l) => <option key={l} value={l} lang={l}>{languageNames[l]}</option>)}
+            </select>
+          </label>
+        )}
+      </div>
       <form
         class="card"
         aria-labelledby="sign-in-title"

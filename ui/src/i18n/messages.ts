@@ -218,3 +218,120 @@ export interface SupervisorMessages {
     outcomes: Record<'answered' | 'abandoned' | 'no_agent' | 'overflow' | 'outbound_failed' | 'cancelled' | 'failed', string>;
   };
 }
+
+/** Every string the console (`/console`, `src/console/`) shows: the shell, then one group per
+ *  page. Each language is one object of this type (`enConsole`, `jaConsole`). */
+export interface ConsoleMessages {
+  title: string;
+  navLabel: string;
+  skipToContent: string;
+  signedInAs: Fmt<{ name: string; role: string; tenant: string }>;
+  roles: Record<'agent' | 'supervisor' | 'admin', string>;
+  loading: string;
+  loadFailed: Fmt<{ message: string }>;
+  retry: string;
+  notFoundTitle: string;
+  notFound: Fmt<{ page: string }>;
+  forbiddenTitle: string;
+  forbidden: Fmt<{ role: string }>;
+  agentTitle: string;
+  agentBody: Fmt<{ user: string }>;
+  openSoftphone: string;
+  pageNeeds: Record<'supervisor' | 'admin', string>;
+  /** The live wall and the call history. */
+  supervisor: SupervisorMessages;
+
+  overview: {
+    title: string;
+    summary: string;
+    intro: Fmt<{ name: string }>;
+    pagesHeading: string;
+  };
+
+  confirm: string;
+  cancel: string;
+  refresh: string;
+  you: string;
+
+  people: {
+    title: string;
+    summary: string;
+    createHeading: string;
+    userLabel: string;
+    userHint: string;
+    displayNameLabel: string;
+    roleLabel: string;
+    create: string;
+    listHeading: string;
+    columns: { user: string; role: string; status: string; crmLink: string; actions: string };
+    active: string;
+    disabled: string;
+    linked: Fmt<{ user: string; since: string }>;
+    notLinked: string;
+    relinkRequired: Fmt<{ user: string; at: string }>;
+    noLink: string;
+    roleOf: Fmt<{ user: string }>;
+    resetPassword: string;
+    disable: string;
+    enable: string;
+    revoke: string;
+    confirmReset: Fmt<{ user: string }>;
+    confirmDisable: Fmt<{ user: string }>;
+    confirmRevoke: Fmt<{ user: string }>;
+    confirmRole: Fmt<{ user: string; role: string }>;
+    oneTimeTitle: Fmt<{ user: string }>;
+    oneTimeNote: string;
+    oneTimeDone: string;
+    created: Fmt<{ user: string }>;
+    reset: Fmt<{ user: string }>;
+    disabledDone: Fmt<{ user: string }>;
+    enabledDone: Fmt<{ user: string }>;
+    roleChanged: Fmt<{ user: string; role: string }>;
+    revoked: Fmt<{ user: string }>;
+    failed: Fmt<{ message: string }>;
+  };
+
+  outbox: {
+    title: string;
+    summary: string;
+    intro: string;
+    empty: string;
+    columns: { item: string; write: string; call: string; status: string; answer: string; actions: string };
+    kinds: Record<string, string>;
+    statuses: { pending: string; dead: string; done: string; discarded: string };
+    attempts: Fmt<{ count: string }>;
+    nextAttempt: Fmt<{ time: string }>;
+    since: Fmt<{ time: string }>;
+    noAnswer: string;
+    replay: string;
+    discard: string;
+    replayOf: Fmt<{ id: string }>;
+    discardOf: Fmt<{ id: string }>;
+    confirmDiscard: Fmt<{ id: string }>;
+    replayed: Fmt<{ id: string }>;
+    discarded: Fmt<{ id: string }>;
+    failed: Fmt<{ message: string }>;
+  };
+
+  audit: {
+    title: string;
+    summary: string;
+    tabs: { listen: string; admin: string };
+    filterHeading: string;
+    from: string;
+    to: string;
+    user: string;
+    call: string;
+    outcome: string;
+    any: string;
+    apply: string;
+    clear: string;
+    exportCsv: string;
+    empty: string;
+    truncated: Fmt<{ count: string }>;
+    listenColumns: { at: string; action: string; call: string; viewer: string; crmUser: string; source: string; outcome: string; reason: string };
+    adminColumns: { at: string; actor: string; action: string; target: string; call: string; source: string; outcome: string; detail: string };
+    outcomes: { allowed: string; refused: string; done: string; failed: string };
+    listenActions: Record<string, string>;
+  };
+}

@@ -1,12 +1,15 @@
-//! The browser softphone, served from the binary: `GET /` (and `/index.html`) is the page, every
-//! other file of the bundle is served at its path (`/assets/<name>-<hash>.js`). The bundle is
+//! The browser softphone and the console, served from the binary: `GET /` (and `/index.html`) is
+//! the softphone's page, `GET /console` (and `/console.html`) the console's (admins and
+//! supervisors, `docs/console-api.md`), every other file of the bundle is served at its path
+//! (`/assets/<name>-<hash>.js`). The bundle is
 //! `ui/dist/`, embedded at compile time (`build.rs`, [`bundle`]); a binary built without it
 //! answers `/` with a 503 page that says how to build the UI. Paths that are not in the bundle
 //! are not routed here, so they stay 404 (and `/api/...` stays the API's).
 //!
 //! Headers: every response `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`;
 //! HTML responses the Content-Security-Policy of `ui/SERVER-CONTRACT.md` (section 1) with the
-//! CRM page origin of the tenant named by `?tenant=` (see [`policy::content_security_policy`]),
+//! CRM page origin of the tenant named by `?tenant=` for the softphone's page only (the console
+//! is never framed by a CRM; see [`policy::content_security_policy`]),
 //! and no `X-Frame-Options` (`frame-ancestors` says who may frame the page); hashed files are
 //! cached for a year, the rest revalidated by entity tag; the build's `.gz` copies are sent to
 //! clients that accept gzip.
@@ -65,6 +68,7 @@ fn router_for(bundle: Option<&'static [Asset]>, config: UiConfig) -> axum::Route
         return axum::Router::new()
             .route("/", get(not_built))
             .route("/index.html", get(not_built))
+            .route("/console", get(not_built))
             .with_state(config);
     };
     let mut router = axum::Router::new();
@@ -75,8 +79,8 @@ fn router_for(bundle: Option<&'static [Asset]>, config: UiConfig) -> axum::Route
             serve(asset, &config, query.as_deref(), &headers)
         };
         router = router.route(&format!("/{}", asset.path), get(handler));
-        if asset.path == "index.html" {
-            router = router.route("/", get(handler));
+        if let Some(alias) = policy::page_alias(asset.path) {
+            router = router.route(alias, get(handler));
         }
     }
     router.with_state(config)
@@ -103,7 +107,9 @@ fn serve(
     let mut headers = HeaderMap::new();
     common_headers(&mut headers);
     if content_type.starts_with("text/html") {
-        let origin = tenant_of(query).and_then(|t| config.crm_page_origins.get(&t));
+        let origin = tenant_of(query)
+            .filter(|_| policy::framed_by_crm(asset.path))
+            .and_then(|t| config.crm_page_origins.get(&t));
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             csp(origin.map(String::as_str)),
@@ -206,6 +212,12 @@ mod tests {
             etag: "\"00000000000000aa\"",
         },
         Asset {
+            path: "console.html",
+            body: b"<!doctype html><title>console</title>",
+            gzip: None,
+            etag: "\"00000000000000cc\"",
+        },
+        Asset {
             path: "index.html",
             body: b"<!doctype html><title>x</title>",
             gzip: None,
@@ -270,6 +282,25 @@ mod tests {
                 "{uri}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn the_console_is_its_own_page_that_no_crm_may_frame() {
+        for uri in ["/console", "/console.html", "/console?tenant=acme"] {
+            let (status, headers, body) = get(Some(FAKE), uri, &[]).await;
+            assert_eq!(status, StatusCode::OK, "{uri}");
+            assert_eq!(body, b"<!doctype html><title>console</title>", "{uri}");
+            assert_eq!(header(&headers, "content-type"), "text/html; charset=utf-8");
+            assert_eq!(header(&headers, "cache-control"), "no-cache");
+            assert_eq!(header(&headers, "referrer-policy"), "no-referrer");
+            assert_eq!(
+                header(&headers, "content-security-policy"),
+                policy::content_security_policy(None),
+                "{uri}"
+            );
+        }
+        let (status, _, _) = get(Some(FAKE), "/console/people", &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "pages are #/<id>, not paths");
     }
 
     #[tokio::test]

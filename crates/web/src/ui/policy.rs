@@ -13,6 +13,22 @@ pub fn cache_control(path: &str) -> &'static str {
     }
 }
 
+/// The short address a page of the bundle is also served at: the softphone's `index.html` at
+/// `/`, the console's `console.html` at `/console`.
+pub fn page_alias(path: &str) -> Option<&'static str> {
+    match path {
+        "index.html" => Some("/"),
+        "console.html" => Some("/console"),
+        _ => None,
+    }
+}
+
+/// Whether a page may name a tenant's CRM in its policy (`?tenant=`): only the softphone, which
+/// the CRM frames (OpenFrame). The console always runs in a tab of its own.
+pub fn framed_by_crm(path: &str) -> bool {
+    path == "index.html"
+}
+
 /// `Content-Type` by file extension (the bundle's kinds; anything else is served as bytes,
 /// which `nosniff` keeps from being run).
 pub fn content_type(path: &str) -> &'static str {
@@ -89,6 +105,15 @@ mod tests {
         );
         assert_eq!(cache_control("index.html"), "no-cache");
         assert_eq!(cache_control("favicon.svg"), "no-cache");
+    }
+
+    #[test]
+    fn the_softphone_and_the_console_have_short_addresses_and_only_the_softphone_is_framed() {
+        assert_eq!(page_alias("index.html"), Some("/"));
+        assert_eq!(page_alias("console.html"), Some("/console"));
+        assert_eq!(page_alias("favicon.svg"), None);
+        assert!(framed_by_crm("index.html"));
+        assert!(!framed_by_crm("console.html"));
     }
 
     #[test]
