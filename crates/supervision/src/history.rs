@@ -351,7 +351,8 @@ mod tests {
 
     #[test]
     fn each_mistake_names_its_parameter_and_what_to_write() {
-        let cases: [(&[(&str, &str)], &str, &str); 10] = [
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: [Case; 10] = [
             (&[("from", "yesterday")], "from", "RFC 3339"),
             (&[("to", "2026-12-06")], "to", "RFC 3339"),
             (
