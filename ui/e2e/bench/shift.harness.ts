@@ -73,6 +73,8 @@ test(`a shift of ${calls} calls: INVITE to the contact's name, the CRM round tri
   await signIn(page, demo, 'alice.agent');
   await linkCrm(page, page, demo, 'alice.agent');
   await setPresence(page, true);
+  // BENCH_NO_TABS=1: the pop's new tab (window.open, standalone) is not opened, to see its cost.
+  if (process.env.BENCH_NO_TABS) await page.evaluate(() => { window.open = () => null; });
   const cdp = await context.newCDPSession(page);
   const memory: string[] = [`start: ${await heap(cdp)}`];
 
@@ -80,6 +82,8 @@ test(`a shift of ${calls} calls: INVITE to the contact's name, the CRM round tri
   const fromAdmission: number[] = [];
   const crm: number[] = [];
   const overCrm: number[] = [];
+  const beforeLookup: number[] = [];
+  const afterLookup: number[] = [];
   for (let i = 0; i < calls; i++) {
     const shown = await whenTextAppears(page.mainFrame(), name, 'section.ringing h2');
     const call = await sippCall(i);
@@ -99,6 +103,8 @@ test(`a shift of ${calls} calls: INVITE to the contact's name, the CRM round tri
     fromAdmission.push(at - admitted.at);
     crm.push(round);
     overCrm.push(at - sent - round);
+    beforeLookup.push(lookup.at - round - admitted.at);
+    afterLookup.push(at - lookup.at);
     if (i === Math.floor(calls / 2) - 1) memory.push(`after ${i + 1} calls: ${await heap(cdp)}`);
   }
   memory.push(`after ${calls} calls: ${await heap(cdp)}`);
@@ -109,6 +115,8 @@ test(`a shift of ${calls} calls: INVITE to the contact's name, the CRM round tri
     summary('INVITE admitted by Callbridge (log) -> name shown', fromAdmission),
     summary('CRM round trip of the same lookups (server log)', crm),
     summary('INVITE -> name, minus that call\'s CRM round trip', overCrm),
+    summary('  of which: INVITE admitted -> lookup asked', beforeLookup),
+    summary('  of which: lookup answered -> name shown', afterLookup),
     `target: p99 of INVITE -> name under p99 CRM round trip + 20 ms = ${(percentile(crm, 99) + 20).toFixed(1)} ms`,
     '--- memory of the agent\'s page (after garbage collection) ---',
     ...memory,

@@ -54,6 +54,11 @@ export function DialPad(
           {dial.number.trim() === '' ? '' : preview ? m.willDial({ number: preview }) : m.notANumber}
         </p>
         {dial.context && <p class="meta">{m.fromRecord({ table: dial.context.table })}</p>}
+        {/* Right under the number: in a 560 px OpenFrame panel a number clicked in the CRM must be
+            one click from its call, without scrolling past the keypad. */}
+        <button type="submit" class="primary wide" disabled={!enabled || !cleaned || dial.pending}>
+          {dial.pending ? m.dialling : m.call}
+        </button>
         <div class="keys">
           {keys.filter((k) => k !== '*' && k !== '#').map((k) => (
             <button type="button" key={k} class="key" onClick={() => { set(dial.number + k); }}>
@@ -67,9 +72,6 @@ export function DialPad(
             ⌫
           </button>
         </div>
-        <button type="submit" class="primary wide" disabled={!enabled || !cleaned || dial.pending}>
-          {dial.pending ? m.dialling : m.call}
-        </button>
       </form>
     </section>
   );
