@@ -13,10 +13,11 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     sourcemap: false,
-    // Two pages: the softphone (`/`) and the console (`/console`); what they share (Preact, the
-    // API client, the catalogues) becomes a chunk both load.
+    // Three pages: the softphone (`/`), the console (`/console`) and the demo's customer page
+    // (`/demo/customer`, served only by `callbridge demo`); what they share (Preact, the API
+    // client, the catalogues) becomes a chunk they load.
     rolldownOptions: {
-      input: { index: 'index.html', console: 'console.html' },
+      input: { index: 'index.html', console: 'console.html', customer: 'demo/customer.html' },
       output: { chunkFileNames: 'assets/shared-[hash].js' },
     },
   },

@@ -7,7 +7,10 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 export const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const screenshotDir = new URL('../../target/screenshots/', import.meta.url).pathname;
 
-export async function launch(): Promise<Browser> {
+/** `audioFile`: a WAV file the fake microphone plays (looped) instead of Chromium's beeps; Web
+ *  Audio then runs without a user gesture, so a test can analyse what a page hears. */
+export async function launch(options: { audioFile?: string } = {}): Promise<Browser> {
+  const audio = options.audioFile ? [`--use-file-for-fake-audio-capture=${options.audioFile}`, '--autoplay-policy=no-user-gesture-required'] : [];
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -16,6 +19,7 @@ export async function launch(): Promise<Browser> {
       '--use-fake-device-for-media-stream',
       // The demo's media is on 127.0.0.1.
       '--allow-loopback-in-peer-connection',
+      ...audio,
     ],
   });
 }

@@ -23,6 +23,8 @@ export interface Demo {
   socketUrls: Map<string, string>;
   /** The arguments of `callbridge demo call …` as the banner prints them. */
   callArgs: string[];
+  /** The customer page's URL with its ticket (`…/demo/customer#ticket=…`), when the banner has one. */
+  customerUrl: string | null;
   /** The demo's `--data` directory (its recordings are under `recordings/`). */
   data: string;
   /** Where its click-to-dial calls go (`--outbound-trunk`): `127.0.0.1:<port>`. */
@@ -61,7 +63,10 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop' | 'data'
   const linkUrls = new Map<string, string>();
   const socketUrls = new Map<string, string>();
   let callArgs: string[] = [];
+  let customerUrl: string | null = null;
   for (const line of lines) {
+    const customer = /^\s+customer\s+(https?:\/\/\S+)/.exec(line);
+    if (customer?.[1]) customerUrl = customer[1];
     const agent = /^\s+agent\s+(\S+)\s+password\s+(\S+)/.exec(line);
     if (agent?.[1] && agent[2]) crmPasswords.set(agent[1], agent[2]);
     const account = /^\s+account\s+(\S+)\s+password\s+(\S+)/.exec(line);
@@ -74,14 +79,16 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop' | 'data'
     const call = /place a call\s+callbridge demo call (.+)$/.exec(line);
     if (call?.[1]) callArgs = call[1].trim().split(/\s+/);
   }
-  return { publicUrl, consoleUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs };
+  return { publicUrl, consoleUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs, customerUrl };
 }
 
-export async function startDemo(): Promise<Demo> {
+/** `ownTrunk`: leave `--outbound-trunk` at its default, the demo's own SIP listener, where the
+ *  seeded contacts' numbers ring the customer page (otherwise a free port, for a test's sipp). */
+export async function startDemo(options: { ownTrunk?: boolean } = {}): Promise<Demo> {
   if (!bin) throw new Error('set CALLBRIDGE_BIN to the callbridge binary (e.g. target/debug/callbridge)');
   const data = mkdtempSync(join(tmpdir(), 'callbridge-e2e-'));
   const [listen, sandbox, sip, trunk] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const outboundTrunk = { host: '127.0.0.1', port: trunk };
+  const outboundTrunk = { host: '127.0.0.1', port: options.ownTrunk ? sip : trunk };
   const child: ChildProcess = spawn(
     bin,
     [
@@ -89,7 +96,7 @@ export async function startDemo(): Promise<Demo> {
       '--listen', `127.0.0.1:${listen}`,
       '--sandbox-listen', `127.0.0.1:${sandbox}`,
       '--sip-listen', `127.0.0.1:${sip}`,
-      '--outbound-trunk', `${outboundTrunk.host}:${outboundTrunk.port}`,
+      ...(options.ownTrunk ? [] : ['--outbound-trunk', `${outboundTrunk.host}:${outboundTrunk.port}`]),
       '--data', data,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' } },

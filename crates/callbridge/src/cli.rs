@@ -156,9 +156,10 @@ pub struct DemoRunArgs {
     #[arg(long, default_value = "127.0.0.1:5060")]
     pub sip_listen: SocketAddr,
     /// Where the demo's click-to-dial calls go (its outbound trunk): a SIP peer on UDP that
-    /// answers them, e.g. `sipp -sn uas -p 5070`.
-    #[arg(long, default_value = "127.0.0.1:5070")]
-    pub outbound_trunk: SocketAddr,
+    /// answers them, e.g. `sipp -sn uas -p 5070`. Default: the demo's own SIP listener, where
+    /// the seeded contacts' numbers ring the customer page.
+    #[arg(long)]
+    pub outbound_trunk: Option<SocketAddr>,
     /// Directory for demo state (kept between runs). Default: a temporary directory.
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -194,7 +195,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 sandbox_listen: args.sandbox_listen,
                 listen: args.listen,
                 sip_listen: args.sip_listen,
-                outbound_trunk: args.outbound_trunk,
+                outbound_trunk: args.outbound_trunk.unwrap_or(args.sip_listen),
                 data: args.data,
             })
             .await?;

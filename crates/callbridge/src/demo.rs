@@ -46,9 +46,16 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         .clone()
         .context("the sandbox serves HTTPS")?;
     let public_url = format!("http://{}", options.listen);
-    prepare_sandbox(&sandbox, &ca_path, &public_url)
+    let crm_numbers = prepare_sandbox(&sandbox, &ca_path, &public_url)
         .await
         .context("setting the sandbox up for Callbridge")?;
+    let mut callers =
+        crate::demo_customer::callers_from(&crm_numbers, callbridge_phone::Region::parse("JP")?);
+    // Haruto Tanaka's mobile first: one contact pops for it.
+    if let Some(at) = callers.iter().position(|c| c.number == DEMO_CALLER) {
+        let first = callers.remove(at);
+        callers.insert(0, first);
+    }
 
     read_or_create(&dir.join("master.key"), || {
         SecretKey::generate().to_base64()
@@ -72,10 +79,15 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         instance_url: &sandbox.base_url,
         ca_file: &ca_path,
         client_id: &sandbox.credentials.client_id,
+        callers: &callers,
     });
     private::write_file(&dir.join("callbridge.toml"), config_text.as_bytes())?;
     let config = crate::server::load_config(&dir.join("callbridge.toml"))?;
-    let running = crate::server::start(&config).await?;
+    let running = crate::server::start_with_demo(
+        &config,
+        Some(crate::demo_customer::page(DEMO_DID, callers.clone())),
+    )
+    .await?;
     let accounts = demo_accounts(&dir, &running.server.store)
         .await
         .context("creating the demo's accounts")?;
@@ -117,6 +129,18 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
              callbridge again (./scripts/demo does both)"
         );
     }
+    if callbridge_web::ui::bundled() {
+        let ticket = callbridge_web::softphone_ticket(
+            &config.server.master_key,
+            crate::demo_customer::TENANT,
+            crate::demo_customer::AGENT,
+            now,
+        );
+        println!(
+            "  customer          {public_url}{}#ticket={ticket}  (call the contact center as a customer from this browser; calls to the seeded contacts' numbers ring it)",
+            callbridge_web::ui::DEMO_CUSTOMER_PATH
+        );
+    }
     for (account, password) in &accounts {
         println!(
             "  account           {:<15} password {password}  ({})",
@@ -144,10 +168,17 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     );
     print_call_instructions(&dir, options.sip_listen);
     println!(
-        "  outbound trunk    {} (click-to-dial calls; e.g. sipp -sn uas -i {} -p {})",
+        "  outbound trunk    {}{}",
         options.outbound_trunk,
-        options.outbound_trunk.ip(),
-        options.outbound_trunk.port()
+        if options.outbound_trunk == options.sip_listen {
+            " (this demo's own SIP listener: a seeded contact's number rings the customer page; other numbers are not found)".to_string()
+        } else {
+            format!(
+                " (click-to-dial calls; e.g. sipp -sn uas -i {} -p {})",
+                options.outbound_trunk.ip(),
+                options.outbound_trunk.port()
+            )
+        }
     );
     println!("  recordings        {}", dir.join("recordings").display());
     println!("  softphone connections (WebSocket, valid 14 h):");
@@ -331,11 +362,13 @@ fn tempfile_dir(data: Option<&Path>) -> anyhow::Result<DemoDir> {
 }
 
 /// What the setup guide asks a customer's admin to do, done as the sandbox's admin.
+/// Returns the (name, stored number) of every record callers are looked up in, for the
+/// customer page.
 async fn prepare_sandbox(
     sandbox: &callbridge_sandbox::RunningSandbox,
     ca: &Path,
     public_url: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(String, String)>> {
     let instance = Instance::new(
         InstanceConfig::new(sandbox.base_url.clone()).with_root_ca_pem(std::fs::read(ca)?),
     )?;
@@ -353,8 +386,9 @@ async fn prepare_sandbox(
         &redirect_url,
     )
     .with_softphone(&softphone_url);
-    setup::apply(&TableClient::new(instance), &admin, &plan).await?;
-    Ok(())
+    let client = TableClient::new(instance);
+    setup::apply(&client, &admin, &plan).await?;
+    crate::demo_customer::crm_numbers(&client, &admin).await
 }
 
 /// Everything the demo writes (recordings and their date folders, the spool, files other crates
@@ -396,12 +430,30 @@ struct DemoConfig<'a> {
     instance_url: &'a str,
     ca_file: &'a Path,
     client_id: &'a str,
+    /// The customer page's callers: the carrier tenant's numbers.
+    callers: &'a [callbridge_web::demo_customer::DemoCaller],
 }
 
 /// The demo's configuration file. It names secrets by file, as production should: it holds
 /// none itself.
 fn config_text(demo: &DemoConfig<'_>) -> String {
-    format!(
+    let crm = format!(
+        r#"
+[tenant.servicenow]
+instance_url = "{instance}"
+ca_file = "{ca}"
+client_id = "{client_id}"
+client_secret = {{ file = "{client_secret_file}" }}
+
+[tenant.servicenow.case]
+caller_number_column = "u_caller_number"
+"#,
+        instance = demo.instance_url,
+        ca = demo.ca_file.display(),
+        client_id = demo.client_id,
+        client_secret_file = CLIENT_SECRET_FILE,
+    );
+    let mut text = format!(
         r#"
 [server]
 listen = "{listen}"
@@ -416,16 +468,7 @@ default_region = "JP"
 call_events_secret = {{ file = "events.secret" }}
 # A number clicked in the CRM gets its Case too, linked to the record it was clicked on.
 auto_case_outbound = true
-
-[tenant.servicenow]
-instance_url = "{instance}"
-ca_file = "{ca}"
-client_id = "{client_id}"
-client_secret = {{ file = "{client_secret_file}" }}
-
-[tenant.servicenow.case]
-caller_number_column = "u_caller_number"
-
+{crm}
 [telephony]
 sip_udp = "{sip}"
 sip_tcp = "{sip}"
@@ -468,12 +511,14 @@ path = "recordings"
         did = DEMO_DID,
         listen = demo.listen,
         db = demo.dir.join("callbridge.db").display(),
-        instance = demo.instance_url,
-        ca = demo.ca_file.display(),
-        client_id = demo.client_id,
-        client_secret_file = CLIENT_SECRET_FILE,
         public_url = demo.public_url,
-    )
+    );
+    text.push_str(&crate::demo_customer::config_section(
+        demo.sip_listen,
+        &crm,
+        demo.callers,
+    ));
+    text
 }
 
 #[cfg(test)]
@@ -498,16 +543,31 @@ mod tests {
             listen: "127.0.0.1:8080".parse().unwrap(),
             public_url: "http://127.0.0.1:8080",
             sip_listen: "127.0.0.1:5060".parse().unwrap(),
-            outbound_trunk: "127.0.0.1:5070".parse().unwrap(),
+            // The default: the demo's own SIP listener, where the customer page answers.
+            outbound_trunk: "127.0.0.1:5060".parse().unwrap(),
             dir: dir.path(),
             instance_url: "https://127.0.0.1:8443",
             ca_file: &ca,
             client_id: "demo-client",
+            callers: &[callbridge_web::demo_customer::DemoCaller {
+                number: "+819012345678".into(),
+                name: "Haruto Tanaka".into(),
+            }],
         });
         let path = dir.path().join("callbridge.toml");
         std::fs::write(&path, text).unwrap();
         let config = callbridge_config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let telephony = config.telephony.expect("the demo runs telephony");
         assert_eq!(telephony.tenants[0].numbers[0].number.as_str(), DEMO_DID);
+        // By default the contact center's trunk and the customers' side both reach the demo's
+        // own SIP listener; only the customers' side may choose its caller id per call.
+        let center = telephony.tenants[0].trunk.as_ref().unwrap();
+        assert_eq!((center.host.as_str(), center.port), ("127.0.0.1", 5060));
+        assert!(!center.caller_id_per_call);
+        let carrier = &telephony.tenants[1];
+        assert_eq!(carrier.tenant.as_str(), crate::demo_customer::TENANT);
+        assert!(carrier.trunk.as_ref().unwrap().caller_id_per_call);
+        assert_eq!(carrier.numbers[0].number.as_str(), "+819012345678");
+        assert_eq!(carrier.agents[0].name, crate::demo_customer::AGENT);
     }
 }

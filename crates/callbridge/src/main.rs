@@ -5,6 +5,7 @@ mod account;
 mod cli;
 mod demo;
 mod demo_call;
+mod demo_customer;
 mod doctor;
 mod listen_audit;
 mod server;

@@ -39,6 +39,14 @@ pub struct Running {
 }
 
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    start_with_demo(config, None).await
+}
+
+/// [`start`], with the demo's customer page (`callbridge demo` only).
+pub async fn start_with_demo(
+    config: &Config,
+    demo_customer: Option<callbridge_web::demo_customer::DemoCustomerPage>,
+) -> anyhow::Result<Running> {
     let telephony_config = &config.telephony;
     let prepared =
         callbridge_integration::server::prepare(config, OutboxOptions::default(), &crm_kinds())
@@ -52,7 +60,12 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         }
         None => None,
     };
-    let server = callbridge_web::serve(prepared, telephony.as_ref().map(|t| t.handle())).await?;
+    let server = callbridge_web::serve_with_demo(
+        prepared,
+        telephony.as_ref().map(|t| t.handle()),
+        demo_customer,
+    )
+    .await?;
     Ok(Running { server, telephony })
 }
 

@@ -505,3 +505,89 @@ async fn the_demo_prints_its_accounts_which_sign_in_and_keep_their_passwords_acr
     );
     let _kept = again.stop();
 }
+
+/// The customer page's WebSocket, from the URL the banner prints (`…/demo/customer#ticket=T`):
+/// agent `customer` of the demo-only tenant `demo-carrier`, opened with that ticket.
+fn customer_socket_url(demo: &Demo) -> String {
+    let printed = demo.line("customer");
+    let url = printed.split_whitespace().next().unwrap();
+    let (page, ticket) = url
+        .split_once("#ticket=")
+        .expect("a ticket in the fragment");
+    let origin = page
+        .strip_suffix("/demo/customer")
+        .expect("the page's path");
+    format!(
+        "{}/api/v1/tenants/demo-carrier/agents/customer/softphone?ticket={ticket}",
+        origin.replacen("http://", "ws://", 1)
+    )
+}
+
+// Issue 10, "A customer to call from": the customer page's call leaves through the carrier
+// tenant's trunk with the caller ID the person chose, enters the contact center through the
+// demo's own SIP listener, and rings an agent with that number; the agent's click-to-dial to a
+// seeded contact's number rings the page. The contact center's agents may not choose a caller ID.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_customer_page_calls_through_the_sip_trunk_as_the_chosen_number_and_is_rung_by_click_to_dial(
+) {
+    let demo = Demo::start();
+    let mut customer = Agent::sign_in(&customer_socket_url(&demo)).await;
+    customer
+        .expect_where("agent_state", |v| v["state"] == "available")
+        .await;
+    let mut alice = Agent::sign_in(&demo.softphone_url("alice.agent")).await;
+    alice
+        .expect_where("agent_state", |v| v["state"] == "available")
+        .await;
+
+    // The page calls as Sakura Trading's office number.
+    customer
+        .send(json!({"type": "dial", "number": "+81312345000", "caller_id": "+81 3-1234-5678"}))
+        .await;
+    alice.answer_call_from("81312345678").await;
+    let connected = customer
+        .expect_where("agent_state", |v| v["state"] == "on_call")
+        .await;
+    alice
+        .expect_where("agent_state", |v| v["state"] == "on_call")
+        .await;
+    // The page hangs up; the agent sees the customer go.
+    customer
+        .send(json!({"type": "hang_up", "call": connected["call"]}))
+        .await;
+    customer.expect("call_ended").await;
+    alice.call_over().await;
+
+    // Alice (available again: the queue has no after-call work) dials Haruto Tanaka's mobile:
+    // the page rings with the contact center's number.
+    alice
+        .send(json!({"type": "dial", "number": "090-1234-5678"}))
+        .await;
+    customer.answer_call_from("81312345000").await;
+    let on_call = alice
+        .expect_where("agent_state", |v| v["state"] == "on_call")
+        .await;
+    customer
+        .expect_where("agent_state", |v| v["state"] == "on_call")
+        .await;
+
+    // A contact center's agent cannot choose the number customers see.
+    alice
+        .send(json!({"type": "dial", "number": "+819012345678", "caller_id": "+81312345678"}))
+        .await;
+    let refused = alice.expect("error").await;
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("caller_id_per_call"),
+        "{refused}"
+    );
+
+    // Alice hangs up: the page's call ends, as the other side's hang-up.
+    alice
+        .send(json!({"type": "hang_up", "call": on_call["call"]}))
+        .await;
+    let ended = customer.expect("call_ended").await;
+    assert_eq!(ended["cause"], "customer_hung_up", "{ended}");
+}

@@ -75,6 +75,10 @@ fn a_complete_section_is_validated_with_defaults_filled_in() {
     assert_eq!(trunk.password.as_ref().unwrap().expose(), "s3cret");
     assert_eq!(trunk.transport, Transport::Udp);
     assert_eq!(trunk.caller_id.as_str(), "+15551230000");
+    assert!(
+        !trunk.caller_id_per_call,
+        "a caller id per call is off unless the file says so"
+    );
     let queue = &acme.queues[0];
     assert_eq!(queue.waiting, WaitingTreatment::Music);
     assert_eq!(queue.ring_timeout, Duration::from_secs(20));
@@ -92,6 +96,21 @@ fn a_complete_section_is_validated_with_defaults_filled_in() {
         .allowed_sources
         .iter()
         .any(|n| n.contains("198.51.101.1".parse().unwrap())));
+}
+
+#[test]
+fn a_caller_id_per_call_is_allowed_only_by_the_trunks_setting() {
+    let text = BASE.replace(
+        "caller_id = \"+15551230000\"",
+        "caller_id = \"+15551230000\"\ncaller_id_per_call = true",
+    );
+    let config = parse(&text).unwrap().unwrap();
+    assert!(config.tenants[0].trunk.as_ref().unwrap().caller_id_per_call);
+    let e = error(&BASE.replace(
+        "caller_id = \"+15551230000\"",
+        "caller_id = \"+15551230000\"\ncaller_id_per_call = \"yes\"",
+    ));
+    assert_eq!(e.key, "tenant[0].telephony.trunk.caller_id_per_call");
 }
 
 #[test]

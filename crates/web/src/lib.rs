@@ -5,6 +5,7 @@
 //! handles and know nothing of HTTP.
 
 pub mod account;
+pub mod demo_customer;
 pub mod events;
 pub mod gateway;
 pub mod html;
@@ -87,6 +88,16 @@ pub async fn serve(
     integration: Prepared,
     telephony: Option<TelephonyHandle>,
 ) -> anyhow::Result<RunningServer> {
+    serve_with_demo(integration, telephony, None).await
+}
+
+/// [`serve`], plus the demo's customer page when `demo_customer` is given (`callbridge demo`
+/// only: no configuration file turns it on).
+pub async fn serve_with_demo(
+    integration: Prepared,
+    telephony: Option<TelephonyHandle>,
+    demo_customer: Option<demo_customer::DemoCustomerPage>,
+) -> anyhow::Result<RunningServer> {
     let tls = integration.tls.as_ref().map(tls::load).transpose()?;
     let (agent_notices, notices) =
         gateway::notices::AgentNotices::start(integration.runtime.subscribe());
@@ -132,7 +143,9 @@ pub async fn serve(
         accounts: accounts.clone(),
         sockets,
     });
-    let app = axum::Router::new()
+    let mut ui_config = ui::UiConfig::new(&integration.crm_page_origins);
+    ui_config.demo_customer_page = demo_customer.is_some();
+    let mut app = axum::Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .merge(events::router(integration.events.clone()))
         .merge(link::router(
@@ -143,7 +156,10 @@ pub async fn serve(
         .merge(gateway::router(gateway))
         .merge(supervision::router(supervision))
         .merge(account::router(accounts))
-        .merge(ui::router(ui::UiConfig::new(&integration.crm_page_origins)));
+        .merge(ui::router(ui_config));
+    if let Some(page) = demo_customer {
+        app = app.merge(demo_customer::router(page, integration.master_key.clone()));
+    }
     let listener = tokio::net::TcpListener::bind(integration.listen)
         .await
         .with_context(|| format!("binding {}", integration.listen))?;

@@ -146,6 +146,45 @@ export interface Messages {
   signIn: string;
   signOut: string;
   signInFailed: Fmt<{ message: string }>;
+
+  /** The demo's customer page (`/demo/customer`). */
+  customer: CustomerMessages;
+}
+
+export interface CustomerMessages {
+  title: string;
+  intro: Fmt<{ number: string }>;
+  callAs: string;
+  callerOption: Fmt<{ name: string; number: string }>;
+  otherNumber: string;
+  yourNumber: string;
+  yourNumberHint: string;
+  call: Fmt<{ number: string }>;
+  connecting: string;
+  audioStarting: string;
+  ready: string;
+  reconnectingIn: Fmt<{ seconds: string }>;
+  replaced: string;
+  badLink: string;
+  audioFailed: Fmt<{ problem: string }>;
+  serverSaid: Fmt<{ message: string }>;
+  calling: Fmt<{ number: string }>;
+  callingAs: Fmt<{ number: string }>;
+  incoming: string;
+  incomingFrom: Fmt<{ number: string }>;
+  unknownCaller: string;
+  answer: string;
+  decline: string;
+  hangUp: string;
+  connected: string;
+  connectedWith: Fmt<{ number: string }>;
+  lastCall: string;
+  youHungUp: string;
+  theyHungUp: string;
+  cutOff: string;
+  notConnected: Fmt<{ detail: string }>;
+  missed: string;
+  refused: Fmt<{ detail: string }>;
 }
 
 /** The supervisor's pages of the console: the live wall and the call history. */

@@ -168,6 +168,10 @@ export interface ClientHangUp {
 export interface ClientDial {
   type: 'dial';
   number: string;
+  /**
+   * The number presented to the called party instead of the trunk's caller_id (E.164); only where the tenant's trunk sets caller_id_per_call.
+   */
+  caller_id?: string;
 }
 /**
  * Blind transfer to an agent or a queue.

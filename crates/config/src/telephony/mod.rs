@@ -70,6 +70,10 @@ pub struct TrunkSettings {
     pub password: Option<Secret>,
     /// The caller id presented on outbound calls.
     pub caller_id: E164,
+    /// Whether an agent may present another caller id on one call (`dial` with `caller_id`):
+    /// only for a tenant that stands in for a carrier or its customers, such as the demo's
+    /// customer page. Off by default.
+    pub caller_id_per_call: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -447,6 +447,11 @@ fn trunk(section: Section<'_, '_>, base: &Path, env: Env<'_>) -> Option<TrunkSet
                 None
             }
         });
+    let caller_id_per_call = section.or(
+        "caller_id_per_call",
+        section.bool("caller_id_per_call"),
+        false,
+    );
     section.finish();
     let password = password?;
     if !(username_ok && pair_ok) {
@@ -459,6 +464,7 @@ fn trunk(section: Section<'_, '_>, base: &Path, env: Env<'_>) -> Option<TrunkSet
         username: username.map(|u| u.value),
         password: password.map(|p| p.value),
         caller_id: caller_id?,
+        caller_id_per_call: caller_id_per_call?,
     })
 }
 

@@ -16,6 +16,9 @@ pub struct CallLeg {
     pub local_sdp: Option<String>,
     /// The inbound INVITE had no offer: our 200 carries one and the ACK brings the answer.
     pub offerless: bool,
+    /// An outbound call's caller id when the agent chose it (`dial` with `caller_id`, where the
+    /// trunk allows it); otherwise the trunk's own is presented.
+    pub caller_id: Option<callbridge_phone::E164>,
 }
 
 #[derive(Default)]

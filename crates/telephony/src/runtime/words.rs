@@ -16,6 +16,37 @@ pub fn dialable(typed: &str, region: Region) -> Result<E164, String> {
     }
 }
 
+/// The caller id an outbound call presents: the trunk's own, or the one the agent asked for when
+/// the trunk allows a caller id per call (`caller_id_per_call`), read like a dialled number (a
+/// national number in the tenant's region).
+pub fn presented_caller_id(
+    trunk_caller_id: &E164,
+    per_call_allowed: bool,
+    requested: Option<&str>,
+    region: Region,
+) -> Result<E164, String> {
+    let Some(requested) = requested else {
+        return Ok(trunk_caller_id.clone());
+    };
+    if !per_call_allowed {
+        return Err(
+            "a caller id of your own choice is not allowed for your contact center \
+                    (its trunk does not set caller_id_per_call): dial without caller_id"
+                .to_string(),
+        );
+    }
+    let shown: String = requested.chars().take(40).collect();
+    match classify(requested, region) {
+        CallerId::Dialable(number) => Ok(number),
+        CallerId::Withheld => {
+            Err("the caller id is empty: give a number, or leave caller_id out".to_string())
+        }
+        CallerId::Invalid { reason, .. } => Err(format!(
+            "the caller id {shown:?} cannot be presented: {reason}"
+        )),
+    }
+}
+
 /// Why the softphone stopped ringing: the `reason` code and the words.
 pub fn stop_ringing(why: StopRinging) -> (&'static str, &'static str) {
     match why {
@@ -154,6 +185,25 @@ mod wrap_up_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_caller_id_per_call_is_presented_only_where_the_trunk_allows_it() {
+        let trunk = E164::parse("+81312345000").unwrap();
+        let jp = Region::parse("JP").unwrap();
+        assert_eq!(presented_caller_id(&trunk, false, None, jp).unwrap(), trunk);
+        assert_eq!(presented_caller_id(&trunk, true, None, jp).unwrap(), trunk);
+        let refused = presented_caller_id(&trunk, false, Some("+819012345678"), jp).unwrap_err();
+        assert!(refused.contains("caller_id_per_call"), "{refused}");
+        assert_eq!(
+            presented_caller_id(&trunk, true, Some("090-1234-5678"), jp)
+                .unwrap()
+                .as_str(),
+            "+819012345678"
+        );
+        let bad = presented_caller_id(&trunk, true, Some("<script>"), jp).unwrap_err();
+        assert!(bad.contains("cannot be presented"), "{bad}");
+        assert!(presented_caller_id(&trunk, true, Some(""), jp).is_err());
+    }
 
     #[test]
     fn the_customer_is_a_number_withheld_or_unknown_and_never_the_raw_caller_id() {

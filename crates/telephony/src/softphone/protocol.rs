@@ -34,7 +34,13 @@ pub enum ClientMessage {
     /// End the call (or stop dialling).
     HangUp { call: CallId },
     /// Call a customer (click-to-dial): digits with an optional `+` and common punctuation.
-    Dial { number: String },
+    /// `caller_id` (E.164) is presented instead of the trunk's `caller_id`, only where the
+    /// tenant's trunk allows it (`caller_id_per_call`).
+    Dial {
+        number: String,
+        #[serde(default)]
+        caller_id: Option<String>,
+    },
     /// Hand the call to another agent or a queue.
     Transfer { call: CallId, to: TransferTo },
     /// Put the customer on hold (`on: true`) or take them off it.

@@ -38,7 +38,15 @@ use bundle::Asset;
 pub struct UiConfig {
     /// Tenant id → its CRM's page origin (`https://acme.service-now.com`).
     pub crm_page_origins: HashMap<String, String>,
+    /// Whether the demo's customer page is served (only `callbridge demo` turns it on).
+    pub demo_customer_page: bool,
 }
+
+/// Where the demo's customer page is in the bundle (`ui/demo/customer.html`, a second Vite
+/// entry), and the one path it is served at when the demo turns it on. Its relative script URLs
+/// (`../assets/...`) resolve from `/demo/customer` exactly as from the bundle's own folder.
+pub const DEMO_CUSTOMER_ASSET: &str = "demo/customer.html";
+pub const DEMO_CUSTOMER_PATH: &str = "/demo/customer";
 
 impl UiConfig {
     pub fn new(crm_page_origins: &HashMap<callbridge_core::TenantId, String>) -> UiConfig {
@@ -47,6 +55,7 @@ impl UiConfig {
                 .iter()
                 .map(|(tenant, origin)| (tenant.as_str().to_string(), origin.clone()))
                 .collect(),
+            demo_customer_page: false,
         }
     }
 }
@@ -78,6 +87,14 @@ fn router_for(bundle: Option<&'static [Asset]>, config: UiConfig) -> axum::Route
                             headers: HeaderMap| async move {
             serve(asset, &config, query.as_deref(), &headers)
         };
+        // The demo's customer page exists only where the demo turned it on, and only at its
+        // one path (never at its file's path).
+        if asset.path == DEMO_CUSTOMER_ASSET {
+            if config.demo_customer_page {
+                router = router.route(DEMO_CUSTOMER_PATH, get(handler));
+            }
+            continue;
+        }
         router = router.route(&format!("/{}", asset.path), get(handler));
         if let Some(alias) = policy::page_alias(asset.path) {
             router = router.route(alias, get(handler));
@@ -223,6 +240,12 @@ mod tests {
             gzip: None,
             etag: "\"00000000000000bb\"",
         },
+        Asset {
+            path: DEMO_CUSTOMER_ASSET,
+            body: b"<!doctype html><title>customer</title>",
+            gzip: None,
+            etag: "\"00000000000000cc\"",
+        },
     ];
 
     fn config() -> UiConfig {
@@ -231,6 +254,7 @@ mod tests {
                 "acme".to_string(),
                 "https://acme.service-now.com".to_string(),
             )]),
+            demo_customer_page: false,
         }
     }
 
@@ -239,11 +263,20 @@ mod tests {
         uri: &str,
         headers: &[(&str, &str)],
     ) -> (StatusCode, HeaderMap, Vec<u8>) {
+        get_with(bundle, config(), uri, headers).await
+    }
+
+    async fn get_with(
+        bundle: Option<&'static [Asset]>,
+        config: UiConfig,
+        uri: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
         let mut request = Request::get(uri);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = router_for(bundle, config())
+        let response = router_for(bundle, config)
             .oneshot(request.body(Body::empty()).unwrap())
             .await
             .unwrap();
@@ -362,6 +395,28 @@ mod tests {
             let (status, _, _) = get(Some(FAKE), uri, &[]).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_demo_customer_page_exists_only_where_the_demo_turns_it_on() {
+        for uri in [DEMO_CUSTOMER_PATH, "/demo/customer.html"] {
+            let (status, _, _) = get(Some(FAKE), uri, &[]).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        }
+        let demo = UiConfig {
+            demo_customer_page: true,
+            ..config()
+        };
+        let (status, headers, body) =
+            get_with(Some(FAKE), demo.clone(), DEMO_CUSTOMER_PATH, &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, b"<!doctype html><title>customer</title>");
+        assert_eq!(
+            header(&headers, "content-security-policy"),
+            policy::content_security_policy(None)
+        );
+        let (status, _, _) = get_with(Some(FAKE), demo, "/demo/customer.html", &[]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]

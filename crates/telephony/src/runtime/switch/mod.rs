@@ -264,6 +264,7 @@ impl Switch {
             leg: Some(incoming.leg),
             local_sdp: Some(local_sdp),
             offerless,
+            caller_id: None,
         });
         self.input(Input::InboundCall {
             call,

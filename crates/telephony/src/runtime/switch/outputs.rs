@@ -219,6 +219,13 @@ impl Switch {
             .get(tenant)
             .and_then(|t| t.telephony.trunk.clone())
             .ok_or(OutboundFailure::NoTrunk)?;
+        // The caller id the agent chose for this call, where the trunk allows it (checked when
+        // the call was dialled), else the trunk's own.
+        let caller_id = self
+            .calls
+            .get(call)
+            .and_then(|entry| entry.caller_id.clone())
+            .unwrap_or_else(|| trunk.caller_id.clone());
         self.media.open_trunk_leg(call).map_err(media_failure)?;
         let offer = self.media.trunk_offer(call).map_err(media_failure)?;
         let credentials = match (&trunk.username, &trunk.password) {
@@ -240,7 +247,7 @@ impl Switch {
                         Transport::Tcp => callbridge_sip::Transport::Tcp,
                     },
                 },
-                from_user: trunk.caller_id.as_str().to_string(),
+                from_user: caller_id.as_str().to_string(),
                 from_display: None,
                 to_user: to.to_string(),
                 credentials,

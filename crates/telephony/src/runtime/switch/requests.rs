@@ -103,7 +103,9 @@ impl Switch {
             ClientMessage::HangUp { call } => self.input(Input::AgentHangUp { agent, call }),
             ClientMessage::Hold { call, on: true } => self.input(Input::Hold { agent, call }),
             ClientMessage::Hold { call, on: false } => self.input(Input::Resume { agent, call }),
-            ClientMessage::Dial { number } => self.dial(agent, &tenant, &number),
+            ClientMessage::Dial { number, caller_id } => {
+                self.dial(agent, &tenant, &number, caller_id.as_deref())
+            }
             ClientMessage::Transfer { call, to } => {
                 let to = match to {
                     TransferTo::Agent(name) => match AgentId::in_tenant(&tenant, &name) {
@@ -142,13 +144,13 @@ impl Switch {
         }
     }
 
-    fn dial(&mut self, agent: AgentId, tenant: &TenantId, number: &str) {
+    fn dial(&mut self, agent: AgentId, tenant: &TenantId, number: &str, caller_id: Option<&str>) {
         let Some(context) = self.tenants.get(tenant) else {
             return self
                 .phones
                 .send(&agent, error("your contact center has no telephony".into()));
         };
-        if context.telephony.trunk.is_none() {
+        let Some(trunk) = &context.telephony.trunk else {
             return self.phones.send(
                 &agent,
                 error(
@@ -156,9 +158,18 @@ impl Switch {
                         .into(),
                 ),
             );
-        }
+        };
         let to = match words::dialable(number, context.region) {
             Ok(to) => to,
+            Err(why) => return self.phones.send(&agent, error(why)),
+        };
+        let caller_id = match words::presented_caller_id(
+            &trunk.caller_id,
+            trunk.caller_id_per_call,
+            caller_id,
+            context.region,
+        ) {
+            Ok(presented) => caller_id.map(|_| presented),
             Err(why) => return self.phones.send(&agent, error(why)),
         };
         let call = CallId::new(uuid::Uuid::new_v4().to_string());
@@ -168,6 +179,7 @@ impl Switch {
             leg: None,
             local_sdp: None,
             offerless: false,
+            caller_id,
         });
         self.input(Input::Dial {
             agent,
