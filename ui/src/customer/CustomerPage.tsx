@@ -153,7 +153,8 @@ export function CustomerPage(props: CustomerPageProps) {
       </header>
       <main>
         <p class="meta">{c.intro({ number: setup.contact_center })}</p>
-        <Status t={t} state={state} />
+        {/* During a call the call card says it all; "Ready" would be wrong there. */}
+        {(state.phase.kind === 'idle' || state.connection !== 'open') && <Status t={t} state={state} />}
         <CallCard t={t} state={state} act={act} />
         {state.phase.kind === 'idle' && <CallForm t={t} setup={setup} state={state} act={act} />}
         {state.outcome && state.phase.kind === 'idle' && (
