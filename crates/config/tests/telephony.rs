@@ -83,6 +83,7 @@ fn a_complete_section_is_validated_with_defaults_filled_in() {
     assert_eq!(queue.waiting, WaitingTreatment::Music);
     assert_eq!(queue.ring_timeout, Duration::from_secs(20));
     assert_eq!(queue.no_agent, Unserved::Busy);
+    assert_eq!(queue.service_level, Duration::from_secs(20));
     assert_eq!(acme.agents[0].queues, vec![QueueId::new("support")]);
     assert!(
         matches!(&acme.recordings, RecordingStorage::Local { root } if root == Path::new("/etc/callbridge/recordings"))
@@ -177,6 +178,32 @@ fn mistakes_name_the_key_and_the_fix() {
 
     let e = error(&BASE.replace("name = \"alice\"", "name = \"acme:alice\""));
     assert_eq!(e.key, "tenant[0].telephony.agent[0].name");
+}
+
+#[test]
+fn a_queue_service_level_target_is_read_and_a_bad_one_located() {
+    let config = parse(&BASE.replace(
+        "waiting = \"music\"",
+        "waiting = \"music\"\nservice_level_secs = 30",
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        config.tenants[0].queues[0].service_level,
+        Duration::from_secs(30)
+    );
+    for bad in ["0", "3601", "\"20s\"", "-5"] {
+        let e = error(&BASE.replace(
+            "waiting = \"music\"",
+            &format!("waiting = \"music\"\nservice_level_secs = {bad}"),
+        ));
+        assert_eq!(
+            e.key, "tenant[0].telephony.queue[0].service_level_secs",
+            "{bad}"
+        );
+        assert!(e.fix.contains("from 1 to 3600"), "{bad}: {e}");
+        assert_eq!(e.location.unwrap().line, 29, "{bad}: {e}");
+    }
 }
 
 #[test]

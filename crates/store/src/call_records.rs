@@ -84,6 +84,45 @@ impl Store {
         Ok(inserted == 1)
     }
 
+    /// Stores many records in one transaction (an import, a benchmark's fixture), each once
+    /// like [`save_call_record`](Self::save_call_record); returns how many were new.
+    pub async fn save_call_records(&self, rows: &[CallRecordRow]) -> Result<u64> {
+        const INSERT: &str = "INSERT INTO call_records (tenant, call_id, direction, customer, \
+             queue, first_agent, last_agent, outcome, started_at, ended_at, record) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (tenant, call_id) DO NOTHING";
+        let inserted = with_pool!(&self.pool, |p| {
+            let mut tx = p
+                .begin()
+                .await
+                .map_err(StoreError::db("begin saving call records"))?;
+            let mut inserted = 0;
+            for row in rows {
+                inserted += sqlx::query(INSERT)
+                    .bind(&row.tenant)
+                    .bind(&row.call_id)
+                    .bind(&row.direction)
+                    .bind(&row.customer)
+                    .bind(&row.queue)
+                    .bind(&row.first_agent)
+                    .bind(&row.last_agent)
+                    .bind(&row.outcome)
+                    .bind(row.started_at)
+                    .bind(row.ended_at)
+                    .bind(&row.record)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::db("save a call record"))?
+                    .rows_affected();
+            }
+            tx.commit()
+                .await
+                .map_err(StoreError::db("commit call records"))?;
+            inserted
+        });
+        Ok(inserted)
+    }
+
     /// The record of one call.
     pub async fn call_record(&self, tenant: &str, call_id: &str) -> Result<Option<CallRecordRow>> {
         let row: Option<Row> = with_pool!(&self.pool, |p| sqlx::query_as(

@@ -24,6 +24,8 @@
 //!   associated data binds it to its tenant, agent (or secret name) and field, so a ciphertext
 //!   moved to another row fails to decrypt rather than authenticating someone else.
 //! - **Call/Case bookkeeping** — which Case a call produced ([`case_for_call`](Store::case_for_call)).
+//! - **The call history** — [`call_history`](Store::call_history): call records filtered and
+//!   paged newest first by a keyset cursor, with each call's Case and recording state.
 //! - **Accounts and sessions** — people who sign in ([`Account`], a [`Role`] each, an Argon2id
 //!   hash made by the web edge) and their sessions, kept by the SHA-256 of the session id only;
 //!   a session is returned only while unexpired and its account enabled
@@ -75,6 +77,7 @@
 
 mod accounts;
 mod admin_audit;
+mod call_history;
 mod call_records;
 mod cases;
 mod crypto;
@@ -99,6 +102,7 @@ use sqlx::Connection as _;
 
 pub use accounts::{Account, LinkSummary, NewAccount, NewSession, Role, SessionView, UnknownRole};
 pub use admin_audit::{AdminEntry, AdminOutcome, AuditFilter};
+pub use call_history::{CallHistoryFilter, CallHistoryRow, RecordingState};
 pub use call_records::CallRecordRow;
 pub use callbridge_kernel::ids::CaseRef;
 pub use crypto::{SecretKey, SecretKeyError, SECRET_KEY_LEN};

@@ -128,6 +128,18 @@ pub enum Output {
 
     /// The call is over: its one record.
     CallRecord(Box<Cdr>),
+
+    // ----- for observers -----
+    /// The call joined `queue` and waits there for an agent (it still waits while it rings at
+    /// one); it leaves when an agent answers it or it ends. Nothing to carry out: it tells
+    /// observers (the supervisor's wall) what no other output says.
+    CallQueued {
+        tenant: TenantId,
+        call: CallId,
+        queue: QueueId,
+        customer: CallerNumber,
+        direction: Direction,
+    },
 }
 
 impl Output {
@@ -148,7 +160,8 @@ impl Output {
             | Output::StopRinging { call, .. }
             | Output::CallEnded { call, .. }
             | Output::Originate { call, .. }
-            | Output::CancelOriginate { call } => Some(call),
+            | Output::CancelOriginate { call }
+            | Output::CallQueued { call, .. } => Some(call),
             Output::CallRecord(cdr) => Some(&cdr.call),
             Output::Refused { call, .. } => call.as_ref(),
             Output::AgentUpdate { .. } => None,

@@ -288,7 +288,19 @@ fn ringback_queues_do_not_answer_the_caller_while_waiting() {
         reason: UnavailableReason::Away,
     });
     let out = sim.inbound("c1", "support");
-    assert_eq!(out, [Output::RingbackCustomer { call: call("c1") }]);
+    assert_eq!(
+        out,
+        [
+            Output::CallQueued {
+                tenant: "acme".into(),
+                call: call("c1"),
+                queue: "support".into(),
+                customer: CallerNumber::Dialable(E164::parse(CUSTOMER).unwrap()),
+                direction: Direction::Inbound,
+            },
+            Output::RingbackCustomer { call: call("c1") }
+        ]
+    );
     let view = sim.sb.call(&call("c1")).unwrap();
     assert!(!view.answered);
     assert!(matches!(view.status, CallStatus::Queued { .. }));
@@ -305,8 +317,9 @@ fn music_queues_answer_the_caller_and_play_the_queue_music() {
         reason: UnavailableReason::Away,
     });
     let out = sim.inbound("c1", "support");
+    assert!(matches!(&out[0], Output::CallQueued { queue, .. } if queue.as_str() == "support"));
     assert_eq!(
-        out,
+        out[1..],
         [
             Output::AnswerCustomer { call: call("c1") },
             Output::PlayToCustomer {

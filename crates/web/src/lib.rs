@@ -14,6 +14,7 @@ pub mod html;
 pub mod link;
 pub mod listener;
 pub mod recordings;
+pub mod supervision;
 pub mod tls;
 pub mod ui;
 
@@ -119,6 +120,18 @@ pub async fn serve_with_demo(
         integration.master_key.clone(),
     ));
     let retention = recordings::spawn_retention(recordings.clone());
+    let supervision = Arc::new(supervision::Supervision {
+        accounts: accounts.clone(),
+        store: integration.store.clone(),
+        linking: integration.linking.clone(),
+        telephony: telephony.clone(),
+        public_url: integration
+            .config
+            .server
+            .public_url
+            .trim_end_matches('/')
+            .to_string(),
+    });
     let gateway = Arc::new(gateway::Gateway {
         tenants: integration
             .tenants
@@ -144,6 +157,7 @@ pub async fn serve_with_demo(
         .merge(recordings::router(recordings.clone()))
         .merge(gateway::router(gateway))
         .merge(console::router(accounts.clone()))
+        .merge(supervision::router(supervision))
         .merge(account::router(accounts))
         .merge(ui::router(ui_config));
     if let Some(page) = demo_customer {

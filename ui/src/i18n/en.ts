@@ -1,4 +1,4 @@
-import type { ConsoleMessages, Messages } from './messages';
+import type { ConsoleMessages, Messages, SupervisorMessages } from './messages';
 
 export const en: Messages = {
   appTitle: 'Callbridge softphone',
@@ -223,6 +223,92 @@ export const en: Messages = {
   },
 };
 
+export const enSupervisor: SupervisorMessages = {
+  wall: {
+    title: 'Live wall',
+    summary: 'Queues and agents as they are now, updated as calls move.',
+    queuesHeading: 'Queues',
+    agentsHeading: 'Agents',
+    connecting: 'Connecting…',
+    reconnecting: 'Connection lost. Reconnecting…',
+    live: ({ day }) => `Live · counts for ${day} (UTC)`,
+    unavailableWall: ({ message }) => `The live wall is not available: ${message}`,
+    totals: ({ waiting, available, busy, loggedIn }) =>
+      `${waiting} waiting · ${available} available · ${busy} busy · ${loggedIn} logged in`,
+    queue: 'Queue',
+    waiting: 'Waiting',
+    longestWait: 'Longest wait',
+    serviceLevel: 'Service level',
+    serviceLevelOf: ({ share, target }) => `${share} within ${target} s`,
+    noServiceLevel: ({ target }) => `No calls yet (target ${target} s)`,
+    answered: 'Answered',
+    abandoned: 'Abandoned',
+    agent: 'Agent',
+    state: 'State',
+    timeInState: 'Time in state',
+    currentCall: 'Current call',
+    callDuration: 'Call duration',
+    noCall: '—',
+    noAgents: 'No agents are configured.',
+    noQueues: 'No queues are configured.',
+    states: {
+      offline: 'Offline',
+      available: 'Available',
+      unavailable: 'Away',
+      ringing: 'Ringing',
+      dialing: 'Dialling',
+      on_call: 'On a call',
+      wrap_up: 'After-call work',
+    },
+    reasons: { away: 'away', missed_call: 'missed a call', other: ({ text }) => text },
+    direction: { inbound: 'Inbound', outbound: 'Outbound' },
+    held: 'on hold',
+    numberPending: 'number not known yet',
+  },
+  history: {
+    title: 'Call history',
+    summary: 'Finished calls, filtered, with their recordings and Cases; CSV export.',
+    filtersHeading: 'Filters',
+    from: 'From',
+    to: 'To',
+    agent: 'Agent',
+    queue: 'Queue',
+    number: 'Customer number',
+    numberHint: 'With the country code, or as dialled locally',
+    direction: 'Direction',
+    outcome: 'Outcome',
+    any: 'Any',
+    search: 'Search',
+    reset: 'Clear filters',
+    exportCsv: 'Export CSV',
+    loading: 'Loading…',
+    failed: ({ message }) => `The history could not be read: ${message}`,
+    empty: 'No calls match these filters.',
+    caption: 'Calls, newest first',
+    started: 'Started',
+    duration: 'Duration',
+    agents: 'Agents',
+    recording: 'Recording',
+    case: 'Case',
+    listen: ({ number }) => `Listen (call with ${number})`,
+    recordingRemoved: 'Removed by retention',
+    recordingPending: 'Not stored yet',
+    noCase: 'No Case',
+    newest: 'Newest calls',
+    nextPage: 'Older calls',
+    directions: { inbound: 'Inbound', outbound: 'Outbound' },
+    outcomes: {
+      answered: 'Answered',
+      abandoned: 'Abandoned',
+      no_agent: 'No agent',
+      overflow: 'Overflow',
+      outbound_failed: 'Not answered (outbound)',
+      cancelled: 'Cancelled',
+      failed: 'Failed',
+    },
+  },
+};
+
 export const enConsole: ConsoleMessages = {
   title: 'Callbridge console',
   navLabel: 'Console pages',
@@ -240,6 +326,7 @@ export const enConsole: ConsoleMessages = {
   agentBody: ({ user }) =>
     `You are signed in as ${user}, an agent account. Agents take calls in the softphone; ask an admin if you need the console.`,
   openSoftphone: 'Open the softphone',
+  supervisor: enSupervisor,
   pageNeeds: { supervisor: 'Supervisors and admins', admin: 'Admins' },
 
   overview: {

@@ -1,4 +1,4 @@
-import type { ConsoleMessages, Messages } from './messages';
+import type { ConsoleMessages, Messages, SupervisorMessages } from './messages';
 
 export const ja: Messages = {
   appTitle: 'Callbridge ソフトフォン',
@@ -223,6 +223,92 @@ export const ja: Messages = {
   },
 };
 
+export const jaSupervisor: SupervisorMessages = {
+  wall: {
+    title: 'リアルタイムモニター',
+    summary: 'キューとエージェントの現在の状況。通話の動きに合わせて更新されます。',
+    queuesHeading: 'キュー',
+    agentsHeading: 'エージェント',
+    connecting: '接続中…',
+    reconnecting: '接続が切れました。再接続しています…',
+    live: ({ day }) => `リアルタイム・${day}（UTC）の集計`,
+    unavailableWall: ({ message }) => `リアルタイムモニターを表示できません：${message}`,
+    totals: ({ waiting, available, busy, loggedIn }) =>
+      `待ち呼 ${waiting}・受付可 ${available}・対応中 ${busy}・ログイン中 ${loggedIn}`,
+    queue: 'キュー',
+    waiting: '待ち呼',
+    longestWait: '最長待ち時間',
+    serviceLevel: 'サービスレベル',
+    serviceLevelOf: ({ share, target }) => `${target} 秒以内 ${share}`,
+    noServiceLevel: ({ target }) => `通話なし（目標 ${target} 秒）`,
+    answered: '応答',
+    abandoned: '放棄',
+    agent: 'エージェント',
+    state: '状態',
+    timeInState: '状態の継続時間',
+    currentCall: '対応中の通話',
+    callDuration: '通話時間',
+    noCall: '—',
+    noAgents: 'エージェントが設定されていません。',
+    noQueues: 'キューが設定されていません。',
+    states: {
+      offline: 'オフライン',
+      available: '受付可',
+      unavailable: '離席中',
+      ringing: '着信中',
+      dialing: '発信中',
+      on_call: '通話中',
+      wrap_up: '後処理中',
+    },
+    reasons: { away: '離席', missed_call: '不在着信', other: ({ text }) => text },
+    direction: { inbound: '着信', outbound: '発信' },
+    held: '保留中',
+    numberPending: '番号取得中',
+  },
+  history: {
+    title: '通話履歴',
+    summary: '終了した通話の検索。録音とケースへのリンク、CSV 出力。',
+    filtersHeading: '絞り込み',
+    from: '開始',
+    to: '終了',
+    agent: 'エージェント',
+    queue: 'キュー',
+    number: 'お客様の電話番号',
+    numberHint: '国番号付き、または国内の形式で',
+    direction: '方向',
+    outcome: '結果',
+    any: 'すべて',
+    search: '検索',
+    reset: '条件をクリア',
+    exportCsv: 'CSV 出力',
+    loading: '読み込み中…',
+    failed: ({ message }) => `履歴を読み込めませんでした：${message}`,
+    empty: '条件に合う通話はありません。',
+    caption: '通話（新しい順）',
+    started: '開始日時',
+    duration: '通話時間',
+    agents: 'エージェント',
+    recording: '録音',
+    case: 'ケース',
+    listen: ({ number }) => `再生（${number} との通話）`,
+    recordingRemoved: '保存期間を過ぎて削除',
+    recordingPending: '未保存',
+    noCase: 'ケースなし',
+    newest: '最新の通話',
+    nextPage: '以前の通話',
+    directions: { inbound: '着信', outbound: '発信' },
+    outcomes: {
+      answered: '応答',
+      abandoned: '放棄',
+      no_agent: '対応可能なエージェントなし',
+      overflow: 'あふれ',
+      outbound_failed: '不応答（発信）',
+      cancelled: '取り消し',
+      failed: '失敗',
+    },
+  },
+};
+
 export const jaConsole: ConsoleMessages = {
   title: 'Callbridge コンソール',
   navLabel: 'コンソールのページ',
@@ -240,6 +326,7 @@ export const jaConsole: ConsoleMessages = {
   agentBody: ({ user }) =>
     `${user}（エージェントのアカウント）でサインインしています。エージェントはソフトフォンで通話を受けます。コンソールが必要なら管理者に依頼してください。`,
   openSoftphone: 'ソフトフォンを開く',
+  supervisor: jaSupervisor,
   pageNeeds: { supervisor: 'スーパーバイザーと管理者', admin: '管理者' },
 
   overview: {

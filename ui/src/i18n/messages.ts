@@ -187,6 +187,77 @@ export interface CustomerMessages {
   refused: Fmt<{ detail: string }>;
 }
 
+/** The supervisor's pages of the console: the live wall and the call history. */
+export interface SupervisorMessages {
+  wall: {
+    title: string;
+    summary: string;
+    queuesHeading: string;
+    agentsHeading: string;
+    connecting: string;
+    reconnecting: string;
+    live: Fmt<{ day: string }>;
+    unavailableWall: Fmt<{ message: string }>;
+    totals: Fmt<{ waiting: string; available: string; busy: string; loggedIn: string }>;
+    queue: string;
+    waiting: string;
+    longestWait: string;
+    serviceLevel: string;
+    /** `share` already formatted as a percentage. */
+    serviceLevelOf: Fmt<{ share: string; target: string }>;
+    noServiceLevel: Fmt<{ target: string }>;
+    answered: string;
+    abandoned: string;
+    agent: string;
+    state: string;
+    timeInState: string;
+    currentCall: string;
+    callDuration: string;
+    noCall: string;
+    noAgents: string;
+    noQueues: string;
+    states: Record<'offline' | 'available' | 'unavailable' | 'ringing' | 'dialing' | 'on_call' | 'wrap_up', string>;
+    reasons: { away: string; missed_call: string; other: Fmt<{ text: string }> };
+    direction: Record<'inbound' | 'outbound', string>;
+    held: string;
+    numberPending: string;
+  };
+  history: {
+    title: string;
+    summary: string;
+    filtersHeading: string;
+    from: string;
+    to: string;
+    agent: string;
+    queue: string;
+    number: string;
+    numberHint: string;
+    direction: string;
+    outcome: string;
+    any: string;
+    search: string;
+    reset: string;
+    exportCsv: string;
+    loading: string;
+    failed: Fmt<{ message: string }>;
+    empty: string;
+    caption: string;
+    started: string;
+    duration: string;
+    agents: string;
+    recording: string;
+    case: string;
+    listen: Fmt<{ number: string }>;
+    recordingRemoved: string;
+    recordingPending: string;
+    noCase: string;
+    newest: string;
+    nextPage: string;
+    directions: Record<'inbound' | 'outbound', string>;
+    outcomes: Record<'answered' | 'abandoned' | 'no_agent' | 'overflow' | 'outbound_failed' | 'cancelled' | 'failed', string>;
+  };
+}
+
 /** Every string the console (`/console`, `src/console/`) shows: the shell, then one group per
  *  page. Each language is one object of this type (`enConsole`, `jaConsole`). */
 export interface ConsoleMessages {
@@ -206,6 +277,8 @@ export interface ConsoleMessages {
   agentBody: Fmt<{ user: string }>;
   openSoftphone: string;
   pageNeeds: Record<'supervisor' | 'admin', string>;
+  /** The live wall and the call history. */
+  supervisor: SupervisorMessages;
 
   overview: {
     title: string;

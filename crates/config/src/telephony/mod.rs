@@ -110,6 +110,9 @@ pub struct QueueSettings {
     pub overflow: Unserved,
     pub no_agent: Unserved,
     pub wrap_up: Duration,
+    /// The queue's service-level target: a call answered within this wait counts as answered
+    /// in time on the supervisor's wall.
+    pub service_level: Duration,
 }
 
 /// What a caller hears while the queue looks for an agent.

@@ -567,6 +567,11 @@ fn queue(section: Section<'_, '_>, base: &Path) -> Option<QueueSettings> {
         section.integer("wrap_up_secs", 0, None, "seconds"),
         0,
     );
+    let service_level = section.or(
+        "service_level_secs",
+        section.integer("service_level_secs", 1, Some(3600), "seconds"),
+        20,
+    );
     let mut announcement_ok = true;
     if let (Some(None), Some(o), Some(n)) = (&announcement, overflow, no_agent) {
         if o == Unserved::Announcement || n == Unserved::Announcement {
@@ -593,6 +598,7 @@ fn queue(section: Section<'_, '_>, base: &Path) -> Option<QueueSettings> {
         overflow: overflow?,
         no_agent: no_agent?,
         wrap_up: Duration::from_secs(wrap_up?),
+        service_level: Duration::from_secs(service_level?),
     })
 }
 

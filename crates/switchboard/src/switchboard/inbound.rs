@@ -107,6 +107,13 @@ impl Switchboard {
         call.queue = Some(queue.clone());
         call.cdr
             .joined_queue(&queue, Self::clock(self.now, self.wall));
+        out.push(Output::CallQueued {
+            tenant: call.tenant.clone(),
+            call: call_id.clone(),
+            queue: queue.clone(),
+            customer: call.customer.clone(),
+            direction: call.direction,
+        });
         if !call.answered && waiting == Waiting::Ringback {
             out.push(Output::RingbackCustomer {
                 call: call_id.clone(),

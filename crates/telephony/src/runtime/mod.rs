@@ -7,6 +7,7 @@ mod feed;
 mod recorder;
 mod softphones;
 mod switch;
+pub mod wall;
 mod words;
 
 use std::collections::HashMap;
@@ -52,6 +53,7 @@ pub struct TelephonyHandle {
     pub(crate) agents: Arc<AgentDirectory>,
     pub(crate) queues: Arc<QueueDirectory>,
     pub(crate) recording_stores: Arc<callbridge_recording::TenantStores>,
+    pub(crate) wall: wall::WallWatch,
 }
 
 impl TelephonyHandle {
@@ -59,6 +61,11 @@ impl TelephonyHandle {
     pub fn recording_store(&self, tenant: &str) -> Option<callbridge_recording::RecordingStore> {
         use callbridge_recording::StoreDirectory as _;
         self.recording_stores.store_for(tenant)
+    }
+
+    /// The supervisor's live wall of every tenant telephony serves.
+    pub fn wall(&self) -> &wall::WallWatch {
+        &self.wall
     }
 
     /// Whether the tenant has telephony settings (`[tenant.telephony]`).
@@ -289,6 +296,8 @@ impl Telephony {
         }
         let admission = Admission::new(telephony, |tenant| tenants.get(tenant).map(|t| t.region))
             .map_err(anyhow::Error::msg)?;
+        let clock = callbridge_kernel::time::Clock::start();
+        let (wall_feed, wall_watch, wall_task) = wall::start(wall_setup(telephony), clock);
         let switch = Switch {
             board,
             calls: Default::default(),
@@ -302,8 +311,9 @@ impl Telephony {
             store,
             pending: Default::default(),
             refusal_log: callbridge_sip::SourceLogThrottle::new(std::time::Duration::from_secs(10)),
-            clock: callbridge_kernel::time::Clock::start(),
+            clock,
             last_ended: Default::default(),
+            wall: wall_feed,
         };
         let switch_task = tokio::spawn(switch.run(Sources {
             sip: sip_events,
@@ -319,12 +329,13 @@ impl Telephony {
                 agents: Arc::new(agents),
                 queues: Arc::new(queues),
                 recording_stores: stores,
+                wall: wall_watch,
             },
             sip,
             sip_addrs,
             recorder: Some(recorder_thread),
             uploader: Some(uploader),
-            tasks: vec![switch_task, forward, feed_task],
+            tasks: vec![switch_task, forward, feed_task, wall_task],
         })
     }
 
@@ -375,6 +386,37 @@ fn switchboard_config(telephony: &TelephonyConfig) -> SwitchboardConfig {
         }
     }
     config
+}
+
+/// What the wall lists before anything happens: each tenant's queues with their service-level
+/// targets, and its agents, in configuration order.
+fn wall_setup(telephony: &TelephonyConfig) -> callbridge_supervision::wall::WallSetup {
+    use callbridge_supervision::wall::{AgentSetup, QueueSetup, TenantSetup, WallSetup};
+    WallSetup {
+        tenants: telephony
+            .tenants
+            .iter()
+            .map(|t| TenantSetup {
+                tenant: t.tenant.clone(),
+                queues: t
+                    .queues
+                    .iter()
+                    .map(|q| QueueSetup {
+                        queue: q.id.clone(),
+                        service_level: q.service_level,
+                    })
+                    .collect(),
+                agents: t
+                    .agents
+                    .iter()
+                    .map(|a| AgentSetup {
+                        name: a.name.clone(),
+                        queues: a.queues.clone(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
 }
 
 fn unserved(u: callbridge_config::telephony::Unserved) -> Unserved {

@@ -72,6 +72,8 @@ pub struct Switch {
     /// Each agent's last answered call that ended (its `call_ended` comes just before the
     /// `agent_state` that starts the wrap-up): the call a `wrap_up` message is about.
     pub last_ended: HashMap<AgentId, CallId>,
+    /// The supervisor's wall sees every output carried out.
+    pub wall: super::wall::WallFeed,
 }
 
 pub struct Sources {

@@ -14,7 +14,9 @@ impl Switch {
     /// Carries out the switchboard's outputs in order. Inputs they cause are queued in
     /// `pending`.
     pub(super) fn execute(&mut self, outputs: Vec<Output>) {
+        let at = self.clock.wall();
         for output in outputs {
+            self.wall.observe(at, &output);
             self.carry_out(output);
         }
     }
@@ -199,6 +201,8 @@ impl Switch {
                 }
             }
             Output::CallRecord(cdr) => self.finish_call(*cdr),
+            // Only for observers (the wall has it already).
+            Output::CallQueued { .. } => {}
         }
     }
 

@@ -1,0 +1,473 @@
+//! The wall's state and the rules that change it (see the module documentation).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use callbridge_core::{AgentId, CallId, Direction, EndCause, Event, QueueId, TenantId};
+use callbridge_kernel::time::WallTime;
+use callbridge_switchboard::{AgentState, Output, UnavailableReason};
+
+use super::view::{AgentRow, CallRow, QueueRow, TenantChanges, TenantWall};
+
+const DAY_MS: u64 = 86_400_000;
+
+/// The target a queue the configuration does not name gets.
+const DEFAULT_TARGET: Duration = Duration::from_secs(20);
+
+/// What the wall knows before anything happens: each tenant's queues (with their targets) and
+/// agents, in the order to show them.
+#[derive(Clone, Debug, Default)]
+pub struct WallSetup {
+    pub tenants: Vec<TenantSetup>,
+}
+
+#[derive(Clone, Debug)]
+pub struct TenantSetup {
+    pub tenant: TenantId,
+    pub queues: Vec<QueueSetup>,
+    pub agents: Vec<AgentSetup>,
+}
+
+#[derive(Clone, Debug)]
+pub struct QueueSetup {
+    pub queue: QueueId,
+    pub service_level: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct AgentSetup {
+    pub name: String,
+    pub queues: Vec<QueueId>,
+}
+
+/// The live wall of every tenant.
+#[derive(Debug, Default)]
+pub struct Wall {
+    tenants: BTreeMap<TenantId, TenantState>,
+    pub(super) calls: HashMap<CallId, CallInfo>,
+    /// The UTC day (days since the epoch) the counts are for.
+    day: u64,
+}
+
+#[derive(Debug, Default)]
+struct TenantState {
+    /// In display order.
+    queue_order: Vec<QueueId>,
+    queues: HashMap<QueueId, QueueState>,
+    agent_order: Vec<String>,
+    agents: HashMap<String, AgentInfo>,
+    dirty_queues: BTreeSet<QueueId>,
+    dirty_agents: BTreeSet<String>,
+}
+
+#[derive(Debug)]
+struct QueueState {
+    target: Duration,
+    /// Waiting calls by when they began to wait (ties by call id).
+    waiting: BTreeSet<(WallTime, CallId)>,
+    answered: u32,
+    answered_in_time: u32,
+    abandoned: u32,
+}
+
+#[derive(Debug)]
+struct AgentInfo {
+    state: AgentState,
+    since: WallTime,
+    queues: Vec<QueueId>,
+}
+
+#[derive(Debug)]
+pub(super) struct CallInfo {
+    tenant: TenantId,
+    direction: Direction,
+    number: String,
+    began: WallTime,
+    held: bool,
+    /// The queue the call waits in now, and since when.
+    waiting_in: Option<(QueueId, WallTime)>,
+}
+
+fn day_of(at: WallTime) -> u64 {
+    at.as_millis() / DAY_MS
+}
+
+fn day_text(day: u64) -> String {
+    let date = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(day as i64);
+    let d = date.date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+impl QueueState {
+    fn new(target: Duration) -> QueueState {
+        QueueState {
+            target,
+            waiting: BTreeSet::new(),
+            answered: 0,
+            answered_in_time: 0,
+            abandoned: 0,
+        }
+    }
+
+    fn row(&self, queue: &QueueId) -> QueueRow {
+        let offered = self.answered + self.abandoned;
+        QueueRow {
+            queue: queue.to_string(),
+            waiting: self.waiting.len() as u32,
+            longest_waiting_since: self.waiting.first().map(|(at, _)| at.as_millis()),
+            target_seconds: self.target.as_secs(),
+            answered: self.answered,
+            answered_in_time: self.answered_in_time,
+            abandoned: self.abandoned,
+            service_level: (offered > 0)
+                .then(|| f64::from(self.answered_in_time) / f64::from(offered)),
+        }
+    }
+}
+
+impl TenantState {
+    fn queue(&mut self, queue: &QueueId) -> &mut QueueState {
+        if !self.queues.contains_key(queue) {
+            self.queue_order.push(queue.clone());
+        }
+        self.dirty_queues.insert(queue.clone());
+        self.queues
+            .entry(queue.clone())
+            .or_insert_with(|| QueueState::new(DEFAULT_TARGET))
+    }
+
+    fn agent(&mut self, name: &str, at: WallTime) -> &mut AgentInfo {
+        if !self.agents.contains_key(name) {
+            self.agent_order.push(name.to_string());
+        }
+        self.dirty_agents.insert(name.to_string());
+        self.agents
+            .entry(name.to_string())
+            .or_insert_with(|| AgentInfo {
+                state: AgentState::Offline,
+                since: at,
+                queues: Vec::new(),
+            })
+    }
+
+    /// Marks every agent busy with `call` as changed (its number or hold changed).
+    fn touch_agents_on(&mut self, call: &CallId) {
+        for (name, agent) in &self.agents {
+            if agent.state.call() == Some(call) {
+                self.dirty_agents.insert(name.clone());
+            }
+        }
+    }
+}
+
+impl Wall {
+    pub fn new(setup: WallSetup, now: WallTime) -> Wall {
+        let mut wall = Wall {
+            day: day_of(now),
+            ..Wall::default()
+        };
+        for t in setup.tenants {
+            let tenant = wall.tenants.entry(t.tenant).or_default();
+            for q in t.queues {
+                if !tenant.queues.contains_key(&q.queue) {
+                    tenant.queue_order.push(q.queue.clone());
+                }
+                tenant
+                    .queues
+                    .insert(q.queue, QueueState::new(q.service_level));
+            }
+            for a in t.agents {
+                tenant.agent(&a.name, now).queues = a.queues;
+            }
+            tenant.dirty_agents.clear();
+            tenant.dirty_queues.clear();
+        }
+        wall
+    }
+
+    /// Whether [`observe`](Self::observe) does anything with this output (the runtime sends
+    /// the wall only these).
+    pub fn observes(output: &Output) -> bool {
+        matches!(
+            output,
+            Output::CallQueued { .. }
+                | Output::RingAgent { .. }
+                | Output::Originate { .. }
+                | Output::AgentUpdate { .. }
+                | Output::CallRecord(_)
+                | Output::Integration {
+                    event: Event::Held { .. } | Event::Resumed { .. },
+                    ..
+                }
+        )
+    }
+
+    /// Applies one switchboard output, carried out at `at`.
+    pub fn observe(&mut self, at: WallTime, output: &Output) {
+        self.advance_day(at);
+        match output {
+            Output::CallQueued {
+                tenant,
+                call,
+                queue,
+                customer,
+                direction,
+            } => {
+                let info = self.call_info(call, tenant, *direction, customer.for_display(), at);
+                let previous = info.waiting_in.replace((queue.clone(), at));
+                let state = self.tenants.entry(tenant.clone()).or_default();
+                if let Some((old, since)) = previous {
+                    state.queue(&old).waiting.remove(&(since, call.clone()));
+                }
+                state.queue(queue).waiting.insert((at, call.clone()));
+            }
+            Output::RingAgent {
+                agent,
+                call,
+                customer,
+                direction,
+                ..
+            } => {
+                self.call_info(call, agent.tenant(), *direction, customer.for_display(), at);
+                self.tenant(agent.tenant()).touch_agents_on(call);
+            }
+            Output::Originate {
+                call, tenant, to, ..
+            } => {
+                self.call_info(call, tenant, Direction::Outbound, to, at);
+                self.tenant(tenant).touch_agents_on(call);
+            }
+            Output::AgentUpdate { agent, state, .. } => self.agent_state(agent, state, at),
+            Output::Integration { tenant, event } => {
+                let (call, held) = match event {
+                    Event::Held { call } => (call, true),
+                    Event::Resumed { call } => (call, false),
+                    _ => return,
+                };
+                if let Some(info) = self.calls.get_mut(call) {
+                    info.held = held;
+                    self.tenant(tenant).touch_agents_on(call);
+                }
+            }
+            Output::CallRecord(cdr) => {
+                let Some(info) = self.calls.remove(&cdr.call) else {
+                    return;
+                };
+                let customer_left = matches!(
+                    cdr.end_cause,
+                    EndCause::Abandoned | EndCause::CustomerHungUp
+                );
+                let state = self.tenant(&info.tenant);
+                if let Some((queue, since)) = info.waiting_in {
+                    let q = state.queue(&queue);
+                    q.waiting.remove(&(since, cdr.call.clone()));
+                    if customer_left {
+                        q.abandoned += 1;
+                    }
+                }
+                state.touch_agents_on(&cdr.call);
+            }
+            _ => {}
+        }
+    }
+
+    fn tenant(&mut self, tenant: &TenantId) -> &mut TenantState {
+        self.tenants.entry(tenant.clone()).or_default()
+    }
+
+    /// The call's facts, created at its first sighting (the first sighting's facts stay: a
+    /// call keeps its direction and number for life).
+    fn call_info(
+        &mut self,
+        call: &CallId,
+        tenant: &TenantId,
+        direction: Direction,
+        number: &str,
+        at: WallTime,
+    ) -> &mut CallInfo {
+        self.calls.entry(call.clone()).or_insert_with(|| CallInfo {
+            tenant: tenant.clone(),
+            direction,
+            number: number.to_string(),
+            began: at,
+            held: false,
+            waiting_in: None,
+        })
+    }
+
+    fn agent_state(&mut self, agent: &AgentId, new: &AgentState, at: WallTime) {
+        // Answered: the call's stay in its queue ends, counted for that queue.
+        if let AgentState::OnCall { call } = new {
+            if let Some(info) = self.calls.get_mut(call) {
+                if let Some((queue, since)) = info.waiting_in.take() {
+                    let waited = at.as_millis().saturating_sub(since.as_millis());
+                    let state = self.tenants.entry(info.tenant.clone()).or_default();
+                    let q = state.queue(&queue);
+                    q.waiting.remove(&(since, call.clone()));
+                    q.answered += 1;
+                    if u128::from(waited) <= q.target.as_millis() {
+                        q.answered_in_time += 1;
+                    }
+                }
+            }
+        }
+        let row = self.tenant(agent.tenant()).agent(agent.name().as_str(), at);
+        if !same_state(&row.state, new) {
+            row.since = at;
+        }
+        row.state = new.clone();
+    }
+
+    /// A new UTC day at `at` resets every queue's counts first.
+    fn advance_day(&mut self, at: WallTime) {
+        let day = day_of(at);
+        if day <= self.day {
+            return;
+        }
+        self.day = day;
+        for tenant in self.tenants.values_mut() {
+            for (id, q) in &mut tenant.queues {
+                q.answered = 0;
+                q.answered_in_time = 0;
+                q.abandoned = 0;
+                tenant.dirty_queues.insert(id.clone());
+            }
+        }
+    }
+
+    /// When the counts next start again (the next 00:00 UTC after `now`).
+    pub fn next_rollover(&self, now: WallTime) -> WallTime {
+        WallTime::from_millis((day_of(now) + 1) * DAY_MS)
+    }
+
+    /// The clock reached `now`: a new day resets the counts (the changed rows are in the next
+    /// [`take_changes`](Self::take_changes)).
+    pub fn roll_over(&mut self, now: WallTime) {
+        self.advance_day(now);
+    }
+
+    /// The tenants the wall knows.
+    pub fn tenants(&self) -> impl Iterator<Item = &TenantId> {
+        self.tenants.keys()
+    }
+
+    /// The whole wall of `tenant` (empty for a tenant the wall has never heard of).
+    pub fn snapshot(&self, tenant: &TenantId) -> TenantWall {
+        let Some(state) = self.tenants.get(tenant) else {
+            return TenantWall {
+                day: day_text(self.day),
+                queues: Vec::new(),
+                agents: Vec::new(),
+            };
+        };
+        TenantWall {
+            day: day_text(self.day),
+            queues: state
+                .queue_order
+                .iter()
+                .map(|q| state.queues[q].row(q))
+                .collect(),
+            agents: state
+                .agent_order
+                .iter()
+                .map(|a| self.agent_row(a, &state.agents[a]))
+                .collect(),
+        }
+    }
+
+    /// The rows changed since the last call, per tenant with changes (in tenant order, rows in
+    /// display order).
+    pub fn take_changes(&mut self) -> Vec<TenantChanges> {
+        let mut out = Vec::new();
+        let day = day_text(self.day);
+        for (id, state) in &mut self.tenants {
+            if state.dirty_agents.is_empty() && state.dirty_queues.is_empty() {
+                continue;
+            }
+            let dirty_queues = std::mem::take(&mut state.dirty_queues);
+            let dirty_agents = std::mem::take(&mut state.dirty_agents);
+            let state = &*state;
+            out.push(TenantChanges {
+                tenant: id.to_string(),
+                day: day.clone(),
+                queues: state
+                    .queue_order
+                    .iter()
+                    .filter(|q| dirty_queues.contains(*q))
+                    .map(|q| state.queues[q].row(q))
+                    .collect(),
+                agents: state
+                    .agent_order
+                    .iter()
+                    .filter(|a| dirty_agents.contains(*a))
+                    .map(|a| agent_row(&self.calls, a, &state.agents[a]))
+                    .collect(),
+            });
+        }
+        out
+    }
+
+    fn agent_row(&self, name: &str, agent: &AgentInfo) -> AgentRow {
+        agent_row(&self.calls, name, agent)
+    }
+}
+
+fn agent_row(calls: &HashMap<CallId, CallInfo>, name: &str, agent: &AgentInfo) -> AgentRow {
+    let (state, reason, reason_text) = match &agent.state {
+        AgentState::Offline => ("offline", None, None),
+        AgentState::Available { .. } => ("available", None, None),
+        AgentState::Unavailable { reason } => match reason {
+            UnavailableReason::Away => ("unavailable", Some("away"), None),
+            UnavailableReason::MissedCall => ("unavailable", Some("missed_call"), None),
+            UnavailableReason::Other(text) => ("unavailable", Some("other"), Some(text.clone())),
+        },
+        AgentState::Ringing { .. } => ("ringing", None, None),
+        AgentState::Dialing { .. } => ("dialing", None, None),
+        AgentState::OnCall { .. } => ("on_call", None, None),
+        AgentState::WrapUp { .. } => ("wrap_up", None, None),
+    };
+    let call = agent.state.call().map(|id| match calls.get(id) {
+        Some(info) => CallRow {
+            id: id.to_string(),
+            direction: direction_word(info.direction),
+            number: info.number.clone(),
+            started_at: info.began.as_millis(),
+            held: info.held,
+        },
+        // Seen before any output that names its number: shown without one until it comes.
+        None => CallRow {
+            id: id.to_string(),
+            direction: "inbound",
+            number: String::new(),
+            started_at: agent.since.as_millis(),
+            held: false,
+        },
+    });
+    AgentRow {
+        agent: name.to_string(),
+        state,
+        reason,
+        reason_text,
+        since: agent.since.as_millis(),
+        call,
+        queues: agent.queues.iter().map(|q| q.to_string()).collect(),
+    }
+}
+
+fn direction_word(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}
+
+/// The same state for the wall's "since": the same kind, the same call. Wrap-up's end and
+/// available's idle order may move without the agent doing anything new.
+fn same_state(a: &AgentState, b: &AgentState) -> bool {
+    match (a, b) {
+        (AgentState::Available { .. }, AgentState::Available { .. })
+        | (AgentState::WrapUp { .. }, AgentState::WrapUp { .. })
+        | (AgentState::Offline, AgentState::Offline) => true,
+        _ => a == b,
+    }
+}

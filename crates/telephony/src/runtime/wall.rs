@@ -1,0 +1,160 @@
+//! The supervisor's live wall, running: one task owns the sans-IO [`Wall`]
+//! (`callbridge-supervision`), fed by the switch loop with every output it carries out, and
+//! hands each tenant's viewers the whole wall once and then the rows that changed.
+//!
+//! Changes go out at most every [`FLUSH_EVERY`] (the first change after a quiet spell at once),
+//! so a burst of state changes costs one message per interval, not one per change. Each tenant
+//! has a bounded broadcast of those messages: a viewer that falls [`BACKLOG`] messages behind
+//! is told so (it asks for the whole wall again), and nothing is kept for it beyond that.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use callbridge_core::TenantId;
+use callbridge_kernel::time::{Clock, WallTime};
+use callbridge_supervision::wall::{Wall, WallSetup};
+use callbridge_switchboard::Output;
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// The shortest time between two `changes` messages of a tenant.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
+
+/// How many `changes` messages a viewer may be behind before it must start again.
+pub const BACKLOG: usize = 64;
+
+/// The switch loop's side: hands the wall what it carries out.
+#[derive(Clone)]
+pub struct WallFeed {
+    events: mpsc::UnboundedSender<(WallTime, Output)>,
+}
+
+impl WallFeed {
+    /// `output`, carried out at `at`, if the wall uses it (never waits).
+    pub fn observe(&self, at: WallTime, output: &Output) {
+        if Wall::observes(output) {
+            let _ = self.events.send((at, output.clone()));
+        }
+    }
+}
+
+/// The viewers' side: cheap to clone.
+#[derive(Clone)]
+pub struct WallWatch {
+    subscribe: mpsc::UnboundedSender<(TenantId, oneshot::Sender<WallSubscription>)>,
+}
+
+/// A viewer's start: the whole wall (a `wall` message), then every `changes` message after it.
+pub struct WallSubscription {
+    pub wall: String,
+    pub changes: broadcast::Receiver<Arc<str>>,
+}
+
+impl WallWatch {
+    /// The tenant's wall now and its changes from now on; None when the wall has stopped.
+    pub async fn subscribe(&self, tenant: &TenantId) -> Option<WallSubscription> {
+        let (reply, answer) = oneshot::channel();
+        self.subscribe.send((tenant.clone(), reply)).ok()?;
+        answer.await.ok()
+    }
+}
+
+/// A message to viewers: its type and the server's clock, then the body's fields.
+#[derive(Serialize)]
+struct Message<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    server_time: u64,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+fn message<T: Serialize>(kind: &'static str, now: WallTime, body: &T) -> String {
+    serde_json::to_string(&Message {
+        kind,
+        server_time: now.as_millis(),
+        body,
+    })
+    .expect("wall messages serialise")
+}
+
+/// Starts the wall's task.
+pub fn start(setup: WallSetup, clock: Clock) -> (WallFeed, WallWatch, tokio::task::JoinHandle<()>) {
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let (subscribe_tx, subscribe) = mpsc::unbounded_channel();
+    let wall = Wall::new(setup, clock.wall());
+    let task = tokio::spawn(run(wall, clock, events, subscribe));
+    (
+        WallFeed { events: events_tx },
+        WallWatch {
+            subscribe: subscribe_tx,
+        },
+        task,
+    )
+}
+
+async fn run(
+    mut wall: Wall,
+    clock: Clock,
+    mut events: mpsc::UnboundedReceiver<(WallTime, Output)>,
+    mut subscribe: mpsc::UnboundedReceiver<(TenantId, oneshot::Sender<WallSubscription>)>,
+) {
+    let mut viewers: HashMap<TenantId, broadcast::Sender<Arc<str>>> = HashMap::new();
+    let mut flush = tokio::time::interval(FLUSH_EVERY);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut changed = false;
+    loop {
+        let now = clock.wall();
+        let midnight = wall.next_rollover(now);
+        let until_midnight =
+            Duration::from_millis(midnight.as_millis().saturating_sub(now.as_millis()));
+        tokio::select! {
+            event = events.recv() => {
+                let Some((at, output)) = event else { break };
+                wall.observe(at, &output);
+                while let Ok((at, output)) = events.try_recv() {
+                    wall.observe(at, &output);
+                }
+                changed = true;
+            }
+            Some((tenant, reply)) = subscribe.recv() => {
+                // Changes made before this are in the wall; those after, on the receiver.
+                publish(&mut wall, &viewers, clock.wall());
+                changed = false;
+                let sender = viewers
+                    .entry(tenant.clone())
+                    .or_insert_with(|| broadcast::channel(BACKLOG).0);
+                let _ = reply.send(WallSubscription {
+                    wall: message("wall", clock.wall(), &wall.snapshot(&tenant)),
+                    changes: sender.subscribe(),
+                });
+            }
+            _ = flush.tick(), if changed => {
+                publish(&mut wall, &viewers, clock.wall());
+                changed = false;
+            }
+            _ = tokio::time::sleep(until_midnight) => {
+                wall.roll_over(clock.wall().max(midnight));
+                changed = true;
+            }
+        }
+    }
+}
+
+/// Sends each tenant's changed rows to its viewers (rows nobody watches are dropped: a new
+/// viewer starts from the whole wall).
+fn publish(
+    wall: &mut Wall,
+    viewers: &HashMap<TenantId, broadcast::Sender<Arc<str>>>,
+    now: WallTime,
+) {
+    for changes in wall.take_changes() {
+        let Some(sender) = viewers.get(&TenantId::new(changes.tenant.as_str())) else {
+            continue;
+        };
+        if sender.receiver_count() > 0 {
+            let _ = sender.send(message("changes", now, &changes).into());
+        }
+    }
+}
