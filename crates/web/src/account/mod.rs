@@ -26,8 +26,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
-use axum::http::header::ORIGIN;
-use axum::http::{HeaderMap, Request, StatusCode};
+use axum::http::header::{CACHE_CONTROL, ORIGIN};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use callbridge_config::Config;
@@ -125,6 +125,10 @@ impl IntoResponse for ApiError {
             Json(json!({"error": {"code": self.code, "message": self.message}})),
         )
             .into_response();
+        // Errors too: a 401 or 429 is about this session and this moment, not for any cache.
+        response
+            .headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()

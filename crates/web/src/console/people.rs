@@ -187,7 +187,10 @@ async fn create(State(console): State<Arc<Console>>, request: Request<Body>) -> 
                 StatusCode::CREATED,
                 json!({"account": account, "one_time_password": one_time}),
             ),
-            detail: format!("created a {} account with a one-time password", wanted.role),
+            detail: format!(
+                "created an account with the role {} and a one-time password",
+                wanted.role
+            ),
         })
     }
     .await;
