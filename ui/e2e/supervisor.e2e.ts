@@ -31,6 +31,8 @@ function unexpected(problems: Problem[], allowed: RegExp[] = []): Problem[] {
 }
 
 async function signIn(page: Page, user: string): Promise<void> {
+  const tenant = page.getByRole('textbox', { name: 'Contact center' });
+  if ((await tenant.inputValue()) === '') await tenant.fill('demo');
   await page.getByRole('textbox', { name: 'User name' }).fill(user);
   await page.getByLabel('Password').fill(demo.passwords.get(user) ?? '');
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -116,6 +116,9 @@ fn page_sql(tenant: &str, filter: &CallHistoryFilter, limit: u32) -> (String, Ve
         }
     }
     if let Some((at, call)) = &filter.after {
+        // The plain bound lets both engines start the index scan at the cursor; the OR alone
+        // would make them walk every newer row first.
+        add(&mut sql, " AND r.started_at <= ?", Bind::Int(*at));
         add(&mut sql, " AND (r.started_at < ?", Bind::Int(*at));
         add(&mut sql, " OR (r.started_at = ?", Bind::Int(*at));
         add(&mut sql, " AND r.call_id < ?))", Bind::Text(call.clone()));
@@ -194,10 +197,12 @@ mod tests {
         );
         assert!(sql.contains("r.outcome = $4"), "{sql}");
         assert!(
-            sql.contains("(r.started_at < $5 OR (r.started_at = $6 AND r.call_id < $7))"),
+            sql.contains(
+                "r.started_at <= $5 AND (r.started_at < $6 OR (r.started_at = $7 AND r.call_id < $8))"
+            ),
             "{sql}"
         );
-        assert!(sql.ends_with("LIMIT $8"), "{sql}");
-        assert_eq!(binds.len(), 8);
+        assert!(sql.ends_with("LIMIT $9"), "{sql}");
+        assert_eq!(binds.len(), 9);
     }
 }
