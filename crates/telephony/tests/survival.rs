@@ -120,10 +120,16 @@ async fn a_second_tab_takes_the_call_over_instead_of_ending_it() {
 
     // The second tab connects while the first is still connected (4001 for the first).
     let mut second = world.connect("alice").await;
-    assert!(
-        first.next().await.is_none(),
-        "the first tab's socket is closed"
-    );
+    // Messages already on their way to the first tab (its audio, CRM news) may come before the
+    // close; the close must follow.
+    let mut before_close = Vec::new();
+    while let Some(message) = first.next().await {
+        before_close.push(message);
+        assert!(
+            before_close.len() < 50,
+            "the first tab's socket is closed: {before_close:#?}"
+        );
+    }
     let said = greeting(&mut second).await;
     assert_eq!(said[0]["type"], "call_snapshot", "{said:#?}");
     assert_eq!(said[0]["call"], call.as_str());
