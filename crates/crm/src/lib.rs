@@ -5,7 +5,8 @@
 //!
 //! - [`Crm`]: what the runtime does during and after calls: contact lookup with the agent's own
 //!   rights, the one Case per call (create, find by call id, update its parties, add a work
-//!   note), and whether an agent's CRM user may read a Case (the recording page asks).
+//!   note), and whether an agent's CRM user may read a Case (the recording page asks); the
+//!   same lookup with its evidence ([`LookupTrace`]) for the console's match tester.
 //! - [`AccountLinking`]: the CRM side of "link my CRM account": the authorization URL (state and
 //!   PKCE are the adapter's), the code exchange, who signed in, what their own token may read,
 //!   and revoking tokens. The policy (which user may be which agent, what to say) is the
@@ -24,6 +25,7 @@ mod doctor;
 mod error;
 mod linking;
 mod registry;
+mod trace;
 
 pub use callbridge_config::{checked_base_url, ConfigError, CrmSection};
 pub use calls::Crm;
@@ -34,5 +36,6 @@ pub use linking::{
     MissingRead,
 };
 pub use registry::{CrmContext, CrmKind, CrmRegistry, CrmTenant, UnknownKind};
+pub use trace::{LookupRights, LookupTrace, SearchedTable, StoredPhone, TracedRecord};
 
 pub use async_trait::async_trait;

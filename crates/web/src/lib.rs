@@ -156,7 +156,11 @@ pub async fn serve_with_demo(
         ))
         .merge(recordings::router(recordings.clone()))
         .merge(gateway::router(gateway))
-        .merge(console::router(accounts.clone()))
+        .merge(console::router(
+            accounts.clone(),
+            integration.crm.clone(),
+            &integration.config,
+        ))
         .merge(supervision::router(supervision))
         .merge(account::router(accounts))
         .merge(ui::router(ui_config));

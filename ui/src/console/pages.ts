@@ -8,6 +8,7 @@ import type { ConsoleMessages } from '../i18n/messages';
 import type { StaffRole } from './access';
 import type { PageProps } from './context';
 import { Audit } from './pages/Audit';
+import { MatchTester } from './pages/MatchTester';
 import { Outbox } from './pages/Outbox';
 import { CallHistoryPage, LiveWallPage } from './pages/Supervision';
 import { Overview } from './pages/Overview';
@@ -28,5 +29,6 @@ export const pages: readonly ConsolePage[] = [
   { id: 'call-history', needs: 'supervisor', title: (c) => c.supervisor.history.title, summary: (c) => c.supervisor.history.summary, component: CallHistoryPage },
   { id: 'people', needs: 'admin', title: (c) => c.people.title, summary: (c) => c.people.summary, component: People },
   { id: 'outbox', needs: 'admin', title: (c) => c.outbox.title, summary: (c) => c.outbox.summary, component: Outbox },
+  { id: 'match-tester', needs: 'admin', title: (c) => c.match.title, summary: (c) => c.match.summary, component: MatchTester },
   { id: 'audit', needs: 'admin', title: (c) => c.audit.title, summary: (c) => c.audit.summary, component: Audit },
 ];
