@@ -95,7 +95,7 @@ describe('who gets in', () => {
     await page.getByText('sam.supervisor · supervisor · demo').waitFor();
     const links = await nav.getByRole('link').allTextContents();
     expect(links).toContain('Overview');
-    for (const adminPage of ['People', 'Outbox', 'Audit']) expect(links).not.toContain(adminPage);
+    for (const adminPage of ['People', 'Outbox', 'Match tester', 'Audit']) expect(links).not.toContain(adminPage);
     // An admin page asked for by address says why it is not shown.
     await page.goto(`${consoleUrl}#/people`);
     await page.getByRole('heading', { name: 'Not for your role' }).waitFor();
