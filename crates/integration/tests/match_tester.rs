@@ -63,7 +63,7 @@ impl Session {
     }
 }
 
-fn matched<'a>(body: &'a Value) -> Vec<&'a Value> {
+fn matched(body: &Value) -> Vec<&Value> {
     body["records"]
         .as_array()
         .unwrap()
