@@ -10,7 +10,7 @@ import type { PageProps } from './context';
 import { Audit } from './pages/Audit';
 import { MatchTester } from './pages/MatchTester';
 import { Outbox } from './pages/Outbox';
-import { CallHistoryPage, LiveWallPage } from './pages/Supervision';
+import { CallHistoryPage, ChartsPage, LiveWallPage } from './pages/Supervision';
 import { Overview } from './pages/Overview';
 import { People } from './pages/People';
 
@@ -27,6 +27,7 @@ export const pages: readonly ConsolePage[] = [
   { id: 'overview', needs: 'supervisor', title: (c) => c.overview.title, summary: (c) => c.overview.summary, component: Overview },
   { id: 'live-wall', needs: 'supervisor', title: (c) => c.supervisor.wall.title, summary: (c) => c.supervisor.wall.summary, component: LiveWallPage },
   { id: 'call-history', needs: 'supervisor', title: (c) => c.supervisor.history.title, summary: (c) => c.supervisor.history.summary, component: CallHistoryPage },
+  { id: 'charts', needs: 'supervisor', title: (c) => c.supervisor.charts.title, summary: (c) => c.supervisor.charts.summary, component: ChartsPage },
   { id: 'people', needs: 'admin', title: (c) => c.people.title, summary: (c) => c.people.summary, component: People },
   { id: 'outbox', needs: 'admin', title: (c) => c.outbox.title, summary: (c) => c.outbox.summary, component: Outbox },
   { id: 'match-tester', needs: 'admin', title: (c) => c.match.title, summary: (c) => c.match.summary, component: MatchTester },
