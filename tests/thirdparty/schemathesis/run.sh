@@ -5,6 +5,7 @@
 # database and stops it afterwards. Bounded by SCHEMATHESIS_SECONDS (default 120).
 # Expects the binary to be built already (cargo build -p callbridge); CALLBRIDGE_BIN overrides
 # its path. VENV overrides the virtualenv (default .venv-schemathesis under the repository root).
+# First, every file in docs/openapi/ must load and resolve (check_openapi.py).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,6 +31,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$here/requirements.txt"
   echo "$want" > "$stamp"
 fi
+
+# Every OpenAPI file we publish must load in a third-party tool, every $ref resolving.
+"$venv/bin/python" "$here/check_openapi.py" "$root"/docs/openapi/*.yaml
 
 work="$(mktemp -d)"
 server=""

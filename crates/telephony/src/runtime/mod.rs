@@ -41,8 +41,16 @@ use switch::{Sources, Switch, TenantContext};
 /// Each tenant's configured agents: name and the queues they serve.
 type AgentDirectory = HashMap<TenantId, Vec<(String, Vec<String>)>>;
 
-/// Each tenant's queues: name and after-call work time.
-type QueueDirectory = HashMap<TenantId, Vec<(String, std::time::Duration)>>;
+/// Each tenant's queues: name, after-call work time and service-level target.
+type QueueDirectory = HashMap<TenantId, Vec<QueueFacts>>;
+
+/// What the web edge asks of a configured queue.
+#[derive(Clone, Debug)]
+pub(crate) struct QueueFacts {
+    id: String,
+    wrap_up: std::time::Duration,
+    service_level: std::time::Duration,
+}
 
 /// What the agent's WebSocket (the web edge) needs from the running telephony: who may connect,
 /// and a way to attach a connection, pass on what the agent sends and detach it.
@@ -126,7 +134,21 @@ impl TelephonyHandle {
     pub fn queues(&self, tenant: &str) -> Vec<(String, std::time::Duration)> {
         self.queues
             .get(&TenantId::new(tenant))
-            .cloned()
+            .map(|queues| queues.iter().map(|q| (q.id.clone(), q.wrap_up)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The tenant's queues with their service-level target (`service_level_secs`), in
+    /// configuration order.
+    pub fn service_levels(&self, tenant: &str) -> Vec<(String, std::time::Duration)> {
+        self.queues
+            .get(&TenantId::new(tenant))
+            .map(|queues| {
+                queues
+                    .iter()
+                    .map(|q| (q.id.clone(), q.service_level))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -265,7 +287,11 @@ impl Telephony {
                 t.tenant.clone(),
                 t.queues
                     .iter()
-                    .map(|q| (q.id.to_string(), q.wrap_up))
+                    .map(|q| QueueFacts {
+                        id: q.id.to_string(),
+                        wrap_up: q.wrap_up,
+                        service_level: q.service_level,
+                    })
                     .collect(),
             );
             let region = config
