@@ -183,6 +183,9 @@ impl<F: Fn(Event) + Send + Sync + 'static> CallEventSink for F {
     }
 }
 
+/// How long a stop waits for the call events still to be journalled.
+const JOURNAL_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Running telephony.
 pub struct Telephony {
     handle: TelephonyHandle,
@@ -191,6 +194,8 @@ pub struct Telephony {
     recorder: Option<RecorderThread>,
     uploader: Option<callbridge_recording::Uploader>,
     tasks: Vec<JoinHandle<()>>,
+    /// Journals call events behind the engine; drained, not aborted, at shutdown.
+    journal: Option<JoinHandle<()>>,
 }
 
 impl Telephony {
@@ -361,7 +366,8 @@ impl Telephony {
             sip_addrs,
             recorder: Some(recorder_thread),
             uploader: Some(uploader),
-            tasks: vec![switch_task, forward, feed_task, wall_task],
+            tasks: vec![switch_task, forward, wall_task],
+            journal: Some(feed_task),
         })
     }
 
@@ -384,6 +390,17 @@ impl Telephony {
         for task in self.tasks.drain(..) {
             let _ = task.await;
         }
+        // The switch is gone with its feed: the journal task writes what it still holds (the
+        // engine already has those events) and ends.
+        if let Some(mut journal) = self.journal.take() {
+            if tokio::time::timeout(JOURNAL_DRAIN, &mut journal)
+                .await
+                .is_err()
+            {
+                tracing::warn!("call events not journalled within {JOURNAL_DRAIN:?} of the stop; a restart will not replay them");
+                journal.abort();
+            }
+        }
         if let Some(recorder) = self.recorder.take() {
             let _ = tokio::task::spawn_blocking(move || recorder.join()).await;
         }
@@ -394,7 +411,10 @@ impl Telephony {
 }
 
 fn switchboard_config(telephony: &TelephonyConfig) -> SwitchboardConfig {
-    let mut config = SwitchboardConfig::default();
+    let mut config = SwitchboardConfig {
+        agent_grace: telephony.agent_grace,
+        ..SwitchboardConfig::default()
+    };
     for tenant in &telephony.tenants {
         for q in &tenant.queues {
             let mut queue = QueueConfig::new(tenant.tenant.clone(), q.id.clone());
