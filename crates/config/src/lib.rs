@@ -40,7 +40,7 @@ pub use server::{
 };
 pub use telephony::IpNetwork;
 pub use telephony::TelephonyConfig;
-pub use tenant::{RecordingPolicy, TenantConfig};
+pub use tenant::{AuditPolicy, RecordingPolicy, TenantConfig};
 
 use reader::{Node, Reader, Section};
 

@@ -33,6 +33,47 @@ pub struct TenantConfig {
     pub disposition_codes: DispositionCodes,
     /// What the recording page offers and how long recordings are kept (`[tenant.recordings]`).
     pub recordings: RecordingPolicy,
+    /// How long the listen audit and the admin audit keep their rows (`[tenant.audit]`).
+    pub audit: AuditPolicy,
+}
+
+/// `[tenant.audit]`: how long the audits keep their rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditPolicy {
+    /// Rows of the listen audit and the admin audit older than this many days are deleted.
+    pub retention_days: u32,
+}
+
+impl AuditPolicy {
+    /// A year and a month: a yearly review finds the whole last year, with a month to export it.
+    pub const DEFAULT_RETENTION_DAYS: u32 = 400;
+}
+
+impl Default for AuditPolicy {
+    fn default() -> Self {
+        AuditPolicy {
+            retention_days: AuditPolicy::DEFAULT_RETENTION_DAYS,
+        }
+    }
+}
+
+/// Reads `[tenant.audit]` (absent: the defaults); None when a mistake was reported.
+fn audit(section: &Section<'_, '_>) -> Option<AuditPolicy> {
+    if !section.has("audit") {
+        return Some(AuditPolicy::default());
+    }
+    let table = section.table("audit")?;
+    let retention_days = table.or(
+        "retention_days",
+        table
+            .integer("retention_days", 1, Some(36_500), "days")
+            .map(|v| v.map(|days| days as u32)),
+        AuditPolicy::DEFAULT_RETENTION_DAYS,
+    );
+    table.finish();
+    Some(AuditPolicy {
+        retention_days: retention_days?,
+    })
 }
 
 /// `[tenant.recordings]`: the recording page's download link and the retention period.
@@ -156,6 +197,7 @@ pub(crate) fn read(
             .ok()
     });
     let recordings = recordings(section);
+    let audit = audit(section);
     let disposition_codes = disposition_codes(section);
     let crm = crm(section, base, env);
     let id = id?;
@@ -176,6 +218,7 @@ pub(crate) fn read(
         link,
         crm,
         recordings: recordings?,
+        audit: audit?,
         disposition_codes: disposition_codes?,
     })
 }

@@ -100,6 +100,7 @@ fn the_tenant_keys_are_documented_exactly() {
     check_both_ways(
         &keys,
         &[
+            "audit",
             "crm",
             "recordings",
             "servicenow",

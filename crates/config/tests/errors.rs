@@ -297,3 +297,28 @@ fn recording_settings_are_read_and_their_mistakes_located() {
     let typo = only(&with("allow_downlaod = true"));
     assert!(typo.contains("did you mean `allow_download`"), "{typo}");
 }
+
+#[test]
+fn audit_retention_is_read_with_its_default_and_its_mistakes_located() {
+    let with = |section: &str| format!("{GOOD}[tenant.audit]\n{section}\n");
+    let defaults = Config::parse("callbridge.toml", GOOD, Path::new("."), &|_| None).unwrap();
+    assert_eq!(defaults.tenants[0].audit.retention_days, 400);
+    let config = Config::parse(
+        "callbridge.toml",
+        &with("retention_days = 730"),
+        Path::new("."),
+        &|_| None,
+    )
+    .unwrap();
+    assert_eq!(config.tenants[0].audit.retention_days, 730);
+    let zero = only(&with("retention_days = 0"));
+    assert!(
+        zero.starts_with("callbridge.toml:10:") && zero.contains("tenant[0].audit.retention_days"),
+        "{zero}"
+    );
+    assert!(zero.contains("from 1 to 36500"), "{zero}");
+    let text = only(&with("retention_days = \"forever\""));
+    assert!(text.contains("a whole number"), "{text}");
+    let typo = only(&with("retention = 30"));
+    assert!(typo.contains("did you mean `retention_days`"), "{typo}");
+}

@@ -216,4 +216,51 @@ impl Store {
             })
             .collect()
     }
+
+    /// Deletes at most `batch` of `tenant`'s admin audit rows written before `before`, oldest
+    /// first; returns how many. One bounded statement, so a large backlog never holds the
+    /// table for long: call again until it returns less than `batch`.
+    pub async fn prune_admin_audit(
+        &self,
+        tenant: &str,
+        before: OffsetDateTime,
+        batch: u32,
+    ) -> Result<u64> {
+        self.prune_audit("admin_audit", tenant, before, batch).await
+    }
+
+    /// [`Store::prune_admin_audit`] for the listen audit.
+    pub async fn prune_listen_audit(
+        &self,
+        tenant: &str,
+        before: OffsetDateTime,
+        batch: u32,
+    ) -> Result<u64> {
+        self.prune_audit("listen_audit", tenant, before, batch)
+            .await
+    }
+
+    async fn prune_audit(
+        &self,
+        table: &'static str,
+        tenant: &str,
+        before: OffsetDateTime,
+        batch: u32,
+    ) -> Result<u64> {
+        // `table` is one of two names above, never input. The inner SELECT walks the
+        // (tenant, at) index from the oldest row.
+        let sql = format!(
+            "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} \
+             WHERE tenant = $1 AND at < $2 ORDER BY at, id LIMIT $3)"
+        );
+        let deleted = with_pool!(&self.pool, |p| sqlx::query(&sql)
+            .bind(tenant)
+            .bind(to_micros(before))
+            .bind(i64::from(batch))
+            .execute(p)
+            .await
+            .map_err(StoreError::db("prune an audit"))?
+            .rows_affected());
+        Ok(deleted)
+    }
 }

@@ -314,6 +314,66 @@ mod rules {
         assert!(s.listen_audit("globex", old).await.unwrap().is_empty());
     }
 
+    pub async fn the_audits_are_pruned_per_tenant_oldest_first_in_bounded_batches(db: &TestDb) {
+        let s = &db.store;
+        let admin = |tenant: &str, minute: i64| AdminEntry {
+            tenant: tenant.into(),
+            at: T0 + time::Duration::minutes(minute),
+            actor: "ada".into(),
+            action: "account.create".into(),
+            target: format!("user-{minute}"),
+            call_id: None,
+            source: "10.0.0.9".into(),
+            outcome: AdminOutcome::Done,
+            detail: "created".into(),
+        };
+        let listen = |tenant: &str, minute: i64| ListenEntry {
+            tenant: tenant.into(),
+            call_id: format!("call-{minute}"),
+            at: T0 + time::Duration::minutes(minute),
+            action: ListenAction::Open,
+            viewer: "alice.agent".into(),
+            crm_user_id: None,
+            source: "10.0.0.9".into(),
+            allowed: true,
+            reason: "may read the Case".into(),
+        };
+        for minute in 0..7 {
+            s.audit_admin(&admin("acme", minute)).await.unwrap();
+            s.audit_listen(&listen("acme", minute)).await.unwrap();
+        }
+        s.audit_admin(&admin("globex", 0)).await.unwrap();
+        s.audit_listen(&listen("globex", 0)).await.unwrap();
+        // Rows before minute 5 are old: 5 of acme's 7, in batches of 2, oldest first.
+        let cutoff = T0 + time::Duration::minutes(5);
+        assert_eq!(s.prune_admin_audit("acme", cutoff, 2).await.unwrap(), 2);
+        let left = s.admin_audit(&AuditFilter::all("acme", 100)).await.unwrap();
+        let targets: Vec<&str> = left.iter().map(|e| e.target.as_str()).collect();
+        assert_eq!(
+            targets,
+            ["user-6", "user-5", "user-4", "user-3", "user-2"],
+            "the two oldest went first"
+        );
+        assert_eq!(s.prune_admin_audit("acme", cutoff, 2).await.unwrap(), 2);
+        assert_eq!(s.prune_admin_audit("acme", cutoff, 2).await.unwrap(), 1);
+        assert_eq!(s.prune_admin_audit("acme", cutoff, 2).await.unwrap(), 0);
+        let left = s.admin_audit(&AuditFilter::all("acme", 100)).await.unwrap();
+        assert_eq!(left.len(), 2);
+        assert_eq!(s.prune_listen_audit("acme", cutoff, 100).await.unwrap(), 5);
+        let calls: Vec<String> = s
+            .listen_audit_filtered(&AuditFilter::all("acme", 100))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.call_id)
+            .collect();
+        assert_eq!(calls, ["call-6", "call-5"]);
+        // Another tenant's rows are its own retention's business.
+        let globex = AuditFilter::all("globex", 100);
+        assert_eq!(s.admin_audit(&globex).await.unwrap().len(), 1);
+        assert_eq!(s.listen_audit_filtered(&globex).await.unwrap().len(), 1);
+    }
+
     pub async fn the_admin_audit_and_the_listen_audit_are_read_through_one_filter(db: &TestDb) {
         let s = &db.store;
         let entry = |tenant: &str, minute: i64, actor: &str, target: &str, outcome| AdminEntry {
@@ -1792,6 +1852,7 @@ macro_rules! store_tests {
 
 store_tests!(
     recordings_are_found_listed_by_age_and_marked_removed,
+    the_audits_are_pruned_per_tenant_oldest_first_in_bounded_batches,
     the_admin_audit_and_the_listen_audit_are_read_through_one_filter,
     a_discarded_dead_letter_is_kept_but_never_listed_or_replayed,
     enqueue_twice_is_one_item,

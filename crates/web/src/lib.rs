@@ -5,6 +5,7 @@
 //! handles and know nothing of HTTP.
 
 pub mod account;
+pub mod audit_retention;
 pub mod client_address;
 pub mod console;
 pub mod csv;
@@ -44,6 +45,7 @@ pub struct RunningServer {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     notices: tokio::task::JoinHandle<()>,
     retention: tokio::task::JoinHandle<()>,
+    audit_retention: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -55,6 +57,8 @@ impl RunningServer {
         let _ = self.notices.await;
         self.retention.abort();
         let _ = self.retention.await;
+        self.audit_retention.abort();
+        let _ = self.audit_retention.await;
         self.owner.shutdown().await;
     }
 
@@ -121,6 +125,10 @@ pub async fn serve_with_demo(
         integration.master_key.clone(),
     ));
     let retention = recordings::spawn_retention(recordings.clone());
+    let audit_retention = audit_retention::spawn(
+        audit_retention::AuditRetention::new(&integration.config, integration.store.clone()),
+        audit_retention::AUDIT_RETENTION_INTERVAL,
+    );
     let supervision = Arc::new(supervision::Supervision {
         accounts: accounts.clone(),
         store: integration.store.clone(),
@@ -190,5 +198,6 @@ pub async fn serve_with_demo(
         server,
         notices,
         retention,
+        audit_retention,
     })
 }
