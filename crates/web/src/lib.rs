@@ -156,7 +156,13 @@ pub async fn serve_with_demo(
         ))
         .merge(recordings::router(recordings.clone()))
         .merge(gateway::router(gateway))
-        .merge(console::router(accounts.clone()))
+        .merge(console::router(
+            accounts.clone(),
+            console::setup::SetupSources {
+                config: integration.config.clone(),
+                crms: integration.crm_tenants.clone(),
+            },
+        ))
         .merge(supervision::router(supervision))
         .merge(account::router(accounts))
         .merge(ui::router(ui_config));

@@ -12,6 +12,7 @@ import { Outbox } from './pages/Outbox';
 import { CallHistoryPage, LiveWallPage } from './pages/Supervision';
 import { Overview } from './pages/Overview';
 import { People } from './pages/People';
+import { Setup } from './pages/setup/Setup';
 
 export interface ConsolePage {
   id: string;
@@ -28,5 +29,6 @@ export const pages: readonly ConsolePage[] = [
   { id: 'call-history', needs: 'supervisor', title: (c) => c.supervisor.history.title, summary: (c) => c.supervisor.history.summary, component: CallHistoryPage },
   { id: 'people', needs: 'admin', title: (c) => c.people.title, summary: (c) => c.people.summary, component: People },
   { id: 'outbox', needs: 'admin', title: (c) => c.outbox.title, summary: (c) => c.outbox.summary, component: Outbox },
+  { id: 'setup', needs: 'admin', title: (c) => c.setup.title, summary: (c) => c.setup.summary, component: Setup },
   { id: 'audit', needs: 'admin', title: (c) => c.audit.title, summary: (c) => c.audit.summary, component: Audit },
 ];

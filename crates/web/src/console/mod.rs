@@ -6,6 +6,7 @@
 //! - `people.rs`: the tenant's accounts and agents' CRM links.
 //! - `outbox.rs`: pending and dead-lettered CRM writes; replay and discard.
 //! - `audit.rs`: the listen audit and the admin audit, filtered, as JSON or CSV.
+//! - `setup/`: the tenant's setup as guided steps with live doctor checks.
 //!
 //! The tenant is always the session's: no route takes a tenant, so a session of one tenant
 //! cannot name another's data. Changing requests pass the account checks first (session,
@@ -18,6 +19,7 @@ mod audit;
 pub mod input;
 mod outbox;
 mod people;
+pub mod setup;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -37,6 +39,7 @@ use access::Need;
 /// Everything the console's routes share.
 pub struct Console {
     pub(crate) accounts: Arc<Accounts>,
+    pub(crate) setup: setup::SetupSources,
 }
 
 /// A signed-in supervisor or admin, as a route sees them.
@@ -77,12 +80,13 @@ pub struct Done {
 
 type Answer = Result<Response, ApiError>;
 
-pub fn router(accounts: Arc<Accounts>) -> Router {
-    let console = Arc::new(Console { accounts });
+pub fn router(accounts: Arc<Accounts>, setup: setup::SetupSources) -> Router {
+    let console = Arc::new(Console { accounts, setup });
     Router::new()
         .merge(people::router())
         .merge(outbox::router())
         .merge(audit::router())
+        .merge(setup::router())
         .with_state(console)
 }
 
