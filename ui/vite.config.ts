@@ -18,7 +18,8 @@ export default defineConfig({
     // client, the catalogues) becomes a chunk they load.
     rolldownOptions: {
       input: { index: 'index.html', console: 'console.html', customer: 'demo/customer.html' },
-      output: { chunkFileNames: 'assets/shared-[hash].js' },
+      // The charts' plotting code (uPlot) is loaded only by the console's charts page.
+      output: { chunkFileNames: (chunk) => (chunk.name === 'draw' ? 'assets/charts-[hash].js' : 'assets/shared-[hash].js') },
     },
   },
   test: {

@@ -1,6 +1,7 @@
 // The supervisor's console pages in Debian's Chromium against a real `callbridge demo`: the live
 // wall follows one call of the demo agent through ringing, talking and its end, pushed by the
-// server; then the call is in the history with its recording link, and the CSV holds it. Both
+// server; then the call is in the history with its recording link, the CSV holds it and the
+// charts count it. Both
 // languages, axe-clean, no CSP violation, no console error.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -151,6 +152,38 @@ describe('the supervisor', () => {
     expect(await csv.text()).toContain(`${callId},`);
     // The 400 above is a console error Chromium logs; nothing else is.
     expect(unexpected(problems, [/status of 400 .*\/api\/v1\/console\/calls/])).toEqual([]);
+  });
+
+  test('the charts count the call in its interval, drawn and as a table', async () => {
+    problems.length = 0;
+    await wall.goto(`${demo.publicUrl}/console?lang=en#/charts`);
+    // The language chosen on the previous page stays chosen.
+    await wall.getByRole('combobox', { name: /^(Language|言語)$/ }).selectOption('en');
+    await wall.getByRole('heading', { name: 'Charts', level: 1 }).waitFor({ timeout: 10_000 });
+    const totals = wall.locator('.chart-totals');
+    await totals.locator('[data-figure="inbound"] dd', { hasText: /^1$/ }).waitFor({ timeout: 10_000 });
+    expect(await totals.locator('[data-figure="answered"] dd').textContent()).toBe('1');
+    expect(await totals.locator('[data-figure="service-level"] dd').textContent()).toMatch(/^\d+(\.\d)?%$/);
+    // Both plots are drawn (uPlot, loaded on demand) and the table holds every half hour of the day.
+    await wall.locator('figure[aria-labelledby="chart-calls"] canvas').first().waitFor({ timeout: 10_000 });
+    expect(await wall.locator('figure.chart canvas').count()).toBeGreaterThanOrEqual(2);
+    await wall.getByText('The figures as a table').click();
+    const rows = wall.locator('.chart-table tbody tr');
+    expect(await rows.count()).toBeGreaterThanOrEqual(46); // 48, or 46/50 on a day the clock changes
+    const busy = rows.filter({ has: wall.locator('td', { hasText: /^1$/ }) });
+    expect(await busy.count()).toBe(1);
+    await screenshot(wall, 'supervisor-charts-en');
+    expect(await seriousViolations(wall)).toEqual([]);
+    await wall.getByRole('combobox', { name: 'Interval' }).selectOption('3600');
+    await wall.getByRole('button', { name: 'Show' }).click();
+    await expect.poll(() => rows.count(), { timeout: 5_000 }).toBeLessThanOrEqual(25);
+    await wall.getByRole('combobox', { name: 'Language' }).selectOption('ja');
+    await wall.getByRole('heading', { name: 'グラフ', level: 1 }).waitFor();
+    await wall.getByText('時間帯ごとの通話数').waitFor();
+    await screenshot(wall, 'supervisor-charts-ja');
+    expect(await seriousViolations(wall)).toEqual([]);
+    await wall.getByRole('combobox', { name: '言語' }).selectOption('en');
+    expect(unexpected(problems)).toEqual([]);
   });
 
   test('an agent is refused the console API', async () => {

@@ -160,7 +160,8 @@ describe('the connection', () => {
     expect(effectsOf(r, 'announce').map((e) => e.announcement.kind)).toContain('connection_restored');
     // The call stayed on screen through the blip and was redrawn from the snapshot.
     const call = currentCall(r.state);
-    expect(call).toMatchObject({ id: 'c-800', phase: 'on_call', held: false, outcome: null, answeredAt: Date.parse('2026-12-06T05:00:00Z') });
+    // The timer goes on from the server's elapsed time on this page's clock (its last tick).
+    expect(call).toMatchObject({ id: 'c-800', phase: 'on_call', held: false, outcome: null, answeredAt: 1_000_500 - 400 });
     expect(call?.caller).toEqual({ kind: 'number', number: '+81344445555', name: 'Aiko Mori' });
     expect(call?.crm.case?.label).toBe('CS0000008');
     expect(r.state.connection).toEqual({ status: 'open', attempt: 0, retryAt: null, everOpen: true });
@@ -256,7 +257,7 @@ describe('after-call work and a call that waited for the agent', () => {
       {
         recv: {
           type: 'call_snapshot', call: 'c-802', direction: 'inbound', customer: '+81344445555', customer_kind: 'number',
-          queue: 'support', answered_at: '2026-12-06T05:00:00Z', held: true, grace_ends_at: '2026-12-06T05:03:20Z',
+          queue: 'support', answered_at: '2026-12-06T05:00:00Z', elapsed_ms: 42_000, held: true, grace_ends_at: '2026-12-06T05:03:20Z',
           contact: null, candidates: [
             { kind: 'contact', id: 'k1', name: 'Aiko Mori', account: null },
             { kind: 'consumer', id: 'k2', name: 'Aiko Mori', account: null },
@@ -268,11 +269,44 @@ describe('after-call work and a call that waited for the agent', () => {
       { recv: { type: 'agent_state', state: 'on_call', call: 'c-802', reason: null, detail: 'Your call is waiting.' } },
     ]);
     const call = currentCall(r.state);
-    expect(call).toMatchObject({ id: 'c-802', phase: 'on_call', held: true, answeredAt: Date.parse('2026-12-06T05:00:00Z'), outcome: null });
+    expect(call).toMatchObject({ id: 'c-802', phase: 'on_call', held: true, answeredAt: 1_000_000 - 42_000, outcome: null });
     expect(call?.crm.candidates).toHaveLength(2);
     expect(call?.crm.reasons.map((x) => x.reason.kind)).toEqual(['case_suppressed_first_agent_not_linked']);
     expect(effectsOf(r, 'announce').map((e) => e.announcement.kind)).toContain('call_connected');
     expect(effectsOf(r, 'open_crm')).toEqual([]);
+  });
+
+  it('times a call from the moment its answer was received, not from the last tick', () => {
+    const answered = 1_000_730;
+    const r = replay([
+      { recv: { type: 'ringing', call: 'c-9', direction: 'inbound', customer: '+81344445555', customer_kind: 'number', queue: 'support', transferred_by: null } },
+      { input: { kind: 'tick', now: 1_000_100 } },
+      { input: { kind: 'server', message: { type: 'agent_state', state: 'on_call', call: 'c-9', reason: null, detail: '' }, at: answered } },
+    ], loggedIn());
+    expect(currentCall(r.state)?.answeredAt).toBe(answered);
+  });
+
+  it('redraws the timer after a reload from the server\'s elapsed time, whatever the page\'s clock says', () => {
+    // This browser's clock is 90 s behind the server's: answered_at would read 90 s too much.
+    const received = Date.parse('2026-12-06T05:00:12.300Z') - 90_000;
+    const r = replay([
+      { input: { kind: 'start' } },
+      { input: { kind: 'socket_open' } },
+      { recv: { type: 'welcome', tenant: 'acme', agent: 'alice', queues: ['support'] } },
+      {
+        input: {
+          kind: 'server',
+          at: received,
+          message: {
+            type: 'call_snapshot', call: 'c-803', direction: 'inbound', customer: '+81344445555', customer_kind: 'number',
+            queue: 'support', answered_at: '2026-12-06T05:00:00Z', elapsed_ms: 12_300, held: false, grace_ends_at: '2026-12-06T05:00:30Z',
+            contact: null, candidates: [], case: null, no_case: null,
+          },
+        },
+      },
+    ]);
+    expect(currentCall(r.state)?.answeredAt).toBe(received - 12_300);
+    expect(r.state.now - (currentCall(r.state)?.answeredAt ?? 0)).toBe(12_300);
   });
 
   it('sends the wrap-up once and follows its status', () => {

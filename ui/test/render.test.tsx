@@ -144,6 +144,31 @@ describe('screens', () => {
     expect(html(state, 'ja')).toContain('解決');
   });
 
+  it('a reload during after-call work shows its disposition form again, in both languages', () => {
+    // A fresh page (nothing of the call in memory) is told the wrap-up waits for it.
+    const reloaded = replay([
+      { input: { kind: 'start' } },
+      { input: { kind: 'socket_open' } },
+      { recv: { type: 'welcome', tenant: 'acme', agent: 'alice', queues: ['support'] } },
+      { recv: { type: 'wrap_up', call: 'c-100', case: null, ends_at: '2026-12-06T05:10:30Z' } },
+      {
+        recv: {
+          type: 'agent_state', state: 'wrap_up', call: null, reason: null,
+          detail: 'Your after-call work is waiting for you: connect your audio (send media_offer).',
+        },
+      },
+    ]).state;
+    expect(reloaded.wrapUp).toMatchObject({ call: 'c-100', status: 'editing' });
+    expect(html(reloaded)).toContain('After-call work');
+    expect(html(reloaded)).toContain('Resolved');
+    expect(html(reloaded, 'ja')).toContain('解決');
+    // Saving it sends the one submission for that call.
+    const saved = replay([{ intent: { kind: 'submit_wrap_up', disposition: 'resolved', notes: 'Called back.' } }], reloaded);
+    expect(saved.sent).toEqual([
+      { kind: 'send', message: { type: 'submit_wrap_up', call: 'c-100', disposition: 'resolved', notes: 'Called back.' } },
+    ]);
+  });
+
   it('the CRM link panel says what integration does and offers the link', () => {
     const state = replay(login).state;
     const crm = profile.crm;

@@ -43,6 +43,8 @@ function connected() {
 describe('the WebSocket adapter', () => {
   it('turns frames into inputs: protocol messages, proposed additions, and what it cannot read', () => {
     const { ws } = connected();
+    // Each message carries the moment it was received.
+    vi.useFakeTimers({ now: 1_796_000_000_000, toFake: ['Date'] });
     ws.receive('{"type":"media","connected":true}');
     ws.receive('{"type":"wrap_up","call":"c","case":null,"ends_at":null}');
     ws.receive('{"type":"surprise"}');
@@ -50,8 +52,8 @@ describe('the WebSocket adapter', () => {
     ws.receive(new ArrayBuffer(2));
     expect(inputs).toEqual([
       { kind: 'socket_open' },
-      { kind: 'server', message: { type: 'media', connected: true } },
-      { kind: 'server', message: { type: 'wrap_up', call: 'c', case: null, ends_at: null } },
+      { kind: 'server', message: { type: 'media', connected: true }, at: 1_796_000_000_000 },
+      { kind: 'server', message: { type: 'wrap_up', call: 'c', case: null, ends_at: null }, at: 1_796_000_000_000 },
       { kind: 'bad_frame', problem: 'unknown message type "surprise"' },
       { kind: 'bad_frame', problem: 'not JSON' },
       { kind: 'bad_frame', problem: 'a binary frame' },

@@ -35,7 +35,10 @@ pub use crm_section::{checked_base_url, origin_of, CrmSection};
 pub use error::{ConfigError, ConfigErrors, Location};
 pub use link::{IdentityField, LinkPolicy};
 pub use secret::SecretSource;
-pub use server::{HttpLimits, ServerConfig, TlsFiles, MIN_HEADER_BYTES};
+pub use server::{
+    ForwardedHeader, HttpLimits, ServerConfig, TlsFiles, TrustedProxies, MIN_HEADER_BYTES,
+};
+pub use telephony::IpNetwork;
 pub use telephony::TelephonyConfig;
 pub use tenant::{RecordingPolicy, TenantConfig};
 
@@ -192,10 +195,11 @@ fn read(
         return None;
     }
     let telephony = match (has_telephony, telephony_settings) {
-        (true, Some((sip, media, spool_dir))) => Some(TelephonyConfig {
+        (true, Some((sip, media, spool_dir, agent_grace))) => Some(TelephonyConfig {
             sip,
             media,
             spool_dir,
+            agent_grace,
             tenants: telephony_tenants,
         }),
         _ => None,

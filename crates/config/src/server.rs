@@ -10,6 +10,7 @@ use callbridge_kernel::Secret;
 use crate::crm_section::checked_base_url;
 use crate::reader::{Reader, Section};
 use crate::secret::secret;
+use crate::telephony::IpNetwork;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -23,6 +24,45 @@ pub struct ServerConfig {
     pub http_limits: HttpLimits,
     /// HTTPS on the listener; `None`: plain HTTP (loopback, or TLS at a reverse proxy).
     pub tls: Option<TlsFiles>,
+    /// Who may say which client a request is from (reverse proxies), and in which header.
+    pub proxies: TrustedProxies,
+}
+
+/// `[server] trusted_proxies` and `forwarded_header`: only a connection whose peer address is
+/// in `networks` has its client's address taken from `header`; every other connection's client
+/// is its peer. Empty (the default): no header is ever trusted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies {
+    pub networks: Vec<IpNetwork>,
+    pub header: ForwardedHeader,
+}
+
+impl TrustedProxies {
+    /// Whether `peer` is one of the trusted proxies.
+    pub fn trusts(&self, peer: std::net::IpAddr) -> bool {
+        self.networks.iter().any(|n| n.contains(peer))
+    }
+}
+
+/// The header a trusted proxy appends the address of the client it serves to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2` (nginx's `$proxy_add_x_forwarded_for`,
+    /// HAProxy's `option forwardfor`).
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=client, for=proxy1`.
+    Forwarded,
+}
+
+impl ForwardedHeader {
+    /// The header's name, as HTTP writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ForwardedHeader::XForwardedFor => "X-Forwarded-For",
+            ForwardedHeader::Forwarded => "Forwarded",
+        }
+    }
 }
 
 /// The listener's certificate chain and private key, PEM files (`[server] tls_certificate`,
@@ -122,6 +162,7 @@ pub(crate) fn read(
     };
     let http_limits = http_limits(section);
     let tls = tls(section, base);
+    let proxies = proxies(section);
     Some(ServerConfig {
         listen: listen?,
         public_url: public_url?,
@@ -129,7 +170,62 @@ pub(crate) fn read(
         master_key: master_key?.value,
         http_limits: http_limits?,
         tls: tls?,
+        proxies: proxies?,
     })
+}
+
+/// `trusted_proxies` (addresses or networks) and `forwarded_header`.
+fn proxies(section: &Section<'_, '_>) -> Option<TrustedProxies> {
+    let reader = section.reader;
+    let listed = section.strings("trusted_proxies");
+    let mut ok = listed.is_some() || !section.has("trusted_proxies");
+    let mut networks = Vec::new();
+    for entry in listed.unwrap_or_default() {
+        match IpNetwork::parse(&entry.value) {
+            Ok(network) => networks.push(network),
+            Err(problem) => {
+                entry.report(
+                    reader,
+                    problem,
+                    "write the reverse proxy's IP address as the server sees it (\"10.0.0.5\") \
+                     or its network (\"10.0.0.0/24\"); host names are not resolved",
+                );
+                ok = false;
+            }
+        }
+    }
+    let header = match section.string("forwarded_header") {
+        None if section.has("forwarded_header") => None,
+        None => Some(ForwardedHeader::default()),
+        Some(v) => {
+            let known = [ForwardedHeader::XForwardedFor, ForwardedHeader::Forwarded];
+            let found = known
+                .into_iter()
+                .find(|h| h.name().eq_ignore_ascii_case(v.value.trim()));
+            if found.is_none() {
+                v.report(
+                    reader,
+                    format!("{:?} is not a forwarding header Callbridge reads", v.value),
+                    "write \"X-Forwarded-For\" or \"Forwarded\": the header your proxy appends \
+                     the client's address to",
+                );
+            }
+            found
+        }
+    };
+    if ok && !networks.is_empty() {
+        Some(TrustedProxies {
+            networks,
+            header: header?,
+        })
+    } else if ok {
+        header.map(|header| TrustedProxies {
+            networks: Vec::new(),
+            header,
+        })
+    } else {
+        None
+    }
 }
 
 /// Both TLS files or neither; each must be a readable file (its PEM is parsed by the web edge,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use callbridge_config::{Config, ConfigErrors};
+use callbridge_config::{Config, ConfigErrors, ForwardedHeader};
 
 /// A valid file; each test breaks it one way. Lines: 1 `[server]`, 2 `listen`, 3 `master_key`,
 /// 4 blank, 5 `[[tenant]]`, 6 `id`, 7 `[tenant.crm]`, 8 `kind`.
@@ -224,6 +224,49 @@ fn https_needs_both_files_each_readable() {
     assert!(err.problem.contains("missing.pem"), "{err}");
     assert!(err.fix.contains("point it at a PEM file"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn trusted_proxies_are_addresses_or_networks_and_the_header_one_of_two() {
+    let with = |lines: &str| {
+        let text = GOOD.replace(
+            "master_key = \"x\"",
+            &format!("master_key = \"x\"\n{lines}"),
+        );
+        Config::parse("callbridge.toml", &text, Path::new("."), &|_| None)
+            .map_err(|e| e.first().clone())
+    };
+    let default = with("").unwrap().server.proxies;
+    assert!(default.networks.is_empty(), "nothing is trusted by default");
+    assert_eq!(default.header, ForwardedHeader::XForwardedFor);
+    let proxies = with("trusted_proxies = [\"10.0.0.5\", \"192.168.0.0/16\", \"fd00::/8\"]\nforwarded_header = \"forwarded\"")
+        .unwrap()
+        .server
+        .proxies;
+    assert_eq!(proxies.networks.len(), 3);
+    assert_eq!(proxies.header, ForwardedHeader::Forwarded);
+    assert!(proxies.trusts("192.168.4.1".parse().unwrap()));
+    assert!(proxies.trusts("fd12::1".parse().unwrap()));
+    assert!(!proxies.trusts("10.0.0.6".parse().unwrap()));
+
+    let err = with("trusted_proxies = [\"10.0.0.5\", \"proxy.example\"]").unwrap_err();
+    assert_eq!(err.key, "server.trusted_proxies[1]");
+    assert_eq!(err.location.unwrap().line, 4);
+    assert!(err.problem.contains("proxy.example"), "{err}");
+    assert!(err.fix.contains("host names are not resolved"), "{err}");
+    let err = with("trusted_proxies = [\"10.0.0.0/33\"]").unwrap_err();
+    assert!(
+        err.problem.contains("prefix length must be 0 to 32"),
+        "{err}"
+    );
+    let err = with("trusted_proxies = \"10.0.0.5\"").unwrap_err();
+    assert_eq!(err.key, "server.trusted_proxies");
+    let err = with("forwarded_header = \"X-Real-IP\"").unwrap_err();
+    assert_eq!(err.key, "server.forwarded_header");
+    assert!(
+        err.fix.contains("\"X-Forwarded-For\" or \"Forwarded\""),
+        "{err}"
+    );
 }
 
 #[test]

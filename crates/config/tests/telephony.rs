@@ -99,6 +99,38 @@ fn a_complete_section_is_validated_with_defaults_filled_in() {
 }
 
 #[test]
+fn the_agents_grace_period_is_20_s_unless_set_and_bounded_with_a_located_error() {
+    let config = parse(BASE).unwrap().unwrap();
+    assert_eq!(config.agent_grace, Duration::from_secs(20));
+    let with = |value: &str| {
+        BASE.replace(
+            "rtp_ports = \"30000-30100\"",
+            &format!("rtp_ports = \"30000-30100\"\nagent_grace_secs = {value}"),
+        )
+    };
+    let config = parse(&with("45")).unwrap().unwrap();
+    assert_eq!(config.agent_grace, Duration::from_secs(45));
+    let config = parse(&with("0")).unwrap().unwrap();
+    assert_eq!(
+        config.agent_grace,
+        Duration::ZERO,
+        "0 turns the grace period off"
+    );
+    let e = error(&with("121"));
+    assert_eq!(e.key, "telephony.agent_grace_secs");
+    assert_eq!(e.problem, "121 is out of range");
+    assert!(e.fix.contains("from 0 to 120"), "{}", e.fix);
+    let location = e.location.expect("the error says where");
+    assert_eq!(location.line, 9, "{e:?}");
+    let e = error(&with("-1"));
+    assert_eq!(e.key, "telephony.agent_grace_secs");
+    assert!(e.fix.contains("from 0 to 120"), "{}", e.fix);
+    let e = error(&with("\"20s\""));
+    assert_eq!(e.key, "telephony.agent_grace_secs");
+    assert!(e.problem.contains("whole number"), "{}", e.problem);
+}
+
+#[test]
 fn a_caller_id_per_call_is_allowed_only_by_the_trunks_setting() {
     let text = BASE.replace(
         "caller_id = \"+15551230000\"",

@@ -409,3 +409,72 @@ async fn without_telephony_there_is_no_wall() {
     assert_eq!(body["error"]["code"], "no_telephony");
     center.server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_charts_count_the_tenants_calls_per_interval() {
+    let center = Center::start().await;
+    let sam = center.sign_in("acme", "sam").await;
+    let day =
+        "/api/v1/console/charts?from=2026-12-06T00:00:00Z&to=2026-12-07T00:00:00Z&interval=3600";
+    let (status, chart) = center.json(Some(&sam), day).await;
+    assert_eq!(status, 200, "{chart}");
+    assert_eq!(chart["from"], "2026-12-06T00:00:00Z");
+    assert_eq!(chart["interval_seconds"], 3600);
+    let slots = chart["slots"].as_array().unwrap();
+    assert_eq!(slots.len(), 24);
+    assert_eq!(slots[1]["start"], "2026-12-06T01:00:00Z");
+    let first = &slots[0];
+    assert_eq!(
+        (
+            &first["inbound"],
+            &first["answered"],
+            &first["abandoned"],
+            &first["unserved"]
+        ),
+        (&json!(4), &json!(3), &json!(1), &json!(0))
+    );
+    assert_eq!(first["abandon_rate"], json!(0.25));
+    // No telephony here, so no queue has a service-level target: no service level.
+    assert_eq!(first["service_level"], Value::Null);
+    assert_eq!(chart["targets"], json!([]));
+    assert_eq!(chart["totals"]["inbound"], 4);
+    assert_eq!(slots[5]["inbound"], 0);
+
+    let gus = center.sign_in("globex", "gus").await;
+    let (_, theirs) = center.json(Some(&gus), day).await;
+    assert_eq!(
+        theirs["totals"]["inbound"], 1,
+        "globex sees its own call only"
+    );
+
+    let (status, _) = center.json(Some(&sam), &format!("{day}&queue=sales")).await;
+    assert_eq!(status, 200);
+
+    let alice = center.sign_in("acme", "alice").await;
+    assert_eq!(center.json(Some(&alice), day).await.0, 403);
+    assert_eq!(center.json(None, day).await.0, 401);
+
+    let (status, body) = center
+        .json(
+            Some(&sam),
+            "/api/v1/console/charts?from=2026-12-06T00:00:00Z&to=2026-12-07T00:00:00Z&interval=600",
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], "bad_filter");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("interval: \"600\" is not an interval the charts offer"),
+        "{body}"
+    );
+    let (status, body) = center
+        .json(Some(&sam), "/api/v1/console/charts?to=2026-12-07T00:00:00Z")
+        .await;
+    assert_eq!(status, 400);
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("from: required"));
+}

@@ -2,7 +2,9 @@
 //! records (default 1,000,000) of one tenant, plus a tenth as many of another, spread over 90
 //! days, 100 agents, 10 queues, 200,000 customers and a realistic mix of outcomes; then reads
 //! filtered pages of 50 the way the console does (`Store::call_history`, keyset cursor) and
-//! prints p50 / p99 / max per filter. SQLite always; PostgreSQL too when
+//! prints p50 / p99 / max per filter; then reads whole days the way the charts do
+//! (`Store::chart_calls`, every call of a day with its wait taken from the record's JSON, all
+//! queues and one queue). SQLite always; PostgreSQL too when
 //! `CALLBRIDGE_TEST_POSTGRES_URL` is set (`crates/store/scripts/with-postgres.sh`).
 //! Run: `cargo bench -p callbridge-store --bench call_history`.
 
@@ -241,6 +243,44 @@ async fn measure(store: &Store, label: &str, rows: u64) -> Result<(), Box<dyn st
     Ok(())
 }
 
+/// The charts read a whole day (about rows / 90 calls here) and count it in memory.
+async fn measure_charts(store: &Store, label: &str) -> Result<(), Box<dyn std::error::Error>> {
+    println!("\n{label}: the charts' read of one whole day (Store::chart_calls)");
+    println!(
+        "{:<40} {:>9} {:>9} {:>9} {:>7}",
+        "day", "p50 ms", "p99 ms", "max ms", "rows"
+    );
+    for queue in [None, Some("queue3")] {
+        let mut rng = Rng(7);
+        let mut times = Vec::with_capacity(50);
+        let mut rows_seen = 0;
+        for _ in 0..50 {
+            let from = START_MS + rng.below(89) as i64 * DAY_MS;
+            let start = Instant::now();
+            let calls = store
+                .chart_calls("acme", from, from + DAY_MS, queue)
+                .await?;
+            times.push(start.elapsed());
+            assert!(calls.iter().all(|c| c.wait_ms == Some(4200)));
+            rows_seen += calls.len();
+        }
+        times.sort();
+        println!(
+            "{:<40} {:>9.2} {:>9.2} {:>9.2} {:>7.1}",
+            if queue.is_some() {
+                "one queue"
+            } else {
+                "every queue"
+            },
+            percentile(&times, 0.50).as_secs_f64() * 1e3,
+            percentile(&times, 0.99).as_secs_f64() * 1e3,
+            times.last().unwrap().as_secs_f64() * 1e3,
+            rows_seen as f64 / 50.0,
+        );
+    }
+    Ok(())
+}
+
 async fn run(url: &str, label: &str, rows: u64) -> Result<(), Box<dyn std::error::Error>> {
     let store = Store::open(url, SecretKey::generate()).await?;
     let start = Instant::now();
@@ -252,6 +292,7 @@ async fn run(url: &str, label: &str, rows: u64) -> Result<(), Box<dyn std::error
         start.elapsed().as_secs_f64()
     );
     measure(&store, label, rows).await?;
+    measure_charts(&store, label).await?;
     store.close().await;
     Ok(())
 }

@@ -79,6 +79,7 @@ mod accounts;
 mod admin_audit;
 mod call_history;
 mod call_records;
+mod call_stats;
 mod cases;
 mod crypto;
 mod error;
@@ -104,6 +105,7 @@ pub use accounts::{Account, LinkSummary, NewAccount, NewSession, Role, SessionVi
 pub use admin_audit::{AdminEntry, AdminOutcome, AuditFilter};
 pub use call_history::{CallHistoryFilter, CallHistoryRow, RecordingState};
 pub use call_records::CallRecordRow;
+pub use call_stats::ChartCallRow;
 pub use callbridge_kernel::ids::CaseRef;
 pub use crypto::{SecretKey, SecretKeyError, SECRET_KEY_LEN};
 pub use error::{Result, StoreError};

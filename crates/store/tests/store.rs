@@ -1091,6 +1091,65 @@ mod rules {
         assert_eq!(s.recent_call_records("acme", 1).await.unwrap().len(), 1);
     }
 
+    pub async fn the_charts_read_a_period_of_calls_with_their_wait_from_the_record(db: &TestDb) {
+        let s = &db.store;
+        let row =
+            |call: &str, started_at: i64, queue: Option<&str>, record: String| CallRecordRow {
+                tenant: "acme".into(),
+                call_id: call.into(),
+                direction: "inbound".into(),
+                customer: "+15551230001".into(),
+                queue: queue.map(str::to_string),
+                first_agent: None,
+                last_agent: None,
+                outcome: "answered".into(),
+                started_at,
+                ended_at: started_at + 60_000,
+                record,
+            };
+        let with_wait =
+            |call: &str, wait: u64| format!("{{\"call\":\"{call}\",\"wait_ms\":{wait}}}");
+        for r in [
+            row("early", 999, Some("support"), with_wait("early", 1)),
+            row("a", 1_000, Some("support"), with_wait("a", 4_500)),
+            row("b", 1_500, Some("sales"), with_wait("b", 20_000)),
+            row(
+                "old-format",
+                1_800,
+                Some("support"),
+                "{\"call\":\"old\"}".into(),
+            ),
+            row("late", 2_000, Some("support"), with_wait("late", 1)),
+        ] {
+            s.save_call_record(&r).await.unwrap();
+        }
+        let mut other = row("globex-call", 1_200, Some("support"), with_wait("g", 1));
+        other.tenant = "globex".into();
+        s.save_call_record(&other).await.unwrap();
+
+        let all = s.chart_calls("acme", 1_000, 2_000, None).await.unwrap();
+        let seen: Vec<(i64, Option<&str>, Option<i64>)> = all
+            .iter()
+            .map(|r| (r.started_at, r.queue.as_deref(), r.wait_ms))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (1_000, Some("support"), Some(4_500)),
+                (1_500, Some("sales"), Some(20_000)),
+                (1_800, Some("support"), None),
+            ]
+        );
+        assert_eq!(all[0].direction, "inbound");
+        assert_eq!(all[0].outcome, "answered");
+        let support = s
+            .chart_calls("acme", 0, 10_000, Some("support"))
+            .await
+            .unwrap();
+        let starts: Vec<i64> = support.iter().map(|r| r.started_at).collect();
+        assert_eq!(starts, [999, 1_000, 1_800, 2_000]);
+    }
+
     pub async fn links_round_trip_and_tokens_are_never_stored_in_clear(db: &TestDb) {
         let s = &db.store;
         assert_eq!(s.link("acme", "alice").await.unwrap(), None);
@@ -1751,6 +1810,7 @@ store_tests!(
     events_older_than_the_retention_window_are_pruned,
     accepted_events_are_kept_for_replay_in_arrival_order,
     a_call_has_one_record_and_recent_records_come_newest_first,
+    the_charts_read_a_period_of_calls_with_their_wait_from_the_record,
     links_round_trip_and_tokens_are_never_stored_in_clear,
     decrypting_with_the_wrong_key_fails_clearly,
     a_swapped_ciphertext_between_two_agents_fails,

@@ -99,14 +99,14 @@ pub struct HistoryQuery {
     pub after: Option<Cursor>,
 }
 
-fn error(parameter: &str, message: String) -> FilterError {
+pub(crate) fn error(parameter: &str, message: String) -> FilterError {
     FilterError {
         parameter: parameter.to_string(),
         message,
     }
 }
 
-fn instant(parameter: &str, value: &str) -> Result<i64, FilterError> {
+pub(crate) fn instant(parameter: &str, value: &str) -> Result<i64, FilterError> {
     let parsed = OffsetDateTime::parse(value, &Rfc3339).map_err(|_| {
         error(
             parameter,
@@ -120,7 +120,7 @@ fn instant(parameter: &str, value: &str) -> Result<i64, FilterError> {
 }
 
 /// Letters, digits, `.`, `_`, `-`, `@`: the characters queue ids and agent names are made of.
-fn name(parameter: &str, value: &str, what: &str) -> Result<String, FilterError> {
+pub(crate) fn name(parameter: &str, value: &str, what: &str) -> Result<String, FilterError> {
     let ok = !value.is_empty()
         && value.len() <= 64
         && value

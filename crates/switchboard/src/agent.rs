@@ -83,6 +83,9 @@ pub(crate) struct Agent {
     pub idle_key: Option<IdleKey>,
     /// Identifies the current wrap-up, so a stale wrap-up timer does nothing.
     pub wrap_up_id: u64,
+    /// The call the current (or last) wrap-up is about: what a reconnecting softphone's
+    /// disposition form is for.
+    pub wrap_up_call: Option<CallId>,
     /// While a call rings here: when the agent had become available. If the ring is withdrawn
     /// through no fault of theirs (the caller hung up), they get their place in the idle order
     /// back.

@@ -43,6 +43,8 @@ pub enum Refusal {
     TenantMismatch,
     /// The agent's audio is reconnecting after their softphone went away; the call waits.
     AudioReconnecting { call: CallId },
+    /// The agent's audio is reconnecting during their after-call work: no calls until it is back.
+    AudioReconnectingAfterCall,
 }
 
 impl Refusal {
@@ -88,6 +90,9 @@ impl Refusal {
             Refusal::AudioReconnecting { .. } => {
                 "Your audio is reconnecting; the call waits for you. Try again once it is back."
                     .to_owned()
+            }
+            Refusal::AudioReconnectingAfterCall => {
+                "Your audio is reconnecting; you can become available once it is back.".to_owned()
             }
         }
     }

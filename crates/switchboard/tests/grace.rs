@@ -5,8 +5,8 @@ mod support;
 
 use callbridge_core::{EndCause, Event};
 use callbridge_switchboard::{
-    AgentState, Input, Outcome, Output, Prompt, Refusal, Resumption, SwitchboardConfig,
-    UnavailableReason,
+    AgentState, Input, Outcome, Output, Prompt, QueueConfig, Refusal, Resumption,
+    SwitchboardConfig, UnavailableReason,
 };
 use support::*;
 
@@ -411,4 +411,156 @@ fn without_a_grace_period_a_lost_softphone_ends_the_call_at_once() {
     assert!(integration(&out)
         .iter()
         .any(|e| matches!(e, Event::Ended { .. })));
+}
+
+// ----- after-call work survives a lost softphone too ----------------------------------------
+
+/// Ann (support, 60 s of wrap-up) has just finished c1 with the customer hanging up: she is in
+/// after-call work for it. Bob (support) is available.
+fn ann_wrapping_up() -> Sim {
+    let mut sim = Sim::with_queues(vec![QueueConfig {
+        wrap_up: Some(secs(60)),
+        ..queue("support")
+    }]);
+    sim.online("ann", &["support"]);
+    sim.inbound("c1", "support");
+    sim.answer("ann", "c1");
+    sim.online("bob", &["support"]);
+    sim.send(Input::CustomerHungUp { call: call("c1") });
+    assert!(matches!(sim.state("ann"), AgentState::WrapUp { .. }));
+    sim
+}
+
+fn wrap_up_ends_at(sim: &Sim, who: &str) -> callbridge_core::Timestamp {
+    match sim.state(who) {
+        AgentState::WrapUp { until } => until,
+        other => panic!("{who} is not wrapping up: {other:?}"),
+    }
+}
+
+#[test]
+fn a_softphone_lost_during_wrap_up_keeps_the_agent_in_it_and_offers_no_calls() {
+    let mut sim = ann_wrapping_up();
+    let until = wrap_up_ends_at(&sim, "ann");
+    let out = lose(&mut sim, "ann");
+    assert!(
+        out.is_empty(),
+        "nothing to tell a softphone that is not there: {out:?}"
+    );
+    assert_eq!(sim.state("ann"), AgentState::WrapUp { until });
+    assert_eq!(
+        sim.sb.resumption(&agent("ann")),
+        Resumption::WrapUp {
+            call: call("c1"),
+            ends_at: until,
+        }
+    );
+    let out = sim.inbound("c2", "support");
+    assert_eq!(rung(&out), ["bob"]);
+}
+
+#[test]
+fn returning_during_wrap_up_finds_it_and_its_end_makes_the_agent_available() {
+    let mut sim = ann_wrapping_up();
+    let until = wrap_up_ends_at(&sim, "ann");
+    lose(&mut sim, "ann");
+    sim.advance_secs(19);
+    let out = back(&mut sim, "ann");
+    assert_eq!(
+        out,
+        [Output::AgentUpdate {
+            agent: agent("ann"),
+            state: AgentState::WrapUp { until },
+            message: "You are logged in and wrapping up a call.".into(),
+        }]
+    );
+    assert_eq!(sim.sb.resumption(&agent("ann")), Resumption::Nothing);
+    // The grace deadline is gone; the wrap-up's own end makes her available as usual.
+    let out = sim.advance_secs(2);
+    assert!(out.is_empty(), "{out:?}");
+    sim.advance_secs(40);
+    assert!(sim.is_available("ann"));
+}
+
+#[test]
+fn the_grace_period_passing_during_wrap_up_logs_the_agent_out() {
+    let mut sim = ann_wrapping_up();
+    lose(&mut sim, "ann");
+    let out = sim.advance_ms(19_999);
+    assert!(out.is_empty(), "{out:?}");
+    let out = sim.advance_ms(1);
+    assert_eq!(messages_to(&out, "ann"), ["You are offline.".to_string()]);
+    assert_eq!(sim.state("ann"), AgentState::Offline);
+    assert_eq!(sim.sb.resumption(&agent("ann")), Resumption::Nothing);
+    // Her wrap-up timer is gone with her: nothing happens when it would have ended.
+    let out = sim.advance_secs(60);
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn a_wrap_up_ending_while_the_softphone_is_away_logs_the_agent_out_instead_of_offering_calls() {
+    let mut sim = ann_wrapping_up();
+    // 50 of the 60 s pass; the softphone goes with 10 s of wrap-up left, under the 20 s grace.
+    sim.advance_secs(50);
+    lose(&mut sim, "ann");
+    let out = sim.advance_secs(10);
+    assert_eq!(messages_to(&out, "ann"), ["You are offline.".to_string()]);
+    assert_eq!(sim.state("ann"), AgentState::Offline);
+    // A waiting call is not offered to her; the stale grace timer does nothing.
+    let out = sim.inbound("c2", "support");
+    assert_eq!(rung(&out), ["bob"]);
+    let out = sim.advance_secs(20);
+    assert!(
+        !out.iter()
+            .any(|o| matches!(o, Output::AgentUpdate { agent: a, .. } if *a == agent("ann"))),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn while_the_audio_is_away_during_wrap_up_availability_waits_for_it() {
+    let mut sim = ann_wrapping_up();
+    let until = wrap_up_ends_at(&sim, "ann");
+    lose(&mut sim, "ann");
+    let out = sim.send(Input::SetAvailable {
+        agent: agent("ann"),
+    });
+    assert_eq!(refusals(&out), [Refusal::AudioReconnectingAfterCall]);
+    assert_eq!(sim.state("ann"), AgentState::WrapUp { until });
+    // Once back, she may end the wrap-up herself.
+    back(&mut sim, "ann");
+    sim.send(Input::SetAvailable {
+        agent: agent("ann"),
+    });
+    assert!(sim.is_available("ann"));
+}
+
+#[test]
+fn signing_out_during_wrap_ups_grace_period_logs_out_at_once() {
+    let mut sim = ann_wrapping_up();
+    lose(&mut sim, "ann");
+    let out = sim.send(Input::AgentOffline {
+        agent: agent("ann"),
+    });
+    assert_eq!(messages_to(&out, "ann"), ["You are offline.".to_string()]);
+    assert_eq!(sim.state("ann"), AgentState::Offline);
+    let out = sim.advance_secs(60);
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn a_transfer_leaves_the_transferring_agent_wrapping_up_that_call() {
+    let mut sim = ann_wrapping_up();
+    // Bob takes c2 and transfers it back to the queue (where Ann, wrapping up, is logged in):
+    // his wrap-up is about c2.
+    sim.inbound("c2", "support");
+    sim.answer("bob", "c2");
+    let out = sim.transfer("bob", "c2", to_queue("support"));
+    assert!(refusals(&out).is_empty(), "{out:?}");
+    assert!(matches!(sim.state("bob"), AgentState::WrapUp { .. }));
+    lose(&mut sim, "bob");
+    assert!(matches!(
+        sim.sb.resumption(&agent("bob")),
+        Resumption::WrapUp { call: c, .. } if c == call("c2")
+    ));
 }

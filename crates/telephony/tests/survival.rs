@@ -3,45 +3,16 @@
 //! customer, str0m softphones as the agent's audio. A reconnect within the grace period gets
 //! `call_snapshot` and its new audio session hears the customer again; the customer's call is
 //! never dropped (sipp fails on an unexpected BYE); after the grace period, or when the
-//! customer hangs up meanwhile, the next connection is told how the call ended.
+//! customer hangs up meanwhile, the next connection is told how the call ended; a sign-out
+//! during the grace period ends the call at once. After-call work survives a reload the same
+//! way.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
-use callbridge_audio::{tone_spans, DetectOptions};
 use serde_json::Value;
 use support::*;
-
-/// Asserts the agent's new audio session hears the customer's tone.
-async fn hears_the_customer(agent: &Agent, since: Instant) {
-    let mut heard = Vec::new();
-    for _ in 0..20 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        heard = agent.phone().samples_since(since);
-        if !tone_spans(&heard, 8000, CUSTOMER_HZ, &DetectOptions::default()).is_empty() {
-            return;
-        }
-    }
-    panic!(
-        "{} does not hear the customer's {CUSTOMER_HZ} Hz tone ({} samples)",
-        agent.name,
-        heard.len()
-    );
-}
-
-/// The messages after `welcome` up to and including the first `agent_state`.
-async fn greeting(agent: &mut Agent) -> Vec<Value> {
-    let mut got = Vec::new();
-    loop {
-        let message = agent.next().await.expect("the connection goes on");
-        let done = message["type"] == "agent_state";
-        got.push(message);
-        if done {
-            return got;
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_during_a_call_gets_the_snapshot_and_the_audio_back_and_the_customer_stays() {
@@ -52,23 +23,21 @@ async fn a_reload_during_a_call_gets_the_snapshot_and_the_audio_back_and_the_cus
     .await;
     let mut alice = world.agent("alice", ALICE_HZ, true).await;
     // The customer talks for 9 s and then hangs up themselves: an early BYE from us fails sipp.
-    let sipp = Sipp::customer(
-        world.sip,
-        &scenario("customer_calls.xml"),
-        CUSTOMER_HZ,
-        Duration::from_millis(9_000),
-        1,
-    );
-    let call = alice.ringing().await;
+    let (sipp, call) = world
+        .answered_call(
+            &mut alice,
+            "customer_calls.xml",
+            Duration::from_millis(9_000),
+        )
+        .await;
     let answered = Instant::now();
-    alice.answer(&call).await;
-    hears_the_customer(&alice, answered).await;
+    alice.hears_the_customer(answered).await;
 
     // The page reloads: the socket closes, the audio session with it.
     alice.close().await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut again = world.connect("alice").await;
-    let said = greeting(&mut again).await;
+    let said = again.greeting().await;
     let types: Vec<&str> = said.iter().map(|m| m["type"].as_str().unwrap()).collect();
     assert_eq!(types, ["call_snapshot", "agent_state"], "{said:#?}");
     let snapshot = &said[0];
@@ -91,7 +60,7 @@ async fn a_reload_during_a_call_gets_the_snapshot_and_the_audio_back_and_the_cus
             v["state"] == "on_call" && v["detail"].as_str().unwrap().contains("back on your call")
         })
         .await;
-    hears_the_customer(&again, reconnected).await;
+    again.hears_the_customer(reconnected).await;
 
     // The customer ends the call when they mean to: one call, answered, hung up by them.
     sipp.success().await;
@@ -108,15 +77,13 @@ async fn a_reload_during_a_call_gets_the_snapshot_and_the_audio_back_and_the_cus
 async fn a_second_tab_takes_the_call_over_instead_of_ending_it() {
     let world = World::start(Options::default()).await;
     let mut first = world.agent("alice", ALICE_HZ, true).await;
-    let sipp = Sipp::customer(
-        world.sip,
-        &scenario("customer_calls.xml"),
-        CUSTOMER_HZ,
-        Duration::from_millis(8_000),
-        1,
-    );
-    let call = first.ringing().await;
-    first.answer(&call).await;
+    let (sipp, call) = world
+        .answered_call(
+            &mut first,
+            "customer_calls.xml",
+            Duration::from_millis(8_000),
+        )
+        .await;
 
     // The second tab connects while the first is still connected (4001 for the first).
     let mut second = world.connect("alice").await;
@@ -130,13 +97,13 @@ async fn a_second_tab_takes_the_call_over_instead_of_ending_it() {
             "the first tab's socket is closed: {before_close:#?}"
         );
     }
-    let said = greeting(&mut second).await;
+    let said = second.greeting().await;
     assert_eq!(said[0]["type"], "call_snapshot", "{said:#?}");
     assert_eq!(said[0]["call"], call.as_str());
     assert!(!said.iter().any(|m| m["type"] == "call_ended"), "{said:#?}");
     let moved = Instant::now();
     second.connect_audio(ALICE_HZ).await;
-    hears_the_customer(&second, moved).await;
+    second.hears_the_customer(moved).await;
     sipp.success().await;
     assert_eq!(
         second.expect("call_ended").await["cause"],
@@ -149,20 +116,18 @@ async fn a_second_tab_takes_the_call_over_instead_of_ending_it() {
 async fn the_customer_hanging_up_during_the_grace_period_is_told_to_the_next_connection() {
     let world = World::start(Options::default()).await;
     let mut alice = world.agent("alice", ALICE_HZ, true).await;
-    let sipp = Sipp::customer(
-        world.sip,
-        &scenario("customer_calls.xml"),
-        CUSTOMER_HZ,
-        Duration::from_millis(2_500),
-        1,
-    );
-    let call = alice.ringing().await;
-    alice.answer(&call).await;
+    let (sipp, call) = world
+        .answered_call(
+            &mut alice,
+            "customer_calls.xml",
+            Duration::from_millis(2_500),
+        )
+        .await;
     alice.close().await;
     // The customer hangs up while the softphone is away.
     sipp.success().await;
     let mut again = world.connect("alice").await;
-    let said = greeting(&mut again).await;
+    let said = again.greeting().await;
     let types: Vec<&str> = said.iter().map(|m| m["type"].as_str().unwrap()).collect();
     assert_eq!(types, ["call_ended", "agent_state"], "{said:#?}");
     assert_eq!(said[0]["call"], call.as_str());
@@ -179,15 +144,9 @@ async fn after_the_grace_period_the_call_ends_as_agent_lost_and_the_customer_get
     let world = World::start(Options::default()).await;
     let mut alice = world.agent("alice", ALICE_HZ, true).await;
     // This customer stays until we hang up: sipp succeeds only on our BYE.
-    let sipp = Sipp::customer(
-        world.sip,
-        &scenario("customer_waits_for_bye.xml"),
-        CUSTOMER_HZ,
-        Duration::ZERO,
-        1,
-    );
-    let call = alice.ringing().await;
-    alice.answer(&call).await;
+    let (sipp, call) = world
+        .answered_call(&mut alice, "customer_waits_for_bye.xml", Duration::ZERO)
+        .await;
     let lost_at = Instant::now();
     alice.close().await;
     sipp.success().await;
@@ -197,11 +156,106 @@ async fn after_the_grace_period_the_call_ends_as_agent_lost_and_the_customer_get
         "the call waited for the grace period, not {waited:?}"
     );
     let mut again = world.connect("alice").await;
-    let said = greeting(&mut again).await;
+    let said = again.greeting().await;
     assert_eq!(said[0]["type"], "call_ended", "{said:#?}");
     assert_eq!(said[0]["cause"], "agent_lost");
     assert_eq!(said[1]["state"], "offline");
     let record = world.call_record(&call).await;
     assert_eq!(record.outcome, "answered");
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_during_the_grace_period_ends_the_call_at_once() {
+    let world = World::start(Options::default()).await;
+    let session = world.sign_in("alice").await;
+    let mut alice = world.connect_signed_in("alice", &session).await;
+    alice.connect_audio(ALICE_HZ).await;
+    alice.set_available(true).await;
+    // This customer stays until we hang up: sipp succeeds only on our BYE.
+    let (sipp, call) = world
+        .answered_call(&mut alice, "customer_waits_for_bye.xml", Duration::ZERO)
+        .await;
+    // The page goes away (the call waits for it), then the agent signs out from elsewhere.
+    alice.close().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let signed_out = Instant::now();
+    world.sign_out(&session).await;
+    sipp.success().await;
+    let waited = signed_out.elapsed();
+    assert!(
+        waited < Duration::from_secs(5),
+        "the customer got our BYE at once, not after the grace period ({waited:?})"
+    );
+    let record = world.call_record(&call).await;
+    assert_eq!(record.outcome, "answered");
+    // The next sign-in starts afresh: no call waits, nothing resumes.
+    let session = world.sign_in("alice").await;
+    let mut again = world.connect_signed_in("alice", &session).await;
+    let said = again.greeting().await;
+    assert!(
+        !said.iter().any(|m| m["type"] == "call_snapshot"),
+        "{said:#?}"
+    );
+    assert_eq!(said.last().unwrap()["state"], "offline", "{said:#?}");
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_during_after_call_work_gets_the_wrap_up_back_instead_of_a_logout() {
+    let world = World::start(Options {
+        wrap_up_secs: 60,
+        ..Options::default()
+    })
+    .await;
+    let mut alice = world.agent("alice", ALICE_HZ, true).await;
+    let (sipp, call) = world
+        .answered_call(
+            &mut alice,
+            "customer_calls.xml",
+            Duration::from_millis(1_000),
+        )
+        .await;
+    sipp.success().await;
+    alice
+        .expect_where("agent_state", |v| v["state"] == "wrap_up")
+        .await;
+    let wrap_up = alice.expect("wrap_up").await;
+    assert_eq!(wrap_up["call"], call.as_str());
+
+    // The page reloads during the after-call work.
+    alice.close().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut again = world.connect("alice").await;
+    let said = again.greeting().await;
+    let types: Vec<&str> = said.iter().map(|m| m["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["wrap_up", "agent_state"], "{said:#?}");
+    assert_eq!(said[0]["call"], call.as_str());
+    assert_eq!(
+        said[0]["ends_at"], wrap_up["ends_at"],
+        "the wrap-up's end does not move"
+    );
+    assert_eq!(said[1]["state"], "wrap_up");
+    assert_eq!(
+        said[1]["detail"],
+        "Your after-call work is waiting for you: connect your audio (send media_offer)."
+    );
+
+    // Until the audio is back, no calls: availability waits.
+    again
+        .send(serde_json::json!({"type": "set_availability", "available": true}))
+        .await;
+    let refused = again.expect("error").await;
+    assert_eq!(
+        refused["message"],
+        "Your audio is reconnecting; you can become available once it is back."
+    );
+    again.connect_audio(ALICE_HZ).await;
+    again
+        .expect_where("agent_state", |v| {
+            v["state"] == "wrap_up" && v["detail"] == "You are logged in and wrapping up a call."
+        })
+        .await;
+    again.set_available(true).await;
     world.stop().await;
 }

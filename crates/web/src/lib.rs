@@ -5,6 +5,7 @@
 //! handles and know nothing of HTTP.
 
 pub mod account;
+pub mod client_address;
 pub mod console;
 pub mod csv;
 pub mod demo_customer;
@@ -173,7 +174,14 @@ pub async fn serve_with_demo(
         .await
         .with_context(|| format!("binding {}", integration.listen))?;
     let addr = listener.local_addr()?;
-    let server = tokio::spawn(listener::serve(listener, app, integration.http_limits, tls));
+    let proxies = integration.config.server.proxies.clone();
+    let server = tokio::spawn(listener::serve(
+        listener,
+        app,
+        integration.http_limits,
+        proxies,
+        tls,
+    ));
     Ok(RunningServer {
         addr,
         store: integration.store,

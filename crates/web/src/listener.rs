@@ -12,7 +12,12 @@
 //!   connections gets `503 Service Unavailable` (with `Retry-After` and `Connection: close`)
 //!   on the next one. Agents behind one NAT address share the count: each softphone holds one
 //!   WebSocket plus the page's short-lived requests, so the default (1,000) serves several
-//!   hundred agents behind one address.
+//!   hundred agents behind one address. A trusted proxy's connections (`[server]
+//!   trusted_proxies`) are not counted: they carry many clients, and which ones is only known
+//!   from the requests' headers, after the connection is accepted.
+//! - **The client's address**: every request gets a [`ClientAddress`], its connection's peer
+//!   or, from a trusted proxy, the client its forwarding header names
+//!   ([`crate::client_address`]).
 //!
 //! WebSocket upgrades (the softphone) are served on the same connections: once upgraded, the
 //! header timeout no longer applies and the connection lives as long as the WebSocket does.
@@ -33,7 +38,9 @@ use hyper_util::service::TowerToHyperService;
 use parking_lot::Mutex;
 use tracing::{debug, warn};
 
-pub use callbridge_config::{HttpLimits, MIN_HEADER_BYTES};
+pub use callbridge_config::{HttpLimits, TrustedProxies, MIN_HEADER_BYTES};
+
+use crate::client_address::{client_of, ClientAddress};
 
 /// Live connections per source address.
 #[derive(Default)]
@@ -72,13 +79,16 @@ impl Drop for Slot {
     }
 }
 
-/// Serves `app` on `listener` until the task is dropped; over TLS when `tls` is given.
+/// Serves `app` on `listener` until the task is dropped; over TLS when `tls` is given. Only
+/// connections from `proxies` may say, in a forwarding header, which client they serve.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: axum::Router,
     limits: HttpLimits,
+    proxies: TrustedProxies,
     tls: Option<crate::tls::Acceptor>,
 ) -> std::io::Result<()> {
+    let proxies = Arc::new(proxies);
     let sources = Arc::new(Sources::default());
     let refused_log = LogEvery::new(Duration::from_secs(10));
     loop {
@@ -95,7 +105,13 @@ pub async fn serve(
         // pop) must not wait for the client's delayed ACK: with Nagle's algorithm on, the second
         // one sat in the kernel for ~40 ms.
         let _ = stream.set_nodelay(true);
-        let slot = sources.take(remote.ip(), limits.max_connections_per_source);
+        let slot = if proxies.trusts(remote.ip().to_canonical()) {
+            Some(Admission::Proxy)
+        } else {
+            sources
+                .take(remote.ip(), limits.max_connections_per_source)
+                .map(|slot| Admission::Counted { _slot: slot })
+        };
         if slot.is_none() && refused_log.should_log(remote.ip()) {
             warn!(
                 source = %remote.ip(),
@@ -105,14 +121,17 @@ pub async fn serve(
         }
         let app = app.clone();
         let tls = tls.clone();
+        let proxies = proxies.clone();
         tokio::spawn(async move {
             let result = match tls {
-                None => serve_connection(stream, remote, app, slot, limits).await,
+                None => serve_connection(stream, remote, app, slot, limits, proxies).await,
                 Some(tls) => {
                     let handshake =
                         tokio::time::timeout(limits.header_read_timeout, tls.accept(stream)).await;
                     match handshake {
-                        Ok(Ok(stream)) => serve_connection(stream, remote, app, slot, limits).await,
+                        Ok(Ok(stream)) => {
+                            serve_connection(stream, remote, app, slot, limits, proxies).await
+                        }
                         Ok(Err(error)) => {
                             debug!(%remote, %error, "TLS handshake failed");
                             return;
@@ -131,14 +150,25 @@ pub async fn serve(
     }
 }
 
+/// Why a connection was let in: it holds one of its source's slots, or it comes from a trusted
+/// proxy (not counted).
+enum Admission {
+    /// The slot is released when the connection ends (dropped with it).
+    Counted {
+        _slot: Slot,
+    },
+    Proxy,
+}
+
 /// One connection, plain or TLS: the router within the limits, or the 503 when its source
 /// has no slot left.
 async fn serve_connection<S>(
     stream: S,
     remote: std::net::SocketAddr,
     app: axum::Router,
-    slot: Option<Slot>,
+    slot: Option<Admission>,
     limits: HttpLimits,
+    proxies: Arc<TrustedProxies>,
 ) -> Result<(), hyper::Error>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -150,14 +180,16 @@ where
         .header_read_timeout(limits.header_read_timeout)
         .max_buf_size(limits.max_header_bytes.max(MIN_HEADER_BYTES));
     match slot {
-        Some(_slot) => {
-            // Handlers that need the client's address (sign-in limits) read it here.
+        Some(_admission) => {
+            // Handlers that need the client's address (sign-in limits, the listen audit) read
+            // it here.
             let app = tower::ServiceExt::map_request(
                 app,
                 move |mut request: axum::http::Request<hyper::body::Incoming>| {
-                    request
-                        .extensions_mut()
-                        .insert(axum::extract::ConnectInfo(remote));
+                    let client = client_of(remote.ip(), &proxies, request.headers());
+                    let extensions = request.extensions_mut();
+                    extensions.insert(axum::extract::ConnectInfo(remote));
+                    extensions.insert(ClientAddress(client));
                     request
                 },
             );

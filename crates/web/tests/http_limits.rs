@@ -1,13 +1,16 @@
 //! The HTTP listener's limits against raw TCP clients: what an unfinished request, an idle
 //! keep-alive connection, oversized headers and one address opening too many connections get,
-//! and that WebSocket-style upgrades still work through it.
+//! and that WebSocket-style upgrades still work through it; and which client address handlers
+//! see, with and without trusted proxies (forged forwarding headers change nothing).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::routing::get;
-use callbridge_web::listener::{serve, HttpLimits};
+use callbridge_config::{ForwardedHeader, IpNetwork};
+use callbridge_web::account::client_address;
+use callbridge_web::listener::{serve, HttpLimits, TrustedProxies};
 use http::{Request, Response, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -34,13 +37,49 @@ async fn upgrade(mut request: Request<Body>) -> Response<Body> {
 }
 
 async fn start(limits: HttpLimits) -> SocketAddr {
+    start_behind(limits, TrustedProxies::default()).await
+}
+
+/// A listener whose `/whoami` answers the client address every handler sees.
+async fn start_behind(limits: HttpLimits, proxies: TrustedProxies) -> SocketAddr {
     let app = axum::Router::new()
         .route("/hello", get(|| async { "hello" }))
-        .route("/upgrade", get(upgrade));
+        .route("/upgrade", get(upgrade))
+        .route(
+            "/whoami",
+            get(|request: Request<Body>| async move { client_address(&request).to_string() }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(serve(listener, app, limits, None));
+    tokio::spawn(serve(listener, app, limits, proxies, None));
     addr
+}
+
+/// The body of `GET /whoami` sent with `headers` (each `Name: value`).
+async fn whoami(addr: SocketAddr, headers: &[&str]) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let mut request = "GET /whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".to_string();
+    for header in headers {
+        request.push_str(header);
+        request.push_str("\r\n");
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let answer = read_to_close(&mut stream, Duration::from_secs(4))
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    answer.rsplit("\r\n\r\n").next().unwrap().to_string()
+}
+
+fn trusting(networks: &[&str]) -> TrustedProxies {
+    TrustedProxies {
+        networks: networks
+            .iter()
+            .map(|n| IpNetwork::parse(n).unwrap())
+            .collect(),
+        header: ForwardedHeader::XForwardedFor,
+    }
 }
 
 fn short_timeout() -> HttpLimits {
@@ -192,4 +231,56 @@ async fn upgraded_connections_outlive_the_header_read_timeout() {
         .unwrap()
         .unwrap();
     assert_eq!(&buf[..n], b"ping");
+}
+
+#[tokio::test]
+async fn forwarding_headers_from_a_peer_that_is_not_a_trusted_proxy_change_nothing() {
+    // Nothing trusted (the default), and a trusted proxy that is not this peer.
+    for proxies in [TrustedProxies::default(), trusting(&["10.0.0.5"])] {
+        let addr = start_behind(HttpLimits::default(), proxies).await;
+        let forged = [
+            "X-Forwarded-For: 198.51.100.7",
+            "Forwarded: for=198.51.100.8",
+            "X-Real-IP: 198.51.100.9",
+        ];
+        assert_eq!(whoami(addr, &forged).await, "127.0.0.1");
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_handlers_see_the_rightmost_untrusted_hop() {
+    let addr = start_behind(HttpLimits::default(), trusting(&["127.0.0.0/8"])).await;
+    assert_eq!(whoami(addr, &[]).await, "127.0.0.1", "no header: the proxy");
+    assert_eq!(
+        whoami(addr, &["X-Forwarded-For: 1.2.3.4, 198.51.100.7"]).await,
+        "198.51.100.7",
+        "what the client wrote itself (1.2.3.4) is not believed"
+    );
+    assert_eq!(
+        whoami(addr, &["Forwarded: for=198.51.100.8"]).await,
+        "127.0.0.1",
+        "only the configured header is read"
+    );
+}
+
+#[tokio::test]
+async fn a_trusted_proxys_connections_are_not_counted_against_the_per_source_limit() {
+    let limits = HttpLimits {
+        max_connections_per_source: 2,
+        ..HttpLimits::default()
+    };
+    let addr = start_behind(limits, trusting(&["127.0.0.1"])).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 256];
+        let n = stream.read(&mut buf).await.unwrap();
+        let head = String::from_utf8_lossy(&buf[..n]).to_string();
+        assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+        held.push(stream);
+    }
 }

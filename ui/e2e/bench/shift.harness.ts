@@ -84,6 +84,8 @@ test(`a shift of ${calls} calls: INVITE to the contact's name, the CRM round tri
   const overCrm: number[] = [];
   const beforeLookup: number[] = [];
   const afterLookup: number[] = [];
+  const serverAfterLookup: number[] = [];
+  const toThePage: number[] = [];
   for (let i = 0; i < calls; i++) {
     const shown = await whenTextAppears(page.mainFrame(), name, 'section.ringing h2');
     const call = await sippCall(i);
@@ -97,7 +99,8 @@ test(`a shift of ${calls} calls: INVITE to the contact's name, the CRM round tri
     const sent = sippInviteSentAt(call.messages);
     const admitted = serverLines(demo.output(), 'inbound call').at(-1);
     const lookup = serverLines(demo.output(), 'contact lookup answered').at(-1);
-    if (sent === null || !admitted || !lookup) throw new Error(`call ${i}: missing timestamps\n${demo.output().slice(-2_000)}`);
+    const popSent = serverLines(demo.output(), 'screen pop sent').at(-1);
+    if (sent === null || !admitted || !lookup || !popSent) throw new Error(`call ${i}: missing timestamps\n${demo.output().slice(-2_000)}`);
     const round = Number(field(lookup.text, 'micros')) / 1_000;
     fromInvite.push(at - sent);
     fromAdmission.push(at - admitted.at);
@@ -105,6 +108,8 @@ test(`a shift of ${calls} calls: INVITE to the contact's name, the CRM round tri
     overCrm.push(at - sent - round);
     beforeLookup.push(lookup.at - round - admitted.at);
     afterLookup.push(at - lookup.at);
+    serverAfterLookup.push(popSent.at - lookup.at);
+    toThePage.push(at - popSent.at);
     if (i === Math.floor(calls / 2) - 1) memory.push(`after ${i + 1} calls: ${await heap(cdp)}`);
   }
   memory.push(`after ${calls} calls: ${await heap(cdp)}`);
@@ -117,6 +122,8 @@ test(`a shift of ${calls} calls: INVITE to the contact's name, the CRM round tri
     summary('INVITE -> name, minus that call\'s CRM round trip', overCrm),
     summary('  of which: INVITE admitted -> lookup asked', beforeLookup),
     summary('  of which: lookup answered -> name shown', afterLookup),
+    summary('    lookup answered -> pop written to the socket (server)', serverAfterLookup),
+    summary('    pop written -> name painted (socket, page)', toThePage),
     `target: p99 of INVITE -> name under p99 CRM round trip + 20 ms = ${(percentile(crm, 99) + 20).toFixed(1)} ms`,
     '--- memory of the agent\'s page (after garbage collection) ---',
     ...memory,

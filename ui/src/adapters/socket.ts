@@ -31,7 +31,7 @@ export function createSocket(url: () => string, dispatch: (input: Input) => void
     const decoded = decodeServerFrame(data);
     if (decoded.ok) {
       if (decoded.message.type === 'pong') clearTimeout(pongDeadline);
-      dispatch({ kind: 'server', message: decoded.message });
+      dispatch({ kind: 'server', message: decoded.message, at: Date.now() });
       return;
     }
     dispatch({ kind: 'bad_frame', problem: decoded.problem });

@@ -9,7 +9,7 @@ import type { StaffRole } from './access';
 import type { PageProps } from './context';
 import { Audit } from './pages/Audit';
 import { Outbox } from './pages/Outbox';
-import { CallHistoryPage, LiveWallPage } from './pages/Supervision';
+import { CallHistoryPage, ChartsPage, LiveWallPage } from './pages/Supervision';
 import { Overview } from './pages/Overview';
 import { People } from './pages/People';
 import { Setup } from './pages/setup/Setup';
@@ -27,6 +27,7 @@ export const pages: readonly ConsolePage[] = [
   { id: 'overview', needs: 'supervisor', title: (c) => c.overview.title, summary: (c) => c.overview.summary, component: Overview },
   { id: 'live-wall', needs: 'supervisor', title: (c) => c.supervisor.wall.title, summary: (c) => c.supervisor.wall.summary, component: LiveWallPage },
   { id: 'call-history', needs: 'supervisor', title: (c) => c.supervisor.history.title, summary: (c) => c.supervisor.history.summary, component: CallHistoryPage },
+  { id: 'charts', needs: 'supervisor', title: (c) => c.supervisor.charts.title, summary: (c) => c.supervisor.charts.summary, component: ChartsPage },
   { id: 'people', needs: 'admin', title: (c) => c.people.title, summary: (c) => c.people.summary, component: People },
   { id: 'outbox', needs: 'admin', title: (c) => c.outbox.title, summary: (c) => c.outbox.summary, component: Outbox },
   { id: 'setup', needs: 'admin', title: (c) => c.setup.title, summary: (c) => c.setup.summary, component: Setup },

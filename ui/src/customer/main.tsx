@@ -60,7 +60,7 @@ function translate(input: SoftphoneInput): CustomerInput | null {
     case 'socket_closed':
       return { kind: 'socket_closed', code: input.code };
     case 'server':
-      return { kind: 'server', message: input.message };
+      return input.at === undefined ? { kind: 'server', message: input.message } : { kind: 'server', message: input.message, at: input.at };
     case 'media_offer_ready':
       return { kind: 'media_offer_ready', sdp: input.sdp };
     case 'media_failed':

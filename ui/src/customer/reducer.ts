@@ -58,7 +58,7 @@ export type CustomerInput =
   | { kind: 'tick'; now: number }
   | { kind: 'socket_open' }
   | { kind: 'socket_closed'; code: number }
-  | { kind: 'server'; message: ServerMessage }
+  | { kind: 'server'; message: ServerMessage; at?: number }
   | { kind: 'media_offer_ready'; sdp: string }
   | { kind: 'media_failed'; problem: string }
   | { kind: 'choose'; caller: string }
@@ -161,7 +161,7 @@ export function reduce(state: CustomerState, input: CustomerInput, setup: Setup)
       return [state, [{ kind: 'send', message: { type: 'hang_up', call } }]];
     }
     case 'server':
-      return onServer(state, input.message);
+      return onServer(input.at === undefined ? state : { ...state, now: input.at }, input.message);
   }
 }
 
@@ -204,9 +204,10 @@ function onServer(state: CustomerState, message: ServerMessage): Step {
       return [{ ...state, problem: message.message }, []];
     case 'call_snapshot': {
       // The call survived a lost connection (the server kept it): back on it.
-      const since = Date.parse(message.answered_at);
+      // Timed on this page's clock from the server's elapsed time (see the softphone's reducer).
+      const since = state.now - message.elapsed_ms;
       const direction = message.direction === 'outbound' ? 'out' : 'in';
-      return [{ ...state, phase: { kind: 'connected', call: message.call, other: message.customer, since: Number.isNaN(since) ? state.now : since, direction }, outcome: null }, []];
+      return [{ ...state, phase: { kind: 'connected', call: message.call, other: message.customer, since, direction }, outcome: null }, []];
     }
     case 'crm':
     case 'wrap_up':

@@ -188,7 +188,7 @@ export interface CustomerMessages {
   refused: Fmt<{ detail: string }>;
 }
 
-/** The supervisor's pages of the console: the live wall and the call history. */
+/** The supervisor's pages of the console: the live wall, the call history and the charts. */
 export interface SupervisorMessages {
   wall: {
     title: string;
@@ -256,6 +256,41 @@ export interface SupervisorMessages {
     nextPage: string;
     directions: Record<'inbound' | 'outbound', string>;
     outcomes: Record<'answered' | 'abandoned' | 'no_agent' | 'overflow' | 'outbound_failed' | 'cancelled' | 'failed', string>;
+  };
+  charts: {
+    title: string;
+    summary: string;
+    filtersHeading: string;
+    day: string;
+    interval: string;
+    intervals: Record<'900' | '1800' | '3600', string>;
+    queue: string;
+    allQueues: string;
+    show: string;
+    loading: string;
+    failed: Fmt<{ message: string }>;
+    badDay: string;
+    drawFailed: string;
+    totalsHeading: string;
+    callsHeading: string;
+    levelHeading: string;
+    /** What the service level counts, for the queue targets given. */
+    levelRule: Fmt<{ targets: string }>;
+    noTargets: string;
+    target: Fmt<{ queue: string; seconds: string }>;
+    inbound: string;
+    answered: string;
+    inTime: string;
+    abandoned: string;
+    unserved: string;
+    outbound: string;
+    serviceLevel: string;
+    abandonRate: string;
+    none: string;
+    empty: string;
+    tableSummary: string;
+    tableCaption: Fmt<{ day: string }>;
+    start: string;
   };
 }
 

@@ -321,6 +321,10 @@ export interface ServerCallSnapshot {
    * RFC 3339: when this agent was connected to the call.
    */
   answered_at: string;
+  /**
+   * How long this agent had been connected to the call when the server sent this message, in milliseconds (the call timer: start it at the moment of receipt minus this, so that the browser's clock need not agree with the server's).
+   */
+  elapsed_ms: number;
   held: boolean;
   /**
    * RFC 3339: when the call ends unless this connection's audio session is up.

@@ -86,7 +86,9 @@ export function reduce(state: State, input: Input): Step {
     case 'media_failed':
       return { state: { ...state, media: 'failed', mediaProblem: input.problem }, effects: [] };
     case 'server':
-      return onServer(state, input.message);
+      // The moment of receipt, not the last tick's (up to a second old): a call answered now
+      // starts its timer now.
+      return onServer(input.at === undefined ? state : { ...state, now: input.at }, input.message);
     case 'intent':
       return onIntent(state, input.intent);
   }
@@ -444,7 +446,9 @@ function onCrm(
 function onSnapshot(state: State, message: Extract<ServerMessage, { type: 'call_snapshot' }>): Step {
   // A reload, a reconnect or another tab during a call: the server kept the call (the customer
   // hears music) and says where it stands; the audio comes back with the new media session.
-  const answeredAt = Date.parse(message.answered_at);
+  // The timer counts from the server's elapsed time, on this page's clock: `answered_at` read
+  // on a clock that differs from the server's would move it.
+  const answeredAt = state.now - message.elapsed_ms;
   const existing = state.calls.find((c) => c.id === message.call);
   const caller: Caller =
     message.customer_kind === 'number'
@@ -460,7 +464,7 @@ function onSnapshot(state: State, message: Extract<ServerMessage, { type: 'call_
     caller,
     queue: message.queue,
     phase: 'on_call',
-    answeredAt: Number.isFinite(answeredAt) ? answeredAt : state.now,
+    answeredAt,
     held: message.held,
     outcome: null,
     endedAt: null,

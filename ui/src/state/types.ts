@@ -146,7 +146,9 @@ export type Intent =
 
 export type Input =
   | { kind: 'start' }
-  | { kind: 'server'; message: ServerMessage }
+  // `at`: when the page received it (Date.now()), the state's `now` from then on; replays of
+  // recorded conversations leave it out and keep the last tick's.
+  | { kind: 'server'; message: ServerMessage; at?: number }
   | { kind: 'bad_frame'; problem: string }
   | { kind: 'intent'; intent: Intent }
   | { kind: 'socket_open' }

@@ -24,6 +24,9 @@ pub struct TelephonyConfig {
     pub media: MediaSettings,
     /// Where recordings are written while calls run, until their store has them.
     pub spool_dir: PathBuf,
+    /// How long an answered call (or after-call work) waits for an agent whose softphone went
+    /// away without signing out; zero ends the call at once.
+    pub agent_grace: Duration,
     pub tenants: Vec<TenantTelephony>,
 }
 

@@ -19,11 +19,17 @@ use crate::secret::secret;
 
 type Env<'e> = &'e dyn Fn(&str) -> Option<String>;
 
-/// The top-level settings of `[telephony]`; the tenants are added by [`tenant`].
+/// The longest `agent_grace_secs`: the customer hears hold music all that time, and the agent
+/// is shown `offline` to colleagues; a softphone that is not back within two minutes is not
+/// coming back from a blip.
+pub const MAX_AGENT_GRACE_SECS: u64 = 120;
+
+/// The top-level settings of `[telephony]` (the tenants are added by [`tenant`]): SIP, media,
+/// the spool directory and the agents' grace period.
 pub(crate) fn settings(
     section: Section<'_, '_>,
     base: &Path,
-) -> Option<(SipSettings, MediaSettings, PathBuf)> {
+) -> Option<(SipSettings, MediaSettings, PathBuf, Duration)> {
     let sip = sip(&section);
     let media = media(&section);
     let spool = section.or(
@@ -31,8 +37,19 @@ pub(crate) fn settings(
         section.string("spool_dir"),
         "spool".to_string(),
     );
+    let grace = section.or(
+        "agent_grace_secs",
+        section.integer(
+            "agent_grace_secs",
+            0,
+            Some(MAX_AGENT_GRACE_SECS),
+            "seconds (0 ends a call at once when its agent's softphone goes away; the customer \
+             hears hold music meanwhile, so keep it short)",
+        ),
+        20,
+    );
     section.finish();
-    Some((sip?, media?, base.join(spool?)))
+    Some((sip?, media?, base.join(spool?), Duration::from_secs(grace?)))
 }
 
 fn socket(section: &Section<'_, '_>, name: &str) -> Option<Option<SocketAddr>> {

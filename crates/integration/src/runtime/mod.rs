@@ -143,7 +143,13 @@ impl RuntimeHandle {
 pub struct Runtime {
     handle: RuntimeHandle,
     tasks: Vec<JoinHandle<()>>,
+    /// Held (shared) by each lookup outcome being journalled; a stop takes it whole, so an
+    /// outcome the engine already has reaches the journal first.
+    journal_writes: Arc<tokio::sync::RwLock<()>>,
 }
+
+/// How long a stop waits for lookup outcomes still being journalled.
+const JOURNAL_DRAIN: Duration = Duration::from_secs(5);
 
 impl Runtime {
     /// Starts the engine task and the outbox worker. Agents whose CRM link is stored are known
@@ -187,17 +193,20 @@ impl Runtime {
                 tracing::info!(tenant = %tenant, released, "outbox writes a stopped process held are due again");
             }
         }
+        let journal_writes = Arc::new(tokio::sync::RwLock::new(()));
         let executor = Executor {
             crm: crm.clone(),
             store: store.clone(),
             handle: handle.clone(),
             outbox_wake: wake.clone(),
+            journal_writes: journal_writes.clone(),
         };
         let engine_task = tokio::spawn(run_engine(Engine::new(config), rx, executor, clock));
         let outbox_task = tokio::spawn(outbox::run(crm, store, handle.clone(), wake, options));
         Ok(Runtime {
             handle,
             tasks: vec![engine_task, outbox_task],
+            journal_writes,
         })
     }
 
@@ -208,6 +217,12 @@ impl Runtime {
     /// Stops the engine and the outbox worker. Pending Case writes stay in the outbox and are
     /// picked up by the next start.
     pub async fn shutdown(self) {
+        if tokio::time::timeout(JOURNAL_DRAIN, self.journal_writes.write())
+            .await
+            .is_err()
+        {
+            tracing::warn!("lookup outcomes not journalled within {JOURNAL_DRAIN:?} of the stop; a restart looks those callers up again");
+        }
         for task in &self.tasks {
             task.abort();
         }
@@ -261,6 +276,7 @@ struct Executor<C> {
     store: Store,
     handle: RuntimeHandle,
     outbox_wake: Arc<Notify>,
+    journal_writes: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl<C: Crm> Executor<C> {
@@ -279,6 +295,7 @@ impl<C: Crm> Executor<C> {
                 let crm = self.crm.clone();
                 let handle = self.handle.clone();
                 let store = self.store.clone();
+                let journal_writes = self.journal_writes.clone();
                 tokio::spawn(async move {
                     let asked = std::time::Instant::now();
                     let answer = crm.lookup(&tenant, &agent, &number).await;
@@ -303,16 +320,25 @@ impl<C: Crm> Executor<C> {
                         agent,
                         result,
                     };
-                    if matches!(
+                    // The engine (and the agent's pop) first; the journal row after it, so
+                    // that its synced write is not in the pop's path. A crash in between costs
+                    // the replay one more lookup, nothing else.
+                    let journalled = matches!(
                         event,
                         Event::LookupCompleted {
                             result: LookupResult::Matches(_),
                             ..
                         }
-                    ) {
+                    )
+                    .then(|| event.clone());
+                    // Taken before the engine hears of it, so that a stop which follows the
+                    // pop waits for this row.
+                    let writing = journal_writes.read_owned().await;
+                    handle.submit(event);
+                    if let Some(event) = journalled {
                         journal_lookup(&store, &tenant, &event).await;
                     }
-                    handle.submit(event);
+                    drop(writing);
                 });
             }
             Command::CreateCase {
@@ -375,8 +401,8 @@ impl<C: Crm> Executor<C> {
     }
 }
 
-/// Records a lookup's outcome before the engine sees it, so that a replay after a restart gives
-/// the call its pop from this record instead of searching the CRM again.
+/// Records a lookup's outcome (right after the engine got it), so that a replay after a restart
+/// gives the call its pop from this record instead of searching the CRM again.
 async fn journal_lookup(store: &Store, tenant: &TenantId, event: &Event) {
     let Some(call) = event.call() else { return };
     let payload = crate::journal::encode(event);

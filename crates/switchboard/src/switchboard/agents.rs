@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use callbridge_core::{AgentId, QueueId, TenantId, Timestamp};
+use callbridge_core::{AgentId, CallId, QueueId, TenantId, Timestamp};
 
 use super::Switchboard;
 use crate::agent::{Agent, AgentState, UnavailableReason};
@@ -41,6 +41,7 @@ impl Switchboard {
                     state: AgentState::Offline,
                     idle_key: None,
                     wrap_up_id: 0,
+                    wrap_up_call: None,
                     resume_since: None,
                     lost: None,
                 },
@@ -80,6 +81,10 @@ impl Switchboard {
         };
         match state {
             AgentState::Available { .. } => self.stats.ignored_stale += 1,
+            // Calls would ring a softphone that is not there: first the audio, then calls.
+            AgentState::WrapUp { .. } if self.is_lost(&agent) => {
+                self.refuse(agent, None, Refusal::AudioReconnectingAfterCall, out)
+            }
             AgentState::Unavailable { .. } | AgentState::WrapUp { .. } | AgentState::Offline => {
                 self.make_available(&agent, self.now, "You are available.".to_owned(), out)
             }
@@ -163,7 +168,10 @@ impl Switchboard {
         let current = self.agents.get(&agent).is_some_and(|a| {
             matches!(a.state, AgentState::WrapUp { .. }) && a.wrap_up_id == wrap_up_id
         });
-        if current {
+        if current && self.is_lost(&agent) {
+            // Their softphone is away: never available (offered calls) without one.
+            self.agent_offline(agent, out);
+        } else if current {
             self.make_available(&agent, self.now, "You are available.".to_owned(), out);
         }
     }
@@ -263,10 +271,11 @@ impl Switchboard {
         self.offer_waiting_call(agent, out);
     }
 
-    /// After a call: wrap-up (the queue's, or the global one), or available at once.
+    /// After `call`: wrap-up (the queue's, or the global one), or available at once.
     pub(super) fn after_call(
         &mut self,
         agent: &AgentId,
+        call: &CallId,
         queue: Option<&QueueId>,
         message: String,
         out: &mut Vec<Output>,
@@ -285,6 +294,7 @@ impl Switchboard {
         let wrap_up_id = self.next_id();
         if let Some(a) = self.agents.get_mut(agent) {
             a.wrap_up_id = wrap_up_id;
+            a.wrap_up_call = Some(call.clone());
         }
         self.timers.set(
             until,

@@ -217,7 +217,7 @@ impl Switchboard {
             }
             AgentFollowUp::AfterCall(queue) => {
                 let message = note.unwrap_or_else(|| format!("The call with {customer} ended."));
-                self.after_call(&agent, queue.as_ref(), message, out);
+                self.after_call(&agent, &call_id, queue.as_ref(), message, out);
             }
             AgentFollowUp::DialEnded => {
                 let message = note.unwrap_or_else(|| format!("The call to {customer} ended."));

@@ -38,6 +38,13 @@ pub enum Resumption {
         /// Ended because the softphone did not come back within the grace period.
         agent_lost: bool,
     },
+    /// The agent's softphone went away during their after-call work for `call`, which waits
+    /// for them until `ends_at` (monotonic; the switchboard makes them available then if their
+    /// audio is back, and logs them out if not).
+    WrapUp {
+        call: CallId,
+        ends_at: callbridge_core::Timestamp,
+    },
     /// Nothing to catch up on.
     Nothing,
 }
@@ -70,6 +77,10 @@ impl Switchboard {
         }
         let call_id = match &a.state {
             AgentState::OnCall { call } if !self.config.agent_grace.is_zero() => call.clone(),
+            // After-call work waits too: the disposition form comes back with the softphone.
+            AgentState::WrapUp { .. } if !self.config.agent_grace.is_zero() => {
+                return self.keep_wrap_up(agent);
+            }
             // Not talking to anyone: a ringing call moves on at once, an unanswered dial is
             // cancelled, and the agent is logged out, as at a sign-out.
             _ => return self.agent_offline(agent, out),
@@ -113,6 +124,17 @@ impl Switchboard {
                 prompt: Prompt::Music(queue),
             });
         }
+    }
+
+    /// The agent's softphone went away during their after-call work: they stay in it for the
+    /// grace period (or until the wrap-up's own end, if sooner), taking no calls.
+    fn keep_wrap_up(&mut self, agent: AgentId) {
+        let until = self.now.saturating_add(self.config.agent_grace);
+        let id = self.next_id();
+        if let Some(a) = self.agents.get_mut(&agent) {
+            a.lost = Some(Lost { until, id });
+        }
+        self.timers.set(until, Timer::Grace { agent, lost_id: id });
     }
 
     /// The agent whose softphone went away logged in again (their audio session is up) within
@@ -230,9 +252,18 @@ impl Switchboard {
     }
 
     /// What a softphone connecting for `agent` now is told about their call: the call that
-    /// waits for them, or how it ended while they were away, or nothing.
+    /// waits for them, the after-call work that waits for them, or how the call ended while
+    /// they were away, or nothing.
     pub fn resumption(&self, agent: &AgentId) -> Resumption {
         if let Some(a) = self.agents.get(agent) {
+            if let (Some(_), AgentState::WrapUp { until }, Some(call)) =
+                (a.lost, &a.state, &a.wrap_up_call)
+            {
+                return Resumption::WrapUp {
+                    call: call.clone(),
+                    ends_at: *until,
+                };
+            }
             if let (Some(lost), AgentState::OnCall { call }) = (a.lost, &a.state) {
                 if let Some(c) = self.calls.get(call) {
                     if let Phase::Connected { held, since, .. } = &c.phase {

@@ -50,6 +50,7 @@ impl Switchboard {
         let Some(call) = self.calls.get_mut(&call_id) else {
             return;
         };
+        let transferred = call_id.clone();
         if !held {
             out.push(Output::Unbridge {
                 call: call_id.clone(),
@@ -89,7 +90,7 @@ impl Switchboard {
         };
         // The call is routed before the agent is freed, so it does not bounce straight back.
         let message = format!("You transferred the call to {target_name}.");
-        self.after_call(&agent, taken_from.as_ref(), message, out);
+        self.after_call(&agent, &transferred, taken_from.as_ref(), message, out);
     }
 
     /// Whether the call can go to `to` now; if not, the call stays with the agent.

@@ -41,8 +41,16 @@ use switch::{Sources, Switch, TenantContext};
 /// Each tenant's configured agents: name and the queues they serve.
 type AgentDirectory = HashMap<TenantId, Vec<(String, Vec<String>)>>;
 
-/// Each tenant's queues: name and after-call work time.
-type QueueDirectory = HashMap<TenantId, Vec<(String, std::time::Duration)>>;
+/// Each tenant's queues: name, after-call work time and service-level target.
+type QueueDirectory = HashMap<TenantId, Vec<QueueFacts>>;
+
+/// What the web edge asks of a configured queue.
+#[derive(Clone, Debug)]
+pub(crate) struct QueueFacts {
+    id: String,
+    wrap_up: std::time::Duration,
+    service_level: std::time::Duration,
+}
 
 /// What the agent's WebSocket (the web edge) needs from the running telephony: who may connect,
 /// and a way to attach a connection, pass on what the agent sends and detach it.
@@ -126,7 +134,21 @@ impl TelephonyHandle {
     pub fn queues(&self, tenant: &str) -> Vec<(String, std::time::Duration)> {
         self.queues
             .get(&TenantId::new(tenant))
-            .cloned()
+            .map(|queues| queues.iter().map(|q| (q.id.clone(), q.wrap_up)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The tenant's queues with their service-level target (`service_level_secs`), in
+    /// configuration order.
+    pub fn service_levels(&self, tenant: &str) -> Vec<(String, std::time::Duration)> {
+        self.queues
+            .get(&TenantId::new(tenant))
+            .map(|queues| {
+                queues
+                    .iter()
+                    .map(|q| (q.id.clone(), q.service_level))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -161,6 +183,9 @@ impl<F: Fn(Event) + Send + Sync + 'static> CallEventSink for F {
     }
 }
 
+/// How long a stop waits for the call events still to be journalled.
+const JOURNAL_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Running telephony.
 pub struct Telephony {
     handle: TelephonyHandle,
@@ -169,6 +194,8 @@ pub struct Telephony {
     recorder: Option<RecorderThread>,
     uploader: Option<callbridge_recording::Uploader>,
     tasks: Vec<JoinHandle<()>>,
+    /// Journals call events behind the engine; drained, not aborted, at shutdown.
+    journal: Option<JoinHandle<()>>,
 }
 
 impl Telephony {
@@ -260,7 +287,11 @@ impl Telephony {
                 t.tenant.clone(),
                 t.queues
                     .iter()
-                    .map(|q| (q.id.to_string(), q.wrap_up))
+                    .map(|q| QueueFacts {
+                        id: q.id.to_string(),
+                        wrap_up: q.wrap_up,
+                        service_level: q.service_level,
+                    })
                     .collect(),
             );
             let region = config
@@ -335,7 +366,8 @@ impl Telephony {
             sip_addrs,
             recorder: Some(recorder_thread),
             uploader: Some(uploader),
-            tasks: vec![switch_task, forward, feed_task, wall_task],
+            tasks: vec![switch_task, forward, wall_task],
+            journal: Some(feed_task),
         })
     }
 
@@ -358,6 +390,17 @@ impl Telephony {
         for task in self.tasks.drain(..) {
             let _ = task.await;
         }
+        // The switch is gone with its feed: the journal task writes what it still holds (the
+        // engine already has those events) and ends.
+        if let Some(mut journal) = self.journal.take() {
+            if tokio::time::timeout(JOURNAL_DRAIN, &mut journal)
+                .await
+                .is_err()
+            {
+                tracing::warn!("call events not journalled within {JOURNAL_DRAIN:?} of the stop; a restart will not replay them");
+                journal.abort();
+            }
+        }
         if let Some(recorder) = self.recorder.take() {
             let _ = tokio::task::spawn_blocking(move || recorder.join()).await;
         }
@@ -368,7 +411,10 @@ impl Telephony {
 }
 
 fn switchboard_config(telephony: &TelephonyConfig) -> SwitchboardConfig {
-    let mut config = SwitchboardConfig::default();
+    let mut config = SwitchboardConfig {
+        agent_grace: telephony.agent_grace,
+        ..SwitchboardConfig::default()
+    };
     for tenant in &telephony.tenants {
         for q in &tenant.queues {
             let mut queue = QueueConfig::new(tenant.tenant.clone(), q.id.clone());

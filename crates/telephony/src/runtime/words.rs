@@ -118,10 +118,12 @@ pub fn rfc3339(at: callbridge_kernel::time::WallTime) -> Option<String> {
         })
 }
 
-/// The `call_snapshot` message for a call that waits for its reconnecting agent; `grace_ends_at`
-/// is the wall time its grace period ends. The CRM side is left empty for the web edge.
+/// The `call_snapshot` message for a call that waits for its reconnecting agent, sent at `now`;
+/// `grace_ends_at` is the wall time its grace period ends. The CRM side is left empty for the
+/// web edge.
 pub fn call_snapshot(
     resumed: &callbridge_switchboard::ResumedCall,
+    now: callbridge_kernel::time::WallTime,
     grace_ends_at: callbridge_kernel::time::WallTime,
 ) -> ServerMessage {
     let (customer, customer_kind) = customer(&resumed.customer);
@@ -132,6 +134,7 @@ pub fn call_snapshot(
         customer_kind,
         queue: resumed.queue.as_ref().map(|q| q.to_string()),
         answered_at: rfc3339(resumed.since).unwrap_or_default(),
+        elapsed_ms: now.as_millis().saturating_sub(resumed.since.as_millis()),
         held: resumed.held,
         grace_ends_at: rfc3339(grace_ends_at).unwrap_or_default(),
         crm: Box::default(),

@@ -144,6 +144,9 @@ pub enum ServerMessage {
         queue: Option<String>,
         /// RFC 3339: when this agent was connected to the call.
         answered_at: String,
+        /// How long this agent had been connected to the call when this was sent (ms): the
+        /// call timer, free of any difference between the browser's clock and ours.
+        elapsed_ms: u64,
         held: bool,
         /// RFC 3339: when the call ends unless the agent's audio is back (`media_offer`).
         grace_ends_at: String,

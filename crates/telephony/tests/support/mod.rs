@@ -17,8 +17,9 @@ use callbridge_integration::server;
 use callbridge_media::testing::{Softphone, SoftphoneOptions};
 use callbridge_sandbox::{RunningSandbox, SandboxOptions};
 use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
-use callbridge_store::SecretKey;
+use callbridge_store::{Role, SecretKey};
 use callbridge_telephony::Telephony;
+use callbridge_web::account::provision::{self, Wanted};
 use callbridge_web::RunningServer;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -62,6 +63,8 @@ pub struct Options {
     pub s3_endpoint: Option<String>,
     /// Start in this data directory (e.g. one holding a spool left by a crash).
     pub dir: Option<tempfile::TempDir>,
+    /// The support queue's after-call work (`wrap_up_secs`).
+    pub wrap_up_secs: u64,
 }
 
 impl Default for Options {
@@ -73,6 +76,7 @@ impl Default for Options {
             music: false,
             s3_endpoint: None,
             dir: None,
+            wrap_up_secs: 0,
         }
     }
 }
@@ -203,6 +207,7 @@ queue = "support"
 id = "support"
 waiting = "{waiting}"
 ring_timeout_secs = {ring}
+wrap_up_secs = {wrap_up}
 {music}
 [[tenant.telephony.queue]]
 id = "sales"
@@ -225,6 +230,7 @@ queues = ["support", "sales"]
             client_secret = sandbox.credentials.client_secret,
             waiting = options.waiting,
             ring = options.ring_timeout_secs,
+            wrap_up = options.wrap_up_secs,
             recordings = match &options.s3_endpoint {
                 Some(endpoint) => format!(
                     "store = \"s3\"\nbucket = \"{}\"\nendpoint = \"{endpoint}\"\n\
@@ -317,6 +323,101 @@ queues = ["support", "sales"]
         let welcome = agent.expect("welcome").await;
         assert_eq!(welcome["agent"], name);
         agent
+    }
+
+    /// An agent who signed in with a password, as the browser softphone does: gives `name` an
+    /// account (or a new password) and signs in. The session's cookie opens their softphone
+    /// ([`World::connect_signed_in`]).
+    pub async fn sign_in(&self, name: &str) -> Session {
+        const PASSWORD: &str = "correct horse battery staple";
+        let store = &self.server.store;
+        if !provision::reset_password(store, TENANT, name, PASSWORD)
+            .await
+            .unwrap()
+        {
+            let wanted = Wanted {
+                tenant: TENANT.into(),
+                user: name.into(),
+                display_name: name.into(),
+                role: Role::Agent,
+            };
+            provision::create(store, &wanted, PASSWORD).await.unwrap();
+        }
+        let answer = self
+            .http()
+            .post(format!("{}/api/v1/session", self.public_url))
+            .header(reqwest::header::ORIGIN, &self.public_url)
+            .json(&json!({"tenant": TENANT, "user": name, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "sign-in of {name}");
+        let cookie = answer.headers()[reqwest::header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let body: Value = answer.json().await.unwrap();
+        Session {
+            cookie,
+            csrf: body["csrf_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// Signs `session` out (`DELETE /api/v1/session`, as the page's sign-out button does).
+    pub async fn sign_out(&self, session: &Session) {
+        let answer = self
+            .http()
+            .delete(format!("{}/api/v1/session", self.public_url))
+            .header(reqwest::header::COOKIE, &session.cookie)
+            .header("x-csrf-token", &session.csrf)
+            .header(reqwest::header::ORIGIN, &self.public_url)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 204, "sign-out");
+    }
+
+    /// An agent who opened the softphone with their session's cookie from the softphone's own
+    /// origin (welcomed, no audio yet).
+    pub async fn connect_signed_in(&self, name: &str, session: &Session) -> Agent {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!(
+            "ws://{}/api/v1/tenants/{TENANT}/agents/{name}/softphone",
+            self.server.addr
+        );
+        let mut request = url.into_client_request().unwrap();
+        let headers = request.headers_mut();
+        headers.insert("cookie", session.cookie.parse().unwrap());
+        headers.insert("origin", self.public_url.parse().unwrap());
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let mut agent = Agent {
+            name: name.to_string(),
+            ws,
+            phone: None,
+            seen: Vec::new(),
+        };
+        let welcome = agent.expect("welcome").await;
+        assert_eq!(welcome["agent"], name);
+        agent
+    }
+
+    /// A customer calls (sipp with `scenario_name`, playing [`CUSTOMER_HZ`], hanging up after
+    /// `talk` where the scenario does) and `agent`, available, answers: the sipp run and the
+    /// call's id.
+    pub async fn answered_call(
+        &self,
+        agent: &mut Agent,
+        scenario_name: &str,
+        talk: Duration,
+    ) -> (Sipp, String) {
+        let sipp = Sipp::customer(self.sip, &scenario(scenario_name), CUSTOMER_HZ, talk, 1);
+        let call = agent.ringing().await;
+        agent.answer(&call).await;
+        (sipp, call)
     }
 
     /// An HTTPS client that trusts the sandbox and does not follow redirects.
@@ -465,6 +566,12 @@ queues = ["support", "sales"]
     }
 }
 
+/// A signed-in browser: its session cookie (`name=value`) and CSRF token.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
 pub struct Agent {
     pub name: String,
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -572,6 +679,38 @@ impl Agent {
 
     pub fn phone(&self) -> &Softphone {
         self.phone.as_ref().unwrap()
+    }
+
+    /// The messages after `welcome` up to and including the first `agent_state`.
+    pub async fn greeting(&mut self) -> Vec<Value> {
+        let mut got = Vec::new();
+        loop {
+            let message = self.next().await.expect("the connection goes on");
+            let done = message["type"] == "agent_state";
+            got.push(message);
+            if done {
+                return got;
+            }
+        }
+    }
+
+    /// Asserts this agent's audio session hears the customer's tone (within 5 s) after
+    /// `since`.
+    pub async fn hears_the_customer(&self, since: Instant) {
+        use callbridge_audio::{tone_spans, DetectOptions};
+        let mut heard = Vec::new();
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            heard = self.phone().samples_since(since);
+            if !tone_spans(&heard, 8000, CUSTOMER_HZ, &DetectOptions::default()).is_empty() {
+                return;
+            }
+        }
+        panic!(
+            "{} does not hear the customer's {CUSTOMER_HZ} Hz tone ({} samples)",
+            self.name,
+            heard.len()
+        );
     }
 
     pub async fn close(mut self) {

@@ -38,6 +38,7 @@ use parking_lot::Mutex;
 use serde_json::json;
 use time::OffsetDateTime;
 
+use crate::client_address::ClientAddress;
 use crate::gateway::sockets::Sockets;
 
 pub use routes::router;
@@ -245,11 +246,15 @@ impl Accounts {
     }
 }
 
-/// The client's address: the connection's peer (`ConnectInfo`, set by the listener).
-/// Forwarding headers (`X-Forwarded-For`, `Forwarded`) are not trusted.
+/// The client's address, as the listener resolved it (`crate::client_address`): the
+/// connection's peer, or for a connection from a trusted proxy the client its forwarding
+/// header names. Without the listener (a router served otherwise), the peer.
 pub fn client_address<B>(request: &Request<B>) -> IpAddr {
-    request
-        .extensions()
+    let extensions = request.extensions();
+    if let Some(ClientAddress(ip)) = extensions.get::<ClientAddress>() {
+        return *ip;
+    }
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))

@@ -320,7 +320,13 @@ async fn converse(
                 None => return told(registered),
             },
             notice = notices.notices.recv() => match notice {
-                Some(notice) => crm_text(&notice),
+                Some(notice) => {
+                    if matches!(notice.notice, Notice::ScreenPop { .. }) {
+                        // The pop's last server-side hop, for the speed harness (ui/e2e/bench).
+                        tracing::debug!(target: "callbridge::timing", call = %notice.call, "screen pop sent");
+                    }
+                    crm_text(&notice)
+                }
                 None => return told(registered),
             },
             _ = recheck.tick(), if agent.session.is_some() => {

@@ -11,12 +11,11 @@ mod retention;
 mod viewers;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -185,13 +184,10 @@ fn refused_page(lang: Lang) -> Response {
     html(StatusCode::FORBIDDEN, page::refused(lang), PAGE_CSP)
 }
 
+/// Where a request comes from, for the listen audit: the client's address, behind a trusted
+/// proxy too (`crate::client_address`).
 fn client(request: &Request) -> String {
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-        .to_string()
+    crate::account::client_address(request).to_string()
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -71,7 +71,7 @@ pub(super) struct PageBody {
     next: Option<String>,
 }
 
-fn rfc3339(millis: i64) -> String {
+pub(super) fn rfc3339(millis: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())

@@ -1,8 +1,9 @@
 //! The supervisor's console API (`docs/console-api.md`, "Live wall" and "Call history"): the
-//! live wall, pushed over a WebSocket (`wall.rs`), and the call history with its CSV export
-//! (`history.rs`). Every route needs a signed-in supervisor or admin, answers for their own
+//! live wall, pushed over a WebSocket (`wall.rs`), the call history with its CSV export
+//! (`history.rs`) and the charts' figures (`charts.rs`). Every route needs a signed-in supervisor or admin, answers for their own
 //! tenant only, and refuses requests from a page of another site.
 
+pub mod charts;
 pub mod history;
 pub mod wall;
 
@@ -21,6 +22,7 @@ use crate::account::{Accounts, ApiError, Signed};
 pub const WALL_PATH: &str = "/api/v1/console/wall";
 pub const CALLS_PATH: &str = "/api/v1/console/calls";
 pub const CALLS_CSV_PATH: &str = "/api/v1/console/calls.csv";
+pub const CHARTS_PATH: &str = "/api/v1/console/charts";
 
 /// Everything the supervision routes share.
 pub struct Supervision {
@@ -37,6 +39,7 @@ pub fn router(supervision: Arc<Supervision>) -> Router {
         .route(WALL_PATH, get(wall::connect))
         .route(CALLS_PATH, get(history::page))
         .route(CALLS_CSV_PATH, get(history::csv))
+        .route(CHARTS_PATH, get(charts::chart))
         .with_state(supervision)
         .layer(axum::middleware::map_response(no_store))
 }

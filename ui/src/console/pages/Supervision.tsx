@@ -1,7 +1,8 @@
-// The supervisor's two pages in the console: the live wall and the call history (their
-// components live in ../wall and ../history).
+// The supervisor's pages in the console: the live wall, the call history and the charts (their
+// components live in ../wall, ../history and ../charts).
 import { texts } from '../../i18n';
 import type { PageProps } from '../context';
+import { Charts } from '../charts/Charts';
 import { CallHistory } from '../history/CallHistory';
 import { LiveWall } from '../wall/LiveWall';
 import '../supervisor.css';
@@ -12,4 +13,8 @@ export function LiveWallPage({ ctx }: PageProps) {
 
 export function CallHistoryPage({ ctx }: PageProps) {
   return <CallHistory s={ctx.t.c.supervisor.history} t={texts(ctx.t.lang)} />;
+}
+
+export function ChartsPage({ ctx }: PageProps) {
+  return <Charts s={ctx.t.c.supervisor.charts} t={texts(ctx.t.lang)} />;
 }

@@ -25,22 +25,26 @@ impl Switch {
         }
     }
 
-    /// A new connection was welcomed: the call that waits for the agent (or how it ended while
-    /// they were away), then the agent's state.
+    /// A new connection was welcomed: the call or the after-call work that waits for the agent
+    /// (or how the call ended while they were away), then the agent's state.
     fn welcome(&mut self, agent: AgentId) {
         let state = self.board.agent_state(&agent);
         let detail = match self.board.resumption(&agent) {
             Resumption::Call(resumed) => {
-                let grace_ends_at = self
-                    .clock
-                    .wall()
-                    .saturating_add(self.clock.until(resumed.grace_until));
+                let now = self.clock.wall();
+                let grace_ends_at = now.saturating_add(self.clock.until(resumed.grace_until));
                 self.phones
-                    .send(&agent, words::call_snapshot(&resumed, grace_ends_at));
+                    .send(&agent, words::call_snapshot(&resumed, now, grace_ends_at));
                 let customer = resumed.customer.for_display().to_owned();
                 format!(
                     "Your call with {customer} is waiting for you: connect your audio (send media_offer)."
                 )
+            }
+            Resumption::WrapUp { call, ends_at } => {
+                let ends_at = self.clock.wall().saturating_add(self.clock.until(ends_at));
+                self.phones.send(&agent, words::wrap_up(&call, ends_at));
+                "Your after-call work is waiting for you: connect your audio (send media_offer)."
+                    .to_string()
             }
             Resumption::Ended {
                 call,
