@@ -95,7 +95,7 @@ describe('who gets in', () => {
     await page.getByText('sam.supervisor · supervisor · demo').waitFor();
     const links = await nav.getByRole('link').allTextContents();
     expect(links).toContain('Overview');
-    for (const adminPage of ['People', 'Outbox', 'Audit']) expect(links).not.toContain(adminPage);
+    for (const adminPage of ['People', 'Outbox', 'Match tester', 'Audit']) expect(links).not.toContain(adminPage);
     // An admin page asked for by address says why it is not shown.
     await page.goto(`${consoleUrl}#/people`);
     await page.getByRole('heading', { name: 'Not for your role' }).waitFor();
@@ -184,6 +184,9 @@ describe("an admin's console", () => {
 
     await page.getByRole('combobox').first().selectOption('ja');
     await page.getByRole('heading', { name: 'ユーザー', level: 1 }).waitFor();
+    // The status line already written is reworded in the new language, not left in the old.
+    await page.getByText('dan.agent を無効にしました。').waitFor();
+    expect(await page.getByText('dan.agent is disabled.').count()).toBe(0);
     await screenshot(page, 'console-people-ja');
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('combobox').first().selectOption('en');
@@ -204,6 +207,18 @@ describe("an admin's console", () => {
     await page.getByText('No rows match the filter.').waitFor();
     await page.getByRole('button', { name: 'Clear' }).click();
     await rows.first().waitFor();
+    // Every filter control stays inside its own column, wide and narrow (the date-time inputs
+    // used to spill over their neighbours).
+    const spilled = () => page.locator('form.filter .field').evaluateAll((fields) => fields.flatMap((field) => {
+      const column = field.getBoundingClientRect();
+      const control = field.querySelector('input, select')?.getBoundingClientRect();
+      return control && (control.right > column.right + 0.5 || control.left < column.left - 0.5) ? [field.textContent] : [];
+    }));
+    expect(await spilled()).toEqual([]);
+    await page.setViewportSize({ width: 420, height: 800 });
+    expect(await spilled()).toEqual([]);
+    await screenshot(page, 'console-audit-narrow-en');
+    await page.setViewportSize(desktop);
     const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
     expect(href).toBe('/api/v1/console/audit/admin?format=csv');
     const csv = await page.request.get(`${demo.publicUrl}${href ?? ''}`);

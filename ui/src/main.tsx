@@ -139,6 +139,16 @@ function start(socketUrl: string, initialProfile: Profile | null): void {
       paint();
       requestAnimationFrame(() => { announcement = text; paint(); });
     },
+    afterPaint: (task) => {
+      // A hidden tab gets no animation frames (and paints nothing): run the task at once.
+      if (document.hidden) {
+        setTimeout(task, 0);
+        return;
+      }
+      // Animation-frame callbacks run before that frame's paint; a task queued from one runs
+      // after it.
+      requestAnimationFrame(() => { setTimeout(task, 0); });
+    },
     dispatch,
   });
 

@@ -19,9 +19,12 @@ function adapters(frame: OpenFrameHost | null) {
     openFrame: () => frame,
     crm: () => ({ instanceUrl: 'https://acme.service-now.com', tables: defaultTables }),
     announce: record('announce'),
+    afterPaint: (task) => { painted.push(task); },
     dispatch: (i) => inputs.push(i),
   };
-  return { a, log, inputs };
+  const painted: (() => void)[] = [];
+  const paint = () => { for (const task of painted.splice(0)) task(); };
+  return { a, log, inputs, paint };
 }
 
 function fakeFrame() {
@@ -54,11 +57,14 @@ describe('the effect executor', () => {
     expect(log).toEqual([['send', { type: 'choose_contact', call: 'c-7', contact: { kind: 'contact', id: 'k9', name: '', account: null } }]]);
   });
 
-  it('opens the instance’s form URL in a new tab when standalone', () => {
+  it('opens the instance’s form URL in a new tab when standalone, after the next paint', () => {
     const open = vi.fn();
     vi.stubGlobal('window', { open });
-    const { a } = adapters(null);
+    const { a, paint } = adapters(null);
     createExecutor(a)({ kind: 'open_crm', target: { kind: 'case', case: { id: 'c1', label: 'CS1' } } });
+    // Not before the frame that shows the pop: opening a tab holds the page up.
+    expect(open).not.toHaveBeenCalled();
+    paint();
     expect(open).toHaveBeenCalledWith('https://acme.service-now.com/sn_customerservice_case.do?sys_id=c1', '_blank', 'noopener');
   });
 

@@ -10,6 +10,7 @@ use crate::engine::EngineStats;
 use crate::event::{Direction, EndCause, LookupFailure, LookupResult, TransferTarget};
 use crate::ids::{AgentId, CallId, CaseRef, ContactRef, PartyRefs, RecordingLocator, TenantId};
 use crate::policy::{EngineConfig, TemplateValues, TenantPolicy};
+use crate::pop::{distinct, ScreenPop};
 use crate::time::Timestamp;
 use crate::verdict::Ignored;
 
@@ -1076,36 +1077,25 @@ impl Call {
     }
 }
 
-/// The records found, each once (a record matched by several numbers is one person).
-fn distinct(found: Vec<ContactRef>) -> Vec<ContactRef> {
-    let mut matches: Vec<ContactRef> = Vec::with_capacity(found.len());
-    for contact in found {
-        if !matches.iter().any(|m| m.same_record(&contact)) {
-            matches.push(contact);
-        }
-    }
-    matches
-}
-
 /// The pop for `agent` given the lookup's matches: one pops, several ask, none offers a new one.
 fn pop_command(cx: &mut Ctx<'_>, agent: &AgentId, matches: &[ContactRef], number: &str) {
     let agent = agent.clone();
     let call = cx.call_id.clone();
-    cx.out.push(match matches {
-        [] => Command::OfferNewContact {
+    cx.out.push(match ScreenPop::of(matches.to_vec()) {
+        ScreenPop::NewContact => Command::OfferNewContact {
             agent,
             call,
             number: number.to_owned(),
         },
-        [contact] => Command::PopContact {
+        ScreenPop::Contact(contact) => Command::PopContact {
             agent,
             call,
-            contact: contact.clone(),
+            contact,
         },
-        several => Command::ShowChooser {
+        ScreenPop::Chooser(candidates) => Command::ShowChooser {
             agent,
             call,
-            candidates: several.to_vec(),
+            candidates,
         },
     });
 }

@@ -69,6 +69,7 @@ mod event;
 mod held;
 mod ids;
 mod policy;
+mod pop;
 mod redraw;
 mod time;
 mod verdict;
@@ -89,6 +90,7 @@ pub use policy::{
     EngineConfig, RecordingLinks, RecordingLinksError, ShortDescriptionTemplate, TemplateError,
     TemplateValues, TenantPolicy,
 };
+pub use pop::ScreenPop;
 pub use redraw::{CrmRedraw, NoCase};
 pub use time::Timestamp;
 pub use verdict::{Ignored, Verdict};

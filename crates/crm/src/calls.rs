@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use callbridge_core::{AgentId, CallId, CaseFields, CaseRef, ContactRef, PartyRefs, TenantId};
 use callbridge_phone::E164;
 
-use crate::CrmError;
+use crate::{CrmError, LookupRights, LookupTrace};
 
 /// A CRM as the integration runtime uses it during and after calls. One value serves every
 /// tenant it was built for; each call names the tenant.
@@ -18,6 +18,22 @@ pub trait Crm: Send + Sync + 'static {
         agent: &AgentId,
         caller: &E164,
     ) -> Result<Vec<ContactRef>, CrmError>;
+
+    /// The lookup of [`Crm::lookup`] with its evidence (formats searched, tables and columns,
+    /// every record the CRM returned and which stored value matched by which rule), run with
+    /// `rights`. An adapter whose lookup is this trace's [`LookupTrace::contacts`] implements it;
+    /// the default says the adapter cannot show its evidence.
+    async fn trace_lookup(
+        &self,
+        tenant: &TenantId,
+        rights: &LookupRights,
+        caller: &E164,
+    ) -> Result<LookupTrace, CrmError> {
+        let _ = (tenant, rights, caller);
+        Err(CrmError::Rejected(
+            "this CRM adapter does not show how its lookups match".into(),
+        ))
+    }
 
     /// The Case holding `call` in its correlation field, if one exists.
     async fn find_case(
@@ -73,6 +89,15 @@ impl<T: Crm + ?Sized> Crm for Arc<T> {
         caller: &E164,
     ) -> Result<Vec<ContactRef>, CrmError> {
         (**self).lookup(tenant, agent, caller).await
+    }
+
+    async fn trace_lookup(
+        &self,
+        tenant: &TenantId,
+        rights: &LookupRights,
+        caller: &E164,
+    ) -> Result<LookupTrace, CrmError> {
+        (**self).trace_lookup(tenant, rights, caller).await
     }
 
     async fn find_case(

@@ -5,7 +5,8 @@
 //!
 //! - [`Crm`]: what the runtime does during and after calls: contact lookup with the agent's own
 //!   rights, the one Case per call (create, find by call id, update its parties, add a work
-//!   note), and whether an agent's CRM user may read a Case (the recording page asks).
+//!   note), and whether an agent's CRM user may read a Case (the recording page asks); the
+//!   same lookup with its evidence ([`LookupTrace`]) for the console's match tester.
 //! - [`AccountLinking`]: the CRM side of "link my CRM account": the authorization URL (state and
 //!   PKCE are the adapter's), the code exchange, who signed in, what their own token may read,
 //!   and revoking tokens. The policy (which user may be which agent, what to say) is the
@@ -26,6 +27,7 @@ mod error;
 mod linking;
 mod registry;
 mod setup;
+mod trace;
 
 pub use callbridge_config::{checked_base_url, ConfigError, CrmSection};
 pub use calls::Crm;
@@ -40,5 +42,6 @@ pub use setup::{
     CreateColumnError, CrmAdmin, CrmSetup, NewColumn, NewColumnKind, Registration, RoleNeed,
     SchemaColumn, SchemaTable, SchemaView, SetupValue, SetupView,
 };
+pub use trace::{LookupRights, LookupTrace, SearchedTable, StoredPhone, TracedRecord};
 
 pub use async_trait::async_trait;

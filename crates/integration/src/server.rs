@@ -26,6 +26,8 @@ const REPLAY_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// serves over HTTP and what telephony starts against. Nothing listens yet.
 pub struct Prepared {
     pub store: Store,
+    /// Every tenant's CRM, as the runtime uses it (the console's match tester asks it too).
+    pub crm: Arc<dyn Crm>,
     pub runtime: RuntimeHandle,
     pub linking: Arc<Linking>,
     pub events: Arc<EventsApi>,
@@ -119,6 +121,7 @@ async fn prepare_built(
         .with_context(|| format!("opening the database {}", config.server.database_url))?;
     // `Arc<dyn Crm>` is itself a `Crm`: the runtime is the same for every adapter.
     let (crm, tenant_crms) = crm(config, store.clone())?;
+    let shared_crm = crm.clone();
     let crm = Arc::new(crm);
     let mut engine = EngineConfig::default();
     for tenant in &config.tenants {
@@ -161,6 +164,7 @@ async fn prepare_built(
     )?);
     Ok(Prepared {
         store: store.clone(),
+        crm: shared_crm,
         runtime: handle,
         linking,
         events,

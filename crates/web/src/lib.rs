@@ -159,6 +159,8 @@ pub async fn serve_with_demo(
         .merge(gateway::router(gateway))
         .merge(console::router(
             accounts.clone(),
+            integration.crm.clone(),
+            &integration.config,
             console::setup::SetupSources {
                 config: integration.config.clone(),
                 crms: integration.crm_tenants.clone(),

@@ -88,8 +88,14 @@ test(`a shift of ${calls} calls: INVITE to the contact's name, the CRM round tri
   const toThePage: number[] = [];
   for (let i = 0; i < calls; i++) {
     const shown = await whenTextAppears(page.mainFrame(), name, 'section.ringing h2');
+    // The pop's tab (standalone): answered only once it is open, then closed, as an agent
+    // who glanced at the record and came back would; otherwise the click could land before
+    // a tab opened after the paint, and the next pop would find the agent's page behind it.
+    const tab = process.env.BENCH_NO_TABS ? null : context.waitForEvent('page', { timeout: 15_000 });
     const call = await sippCall(i);
     const at = await Promise.race([shown(), new Promise<number>((_, reject) => setTimeout(() => { reject(new Error(`call ${i}: no pop in 15 s`)); }, 15_000))]);
+    if (tab) await (await tab).close();
+    await page.bringToFront();
     await page.getByRole('button', { name: 'Answer' }).click();
     const outcome = await call.done;
     expect(outcome, outcome).toMatch(/^exit 0/);
@@ -100,7 +106,7 @@ test(`a shift of ${calls} calls: INVITE to the contact's name, the CRM round tri
     const admitted = serverLines(demo.output(), 'inbound call').at(-1);
     const lookup = serverLines(demo.output(), 'contact lookup answered').at(-1);
     const popSent = serverLines(demo.output(), 'screen pop sent').at(-1);
-    if (sent === null || !admitted || !lookup || !popSent) throw new Error(`call ${i}: missing timestamps\n${demo.output().slice(-2_000)}`);
+    if (sent === null || !admitted || !lookup) throw new Error(`call ${i}: missing timestamps\n${demo.output().slice(-2_000)}`);
     const round = Number(field(lookup.text, 'micros')) / 1_000;
     fromInvite.push(at - sent);
     fromAdmission.push(at - admitted.at);
@@ -108,8 +114,11 @@ test(`a shift of ${calls} calls: INVITE to the contact's name, the CRM round tri
     overCrm.push(at - sent - round);
     beforeLookup.push(lookup.at - round - admitted.at);
     afterLookup.push(at - lookup.at);
-    serverAfterLookup.push(popSent.at - lookup.at);
-    toThePage.push(at - popSent.at);
+    // Binaries before the `screen pop sent` timing line have no such hop.
+    if (popSent) {
+      serverAfterLookup.push(popSent.at - lookup.at);
+      toThePage.push(at - popSent.at);
+    }
     if (i === Math.floor(calls / 2) - 1) memory.push(`after ${i + 1} calls: ${await heap(cdp)}`);
   }
   memory.push(`after ${calls} calls: ${await heap(cdp)}`);

@@ -19,6 +19,8 @@ export interface Adapters {
   openFrame: () => OpenFrameHost | null;
   crm: () => { instanceUrl: string; tables: CrmTables } | null;
   announce: (text: string) => void;
+  /** Runs `task` once the frame that shows the current state has been painted. */
+  afterPaint: (task: () => void) => void;
   dispatch: (input: Input) => void;
 }
 
@@ -88,7 +90,9 @@ export function createExecutor(a: Adapters): (effect: Effect) => void {
           return;
         }
         const url = formUrl(crm.instanceUrl, ref);
-        if (url) window.open(url, '_blank', 'noopener');
+        // Opening a tab holds this page up for tens of milliseconds: the contact's name is
+        // painted first, so the agent sees who calls before the CRM's form opens.
+        if (url) a.afterPaint(() => { window.open(url, '_blank', 'noopener'); });
         return;
       }
       case 'link_dial_context': {

@@ -58,6 +58,34 @@ export interface AdminRow {
 
 export type AuditKind = 'listen' | 'admin';
 
+/** How a stored value matched the number (`docs/console-api.md` "Match tester"). */
+export interface MatchRuleView {
+  rule: 'exact_e164' | 'same_number' | 'suffix';
+  suffix_digits: number | null;
+  /** The phone library's sentence (English). */
+  explanation: string;
+}
+
+export interface MatchRecordView {
+  table: string;
+  kind: 'contact' | 'consumer';
+  id: string;
+  name: string;
+  account: { id: string; name: string } | null;
+  matched: boolean;
+  phones: { column: string; stored: string; match: MatchRuleView | null }[];
+}
+
+export interface MatchView {
+  number: { typed: string; e164: string; region: string; number_region: string | null };
+  rights: 'service';
+  formats: string[];
+  suffix: string | null;
+  tables: { table: string; kind: 'contact' | 'consumer'; phone_columns: string[] }[];
+  records: MatchRecordView[];
+  pop: { outcome: 'new_contact' | 'contact' | 'chooser'; records: number; returned_unmatched: number; explanation: string };
+}
+
 export interface AuditFilter {
   from: string;
   to: string;
@@ -96,6 +124,8 @@ export function consoleApi(api: Api) {
     outbox: () => api.request<{ items: OutboxItemView[] }>('GET', '/api/v1/console/outbox'),
     replay: (id: number) => api.request<{ item: OutboxItemView }>('POST', `/api/v1/console/outbox/${String(id)}/replay`, {}),
     discard: (id: number) => api.request<{ item: OutboxItemView }>('POST', `/api/v1/console/outbox/${String(id)}/discard`, {}),
+    testNumber: (number: string) =>
+      api.request<MatchView>('GET', `/api/v1/console/match?${new URLSearchParams({ number }).toString()}`),
     listenAudit: (filter: AuditFilter) =>
       api.request<{ entries: ListenRow[]; truncated: boolean }>('GET', auditPath('listen', filter, 'json')),
     adminAudit: (filter: AuditFilter) =>

@@ -8,6 +8,7 @@ import type { ConsoleMessages } from '../i18n/messages';
 import type { StaffRole } from './access';
 import type { PageProps } from './context';
 import { Audit } from './pages/Audit';
+import { MatchTester } from './pages/MatchTester';
 import { Outbox } from './pages/Outbox';
 import { CallHistoryPage, ChartsPage, LiveWallPage } from './pages/Supervision';
 import { Overview } from './pages/Overview';
@@ -30,6 +31,7 @@ export const pages: readonly ConsolePage[] = [
   { id: 'charts', needs: 'supervisor', title: (c) => c.supervisor.charts.title, summary: (c) => c.supervisor.charts.summary, component: ChartsPage },
   { id: 'people', needs: 'admin', title: (c) => c.people.title, summary: (c) => c.people.summary, component: People },
   { id: 'outbox', needs: 'admin', title: (c) => c.outbox.title, summary: (c) => c.outbox.summary, component: Outbox },
+  { id: 'match-tester', needs: 'admin', title: (c) => c.match.title, summary: (c) => c.match.summary, component: MatchTester },
   { id: 'setup', needs: 'admin', title: (c) => c.setup.title, summary: (c) => c.setup.summary, component: Setup },
   { id: 'audit', needs: 'admin', title: (c) => c.audit.title, summary: (c) => c.audit.summary, component: Audit },
 ];

@@ -390,6 +390,31 @@ export interface ConsoleMessages {
     failed: Fmt<{ message: string }>;
   };
 
+  match: {
+    title: string;
+    summary: string;
+    intro: string;
+    number: string;
+    numberHint: string;
+    test: string;
+    testing: string;
+    parsedHeading: string;
+    e164: string;
+    region: string;
+    numberRegion: string;
+    formatsHeading: string;
+    suffix: Fmt<{ digits: string }>;
+    tablesHeading: Fmt<{ tables: string }>;
+    recordsHeading: string;
+    columns: { record: string; table: string; account: string; column: string; stored: string; rule: string };
+    rules: { exact_e164: string; same_number: string; suffix: Fmt<{ digits: string }> };
+    notThisNumber: string;
+    noneReturned: string;
+    verdict: { new_contact: string; new_contact_unmatched: Fmt<{ count: string }>; contact: Fmt<{ name: string }>; chooser: Fmt<{ count: string; names: string }> };
+    rightsNote: string;
+    failed: Fmt<{ message: string }>;
+  };
+
   audit: {
     title: string;
     summary: string;

@@ -10,7 +10,9 @@ use callbridge_core::{AgentId, CallId, CaseFields, CaseRef, ContactRef, PartyRef
 use callbridge_phone::E164;
 use callbridge_store::Store;
 
-pub use callbridge_crm::{Crm, CrmContext, CrmError, CrmRegistry, CrmTenant};
+pub use callbridge_crm::{
+    Crm, CrmContext, CrmError, CrmRegistry, CrmTenant, LookupRights, LookupTrace,
+};
 
 use callbridge_config::{Config, ConfigError, ConfigErrors, TenantConfig};
 
@@ -98,6 +100,15 @@ impl Crm for TenantCrms {
         caller: &E164,
     ) -> Result<Vec<ContactRef>, CrmError> {
         self.of(tenant)?.lookup(tenant, agent, caller).await
+    }
+
+    async fn trace_lookup(
+        &self,
+        tenant: &TenantId,
+        rights: &LookupRights,
+        caller: &E164,
+    ) -> Result<LookupTrace, CrmError> {
+        self.of(tenant)?.trace_lookup(tenant, rights, caller).await
     }
 
     async fn find_case(

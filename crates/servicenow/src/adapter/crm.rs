@@ -11,7 +11,9 @@
 use callbridge_core::{
     AccountRef, AgentId, CallId, CaseFields, CaseRef, ContactRef, PartyRefs, RecordId, TenantId,
 };
-use callbridge_crm::{Crm, CrmContext, CrmError};
+use callbridge_crm::{
+    Crm, CrmContext, CrmError, LookupRights, LookupTrace, SearchedTable, StoredPhone, TracedRecord,
+};
 use callbridge_phone::{
     match_stored_with, storage_variants, suffix_key, MatchOptions, Region, E164,
 };
@@ -220,12 +222,14 @@ impl ServiceNowCrm {
         Some(link.crm_user_id)
     }
 
-    fn to_contacts(
+    /// Every candidate the CRM returned, each phone column re-checked against the caller
+    /// (`callbridge-phone`): the pop trusts a record only when one of them matches.
+    fn traced_records(
         &self,
         conn: &Self,
         caller: &E164,
         candidates: Vec<crate::Candidate>,
-    ) -> Vec<ContactRef> {
+    ) -> Vec<TracedRecord> {
         let options = MatchOptions {
             suffix_digits: conn.config.lookup.suffix_digits,
         };
@@ -234,11 +238,18 @@ impl ServiceNowCrm {
             .into_iter()
             .filter_map(|candidate| {
                 let table = conn.config.lookup.tables.iter().find(|t| t.table == candidate.table)?;
-                let matched = candidate
+                let phones: Vec<StoredPhone> = candidate
                     .phones
                     .iter()
-                    .find_map(|(_, stored)| match_stored_with(stored, caller, region, &options))?;
-                tracing::debug!(table = %candidate.table, sys_id = %candidate.sys_id, explanation = %matched.explanation, "caller matched");
+                    .map(|(column, stored)| StoredPhone {
+                        column: column.as_str().to_string(),
+                        stored: stored.clone(),
+                        matched: match_stored_with(stored, caller, region, &options),
+                    })
+                    .collect();
+                if let Some(matched) = phones.iter().find_map(|p| p.matched.as_ref()) {
+                    tracing::debug!(table = %candidate.table, sys_id = %candidate.sys_id, explanation = %matched.explanation, "caller matched");
+                }
                 let account = table.account_column.as_ref().and_then(|column| {
                     let id = candidate.raw.get(column.as_str()).filter(|v| !v.is_empty())?;
                     let name = candidate.raw.get(&format!("{}.name", column.as_str())).unwrap_or(id);
@@ -247,14 +258,32 @@ impl ServiceNowCrm {
                         name: name.to_string(),
                     })
                 });
-                Some(ContactRef {
-                    kind: table.kind,
-                    id: RecordId::from(candidate.sys_id.as_str()),
-                    name: candidate.display_name.clone(),
-                    account,
+                Some(TracedRecord {
+                    table: candidate.table.to_string(),
+                    contact: ContactRef {
+                        kind: table.kind,
+                        id: RecordId::from(candidate.sys_id.as_str()),
+                        name: candidate.display_name.clone(),
+                        account,
+                    },
+                    phones,
                 })
             })
             .collect()
+    }
+
+    /// The auth a lookup runs with: the agent's own (refreshed on `force`) or the service's.
+    async fn lookup_auth(
+        &self,
+        conn: &Self,
+        tenant: &TenantId,
+        rights: &LookupRights,
+        force: bool,
+    ) -> Result<Auth, CrmError> {
+        match rights {
+            LookupRights::Agent(agent) => self.agent_auth(conn, tenant, agent, force).await,
+            LookupRights::Service => self.service_auth(conn, force).await,
+        }
     }
 
     /// Runs `op` with the service token, renewing it once after a 401.
@@ -288,6 +317,16 @@ impl Crm for ServiceNowCrm {
         agent: &AgentId,
         caller: &E164,
     ) -> Result<Vec<ContactRef>, CrmError> {
+        let rights = LookupRights::Agent(agent.clone());
+        Ok(self.trace_lookup(tenant, &rights, caller).await?.contacts())
+    }
+
+    async fn trace_lookup(
+        &self,
+        tenant: &TenantId,
+        rights: &LookupRights,
+        caller: &E164,
+    ) -> Result<LookupTrace, CrmError> {
         let conn = self.serving(tenant)?;
         self.spend_budget_now(conn)?;
         let variants = storage_variants(caller);
@@ -311,18 +350,45 @@ impl Crm for ServiceNowCrm {
                 .await
             }
         };
-        let auth = self.agent_auth(conn, tenant, agent, false).await?;
+        let auth = self.lookup_auth(conn, tenant, rights, false).await?;
         let candidates = match run(auth).await {
             Err(e) if matches!(e.error, ApiError::Unauthorized { .. }) => {
-                let auth = self.agent_auth(conn, tenant, agent, true).await?;
-                run(auth).await.map_err(|e| match e.error {
-                    ApiError::Unauthorized { .. } => CrmError::RelinkRequired,
-                    other => crm_error(other),
+                let auth = self.lookup_auth(conn, tenant, rights, true).await?;
+                run(auth).await.map_err(|e| match (e.error, rights) {
+                    (ApiError::Unauthorized { .. }, LookupRights::Agent(_)) => {
+                        CrmError::RelinkRequired
+                    }
+                    (ApiError::Unauthorized { message }, LookupRights::Service) => {
+                        CrmError::Unavailable(format!(
+                            "the service account is not authenticated ({message}); run `callbridge doctor`"
+                        ))
+                    }
+                    (other, _) => crm_error(other),
                 })?
             }
             other => other.map_err(|e| crm_error(e.error))?,
         };
-        Ok(self.to_contacts(conn, caller, candidates))
+        let records = self.traced_records(conn, caller, candidates);
+        Ok(LookupTrace {
+            tables: conn
+                .config
+                .lookup
+                .tables
+                .iter()
+                .map(|t| SearchedTable {
+                    table: t.table.to_string(),
+                    kind: t.kind,
+                    phone_columns: t
+                        .phone_columns
+                        .iter()
+                        .map(|c| c.as_str().to_string())
+                        .collect(),
+                })
+                .collect(),
+            formats: variants,
+            suffix,
+            records,
+        })
     }
 
     async fn find_case(

@@ -7,6 +7,7 @@
 //! - `outbox.rs`: pending and dead-lettered CRM writes; replay and discard.
 //! - `audit.rs`: the listen audit and the admin audit, filtered, as JSON or CSV.
 //! - `setup/`: the tenant's setup as guided steps with live doctor checks.
+//! - `match_tester.rs`: a number looked up on the screen pop's path, with the evidence.
 //!
 //! The tenant is always the session's: no route takes a tenant, so a session of one tenant
 //! cannot name another's data. Changing requests pass the account checks first (session,
@@ -17,10 +18,12 @@
 pub mod access;
 mod audit;
 pub mod input;
+mod match_tester;
 mod outbox;
 mod people;
 pub mod setup;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -29,6 +32,9 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
+use callbridge_config::Config;
+use callbridge_crm::Crm;
+use callbridge_phone::Region;
 use callbridge_store::{AdminEntry, AdminOutcome, Role};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -40,6 +46,10 @@ use access::Need;
 pub struct Console {
     pub(crate) accounts: Arc<Accounts>,
     pub(crate) setup: setup::SetupSources,
+    /// Every tenant's CRM, for the match tester.
+    pub(crate) crm: Arc<dyn Crm>,
+    /// Each tenant's `default_region`: how a typed national number is read.
+    pub(crate) regions: HashMap<String, Region>,
 }
 
 /// A signed-in supervisor or admin, as a route sees them.
@@ -80,10 +90,26 @@ pub struct Done {
 
 type Answer = Result<Response, ApiError>;
 
-pub fn router(accounts: Arc<Accounts>, setup: setup::SetupSources) -> Router {
-    let console = Arc::new(Console { accounts, setup });
+pub fn router(
+    accounts: Arc<Accounts>,
+    crm: Arc<dyn Crm>,
+    config: &Config,
+    setup: setup::SetupSources,
+) -> Router {
+    let regions = config
+        .tenants
+        .iter()
+        .map(|t| (t.id.as_str().to_string(), t.default_region))
+        .collect();
+    let console = Arc::new(Console {
+        accounts,
+        crm,
+        regions,
+        setup,
+    });
     Router::new()
         .merge(people::router())
+        .merge(match_tester::router())
         .merge(outbox::router())
         .merge(audit::router())
         .merge(setup::router())
@@ -100,6 +126,11 @@ pub(crate) fn json(status: StatusCode, body: Value) -> Response {
 }
 
 impl Console {
+    /// The tenant's region for reading national numbers.
+    fn region_of(&self, tenant: &str) -> Option<Region> {
+        self.regions.get(tenant).copied()
+    }
+
     /// A reading request: a live session whose role meets `need`.
     async fn reader(&self, headers: &HeaderMap, need: Need) -> Result<Staff, ApiError> {
         let signed = self.accounts.signed_in(headers).await?;

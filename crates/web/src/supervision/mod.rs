@@ -1,7 +1,9 @@
 //! The supervisor's console API (`docs/console-api.md`, "Live wall" and "Call history"): the
 //! live wall, pushed over a WebSocket (`wall.rs`), the call history with its CSV export
-//! (`history.rs`) and the charts' figures (`charts.rs`). Every route needs a signed-in supervisor or admin, answers for their own
-//! tenant only, and refuses requests from a page of another site.
+//! (`history.rs`) and the charts' figures (`charts.rs`). Every route needs a signed-in
+//! supervisor or admin (the console's own role check, `console::access`, with its refusal
+//! `403 not_staff`), answers for their own tenant only, and refuses requests from a page of
+//! another site.
 
 pub mod charts;
 pub mod history;
@@ -9,7 +11,7 @@ pub mod wall;
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::Router;
 use callbridge_integration::linking::Linking;
@@ -18,6 +20,7 @@ use callbridge_telephony::TelephonyHandle;
 
 use crate::account::origins::Verdict;
 use crate::account::{Accounts, ApiError, Signed};
+use crate::console::access::{self, Need};
 
 pub const WALL_PATH: &str = "/api/v1/console/wall";
 pub const CALLS_PATH: &str = "/api/v1/console/calls";
@@ -53,26 +56,22 @@ async fn no_store(mut response: axum::response::Response) -> axum::response::Res
     response
 }
 
-/// Whether a role may supervise (see the wall and the call history).
+/// Whether a role may supervise (see the wall and the call history): the console's staff check.
 pub fn may_supervise(role: Role) -> bool {
-    matches!(role, Role::Supervisor | Role::Admin)
+    access::check(role, Need::Staff).is_ok()
 }
 
 impl Supervision {
     /// The request's session if it is a supervisor's or an admin's, from no page or a page of
-    /// the tenant's allowed origins: 401 `not_signed_in`, 403 `bad_origin` or `forbidden`.
+    /// the tenant's allowed origins: 401 `not_signed_in`, 403 `bad_origin`, or the console's
+    /// 403 `not_staff` for an agent.
     pub async fn supervisor(&self, headers: &HeaderMap) -> Result<Signed, ApiError> {
         let signed = self.accounts.signed_in(headers).await?;
         if self.accounts.origin(&signed.view.tenant, headers) == Verdict::Foreign {
             return Err(ApiError::bad_origin());
         }
-        if !may_supervise(signed.view.role) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "the live wall and the call history are for supervisors and admins; ask an admin of your contact center for the role",
-            ));
-        }
+        let role = signed.view.role;
+        access::check(role, Need::Staff).map_err(|refusal| refusal.error(role))?;
         Ok(signed)
     }
 }

@@ -1,12 +1,15 @@
 import { useState } from 'preact/hooks';
 import { consoleApi, type OutboxItemView } from '../api';
 import { Confirm } from '../Confirm';
+import type { ConsoleMessages } from '../../i18n/messages';
 import type { PageProps } from '../context';
 import { messageOf, useLoad } from '../load';
 import { Loading } from '../Loading';
 import type { ConsoleTexts } from '../texts';
 
-type Note = { kind: 'ok' | 'error'; text: string } | null;
+/** A status line kept as words to say, not as a sentence: a language switch rewords it. */
+type Worded = (c: ConsoleMessages) => string;
+type Note = { kind: 'ok' | 'error'; text: Worded } | null;
 
 function answerOf(t: ConsoleTexts, item: OutboxItemView): string {
   return item.dead_reason ?? item.last_error ?? t.c.outbox.noAnswer;
@@ -30,20 +33,20 @@ export function Outbox({ ctx }: PageProps) {
   const [note, setNote] = useState<Note>(null);
   const [discarding, setDiscarding] = useState<number | null>(null);
 
-  const run = (work: () => Promise<string>) => {
+  const run = (work: () => Promise<Worded>) => {
     setBusy(true);
     setNote(null);
     work().then(
       (text) => { setNote({ kind: 'ok', text }); setBusy(false); setDiscarding(null); reload(); },
-      (error: unknown) => { setNote({ kind: 'error', text: outbox.failed({ message: messageOf(error) }) }); setBusy(false); setDiscarding(null); reload(); },
+      (error: unknown) => { const message = messageOf(error); setNote({ kind: 'error', text: (c) => c.outbox.failed({ message }) }); setBusy(false); setDiscarding(null); reload(); },
     );
   };
 
   return (
     <>
       <p>{outbox.intro}</p>
-      <p role="status" class={note?.kind === 'ok' ? 'banner info' : 'visually-hidden'}>{note?.kind === 'ok' ? note.text : ''}</p>
-      {note?.kind === 'error' && <p role="alert" class="banner warn">{note.text}</p>}
+      <p role="status" class={note?.kind === 'ok' ? 'banner info' : 'visually-hidden'}>{note?.kind === 'ok' ? note.text(t.c) : ''}</p>
+      {note?.kind === 'error' && <p role="alert" class="banner warn">{note.text(t.c)}</p>}
       {discarding !== null && (
         <Confirm
           t={t}
@@ -51,7 +54,7 @@ export function Outbox({ ctx }: PageProps) {
           busy={busy}
           onConfirm={() => {
             const id = discarding;
-            run(async () => { await api.discard(id); return outbox.discarded({ id: String(id) }); });
+            run(async () => { await api.discard(id); return (c) => c.outbox.discarded({ id: String(id) }); });
           }}
           onCancel={() => { setDiscarding(null); }}
         />
@@ -93,7 +96,7 @@ export function Outbox({ ctx }: PageProps) {
                             class="primary"
                             aria-label={outbox.replayOf({ id: String(item.id) })}
                             disabled={busy}
-                            onClick={() => { run(async () => { await api.replay(item.id); return outbox.replayed({ id: String(item.id) }); }); }}
+                            onClick={() => { run(async () => { await api.replay(item.id); return (c) => c.outbox.replayed({ id: String(item.id) }); }); }}
                           >
                             {outbox.replay}
                           </button>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Role } from '../../api';
 import { consoleApi, type AccountView } from '../api';
 import { Confirm } from '../Confirm';
+import type { ConsoleMessages } from '../../i18n/messages';
 import type { PageProps } from '../context';
 import { messageOf, useLoad } from '../load';
 import { Loading } from '../Loading';
@@ -21,7 +22,9 @@ type Pending =
   | { kind: 'revoke'; user: string }
   | { kind: 'role'; user: string; role: Role };
 
-type Note = { kind: 'ok' | 'error'; text: string } | null;
+/** A status line kept as words to say, not as a sentence: a language switch rewords it. */
+type Worded = (c: ConsoleMessages) => string;
+type Note = { kind: 'ok' | 'error'; text: Worded } | null;
 
 function linkText(t: ConsoleTexts, a: AccountView): string {
   const { people } = t.c;
@@ -52,12 +55,12 @@ export function People({ ctx }: PageProps) {
   const [displayName, setDisplayName] = useState('');
   const [role, setRole] = useState<Role>('agent');
 
-  const run = (work: () => Promise<string>) => {
+  const run = (work: () => Promise<Worded>) => {
     setBusy(true);
     setNote(null);
     work().then(
       (text) => { setNote({ kind: 'ok', text }); setPending(null); setBusy(false); reload(); },
-      (error: unknown) => { setNote({ kind: 'error', text: people.failed({ message: messageOf(error) }) }); setPending(null); setBusy(false); reload(); },
+      (error: unknown) => { const message = messageOf(error); setNote({ kind: 'error', text: (c) => c.people.failed({ message }) }); setPending(null); setBusy(false); reload(); },
     );
   };
 
@@ -69,18 +72,18 @@ export function People({ ctx }: PageProps) {
         run(async () => {
           const answer = await api.resetPassword(who);
           setSecret({ user: who, password: answer.one_time_password });
-          return people.reset({ user: who });
+          return (c) => c.people.reset({ user: who });
         });
         break;
       case 'disable':
-        run(async () => { await api.changeAccount(who, { disabled: true }); return people.disabledDone({ user: who }); });
+        run(async () => { await api.changeAccount(who, { disabled: true }); return (c) => c.people.disabledDone({ user: who }); });
         break;
       case 'revoke':
-        run(async () => { await api.revokeLink(who); return people.revoked({ user: who }); });
+        run(async () => { await api.revokeLink(who); return (c) => c.people.revoked({ user: who }); });
         break;
       case 'role': {
         const to = pending.role;
-        run(async () => { await api.changeAccount(who, { role: to }); return people.roleChanged({ user: who, role: roleNames[to] }); });
+        run(async () => { await api.changeAccount(who, { role: to }); return (c) => c.people.roleChanged({ user: who, role: c.roles[to] }); });
         break;
       }
     }
@@ -105,8 +108,8 @@ export function People({ ctx }: PageProps) {
           <button type="button" class="primary" onClick={() => { setSecret(null); }}>{people.oneTimeDone}</button>
         </section>
       )}
-      <p role="status" class={note?.kind === 'ok' ? 'banner info' : 'visually-hidden'}>{note?.kind === 'ok' ? note.text : ''}</p>
-      {note?.kind === 'error' && <p role="alert" class="banner warn">{note.text}</p>}
+      <p role="status" class={note?.kind === 'ok' ? 'banner info' : 'visually-hidden'}>{note?.kind === 'ok' ? note.text(t.c) : ''}</p>
+      {note?.kind === 'error' && <p role="alert" class="banner warn">{note.text(t.c)}</p>}
 
       <section class="card" aria-labelledby="create-title">
         <h2 id="create-title">{people.createHeading}</h2>
@@ -120,7 +123,7 @@ export function People({ ctx }: PageProps) {
               setSecret({ user: answer.account.user, password: answer.one_time_password });
               setUser('');
               setDisplayName('');
-              return people.created({ user: answer.account.user });
+              return (c) => c.people.created({ user: answer.account.user });
             });
           }}
         >
@@ -192,7 +195,7 @@ export function People({ ctx }: PageProps) {
                           <div class="row-actions">
                             <button type="button" disabled={busy} onClick={() => { setPending({ kind: 'reset', user: a.user }); }}>{people.resetPassword}<Who user={a.user} /></button>
                             {a.disabled
-                              ? <button type="button" disabled={busy} onClick={() => { run(async () => { await api.changeAccount(a.user, { disabled: false }); return people.enabledDone({ user: a.user }); }); }}>{people.enable}<Who user={a.user} /></button>
+                              ? <button type="button" disabled={busy} onClick={() => { run(async () => { await api.changeAccount(a.user, { disabled: false }); return (c) => c.people.enabledDone({ user: a.user }); }); }}>{people.enable}<Who user={a.user} /></button>
                               : <button type="button" disabled={busy || self} onClick={() => { setPending({ kind: 'disable', user: a.user }); }}>{people.disable}<Who user={a.user} /></button>}
                             {a.crm_link && a.crm_link.state !== 'not_linked' && (
                               <button type="button" disabled={busy} onClick={() => { setPending({ kind: 'revoke', user: a.user }); }}>{people.revoke}<Who user={a.user} /></button>

@@ -283,7 +283,7 @@ function Store({ t, store }: { t: ConsoleTexts; store: RecordingStoreView | null
       <section aria-labelledby="store-title" data-testid="store">
         <h3 id="store-title">{s.storeHeading}</h3>
         <p>{s.storeS3}</p>
-        <dl class="facts">
+        <dl class="store-facts">
           {rows.map(([name, value]) => (
             <div key={name}>
               <dt>{name}</dt>
