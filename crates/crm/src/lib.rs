@@ -12,6 +12,7 @@
 //!   and revoking tokens. The policy (which user may be which agent, what to say) is the
 //!   caller's.
 //! - [`CrmDoctor`]: the CRM's setup checks, as shared [`Check`] rows.
+//! - [`CrmSetup`]: what the console's tenant setup shows of the CRM section and schema.
 //! - [`CrmKind`] and [`CrmRegistry`]: how the composition root offers adapters by their
 //!   configuration `kind`, so the runtime obtains a tenant's adapter ([`CrmTenant`]) from its
 //!   [`CrmSection`] without naming it.
@@ -25,6 +26,7 @@ mod doctor;
 mod error;
 mod linking;
 mod registry;
+mod setup;
 mod trace;
 
 pub use callbridge_config::{checked_base_url, ConfigError, CrmSection};
@@ -36,6 +38,10 @@ pub use linking::{
     MissingRead,
 };
 pub use registry::{CrmContext, CrmKind, CrmRegistry, CrmTenant, UnknownKind};
+pub use setup::{
+    CreateColumnError, CrmAdmin, CrmSetup, NewColumn, NewColumnKind, Registration, RoleNeed,
+    SchemaColumn, SchemaTable, SchemaView, SetupValue, SetupView,
+};
 pub use trace::{LookupRights, LookupTrace, SearchedTable, StoredPhone, TracedRecord};
 
 pub use async_trait::async_trait;

@@ -5,7 +5,7 @@ use callbridge_core::{RecordingLinks, TenantId};
 use callbridge_phone::Region;
 use callbridge_store::Store;
 
-use crate::{AccountLinking, ConfigError, Crm, CrmDoctor, CrmSection};
+use crate::{AccountLinking, ConfigError, Crm, CrmDoctor, CrmSection, CrmSetup};
 
 /// What every adapter may need besides its own section.
 #[derive(Clone)]
@@ -33,6 +33,8 @@ pub struct CrmTenant {
     pub linking: Option<Arc<dyn AccountLinking>>,
     /// `None` for a CRM without setup checks.
     pub doctor: Option<Arc<dyn CrmDoctor>>,
+    /// `None` for a CRM the console's setup flow cannot show.
+    pub setup: Option<Arc<dyn CrmSetup>>,
     /// The origin (`scheme://host[:port]`, as `callbridge_config::origin_of` computes it) the CRM's own pages are
     /// served from: they may frame the softphone and serve the script that embeds it, so the
     /// softphone page's Content-Security-Policy names it. `None` for a CRM without pages.

@@ -42,6 +42,9 @@ pub struct Prepared {
     /// Each tenant's CRM page origin (the tenants whose CRM has pages): who may frame the
     /// softphone page and serve its embedding script.
     pub crm_page_origins: HashMap<TenantId, String>,
+    /// Each tenant's CRM as the registry built it (empty when the adapter was given whole):
+    /// the console's setup shows its values and runs its doctor.
+    pub crm_tenants: HashMap<TenantId, CrmTenant>,
     /// The configuration it was prepared from (the web edge's account pages read the tenants'
     /// names, regions and the public URL).
     pub config: Config,
@@ -171,6 +174,7 @@ async fn prepare_built(
         http_limits: config.server.http_limits,
         tls: config.server.tls.clone(),
         crm_page_origins,
+        crm_tenants: tenant_crms,
         config: config.clone(),
         owner: Owner { runtime, store },
     })

@@ -9,6 +9,7 @@
 
 pub mod meta;
 pub mod peaks;
+pub mod policy;
 pub mod repair;
 mod seq_window;
 pub mod sidecar;

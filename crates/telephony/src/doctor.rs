@@ -51,11 +51,14 @@ async fn recording_store(t: &TenantTelephony) -> Check {
     let title = "recordings can be stored";
     let fix = match &t.recordings {
         RecordingStorage::Local { .. } => {
-            "make [tenant.telephony.recordings].path a directory the service user can write".to_string()
+            "make [tenant.telephony.recordings].path a directory the service user can write"
+                .to_string()
         }
-        RecordingStorage::S3 { bucket, .. } => format!(
-            "AWS console > IAM > the user (or role) > permissions: allow s3:PutObject, s3:GetObject \
-             and s3:DeleteObject on arn:aws:s3:::{bucket}/*; check bucket, region and endpoint"
+        RecordingStorage::S3 { bucket, prefix, .. } => format!(
+            "AWS console > IAM > the user (or role) > permissions: allow {} on {} (the console's \
+             Setup > Recording store shows the policy to paste); check bucket, region and endpoint",
+            callbridge_recording::policy::S3_ACTIONS.join(", "),
+            callbridge_recording::policy::s3_resource(bucket, prefix, t.tenant.as_str()),
         ),
     };
     let store = match RecordingStore::from_config(&store_config(&t.recordings)) {

@@ -169,6 +169,10 @@ pub async fn serve_with_demo(
             accounts.clone(),
             integration.crm.clone(),
             &integration.config,
+            console::setup::SetupSources {
+                config: integration.config.clone(),
+                crms: integration.crm_tenants.clone(),
+            },
         ))
         .merge(supervision::router(supervision))
         .merge(account::router(accounts))

@@ -13,6 +13,7 @@ import { Outbox } from './pages/Outbox';
 import { CallHistoryPage, ChartsPage, LiveWallPage } from './pages/Supervision';
 import { Overview } from './pages/Overview';
 import { People } from './pages/People';
+import { Setup } from './pages/setup/Setup';
 
 export interface ConsolePage {
   id: string;
@@ -31,5 +32,6 @@ export const pages: readonly ConsolePage[] = [
   { id: 'people', needs: 'admin', title: (c) => c.people.title, summary: (c) => c.people.summary, component: People },
   { id: 'outbox', needs: 'admin', title: (c) => c.outbox.title, summary: (c) => c.outbox.summary, component: Outbox },
   { id: 'match-tester', needs: 'admin', title: (c) => c.match.title, summary: (c) => c.match.summary, component: MatchTester },
+  { id: 'setup', needs: 'admin', title: (c) => c.setup.title, summary: (c) => c.setup.summary, component: Setup },
   { id: 'audit', needs: 'admin', title: (c) => c.audit.title, summary: (c) => c.audit.summary, component: Audit },
 ];

@@ -1,4 +1,5 @@
 import type { ConsoleMessages, Messages, SupervisorMessages } from './messages';
+import { enSetup } from '../console/pages/setup/en';
 
 export const en: Messages = {
   appTitle: 'Callbridge softphone',
@@ -361,6 +362,7 @@ export const enConsole: ConsoleMessages = {
     `You are signed in as ${user}, an agent account. Agents take calls in the softphone; ask an admin if you need the console.`,
   openSoftphone: 'Open the softphone',
   supervisor: enSupervisor,
+  setup: enSetup,
   pageNeeds: { supervisor: 'Supervisors and admins', admin: 'Admins' },
 
   overview: {

@@ -1,4 +1,5 @@
 import type { ConsoleMessages, Messages, SupervisorMessages } from './messages';
+import { jaSetup } from '../console/pages/setup/ja';
 
 export const ja: Messages = {
   appTitle: 'Callbridge ソフトフォン',
@@ -361,6 +362,7 @@ export const jaConsole: ConsoleMessages = {
     `${user}（エージェントのアカウント）でサインインしています。エージェントはソフトフォンで通話を受けます。コンソールが必要なら管理者に依頼してください。`,
   openSoftphone: 'ソフトフォンを開く',
   supervisor: jaSupervisor,
+  setup: jaSetup,
   pageNeeds: { supervisor: 'スーパーバイザーと管理者', admin: '管理者' },
 
   overview: {

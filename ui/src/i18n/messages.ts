@@ -1,6 +1,7 @@
 // The shape of a language catalogue: every string the softphone shows. Each language is one
 // object of this type, so a missing or misspelt key is a compile error.
 import type { AgentStateName, NotifyReason, ServerCallEnded, ServerCallStatus } from '../protocol';
+import type { SetupMessages } from '../console/pages/setup/messages';
 
 export type Fmt<P> = (p: P) => string;
 
@@ -314,6 +315,8 @@ export interface ConsoleMessages {
   pageNeeds: Record<'supervisor' | 'admin', string>;
   /** The live wall and the call history. */
   supervisor: SupervisorMessages;
+  /** The tenant setup steps. */
+  setup: SetupMessages;
 
   overview: {
     title: string;

@@ -613,7 +613,7 @@ fn case_ref(case: crate::CaseRef) -> CaseRef {
 }
 
 /// ServiceNow's failures in the runtime's terms.
-fn crm_error(error: ApiError) -> CrmError {
+pub(crate) fn crm_error(error: ApiError) -> CrmError {
     match error {
         ApiError::RateLimited { retry_after, .. } => CrmError::RateLimited(retry_after),
         ApiError::Server { .. }

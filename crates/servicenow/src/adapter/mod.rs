@@ -8,7 +8,8 @@
 //! - [`limiter`]: the instance's hourly request budget;
 //! - [`linking`]: the OAuth side of linking an agent's own account;
 //! - [`doctor`]: the setup checks of `callbridge doctor`;
-//! - [`rights`]: what an agent's own account must be able to read (link step and doctor).
+//! - [`rights`]: what an agent's own account must be able to read (link step and doctor);
+//! - [`setup_flow`]: the console's tenant setup (values, schema, the recording-link column).
 
 pub mod config;
 pub mod connection;
@@ -17,6 +18,7 @@ pub mod doctor;
 pub mod limiter;
 pub mod linking;
 pub mod rights;
+pub mod setup_flow;
 
 use std::sync::Arc;
 
@@ -67,10 +69,16 @@ impl CrmKind for ServiceNowKind {
             linking::ServiceNowLinking::new(crm.config().clone(), crm.connection().clone());
         // OpenFrame: the instance frames the softphone and serves openFrameAPI.min.js.
         let page_origin = callbridge_config::origin_of(&crm.config().instance_url);
+        let setup = setup_flow::ServiceNowSetup::new(
+            crm.config().clone(),
+            crm.connection().clone(),
+            context,
+        );
         Ok(CrmTenant {
             crm: Arc::new(crm),
             linking: Some(Arc::new(linking)),
             doctor: Some(Arc::new(doctor)),
+            setup: Some(Arc::new(setup)),
             page_origin,
         })
     }

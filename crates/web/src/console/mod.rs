@@ -6,6 +6,7 @@
 //! - `people.rs`: the tenant's accounts and agents' CRM links.
 //! - `outbox.rs`: pending and dead-lettered CRM writes; replay and discard.
 //! - `audit.rs`: the listen audit and the admin audit, filtered, as JSON or CSV.
+//! - `setup/`: the tenant's setup as guided steps with live doctor checks.
 //! - `match_tester.rs`: a number looked up on the screen pop's path, with the evidence.
 //!
 //! The tenant is always the session's: no route takes a tenant, so a session of one tenant
@@ -20,6 +21,7 @@ pub mod input;
 mod match_tester;
 mod outbox;
 mod people;
+pub mod setup;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -43,6 +45,7 @@ use access::Need;
 /// Everything the console's routes share.
 pub struct Console {
     pub(crate) accounts: Arc<Accounts>,
+    pub(crate) setup: setup::SetupSources,
     /// Every tenant's CRM, for the match tester.
     pub(crate) crm: Arc<dyn Crm>,
     /// Each tenant's `default_region`: how a typed national number is read.
@@ -87,7 +90,12 @@ pub struct Done {
 
 type Answer = Result<Response, ApiError>;
 
-pub fn router(accounts: Arc<Accounts>, crm: Arc<dyn Crm>, config: &Config) -> Router {
+pub fn router(
+    accounts: Arc<Accounts>,
+    crm: Arc<dyn Crm>,
+    config: &Config,
+    setup: setup::SetupSources,
+) -> Router {
     let regions = config
         .tenants
         .iter()
@@ -97,12 +105,14 @@ pub fn router(accounts: Arc<Accounts>, crm: Arc<dyn Crm>, config: &Config) -> Ro
         accounts,
         crm,
         regions,
+        setup,
     });
     Router::new()
         .merge(people::router())
         .merge(match_tester::router())
         .merge(outbox::router())
         .merge(audit::router())
+        .merge(setup::router())
         .with_state(console)
 }
 

@@ -42,6 +42,7 @@ use crate::TableClient;
 pub use access::{PROBE_DESCRIPTION, PROBE_PREFIX};
 pub use agents::{agent_id as agent_check_id, LINKED as AGENTS_LINKED};
 pub use schema::MAX_CALL_ID_LEN;
+pub(crate) use schema::{holds_link, longest_link};
 
 /// A tenant as doctor checks it.
 pub(crate) struct TenantConfig {

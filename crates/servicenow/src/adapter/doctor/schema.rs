@@ -395,6 +395,12 @@ pub fn skip(tenant: &TenantConfig, reason: &str, checks: &mut Vec<Check>) {
     skip_plans(&plan(tenant), reason, checks);
 }
 
+/// Whether a column can hold recording links of up to `min` characters: the rule of the
+/// recording-link check, which the console's setup uses to offer columns.
+pub fn holds_link(info: &ColumnInfo, min: u32) -> bool {
+    is_text(&info.internal_type) && max_length(info).0 >= min
+}
+
 fn is_text(internal_type: &str) -> bool {
     TEXT_TYPES.contains(&internal_type)
 }

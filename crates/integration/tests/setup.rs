@@ -1,0 +1,478 @@
+//! The console's Setup API (`docs/console-api.md`, "Setup") over real HTTP against the
+//! ServiceNow sandbox: the values shown read-only for a tenant from the configuration file
+//! (secrets never), each step's live checks from the tenant's real doctor, the instance's
+//! dictionary, the recording-link column created only with an instance admin's sign-in, and
+//! who may call it.
+
+mod support;
+
+use callbridge_store::{AuditFilter, Role, Store};
+use callbridge_web::account::provision::{self, Wanted};
+use reqwest::header::SET_COOKIE;
+use serde_json::{json, Value};
+use support::{World, TENANT};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn add(store: &Store, user: &str, role: Role) {
+    provision::create(
+        store,
+        &Wanted {
+            tenant: TENANT.into(),
+            user: user.into(),
+            display_name: user.into(),
+            role,
+        },
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+}
+
+/// A signed-in script: its cookie and CSRF token.
+struct Tab {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+async fn sign_in(http: &reqwest::Client, base: &str, user: &str) -> Tab {
+    sign_in_from(http, base, base, user).await
+}
+
+/// Signs in at `base` from a page of `origin` (the configured public URL).
+async fn sign_in_from(http: &reqwest::Client, base: &str, origin: &str, user: &str) -> Tab {
+    let response = http
+        .post(format!("{base}/api/v1/session"))
+        .header("origin", origin)
+        .json(&json!({"tenant": TENANT, "user": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{user} could not sign in");
+    let cookie = response.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let body: Value = response.json().await.unwrap();
+    Tab {
+        http: http.clone(),
+        base: base.to_string(),
+        cookie,
+        csrf: body["csrf_token"].as_str().unwrap().to_string(),
+    }
+}
+
+impl Tab {
+    async fn get(&self, path: &str) -> (u16, Value, String) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        )
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header("origin", &self.base)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn value<'a>(values: &'a Value, key: &str) -> &'a Value {
+    values
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["key"] == key)
+        .unwrap_or_else(|| panic!("no value {key} in {values}"))
+}
+
+fn check<'a>(answer: &'a Value, id: &str) -> &'a Value {
+    answer["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id} in {answer}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_tenants_setup_is_shown_read_only_without_its_secret() {
+    let world = World::start().await;
+    add(&world.server.store, "ada", Role::Admin).await;
+    let ada = sign_in(&world.http, &world.public_url, "ada").await;
+    let (status, body, text) = ada.get("/api/v1/console/setup").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(body["tenant"], TENANT);
+    assert_eq!(body["provisioned"], "file");
+    assert_eq!(body["file"], "test.toml");
+    assert_eq!(body["editable"], false);
+    assert_eq!(
+        body["steps"],
+        json!(["connection", "tables", "roles", "recordings"])
+    );
+    assert_eq!(body["crm"], "ServiceNow");
+    let connection = &body["connection"]["values"];
+    assert_eq!(
+        value(connection, "instance_url")["value"],
+        world.sandbox.base_url.as_str()
+    );
+    assert_eq!(
+        value(connection, "client_id")["value"],
+        world.sandbox.credentials.client_id.as_str()
+    );
+    assert_eq!(
+        value(connection, "client_secret"),
+        &json!({"key": "client_secret", "value": null, "secret": true, "set": true})
+    );
+    assert!(
+        !text.contains(&world.sandbox.credentials.client_secret),
+        "the client secret was sent: {text}"
+    );
+    assert_eq!(
+        body["connection"]["registration"],
+        json!({
+            "menu": "System OAuth > Application Registry",
+            "redirect_url": format!("{}/api/v1/crm/oauth/callback", world.public_url),
+        })
+    );
+    let tables = &body["tables"]["values"];
+    assert_eq!(
+        value(tables, "case.table")["value"],
+        "sn_customerservice_case"
+    );
+    assert_eq!(
+        value(tables, "case.recording_url_column")["value"],
+        "u_recording_url"
+    );
+    assert_eq!(
+        value(tables, "lookup.tables[0].phone_columns")["value"],
+        "phone, mobile_phone"
+    );
+    assert_eq!(
+        body["roles"]["needs"],
+        json!([
+            {"table": "customer_contact", "purpose": "caller lookup", "role": "sn_customerservice_agent"},
+            {"table": "csm_consumer", "purpose": "caller lookup", "role": "sn_customerservice_agent"},
+            {"table": "sn_customerservice_case", "purpose": "Cases", "role": "sn_customerservice_agent"},
+        ])
+    );
+    // No telephony in this configuration: nothing is recorded here.
+    assert_eq!(body["recordings"], Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_step_runs_the_tenants_doctor_now_and_a_wrong_secret_fails_with_its_fix() {
+    let world = World::start().await;
+    add(&world.server.store, "ada", Role::Admin).await;
+    let ada = sign_in(&world.http, &world.public_url, "ada").await;
+
+    let (status, connection, text) = ada
+        .get("/api/v1/console/setup/steps/connection/checks")
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(connection["step"], "connection");
+    assert_eq!(check(&connection, "instance.reachable")["status"], "pass");
+    assert_eq!(check(&connection, "oauth.service_grant")["status"], "pass");
+    // Only the step's own checks.
+    for c in connection["checks"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        assert!(
+            ["instance.", "oauth.", "rate_limit", "openframe."]
+                .iter()
+                .any(|p| id.starts_with(p)),
+            "{id} is not a connection check"
+        );
+    }
+
+    let (_, tables, text) = ada.get("/api/v1/console/setup/steps/tables/checks").await;
+    assert_eq!(
+        check(&tables, "access.dictionary")["status"],
+        "pass",
+        "{text}"
+    );
+    assert_eq!(check(&tables, "table.case")["status"], "pass", "{text}");
+    assert_eq!(
+        check(&tables, "column.case.recording_url")["status"],
+        "pass",
+        "{text}"
+    );
+    // No probe Case is written from the console.
+    assert_eq!(check(&tables, "access.create_case")["status"], "skipped");
+    assert_eq!(tables["summary"]["fail"], 0, "{text}");
+
+    let (_, roles, text) = ada.get("/api/v1/console/setup/steps/roles/checks").await;
+    assert_eq!(check(&roles, "agents.linked")["status"], "pass", "{text}");
+    let (_, recordings, _) = ada
+        .get("/api/v1/console/setup/steps/recordings/checks")
+        .await;
+    assert_eq!(recordings["checks"], json!([]));
+
+    let (status, unknown, _) = ada.get("/api/v1/console/setup/steps/numbers/checks").await;
+    assert_eq!(status, 404);
+    assert_eq!(unknown["error"]["code"], "no_such_step");
+
+    // The same tenant with a wrong client secret: the step shows doctor's failure and its fix.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = world.config.clone();
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.server.database_url = format!("sqlite://{}", dir.path().join("wrong.db").display());
+    config.tenants[0]
+        .crm
+        .table
+        .insert("client_secret".into(), "not-the-secret".into());
+    let wrong = callbridge_web::start(&config, support::fast_outbox(), &support::crm_kinds())
+        .await
+        .unwrap();
+    add(&wrong.store, "ada", Role::Admin).await;
+    let base = format!("http://{}", wrong.addr);
+    // The copy keeps the first server's public URL: its pages are the allowed origin.
+    let ada = sign_in_from(&world.http, &base, &world.public_url, "ada").await;
+    let (_, connection, text) = ada
+        .get("/api/v1/console/setup/steps/connection/checks")
+        .await;
+    let grant = check(&connection, "oauth.service_grant");
+    assert_eq!(grant["status"], "fail", "{text}");
+    assert!(
+        grant["fix"].as_str().unwrap().contains("client"),
+        "the failure says how to fix it: {grant}"
+    );
+    assert!(!text.contains("not-the-secret"), "{text}");
+    let (status, schema, _) = ada.get("/api/v1/console/setup/schema").await;
+    assert_eq!(status, 502);
+    assert_eq!(schema["error"]["code"], "crm_unavailable");
+    wrong.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dictionary_is_read_and_the_recording_column_is_created_only_by_an_instance_admin() {
+    let world = World::start().await;
+    let store = &world.server.store;
+    add(store, "ada", Role::Admin).await;
+    let ada = sign_in(&world.http, &world.public_url, "ada").await;
+
+    let (status, schema, text) = ada.get("/api/v1/console/setup/schema").await;
+    assert_eq!(status, 200, "{text}");
+    let case = &schema["tables"][0];
+    assert_eq!(
+        (case["role"].as_str(), case["name"].as_str()),
+        (Some("case"), Some("sn_customerservice_case"))
+    );
+    let recording = case["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "u_recording_url")
+        .unwrap();
+    assert_eq!(recording["kind"], "url");
+    assert_eq!(schema["recording_column"], "u_recording_url");
+    assert_eq!(schema["recording_column_exists"], true);
+    let offered = schema["recording_columns"].as_array().unwrap();
+    assert!(offered.contains(&json!("u_recording_url")), "{schema}");
+    // A 40-character caller number column cannot hold a link; the call id's column is taken.
+    assert!(!offered.contains(&json!("u_caller_number")), "{schema}");
+    assert!(!offered.contains(&json!("correlation_id")), "{schema}");
+    let min = schema["recording_min_length"].as_u64().unwrap();
+    assert_eq!(
+        min as usize,
+        format!("{}/recordings/", world.public_url).len() + 64
+    );
+    let lookups: Vec<&str> = schema["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["role"] == "lookup")
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(lookups, ["customer_contact", "csm_consumer"]);
+
+    let new_column = |user: &str, password: &str| {
+        json!({
+            "name": "u_call_link",
+            "label": "Call link",
+            "type": "string_full_utf8",
+            "admin_user": user,
+            "admin_password": password,
+        })
+    };
+    let path = "/api/v1/console/setup/recording-column";
+    // An agent of the instance may not change its schema: the instance refuses, as a real one.
+    let agent_password = world.sandbox.credentials.password("alice.agent").unwrap();
+    let (status, refused) = ada
+        .post(path, new_column("alice.agent", agent_password))
+        .await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (422, Some("crm_refused"))
+    );
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs the admin role"),
+        "{refused}"
+    );
+    let (status, wrong) = ada
+        .post(path, new_column("admin", "not-the-password"))
+        .await;
+    assert_eq!(
+        (status, wrong["error"]["code"].as_str()),
+        (422, Some("crm_refused"))
+    );
+    let (status, bad) = ada
+        .post(
+            path,
+            json!({"name": "call_link", "label": "x", "type": "url", "admin_user": "a", "admin_password": "b"}),
+        )
+        .await;
+    assert_eq!(
+        (status, bad["error"]["code"].as_str()),
+        (400, Some("bad_request"))
+    );
+
+    let credentials = &world.sandbox.credentials;
+    let (status, created) = ada
+        .post(
+            path,
+            new_column(&credentials.admin_user, &credentials.admin_password),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["column"]["name"], "u_call_link");
+    assert_eq!(created["column"]["kind"], "string_full_utf8");
+    assert_eq!(created["column"]["max_length"], 1024);
+    let (_, schema, _) = ada.get("/api/v1/console/setup/schema").await;
+    assert!(
+        schema["recording_columns"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("u_call_link")),
+        "{schema}"
+    );
+    let (status, again) = ada
+        .post(
+            path,
+            new_column(&credentials.admin_user, &credentials.admin_password),
+        )
+        .await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (409, Some("column_exists"))
+    );
+
+    let audit: Vec<(String, String, String)> = store
+        .admin_audit(&AuditFilter::all(TENANT, 100))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.target, e.outcome.as_str().to_string()))
+        .collect();
+    let row = |target: &str, outcome: &str| {
+        (
+            "setup.recording_column".to_string(),
+            target.to_string(),
+            outcome.to_string(),
+        )
+    };
+    assert_eq!(
+        audit,
+        [
+            row("crm:case.u_call_link", "refused"),
+            row("crm:case.u_call_link", "done"),
+            row("crm:case.call_link", "refused"),
+            row("crm:case.u_call_link", "refused"),
+            row("crm:case.u_call_link", "refused"),
+        ]
+    );
+    let entries = store
+        .admin_audit(&AuditFilter::all(TENANT, 100))
+        .await
+        .unwrap();
+    for entry in &entries {
+        assert!(
+            !entry.detail.contains(&credentials.admin_password),
+            "{}",
+            entry.detail
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_reach_setup() {
+    let world = World::start().await;
+    let store = &world.server.store;
+    add(store, "sam", Role::Supervisor).await;
+    add(store, "alice", Role::Agent).await;
+    let sam = sign_in(&world.http, &world.public_url, "sam").await;
+    let alice = sign_in(&world.http, &world.public_url, "alice").await;
+    for path in [
+        "/api/v1/console/setup",
+        "/api/v1/console/setup/steps/connection/checks",
+        "/api/v1/console/setup/schema",
+    ] {
+        let (status, body, _) = sam.get(path).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("not_an_admin")),
+            "{path}"
+        );
+        let (status, body, _) = alice.get(path).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("not_staff")),
+            "{path}"
+        );
+        let anonymous = world
+            .http
+            .get(format!("{}{path}", world.public_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), 401, "{path}");
+    }
+    let credentials = &world.sandbox.credentials;
+    let body = json!({
+        "name": "u_by_agent", "label": "x", "type": "url",
+        "admin_user": credentials.admin_user, "admin_password": credentials.admin_password,
+    });
+    let (status, refused) = alice
+        .post("/api/v1/console/setup/recording-column", body.clone())
+        .await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (403, Some("not_staff"))
+    );
+    let (status, _) = sam
+        .post("/api/v1/console/setup/recording-column", body)
+        .await;
+    assert_eq!(status, 403);
+    // Nothing was created on the instance.
+    let found = world
+        .admin()
+        .get("sys_dictionary", &[("sysparm_query", "element=u_by_agent")])
+        .await;
+    assert_eq!(found["result"], json!([]), "{found}");
+}

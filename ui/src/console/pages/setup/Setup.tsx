@@ -1,0 +1,376 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { PageProps } from '../../context';
+import { messageOf, useLoad } from '../../load';
+import { Loading } from '../../Loading';
+import type { ConsoleTexts } from '../../texts';
+import { setupApi, type RecordingStoreView, type SchemaView, type SetupOverview, type SetupValue } from './api';
+import type { SetupStepId } from './messages';
+
+type SetupCalls = ReturnType<typeof setupApi>;
+
+function valueText(t: ConsoleTexts, v: SetupValue): string {
+  const s = t.c.setup;
+  if (v.secret) return v.set ? s.secretSet : s.secretNotSet;
+  return v.value === null || v.value === '' ? s.notSet : v.value;
+}
+
+/** The CRM section's values of a step, read-only. */
+function Values({ t, values, id }: { t: ConsoleTexts; values: SetupValue[]; id: string }) {
+  const s = t.c.setup;
+  return (
+    <section aria-labelledby={id}>
+      <h3 id={id}>{s.valuesHeading}</h3>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{s.keyColumn}</th>
+              <th scope="col">{s.valueColumn}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {values.map((v) => (
+              <tr key={v.key} data-key={v.key}>
+                <th scope="row" class="mono">{v.key}</th>
+                <td class={v.secret || v.value === null ? 'wrap' : 'wrap mono'}>{valueText(t, v)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+/** The step's doctor checks, run when the step opens and on request. */
+function Checks({ t, calls, step }: { t: ConsoleTexts; calls: SetupCalls; step: SetupStepId }) {
+  const s = t.c.setup;
+  const { state, reload } = useLoad(() => calls.checks(step), `checks-${step}`);
+  return (
+    <section aria-labelledby="checks-title" data-testid="checks">
+      <div class="section-head">
+        <h3 id="checks-title">{s.checksHeading}</h3>
+        <button type="button" onClick={reload} disabled={state.kind === 'loading'}>{s.runChecks}</button>
+      </div>
+      {state.kind === 'loading' ? <p class="meta" role="status">{s.running}</p> : (
+        <Loading t={t} state={state} reload={reload}>
+          {(data) => (
+            <>
+              <p role="status" data-testid="checks-summary">
+                {s.checksSummary({
+                  pass: t.number(data.summary.pass),
+                  warn: t.number(data.summary.warn),
+                  fail: t.number(data.summary.fail),
+                  skipped: t.number(data.summary.skipped),
+                })}
+              </p>
+              {data.checks.length === 0 ? <p class="card">{s.noChecks}</p> : (
+                <ul class="checks">
+                  {data.checks.map((c) => (
+                    <li key={c.id} data-check={c.id} data-status={c.status} class="card">
+                      <span class={c.status === 'fail' ? 'badge danger' : c.status === 'pass' ? 'badge ok' : 'badge'}>{s.statuses[c.status]}</span>{' '}
+                      <span class="strong">{c.title}</span>
+                      <span class="block wrap">{c.detail}</span>
+                      {c.fix !== null && (c.status === 'fail' || c.status === 'warn') && (
+                        <span class="block wrap fix"><span class="strong">{s.fix}: </span>{c.fix}</span>
+                      )}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </>
+          )}
+        </Loading>
+      )}
+    </section>
+  );
+}
+
+function Connection({ t, data }: { t: ConsoleTexts; data: SetupOverview }) {
+  const s = t.c.setup;
+  if (!data.connection) return <p class="card">{s.noCrm}</p>;
+  const registration = data.connection.registration;
+  return (
+    <>
+      <Values t={t} values={data.connection.values} id="connection-values" />
+      {registration && (
+        <section aria-labelledby="registration-title" class="card">
+          <h3 id="registration-title">{s.registrationHeading}</h3>
+          <p>{s.registration({ menu: registration.menu })}</p>
+          <p>
+            <span class="strong">{s.redirectUrl}: </span>
+            <code class="mono" data-testid="redirect-url">{registration.redirect_url}</code>
+          </p>
+        </section>
+      )}
+    </>
+  );
+}
+
+type Note = { kind: 'ok' | 'error'; text: string } | null;
+
+/** Creates the recording-link column with an instance admin's sign-in (kept nowhere). */
+function CreateColumn({ t, calls, schema, onCreated }: { t: ConsoleTexts; calls: SetupCalls; schema: SchemaView; onCreated: () => void }) {
+  const s = t.c.setup;
+  const [name, setName] = useState(schema.recording_column);
+  const [label, setLabel] = useState('Call recording');
+  const [type, setType] = useState<'url' | 'string_full_utf8'>('url');
+  const [user, setUser] = useState('');
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<Note>(null);
+  return (
+    <section aria-labelledby="create-column-title" class="card">
+      <h4 id="create-column-title">{s.createHeading}</h4>
+      <p>{s.createIntro}</p>
+      <p role="status" class={note?.kind === 'ok' ? 'banner info' : 'visually-hidden'}>{note?.kind === 'ok' ? note.text : ''}</p>
+      {note?.kind === 'error' && <p role="alert" class="banner warn">{note.text}</p>}
+      <form
+        class="filter"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setBusy(true);
+          setNote(null);
+          calls.createRecordingColumn({ name: name.trim(), label: label.trim(), type, admin_user: user.trim(), admin_password: password }).then(
+            (answer) => { setPassword(''); setBusy(false); setNote({ kind: 'ok', text: s.created({ column: answer.column.name }) }); onCreated(); },
+            (error: unknown) => { setPassword(''); setBusy(false); setNote({ kind: 'error', text: s.createFailed({ message: messageOf(error) }) }); },
+          );
+        }}
+      >
+        <label class="field">
+          <span>{s.newName}</span>
+          <input type="text" name="column-name" required spellcheck={false} autoComplete="off" aria-describedby="column-name-hint" value={name} onInput={(e) => { setName(e.currentTarget.value); }} />
+        </label>
+        <label class="field">
+          <span>{s.newLabel}</span>
+          <input type="text" name="column-label" required autoComplete="off" value={label} onInput={(e) => { setLabel(e.currentTarget.value); }} />
+        </label>
+        <label class="field">
+          <span>{s.newType}</span>
+          <select name="column-type" value={type} onChange={(e) => { setType(e.currentTarget.value === 'string_full_utf8' ? 'string_full_utf8' : 'url'); }}>
+            <option value="url">{s.typeUrl}</option>
+            <option value="string_full_utf8">{s.typeText}</option>
+          </select>
+        </label>
+        <label class="field">
+          <span>{s.adminUser}</span>
+          <input type="text" name="admin-user" required autoComplete="off" spellcheck={false} aria-describedby="admin-hint" value={user} onInput={(e) => { setUser(e.currentTarget.value); }} />
+        </label>
+        <label class="field">
+          <span>{s.adminPassword}</span>
+          <input type="password" name="admin-password" required autoComplete="off" value={password} onInput={(e) => { setPassword(e.currentTarget.value); }} />
+        </label>
+        <div class="actions">
+          <button type="submit" class="primary" disabled={busy}>{s.create}</button>
+        </div>
+      </form>
+      <p id="column-name-hint" class="meta">{s.newNameHint}</p>
+      <p id="admin-hint" class="meta">{s.adminHint}</p>
+    </section>
+  );
+}
+
+/** What the instance's dictionary holds for the configured tables. */
+function Schema({ t, calls, onChanged }: { t: ConsoleTexts; calls: SetupCalls; onChanged: () => void }) {
+  const s = t.c.setup;
+  const [round, setRound] = useState(0);
+  const { state, reload } = useLoad(() => calls.schema(), `schema-${String(round)}`);
+  return (
+    <section aria-labelledby="schema-title" data-testid="schema">
+      <div class="section-head">
+        <h3 id="schema-title">{s.schemaHeading}</h3>
+        <button type="button" onClick={reload}>{s.readSchema}</button>
+      </div>
+      <Loading t={t} state={state} reload={reload}>
+        {(schema) => (
+          <>
+            <p data-testid="recording-column-state" class={schema.recording_column_exists ? 'banner info' : 'banner warn'}>
+              {schema.recording_column_exists
+                ? s.recordingColumnPresent({ column: schema.recording_column })
+                : s.recordingColumnMissing({ column: schema.recording_column })}
+            </p>
+            {schema.recording_columns.length === 0 ? <p>{s.noRecordingColumn}</p> : (
+              <p>
+                {s.recordingColumns({ min: t.number(schema.recording_min_length) })}{' '}
+                <span class="mono" data-testid="recording-columns">{schema.recording_columns.join(', ')}</span>
+              </p>
+            )}
+            {!schema.recording_column_exists && (
+              <CreateColumn t={t} calls={calls} schema={schema} onCreated={() => { setRound((r) => r + 1); onChanged(); }} />
+            )}
+            {schema.tables.map((table) => table.problem !== null ? (
+              <p key={table.name} class="banner warn">{s.tableProblem({ table: table.name, problem: table.problem })}</p>
+            ) : (
+              <details key={table.name} data-table={table.name}>
+                <summary>{s.tableColumns({ table: table.name, count: t.number(table.columns.length) })}</summary>
+                <div class="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">{s.columnName}</th>
+                        <th scope="col">{s.columnLabel}</th>
+                        <th scope="col">{s.columnType}</th>
+                        <th scope="col">{s.columnLength}</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {table.columns.map((c) => (
+                        <tr key={c.name}>
+                          <th scope="row" class="mono">{c.name}</th>
+                          <td>{c.label}</td>
+                          <td class="mono">{c.reference ? `${c.kind} → ${c.reference}` : c.kind}</td>
+                          <td class="number">{c.max_length === null ? '—' : t.number(c.max_length)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              </details>
+            ))}
+          </>
+        )}
+      </Loading>
+    </section>
+  );
+}
+
+function Roles({ t, data }: { t: ConsoleTexts; data: SetupOverview }) {
+  const s = t.c.setup;
+  if (!data.roles) return <p class="card">{s.noCrm}</p>;
+  return (
+    <section aria-labelledby="roles-title">
+      <h3 id="roles-title">{s.rolesHeading}</h3>
+      <p>{s.rolesIntro}</p>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{s.roleTable}</th>
+              <th scope="col">{s.rolePurpose}</th>
+              <th scope="col">{s.roleName}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.roles.needs.map((n) => (
+              <tr key={n.table} data-table={n.table}>
+                <th scope="row" class="mono">{n.table}</th>
+                <td>{s.purposes[n.purpose] ?? n.purpose}</td>
+                <td class={n.role ? 'mono' : undefined}>{n.role ?? s.noRoleKnown}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function Store({ t, store }: { t: ConsoleTexts; store: RecordingStoreView | null }) {
+  const s = t.c.setup;
+  if (!store) return <p class="card">{s.noStore}</p>;
+  if (store.kind === 'local') return <p class="card" data-testid="store">{s.storeLocal({ path: store.path ?? '' })}</p>;
+  const policy = JSON.stringify(store.iam_policy, null, 2);
+  const rows: [string, string][] = [
+    [s.bucket, store.bucket ?? ''],
+    [s.region, store.region ?? ''],
+    [s.prefix, store.prefix ?? ''],
+    [s.endpoint, store.endpoint ?? s.notSet],
+    [s.credentials, store.credentials === 'access_key' ? s.accessKey({ id: store.access_key_id ?? '' }) : s.role],
+  ];
+  if (store.credentials === 'access_key') rows.push([s.secretAccessKey, store.secret_access_key_set ? s.secretSet : s.secretNotSet]);
+  return (
+    <>
+      <section aria-labelledby="store-title" data-testid="store">
+        <h3 id="store-title">{s.storeHeading}</h3>
+        <p>{s.storeS3}</p>
+        <dl class="store-facts">
+          {rows.map(([name, value]) => (
+            <div key={name}>
+              <dt>{name}</dt>
+              <dd class="mono">{value}</dd>
+            </div>
+          ))}
+        </dl>
+      </section>
+      <section aria-labelledby="policy-title">
+        <h3 id="policy-title">{s.policyHeading}</h3>
+        <p>{s.policyIntro}</p>
+        <pre class="policy mono" tabIndex={0} aria-label={s.policyLabel} data-testid="iam-policy">{policy}</pre>
+      </section>
+    </>
+  );
+}
+
+function StepBody({ t, calls, data, step, reload }: { t: ConsoleTexts; calls: SetupCalls; data: SetupOverview; step: SetupStepId; reload: () => void }) {
+  switch (step) {
+    case 'connection':
+      return <Connection t={t} data={data} />;
+    case 'tables':
+      return (
+        <>
+          {data.tables ? <Values t={t} values={data.tables.values} id="tables-values" /> : <p class="card">{t.c.setup.noCrm}</p>}
+          {data.tables && <Schema t={t} calls={calls} onChanged={reload} />}
+        </>
+      );
+    case 'roles':
+      return <Roles t={t} data={data} />;
+    case 'recordings':
+      return <Store t={t} store={data.recordings} />;
+  }
+}
+
+/** The tenant's setup as steps, each checked live by the tenant's doctor. */
+export function Setup({ ctx }: PageProps) {
+  const { t } = ctx;
+  const s = t.c.setup;
+  const calls = setupApi(ctx.api);
+  const { state, reload } = useLoad(() => calls.overview(), 'setup');
+  const [step, setStep] = useState<SetupStepId>('connection');
+  const [checksRound, setChecksRound] = useState(0);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const moved = useRef(false);
+  useEffect(() => {
+    if (moved.current) heading.current?.focus();
+  }, [step]);
+  const go = (next: SetupStepId) => { moved.current = true; setStep(next); };
+
+  return (
+    <>
+      <p>{s.intro}</p>
+      <Loading t={t} state={state} reload={reload}>
+        {(data) => {
+          const index = data.steps.indexOf(step);
+          const previous = index > 0 ? data.steps[index - 1] : undefined;
+          const next = index + 1 < data.steps.length ? data.steps[index + 1] : undefined;
+          return (
+            <>
+              {!data.editable && <p class="banner info" data-testid="read-only">{s.readOnly({ file: data.file })}</p>}
+              <nav aria-label={s.stepsLabel}>
+                <ol class="setup-steps">
+                  {data.steps.map((id, i) => (
+                    <li key={id}>
+                      <button type="button" aria-current={id === step ? 'step' : undefined} onClick={() => { go(id); }}>
+                        {`${String(i + 1)}. ${s.steps[id]}`}
+                      </button>
+                    </li>
+                  ))}
+                </ol>
+              </nav>
+              <section aria-labelledby="step-title" data-step={step}>
+                <h2 id="step-title" tabIndex={-1} ref={heading}>{s.steps[step]}</h2>
+                <p class="meta">{s.stepOf({ n: t.number(index + 1), total: t.number(data.steps.length) })}</p>
+                <p>{s.stepIntro[step]}</p>
+                <StepBody t={t} calls={calls} data={data} step={step} reload={() => { setChecksRound((r) => r + 1); }} />
+                <Checks key={`${step}-${String(checksRound)}`} t={t} calls={calls} step={step} />
+                <div class="actions step-actions">
+                  {previous && <button type="button" onClick={() => { go(previous); }}>{s.previous}</button>}
+                  {next && <button type="button" class="primary" onClick={() => { go(next); }}>{s.next}</button>}
+                </div>
+              </section>
+            </>
+          );
+        }}
+      </Loading>
+    </>
+  );
+}

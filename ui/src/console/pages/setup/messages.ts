@@ -1,0 +1,84 @@
+// The Setup page's words (English in `en.ts`, Japanese in `ja.ts` beside this file); the
+// console's catalogue holds them as `setup`.
+import type { Fmt } from '../../../i18n/messages';
+
+export type SetupStepId = 'connection' | 'tables' | 'roles' | 'recordings';
+
+export interface SetupMessages {
+  title: string;
+  summary: string;
+  intro: string;
+  stepsLabel: string;
+  stepOf: Fmt<{ n: string; total: string }>;
+  steps: Record<SetupStepId, string>;
+  stepIntro: Record<SetupStepId, string>;
+  previous: string;
+  next: string;
+  readOnly: Fmt<{ file: string }>;
+  /** The CRM section's keys, as the configuration file names them. */
+  valuesHeading: string;
+  keyColumn: string;
+  valueColumn: string;
+  secretSet: string;
+  secretNotSet: string;
+  notSet: string;
+  noCrm: string;
+  registrationHeading: string;
+  registration: Fmt<{ menu: string }>;
+  redirectUrl: string;
+  checksHeading: string;
+  runChecks: string;
+  running: string;
+  checksSummary: Fmt<{ pass: string; warn: string; fail: string; skipped: string }>;
+  noChecks: string;
+  statuses: { pass: string; warn: string; fail: string; skipped: string };
+  fix: string;
+  schemaHeading: string;
+  readSchema: string;
+  tableColumns: Fmt<{ table: string; count: string }>;
+  tableProblem: Fmt<{ table: string; problem: string }>;
+  columnName: string;
+  columnLabel: string;
+  columnType: string;
+  columnLength: string;
+  recordingColumns: Fmt<{ min: string }>;
+  noRecordingColumn: string;
+  recordingColumnMissing: Fmt<{ column: string }>;
+  recordingColumnPresent: Fmt<{ column: string }>;
+  createHeading: string;
+  createIntro: string;
+  newName: string;
+  newNameHint: string;
+  newLabel: string;
+  newType: string;
+  typeUrl: string;
+  typeText: string;
+  adminUser: string;
+  adminPassword: string;
+  adminHint: string;
+  create: string;
+  created: Fmt<{ column: string }>;
+  createFailed: Fmt<{ message: string }>;
+  rolesHeading: string;
+  rolesIntro: string;
+  roleTable: string;
+  rolePurpose: string;
+  roleName: string;
+  purposes: Record<string, string>;
+  noRoleKnown: string;
+  storeHeading: string;
+  noStore: string;
+  storeLocal: Fmt<{ path: string }>;
+  storeS3: string;
+  bucket: string;
+  region: string;
+  prefix: string;
+  endpoint: string;
+  credentials: string;
+  accessKey: Fmt<{ id: string }>;
+  role: string;
+  secretAccessKey: string;
+  policyHeading: string;
+  policyIntro: string;
+  policyLabel: string;
+}
