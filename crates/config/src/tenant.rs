@@ -22,6 +22,9 @@ pub struct TenantConfig {
     pub id: TenantId,
     pub name: String,
     pub default_region: Region,
+    /// The tenant's time zone (IANA name, default UTC): where its day starts (the live wall's
+    /// "today").
+    pub timezone: jiff::tz::TimeZone,
     /// Signs requests to the call-events API; None disables the API for this tenant.
     pub call_events_secret: Option<Secret>,
     pub policy: TenantPolicy,
@@ -153,6 +156,20 @@ pub(crate) fn read(
             }
         },
     );
+    let timezone = section.string("timezone").map_or_else(
+        || (!section.has("timezone")).then_some(jiff::tz::TimeZone::UTC),
+        |v| match jiff::tz::TimeZone::get(&v.value) {
+            Ok(zone) => Some(zone),
+            Err(_) => {
+                v.report(
+                    reader,
+                    format!("{:?} is not a time zone of the IANA database", v.value),
+                    "write an IANA time zone name such as \"Asia/Tokyo\", \"America/New_York\" or \"UTC\"",
+                );
+                None
+            }
+        },
+    );
     let call_events_secret = if section.has("call_events_secret") {
         secret(section, "call_events_secret", base, env).map(|s| Some(s.value))
     } else {
@@ -206,6 +223,7 @@ pub(crate) fn read(
         name: name.unwrap_or_else(|| id.clone()),
         id: TenantId::new(id),
         default_region: default_region?,
+        timezone: timezone?,
         call_events_secret: call_events_secret?,
         policy: TenantPolicy {
             auto_case_inbound: auto_case_inbound?,

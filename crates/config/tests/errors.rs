@@ -322,3 +322,25 @@ fn audit_retention_is_read_with_its_default_and_its_mistakes_located() {
     let typo = only(&with("retention = 30"));
     assert!(typo.contains("did you mean `retention_days`"), "{typo}");
 }
+
+#[test]
+fn a_tenants_timezone_is_an_iana_name_and_a_wrong_one_is_located() {
+    let defaults = Config::parse("callbridge.toml", GOOD, Path::new("."), &|_| None).unwrap();
+    assert_eq!(defaults.tenants[0].timezone.iana_name(), Some("UTC"));
+    let with = |line: &str| GOOD.replacen("[[tenant]]\n", &format!("[[tenant]]\n{line}\n"), 1);
+    let tokyo = Config::parse(
+        "callbridge.toml",
+        &with("timezone = \"Asia/Tokyo\""),
+        Path::new("."),
+        &|_| None,
+    )
+    .unwrap();
+    assert_eq!(tokyo.tenants[0].timezone.iana_name(), Some("Asia/Tokyo"));
+    let wrong = only(&with("timezone = \"Tokyo/Japan\""));
+    assert!(wrong.contains("tenant[0].timezone"), "{wrong}");
+    assert!(
+        wrong.contains("\"Tokyo/Japan\" is not a time zone"),
+        "{wrong}"
+    );
+    assert!(wrong.contains("Asia/Tokyo"), "{wrong}");
+}

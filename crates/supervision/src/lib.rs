@@ -2,7 +2,7 @@
 //!
 //! - [`wall`]: the live wall. The switchboard's outputs (with the wall-clock time they were
 //!   carried out) go in; per-queue figures (calls waiting, longest wait, answered, answered
-//!   within the queue's service-level target, abandoned, today in UTC) and per-agent rows (state,
+//!   within the queue's service-level target, abandoned, today in the tenant's time zone) and per-agent rows (state,
 //!   since when, current call) come out, whole or as the rows changed since the last look.
 //! - [`charts`]: calls, abandonment and service level per interval over a period, counted from
 //!   call-detail records.

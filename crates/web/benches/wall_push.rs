@@ -50,6 +50,7 @@ fn setup() -> WallSetup {
     WallSetup {
         tenants: vec![TenantSetup {
             tenant: TenantId::new("acme"),
+            timezone: jiff::tz::TimeZone::UTC,
             queues: (0..QUEUES)
                 .map(|q| QueueSetup {
                     queue: QueueId::new(format!("queue{q}")),

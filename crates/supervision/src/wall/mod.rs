@@ -17,7 +17,8 @@
 //!   Calls the queue could not serve (overflow, nobody logged in) and failures count as
 //!   neither.
 //! - **Service level** = answered in time ÷ (answered + abandoned); none before the first.
-//! - **Today** is the UTC day: the counts start at zero at 00:00 UTC ([`Wall::roll_over`] at
+//! - **Today** is each tenant's day in its time zone ([`TenantSetup::timezone`]): its counts
+//!   start at zero at its local midnight ([`Wall::roll_over`] at
 //!   [`Wall::next_rollover`]; a count made on a new day resets its queue first, so late calls
 //!   never add to yesterday).
 //! - An **agent row** holds the state the switchboard last gave the agent, since when (a repeat

@@ -6,10 +6,11 @@ use std::time::Duration;
 use callbridge_core::{AgentId, CallId, Direction, EndCause, Event, QueueId, TenantId};
 use callbridge_kernel::time::WallTime;
 use callbridge_switchboard::{AgentState, Output, UnavailableReason};
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
 
 use super::view::{AgentRow, CallRow, QueueRow, TenantChanges, TenantWall};
-
-const DAY_MS: u64 = 86_400_000;
 
 /// The target a queue the configuration does not name gets.
 const DEFAULT_TARGET: Duration = Duration::from_secs(20);
@@ -24,6 +25,8 @@ pub struct WallSetup {
 #[derive(Clone, Debug)]
 pub struct TenantSetup {
     pub tenant: TenantId,
+    /// The tenant's time zone (`[[tenant]] timezone`): its "today" starts at its midnight.
+    pub timezone: TimeZone,
     pub queues: Vec<QueueSetup>,
     pub agents: Vec<AgentSetup>,
 }
@@ -45,12 +48,16 @@ pub struct AgentSetup {
 pub struct Wall {
     tenants: BTreeMap<TenantId, TenantState>,
     pub(super) calls: HashMap<CallId, CallInfo>,
-    /// The UTC day (days since the epoch) the counts are for.
-    day: u64,
+    /// The latest time the wall was told of: the day of a tenant it has never heard of (UTC).
+    latest: WallTime,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct TenantState {
+    /// UTC for a tenant the setup did not name.
+    timezone: TimeZone,
+    /// The tenant's day the counts are for; `None` until the wall first sees the tenant's clock.
+    day: Option<Date>,
     /// In display order.
     queue_order: Vec<QueueId>,
     queues: HashMap<QueueId, QueueState>,
@@ -88,14 +95,35 @@ pub(super) struct CallInfo {
     waiting_in: Option<(QueueId, WallTime)>,
 }
 
-fn day_of(at: WallTime) -> u64 {
-    at.as_millis() / DAY_MS
+fn timestamp(at: WallTime) -> Timestamp {
+    i64::try_from(at.as_millis())
+        .ok()
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        .unwrap_or(Timestamp::MAX)
 }
 
-fn day_text(day: u64) -> String {
-    let date = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(day as i64);
-    let d = date.date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+/// The date in `timezone` at `at`.
+fn day_of(timezone: &TimeZone, at: WallTime) -> Date {
+    timezone.to_datetime(timestamp(at)).date()
+}
+
+/// When the day after the one at `at` begins in `timezone` (its first instant: 01:00 where a
+/// change to summer time skips midnight).
+fn next_midnight(timezone: &TimeZone, at: WallTime) -> WallTime {
+    let millis = day_of(timezone, at)
+        .tomorrow()
+        .and_then(|day| day.to_zoned(timezone.clone()))
+        .and_then(|zoned| zoned.start_of_day())
+        .map(|zoned| zoned.timestamp().as_millisecond());
+    match millis {
+        Ok(ms) => WallTime::from_millis(u64::try_from(ms).unwrap_or(0).max(at.as_millis() + 1)),
+        // Past the calendar's end: never.
+        Err(_) => WallTime::from_millis(u64::MAX),
+    }
+}
+
+fn day_text(day: Date) -> String {
+    day.to_string()
 }
 
 impl QueueState {
@@ -121,6 +149,21 @@ impl QueueState {
             abandoned: self.abandoned,
             service_level: (offered > 0)
                 .then(|| f64::from(self.answered_in_time) / f64::from(offered)),
+        }
+    }
+}
+
+impl Default for TenantState {
+    fn default() -> Self {
+        TenantState {
+            timezone: TimeZone::UTC,
+            day: None,
+            queue_order: Vec::new(),
+            queues: HashMap::new(),
+            agent_order: Vec::new(),
+            agents: HashMap::new(),
+            dirty_queues: BTreeSet::new(),
+            dirty_agents: BTreeSet::new(),
         }
     }
 }
@@ -163,11 +206,13 @@ impl TenantState {
 impl Wall {
     pub fn new(setup: WallSetup, now: WallTime) -> Wall {
         let mut wall = Wall {
-            day: day_of(now),
+            latest: now,
             ..Wall::default()
         };
         for t in setup.tenants {
             let tenant = wall.tenants.entry(t.tenant).or_default();
+            tenant.day = Some(day_of(&t.timezone, now));
+            tenant.timezone = t.timezone;
             for q in t.queues {
                 if !tenant.queues.contains_key(&q.queue) {
                     tenant.queue_order.push(q.queue.clone());
@@ -205,6 +250,12 @@ impl Wall {
     /// Applies one switchboard output, carried out at `at`.
     pub fn observe(&mut self, at: WallTime, output: &Output) {
         self.advance_day(at);
+        self.apply(at, output);
+        // A tenant first heard of just now counts from its day at `at`.
+        self.advance_day(at);
+    }
+
+    fn apply(&mut self, at: WallTime, output: &Output) {
         match output {
             Output::CallQueued {
                 tenant,
@@ -318,14 +369,19 @@ impl Wall {
         row.state = new.clone();
     }
 
-    /// A new UTC day at `at` resets every queue's counts first.
+    /// A tenant whose day at `at` is later than its counts' resets every queue's counts first.
     fn advance_day(&mut self, at: WallTime) {
-        let day = day_of(at);
-        if day <= self.day {
-            return;
-        }
-        self.day = day;
+        self.latest = self.latest.max(at);
         for tenant in self.tenants.values_mut() {
+            let day = day_of(&tenant.timezone, at);
+            match tenant.day {
+                Some(counted) if day <= counted => continue,
+                None => {
+                    tenant.day = Some(day);
+                    continue;
+                }
+                Some(_) => tenant.day = Some(day),
+            }
             for (id, q) in &mut tenant.queues {
                 q.answered = 0;
                 q.answered_in_time = 0;
@@ -335,9 +391,23 @@ impl Wall {
         }
     }
 
-    /// When the counts next start again (the next 00:00 UTC after `now`).
+    /// When the counts next start again: the earliest next midnight after `now` of any
+    /// tenant, each in its own time zone (UTC midnight when there is none).
     pub fn next_rollover(&self, now: WallTime) -> WallTime {
-        WallTime::from_millis((day_of(now) + 1) * DAY_MS)
+        self.tenants
+            .values()
+            .map(|t| next_midnight(&t.timezone, now))
+            .min()
+            .unwrap_or_else(|| next_midnight(&TimeZone::UTC, now))
+    }
+
+    /// The day `state`'s counts are for.
+    fn day_of_tenant(&self, state: &TenantState) -> String {
+        day_text(
+            state
+                .day
+                .unwrap_or_else(|| day_of(&state.timezone, self.latest)),
+        )
     }
 
     /// The clock reached `now`: a new day resets the counts (the changed rows are in the next
@@ -355,13 +425,13 @@ impl Wall {
     pub fn snapshot(&self, tenant: &TenantId) -> TenantWall {
         let Some(state) = self.tenants.get(tenant) else {
             return TenantWall {
-                day: day_text(self.day),
+                day: day_text(day_of(&TimeZone::UTC, self.latest)),
                 queues: Vec::new(),
                 agents: Vec::new(),
             };
         };
         TenantWall {
-            day: day_text(self.day),
+            day: self.day_of_tenant(state),
             queues: state
                 .queue_order
                 .iter()
@@ -379,7 +449,7 @@ impl Wall {
     /// display order).
     pub fn take_changes(&mut self) -> Vec<TenantChanges> {
         let mut out = Vec::new();
-        let day = day_text(self.day);
+        let latest = self.latest;
         for (id, state) in &mut self.tenants {
             if state.dirty_agents.is_empty() && state.dirty_queues.is_empty() {
                 continue;
@@ -387,9 +457,10 @@ impl Wall {
             let dirty_queues = std::mem::take(&mut state.dirty_queues);
             let dirty_agents = std::mem::take(&mut state.dirty_agents);
             let state = &*state;
+            let day = state.day.unwrap_or_else(|| day_of(&state.timezone, latest));
             out.push(TenantChanges {
                 tenant: id.to_string(),
-                day: day.clone(),
+                day: day_text(day),
                 queues: state
                     .queue_order
                     .iter()

@@ -37,6 +37,11 @@ impl Floor {
     }
 
     fn starting_at(wall_ms: u64) -> Floor {
+        Floor::starting_in(wall_ms, jiff::tz::TimeZone::UTC)
+    }
+
+    /// A floor whose tenant's day is `timezone`'s.
+    fn starting_in(wall_ms: u64, timezone: jiff::tz::TimeZone) -> Floor {
         let mut support = QueueConfig::new("acme", "support");
         support.wrap_up = Some(Duration::from_secs(10));
         let sales = QueueConfig::new("acme", "sales");
@@ -48,6 +53,7 @@ impl Floor {
         let setup = WallSetup {
             tenants: vec![TenantSetup {
                 tenant: acme(),
+                timezone,
                 queues: vec![
                     QueueSetup {
                         queue: QueueId::new("support"),
@@ -509,4 +515,61 @@ fn an_overflowed_or_failed_call_counts_neither_answered_nor_abandoned() {
     floor.advance_secs(700);
     let q = floor.queue("support");
     assert_eq!((q.waiting, q.answered, q.abandoned), (0, 0, 0));
+}
+
+/// Milliseconds since the epoch of an RFC 3339 instant.
+fn at(instant: &str) -> u64 {
+    instant.parse::<jiff::Timestamp>().unwrap().as_millisecond() as u64
+}
+
+#[test]
+fn a_tenant_in_tokyo_starts_its_day_at_midnight_tokyo_time_not_utc() {
+    let tokyo = jiff::tz::TimeZone::get("Asia/Tokyo").unwrap();
+    // 23:59:30 in Tokyo on 6 December is 14:59:30 UTC.
+    let mut floor = Floor::starting_in(at("2026-12-06T14:59:30Z"), tokyo);
+    assert_eq!(floor.wall.snapshot(&acme()).day, "2026-12-06");
+    floor.online("ann", &["support"]);
+    floor.call("c1", "support");
+    floor.answer("ann", "c1");
+    assert_eq!(floor.queue("support").answered, 1);
+    let midnight = floor
+        .wall
+        .next_rollover(WallTime::from_millis(floor.wall_ms));
+    assert_eq!(midnight.as_millis(), at("2026-12-06T15:00:00Z"));
+    floor.wall.take_changes();
+    floor.advance_secs(30);
+    floor.wall.roll_over(WallTime::from_millis(floor.wall_ms));
+    let changes = floor.wall.take_changes();
+    assert_eq!(changes[0].day, "2026-12-07");
+    assert_eq!(floor.queue("support").answered, 0);
+    // UTC midnight, nine hours later, is no new day for this tenant.
+    let next = floor
+        .wall
+        .next_rollover(WallTime::from_millis(floor.wall_ms));
+    assert_eq!(next.as_millis(), at("2026-12-07T15:00:00Z"));
+}
+
+#[test]
+fn across_a_change_to_summer_time_the_day_still_starts_at_local_midnight() {
+    let new_york = jiff::tz::TimeZone::get("America/New_York").unwrap();
+    // 8 March 2026: clocks go from 02:00 EST to 03:00 EDT, a 23-hour day.
+    let floor = Floor::starting_in(at("2026-03-08T12:00:00Z"), new_york.clone());
+    assert_eq!(floor.wall.snapshot(&acme()).day, "2026-03-08");
+    let midnight = floor
+        .wall
+        .next_rollover(WallTime::from_millis(floor.wall_ms));
+    // Midnight EDT (UTC-4), 23 hours after the midnight EST (UTC-5) that began the day.
+    assert_eq!(midnight.as_millis(), at("2026-03-09T04:00:00Z"));
+    let before = Floor::starting_in(at("2026-03-07T12:00:00Z"), new_york.clone());
+    let day_start = before
+        .wall
+        .next_rollover(WallTime::from_millis(before.wall_ms));
+    assert_eq!(day_start.as_millis(), at("2026-03-08T05:00:00Z"));
+    assert_eq!(midnight.as_millis() - day_start.as_millis(), 23 * 3_600_000);
+    // 1 November 2026: back to standard time, a 25-hour day.
+    let autumn = Floor::starting_in(at("2026-11-01T12:00:00Z"), new_york);
+    let next = autumn
+        .wall
+        .next_rollover(WallTime::from_millis(autumn.wall_ms));
+    assert_eq!(next.as_millis(), at("2026-11-02T05:00:00Z"));
 }

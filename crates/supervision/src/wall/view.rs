@@ -53,7 +53,7 @@ pub struct AgentRow {
 /// A tenant's whole wall.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TenantWall {
-    /// The UTC day the counts are for, `YYYY-MM-DD`.
+    /// The tenant's day (in its time zone) the counts are for, `YYYY-MM-DD`.
     pub day: String,
     pub queues: Vec<QueueRow>,
     pub agents: Vec<AgentRow>,

@@ -328,7 +328,7 @@ impl Telephony {
         let admission = Admission::new(telephony, |tenant| tenants.get(tenant).map(|t| t.region))
             .map_err(anyhow::Error::msg)?;
         let clock = callbridge_kernel::time::Clock::start();
-        let (wall_feed, wall_watch, wall_task) = wall::start(wall_setup(telephony), clock);
+        let (wall_feed, wall_watch, wall_task) = wall::start(wall_setup(telephony, config), clock);
         let switch = Switch {
             board,
             calls: Default::default(),
@@ -436,7 +436,10 @@ fn switchboard_config(telephony: &TelephonyConfig) -> SwitchboardConfig {
 
 /// What the wall lists before anything happens: each tenant's queues with their service-level
 /// targets, and its agents, in configuration order.
-fn wall_setup(telephony: &TelephonyConfig) -> callbridge_supervision::wall::WallSetup {
+fn wall_setup(
+    telephony: &TelephonyConfig,
+    config: &Config,
+) -> callbridge_supervision::wall::WallSetup {
     use callbridge_supervision::wall::{AgentSetup, QueueSetup, TenantSetup, WallSetup};
     WallSetup {
         tenants: telephony
@@ -444,6 +447,11 @@ fn wall_setup(telephony: &TelephonyConfig) -> callbridge_supervision::wall::Wall
             .iter()
             .map(|t| TenantSetup {
                 tenant: t.tenant.clone(),
+                timezone: config
+                    .tenants
+                    .iter()
+                    .find(|c| c.id == t.tenant)
+                    .map_or(jiff::tz::TimeZone::UTC, |c| c.timezone.clone()),
                 queues: t
                     .queues
                     .iter()
