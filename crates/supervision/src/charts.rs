@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::history::{error, instant, name, FilterError};
+use crate::history::{error, instant, known_pairs, name, FilterError};
 
 /// The intervals a chart may use, in seconds (5 minutes to a day).
 pub const INTERVALS: [u32; 6] = [300, 900, 1800, 3600, 21_600, 86_400];
@@ -55,28 +55,7 @@ impl ChartQuery {
         pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<ChartQuery, FilterError> {
         let (mut from, mut to, mut interval, mut queue) = (None, None, None, None);
-        let mut seen: Vec<&str> = Vec::new();
-        for (key, value) in pairs {
-            let Some(parameter) = PARAMETERS.iter().find(|p| **p == key).copied() else {
-                return Err(error(
-                    key,
-                    format!(
-                        "{key:?} is not a parameter of the charts; use {}",
-                        PARAMETERS.join(", ")
-                    ),
-                ));
-            };
-            if seen.contains(&parameter) {
-                return Err(error(
-                    parameter,
-                    format!("{parameter} is given twice; give it once"),
-                ));
-            }
-            seen.push(parameter);
-            let value = value.trim();
-            if value.is_empty() {
-                continue;
-            }
+        for (parameter, value) in known_pairs(pairs, &PARAMETERS, "a parameter of the charts")? {
             match parameter {
                 "from" => from = Some(instant(parameter, value)?),
                 "to" => to = Some(instant(parameter, value)?),

@@ -119,6 +119,38 @@ pub(crate) fn instant(parameter: &str, value: &str) -> Result<i64, FilterError> 
     Ok((parsed.unix_timestamp_nanos() / 1_000_000) as i64)
 }
 
+/// The pairs of a query string that carry a value: each key one of `known`, given once; values
+/// trimmed, empty ones dropped (an empty value does not filter). `what` says what a parameter
+/// is, in the message for an unknown one ("a filter of the call history").
+pub(crate) fn known_pairs<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    known: &[&'static str],
+    what: &str,
+) -> Result<Vec<(&'static str, &'a str)>, FilterError> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    for (key, value) in pairs {
+        let Some(parameter) = known.iter().find(|p| **p == key).copied() else {
+            return Err(error(
+                key,
+                format!("{key:?} is not {what}; use {}", known.join(", ")),
+            ));
+        };
+        if seen.contains(&parameter) {
+            return Err(error(
+                parameter,
+                format!("{parameter} is given twice; give it once"),
+            ));
+        }
+        seen.push(parameter);
+        let value = value.trim();
+        if !value.is_empty() {
+            out.push((parameter, value));
+        }
+    }
+    Ok(out)
+}
+
 /// Letters, digits, `.`, `_`, `-`, `@`: the characters queue ids and agent names are made of.
 pub(crate) fn name(parameter: &str, value: &str, what: &str) -> Result<String, FilterError> {
     let ok = !value.is_empty()
@@ -170,28 +202,7 @@ impl HistoryQuery {
             limit: DEFAULT_LIMIT,
             ..HistoryQuery::default()
         };
-        let mut seen: Vec<&str> = Vec::new();
-        for (key, value) in pairs {
-            let Some(parameter) = PARAMETERS.iter().find(|p| **p == key).copied() else {
-                return Err(error(
-                    key,
-                    format!(
-                        "{key:?} is not a filter of the call history; use {}",
-                        PARAMETERS.join(", ")
-                    ),
-                ));
-            };
-            if seen.contains(&parameter) {
-                return Err(error(
-                    parameter,
-                    format!("{parameter} is given twice; give it once"),
-                ));
-            }
-            seen.push(parameter);
-            let value = value.trim();
-            if value.is_empty() {
-                continue;
-            }
+        for (parameter, value) in known_pairs(pairs, &PARAMETERS, "a filter of the call history")? {
             match parameter {
                 "from" => query.from = Some(instant(parameter, value)?),
                 "to" => query.to = Some(instant(parameter, value)?),

@@ -3,6 +3,7 @@
 // uPlot, with the day's totals and every figure again as a table (what a screen reader reads).
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Texts } from '../../i18n';
+import { getJson } from '../getJson';
 import type { SupervisorMessages } from '../../i18n/messages';
 import type { Drawn, PlotSpec } from './draw';
 import { chartQuery, columns, intervals, todayFilters, type ChartAnswer, type ChartCounts, type ChartFilters } from './query';
@@ -11,19 +12,8 @@ export const chartsPath = '/api/v1/console/charts';
 
 type Load = { kind: 'idle' } | { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'shown'; answer: ChartAnswer };
 
-async function fetchChart(query: string): Promise<ChartAnswer> {
-  const response = await fetch(`${chartsPath}?${query}`, { credentials: 'include', headers: { Accept: 'application/json' } });
-  if (!response.ok) {
-    let message = response.statusText;
-    try {
-      const body = (await response.json()) as { error?: { message?: unknown } };
-      if (typeof body.error?.message === 'string') message = body.error.message;
-    } catch {
-      // The status says enough.
-    }
-    throw new Error(message);
-  }
-  return (await response.json()) as ChartAnswer;
+function fetchChart(query: string): Promise<ChartAnswer> {
+  return getJson<ChartAnswer>(`${chartsPath}?${query}`);
 }
 
 function cssColor(name: string, fallback: string): string {

@@ -2,6 +2,7 @@
 // older pages by the server's cursor, and the CSV of everything the filters match.
 import { useEffect, useState } from 'preact/hooks';
 import type { Texts } from '../../i18n';
+import { getJson } from '../getJson';
 import type { SupervisorMessages } from '../../i18n/messages';
 import { agentsOf, directions, historyQuery, noFilters, outcomes, type HistoryFilters, type HistoryPage } from './query';
 
@@ -9,19 +10,8 @@ export const callsPath = '/api/v1/console/calls';
 
 type Load = { kind: 'loading' } | { kind: 'failed'; message: string } | { kind: 'shown'; page: HistoryPage };
 
-async function fetchPage(query: string): Promise<HistoryPage> {
-  const response = await fetch(`${callsPath}?${query}`, { credentials: 'include', headers: { Accept: 'application/json' } });
-  if (!response.ok) {
-    let message = response.statusText;
-    try {
-      const body = (await response.json()) as { error?: { message?: unknown } };
-      if (typeof body.error?.message === 'string') message = body.error.message;
-    } catch {
-      // The status says enough.
-    }
-    throw new Error(message);
-  }
-  return (await response.json()) as HistoryPage;
+function fetchPage(query: string): Promise<HistoryPage> {
+  return getJson<HistoryPage>(`${callsPath}?${query}`);
 }
 
 export function CallHistory({ s, t }: { s: SupervisorMessages['history']; t: Texts }) {
