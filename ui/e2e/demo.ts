@@ -82,9 +82,27 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop' | 'data'
   return { publicUrl, consoleUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs, customerUrl };
 }
 
+/** A start that failed because a port picked as free was taken before the demo bound it. */
+class PortTaken extends Error {}
+
 /** `ownTrunk`: leave `--outbound-trunk` at its default, the demo's own SIP listener, where the
- *  seeded contacts' numbers ring the customer page (otherwise a free port, for a test's sipp). */
+ *  seeded contacts' numbers ring the customer page (otherwise a free port, for a test's sipp).
+ *
+ *  A free port is only free when it is picked: between `freePort()` and the demo's bind, another
+ *  process (a parallel test file's demo, sipp, a browser) may take it. That start fails with
+ *  "Address already in use" and is tried again on new ports; any other failure is thrown. */
 export async function startDemo(options: { ownTrunk?: boolean } = {}): Promise<Demo> {
+  const attempts = 4;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startDemoOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === attempts) throw error;
+    }
+  }
+}
+
+async function startDemoOnce(options: { ownTrunk?: boolean }): Promise<Demo> {
   if (!bin) throw new Error('set CALLBRIDGE_BIN to the callbridge binary (e.g. target/debug/callbridge)');
   const data = mkdtempSync(join(tmpdir(), 'callbridge-e2e-'));
   const [listen, sandbox, sip, trunk] = [await freePort(), await freePort(), await freePort(), await freePort()];
@@ -124,6 +142,7 @@ export async function startDemo(options: { ownTrunk?: boolean } = {}): Promise<D
   };
   if (!ready) {
     await stop();
+    if (output.includes('Address already in use')) throw new PortTaken(`a port was taken before the demo bound it:\n${output}`);
     throw new Error(`callbridge demo did not start:\n${output}`);
   }
   return { ...parseBanner(output), data, outboundTrunk, output: () => output, stop };
