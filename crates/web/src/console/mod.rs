@@ -23,7 +23,6 @@ mod outbox;
 mod people;
 pub mod setup;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -32,7 +31,6 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use callbridge_config::Config;
 use callbridge_crm::Crm;
 use callbridge_phone::Region;
 use callbridge_store::{AdminEntry, AdminOutcome, Role};
@@ -48,8 +46,6 @@ pub struct Console {
     pub(crate) setup: setup::SetupSources,
     /// Every tenant's CRM, for the match tester.
     pub(crate) crm: Arc<dyn Crm>,
-    /// Each tenant's `default_region`: how a typed national number is read.
-    pub(crate) regions: HashMap<String, Region>,
 }
 
 /// A signed-in supervisor or admin, as a route sees them.
@@ -90,21 +86,10 @@ pub struct Done {
 
 type Answer = Result<Response, ApiError>;
 
-pub fn router(
-    accounts: Arc<Accounts>,
-    crm: Arc<dyn Crm>,
-    config: &Config,
-    setup: setup::SetupSources,
-) -> Router {
-    let regions = config
-        .tenants
-        .iter()
-        .map(|t| (t.id.as_str().to_string(), t.default_region))
-        .collect();
+pub fn router(accounts: Arc<Accounts>, crm: Arc<dyn Crm>, setup: setup::SetupSources) -> Router {
     let console = Arc::new(Console {
         accounts,
         crm,
-        regions,
         setup,
     });
     Router::new()
@@ -128,7 +113,13 @@ pub(crate) fn json(status: StatusCode, body: Value) -> Response {
 impl Console {
     /// The tenant's region for reading national numbers.
     fn region_of(&self, tenant: &str) -> Option<Region> {
-        self.regions.get(tenant).copied()
+        self.setup
+            .directory
+            .config()
+            .tenants
+            .iter()
+            .find(|t| t.id.as_str() == tenant)
+            .map(|t| t.default_region)
     }
 
     /// A reading request: a live session whose role meets `need`.
