@@ -47,16 +47,17 @@ pub async fn start_with_demo(
     config: &Config,
     demo_customer: Option<callbridge_web::demo_customer::DemoCustomerPage>,
 ) -> anyhow::Result<Running> {
-    let telephony_config = &config.telephony;
     let prepared =
         callbridge_integration::server::prepare(config, OutboxOptions::default(), &crm_kinds())
             .await?;
-    let telephony = match &telephony_config {
+    // The effective configuration: the file's tenants and the ones kept in the store.
+    let effective = prepared.config.clone();
+    let telephony = match &effective.telephony {
         Some(t) => {
             // Telephony feeds the CRM engine through the one call it needs.
             let engine = prepared.runtime.clone();
             let events = Arc::new(move |event: Event| engine.submit(event));
-            Some(Telephony::start(t, config, events, prepared.store.clone()).await?)
+            Some(Telephony::start(t, &effective, events, prepared.store.clone()).await?)
         }
         None => None,
     };
