@@ -141,16 +141,18 @@ pub fn call_snapshot(
     }
 }
 
-/// The `wrap_up` message: after-call work for `call` until `ends_at` (wall time).
+/// The `wrap_up` message: after-call work for `call` until `ends_at` (wall time), `left` from
+/// now.
 pub fn wrap_up(
     call: &callbridge_core::CallId,
     ends_at: callbridge_kernel::time::WallTime,
+    left: std::time::Duration,
 ) -> ServerMessage {
-    let ends_at = rfc3339(ends_at);
     ServerMessage::WrapUp {
         call: call.to_string(),
         case: None,
-        ends_at,
+        ends_at: rfc3339(ends_at),
+        ends_in_ms: u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
     }
 }
 

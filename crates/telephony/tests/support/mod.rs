@@ -601,6 +601,34 @@ impl Agent {
         self.ws.send(frame).await.unwrap();
     }
 
+    /// Checks one received message against the schema and against the order the protocol
+    /// promises ("CRM notices" in docs/softphone-protocol.md: a call's `crm` news never comes
+    /// before the `ringing` that shows the call here), then keeps it in `seen`.
+    fn received(&mut self, value: &Value) {
+        schema::check(schema::Side::Server, value);
+        if value["type"] == "ringing" {
+            let call = &value["call"];
+            let about_call = |m: &&Value| m["call"] == *call;
+            let rang_before = self
+                .seen
+                .iter()
+                .filter(about_call)
+                .any(|m| m["type"] == "ringing");
+            let news_before = self
+                .seen
+                .iter()
+                .filter(about_call)
+                .find(|m| m["type"] == "crm");
+            if let (false, Some(news)) = (rang_before, news_before) {
+                panic!(
+                    "{}: CRM news about call {call} came before its ringing: {news}; saw {:#?}",
+                    self.name, self.seen
+                );
+            }
+        }
+        self.seen.push(value.clone());
+    }
+
     /// The next message, whatever it is (checked against the schema); None if the socket
     /// ended. Panics after 10 s.
     pub async fn next(&mut self) -> Option<Value> {
@@ -613,8 +641,7 @@ impl Agent {
             Some(Ok(other)) => panic!("{}: not a text frame: {other:?}", self.name),
         };
         let value: Value = serde_json::from_str(text.as_str()).unwrap();
-        schema::check(schema::Side::Server, &value);
-        self.seen.push(value.clone());
+        self.received(&value);
         Some(value)
     }
 
@@ -636,8 +663,7 @@ impl Agent {
                 panic!("{}: socket ended waiting for {kind:?}: {next:?}", self.name);
             };
             let value: Value = serde_json::from_str(text.as_str()).unwrap();
-            schema::check(schema::Side::Server, &value);
-            self.seen.push(value.clone());
+            self.received(&value);
             if value["type"] == kind && pred(&value) {
                 return value;
             }
