@@ -313,7 +313,7 @@ describe('after-call work and a call that waited for the agent', () => {
     const r = replay(
       [
         ...loadFixture('inbound-screen-pop'),
-        { input: { kind: 'server', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: '2026-12-06T05:10:30Z' } } },
+        { input: { kind: 'server', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: '2026-12-06T05:10:30Z', ends_in_ms: 30_000 } } },
         { intent: { kind: 'submit_wrap_up', disposition: 'resolved', notes: 'Router replaced.' } },
         { intent: { kind: 'submit_wrap_up', disposition: 'resolved', notes: 'Router replaced.' } },
         { input: { kind: 'server', message: { type: 'wrap_up_status', call: 'c-100', status: 'queued', detail: 'Saving to CS0001001.' } } },
@@ -325,6 +325,25 @@ describe('after-call work and a call that waited for the agent', () => {
     expect(effectsOf(r, 'send').filter((e) => e.message.type === 'submit_wrap_up')).toEqual([
       { kind: 'send', message: { type: 'submit_wrap_up', call: 'c-100', disposition: 'resolved', notes: 'Router replaced.' } },
     ]);
-    expect(r.state.wrapUp).toEqual({ call: 'c-100', endsAt: Date.parse('2026-12-06T05:10:30Z'), status: 'written', detail: '' });
+    expect(r.state.wrapUp).toMatchObject({ call: 'c-100', status: 'written', detail: '' });
+  });
+
+  it('counts the wrap-up down from the time left when it was sent, whatever the page\'s clock says', () => {
+    // This browser's clock is 90 s behind the server's: ends_at read on it would add 90 s.
+    const received = Date.parse('2026-12-06T05:10:00Z') - 90_000;
+    const r = replay(
+      [
+        ...loadFixture('inbound-screen-pop'),
+        {
+          input: {
+            kind: 'server',
+            at: received,
+            message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: '2026-12-06T05:10:30Z', ends_in_ms: 30_000 },
+          },
+        },
+      ],
+      loggedIn(),
+    );
+    expect(r.state.wrapUp?.endsAt).toBe(received + 30_000);
   });
 });

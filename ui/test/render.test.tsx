@@ -137,7 +137,7 @@ describe('screens', () => {
     const state = replay([
       ...login,
       ...loadFixture('inbound-screen-pop'),
-      { input: { kind: 'server', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: null } } },
+      { input: { kind: 'server', message: { type: 'wrap_up', call: 'c-100', case: null, ends_at: null, ends_in_ms: 0 } } },
     ]).state;
     expect(html(state)).toContain('After-call work');
     expect(html(state)).toContain('Resolved');
@@ -150,7 +150,7 @@ describe('screens', () => {
       { input: { kind: 'start' } },
       { input: { kind: 'socket_open' } },
       { recv: { type: 'welcome', tenant: 'acme', agent: 'alice', queues: ['support'] } },
-      { recv: { type: 'wrap_up', call: 'c-100', case: null, ends_at: '2026-12-06T05:10:30Z' } },
+      { recv: { type: 'wrap_up', call: 'c-100', case: null, ends_at: '2026-12-06T05:10:30Z', ends_in_ms: 30_000 } },
       {
         recv: {
           type: 'agent_state', state: 'wrap_up', call: null, reason: null,

@@ -46,14 +46,14 @@ describe('the WebSocket adapter', () => {
     // Each message carries the moment it was received.
     vi.useFakeTimers({ now: 1_796_000_000_000, toFake: ['Date'] });
     ws.receive('{"type":"media","connected":true}');
-    ws.receive('{"type":"wrap_up","call":"c","case":null,"ends_at":null}');
+    ws.receive('{"type":"wrap_up","call":"c","case":null,"ends_at":null,"ends_in_ms":0}');
     ws.receive('{"type":"surprise"}');
     ws.receive('not json');
     ws.receive(new ArrayBuffer(2));
     expect(inputs).toEqual([
       { kind: 'socket_open' },
       { kind: 'server', message: { type: 'media', connected: true }, at: 1_796_000_000_000 },
-      { kind: 'server', message: { type: 'wrap_up', call: 'c', case: null, ends_at: null }, at: 1_796_000_000_000 },
+      { kind: 'server', message: { type: 'wrap_up', call: 'c', case: null, ends_at: null, ends_in_ms: 0 }, at: 1_796_000_000_000 },
       { kind: 'bad_frame', problem: 'unknown message type "surprise"' },
       { kind: 'bad_frame', problem: 'not JSON' },
       { kind: 'bad_frame', problem: 'a binary frame' },

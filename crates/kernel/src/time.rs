@@ -111,14 +111,27 @@ impl Now {
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
     origin: std::time::Instant,
+    /// The wall reading at `origin`: what [`Clock::wall_at`] counts from.
+    origin_wall: WallTime,
 }
 
 impl Clock {
     /// A clock whose monotonic origin is now.
     pub fn start() -> Self {
+        let origin = std::time::Instant::now();
+        let origin_wall = Clock::read_wall();
         Clock {
-            origin: std::time::Instant::now(),
+            origin,
+            origin_wall,
         }
+    }
+
+    /// The wall time of a monotonic `deadline`, counted from this clock's start, so the same
+    /// deadline always gives the same wall time (a deadline told twice, before and after a
+    /// reconnect, reads the same). Reading both clocks at each call would not: they are read at
+    /// two instants, and the result could move by a millisecond.
+    pub fn wall_at(&self, deadline: MonotonicTime) -> WallTime {
+        WallTime(self.origin_wall.0.saturating_add(deadline.0))
     }
 
     /// The monotonic reading.
@@ -128,6 +141,10 @@ impl Clock {
 
     /// The wall reading (the UNIX epoch if the system clock is set before it).
     pub fn wall(&self) -> WallTime {
+        Clock::read_wall()
+    }
+
+    fn read_wall() -> WallTime {
         let since_epoch = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO);
@@ -158,6 +175,21 @@ fn millis_of(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadline_has_one_wall_time_however_often_it_is_asked() {
+        let clock = Clock::start();
+        let deadline = clock.monotonic().saturating_add(Duration::from_secs(30));
+        let first = clock.wall_at(deadline);
+        std::thread::sleep(Duration::from_millis(3));
+        assert_eq!(clock.wall_at(deadline), first);
+        // And it is where the wall clock will be then, give or take the two readings at start.
+        let expected = clock.wall().as_millis() + clock.until(deadline).as_millis() as u64;
+        assert!(
+            first.as_millis().abs_diff(expected) <= 2,
+            "{first:?} vs {expected}"
+        );
+    }
 
     #[test]
     fn adding_durations_saturates_instead_of_overflowing() {

@@ -235,6 +235,13 @@ async fn a_reload_during_after_call_work_gets_the_wrap_up_back_instead_of_a_logo
         said[0]["ends_at"], wrap_up["ends_at"],
         "the wrap-up's end does not move"
     );
+    let left = |m: &Value| m["ends_in_ms"].as_u64().unwrap();
+    assert!(
+        left(&said[0]) < left(&wrap_up),
+        "what is left of the wrap-up counts down: {} ms, then {} ms",
+        left(&wrap_up),
+        left(&said[0])
+    );
     assert_eq!(said[1]["state"], "wrap_up");
     assert_eq!(
         said[1]["detail"],

@@ -58,7 +58,7 @@ const screens: [string, Recorded[]][] = [
   ['transfer rule', [...login, ...fixture('transfer-rule').slice(0, 6)]],
   ['missed call', [...login, ...fixture('missed-call')]],
   ['outbound busy', [...login, ...fixture('outbound-busy')]],
-  ['after-call work', [...login, ...fixture('inbound-screen-pop'), { input: { kind: 'server', message: { type: 'wrap_up', call: 'c-100', case: { id: 'x', label: 'CS0001001' }, ends_at: null } } }]],
+  ['after-call work', [...login, ...fixture('inbound-screen-pop'), { input: { kind: 'server', message: { type: 'wrap_up', call: 'c-100', case: { id: 'x', label: 'CS0001001' }, ends_at: null, ends_in_ms: 0 } } }]],
   ['reconnecting', [...login, { input: { kind: 'socket_closed', code: 1006, jitter: 0 } }, { input: { kind: 'socket_closed', code: 1006, jitter: 0 } }]],
   ['other tab', [...login, { input: { kind: 'other_tab_active' } }]],
   ['hostile names', [...login, ...fixture('hostile-names')]],

@@ -358,13 +358,14 @@ export interface Case {
   label: string;
 }
 /**
- * The agent is in after-call work for call (sent after the agent_state wrap_up that follows call_ended). case is always null today; ends_at (RFC 3339) is when the server makes the agent available by itself.
+ * The agent is in after-call work for call (sent after the agent_state wrap_up that follows call_ended). case is always null today; ends_at (RFC 3339) is when the server makes the agent available by itself, ends_in_ms how long until then when it was sent (count down from it: it does not depend on the browser's clock).
  */
 export interface ServerWrapUp {
   type: 'wrap_up';
   call: CallId;
   case: Case | null;
   ends_at: string | null;
+  ends_in_ms: number;
 }
 /**
  * CRM news about a call.

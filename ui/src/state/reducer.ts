@@ -202,13 +202,15 @@ function onServer(state: State, message: ServerMessage): Step {
     case 'crm':
       return onCrm(state, message.call, message.notice);
     case 'wrap_up': {
-      const endsAt = message.ends_at === null ? null : Date.parse(message.ends_at);
+      // Counted from the time left when the server sent it, on this page's clock: `ends_at`
+      // read on a clock that differs from the server's would move the countdown.
+      const endsAt = message.ends_at === null ? null : state.now + message.ends_in_ms;
       const same = state.wrapUp?.call === message.call ? state.wrapUp : null;
       let next: State = {
         ...state,
         wrapUp: {
           call: message.call,
-          endsAt: endsAt !== null && Number.isFinite(endsAt) ? endsAt : null,
+          endsAt,
           status: same?.status ?? 'editing',
           detail: same?.detail ?? '',
         },

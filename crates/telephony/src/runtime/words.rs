@@ -141,16 +141,18 @@ pub fn call_snapshot(
     }
 }
 
-/// The `wrap_up` message: after-call work for `call` until `ends_at` (wall time).
+/// The `wrap_up` message: after-call work for `call` until `ends_at` (wall time), `left` from
+/// now.
 pub fn wrap_up(
     call: &callbridge_core::CallId,
     ends_at: callbridge_kernel::time::WallTime,
+    left: std::time::Duration,
 ) -> ServerMessage {
-    let ends_at = rfc3339(ends_at);
     ServerMessage::WrapUp {
         call: call.to_string(),
         case: None,
-        ends_at,
+        ends_at: rfc3339(ends_at),
+        ends_in_ms: u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
     }
 }
 
@@ -176,11 +178,12 @@ mod wrap_up_tests {
         let message = wrap_up(
             &callbridge_core::CallId::new("c-100"),
             callbridge_kernel::time::WallTime::from_millis(1_796_533_830_000),
+            std::time::Duration::from_millis(25_000),
         );
         assert_eq!(
             serde_json::to_value(&message).unwrap(),
             serde_json::json!({"type": "wrap_up", "call": "c-100", "case": null,
-                               "ends_at": "2026-12-06T05:10:30Z"})
+                               "ends_at": "2026-12-06T05:10:30Z", "ends_in_ms": 25_000})
         );
     }
 }

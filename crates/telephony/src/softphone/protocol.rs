@@ -132,6 +132,9 @@ pub enum ServerMessage {
         case: Option<serde_json::Value>,
         /// RFC 3339: when the server makes the agent available by itself.
         ends_at: Option<String>,
+        /// How long until then when this was sent (ms): the countdown, free of any difference
+        /// between the browser's clock and ours.
+        ends_in_ms: u64,
     },
     /// After `welcome`, on a connection of an agent whose softphone went away during a call
     /// that still waits for them (a reload, a blip, another tab): the call, to redraw it.

@@ -48,6 +48,8 @@ pub struct World {
     pub public_url: String,
     pub key: String,
     pub dir: tempfile::TempDir,
+    /// The configuration file's text the world started with (a test edits it to reconfigure).
+    pub config_text: String,
 }
 
 pub struct Options {
@@ -276,7 +278,13 @@ queues = ["support", "sales"]
             public_url,
             key,
             dir,
+            config_text: toml,
         }
+    }
+
+    /// `text` read as the configuration file is, from the world's directory.
+    pub fn parse_config(&self, text: &str) -> Config {
+        Config::parse("test.toml", text, self.dir.path(), &|_| None).unwrap()
     }
 
     pub fn recordings_dir(&self) -> PathBuf {
@@ -593,6 +601,34 @@ impl Agent {
         self.ws.send(frame).await.unwrap();
     }
 
+    /// Checks one received message against the schema and against the order the protocol
+    /// promises ("CRM notices" in docs/softphone-protocol.md: a call's `crm` news never comes
+    /// before the `ringing` that shows the call here), then keeps it in `seen`.
+    fn received(&mut self, value: &Value) {
+        schema::check(schema::Side::Server, value);
+        if value["type"] == "ringing" {
+            let call = &value["call"];
+            let about_call = |m: &&Value| m["call"] == *call;
+            let rang_before = self
+                .seen
+                .iter()
+                .filter(about_call)
+                .any(|m| m["type"] == "ringing");
+            let news_before = self
+                .seen
+                .iter()
+                .filter(about_call)
+                .find(|m| m["type"] == "crm");
+            if let (false, Some(news)) = (rang_before, news_before) {
+                panic!(
+                    "{}: CRM news about call {call} came before its ringing: {news}; saw {:#?}",
+                    self.name, self.seen
+                );
+            }
+        }
+        self.seen.push(value.clone());
+    }
+
     /// The next message, whatever it is (checked against the schema); None if the socket
     /// ended. Panics after 10 s.
     pub async fn next(&mut self) -> Option<Value> {
@@ -605,8 +641,7 @@ impl Agent {
             Some(Ok(other)) => panic!("{}: not a text frame: {other:?}", self.name),
         };
         let value: Value = serde_json::from_str(text.as_str()).unwrap();
-        schema::check(schema::Side::Server, &value);
-        self.seen.push(value.clone());
+        self.received(&value);
         Some(value)
     }
 
@@ -628,8 +663,7 @@ impl Agent {
                 panic!("{}: socket ended waiting for {kind:?}: {next:?}", self.name);
             };
             let value: Value = serde_json::from_str(text.as_str()).unwrap();
-            schema::check(schema::Side::Server, &value);
-            self.seen.push(value.clone());
+            self.received(&value);
             if value["type"] == kind && pred(&value) {
                 return value;
             }
@@ -785,6 +819,18 @@ impl Sipp {
         talk: Duration,
         calls: u32,
     ) -> Sipp {
+        Sipp::customer_dialling(target, DID, scenario_file, tone_hz, talk, calls)
+    }
+
+    /// [`Sipp::customer`] calling `dialled` (E.164, with its `+`).
+    pub fn customer_dialling(
+        target: SocketAddr,
+        dialled: &str,
+        scenario_file: &Path,
+        tone_hz: f64,
+        talk: Duration,
+        calls: u32,
+    ) -> Sipp {
         let log_dir = tempfile::tempdir().unwrap();
         write_tone_wav(&log_dir.path().join("tone.wav"), tone_hz, 30.0);
         Sipp::start(
@@ -794,7 +840,7 @@ impl Sipp {
                 "-sf".into(),
                 scenario_file.display().to_string(),
                 "-s".into(),
-                DID.trim_start_matches('+').into(),
+                dialled.trim_start_matches('+').into(),
                 "-i".into(),
                 "127.0.0.1".into(),
                 "-p".into(),

@@ -165,19 +165,16 @@ impl Switch {
                 // until when (the switchboard makes the agent available then).
                 let wrap_up = match &state {
                     callbridge_switchboard::AgentState::WrapUp { until } => {
-                        self.last_ended.remove(&agent).map(|call| {
-                            (
-                                call,
-                                self.clock.wall().saturating_add(self.clock.until(*until)),
-                            )
-                        })
+                        self.last_ended.remove(&agent).map(|call| (call, *until))
                     }
                     _ => None,
                 };
                 self.phones
                     .send(&agent, words::agent_state(&state, message));
-                if let Some((call, ends_at)) = wrap_up {
-                    self.phones.send(&agent, words::wrap_up(&call, ends_at));
+                if let Some((call, until)) = wrap_up {
+                    let message =
+                        words::wrap_up(&call, self.clock.wall_at(until), self.clock.until(until));
+                    self.phones.send(&agent, message);
                 }
             }
             Output::Refused { agent, refusal, .. } => {

@@ -22,6 +22,7 @@ impl Switch {
                 }
             }
             Request::Message { agent, message } => self.on_message(agent, message),
+            Request::Reconfigure(change) => self.reconfigure(*change),
         }
     }
 
@@ -41,8 +42,12 @@ impl Switch {
                 )
             }
             Resumption::WrapUp { call, ends_at } => {
-                let ends_at = self.clock.wall().saturating_add(self.clock.until(ends_at));
-                self.phones.send(&agent, words::wrap_up(&call, ends_at));
+                let message = words::wrap_up(
+                    &call,
+                    self.clock.wall_at(ends_at),
+                    self.clock.until(ends_at),
+                );
+                self.phones.send(&agent, message);
                 "Your after-call work is waiting for you: connect your audio (send media_offer)."
                     .to_string()
             }
