@@ -143,6 +143,12 @@ pub async fn serve_with_demo(
             .trim_end_matches('/')
             .to_string(),
     });
+    let telephony_console = telephony
+        .clone()
+        .map(|handle| console::telephony::TelephonySources {
+            handle,
+            directory: integration.directory.clone(),
+        });
     let gateway = Arc::new(gateway::Gateway {
         tenants: parking_lot::RwLock::new(
             integration
@@ -185,6 +191,7 @@ pub async fn serve_with_demo(
                 directory: integration.directory.clone(),
                 crms: integration.crm_tenants.clone(),
             },
+            telephony_console,
         ))
         .merge(supervision::router(supervision))
         .merge(account::router(accounts))

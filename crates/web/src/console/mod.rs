@@ -8,6 +8,7 @@
 //! - `audit.rs`: the listen audit and the admin audit, filtered, as JSON or CSV.
 //! - `setup/`: the tenant's setup as guided steps with live doctor checks.
 //! - `match_tester.rs`: a number looked up on the screen pop's path, with the evidence.
+//! - `telephony.rs`: numbers, queues, agents' queues, music and announcement uploads.
 //!
 //! The tenant is always the session's: no route takes a tenant, so a session of one tenant
 //! cannot name another's data. Changing requests pass the account checks first (session,
@@ -22,6 +23,7 @@ mod match_tester;
 mod outbox;
 mod people;
 pub mod setup;
+pub mod telephony;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -46,6 +48,8 @@ pub struct Console {
     pub(crate) setup: setup::SetupSources,
     /// Every tenant's CRM, for the match tester.
     pub(crate) crm: Arc<dyn Crm>,
+    /// Running telephony and the tenants, for "Numbers & queues"; None without telephony.
+    pub(crate) telephony: Option<telephony::TelephonySources>,
 }
 
 /// A signed-in supervisor or admin, as a route sees them.
@@ -86,11 +90,17 @@ pub struct Done {
 
 type Answer = Result<Response, ApiError>;
 
-pub fn router(accounts: Arc<Accounts>, crm: Arc<dyn Crm>, setup: setup::SetupSources) -> Router {
+pub fn router(
+    accounts: Arc<Accounts>,
+    crm: Arc<dyn Crm>,
+    setup: setup::SetupSources,
+    telephony: Option<telephony::TelephonySources>,
+) -> Router {
     let console = Arc::new(Console {
         accounts,
         crm,
         setup,
+        telephony,
     });
     Router::new()
         .merge(people::router())
@@ -98,6 +108,7 @@ pub fn router(accounts: Arc<Accounts>, crm: Arc<dyn Crm>, setup: setup::SetupSou
         .merge(outbox::router())
         .merge(audit::router())
         .merge(setup::router())
+        .merge(telephony::router())
         .with_state(console)
 }
 
