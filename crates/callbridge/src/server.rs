@@ -47,16 +47,22 @@ pub async fn start_with_demo(
     config: &Config,
     demo_customer: Option<callbridge_web::demo_customer::DemoCustomerPage>,
 ) -> anyhow::Result<Running> {
-    let telephony_config = &config.telephony;
     let prepared =
         callbridge_integration::server::prepare(config, OutboxOptions::default(), &crm_kinds())
             .await?;
-    let telephony = match &telephony_config {
+    // The effective configuration: the file's tenants and the ones kept in the store.
+    let effective = prepared.config.clone();
+    let telephony = match &effective.telephony {
         Some(t) => {
             // Telephony feeds the CRM engine through the one call it needs.
             let engine = prepared.runtime.clone();
             let events = Arc::new(move |event: Event| engine.submit(event));
-            Some(Telephony::start(t, config, events, prepared.store.clone()).await?)
+            let telephony = Telephony::start(t, &effective, events, prepared.store.clone()).await?;
+            // A saved store tenant's telephony follows without a restart.
+            prepared
+                .directory
+                .on_change(Arc::new(TelephonyFollows(telephony.handle())));
+            Some(telephony)
         }
         None => None,
     };
@@ -67,6 +73,25 @@ pub async fn start_with_demo(
     )
     .await?;
     Ok(Running { server, telephony })
+}
+
+/// Applies a saved tenant's `[tenant.telephony]` to running telephony
+/// (`TelephonyHandle::reconfigure`, docs/ARCHITECTURE.md "Telephony reconfigured live").
+struct TelephonyFollows(callbridge_telephony::TelephonyHandle);
+
+#[async_trait::async_trait]
+impl callbridge_integration::tenants::ApplyTenants for TelephonyFollows {
+    async fn apply(
+        &self,
+        config: &Config,
+        _changed: &callbridge_core::TenantId,
+    ) -> anyhow::Result<()> {
+        let applied = self.0.reconfigure(config).await?;
+        if !applied.restart_needed.is_empty() {
+            tracing::warn!(keys = ?applied.restart_needed, "telephony settings that only a restart applies differ from the running ones");
+        }
+        Ok(())
+    }
 }
 
 /// The agents the configuration lists (`[[tenant.telephony.agent]]`) become agent accounts the

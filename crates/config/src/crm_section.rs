@@ -36,6 +36,9 @@ pub struct CrmSection {
     /// The values of the environment variables the section's `{ env = ".." }` secrets name,
     /// read when the file was loaded (unset ones are absent).
     env: BTreeMap<String, String>,
+    /// For a tenant kept in the store, its secrets sealed there (opened), which its
+    /// `{ store = ".." }` values name; empty for the configuration file's tenants.
+    stored: Option<BTreeMap<String, Secret>>,
 }
 
 impl fmt::Debug for CrmSection {
@@ -46,6 +49,7 @@ impl fmt::Debug for CrmSection {
             .field("file", &self.file)
             .field("keys", &self.table.keys().collect::<Vec<_>>())
             .field("env", &"<redacted>")
+            .field("stored", &self.stored.as_ref().map(BTreeMap::len))
             .finish()
     }
 }
@@ -71,6 +75,7 @@ impl CrmSection {
             location: None,
             base: base.to_path_buf(),
             positions: BTreeMap::new(),
+            stored: None,
             env,
         }
     }
@@ -83,6 +88,12 @@ impl CrmSection {
     ) -> CrmSection {
         self.location = location;
         self.positions = positions.into_iter().collect();
+        self
+    }
+
+    /// The section of a tenant kept in the store, whose `{ store = ".." }` secrets are `stored`.
+    pub fn with_stored(mut self, stored: Option<BTreeMap<String, Secret>>) -> CrmSection {
+        self.stored = stored;
         self
     }
 
@@ -173,7 +184,11 @@ impl CrmSection {
     /// Resolves a secret given at `sub_key`.
     pub fn secret(&self, sub_key: &str, source: &SecretSource) -> Result<Secret, ConfigError> {
         source
-            .resolve(&self.base, &|name| self.env.get(name).cloned())
+            .resolve_with(
+                &self.base,
+                &|name| self.env.get(name).cloned(),
+                self.stored.as_ref(),
+            )
             .map_err(|(problem, fix)| self.error(sub_key, problem, fix))
     }
 }

@@ -22,11 +22,12 @@ mod link;
 mod reader;
 mod secret;
 mod server;
+mod stored;
 pub mod telephony;
 mod tenant;
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use toml_edit::ImDocument;
 
@@ -38,9 +39,12 @@ pub use secret::SecretSource;
 pub use server::{
     ForwardedHeader, HttpLimits, ServerConfig, TlsFiles, TrustedProxies, MIN_HEADER_BYTES,
 };
+pub use stored::{replace_section, Composed, EditError, OnDuplicate, StoredTenant};
 pub use telephony::IpNetwork;
 pub use telephony::TelephonyConfig;
-pub use tenant::{AuditPolicy, RecordingPolicy, TenantConfig};
+pub use tenant::{AuditPolicy, RecordingPolicy, TenantConfig, TenantSource};
+/// The TOML editing library whose [`toml_edit::Table`] [`replace_section`] takes.
+pub use toml_edit;
 
 use reader::{Node, Reader, Section};
 
@@ -52,6 +56,9 @@ pub struct Config {
     /// `[telephony]` with every tenant's `[tenant.telephony]`; None when the file has no
     /// `[telephony]` (the server then runs the CRM integration alone).
     pub telephony: Option<TelephonyConfig>,
+    /// The directory the file's relative paths start at (the file's own directory); the texts
+    /// of the tenants kept in the store use it too.
+    pub dir: PathBuf,
 }
 
 impl Config {
@@ -100,7 +107,7 @@ impl Config {
     }
 }
 
-fn syntax_error(file: &str, text: &str, e: &toml_edit::TomlError) -> ConfigError {
+pub(crate) fn syntax_error(file: &str, text: &str, e: &toml_edit::TomlError) -> ConfigError {
     let message = e.message().trim();
     ConfigError {
         file: file.to_string(),
@@ -208,5 +215,6 @@ fn read(
         server: server?,
         tenants,
         telephony,
+        dir: base.to_path_buf(),
     })
 }

@@ -4,10 +4,12 @@
 //! [`Reader`], so one pass finds them all.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 use toml_edit::{Item, Key, Table, Value};
+
+use callbridge_kernel::Secret;
 
 use crate::error::{ConfigError, Location};
 
@@ -15,6 +17,10 @@ use crate::error::{ConfigError, Location};
 pub(crate) struct Reader<'a> {
     pub file: &'a str,
     pub text: &'a str,
+    /// The sealed secrets of the tenant kept in the store whose text this is, opened: what its
+    /// `{ store = "name" }` values resolve to. None for the configuration file, where such a
+    /// value is refused.
+    pub stored: Option<&'a BTreeMap<String, Secret>>,
     errors: RefCell<Vec<ConfigError>>,
 }
 
@@ -25,7 +31,21 @@ impl<'a> Reader<'a> {
         Reader {
             file,
             text,
+            stored: None,
             errors: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// A reader for the text of a tenant kept in the store, whose `{ store = "name" }` secrets
+    /// are `stored`.
+    pub fn for_store(
+        file: &'a str,
+        text: &'a str,
+        stored: &'a BTreeMap<String, Secret>,
+    ) -> Reader<'a> {
+        Reader {
+            stored: Some(stored),
+            ..Reader::new(file, text)
         }
     }
 

@@ -17,9 +17,28 @@ use crate::link::{self, LinkPolicy};
 use crate::reader::{Node, Section, Val};
 use crate::secret::secret;
 
+/// Where a tenant's settings are kept, which decides who may change them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantSource {
+    /// A `[[tenant]]` of the configuration file at this path (as the command was given it):
+    /// read-only in the console; changed in the file and applied by a restart.
+    File { path: String },
+    /// Kept in the store, edited in the console; `version` counts its saves from 1, and a save
+    /// must name the version it edited.
+    Store { version: i64 },
+}
+
+impl TenantSource {
+    pub fn is_store(&self) -> bool {
+        matches!(self, TenantSource::Store { .. })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TenantConfig {
     pub id: TenantId,
+    /// Where these settings come from: the file or the store.
+    pub source: TenantSource,
     pub name: String,
     pub default_region: Region,
     /// The tenant's time zone (IANA name, default UTC): where its day starts (the live wall's
@@ -220,6 +239,9 @@ pub(crate) fn read(
     let id = id?;
     let (crm, link) = crm?;
     Some(TenantConfig {
+        source: TenantSource::File {
+            path: reader.file.to_string(),
+        },
         name: name.unwrap_or_else(|| id.clone()),
         id: TenantId::new(id),
         default_region: default_region?,
@@ -422,6 +444,7 @@ fn opaque_section(
         }
     }
     let section = CrmSection::new(kind, table, reader.file, node.key.clone(), base, env)
-        .at(reader.location(&node.span), positions);
+        .at(reader.location(&node.span), positions)
+        .with_stored(reader.stored.cloned());
     Some((section, link?))
 }

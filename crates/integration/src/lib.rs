@@ -14,3 +14,4 @@ pub mod journal;
 pub mod linking;
 pub mod runtime;
 pub mod server;
+pub mod tenants;

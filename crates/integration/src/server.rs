@@ -15,6 +15,7 @@ use crate::crm::{build_tenants, Crm, CrmRegistry, CrmTenant, TenantCrms};
 use crate::events_api::EventsApi;
 use crate::linking::Linking;
 use crate::runtime::{replay_recent, OutboxOptions, Runtime, RuntimeHandle};
+use crate::tenants::TenantDirectory;
 use callbridge_config::{Config, Secret};
 use callbridge_config::{HttpLimits, TlsFiles};
 
@@ -45,9 +46,11 @@ pub struct Prepared {
     /// Each tenant's CRM as the registry built it (empty when the adapter was given whole):
     /// the console's setup shows its values and runs its doctor.
     pub crm_tenants: HashMap<TenantId, CrmTenant>,
-    /// The configuration it was prepared from (the web edge's account pages read the tenants'
-    /// names, regions and the public URL).
+    /// The effective configuration it was prepared from: the file's tenants and the store's
+    /// (the web edge's account pages read the tenants' names, regions and the public URL).
     pub config: Config,
+    /// Every tenant, the file's and the store's, and the one way a store tenant changes.
+    pub directory: Arc<TenantDirectory>,
     /// Stops the runtime and closes the store.
     pub owner: Owner,
 }
@@ -76,10 +79,12 @@ pub async fn prepare(
     outbox: OutboxOptions,
     crms: &CrmRegistry,
 ) -> anyhow::Result<Prepared> {
+    let registry = crms.clone();
     let crms = crms.clone();
     prepare_built(
         config,
         outbox,
+        Some(registry),
         Box::new(move |config, store| {
             let tenants = build_tenants(&crms, config, Some(store))?;
             Ok((Arc::new(TenantCrms::new(&tenants)) as Arc<dyn Crm>, tenants))
@@ -104,21 +109,36 @@ pub async fn prepare_with(
     prepare_built(
         config,
         outbox,
+        None,
         Box::new(move |config, store| Ok((crm(config, store)?, HashMap::new()))),
     )
     .await
 }
 
 async fn prepare_built(
-    config: &Config,
+    file: &Config,
     outbox: OutboxOptions,
+    registry: Option<CrmRegistry>,
     crm: CrmBuild,
 ) -> anyhow::Result<Prepared> {
+    let config = file;
     let key = SecretKey::from_base64(config.server.master_key.expose())
         .context("server.master_key must be 32 random bytes in base64 (generate one with `openssl rand -base64 32`)")?;
     let store = Store::open(&config.server.database_url, key)
         .await
         .with_context(|| format!("opening the database {}", config.server.database_url))?;
+    // The tenants kept in the store join the file's, validated together.
+    let directory = Arc::new(
+        TenantDirectory::start(
+            file,
+            store.clone(),
+            registry,
+            Arc::new(|name: &str| std::env::var(name).ok()),
+        )
+        .await?,
+    );
+    let effective = directory.config();
+    let config = &effective;
     // `Arc<dyn Crm>` is itself a `Crm`: the runtime is the same for every adapter.
     let (crm, tenant_crms) = crm(config, store.clone())?;
     let shared_crm = crm.clone();
@@ -176,6 +196,7 @@ async fn prepare_built(
         crm_page_origins,
         crm_tenants: tenant_crms,
         config: config.clone(),
+        directory,
         owner: Owner { runtime, store },
     })
 }

@@ -118,6 +118,8 @@ pub(crate) enum Slot<'a> {
     },
     /// A tenant's named service credential.
     TenantSecret { tenant: &'a str, name: &'a str },
+    /// A secret of a tenant kept in the store (`{ store = "name" }` in its text).
+    StoreTenantSecret { tenant: &'a str, name: &'a str },
 }
 
 impl Slot<'_> {
@@ -129,6 +131,9 @@ impl Slot<'_> {
                 field,
             } => ["agent_link", tenant, agent, field],
             Slot::TenantSecret { tenant, name } => ["tenant_secret", tenant, name, "value"],
+            Slot::StoreTenantSecret { tenant, name } => {
+                ["store_tenant_secret", tenant, name, "value"]
+            }
         };
         let mut aad = Vec::with_capacity(64);
         aad.extend_from_slice(AAD_DOMAIN);
@@ -151,6 +156,9 @@ impl fmt::Display for Slot<'_> {
             } => write!(f, "{field} of agent {agent:?} in tenant {tenant:?}"),
             Slot::TenantSecret { tenant, name } => {
                 write!(f, "secret {name:?} of tenant {tenant:?}")
+            }
+            Slot::StoreTenantSecret { tenant, name } => {
+                write!(f, "stored secret {name:?} of tenant {tenant:?}")
             }
         }
     }

@@ -62,6 +62,25 @@ pub enum StoreError {
     #[error("outbox item {0} does not exist")]
     UnknownOutboxItem(OutboxId),
 
+    /// Creating a tenant the store already keeps.
+    #[error("the store already keeps a tenant {tenant:?}: choose another id")]
+    TenantExists { tenant: String },
+
+    /// Saving a tenant the store does not keep.
+    #[error("the store keeps no tenant {tenant:?}")]
+    UnknownTenant { tenant: String },
+
+    /// Saving a tenant from a version older than its current one.
+    #[error(
+        "tenant {tenant:?} was changed by someone else meanwhile (edited version {edited}, now \
+         version {current}): load it again, redo the change and save"
+    )]
+    VersionConflict {
+        tenant: String,
+        edited: i64,
+        current: i64,
+    },
+
     /// A stored value that this version cannot read (invalid JSON, out-of-range timestamp, ...).
     #[error("corrupt row in the store: {0}")]
     Corrupt(String),

@@ -37,6 +37,9 @@
 //! - **The admin audit** — every change made through the console's admin routes and every
 //!   attempt refused ([`audit_admin`](Store::audit_admin)); both audits are read through one
 //!   [`AuditFilter`] (time range, user, call, allowed or refused), newest first.
+//! - **Tenants kept in the store** — set up in the console: the TOML text of each one's
+//!   `[[tenant]]` table, versioned ([`save_store_tenant`](Store::save_store_tenant) refuses a
+//!   save from an old version), with its secrets sealed ([`StoreTenant`]).
 //! - **Spent CRM-link tickets** — [`spend_link_ticket`](Store::spend_link_ticket) makes each link
 //!   ticket start one sign-in (only the ticket's digest is kept, until it expires).
 //!
@@ -87,6 +90,7 @@ mod events;
 mod links;
 mod outbox;
 mod recordings;
+mod tenants;
 mod tickets;
 mod time_conv;
 
@@ -113,6 +117,7 @@ pub use events::EventRecorded;
 pub use links::AgentLink;
 pub use outbox::{ClaimedItem, Enqueued, OutboxId, OutboxItem, OutboxRecord, OutboxStatus};
 pub use recordings::{ListenAction, ListenEntry, RecordingRow};
+pub use tenants::{SecretChange, StoreTenant};
 
 use crypto::Cipher;
 use error::redact_url;

@@ -1348,6 +1348,148 @@ mod rules {
         ));
     }
 
+    pub async fn store_tenants_are_versioned_and_their_secrets_sealed(db: &TestDb) {
+        use callbridge_store::SecretChange;
+        let s = &db.store;
+        let secret = |name: &str, value: &str| SecretChange::Set {
+            name: name.to_string(),
+            value: callbridge_kernel::Secret::new(value),
+        };
+        assert!(s.store_tenant("acme").await.unwrap().is_none());
+        let text = "[[tenant]]\nid = \"acme\"\n";
+        let created = s
+            .create_store_tenant(
+                "acme",
+                text,
+                &[secret("crm.client_secret", "first")],
+                "root",
+            )
+            .await
+            .unwrap();
+        assert_eq!((created.version, created.config.as_str()), (1, text));
+        assert_eq!(created.updated_by, "root");
+        assert_eq!(created.secrets.len(), 1);
+        assert_eq!(created.secrets[0].0, "crm.client_secret");
+        assert_eq!(created.secrets[0].1.expose(), "first");
+
+        // A duplicate id is refused and changes nothing.
+        let again = s
+            .create_store_tenant("acme", "other", &[secret("crm.client_secret", "x")], "eve")
+            .await
+            .unwrap_err();
+        assert!(matches!(again, StoreError::TenantExists { ref tenant } if tenant == "acme"));
+        assert!(again.to_string().contains("choose another id"), "{again}");
+        let kept = s.store_tenant("acme").await.unwrap().unwrap();
+        assert_eq!((kept.version, kept.config.as_str()), (1, text));
+        assert_eq!(kept.secrets[0].1.expose(), "first");
+
+        // A save from the current version makes the next one; secrets set and removed with it.
+        let v2 = s
+            .save_store_tenant(
+                "acme",
+                1,
+                "v2",
+                &[
+                    secret("crm.client_secret", "second"),
+                    secret("telephony.trunk.password", "pw"),
+                ],
+                "alice",
+            )
+            .await
+            .unwrap();
+        assert_eq!(v2, 2);
+        let v3 = s
+            .save_store_tenant(
+                "acme",
+                2,
+                "v3",
+                &[SecretChange::Remove {
+                    name: "telephony.trunk.password".into(),
+                }],
+                "alice",
+            )
+            .await
+            .unwrap();
+        assert_eq!(v3, 3);
+        let now = s.store_tenant("acme").await.unwrap().unwrap();
+        assert_eq!((now.version, now.config.as_str()), (3, "v3"));
+        let names: Vec<_> = now
+            .secrets
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.expose()))
+            .collect();
+        assert_eq!(names, [("crm.client_secret", "second")]);
+
+        // A save from an older version is a conflict naming both versions, and changes nothing.
+        let stale = s
+            .save_store_tenant(
+                "acme",
+                2,
+                "lost",
+                &[secret("crm.client_secret", "lost")],
+                "bob",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                stale,
+                StoreError::VersionConflict {
+                    edited: 2,
+                    current: 3,
+                    ..
+                }
+            ),
+            "{stale:?}"
+        );
+        let unchanged = s.store_tenant("acme").await.unwrap().unwrap();
+        assert_eq!((unchanged.version, unchanged.config.as_str()), (3, "v3"));
+        assert_eq!(unchanged.secrets[0].1.expose(), "second");
+        let unknown = s
+            .save_store_tenant("nobody", 1, "x", &[], "bob")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(unknown, StoreError::UnknownTenant { .. }),
+            "{unknown:?}"
+        );
+
+        s.create_store_tenant("globex", "g", &[], "root")
+            .await
+            .unwrap();
+        let all: Vec<_> = s
+            .store_tenants()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.tenant, t.version))
+            .collect();
+        assert_eq!(all, [("acme".to_string(), 3), ("globex".to_string(), 1)]);
+
+        // Secrets are sealed: not in clear in the database, and unreadable under another key.
+        let raw: Vec<u8> = match s.backend() {
+            Backend::Sqlite => {
+                let pool = SqlitePool::connect(&db.url).await.unwrap();
+                sqlx::query_scalar("SELECT value FROM store_tenant_secrets WHERE tenant = 'acme'")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+            Backend::Postgres => {
+                let pool = PgPool::connect(&db.url).await.unwrap();
+                sqlx::query_scalar("SELECT value FROM store_tenant_secrets WHERE tenant = 'acme'")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(!contains(&raw, b"second"));
+        let other = db.reopen(SecretKey::generate()).await;
+        let refused = other.store_tenant("acme").await.unwrap_err();
+        assert!(matches!(refused, StoreError::Decrypt { .. }), "{refused:?}");
+        other.close().await;
+    }
+
     pub async fn tenant_secrets_round_trip_and_are_bound_to_their_name(db: &TestDb) {
         let s = &db.store;
         assert_eq!(
@@ -1876,6 +2018,7 @@ store_tests!(
     decrypting_with_the_wrong_key_fails_clearly,
     a_swapped_ciphertext_between_two_agents_fails,
     tenant_secrets_round_trip_and_are_bound_to_their_name,
+    store_tenants_are_versioned_and_their_secrets_sealed,
     the_first_case_recorded_for_a_call_wins,
     a_link_ticket_is_spent_once_until_refunded_and_forgotten_after_expiry,
     restart_keeps_everything,

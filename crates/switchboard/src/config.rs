@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use callbridge_core::{QueueId, TenantId};
+use callbridge_core::{AgentId, QueueId, TenantId};
 use thiserror::Error;
 
 /// What a caller hears while the queue looks for an agent.
@@ -128,6 +128,15 @@ pub enum ConfigError {
     ZeroTransferRingTimeout,
     #[error("the outbound answer timeout is zero; an outbound call could never be answered")]
     ZeroOutboundAnswerTimeout,
+    #[error(
+        "agent {agent} is listed in queue {queue}, which tenant {tenant} does not have; \
+         add the queue or take it out of the agent's queues"
+    )]
+    UnknownMemberQueue {
+        agent: AgentId,
+        tenant: TenantId,
+        queue: QueueId,
+    },
 }
 
 /// A queue is known by its tenant and its id: two tenants may both have a "support" queue.

@@ -94,4 +94,6 @@ pub use input::{Input, Leg};
 pub use outbound::OutboundFailure;
 pub use output::{Output, Prompt, StopRinging};
 pub use refusal::Refusal;
-pub use switchboard::{QueueStatus, ResumedCall, Resumption, Switchboard, SwitchboardStats};
+pub use switchboard::{
+    Memberships, QueueStatus, ResumedCall, Resumption, Switchboard, SwitchboardStats,
+};

@@ -76,4 +76,42 @@ impl Queues {
     pub fn contains(&self, tenant: &TenantId, queue: &QueueId) -> bool {
         self.get(tenant, queue).is_some()
     }
+
+    /// Every queue's tenant and id, in order.
+    pub fn keys(&self) -> Vec<QueueKey> {
+        self.by_tenant
+            .iter()
+            .flat_map(|(tenant, queues)| queues.keys().map(|q| (tenant.clone(), q.clone())))
+            .collect()
+    }
+
+    /// Adds a queue nobody serves yet, or gives an existing one its new settings (its members,
+    /// idle agents and waiting calls stay).
+    pub fn configure(&mut self, config: QueueConfig) {
+        let queues = self.by_tenant.entry(config.tenant.clone()).or_default();
+        match queues.get_mut(&config.id) {
+            Some(state) => state.config = config,
+            None => {
+                queues.insert(
+                    config.id.clone(),
+                    QueueState {
+                        config,
+                        members: BTreeSet::new(),
+                        idle: BTreeMap::new(),
+                        waiting: BTreeMap::new(),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Takes a queue out; returns its settings.
+    pub fn remove(&mut self, tenant: &TenantId, queue: &QueueId) -> Option<QueueConfig> {
+        let queues = self.by_tenant.get_mut(tenant)?;
+        let removed = queues.remove(queue).map(|state| state.config);
+        if queues.is_empty() {
+            self.by_tenant.remove(tenant);
+        }
+        removed
+    }
 }

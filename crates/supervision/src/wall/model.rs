@@ -230,6 +230,28 @@ impl Wall {
         wall
     }
 
+    /// New settings while the day runs: a tenant's time zone, its queues' service-level
+    /// targets and its agents' queues are replaced, and queues, agents and tenants the setup
+    /// adds appear (at the end of the display order). Nothing is taken away: a queue or an
+    /// agent the settings no longer name keeps its row and today's counts until the next
+    /// start, so a supervisor sees what happened today.
+    pub fn reconfigure(&mut self, setup: WallSetup, now: WallTime) {
+        self.advance_day(now);
+        for t in setup.tenants {
+            let tenant = self.tenants.entry(t.tenant).or_default();
+            if tenant.day.is_none() {
+                tenant.day = Some(day_of(&t.timezone, now));
+            }
+            tenant.timezone = t.timezone;
+            for q in t.queues {
+                tenant.queue(&q.queue).target = q.service_level;
+            }
+            for a in t.agents {
+                tenant.agent(&a.name, now).queues = a.queues;
+            }
+        }
+    }
+
     /// Whether [`observe`](Self::observe) does anything with this output (the runtime sends
     /// the wall only these).
     pub fn observes(output: &Output) -> bool {

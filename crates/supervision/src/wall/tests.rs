@@ -573,3 +573,59 @@ fn across_a_change_to_summer_time_the_day_still_starts_at_local_midnight() {
         .next_rollover(WallTime::from_millis(autumn.wall_ms));
     assert_eq!(next.as_millis(), at("2026-11-02T05:00:00Z"));
 }
+
+#[test]
+fn new_settings_add_rows_change_targets_and_queues_and_keep_todays_counts() {
+    let mut floor = Floor::new();
+    floor.online("ann", &["support"]);
+    floor.call("c1", "support");
+    floor.answer("ann", "c1");
+    floor.wall.take_changes();
+    floor.wall.reconfigure(
+        WallSetup {
+            tenants: vec![TenantSetup {
+                tenant: acme(),
+                timezone: jiff::tz::TimeZone::UTC,
+                queues: vec![
+                    QueueSetup {
+                        queue: QueueId::new("support"),
+                        service_level: Duration::from_secs(45),
+                    },
+                    QueueSetup {
+                        queue: QueueId::new("billing"),
+                        service_level: Duration::from_secs(30),
+                    },
+                ],
+                agents: vec![
+                    AgentSetup {
+                        name: "ann".into(),
+                        queues: vec![QueueId::new("support"), QueueId::new("billing")],
+                    },
+                    AgentSetup {
+                        name: "cat".into(),
+                        queues: vec![QueueId::new("billing")],
+                    },
+                ],
+            }],
+        },
+        WallTime::from_millis(floor.wall_ms),
+    );
+    let wall = floor.wall.snapshot(&acme());
+    let queues: Vec<_> = wall.queues.iter().map(|q| q.queue.as_str()).collect();
+    // Sales is no longer configured: it keeps its row (and today's counts) until the restart.
+    assert_eq!(queues, ["support", "sales", "billing"]);
+    let support = floor.queue("support");
+    assert_eq!(support.target_seconds, 45);
+    assert_eq!(support.answered, 1, "today's count stays");
+    assert_eq!(floor.queue("billing").target_seconds, 30);
+    assert_eq!(floor.agent("ann").queues, ["support", "billing"]);
+    assert_eq!(floor.agent("ann").state, "on_call");
+    assert_eq!(floor.agent("cat").state, "offline");
+    // Viewers get the changed rows with the next changes.
+    let changes = floor.wall.take_changes();
+    assert_eq!(changes.len(), 1);
+    let changed: Vec<_> = changes[0].queues.iter().map(|q| q.queue.as_str()).collect();
+    assert_eq!(changed, ["support", "billing"]);
+    let changed: Vec<_> = changes[0].agents.iter().map(|a| a.agent.as_str()).collect();
+    assert_eq!(changed, ["ann", "cat"]);
+}

@@ -180,7 +180,7 @@ impl Switchboard {
 
     /// Replaces the agent's queues, keeping the queue indexes in line. Returns the queues the
     /// agent left.
-    fn set_queues(&mut self, agent: &AgentId, queues: Vec<QueueId>) -> Vec<QueueId> {
+    pub(super) fn set_queues(&mut self, agent: &AgentId, queues: Vec<QueueId>) -> Vec<QueueId> {
         let Some(a) = self.agents.get_mut(agent) else {
             return Vec::new();
         };
@@ -284,8 +284,8 @@ impl Switchboard {
             return;
         };
         let wrap_up: Duration = queue
-            .and_then(|q| self.queues.get(&tenant, q))
-            .and_then(|q| q.config.wrap_up)
+            .and_then(|q| self.queue_config(&tenant, q))
+            .and_then(|q| q.wrap_up)
             .unwrap_or(self.config.wrap_up);
         if wrap_up.is_zero() {
             return self.make_available(agent, self.now, message, out);
@@ -327,7 +327,7 @@ impl Switchboard {
 
     /// Queues in `queues` that nobody is logged in to any more: their waiting callers get the
     /// queue's no-agent treatment.
-    fn drain_unstaffed_queues(
+    pub(super) fn drain_unstaffed_queues(
         &mut self,
         tenant: &TenantId,
         queues: &[QueueId],

@@ -239,11 +239,34 @@ impl Switchboard {
             return;
         };
         let Some(config) = self.queues.get(&call.tenant, &queue).map(|q| &q.config) else {
-            return self.end_in_missing_queue(call_id, &queue, out);
+            // A queue removed while this call rang an agent from it: its last settings decide.
+            let Some(config) = self.retired.get(&(call.tenant.clone(), queue.clone())) else {
+                return self.end_in_missing_queue(call_id, &queue, out);
+            };
+            let behaviour = match outcome {
+                Outcome::NoAgent => config.no_agent,
+                _ => config.overflow,
+            };
+            return self.unserved_as(call_id, queue, outcome, behaviour, out);
         };
         let behaviour = match outcome {
             Outcome::NoAgent => config.no_agent,
             _ => config.overflow,
+        };
+        self.unserved_as(call_id, queue, outcome, behaviour, out)
+    }
+
+    /// Gives the call the treatment `behaviour` of `queue`.
+    fn unserved_as(
+        &mut self,
+        call_id: CallId,
+        queue: QueueId,
+        outcome: Outcome,
+        behaviour: Unserved,
+        out: &mut Vec<Output>,
+    ) {
+        let Some(call) = self.calls.get_mut(&call_id) else {
+            return;
         };
         let (status, reason) = match behaviour {
             Unserved::Busy => (486, "Busy Here"),
@@ -279,8 +302,8 @@ impl Switchboard {
         self.end_call(call_id, ending, out);
     }
 
-    /// Queues come from the configuration and never disappear; should that ever change, a call
-    /// routed to a missing queue ends instead of being left nowhere.
+    /// A call routed to a queue that does not exist (and whose settings are not kept either)
+    /// ends instead of being left nowhere.
     pub(super) fn end_in_missing_queue(
         &mut self,
         call_id: CallId,

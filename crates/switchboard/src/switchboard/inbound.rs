@@ -147,7 +147,9 @@ impl Switchboard {
             return;
         };
         let Some(q) = self.queues.get_mut(&call.tenant, &visit.queue) else {
-            return self.end_in_missing_queue(call_id, &visit.queue, out);
+            // The queue was removed while the call rang an agent from it: the removed queue's
+            // no-agent treatment, as its waiting callers got.
+            return self.unserved(call_id, visit.queue, Outcome::NoAgent, out);
         };
         q.waiting.insert(visit.wait_key, call_id.clone());
         let unstaffed = q.members.is_empty();

@@ -10,8 +10,10 @@ mod grace;
 mod in_call;
 mod inbound;
 mod outbound;
+mod reconfigure;
 
 pub use grace::{ResumedCall, Resumption};
+pub use reconfigure::Memberships;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -69,6 +71,9 @@ pub struct Switchboard {
     /// The latest wall reading: only call-detail records carry it.
     wall: WallTime,
     queues: Queues,
+    /// Settings of queues removed by [`reconfigure`](Switchboard::reconfigure) while calls from
+    /// them were still ringing or connected: their treatment and wrap-up still apply to those.
+    retired: BTreeMap<crate::config::QueueKey, crate::config::QueueConfig>,
     agents: BTreeMap<AgentId, Agent>,
     calls: BTreeMap<CallId, Call>,
     /// Ended calls remembered for a while, so late inputs cannot start them again.
@@ -91,6 +96,7 @@ impl Switchboard {
             now: Timestamp::ZERO,
             wall: WallTime::UNIX_EPOCH,
             queues,
+            retired: BTreeMap::new(),
             agents: BTreeMap::new(),
             calls: BTreeMap::new(),
             ended: BTreeSet::new(),

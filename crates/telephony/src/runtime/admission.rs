@@ -38,6 +38,7 @@ impl Refused {
     }
 }
 
+#[derive(Debug)]
 pub struct Admission {
     routes: HashMap<String, Route>,
     sources: HashMap<TenantId, Vec<IpNetwork>>,

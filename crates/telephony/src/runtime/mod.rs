@@ -4,6 +4,7 @@
 mod admission;
 mod calls;
 mod feed;
+mod reconfigure;
 mod recorder;
 mod softphones;
 mod switch;
@@ -14,6 +15,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use parking_lot::RwLock;
+
 use anyhow::Context;
 use callbridge_config::Config;
 use callbridge_core::TenantId;
@@ -21,22 +24,22 @@ use callbridge_core::{AgentId, Event};
 use callbridge_media::{Media, MediaConfig};
 use callbridge_sip::{FloodLimit, SipConfig, SipEndpoint};
 use callbridge_store::Store;
-use callbridge_switchboard::{QueueConfig, Switchboard, SwitchboardConfig, Unserved, Waiting};
+use callbridge_switchboard::{Switchboard, Unserved};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub use admission::{Admission, Refused, Route};
+pub use reconfigure::{ReconfigureError, Reconfigured};
 pub use recorder::RecordingDone;
 pub use softphones::{Attached, Softphones};
 pub use switch::{outbound_failure, Request};
 
 use crate::softphone::protocol::ClientMessage;
 
-use callbridge_config::telephony::{
-    RecordingStorage, S3Credentials, TelephonyConfig, WaitingTreatment,
-};
+use callbridge_config::telephony::{RecordingStorage, S3Credentials, TelephonyConfig};
+use reconfigure::{LiveStores, Plan};
 use recorder::{Recorder, RecorderThread};
-use switch::{Sources, Switch, TenantContext};
+use switch::{Sources, Switch};
 
 /// Each tenant's configured agents: name and the queues they serve.
 type AgentDirectory = HashMap<TenantId, Vec<(String, Vec<String>)>>;
@@ -58,10 +61,16 @@ pub(crate) struct QueueFacts {
 pub struct TelephonyHandle {
     pub(crate) requests: mpsc::UnboundedSender<Request>,
     pub(crate) phones: Arc<Softphones>,
-    pub(crate) agents: Arc<AgentDirectory>,
-    pub(crate) queues: Arc<QueueDirectory>,
-    pub(crate) recording_stores: Arc<callbridge_recording::TenantStores>,
+    /// Replaced as a whole by [`reconfigure`](TelephonyHandle::reconfigure).
+    pub(crate) agents: Arc<RwLock<Arc<AgentDirectory>>>,
+    pub(crate) queues: Arc<RwLock<Arc<QueueDirectory>>>,
+    pub(crate) recording_stores: Arc<LiveStores>,
     pub(crate) wall: wall::WallWatch,
+    pub(crate) media: Media,
+    /// The `[telephony]` settings telephony was started with (its sockets and spool).
+    pub(crate) started_with: Arc<TelephonyConfig>,
+    /// One reconfiguration at a time, so that two saves apply in the order they were made.
+    pub(crate) reconfiguring: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl TelephonyHandle {
@@ -78,7 +87,73 @@ impl TelephonyHandle {
 
     /// Whether the tenant has telephony settings (`[tenant.telephony]`).
     pub fn serves_tenant(&self, tenant: &str) -> bool {
-        self.agents.contains_key(&TenantId::new(tenant))
+        self.agent_directory().contains_key(&TenantId::new(tenant))
+    }
+
+    fn agent_directory(&self) -> Arc<AgentDirectory> {
+        self.agents.read().clone()
+    }
+
+    fn queue_directory(&self) -> Arc<QueueDirectory> {
+        self.queues.read().clone()
+    }
+
+    /// Applies new settings while calls run: every tenant's `[tenant.telephony]` (numbers,
+    /// queues and their treatments, agents and their queues, allowed sources, trunk, recording
+    /// store) and `agent_grace`, from `config` (the whole validated configuration: a tenant's
+    /// region and time zone come from its `[[tenant]]` entry). No call in progress is ended
+    /// unless it waited in a queue that is removed or left with nobody logged in (it gets the
+    /// queue's no-agent treatment); the rules are in docs/ARCHITECTURE.md ("Telephony
+    /// reconfigured live"). A mistake (a prompt that cannot be played, a recording store that
+    /// cannot be used, an agent in a queue that does not exist) changes nothing.
+    pub async fn reconfigure(&self, config: &Config) -> Result<Reconfigured, ReconfigureError> {
+        let _one_at_a_time = self.reconfiguring.lock().await;
+        let plan = Plan::build(config)?;
+        plan.load_prompts(&self.media).await?;
+        let telephony = config
+            .telephony
+            .as_ref()
+            .ok_or(ReconfigureError::NoTelephony)?;
+        let restart_needed = reconfigure::restart_needed(&self.started_with, telephony);
+        let (reply, applied) = tokio::sync::oneshot::channel();
+        let Plan {
+            board,
+            memberships,
+            admission,
+            tenants,
+            agents,
+            queues,
+            stores,
+            wall,
+            numbers,
+            ..
+        } = plan;
+        // Stores first: a call the change lets through may be recorded at once.
+        self.recording_stores.replace(stores);
+        self.requests
+            .send(Request::Reconfigure(Box::new(switch::Reconfiguration {
+                board,
+                memberships,
+                admission,
+                tenants,
+                reply,
+            })))
+            .map_err(|_| ReconfigureError::Stopped)?;
+        let outcome = applied.await.map_err(|_| ReconfigureError::Stopped)??;
+        let counts = Reconfigured {
+            tenants: agents.len(),
+            numbers,
+            queues: queues.values().map(Vec::len).sum(),
+            agents: agents.values().map(Vec::len).sum(),
+            calls_in_progress: outcome.calls_in_progress,
+            calls_turned_away: outcome.calls_turned_away,
+            restart_needed,
+        };
+        *self.agents.write() = Arc::new(agents);
+        *self.queues.write() = Arc::new(queues);
+        self.wall.reconfigure(wall);
+        tracing::info!(?counts, "telephony reconfigured");
+        Ok(counts)
     }
 
     /// Makes a new connection the agent's softphone (replacing an older one, which logs the
@@ -124,7 +199,7 @@ impl TelephonyHandle {
     /// The tenant's configured agents (name, queues), in configuration order; empty for a
     /// tenant without telephony.
     pub fn agents(&self, tenant: &str) -> Vec<(String, Vec<String>)> {
-        self.agents
+        self.agent_directory()
             .get(&TenantId::new(tenant))
             .cloned()
             .unwrap_or_default()
@@ -132,7 +207,7 @@ impl TelephonyHandle {
 
     /// The tenant's queues with their after-call work time, in configuration order.
     pub fn queues(&self, tenant: &str) -> Vec<(String, std::time::Duration)> {
-        self.queues
+        self.queue_directory()
             .get(&TenantId::new(tenant))
             .map(|queues| queues.iter().map(|q| (q.id.clone(), q.wrap_up)).collect())
             .unwrap_or_default()
@@ -141,7 +216,7 @@ impl TelephonyHandle {
     /// The tenant's queues with their service-level target (`service_level_secs`), in
     /// configuration order.
     pub fn service_levels(&self, tenant: &str) -> Vec<(String, std::time::Duration)> {
-        self.queues
+        self.queue_directory()
             .get(&TenantId::new(tenant))
             .map(|queues| {
                 queues
@@ -162,7 +237,7 @@ impl TelephonyHandle {
 
     /// The queues of a configured agent, or None if the tenant has no such agent.
     pub fn agent_queues(&self, tenant: &str, agent: &str) -> Option<Vec<String>> {
-        self.agents
+        self.agent_directory()
             .get(&TenantId::new(tenant))?
             .iter()
             .find(|(name, _)| name == agent)
@@ -206,7 +281,8 @@ impl Telephony {
         integration: Arc<dyn CallEventSink>,
         store: Store,
     ) -> anyhow::Result<Telephony> {
-        let board = Switchboard::new(switchboard_config(telephony))
+        let plan = Plan::for_telephony(telephony, config)?;
+        let board = Switchboard::new(plan.board.clone())
             .context("the queue configuration is not usable")?;
         let (media, media_events) = Media::start(MediaConfig {
             bind_ip: telephony.media.bind_ip,
@@ -241,15 +317,7 @@ impl Telephony {
                 )
             })?,
         );
-        let mut stores = callbridge_recording::TenantStores::new();
-        for tenant in &telephony.tenants {
-            let store = callbridge_recording::RecordingStore::from_config(&store_config(
-                &tenant.recordings,
-            ))
-            .with_context(|| format!("tenant {}: recording storage", tenant.tenant))?;
-            stores = stores.with_tenant(tenant.tenant.as_str(), store);
-        }
-        let stores = Arc::new(stores);
+        let stores = Arc::new(LiveStores::new(plan.stores.clone()));
         let (ready_tx, ready_rx) = mpsc::unbounded_channel();
         let uploader =
             callbridge_recording::Uploader::spawn(stores.clone(), Default::default(), ready_tx);
@@ -268,74 +336,27 @@ impl Telephony {
         let forward = recorder::forward_ready(ready_rx, done_tx, store.clone(), stores.clone());
 
         // Prompts are decoded once, before the first call needs them.
-        for queue in telephony.tenants.iter().flat_map(|t| &t.queues) {
-            for path in [&queue.music, &queue.announcement].into_iter().flatten() {
-                media
-                    .preload(path.clone())
-                    .await
-                    .with_context(|| format!("queue {}: prompt {}", queue.id, path.display()))?;
-            }
-        }
+        plan.load_prompts(&media).await?;
         let (feed, feed_task) = feed::Feed::start(store.clone(), integration);
         let (requests, requests_rx) = mpsc::unbounded_channel();
         let phones = Arc::new(Softphones::new(requests.clone()));
-        let mut tenants = HashMap::new();
-        let mut agents = HashMap::new();
-        let mut queues = HashMap::new();
-        for t in &telephony.tenants {
-            queues.insert(
-                t.tenant.clone(),
-                t.queues
-                    .iter()
-                    .map(|q| QueueFacts {
-                        id: q.id.to_string(),
-                        wrap_up: q.wrap_up,
-                        service_level: q.service_level,
-                    })
-                    .collect(),
-            );
-            let region = config
-                .tenants
-                .iter()
-                .find(|c| c.id == t.tenant)
-                .map(|c| c.default_region)
-                .with_context(|| {
-                    format!(
-                        "tenant {} has telephony settings but no [[tenant]] entry",
-                        t.tenant
-                    )
-                })?;
-            agents.insert(
-                t.tenant.clone(),
-                t.agents
-                    .iter()
-                    .map(|a| {
-                        (
-                            a.name.clone(),
-                            a.queues.iter().map(|q| q.to_string()).collect(),
-                        )
-                    })
-                    .collect(),
-            );
-            tenants.insert(
-                t.tenant.clone(),
-                TenantContext {
-                    telephony: t.clone(),
-                    region,
-                },
-            );
-        }
-        let admission = Admission::new(telephony, |tenant| tenants.get(tenant).map(|t| t.region))
-            .map_err(anyhow::Error::msg)?;
+        let Plan {
+            admission,
+            tenants,
+            agents,
+            queues,
+            wall: wall_setup,
+            ..
+        } = plan;
         let clock = callbridge_kernel::time::Clock::start();
-        let (wall_feed, wall_watch, wall_task) = wall::start(wall_setup(telephony, config), clock);
+        let (wall_feed, wall_watch, wall_task) = wall::start(wall_setup, clock);
         let switch = Switch {
             board,
             calls: Default::default(),
             tenants,
             admission,
             sip: sip.clone(),
-            media,
+            media: media.clone(),
             phones: phones.clone(),
             feed,
             recorder,
@@ -357,10 +378,13 @@ impl Telephony {
             handle: TelephonyHandle {
                 requests,
                 phones,
-                agents: Arc::new(agents),
-                queues: Arc::new(queues),
+                agents: Arc::new(RwLock::new(Arc::new(agents))),
+                queues: Arc::new(RwLock::new(Arc::new(queues))),
                 recording_stores: stores,
                 wall: wall_watch,
+                media,
+                started_with: Arc::new(telephony.clone()),
+                reconfiguring: Default::default(),
             },
             sip,
             sip_addrs,
@@ -410,70 +434,7 @@ impl Telephony {
     }
 }
 
-fn switchboard_config(telephony: &TelephonyConfig) -> SwitchboardConfig {
-    let mut config = SwitchboardConfig {
-        agent_grace: telephony.agent_grace,
-        ..SwitchboardConfig::default()
-    };
-    for tenant in &telephony.tenants {
-        for q in &tenant.queues {
-            let mut queue = QueueConfig::new(tenant.tenant.clone(), q.id.clone());
-            queue.ring_timeout = q.ring_timeout;
-            queue.waiting = match q.waiting {
-                WaitingTreatment::Ringback => Waiting::Ringback,
-                WaitingTreatment::Music => Waiting::Music,
-            };
-            queue.max_waiting = q.max_waiting;
-            queue.max_wait = q.max_wait;
-            queue.overflow = unserved(q.overflow);
-            queue.no_agent = unserved(q.no_agent);
-            queue.wrap_up = Some(q.wrap_up);
-            config.queues.push(queue);
-        }
-    }
-    config
-}
-
-/// What the wall lists before anything happens: each tenant's queues with their service-level
-/// targets, and its agents, in configuration order.
-fn wall_setup(
-    telephony: &TelephonyConfig,
-    config: &Config,
-) -> callbridge_supervision::wall::WallSetup {
-    use callbridge_supervision::wall::{AgentSetup, QueueSetup, TenantSetup, WallSetup};
-    WallSetup {
-        tenants: telephony
-            .tenants
-            .iter()
-            .map(|t| TenantSetup {
-                tenant: t.tenant.clone(),
-                timezone: config
-                    .tenants
-                    .iter()
-                    .find(|c| c.id == t.tenant)
-                    .map_or(jiff::tz::TimeZone::UTC, |c| c.timezone.clone()),
-                queues: t
-                    .queues
-                    .iter()
-                    .map(|q| QueueSetup {
-                        queue: q.id.clone(),
-                        service_level: q.service_level,
-                    })
-                    .collect(),
-                agents: t
-                    .agents
-                    .iter()
-                    .map(|a| AgentSetup {
-                        name: a.name.clone(),
-                        queues: a.queues.clone(),
-                    })
-                    .collect(),
-            })
-            .collect(),
-    }
-}
-
-fn unserved(u: callbridge_config::telephony::Unserved) -> Unserved {
+pub(crate) fn unserved(u: callbridge_config::telephony::Unserved) -> Unserved {
     match u {
         callbridge_config::telephony::Unserved::Busy => Unserved::Busy,
         callbridge_config::telephony::Unserved::Announcement => Unserved::Announcement,

@@ -43,6 +43,7 @@ impl WallFeed {
 #[derive(Clone)]
 pub struct WallWatch {
     subscribe: mpsc::UnboundedSender<(TenantId, oneshot::Sender<WallSubscription>)>,
+    setups: mpsc::UnboundedSender<WallSetup>,
 }
 
 /// A viewer's start: the whole wall (a `wall` message), then every `changes` message after it.
@@ -57,6 +58,11 @@ impl WallWatch {
         let (reply, answer) = oneshot::channel();
         self.subscribe.send((tenant.clone(), reply)).ok()?;
         answer.await.ok()
+    }
+
+    /// New settings (`Wall::reconfigure`): the changed rows go to viewers with the next changes.
+    pub(crate) fn reconfigure(&self, setup: WallSetup) {
+        let _ = self.setups.send(setup);
     }
 }
 
@@ -83,12 +89,14 @@ fn message<T: Serialize>(kind: &'static str, now: WallTime, body: &T) -> String 
 pub fn start(setup: WallSetup, clock: Clock) -> (WallFeed, WallWatch, tokio::task::JoinHandle<()>) {
     let (events_tx, events) = mpsc::unbounded_channel();
     let (subscribe_tx, subscribe) = mpsc::unbounded_channel();
+    let (setups_tx, setups) = mpsc::unbounded_channel();
     let wall = Wall::new(setup, clock.wall());
-    let task = tokio::spawn(run(wall, clock, events, subscribe));
+    let task = tokio::spawn(run(wall, clock, events, subscribe, setups));
     (
         WallFeed { events: events_tx },
         WallWatch {
             subscribe: subscribe_tx,
+            setups: setups_tx,
         },
         task,
     )
@@ -99,6 +107,7 @@ async fn run(
     clock: Clock,
     mut events: mpsc::UnboundedReceiver<(WallTime, Output)>,
     mut subscribe: mpsc::UnboundedReceiver<(TenantId, oneshot::Sender<WallSubscription>)>,
+    mut setups: mpsc::UnboundedReceiver<WallSetup>,
 ) {
     let mut viewers: HashMap<TenantId, broadcast::Sender<Arc<str>>> = HashMap::new();
     let mut flush = tokio::time::interval(FLUSH_EVERY);
@@ -129,6 +138,10 @@ async fn run(
                     wall: message("wall", clock.wall(), &wall.snapshot(&tenant)),
                     changes: sender.subscribe(),
                 });
+            }
+            Some(setup) = setups.recv() => {
+                wall.reconfigure(setup, clock.wall());
+                changed = true;
             }
             _ = flush.tick(), if changed => {
                 publish(&mut wall, &viewers, clock.wall());

@@ -178,11 +178,12 @@ mod wrap_up_tests {
         let message = wrap_up(
             &callbridge_core::CallId::new("c-100"),
             callbridge_kernel::time::WallTime::from_millis(1_796_533_830_000),
+            std::time::Duration::from_millis(25_000),
         );
         assert_eq!(
             serde_json::to_value(&message).unwrap(),
             serde_json::json!({"type": "wrap_up", "call": "c-100", "case": null,
-                               "ends_at": "2026-12-06T05:10:30Z"})
+                               "ends_at": "2026-12-06T05:10:30Z", "ends_in_ms": 25_000})
         );
     }
 }

@@ -48,6 +48,8 @@ pub struct World {
     pub public_url: String,
     pub key: String,
     pub dir: tempfile::TempDir,
+    /// The configuration file's text the world started with (a test edits it to reconfigure).
+    pub config_text: String,
 }
 
 pub struct Options {
@@ -276,7 +278,13 @@ queues = ["support", "sales"]
             public_url,
             key,
             dir,
+            config_text: toml,
         }
+    }
+
+    /// `text` read as the configuration file is, from the world's directory.
+    pub fn parse_config(&self, text: &str) -> Config {
+        Config::parse("test.toml", text, self.dir.path(), &|_| None).unwrap()
     }
 
     pub fn recordings_dir(&self) -> PathBuf {
@@ -811,6 +819,18 @@ impl Sipp {
         talk: Duration,
         calls: u32,
     ) -> Sipp {
+        Sipp::customer_dialling(target, DID, scenario_file, tone_hz, talk, calls)
+    }
+
+    /// [`Sipp::customer`] calling `dialled` (E.164, with its `+`).
+    pub fn customer_dialling(
+        target: SocketAddr,
+        dialled: &str,
+        scenario_file: &Path,
+        tone_hz: f64,
+        talk: Duration,
+        calls: u32,
+    ) -> Sipp {
         let log_dir = tempfile::tempdir().unwrap();
         write_tone_wav(&log_dir.path().join("tone.wav"), tone_hz, 30.0);
         Sipp::start(
@@ -820,7 +840,7 @@ impl Sipp {
                 "-sf".into(),
                 scenario_file.display().to_string(),
                 "-s".into(),
-                DID.trim_start_matches('+').into(),
+                dialled.trim_start_matches('+').into(),
                 "-i".into(),
                 "127.0.0.1".into(),
                 "-p".into(),

@@ -43,9 +43,29 @@ pub enum Request {
         agent: AgentId,
         message: ClientMessage,
     },
+    /// New settings, to apply between two inputs (`TelephonyHandle::reconfigure`).
+    Reconfigure(Box<Reconfiguration>),
+}
+
+/// What the switch loop takes from new settings, and where it says how it went.
+#[derive(Debug)]
+pub struct Reconfiguration {
+    pub board: callbridge_switchboard::SwitchboardConfig,
+    pub memberships: callbridge_switchboard::Memberships,
+    pub admission: Admission,
+    pub tenants: HashMap<TenantId, TenantContext>,
+    pub reply: tokio::sync::oneshot::Sender<Result<Applied, callbridge_switchboard::ConfigError>>,
+}
+
+/// How a reconfiguration went in the switch loop.
+#[derive(Debug, Clone, Copy)]
+pub struct Applied {
+    pub calls_in_progress: usize,
+    pub calls_turned_away: usize,
 }
 
 /// A tenant as the loop needs it.
+#[derive(Debug)]
 pub struct TenantContext {
     pub telephony: TenantTelephony,
     pub region: Region,
@@ -320,6 +340,55 @@ impl Switch {
             .and_then(|t| t.telephony.agents.iter().find(|a| a.name == name))
             .map(|a| a.queues.clone())
             .unwrap_or_default()
+    }
+
+    // ---- settings ---------------------------------------------------------------------------
+
+    /// New settings: the switchboard decides what happens to calls and agents; what it decides
+    /// is carried out while the old tenants' prompts are still known (a removed queue's
+    /// announcement), then the numbers, trunks and prompts of the new settings take over, for
+    /// the calls that arrive from now on.
+    pub(super) fn reconfigure(&mut self, change: Reconfiguration) {
+        let Reconfiguration {
+            board,
+            memberships,
+            admission,
+            tenants,
+            reply,
+        } = change;
+        let calls_in_progress = self.board.active_calls();
+        let ended_before = self.board.stats().calls_ended;
+        match self
+            .board
+            .reconfigure(self.clock.now(), board, &memberships)
+        {
+            Ok(outputs) => {
+                let turned_away = outputs
+                    .iter()
+                    .filter(|o| {
+                        matches!(
+                            o,
+                            callbridge_switchboard::Output::PlayToCustomer {
+                                prompt: callbridge_switchboard::Prompt::Announcement(_),
+                                ..
+                            }
+                        )
+                    })
+                    .count();
+                self.execute(outputs);
+                self.drain();
+                self.tenants = tenants;
+                self.admission = admission;
+                let ended = (self.board.stats().calls_ended - ended_before) as usize;
+                let _ = reply.send(Ok(Applied {
+                    calls_in_progress,
+                    calls_turned_away: ended + turned_away,
+                }));
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+        }
     }
 
     // ---- recordings -------------------------------------------------------------------------

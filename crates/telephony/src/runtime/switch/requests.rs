@@ -22,6 +22,7 @@ impl Switch {
                 }
             }
             Request::Message { agent, message } => self.on_message(agent, message),
+            Request::Reconfigure(change) => self.reconfigure(*change),
         }
     }
 
