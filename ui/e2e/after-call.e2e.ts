@@ -4,7 +4,8 @@
 // work" with its countdown; a reload of the workspace brings the form back with the same
 // countdown (the server's time left, not the browser's clock); the agent picks an outcome, writes
 // notes and saves; the Case's work note holds both, read through the Table API
-// (`sys_journal_field`) and on the Case's form in the workspace.
+// (`sys_journal_field`) and on the Case's form in the workspace; the softphone, reloaded again,
+// says the note is saved instead of offering the form.
 import type { FrameLocator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import {
@@ -67,6 +68,8 @@ describe('after-call work, docked in the workspace', () => {
       await phone.getByRole('button', { name: 'Hang up' }).click();
       await phone.getByRole('heading', { name: 'After-call work' }).waitFor({ timeout: 10_000 });
       await phone.locator('.presence-state', { hasText: 'After-call work' }).waitFor();
+      // The workspace's panel says it too (OpenFrame's presence indicator).
+      await expect.poll(() => page.locator('#openframe .of-presence').textContent()).toBe('After-call work');
       const left = await secondsLeft();
       expect(left).toBeGreaterThan(40);
       expect(left).toBeLessThanOrEqual(60);
@@ -116,6 +119,11 @@ describe('after-call work, docked in the workspace', () => {
     const entry = form.locator('.journal-entry[data-element="work_notes"]');
     await entry.waitFor({ timeout: 10_000 });
     expect(await entry.locator('.journal-value').textContent()).toBe(`Disposition: Follow-up needed (follow_up)\n\n${notes}`);
+    // That navigation reloaded the docked softphone too: it says the note is saved, and does
+    // not offer the form again.
+    phone = page.frameLocator('#openframe iframe');
+    await phone.getByText('Saved to the Case.').waitFor({ timeout: 20_000 });
+    expect(await phone.getByRole('button', { name: 'Save to the Case' }).isDisabled()).toBe(true);
     await screenshot(page, 'after-call-case-activity');
   });
 
