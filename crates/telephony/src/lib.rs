@@ -2,6 +2,8 @@
 //! media relay, call recording, the agents' softphone WebSocket and the integration engine.
 
 pub mod doctor;
+pub mod prompt_file;
+pub mod prompt_library;
 pub mod runtime;
 pub mod softphone;
 

@@ -141,6 +141,12 @@ pub async fn serve_with_demo(
             .trim_end_matches('/')
             .to_string(),
     });
+    let telephony_console = telephony
+        .clone()
+        .map(|handle| console::telephony::TelephonySources {
+            handle,
+            directory: integration.directory.clone(),
+        });
     let gateway = Arc::new(gateway::Gateway {
         tenants: integration
             .tenants
@@ -173,6 +179,7 @@ pub async fn serve_with_demo(
                 config: integration.config.clone(),
                 crms: integration.crm_tenants.clone(),
             },
+            telephony_console,
         ))
         .merge(supervision::router(supervision))
         .merge(account::router(accounts))

@@ -71,6 +71,8 @@ pub struct TelephonyHandle {
     pub(crate) started_with: Arc<TelephonyConfig>,
     /// One reconfiguration at a time, so that two saves apply in the order they were made.
     pub(crate) reconfiguring: Arc<tokio::sync::Mutex<()>>,
+    /// Uploaded music and announcements, beside the configuration directory.
+    pub(crate) prompts: crate::prompt_library::PromptLibrary,
 }
 
 impl TelephonyHandle {
@@ -78,6 +80,11 @@ impl TelephonyHandle {
     pub fn recording_store(&self, tenant: &str) -> Option<callbridge_recording::RecordingStore> {
         use callbridge_recording::StoreDirectory as _;
         self.recording_stores.store_for(tenant)
+    }
+
+    /// The tenants' uploaded music and announcements (`media/` beside the configuration).
+    pub fn prompts(&self) -> &crate::prompt_library::PromptLibrary {
+        &self.prompts
     }
 
     /// The supervisor's live wall of every tenant telephony serves.
@@ -385,6 +392,7 @@ impl Telephony {
                 media,
                 started_with: Arc::new(telephony.clone()),
                 reconfiguring: Default::default(),
+                prompts: crate::prompt_library::PromptLibrary::new(&config.dir),
             },
             sip,
             sip_addrs,

@@ -67,7 +67,15 @@ pub struct Options {
     pub dir: Option<tempfile::TempDir>,
     /// The support queue's after-call work (`wrap_up_secs`).
     pub wrap_up_secs: u64,
+    /// Also serve [`STORE_TENANT`], a tenant kept in the store (edited in the console), with
+    /// its number [`STORE_DID`] ringing its queue "front" (agent "gina"). Its changes are
+    /// applied to telephony live, as `callbridge serve` does.
+    pub store_tenant: bool,
 }
+
+/// The tenant kept in the store when [`Options::store_tenant`] is set.
+pub const STORE_TENANT: &str = "globex";
+pub const STORE_DID: &str = "+81312345100";
 
 impl Default for Options {
     fn default() -> Self {
@@ -79,7 +87,23 @@ impl Default for Options {
             s3_endpoint: None,
             dir: None,
             wrap_up_secs: 0,
+            store_tenant: false,
         }
+    }
+}
+
+/// Hands every saved store tenant's settings to telephony (what `callbridge serve` registers).
+struct ApplyToTelephony(callbridge_telephony::TelephonyHandle);
+
+#[async_trait::async_trait]
+impl callbridge_integration::tenants::ApplyTenants for ApplyToTelephony {
+    async fn apply(
+        &self,
+        config: &Config,
+        _changed: &callbridge_core::TenantId,
+    ) -> anyhow::Result<()> {
+        self.0.reconfigure(config).await?;
+        Ok(())
     }
 }
 
@@ -245,7 +269,63 @@ queues = ["support", "sales"]
             },
         );
         let config = Config::parse("test.toml", &toml, dir.path(), &|_| None).unwrap();
-        let telephony_config = config.telephony.clone().unwrap();
+        if options.store_tenant {
+            let text = format!(
+                r#"[[tenant]]
+id = "{STORE_TENANT}"
+name = "Globex"
+default_region = "JP"
+
+[tenant.crm]
+kind = "servicenow"
+instance_url = "{instance}"
+ca_file = "ca.pem"
+client_id = "{client_id}"
+client_secret = {{ store = "crm.client_secret" }}
+
+[tenant.telephony]
+allowed_sources = ["127.0.0.1"]
+
+[[tenant.telephony.number]]
+did = "{STORE_DID}"
+queue = "front"
+
+[[tenant.telephony.queue]]
+id = "front"
+
+[[tenant.telephony.agent]]
+name = "gina"
+queues = ["front"]
+
+[tenant.telephony.recordings]
+store = "local"
+path = "recordings-globex"
+"#,
+                instance = sandbox.base_url,
+                client_id = sandbox.credentials.client_id,
+            );
+            let store = callbridge_store::Store::open(
+                &format!("sqlite://{}", dir.path().join("callbridge.db").display()),
+                SecretKey::from_base64(&key).unwrap(),
+            )
+            .await
+            .unwrap();
+            store
+                .create_store_tenant(
+                    STORE_TENANT,
+                    &text,
+                    &[callbridge_store::SecretChange::Set {
+                        name: "crm.client_secret".into(),
+                        value: callbridge_config::Secret::new(
+                            sandbox.credentials.client_secret.clone(),
+                        ),
+                    }],
+                    "test",
+                )
+                .await
+                .unwrap();
+            store.close().await;
+        }
         let prepared = server::prepare(
             &config,
             OutboxOptions::default(),
@@ -255,9 +335,12 @@ queues = ["support", "sales"]
         )
         .await
         .unwrap();
+        // The effective configuration: the file's tenants and the store's.
+        let effective = prepared.config.clone();
+        let telephony_config = effective.telephony.clone().unwrap();
         let telephony = Telephony::start(
             &telephony_config,
-            &config,
+            &effective,
             {
                 let engine = prepared.runtime.clone();
                 std::sync::Arc::new(move |event: callbridge_core::Event| engine.submit(event))
@@ -266,6 +349,9 @@ queues = ["support", "sales"]
         )
         .await
         .unwrap();
+        prepared
+            .directory
+            .on_change(std::sync::Arc::new(ApplyToTelephony(telephony.handle())));
         let sip = telephony.sip_addrs()[0];
         let server = callbridge_web::serve(prepared, Some(telephony.handle()))
             .await
@@ -337,17 +423,22 @@ queues = ["support", "sales"]
     /// account (or a new password) and signs in. The session's cookie opens their softphone
     /// ([`World::connect_signed_in`]).
     pub async fn sign_in(&self, name: &str) -> Session {
+        self.sign_in_as(TENANT, name, Role::Agent).await
+    }
+
+    /// [`World::sign_in`] for an account of `tenant` with `role`.
+    pub async fn sign_in_as(&self, tenant: &str, name: &str, role: Role) -> Session {
         const PASSWORD: &str = "correct horse battery staple";
         let store = &self.server.store;
-        if !provision::reset_password(store, TENANT, name, PASSWORD)
+        if !provision::reset_password(store, tenant, name, PASSWORD)
             .await
             .unwrap()
         {
             let wanted = Wanted {
-                tenant: TENANT.into(),
+                tenant: tenant.into(),
                 user: name.into(),
                 display_name: name.into(),
-                role: Role::Agent,
+                role,
             };
             provision::create(store, &wanted, PASSWORD).await.unwrap();
         }
@@ -355,7 +446,7 @@ queues = ["support", "sales"]
             .http()
             .post(format!("{}/api/v1/session", self.public_url))
             .header(reqwest::header::ORIGIN, &self.public_url)
-            .json(&json!({"tenant": TENANT, "user": name, "password": PASSWORD}))
+            .json(&json!({"tenant": tenant, "user": name, "password": PASSWORD}))
             .send()
             .await
             .unwrap();

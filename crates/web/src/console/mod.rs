@@ -8,6 +8,7 @@
 //! - `audit.rs`: the listen audit and the admin audit, filtered, as JSON or CSV.
 //! - `setup/`: the tenant's setup as guided steps with live doctor checks.
 //! - `match_tester.rs`: a number looked up on the screen pop's path, with the evidence.
+//! - `telephony.rs`: numbers, queues, agents' queues, music and announcement uploads.
 //!
 //! The tenant is always the session's: no route takes a tenant, so a session of one tenant
 //! cannot name another's data. Changing requests pass the account checks first (session,
@@ -22,6 +23,7 @@ mod match_tester;
 mod outbox;
 mod people;
 pub mod setup;
+pub mod telephony;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -50,6 +52,8 @@ pub struct Console {
     pub(crate) crm: Arc<dyn Crm>,
     /// Each tenant's `default_region`: how a typed national number is read.
     pub(crate) regions: HashMap<String, Region>,
+    /// Running telephony and the tenants, for "Numbers & queues"; None without telephony.
+    pub(crate) telephony: Option<telephony::TelephonySources>,
 }
 
 /// A signed-in supervisor or admin, as a route sees them.
@@ -95,6 +99,7 @@ pub fn router(
     crm: Arc<dyn Crm>,
     config: &Config,
     setup: setup::SetupSources,
+    telephony: Option<telephony::TelephonySources>,
 ) -> Router {
     let regions = config
         .tenants
@@ -106,6 +111,7 @@ pub fn router(
         crm,
         regions,
         setup,
+        telephony,
     });
     Router::new()
         .merge(people::router())
@@ -113,6 +119,7 @@ pub fn router(
         .merge(outbox::router())
         .merge(audit::router())
         .merge(setup::router())
+        .merge(telephony::router())
         .with_state(console)
 }
 

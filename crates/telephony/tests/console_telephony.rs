@@ -1,0 +1,238 @@
+//! The console's "Numbers & queues" API against the running server and telephony: a file
+//! tenant is read-only, uploads are checked, a store tenant's numbers, queues and music are
+//! saved through the tenant directory and take effect on the next SIP call.
+
+mod support;
+
+use callbridge_store::Role;
+use serde_json::{json, Value};
+use support::*;
+
+/// The number the console adds to the store tenant.
+const ADDED_DID: &str = "+81312345101";
+
+impl World {
+    async fn console(
+        &self,
+        session: &Session,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http()
+            .request(
+                method,
+                format!("{}/api/v1/console/telephony{path}", self.public_url),
+            )
+            .header(reqwest::header::COOKIE, &session.cookie)
+            .header("x-csrf-token", &session.csrf)
+            .header(reqwest::header::ORIGIN, &self.public_url)
+    }
+}
+
+async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// `seconds` of a 16-bit WAV with `channels` channels at `rate`.
+fn wav(rate: u32, channels: usize, seconds: f64) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("x.wav");
+    let samples = (f64::from(rate) * seconds) as usize;
+    let tone = callbridge_audio::ToneGenerator::new(440.0, 8000.0, rate).samples(samples);
+    callbridge_audio::write_wav(&path, rate, &vec![tone; channels]).unwrap();
+    std::fs::read(path).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_tenants_numbers_queues_and_music_are_saved_checked_and_applied_live() {
+    let world = World::start(Options {
+        store_tenant: true,
+        ..Options::default()
+    })
+    .await;
+    let gail = world.sign_in_as(STORE_TENANT, "gail", Role::Admin).await;
+    let get = reqwest::Method::GET;
+    let post = reqwest::Method::POST;
+    let put = reqwest::Method::PUT;
+
+    let (status, overview) = answer(world.console(&gail, get.clone(), "").await).await;
+    assert_eq!(status, 200, "{overview}");
+    assert_eq!(overview["source"]["kind"], "store");
+    assert_eq!(overview["source"]["editable"], true);
+    assert_eq!(overview["source"]["version"], 1);
+    assert_eq!(overview["telephony"]["numbers"][0]["did"], STORE_DID);
+    assert_eq!(overview["telephony"]["queues"][0]["id"], "front");
+    assert_eq!(overview["telephony"]["queues"][0]["no_agent"], "busy");
+    assert_eq!(
+        overview["telephony"]["agents"][0]["queues"],
+        json!(["front"])
+    );
+
+    // A stereo file is refused, saying what to do.
+    let (status, refused) = answer(
+        world
+            .console(&gail, post.clone(), "/prompts?kind=music&name=hold.wav")
+            .await
+            .body(wav(8000, 2, 1.0)),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_prompt");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(message.contains("2 channels"), "{message}");
+    assert!(
+        message.contains("ffmpeg -i INPUT -ac 1 -ar 8000"),
+        "{message}"
+    );
+    // So is CD audio.
+    let (status, refused) = answer(
+        world
+            .console(&gail, post.clone(), "/prompts?kind=music&name=cd.wav")
+            .await
+            .body(wav(44_100, 1, 0.5)),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("44100 Hz"));
+    // Telephone-rate mono is kept.
+    let (status, kept) = answer(
+        world
+            .console(&gail, post.clone(), "/prompts?kind=music&name=hold.wav")
+            .await
+            .body(wav(8000, 1, 2.0)),
+    )
+    .await;
+    assert_eq!(status, 201, "{kept}");
+    let music = kept["prompt"]["id"].as_str().unwrap().to_string();
+    assert!(music.starts_with("music-"), "{music}");
+    assert_eq!(kept["prompt"]["seconds"], 2.0);
+    let (_, listed) = answer(world.console(&gail, get.clone(), "/prompts").await).await;
+    assert_eq!(listed["prompts"][0]["name"], "hold.wav");
+
+    // A mistake is named by its key below the tenant, and nothing is saved.
+    let (status, invalid) = answer(world.console(&gail, put.clone(), "").await.json(&json!({
+        "version": 1,
+        "numbers": [{"did": STORE_DID, "queue": "front"}],
+        "queues": [{"id": "front", "waiting": "jazz"}],
+        "agents": [{"name": "gina", "queues": ["front"]}],
+    })))
+    .await;
+    assert_eq!(status, 400, "{invalid}");
+    assert_eq!(invalid["error"]["code"], "invalid_settings");
+    assert_eq!(
+        invalid["error"]["fields"][0]["key"],
+        "telephony.queue[0].waiting"
+    );
+
+    // The number moves: the old one goes, a new one rings "front" with the uploaded music.
+    let (status, saved) = answer(world.console(&gail, put.clone(), "").await.json(&json!({
+        "version": 1,
+        "numbers": [{"did": ADDED_DID, "queue": "front"}],
+        "queues": [{"id": "front", "waiting": "music", "music": music, "no_agent": "hang_up"}],
+        "agents": [{"name": "gina", "queues": ["front"]}],
+    })))
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["version"], 2);
+    assert_eq!(saved["applied"], true, "{saved}");
+    let (_, overview) = answer(world.console(&gail, get.clone(), "").await).await;
+    assert_eq!(overview["source"]["version"], 2);
+    assert_eq!(overview["telephony"]["queues"][0]["music"], music.as_str());
+
+    // A save from the old version is a conflict.
+    let (status, stale) = answer(world.console(&gail, put.clone(), "").await.json(&json!({
+        "version": 1, "numbers": [], "queues": [{"id": "front"}], "agents": [],
+    })))
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(stale["error"]["code"], "version_conflict");
+
+    // Live, over SIP: the removed number is not found; the added one reaches the queue, where
+    // nobody is logged in, so it gets the new no-agent treatment (hang_up: 480).
+    Sipp::refused_customer(
+        world.sip,
+        "127.0.0.1",
+        STORE_DID.trim_start_matches('+'),
+        0,
+        404,
+    )
+    .success()
+    .await;
+    Sipp::refused_customer(
+        world.sip,
+        "127.0.0.1",
+        ADDED_DID.trim_start_matches('+'),
+        0,
+        480,
+    )
+    .success()
+    .await;
+
+    // Each change is in the admin audit.
+    let audit = world
+        .server
+        .store
+        .admin_audit(&callbridge_store::AuditFilter {
+            tenant: STORE_TENANT.into(),
+            from: None,
+            to: None,
+            user: None,
+            call: None,
+            allowed: None,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    let actions: Vec<(&str, &str)> = audit
+        .iter()
+        .map(|e| (e.action.as_str(), e.outcome.as_str()))
+        .collect();
+    assert!(
+        actions.contains(&("telephony.prompt_upload", "refused")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("telephony.prompt_upload", "done")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("telephony.save", "refused")),
+        "{actions:?}"
+    );
+    assert!(actions.contains(&("telephony.save", "done")), "{actions:?}");
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_tenant_is_shown_read_only_and_only_admins_may_see_it() {
+    let world = World::start(Options::default()).await;
+    let ada = world.sign_in_as(TENANT, "ada", Role::Admin).await;
+    let (status, overview) = answer(world.console(&ada, reqwest::Method::GET, "").await).await;
+    assert_eq!(status, 200, "{overview}");
+    assert_eq!(overview["source"]["kind"], "file");
+    assert_eq!(overview["source"]["editable"], false);
+    let note = overview["source"]["note"].as_str().unwrap();
+    assert!(
+        note.starts_with("set in ") && note.ends_with("; change it there and restart"),
+        "{note}"
+    );
+    assert_eq!(overview["telephony"]["numbers"][0]["did"], DID);
+    let (status, refused) = answer(world.console(&ada, reqwest::Method::PUT, "").await.json(
+        &json!({
+            "version": 1, "numbers": [], "queues": [], "agents": [],
+        }),
+    ))
+    .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["error"]["code"], "read_only");
+    let sam = world.sign_in_as(TENANT, "sam", Role::Supervisor).await;
+    let (status, _) = answer(world.console(&sam, reqwest::Method::GET, "").await).await;
+    assert_eq!(status, 403);
+    world.stop().await;
+}
