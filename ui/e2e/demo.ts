@@ -23,6 +23,8 @@ export interface Demo {
   socketUrls: Map<string, string>;
   /** The arguments of `callbridge demo call …` as the banner prints them. */
   callArgs: string[];
+  /** The number whose calls are followed by after-call work (the banner's `after-call work` line). */
+  afterCallNumber: string | null;
   /** The customer page's URL with its ticket (`…/demo/customer#ticket=…`), when the banner has one. */
   customerUrl: string | null;
   /** The demo's `--data` directory (its recordings are under `recordings/`). */
@@ -64,6 +66,7 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop' | 'data'
   const socketUrls = new Map<string, string>();
   let callArgs: string[] = [];
   let customerUrl: string | null = null;
+  const afterCallNumber = /^\s+after-call work\s+number (\+\d+)/m.exec(text)?.[1] ?? null;
   for (const line of lines) {
     const customer = /^\s+customer\s+(https?:\/\/\S+)/.exec(line);
     if (customer?.[1]) customerUrl = customer[1];
@@ -79,7 +82,9 @@ export function parseBanner(text: string): Omit<Demo, 'output' | 'stop' | 'data'
     const call = /place a call\s+callbridge demo call (.+)$/.exec(line);
     if (call?.[1]) callArgs = call[1].trim().split(/\s+/);
   }
-  return { publicUrl, consoleUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs, customerUrl };
+  return {
+    publicUrl, consoleUrl, sandboxUrl, crmPasswords, passwords, linkUrls, socketUrls, callArgs, customerUrl, afterCallNumber,
+  };
 }
 
 /** A start that failed because a port picked as free was taken before the demo bound it. */
@@ -149,12 +154,13 @@ async function startDemoOnce(options: { ownTrunk?: boolean }): Promise<Demo> {
 }
 
 /** Places one customer call into the demo (`callbridge demo call …`), as the banner says (from
- *  another number when `from` is given). */
-export function placeCall(demo: Demo, seconds: number, from?: string): { done: Promise<string>; stop: () => void } {
+ *  another number when `from` is given, to another of the demo's numbers when `to` is). */
+export function placeCall(demo: Demo, seconds: number, from?: string, to?: string): { done: Promise<string>; stop: () => void } {
   const args = demo.callArgs
     .filter((_, i, all) => all[i - 1] !== '--seconds' && all[i] !== '--seconds')
     .map((arg, i, all) => (from !== undefined && all[i - 1] === '--from' ? from : arg));
-  const child = spawn(bin, ['demo', 'call', ...args, '--seconds', String(seconds)], {
+  const toArgs = to === undefined ? [] : ['--to', to];
+  const child = spawn(bin, ['demo', 'call', ...args, ...toArgs, '--seconds', String(seconds)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -24,8 +24,13 @@ pub struct DemoOptions {
     pub data: Option<PathBuf>,
 }
 
-/// The number customers call in the demo.
+/// The number customers call in the demo (queue `support`, no after-call work).
 const DEMO_DID: &str = "+81312345000";
+/// The demo's second number (queue `billing`): each call there is followed by
+/// [`DEMO_WRAP_UP_SECS`] of after-call work, to try the disposition and notes written to the
+/// call's Case.
+const DEMO_BILLING_DID: &str = "+81312345001";
+const DEMO_WRAP_UP_SECS: u32 = 60;
 /// The OAuth client secret, referenced from the generated configuration by `file =`.
 const CLIENT_SECRET_FILE: &str = "servicenow-client.secret";
 
@@ -165,6 +170,9 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     println!(
         "  SIP trunk         {} (UDP and TCP), number {DEMO_DID}",
         options.sip_listen
+    );
+    println!(
+        "  after-call work   number {DEMO_BILLING_DID} (queue billing): each call is followed by {DEMO_WRAP_UP_SECS} s of after-call work (a disposition and notes, written to the call's Case); call it with --to {DEMO_BILLING_DID}"
     );
     print_call_instructions(&dir, options.sip_listen);
     println!(
@@ -468,6 +476,22 @@ default_region = "JP"
 call_events_secret = {{ file = "events.secret" }}
 # A number clicked in the CRM gets its Case too, linked to the record it was clicked on.
 auto_case_outbound = true
+
+# What an agent picks in after-call work (the billing queue has it after every call).
+[[tenant.disposition_codes]]
+code = "resolved"
+label_en = "Resolved"
+label_ja = "解決済み"
+
+[[tenant.disposition_codes]]
+code = "follow_up"
+label_en = "Follow-up needed"
+label_ja = "要フォローアップ"
+
+[[tenant.disposition_codes]]
+code = "wrong_number"
+label_en = "Wrong number"
+label_ja = "番号違い"
 {crm}
 [telephony]
 sip_udp = "{sip}"
@@ -488,17 +512,26 @@ caller_id = "{did}"
 did = "{did}"
 queue = "support"
 
+[[tenant.telephony.number]]
+did = "{billing_did}"
+queue = "billing"
+
 [[tenant.telephony.queue]]
 id = "support"
 waiting = "ringback"
 
+[[tenant.telephony.queue]]
+id = "billing"
+waiting = "ringback"
+wrap_up_secs = {wrap_up_secs}
+
 [[tenant.telephony.agent]]
 name = "alice.agent"
-queues = ["support"]
+queues = ["support", "billing"]
 
 [[tenant.telephony.agent]]
 name = "bob.agent"
-queues = ["support"]
+queues = ["support", "billing"]
 
 [tenant.telephony.recordings]
 store = "local"
@@ -509,6 +542,8 @@ path = "recordings"
         trunk_host = demo.outbound_trunk.ip(),
         trunk_port = demo.outbound_trunk.port(),
         did = DEMO_DID,
+        billing_did = DEMO_BILLING_DID,
+        wrap_up_secs = DEMO_WRAP_UP_SECS,
         listen = demo.listen,
         db = demo.dir.join("callbridge.db").display(),
         public_url = demo.public_url,
@@ -559,6 +594,17 @@ mod tests {
         let config = callbridge_config::Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
         let telephony = config.telephony.expect("the demo runs telephony");
         assert_eq!(telephony.tenants[0].numbers[0].number.as_str(), DEMO_DID);
+        // The second number's queue has after-call work; the first's has none.
+        let queues = &telephony.tenants[0].queues;
+        let billing = queues.iter().find(|q| q.id.as_str() == "billing").unwrap();
+        assert_eq!(
+            billing.wrap_up,
+            std::time::Duration::from_secs(DEMO_WRAP_UP_SECS.into())
+        );
+        assert_eq!(
+            telephony.tenants[0].numbers[1].number.as_str(),
+            DEMO_BILLING_DID
+        );
         // By default the contact center's trunk and the customers' side both reach the demo's
         // own SIP listener; only the customers' side may choose its caller id per call.
         let center = telephony.tenants[0].trunk.as_ref().unwrap();

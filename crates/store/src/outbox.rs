@@ -556,6 +556,28 @@ impl Store {
         row.map(RecordRow::into_record).transpose()
     }
 
+    /// Everything recorded about the item `(tenant, kind, key)`, whatever its status; `None`
+    /// if there is no such item.
+    pub async fn outbox_item_by_key(
+        &self,
+        tenant: &str,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<OutboxRecord>> {
+        let sql = format!(
+            "SELECT {RECORD_COLUMNS} FROM outbox \
+             WHERE tenant = $1 AND kind = $2 AND idempotency_key = $3"
+        );
+        let row: Option<RecordRow> = with_pool!(&self.pool, |p| sqlx::query_as(&sql)
+            .bind(tenant)
+            .bind(kind)
+            .bind(key)
+            .fetch_optional(p)
+            .await
+            .map_err(StoreError::db("read an outbox item by its key"))?);
+        row.map(RecordRow::into_record).transpose()
+    }
+
     /// The result of the completed item `(tenant, kind, key)`; `None` if there is no such item
     /// or it is not done.
     pub async fn outbox_result(

@@ -266,3 +266,62 @@ async fn a_reload_during_after_call_work_gets_the_wrap_up_back_instead_of_a_logo
     again.set_available(true).await;
     world.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_after_the_wrap_up_note_was_saved_says_so_instead_of_offering_the_form_again() {
+    let world = World::start(Options {
+        wrap_up_secs: 60,
+        ..Options::default()
+    })
+    .await;
+    world.link("alice", "alice.agent").await;
+    let mut alice = world.agent("alice", ALICE_HZ, true).await;
+    let (sipp, call) = world
+        .answered_call(
+            &mut alice,
+            "customer_calls.xml",
+            Duration::from_millis(1_000),
+        )
+        .await;
+    sipp.success().await;
+    alice.expect("wrap_up").await;
+    // The note goes to the call's Case: wait until it exists.
+    let case_shown =
+        |m: &Value| m["type"] == "crm" && m["notice"]["type"] == "show_case" && m["call"] == call;
+    if !alice.seen.iter().any(case_shown) {
+        alice
+            .expect_where("crm", |m| m["notice"]["type"] == "show_case")
+            .await;
+    }
+    alice
+        .send(serde_json::json!({
+            "type": "submit_wrap_up", "call": call, "disposition": null, "notes": "Router replaced."
+        }))
+        .await;
+    let written = alice
+        .expect_where("wrap_up_status", |m| m["status"] == "written")
+        .await;
+
+    // The page reloads during the rest of the after-call work.
+    alice.close().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut again = world.connect("alice").await;
+    let said = again.greeting().await;
+    let types: Vec<&str> = said.iter().map(|m| m["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["wrap_up", "wrap_up_status", "agent_state"],
+        "{said:#?}"
+    );
+    assert_eq!(said[1]["call"], call.as_str());
+    assert_eq!(said[1]["status"], "written");
+    assert_eq!(said[1]["detail"], written["detail"]);
+    // A second submission is refused, as before the reload.
+    again
+        .send(serde_json::json!({
+            "type": "submit_wrap_up", "call": call, "disposition": null, "notes": "again"
+        }))
+        .await;
+    again.expect("error").await;
+    world.stop().await;
+}

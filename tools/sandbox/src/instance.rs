@@ -272,12 +272,16 @@ impl Instance {
             if table == "oauth_entity" {
                 fill_oauth_client_defaults(&def, &mut record);
             }
+            let journal = take_journal_entries(&def, &mut record);
             let mut changed = vec![(table.to_string(), sys_id.clone())];
             db.tables
                 .get_mut(table)
                 .expect("defined table has data")
                 .insert(&sys_id, record);
             changed.extend(after_insert_rules(&mut db, table, &sys_id, &now));
+            changed.extend(write_journal(
+                &mut db, table, &sys_id, &journal, actor, &now,
+            ));
             (sys_id, self.enqueue_rows(&db, &changed))
         };
         for wait in waits {
@@ -325,11 +329,13 @@ impl Instance {
                     record.set(slot, &value);
                 }
             }
+            let journal = take_journal_entries(&def, &mut record);
             db.tables
                 .get_mut(table)
                 .expect("checked")
                 .replace(pos, record);
             let mut changed = vec![(table.to_string(), sys_id.to_string())];
+            changed.extend(write_journal(&mut db, table, sys_id, &journal, actor, &now));
             if table == "sys_db_object" || table == "sys_dictionary" {
                 apply_schema_rows(&mut db);
             }
@@ -569,6 +575,56 @@ fn load_row(db: &mut Db, table: &str, sys_id: &str, data: &str) -> anyhow::Resul
 }
 
 /// "Business rules" run after an insert; returns the other rows they wrote.
+/// The journal columns (`work_notes`, `comments`) a write filled, taken out of the record: on an
+/// instance a journal column holds nothing itself; each write to it is one `sys_journal_field`
+/// entry (servicenow.md, the Case table), which is how it is read back.
+fn take_journal_entries(def: &TableDef, record: &mut Record) -> Vec<(String, String)> {
+    let mut entries = Vec::new();
+    for (slot, column) in def.columns.iter().enumerate() {
+        if column.internal_type != "journal_input" {
+            continue;
+        }
+        let value = record.get(slot).to_string();
+        if !value.trim().is_empty() {
+            entries.push((column.name.clone(), value));
+        }
+        record.set(slot, "");
+    }
+    entries
+}
+
+/// Writes one `sys_journal_field` entry per journal column a write filled, by the writer, and
+/// returns the rows written (to persist).
+fn write_journal(
+    db: &mut Db,
+    table: &str,
+    sys_id: &str,
+    entries: &[(String, String)],
+    actor: &Actor,
+    now: &str,
+) -> Vec<(String, String)> {
+    let mut written = Vec::new();
+    for (element, value) in entries {
+        let entry = db.insert_system(
+            JOURNAL_TABLE,
+            &[
+                ("name", table),
+                ("element", element),
+                ("element_id", sys_id),
+                ("value", value),
+                ("sys_created_by", &actor.user_name),
+                ("sys_updated_by", &actor.user_name),
+            ],
+            now,
+        );
+        written.push((JOURNAL_TABLE.to_string(), entry));
+    }
+    written
+}
+
+/// Where journal entries are kept.
+pub const JOURNAL_TABLE: &str = "sys_journal_field";
+
 fn after_insert_rules(db: &mut Db, table: &str, sys_id: &str, now: &str) -> Vec<(String, String)> {
     match table {
         "sys_db_object" | "sys_dictionary" => {

@@ -383,6 +383,18 @@ pub fn builtin_tables() -> Vec<TableSpec> {
             ],
         },
         TableSpec {
+            name: "sys_journal_field",
+            label: "Journal Entry",
+            super_class: None,
+            number_prefix: None,
+            columns: vec![
+                string("name", "Table", 80),
+                string("element", "Element", 40),
+                string("element_id", "Element ID", 32),
+                displayed(string("value", "Value", 4000)),
+            ],
+        },
+        TableSpec {
             name: "sys_properties",
             label: "System Property",
             super_class: None,

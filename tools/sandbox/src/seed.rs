@@ -122,6 +122,13 @@ const ACLS: &[(&str, &str, &[&str])] = &[
         &["sn_openframe.admin"],
     ),
     ("sys_user_grmember", "read", &[]),
+    // Journal entries (work notes, comments) are read by those who work the records they
+    // belong to.
+    (
+        "sys_journal_field",
+        "read",
+        &["itil", "sn_customerservice_agent"],
+    ),
 ];
 
 const ROLES: &[(&str, &str)] = &[

@@ -1012,6 +1012,58 @@ async fn journal_fields_read_back_empty() {
     assert_eq!(picked.result()["work_notes"], "");
 }
 
+// servicenow.md, the Case table: journal entries are read from sys_journal_field, one entry per
+// write, by its writer, newest by sys_created_on; a user who works Cases may read them, one
+// without a role may not.
+#[tokio::test]
+async fn each_journal_write_is_one_sys_journal_field_entry() {
+    let sb = Sandbox::start().await;
+    let case = sb
+        .create_case(
+            Who::User("alice.agent"),
+            &json!({"short_description": "j", "work_notes": "Called from +16692627777"}),
+        )
+        .await;
+    let sys_id = case["sys_id"].as_str().unwrap();
+    let path = format!("{CASES}/{sys_id}");
+    sb.patch(
+        Who::User("alice.agent"),
+        &path,
+        &json!({"work_notes": "Resolved: router replaced."}),
+    )
+    .await
+    .expect(200);
+    sb.patch(
+        Who::User("alice.agent"),
+        &path,
+        &json!({"short_description": "no journal here"}),
+    )
+    .await
+    .expect(200);
+    let query = format!(
+        "/api/now/table/sys_journal_field?sysparm_query=element_id={sys_id}^element=work_notes^ORDERBYsys_created_on"
+    );
+    let entries = sb.get(Who::User("alice.agent"), &query).await;
+    entries.expect(200);
+    let entries = entries.result().as_array().unwrap().clone();
+    let values: Vec<&str> = entries
+        .iter()
+        .map(|e| e["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        values,
+        ["Called from +16692627777", "Resolved: router replaced."]
+    );
+    for entry in &entries {
+        assert_eq!(entry["name"], "sn_customerservice_case");
+        assert_eq!(entry["element"], "work_notes");
+        assert_eq!(entry["sys_created_by"], "alice.agent");
+    }
+    // The Case itself still reads "" for the journal.
+    assert_eq!(sb.get(Who::Admin, &path).await.result()["work_notes"], "");
+    sb.get(Who::User("carol.norole"), &query).await.expect(403);
+}
+
 // §1.2: sysparm_fields, sysparm_display_value and sysparm_exclude_reference_link shape the
 // answer of writes too.
 #[tokio::test]

@@ -524,6 +524,42 @@ async fn the_case_recording_link_is_a_link_only_when_it_is_a_web_address() {
 }
 
 #[tokio::test]
+async fn a_case_form_shows_its_work_notes_newest_first_as_text() {
+    let sb = Sandbox::start().await;
+    let case = insert(
+        &sb,
+        "sn_customerservice_case",
+        json!({"short_description": "Call", "work_notes": "First: <b>called</b>"}),
+    )
+    .await;
+    let patch = sb
+        .send(
+            sb.request(
+                Who::Admin,
+                Method::PATCH,
+                &format!("/api/now/table/sn_customerservice_case/{case}"),
+            )
+            .json(&json!({"work_notes": "Second note"})),
+        )
+        .await;
+    patch.expect(200);
+    let mut browser = Browser::new(&sb);
+    browser.log_in("alice.agent").await;
+    let form = browser
+        .get(&format!("/sn_customerservice_case.do?sys_id={case}"))
+        .await;
+    let activity = form.text.find("<h2 id=\"activity-title\">Activity</h2>");
+    assert!(activity.is_some(), "{}", form.text);
+    let second = form.text.find("Second note").expect("the newer note");
+    let first = form
+        .text
+        .find("First: &lt;b&gt;called&lt;/b&gt;")
+        .expect("the older note, escaped");
+    assert!(second < first, "newest first");
+    assert!(form.text.contains("Work notes"));
+}
+
+#[tokio::test]
 async fn a_user_without_the_csm_role_is_refused_in_the_instance_words() {
     let sb = Sandbox::start().await;
     let mut browser = Browser::new(&sb);

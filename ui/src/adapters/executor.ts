@@ -106,11 +106,14 @@ export function createExecutor(a: Adapters): (effect: Effect) => void {
         return;
       case 'presence_indicator': {
         const t = a.texts();
-        const label =
-          effect.presence === 'available' ? t.m.agentState.available
-            : effect.presence === 'away' ? t.m.agentState.unavailable
-              : effect.presence === 'busy' ? t.m.presenceBusy
-                : t.m.agentState.offline;
+        const labels: Record<typeof effect.presence, string> = {
+          available: t.m.agentState.available,
+          away: t.m.agentState.unavailable,
+          wrap_up: t.m.agentState.wrap_up,
+          busy: t.m.presenceBusy,
+          offline: t.m.agentState.offline,
+        };
+        const label = labels[effect.presence];
         const frame = a.openFrame();
         frame?.setPresence(effect.presence, label);
         frame?.setTitle(`${t.m.appTitle} · ${label}`);

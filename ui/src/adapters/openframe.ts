@@ -29,6 +29,8 @@ export const initTimeoutMs = 3_000;
 const colors: Record<PresenceIndicator, 'green' | 'orange' | 'grey' | 'red'> = {
   available: 'green',
   away: 'orange',
+  // Not taking calls, like away, until the after-call work is done.
+  wrap_up: 'orange',
   busy: 'red',
   offline: 'grey',
 };

@@ -84,6 +84,12 @@ export function App(props: AppProps) {
                 <CallControls ui={ui} call={live} muted={state.muted} now={state.now} />
               </section>
             )}
+            {/* After a call: what happened and the after-call work come first, the call's CRM
+                cards below them. */}
+            {!live && shown && <CallOutcomeNote ui={ui} call={shown} />}
+            {!live && state.wrapUp && (
+              <WrapUpForm ui={ui} wrapUp={state.wrapUp} dispositions={profile?.disposition_codes ?? []} now={state.now} />
+            )}
             {shown && crm && (
               <>
                 {crm.contact && <ContactCard ui={ui} contact={crm.contact} />}
@@ -95,10 +101,6 @@ export function App(props: AppProps) {
             )}
             {live?.phase === 'on_call' && (
               <TransferPicker ui={ui} queues={state.identity?.queues ?? []} colleagues={props.colleagues} self={state.identity?.agent ?? null} />
-            )}
-            {!live && shown && <CallOutcomeNote ui={ui} call={shown} />}
-            {!live && state.wrapUp && (
-              <WrapUpForm ui={ui} wrapUp={state.wrapUp} dispositions={profile?.disposition_codes ?? []} now={state.now} />
             )}
             {!live && (
               <DialPad ui={ui} mode="dial" dial={state.dial} region={profile?.tenant.region ?? null} enabled={connected && state.media === 'connected'} />

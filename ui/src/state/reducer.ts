@@ -236,8 +236,9 @@ function presenceOf(state: State['agent']['state']): PresenceIndicator {
     case 'available':
       return 'available';
     case 'unavailable':
-    case 'wrap_up':
       return 'away';
+    case 'wrap_up':
+      return 'wrap_up';
     case 'offline':
       return 'offline';
     case 'ringing':

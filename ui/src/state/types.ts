@@ -179,7 +179,7 @@ export type Announcement =
   | { kind: 'connection_restored' }
   | { kind: 'other_tab' };
 
-export type PresenceIndicator = 'available' | 'away' | 'busy' | 'offline';
+export type PresenceIndicator = 'available' | 'away' | 'wrap_up' | 'busy' | 'offline';
 
 export type Effect =
   | { kind: 'send'; message: ClientMessage }

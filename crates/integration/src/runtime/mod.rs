@@ -17,11 +17,13 @@ use callbridge_core::{
     NO_CASE_DETAIL,
 };
 use callbridge_kernel::time::{Clock, WallTime};
-use callbridge_store::{OutboxItem, Store};
+use callbridge_store::{OutboxItem, OutboxStatus, Store};
 use tokio::sync::{broadcast, mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
-pub use intent::{Intent, IntentError, ADD_WRAP_UP_NOTE, CREATE_CASE, UPDATE_CASE_PARTIES};
+pub use intent::{
+    Intent, IntentError, ADD_WRAP_UP_NOTE, CREATE_CASE, UPDATE_CASE_PARTIES, WRAP_UP_KEY_SUFFIX,
+};
 pub use notices::{AgentNotice, Notice, WrapUpStatus};
 pub use outbox::OutboxOptions;
 pub use replay::replay_recent;
@@ -130,6 +132,40 @@ impl RuntimeHandle {
                 Ok((WrapUpStatus::Queued, detail))
             }
         }
+    }
+
+    /// Where the after-call work note for `call` stands, if one was submitted: `queued` while
+    /// the outbox works on it, `written` once it is on the Case, `failed` once given up, each
+    /// with the words `wrap_up_status` gave (a softphone that reconnects during the wrap-up is
+    /// told again, instead of offering a form that would be refused).
+    pub async fn wrap_up_progress(
+        &self,
+        tenant: &TenantId,
+        call: &CallId,
+    ) -> Result<Option<(WrapUpStatus, String)>, WrapUpError> {
+        let key = format!("{call}{WRAP_UP_KEY_SUFFIX}");
+        let Some(item) = self
+            .store
+            .outbox_item_by_key(tenant.as_str(), ADD_WRAP_UP_NOTE, &key)
+            .await
+            .map_err(|e| WrapUpError::Store(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        let Ok(Intent::AddWrapUpNote { case, .. }) = Intent::read(&item.kind, &item.payload) else {
+            return Ok(None);
+        };
+        Ok(Some(match item.status {
+            OutboxStatus::Pending => (WrapUpStatus::Queued, format!("Saving to {}.", case.label)),
+            OutboxStatus::Done => (WrapUpStatus::Written, format!("Saved to {}.", case.label)),
+            OutboxStatus::DeadLetter => {
+                let reason = item.dead_reason.unwrap_or_default();
+                (
+                    WrapUpStatus::Failed,
+                    format!("Could not save to {}: {reason}", case.label),
+                )
+            }
+        }))
     }
 
     /// The engine's view of a call (for tests and the admin API).

@@ -41,6 +41,23 @@ impl CrmRequests {
         callbridge_core::CrmRedraw::of(snapshot.as_ref())
     }
 
+    /// Where the agent's after-call work note for `call` stands, if one was submitted (`None`
+    /// too when the store cannot say: the form is then offered, and a second submission is
+    /// refused as before).
+    pub async fn wrap_up_progress(
+        &self,
+        agent: &AgentId,
+        call: &CallId,
+    ) -> Option<(WrapUpStatus, String)> {
+        match self.runtime.wrap_up_progress(agent.tenant(), call).await {
+            Ok(progress) => progress,
+            Err(error) => {
+                tracing::warn!(%agent, %call, %error, "could not read where a wrap-up note stands");
+                None
+            }
+        }
+    }
+
     /// An agent's after-call work, with or without telephony (the integration decides and
     /// writes it).
     pub async fn submit_wrap_up(

@@ -314,7 +314,22 @@ async fn converse(
                         // Telephony knows the call; the CRM engine knows its CRM side.
                         **crm = gateway.crm.redraw(&CallId::new(call.clone())).await;
                     }
-                    text(&message)
+                    if let ServerMessage::WrapUp { call, .. } = &message {
+                        // Telephony knows the wrap-up; the integration knows whether its note
+                        // was submitted already. Told again after the `wrap_up` (a reconnect
+                        // during after-call work), so the page shows where it stands.
+                        let call = CallId::new(call.clone());
+                        let progress = gateway.crm.wrap_up_progress(&agent.id, &call).await;
+                        if send(socket, text(&message)).await.is_err() {
+                            return None;
+                        }
+                        match progress {
+                            Some((status, detail)) => wrap_up_status_text(&call, status, &detail),
+                            None => continue,
+                        }
+                    } else {
+                        text(&message)
+                    }
                 }
                 // Replaced by a newer connection, or cut off for not reading.
                 None => return told(registered),

@@ -298,17 +298,63 @@ fn form(instance: &Instance, session: &SignedIn, table: &str, sys_id: &str) -> R
     } else {
         format!("<nav class=\"related\" aria-label=\"Related lists\">{related}</nav>")
     };
+    let activity = activity(&db, actor, &row);
     content(
         &title,
         format!(
             "<main class=\"page\"><header class=\"page-head\"><h1>{}</h1>\
              <a class=\"button secondary\" href=\"/{}_list.do\">Back to list</a></header>\
-             <dl class=\"form\" data-table=\"{}\" data-sys-id=\"{}\">{fields}</dl>{related}</main>",
+             <dl class=\"form\" data-table=\"{}\" data-sys-id=\"{}\">{fields}</dl>{activity}{related}</main>",
             esc(&title),
             esc(&row.table.name),
             esc(&row.table.name),
             esc(row.get("sys_id")),
         ),
+    )
+}
+
+/// The record's journal (work notes and comments), newest first, as a form's activity stream
+/// shows it; nothing when it has none or the user may not read journal entries.
+fn activity(
+    db: &crate::store::Db,
+    actor: &crate::instance::Actor,
+    row: &crate::store::RowView<'_>,
+) -> String {
+    let journal = crate::instance::JOURNAL_TABLE;
+    if !acl::allowed(db, actor, journal, Operation::Read) {
+        return String::new();
+    }
+    let mut entries = db.find_eq(journal, "element_id", row.get("sys_id"));
+    entries.retain(|e| e.get("name") == row.table.name);
+    if entries.is_empty() {
+        return String::new();
+    }
+    // Glide date-times sort as text, to the second; within one second the later write (later
+    // in the table) comes first.
+    entries.reverse();
+    entries.sort_by(|a, b| b.get("sys_created_on").cmp(a.get("sys_created_on")));
+    let items: String = entries
+        .iter()
+        .map(|e| {
+            let label = row
+                .table
+                .column(e.get("element"))
+                .map(|c| c.label.as_str())
+                .unwrap_or(e.get("element"));
+            format!(
+                "<li class=\"journal-entry\" data-element=\"{}\"><p class=\"journal-meta\">{} \
+                 <span>{}</span> <span>{}</span></p><p class=\"journal-value\">{}</p></li>",
+                esc(e.get("element")),
+                esc(label),
+                esc(e.get("sys_created_by")),
+                esc(e.get("sys_created_on")),
+                esc(e.get("value")),
+            )
+        })
+        .collect();
+    format!(
+        "<section class=\"activity\" aria-labelledby=\"activity-title\">\
+         <h2 id=\"activity-title\">Activity</h2><ol>{items}</ol></section>"
     )
 }
 
