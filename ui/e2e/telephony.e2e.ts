@@ -66,8 +66,9 @@ describe('numbers and queues', () => {
     const source = page.getByTestId('source');
     await source.waitFor();
     expect(await source.textContent()).toMatch(/^This tenant is set in .+callbridge\.toml; change it there and restart\. The values below are read-only\.$/);
-    expect(await page.getByRole('textbox', { name: 'Number' }).inputValue()).toBe('+81312345000');
-    expect(await page.getByRole('textbox', { name: 'Number' }).isDisabled()).toBe(true);
+    const numbers = page.getByRole('textbox', { name: 'Number' });
+    expect(await numbers.first().inputValue()).toBe('+81312345000');
+    expect(await numbers.first().isDisabled()).toBe(true);
     const support = page.getByRole('group', { name: 'Queue support' });
     expect(await support.getByLabel('While waiting, the caller hears').inputValue()).toBe('ringback');
     expect(await support.getByLabel('When nobody is logged in').inputValue()).toBe('busy');

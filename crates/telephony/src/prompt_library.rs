@@ -199,7 +199,10 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(again, kept);
-        assert_eq!(library.list("acme").await.unwrap(), std::slice::from_ref(&kept));
+        assert_eq!(
+            library.list("acme").await.unwrap(),
+            std::slice::from_ref(&kept)
+        );
         assert!(library.list("globex").await.unwrap().is_empty());
         assert_eq!(library.get("acme", &kept.id).await.unwrap(), Some(kept));
     }
