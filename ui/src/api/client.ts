@@ -23,6 +23,8 @@ export interface Api {
   /** Any other route of the same API (the console's), with the session's CSRF token on every
    *  state-changing request; an error answer becomes an [`ApiError`]. */
   request<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** `POST`s a file as the body (not JSON), with the CSRF token; for uploads. */
+  upload<T>(path: string, file: Blob): Promise<T>;
 }
 
 export const csrfHeader = 'X-CSRF-Token';
@@ -30,15 +32,17 @@ export const csrfHeader = 'X-CSRF-Token';
 async function errorOf(response: Response): Promise<ApiError> {
   let code = 'http_' + String(response.status);
   let message = response.statusText || 'request failed';
+  let details: Record<string, unknown> | null = null;
   try {
     const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
     if (typeof body.error?.code === 'string') code = body.error.code;
     if (typeof body.error?.message === 'string') message = body.error.message;
+    if (typeof body.error === 'object') details = body.error;
   } catch {
     // Not JSON (a proxy's page): the status says enough.
   }
   const retry = Number(response.headers.get('Retry-After'));
-  return new ApiError(response.status, code, message, Number.isFinite(retry) && retry > 0 ? retry : null);
+  return new ApiError(response.status, code, message, Number.isFinite(retry) && retry > 0 ? retry : null, details);
 }
 
 export function createApi(fetchImpl: Fetch, base = ''): Api {
@@ -82,5 +86,12 @@ export function createApi(fetchImpl: Fetch, base = ''): Api {
     startCrmLink: () => call<CrmLinkStart>('POST', '/api/v1/me/crm-link', {}),
     unlinkCrm: () => call<undefined>('DELETE', '/api/v1/me/crm-link'),
     request: call,
+    async upload<T>(path: string, file: Blob): Promise<T> {
+      const headers: Record<string, string> = { Accept: 'application/json', 'Content-Type': file.type || 'application/octet-stream' };
+      if (csrf !== null) headers[csrfHeader] = csrf;
+      const response = await fetchImpl(base + path, { method: 'POST', headers, credentials: 'include', body: file });
+      if (!response.ok) throw await errorOf(response);
+      return (await response.json()) as T;
+    },
   };
 }

@@ -80,6 +80,8 @@ export class ApiError extends Error {
     message: string,
     /** Seconds, from `Retry-After` (429). */
     readonly retryAfter: number | null = null,
+    /** The whole `error` object, for routes that say more than a message (field errors). */
+    readonly details: Record<string, unknown> | null = null,
   ) {
     super(message);
     this.name = 'ApiError';

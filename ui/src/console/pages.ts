@@ -14,6 +14,7 @@ import { CallHistoryPage, ChartsPage, LiveWallPage } from './pages/Supervision';
 import { Overview } from './pages/Overview';
 import { People } from './pages/People';
 import { Setup } from './pages/setup/Setup';
+import { Telephony } from './pages/telephony/Telephony';
 
 export interface ConsolePage {
   id: string;
@@ -33,5 +34,6 @@ export const pages: readonly ConsolePage[] = [
   { id: 'outbox', needs: 'admin', title: (c) => c.outbox.title, summary: (c) => c.outbox.summary, component: Outbox },
   { id: 'match-tester', needs: 'admin', title: (c) => c.match.title, summary: (c) => c.match.summary, component: MatchTester },
   { id: 'setup', needs: 'admin', title: (c) => c.setup.title, summary: (c) => c.setup.summary, component: Setup },
+  { id: 'numbers-queues', needs: 'admin', title: (c) => c.telephony.title, summary: (c) => c.telephony.summary, component: Telephony },
   { id: 'audit', needs: 'admin', title: (c) => c.audit.title, summary: (c) => c.audit.summary, component: Audit },
 ];

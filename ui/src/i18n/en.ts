@@ -1,5 +1,6 @@
 import type { ConsoleMessages, Messages, SupervisorMessages } from './messages';
 import { enSetup } from '../console/pages/setup/en';
+import { enTelephony } from '../console/pages/telephony/en';
 
 export const en: Messages = {
   appTitle: 'Callbridge softphone',
@@ -363,6 +364,7 @@ export const enConsole: ConsoleMessages = {
   openSoftphone: 'Open the softphone',
   supervisor: enSupervisor,
   setup: enSetup,
+  telephony: enTelephony,
   pageNeeds: { supervisor: 'Supervisors and admins', admin: 'Admins' },
 
   overview: {

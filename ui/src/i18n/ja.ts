@@ -1,5 +1,6 @@
 import type { ConsoleMessages, Messages, SupervisorMessages } from './messages';
 import { jaSetup } from '../console/pages/setup/ja';
+import { jaTelephony } from '../console/pages/telephony/ja';
 
 export const ja: Messages = {
   appTitle: 'Callbridge ソフトフォン',
@@ -363,6 +364,7 @@ export const jaConsole: ConsoleMessages = {
   openSoftphone: 'ソフトフォンを開く',
   supervisor: jaSupervisor,
   setup: jaSetup,
+  telephony: jaTelephony,
   pageNeeds: { supervisor: 'スーパーバイザーと管理者', admin: '管理者' },
 
   overview: {

@@ -2,6 +2,7 @@
 // object of this type, so a missing or misspelt key is a compile error.
 import type { AgentStateName, NotifyReason, ServerCallEnded, ServerCallStatus } from '../protocol';
 import type { SetupMessages } from '../console/pages/setup/messages';
+import type { TelephonyMessages } from '../console/pages/telephony/messages';
 
 export type Fmt<P> = (p: P) => string;
 
@@ -317,6 +318,8 @@ export interface ConsoleMessages {
   supervisor: SupervisorMessages;
   /** The tenant setup steps. */
   setup: SetupMessages;
+  /** Numbers & queues. */
+  telephony: TelephonyMessages;
 
   overview: {
     title: string;
