@@ -54,6 +54,39 @@ fn media_src(page: &str) -> String {
     src[from..to].replace("&amp;", "&")
 }
 
+/// A call linked alice answered (through the call-events API), once its Case is in the CRM and
+/// its number in the store (where the recording page looks it up); the Case as the CRM has it.
+async fn answered_with_a_case(world: &World, call: &str) -> serde_json::Value {
+    world
+        .call(
+            call,
+            &[
+                json!({"type": "offered", "agent": "alice", "caller": "+18582877834"}),
+                json!({"type": "answered", "agent": "alice"}),
+                json!({"type": "connected", "agent": "alice"}),
+            ],
+        )
+        .await;
+    let case = world.one_case(call, WAIT).await;
+    // The Case's number is known to the store once the outbox has recorded it.
+    let deadline = Instant::now() + WAIT;
+    while world
+        .server
+        .store
+        .case_for_call(TENANT, &World::call_id(call))
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the Case was never recorded for the call"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    case
+}
+
 /// Opens the recording link in `browser` and signs in with the CRM as `crm_user`: the page's
 /// status and body, as the browser ends up on it.
 async fn open_signed_in(
@@ -93,37 +126,11 @@ async fn a_viewer_with_case_rights_listens_and_everyone_else_gets_one_refusal_pa
     let world = World::start().await;
     world.link("alice", "alice.agent").await;
     let call = "call-recorded";
-    world
-        .call(
-            call,
-            &[
-                json!({"type": "offered", "agent": "alice", "caller": "+18582877834"}),
-                json!({"type": "answered", "agent": "alice"}),
-                json!({"type": "connected", "agent": "alice"}),
-            ],
-        )
-        .await;
-    let case = world.one_case(call, WAIT).await;
+    let case = answered_with_a_case(&world, call).await;
     assert_eq!(
         case["u_recording_url"],
         json!(format!("{}/recordings/{call}", world.public_url))
     );
-    // The Case's number is known to the store once the outbox has recorded it.
-    let deadline = Instant::now() + WAIT;
-    while world
-        .server
-        .store
-        .case_for_call(TENANT, &World::call_id(call))
-        .await
-        .unwrap()
-        .is_none()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the Case was never recorded for the call"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     // The recording, stored as the uploader stores it.
     let root = tempfile::tempdir().unwrap();
@@ -456,29 +463,7 @@ async fn on_s3_the_page_allows_exactly_the_buckets_origin_and_the_audio_comes_fr
     let world = World::start().await;
     world.link("alice", "alice.agent").await;
     let call = "call-on-s3";
-    world
-        .call(
-            call,
-            &[
-                json!({"type": "offered", "agent": "alice", "caller": "+18582877834"}),
-                json!({"type": "answered", "agent": "alice"}),
-                json!({"type": "connected", "agent": "alice"}),
-            ],
-        )
-        .await;
-    world.one_case(call, WAIT).await;
-    let deadline = Instant::now() + WAIT;
-    while world
-        .server
-        .store
-        .case_for_call(TENANT, &World::call_id(call))
-        .await
-        .unwrap()
-        .is_none()
-    {
-        assert!(Instant::now() < deadline, "the Case was never recorded");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    answered_with_a_case(&world, call).await;
 
     // The recording in the bucket, as the uploader puts it there.
     let store = RecordingStore::from_config(&s3.config("cc")).unwrap();

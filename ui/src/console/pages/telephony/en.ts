@@ -8,6 +8,8 @@ export const enTelephony: TelephonyMessages = {
   editable: ({ version }) => `Version ${version}. Saving applies the change at once.`,
   noTelephony: 'This tenant has no telephony settings.',
   numbersHeading: 'Numbers',
+  allowedSources: 'Carriers allowed to send calls',
+  allowedSourcesHint: 'IP addresses or networks, separated by spaces or commas (192.0.2.10, 198.51.100.0/24); a call from anywhere else is refused with 403.',
   number: 'Number',
   numberQueue: 'Rings queue',
   addNumber: 'Add a number',
