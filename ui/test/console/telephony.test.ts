@@ -17,7 +17,7 @@ describe('field errors', () => {
   it('are kept from a refused save by the client', async () => {
     const body = { error: { code: 'invalid_settings', message: 'telephony.queue[0].waiting: …', fields: [{ key: 'telephony.queue[0].waiting', problem: 'p', fix: 'f' }] } };
     const api = createApi(() => Promise.resolve(new Response(JSON.stringify(body), { status: 400, headers: { 'Content-Type': 'application/json' } })));
-    const error = await telephonyApi(api).save(1, { numbers: [], queues: [], agents: [] }).catch((e: unknown) => e);
+    const error = await telephonyApi(api).save(1, { allowed_sources: [], numbers: [], queues: [], agents: [] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     const fields = fieldErrorsOf((error as ApiError).details);
     expect(fields).toEqual([{ key: 'telephony.queue[0].waiting', problem: 'p', fix: 'f' }]);

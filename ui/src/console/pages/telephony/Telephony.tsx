@@ -174,8 +174,10 @@ function Editor({ t, source, settings, loadedPrompts, api, reload }: {
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<Note>(null);
+  const [sourcesText, setSourcesText] = useState(settings.allowed_sources.join(', '));
   // A reload (after a save) brings the saved settings: the form starts from them again.
-  useEffect(() => { setDraft(settings); setPrompts(loadedPrompts); }, [settings, loadedPrompts]);
+  useEffect(() => { setDraft(settings); setPrompts(loadedPrompts); setSourcesText(settings.allowed_sources.join(', ')); }, [settings, loadedPrompts]);
+  const sourceErrors = errors.filter((e) => e.key.startsWith('telephony.allowed_sources'));
 
   const change = (next: Partial<TelephonySettings>) => { setDraft({ ...draft, ...next }); };
   const setQueue = (i: number, next: Partial<QueueSettings>) => {
@@ -189,7 +191,8 @@ function Editor({ t, source, settings, loadedPrompts, api, reload }: {
     setBusy(true);
     setNote(null);
     setErrors([]);
-    api.save(source.version, draft).then(
+    const allowed_sources = sourcesText.split(/[\s,]+/).filter((x) => x !== '');
+    api.save(source.version, { ...draft, allowed_sources }).then(
       (saved) => {
         setBusy(false);
         const version = String(saved.version);
@@ -215,6 +218,18 @@ function Editor({ t, source, settings, loadedPrompts, api, reload }: {
       <form onSubmit={save} class="telephony-form">
         <section aria-labelledby="numbers-heading">
           <h2 id="numbers-heading">{tel.numbersHeading}</h2>
+          <label class="sources">
+            {tel.allowedSources}
+            <input
+              value={sourcesText}
+              disabled={!editable}
+              aria-describedby={sourceErrors.length > 0 ? 'sources-hint err-sources' : 'sources-hint'}
+              aria-invalid={sourceErrors.length > 0 ? 'true' : undefined}
+              onInput={(e) => { setSourcesText(e.currentTarget.value); }}
+            />
+          </label>
+          <span id="sources-hint" class="meta block">{tel.allowedSourcesHint}</span>
+          <FieldProblems t={t} errors={sourceErrors} id="err-sources" />
           {draft.numbers.length === 0 ? <p class="card">{tel.noNumbers}</p> : (
             <div class="table-wrap">
               <table>
@@ -319,7 +334,7 @@ function Editor({ t, source, settings, loadedPrompts, api, reload }: {
               <thead>
                 <tr>
                   <th scope="col">{tel.agentName}</th>
-                  {queueIds.map((q) => <th key={q} scope="col">{q}</th>)}
+                  {queueIds.map((q) => <th key={q} scope="col" class="check">{q}</th>)}
                   {editable && <th scope="col"><span class="visually-hidden">{tel.removeAgent({ agent: '' })}</span></th>}
                 </tr>
               </thead>
@@ -333,7 +348,7 @@ function Editor({ t, source, settings, loadedPrompts, api, reload }: {
                       <FieldProblems t={t} errors={[...err('agent', i, 'name'), ...err('agent', i, 'queues'), ...err('agent', i, '')]} id={errId('agent', i, 'all')} />
                     </th>
                     {queueIds.map((q) => (
-                      <td key={q}>
+                      <td key={q} class="check">
                         <input
                           type="checkbox"
                           aria-label={tel.servesQueue({ agent: a.name, queue: q })}

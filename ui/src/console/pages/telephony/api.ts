@@ -25,6 +25,8 @@ export interface QueueSettings {
 export interface AgentQueues { name: string; queues: string[] }
 
 export interface TelephonySettings {
+  /** Carriers' addresses or networks allowed to send calls to the numbers. */
+  allowed_sources: string[];
   numbers: NumberRoute[];
   queues: QueueSettings[];
   agents: AgentQueues[];

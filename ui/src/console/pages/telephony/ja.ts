@@ -8,6 +8,8 @@ export const jaTelephony: TelephonyMessages = {
   editable: ({ version }) => `バージョン ${version}。保存するとすぐに反映されます。`,
   noTelephony: 'このテナントには電話の設定がありません。',
   numbersHeading: '番号',
+  allowedSources: '着信を送ってよいキャリア',
+  allowedSourcesHint: 'IP アドレスまたはネットワークを空白かカンマで区切って入力します（192.0.2.10, 198.51.100.0/24）。それ以外からの呼は 403 で拒否されます。',
   number: '番号',
   numberQueue: '鳴らすキュー',
   addNumber: '番号を追加',

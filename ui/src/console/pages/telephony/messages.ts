@@ -11,6 +11,8 @@ export interface TelephonyMessages {
   editable: Fmt<{ version: string }>;
   noTelephony: string;
   numbersHeading: string;
+  allowedSources: string;
+  allowedSourcesHint: string;
   number: string;
   numberQueue: string;
   addNumber: string;
