@@ -54,6 +54,39 @@ fn media_src(page: &str) -> String {
     src[from..to].replace("&amp;", "&")
 }
 
+/// A call linked alice answered (through the call-events API), once its Case is in the CRM and
+/// its number in the store (where the recording page looks it up); the Case as the CRM has it.
+async fn answered_with_a_case(world: &World, call: &str) -> serde_json::Value {
+    world
+        .call(
+            call,
+            &[
+                json!({"type": "offered", "agent": "alice", "caller": "+18582877834"}),
+                json!({"type": "answered", "agent": "alice"}),
+                json!({"type": "connected", "agent": "alice"}),
+            ],
+        )
+        .await;
+    let case = world.one_case(call, WAIT).await;
+    // The Case's number is known to the store once the outbox has recorded it.
+    let deadline = Instant::now() + WAIT;
+    while world
+        .server
+        .store
+        .case_for_call(TENANT, &World::call_id(call))
+        .await
+        .unwrap()
+        .is_none()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the Case was never recorded for the call"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    case
+}
+
 /// Opens the recording link in `browser` and signs in with the CRM as `crm_user`: the page's
 /// status and body, as the browser ends up on it.
 async fn open_signed_in(
@@ -93,37 +126,11 @@ async fn a_viewer_with_case_rights_listens_and_everyone_else_gets_one_refusal_pa
     let world = World::start().await;
     world.link("alice", "alice.agent").await;
     let call = "call-recorded";
-    world
-        .call(
-            call,
-            &[
-                json!({"type": "offered", "agent": "alice", "caller": "+18582877834"}),
-                json!({"type": "answered", "agent": "alice"}),
-                json!({"type": "connected", "agent": "alice"}),
-            ],
-        )
-        .await;
-    let case = world.one_case(call, WAIT).await;
+    let case = answered_with_a_case(&world, call).await;
     assert_eq!(
         case["u_recording_url"],
         json!(format!("{}/recordings/{call}", world.public_url))
     );
-    // The Case's number is known to the store once the outbox has recorded it.
-    let deadline = Instant::now() + WAIT;
-    while world
-        .server
-        .store
-        .case_for_call(TENANT, &World::call_id(call))
-        .await
-        .unwrap()
-        .is_none()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the Case was never recorded for the call"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     // The recording, stored as the uploader stores it.
     let root = tempfile::tempdir().unwrap();
@@ -446,4 +453,83 @@ async fn a_viewer_with_case_rights_listens_and_everyone_else_gets_one_refusal_pa
     assert!(audit
         .iter()
         .any(|e| e.action == ListenAction::Retention && e.call_id == call && e.allowed));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_s3_the_page_allows_exactly_the_buckets_origin_and_the_audio_comes_from_a_presigned_get()
+{
+    use callbridge_recording::testing::S3Server;
+    let s3 = S3Server::start().await;
+    let world = World::start().await;
+    world.link("alice", "alice.agent").await;
+    let call = "call-on-s3";
+    answered_with_a_case(&world, call).await;
+
+    // The recording in the bucket, as the uploader puts it there.
+    let store = RecordingStore::from_config(&s3.config("cc")).unwrap();
+    let key = format!("cc/{TENANT}/2026/12/07/{call}.wav");
+    let audio = wav(2);
+    store
+        .object_store()
+        .put(
+            &object_store::path::Path::from(key.as_str()),
+            audio.clone().into(),
+        )
+        .await
+        .unwrap();
+    world
+        .server
+        .store
+        .save_recording(
+            TENANT,
+            call,
+            &key,
+            audio.len() as i64,
+            OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    world.server.recordings.set_store(TENANT, store);
+
+    let bob = world.browser();
+    let (status, page) = open_signed_in(&world, &bob, call, "bob.agent").await;
+    assert_eq!(status, 200, "{page}");
+    // The page may fetch media from its own origin and from the bucket's, nothing else: an
+    // S3-compatible endpoint on plain HTTP is allowed by its exact origin, not by `https:`.
+    let again = bob
+        .send(
+            bob.http
+                .get(format!("{}/recordings/{call}", world.public_url)),
+        )
+        .await;
+    let csp = again.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains(&format!("media-src 'self' {};", s3.endpoint)),
+        "{csp}"
+    );
+    let page = again.text().await.unwrap();
+    assert!(page.contains("crossorigin=\"anonymous\""), "{page}");
+
+    // The media URL redirects to a presigned GET on that origin, which serves ranges.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let media = format!("{}{}", world.public_url, media_src(&page));
+    let redirect = no_redirects.get(&media).send().await.unwrap();
+    assert_eq!(redirect.status(), 307);
+    let presigned = redirect.headers()["location"].to_str().unwrap().to_string();
+    assert!(presigned.starts_with(&s3.endpoint), "{presigned}");
+    assert!(presigned.contains("X-Amz-Signature="), "{presigned}");
+    let part = no_redirects
+        .get(&presigned)
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap().as_ref(), &audio[100..200]);
 }

@@ -209,19 +209,7 @@ async fn a_reload_during_after_call_work_gets_the_wrap_up_back_instead_of_a_logo
     })
     .await;
     let mut alice = world.agent("alice", ALICE_HZ, true).await;
-    let (sipp, call) = world
-        .answered_call(
-            &mut alice,
-            "customer_calls.xml",
-            Duration::from_millis(1_000),
-        )
-        .await;
-    sipp.success().await;
-    alice
-        .expect_where("agent_state", |v| v["state"] == "wrap_up")
-        .await;
-    let wrap_up = alice.expect("wrap_up").await;
-    assert_eq!(wrap_up["call"], call.as_str());
+    let (call, wrap_up) = a_call_into_wrap_up(&world, &mut alice).await;
 
     // The page reloads during the after-call work.
     alice.close().await;
@@ -276,15 +264,7 @@ async fn a_reload_after_the_wrap_up_note_was_saved_says_so_instead_of_offering_t
     .await;
     world.link("alice", "alice.agent").await;
     let mut alice = world.agent("alice", ALICE_HZ, true).await;
-    let (sipp, call) = world
-        .answered_call(
-            &mut alice,
-            "customer_calls.xml",
-            Duration::from_millis(1_000),
-        )
-        .await;
-    sipp.success().await;
-    alice.expect("wrap_up").await;
+    let (call, _) = a_call_into_wrap_up(&world, &mut alice).await;
     // The note goes to the call's Case: wait until it exists.
     let case_shown =
         |m: &Value| m["type"] == "crm" && m["notice"]["type"] == "show_case" && m["call"] == call;
@@ -324,4 +304,19 @@ async fn a_reload_after_the_wrap_up_note_was_saved_says_so_instead_of_offering_t
         .await;
     again.expect("error").await;
     world.stop().await;
+}
+
+/// A customer's one-second call that `alice` answers; when it ends she is in after-call work
+/// (the world's queues have it). The call id and its `wrap_up` message.
+async fn a_call_into_wrap_up(world: &World, alice: &mut Agent) -> (String, Value) {
+    let (sipp, call) = world
+        .answered_call(alice, "customer_calls.xml", Duration::from_millis(1_000))
+        .await;
+    sipp.success().await;
+    alice
+        .expect_where("agent_state", |v| v["state"] == "wrap_up")
+        .await;
+    let wrap_up = alice.expect("wrap_up").await;
+    assert_eq!(wrap_up["call"], call.as_str());
+    (call, wrap_up)
 }

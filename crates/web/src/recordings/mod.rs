@@ -39,6 +39,23 @@ use viewers::{Viewers, SESSION_COOKIE, SESSION_LIFETIME, SIGN_IN_COOKIE, SIGN_IN
 
 pub use retention::RETENTION_INTERVAL;
 
+/// Where a browser fetches this object's presigned URLs from (`scheme://host[:port]`): read from
+/// a presigned URL itself, so it is right for AWS's path- or host-style URLs and for any
+/// S3-compatible endpoint. Presigning is local signing, no request. `None` for a store that
+/// does not presign, or when signing fails (the page then allows no other media origin).
+async fn media_origin(store: &RecordingStore, key: &str) -> Option<String> {
+    let signer = store.signer()?;
+    let path = object_store::path::Path::from(key);
+    let lifetime = Duration::from_secs(RECORDING_MEDIA.lifetime_secs as u64);
+    match signer.signed_url(http::Method::GET, &path, lifetime).await {
+        Ok(url) => Some(url.origin().ascii_serialization()),
+        Err(error) => {
+            tracing::warn!(%error, "could not presign a recording to learn its origin");
+            None
+        }
+    }
+}
+
 /// Starts the retention task (every [`RETENTION_INTERVAL`]).
 pub fn spawn_retention(recordings: Arc<Recordings>) -> tokio::task::JoinHandle<()> {
     retention::spawn(recordings, RETENTION_INTERVAL)
@@ -47,9 +64,18 @@ pub fn spawn_retention(recordings: Arc<Recordings>) -> tokio::task::JoinHandle<(
 /// The pages load their one script and one style sheet from here and nothing else.
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
      media-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-/// The same with audio from a presigned S3 URL (the media URL redirects there).
-const PAGE_CSP_S3: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
-     media-src 'self' https:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// [`PAGE_CSP`] with audio also from `media_origin`, the origin of the tenant's S3 store's
+/// presigned URLs (the media URL redirects there): that origin exactly, whether the endpoint
+/// is AWS's or an S3-compatible one on plain HTTP. `None` when the origin cannot be a header
+/// value (it always can: it is a URL's ASCII serialization).
+fn page_csp_with_media(media_origin: &str) -> Option<HeaderValue> {
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         media-src 'self' {media_origin}; connect-src 'self'; base-uri 'none'; \
+         form-action 'none'; frame-ancestors 'none'"
+    );
+    HeaderValue::from_str(&csp).ok()
+}
 
 /// Everything the recording routes share.
 pub struct Recordings {
@@ -161,12 +187,13 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 }
 
 fn html(status: StatusCode, body: String, csp: &'static str) -> Response {
+    html_with_csp(status, body, HeaderValue::from_static(csp))
+}
+
+fn html_with_csp(status: StatusCode, body: String, csp: HeaderValue) -> Response {
     let mut response = (status, axum::response::Html(body)).into_response();
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(csp),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -602,11 +629,16 @@ impl Recordings {
             (None, _) => Audio::Uploading,
         };
         let body = page::recording(lang, &facts, &audio);
-        Ok(Some(html(
-            StatusCode::OK,
-            body,
-            if s3 { PAGE_CSP_S3 } else { PAGE_CSP },
-        )))
+        let csp = match (&stored, &store) {
+            (Some(r), Some(store)) if s3 && r.removed_at.is_none() => {
+                media_origin(store, &r.object_key)
+                    .await
+                    .and_then(|origin| page_csp_with_media(&origin))
+            }
+            _ => None,
+        };
+        let csp = csp.unwrap_or(HeaderValue::from_static(PAGE_CSP));
+        Ok(Some(html_with_csp(StatusCode::OK, body, csp)))
     }
 
     fn facts(
