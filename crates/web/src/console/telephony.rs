@@ -116,6 +116,7 @@ fn source_json(tenant: &TenantConfig) -> Value {
 fn telephony_json(t: &TenantTelephony, base: &std::path::Path) -> Value {
     let tenant = t.tenant.as_str();
     json!({
+        "allowed_sources": t.allowed_sources.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "numbers": t.numbers.iter().map(|n| json!({
             "did": n.number.as_str(),
             "queue": n.queue.as_str(),
@@ -304,6 +305,8 @@ async fn upload(
 #[serde(deny_unknown_fields)]
 struct Settings {
     version: i64,
+    /// Carriers' addresses; left out: the ones the tenant has.
+    allowed_sources: Option<Vec<String>>,
     numbers: Vec<NumberIn>,
     queues: Vec<QueueIn>,
     agents: Vec<AgentIn>,
@@ -374,7 +377,7 @@ async fn prompt_value(
 }
 
 /// The `[tenant.telephony]` table: `current` with its `number`, `queue` and `agent` arrays
-/// replaced by the request's.
+/// (and `allowed_sources`, when the request has them) replaced by the request's.
 async fn section(
     sources: &TelephonySources,
     tenant: &str,
@@ -385,6 +388,13 @@ async fn section(
     table.set_implicit(false);
     for key in ["number", "queue", "agent"] {
         table.remove(key);
+    }
+    if let Some(sources) = &settings.allowed_sources {
+        let mut list = Array::new();
+        for source in sources {
+            list.push(source.as_str());
+        }
+        table.insert("allowed_sources", toml_edit::value(list));
     }
     let mut numbers = ArrayOfTables::new();
     for n in &settings.numbers {

@@ -334,7 +334,7 @@ function Editor({ t, source, settings, loadedPrompts, api, reload }: {
               <thead>
                 <tr>
                   <th scope="col">{tel.agentName}</th>
-                  {queueIds.map((q) => <th key={q} scope="col">{q}</th>)}
+                  {queueIds.map((q) => <th key={q} scope="col" class="check">{q}</th>)}
                   {editable && <th scope="col"><span class="visually-hidden">{tel.removeAgent({ agent: '' })}</span></th>}
                 </tr>
               </thead>
@@ -348,7 +348,7 @@ function Editor({ t, source, settings, loadedPrompts, api, reload }: {
                       <FieldProblems t={t} errors={[...err('agent', i, 'name'), ...err('agent', i, 'queues'), ...err('agent', i, '')]} id={errId('agent', i, 'all')} />
                     </th>
                     {queueIds.map((q) => (
-                      <td key={q}>
+                      <td key={q} class="check">
                         <input
                           type="checkbox"
                           aria-label={tel.servesQueue({ agent: a.name, queue: q })}
