@@ -475,7 +475,7 @@ fn current_section(text: &str) -> Option<Table> {
 }
 
 /// Why a save was not made: an answer of the usual shape, or field errors.
-enum Refusal {
+pub(crate) enum Refusal {
     Api(ApiError),
     /// The configuration's reader found mistakes: each with its key below the tenant.
     Fields {
@@ -491,7 +491,7 @@ impl From<ApiError> for Refusal {
 }
 
 /// The answer to a save the directory refused.
-fn refused(error: TenantError) -> Refusal {
+pub(crate) fn refused(error: TenantError) -> Refusal {
     let conflict = |code| ApiError::new(StatusCode::CONFLICT, code, error.to_string());
     match &error {
         TenantError::FromFile { .. } => Refusal::Api(conflict("read_only")),
