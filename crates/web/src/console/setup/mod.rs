@@ -10,7 +10,6 @@
 
 pub mod steps;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -24,6 +23,8 @@ use callbridge_core::TenantId;
 use callbridge_crm::{
     CreateColumnError, CrmAdmin, CrmError, CrmTenant, DoctorRequest, NewColumn, NewColumnKind,
 };
+use callbridge_integration::crm::TenantCrms;
+use callbridge_integration::tenants::TenantDirectory;
 use serde_json::{json, Map, Value};
 
 use super::access::Need;
@@ -34,8 +35,11 @@ use steps::{Step, STEPS};
 
 /// What the setup routes read: the configuration and every tenant's CRM as built at start.
 pub struct SetupSources {
-    pub config: Config,
-    pub crms: HashMap<TenantId, CrmTenant>,
+    /// Every tenant now, the file's and the store's (a saved change is read at the next
+    /// request).
+    pub directory: Arc<TenantDirectory>,
+    /// Every tenant's CRM as built now.
+    pub crms: Arc<TenantCrms>,
 }
 
 pub fn router() -> Router<Arc<Console>> {
@@ -59,12 +63,8 @@ fn tenant_config<'a>(config: &'a Config, staff: &Staff) -> Option<&'a TenantConf
         .find(|t| t.id.as_str() == staff.tenant)
 }
 
-fn crm_of<'a>(sources: &'a SetupSources, staff: &Staff) -> Option<&'a CrmTenant> {
-    sources
-        .crms
-        .iter()
-        .find(|(id, _)| id.as_str() == staff.tenant)
-        .map(|(_, crm)| crm)
+fn crm_of(sources: &SetupSources, staff: &Staff) -> Option<CrmTenant> {
+    sources.crms.tenant(&TenantId::new(staff.tenant.as_str()))
 }
 
 fn no_crm_setup() -> ApiError {
@@ -122,12 +122,12 @@ fn recordings_json(storage: &RecordingStorage, tenant: &str) -> Value {
 async fn overview(State(console): State<Arc<Console>>, headers: HeaderMap) -> Answer {
     let staff = console.reader(&headers, Need::Admin).await?;
     let sources = &console.setup;
-    let tenant = tenant_config(&sources.config, &staff).ok_or_else(no_crm_setup)?;
+    let config = sources.directory.config();
+    let tenant = tenant_config(&config, &staff).ok_or_else(no_crm_setup)?;
     let view = crm_of(sources, &staff)
-        .and_then(|c| c.setup.as_ref())
+        .and_then(|c| c.setup)
         .map(|s| s.view());
-    let recordings = sources
-        .config
+    let recordings = config
         .telephony
         .as_ref()
         .and_then(|t| t.tenant(&tenant.id))
@@ -173,7 +173,8 @@ async fn step_checks(
         )
     })?;
     let sources = &console.setup;
-    let tenant = tenant_config(&sources.config, &staff).ok_or_else(no_crm_setup)?;
+    let config = sources.directory.config();
+    let tenant = tenant_config(&config, &staff).ok_or_else(no_crm_setup)?;
     let checks = if step.is_crm() {
         match crm_of(sources, &staff).and_then(|c| c.doctor.clone()) {
             Some(doctor) => {
@@ -186,7 +187,7 @@ async fn step_checks(
             None => Vec::new(),
         }
     } else {
-        match &sources.config.telephony {
+        match &config.telephony {
             Some(telephony) => {
                 callbridge_telephony::doctor::check_tenant(telephony, tenant.id.as_str()).await
             }
