@@ -134,6 +134,27 @@ async fn a_store_tenants_numbers_queues_and_music_are_saved_checked_and_applied_
         "telephony.queue[0].waiting"
     );
 
+    // A configured file that exists but is no audio is refused before anything is saved.
+    std::fs::write(
+        world.dir.path().join("notes.wav"),
+        "meeting notes, not audio",
+    )
+    .unwrap();
+    let (status, invalid) = answer(world.console(&gail, put.clone(), "").await.json(&json!({
+        "version": 1,
+        "numbers": [{"did": STORE_DID, "queue": "front"}],
+        "queues": [{"id": "front", "waiting": "music", "music": "notes.wav"}],
+        "agents": [],
+    })))
+    .await;
+    assert_eq!(status, 400, "{invalid}");
+    assert_eq!(
+        invalid["error"]["fields"][0]["key"],
+        "telephony.queue[0].music"
+    );
+    let problem = invalid["error"]["fields"][0]["problem"].as_str().unwrap();
+    assert!(problem.contains("notes.wav cannot be played"), "{problem}");
+
     // A carrier address that is no address is named by its key.
     let (status, invalid) = answer(world.console(&gail, put.clone(), "").await.json(&json!({
         "version": 1,
