@@ -206,11 +206,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Serve(args) => {
             let config = crate::server::load_config(&args.config)?;
             let server = crate::server::start(&config).await?;
-            crate::server::provision_configured_agents(&config, &server).await?;
+            // The agents of the tenants kept in the store too, as for the file's.
+            let effective = server.server.directory.config();
+            crate::server::provision_configured_agents(&effective, &server).await?;
             println!(
                 "Callbridge listening on {} ({} tenants)",
                 server.server.addr,
-                config.tenants.len()
+                effective.tenants.len()
             );
             if let Some(telephony) = &server.telephony {
                 for addr in telephony.sip_addrs() {

@@ -151,4 +151,30 @@ async fn a_tenant_is_added_with_its_crm_and_first_admin() {
     assert!(bad.contains("key `tenant[0].crm.instance_url`"), "{bad}");
     let no_secret = refused(&add("initech", "https://initech.service-now.com", ""));
     assert!(no_secret.contains("standard input"), "{no_secret}");
+
+    // `serve` starts with the file's tenant and the store's.
+    let mut server = Command::new(BIN)
+        .args(["serve", "--config", config])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let listening = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("serve prints where it listens");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(listening.ends_with("(2 tenants)"), "{listening}");
 }

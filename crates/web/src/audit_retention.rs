@@ -4,6 +4,7 @@
 //! [`MAX_BATCHES`] per audit per tenant per pass: the next pass goes on where this one stopped.
 //! Each pass that deleted anything leaves one row in the admin audit saying how many.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use callbridge_config::Config;
@@ -18,11 +19,12 @@ pub const BATCH: u32 = 1_000;
 pub const MAX_BATCHES: u32 = 100;
 
 /// Each tenant's audit retention.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AuditRetention {
     store: Store,
-    /// (tenant, retention in days), in configuration order.
-    tenants: Vec<(String, u32)>,
+    /// (tenant, retention in days), in configuration order; a tenant kept in the store is
+    /// added or changed when it is saved ([`AuditRetention::replace_tenant`]).
+    tenants: parking_lot::RwLock<Vec<(String, u32)>>,
 }
 
 /// What one pass deleted for one tenant.
@@ -48,18 +50,31 @@ impl AuditRetention {
     pub fn new(config: &Config, store: Store) -> AuditRetention {
         AuditRetention {
             store,
-            tenants: config
-                .tenants
-                .iter()
-                .map(|t| (t.id.as_str().to_string(), t.audit.retention_days))
-                .collect(),
+            tenants: parking_lot::RwLock::new(
+                config
+                    .tenants
+                    .iter()
+                    .map(|t| (t.id.as_str().to_string(), t.audit.retention_days))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// `tenant`'s retention from the next pass on.
+    pub fn replace_tenant(&self, tenant: &callbridge_config::TenantConfig) {
+        let mut tenants = self.tenants.write();
+        let entry = (tenant.id.as_str().to_string(), tenant.audit.retention_days);
+        match tenants.iter_mut().find(|(id, _)| id == tenant.id.as_str()) {
+            Some(kept) => *kept = entry,
+            None => tenants.push(entry),
         }
     }
 
     /// One pass over every tenant: what each had deleted (tenants with nothing old left out).
     pub async fn sweep(&self, now: OffsetDateTime) -> Vec<(String, Pruned)> {
         let mut done = Vec::new();
-        for (tenant, days) in &self.tenants {
+        let tenants = self.tenants.read().clone();
+        for (tenant, days) in &tenants {
             let before = cutoff(now, *days);
             let pruned = Pruned {
                 listen: self.prune(tenant, Audit::Listen, before).await,
@@ -118,7 +133,7 @@ impl AuditRetention {
 }
 
 /// Runs [`AuditRetention::sweep`] now and every `interval` until aborted.
-pub fn spawn(retention: AuditRetention, interval: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(retention: Arc<AuditRetention>, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(interval);
         loop {

@@ -127,8 +127,12 @@ pub async fn serve_with_demo(
         integration.master_key.clone(),
     ));
     let retention = recordings::spawn_retention(recordings.clone());
+    let audit_policies = Arc::new(audit_retention::AuditRetention::new(
+        &integration.config,
+        integration.store.clone(),
+    ));
     let audit_retention = audit_retention::spawn(
-        audit_retention::AuditRetention::new(&integration.config, integration.store.clone()),
+        audit_policies.clone(),
         audit_retention::AUDIT_RETENTION_INTERVAL,
     );
     let supervision = Arc::new(supervision::Supervision {
@@ -171,6 +175,7 @@ pub async fn serve_with_demo(
     integration.directory.on_change(Arc::new(WebTenants {
         accounts: accounts.clone(),
         recordings: recordings.clone(),
+        audit: audit_policies,
         gateway: gateway.clone(),
         crms: integration.crm_tenants.clone(),
         ui: ui_config.clone(),
@@ -228,11 +233,12 @@ pub async fn serve_with_demo(
 
 /// The web edge's readers of the tenants, swapped when a tenant kept in the store is saved:
 /// sign-in and the account pages (name, region, allowed origins, disposition codes), the
-/// recording page (policy, name), the agents' WebSocket (which tenants exist) and the
+/// recording page (policy, name), the audit retention, the agents' WebSocket (which tenants exist) and the
 /// softphone page's CRM origin. The console reads the directory at each request.
 struct WebTenants {
     accounts: Arc<account::Accounts>,
     recordings: Arc<recordings::Recordings>,
+    audit: Arc<audit_retention::AuditRetention>,
     gateway: Arc<gateway::Gateway>,
     crms: Arc<callbridge_integration::crm::TenantCrms>,
     ui: ui::UiConfig,
@@ -252,6 +258,7 @@ impl callbridge_integration::tenants::ApplyTenants for WebTenants {
             .with_context(|| format!("tenant {changed} is not in the new configuration"))?;
         self.accounts.replace_tenant(config, tenant);
         self.recordings.replace_tenant(tenant);
+        self.audit.replace_tenant(tenant);
         self.gateway
             .tenants
             .write()

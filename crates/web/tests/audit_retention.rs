@@ -138,5 +138,22 @@ async fn old_rows_of_both_audits_go_in_batches_and_the_pass_is_itself_audited() 
             .len(),
         4
     );
+
+    // A tenant saved with a shorter retention (a tenant kept in the store, applied live) is
+    // pruned by the next pass with it.
+    let mut globex_now = config.tenants[1].clone();
+    globex_now.audit.retention_days = 30;
+    retention.replace_tenant(&globex_now);
+    let pruned = retention.sweep(now).await;
+    assert_eq!(
+        pruned,
+        vec![(
+            "globex".to_string(),
+            Pruned {
+                listen: 3,
+                admin: 3
+            }
+        )]
+    );
     store.close().await;
 }
