@@ -66,6 +66,9 @@ describe('numbers and queues', () => {
     const source = page.getByTestId('source');
     await source.waitFor();
     expect(await source.textContent()).toMatch(/^This tenant is set in .+callbridge\.toml; change it there and restart\. The values below are read-only\.$/);
+    const sources = page.getByRole('textbox', { name: 'Carriers allowed to send calls' });
+    expect(await sources.inputValue()).toBe('127.0.0.1');
+    expect(await sources.isDisabled()).toBe(true);
     const numbers = page.getByRole('textbox', { name: 'Number' });
     expect(await numbers.first().inputValue()).toBe('+81312345000');
     expect(await numbers.first().isDisabled()).toBe(true);

@@ -190,12 +190,10 @@ fn no_such(who: &UserArgs) -> String {
     )
 }
 
+/// The effective configuration (the file's tenants and the ones kept in the store) and the
+/// store.
 async fn open(path: &Path) -> anyhow::Result<(Config, Store)> {
-    let config = crate::server::load_config(path)?;
-    let key = callbridge_store::SecretKey::from_base64(config.server.master_key.expose())
-        .context("server.master_key")?;
-    let store = Store::open(&config.server.database_url, key).await?;
-    Ok((config, store))
+    crate::tenant::open_effective(path).await
 }
 
 fn known_tenant(config: &Config, tenant: &str, path: &Path) -> anyhow::Result<()> {

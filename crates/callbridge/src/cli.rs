@@ -42,6 +42,9 @@ pub enum Command {
     /// Manage the accounts people sign in with (add, list, reset-password, disable, sign-out).
     #[command(subcommand)]
     Account(crate::account::AccountAction),
+    /// Manage the tenants kept in the store (add with its CRM connection and first admin, list).
+    #[command(subcommand)]
+    Tenant(crate::tenant::TenantAction),
 }
 
 #[derive(clap::Args, Debug)]
@@ -284,6 +287,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::DeadLetters(args) => dead_letters(args).await?,
         Command::ListenAudit(args) => crate::listen_audit::run(args).await?,
         Command::Account(action) => crate::account::run(action).await?,
+        Command::Tenant(action) => crate::tenant::run(action).await?,
         Command::Sandbox(args) => {
             let sandbox = callbridge_sandbox::start(SandboxOptions {
                 listen: args.listen,

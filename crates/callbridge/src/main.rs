@@ -9,6 +9,7 @@ mod demo_customer;
 mod doctor;
 mod listen_audit;
 mod server;
+mod tenant;
 
 use clap::Parser;
 

@@ -11,11 +11,11 @@ use callbridge_core::{EngineConfig, TenantId};
 use callbridge_store::{SecretKey, Store};
 use time::OffsetDateTime;
 
-use crate::crm::{build_tenants, Crm, CrmRegistry, CrmTenant, TenantCrms};
+use crate::crm::{build_tenant, build_tenants, Crm, CrmRegistry, TenantCrms};
 use crate::events_api::EventsApi;
 use crate::linking::Linking;
 use crate::runtime::{replay_recent, OutboxOptions, Runtime, RuntimeHandle};
-use crate::tenants::TenantDirectory;
+use crate::tenants::{ApplyTenants, TenantDirectory};
 use callbridge_config::{Config, Secret};
 use callbridge_config::{HttpLimits, TlsFiles};
 
@@ -44,8 +44,9 @@ pub struct Prepared {
     /// softphone page and serve its embedding script.
     pub crm_page_origins: HashMap<TenantId, String>,
     /// Each tenant's CRM as the registry built it (empty when the adapter was given whole):
-    /// the console's setup shows its values and runs its doctor.
-    pub crm_tenants: HashMap<TenantId, CrmTenant>,
+    /// the console's setup shows its values and runs its doctor. A saved tenant's is swapped
+    /// in it.
+    pub crm_tenants: Arc<TenantCrms>,
     /// The effective configuration it was prepared from: the file's tenants and the store's
     /// (the web edge's account pages read the tenants' names, regions and the public URL).
     pub config: Config,
@@ -55,15 +56,21 @@ pub struct Prepared {
     pub owner: Owner,
 }
 
+/// How often a server looks for tenants another process created or saved in the store.
+pub const TENANT_REFRESH: Duration = Duration::from_secs(5);
+
 /// What must be stopped, in order, when the server stops.
 pub struct Owner {
     runtime: Runtime,
     store: Store,
+    refresh: tokio::task::JoinHandle<()>,
 }
 
 impl Owner {
     /// Stops the engine (pending CRM writes stay queued in the store), then closes the store.
     pub async fn shutdown(self) {
+        self.refresh.abort();
+        let _ = self.refresh.await;
         self.runtime.shutdown().await;
         self.store.close().await;
     }
@@ -86,18 +93,16 @@ pub async fn prepare(
         outbox,
         Some(registry),
         Box::new(move |config, store| {
-            let tenants = build_tenants(&crms, config, Some(store))?;
-            Ok((Arc::new(TenantCrms::new(&tenants)) as Arc<dyn Crm>, tenants))
+            let tenants = Arc::new(TenantCrms::new(&build_tenants(&crms, config, Some(store))?));
+            Ok((tenants.clone() as Arc<dyn Crm>, tenants))
         }),
     )
     .await
 }
 
 /// The runtime's CRM and each tenant's CRM (for the link flow), built from the open store.
-type CrmBuild = Box<
-    dyn FnOnce(&Config, Store) -> anyhow::Result<(Arc<dyn Crm>, HashMap<TenantId, CrmTenant>)>
-        + Send,
->;
+type CrmBuild =
+    Box<dyn FnOnce(&Config, Store) -> anyhow::Result<(Arc<dyn Crm>, Arc<TenantCrms>)> + Send>;
 
 /// [`prepare`] with the CRM adapter built by `crm`, which gets the open store (no tenant has
 /// the link flow then).
@@ -110,7 +115,12 @@ pub async fn prepare_with(
         config,
         outbox,
         None,
-        Box::new(move |config, store| Ok((crm(config, store)?, HashMap::new()))),
+        Box::new(move |config, store| {
+            Ok((
+                crm(config, store)?,
+                Arc::new(TenantCrms::new(&HashMap::new())),
+            ))
+        }),
     )
     .await
 }
@@ -132,13 +142,13 @@ async fn prepare_built(
         TenantDirectory::start(
             file,
             store.clone(),
-            registry,
+            registry.clone(),
             Arc::new(|name: &str| std::env::var(name).ok()),
         )
         .await?,
     );
     let effective = directory.config();
-    let config = &effective;
+    let config = &*effective;
     // `Arc<dyn Crm>` is itself a `Crm`: the runtime is the same for every adapter.
     let (crm, tenant_crms) = crm(config, store.clone())?;
     let shared_crm = crm.clone();
@@ -171,17 +181,31 @@ async fn prepare_built(
         handle.clone(),
     ));
     let crm_page_origins = tenant_crms
+        .all()
         .iter()
         .filter_map(|(tenant, crm)| Some((tenant.clone(), crm.page_origin.clone()?)))
         .collect();
     let linking = Arc::new(Linking::new(
         &config.tenants,
-        &tenant_crms,
+        &tenant_crms.all(),
         &config.server.public_url,
         config.server.master_key.clone(),
         store.clone(),
         handle.clone(),
     )?);
+    // A saved tenant's CRM, link flow, call-events secret and Case policy follow without a
+    // restart (only with the registry: a CRM given whole cannot be rebuilt).
+    if let Some(registry) = registry {
+        directory.on_change(Arc::new(IntegrationTenants {
+            registry,
+            store: store.clone(),
+            crms: tenant_crms.clone(),
+            linking: linking.clone(),
+            events: events.clone(),
+            runtime: handle.clone(),
+        }));
+    }
+    let directory_for_refresh = directory.clone();
     Ok(Prepared {
         store: store.clone(),
         crm: shared_crm,
@@ -197,6 +221,58 @@ async fn prepare_built(
         crm_tenants: tenant_crms,
         config: config.clone(),
         directory,
-        owner: Owner { runtime, store },
+        owner: Owner {
+            runtime,
+            store,
+            refresh: tokio::spawn(refresh_tenants(directory_for_refresh)),
+        },
     })
+}
+
+/// Takes in, every [`TENANT_REFRESH`], the tenants other processes created or saved.
+async fn refresh_tenants(directory: Arc<TenantDirectory>) {
+    let mut every = tokio::time::interval(TENANT_REFRESH);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        if let Err(error) = directory.refresh().await {
+            tracing::error!("the tenants kept in the store could not be read again: {error}");
+        }
+    }
+}
+
+/// The integration's parts built per tenant, swapped when a tenant kept in the store is saved:
+/// its CRM (rebuilt by the registry with the store, as at start), its link flow, its
+/// call-events secret and region, and its Case policy in the engine.
+struct IntegrationTenants {
+    registry: CrmRegistry,
+    store: Store,
+    crms: Arc<TenantCrms>,
+    linking: Arc<Linking>,
+    events: Arc<EventsApi>,
+    runtime: RuntimeHandle,
+}
+
+#[async_trait::async_trait]
+impl ApplyTenants for IntegrationTenants {
+    async fn apply(&self, config: &Config, changed: &TenantId) -> anyhow::Result<()> {
+        let tenant = config
+            .tenants
+            .iter()
+            .find(|t| &t.id == changed)
+            .with_context(|| format!("tenant {changed} is not in the new configuration"))?;
+        let crm = build_tenant(
+            &self.registry,
+            tenant,
+            &config.server.public_url,
+            Some(self.store.clone()),
+        )?;
+        self.linking.replace_tenant(tenant, Some(&crm));
+        self.crms.replace(changed, Some(crm));
+        self.events.replace_tenant(tenant);
+        self.runtime
+            .set_tenant_policy(changed.clone(), tenant.policy.clone());
+        Ok(())
+    }
 }

@@ -113,7 +113,7 @@ pub struct TenantDirectory {
     /// Checks each CRM section with its adapter; None when the CRM was given whole (tests).
     registry: Option<CrmRegistry>,
     /// The effective configuration: the file's tenants and the store's.
-    current: RwLock<Config>,
+    current: RwLock<Arc<Config>>,
     appliers: RwLock<Vec<Arc<dyn ApplyTenants>>>,
     /// One change at a time in this process, so that changes are applied in the order saved.
     changing: tokio::sync::Mutex<()>,
@@ -155,15 +155,15 @@ impl TenantDirectory {
             store,
             file: file.clone(),
             registry,
-            current: RwLock::new(composed.config),
+            current: RwLock::new(Arc::new(composed.config)),
             appliers: RwLock::new(Vec::new()),
             changing: tokio::sync::Mutex::new(()),
             env,
         })
     }
 
-    /// The effective configuration now.
-    pub fn config(&self) -> Config {
+    /// The effective configuration now (every reader of the tenants asks here, per request).
+    pub fn config(&self) -> Arc<Config> {
         self.current.read().clone()
     }
 
@@ -293,6 +293,63 @@ impl TenantDirectory {
         })
     }
 
+    /// Takes in the tenants another process created or saved since this one last looked (a
+    /// CLI `tenant add`, another server on the same PostgreSQL): when the store's versions
+    /// differ from the ones in use, the whole configuration is composed again and every
+    /// tenant that changed is applied. Returns the tenants applied.
+    pub async fn refresh(&self) -> Result<Vec<TenantId>, TenantError> {
+        let _one_at_a_time = self.changing.lock().await;
+        let current = self.config();
+        let in_use: BTreeMap<&str, &TenantSource> = current
+            .tenants
+            .iter()
+            .map(|t| (t.id.as_str(), &t.source))
+            .collect();
+        let changed: Vec<TenantId> = self
+            .store
+            .store_tenant_versions()
+            .await?
+            .into_iter()
+            .filter(|(id, version)| match in_use.get(id.as_str()) {
+                None => true,
+                Some(TenantSource::Store { version: used }) => used != version,
+                // The file wins: a stored tenant with a file tenant's id stays out.
+                Some(TenantSource::File { .. }) => false,
+            })
+            .map(|(id, _)| TenantId::new(id))
+            .collect();
+        if changed.is_empty() {
+            return Ok(changed);
+        }
+        let stored: Vec<StoredTenant> = self
+            .store
+            .store_tenants()
+            .await?
+            .into_iter()
+            .map(stored_tenant)
+            .collect();
+        let composed = self
+            .file
+            .compose(&stored, &*self.env, OnDuplicate::FileWins)
+            .map_err(TenantError::Invalid)?;
+        if let Some(registry) = &self.registry {
+            check_crms(registry, &composed.config, |t| changed.contains(&t.id))
+                .map_err(TenantError::Invalid)?;
+        }
+        let config = Arc::new(composed.config);
+        *self.current.write() = config.clone();
+        let appliers = self.appliers.read().clone();
+        for tenant in &changed {
+            for applier in &appliers {
+                if let Err(error) = applier.apply(&config, tenant).await {
+                    tracing::error!(tenant = %tenant, "a tenant saved elsewhere was not applied: {error:#}");
+                }
+            }
+            tracing::info!(tenant = %tenant, "took in a tenant created or saved by another process");
+        }
+        Ok(changed)
+    }
+
     /// Refuses a tenant that is not kept in the store.
     fn editable(&self, tenant: &TenantId) -> Result<(), TenantError> {
         match self.source(tenant) {
@@ -336,6 +393,7 @@ impl TenantDirectory {
         changed: &TenantId,
         version: i64,
     ) -> Result<(), TenantError> {
+        let config = Arc::new(config);
         *self.current.write() = config.clone();
         let appliers = self.appliers.read().clone();
         let mut failed = None;

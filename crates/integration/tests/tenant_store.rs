@@ -235,6 +235,34 @@ async fn a_store_tenant_is_created_edited_checked_and_read_again_at_the_next_sta
     };
     assert_eq!(errors.first().key, "tenant[0].crm.client_secret");
 
+    // Another process sharing the store (a CLI, a second server) sees the save at its next
+    // refresh, and hands it to its appliers.
+    let other = TenantDirectory::start(&file, store.clone(), Some(registry()), env.clone())
+        .await
+        .unwrap();
+    let other_recorder = Arc::new(Recorder::default());
+    other.on_change(other_recorder.clone());
+    assert!(other.refresh().await.unwrap().is_empty());
+    let v3 = directory
+        .replace_section(
+            &globex,
+            2,
+            &["crm"],
+            crm_table("https://globex2.service-now.com", "globex-client-3"),
+            vec![],
+            "alice",
+        )
+        .await
+        .unwrap();
+    assert_eq!(v3.version, 3);
+    assert_eq!(other.refresh().await.unwrap(), vec![globex.clone()]);
+    assert_eq!(
+        other.source(&globex),
+        Some(TenantSource::Store { version: 3 })
+    );
+    assert_eq!(other_recorder.0.lock().unwrap().len(), 1);
+    assert!(other.refresh().await.unwrap().is_empty());
+
     // The next start reads the store again: the saved version is there.
     store.close().await;
     let store = Store::open(&url, key).await.unwrap();
@@ -243,7 +271,7 @@ async fn a_store_tenant_is_created_edited_checked_and_read_again_at_the_next_sta
         .unwrap();
     assert_eq!(
         restarted.source(&globex),
-        Some(TenantSource::Store { version: 2 })
+        Some(TenantSource::Store { version: 3 })
     );
     assert_eq!(client_secret(&restarted.config(), "globex"), "second");
 }

@@ -197,6 +197,17 @@ impl Store {
         }
     }
 
+    /// Every tenant the store keeps and its version, by id (cheap: nothing is opened), so a
+    /// process can tell whether another one saved a tenant.
+    pub async fn store_tenant_versions(&self) -> Result<Vec<(String, i64)>> {
+        Ok(with_pool!(&self.pool, |p| sqlx::query_as(
+            "SELECT tenant, version FROM store_tenants ORDER BY tenant"
+        )
+        .fetch_all(p)
+        .await
+        .map_err(StoreError::db("list the tenants' versions"))?))
+    }
+
     /// Every tenant the store keeps, by id, with its secrets opened.
     pub async fn store_tenants(&self) -> Result<Vec<StoreTenant>> {
         let rows: Vec<TenantRow> = with_pool!(&self.pool, |p| sqlx::query_as(

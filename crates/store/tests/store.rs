@@ -1465,6 +1465,7 @@ mod rules {
             .map(|t| (t.tenant, t.version))
             .collect();
         assert_eq!(all, [("acme".to_string(), 3), ("globex".to_string(), 1)]);
+        assert_eq!(s.store_tenant_versions().await.unwrap(), all);
 
         // Secrets are sealed: not in clear in the database, and unreadable under another key.
         let raw: Vec<u8> = match s.backend() {

@@ -216,6 +216,17 @@ pub fn check(bytes: &[u8], kind: PromptKind) -> Result<PromptFacts, PromptFileEr
     Ok(PromptFacts { millis })
 }
 
+/// Whether a file the settings name by path (not an upload) can be played: the media engine's
+/// own rule (any 16-bit PCM WAV with audio), checked before a save so that a file that cannot
+/// play is a mistake of the settings, not a save that a restart would still trip over.
+pub fn playable(path: &std::path::Path) -> Result<(), String> {
+    match callbridge_audio::read_wav(path) {
+        Ok(audio) if audio.channels.iter().any(|c| !c.is_empty()) => Ok(()),
+        Ok(_) => Err(format!("{} holds no audio", path.display())),
+        Err(e) => Err(format!("{} cannot be played: {e}", path.display())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,6 +301,18 @@ mod tests {
             "the file lasts 121 seconds; an announcement lasts at most 120 seconds"
         );
         assert!(err.fix().contains("-t 120"), "{}", err.fix());
+    }
+
+    #[test]
+    fn a_configured_file_is_playable_when_the_media_engine_can_decode_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.wav");
+        callbridge_audio::write_wav(&good, 44_100, &[vec![1i16; 441], vec![1i16; 441]]).unwrap();
+        assert_eq!(playable(&good), Ok(()));
+        let notes = dir.path().join("notes.wav");
+        std::fs::write(&notes, "meeting notes").unwrap();
+        let err = playable(&notes).unwrap_err();
+        assert!(err.contains("notes.wav cannot be played"), "{err}");
     }
 
     #[test]

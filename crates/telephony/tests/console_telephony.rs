@@ -64,6 +64,10 @@ async fn a_store_tenants_numbers_queues_and_music_are_saved_checked_and_applied_
     assert_eq!(overview["source"]["editable"], true);
     assert_eq!(overview["source"]["version"], 1);
     assert_eq!(overview["telephony"]["numbers"][0]["did"], STORE_DID);
+    assert_eq!(
+        overview["telephony"]["allowed_sources"],
+        json!(["127.0.0.1"])
+    );
     assert_eq!(overview["telephony"]["queues"][0]["id"], "front");
     assert_eq!(overview["telephony"]["queues"][0]["no_agent"], "busy");
     assert_eq!(
@@ -130,9 +134,46 @@ async fn a_store_tenants_numbers_queues_and_music_are_saved_checked_and_applied_
         "telephony.queue[0].waiting"
     );
 
+    // A configured file that exists but is no audio is refused before anything is saved.
+    std::fs::write(
+        world.dir.path().join("notes.wav"),
+        "meeting notes, not audio",
+    )
+    .unwrap();
+    let (status, invalid) = answer(world.console(&gail, put.clone(), "").await.json(&json!({
+        "version": 1,
+        "numbers": [{"did": STORE_DID, "queue": "front"}],
+        "queues": [{"id": "front", "waiting": "music", "music": "notes.wav"}],
+        "agents": [],
+    })))
+    .await;
+    assert_eq!(status, 400, "{invalid}");
+    assert_eq!(
+        invalid["error"]["fields"][0]["key"],
+        "telephony.queue[0].music"
+    );
+    let problem = invalid["error"]["fields"][0]["problem"].as_str().unwrap();
+    assert!(problem.contains("notes.wav cannot be played"), "{problem}");
+
+    // A carrier address that is no address is named by its key.
+    let (status, invalid) = answer(world.console(&gail, put.clone(), "").await.json(&json!({
+        "version": 1,
+        "allowed_sources": ["127.0.0.1", "carrier.example"],
+        "numbers": [{"did": STORE_DID, "queue": "front"}],
+        "queues": [{"id": "front"}],
+        "agents": [],
+    })))
+    .await;
+    assert_eq!(status, 400, "{invalid}");
+    assert_eq!(
+        invalid["error"]["fields"][0]["key"],
+        "telephony.allowed_sources[1]"
+    );
+
     // The number moves: the old one goes, a new one rings "front" with the uploaded music.
     let (status, saved) = answer(world.console(&gail, put.clone(), "").await.json(&json!({
         "version": 1,
+        "allowed_sources": ["127.0.0.1", "192.0.2.0/24"],
         "numbers": [{"did": ADDED_DID, "queue": "front"}],
         "queues": [{"id": "front", "waiting": "music", "music": music, "no_agent": "hang_up"}],
         "agents": [{"name": "gina", "queues": ["front"]}],
@@ -144,6 +185,10 @@ async fn a_store_tenants_numbers_queues_and_music_are_saved_checked_and_applied_
     let (_, overview) = answer(world.console(&gail, get.clone(), "").await).await;
     assert_eq!(overview["source"]["version"], 2);
     assert_eq!(overview["telephony"]["queues"][0]["music"], music.as_str());
+    assert_eq!(
+        overview["telephony"]["allowed_sources"],
+        json!(["127.0.0.1", "192.0.2.0/24"])
+    );
 
     // A save from the old version is a conflict.
     let (status, stale) = answer(world.console(&gail, put.clone(), "").await.json(&json!({

@@ -41,6 +41,8 @@ pub struct RunningServer {
     pub linking: Arc<Linking>,
     /// The recording pages (tests and servers without telephony give it the tenants' stores).
     pub recordings: Arc<recordings::Recordings>,
+    /// Every tenant, the file's and the store's; a stored tenant is changed through it.
+    pub directory: Arc<callbridge_integration::tenants::TenantDirectory>,
     owner: Owner,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     notices: tokio::task::JoinHandle<()>,
@@ -148,11 +150,13 @@ pub async fn serve_with_demo(
             directory: integration.directory.clone(),
         });
     let gateway = Arc::new(gateway::Gateway {
-        tenants: integration
-            .tenants
-            .iter()
-            .map(|t| t.as_str().to_string())
-            .collect(),
+        tenants: parking_lot::RwLock::new(
+            integration
+                .tenants
+                .iter()
+                .map(|t| t.as_str().to_string())
+                .collect(),
+        ),
         key: integration.master_key.clone(),
         notices: agent_notices,
         crm: gateway::crm::CrmRequests::new(integration.store.clone(), integration.runtime.clone()),
@@ -162,6 +166,15 @@ pub async fn serve_with_demo(
     });
     let mut ui_config = ui::UiConfig::new(&integration.crm_page_origins);
     ui_config.demo_customer_page = demo_customer.is_some();
+    // A saved tenant kept in the store reaches the web edge's readers of the tenants without a
+    // restart (after the integration's parts, registered before: its CRM is built by then).
+    integration.directory.on_change(Arc::new(WebTenants {
+        accounts: accounts.clone(),
+        recordings: recordings.clone(),
+        gateway: gateway.clone(),
+        crms: integration.crm_tenants.clone(),
+        ui: ui_config.clone(),
+    }));
     let mut app = axum::Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .merge(events::router(integration.events.clone()))
@@ -174,9 +187,8 @@ pub async fn serve_with_demo(
         .merge(console::router(
             accounts.clone(),
             integration.crm.clone(),
-            &integration.config,
             console::setup::SetupSources {
-                config: integration.config.clone(),
+                directory: integration.directory.clone(),
                 crms: integration.crm_tenants.clone(),
             },
             telephony_console,
@@ -205,10 +217,49 @@ pub async fn serve_with_demo(
         runtime: integration.runtime,
         linking: integration.linking,
         recordings,
+        directory: integration.directory,
         owner: integration.owner,
         server,
         notices,
         retention,
         audit_retention,
     })
+}
+
+/// The web edge's readers of the tenants, swapped when a tenant kept in the store is saved:
+/// sign-in and the account pages (name, region, allowed origins, disposition codes), the
+/// recording page (policy, name), the agents' WebSocket (which tenants exist) and the
+/// softphone page's CRM origin. The console reads the directory at each request.
+struct WebTenants {
+    accounts: Arc<account::Accounts>,
+    recordings: Arc<recordings::Recordings>,
+    gateway: Arc<gateway::Gateway>,
+    crms: Arc<callbridge_integration::crm::TenantCrms>,
+    ui: ui::UiConfig,
+}
+
+#[callbridge_crm::async_trait]
+impl callbridge_integration::tenants::ApplyTenants for WebTenants {
+    async fn apply(
+        &self,
+        config: &callbridge_config::Config,
+        changed: &callbridge_core::TenantId,
+    ) -> anyhow::Result<()> {
+        let tenant = config
+            .tenants
+            .iter()
+            .find(|t| &t.id == changed)
+            .with_context(|| format!("tenant {changed} is not in the new configuration"))?;
+        self.accounts.replace_tenant(config, tenant);
+        self.recordings.replace_tenant(tenant);
+        self.gateway
+            .tenants
+            .write()
+            .insert(changed.as_str().to_string());
+        self.ui.set_page_origin(
+            changed.as_str(),
+            self.crms.tenant(changed).and_then(|c| c.page_origin),
+        );
+        Ok(())
+    }
 }

@@ -9,6 +9,18 @@ pub struct IpNetwork {
     prefix: u8,
 }
 
+/// As the configuration writes it: the address alone for a single host, else `addr/prefix`.
+impl std::fmt::Display for IpNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let host = if self.addr.is_ipv4() { 32 } else { 128 };
+        if self.prefix == host {
+            write!(f, "{}", self.addr)
+        } else {
+            write!(f, "{}/{}", self.addr, self.prefix)
+        }
+    }
+}
+
 impl IpNetwork {
     pub fn parse(text: &str) -> Result<IpNetwork, String> {
         let (addr, prefix) = match text.split_once('/') {

@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use parking_lot::RwLock;
+
 use callbridge_core::{AgentId, CallId, CaseFields, CaseRef, ContactRef, PartyRefs, TenantId};
 use callbridge_phone::E164;
 use callbridge_store::Store;
@@ -69,24 +71,46 @@ pub fn check_tenants(registry: &CrmRegistry, config: &Config) -> Result<(), Conf
     }
 }
 
-/// The tenants' CRMs as one [`Crm`]: each request goes to its tenant's adapter.
+/// The tenants' CRMs as one [`Crm`]: each request goes to its tenant's adapter. It is also
+/// the one book of every tenant's built CRM (its linking, doctor, setup and page origin) that
+/// the link flow, the console's setup and the softphone page read: a saved tenant's CRM is
+/// swapped here ([`TenantCrms::replace`]) and the next request uses it.
 pub struct TenantCrms {
-    tenants: HashMap<TenantId, Arc<dyn Crm>>,
+    tenants: RwLock<HashMap<TenantId, CrmTenant>>,
 }
 
 impl TenantCrms {
     pub fn new(tenants: &HashMap<TenantId, CrmTenant>) -> TenantCrms {
         TenantCrms {
-            tenants: tenants
-                .iter()
-                .map(|(id, tenant)| (id.clone(), tenant.crm.clone()))
-                .collect(),
+            tenants: RwLock::new(tenants.clone()),
         }
     }
 
-    fn of(&self, tenant: &TenantId) -> Result<&Arc<dyn Crm>, CrmError> {
+    /// `tenant`'s CRM from now on (`None`: it has none); requests under way finish with the
+    /// one they started with.
+    pub fn replace(&self, tenant: &TenantId, crm: Option<CrmTenant>) {
+        let mut tenants = self.tenants.write();
+        match crm {
+            Some(crm) => tenants.insert(tenant.clone(), crm),
+            None => tenants.remove(tenant),
+        };
+    }
+
+    /// `tenant`'s built CRM now.
+    pub fn tenant(&self, tenant: &TenantId) -> Option<CrmTenant> {
+        self.tenants.read().get(tenant).cloned()
+    }
+
+    /// Every tenant's built CRM now.
+    pub fn all(&self) -> HashMap<TenantId, CrmTenant> {
+        self.tenants.read().clone()
+    }
+
+    fn of(&self, tenant: &TenantId) -> Result<Arc<dyn Crm>, CrmError> {
         self.tenants
+            .read()
             .get(tenant)
+            .map(|t| t.crm.clone())
             .ok_or_else(|| CrmError::Rejected(format!("tenant {tenant} has no CRM configured")))
     }
 }

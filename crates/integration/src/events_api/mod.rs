@@ -28,13 +28,15 @@ pub use http::StatusCode;
 /// Largest event body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
 
+#[derive(Clone)]
 struct TenantEntry {
     secret: Option<Secret>,
     region: Region,
 }
 
 pub struct EventsApi {
-    tenants: HashMap<String, TenantEntry>,
+    /// Swapped per tenant when a tenant kept in the store is saved.
+    tenants: parking_lot::RwLock<HashMap<String, TenantEntry>>,
     store: Store,
     runtime: RuntimeHandle,
 }
@@ -42,20 +44,30 @@ pub struct EventsApi {
 impl EventsApi {
     pub fn new(tenants: &[TenantConfig], store: Store, runtime: RuntimeHandle) -> EventsApi {
         EventsApi {
-            tenants: tenants
-                .iter()
-                .map(|t| {
-                    (
-                        t.id.as_str().to_string(),
-                        TenantEntry {
-                            secret: t.call_events_secret.clone(),
-                            region: t.default_region,
-                        },
-                    )
-                })
-                .collect(),
+            tenants: parking_lot::RwLock::new(
+                tenants
+                    .iter()
+                    .map(|t| (t.id.as_str().to_string(), TenantEntry::of(t)))
+                    .collect(),
+            ),
             store,
             runtime,
+        }
+    }
+
+    /// `tenant`'s secret and region from the next request on.
+    pub fn replace_tenant(&self, tenant: &TenantConfig) {
+        self.tenants
+            .write()
+            .insert(tenant.id.as_str().to_string(), TenantEntry::of(tenant));
+    }
+}
+
+impl TenantEntry {
+    fn of(tenant: &TenantConfig) -> TenantEntry {
+        TenantEntry {
+            secret: tenant.call_events_secret.clone(),
+            region: tenant.default_region,
         }
     }
 }
@@ -120,7 +132,8 @@ async fn receive(api: &EventsApi, request: Request<'_>) -> Answer {
         content_type,
         body,
     } = request;
-    let Some(entry) = api.tenants.get(tenant) else {
+    let entry = api.tenants.read().get(tenant).cloned();
+    let Some(entry) = entry else {
         return problem(
             StatusCode::NOT_FOUND,
             "unknown_tenant",

@@ -32,7 +32,7 @@ use base64::Engine as _;
 use callbridge_core::{AgentId, AgentName, Event, TenantId};
 use callbridge_crm::{describe_missing, roles_to_grant, AccountLinking, CrmError, CrmTenant};
 use callbridge_store::{AgentLink, Store};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
@@ -112,6 +112,7 @@ struct Pending {
     started: Instant,
 }
 
+#[derive(Clone)]
 struct TenantLink {
     crm: Arc<dyn AccountLinking>,
     policy: LinkPolicy,
@@ -157,7 +158,8 @@ fn reason_of(error: CrmError) -> String {
 }
 
 pub struct Linking {
-    tenants: HashMap<String, TenantLink>,
+    /// Swapped per tenant when a tenant kept in the store is saved ([`Linking::replace_tenant`]).
+    tenants: RwLock<HashMap<String, TenantLink>>,
     redirect_uri: String,
     secure_cookies: bool,
     key: Secret,
@@ -219,7 +221,7 @@ impl Linking {
             );
         }
         Ok(Linking {
-            tenants: map,
+            tenants: RwLock::new(map),
             redirect_uri: redirect_uri(public_url),
             secure_cookies: public_url.starts_with("https://"),
             key,
@@ -227,6 +229,31 @@ impl Linking {
             store,
             runtime,
         })
+    }
+
+    /// `tenant`'s link flow from now on: its link policy and its CRM's sign-in (`crm`, as the
+    /// registry built it; a CRM without one removes the tenant's link flow). Sign-ins already
+    /// started finish with the CRM they started with.
+    pub fn replace_tenant(&self, tenant: &TenantConfig, crm: Option<&CrmTenant>) {
+        let id = tenant.id.as_str().to_string();
+        match crm.and_then(|c| c.linking.clone()) {
+            Some(crm) => {
+                self.tenants.write().insert(
+                    id,
+                    TenantLink {
+                        crm,
+                        policy: tenant.link.clone(),
+                    },
+                );
+            }
+            None => {
+                self.tenants.write().remove(&id);
+            }
+        }
+    }
+
+    fn link_of(&self, tenant: &str) -> Option<TenantLink> {
+        self.tenants.read().get(tenant).cloned()
     }
 
     /// A ticket that lets `agent` of `tenant` start linking until `now + TICKET_TTL_SECS`.
@@ -252,8 +279,7 @@ impl Linking {
             return Err(LinkError::BadAgent);
         }
         let conn = self
-            .tenants
-            .get(tenant)
+            .link_of(tenant)
             .ok_or_else(|| LinkError::UnknownTenant(tenant.to_string()))?;
         let valid =
             ticket::check(&self.key, tenant, agent, ticket, now).ok_or(LinkError::BadTicket)?;
@@ -323,8 +349,7 @@ impl Linking {
     pub async fn cancel(&self, state: &str, browser: Option<&str>) -> Option<String> {
         let pending = self.take_pending(state, browser).ok()?;
         self.refund(&pending).await;
-        self.tenants
-            .get(pending.tenant.as_str())
+        self.link_of(pending.tenant.as_str())
             .map(|conn| conn.crm_name())
     }
 
@@ -354,8 +379,7 @@ impl Linking {
 
     async fn finish(&self, pending: &Pending, code: &str) -> Result<Linked, LinkError> {
         let conn = self
-            .tenants
-            .get(pending.tenant.as_str())
+            .link_of(pending.tenant.as_str())
             .ok_or_else(|| LinkError::UnknownTenant(pending.tenant.to_string()))?;
         let now = OffsetDateTime::now_utc();
         let tenant = &pending.tenant;
@@ -451,12 +475,12 @@ impl Linking {
     /// The tenant's CRM sign-in (for pages other than agent linking: the recording page signs
     /// viewers in with it), if the tenant's CRM has one.
     pub fn account_linking(&self, tenant: &str) -> Option<Arc<dyn AccountLinking>> {
-        self.tenants.get(tenant).map(|t| t.crm.clone())
+        self.link_of(tenant).map(|t| t.crm)
     }
 
     /// The tenants whose CRM signs people in, sorted.
     pub fn signing_tenants(&self) -> Vec<String> {
-        let mut tenants: Vec<String> = self.tenants.keys().cloned().collect();
+        let mut tenants: Vec<String> = self.tenants.read().keys().cloned().collect();
         tenants.sort();
         tenants
     }
@@ -469,7 +493,7 @@ impl Linking {
     /// What a browser page needs to know of the tenant's CRM, if the tenant links agents'
     /// accounts to one.
     pub fn crm_facts(&self, tenant: &str) -> Option<CrmFacts> {
-        let conn = self.tenants.get(tenant)?;
+        let conn = self.link_of(tenant)?;
         let id = TenantId::new(tenant);
         Some(CrmFacts {
             name: conn.crm_name(),
@@ -482,7 +506,7 @@ impl Linking {
     /// revoked at the CRM (best effort: a failure is logged and the tokens are deleted anyway),
     /// deleted, and the engine learns the agent is unlinked.
     pub async fn unlink(&self, tenant: &str, agent: &str) -> Result<bool, LinkError> {
-        if let Some(conn) = self.tenants.get(tenant) {
+        if let Some(conn) = self.link_of(tenant) {
             match self.store.link(tenant, agent).await {
                 Ok(Some(link)) => {
                     let tokens = callbridge_crm::LinkTokens {

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use callbridge_core::{
     AgentId, CallId, CallSnapshot, Command, DispositionCodes, Engine, EngineConfig, Event,
-    LookupFailure, LookupResult, TenantId, Verdict, WrapUpOutcome, WrapUpRefusal, WrapUpSubmission,
-    NO_CASE_DETAIL,
+    LookupFailure, LookupResult, TenantId, TenantPolicy, Verdict, WrapUpOutcome, WrapUpRefusal,
+    WrapUpSubmission, NO_CASE_DETAIL,
 };
 use callbridge_kernel::time::{Clock, WallTime};
 use callbridge_store::{OutboxItem, OutboxStatus, Store};
@@ -35,6 +35,8 @@ enum Input {
     /// An event whose sender waits for the engine's verdict on it.
     Judged(Event, oneshot::Sender<Verdict>),
     Snapshot(CallId, oneshot::Sender<Option<CallSnapshot>>),
+    /// A tenant's Case policy changed (a tenant kept in the store was saved).
+    Policy(TenantId, TenantPolicy),
 }
 
 /// A cheap handle to a running runtime.
@@ -68,6 +70,12 @@ impl RuntimeHandle {
     /// Feeds one event to the engine.
     pub fn submit(&self, event: Event) {
         let _ = self.input.send(Input::Event(event));
+    }
+
+    /// `tenant`'s Case policy for the engine's decisions from now on (after the events sent
+    /// before it).
+    pub fn set_tenant_policy(&self, tenant: TenantId, policy: TenantPolicy) {
+        let _ = self.input.send(Input::Policy(tenant, policy));
     }
 
     /// Feeds one event to the engine and waits for what became of it (applied, held until the
@@ -296,6 +304,10 @@ async fn run_engine<C: Crm>(
                 }
                 Some(Input::Snapshot(call, reply)) => {
                     let _ = reply.send(engine.call_state(&call));
+                    continue;
+                }
+                Some(Input::Policy(tenant, policy)) => {
+                    engine.set_tenant_policy(tenant, policy);
                     continue;
                 }
             },

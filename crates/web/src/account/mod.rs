@@ -57,11 +57,30 @@ pub struct TenantFacts {
     pub disposition_codes: callbridge_core::DispositionCodes,
 }
 
+impl TenantFacts {
+    fn of(
+        tenant: &callbridge_config::TenantConfig,
+        public_url: &str,
+        linking: &Linking,
+    ) -> TenantFacts {
+        let crm = linking.crm_facts(tenant.id.as_str());
+        let instance = crm.as_ref().and_then(|c| c.instance_url.as_deref());
+        TenantFacts {
+            name: tenant.name.clone(),
+            region: tenant.default_region.to_string(),
+            allowed_origins: origins::allowed(public_url, instance),
+            crm_kind: tenant.crm.kind.clone(),
+            disposition_codes: tenant.disposition_codes.clone(),
+        }
+    }
+}
+
 /// Everything the account routes share.
 pub struct Accounts {
     pub(crate) store: Store,
     csrf_key: [u8; 32],
-    tenants: HashMap<String, TenantFacts>,
+    /// Swapped per tenant when a tenant kept in the store is saved.
+    tenants: parking_lot::RwLock<HashMap<String, TenantFacts>>,
     public_url: String,
     limits: Mutex<limits::SignInLimits>,
     pub(crate) linking: Arc<Linking>,
@@ -151,24 +170,16 @@ impl Accounts {
             .tenants
             .iter()
             .map(|t| {
-                let crm = linking.crm_facts(t.id.as_str());
-                let instance = crm.as_ref().and_then(|c| c.instance_url.as_deref());
                 (
                     t.id.as_str().to_string(),
-                    TenantFacts {
-                        name: t.name.clone(),
-                        region: t.default_region.to_string(),
-                        allowed_origins: origins::allowed(&config.server.public_url, instance),
-                        crm_kind: t.crm.kind.clone(),
-                        disposition_codes: t.disposition_codes.clone(),
-                    },
+                    TenantFacts::of(t, &config.server.public_url, &linking),
                 )
             })
             .collect();
         Accounts {
             store,
             csrf_key: csrf::derive_key(config.server.master_key.expose().as_bytes()),
-            tenants,
+            tenants: parking_lot::RwLock::new(tenants),
             public_url: config.server.public_url.trim_end_matches('/').to_string(),
             limits: Mutex::new(limits::SignInLimits::default()),
             linking,
@@ -177,8 +188,17 @@ impl Accounts {
         }
     }
 
-    pub fn tenant(&self, tenant: &str) -> Option<&TenantFacts> {
-        self.tenants.get(tenant)
+    pub fn tenant(&self, tenant: &str) -> Option<TenantFacts> {
+        self.tenants.read().get(tenant).cloned()
+    }
+
+    /// `tenant`'s facts from the next request on (its link flow already swapped, for its
+    /// CRM's origin).
+    pub fn replace_tenant(&self, config: &Config, tenant: &callbridge_config::TenantConfig) {
+        let facts = TenantFacts::of(tenant, &config.server.public_url, &self.linking);
+        self.tenants
+            .write()
+            .insert(tenant.id.as_str().to_string(), facts);
     }
 
     /// The request's session, if its cookie names a live one.
@@ -206,11 +226,12 @@ impl Accounts {
     pub fn origin(&self, tenant: &str, headers: &HeaderMap) -> origins::Verdict {
         let allowed = self
             .tenants
+            .read()
             .get(tenant)
-            .map(|t| t.allowed_origins.as_slice())
+            .map(|t| t.allowed_origins.clone())
             .unwrap_or_default();
         let origin = headers.get(ORIGIN).map(|v| v.to_str().unwrap_or("null"));
-        origins::judge(origin, allowed)
+        origins::judge(origin, &allowed)
     }
 
     /// A state-changing request: signed in, from an allowed origin (or no browser page), with

@@ -25,7 +25,6 @@ mod people;
 pub mod setup;
 pub mod telephony;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -34,7 +33,6 @@ use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
-use callbridge_config::Config;
 use callbridge_crm::Crm;
 use callbridge_phone::Region;
 use callbridge_store::{AdminEntry, AdminOutcome, Role};
@@ -50,8 +48,6 @@ pub struct Console {
     pub(crate) setup: setup::SetupSources,
     /// Every tenant's CRM, for the match tester.
     pub(crate) crm: Arc<dyn Crm>,
-    /// Each tenant's `default_region`: how a typed national number is read.
-    pub(crate) regions: HashMap<String, Region>,
     /// Running telephony and the tenants, for "Numbers & queues"; None without telephony.
     pub(crate) telephony: Option<telephony::TelephonySources>,
 }
@@ -97,19 +93,12 @@ type Answer = Result<Response, ApiError>;
 pub fn router(
     accounts: Arc<Accounts>,
     crm: Arc<dyn Crm>,
-    config: &Config,
     setup: setup::SetupSources,
     telephony: Option<telephony::TelephonySources>,
 ) -> Router {
-    let regions = config
-        .tenants
-        .iter()
-        .map(|t| (t.id.as_str().to_string(), t.default_region))
-        .collect();
     let console = Arc::new(Console {
         accounts,
         crm,
-        regions,
         setup,
         telephony,
     });
@@ -135,7 +124,13 @@ pub(crate) fn json(status: StatusCode, body: Value) -> Response {
 impl Console {
     /// The tenant's region for reading national numbers.
     fn region_of(&self, tenant: &str) -> Option<Region> {
-        self.regions.get(tenant).copied()
+        self.setup
+            .directory
+            .config()
+            .tenants
+            .iter()
+            .find(|t| t.id.as_str() == tenant)
+            .map(|t| t.default_region)
     }
 
     /// A reading request: a live session whose role meets `need`.

@@ -116,6 +116,7 @@ fn source_json(tenant: &TenantConfig) -> Value {
 fn telephony_json(t: &TenantTelephony, base: &std::path::Path) -> Value {
     let tenant = t.tenant.as_str();
     json!({
+        "allowed_sources": t.allowed_sources.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "numbers": t.numbers.iter().map(|n| json!({
             "did": n.number.as_str(),
             "queue": n.queue.as_str(),
@@ -304,6 +305,8 @@ async fn upload(
 #[serde(deny_unknown_fields)]
 struct Settings {
     version: i64,
+    /// Carriers' addresses; left out: the ones the tenant has.
+    allowed_sources: Option<Vec<String>>,
     numbers: Vec<NumberIn>,
     queues: Vec<QueueIn>,
     agents: Vec<AgentIn>,
@@ -342,15 +345,30 @@ struct AgentIn {
 const EXAMPLE: &str = r#"{"version": 3, "numbers": [{"did": "+81312345000", "queue": "support"}], "queues": [{"id": "support", "waiting": "music", "music": "music-<id>"}], "agents": [{"name": "alice", "queues": ["support"]}]}"#;
 
 /// The text a queue's `music` or `announcement` gets: an upload's reference for an upload id,
-/// otherwise the value as given (a path the reader checks like any other).
+/// otherwise the value as given (a path the reader checks like any other). A path to a file
+/// that exists but cannot be played is refused here, as a field error at `key`.
 async fn prompt_value(
     sources: &TelephonySources,
     tenant: &str,
     given: &str,
     kind: PromptKind,
-) -> Result<String, ApiError> {
+    key: &str,
+) -> Result<String, Refusal> {
     let looks_uploaded = given.starts_with("music-") || given.starts_with("announcement-");
     if !looks_uploaded {
+        let path = sources.directory.config().dir.join(given);
+        if path.is_file() {
+            if let Err(problem) = callbridge_telephony::prompt_file::playable(&path) {
+                return Err(field_refusal(
+                    key,
+                    problem,
+                    format!(
+                        "give a 16-bit PCM WAV file, or upload one: {}",
+                        callbridge_telephony::prompt_file::CONVERT
+                    ),
+                ));
+            }
+        }
         return Ok(given.to_string());
     }
     match sources
@@ -361,30 +379,37 @@ async fn prompt_value(
         .map_err(ApiError::internal)?
     {
         Some(p) if p.kind == kind => Ok(p.reference),
-        Some(_) => Err(bad_request(format!(
+        Some(_) => Err(Refusal::Api(bad_request(format!(
             "{given} was uploaded as another kind of file; upload it as kind={}",
             kind.as_str()
-        ))),
-        None => Err(bad_request(format!(
+        )))),
+        None => Err(Refusal::Api(bad_request(format!(
             "your tenant has no uploaded file {given}; upload it first (POST \
              /api/v1/console/telephony/prompts) or choose one GET \
              /api/v1/console/telephony/prompts lists"
-        ))),
+        )))),
     }
 }
 
 /// The `[tenant.telephony]` table: `current` with its `number`, `queue` and `agent` arrays
-/// replaced by the request's.
+/// (and `allowed_sources`, when the request has them) replaced by the request's.
 async fn section(
     sources: &TelephonySources,
     tenant: &str,
     current: Option<Table>,
     settings: &Settings,
-) -> Result<Table, ApiError> {
+) -> Result<Table, Refusal> {
     let mut table = current.unwrap_or_default();
     table.set_implicit(false);
     for key in ["number", "queue", "agent"] {
         table.remove(key);
+    }
+    if let Some(sources) = &settings.allowed_sources {
+        let mut list = Array::new();
+        for source in sources {
+            list.push(source.as_str());
+        }
+        table.insert("allowed_sources", toml_edit::value(list));
     }
     let mut numbers = ArrayOfTables::new();
     for n in &settings.numbers {
@@ -394,7 +419,7 @@ async fn section(
         numbers.push(t);
     }
     let mut queues = ArrayOfTables::new();
-    for q in &settings.queues {
+    for (index, q) in settings.queues.iter().enumerate() {
         let mut t = Table::new();
         t.insert("id", toml_edit::value(q.id.as_str()));
         let integers = [
@@ -423,7 +448,8 @@ async fn section(
             ("announcement", &q.announcement, PromptKind::Announcement),
         ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-                let text = prompt_value(sources, tenant, v, kind).await?;
+                let at = format!("telephony.queue[{index}].{key}");
+                let text = prompt_value(sources, tenant, v, kind, &at).await?;
                 t.insert(key, toml_edit::value(text));
             }
         }
@@ -465,7 +491,7 @@ fn current_section(text: &str) -> Option<Table> {
 }
 
 /// Why a save was not made: an answer of the usual shape, or field errors.
-enum Refusal {
+pub(crate) enum Refusal {
     Api(ApiError),
     /// The configuration's reader found mistakes: each with its key below the tenant.
     Fields {
@@ -480,8 +506,22 @@ impl From<ApiError> for Refusal {
     }
 }
 
+/// One field error, answered as the reader's are.
+fn field_refusal(key: &str, problem: String, fix: String) -> Refusal {
+    let message = format!("{key}: {problem}; {fix}");
+    let response = json(
+        StatusCode::BAD_REQUEST,
+        json!({"error": {
+            "code": "invalid_settings",
+            "message": message,
+            "fields": [{"key": key, "problem": problem, "fix": fix}],
+        }}),
+    );
+    Refusal::Fields { message, response }
+}
+
 /// The answer to a save the directory refused.
-fn refused(error: TenantError) -> Refusal {
+pub(crate) fn refused(error: TenantError) -> Refusal {
     let conflict = |code| ApiError::new(StatusCode::CONFLICT, code, error.to_string());
     match &error {
         TenantError::FromFile { .. } => Refusal::Api(conflict("read_only")),

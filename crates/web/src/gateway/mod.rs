@@ -58,8 +58,8 @@ const NO_TELEPHONY: &str = "calls and audio are not available: your contact cent
 
 /// Everything the agents' connections share.
 pub struct Gateway {
-    /// Every configured tenant.
-    pub tenants: HashSet<String>,
+    /// Every configured tenant (a tenant created in the store joins it).
+    pub tenants: parking_lot::RwLock<HashSet<String>>,
     /// Checks softphone tickets.
     pub key: Secret,
     pub notices: AgentNotices,
@@ -137,7 +137,7 @@ async fn connect(
     let telephony = gateway.telephony.as_ref();
     let served = served_by(
         telephony.map(|t| t.serves_tenant(&tenant)),
-        gateway.tenants.contains(&tenant),
+        gateway.tenants.read().contains(&tenant),
     );
     let (queues, telephony) = match served {
         ServedBy::Telephony => match telephony.and_then(|t| t.agent_queues(&tenant, &agent)) {
@@ -448,10 +448,8 @@ async fn wrap_up(
     notes: String,
 ) -> String {
     let empty = callbridge_core::DispositionCodes::default();
-    let codes = gateway
-        .accounts
-        .tenant(&agent.tenant)
-        .map_or(&empty, |t| &t.disposition_codes);
+    let facts = gateway.accounts.tenant(&agent.tenant);
+    let codes = facts.as_ref().map_or(&empty, |t| &t.disposition_codes);
     let submission = callbridge_core::WrapUpSubmission { disposition, notes };
     match gateway
         .crm

@@ -86,8 +86,9 @@ pub struct Recordings {
     /// Stores given directly (a server without telephony, tests); telephony's come first.
     stores: RwLock<HashMap<String, RecordingStore>>,
     key: Secret,
-    policies: HashMap<String, RecordingPolicy>,
-    tenant_names: HashMap<String, String>,
+    /// Swapped per tenant when a tenant kept in the store is saved.
+    policies: RwLock<HashMap<String, RecordingPolicy>>,
+    tenant_names: RwLock<HashMap<String, String>>,
     viewers: Viewers,
 }
 
@@ -107,18 +108,29 @@ impl Recordings {
             telephony,
             stores: RwLock::new(HashMap::new()),
             key,
-            policies: config
-                .tenants
-                .iter()
-                .map(|t| (t.id.as_str().to_string(), t.recordings))
-                .collect(),
-            tenant_names: config
-                .tenants
-                .iter()
-                .map(|t| (t.id.as_str().to_string(), t.name.clone()))
-                .collect(),
+            policies: RwLock::new(
+                config
+                    .tenants
+                    .iter()
+                    .map(|t| (t.id.as_str().to_string(), t.recordings))
+                    .collect(),
+            ),
+            tenant_names: RwLock::new(
+                config
+                    .tenants
+                    .iter()
+                    .map(|t| (t.id.as_str().to_string(), t.name.clone()))
+                    .collect(),
+            ),
             viewers: Viewers::default(),
         }
+    }
+
+    /// `tenant`'s recording policy and name from now on.
+    pub fn replace_tenant(&self, tenant: &callbridge_config::TenantConfig) {
+        let id = tenant.id.as_str().to_string();
+        self.policies.write().insert(id.clone(), tenant.recordings);
+        self.tenant_names.write().insert(id, tenant.name.clone());
     }
 
     /// Serves `tenant`'s recordings from `store` (when telephony does not run here, or has no
@@ -135,7 +147,11 @@ impl Recordings {
     }
 
     fn policy(&self, tenant: &str) -> RecordingPolicy {
-        self.policies.get(tenant).copied().unwrap_or_default()
+        self.policies
+            .read()
+            .get(tenant)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Whether an OAuth callback's `state` is a viewer sign-in (the callback path is shared with
@@ -351,6 +367,7 @@ async fn open(
                         let crm = rec.linking.crm_facts(t).map(|f| f.name).unwrap_or_default();
                         let name = rec
                             .tenant_names
+                            .read()
                             .get(t)
                             .cloned()
                             .unwrap_or_else(|| t.clone());

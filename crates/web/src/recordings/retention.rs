@@ -23,13 +23,15 @@ impl Recordings {
     /// One pass over every tenant with a retention period; returns how many were deleted.
     pub async fn sweep_retention(&self, now: OffsetDateTime) -> usize {
         let mut deleted = 0;
-        let mut tenants: Vec<(&String, u32)> = self
+        let mut tenants: Vec<(String, u32)> = self
             .policies
+            .read()
             .iter()
-            .filter_map(|(t, p)| p.retention_days.map(|d| (t, d)))
+            .filter_map(|(t, p)| p.retention_days.map(|d| (t.clone(), d)))
             .collect();
         tenants.sort();
-        for (tenant, days) in tenants {
+        for (tenant, days) in &tenants {
+            let (tenant, days) = (tenant.as_str(), *days);
             let Some(store) = self.store_for(tenant) else {
                 continue;
             };
@@ -58,7 +60,7 @@ impl Recordings {
                     continue;
                 }
                 self.audit(ListenEntry {
-                    tenant: tenant.clone(),
+                    tenant: tenant.to_string(),
                     call_id: row.call_id.clone(),
                     at: now,
                     action: ListenAction::Retention,

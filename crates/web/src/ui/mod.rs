@@ -36,8 +36,9 @@ use bundle::Asset;
 /// What the page's responses need from the configuration.
 #[derive(Debug, Clone, Default)]
 pub struct UiConfig {
-    /// Tenant id → its CRM's page origin (`https://acme.service-now.com`).
-    pub crm_page_origins: HashMap<String, String>,
+    /// Tenant id → its CRM's page origin (`https://acme.service-now.com`); a saved tenant's
+    /// is swapped in ([`UiConfig::set_page_origin`]).
+    pub crm_page_origins: Arc<parking_lot::RwLock<HashMap<String, String>>>,
     /// Whether the demo's customer page is served (only `callbridge demo` turns it on).
     pub demo_customer_page: bool,
 }
@@ -51,12 +52,23 @@ pub const DEMO_CUSTOMER_PATH: &str = "/demo/customer";
 impl UiConfig {
     pub fn new(crm_page_origins: &HashMap<callbridge_core::TenantId, String>) -> UiConfig {
         UiConfig {
-            crm_page_origins: crm_page_origins
-                .iter()
-                .map(|(tenant, origin)| (tenant.as_str().to_string(), origin.clone()))
-                .collect(),
+            crm_page_origins: Arc::new(parking_lot::RwLock::new(
+                crm_page_origins
+                    .iter()
+                    .map(|(tenant, origin)| (tenant.as_str().to_string(), origin.clone()))
+                    .collect(),
+            )),
             demo_customer_page: false,
         }
+    }
+
+    /// `tenant`'s CRM page origin from the next page on (`None`: its CRM has no pages).
+    pub fn set_page_origin(&self, tenant: &str, origin: Option<String>) {
+        let mut origins = self.crm_page_origins.write();
+        match origin {
+            Some(origin) => origins.insert(tenant.to_string(), origin),
+            None => origins.remove(tenant),
+        };
     }
 }
 
@@ -126,11 +138,8 @@ fn serve(
     if content_type.starts_with("text/html") {
         let origin = tenant_of(query)
             .filter(|_| policy::framed_by_crm(asset.path))
-            .and_then(|t| config.crm_page_origins.get(&t));
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            csp(origin.map(String::as_str)),
-        );
+            .and_then(|t| config.crm_page_origins.read().get(&t).cloned());
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp(origin.as_deref()));
     }
     insert(
         &mut headers,
@@ -250,10 +259,10 @@ mod tests {
 
     fn config() -> UiConfig {
         UiConfig {
-            crm_page_origins: HashMap::from([(
+            crm_page_origins: Arc::new(parking_lot::RwLock::new(HashMap::from([(
                 "acme".to_string(),
                 "https://acme.service-now.com".to_string(),
-            )]),
+            )]))),
             demo_customer_page: false,
         }
     }

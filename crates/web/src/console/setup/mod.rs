@@ -10,32 +10,39 @@
 
 pub mod steps;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Request, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use callbridge_config::telephony::{RecordingStorage, S3Credentials};
-use callbridge_config::{Config, TenantConfig};
+use callbridge_config::{Config, TenantConfig, TenantSource};
 use callbridge_core::TenantId;
 use callbridge_crm::{
     CreateColumnError, CrmAdmin, CrmError, CrmTenant, DoctorRequest, NewColumn, NewColumnKind,
 };
+use callbridge_integration::crm::TenantCrms;
+use callbridge_integration::tenants::TenantDirectory;
 use serde_json::{json, Map, Value};
 
 use super::access::Need;
 use super::input::{bad_request, object, MAX_BODY};
+use super::telephony::Refusal;
 use super::{json, Answer, Console, Done, Incoming, Staff};
 use crate::account::ApiError;
 use steps::{Step, STEPS};
 
+mod save;
+
 /// What the setup routes read: the configuration and every tenant's CRM as built at start.
 pub struct SetupSources {
-    pub config: Config,
-    pub crms: HashMap<TenantId, CrmTenant>,
+    /// Every tenant now, the file's and the store's (a saved change is read at the next
+    /// request).
+    pub directory: Arc<TenantDirectory>,
+    /// Every tenant's CRM as built now.
+    pub crms: Arc<TenantCrms>,
 }
 
 pub fn router() -> Router<Arc<Console>> {
@@ -45,6 +52,7 @@ pub fn router() -> Router<Arc<Console>> {
             "/api/v1/console/setup/steps/{step}/checks",
             get(step_checks),
         )
+        .route("/api/v1/console/setup/steps/{step}", put(save_step))
         .route("/api/v1/console/setup/schema", get(schema))
         .route(
             "/api/v1/console/setup/recording-column",
@@ -59,12 +67,8 @@ fn tenant_config<'a>(config: &'a Config, staff: &Staff) -> Option<&'a TenantConf
         .find(|t| t.id.as_str() == staff.tenant)
 }
 
-fn crm_of<'a>(sources: &'a SetupSources, staff: &Staff) -> Option<&'a CrmTenant> {
-    sources
-        .crms
-        .iter()
-        .find(|(id, _)| id.as_str() == staff.tenant)
-        .map(|(_, crm)| crm)
+fn crm_of(sources: &SetupSources, staff: &Staff) -> Option<CrmTenant> {
+    sources.crms.tenant(&TenantId::new(staff.tenant.as_str()))
 }
 
 fn no_crm_setup() -> ApiError {
@@ -122,25 +126,29 @@ fn recordings_json(storage: &RecordingStorage, tenant: &str) -> Value {
 async fn overview(State(console): State<Arc<Console>>, headers: HeaderMap) -> Answer {
     let staff = console.reader(&headers, Need::Admin).await?;
     let sources = &console.setup;
-    let tenant = tenant_config(&sources.config, &staff).ok_or_else(no_crm_setup)?;
+    let config = sources.directory.config();
+    let tenant = tenant_config(&config, &staff).ok_or_else(no_crm_setup)?;
     let view = crm_of(sources, &staff)
-        .and_then(|c| c.setup.as_ref())
+        .and_then(|c| c.setup)
         .map(|s| s.view());
-    let recordings = sources
-        .config
+    let recordings = config
         .telephony
         .as_ref()
         .and_then(|t| t.tenant(&tenant.id))
         .map(|t| recordings_json(&t.recordings, &staff.tenant));
-    let file = tenant.crm.file.clone();
+    let (provisioned, file, version) = match &tenant.source {
+        TenantSource::File { path } => ("file", Some(path.clone()), None),
+        TenantSource::Store { version } => ("store", None, Some(*version)),
+    };
     Ok(json(
         StatusCode::OK,
         json!({
             "tenant": staff.tenant,
             "name": tenant.name,
-            "provisioned": "file",
+            "provisioned": provisioned,
             "file": file,
-            "editable": false,
+            "editable": version.is_some(),
+            "version": version,
             "steps": STEPS.iter().map(|s| s.id()).collect::<Vec<_>>(),
             "crm": view.as_ref().map(|v| v.crm),
             "connection": view.as_ref().map(|v| json!({
@@ -162,7 +170,15 @@ async fn step_checks(
     headers: HeaderMap,
 ) -> Answer {
     let staff = console.reader(&headers, Need::Admin).await?;
-    let step = Step::parse(&step).ok_or_else(|| {
+    let step = step_named(&step)?;
+    Ok(json(
+        StatusCode::OK,
+        run_checks(&console, &staff, step).await?,
+    ))
+}
+
+fn step_named(step: &str) -> Result<Step, ApiError> {
+    Step::parse(step).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "no_such_step",
@@ -171,11 +187,68 @@ async fn step_checks(
                 STEPS.map(|s| s.id()).join(", ")
             ),
         )
-    })?;
+    })
+}
+
+/// `PUT /api/v1/console/setup/steps/{step}`: saves a step of a tenant kept in the store (see
+/// `save.rs`). Audited as `setup.save` on `setup:<step>`.
+async fn save_step(
+    State(console): State<Arc<Console>>,
+    Path(step): Path<String>,
+    request: Request<Body>,
+) -> Answer {
+    const ACTION: &str = "setup.save";
+    let request = Incoming::of(request);
+    let target = format!("setup:{step}");
+    let staff = console
+        .changer(
+            &request.headers,
+            request.address,
+            Need::Admin,
+            ACTION,
+            &target,
+        )
+        .await?;
+    let outcome = async {
+        let step = step_named(&step)?;
+        let body = axum::body::to_bytes(request.body, MAX_BODY)
+            .await
+            .map_err(|_| bad_request(format!("the body is over {MAX_BODY} bytes")))?;
+        save::save_step(&console, &staff, step, &body).await
+    }
+    .await;
+    match outcome {
+        Ok(done) => {
+            console
+                .finish(&staff, ACTION, &target, None, Ok(done))
+                .await
+        }
+        Err(Refusal::Api(error)) => {
+            console
+                .finish(&staff, ACTION, &target, None, Err(error))
+                .await
+        }
+        Err(Refusal::Fields { message, response }) => {
+            let audited = ApiError::new(StatusCode::BAD_REQUEST, "invalid_settings", message);
+            console
+                .record(&staff, ACTION, &target, None, Err(&audited))
+                .await;
+            Ok(response)
+        }
+    }
+}
+
+/// The step's checks, run now by the tenant's doctor (no probe Case is written).
+pub(super) async fn run_checks(
+    console: &Console,
+    staff: &Staff,
+    step: Step,
+) -> Result<Value, ApiError> {
     let sources = &console.setup;
-    let tenant = tenant_config(&sources.config, &staff).ok_or_else(no_crm_setup)?;
+    let config = sources.directory.config();
+    let tenant = tenant_config(&config, staff).ok_or_else(no_crm_setup)?;
     let checks = if step.is_crm() {
-        match crm_of(sources, &staff).and_then(|c| c.doctor.clone()) {
+        match crm_of(sources, staff).and_then(|c| c.doctor.clone()) {
             Some(doctor) => {
                 let request = DoctorRequest {
                     write_probe: false,
@@ -186,7 +259,7 @@ async fn step_checks(
             None => Vec::new(),
         }
     } else {
-        match &sources.config.telephony {
+        match &config.telephony {
             Some(telephony) => {
                 callbridge_telephony::doctor::check_tenant(telephony, tenant.id.as_str()).await
             }
@@ -194,7 +267,7 @@ async fn step_checks(
         }
     };
     let checks = steps::checks_of(step, checks);
-    Ok(json(StatusCode::OK, steps::checks_json(step, &checks)))
+    Ok(steps::checks_json(step, &checks))
 }
 
 /// `GET /api/v1/console/setup/schema`: the configured tables as the CRM's schema holds them.

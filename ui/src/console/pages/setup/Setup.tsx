@@ -3,7 +3,9 @@ import type { PageProps } from '../../context';
 import { messageOf, useLoad } from '../../load';
 import { Loading } from '../../Loading';
 import type { ConsoleTexts } from '../../texts';
-import { setupApi, type RecordingStoreView, type SchemaView, type SetupOverview, type SetupValue } from './api';
+import { ApiError } from '../../../api';
+import { fieldErrorsOf, type FieldError } from '../telephony/api';
+import { fieldOf, setupApi, type RecordingStoreView, type SchemaView, type SetupOverview, type SetupValue } from './api';
 import type { SetupStepId } from './messages';
 
 type SetupCalls = ReturnType<typeof setupApi>;
@@ -301,6 +303,202 @@ function Store({ t, store }: { t: ConsoleTexts; store: RecordingStoreView | null
   );
 }
 
+/** One field of a step's form: its settings key (the body's), its label, and its input. */
+interface FieldSpec {
+  key: string;
+  label: string;
+  secret?: boolean;
+  hint?: string;
+  options?: { value: string; label: string }[];
+}
+
+/** The current value of `key` among a step's values (`null`: not set or a secret). */
+function current(values: SetupValue[] | undefined, key: string): string {
+  return values?.find((v) => v.key === key)?.value ?? '';
+}
+
+/** A step's form for a tenant kept in the store: saved, used at once, checked again. */
+function EditStep({ t, calls, step, fields, initial, body, onSaved }: {
+  t: ConsoleTexts;
+  calls: SetupCalls;
+  step: SetupStepId;
+  fields: FieldSpec[];
+  initial: Record<string, string>;
+  /** The request body from the form's values (secrets left empty are left out). */
+  body: (values: Record<string, string>) => Record<string, unknown>;
+  onSaved: () => void;
+}) {
+  const s = t.c.setup;
+  const [values, setValues] = useState<Record<string, string>>(initial);
+  const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState<Note>(null);
+  const [errors, setErrors] = useState<Record<string, FieldError>>({});
+  const set = (key: string, value: string) => { setValues((v) => ({ ...v, [key]: value })); };
+  const names = fields.map((f) => f.key);
+  return (
+    <section aria-labelledby={`edit-${step}-title`} class="card" data-testid={`edit-${step}`}>
+      <h3 id={`edit-${step}-title`}>{s.editHeading}</h3>
+      <p role="status" class={note?.kind === 'ok' ? 'banner info' : 'visually-hidden'} data-testid="save-status">{note?.kind === 'ok' ? note.text : ''}</p>
+      {note?.kind === 'error' && <p role="alert" class="banner warn" data-testid="save-error">{note.text}</p>}
+      <form
+        class="filter"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setBusy(true);
+          setNote(null);
+          setErrors({});
+          calls.save(step, { ...body(values), version: Number(initial.version) }).then(
+            (answer) => {
+              setValues((v) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fields.find((f) => f.key === k)?.secret === true ? '' : x])));
+              setBusy(false);
+              const version = t.number(answer.version);
+              setNote({ kind: 'ok', text: answer.not_applied === null ? s.saved({ version }) : s.savedNotApplied({ version, reason: answer.not_applied }) });
+              onSaved();
+            },
+            (error: unknown) => {
+              setBusy(false);
+              const placed: Record<string, FieldError> = {};
+              if (error instanceof ApiError) {
+                for (const f of fieldErrorsOf(error.details)) {
+                  const field = fieldOf(f.key, names);
+                  if (field !== null && placed[field] === undefined) placed[field] = f;
+                }
+              }
+              setErrors(placed);
+              setNote({ kind: 'error', text: s.saveFailed({ message: messageOf(error) }) });
+            },
+          );
+        }}
+      >
+        {fields.map((f) => (
+          <label class="field" key={f.key}>
+            <span>{f.label}</span>
+            {f.options ? (
+              <select name={f.key} value={values[f.key] ?? ''} onChange={(e) => { set(f.key, e.currentTarget.value); }}>
+                {f.options.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+              </select>
+            ) : (
+              <input
+                type={f.secret === true ? 'password' : 'text'}
+                name={f.key}
+                autoComplete="off"
+                spellcheck={false}
+                aria-invalid={errors[f.key] !== undefined ? true : undefined}
+                aria-describedby={[
+                  f.secret === true || f.hint !== undefined ? `${step}-${f.key}-hint` : '',
+                  errors[f.key] !== undefined ? `${step}-${f.key}-error` : '',
+                ].filter((id) => id !== '').join(' ') || undefined}
+                value={values[f.key] ?? ''}
+                onInput={(e) => { set(f.key, e.currentTarget.value); }}
+              />
+            )}
+            {(f.secret === true || f.hint !== undefined) && <span id={`${step}-${f.key}-hint`} class="meta">{f.secret === true ? s.secretKeep : f.hint}</span>}
+            {errors[f.key] !== undefined && (
+              <span id={`${step}-${f.key}-error`} class="field-error" data-testid={`error-${f.key}`}>
+                {s.fieldError({ problem: errors[f.key]?.problem ?? '', fix: errors[f.key]?.fix ?? '' })}
+              </span>
+            )}
+          </label>
+        ))}
+        <div class="actions">
+          <button type="submit" class="primary" disabled={busy}>{busy ? s.saving : s.save}</button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/** `value` trimmed, or `null` when empty (the server's "take the default" / "keep the secret"). */
+function orNull(value: string | undefined): string | null {
+  const v = (value ?? '').trim();
+  return v === '' ? null : v;
+}
+
+/** The form of `step` for a tenant kept in the store, or nothing for a file tenant. */
+function StepForm({ t, calls, data, step, onSaved }: { t: ConsoleTexts; calls: SetupCalls; data: SetupOverview; step: SetupStepId; onSaved: () => void }) {
+  const s = t.c.setup;
+  if (!data.editable || data.version === null) return null;
+  const version = String(data.version);
+  const key = step;
+  switch (step) {
+    case 'connection': {
+      const values = data.connection?.values;
+      return (
+        <EditStep
+          key={key} t={t} calls={calls} step={step} onSaved={onSaved}
+          fields={[
+            { key: 'instance_url', label: s.fieldInstanceUrl },
+            { key: 'client_id', label: s.fieldClientId },
+            { key: 'client_secret', label: s.fieldClientSecret, secret: true },
+          ]}
+          initial={{ version, instance_url: current(values, 'instance_url'), client_id: current(values, 'client_id'), client_secret: '' }}
+          body={(v) => ({ instance_url: v.instance_url ?? '', client_id: v.client_id ?? '', client_secret: orNull(v.client_secret) })}
+        />
+      );
+    }
+    case 'tables': {
+      const values = data.tables?.values ?? [];
+      const caseKeys = values.filter((v) => v.key.startsWith('case.')).map((v) => v.key.slice('case.'.length));
+      const initial: Record<string, string> = { version };
+      for (const k of caseKeys) initial[k] = current(values, `case.${k}`);
+      return (
+        <EditStep
+          key={key} t={t} calls={calls} step={step} onSaved={onSaved}
+          fields={[
+            { key: 'table', label: s.fieldCaseTable },
+            { key: 'recording_url_column', label: s.fieldRecordingColumn },
+            { key: 'caller_number_column', label: s.fieldCallerNumberColumn },
+          ]}
+          initial={initial}
+          body={(v) => ({ case: Object.fromEntries(caseKeys.map((k) => [k, orNull(v[k])])) })}
+        />
+      );
+    }
+    case 'recordings': {
+      const r = data.recordings;
+      return (
+        <EditStep
+          key={key} t={t} calls={calls} step={step} onSaved={onSaved}
+          fields={[
+            { key: 'store', label: s.fieldStore, options: [{ value: 'local', label: s.storeKindLocal }, { value: 's3', label: s.storeKindS3 }] },
+            { key: 'path', label: s.fieldPath },
+            { key: 'bucket', label: s.bucket },
+            { key: 'region', label: s.region },
+            { key: 'endpoint', label: s.endpoint },
+            { key: 'prefix', label: s.prefix },
+            { key: 'access_key_id', label: s.fieldAccessKeyId, hint: s.fieldAccessKeyHint },
+            { key: 'secret_access_key', label: s.secretAccessKey, secret: true },
+          ]}
+          initial={{
+            version,
+            store: r?.kind ?? 'local',
+            path: r?.path ?? '',
+            bucket: r?.bucket ?? '',
+            region: r?.region ?? '',
+            endpoint: r?.endpoint ?? '',
+            prefix: r?.prefix ?? '',
+            access_key_id: r?.access_key_id ?? '',
+            secret_access_key: '',
+          }}
+          body={(v) => v.store === 'local'
+            ? { store: 'local', path: orNull(v.path) }
+            : {
+                store: v.store ?? 's3',
+                bucket: orNull(v.bucket),
+                region: orNull(v.region),
+                endpoint: orNull(v.endpoint),
+                prefix: orNull(v.prefix),
+                access_key_id: orNull(v.access_key_id),
+                secret_access_key: orNull(v.secret_access_key),
+              }}
+        />
+      );
+    }
+    case 'roles':
+      return null;
+  }
+}
+
 function StepBody({ t, calls, data, step, reload }: { t: ConsoleTexts; calls: SetupCalls; data: SetupOverview; step: SetupStepId; reload: () => void }) {
   switch (step) {
     case 'connection':
@@ -344,7 +542,9 @@ export function Setup({ ctx }: PageProps) {
           const next = index + 1 < data.steps.length ? data.steps[index + 1] : undefined;
           return (
             <>
-              {!data.editable && <p class="banner info" data-testid="read-only">{s.readOnly({ file: data.file })}</p>}
+              {data.editable
+                ? <p class="banner info" data-testid="editable">{s.editable}</p>
+                : <p class="banner info" data-testid="read-only">{s.readOnly({ file: data.file ?? '' })}</p>}
               <nav aria-label={s.stepsLabel}>
                 <ol class="setup-steps">
                   {data.steps.map((id, i) => (
@@ -361,6 +561,7 @@ export function Setup({ ctx }: PageProps) {
                 <p class="meta">{s.stepOf({ n: t.number(index + 1), total: t.number(data.steps.length) })}</p>
                 <p>{s.stepIntro[step]}</p>
                 <StepBody t={t} calls={calls} data={data} step={step} reload={() => { setChecksRound((r) => r + 1); }} />
+                <StepForm t={t} calls={calls} data={data} step={step} onSaved={() => { reload(); setChecksRound((r) => r + 1); }} />
                 <Checks key={`${step}-${String(checksRound)}`} t={t} calls={calls} step={step} />
                 <div class="actions step-actions">
                   {previous && <button type="button" onClick={() => { go(previous); }}>{s.previous}</button>}

@@ -32,9 +32,12 @@ export interface RoleNeed {
 export interface SetupOverview {
   tenant: string;
   name: string;
-  provisioned: 'file';
-  file: string;
+  provisioned: 'file' | 'store';
+  /** The configuration file; `null` for a tenant kept in the store. */
+  file: string | null;
   editable: boolean;
+  /** For a tenant kept in the store, the version a save names. */
+  version: number | null;
   steps: SetupStepId[];
   crm: string | null;
   connection: { values: SetupValue[]; registration: { menu: string; redirect_url: string } | null } | null;
@@ -91,11 +94,30 @@ export interface NewColumnRequest {
   admin_password: string;
 }
 
+export interface SavedStep {
+  version: number;
+  applied: boolean;
+  not_applied: string | null;
+  checks: StepChecks;
+}
+
+export type StepSettings = Record<string, unknown> & { version: number };
+
+/** The form field a save's field error belongs to: the last part of its key below the
+ *  tenant (`crm.case.table` is `table`, `telephony.recordings.bucket` is `bucket`), when the
+ *  step's form has that field. */
+export function fieldOf(key: string, fields: readonly string[]): string | null {
+  const last = key.split('.').pop() ?? '';
+  return fields.includes(last) ? last : null;
+}
+
 export function setupApi(api: Api) {
   return {
     overview: () => api.request<SetupOverview>('GET', '/api/v1/console/setup'),
     checks: (step: SetupStepId) => api.request<StepChecks>('GET', `/api/v1/console/setup/steps/${step}/checks`),
     schema: () => api.request<SchemaView>('GET', '/api/v1/console/setup/schema'),
+    save: (step: SetupStepId, body: StepSettings) =>
+      api.request<SavedStep>('PUT', `/api/v1/console/setup/steps/${step}`, body),
     createRecordingColumn: (body: NewColumnRequest) =>
       api.request<{ column: SchemaColumn }>('POST', '/api/v1/console/setup/recording-column', body),
   };

@@ -15,6 +15,28 @@ export interface SetupMessages {
   previous: string;
   next: string;
   readOnly: Fmt<{ file: string }>;
+  /** A tenant kept in the store: its steps are saved here. */
+  editable: string;
+  editHeading: string;
+  secretKeep: string;
+  save: string;
+  saving: string;
+  saved: Fmt<{ version: string }>;
+  savedNotApplied: Fmt<{ version: string; reason: string }>;
+  saveFailed: Fmt<{ message: string }>;
+  fieldError: Fmt<{ problem: string; fix: string }>;
+  fieldInstanceUrl: string;
+  fieldClientId: string;
+  fieldClientSecret: string;
+  fieldCaseTable: string;
+  fieldRecordingColumn: string;
+  fieldCallerNumberColumn: string;
+  fieldStore: string;
+  storeKindLocal: string;
+  storeKindS3: string;
+  fieldPath: string;
+  fieldAccessKeyId: string;
+  fieldAccessKeyHint: string;
   /** The CRM section's keys, as the configuration file names them. */
   valuesHeading: string;
   keyColumn: string;

@@ -24,6 +24,9 @@ type Worded = (c: ConsoleMessages) => string;
 type Note = { kind: 'ok' | 'error'; text: Worded } | null;
 
 const WAITINGS: readonly Waiting[] = ['ringback', 'music'];
+/** A tenant kept in the store without telephony yet starts from nothing (one constant, so the
+ *  form is not reset on every render). */
+const NO_SETTINGS: TelephonySettings = { allowed_sources: [], numbers: [], queues: [], agents: [] };
 const TREATMENTS: readonly Unserved[] = ['busy', 'announcement', 'hang_up'];
 
 function newQueue(id: string): QueueSettings {
@@ -334,7 +337,7 @@ function Editor({ t, source, settings, loadedPrompts, api, reload }: {
               <thead>
                 <tr>
                   <th scope="col">{tel.agentName}</th>
-                  {queueIds.map((q) => <th key={q} scope="col">{q}</th>)}
+                  {queueIds.map((q) => <th key={q} scope="col" class="check">{q}</th>)}
                   {editable && <th scope="col"><span class="visually-hidden">{tel.removeAgent({ agent: '' })}</span></th>}
                 </tr>
               </thead>
@@ -348,7 +351,7 @@ function Editor({ t, source, settings, loadedPrompts, api, reload }: {
                       <FieldProblems t={t} errors={[...err('agent', i, 'name'), ...err('agent', i, 'queues'), ...err('agent', i, '')]} id={errId('agent', i, 'all')} />
                     </th>
                     {queueIds.map((q) => (
-                      <td key={q}>
+                      <td key={q} class="check">
                         <input
                           type="checkbox"
                           aria-label={tel.servesQueue({ agent: a.name, queue: q })}
@@ -405,9 +408,9 @@ export function Telephony({ ctx }: PageProps) {
             {view.source.kind === 'file'
               ? <p class="banner info" data-testid="source">{tel.readOnly({ file: view.source.file })}</p>
               : <p class="banner info" data-testid="source">{tel.editable({ version: String(view.source.version) })}</p>}
-            {view.telephony === null
+            {view.telephony === null && !view.source.editable
               ? <p class="card">{tel.noTelephony}</p>
-              : <Editor t={t} source={view.source} settings={view.telephony} loadedPrompts={view.prompts} api={api} reload={reload} />}
+              : <Editor t={t} source={view.source} settings={view.telephony ?? NO_SETTINGS} loadedPrompts={view.prompts} api={api} reload={reload} />}
           </>
         )}
       </Loading>

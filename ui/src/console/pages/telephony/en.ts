@@ -22,7 +22,7 @@ export const enTelephony: TelephonyMessages = {
   removeQueue: ({ queue }) => `Remove queue ${queue}`,
   ringTimeout: 'Ring time per agent (s)',
   waiting: 'While waiting, the caller hears',
-  waitings: { ringback: 'Ringing (the call stays unanswered)', music: 'Music (the call is answered)' },
+  waitings: { ringback: 'Ringing (unanswered)', music: 'Music (answered)' },
   music: 'Music',
   announcement: 'Announcement',
   generatedTone: 'A generated tone',

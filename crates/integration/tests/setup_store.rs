@@ -1,0 +1,283 @@
+//! The console's Setup for a tenant kept in the store (`docs/console-api.md`, "Setup", `PUT
+//! /api/v1/console/setup/steps/{step}`) over real HTTP against the ServiceNow sandbox: shown as
+//! editable with its version, a wrong value refused at its key with the fix, a new client
+//! secret saved write-only, used at once and checked again live, a stale version a conflict, a
+//! file tenant read-only, and every save audited as `setup.save` without a secret.
+
+mod support;
+
+use callbridge_config::Secret;
+use callbridge_core::TenantId;
+use callbridge_store::{AuditFilter, Role};
+use callbridge_web::account::provision::{self, Wanted};
+use reqwest::header::SET_COOKIE;
+use serde_json::{json, Value};
+use support::{World, TENANT};
+
+const PASSWORD: &str = "correct horse battery staple";
+const GLOBEX: &str = "globex";
+
+struct Tab {
+    http: reqwest::Client,
+    base: String,
+    origin: String,
+    cookie: String,
+    csrf: String,
+}
+
+async fn admin(world: &World, tenant: &str, user: &str) -> Tab {
+    provision::create(
+        &world.server.store,
+        &Wanted {
+            tenant: tenant.into(),
+            user: user.into(),
+            display_name: user.into(),
+            role: Role::Admin,
+        },
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{}", world.server.addr);
+    let response = world
+        .http
+        .post(format!("{base}/api/v1/session"))
+        .header("origin", &world.public_url)
+        .json(&json!({"tenant": tenant, "user": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let body: Value = response.json().await.unwrap();
+    Tab {
+        http: world.http.clone(),
+        base,
+        origin: world.public_url.clone(),
+        cookie,
+        csrf: body["csrf_token"].as_str().unwrap().to_string(),
+    }
+}
+
+impl Tab {
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    async fn put(&self, path: &str, body: Value) -> (u16, Value, String) {
+        let response = self
+            .http
+            .put(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header("origin", &self.origin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        )
+    }
+}
+
+fn grant(checks: &Value) -> &str {
+    checks["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "oauth.service_grant")
+        .unwrap_or_else(|| panic!("no oauth.service_grant in {checks}"))["status"]
+        .as_str()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
+    let world = World::start().await;
+    let text = format!(
+        "[[tenant]]\nid = \"globex\"\nname = \"Globex\"\n\n[tenant.crm]\nkind = \"servicenow\"\n\
+         instance_url = \"{}\"\nca_file = \"ca.pem\"\nclient_id = \"{}\"\n\
+         client_secret = {{ store = \"crm.client_secret\" }}\n",
+        world.sandbox.base_url, world.sandbox.credentials.client_id
+    );
+    world
+        .server
+        .directory
+        .create(
+            &TenantId::new(GLOBEX),
+            &text,
+            vec![(
+                "crm.client_secret".into(),
+                Secret::new(world.sandbox.credentials.client_secret.clone()),
+            )],
+            "test",
+        )
+        .await
+        .unwrap();
+    let ada = admin(&world, GLOBEX, "ada").await;
+
+    let (status, overview) = ada.get("/api/v1/console/setup").await;
+    assert_eq!(status, 200, "{overview}");
+    assert_eq!(overview["provisioned"], "store");
+    assert_eq!(overview["editable"], true);
+    assert_eq!(overview["version"], 1);
+    assert_eq!(overview["file"], Value::Null);
+
+    let path = "/api/v1/console/setup/steps/connection";
+    let instance = world.sandbox.base_url.as_str();
+    let client_id = world.sandbox.credentials.client_id.as_str();
+
+    // A wrong value: refused at its key with the fix; nothing saved.
+    let (status, refused, _) = ada
+        .put(
+            path,
+            json!({"version": 1, "instance_url": "ftp://globex", "client_id": client_id}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_settings");
+    let field = &refused["error"]["fields"][0];
+    assert_eq!(field["key"], "crm.instance_url", "{refused}");
+    assert!(
+        field["fix"].as_str().unwrap().contains("https"),
+        "{refused}"
+    );
+
+    // A wrong client secret, saved: used at once, and the checks run again say so.
+    let (status, saved, text) = ada
+        .put(
+            path,
+            json!({"version": 1, "instance_url": instance, "client_id": client_id, "client_secret": "not-the-secret"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        (saved["version"].as_i64(), saved["applied"].as_bool()),
+        (Some(2), Some(true))
+    );
+    assert_eq!(grant(&saved["checks"]), "fail", "{saved}");
+    assert!(!text.contains("not-the-secret"));
+    // The right one, without touching the rest: the next check passes.
+    let (status, saved, _) = ada
+        .put(
+            path,
+            json!({"version": 2, "instance_url": instance, "client_id": client_id,
+                   "client_secret": world.sandbox.credentials.client_secret}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(grant(&saved["checks"]), "pass", "{saved}");
+    // Without a secret, the one kept stays.
+    let (status, saved, _) = ada
+        .put(
+            path,
+            json!({"version": 3, "instance_url": instance, "client_id": client_id}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(grant(&saved["checks"]), "pass", "{saved}");
+
+    // A stale version is a conflict.
+    let (status, stale, _) = ada
+        .put(
+            path,
+            json!({"version": 2, "instance_url": instance, "client_id": client_id}),
+        )
+        .await;
+    assert_eq!(
+        (status, stale["error"]["code"].as_str()),
+        (409, Some("version_conflict"))
+    );
+
+    // The tables step: the Case columns.
+    let (status, saved, text) = ada
+        .put(
+            "/api/v1/console/setup/steps/tables",
+            json!({"version": 4, "case": {"recording_url_column": "u_recording_url", "caller_number_column": "u_caller_number"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(saved["version"], 5);
+    let (_, overview) = ada.get("/api/v1/console/setup").await;
+    let caller = overview["tables"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["key"] == "case.caller_number_column")
+        .unwrap()
+        .clone();
+    assert_eq!(caller["value"], "u_caller_number");
+    let (status, roles, _) = ada
+        .put("/api/v1/console/setup/steps/roles", json!({"version": 5}))
+        .await;
+    assert_eq!(
+        (status, roles["error"]["code"].as_str()),
+        (404, Some("not_editable"))
+    );
+
+    // A file tenant's admin: read-only.
+    let bea = admin(&world, TENANT, "bea").await;
+    let (status, file, _) = bea
+        .put(
+            path,
+            json!({"version": 1, "instance_url": instance, "client_id": client_id}),
+        )
+        .await;
+    assert_eq!(
+        (status, file["error"]["code"].as_str()),
+        (409, Some("read_only"))
+    );
+    assert!(
+        file["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("change it there and restart"),
+        "{file}"
+    );
+
+    // Every save audited, none with a secret.
+    let audit = world
+        .server
+        .store
+        .admin_audit(&AuditFilter::all(GLOBEX, 100))
+        .await
+        .unwrap();
+    let saves: Vec<_> = audit
+        .iter()
+        .filter(|e| e.action == "setup.save")
+        .map(|e| (e.target.as_str(), e.outcome.as_str(), e.detail.as_str()))
+        .collect();
+    assert_eq!(saves.len(), 7, "{saves:?}");
+    assert!(saves.iter().all(|(_, _, d)| !d.contains("not-the-secret")
+        && !d.contains(world.sandbox.credentials.client_secret.as_str())));
+    assert!(
+        saves.contains(&(
+            "setup:connection",
+            "done",
+            "version 2: connection instance_url, client_id, a new client_secret; applied"
+        )),
+        "{saves:?}"
+    );
+    assert!(saves
+        .iter()
+        .any(|(t, o, _)| *t == "setup:connection" && *o == "refused"));
+    world.stop().await;
+}

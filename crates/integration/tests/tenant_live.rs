@@ -1,0 +1,176 @@
+//! A tenant kept in the store on a running server, against the ServiceNow sandbox: created
+//! while the server runs, its admin signs in at once; a new CRM client secret saved through the
+//! directory is what the tenant's CRM uses at the next request (the connection step's
+//! `oauth.service_grant` fails with the wrong one, passes with the right one), without a
+//! restart; after a restart the saved version is still the one used.
+
+mod support;
+
+use callbridge_config::toml_edit::{value, InlineTable, Table};
+use callbridge_config::Secret;
+use callbridge_core::TenantId;
+use callbridge_store::{Role, SecretChange};
+use callbridge_web::account::provision::{self, Wanted};
+use reqwest::header::SET_COOKIE;
+use serde_json::{json, Value};
+use support::World;
+
+const PASSWORD: &str = "correct horse battery staple";
+const GLOBEX: &str = "globex";
+
+fn crm(world: &World, client_secret_name: &str) -> Table {
+    let mut crm = Table::new();
+    crm.insert("kind", value("servicenow"));
+    crm.insert("instance_url", value(world.sandbox.base_url.as_str()));
+    crm.insert("ca_file", value("ca.pem"));
+    crm.insert(
+        "client_id",
+        value(world.sandbox.credentials.client_id.as_str()),
+    );
+    let mut secret = InlineTable::new();
+    secret.insert("store", client_secret_name.into());
+    crm.insert("client_secret", value(secret));
+    crm
+}
+
+/// A signed-in admin of `tenant`: (cookie).
+async fn sign_in(world: &World, tenant: &str, user: &str) -> Result<String, u16> {
+    let base = format!("http://{}", world.server.addr);
+    let response = world
+        .http
+        .post(format!("{base}/api/v1/session"))
+        .header("origin", &world.public_url)
+        .json(&json!({"tenant": tenant, "user": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    if response.status() != 200 {
+        return Err(response.status().as_u16());
+    }
+    Ok(response.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string())
+}
+
+/// `GET /api/v1/console/setup`: its status and body.
+async fn overview(world: &World, cookie: &str) -> (u16, Value) {
+    let base = format!("http://{}", world.server.addr);
+    let response = world
+        .http
+        .get(format!("{base}/api/v1/console/setup"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// The status of `oauth.service_grant` in the connection step's checks, run now.
+async fn grant(world: &World, cookie: &str) -> String {
+    let base = format!("http://{}", world.server.addr);
+    let body: Value = world
+        .http
+        .get(format!(
+            "{base}/api/v1/console/setup/steps/connection/checks"
+        ))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "oauth.service_grant")
+        .unwrap_or_else(|| panic!("no oauth.service_grant in {body}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_store_tenants_change_is_used_at_once_and_after_a_restart() {
+    let world = World::start().await;
+    let globex = TenantId::new(GLOBEX);
+    let directory = world.server.directory.clone();
+
+    // Before it exists, nobody signs in to it.
+    provision::create(
+        &world.server.store,
+        &Wanted {
+            tenant: GLOBEX.into(),
+            user: "gadmin".into(),
+            display_name: "G. Admin".into(),
+            role: Role::Admin,
+        },
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    // Its account exists already, but the tenant does not: the console has nothing to show.
+    let cookie = sign_in(&world, GLOBEX, "gadmin").await.expect("signs in");
+    assert_eq!(overview(&world, &cookie).await.0, 404);
+
+    let mut text = String::from("[[tenant]]\nid = \"globex\"\nname = \"Globex\"\n\n");
+    let mut document: callbridge_config::toml_edit::DocumentMut = text.parse().unwrap();
+    document["tenant"][0]["crm"] =
+        callbridge_config::toml_edit::Item::Table(crm(&world, "crm.client_secret"));
+    text = document.to_string();
+    let created = directory
+        .create(
+            &globex,
+            &text,
+            vec![("crm.client_secret".into(), Secret::new("not-the-secret"))],
+            "test",
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.version, 1);
+
+    // Created while the server runs: the console shows it, its CRM is the one just built.
+    let (status, setup) = overview(&world, &cookie).await;
+    assert_eq!(
+        (status, setup["name"].as_str()),
+        (200, Some("Globex")),
+        "{setup}"
+    );
+    assert_eq!(grant(&world, &cookie).await, "fail");
+
+    // The right secret, saved: the next check uses it.
+    let saved = directory
+        .replace_section(
+            &globex,
+            1,
+            &["crm"],
+            crm(&world, "crm.client_secret"),
+            vec![SecretChange::Set {
+                name: "crm.client_secret".into(),
+                value: Secret::new(world.sandbox.credentials.client_secret.clone()),
+            }],
+            "gadmin",
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.version, 2);
+    assert_eq!(grant(&world, &cookie).await, "pass");
+
+    // After a restart the tenant and its saved secret are read from the store.
+    let reuse = world.stop().await;
+    let world = World::start_with(support::fast_outbox(), Some(reuse)).await;
+    assert_eq!(
+        world.server.directory.source(&globex),
+        Some(callbridge_config::TenantSource::Store { version: 2 })
+    );
+    let cookie = sign_in(&world, GLOBEX, "gadmin")
+        .await
+        .expect("signs in again");
+    assert_eq!(grant(&world, &cookie).await, "pass");
+    world.stop().await;
+}

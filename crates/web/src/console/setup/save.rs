@@ -1,0 +1,505 @@
+//! `PUT /api/v1/console/setup/steps/{step}`: a setup step of a tenant kept in the store, saved
+//! through the tenant directory (the configuration's own reader checks the whole configuration,
+//! the save names the version it edited, the running server takes it at once) and checked
+//! again live by the step's doctor checks. The CRM connection and the tables edit the tenant's
+//! CRM section; the recording store edits `[tenant.telephony.recordings]`. Secrets are
+//! write-only: sealed in the store under their key (`crm.client_secret`,
+//! `telephony.recordings.secret_access_key`), never answered, audited or logged.
+
+use callbridge_config::toml_edit::{self, Array, ArrayOfTables, InlineTable, Item, Table};
+use callbridge_config::Secret;
+use callbridge_core::TenantId;
+use callbridge_integration::tenants::TenantError;
+use callbridge_store::SecretChange;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::steps::Step;
+use crate::account::ApiError;
+use crate::console::input::bad_request;
+use crate::console::telephony::{refused, Refusal};
+use crate::console::{json, Console, Done, Staff};
+use axum::http::StatusCode;
+
+/// The name the CRM client secret is sealed under.
+pub const CLIENT_SECRET: &str = "crm.client_secret";
+/// The name the S3 secret access key is sealed under.
+pub const S3_SECRET: &str = "telephony.recordings.secret_access_key";
+
+/// `connection`: the instance and the OAuth client.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    pub version: i64,
+    pub instance_url: String,
+    pub client_id: String,
+    /// Write-only: absent or null keeps the one kept in the store.
+    #[serde(default)]
+    pub client_secret: Option<String>,
+}
+
+/// `tables`: where Cases go and which columns they get, where callers are looked up.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tables {
+    pub version: i64,
+    /// `[tenant.crm.case]` becomes exactly these keys (a null one takes its default); absent
+    /// or null keeps it as it is.
+    #[serde(default)]
+    pub case: Option<serde_json::Map<String, Value>>,
+    /// `[[tenant.crm.lookup.tables]]` become these; absent or null keeps them as they are.
+    #[serde(default)]
+    pub lookup_tables: Option<Vec<LookupTable>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookupTable {
+    pub table: String,
+    pub kind: String,
+    pub phone_columns: Vec<String>,
+    #[serde(default)]
+    pub name_column: Option<String>,
+    #[serde(default)]
+    pub account_column: Option<String>,
+}
+
+/// `recordings`: where recordings are kept.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recordings {
+    pub version: i64,
+    /// `local` or `s3`.
+    pub store: String,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub bucket: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Absent or null: the machine's role (no key).
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    /// Write-only: absent or null keeps the one kept in the store.
+    #[serde(default)]
+    pub secret_access_key: Option<String>,
+}
+
+/// The Case keys the tables step may set (`[tenant.crm.case]`).
+const CASE_KEYS: [&str; 9] = [
+    "table",
+    "correlation_column",
+    "recording_url_column",
+    "caller_number_column",
+    "contact_column",
+    "account_column",
+    "consumer_column",
+    "assigned_to_column",
+    "contact_type",
+];
+
+/// An example body per step, for a body that is not one.
+pub fn example(step: Step) -> &'static str {
+    match step {
+        Step::Connection => {
+            r#"{"version": 1, "instance_url": "https://acme.service-now.com", "client_id": "...", "client_secret": "..."}"#
+        }
+        Step::Tables => {
+            r#"{"version": 1, "case": {"table": "sn_customerservice_case", "recording_url_column": "u_recording_url"}, "lookup_tables": [{"table": "customer_contact", "kind": "contact", "phone_columns": ["phone", "mobile_phone"]}]}"#
+        }
+        _ => {
+            r#"{"version": 1, "store": "s3", "bucket": "calls", "region": "us-east-1", "prefix": "rec", "access_key_id": "AKIA...", "secret_access_key": "..."}"#
+        }
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8], step: Step) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        bad_request(format!(
+            "the body is not this step's settings ({e}); send JSON like {}",
+            example(step)
+        ))
+    })
+}
+
+/// The tenant's CRM section key in its text (`crm`, or the older `servicenow`) and the table.
+fn crm_table(text: &str) -> Result<(String, Table), ApiError> {
+    let document: toml_edit::DocumentMut = text.parse().map_err(ApiError::internal)?;
+    let tenant = document
+        .get("tenant")
+        .and_then(Item::as_array_of_tables)
+        .and_then(|a| a.get(0))
+        .ok_or_else(|| ApiError::internal("the stored tenant has no [[tenant]] table"))?;
+    for key in ["crm", "servicenow"] {
+        if let Some(table) = tenant.get(key).and_then(Item::as_table) {
+            return Ok((key.to_string(), table.clone()));
+        }
+    }
+    Ok(("crm".to_string(), {
+        let mut t = Table::new();
+        t.insert("kind", toml_edit::value("servicenow"));
+        t
+    }))
+}
+
+/// The tenant's `[tenant.telephony.recordings]` in its text, if any.
+fn recordings_table(text: &str) -> Option<Table> {
+    let document: toml_edit::DocumentMut = text.parse().ok()?;
+    document
+        .get("tenant")?
+        .as_array_of_tables()?
+        .get(0)?
+        .get("telephony")?
+        .get("recordings")?
+        .as_table()
+        .cloned()
+}
+
+fn store_ref(name: &str) -> Item {
+    let mut reference = InlineTable::new();
+    reference.insert("store", name.into());
+    toml_edit::value(reference)
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// What one save changes: the table at `path` and the secrets, and words for the audit.
+#[derive(Debug)]
+struct Edit {
+    version: i64,
+    path: Vec<String>,
+    table: Table,
+    secrets: Vec<SecretChange>,
+    what: String,
+}
+
+fn connection_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
+    let c: Connection = parse(body, Step::Connection)?;
+    let (key, mut table) = crm_table(text)?;
+    table.insert("instance_url", toml_edit::value(c.instance_url.trim()));
+    table.insert("client_id", toml_edit::value(c.client_id.trim()));
+    let mut secrets = Vec::new();
+    let mut what = "instance_url, client_id".to_string();
+    if let Some(secret) = non_empty(&c.client_secret) {
+        secrets.push(SecretChange::Set {
+            name: CLIENT_SECRET.to_string(),
+            value: Secret::new(secret),
+        });
+        table.insert("client_secret", store_ref(CLIENT_SECRET));
+        what.push_str(", a new client_secret");
+    }
+    Ok(Edit {
+        version: c.version,
+        path: vec![key],
+        table,
+        secrets,
+        what,
+    })
+}
+
+fn tables_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
+    let t: Tables = parse(body, Step::Tables)?;
+    let (key, mut table) = crm_table(text)?;
+    if let Some(keys) = &t.case {
+        let mut case = Table::new();
+        for (name, value) in keys {
+            if !CASE_KEYS.contains(&name.as_str()) {
+                return Err(bad_request(format!(
+                    "unknown case key \"{name}\"; the keys are: {}",
+                    CASE_KEYS.join(", ")
+                )));
+            }
+            match value {
+                Value::Null => {}
+                Value::String(s) => {
+                    case.insert(name, toml_edit::value(s.trim()));
+                }
+                _ => {
+                    return Err(bad_request(format!(
+                        "case \"{name}\" must be a string or null"
+                    )))
+                }
+            }
+        }
+        if case.is_empty() {
+            table.remove("case");
+        } else {
+            table.insert("case", Item::Table(case));
+        }
+    }
+    if let Some(tables) = &t.lookup_tables {
+        let mut lookup = table
+            .get("lookup")
+            .and_then(Item::as_table)
+            .cloned()
+            .unwrap_or_default();
+        let mut list = ArrayOfTables::new();
+        for l in tables {
+            let mut entry = Table::new();
+            entry.insert("table", toml_edit::value(l.table.trim()));
+            entry.insert("kind", toml_edit::value(l.kind.trim()));
+            let mut columns = Array::new();
+            for c in &l.phone_columns {
+                columns.push(c.trim());
+            }
+            entry.insert("phone_columns", toml_edit::value(columns));
+            if let Some(name) = non_empty(&l.name_column) {
+                entry.insert("name_column", toml_edit::value(name));
+            }
+            if let Some(account) = non_empty(&l.account_column) {
+                entry.insert("account_column", toml_edit::value(account));
+            }
+            list.push(entry);
+        }
+        lookup.insert("tables", Item::ArrayOfTables(list));
+        table.insert("lookup", Item::Table(lookup));
+    }
+    let what = format!(
+        "case ({}), lookup tables ({})",
+        t.case.as_ref().map_or("kept".to_string(), |c| format!(
+            "{} keys",
+            c.values().filter(|v| !v.is_null()).count()
+        )),
+        t.lookup_tables
+            .as_ref()
+            .map_or("kept".to_string(), |l| l.len().to_string())
+    );
+    Ok(Edit {
+        version: t.version,
+        path: vec![key],
+        table,
+        secrets: Vec::new(),
+        what,
+    })
+}
+
+fn recordings_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
+    let r: Recordings = parse(body, Step::Recordings)?;
+    let current = recordings_table(text);
+    let mut table = Table::new();
+    let mut secrets = Vec::new();
+    let set = |table: &mut Table, key: &str, value: &Option<String>| {
+        if let Some(v) = non_empty(value) {
+            table.insert(key, toml_edit::value(v));
+        }
+    };
+    table.insert("store", toml_edit::value(r.store.trim()));
+    match r.store.trim() {
+        "local" => set(&mut table, "path", &r.path),
+        _ => {
+            // Anything but local is checked by the reader (s3, or what to write instead).
+            set(&mut table, "bucket", &r.bucket);
+            set(&mut table, "region", &r.region);
+            set(&mut table, "endpoint", &r.endpoint);
+            set(&mut table, "prefix", &r.prefix);
+            if let Some(id) = non_empty(&r.access_key_id) {
+                table.insert("access_key_id", toml_edit::value(id));
+                let kept = current
+                    .as_ref()
+                    .and_then(|t| t.get("secret_access_key"))
+                    .is_some();
+                match non_empty(&r.secret_access_key) {
+                    Some(secret) => {
+                        secrets.push(SecretChange::Set {
+                            name: S3_SECRET.to_string(),
+                            value: Secret::new(secret),
+                        });
+                        table.insert("secret_access_key", store_ref(S3_SECRET));
+                    }
+                    // Without a new one, the sealed one stays; none at all is the reader's
+                    // mistake to report (a key id without its secret).
+                    None if kept => {
+                        table.insert("secret_access_key", store_ref(S3_SECRET));
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    if non_empty(&r.access_key_id).is_none() || r.store.trim() == "local" {
+        secrets.push(SecretChange::Remove {
+            name: S3_SECRET.to_string(),
+        });
+    }
+    let what = format!(
+        "store {}{}",
+        r.store.trim(),
+        if secrets
+            .iter()
+            .any(|s| matches!(s, SecretChange::Set { .. }))
+        {
+            ", a new secret_access_key"
+        } else {
+            ""
+        }
+    );
+    Ok(Edit {
+        version: r.version,
+        path: vec!["telephony".to_string(), "recordings".to_string()],
+        table,
+        secrets,
+        what,
+    })
+}
+
+/// Saves `step` of the signed-in admin's tenant from `body`, then runs the step's checks.
+pub async fn save_step(
+    console: &Console,
+    staff: &Staff,
+    step: Step,
+    body: &[u8],
+) -> Result<Done, Refusal> {
+    let directory = &console.setup.directory;
+    let tenant = TenantId::new(staff.tenant.as_str());
+    let draft = directory.load(&tenant).await.map_err(refused)?;
+    let edit =
+        match step {
+            Step::Connection => connection_edit(body, &draft.text)?,
+            Step::Tables => tables_edit(body, &draft.text)?,
+            Step::Recordings => recordings_edit(body, &draft.text)?,
+            Step::Roles => return Err(Refusal::Api(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_editable",
+                "the roles step has nothing to save: the roles are granted to agents' accounts in \
+                 the CRM (User Administration > Users > Roles)",
+            ))),
+        };
+    let path: Vec<&str> = edit.path.iter().map(String::as_str).collect();
+    let saved = directory
+        .replace_section(
+            &tenant,
+            edit.version,
+            &path,
+            edit.table,
+            edit.secrets,
+            &staff.user,
+        )
+        .await;
+    let (version, not_applied) = match saved {
+        Ok(saved) => (saved.version, None),
+        Err(TenantError::NotApplied { version, reason }) => (version, Some(reason)),
+        Err(e) => return Err(refused(e)),
+    };
+    let checks = super::run_checks(console, staff, step).await?;
+    let detail = match &not_applied {
+        None => format!("version {version}: {} {}; applied", step.id(), edit.what),
+        Some(reason) => format!(
+            "version {version}: {} {}; saved, not applied until a restart: {reason}",
+            step.id(),
+            edit.what
+        ),
+    };
+    Ok(Done {
+        response: json(
+            StatusCode::OK,
+            json!({
+                "version": version,
+                "applied": not_applied.is_none(),
+                "not_applied": not_applied,
+                "checks": checks,
+            }),
+        ),
+        detail,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table as a document writes it (sub-tables included, under `[x]`).
+    fn render(table: &Table) -> String {
+        let mut document = toml_edit::DocumentMut::new();
+        document.insert("x", Item::Table(table.clone()));
+        document.to_string()
+    }
+
+    const TEXT: &str = "[[tenant]]\nid = \"acme\"\n\n[tenant.crm]\nkind = \"servicenow\"\ninstance_url = \"https://old.service-now.com\"\nclient_id = \"old\"\nclient_secret = { store = \"crm.client_secret\" }\n\n[tenant.crm.case]\ntable = \"x_case\"\n";
+
+    #[test]
+    fn the_connection_keeps_the_secret_unless_a_new_one_is_given_and_never_writes_it() {
+        let kept = connection_edit(
+            br#"{"version": 2, "instance_url": "https://new.service-now.com", "client_id": "new"}"#,
+            TEXT,
+        )
+        .unwrap();
+        let shown = render(&kept.table);
+        assert!(shown.contains("https://new.service-now.com"), "{shown}");
+        assert!(
+            shown.contains("client_secret = { store = \"crm.client_secret\" }"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("table = \"x_case\""),
+            "the rest is kept: {shown}"
+        );
+        assert!(kept.secrets.is_empty());
+        let new = connection_edit(
+            br#"{"version": 2, "instance_url": "https://new.service-now.com", "client_id": "new", "client_secret": "s3cret"}"#,
+            TEXT,
+        )
+        .unwrap();
+        assert!(!render(&new.table).contains("s3cret"));
+        assert!(
+            matches!(&new.secrets[..], [SecretChange::Set { name, value }] if name == CLIENT_SECRET && value.expose() == "s3cret")
+        );
+        assert!(!new.what.contains("s3cret"));
+        let unknown = connection_edit(
+            br#"{"version": 2, "instance_url": "x", "client_id": "y", "colour": 1}"#,
+            TEXT,
+        )
+        .unwrap_err();
+        assert!(
+            unknown.message.contains("unknown field `colour`"),
+            "{}",
+            unknown.message
+        );
+    }
+
+    #[test]
+    fn the_tables_replace_case_and_lookup_and_an_s3_store_seals_its_secret() {
+        let edit = tables_edit(
+            br#"{"version": 1, "case": {"recording_url_column": "u_rec", "table": null}, "lookup_tables": [{"table": "customer_contact", "kind": "contact", "phone_columns": ["phone"]}]}"#,
+            TEXT,
+        )
+        .unwrap();
+        let shown = render(&edit.table);
+        assert!(
+            shown.contains("recording_url_column = \"u_rec\""),
+            "{shown}"
+        );
+        assert!(!shown.contains("x_case"), "{shown}");
+        assert!(shown.contains("phone_columns = [\"phone\"]"), "{shown}");
+        let bad = tables_edit(br#"{"version": 1, "case": {"tabel": "x"}}"#, TEXT).unwrap_err();
+        assert!(
+            bad.message.contains("unknown case key \"tabel\""),
+            "{}",
+            bad.message
+        );
+
+        let s3 = recordings_edit(
+            br#"{"version": 1, "store": "s3", "bucket": "calls", "access_key_id": "AKIA1", "secret_access_key": "k"}"#,
+            TEXT,
+        )
+        .unwrap();
+        let shown = render(&s3.table);
+        assert!(
+            shown.contains(
+                "secret_access_key = { store = \"telephony.recordings.secret_access_key\" }"
+            ),
+            "{shown}"
+        );
+        assert!(!shown.contains("\"k\""), "{shown}");
+        assert_eq!(s3.path, ["telephony", "recordings"]);
+        let role =
+            recordings_edit(br#"{"version": 1, "store": "s3", "bucket": "calls"}"#, TEXT).unwrap();
+        assert!(matches!(&role.secrets[..], [SecretChange::Remove { .. }]));
+        assert!(!render(&role.table).contains("access_key"));
+    }
+}

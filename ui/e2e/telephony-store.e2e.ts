@@ -1,0 +1,115 @@
+// "Numbers & queues" for a tenant kept in the store, in Debian's Chromium against a real
+// `callbridge demo`: an operator adds the tenant with `callbridge tenant add` (the running demo
+// takes it in), its admin signs in to the console and sets up its telephony from nothing: a
+// mistake is shown at its field, then the numbers, a queue and an agent are saved and applied.
+import { spawn } from 'node:child_process';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { launch, newContext, screenshot, seriousViolations, watch, type Problem } from './browser';
+import { bin, startDemo, type Demo } from './demo';
+
+let demo: Demo;
+let browser: import('playwright-core').Browser;
+let context: BrowserContext;
+let page: Page;
+let problems: Problem[];
+
+/** Runs `callbridge` with `args`, `stdin` on its standard input; its standard output. */
+function cli(args: string[], stdin: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    child.on('exit', (code) => { if (code === 0) resolve(out); else reject(new Error(`callbridge ${args.join(' ')}: ${err}`)); });
+    child.stdin.end(stdin);
+  });
+}
+
+beforeAll(async () => {
+  [demo, browser] = await Promise.all([startDemo(), launch()]);
+  const out = await cli(
+    ['tenant', 'add', '--config', `${demo.data}/callbridge.toml`, 'globex', '--admin', 'gail', '--region', 'JP',
+      '--instance-url', demo.sandboxUrl, '--client-id', 'globex-client'],
+    'globex-secret\n',
+  );
+  const password = /^one-time password: (.+)$/m.exec(out)?.[1];
+  if (password === undefined) throw new Error(`no one-time password in:\n${out}`);
+  context = await newContext(browser, { width: 1280, height: 900, locale: 'en-US' });
+  page = await context.newPage();
+  problems = watch(page);
+  // The running demo takes the new tenant in within a few seconds.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const answer = await page.request.post(`${demo.publicUrl}/api/v1/session`, {
+      headers: { Origin: demo.publicUrl },
+      data: { tenant: 'globex', user: 'gail', password },
+    });
+    if (answer.ok()) break;
+    if (Date.now() > deadline) throw new Error(`globex never took sign-ins: ${String(answer.status())} ${await answer.text()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  // Accounts are the store's at once; the tenant's settings reach the server at its next
+  // look at the store (every 5 s).
+  for (;;) {
+    const view = await page.request.get(`${demo.publicUrl}/api/v1/console/telephony`);
+    if (view.ok()) break;
+    if (Date.now() > deadline) throw new Error(`globex's settings never arrived: ${String(view.status())} ${await view.text()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await page.goto(`${demo.consoleUrl ?? ''}?tenant=globex#/numbers-queues`);
+  await page.getByRole('heading', { name: 'Numbers & queues', level: 1 }).waitFor();
+});
+
+afterAll(async () => {
+  await context.close();
+  await browser.close();
+  await demo.stop();
+});
+
+describe('a tenant kept in the store', () => {
+  test('sets up its numbers, queue and agent from nothing; a mistake is shown at its field', async () => {
+    expect(await page.getByTestId('source').textContent()).toBe('Version 1. Saving applies the change at once.');
+    await page.getByRole('textbox', { name: 'Carriers allowed to send calls' }).fill('127.0.0.1, carrier.example');
+    await page.getByRole('button', { name: 'Add a queue' }).click();
+    const queue = page.getByRole('group', { name: 'Queue queue-1' });
+    await queue.getByRole('textbox', { name: 'Queue id' }).fill('front');
+    const front = page.getByRole('group', { name: 'Queue front' });
+    await front.getByRole('combobox', { name: /^When nobody is logged in/ }).selectOption('hang_up');
+    await page.getByRole('button', { name: 'Add a number' }).click();
+    await page.getByRole('textbox', { name: 'Number' }).fill('+81312345900');
+    await page.getByRole('button', { name: 'Add an agent' }).click();
+    await page.getByRole('textbox', { name: 'Agent' }).fill('gina');
+    await page.getByRole('checkbox', { name: 'gina answers front' }).check();
+    await page.getByRole('button', { name: 'Save and apply' }).click();
+
+    // The carrier address that is no address: at its field, and in the list, nothing saved.
+    const sources = page.getByRole('textbox', { name: 'Carriers allowed to send calls' });
+    await page.getByTestId('save-error').waitFor();
+    expect(await sources.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#err-sources').textContent()).toMatch(/carrier\.example/);
+    expect(await page.getByRole('heading', { name: 'Fix these and save again' }).count()).toBe(1);
+    await screenshot(page, 'console-numbers-queues-store-error-en');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await sources.fill('127.0.0.1');
+    await page.getByRole('button', { name: 'Save and apply' }).click();
+    await page.getByText('Saved as version 2 and applied.').waitFor();
+    // The page loads the saved settings again: the version moves on.
+    await page.getByTestId('source').getByText('Version 2. Saving applies the change at once.').waitFor();
+    expect(await page.getByRole('textbox', { name: 'Number' }).inputValue()).toBe('+81312345900');
+    expect(await page.getByRole('group', { name: 'Queue front' }).getByRole('combobox', { name: /^When nobody is logged in/ }).inputValue()).toBe('hang_up');
+    await screenshot(page, 'console-numbers-queues-store-en');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Saved in the store and applied: the API says so too.
+    const view = await page.request.get(`${demo.publicUrl}/api/v1/console/telephony`);
+    const body = await view.json() as { telephony: { numbers: { did: string; queue: string }[]; agents: { name: string; queues: string[] }[] } };
+    expect(body.telephony.numbers).toEqual([{ did: '+81312345900', queue: 'front' }]);
+    expect(body.telephony.agents).toEqual([{ name: 'gina', queues: ['front'] }]);
+    // The refused save is the only failed request (and the signed-out page's session check).
+    const expected = [/status of 400 .*\/api\/v1\/console\/telephony$/, /status of 401 .*\/api\/v1\/session$/];
+    expect(problems.filter((p) => !expected.some((e) => e.test(`${p.text} ${p.url}`)))).toEqual([]);
+  });
+});
