@@ -511,6 +511,13 @@ async fn a_caller_waits_with_music_and_is_held_and_resumed_by_the_agent() {
     .await;
     // Logged in but away: the call waits in the queue, answered, with music.
     let mut alice = world.agent("alice", ALICE_HZ, false).await;
+    let mut wall = world
+        .telephony
+        .handle()
+        .wall()
+        .subscribe(&callbridge_core::TenantId::from(TENANT))
+        .await
+        .expect("the wall runs");
     let sipp = Sipp::customer(
         world.sip,
         &scenario("customer_calls.xml"),
@@ -518,6 +525,18 @@ async fn a_caller_waits_with_music_and_is_held_and_resumed_by_the_agent() {
         Duration::from_millis(6000),
         1,
     );
+    // Timed from when the call is waiting (the wall says so), not from when sipp was started:
+    // on a busy machine sipp takes a while to send its INVITE.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let change = wall.changes.recv().await.expect("the wall goes on");
+            if change.contains(r#""queue":"support","waiting":1"#) {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the call waits in the queue");
     tokio::time::sleep(Duration::from_millis(1200)).await;
     alice.set_available(true).await;
     let call = alice.ringing().await;
