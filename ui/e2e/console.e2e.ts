@@ -145,7 +145,7 @@ describe("an admin's console", () => {
     await page.getByRole('navigation').getByRole('link', { name: 'People' }).click();
     await page.getByRole('heading', { name: 'People', level: 1 }).waitFor();
     // The heading takes the focus when the page changes.
-    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
     await page.locator('tr[data-user="alice.agent"]').waitFor();
     await page.getByRole('textbox', { name: 'User name' }).fill('dan.agent');
     await page.getByRole('textbox', { name: 'Display name (optional)' }).fill('Dan Agent');
@@ -163,7 +163,7 @@ describe("an admin's console", () => {
     // Reset: asked first, then a new password; the old one no longer signs in.
     await page.getByRole('button', { name: 'Reset password (dan.agent)' }).click();
     await page.getByText('Give dan.agent a new one-time password? Their sessions end now.').waitFor();
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Confirm');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Confirm');
     await page.keyboard.press('Enter');
     await page.getByText('New password set for dan.agent; their sessions ended.').waitFor();
     const second = (await page.getByTestId('one-time-password').textContent()) ?? '';

@@ -75,7 +75,7 @@ describe('Setup', () => {
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Tables and columns', level: 2 }).waitFor();
     // The step's heading takes the focus.
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Tables and columns');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Tables and columns');
     await page.locator('tr[data-key="case.recording_url_column"]').getByText('u_recording_url').waitFor();
     const tables = await checksOf();
     expect(tables).toContainEqual(['column.case.recording_url', 'pass']);

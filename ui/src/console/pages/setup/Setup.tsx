@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { PageProps } from '../../context';
 import { messageOf, useLoad } from '../../load';
 import { Loading } from '../../Loading';
@@ -527,7 +527,9 @@ export function Setup({ ctx }: PageProps) {
   const [checksRound, setChecksRound] = useState(0);
   const heading = useRef<HTMLHeadingElement>(null);
   const moved = useRef(false);
-  useEffect(() => {
+  // A layout effect: the new step's heading takes the focus in the same commit that shows it,
+  // before the browser paints, so nothing (a person or a test) sees the new step unfocused.
+  useLayoutEffect(() => {
     if (moved.current) heading.current?.focus();
   }, [step]);
   const go = (next: SetupStepId) => { moved.current = true; setStep(next); };
