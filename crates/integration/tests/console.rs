@@ -194,16 +194,9 @@ async fn an_admin_creates_an_account_resets_its_password_changes_its_role_and_di
         .unwrap()
         .to_string();
     assert_eq!(first.len(), 20);
-    let dan = Tab::sign_in(
-        &world.http,
-        &world.public_url,
-        &world.public_url,
-        TENANT,
-        "dan",
-        &first,
-    )
-    .await
-    .expect("the one-time password signs in");
+    let dan = Tab::at(&world, TENANT, "dan", &first)
+        .await
+        .expect("the one-time password signs in");
 
     let again = ada
         .change(
@@ -232,26 +225,10 @@ async fn an_admin_creates_an_account_resets_its_password_changes_its_role_and_di
         401,
         "the reset ended dan's session"
     );
-    assert!(Tab::sign_in(
-        &world.http,
-        &world.public_url,
-        &world.public_url,
-        TENANT,
-        "dan",
-        &first
-    )
-    .await
-    .is_err());
-    let dan = Tab::sign_in(
-        &world.http,
-        &world.public_url,
-        &world.public_url,
-        TENANT,
-        "dan",
-        &second,
-    )
-    .await
-    .expect("the new password signs in");
+    assert!(Tab::at(&world, TENANT, "dan", &first).await.is_err());
+    let dan = Tab::at(&world, TENANT, "dan", &second)
+        .await
+        .expect("the new password signs in");
 
     let promoted = ada
         .change(
@@ -281,16 +258,7 @@ async fn an_admin_creates_an_account_resets_its_password_changes_its_role_and_di
         )
         .await;
     assert_eq!(disabled.body["account"]["disabled"], true);
-    assert!(Tab::sign_in(
-        &world.http,
-        &world.public_url,
-        &world.public_url,
-        TENANT,
-        "dan",
-        &second
-    )
-    .await
-    .is_err());
+    assert!(Tab::at(&world, TENANT, "dan", &second).await.is_err());
     let listed = ada.get("/api/v1/console/accounts").await;
     let users: Vec<(&str, bool)> = listed.body["accounts"]
         .as_array()

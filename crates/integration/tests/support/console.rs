@@ -109,10 +109,20 @@ impl Tab {
     /// `user` of `tenant`, made with [`PASSWORD`], signed in to the world's server at its public
     /// URL.
     pub async fn of(world: &World, tenant: &str, user: &str) -> Tab {
-        let url = &world.public_url;
-        Tab::sign_in(&world.http, url, url, tenant, user, PASSWORD)
+        Tab::at(world, tenant, user, PASSWORD)
             .await
             .unwrap_or_else(|a| panic!("{user} could not sign in: {} {}", a.status, a.text))
+    }
+
+    /// `user` of `tenant` signing in with `password` to the world's server at its public URL.
+    pub async fn at(
+        world: &World,
+        tenant: &str,
+        user: &str,
+        password: &str,
+    ) -> Result<Tab, Answer> {
+        let url = &world.public_url;
+        Tab::sign_in(&world.http, url, url, tenant, user, password).await
     }
 
     pub async fn get(&self, path: &str) -> Answer {
