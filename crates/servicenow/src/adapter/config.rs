@@ -258,7 +258,7 @@ impl Validator<'_> {
         let ca_file = s.ca_file.as_ref().map(|path| self.section.base.join(path));
         let ca_pem = match &ca_file {
             Some(path) => {
-                let pem = std::fs::read_to_string(&path).map_err(|e| {
+                let pem = std::fs::read_to_string(path).map_err(|e| {
                     self.error(
                         "ca_file",
                         format!("cannot read {}: {e}", path.display()),

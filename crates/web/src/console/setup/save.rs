@@ -279,9 +279,11 @@ fn service_grant_edit(
         if had_user || had_password {
             what.push_str(", service_user and service_password removed");
         }
-        secrets.push(SecretChange::Remove {
-            name: SERVICE_PASSWORD.to_string(),
-        });
+        if had_password {
+            secrets.push(SecretChange::Remove {
+                name: SERVICE_PASSWORD.to_string(),
+            });
+        }
         return;
     }
     if let Some(user) = non_empty(&c.service_user) {
@@ -603,6 +605,58 @@ mod tests {
             "{}",
             unknown.message
         );
+    }
+
+    #[test]
+    fn a_password_grant_seals_its_password_and_the_clients_own_grant_removes_both() {
+        let password = connection_edit(
+            br#"{"version": 2, "instance_url": "https://x.service-now.com", "client_id": "c", "service_grant": "password", "service_user": " svc ", "service_password": "pw"}"#,
+            TEXT,
+        )
+        .unwrap();
+        let shown = render(&password.table);
+        assert!(shown.contains("service_grant = \"password\""), "{shown}");
+        assert!(shown.contains("service_user = \"svc\""), "{shown}");
+        assert!(
+            shown.contains("service_password = { store = \"crm.service_password\" }"),
+            "{shown}"
+        );
+        assert!(!shown.contains("\"pw\"") && !password.what.contains("pw\""));
+        assert!(
+            matches!(&password.secrets[..], [SecretChange::Set { name, value }] if name == SERVICE_PASSWORD && value.expose() == "pw")
+        );
+        let with_password = TEXT
+            .replace(
+                "client_id = \"old\"\n",
+                "client_id = \"old\"\nservice_grant = \"password\"\nservice_user = \"svc\"\nservice_password = { store = \"crm.service_password\" }\n",
+            );
+        let back = connection_edit(
+            br#"{"version": 3, "instance_url": "https://x.service-now.com", "client_id": "c", "service_grant": "client_credentials", "service_user": "ignored"}"#,
+            &with_password,
+        )
+        .unwrap();
+        let shown = render(&back.table);
+        assert!(
+            !shown.contains("service_user") && !shown.contains("service_password"),
+            "{shown}"
+        );
+        assert!(
+            matches!(&back.secrets[..], [SecretChange::Remove { name }] if name == SERVICE_PASSWORD)
+        );
+        let kept = connection_edit(
+            br#"{"version": 3, "instance_url": "https://x.service-now.com", "client_id": "c"}"#,
+            &with_password,
+        )
+        .unwrap();
+        let shown = render(&kept.table);
+        assert!(shown.contains("service_user = \"svc\""), "kept: {shown}");
+        assert!(kept.secrets.is_empty());
+        let bad = connection_edit(
+            br#"{"version": 3, "instance_url": "x", "client_id": "c", "requests_per_hour": "many"}"#,
+            TEXT,
+        )
+        .unwrap_err();
+        assert!(bad.message.contains("whole number"), "{}", bad.message);
     }
 
     #[test]
