@@ -125,7 +125,10 @@ async fn sign_in(State(accounts): State<Arc<Accounts>>, request: Request<Body>) 
         tokio::task::spawn_blocking(move || password::verify(stored.as_deref(), &password))
             .await
             .map_err(ApiError::internal)?;
-    let Some(account) = account.filter(|_| matched) else {
+    // A removed tenant's accounts stay in the store but sign in no more, refused as a wrong
+    // password is (nothing tells whether the tenant existed).
+    let served = accounts.tenant(&tenant).is_some();
+    let Some(account) = account.filter(|_| matched && served) else {
         accounts.limits.lock().failed(&attempt, Instant::now());
         tracing::info!(%tenant, %user, %address, "sign-in refused");
         return Err(bad_credentials());
