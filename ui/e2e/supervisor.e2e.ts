@@ -1,7 +1,8 @@
 // The supervisor's console pages in Debian's Chromium against a real `callbridge demo`: the live
 // wall follows one call of the demo agent through ringing, talking and its end, pushed by the
 // server; then the call is in the history with its recording link, the CSV holds it and the
-// charts count it. Both
+// charts count it; last, a call to the billing number goes on into after-call work and back to
+// available on the wall. Both
 // languages, axe-clean, no CSP violation, no console error.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -183,6 +184,40 @@ describe('the supervisor', () => {
     await screenshot(wall, 'supervisor-charts-ja');
     expect(await seriousViolations(wall)).toEqual([]);
     await wall.getByRole('combobox', { name: '言語' }).selectOption('en');
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  test('after a call to the billing number the wall shows after-call work, then available', async () => {
+    problems.length = 0;
+    await wall.goto(`${demo.publicUrl}/console?lang=en#/live-wall`);
+    await wall.getByRole('heading', { name: 'Live wall', level: 1 }).waitFor({ timeout: 10_000 });
+    await wall.locator('[data-connection="live"]').waitFor({ timeout: 10_000 });
+    expect(demo.afterCallNumber, 'the banner names the number with after-call work').toMatch(/^\+\d+$/);
+    const queue = wall.locator('li[data-queue="billing"]');
+    await queue.waitFor();
+    const alice = wall.locator(`tr[data-agent="${agent}"]`);
+    const state = alice.locator('[data-field="state"]');
+    const call = placeCall(demo, 40, undefined, demo.afterCallNumber ?? '');
+    try {
+      await state.filter({ hasText: 'Ringing' }).waitFor({ timeout: 20_000 });
+      await queue.locator('[data-figure="waiting"]', { hasText: '1' }).waitFor({ timeout: 5_000 });
+      await agentPage.getByRole('button', { name: 'Answer' }).click();
+      await state.filter({ hasText: 'On a call' }).waitFor({ timeout: 5_000 });
+      await agentPage.getByRole('button', { name: 'Hang up' }).click();
+      // The billing queue's 60 s of after-call work: the row says so, with no call, and its time
+      // in state runs.
+      await state.filter({ hasText: 'After-call work' }).waitFor({ timeout: 5_000 });
+      expect(await alice.locator('[data-field="call"]').textContent()).toBe('—');
+      await alice.locator('[data-field="time-in-state"]').filter({ hasText: /00:0[1-9]|00:[1-5]\d/ }).waitFor({ timeout: 5_000 });
+      await screenshot(wall, 'supervisor-wall-after-call-work-en');
+      expect(await seriousViolations(wall)).toEqual([]);
+      // The agent ends it by hand; the wall follows at once.
+      await agentPage.getByRole('button', { name: 'Back to available' }).click();
+      await state.filter({ hasText: 'Available' }).waitFor({ timeout: 5_000 });
+      expect(await call.done).toMatch(/answered/);
+    } finally {
+      call.stop();
+    }
     expect(unexpected(problems)).toEqual([]);
   });
 

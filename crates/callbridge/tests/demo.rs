@@ -32,26 +32,70 @@ impl Demo {
     }
 
     /// Starts the demo with its data in `dir` (kept from an earlier run to restart it).
+    ///
+    /// The ports are picked by binding port 0 and closing it, so another process (any outgoing
+    /// connection's source port comes from the same range) can take one before the demo binds
+    /// it. That failure, and only that one, is tried again on new ports.
     fn start_in(dir: tempfile::TempDir) -> Demo {
-        let data = dir.path().join("data");
+        const ATTEMPTS: usize = 4;
+        for attempt in 1..=ATTEMPTS {
+            match Demo::try_start(&dir) {
+                Ok((child, banner)) => {
+                    return Demo {
+                        child,
+                        banner,
+                        data: dir.path().join("data"),
+                        dir: Some(dir),
+                    }
+                }
+                Err(failure) if failure.port_taken && attempt < ATTEMPTS => {
+                    eprintln!("a picked port was taken before the demo bound it; new ports");
+                }
+                Err(failure) => panic!("the demo stopped: {}", failure.report),
+            }
+        }
+        unreachable!("the last attempt panics or returns")
+    }
+
+    /// One start on newly picked ports: the child and its banner, or why it stopped.
+    fn try_start(dir: &tempfile::TempDir) -> Result<(Child, Vec<String>), StartFailure> {
         let mut child = Command::new(BIN)
             .args(["demo", "--sandbox-listen", "127.0.0.1:0", "--listen"])
             .arg(format!("127.0.0.1:{}", free_tcp_port()))
             .arg("--sip-listen")
             .arg(format!("127.0.0.1:{}", free_sip_port()))
             .arg("--data")
-            .arg(&data)
+            .arg(dir.path().join("data"))
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        // Passed through to the test's output as it comes, and kept to tell a taken port.
+        let stderr_seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let stderr_thread = {
+            let seen = stderr_seen.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    eprintln!("{line}");
+                    let mut seen = seen.lock().unwrap();
+                    seen.push_str(&line);
+                    seen.push('\n');
+                }
+            })
+        };
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut banner = Vec::new();
         loop {
-            let line = lines
-                .next()
-                .unwrap_or_else(|| panic!("the demo stopped; printed {banner:#?}"))
-                .unwrap();
+            let Some(line) = lines.next().map(Result::unwrap) else {
+                let _ = child.wait();
+                let _ = stderr_thread.join();
+                let stderr = stderr_seen.lock().unwrap().clone();
+                return Err(StartFailure {
+                    port_taken: stderr.contains("Address already in use"),
+                    report: format!("printed {banner:#?}; stderr:\n{stderr}"),
+                });
+            };
             let done = line.starts_with("Press Ctrl-C");
             banner.push(line);
             if done {
@@ -60,12 +104,7 @@ impl Demo {
         }
         // Keep draining stdout so the demo never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Demo {
-            child,
-            banner,
-            data,
-            dir: Some(dir),
-        }
+        Ok((child, banner))
     }
 
     /// The rest of the banner line that starts with `label` (after leading spaces).
@@ -106,6 +145,13 @@ impl Demo {
         let _ = self.child.kill();
         panic!("the demo did not stop on Ctrl-C");
     }
+}
+
+/// Why a demo start ended before its banner.
+struct StartFailure {
+    /// A picked port was bound by someone else first (worth another try on new ports).
+    port_taken: bool,
+    report: String,
 }
 
 impl Drop for Demo {

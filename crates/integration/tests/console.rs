@@ -13,151 +13,10 @@ use callbridge_crm::Crm;
 use callbridge_integration::runtime::OutboxOptions;
 use callbridge_store::{AuditFilter, OutboxItem, Role, SecretKey, Store};
 use callbridge_testkit::MemoryCrm;
-use callbridge_web::account::provision::{self, Wanted};
-use reqwest::header::SET_COOKIE;
 use reqwest::Method;
 use serde_json::{json, Value};
+use support::console::{add_account as add, Tab, PASSWORD};
 use support::{World, TENANT};
-
-const PASSWORD: &str = "correct horse battery staple";
-
-async fn add(store: &Store, tenant: &str, user: &str, role: Role) {
-    provision::create(
-        store,
-        &Wanted {
-            tenant: tenant.into(),
-            user: user.into(),
-            display_name: format!("{user} (display)"),
-            role,
-        },
-        PASSWORD,
-    )
-    .await
-    .unwrap();
-}
-
-struct Answer {
-    status: u16,
-    body: Value,
-    text: String,
-    headers: reqwest::header::HeaderMap,
-}
-
-impl Answer {
-    fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or("")
-    }
-
-    fn message(&self) -> &str {
-        self.body["error"]["message"].as_str().unwrap_or("")
-    }
-}
-
-/// A signed-in browser tab (or script): its cookie, CSRF token and the server's origin.
-struct Tab {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-async fn sign_in_at(
-    http: &reqwest::Client,
-    base: &str,
-    tenant: &str,
-    user: &str,
-    password: &str,
-) -> Result<Tab, u16> {
-    let response = http
-        .post(format!("{base}/api/v1/session"))
-        .header("origin", base)
-        .json(&json!({"tenant": tenant, "user": user, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    if response.status() != 200 {
-        return Err(response.status().as_u16());
-    }
-    let cookie = response.headers()[SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let body: Value = response.json().await.unwrap();
-    Ok(Tab {
-        http: http.clone(),
-        base: base.to_string(),
-        cookie,
-        csrf: body["csrf_token"].as_str().unwrap().to_string(),
-    })
-}
-
-async fn sign_in(world: &World, user: &str) -> Tab {
-    sign_in_at(&world.http, &world.public_url, TENANT, user, PASSWORD)
-        .await
-        .unwrap_or_else(|status| panic!("{user} could not sign in: {status}"))
-}
-
-impl Tab {
-    async fn send(&self, builder: reqwest::RequestBuilder) -> Answer {
-        let response = builder.send().await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        Answer {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-            text,
-            headers,
-        }
-    }
-
-    async fn get(&self, path: &str) -> Answer {
-        self.send(
-            self.http
-                .get(format!("{}{path}", self.base))
-                .header("cookie", &self.cookie),
-        )
-        .await
-    }
-
-    /// A changing request as the console page sends it: cookie, CSRF token, its own origin.
-    async fn change(&self, method: Method, path: &str, body: Value) -> Answer {
-        self.change_with(
-            method,
-            path,
-            Some(&self.csrf),
-            Some(&self.base),
-            body.to_string(),
-        )
-        .await
-    }
-
-    async fn change_with(
-        &self,
-        method: Method,
-        path: &str,
-        csrf: Option<&str>,
-        origin: Option<&str>,
-        body: String,
-    ) -> Answer {
-        let mut builder = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(csrf) = csrf {
-            builder = builder.header("x-csrf-token", csrf);
-        }
-        if let Some(origin) = origin {
-            builder = builder.header("origin", origin);
-        }
-        self.send(builder).await
-    }
-}
 
 /// The tenant's admin audit, newest first, as (actor, action, target, outcome).
 async fn admin_audit(store: &Store, tenant: &str) -> Vec<(String, String, String, String)> {
@@ -182,9 +41,9 @@ async fn a_supervisor_and_an_agent_are_refused_the_admin_routes_and_the_refusal_
     add(store, TENANT, "sam", Role::Supervisor).await;
     add(store, TENANT, "alice", Role::Agent).await;
     let (ada, sam, alice) = (
-        sign_in(&world, "ada").await,
-        sign_in(&world, "sam").await,
-        sign_in(&world, "alice").await,
+        Tab::of(&world, TENANT, "ada").await,
+        Tab::of(&world, TENANT, "sam").await,
+        Tab::of(&world, TENANT, "alice").await,
     );
 
     let routes = [
@@ -264,7 +123,7 @@ async fn changing_requests_need_an_allowed_origin_and_the_sessions_csrf_token() 
     let world = World::start().await;
     let store = &world.server.store;
     add(store, TENANT, "ada", Role::Admin).await;
-    let ada = sign_in(&world, "ada").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
     let body = json!({"user": "dan", "role": "agent"}).to_string();
     let path = "/api/v1/console/accounts";
 
@@ -279,7 +138,13 @@ async fn changing_requests_need_an_allowed_origin_and_the_sessions_csrf_token() 
         .await;
     assert_eq!((forged.status, forged.code()), (403, "bad_origin"));
     let no_token = ada
-        .change_with(Method::POST, path, None, Some(&ada.base), body.clone())
+        .change_with(
+            Method::POST,
+            path,
+            None,
+            Some(&world.public_url),
+            body.clone(),
+        )
         .await;
     assert_eq!((no_token.status, no_token.code()), (403, "bad_csrf_token"));
     let other_token = ada
@@ -310,7 +175,7 @@ async fn an_admin_creates_an_account_resets_its_password_changes_its_role_and_di
     let world = World::start().await;
     let store = &world.server.store;
     add(store, TENANT, "ada", Role::Admin).await;
-    let ada = sign_in(&world, "ada").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
 
     let created = ada
         .change(
@@ -329,7 +194,7 @@ async fn an_admin_creates_an_account_resets_its_password_changes_its_role_and_di
         .unwrap()
         .to_string();
     assert_eq!(first.len(), 20);
-    let dan = sign_in_at(&world.http, &world.public_url, TENANT, "dan", &first)
+    let dan = Tab::at(&world, TENANT, "dan", &first)
         .await
         .expect("the one-time password signs in");
 
@@ -360,12 +225,8 @@ async fn an_admin_creates_an_account_resets_its_password_changes_its_role_and_di
         401,
         "the reset ended dan's session"
     );
-    assert!(
-        sign_in_at(&world.http, &world.public_url, TENANT, "dan", &first)
-            .await
-            .is_err()
-    );
-    let dan = sign_in_at(&world.http, &world.public_url, TENANT, "dan", &second)
+    assert!(Tab::at(&world, TENANT, "dan", &first).await.is_err());
+    let dan = Tab::at(&world, TENANT, "dan", &second)
         .await
         .expect("the new password signs in");
 
@@ -397,11 +258,7 @@ async fn an_admin_creates_an_account_resets_its_password_changes_its_role_and_di
         )
         .await;
     assert_eq!(disabled.body["account"]["disabled"], true);
-    assert!(
-        sign_in_at(&world.http, &world.public_url, TENANT, "dan", &second)
-            .await
-            .is_err()
-    );
+    assert!(Tab::at(&world, TENANT, "dan", &second).await.is_err());
     let listed = ada.get("/api/v1/console/accounts").await;
     let users: Vec<(&str, bool)> = listed.body["accounts"]
         .as_array()
@@ -519,13 +376,13 @@ async fn bad_input_is_answered_400_with_what_to_fix_and_changes_nothing() {
     let world = World::start().await;
     let store = &world.server.store;
     add(store, TENANT, "ada", Role::Admin).await;
-    let ada = sign_in(&world, "ada").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
     let create = |body: &'static str| {
         ada.change_with(
             Method::POST,
             "/api/v1/console/accounts",
             Some(&ada.csrf),
-            Some(&ada.base),
+            Some(&world.public_url),
             body.to_string(),
         )
     };
@@ -606,7 +463,7 @@ async fn revoking_an_agents_crm_link_from_the_console_unlinks_them_as_disconnect
     add(store, TENANT, "alice", Role::Agent).await;
     add(store, TENANT, "bob", Role::Agent).await;
     world.link("alice", "alice.agent").await;
-    let ada = sign_in(&world, "ada").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
     let listed = ada.get("/api/v1/console/accounts").await;
     let link_of = |body: &Value, user: &str| {
         body["accounts"]
@@ -662,7 +519,7 @@ async fn a_dead_lettered_case_replayed_from_the_console_appears_once_in_the_crm(
     let store = &world.server.store;
     add(store, TENANT, "ada", Role::Admin).await;
     world.link("alice", "alice.agent").await;
-    let ada = sign_in(&world, "ada").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
     let admin = world.admin();
     // The CRM refuses the Case once: a refusal is not retried, it is dead-lettered at once.
     admin
@@ -760,7 +617,7 @@ async fn a_replayed_case_whose_earlier_attempt_reached_the_crm_is_found_not_crea
     let store = &world.server.store;
     add(store, TENANT, "ada", Role::Admin).await;
     world.link("alice", "alice.agent").await;
-    let ada = sign_in(&world, "ada").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
     world
         .admin()
         .fault(json!({"kind": "status", "status": 403, "count": 1,
@@ -903,12 +760,26 @@ async fn a_session_of_one_tenant_sees_and_changes_nothing_of_another() {
         .await
         .unwrap();
     store.dead_letter(globex_item, "refused").await.unwrap();
-    let ada = sign_in_at(&center.http, &center.url, "acme", "ada", PASSWORD)
-        .await
-        .unwrap();
-    let gus = sign_in_at(&center.http, &center.url, "globex", "gus", PASSWORD)
-        .await
-        .unwrap();
+    let ada = Tab::sign_in(
+        &center.http,
+        &center.url,
+        &center.url,
+        "acme",
+        "ada",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    let gus = Tab::sign_in(
+        &center.http,
+        &center.url,
+        &center.url,
+        "globex",
+        "gus",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
     gus.change(
         Method::PATCH,
         "/api/v1/console/accounts/gina",

@@ -5,62 +5,19 @@
 mod support;
 
 use callbridge_store::{AuditFilter, Role, Store};
-use callbridge_web::account::provision::{self, Wanted};
-use reqwest::header::SET_COOKIE;
 use serde_json::{json, Value};
+use support::console::{add_account, Tab};
 use support::{World, TENANT};
 
-const PASSWORD: &str = "correct horse battery staple";
-
 async fn add(store: &Store, user: &str, role: Role) {
-    let wanted = Wanted {
-        tenant: TENANT.into(),
-        user: user.into(),
-        display_name: user.into(),
-        role,
-    };
-    provision::create(store, &wanted, PASSWORD).await.unwrap();
+    add_account(store, TENANT, user, role).await;
 }
 
-/// A signed-in console session (its cookie) that asks the match tester.
-struct Session {
-    world_url: String,
-    http: reqwest::Client,
-    cookie: String,
-}
-
-impl Session {
-    async fn of(world: &World, user: &str) -> Session {
-        let response = world
-            .http
-            .post(format!("{}/api/v1/session", world.public_url))
-            .header("origin", &world.public_url)
-            .json(&json!({"tenant": TENANT, "user": user, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{user} signs in");
-        let cookie = response.headers()[SET_COOKIE].to_str().unwrap();
-        Session {
-            world_url: world.public_url.clone(),
-            http: world.http.clone(),
-            cookie: cookie.split(';').next().unwrap().to_string(),
-        }
-    }
-
-    /// `GET /api/v1/console/match?<query>`: status and body.
-    async fn test(&self, query: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}/api/v1/console/match?{query}", self.world_url))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.headers()["cache-control"], "no-store");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
+/// `GET /api/v1/console/match?<query>` as `tab`: status and body (never cached).
+async fn test(tab: &Tab, query: &str) -> (u16, Value) {
+    let answer = tab.get(&format!("/api/v1/console/match?{query}")).await;
+    assert_eq!(answer.headers["cache-control"], "no-store");
+    (answer.status, answer.body)
 }
 
 fn matched(body: &Value) -> Vec<&Value> {
@@ -76,10 +33,10 @@ fn matched(body: &Value) -> Vec<&Value> {
 async fn a_number_two_contacts_hold_is_ambiguous_and_each_record_says_which_column_and_rule() {
     let world = World::start().await;
     add(&world.server.store, "ada", Role::Admin).await;
-    let ada = Session::of(&world, "ada").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
 
     // Typed as a Japanese agent would, read in the tenant's region JP.
-    let (status, body) = ada.test("number=03-1234-5678").await;
+    let (status, body) = test(&ada, "number=03-1234-5678").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body["number"],
@@ -168,9 +125,9 @@ async fn a_number_two_contacts_hold_is_ambiguous_and_each_record_says_which_colu
 async fn one_holder_pops_nobody_offers_a_new_contact_and_html_in_a_name_comes_back_as_text() {
     let world = World::start().await;
     add(&world.server.store, "ada", Role::Admin).await;
-    let ada = Session::of(&world, "ada").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
 
-    let (status, body) = ada.test("number=%2B1%20858%20287%207834").await;
+    let (status, body) = test(&ada, "number=%2B1%20858%20287%207834").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["number"]["e164"], "+18582877834");
     assert_eq!(body["number"]["number_region"], "US");
@@ -179,7 +136,7 @@ async fn one_holder_pops_nobody_offers_a_new_contact_and_html_in_a_name_comes_ba
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["name"], "Sofia Garcia");
 
-    let (status, body) = ada.test("number=%2B81355550000").await;
+    let (status, body) = test(&ada, "number=%2B81355550000").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["pop"]["outcome"], "new_contact");
     assert_eq!(body["records"], json!([]));
@@ -193,7 +150,7 @@ async fn one_holder_pops_nobody_offers_a_new_contact_and_html_in_a_name_comes_ba
             json!({"name": hostile, "first_name": "X", "last_name": "Y", "phone": "+81 3-5555-0101"}),
         )
         .await;
-    let (status, body) = ada.test("number=03-5555-0101").await;
+    let (status, body) = test(&ada, "number=03-5555-0101").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(matched(&body)[0]["name"], hostile);
     assert_eq!(body["pop"]["outcome"], "contact");
@@ -207,7 +164,7 @@ async fn garbage_numbers_are_refused_with_what_to_type_and_only_admins_may_test(
     add(store, "ada", Role::Admin).await;
     add(store, "sam", Role::Supervisor).await;
     add(store, "alice", Role::Agent).await;
-    let ada = Session::of(&world, "ada").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
 
     for (query, code, says) in [
         ("number=%3Cscript%3E", "bad_number", "not a phone number"),
@@ -218,24 +175,20 @@ async fn garbage_numbers_are_refused_with_what_to_type_and_only_admins_may_test(
         ("number=1&number=2", "bad_request", "given twice"),
         ("phone=0312345678", "bad_request", "unknown parameter"),
     ] {
-        let (status, body) = ada.test(query).await;
+        let (status, body) = test(&ada, query).await;
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(body["error"]["code"], code, "{query}");
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains(says), "{query}: {message}");
     }
-    let (status, body) = Session::of(&world, "sam")
-        .await
-        .test("number=0312345678")
-        .await;
+    let sam = Tab::of(&world, TENANT, "sam").await;
+    let (status, body) = test(&sam, "number=0312345678").await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (403, Some("not_an_admin"))
     );
-    let (status, body) = Session::of(&world, "alice")
-        .await
-        .test("number=0312345678")
-        .await;
+    let alice = Tab::of(&world, TENANT, "alice").await;
+    let (status, body) = test(&alice, "number=0312345678").await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (403, Some("not_staff"))

@@ -7,98 +7,12 @@
 mod support;
 
 use callbridge_store::{AuditFilter, Role, Store};
-use callbridge_web::account::provision::{self, Wanted};
-use reqwest::header::SET_COOKIE;
 use serde_json::{json, Value};
+use support::console::{add_account, Answer, Tab, PASSWORD};
 use support::{World, TENANT};
 
-const PASSWORD: &str = "correct horse battery staple";
-
 async fn add(store: &Store, user: &str, role: Role) {
-    provision::create(
-        store,
-        &Wanted {
-            tenant: TENANT.into(),
-            user: user.into(),
-            display_name: user.into(),
-            role,
-        },
-        PASSWORD,
-    )
-    .await
-    .unwrap();
-}
-
-/// A signed-in script: its cookie and CSRF token.
-struct Tab {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-async fn sign_in(http: &reqwest::Client, base: &str, user: &str) -> Tab {
-    sign_in_from(http, base, base, user).await
-}
-
-/// Signs in at `base` from a page of `origin` (the configured public URL).
-async fn sign_in_from(http: &reqwest::Client, base: &str, origin: &str, user: &str) -> Tab {
-    let response = http
-        .post(format!("{base}/api/v1/session"))
-        .header("origin", origin)
-        .json(&json!({"tenant": TENANT, "user": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{user} could not sign in");
-    let cookie = response.headers()[SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let body: Value = response.json().await.unwrap();
-    Tab {
-        http: http.clone(),
-        base: base.to_string(),
-        cookie,
-        csrf: body["csrf_token"].as_str().unwrap().to_string(),
-    }
-}
-
-impl Tab {
-    async fn get(&self, path: &str) -> (u16, Value, String) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
-            text,
-        )
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-            .header("origin", &self.base)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
+    add_account(store, TENANT, user, role).await;
 }
 
 fn value<'a>(values: &'a Value, key: &str) -> &'a Value {
@@ -123,8 +37,10 @@ fn check<'a>(answer: &'a Value, id: &str) -> &'a Value {
 async fn a_file_tenants_setup_is_shown_read_only_without_its_secret() {
     let world = World::start().await;
     add(&world.server.store, "ada", Role::Admin).await;
-    let ada = sign_in(&world.http, &world.public_url, "ada").await;
-    let (status, body, text) = ada.get("/api/v1/console/setup").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
+    let Answer {
+        status, body, text, ..
+    } = ada.get("/api/v1/console/setup").await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(body["tenant"], TENANT);
     assert_eq!(body["provisioned"], "file");
@@ -188,9 +104,14 @@ async fn a_file_tenants_setup_is_shown_read_only_without_its_secret() {
 async fn each_step_runs_the_tenants_doctor_now_and_a_wrong_secret_fails_with_its_fix() {
     let world = World::start().await;
     add(&world.server.store, "ada", Role::Admin).await;
-    let ada = sign_in(&world.http, &world.public_url, "ada").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
 
-    let (status, connection, text) = ada
+    let Answer {
+        status,
+        body: connection,
+        text,
+        ..
+    } = ada
         .get("/api/v1/console/setup/steps/connection/checks")
         .await;
     assert_eq!(status, 200, "{text}");
@@ -208,7 +129,9 @@ async fn each_step_runs_the_tenants_doctor_now_and_a_wrong_secret_fails_with_its
         );
     }
 
-    let (_, tables, text) = ada.get("/api/v1/console/setup/steps/tables/checks").await;
+    let Answer {
+        body: tables, text, ..
+    } = ada.get("/api/v1/console/setup/steps/tables/checks").await;
     assert_eq!(
         check(&tables, "access.dictionary")["status"],
         "pass",
@@ -224,14 +147,22 @@ async fn each_step_runs_the_tenants_doctor_now_and_a_wrong_secret_fails_with_its
     assert_eq!(check(&tables, "access.create_case")["status"], "skipped");
     assert_eq!(tables["summary"]["fail"], 0, "{text}");
 
-    let (_, roles, text) = ada.get("/api/v1/console/setup/steps/roles/checks").await;
+    let Answer {
+        body: roles, text, ..
+    } = ada.get("/api/v1/console/setup/steps/roles/checks").await;
     assert_eq!(check(&roles, "agents.linked")["status"], "pass", "{text}");
-    let (_, recordings, _) = ada
+    let Answer {
+        body: recordings, ..
+    } = ada
         .get("/api/v1/console/setup/steps/recordings/checks")
         .await;
     assert_eq!(recordings["checks"], json!([]));
 
-    let (status, unknown, _) = ada.get("/api/v1/console/setup/steps/numbers/checks").await;
+    let Answer {
+        status,
+        body: unknown,
+        ..
+    } = ada.get("/api/v1/console/setup/steps/numbers/checks").await;
     assert_eq!(status, 404);
     assert_eq!(unknown["error"]["code"], "no_such_step");
 
@@ -250,8 +181,21 @@ async fn each_step_runs_the_tenants_doctor_now_and_a_wrong_secret_fails_with_its
     add(&wrong.store, "ada", Role::Admin).await;
     let base = format!("http://{}", wrong.addr);
     // The copy keeps the first server's public URL: its pages are the allowed origin.
-    let ada = sign_in_from(&world.http, &base, &world.public_url, "ada").await;
-    let (_, connection, text) = ada
+    let ada = Tab::sign_in(
+        &world.http,
+        &base,
+        &world.public_url,
+        TENANT,
+        "ada",
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    let Answer {
+        body: connection,
+        text,
+        ..
+    } = ada
         .get("/api/v1/console/setup/steps/connection/checks")
         .await;
     let grant = check(&connection, "oauth.service_grant");
@@ -261,7 +205,11 @@ async fn each_step_runs_the_tenants_doctor_now_and_a_wrong_secret_fails_with_its
         "the failure says how to fix it: {grant}"
     );
     assert!(!text.contains("not-the-secret"), "{text}");
-    let (status, schema, _) = ada.get("/api/v1/console/setup/schema").await;
+    let Answer {
+        status,
+        body: schema,
+        ..
+    } = ada.get("/api/v1/console/setup/schema").await;
     assert_eq!(status, 502);
     assert_eq!(schema["error"]["code"], "crm_unavailable");
     wrong.shutdown().await;
@@ -272,9 +220,14 @@ async fn the_dictionary_is_read_and_the_recording_column_is_created_only_by_an_i
     let world = World::start().await;
     let store = &world.server.store;
     add(store, "ada", Role::Admin).await;
-    let ada = sign_in(&world.http, &world.public_url, "ada").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
 
-    let (status, schema, text) = ada.get("/api/v1/console/setup/schema").await;
+    let Answer {
+        status,
+        body: schema,
+        text,
+        ..
+    } = ada.get("/api/v1/console/setup/schema").await;
     assert_eq!(status, 200, "{text}");
     let case = &schema["tables"][0];
     assert_eq!(
@@ -321,7 +274,11 @@ async fn the_dictionary_is_read_and_the_recording_column_is_created_only_by_an_i
     let path = "/api/v1/console/setup/recording-column";
     // An agent of the instance may not change its schema: the instance refuses, as a real one.
     let agent_password = world.sandbox.credentials.password("alice.agent").unwrap();
-    let (status, refused) = ada
+    let Answer {
+        status,
+        body: refused,
+        ..
+    } = ada
         .post(path, new_column("alice.agent", agent_password))
         .await;
     assert_eq!(
@@ -335,14 +292,18 @@ async fn the_dictionary_is_read_and_the_recording_column_is_created_only_by_an_i
             .contains("needs the admin role"),
         "{refused}"
     );
-    let (status, wrong) = ada
+    let Answer {
+        status,
+        body: wrong,
+        ..
+    } = ada
         .post(path, new_column("admin", "not-the-password"))
         .await;
     assert_eq!(
         (status, wrong["error"]["code"].as_str()),
         (422, Some("crm_refused"))
     );
-    let (status, bad) = ada
+    let Answer { status, body: bad, .. } = ada
         .post(
             path,
             json!({"name": "call_link", "label": "x", "type": "url", "admin_user": "a", "admin_password": "b"}),
@@ -354,7 +315,11 @@ async fn the_dictionary_is_read_and_the_recording_column_is_created_only_by_an_i
     );
 
     let credentials = &world.sandbox.credentials;
-    let (status, created) = ada
+    let Answer {
+        status,
+        body: created,
+        ..
+    } = ada
         .post(
             path,
             new_column(&credentials.admin_user, &credentials.admin_password),
@@ -364,7 +329,7 @@ async fn the_dictionary_is_read_and_the_recording_column_is_created_only_by_an_i
     assert_eq!(created["column"]["name"], "u_call_link");
     assert_eq!(created["column"]["kind"], "string_full_utf8");
     assert_eq!(created["column"]["max_length"], 1024);
-    let (_, schema, _) = ada.get("/api/v1/console/setup/schema").await;
+    let Answer { body: schema, .. } = ada.get("/api/v1/console/setup/schema").await;
     assert!(
         schema["recording_columns"]
             .as_array()
@@ -372,7 +337,11 @@ async fn the_dictionary_is_read_and_the_recording_column_is_created_only_by_an_i
             .contains(&json!("u_call_link")),
         "{schema}"
     );
-    let (status, again) = ada
+    let Answer {
+        status,
+        body: again,
+        ..
+    } = ada
         .post(
             path,
             new_column(&credentials.admin_user, &credentials.admin_password),
@@ -426,20 +395,20 @@ async fn only_admins_reach_setup() {
     let store = &world.server.store;
     add(store, "sam", Role::Supervisor).await;
     add(store, "alice", Role::Agent).await;
-    let sam = sign_in(&world.http, &world.public_url, "sam").await;
-    let alice = sign_in(&world.http, &world.public_url, "alice").await;
+    let sam = Tab::of(&world, TENANT, "sam").await;
+    let alice = Tab::of(&world, TENANT, "alice").await;
     for path in [
         "/api/v1/console/setup",
         "/api/v1/console/setup/steps/connection/checks",
         "/api/v1/console/setup/schema",
     ] {
-        let (status, body, _) = sam.get(path).await;
+        let Answer { status, body, .. } = sam.get(path).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (403, Some("not_an_admin")),
             "{path}"
         );
-        let (status, body, _) = alice.get(path).await;
+        let Answer { status, body, .. } = alice.get(path).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),
             (403, Some("not_staff")),
@@ -458,14 +427,18 @@ async fn only_admins_reach_setup() {
         "name": "u_by_agent", "label": "x", "type": "url",
         "admin_user": credentials.admin_user, "admin_password": credentials.admin_password,
     });
-    let (status, refused) = alice
+    let Answer {
+        status,
+        body: refused,
+        ..
+    } = alice
         .post("/api/v1/console/setup/recording-column", body.clone())
         .await;
     assert_eq!(
         (status, refused["error"]["code"].as_str()),
         (403, Some("not_staff"))
     );
-    let (status, _) = sam
+    let Answer { status, .. } = sam
         .post("/api/v1/console/setup/recording-column", body)
         .await;
     assert_eq!(status, 403);

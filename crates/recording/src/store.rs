@@ -123,6 +123,8 @@ pub struct RecordingStore {
     store: Arc<dyn ObjectStore>,
     /// S3 stores presign GETs, so browsers fetch audio from the bucket directly.
     signer: Option<Arc<dyn Signer>>,
+    /// [`RecordingStore::presigned_origin`], once learnt (shared by the store's clones).
+    presigned_origin: Arc<std::sync::OnceLock<String>>,
     prefix: ObjectPath,
     multipart_threshold: u64,
     part_size: usize,
@@ -197,6 +199,7 @@ impl RecordingStore {
         Ok(Self {
             store,
             signer: None,
+            presigned_origin: Arc::default(),
             prefix: path,
             multipart_threshold: DEFAULT_MULTIPART_THRESHOLD,
             part_size: DEFAULT_PART_SIZE,
@@ -263,6 +266,33 @@ impl RecordingStore {
     /// The presigner of an S3 store; `None` for local disk (Callbridge serves those itself).
     pub fn signer(&self) -> Option<&Arc<dyn Signer>> {
         self.signer.as_ref()
+    }
+
+    /// The origin (`scheme://host[:port]`) browsers fetch this store's presigned URLs from, for
+    /// the recording page's Content-Security-Policy. Read from a presigned URL itself, so it is
+    /// right for AWS's path- or host-style URLs and for any S3-compatible endpoint. It is the
+    /// bucket's endpoint, the same for every object, so it is signed once (local signing, no
+    /// request) and kept. `None` for a store that does not presign, or while signing fails (then
+    /// it is tried again next time).
+    pub async fn presigned_origin(&self) -> Option<String> {
+        if let Some(origin) = self.presigned_origin.get() {
+            return Some(origin.clone());
+        }
+        let signer = self.signer.as_ref()?;
+        let any_object = self.prefix.child("origin-probe");
+        match signer
+            .signed_url(http::Method::GET, &any_object, Duration::from_secs(60))
+            .await
+        {
+            Ok(url) => {
+                let origin = url.origin().ascii_serialization();
+                Some(self.presigned_origin.get_or_init(|| origin).clone())
+            }
+            Err(error) => {
+                tracing::warn!(%error, "could not presign to learn the store's media origin");
+                None
+            }
+        }
     }
 
     /// The object key of a recording.

@@ -62,9 +62,10 @@ pub enum WrapUpError {
 
 impl RuntimeHandle {
     /// When, on the wall clock, one of the engine's deadlines falls (what a person or a client is
-    /// told, e.g. how long an early event is held).
+    /// told, e.g. how long an early event is held). One mapping, so asking twice for the same
+    /// deadline gives the same answer (two clock readings could differ by a millisecond).
     pub fn wall_time_of(&self, deadline: callbridge_kernel::time::MonotonicTime) -> WallTime {
-        self.clock.wall().saturating_add(self.clock.until(deadline))
+        self.clock.wall_at(deadline)
     }
 
     /// Feeds one event to the engine.

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod console;
+
 use std::time::Duration;
 
 use callbridge_config::Config;

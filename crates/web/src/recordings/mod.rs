@@ -39,23 +39,6 @@ use viewers::{Viewers, SESSION_COOKIE, SESSION_LIFETIME, SIGN_IN_COOKIE, SIGN_IN
 
 pub use retention::RETENTION_INTERVAL;
 
-/// Where a browser fetches this object's presigned URLs from (`scheme://host[:port]`): read from
-/// a presigned URL itself, so it is right for AWS's path- or host-style URLs and for any
-/// S3-compatible endpoint. Presigning is local signing, no request. `None` for a store that
-/// does not presign, or when signing fails (the page then allows no other media origin).
-async fn media_origin(store: &RecordingStore, key: &str) -> Option<String> {
-    let signer = store.signer()?;
-    let path = object_store::path::Path::from(key);
-    let lifetime = Duration::from_secs(RECORDING_MEDIA.lifetime_secs as u64);
-    match signer.signed_url(http::Method::GET, &path, lifetime).await {
-        Ok(url) => Some(url.origin().ascii_serialization()),
-        Err(error) => {
-            tracing::warn!(%error, "could not presign a recording to learn its origin");
-            None
-        }
-    }
-}
-
 /// Starts the retention task (every [`RETENTION_INTERVAL`]).
 pub fn spawn_retention(recordings: Arc<Recordings>) -> tokio::task::JoinHandle<()> {
     retention::spawn(recordings, RETENTION_INTERVAL)
@@ -647,11 +630,10 @@ impl Recordings {
         };
         let body = page::recording(lang, &facts, &audio);
         let csp = match (&stored, &store) {
-            (Some(r), Some(store)) if s3 && r.removed_at.is_none() => {
-                media_origin(store, &r.object_key)
-                    .await
-                    .and_then(|origin| page_csp_with_media(&origin))
-            }
+            (Some(r), Some(store)) if s3 && r.removed_at.is_none() => store
+                .presigned_origin()
+                .await
+                .and_then(|origin| page_csp_with_media(&origin)),
             _ => None,
         };
         let csp = csp.unwrap_or(HeaderValue::from_static(PAGE_CSP));
