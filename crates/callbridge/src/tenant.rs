@@ -1,7 +1,8 @@
 //! `callbridge tenant ...`: tenants kept in the store (set up in the console), next to the
 //! configuration file's. `tenant add` creates one with its CRM connection and its first admin
 //! account, whose one-time password it prints; that admin signs in to the console and sets up
-//! the rest. A running server takes the new tenant in within `TENANT_REFRESH` (5 s).
+//! the rest. `tenant remove` takes a store tenant away. A running server takes either change
+//! in within `TENANT_REFRESH` (5 s).
 
 use std::io::Read as _;
 use std::path::Path;
@@ -12,7 +13,7 @@ use callbridge_config::toml_edit::{value, ArrayOfTables, DocumentMut, InlineTabl
 use callbridge_config::Secret;
 use callbridge_core::TenantId;
 use callbridge_integration::tenants::{TenantDirectory, TenantError};
-use callbridge_store::{Role, Store};
+use callbridge_store::{AdminEntry, AdminOutcome, Role, Store};
 use callbridge_web::account::provision::{self, Wanted};
 use clap::Subcommand;
 
@@ -29,6 +30,19 @@ pub enum TenantAction {
     Add(AddArgs),
     /// List every tenant: the file's and the store's (with their version).
     List(ConfigArg),
+    /// Remove a tenant kept in the store (no confirmation asked; what was done is printed).
+    /// It stops being served: a running server drops it within 5 s. Its accounts, call
+    /// records, recordings and audits stay in the store. A tenant of the configuration file is
+    /// removed from the file, then a restart.
+    Remove(RemoveArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RemoveArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The id of the tenant to remove (`callbridge tenant list` shows them).
+    pub id: String,
 }
 
 #[derive(clap::Args, Debug)]
@@ -57,6 +71,7 @@ pub struct AddArgs {
 pub async fn run(action: TenantAction) -> anyhow::Result<()> {
     match action {
         TenantAction::Add(args) => add(args).await,
+        TenantAction::Remove(args) => remove(args).await,
         TenantAction::List(args) => {
             let (directory, store) = open(&args).await?;
             for tenant in &directory.config().tenants {
@@ -122,6 +137,52 @@ async fn add(args: AddArgs) -> anyhow::Result<()> {
     );
     println!("created admin account {} in tenant {}", args.admin, args.id);
     println!("one-time password: {password}");
+    Ok(())
+}
+
+async fn remove(args: RemoveArgs) -> anyhow::Result<()> {
+    let (directory, store) = open(&args.config).await?;
+    let id = TenantId::new(args.id.as_str());
+    let removed = directory.remove(&id).await;
+    if let Err(error) = removed {
+        store.close().await;
+        return Err(error.into());
+    }
+    // Its sessions end in the store too (a running server already refuses them once it has
+    // dropped the tenant); the removal is written to the tenant's admin audit, which stays.
+    let sessions = store.delete_tenant_sessions(id.as_str()).await;
+    let audited = store
+        .audit_admin(&AdminEntry {
+            tenant: id.as_str().to_string(),
+            at: time::OffsetDateTime::now_utc(),
+            actor: "cli".into(),
+            action: "tenant.remove".into(),
+            target: id.as_str().to_string(),
+            call_id: None,
+            source: "cli".into(),
+            outcome: AdminOutcome::Done,
+            detail: "removed with `callbridge tenant remove`".into(),
+        })
+        .await;
+    store.close().await;
+    println!(
+        "removed tenant {} from the store; a running server stops serving it within {} s",
+        args.id,
+        callbridge_integration::server::TENANT_REFRESH.as_secs()
+    );
+    match sessions {
+        Ok(ended) => println!("ended {ended} session(s) of its accounts"),
+        Err(error) => {
+            eprintln!("its sessions were not deleted ({error}); servers refuse them anyway")
+        }
+    }
+    if let Err(error) = audited {
+        eprintln!("the removal could not be written to the admin audit: {error}");
+    }
+    println!(
+        "kept in the store: its accounts (they cannot sign in), call records, recordings, \
+         audits and outbox"
+    );
     Ok(())
 }
 

@@ -178,3 +178,175 @@ async fn a_tenant_is_added_with_its_crm_and_first_admin() {
     server.wait().unwrap();
     assert!(listening.ends_with("(2 tenants)"), "{listening}");
 }
+
+/// `POST /api/v1/session` on the server at `addr`: the session cookie, or the refusal's status.
+async fn sign_in(addr: &str, tenant: &str, user: &str, password: &str) -> Result<String, u16> {
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/session"))
+        .json(&serde_json::json!({"tenant": tenant, "user": user, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    if response.status() != 200 {
+        return Err(response.status().as_u16());
+    }
+    Ok(response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string())
+}
+
+#[tokio::test]
+async fn a_removed_tenant_is_dropped_by_a_running_server_within_its_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let config = config.to_str().unwrap();
+    let added = ok(&run(
+        &[
+            "tenant",
+            "add",
+            "--config",
+            config,
+            "globex",
+            "--admin",
+            "gina",
+            "--instance-url",
+            "https://globex.service-now.com",
+            "--client-id",
+            "globex-client",
+        ],
+        "sn-secret\n",
+    ));
+    let password = added
+        .lines()
+        .find_map(|l| l.strip_prefix("one-time password: "))
+        .expect("the password is printed")
+        .to_string();
+
+    let mut server = Command::new(BIN)
+        .args(["serve", "--config", config])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = server.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let listening = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("serve prints where it listens");
+    let addr = listening
+        .strip_prefix("Callbridge listening on ")
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("{listening}"))
+        .to_string();
+    let cookie = sign_in(&addr, "globex", "gina", &password)
+        .await
+        .expect("the store tenant's admin signs in");
+    let session = |cookie: String| {
+        let addr = addr.clone();
+        async move {
+            reqwest::Client::new()
+                .get(format!("http://{addr}/api/v1/session"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(session(cookie.clone()).await, 200);
+
+    // A file tenant and an unknown one are refused, saying what to do.
+    let file = refused(&run(&["tenant", "remove", "--config", config, "acme"], ""));
+    assert!(
+        file.contains("tenant acme is set in")
+            && file.contains("remove it from")
+            && file.contains("and restart"),
+        "{file}"
+    );
+    let unknown = refused(&run(
+        &["tenant", "remove", "--config", config, "initech"],
+        "",
+    ));
+    assert!(
+        unknown.contains("no tenant initech is configured"),
+        "{unknown}"
+    );
+
+    let removed_at = std::time::Instant::now();
+    let out = ok(&run(
+        &["tenant", "remove", "--config", config, "globex"],
+        "",
+    ));
+    assert!(
+        out.contains(
+            "removed tenant globex from the store; a running server stops serving it within 5 s"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("ended 1 session(s) of its accounts"), "{out}");
+    // The command ended the session in the store at once.
+    assert_eq!(session(cookie.clone()).await, 401);
+    // The server drops the tenant at its next refresh (every 5 s): its admin cannot sign in.
+    let deadline = removed_at + std::time::Duration::from_secs(6);
+    loop {
+        match sign_in(&addr, "globex", "gina", &password).await {
+            Err(401) => break,
+            other => {
+                assert!(std::time::Instant::now() < deadline, "sign-in: {other:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+    eprintln!(
+        "the running server dropped the removed tenant {:?} after the command",
+        removed_at.elapsed()
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Its account and its audit stay; the removal is in the audit.
+    let store = Store::open(
+        &format!("sqlite://{}", dir.path().join("callbridge.db").display()),
+        SecretKey::from_base64(KEY).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert!(store.account("globex", "gina").await.unwrap().is_some());
+    assert!(store.store_tenant("globex").await.unwrap().is_none());
+    let audit = store
+        .admin_audit(&callbridge_store::AuditFilter {
+            tenant: "globex".into(),
+            from: None,
+            to: None,
+            user: None,
+            call: None,
+            allowed: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "tenant.remove" && e.actor == "cli"),
+        "{audit:?}"
+    );
+    store.close().await;
+    let listed = ok(&run(&["tenant", "list", "--config", config], ""));
+    assert!(!listed.contains("globex"), "{listed}");
+}

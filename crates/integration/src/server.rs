@@ -257,11 +257,14 @@ struct IntegrationTenants {
 #[async_trait::async_trait]
 impl ApplyTenants for IntegrationTenants {
     async fn apply(&self, config: &Config, changed: &TenantId) -> anyhow::Result<()> {
-        let tenant = config
-            .tenants
-            .iter()
-            .find(|t| &t.id == changed)
-            .with_context(|| format!("tenant {changed} is not in the new configuration"))?;
+        let Some(tenant) = config.tenants.iter().find(|t| &t.id == changed) else {
+            // Removed: nothing is built for it any more. The engine keeps its Case policy for
+            // the calls it still follows (their CRM writes find no CRM and stay in the outbox).
+            self.linking.remove_tenant(changed);
+            self.crms.replace(changed, None);
+            self.events.remove_tenant(changed);
+            return Ok(());
+        };
         let crm = build_tenant(
             &self.registry,
             tenant,

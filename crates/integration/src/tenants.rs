@@ -6,7 +6,8 @@
 //! (refused when someone saved since the edited version), then hands the new configuration to
 //! every [`ApplyTenants`] registered, in registration order, so the change is used without a
 //! restart. At start the same composition runs ([`TenantDirectory::start`]), so a saved change
-//! survives one.
+//! survives one. A removal ([`TenantDirectory::remove`]) forgets the stored tenant and hands
+//! the appliers the configuration without it, the same way.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,7 +31,8 @@ pub type LookupEnv = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 #[async_trait::async_trait]
 pub trait ApplyTenants: Send + Sync {
     /// `config` is the new effective configuration, already validated and saved; `changed` is
-    /// the tenant that was saved or created.
+    /// the tenant that was saved or created, or removed: then `config` does not have it, and
+    /// whatever was built for it goes.
     async fn apply(&self, config: &Config, changed: &TenantId) -> anyhow::Result<()>;
 }
 
@@ -61,6 +63,9 @@ pub enum TenantError {
     /// A tenant of the configuration file: it is changed there, and a restart applies it.
     #[error("tenant {tenant} is set in {file}; change it there and restart")]
     FromFile { tenant: TenantId, file: String },
+    /// A tenant of the configuration file cannot be removed from the store.
+    #[error("tenant {tenant} is set in {file}; remove it from {file} and restart")]
+    RemoveFromFile { tenant: TenantId, file: String },
     /// Someone saved the tenant since the version the change was made from.
     #[error(
         "tenant {tenant} was changed by someone else meanwhile (edited version {edited}, now \
@@ -326,10 +331,34 @@ impl TenantDirectory {
         })
     }
 
-    /// Takes in the tenants another process created or saved since this one last looked (a
-    /// CLI `tenant add`, another server on the same PostgreSQL): when the store's versions
-    /// differ from the ones in use, the whole configuration is composed again and every
-    /// tenant that changed is applied. Returns the tenants applied.
+    /// Forgets the tenant kept in the store `tenant` (its text, versions and secrets; its
+    /// accounts, calls, recordings and audits stay in the store) and hands every applier the
+    /// configuration without it, so that it stops being served. A tenant of the configuration
+    /// file is [`TenantError::RemoveFromFile`]; an unknown one, [`TenantError::Unknown`].
+    pub async fn remove(&self, tenant: &TenantId) -> Result<(), TenantError> {
+        let _one_at_a_time = self.changing.lock().await;
+        let version = match self.source(tenant) {
+            None => return Err(TenantError::Unknown(tenant.clone())),
+            Some(TenantSource::File { path }) => {
+                return Err(TenantError::RemoveFromFile {
+                    tenant: tenant.clone(),
+                    file: path,
+                })
+            }
+            Some(TenantSource::Store { version }) => version,
+        };
+        if !self.store.delete_store_tenant(tenant.as_str()).await? {
+            return Err(TenantError::Unknown(tenant.clone()));
+        }
+        let config = self.composed().await?;
+        self.apply(config, tenant, version).await
+    }
+
+    /// Takes in the tenants another process created, saved or removed since this one last
+    /// looked (a CLI `tenant add` or `tenant remove`, another server on the same PostgreSQL):
+    /// when the store's versions differ from the ones in use, the whole configuration is
+    /// composed again and every tenant that changed (or went) is applied. Returns the tenants
+    /// applied.
     pub async fn refresh(&self) -> Result<Vec<TenantId>, TenantError> {
         let _one_at_a_time = self.changing.lock().await;
         let current = self.config();
@@ -338,22 +367,49 @@ impl TenantDirectory {
             .iter()
             .map(|t| (t.id.as_str(), &t.source))
             .collect();
-        let changed: Vec<TenantId> = self
-            .store
-            .store_tenant_versions()
-            .await?
-            .into_iter()
+        let versions = self.store.store_tenant_versions().await?;
+        let mut changed: Vec<TenantId> = versions
+            .iter()
             .filter(|(id, version)| match in_use.get(id.as_str()) {
                 None => true,
                 Some(TenantSource::Store { version: used }) => used != version,
                 // The file wins: a stored tenant with a file tenant's id stays out.
                 Some(TenantSource::File { .. }) => false,
             })
-            .map(|(id, _)| TenantId::new(id))
+            .map(|(id, _)| TenantId::new(id.as_str()))
             .collect();
+        // Served from the store, no longer kept there: removed elsewhere.
+        changed.extend(
+            in_use
+                .iter()
+                .filter(|(id, source)| {
+                    source.is_store() && !versions.iter().any(|(kept, _)| kept == *id)
+                })
+                .map(|(id, _)| TenantId::new(*id)),
+        );
         if changed.is_empty() {
             return Ok(changed);
         }
+        let config = Arc::new(self.composed().await?);
+        if let Some(registry) = &self.registry {
+            check_crms(registry, &config, |t| changed.contains(&t.id))
+                .map_err(TenantError::Invalid)?;
+        }
+        *self.current.write() = config.clone();
+        let appliers = self.appliers.read().clone();
+        for tenant in &changed {
+            for applier in &appliers {
+                if let Err(error) = applier.apply(&config, tenant).await {
+                    tracing::error!(tenant = %tenant, "a tenant saved elsewhere was not applied: {error:#}");
+                }
+            }
+            tracing::info!(tenant = %tenant, "took in a tenant created, saved or removed by another process");
+        }
+        Ok(changed)
+    }
+
+    /// The file's tenants and the store's as the store keeps them now (the file wins a clash).
+    async fn composed(&self) -> Result<Config, TenantError> {
         let stored: Vec<StoredTenant> = self
             .store
             .store_tenants()
@@ -365,22 +421,7 @@ impl TenantDirectory {
             .file
             .compose(&stored, &*self.env, OnDuplicate::FileWins)
             .map_err(TenantError::Invalid)?;
-        if let Some(registry) = &self.registry {
-            check_crms(registry, &composed.config, |t| changed.contains(&t.id))
-                .map_err(TenantError::Invalid)?;
-        }
-        let config = Arc::new(composed.config);
-        *self.current.write() = config.clone();
-        let appliers = self.appliers.read().clone();
-        for tenant in &changed {
-            for applier in &appliers {
-                if let Err(error) = applier.apply(&config, tenant).await {
-                    tracing::error!(tenant = %tenant, "a tenant saved elsewhere was not applied: {error:#}");
-                }
-            }
-            tracing::info!(tenant = %tenant, "took in a tenant created or saved by another process");
-        }
-        Ok(changed)
+        Ok(composed.config)
     }
 
     /// Refuses a tenant that is not kept in the store.

@@ -275,3 +275,93 @@ async fn a_store_tenant_is_created_edited_checked_and_read_again_at_the_next_sta
     );
     assert_eq!(client_secret(&restarted.config(), "globex"), "second");
 }
+
+#[tokio::test]
+async fn a_store_tenant_removed_goes_from_this_process_at_once_and_from_another_at_its_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Config::parse("callbridge.toml", FILE, dir.path(), &|_| None).unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cb.db").display());
+    let store = Store::open(&url, SecretKey::generate()).await.unwrap();
+    let env = Arc::new(|_: &str| None);
+    let directory = TenantDirectory::start(&file, store.clone(), Some(registry()), env.clone())
+        .await
+        .unwrap();
+    let globex = TenantId::new("globex");
+    directory
+        .create(
+            &globex,
+            GLOBEX,
+            vec![("crm.client_secret".into(), Secret::new("first"))],
+            "root",
+        )
+        .await
+        .unwrap();
+    let recorder = Arc::new(Recorder::default());
+    directory.on_change(recorder.clone());
+    let other = TenantDirectory::start(&file, store.clone(), Some(registry()), env.clone())
+        .await
+        .unwrap();
+    let other_recorder = Arc::new(Recorder::default());
+    other.on_change(other_recorder.clone());
+    assert_eq!(
+        other.source(&globex),
+        Some(TenantSource::Store { version: 1 })
+    );
+
+    // A file tenant is not the store's to remove; an unknown one is named.
+    let acme = TenantId::new("acme");
+    match directory.remove(&acme).await {
+        Err(e @ TenantError::RemoveFromFile { .. }) => assert_eq!(
+            e.to_string(),
+            "tenant acme is set in callbridge.toml; remove it from callbridge.toml and restart"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        directory.remove(&TenantId::new("initech")).await,
+        Err(TenantError::Unknown(_))
+    ));
+    assert!(
+        recorder.0.lock().unwrap().is_empty(),
+        "a refusal applies nothing"
+    );
+
+    // Removed here: gone from the configuration, and every applier is handed the removal.
+    directory.remove(&globex).await.unwrap();
+    assert_eq!(directory.source(&globex), None);
+    assert!(directory.source(&acme).is_some());
+    {
+        let applied = recorder.0.lock().unwrap();
+        assert_eq!(applied.len(), 1);
+        assert_eq!(applied[0].0, globex);
+        assert!(applied[0].1.tenants.iter().all(|t| t.id != globex));
+    }
+    assert!(store.store_tenant("globex").await.unwrap().is_none());
+    assert!(matches!(
+        directory.remove(&globex).await,
+        Err(TenantError::Unknown(_))
+    ));
+
+    // The other process learns it at its next refresh, once.
+    assert_eq!(other.refresh().await.unwrap(), vec![globex.clone()]);
+    assert_eq!(other.source(&globex), None);
+    {
+        let applied = other_recorder.0.lock().unwrap();
+        assert_eq!(applied.len(), 1);
+        assert!(applied[0].1.tenants.iter().all(|t| t.id != globex));
+    }
+    assert!(other.refresh().await.unwrap().is_empty());
+
+    // The id may be used again.
+    directory
+        .create(
+            &globex,
+            GLOBEX,
+            vec![("crm.client_secret".into(), Secret::new("again"))],
+            "root",
+        )
+        .await
+        .unwrap();
+    assert_eq!(other.refresh().await.unwrap(), vec![globex.clone()]);
+    assert_eq!(client_secret(&other.config(), "globex"), "again");
+}

@@ -401,6 +401,18 @@ impl Store {
         .rows_affected()))
     }
 
+    /// Deletes every session of every account of `tenant` (the tenant was removed); how many.
+    pub async fn delete_tenant_sessions(&self, tenant: &str) -> Result<u64> {
+        Ok(with_pool!(&self.pool, |p| sqlx::query(
+            "DELETE FROM sessions WHERE tenant = $1"
+        )
+        .bind(tenant)
+        .execute(p)
+        .await
+        .map_err(StoreError::db("delete a tenant's sessions"))?
+        .rows_affected()))
+    }
+
     /// Forgets sessions that expired before `now`; how many.
     pub async fn prune_sessions(&self, now: OffsetDateTime) -> Result<u64> {
         Ok(with_pool!(&self.pool, |p| sqlx::query(

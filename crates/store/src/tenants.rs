@@ -181,6 +181,33 @@ impl Store {
         }
     }
 
+    /// Forgets the tenant `tenant` the store keeps: its text, versions and secrets, in one
+    /// transaction; whether there was one. Everything else of the tenant (accounts, call
+    /// records, recordings, audits, outbox) is left as it is.
+    pub async fn delete_store_tenant(&self, tenant: &str) -> Result<bool> {
+        Ok(with_pool!(&self.pool, |p| {
+            let mut tx = p
+                .begin()
+                .await
+                .map_err(StoreError::db("start removing a tenant"))?;
+            sqlx::query("DELETE FROM store_tenant_secrets WHERE tenant = $1")
+                .bind(tenant)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("remove a tenant's secrets"))?;
+            let removed = sqlx::query("DELETE FROM store_tenants WHERE tenant = $1")
+                .bind(tenant)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::db("remove a tenant"))?
+                .rows_affected();
+            tx.commit()
+                .await
+                .map_err(StoreError::db("finish removing a tenant"))?;
+            removed == 1
+        }))
+    }
+
     /// The tenant `tenant` with its secrets opened; `None` when the store does not keep it.
     pub async fn store_tenant(&self, tenant: &str) -> Result<Option<StoreTenant>> {
         let row: Option<TenantRow> = with_pool!(&self.pool, |p| sqlx::query_as(

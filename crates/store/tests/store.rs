@@ -1489,6 +1489,21 @@ mod rules {
         let refused = other.store_tenant("acme").await.unwrap_err();
         assert!(matches!(refused, StoreError::Decrypt { .. }), "{refused:?}");
         other.close().await;
+
+        // Removed: its text and secrets go, the other tenant stays; removing again is false.
+        assert!(s.delete_store_tenant("acme").await.unwrap());
+        assert!(s.store_tenant("acme").await.unwrap().is_none());
+        assert!(!s.delete_store_tenant("acme").await.unwrap());
+        assert_eq!(
+            s.store_tenant_versions().await.unwrap(),
+            [("globex".to_string(), 1)]
+        );
+        // Its id may be used again, with nothing left of the removed tenant's secrets.
+        let again = s
+            .create_store_tenant("acme", "new", &[], "root")
+            .await
+            .unwrap();
+        assert_eq!((again.version, again.secrets.len()), (1, 0));
     }
 
     pub async fn tenant_secrets_round_trip_and_are_bound_to_their_name(db: &TestDb) {
@@ -1846,6 +1861,19 @@ mod rules {
         assert!(!s.delete_session(b"a1").await.unwrap());
         assert_eq!(s.delete_account_sessions("acme", "alice").await.unwrap(), 2);
         assert!(s.session(b"a3", T0).await.unwrap().is_none());
+        assert!(s.session(b"g1", T0).await.unwrap().is_some());
+        // A removed tenant's sessions, of every account, end; another tenant's stay.
+        s.create_account(account("acme", "bob", Role::Supervisor), T0)
+            .await
+            .unwrap();
+        s.create_session(session(b"a4", "acme", "alice", until))
+            .await
+            .unwrap();
+        s.create_session(session(b"a5", "acme", "bob", until))
+            .await
+            .unwrap();
+        assert_eq!(s.delete_tenant_sessions("acme").await.unwrap(), 2);
+        assert!(s.session(b"a5", T0).await.unwrap().is_none());
         assert!(s.session(b"g1", T0).await.unwrap().is_some());
     }
 

@@ -496,6 +496,58 @@ fn a_removed_tenant_keeps_its_answered_call_and_its_waiting_callers_get_the_trea
     assert_eq!(rejected(&out), [("g4".to_owned(), 404)]);
 }
 
+#[test]
+fn a_removed_tenants_agents_signed_out_after_the_removal_end_its_calls_and_no_other_tenants() {
+    // The order a removal runs in (docs/ARCHITECTURE.md, "Telephony reconfigured live"): the
+    // settings without the tenant first, then every softphone of the tenant closed as signed
+    // out, each an `AgentOffline`.
+    let mut config = settings(vec![queue("support")]);
+    config.queues.push(QueueConfig::new("globex", "support"));
+    let mut sim = Sim::new(config);
+    sim.send(Input::AgentOnline {
+        agent: agent("globex:gil"),
+        tenant: "globex".into(),
+        queues: vec!["support".into()],
+        available: true,
+    });
+    sim.online("ann", &["support"]);
+    sim.send(Input::InboundCall {
+        call: "g1".into(),
+        tenant: "globex".into(),
+        queue: "support".into(),
+        customer: CallerNumber::Dialable(E164::parse(CUSTOMER).unwrap()),
+        dialled: "+15550001111".into(),
+    });
+    sim.answer("globex:gil", "g1");
+    sim.send(Input::InboundCall {
+        call: "a1".into(),
+        tenant: TENANT.into(),
+        queue: "support".into(),
+        customer: CallerNumber::Dialable(E164::parse(CUSTOMER).unwrap()),
+        dialled: "+15550002222".into(),
+    });
+    sim.answer("ann", "a1");
+
+    sim.reconfigure(
+        settings(vec![queue("support")]),
+        &members(&[("ann", &["support"])]),
+    );
+    let out = sim.send(Input::AgentOffline {
+        agent: agent("globex:gil"),
+    });
+    // Gil's call ends at once: the customer is hung up, the call has its one record.
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::HangUpCustomer { call: ended } if ended == &call("g1"))),
+        "{out:#?}"
+    );
+    assert_eq!(ended_calls(&out), ["g1"]);
+    assert_eq!(the_record(&out).outcome, Outcome::Answered);
+    assert_eq!(sim.state("globex:gil"), AgentState::Offline);
+    // Ann's call, of the tenant that stays, is not touched.
+    assert_eq!(sim.state("ann"), AgentState::OnCall { call: call("a1") });
+}
+
 // ----- mistakes --------------------------------------------------------------------------------
 
 #[test]

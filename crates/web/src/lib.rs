@@ -234,7 +234,9 @@ pub async fn serve_with_demo(
 /// The web edge's readers of the tenants, swapped when a tenant kept in the store is saved:
 /// sign-in and the account pages (name, region, allowed origins, disposition codes), the
 /// recording page (policy, name), the audit retention, the agents' WebSocket (which tenants exist) and the
-/// softphone page's CRM origin. The console reads the directory at each request.
+/// softphone page's CRM origin. The console reads the directory at each request. A removed
+/// tenant's sessions end here: sign-in and every session check stop knowing it, and its
+/// softphones are closed (`4401`).
 struct WebTenants {
     accounts: Arc<account::Accounts>,
     recordings: Arc<recordings::Recordings>,
@@ -251,11 +253,25 @@ impl callbridge_integration::tenants::ApplyTenants for WebTenants {
         config: &callbridge_config::Config,
         changed: &callbridge_core::TenantId,
     ) -> anyhow::Result<()> {
-        let tenant = config
-            .tenants
-            .iter()
-            .find(|t| &t.id == changed)
-            .with_context(|| format!("tenant {changed} is not in the new configuration"))?;
+        let Some(tenant) = config.tenants.iter().find(|t| &t.id == changed) else {
+            // Removed. Its recordings and audits stay in the store, readable after a restart
+            // that brings the tenant back; nobody of it can sign in to see them meanwhile.
+            self.accounts.remove_tenant(changed.as_str());
+            self.gateway.tenants.write().remove(changed.as_str());
+            let closed = self.gateway.sockets.close_tenant(changed.as_str());
+            self.ui.set_page_origin(changed.as_str(), None);
+            if let Err(error) = self
+                .accounts
+                .store
+                .delete_tenant_sessions(changed.as_str())
+                .await
+            {
+                // Sessions of a tenant this server does not know are refused anyway.
+                tracing::warn!(tenant = %changed, %error, "a removed tenant's sessions were not deleted");
+            }
+            tracing::info!(tenant = %changed, softphones_closed = closed, "tenant removed: its sessions ended");
+            return Ok(());
+        };
         self.accounts.replace_tenant(config, tenant);
         self.recordings.replace_tenant(tenant);
         self.audit.replace_tenant(tenant);

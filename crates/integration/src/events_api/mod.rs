@@ -61,6 +61,12 @@ impl EventsApi {
             .write()
             .insert(tenant.id.as_str().to_string(), TenantEntry::of(tenant));
     }
+
+    /// `tenant` was removed: its events are refused as an unknown tenant's from the next
+    /// request on.
+    pub fn remove_tenant(&self, tenant: &TenantId) {
+        self.tenants.write().remove(tenant.as_str());
+    }
 }
 
 impl TenantEntry {

@@ -252,6 +252,12 @@ impl Linking {
         }
     }
 
+    /// `tenant` was removed: no link starts for it from now on (sign-ins already started fail
+    /// at their callback: the tenant is unknown).
+    pub fn remove_tenant(&self, tenant: &TenantId) {
+        self.tenants.write().remove(tenant.as_str());
+    }
+
     fn link_of(&self, tenant: &str) -> Option<TenantLink> {
         self.tenants.read().get(tenant).cloned()
     }

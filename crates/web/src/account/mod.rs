@@ -201,7 +201,14 @@ impl Accounts {
             .insert(tenant.id.as_str().to_string(), facts);
     }
 
-    /// The request's session, if its cookie names a live one.
+    /// `tenant` was removed: from the next request on its sessions are not live and its
+    /// accounts cannot sign in.
+    pub fn remove_tenant(&self, tenant: &str) {
+        self.tenants.write().remove(tenant);
+    }
+
+    /// The request's session, if its cookie names a live one of a tenant this server serves (a
+    /// removed tenant's sessions end with it, even before the store forgets them).
     pub async fn session_of(&self, headers: &HeaderMap) -> Result<Option<Signed>, ApiError> {
         let Some(id) = session::from_headers(headers) else {
             return Ok(None);
@@ -211,7 +218,8 @@ impl Accounts {
             .store
             .session(&digest, OffsetDateTime::now_utc())
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::internal)?
+            .filter(|view| self.tenants.read().contains_key(&view.tenant));
         Ok(view.map(|view| Signed { id, digest, view }))
     }
 

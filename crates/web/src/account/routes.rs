@@ -95,9 +95,15 @@ async fn sign_in(State(accounts): State<Arc<Accounts>>, request: Request<Body>) 
         .await
         .map_err(|_| bad_request(format!("the body is over {MAX_BODY} bytes")))?;
     let (tenant, user, password) = credentials(&body)?;
-    if accounts.tenant(&tenant).is_some()
-        && accounts.origin(&tenant, &parts.headers) == Verdict::Foreign
-    {
+    if accounts.tenant(&tenant).is_none() {
+        // A tenant this server does not serve (never configured, or removed; its accounts may
+        // still be in the store): no password can succeed, so none is tried and nothing counts
+        // against the limits, which exist against guessing. Tenant ids are no secret (the
+        // call-events API and the softphone address answer 404 for an unknown one).
+        tracing::info!(%tenant, %user, %address, "sign-in refused: the tenant is not served");
+        return Err(bad_credentials());
+    }
+    if accounts.origin(&tenant, &parts.headers) == Verdict::Foreign {
         return Err(ApiError::bad_origin());
     }
     let attempt = Attempt {
@@ -125,7 +131,9 @@ async fn sign_in(State(accounts): State<Arc<Accounts>>, request: Request<Body>) 
         tokio::task::spawn_blocking(move || password::verify(stored.as_deref(), &password))
             .await
             .map_err(ApiError::internal)?;
-    let Some(account) = account.filter(|_| matched) else {
+    // The tenant may have been removed while the password was checked.
+    let served = accounts.tenant(&tenant).is_some();
+    let Some(account) = account.filter(|_| matched && served) else {
         accounts.limits.lock().failed(&attempt, Instant::now());
         tracing::info!(%tenant, %user, %address, "sign-in refused");
         return Err(bad_credentials());

@@ -2,7 +2,7 @@
 //! browser can tell from a network failure. A newer connection of the same agent replaces the
 //! older (`4001 replaced`: the page says "open elsewhere" and does not reconnect); signing out
 //! the session a connection was opened with ends it (`4401 signed_out`: the page shows the
-//! sign-in form).
+//! sign-in form), and so does removing the agent's tenant, whatever opened the connection.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -93,6 +93,20 @@ impl Sockets {
         self.close_where(|s| s.tenant == tenant && s.user == user)
     }
 
+    /// Closes every connection of the tenant's agents, opened with a session or a ticket (the
+    /// tenant was removed).
+    pub fn close_tenant(&self, tenant: &str) -> usize {
+        let live = self.live.lock();
+        let mut closed = 0;
+        for (agent, l) in live.iter() {
+            if agent.tenant().as_str() == tenant {
+                let _ = l.close.send(Some(CloseReason::SignedOut));
+                closed += 1;
+            }
+        }
+        closed
+    }
+
     fn close_where(&self, matches: impl Fn(&SessionKey) -> bool) -> usize {
         let live = self.live.lock();
         let mut closed = 0;
@@ -157,5 +171,21 @@ mod tests {
             (CloseReason::Replaced.code(), CloseReason::SignedOut.text()),
             (4001, "signed_out")
         );
+    }
+
+    #[test]
+    fn removing_a_tenant_closes_its_connections_session_or_ticket_and_no_others() {
+        let sockets = Sockets::default();
+        let alice = AgentId::parse("acme:alice").unwrap();
+        let carol = AgentId::parse("acme:carol").unwrap();
+        let globex = AgentId::parse("globex:alice").unwrap();
+        let a = sockets.register(&alice, Some(key(1, "alice")));
+        let c = sockets.register(&carol, None);
+        let g = sockets.register(&globex, None);
+        assert_eq!(sockets.close_tenant("acme"), 2);
+        assert_eq!(*a.closed.borrow(), Some(CloseReason::SignedOut));
+        assert_eq!(*c.closed.borrow(), Some(CloseReason::SignedOut));
+        assert_eq!(*g.closed.borrow(), None);
+        assert_eq!(sockets.close_tenant("initech"), 0);
     }
 }
