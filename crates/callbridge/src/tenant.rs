@@ -67,7 +67,7 @@ pub struct AddArgs {
     #[arg(long)]
     pub client_id: String,
     /// An extra PEM trust root for the instance's certificate (a private CA, the sandbox's),
-    /// kept as an absolute path: the console cannot set it.
+    /// kept as an absolute path (the Setup page's connection step can change it).
     #[arg(long)]
     pub ca_file: Option<std::path::PathBuf>,
 }
