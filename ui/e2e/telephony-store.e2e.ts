@@ -3,11 +3,11 @@
 // takes it in), its admin signs in to the console and sets up its telephony from nothing: a
 // mistake is shown at its field, then the numbers, a queue and an agent are saved and applied;
 // the agent's open softphone shows a queue added for them without a reload.
-import { spawn } from 'node:child_process';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launch, newContext, screenshot, seriousViolations, watch, type Problem } from './browser';
-import { bin, startDemo, type Demo } from './demo';
+import { startDemo, type Demo } from './demo';
+import { addStoreTenant, cli, signInWhenReady } from './store-tenant';
 
 let demo: Demo;
 let browser: import('playwright-core').Browser;
@@ -15,50 +15,13 @@ let context: BrowserContext;
 let page: Page;
 let problems: Problem[];
 
-/** Runs `callbridge` with `args`, `stdin` on its standard input; its standard output. */
-function cli(args: string[], stdin: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
-    child.on('exit', (code) => { if (code === 0) resolve(out); else reject(new Error(`callbridge ${args.join(' ')}: ${err}`)); });
-    child.stdin.end(stdin);
-  });
-}
-
 beforeAll(async () => {
   [demo, browser] = await Promise.all([startDemo(), launch()]);
-  const out = await cli(
-    ['tenant', 'add', '--config', `${demo.data}/callbridge.toml`, 'globex', '--admin', 'gail', '--region', 'JP',
-      '--instance-url', demo.sandboxUrl, '--client-id', 'globex-client'],
-    'globex-secret\n',
-  );
-  const password = /^one-time password: (.+)$/m.exec(out)?.[1];
-  if (password === undefined) throw new Error(`no one-time password in:\n${out}`);
+  const password = await addStoreTenant(demo, 'globex', 'gail');
   context = await newContext(browser, { width: 1280, height: 900, locale: 'en-US' });
   page = await context.newPage();
   problems = watch(page);
-  // The running demo takes the new tenant in within a few seconds.
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const answer = await page.request.post(`${demo.publicUrl}/api/v1/session`, {
-      headers: { Origin: demo.publicUrl },
-      data: { tenant: 'globex', user: 'gail', password },
-    });
-    if (answer.ok()) break;
-    if (Date.now() > deadline) throw new Error(`globex never took sign-ins: ${String(answer.status())} ${await answer.text()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  // Accounts are the store's at once; the tenant's settings reach the server at its next
-  // look at the store (every 5 s).
-  for (;;) {
-    const view = await page.request.get(`${demo.publicUrl}/api/v1/console/telephony`);
-    if (view.ok()) break;
-    if (Date.now() > deadline) throw new Error(`globex's settings never arrived: ${String(view.status())} ${await view.text()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await signInWhenReady(page, demo, 'globex', 'gail', password, '/api/v1/console/telephony');
   await page.goto(`${demo.consoleUrl ?? ''}?tenant=globex#/numbers-queues`);
   await page.getByRole('heading', { name: 'Numbers & queues', level: 1 }).waitFor();
 });

@@ -108,6 +108,17 @@ describe('numbers and queues', () => {
     const options = await page.getByRole('group', { name: 'Queue support' }).getByRole('combobox', { name: /^Announcement/ }).locator('option').allTextContents();
     expect(options).toEqual(['None', 'closed.wav']);
     expect(await seriousViolations(page)).toEqual([]);
+
+    // No queue plays it, so it can be deleted, after a question: gone from the list and the choices.
+    await page.getByRole('button', { name: 'Delete closed.wav' }).click();
+    const question = page.getByRole('group', { name: /^Delete closed\.wav from this server\?/ });
+    await question.waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await question.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByText('closed.wav is deleted.').waitFor();
+    expect(await page.getByRole('row', { name: /closed\.wav/ }).count()).toBe(0);
+    const left = await page.getByRole('group', { name: 'Queue support' }).getByRole('combobox', { name: /^Announcement/ }).locator('option').allTextContents();
+    expect(left).toEqual(['None']);
   });
 
   test('the page in Japanese', async () => {

@@ -217,6 +217,47 @@ impl TenantDirectory {
         actor: &str,
     ) -> Result<Saved, TenantError> {
         let _one_at_a_time = self.changing.lock().await;
+        let (text, config) = self
+            .candidate_section(tenant, edited, path, table, &secrets)
+            .await?;
+        let version = self
+            .store
+            .save_store_tenant(tenant.as_str(), edited, &text, &secrets, actor)
+            .await?;
+        self.apply(config, tenant, version).await?;
+        Ok(Saved {
+            tenant: tenant.clone(),
+            version,
+        })
+    }
+
+    /// The effective configuration `replace_section` would save and apply, validated the same
+    /// way, without saving it: for a check that needs the whole resolved section (secrets
+    /// opened) before a save is made, such as opening a recording store.
+    pub async fn preview_section(
+        &self,
+        tenant: &TenantId,
+        edited: i64,
+        path: &[&str],
+        table: Table,
+        secrets: &[SecretChange],
+    ) -> Result<Config, TenantError> {
+        let (_, config) = self
+            .candidate_section(tenant, edited, path, table, secrets)
+            .await?;
+        Ok(config)
+    }
+
+    /// The tenant's text with `table` at `path` as of version `edited`, and the effective
+    /// configuration with it, validated.
+    async fn candidate_section(
+        &self,
+        tenant: &TenantId,
+        edited: i64,
+        path: &[&str],
+        table: Table,
+        secrets: &[SecretChange],
+    ) -> Result<(String, Config), TenantError> {
         self.editable(tenant)?;
         let row = self
             .store
@@ -232,7 +273,7 @@ impl TenantDirectory {
         }
         let text = replace_section(&row.config, path, table)?;
         let mut opened: BTreeMap<String, Secret> = row.secrets.into_iter().collect();
-        for change in &secrets {
+        for change in secrets {
             match change {
                 SecretChange::Set { name, value } => {
                     opened.insert(name.clone(), value.clone());
@@ -249,15 +290,7 @@ impl TenantDirectory {
             secrets: opened,
         };
         let config = self.validated(candidate).await?;
-        let version = self
-            .store
-            .save_store_tenant(tenant.as_str(), edited, &text, &secrets, actor)
-            .await?;
-        self.apply(config, tenant, version).await?;
-        Ok(Saved {
-            tenant: tenant.clone(),
-            version,
-        })
+        Ok((text, config))
     }
 
     /// Keeps a new tenant in the store: `text` is its `[[tenant]]` table, `secrets` what its

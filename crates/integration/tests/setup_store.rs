@@ -233,6 +233,115 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
         (404, Some("not_editable"))
     );
 
+    // The lookup tables: which customer tables and phone columns are searched, in this order.
+    let (status, saved, text) = ada
+        .put(
+            "/api/v1/console/setup/steps/tables",
+            json!({"version": 5, "lookup_tables": [
+                {"table": "csm_consumer", "kind": "consumer", "phone_columns": ["mobile_phone"]},
+                {"table": "customer_contact", "kind": "contact", "phone_columns": ["phone", "mobile_phone"], "account_column": "account"}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(saved["version"], 6);
+    let (_, overview) = ada.get("/api/v1/console/setup").await;
+    let value = |key: &str| {
+        overview["tables"]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["key"] == key)
+            .unwrap_or_else(|| panic!("no {key} in {overview}"))["value"]
+            .clone()
+    };
+    assert_eq!(value("lookup.tables[0].table"), "csm_consumer");
+    assert_eq!(value("lookup.tables[0].phone_columns"), "mobile_phone");
+    assert_eq!(
+        value("lookup.tables[1].phone_columns"),
+        "phone, mobile_phone"
+    );
+    // A lookup table without a phone column: refused at its key, nothing saved.
+    let (status, refused, _) = ada
+        .put(
+            "/api/v1/console/setup/steps/tables",
+            json!({"version": 6, "lookup_tables": [{"table": "customer_contact", "kind": "contact", "phone_columns": []}]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(
+        refused["error"]["fields"][0]["key"],
+        "crm.lookup.tables[0].phone_columns"
+    );
+
+    // The service grant: a password grant with its user and a write-only password, used at
+    // once (a wrong password fails the live check), then back to the client's own grant.
+    let (status, saved, text) = ada
+        .put(
+            path,
+            json!({"version": 6, "instance_url": instance, "client_id": client_id,
+                   "service_grant": "password", "service_user": "svc.callbridge",
+                   "service_password": "wrong-service-password"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(saved["version"], 7);
+    assert!(!text.contains("wrong-service-password"));
+    assert_eq!(grant(&saved["checks"]), "fail", "{saved}");
+    let (_, overview) = ada.get("/api/v1/console/setup").await;
+    let connection = |overview: &Value, key: &str| {
+        overview["connection"]["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["key"] == key)
+            .cloned()
+    };
+    assert!(!overview.to_string().contains("wrong-service-password"));
+    let user = connection(&overview, "service_user").unwrap();
+    assert_eq!(user["value"], "svc.callbridge", "{overview}");
+    let password = connection(&overview, "service_password").unwrap();
+    assert_eq!(
+        (&password["secret"], &password["set"], &password["value"]),
+        (&json!(true), &json!(true), &Value::Null)
+    );
+    // Saved again without the user or the password: both are kept.
+    let (status, kept, _) = ada
+        .put(
+            path,
+            json!({"version": 7, "instance_url": instance, "client_id": client_id,
+                   "service_grant": "password", "service_user": null}),
+        )
+        .await;
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(
+        grant(&kept["checks"]),
+        "fail",
+        "the wrong password is kept: {kept}"
+    );
+    let (status, saved, _) = ada
+        .put(
+            path,
+            json!({"version": 8, "instance_url": instance, "client_id": client_id,
+                   "service_grant": "client_credentials", "requests_per_hour": 5000}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(grant(&saved["checks"]), "pass", "{saved}");
+    let (_, overview) = ada.get("/api/v1/console/setup").await;
+    assert_eq!(connection(&overview, "service_user"), None, "{overview}");
+    assert_eq!(
+        connection(&overview, "requests_per_hour").unwrap()["value"],
+        "5000"
+    );
+    // The trust root kept as it was (none given), shown resolved.
+    let ca = connection(&overview, "ca_file").unwrap();
+    assert!(ca["value"].as_str().unwrap().ends_with("ca.pem"), "{ca}");
+    assert_eq!(
+        connection(&overview, "service_password"),
+        None,
+        "{overview}"
+    );
+
     // A file tenant's admin: read-only.
     let bea = admin(&world, TENANT, "bea").await;
     let (status, file, _) = bea
@@ -265,14 +374,23 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
         .filter(|e| e.action == "setup.save")
         .map(|e| (e.target.as_str(), e.outcome.as_str(), e.detail.as_str()))
         .collect();
-    assert_eq!(saves.len(), 7, "{saves:?}");
+    assert_eq!(saves.len(), 12, "{saves:?}");
     assert!(saves.iter().all(|(_, _, d)| !d.contains("not-the-secret")
+        && !d.contains("wrong-service-password")
         && !d.contains(world.sandbox.credentials.client_secret.as_str())));
     assert!(
         saves.contains(&(
             "setup:connection",
             "done",
             "version 2: connection instance_url, client_id, a new client_secret; applied"
+        )),
+        "{saves:?}"
+    );
+    assert!(
+        saves.contains(&(
+            "setup:connection",
+            "done",
+            "version 7: connection instance_url, client_id, service_grant password, service_user, a new service_password; applied"
         )),
         "{saves:?}"
     );

@@ -244,3 +244,65 @@ async fn a_store_tenants_change_is_used_at_once_and_after_a_restart() {
     assert!(world.server.directory.source(&globex).is_none());
     world.stop().await;
 }
+
+/// `callbridge tenant add` runs in another process: the server takes the tenant in at its next
+/// look at the store (every 5 s). Its admin signing in before that must not land on a console
+/// that says the tenant has no setup: the sign-in has the server look at the store at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tenant_another_process_created_is_whole_at_its_admins_first_sign_in() {
+    let world = World::start().await;
+    let globex = TenantId::new(GLOBEX);
+    // The CLI's own directory on the same store, as `tenant add` opens it.
+    let cli = callbridge_integration::tenants::TenantDirectory::start(
+        &world.config,
+        world.server.store.clone(),
+        None,
+        std::sync::Arc::new(|_: &str| None),
+    )
+    .await
+    .unwrap();
+    let mut document: callbridge_config::toml_edit::DocumentMut =
+        "[[tenant]]\nid = \"globex\"\nname = \"Globex\"\n"
+            .parse()
+            .unwrap();
+    document["tenant"][0]["crm"] =
+        callbridge_config::toml_edit::Item::Table(crm(&world, "crm.client_secret"));
+    cli.create(
+        &globex,
+        &document.to_string(),
+        vec![(
+            "crm.client_secret".into(),
+            Secret::new(world.sandbox.credentials.client_secret.clone()),
+        )],
+        "cli",
+    )
+    .await
+    .unwrap();
+    provision::create(
+        &world.server.store,
+        &Wanted {
+            tenant: GLOBEX.into(),
+            user: "gadmin".into(),
+            display_name: "G. Admin".into(),
+            role: Role::Admin,
+        },
+        PASSWORD,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        world.server.directory.source(&globex),
+        None,
+        "not taken in yet"
+    );
+
+    let cookie = sign_in(&world, GLOBEX, "gadmin").await.expect("signs in");
+    let (status, setup) = overview(&world, &cookie).await;
+    assert_eq!(
+        (status, setup["name"].as_str(), setup["editable"].as_bool()),
+        (200, Some("Globex"), Some(true)),
+        "{setup}"
+    );
+    assert_eq!(grant(&world, &cookie).await, "pass");
+    world.stop().await;
+}

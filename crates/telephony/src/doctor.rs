@@ -45,8 +45,9 @@ fn spool(dir: &Path) -> Check {
     }
 }
 
-/// Writes, reads back and deletes a small object where recordings go.
-async fn recording_store(t: &TenantTelephony) -> Check {
+/// Writes, reads back and deletes a small object where recordings go (also the console's check
+/// before it saves a recording store).
+pub async fn recording_store(t: &TenantTelephony) -> Check {
     let id = "telephony.recordings.store";
     let title = "recordings can be stored";
     let fix = match &t.recordings {

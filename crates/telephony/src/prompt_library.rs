@@ -156,6 +156,35 @@ impl PromptLibrary {
     pub async fn get(&self, tenant: &str, id: &str) -> std::io::Result<Option<StoredPrompt>> {
         Ok(self.list(tenant).await?.into_iter().find(|p| p.id == id))
     }
+
+    /// The path a queue's setting resolves to for `prompt` (the configuration's paths are
+    /// relative to the configuration directory).
+    pub fn path_of(&self, prompt: &StoredPrompt) -> PathBuf {
+        self.base.join(&prompt.reference)
+    }
+
+    /// Removes the tenant's upload `id` (its file and its facts) and returns what it was;
+    /// `None` when the tenant has no such upload. Whether a queue still plays it is the
+    /// caller's question: this only removes.
+    pub async fn remove(&self, tenant: &str, id: &str) -> std::io::Result<Option<StoredPrompt>> {
+        // Only an id the listing knows names a file: nothing else reaches the file system.
+        let Some(prompt) = self.get(tenant, id).await? else {
+            return Ok(None);
+        };
+        let dir = self.tenant_dir(tenant)?;
+        // The facts first: a half-done removal leaves a file no listing shows, not a listing
+        // entry without its file.
+        remove_if_there(&dir.join(format!("{}.json", prompt.id))).await?;
+        remove_if_there(&dir.join(format!("{}.wav", prompt.id))).await?;
+        Ok(Some(prompt))
+    }
+}
+
+async fn remove_if_there(path: &Path) -> std::io::Result<()> {
+    match tokio::fs::remove_file(path).await {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
 }
 
 async fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -205,6 +234,28 @@ mod tests {
         );
         assert!(library.list("globex").await.unwrap().is_empty());
         assert_eq!(library.get("acme", &kept.id).await.unwrap(), Some(kept));
+    }
+
+    #[tokio::test]
+    async fn a_removed_upload_leaves_no_file_and_no_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        let library = PromptLibrary::new(dir.path());
+        let kept = library
+            .add("acme", PromptKind::Music, "hold.wav", one_second(), "ada")
+            .await
+            .unwrap();
+        let wav = library.path_of(&kept);
+        assert!(wav.exists());
+        assert_eq!(library.remove("other", &kept.id).await.unwrap(), None);
+        assert_eq!(library.remove("acme", "../../etc").await.unwrap(), None);
+        assert_eq!(
+            library.remove("acme", &kept.id).await.unwrap(),
+            Some(kept.clone())
+        );
+        assert!(!wav.exists());
+        assert!(!wav.with_extension("json").exists());
+        assert!(library.list("acme").await.unwrap().is_empty());
+        assert_eq!(library.remove("acme", &kept.id).await.unwrap(), None);
     }
 
     #[tokio::test]

@@ -190,6 +190,33 @@ async fn a_store_tenants_numbers_queues_and_music_are_saved_checked_and_applied_
         json!(["127.0.0.1", "192.0.2.0/24"])
     );
 
+    // The music a queue plays cannot be deleted; the refusal says which queue; an unknown
+    // upload is not found.
+    let delete = reqwest::Method::DELETE;
+    let (status, in_use) = answer(
+        world
+            .console(&gail, delete.clone(), &format!("/prompts/{music}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 409, "{in_use}");
+    assert_eq!(in_use["error"]["code"], "prompt_in_use");
+    let message = in_use["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("hold.wav") && message.contains("queue front (music)"),
+        "{message}"
+    );
+    let (status, unknown) = answer(
+        world
+            .console(&gail, delete.clone(), "/prompts/music-0000")
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, unknown["error"]["code"].as_str()),
+        (404, Some("no_such_prompt"))
+    );
+
     // A save from the old version is a conflict.
     let (status, stale) = answer(world.console(&gail, put.clone(), "").await.json(&json!({
         "version": 1, "numbers": [], "queues": [{"id": "front"}], "agents": [],
@@ -218,6 +245,32 @@ async fn a_store_tenants_numbers_queues_and_music_are_saved_checked_and_applied_
     )
     .success()
     .await;
+
+    // Once no queue plays it, the upload is deleted: gone from the list and from the disk.
+    let (status, saved) = answer(world.console(&gail, put.clone(), "").await.json(&json!({
+        "version": 2,
+        "numbers": [{"did": ADDED_DID, "queue": "front"}],
+        "queues": [{"id": "front", "waiting": "ringback", "no_agent": "hang_up"}],
+        "agents": [{"name": "gina", "queues": ["front"]}],
+    })))
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    let file = world
+        .dir
+        .path()
+        .join(format!("media/{STORE_TENANT}/{music}.wav"));
+    assert!(file.exists(), "{}", file.display());
+    let (status, deleted) = answer(
+        world
+            .console(&gail, delete.clone(), &format!("/prompts/{music}"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{deleted}");
+    assert_eq!(deleted["prompt"]["id"], music.as_str());
+    assert!(!file.exists());
+    let (_, listed) = answer(world.console(&gail, get.clone(), "/prompts").await).await;
+    assert_eq!(listed["prompts"], json!([]));
 
     // Each change is in the admin audit.
     let audit = world
@@ -251,6 +304,100 @@ async fn a_store_tenants_numbers_queues_and_music_are_saved_checked_and_applied_
         "{actions:?}"
     );
     assert!(actions.contains(&("telephony.save", "done")), "{actions:?}");
+    assert!(
+        actions.contains(&("telephony.prompt_delete", "refused")),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("telephony.prompt_delete", "done")),
+        "{actions:?}"
+    );
+    world.stop().await;
+}
+
+/// `PUT /api/v1/console/setup/steps/recordings`: a store that cannot be opened is refused at
+/// its field before anything is saved; one that opens is saved and used at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recording_store_that_cannot_be_opened_is_refused_and_nothing_is_saved() {
+    let world = World::start(Options {
+        store_tenant: true,
+        ..Options::default()
+    })
+    .await;
+    let gail = world.sign_in_as(STORE_TENANT, "gail", Role::Admin).await;
+    let step = |body: Value| {
+        world
+            .http()
+            .put(format!(
+                "{}/api/v1/console/setup/steps/recordings",
+                world.public_url
+            ))
+            .header(reqwest::header::COOKIE, &gail.cookie)
+            .header("x-csrf-token", &gail.csrf)
+            .header(reqwest::header::ORIGIN, &world.public_url)
+            .json(&body)
+    };
+    // A directory below a plain file can never be made.
+    let blocker = world.dir.path().join("not-a-directory");
+    std::fs::write(&blocker, "a file").unwrap();
+    let unopenable = blocker.join("recordings");
+    let (status, refused) = answer(step(json!({
+        "version": 1, "store": "local", "path": unopenable.display().to_string(),
+    })))
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["error"]["code"], "invalid_settings");
+    let field = &refused["error"]["fields"][0];
+    assert_eq!(field["key"], "telephony.recordings.path", "{refused}");
+    assert!(
+        field["problem"]
+            .as_str()
+            .unwrap()
+            .starts_with("the recording store cannot be opened: "),
+        "{refused}"
+    );
+    assert!(
+        field["fix"]
+            .as_str()
+            .unwrap()
+            .contains("directory the service user can write"),
+        "{refused}"
+    );
+    let (_, setup) = answer(
+        world
+            .http()
+            .get(format!("{}/api/v1/console/setup", world.public_url))
+            .header(reqwest::header::COOKIE, &gail.cookie),
+    )
+    .await;
+    assert_eq!(setup["version"], 1, "nothing saved: {setup}");
+    assert!(
+        setup["recordings"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("recordings-globex"),
+        "{setup}"
+    );
+
+    // A directory that can be made: saved, applied, and its check passes.
+    let writable = world.dir.path().join("recordings-moved");
+    let (status, saved) = answer(step(json!({
+        "version": 1, "store": "local", "path": writable.display().to_string(),
+    })))
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(
+        (saved["version"].as_i64(), saved["applied"].as_bool()),
+        (Some(2), Some(true))
+    );
+    let store = saved["checks"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "telephony.recordings.store")
+        .unwrap_or_else(|| panic!("no store check in {saved}"))
+        .clone();
+    assert_eq!(store["status"], "pass", "{saved}");
     world.stop().await;
 }
 

@@ -172,6 +172,7 @@ pub async fn serve_with_demo(
     ui_config.demo_customer_page = demo_customer.is_some();
     // A saved tenant kept in the store reaches the web edge's readers of the tenants without a
     // restart (after the integration's parts, registered before: its CRM is built by then).
+    accounts.look_for_new_tenants_in(integration.directory.clone());
     integration.directory.on_change(Arc::new(WebTenants {
         accounts: accounts.clone(),
         recordings: recordings.clone(),

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api';
 import { enSetup } from '../../src/console/pages/setup/en';
 import { jaSetup } from '../../src/console/pages/setup/ja';
-import { fieldOf, setupApi } from '../../src/console/pages/setup/api';
+import { fieldOf, lookupPlaceOf, lookupRowsOf, lookupTablesBody, setupApi } from '../../src/console/pages/setup/api';
 
 describe('a field error', () => {
   it('belongs to the form field named by the last part of its key', () => {
@@ -14,6 +14,40 @@ describe('a field error', () => {
     expect(fieldOf('crm.case.table', ['table', 'recording_url_column'])).toBe('table');
     expect(fieldOf('telephony.recordings.bucket', ['store', 'bucket'])).toBe('bucket');
     expect(fieldOf('crm.lookup.tables[0].table', connection)).toBeNull();
+  });
+});
+
+describe('the customer tables', () => {
+  const values = [
+    { key: 'case.table', value: 'sn_customerservice_case', secret: false, set: true },
+    { key: 'lookup.tables[0].table', value: 'customer_contact', secret: false, set: true },
+    { key: 'lookup.tables[0].kind', value: 'contact', secret: false, set: true },
+    { key: 'lookup.tables[0].phone_columns', value: 'phone, mobile_phone', secret: false, set: true },
+    { key: 'lookup.tables[0].name_column', value: 'name', secret: false, set: true },
+    { key: 'lookup.tables[0].account_column', value: null, secret: false, set: false },
+    { key: 'lookup.tables[1].table', value: 'csm_consumer', secret: false, set: true },
+    { key: 'lookup.tables[1].kind', value: 'consumer', secret: false, set: true },
+    { key: 'lookup.tables[1].phone_columns', value: 'mobile_phone', secret: false, set: true },
+  ];
+
+  it('are read from the overview in their order and sent back as the API takes them', () => {
+    const rows = lookupRowsOf(values);
+    expect(rows.map((r) => r.table)).toEqual(['customer_contact', 'csm_consumer']);
+    expect(rows[0]).toEqual({ table: 'customer_contact', kind: 'contact', phone_columns: 'phone, mobile_phone', name_column: 'name', account_column: '' });
+    expect(lookupTablesBody(rows)).toEqual([
+      { table: 'customer_contact', kind: 'contact', phone_columns: ['phone', 'mobile_phone'], name_column: 'name', account_column: null },
+      { table: 'csm_consumer', kind: 'consumer', phone_columns: ['mobile_phone'], name_column: null, account_column: null },
+    ]);
+    expect(lookupTablesBody([{ table: ' t ', kind: 'contact', phone_columns: ' a ,, b ', name_column: ' ', account_column: '' }]))
+      .toEqual([{ table: 't', kind: 'contact', phone_columns: ['a', 'b'], name_column: null, account_column: null }]);
+  });
+
+  it('take a save\'s field errors at their row and field', () => {
+    expect(lookupPlaceOf('crm.lookup.tables[1].kind')).toEqual({ index: 1, field: 'kind' });
+    expect(lookupPlaceOf('crm.lookup.tables[0].phone_columns[2]')).toEqual({ index: 0, field: 'phone_columns' });
+    expect(lookupPlaceOf('crm.lookup.tables')).toEqual({ index: 0, field: 'table' });
+    expect(lookupPlaceOf('crm.lookup.suffix_digits')).toBeNull();
+    expect(lookupPlaceOf('crm.case.table')).toBeNull();
   });
 });
 

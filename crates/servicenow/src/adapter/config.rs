@@ -18,6 +18,8 @@ pub struct ServiceNowConfig {
     pub instance_url: String,
     /// Extra trust root (PEM), e.g. the sandbox's CA.
     pub ca_pem: Option<String>,
+    /// The file `ca_pem` was read from (resolved against the configuration's directory).
+    pub ca_file: Option<PathBuf>,
     pub client_id: String,
     pub client_secret: Secret,
     pub service_grant: ServiceGrant,
@@ -253,10 +255,10 @@ impl Validator<'_> {
 
     fn servicenow(&self, s: RawServiceNow) -> Result<ServiceNowConfig, ConfigError> {
         let instance_url = self.url("instance_url", &s.instance_url)?;
-        let ca_pem = match &s.ca_file {
+        let ca_file = s.ca_file.as_ref().map(|path| self.section.base.join(path));
+        let ca_pem = match &ca_file {
             Some(path) => {
-                let path = self.section.base.join(path);
-                let pem = std::fs::read_to_string(&path).map_err(|e| {
+                let pem = std::fs::read_to_string(path).map_err(|e| {
                     self.error(
                         "ca_file",
                         format!("cannot read {}: {e}", path.display()),
@@ -325,6 +327,7 @@ impl Validator<'_> {
         Ok(ServiceNowConfig {
             instance_url,
             ca_pem,
+            ca_file,
             client_id: s.client_id.trim().to_string(),
             client_secret: self.section.secret("client_secret", &s.client_secret)?,
             service_grant,

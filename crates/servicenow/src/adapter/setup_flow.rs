@@ -82,6 +82,13 @@ impl ServiceNowSetup {
 fn connection_values(sn: &ServiceNowConfig) -> Vec<SetupValue> {
     let mut values = vec![
         SetupValue::plain("instance_url", sn.instance_url.clone()),
+        SetupValue::optional(
+            "ca_file",
+            sn.ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .as_deref(),
+        ),
         SetupValue::plain("client_id", sn.client_id.clone()),
         SetupValue::secret("client_secret", !sn.client_secret.expose().is_empty()),
     ];

@@ -32,6 +32,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use callbridge_config::Config;
 use callbridge_integration::linking::Linking;
+use callbridge_integration::tenants::TenantDirectory;
 use callbridge_store::{SessionView, Store};
 use callbridge_telephony::TelephonyHandle;
 use parking_lot::Mutex;
@@ -87,7 +88,16 @@ pub struct Accounts {
     pub(crate) telephony: Option<TelephonyHandle>,
     /// The agents' softphone connections, closed when their session ends.
     pub(crate) sockets: Arc<Sockets>,
+    /// The server's tenant directory, asked to look at the store when someone signs in to a
+    /// tenant this process does not know yet (set once the server is assembled).
+    directory: std::sync::OnceLock<Arc<TenantDirectory>>,
+    /// When a sign-in last made the directory look at the store.
+    looked_for_tenants: Mutex<Option<std::time::Instant>>,
 }
+
+/// At most one look at the store a second for a sign-in to an unknown tenant: a flood of
+/// made-up tenant names costs one query a second, not one each.
+const NEW_TENANT_LOOK: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A request's valid session.
 #[derive(Debug, Clone)]
@@ -185,6 +195,38 @@ impl Accounts {
             linking,
             telephony,
             sockets,
+            directory: std::sync::OnceLock::new(),
+            looked_for_tenants: Mutex::new(None),
+        }
+    }
+
+    /// Where a sign-in to a tenant this process does not know yet looks for it (see
+    /// [`Accounts::take_in_new_tenant`]).
+    pub fn look_for_new_tenants_in(&self, directory: Arc<TenantDirectory>) {
+        let _ = self.directory.set(directory);
+    }
+
+    /// A tenant created by another process (`callbridge tenant add`) is taken in by the
+    /// directory's periodic look at the store, within 5 s; its admin may sign in before that.
+    /// Their sign-in has the directory look now, so the console they land on shows the tenant
+    /// whole instead of a page that says it has no setup.
+    pub(crate) async fn take_in_new_tenant(&self, tenant: &str) {
+        if self.tenant(tenant).is_some() {
+            return;
+        }
+        let Some(directory) = self.directory.get() else {
+            return;
+        };
+        {
+            let mut looked = self.looked_for_tenants.lock();
+            let now = std::time::Instant::now();
+            if looked.is_some_and(|at| now.duration_since(at) < NEW_TENANT_LOOK) {
+                return;
+            }
+            *looked = Some(now);
+        }
+        if let Err(error) = directory.refresh().await {
+            tracing::error!(%tenant, "the tenants kept in the store could not be read again: {error}");
         }
     }
 

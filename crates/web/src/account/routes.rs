@@ -95,6 +95,7 @@ async fn sign_in(State(accounts): State<Arc<Accounts>>, request: Request<Body>) 
         .await
         .map_err(|_| bad_request(format!("the body is over {MAX_BODY} bytes")))?;
     let (tenant, user, password) = credentials(&body)?;
+    accounts.take_in_new_tenant(&tenant).await;
     if accounts.tenant(&tenant).is_none() {
         // A tenant this server does not serve (never configured, or removed; its accounts may
         // still be in the store): no password can succeed, so none is tried and nothing counts

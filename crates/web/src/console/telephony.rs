@@ -11,10 +11,10 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::Router;
 use callbridge_config::telephony::{TenantTelephony, Unserved, WaitingTreatment};
 use callbridge_config::toml_edit::{self, Array, ArrayOfTables, Item, Table};
@@ -45,6 +45,10 @@ pub fn router() -> Router<Arc<Console>> {
         .route(
             "/api/v1/console/telephony/prompts",
             get(list_prompts).post(upload),
+        )
+        .route(
+            "/api/v1/console/telephony/prompts/{id}",
+            delete(delete_prompt),
         )
 }
 
@@ -490,6 +494,98 @@ fn current_section(text: &str) -> Option<Table> {
         .cloned()
 }
 
+/// The queues whose music or announcement plays `path`, as people name them: `queue front
+/// (music)`, and for another tenant's queue `tenant acme, queue front (music)`.
+fn queues_playing(
+    telephony: Option<&callbridge_config::telephony::TelephonyConfig>,
+    own: &str,
+    path: &std::path::Path,
+) -> Vec<String> {
+    let mut users = Vec::new();
+    for t in telephony.iter().flat_map(|t| t.tenants.iter()) {
+        for q in &t.queues {
+            for (what, plays) in [("music", &q.music), ("announcement", &q.announcement)] {
+                if plays.as_deref() == Some(path) {
+                    users.push(if t.tenant.as_str() == own {
+                        format!("queue {} ({what})", q.id)
+                    } else {
+                        format!("tenant {}, queue {} ({what})", t.tenant, q.id)
+                    });
+                }
+            }
+        }
+    }
+    users
+}
+
+/// `DELETE /api/v1/console/telephony/prompts/{id}`: removes an upload no queue plays (its file
+/// and facts). Audited as `telephony.prompt_delete` on `prompt:<id>`.
+async fn delete_prompt(
+    State(console): State<Arc<Console>>,
+    Path(id): Path<String>,
+    request: Request<Body>,
+) -> Answer {
+    const ACTION: &str = "telephony.prompt_delete";
+    let request = Incoming::of(request);
+    let target = format!("prompt:{id}");
+    let staff = console
+        .changer(
+            &request.headers,
+            request.address,
+            Need::Admin,
+            ACTION,
+            &target,
+        )
+        .await?;
+    let outcome = async {
+        let sources = console.telephony()?;
+        let library = sources.handle.prompts();
+        let not_found = || {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_such_prompt",
+                format!("your tenant has no upload {id:?}; GET /api/v1/console/telephony/prompts lists them"),
+            )
+        };
+        let prompt = library
+            .get(&staff.tenant, &id)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(not_found)?;
+        let config = sources.directory.config();
+        let users = queues_playing(
+            config.telephony.as_ref(),
+            &staff.tenant,
+            &library.path_of(&prompt),
+        );
+        if !users.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "prompt_in_use",
+                format!(
+                    "{} ({}) is still played by {}; choose another file for {} on Numbers & \
+                     queues and save, then delete it",
+                    prompt.name,
+                    prompt.id,
+                    users.join(", "),
+                    if users.len() == 1 { "it" } else { "them" },
+                ),
+            ));
+        }
+        let removed = library
+            .remove(&staff.tenant, &id)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(not_found)?;
+        Ok(Done {
+            detail: format!("{} {:?} deleted", removed.kind.as_str(), removed.name),
+            response: json(StatusCode::OK, json!({"prompt": prompt_json(&removed)})),
+        })
+    }
+    .await;
+    console.finish(&staff, ACTION, &target, None, outcome).await
+}
+
 /// Why a save was not made: an answer of the usual shape, or field errors.
 pub(crate) enum Refusal {
     Api(ApiError),
@@ -507,7 +603,7 @@ impl From<ApiError> for Refusal {
 }
 
 /// One field error, answered as the reader's are.
-fn field_refusal(key: &str, problem: String, fix: String) -> Refusal {
+pub(crate) fn field_refusal(key: &str, problem: String, fix: String) -> Refusal {
     let message = format!("{key}: {problem}; {fix}");
     let response = json(
         StatusCode::BAD_REQUEST,

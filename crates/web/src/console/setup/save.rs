@@ -17,12 +17,14 @@ use serde_json::{json, Value};
 use super::steps::Step;
 use crate::account::ApiError;
 use crate::console::input::bad_request;
-use crate::console::telephony::{refused, Refusal};
+use crate::console::telephony::{field_refusal, refused, Refusal};
 use crate::console::{json, Console, Done, Staff};
 use axum::http::StatusCode;
 
 /// The name the CRM client secret is sealed under.
 pub const CLIENT_SECRET: &str = "crm.client_secret";
+/// The name the service account's password (`service_grant = "password"`) is sealed under.
+pub const SERVICE_PASSWORD: &str = "crm.service_password";
 /// The name the S3 secret access key is sealed under.
 pub const S3_SECRET: &str = "telephony.recordings.secret_access_key";
 
@@ -36,6 +38,21 @@ pub struct Connection {
     /// Write-only: absent or null keeps the one kept in the store.
     #[serde(default)]
     pub client_secret: Option<String>,
+    /// How service calls sign in: `client_credentials` or `password`; absent or null keeps it.
+    #[serde(default)]
+    pub service_grant: Option<String>,
+    /// The service account's user name (password grant); absent or null keeps it.
+    #[serde(default)]
+    pub service_user: Option<String>,
+    /// Write-only (password grant): absent or null keeps the one set.
+    #[serde(default)]
+    pub service_password: Option<String>,
+    /// An extra trust root (a PEM file's path): absent keeps it, null or `""` removes it.
+    #[serde(default)]
+    pub ca_file: Option<Value>,
+    /// The instance's hourly request budget: absent keeps it, null removes it.
+    #[serde(default)]
+    pub requests_per_hour: Option<Value>,
 }
 
 /// `tables`: where Cases go and which columns they get, where callers are looked up.
@@ -106,7 +123,7 @@ const CASE_KEYS: [&str; 9] = [
 pub fn example(step: Step) -> &'static str {
     match step {
         Step::Connection => {
-            r#"{"version": 1, "instance_url": "https://acme.service-now.com", "client_id": "...", "client_secret": "..."}"#
+            r#"{"version": 1, "instance_url": "https://acme.service-now.com", "client_id": "...", "client_secret": "...", "service_grant": "password", "service_user": "callbridge.integration", "service_password": "..."}"#
         }
         Step::Tables => {
             r#"{"version": 1, "case": {"table": "sn_customerservice_case", "recording_url_column": "u_recording_url"}, "lookup_tables": [{"table": "customer_contact", "kind": "contact", "phone_columns": ["phone", "mobile_phone"]}]}"#
@@ -194,6 +211,41 @@ fn connection_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
         table.insert("client_secret", store_ref(CLIENT_SECRET));
         what.push_str(", a new client_secret");
     }
+    match &c.ca_file {
+        None => {}
+        Some(Value::Null) => {
+            table.remove("ca_file");
+            what.push_str(", ca_file");
+        }
+        Some(Value::String(path)) if path.trim().is_empty() => {
+            table.remove("ca_file");
+            what.push_str(", ca_file");
+        }
+        Some(Value::String(path)) => {
+            table.insert("ca_file", toml_edit::value(path.trim()));
+            what.push_str(", ca_file");
+        }
+        Some(_) => return Err(bad_request("\"ca_file\" must be a path (a string) or null")),
+    }
+    match &c.requests_per_hour {
+        None => {}
+        Some(Value::Null) => {
+            table.remove("requests_per_hour");
+            what.push_str(", requests_per_hour");
+        }
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => {
+            // The reader refuses what is no budget (0, negative, over u32) at its key.
+            let whole = n.as_i64().unwrap_or(i64::MAX);
+            table.insert("requests_per_hour", toml_edit::value(whole));
+            what.push_str(", requests_per_hour");
+        }
+        Some(_) => {
+            return Err(bad_request(
+                "\"requests_per_hour\" must be a whole number or null",
+            ))
+        }
+    }
+    service_grant_edit(&c, &mut table, &mut secrets, &mut what);
     Ok(Edit {
         version: c.version,
         path: vec![key],
@@ -201,6 +253,51 @@ fn connection_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
         secrets,
         what,
     })
+}
+
+/// The service grant's keys: with `password`, the user and (write-only) password, a new
+/// password sealed in the store; with `client_credentials`, neither (a sealed password is
+/// removed). Anything else is written as given, for the reader to refuse at its key.
+fn service_grant_edit(
+    c: &Connection,
+    table: &mut Table,
+    secrets: &mut Vec<SecretChange>,
+    what: &mut String,
+) {
+    if let Some(grant) = non_empty(&c.service_grant) {
+        table.insert("service_grant", toml_edit::value(grant));
+        what.push_str(&format!(", service_grant {grant}"));
+    }
+    let grant = table
+        .get("service_grant")
+        .and_then(Item::as_str)
+        .unwrap_or("client_credentials")
+        .to_string();
+    if grant == "client_credentials" {
+        let had_user = table.remove("service_user").is_some();
+        let had_password = table.remove("service_password").is_some();
+        if had_user || had_password {
+            what.push_str(", service_user and service_password removed");
+        }
+        if had_password {
+            secrets.push(SecretChange::Remove {
+                name: SERVICE_PASSWORD.to_string(),
+            });
+        }
+        return;
+    }
+    if let Some(user) = non_empty(&c.service_user) {
+        table.insert("service_user", toml_edit::value(user));
+        what.push_str(", service_user");
+    }
+    if let Some(password) = non_empty(&c.service_password) {
+        secrets.push(SecretChange::Set {
+            name: SERVICE_PASSWORD.to_string(),
+            value: Secret::new(password),
+        });
+        table.insert("service_password", store_ref(SERVICE_PASSWORD));
+        what.push_str(", a new service_password");
+    }
 }
 
 fn tables_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
@@ -371,6 +468,19 @@ pub async fn save_step(
             ))),
         };
     let path: Vec<&str> = edit.path.iter().map(String::as_str).collect();
+    if step == Step::Recordings {
+        let candidate = directory
+            .preview_section(
+                &tenant,
+                edit.version,
+                &path,
+                edit.table.clone(),
+                &edit.secrets,
+            )
+            .await
+            .map_err(refused)?;
+        store_opens(&candidate, &tenant).await?;
+    }
     let saved = directory
         .replace_section(
             &tenant,
@@ -407,6 +517,41 @@ pub async fn save_step(
         ),
         detail,
     })
+}
+
+/// Refuses a recording store that cannot be opened, before anything is saved: doctor's own
+/// probe (write, read back and delete an object under the tenant's prefix) on the candidate
+/// settings, secrets opened. The failure is answered at the field most likely wrong: the
+/// directory for local disk, the bucket for S3 (its detail says whether the keys, the bucket
+/// or the endpoint failed).
+async fn store_opens(
+    candidate: &callbridge_config::Config,
+    tenant: &TenantId,
+) -> Result<(), Refusal> {
+    use callbridge_config::telephony::RecordingStorage;
+    use callbridge_kernel::check::Status;
+    let Some(telephony) = candidate
+        .telephony
+        .as_ref()
+        .and_then(|t| t.tenants.iter().find(|t| &t.tenant == tenant))
+    else {
+        return Ok(());
+    };
+    let check = callbridge_telephony::doctor::recording_store(telephony).await;
+    if check.status != Status::Fail {
+        return Ok(());
+    }
+    let key = match &telephony.recordings {
+        RecordingStorage::Local { .. } => "telephony.recordings.path",
+        RecordingStorage::S3 { .. } => "telephony.recordings.bucket",
+    };
+    Err(field_refusal(
+        key,
+        format!("the recording store cannot be opened: {}", check.detail),
+        check
+            .fix
+            .unwrap_or_else(|| "check the recording store's settings".to_string()),
+    ))
 }
 
 #[cfg(test)]
@@ -460,6 +605,58 @@ mod tests {
             "{}",
             unknown.message
         );
+    }
+
+    #[test]
+    fn a_password_grant_seals_its_password_and_the_clients_own_grant_removes_both() {
+        let password = connection_edit(
+            br#"{"version": 2, "instance_url": "https://x.service-now.com", "client_id": "c", "service_grant": "password", "service_user": " svc ", "service_password": "pw"}"#,
+            TEXT,
+        )
+        .unwrap();
+        let shown = render(&password.table);
+        assert!(shown.contains("service_grant = \"password\""), "{shown}");
+        assert!(shown.contains("service_user = \"svc\""), "{shown}");
+        assert!(
+            shown.contains("service_password = { store = \"crm.service_password\" }"),
+            "{shown}"
+        );
+        assert!(!shown.contains("\"pw\"") && !password.what.contains("pw\""));
+        assert!(
+            matches!(&password.secrets[..], [SecretChange::Set { name, value }] if name == SERVICE_PASSWORD && value.expose() == "pw")
+        );
+        let with_password = TEXT
+            .replace(
+                "client_id = \"old\"\n",
+                "client_id = \"old\"\nservice_grant = \"password\"\nservice_user = \"svc\"\nservice_password = { store = \"crm.service_password\" }\n",
+            );
+        let back = connection_edit(
+            br#"{"version": 3, "instance_url": "https://x.service-now.com", "client_id": "c", "service_grant": "client_credentials", "service_user": "ignored"}"#,
+            &with_password,
+        )
+        .unwrap();
+        let shown = render(&back.table);
+        assert!(
+            !shown.contains("service_user") && !shown.contains("service_password"),
+            "{shown}"
+        );
+        assert!(
+            matches!(&back.secrets[..], [SecretChange::Remove { name }] if name == SERVICE_PASSWORD)
+        );
+        let kept = connection_edit(
+            br#"{"version": 3, "instance_url": "https://x.service-now.com", "client_id": "c"}"#,
+            &with_password,
+        )
+        .unwrap();
+        let shown = render(&kept.table);
+        assert!(shown.contains("service_user = \"svc\""), "kept: {shown}");
+        assert!(kept.secrets.is_empty());
+        let bad = connection_edit(
+            br#"{"version": 3, "instance_url": "x", "client_id": "c", "requests_per_hour": "many"}"#,
+            TEXT,
+        )
+        .unwrap_err();
+        assert!(bad.message.contains("whole number"), "{}", bad.message);
     }
 
     #[test]

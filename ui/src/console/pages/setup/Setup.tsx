@@ -5,7 +5,7 @@ import { Loading } from '../../Loading';
 import type { ConsoleTexts } from '../../texts';
 import { ApiError } from '../../../api';
 import { fieldErrorsOf, type FieldError } from '../telephony/api';
-import { fieldOf, setupApi, type RecordingStoreView, type SchemaView, type SetupOverview, type SetupValue } from './api';
+import { fieldOf, lookupPlaceOf, lookupRowsOf, lookupTablesBody, setupApi, type LookupRow, type RecordingStoreView, type SchemaView, type SetupOverview, type SetupValue } from './api';
 import type { SetupStepId } from './messages';
 
 type SetupCalls = ReturnType<typeof setupApi>;
@@ -310,6 +310,8 @@ interface FieldSpec {
   secret?: boolean;
   hint?: string;
   options?: { value: string; label: string }[];
+  /** Whether the field applies given the form's values (absent: always). */
+  shown?: (values: Record<string, string>) => boolean;
 }
 
 /** The current value of `key` among a step's values (`null`: not set or a secret). */
@@ -318,21 +320,26 @@ function current(values: SetupValue[] | undefined, key: string): string {
 }
 
 /** A step's form for a tenant kept in the store: saved, used at once, checked again. */
-function EditStep({ t, calls, step, fields, initial, body, onSaved }: {
+function EditStep({ t, calls, step, fields, initial, body, onSaved, lookup }: {
   t: ConsoleTexts;
   calls: SetupCalls;
   step: SetupStepId;
   fields: FieldSpec[];
   initial: Record<string, string>;
-  /** The request body from the form's values (secrets left empty are left out). */
-  body: (values: Record<string, string>) => Record<string, unknown>;
+  /** The request body from the form's values (secrets left empty are left out) and the
+   *  lookup tables' rows when the step has them. */
+  body: (values: Record<string, string>, rows: LookupRow[]) => Record<string, unknown>;
   onSaved: () => void;
+  /** The tables step's customer tables, in search order, and what the instance holds. */
+  lookup?: { rows: LookupRow[]; schema: SchemaView | null };
 }) {
   const s = t.c.setup;
   const [values, setValues] = useState<Record<string, string>>(initial);
+  const [rows, setRows] = useState<LookupRow[]>(lookup?.rows ?? []);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<Note>(null);
   const [errors, setErrors] = useState<Record<string, FieldError>>({});
+  const [rowErrors, setRowErrors] = useState<Record<string, FieldError>>({});
   const set = (key: string, value: string) => { setValues((v) => ({ ...v, [key]: value })); };
   const names = fields.map((f) => f.key);
   return (
@@ -347,7 +354,8 @@ function EditStep({ t, calls, step, fields, initial, body, onSaved }: {
           setBusy(true);
           setNote(null);
           setErrors({});
-          calls.save(step, { ...body(values), version: Number(initial.version) }).then(
+          setRowErrors({});
+          calls.save(step, { ...body(values, rows), version: Number(initial.version) }).then(
             (answer) => {
               setValues((v) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fields.find((f) => f.key === k)?.secret === true ? '' : x])));
               setBusy(false);
@@ -358,19 +366,27 @@ function EditStep({ t, calls, step, fields, initial, body, onSaved }: {
             (error: unknown) => {
               setBusy(false);
               const placed: Record<string, FieldError> = {};
+              const placedRows: Record<string, FieldError> = {};
               if (error instanceof ApiError) {
                 for (const f of fieldErrorsOf(error.details)) {
+                  const row = lookup ? lookupPlaceOf(f.key) : null;
+                  if (row !== null) {
+                    const at = `${String(row.index)}.${row.field}`;
+                    if (placedRows[at] === undefined) placedRows[at] = f;
+                    continue;
+                  }
                   const field = fieldOf(f.key, names);
                   if (field !== null && placed[field] === undefined) placed[field] = f;
                 }
               }
               setErrors(placed);
+              setRowErrors(placedRows);
               setNote({ kind: 'error', text: s.saveFailed({ message: messageOf(error) }) });
             },
           );
         }}
       >
-        {fields.map((f) => (
+        {fields.filter((f) => f.shown?.(values) ?? true).map((f) => (
           <label class="field" key={f.key}>
             <span>{f.label}</span>
             {f.options ? (
@@ -400,6 +416,7 @@ function EditStep({ t, calls, step, fields, initial, body, onSaved }: {
             )}
           </label>
         ))}
+        {lookup && <LookupTables t={t} rows={rows} setRows={setRows} errors={rowErrors} schema={lookup.schema} />}
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>{busy ? s.saving : s.save}</button>
         </div>
@@ -408,10 +425,147 @@ function EditStep({ t, calls, step, fields, initial, body, onSaved }: {
   );
 }
 
+/** The columns the instance's dictionary holds for `table`, if it was read. */
+function columnsOf(schema: SchemaView | null, table: string) {
+  return schema?.tables.find((x) => x.name === table.trim() && x.problem === null)?.columns ?? null;
+}
+
+/** The customer tables searched for the caller's number, in order: add, remove, move. */
+function LookupTables({ t, rows, setRows, errors, schema }: {
+  t: ConsoleTexts;
+  rows: LookupRow[];
+  setRows: (update: (rows: LookupRow[]) => LookupRow[]) => void;
+  errors: Record<string, FieldError>;
+  schema: SchemaView | null;
+}) {
+  const s = t.c.setup;
+  const change = (i: number, patch: Partial<LookupRow>) => { setRows((all) => all.map((r, j) => (j === i ? { ...r, ...patch } : r))); };
+  const move = (i: number, by: number) => {
+    setRows((all) => {
+      const next = [...all];
+      const [row] = next.splice(i, 1);
+      if (row) next.splice(i + by, 0, row);
+      return next;
+    });
+  };
+  const known = (schema?.tables ?? []).filter((x) => x.problem === null).map((x) => x.name);
+  return (
+    <fieldset class="lookup-tables" data-testid="lookup-tables">
+      <legend>{s.lookupHeading}</legend>
+      <p class="meta">{s.lookupIntro}</p>
+      <datalist id="lookup-table-options">
+        {known.map((name) => <option key={name} value={name} />)}
+      </datalist>
+      {rows.length === 0 && <p class="banner warn">{s.lookupNone}</p>}
+      {rows.map((r, i) => {
+        const n = t.number(i + 1);
+        const columns = columnsOf(schema, r.table);
+        const phones = columns?.filter((c) => c.kind === 'ph_number' || c.name.includes('phone')).map((c) => c.name) ?? [];
+        const id = (field: string) => `lookup-${String(i)}-${field}`;
+        const error = (field: string) => errors[`${String(i)}.${field}`];
+        const described = (field: string, hint: boolean) =>
+          [hint ? `${id(field)}-hint` : '', error(field) ? `${id(field)}-error` : ''].filter((x) => x !== '').join(' ') || undefined;
+        const input = (field: 'table' | 'phone_columns' | 'name_column' | 'account_column', label: string, hint: string | null, list: string | undefined) => (
+          <label class="field">
+            <span>{label}</span>
+            <input
+              type="text"
+              name={`lookup-${String(i)}-${field}`}
+              autoComplete="off"
+              spellcheck={false}
+              list={list}
+              aria-invalid={error(field) ? true : undefined}
+              aria-describedby={described(field, hint !== null)}
+              value={r[field]}
+              onInput={(e) => { change(i, { [field]: e.currentTarget.value }); }}
+            />
+            {hint !== null && <span id={`${id(field)}-hint`} class="meta">{hint}</span>}
+            {error(field) && (
+              <span id={`${id(field)}-error`} class="field-error" data-testid={`error-lookup-${String(i)}-${field}`}>
+                {s.fieldError({ problem: error(field)?.problem ?? '', fix: error(field)?.fix ?? '' })}
+              </span>
+            )}
+          </label>
+        );
+        const columnList = columns ? `lookup-${String(i)}-columns` : undefined;
+        return (
+          <fieldset key={String(i)} class="card queue-card" data-lookup={String(i)}>
+            <legend>{s.lookupRow({ n, table: r.table.trim() === '' ? s.lookupNewTable : r.table.trim() })}</legend>
+            {columns && (
+              <datalist id={`lookup-${String(i)}-columns`}>
+                {columns.map((c) => <option key={c.name} value={c.name}>{c.label}</option>)}
+              </datalist>
+            )}
+            <div class="filter">
+              {input('table', s.lookupTable, columns === null && r.table.trim() !== '' ? s.lookupTableUnread : null, 'lookup-table-options')}
+              <label class="field">
+                <span>{s.lookupKind}</span>
+                <select name={`lookup-${String(i)}-kind`} value={r.kind} onChange={(e) => { change(i, { kind: e.currentTarget.value }); }}>
+                  <option value="contact">{s.lookupKinds.contact}</option>
+                  <option value="consumer">{s.lookupKinds.consumer}</option>
+                </select>
+                {error('kind') && <span class="field-error">{s.fieldError({ problem: error('kind')?.problem ?? '', fix: error('kind')?.fix ?? '' })}</span>}
+              </label>
+              {input('phone_columns', s.lookupPhoneColumns, phones.length > 0 ? s.lookupPhoneHint({ columns: phones.join(', ') }) : s.lookupPhoneOrder, undefined)}
+              {input('name_column', s.lookupNameColumn, null, columnList)}
+              {input('account_column', s.lookupAccountColumn, null, columnList)}
+            </div>
+            <div class="row-actions">
+              <button type="button" disabled={i === 0} onClick={() => { move(i, -1); }}>{s.lookupUp({ n })}</button>
+              <button type="button" disabled={i + 1 === rows.length} onClick={() => { move(i, 1); }}>{s.lookupDown({ n })}</button>
+              <button type="button" onClick={() => { setRows((all) => all.filter((_, j) => j !== i)); }}>{s.lookupRemove({ n })}</button>
+            </div>
+          </fieldset>
+        );
+      })}
+      <button type="button" onClick={() => { setRows((all) => [...all, { table: '', kind: 'contact', phone_columns: '', name_column: '', account_column: '' }]); }}>{s.lookupAdd}</button>
+    </fieldset>
+  );
+}
+
 /** `value` trimmed, or `null` when empty (the server's "take the default" / "keep the secret"). */
 function orNull(value: string | undefined): string | null {
   const v = (value ?? '').trim();
   return v === '' ? null : v;
+}
+
+/** A whole number as a number, empty as `null`, anything else as typed (the server says
+ *  what is wrong with it). */
+function wholeOrText(value: string | undefined): number | string | null {
+  const v = (value ?? '').trim();
+  if (v === '') return null;
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+function usesPassword(values: Record<string, string>): boolean {
+  return values.service_grant === 'password';
+}
+
+/** The tables step's form: the Case table's columns and the customer tables searched, the
+ *  columns and tables offered from what the instance's dictionary holds. */
+function TablesForm({ t, calls, data, version, onSaved }: { t: ConsoleTexts; calls: SetupCalls; data: SetupOverview; version: string; onSaved: () => void }) {
+  const s = t.c.setup;
+  const { state } = useLoad(() => calls.schema(), 'schema-form');
+  const values = data.tables?.values ?? [];
+  const caseKeys = values.filter((v) => v.key.startsWith('case.')).map((v) => v.key.slice('case.'.length));
+  const initial: Record<string, string> = { version };
+  for (const k of caseKeys) initial[k] = current(values, `case.${k}`);
+  // The form waits for the instance's answer (or its failure) so the offered names are there.
+  if (state.kind === 'loading') return <p class="meta" role="status">{s.readingTables}</p>;
+  const schema = state.kind === 'ready' ? state.data : null;
+  return (
+    <EditStep
+      t={t} calls={calls} step="tables" onSaved={onSaved}
+      fields={[
+        { key: 'table', label: s.fieldCaseTable },
+        { key: 'recording_url_column', label: s.fieldRecordingColumn },
+        { key: 'caller_number_column', label: s.fieldCallerNumberColumn },
+      ]}
+      initial={initial}
+      lookup={{ rows: lookupRowsOf(values), schema }}
+      body={(v, rows) => ({ case: Object.fromEntries(caseKeys.map((k) => [k, orNull(v[k])])), lookup_tables: lookupTablesBody(rows) })}
+    />
+  );
 }
 
 /** The form of `step` for a tenant kept in the store, or nothing for a file tenant. */
@@ -428,32 +582,46 @@ function StepForm({ t, calls, data, step, onSaved }: { t: ConsoleTexts; calls: S
           key={key} t={t} calls={calls} step={step} onSaved={onSaved}
           fields={[
             { key: 'instance_url', label: s.fieldInstanceUrl },
+            { key: 'ca_file', label: s.fieldCaFile, hint: s.fieldCaFileHint },
             { key: 'client_id', label: s.fieldClientId },
             { key: 'client_secret', label: s.fieldClientSecret, secret: true },
+            {
+              key: 'service_grant',
+              label: s.fieldServiceGrant,
+              options: [
+                { value: 'client_credentials', label: s.grantClientCredentials },
+                { value: 'password', label: s.grantPassword },
+              ],
+            },
+            { key: 'service_user', label: s.fieldServiceUser, hint: s.fieldServiceUserHint, shown: usesPassword },
+            { key: 'service_password', label: s.fieldServicePassword, secret: true, shown: usesPassword },
+            { key: 'requests_per_hour', label: s.fieldRequestsPerHour, hint: s.fieldRequestsPerHourHint },
           ]}
-          initial={{ version, instance_url: current(values, 'instance_url'), client_id: current(values, 'client_id'), client_secret: '' }}
-          body={(v) => ({ instance_url: v.instance_url ?? '', client_id: v.client_id ?? '', client_secret: orNull(v.client_secret) })}
+          initial={{
+            version,
+            instance_url: current(values, 'instance_url'),
+            ca_file: current(values, 'ca_file'),
+            requests_per_hour: current(values, 'requests_per_hour'),
+            client_id: current(values, 'client_id'),
+            client_secret: '',
+            service_grant: current(values, 'service_grant') || 'client_credentials',
+            service_user: current(values, 'service_user'),
+            service_password: '',
+          }}
+          body={(v) => ({
+            instance_url: v.instance_url ?? '',
+            client_id: v.client_id ?? '',
+            client_secret: orNull(v.client_secret),
+            ca_file: orNull(v.ca_file),
+            requests_per_hour: wholeOrText(v.requests_per_hour),
+            service_grant: v.service_grant ?? 'client_credentials',
+            ...(usesPassword(v) ? { service_user: orNull(v.service_user), service_password: orNull(v.service_password) } : {}),
+          })}
         />
       );
     }
-    case 'tables': {
-      const values = data.tables?.values ?? [];
-      const caseKeys = values.filter((v) => v.key.startsWith('case.')).map((v) => v.key.slice('case.'.length));
-      const initial: Record<string, string> = { version };
-      for (const k of caseKeys) initial[k] = current(values, `case.${k}`);
-      return (
-        <EditStep
-          key={key} t={t} calls={calls} step={step} onSaved={onSaved}
-          fields={[
-            { key: 'table', label: s.fieldCaseTable },
-            { key: 'recording_url_column', label: s.fieldRecordingColumn },
-            { key: 'caller_number_column', label: s.fieldCallerNumberColumn },
-          ]}
-          initial={initial}
-          body={(v) => ({ case: Object.fromEntries(caseKeys.map((k) => [k, orNull(v[k])])) })}
-        />
-      );
-    }
+    case 'tables':
+      return <TablesForm key={key} t={t} calls={calls} data={data} version={version} onSaved={onSaved} />;
     case 'recordings': {
       const r = data.recordings;
       return (

@@ -111,6 +111,54 @@ export function fieldOf(key: string, fields: readonly string[]): string | null {
   return fields.includes(last) ? last : null;
 }
 
+/** One customer table searched for the caller's number, as the form holds it. */
+export interface LookupRow {
+  table: string;
+  kind: string;
+  /** Comma-separated, in the order they are searched. */
+  phone_columns: string;
+  name_column: string;
+  account_column: string;
+}
+
+const LOOKUP_FIELDS = ['table', 'kind', 'phone_columns', 'name_column', 'account_column'] as const;
+
+/** The lookup table rows of the overview's `tables.values` (`lookup.tables[i].<field>`). */
+export function lookupRowsOf(values: SetupValue[]): LookupRow[] {
+  const rows: LookupRow[] = [];
+  for (const v of values) {
+    const m = /^lookup\.tables\[(\d+)\]\.(\w+)$/.exec(v.key);
+    if (!m) continue;
+    const i = Number(m[1]);
+    const field = m[2] as keyof LookupRow;
+    rows[i] ??= { table: '', kind: 'contact', phone_columns: '', name_column: '', account_column: '' };
+    if ((LOOKUP_FIELDS as readonly string[]).includes(field)) rows[i][field] = v.value ?? '';
+  }
+  // Indexes come from the keys; `Object.values` skips any index the values left out.
+  return Object.values(rows);
+}
+
+/** The request's `lookup_tables` from the rows (empty optional columns take their defaults). */
+export function lookupTablesBody(rows: LookupRow[]): Record<string, unknown>[] {
+  return rows.map((r) => ({
+    table: r.table.trim(),
+    kind: r.kind,
+    phone_columns: r.phone_columns.split(',').map((c) => c.trim()).filter((c) => c !== ''),
+    name_column: r.name_column.trim() === '' ? null : r.name_column.trim(),
+    account_column: r.account_column.trim() === '' ? null : r.account_column.trim(),
+  }));
+}
+
+/** Where a save's field error about a lookup table belongs: `crm.lookup.tables[1].kind` is
+ *  row 1's `kind`; `….phone_columns[0]` is row's `phone_columns`; the list itself is row 0's
+ *  `table`. */
+export function lookupPlaceOf(key: string): { index: number; field: string } | null {
+  const m = /lookup\.tables(?:\[(\d+)\](?:\.(\w+))?)?/.exec(key);
+  if (!m) return null;
+  const field = m[2] ?? 'table';
+  return { index: Number(m[1] ?? '0'), field: (LOOKUP_FIELDS as readonly string[]).includes(field) ? field : 'table' };
+}
+
 export function setupApi(api: Api) {
   return {
     overview: () => api.request<SetupOverview>('GET', '/api/v1/console/setup'),

@@ -3,6 +3,7 @@ import { ApiError } from '../../../api';
 import type { ConsoleMessages } from '../../../i18n/messages';
 import type { PageProps } from '../../context';
 import { messageOf, useLoad } from '../../load';
+import { Confirm } from '../../Confirm';
 import { Loading } from '../../Loading';
 import type { ConsoleTexts } from '../../texts';
 import {
@@ -100,14 +101,23 @@ function NumberInput(props: {
   );
 }
 
-function Uploads({ t, prompts, onUploaded, api }: {
-  t: ConsoleTexts; prompts: Prompt[]; onUploaded: (p: Prompt) => void; api: ReturnType<typeof telephonyApi>;
+function Uploads({ t, prompts, onUploaded, onRemoved, api }: {
+  t: ConsoleTexts; prompts: Prompt[]; onUploaded: (p: Prompt) => void; onRemoved: (id: string) => void; api: ReturnType<typeof telephonyApi>;
 }) {
   const tel = t.c.telephony;
   const [kind, setKind] = useState<PromptKind>('music');
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<Note>(null);
+  const [pending, setPending] = useState<Prompt | null>(null);
+  const remove = (p: Prompt) => {
+    setBusy(true);
+    setNote(null);
+    api.remove(p.id).then(
+      () => { setBusy(false); setPending(null); setNote({ kind: 'ok', text: (c) => c.telephony.deleted({ name: p.name }) }); onRemoved(p.id); },
+      (error: unknown) => { const message = messageOf(error); setBusy(false); setPending(null); setNote({ kind: 'error', text: (c) => c.telephony.deleteFailed({ message }) }); },
+    );
+  };
   const upload = (e: Event) => {
     e.preventDefault();
     if (file === null) return;
@@ -138,6 +148,7 @@ function Uploads({ t, prompts, onUploaded, api }: {
       </form>
       <p role="status" class={note?.kind === 'ok' ? 'banner info' : 'visually-hidden'}>{note?.kind === 'ok' ? note.text(t.c) : ''}</p>
       {note?.kind === 'error' && <p role="alert" class="banner warn" data-testid="upload-error">{note.text(t.c)}</p>}
+      {pending && <Confirm t={t} question={tel.confirmDelete({ name: pending.name })} busy={busy} onConfirm={() => { remove(pending); }} onCancel={() => { setPending(null); }} />}
       {prompts.length === 0 ? <p class="card">{tel.noPrompts}</p> : (
         <div class="table-wrap">
           <table>
@@ -147,6 +158,7 @@ function Uploads({ t, prompts, onUploaded, api }: {
                 <th scope="col">{tel.promptColumns.kind}</th>
                 <th scope="col">{tel.promptColumns.length}</th>
                 <th scope="col">{tel.promptColumns.uploaded}</th>
+                <th scope="col">{tel.promptColumns.actions}</th>
               </tr>
             </thead>
             <tbody>
@@ -156,6 +168,9 @@ function Uploads({ t, prompts, onUploaded, api }: {
                   <td>{tel.kinds[p.kind]}</td>
                   <td class="number">{tel.promptLength({ seconds: t.number(p.seconds) })}</td>
                   <td>{t.dateTime(p.uploaded_at)} · {p.uploaded_by}</td>
+                  <td>
+                    <button type="button" class="danger" aria-label={tel.deletePrompt({ name: p.name })} disabled={busy} onClick={() => { setPending(p); }}>{tel.deleteShort}</button>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -217,7 +232,7 @@ function Editor({ t, source, settings, loadedPrompts, api, reload }: {
 
   return (
     <>
-      <Uploads t={t} prompts={prompts} api={api} onUploaded={(p) => { setPrompts([p, ...prompts.filter((q) => q.id !== p.id)]); }} />
+      <Uploads t={t} prompts={prompts} api={api} onUploaded={(p) => { setPrompts([p, ...prompts.filter((q) => q.id !== p.id)]); }} onRemoved={(id) => { setPrompts(prompts.filter((q) => q.id !== id)); }} />
       <form onSubmit={save} class="telephony-form">
         <section aria-labelledby="numbers-heading">
           <h2 id="numbers-heading">{tel.numbersHeading}</h2>

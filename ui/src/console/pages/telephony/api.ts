@@ -67,6 +67,8 @@ export function telephonyApi(api: Api) {
         `/api/v1/console/telephony/prompts?${new URLSearchParams({ kind, name: file.name }).toString()}`,
         file,
       ),
+    remove: (id: string) =>
+      api.request<{ prompt: Prompt }>('DELETE', `/api/v1/console/telephony/prompts/${encodeURIComponent(id)}`),
   };
 }
 

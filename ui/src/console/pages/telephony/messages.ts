@@ -54,7 +54,13 @@ export interface TelephonyMessages {
   uploaded: Fmt<{ name: string }>;
   uploadFailed: Fmt<{ message: string }>;
   noPrompts: string;
-  promptColumns: { name: string; kind: string; length: string; uploaded: string };
+  promptColumns: { name: string; kind: string; length: string; uploaded: string; actions: string };
+  /** The delete button's accessible name: which file. */
+  deletePrompt: Fmt<{ name: string }>;
+  deleteShort: string;
+  confirmDelete: Fmt<{ name: string }>;
+  deleted: Fmt<{ name: string }>;
+  deleteFailed: Fmt<{ message: string }>;
   promptLength: Fmt<{ seconds: string }>;
   save: string;
   saving: string;

@@ -1,0 +1,154 @@
+// The Setup page for a tenant kept in the store, in Debian's Chromium against a real
+// `callbridge demo`: an operator adds the tenant with `callbridge tenant add`, its admin sets the
+// CA its instance is trusted by and the service account Callbridge signs in with (the password
+// write-only), reorders and edits the customer tables searched for callers (a mistake shown at
+// its row's field), in English and Japanese, by keyboard, axe-clean; a recording store that
+// cannot be opened is refused at its field and nothing is saved.
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { launch, newContext, screenshot, seriousViolations, watch, type Problem } from './browser';
+import { startDemo, type Demo } from './demo';
+import { addStoreTenant, demoClient, signInWhenReady } from './store-tenant';
+
+let demo: Demo;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let problems: Problem[];
+/** The sandbox's CA certificate, which the new tenant's connection must trust. */
+let caFile: string;
+
+beforeAll(async () => {
+  [demo, browser] = await Promise.all([startDemo(), launch()]);
+  // The sandbox knows the demo's OAuth client: the new tenant's checks and schema can pass.
+  const client = demoClient(demo);
+  caFile = client.caFile;
+  const password = await addStoreTenant(demo, 'initech', 'ian', client);
+  context = await newContext(browser, { width: 1280, height: 900, locale: 'en-US' });
+  page = await context.newPage();
+  problems = watch(page);
+  await signInWhenReady(page, demo, 'initech', 'ian', password, '/api/v1/console/setup');
+  await page.goto(`${demo.consoleUrl ?? ''}?tenant=initech#/setup`);
+  await page.getByRole('heading', { name: 'Setup', level: 1 }).waitFor();
+});
+
+afterAll(async () => {
+  await context.close();
+  await browser.close();
+  await demo.stop();
+});
+
+afterEach(async (task) => {
+  if (task.task.result?.state === 'fail' && !page.isClosed()) {
+    await screenshot(page, `setup-store-failed-${task.task.name.replace(/\W+/g, '-')}`);
+  }
+});
+
+/** The saved version, as the API says. */
+async function version(): Promise<number> {
+  const answer = await page.request.get(`${demo.publicUrl}/api/v1/console/setup`);
+  return ((await answer.json()) as { version: number }).version;
+}
+
+describe('Setup of a tenant kept in the store', () => {
+  test('the service account: a password grant saved, its password never shown again', async () => {
+    await page.getByTestId('editable').waitFor();
+    const form = page.getByTestId('edit-connection');
+    // The user and password apply to the password grant only.
+    expect(await form.getByRole('textbox', { name: 'Service account user name' }).count()).toBe(0);
+    // The sandbox's HTTPS certificate is signed by its own CA.
+    await form.getByRole('textbox', { name: 'Extra CA certificate (PEM file)' }).fill(caFile);
+    await form.getByRole('combobox', { name: 'How Callbridge signs in for its own calls to the CRM' }).selectOption('password');
+    await form.getByRole('textbox', { name: 'Service account user name' }).fill('svc.initech');
+    await form.getByLabel('Service account password').fill('initech-service-password');
+    await form.getByRole('button', { name: 'Save and check' }).click();
+    await form.getByText('Saved as version 2 and in use.').waitFor();
+    expect(await form.getByLabel('Service account password').inputValue()).toBe('');
+    await page.locator('tr[data-key="service_user"]').getByText('svc.initech').waitFor();
+    await page.locator('tr[data-key="service_password"]').getByText('set (not shown)').waitFor();
+    await page.locator('tr[data-key="ca_file"]').getByText(caFile).waitFor();
+    expect(await page.content()).not.toContain('initech-service-password');
+    // The step's checks ran again with the saved settings: the sandbox has no such user.
+    await page.locator('[data-check="oauth.service_grant"][data-status="fail"]').waitFor();
+    await screenshot(page, 'setup-store-connection-en');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Back to the client's own grant: the service account's user and password go with it.
+    await form.getByRole('combobox', { name: 'How Callbridge signs in for its own calls to the CRM' }).selectOption('client_credentials');
+    await form.getByRole('button', { name: 'Save and check' }).click();
+    await form.getByText('Saved as version 3 and in use.').waitFor();
+    await page.locator('[data-check="oauth.service_grant"][data-status="pass"]').waitFor();
+    expect(await page.locator('tr[data-key="service_user"]').count()).toBe(0);
+  });
+
+  test('the customer tables: reordered by keyboard, a mistake at its field, then saved', async () => {
+    await page.getByRole('button', { name: 'Next step' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Tables and columns', level: 2 }).waitFor();
+    const tables = page.getByTestId('lookup-tables');
+    await tables.waitFor();
+    const names = () => tables.locator('[data-lookup] legend').allTextContents();
+    // The tables and columns offered are what the instance's dictionary holds.
+    await tables.getByText(/^Phone columns of this table in the instance: .*mobile_phone/).first().waitFor();
+    const offered = await page.locator('#lookup-table-options option').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('value')));
+    expect(offered).toEqual(expect.arrayContaining(['customer_contact', 'csm_consumer']));
+    expect(await names()).toEqual(['Customer table 1: customer_contact', 'Customer table 2: csm_consumer']);
+    // Consumers first, by keyboard.
+    await tables.getByRole('button', { name: 'Move customer table 2 up' }).focus();
+    await page.keyboard.press('Enter');
+    expect(await names()).toEqual(['Customer table 1: csm_consumer', 'Customer table 2: customer_contact']);
+
+    // No phone column: refused at that row's field, nothing saved.
+    const consumers = tables.getByRole('group', { name: 'Customer table 1: csm_consumer' });
+    const phones = consumers.getByRole('textbox', { name: 'Phone columns' });
+    await phones.fill('');
+    await page.getByTestId('edit-tables').getByRole('button', { name: 'Save and check' }).click();
+    await page.getByTestId('error-lookup-0-phone_columns').waitFor();
+    expect(await phones.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByTestId('error-lookup-0-phone_columns').textContent()).toContain('list at least one phone column');
+    expect(await version()).toBe(3);
+    await screenshot(page, 'setup-store-tables-error-en');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await phones.fill('mobile_phone, phone');
+    await page.getByTestId('edit-tables').getByRole('button', { name: 'Save and check' }).click();
+    await page.getByTestId('edit-tables').getByText('Saved as version 4 and in use.').waitFor();
+    await page.locator('tr[data-key="lookup.tables[0].table"]').getByText('csm_consumer').waitFor();
+    await page.locator('tr[data-key="lookup.tables[0].phone_columns"]').getByText('mobile_phone, phone').waitFor();
+    expect(await version()).toBe(4);
+    await screenshot(page, 'setup-store-tables-en');
+    expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  test('the same form in Japanese, axe-clean', async () => {
+    await page.getByRole('combobox').first().selectOption('ja');
+    await page.getByRole('heading', { name: 'セットアップ', level: 1 }).waitFor();
+    await page.getByTestId('lookup-tables').getByText('発信者の番号を検索する顧客テーブル').waitFor();
+    await page.getByRole('button', { name: '顧客テーブルを追加' }).waitFor();
+    await screenshot(page, 'setup-store-tables-ja');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('combobox').first().selectOption('en');
+    await page.getByRole('heading', { name: 'Setup', level: 1 }).waitFor();
+  });
+
+  test('a recording store that cannot be opened is refused at its field; nothing is saved', async () => {
+    await page.getByRole('button', { name: 'Next step' }).click();
+    await page.getByRole('heading', { name: 'Agents’ roles', level: 2 }).waitFor();
+    await page.getByRole('button', { name: 'Next step' }).click();
+    await page.getByRole('heading', { name: 'Recording store', level: 2 }).waitFor();
+    const form = page.getByTestId('edit-recordings');
+    await form.getByRole('combobox', { name: 'Store' }).selectOption('local');
+    // A directory below a device can never be made.
+    await form.getByRole('textbox', { name: 'Directory' }).fill('/dev/null/recordings');
+    await form.getByRole('button', { name: 'Save and check' }).click();
+    const error = page.getByTestId('error-path');
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/^the recording store cannot be opened: .+\. Fix: make \[tenant\.telephony\.recordings\]\.path a directory the service user can write$/);
+    expect(await form.getByRole('textbox', { name: 'Directory' }).getAttribute('aria-invalid')).toBe('true');
+    expect(await version()).toBe(4);
+    expect(await seriousViolations(page)).toEqual([]);
+    // The refused saves and the signed-out page's session check are the only failed requests.
+    const expected = [/status of 400 .*\/api\/v1\/console\/setup\/steps\/(tables|recordings)$/, /status of 401 .*\/api\/v1\/session$/];
+    expect(problems.filter((p) => !expected.some((e) => e.test(`${p.text} ${p.url}`)))).toEqual([]);
+  });
+});
