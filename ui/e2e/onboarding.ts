@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { request, type APIRequestContext } from 'playwright-core';
 import { bin, freePort } from './demo';
 
 /** A child process whose output is kept, stopped by pid (SIGINT, then SIGKILL after 10 s). */
@@ -59,8 +60,10 @@ async function retryingPorts<T>(what: string, once: () => Promise<T | 'port take
 }
 
 export interface EmptyInstance {
-  /** `http://127.0.0.1:<port>`: the sandbox on plain HTTP, as an instance on this machine may be. */
+  /** `https://127.0.0.1:<port>`. */
   url: string;
+  /** The CA that signed the instance's certificate (the operator's `tenant add --ca-file`). */
+  caFile: string;
   admin: { user: string; password: string };
   /** The OAuth client the instance registered (System OAuth > Application Registry). */
   client: { id: string; secret: string };
@@ -72,7 +75,7 @@ export function startEmptyInstance(): Promise<EmptyInstance> {
   return retryingPorts('callbridge sandbox', async () => {
     const data = mkdtempSync(join(tmpdir(), 'callbridge-e2e-instance-'));
     const port = await freePort();
-    const sandbox = run(bin, ['sandbox', '--listen', `127.0.0.1:${port}`, '--data', data, '--seed', 'empty', '--insecure-http']);
+    const sandbox = run(bin, ['sandbox', '--listen', `127.0.0.1:${port}`, '--data', data, '--seed', 'empty']);
     const stop = async () => { await sandbox.stop(); rmSync(data, { recursive: true, force: true }); };
     if (!await started(sandbox, (o) => o.includes('Press Ctrl-C to stop.'))) {
       await stop();
@@ -83,11 +86,12 @@ export function startEmptyInstance(): Promise<EmptyInstance> {
     const url = /base URL:\s+(\S+)/.exec(text)?.[1];
     const admin = /admin:\s+(\S+) \/ (\S+)/.exec(text);
     const client = /OAuth client:\s+id (\S+)\s+secret (\S+)/.exec(text);
-    if (url === undefined || !admin?.[1] || !admin[2] || !client?.[1] || !client[2]) {
+    const caFile = /CA certificate:\s+(\S+)/.exec(text)?.[1];
+    if (url === undefined || caFile === undefined || !admin?.[1] || !admin[2] || !client?.[1] || !client[2]) {
       await stop();
-      throw new Error(`the sandbox's banner lacks its URL, admin or OAuth client:\n${text}`);
+      throw new Error(`the sandbox's banner lacks its URL, CA, admin or OAuth client:\n${text}`);
     }
-    return { url, admin: { user: admin[1], password: admin[2] }, client: { id: client[1], secret: client[2] }, stop };
+    return { url, caFile, admin: { user: admin[1], password: admin[2] }, client: { id: client[1], secret: client[2] }, stop };
   });
 }
 
@@ -138,21 +142,29 @@ export type CrmRow = Record<string, string>;
 /** The instance's Table API as one of its users (Basic authentication), as an admin's script
  *  or the instance's own forms would change it. */
 export class TableApi {
+  private api: APIRequestContext | undefined;
+
   constructor(private readonly url: string, private readonly user: string, private readonly password: string) {}
 
   private async call(method: string, path: string, body?: object): Promise<unknown> {
-    const response = await fetch(`${this.url}/api/now/table/${path}`, {
+    // The instance's certificate is signed by the CA the sandbox generated at start.
+    this.api ??= await request.newContext({ ignoreHTTPSErrors: true });
+    const response = await this.api.fetch(`${this.url}/api/now/table/${path}`, {
       method,
       headers: {
         Authorization: `Basic ${Buffer.from(`${this.user}:${this.password}`).toString('base64')}`,
         Accept: 'application/json',
         ...(body ? { 'Content-Type': 'application/json' } : {}),
       },
-      ...(body ? { body: JSON.stringify(body) } : {}),
+      ...(body ? { data: JSON.stringify(body) } : {}),
     });
     const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path} as ${this.user}: ${String(response.status)} ${text}`);
+    if (!response.ok()) throw new Error(`${method} ${path} as ${this.user}: ${String(response.status())} ${text}`);
     return (JSON.parse(text) as { result: unknown }).result;
+  }
+
+  async dispose(): Promise<void> {
+    await this.api?.dispose();
   }
 
   async list(table: string, query: string): Promise<CrmRow[]> {

@@ -1,10 +1,12 @@
 //! `callbridge doctor`: runs the integration's setup checks, and telephony's when the file has a
-//! `[telephony]` section, and prints them.
+//! `[telephony]` section, and prints them, for the file's tenants and the store's.
 
 use crate::cli::DoctorArgs;
 
 pub async fn run(args: DoctorArgs) -> anyhow::Result<std::process::ExitCode> {
-    let config = crate::server::load_config(&args.config.config)?;
+    // The file's tenants and the store's (`callbridge tenant add`), as a server serves them.
+    let (config, store) = crate::tenant::open_effective(&args.config.config).await?;
+    store.close().await;
     let options = callbridge_integration::doctor::DoctorOptions {
         write_probe: !args.no_write,
     };

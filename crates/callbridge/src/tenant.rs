@@ -66,6 +66,10 @@ pub struct AddArgs {
     /// System OAuth > Application Registry > the entry's Client ID.
     #[arg(long)]
     pub client_id: String,
+    /// An extra PEM trust root for the instance's certificate (a private CA, the sandbox's),
+    /// kept as an absolute path (the Setup page's connection step can change it).
+    #[arg(long)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 pub async fn run(action: TenantAction) -> anyhow::Result<()> {
@@ -93,7 +97,15 @@ async fn add(args: AddArgs) -> anyhow::Result<()> {
     let client_secret = read_secret()?;
     let (directory, store) = open(&args.config).await?;
     let id = TenantId::new(args.id.as_str());
-    let text = tenant_text(&args);
+    // A relative path means the operator's current directory, not the configuration file's
+    // (which a stored tenant's relative path would be read against).
+    let ca_file = match &args.ca_file {
+        Some(path) => Some(std::path::absolute(path).with_context(|| {
+            format!("--ca-file {}: give the path of a PEM file", path.display())
+        })?),
+        None => None,
+    };
+    let text = tenant_text(&args, ca_file.as_deref());
     let created = directory
         .create(
             &id,
@@ -188,7 +200,7 @@ async fn remove(args: RemoveArgs) -> anyhow::Result<()> {
 
 /// The new tenant's `[[tenant]]` table, written by `toml_edit` (every value quoted as TOML
 /// needs), its client secret named, not written.
-fn tenant_text(args: &AddArgs) -> String {
+fn tenant_text(args: &AddArgs, ca_file: Option<&Path>) -> String {
     let mut tenant = Table::new();
     tenant.insert("id", value(args.id.as_str()));
     if let Some(name) = &args.name {
@@ -200,6 +212,9 @@ fn tenant_text(args: &AddArgs) -> String {
     let mut crm = Table::new();
     crm.insert("kind", value("servicenow"));
     crm.insert("instance_url", value(args.instance_url.as_str()));
+    if let Some(path) = ca_file {
+        crm.insert("ca_file", value(path.display().to_string()));
+    }
     crm.insert("client_id", value(args.client_id.as_str()));
     let mut secret = InlineTable::new();
     secret.insert("store", CLIENT_SECRET.into());

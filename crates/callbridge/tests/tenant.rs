@@ -350,3 +350,116 @@ async fn a_removed_tenant_is_dropped_by_a_running_server_within_its_refresh() {
     let listed = ok(&run(&["tenant", "list", "--config", config], ""));
     assert!(!listed.contains("globex"), "{listed}");
 }
+
+/// The check of one id in `callbridge doctor --json`'s report for `tenant`.
+fn doctor_status(config: &str, tenant: &str, check: &str) -> String {
+    let out = run(
+        &[
+            "doctor",
+            "--config",
+            config,
+            "--tenant",
+            tenant,
+            "--json",
+            "--no-write",
+        ],
+        "",
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor printed no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let found = report["tenants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["tenant"] == tenant)
+        .flat_map(|t| t["checks"].as_array().cloned().unwrap_or_default())
+        .find(|c| c["id"] == check);
+    found.map_or_else(
+        || format!("no {check} for {tenant} in {report}"),
+        |c| c["status"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+/// An instance whose certificate a private CA signed (the sandbox's): `--ca-file` keeps that
+/// trust root with the stored tenant (as an absolute path, a relative one being the operator's
+/// directory), and `doctor` checks the store's tenants as well as the file's.
+// Multi-threaded: the sandbox answers doctor while this thread waits for the CLI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_added_with_its_instances_ca_is_checked_by_doctor() {
+    let sandbox = callbridge_sandbox::start(callbridge_sandbox::SandboxOptions::default())
+        .await
+        .unwrap();
+    let ca = sandbox.ca_path.clone().expect("the sandbox serves HTTPS");
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path());
+    let config = config.to_str().unwrap();
+    let add = |id: &str, ca_file: Option<&str>| {
+        let mut args = vec![
+            "tenant",
+            "add",
+            "--config",
+            config,
+            id,
+            "--admin",
+            "gina",
+            "--instance-url",
+            &sandbox.base_url,
+            "--client-id",
+            &sandbox.credentials.client_id,
+        ];
+        if let Some(path) = ca_file {
+            args.extend(["--ca-file", path]);
+        }
+        let mut child = Command::new(BIN)
+            .args(&args)
+            .current_dir(ca.parent().unwrap())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        writeln!(input, "{}", sandbox.credentials.client_secret).unwrap();
+        drop(input);
+        child.wait_with_output().unwrap()
+    };
+    let file_name = ca.file_name().unwrap().to_str().unwrap();
+    ok(&add("globex", Some(file_name)));
+    ok(&add("initech", None));
+    let refused_ca = refused(&add("hooli", Some("no-such-ca.pem")));
+    assert!(
+        refused_ca.contains("ca_file") && refused_ca.contains("no-such-ca.pem"),
+        "{refused_ca}"
+    );
+
+    let store = Store::open(
+        &format!("sqlite://{}", dir.path().join("callbridge.db").display()),
+        SecretKey::from_base64(KEY).unwrap(),
+    )
+    .await
+    .unwrap();
+    let kept = store.store_tenant("globex").await.unwrap().unwrap();
+    store.close().await;
+    assert!(
+        kept.config
+            .contains(&format!("ca_file = \"{}\"", ca.display())),
+        "{}",
+        kept.config
+    );
+
+    assert_eq!(
+        doctor_status(config, "globex", "instance.reachable"),
+        "pass"
+    );
+    // Without the CA the instance's certificate is not trusted: the check can fail.
+    assert_eq!(
+        doctor_status(config, "initech", "instance.reachable"),
+        "fail"
+    );
+    sandbox.shutdown().await;
+}

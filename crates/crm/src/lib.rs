@@ -31,7 +31,7 @@ mod trace;
 
 pub use callbridge_config::{checked_base_url, ConfigError, CrmSection};
 pub use calls::Crm;
-pub use doctor::{CrmDoctor, DoctorRequest};
+pub use doctor::{CrmDoctor, DoctorRequest, DoctorScope};
 pub use error::CrmError;
 pub use linking::{
     describe_missing, roles_to_grant, AccountLinking, Authorization, CrmUser, LinkTokens,

@@ -215,6 +215,52 @@ async fn each_step_runs_the_tenants_doctor_now_and_a_wrong_secret_fails_with_its
     wrong.shutdown().await;
 }
 
+/// Every request the sandbox has answered since its counts were reset.
+async fn instance_requests(world: &World) -> u64 {
+    let counts = world.admin().requests().await;
+    counts
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_steps_checks_ask_the_instance_only_for_that_step() {
+    let world = World::start().await;
+    add(&world.server.store, "ada", Role::Admin).await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
+    // The whole doctor, as `callbridge doctor --no-write` runs it: what each view used to ask.
+    world.admin().reset_requests().await;
+    let report = callbridge_integration::doctor::run_with(
+        &world.config,
+        &support::crm_kinds(),
+        Some(TENANT),
+        callbridge_integration::doctor::DoctorOptions { write_probe: false },
+    )
+    .await;
+    assert!(!report.failed(), "{report:?}");
+    let whole = instance_requests(&world).await;
+    let mut asked = Vec::new();
+    for step in ["connection", "tables", "roles"] {
+        world.admin().reset_requests().await;
+        let answer = ada
+            .get(&format!("/api/v1/console/setup/steps/{step}/checks"))
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert_eq!(answer.body["summary"]["fail"], 0, "{}", answer.text);
+        asked.push(instance_requests(&world).await);
+    }
+    eprintln!("instance requests: whole doctor {whole}; connection, tables, roles {asked:?}");
+    for (step, n) in ["connection", "tables", "roles"].iter().zip(&asked) {
+        assert!(*n < whole, "{step} asked {n} of the whole doctor's {whole}");
+    }
+    // Roles needs only the instance reachable and each linked agent's own token (none here).
+    assert!(asked[2] <= 2, "roles asked {}", asked[2]);
+    world.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dictionary_is_read_and_the_recording_column_is_created_only_by_an_instance_admin() {
     let world = World::start().await;

@@ -110,6 +110,7 @@ async fn check_tenant(
     let request = DoctorRequest {
         write_probe: options.write_probe,
         links,
+        scope: callbridge_crm::DoctorScope::All,
     };
     report(doctor.checks(&tenant.id, &request).await)
 }

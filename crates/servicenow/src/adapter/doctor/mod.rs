@@ -22,6 +22,9 @@
 //!
 //! Check ids are stable: they depend only on the configuration, except check 9's, which name
 //! the agents that have linked.
+//!
+//! A [`DoctorScope`] other than `All` runs one part (the console's Setup step views): 1 always;
+//! `Connection` 2, 3, 7 and 8; `Tables` 2, 4, 5 and 6; `Roles` 9.
 
 mod access;
 mod agents;
@@ -33,7 +36,7 @@ mod schema;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use callbridge_core::{RecordingLinks, TenantId};
-use callbridge_crm::{async_trait, CrmDoctor, DoctorRequest};
+use callbridge_crm::{async_trait, CrmDoctor, DoctorRequest, DoctorScope};
 use callbridge_kernel::check::Check;
 
 use super::config::ServiceNowConfig;
@@ -83,47 +86,58 @@ impl CrmDoctor for ServiceNowDoctor {
 }
 
 async fn check_tenant(tenant: &TenantConfig, request: &DoctorRequest) -> Vec<Check> {
+    let scope = request.scope;
+    let connection = scope.runs(DoctorScope::Connection);
+    let tables = scope.runs(DoctorScope::Tables);
     let mut checks = Vec::new();
     let Some(instance) = connection::reachable(tenant, &mut checks).await else {
-        connection::skip_after_unreachable(tenant, &mut checks);
-        skip_service_checks(
-            tenant,
-            &format!("skipped: {} failed", connection::REACHABLE),
-            request.write_probe,
-            &mut checks,
-        );
-        agents::skip(
-            &format!("skipped: {} failed", connection::REACHABLE),
-            &mut checks,
-        );
-        return checks;
-    };
-    let service = connection::service_grant(tenant, &instance, &mut checks).await;
-    connection::authorize_redirect(tenant, &tenant.redirect_uri, &instance, &mut checks).await;
-    match service {
-        None => {
-            let reason = format!("skipped: {} failed", connection::SERVICE_GRANT);
+        let reason = format!("skipped: {} failed", connection::REACHABLE);
+        if connection || tables {
+            connection::skip_after_unreachable(tenant, &mut checks);
             skip_service_checks(tenant, &reason, request.write_probe, &mut checks);
         }
-        Some(service) => {
-            let client = TableClient::new(instance.clone());
-            let known = schema::check(tenant, &client, &service, &mut checks).await;
-            access::check(
-                tenant,
-                &client,
-                &service,
-                &known,
-                request.write_probe,
-                &mut checks,
-            )
-            .await;
-            rate::check(tenant, &instance, &service, &mut checks).await;
-            openframe::check(tenant, &client, &service, &mut checks).await;
+        if scope.runs(DoctorScope::Roles) {
+            agents::skip(&reason, &mut checks);
+        }
+        return checks;
+    };
+    if connection || tables {
+        let service = connection::service_grant(tenant, &instance, &mut checks).await;
+        if connection {
+            connection::authorize_redirect(tenant, &tenant.redirect_uri, &instance, &mut checks)
+                .await;
+        }
+        match service {
+            None => {
+                let reason = format!("skipped: {} failed", connection::SERVICE_GRANT);
+                skip_service_checks(tenant, &reason, request.write_probe, &mut checks);
+            }
+            Some(service) => {
+                let client = TableClient::new(instance.clone());
+                if tables {
+                    let known = schema::check(tenant, &client, &service, &mut checks).await;
+                    access::check(
+                        tenant,
+                        &client,
+                        &service,
+                        &known,
+                        request.write_probe,
+                        &mut checks,
+                    )
+                    .await;
+                }
+                if connection {
+                    rate::check(tenant, &instance, &service, &mut checks).await;
+                    openframe::check(tenant, &client, &service, &mut checks).await;
+                }
+            }
         }
     }
-    match &request.links {
-        Ok(store) => agents::check(tenant, &instance, store.as_ref(), &mut checks).await,
-        Err(reason) => agents::store_failed(reason, &mut checks),
+    if scope.runs(DoctorScope::Roles) {
+        match &request.links {
+            Ok(store) => agents::check(tenant, &instance, store.as_ref(), &mut checks).await,
+            Err(reason) => agents::store_failed(reason, &mut checks),
+        }
     }
     checks
 }

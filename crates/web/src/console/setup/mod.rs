@@ -253,6 +253,7 @@ pub(super) async fn run_checks(
                 let request = DoctorRequest {
                     write_probe: false,
                     links: Ok(Some(console.accounts.store.clone())),
+                    scope: step.doctor_scope(),
                 };
                 doctor.checks(&tenant.id, &request).await
             }

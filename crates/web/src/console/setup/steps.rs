@@ -3,6 +3,7 @@
 //! stable (`callbridge_servicenow::adapter::doctor`, `callbridge_telephony::doctor`), so the
 //! split is by id.
 
+use callbridge_crm::DoctorScope;
 use callbridge_kernel::check::{Check, Status};
 use serde_json::{json, Value};
 
@@ -43,6 +44,16 @@ impl Step {
     /// Whether the step's checks come from the CRM's doctor (the others from telephony's).
     pub fn is_crm(self) -> bool {
         !matches!(self, Step::Recordings)
+    }
+
+    /// The part of the CRM's doctor that produces this step's checks (see [`step_of`]).
+    pub fn doctor_scope(self) -> DoctorScope {
+        match self {
+            Step::Connection => DoctorScope::Connection,
+            Step::Tables => DoctorScope::Tables,
+            Step::Roles => DoctorScope::Roles,
+            Step::Recordings => DoctorScope::All,
+        }
     }
 }
 
@@ -137,6 +148,10 @@ mod tests {
         );
         assert_eq!(answer["checks"][0]["fix"], "create it");
         assert_eq!(Step::parse("roles"), Some(Step::Roles));
+        // Each CRM step runs only its part of the doctor.
+        assert_eq!(Step::Connection.doctor_scope(), DoctorScope::Connection);
+        assert_eq!(Step::Tables.doctor_scope(), DoctorScope::Tables);
+        assert_eq!(Step::Roles.doctor_scope(), DoctorScope::Roles);
         assert_eq!(Step::parse("numbers"), None);
     }
 }
