@@ -1,12 +1,13 @@
 // "Numbers & queues" for a tenant kept in the store, in Debian's Chromium against a real
 // `callbridge demo`: an operator adds the tenant with `callbridge tenant add` (the running demo
 // takes it in), its admin signs in to the console and sets up its telephony from nothing: a
-// mistake is shown at its field, then the numbers, a queue and an agent are saved and applied.
+// mistake is shown at its field, then the numbers, a queue and an agent are saved and applied;
+// the agent's open softphone shows a queue added for them without a reload.
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launch, newContext, screenshot, seriousViolations, watch, type Problem } from './browser';
 import { startDemo, type Demo } from './demo';
-import { addStoreTenant, signInWhenReady } from './store-tenant';
+import { addStoreTenant, cli, signInWhenReady } from './store-tenant';
 
 let demo: Demo;
 let browser: import('playwright-core').Browser;
@@ -74,5 +75,33 @@ describe('a tenant kept in the store', () => {
     // The refused save is the only failed request (and the signed-out page's session check).
     const expected = [/status of 400 .*\/api\/v1\/console\/telephony$/, /status of 401 .*\/api\/v1\/session$/];
     expect(problems.filter((p) => !expected.some((e) => e.test(`${p.text} ${p.url}`)))).toEqual([]);
+  });
+
+  test("an open softphone shows the agent's new queues as soon as the admin saves them", async () => {
+    const out = await cli(
+      ['account', 'add', '--config', `${demo.data}/callbridge.toml`, '--tenant', 'globex', '--user', 'gina', '--role', 'agent'],
+      '',
+    );
+    const password = /^one-time password: (.+)$/m.exec(out)?.[1];
+    if (password === undefined) throw new Error(`no one-time password in:\n${out}`);
+    const agentContext = await newContext(browser, { width: 1024, height: 800, locale: 'en-US' });
+    const phone = await agentContext.newPage();
+    const phoneProblems = watch(phone);
+    await phone.goto(`${demo.publicUrl}/?tenant=globex`);
+    await phone.getByRole('textbox', { name: 'User name' }).fill('gina');
+    await phone.getByLabel('Password').fill(password);
+    await phone.getByRole('button', { name: 'Sign in' }).click();
+    const queues = phone.getByTestId('agent-queues');
+    await queues.getByText('Your queues: front', { exact: true }).waitFor({ timeout: 15_000 });
+
+    // The admin puts gina in a second queue: the open softphone is told, without a reload.
+    await page.getByRole('button', { name: 'Add a queue' }).click();
+    await page.getByRole('group', { name: 'Queue queue-2' }).getByRole('textbox', { name: 'Queue id' }).fill('back');
+    await page.getByRole('checkbox', { name: 'gina answers back' }).check();
+    await page.getByRole('button', { name: 'Save and apply' }).click();
+    await page.getByText('Saved as version 3 and applied.').waitFor();
+    await expect.poll(() => queues.textContent(), { timeout: 5_000 }).toMatch(/^Your queues: (front, back|back, front)$/);
+    expect(phoneProblems.filter((p) => !/status of 401 .*\/api\/v1\/session$/.test(`${p.text} ${p.url}`))).toEqual([]);
+    await agentContext.close();
   });
 });

@@ -20,6 +20,14 @@ describe('a session', () => {
     expect(effectsOf(r, 'presence_indicator').at(-1)?.presence).toBe('available');
   });
 
+  it('takes the new queues the server sends while connected, for the transfer picker', () => {
+    const r = replay([{ recv: { type: 'queues', queues: ['billing', 'support'] } }], loggedIn());
+    expect(r.state.identity).toEqual({ tenant: 'acme', agent: 'alice', queues: ['billing', 'support'] });
+    expect(r.effects).toEqual([]);
+    const none = replay([{ recv: { type: 'queues', queues: [] } }], loggedIn());
+    expect(none.state.identity?.queues).toEqual([]);
+  });
+
   it('restarts the audio session when the server says media is down', () => {
     const r = replay(loadFixture('media-restart'), loggedIn());
     expect(r.perStep[0]).toEqual([{ kind: 'stop_media' }, { kind: 'start_media' }]);

@@ -64,6 +64,16 @@ describe('screens', () => {
     }
   });
 
+  it("names the agent's queues, and the new ones after the server's queues news, in both languages", () => {
+    const loggedIn = replay(login).state;
+    expect(html(loggedIn)).toContain('Your queues: support, sales');
+    const moved = replay([{ recv: { type: 'queues', queues: ['billing', '<b>vip</b>'] } }], loggedIn).state;
+    expect(html(moved)).toContain('Your queues: billing, &lt;b>vip&lt;/b>');
+    expect(html(moved, 'ja')).toContain('担当キュー: billing、&lt;b>vip&lt;/b>');
+    const none = replay([{ recv: { type: 'queues', queues: [] } }], loggedIn).state;
+    expect(html(none)).not.toContain('agent-queues');
+  });
+
   it('ringing: a banner with real, labelled buttons and the shortcuts', () => {
     const state = replay([...login, ...loadFixture('inbound-screen-pop').slice(0, 3)]).state;
     const out = html(state);

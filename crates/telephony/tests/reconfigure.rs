@@ -103,3 +103,57 @@ async fn settings_with_a_mistake_change_nothing() {
     assert_eq!(world.call_record(&call).await.outcome, "answered");
     world.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_softphone_is_told_its_new_queues_and_the_next_one_is_welcomed_with_them() {
+    let world = World::start(Options::default()).await;
+    let mut alice = world.connect("alice").await;
+    let mut bob = world.connect("bob").await;
+    let before = "name = \"alice\"\nqueues = [\"support\"]";
+    assert!(world.config_text.contains(before), "the agent to edit");
+    let text = world.config_text.replace(
+        before,
+        "name = \"alice\"\nqueues = [\"sales\", \"support\"]",
+    );
+    world
+        .telephony
+        .handle()
+        .reconfigure(&world.parse_config(&text))
+        .await
+        .unwrap();
+    let news = alice.expect("queues").await;
+    assert_eq!(
+        news,
+        serde_json::json!({"type": "queues", "queues": ["sales", "support"]})
+    );
+    // Bob's queues did not change: no news for him (his pong comes, nothing before it).
+    bob.send(serde_json::json!({"type": "ping"})).await;
+    bob.expect("pong").await;
+    assert!(
+        bob.seen.iter().all(|m| m["type"] != "queues"),
+        "{:#?}",
+        bob.seen
+    );
+    // The same settings again: no news.
+    world
+        .telephony
+        .handle()
+        .reconfigure(&world.parse_config(&text))
+        .await
+        .unwrap();
+    alice.send(serde_json::json!({"type": "ping"})).await;
+    alice.expect("pong").await;
+    assert_eq!(
+        alice.seen.iter().filter(|m| m["type"] == "queues").count(),
+        1,
+        "{:#?}",
+        alice.seen
+    );
+    // A new connection is welcomed with the new list.
+    let again = world.connect("alice").await;
+    assert_eq!(
+        again.seen[0]["queues"],
+        serde_json::json!(["sales", "support"])
+    );
+    world.stop().await;
+}

@@ -49,6 +49,10 @@ export function App(props: AppProps) {
         <div>
           <h1>{m.appTitle}</h1>
           {state.identity && <p class="meta">{m.agentIdentity({ agent: profile?.agent.display_name ?? state.identity.agent, tenant: profile?.tenant.name ?? state.identity.tenant })}</p>}
+          {/* Kept current by the server's `queues` news when an admin changes them. */}
+          {state.identity && state.identity.queues.length > 0 && (
+            <p class="meta" data-testid="agent-queues">{m.agentQueues({ queues: state.identity.queues })}</p>
+          )}
         </div>
         <label class="lang">
           <span class="visually-hidden">{m.language}</span>

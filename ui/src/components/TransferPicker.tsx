@@ -10,7 +10,10 @@ export function TransferPicker(
   const { m } = ui.t;
   const [mode, setMode] = useState<'agent' | 'queue'>('agent');
   const [agent, setAgent] = useState('');
-  const [queue, setQueue] = useState(queues[0] ?? '');
+  const [chosenQueue, setQueue] = useState(queues[0] ?? '');
+  // The agent's queues may change while the picker is open (the server's `queues` news): a
+  // queue no longer listed is not offered.
+  const queue = queues.includes(chosenQueue) ? chosenQueue : (queues[0] ?? '');
   const others = colleagues.filter((c) => c.name !== self);
   const target: TransferTarget | null =
     mode === 'agent' ? (agent.trim() ? { agent: agent.trim() } : null) : queue ? { queue } : null;

@@ -210,6 +210,7 @@ function onServer(state: CustomerState, message: ServerMessage): Step {
       return [{ ...state, phase: { kind: 'connected', call: message.call, other: message.customer, since, direction }, outcome: null }, []];
     }
     case 'crm':
+    case 'queues':
     case 'wrap_up':
     case 'wrap_up_status':
     case 'pong':

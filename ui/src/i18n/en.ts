@@ -6,6 +6,7 @@ export const en: Messages = {
   appTitle: 'Callbridge softphone',
   language: 'Language',
   agentIdentity: ({ agent, tenant }) => `${agent} · ${tenant}`,
+  agentQueues: ({ queues }) => `Your queues: ${queues.join(', ')}`,
 
   agentState: {
     offline: 'Offline',

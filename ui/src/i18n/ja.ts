@@ -6,6 +6,7 @@ export const ja: Messages = {
   appTitle: 'Callbridge ソフトフォン',
   language: '言語',
   agentIdentity: ({ agent, tenant }) => `${agent}・${tenant}`,
+  agentQueues: ({ queues }) => `担当キュー: ${queues.join('、')}`,
 
   agentState: {
     offline: 'オフライン',

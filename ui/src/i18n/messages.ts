@@ -10,6 +10,8 @@ export interface Messages {
   appTitle: string;
   language: string;
   agentIdentity: Fmt<{ agent: string; tenant: string }>;
+  /** The queues the agent serves. */
+  agentQueues: Fmt<{ queues: readonly string[] }>;
 
   agentState: Record<AgentStateName, string>;
   awayReason: { away: string; missedCall: string; other: Fmt<{ text: string }> };

@@ -35,6 +35,7 @@ export type RecordId = string;
  */
 export type ServerMessage =
   | ServerWelcome
+  | ServerQueues
   | ServerMediaAnswer
   | ServerMedia
   | ServerAgentState
@@ -246,6 +247,16 @@ export interface ServerWelcome {
   agent: string;
   /**
    * The queues the agent serves; empty when Callbridge's telephony does not serve the tenant (the connection then carries CRM news only).
+   */
+  queues: string[];
+}
+/**
+ * The agent's queues changed while connected (an admin saved Numbers & queues, or the tenant was removed): they replace welcome.queues and any earlier queues message. Sent only with Callbridge's telephony, only when the list differs.
+ */
+export interface ServerQueues {
+  type: 'queues';
+  /**
+   * The queues the agent serves now, in configuration order; empty when none.
    */
   queues: string[];
 }

@@ -23,6 +23,7 @@ export type AgentStateName = import('./generated').ServerAgentState['state'];
 // forgotten here (it would be reported as an unknown type at run time).
 const serverTypeList: Record<ServerMessage['type'], true> = {
   welcome: true,
+  queues: true,
   media_answer: true,
   media: true,
   agent_state: true,

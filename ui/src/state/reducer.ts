@@ -174,6 +174,10 @@ function onServer(state: State, message: ServerMessage): Step {
         effects,
       };
     }
+    case 'queues':
+      // The admin changed the agent's queues: the transfer picker offers the new ones.
+      if (state.identity === null) return { state, effects: [] };
+      return { state: { ...state, identity: { ...state.identity, queues: message.queues } }, effects: [] };
     case 'media_answer':
       return { state, effects: [{ kind: 'apply_media_answer', sdp: message.answer.sdp }] };
     case 'media':

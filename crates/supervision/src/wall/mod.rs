@@ -25,6 +25,11 @@
 //!   of the same state keeps the time), and for ringing, dialling and on-call the call:
 //!   direction, the number as agents see it, when the call began, whether it is on hold.
 //!   Configured agents are listed from the start (offline); others appear when first seen.
+//! - **New settings** ([`Wall::reconfigure`]) add rows for new queues and agents, and take
+//!   away at once the rows of queues and tenants they no longer name, and of agents they no
+//!   longer list who are logged out; an unlisted agent's row goes when they log out. A queue
+//!   gone takes today's counts with it; its last calls count nowhere. The tenants that lost
+//!   rows are in [`Wall::take_lost_rows`]: changed rows cannot say that a row went.
 
 mod model;
 mod view;

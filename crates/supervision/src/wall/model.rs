@@ -50,6 +50,8 @@ pub struct Wall {
     pub(super) calls: HashMap<CallId, CallInfo>,
     /// The latest time the wall was told of: the day of a tenant it has never heard of (UTC).
     latest: WallTime,
+    /// Tenants that lost rows since [`take_lost_rows`](Wall::take_lost_rows) was last called.
+    lost_rows: BTreeSet<TenantId>,
 }
 
 #[derive(Debug)]
@@ -63,6 +65,8 @@ struct TenantState {
     queues: HashMap<QueueId, QueueState>,
     agent_order: Vec<String>,
     agents: HashMap<String, AgentInfo>,
+    /// The agents the settings list; another agent is shown only while logged in.
+    listed: BTreeSet<String>,
     dirty_queues: BTreeSet<QueueId>,
     dirty_agents: BTreeSet<String>,
 }
@@ -162,6 +166,7 @@ impl Default for TenantState {
             queues: HashMap::new(),
             agent_order: Vec::new(),
             agents: HashMap::new(),
+            listed: BTreeSet::new(),
             dirty_queues: BTreeSet::new(),
             dirty_agents: BTreeSet::new(),
         }
@@ -193,6 +198,39 @@ impl TenantState {
             })
     }
 
+    /// Forgets the queues `queues` does not name, and the agents `agents` does not name who
+    /// are logged out; whether any went.
+    fn keep_only(&mut self, queues: &[QueueSetup], agents: &[AgentSetup]) -> bool {
+        let before = (self.queue_order.len(), self.agent_order.len());
+        let stays = |name: &String, agent: &AgentInfo| {
+            agents.iter().any(|a| &a.name == name) || !matches!(agent.state, AgentState::Offline)
+        };
+        let staying: BTreeSet<String> = self
+            .agents
+            .iter()
+            .filter(|(name, agent)| stays(name, agent))
+            .map(|(name, _)| name.clone())
+            .collect();
+        self.queue_order
+            .retain(|id| queues.iter().any(|q| &q.queue == id));
+        self.queues
+            .retain(|id, _| queues.iter().any(|q| &q.queue == id));
+        self.dirty_queues
+            .retain(|id| queues.iter().any(|q| &q.queue == id));
+        self.agent_order.retain(|name| staying.contains(name));
+        self.agents.retain(|name, _| staying.contains(name));
+        self.dirty_agents.retain(|name| staying.contains(name));
+        before != (self.queue_order.len(), self.agent_order.len())
+    }
+
+    /// The queue's state if the wall shows it (a removed queue's last calls count nowhere),
+    /// marked changed.
+    fn shown_queue(&mut self, queue: &QueueId) -> Option<&mut QueueState> {
+        let state = self.queues.get_mut(queue)?;
+        self.dirty_queues.insert(queue.clone());
+        Some(state)
+    }
+
     /// Marks every agent busy with `call` as changed (its number or hold changed).
     fn touch_agents_on(&mut self, call: &CallId) {
         for (name, agent) in &self.agents {
@@ -222,6 +260,7 @@ impl Wall {
                     .insert(q.queue, QueueState::new(q.service_level));
             }
             for a in t.agents {
+                tenant.listed.insert(a.name.clone());
                 tenant.agent(&a.name, now).queues = a.queues;
             }
             tenant.dirty_agents.clear();
@@ -232,24 +271,50 @@ impl Wall {
 
     /// New settings while the day runs: a tenant's time zone, its queues' service-level
     /// targets and its agents' queues are replaced, and queues, agents and tenants the setup
-    /// adds appear (at the end of the display order). Nothing is taken away: a queue or an
-    /// agent the settings no longer name keeps its row and today's counts until the next
-    /// start, so a supervisor sees what happened today.
+    /// adds appear (at the end of the display order, in the next changes). Queues, agents and
+    /// tenants it no longer names go at once, with their counts: the wall shows what is
+    /// configured (a removed queue's callers get its no-agent treatment; its calls answered
+    /// today stay in the call history). An agent taken out of the settings while logged in
+    /// keeps a row until they log out (they may finish a call). The tenants that lost rows are
+    /// in [`take_lost_rows`](Self::take_lost_rows).
     pub fn reconfigure(&mut self, setup: WallSetup, now: WallTime) {
         self.advance_day(now);
+        let lost_rows: Vec<TenantId> = self
+            .tenants
+            .keys()
+            .filter(|id| !setup.tenants.iter().any(|t| &t.tenant == *id))
+            .cloned()
+            .collect();
+        self.tenants.retain(|id, _| !lost_rows.contains(id));
         for t in setup.tenants {
-            let tenant = self.tenants.entry(t.tenant).or_default();
+            let tenant = self.tenants.entry(t.tenant.clone()).or_default();
             if tenant.day.is_none() {
                 tenant.day = Some(day_of(&t.timezone, now));
             }
             tenant.timezone = t.timezone;
+            let removed = tenant.keep_only(&t.queues, &t.agents);
+            tenant.listed = t.agents.iter().map(|a| a.name.clone()).collect();
             for q in t.queues {
                 tenant.queue(&q.queue).target = q.service_level;
             }
             for a in t.agents {
                 tenant.agent(&a.name, now).queues = a.queues;
             }
+            if removed {
+                self.lost_rows.insert(t.tenant);
+            }
         }
+        self.lost_rows.extend(lost_rows);
+        // The calls of a removed tenant are forgotten with it (their records end nothing here).
+        self.calls
+            .retain(|_, call| self.tenants.contains_key(&call.tenant));
+    }
+
+    /// The tenants that lost rows (queues or agents the settings no longer name, a tenant
+    /// removed) since the last call: changed rows cannot say that a row went, so their viewers
+    /// are given the whole wall again ([`snapshot`](Self::snapshot)).
+    pub fn take_lost_rows(&mut self) -> Vec<TenantId> {
+        std::mem::take(&mut self.lost_rows).into_iter().collect()
     }
 
     /// Whether [`observe`](Self::observe) does anything with this output (the runtime sends
@@ -302,13 +367,17 @@ impl Wall {
                 ..
             } => {
                 self.call_info(call, agent.tenant(), *direction, customer.for_display(), at);
-                self.tenant(agent.tenant()).touch_agents_on(call);
+                if let Some(state) = self.tenants.get_mut(agent.tenant()) {
+                    state.touch_agents_on(call);
+                }
             }
             Output::Originate {
                 call, tenant, to, ..
             } => {
                 self.call_info(call, tenant, Direction::Outbound, to, at);
-                self.tenant(tenant).touch_agents_on(call);
+                if let Some(state) = self.tenants.get_mut(tenant) {
+                    state.touch_agents_on(call);
+                }
             }
             Output::AgentUpdate { agent, state, .. } => self.agent_state(agent, state, at),
             Output::Integration { tenant, event } => {
@@ -319,7 +388,9 @@ impl Wall {
                 };
                 if let Some(info) = self.calls.get_mut(call) {
                     info.held = held;
-                    self.tenant(tenant).touch_agents_on(call);
+                    if let Some(state) = self.tenants.get_mut(tenant) {
+                        state.touch_agents_on(call);
+                    }
                 }
             }
             Output::CallRecord(cdr) => {
@@ -330,22 +401,21 @@ impl Wall {
                     cdr.end_cause,
                     EndCause::Abandoned | EndCause::CustomerHungUp
                 );
-                let state = self.tenant(&info.tenant);
+                let Some(state) = self.tenants.get_mut(&info.tenant) else {
+                    return;
+                };
                 if let Some((queue, since)) = info.waiting_in {
-                    let q = state.queue(&queue);
-                    q.waiting.remove(&(since, cdr.call.clone()));
-                    if customer_left {
-                        q.abandoned += 1;
+                    if let Some(q) = state.shown_queue(&queue) {
+                        q.waiting.remove(&(since, cdr.call.clone()));
+                        if customer_left {
+                            q.abandoned += 1;
+                        }
                     }
                 }
                 state.touch_agents_on(&cdr.call);
             }
             _ => {}
         }
-    }
-
-    fn tenant(&mut self, tenant: &TenantId) -> &mut TenantState {
-        self.tenants.entry(tenant.clone()).or_default()
     }
 
     /// The call's facts, created at its first sighting (the first sighting's facts stay: a
@@ -374,17 +444,42 @@ impl Wall {
             if let Some(info) = self.calls.get_mut(call) {
                 if let Some((queue, since)) = info.waiting_in.take() {
                     let waited = at.as_millis().saturating_sub(since.as_millis());
-                    let state = self.tenants.entry(info.tenant.clone()).or_default();
-                    let q = state.queue(&queue);
-                    q.waiting.remove(&(since, call.clone()));
-                    q.answered += 1;
-                    if u128::from(waited) <= q.target.as_millis() {
-                        q.answered_in_time += 1;
+                    let shown = self
+                        .tenants
+                        .get_mut(&info.tenant)
+                        .and_then(|state| state.shown_queue(&queue));
+                    if let Some(q) = shown {
+                        q.waiting.remove(&(since, call.clone()));
+                        q.answered += 1;
+                        if u128::from(waited) <= q.target.as_millis() {
+                            q.answered_in_time += 1;
+                        }
                     }
                 }
             }
         }
-        let row = self.tenant(agent.tenant()).agent(agent.name().as_str(), at);
+        let name = agent.name().as_str();
+        if matches!(new, AgentState::Offline) {
+            // A tenant the wall does not show (removed) has nothing to show offline.
+            let Some(state) = self.tenants.get_mut(agent.tenant()) else {
+                return;
+            };
+            if !state.listed.contains(name) {
+                // Not in the settings (taken out while logged in, or never listed): shown only
+                // while logged in.
+                if state.agents.remove(name).is_some() {
+                    state.agent_order.retain(|a| a != name);
+                    state.dirty_agents.remove(name);
+                    self.lost_rows.insert(agent.tenant().clone());
+                }
+                return;
+            }
+        }
+        let row = self
+            .tenants
+            .entry(agent.tenant().clone())
+            .or_default()
+            .agent(name, at);
         if !same_state(&row.state, new) {
             row.since = at;
         }

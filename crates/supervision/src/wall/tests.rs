@@ -612,8 +612,13 @@ fn new_settings_add_rows_change_targets_and_queues_and_keep_todays_counts() {
     );
     let wall = floor.wall.snapshot(&acme());
     let queues: Vec<_> = wall.queues.iter().map(|q| q.queue.as_str()).collect();
-    // Sales is no longer configured: it keeps its row (and today's counts) until the restart.
-    assert_eq!(queues, ["support", "sales", "billing"]);
+    // Sales and bob are no longer configured: their rows go at once, and the tenant's viewers
+    // must be given the whole wall (changed rows cannot say that a row went).
+    assert_eq!(queues, ["support", "billing"]);
+    let agents: Vec<_> = wall.agents.iter().map(|a| a.agent.as_str()).collect();
+    assert_eq!(agents, ["ann", "cat"]);
+    assert_eq!(floor.wall.take_lost_rows(), [acme()]);
+    assert!(floor.wall.take_lost_rows().is_empty());
     let support = floor.queue("support");
     assert_eq!(support.target_seconds, 45);
     assert_eq!(support.answered, 1, "today's count stays");
@@ -628,4 +633,102 @@ fn new_settings_add_rows_change_targets_and_queues_and_keep_todays_counts() {
     assert_eq!(changed, ["support", "billing"]);
     let changed: Vec<_> = changes[0].agents.iter().map(|a| a.agent.as_str()).collect();
     assert_eq!(changed, ["ann", "cat"]);
+}
+
+/// The standard floor's settings without `sales` and `bob` (and with `tenant`'s time zone).
+fn setup_without_sales() -> WallSetup {
+    WallSetup {
+        tenants: vec![TenantSetup {
+            tenant: acme(),
+            timezone: jiff::tz::TimeZone::UTC,
+            queues: vec![QueueSetup {
+                queue: QueueId::new("support"),
+                service_level: Duration::from_secs(20),
+            }],
+            agents: vec![AgentSetup {
+                name: "ann".into(),
+                queues: vec![QueueId::new("support")],
+            }],
+        }],
+    }
+}
+
+#[test]
+fn a_removed_queues_and_agents_last_calls_do_not_bring_their_rows_back() {
+    let mut floor = Floor::new();
+    floor.online("bob", &["sales"]);
+    // s1 rings bob (it waits in sales); s2 waits behind it.
+    floor.call("s1", "sales");
+    floor.call("s2", "sales");
+    assert_eq!(floor.queue("sales").waiting, 2);
+    let now = WallTime::from_millis(floor.wall_ms);
+    floor.wall.reconfigure(setup_without_sales(), now);
+    assert_eq!(floor.wall.take_lost_rows(), [acme()]);
+    let queues: Vec<_> = floor
+        .wall
+        .snapshot(&acme())
+        .queues
+        .into_iter()
+        .map(|q| q.queue)
+        .collect();
+    assert_eq!(queues, ["support"]);
+    // Bob is taken out of the settings while logged in: his row stays while he is.
+    assert_eq!(floor.agent("bob").state, "ringing");
+    // The same settings again lose no rows.
+    floor.wall.reconfigure(setup_without_sales(), now);
+    assert!(floor.wall.take_lost_rows().is_empty());
+    floor.wall.take_changes();
+
+    // Bob still answers the call ringing him (shown on it), then signs out; s2 hangs up.
+    floor.answer("bob", "s1");
+    assert_eq!(floor.agent("bob").state, "on_call");
+    floor.send(Input::CustomerHungUp {
+        call: CallId::new("s2"),
+    });
+    assert!(floor.wall.take_lost_rows().is_empty());
+    floor.send(Input::AgentOffline {
+        agent: agent("bob"),
+    });
+    assert_eq!(floor.wall.take_lost_rows(), [acme()]);
+    let wall = floor.wall.snapshot(&acme());
+    let queues: Vec<_> = wall.queues.iter().map(|q| q.queue.as_str()).collect();
+    assert_eq!(queues, ["support"]);
+    let agents: Vec<_> = wall.agents.iter().map(|a| a.agent.as_str()).collect();
+    assert_eq!(agents, ["ann"]);
+    assert_eq!(
+        floor.queue("support").answered + floor.queue("support").abandoned,
+        0
+    );
+    for changes in floor.wall.take_changes() {
+        assert!(
+            changes.queues.iter().all(|q| q.queue != "sales"),
+            "{changes:?}"
+        );
+        assert!(
+            changes.agents.iter().all(|a| a.agent != "bob"),
+            "{changes:?}"
+        );
+    }
+}
+
+#[test]
+fn a_removed_tenant_leaves_the_wall_with_its_calls_and_does_not_come_back() {
+    let mut floor = Floor::new();
+    floor.online("ann", &["support"]);
+    floor.call("c1", "support");
+    floor.answer("ann", "c1");
+    let now = WallTime::from_millis(floor.wall_ms);
+    floor.wall.reconfigure(WallSetup::default(), now);
+    assert_eq!(floor.wall.take_lost_rows(), [acme()]);
+    assert_eq!(floor.wall.tenants().count(), 0);
+    assert!(floor.wall.calls.is_empty());
+    // Its agent's sign-out ends the call: the record and the offline agent show nowhere.
+    floor.send(Input::AgentOffline {
+        agent: agent("ann"),
+    });
+    assert_eq!(floor.wall.tenants().count(), 0);
+    assert!(floor.wall.take_lost_rows().is_empty());
+    assert!(floor.wall.take_changes().is_empty());
+    let empty = floor.wall.snapshot(&acme());
+    assert!(empty.queues.is_empty() && empty.agents.is_empty());
 }

@@ -34,7 +34,7 @@ pub use recorder::RecordingDone;
 pub use softphones::{Attached, Softphones};
 pub use switch::{outbound_failure, Request};
 
-use crate::softphone::protocol::ClientMessage;
+use crate::softphone::protocol::{ClientMessage, ServerMessage};
 
 use callbridge_config::telephony::{RecordingStorage, S3Credentials, TelephonyConfig};
 use reconfigure::{LiveStores, Plan};
@@ -156,8 +156,14 @@ impl TelephonyHandle {
             calls_turned_away: outcome.calls_turned_away,
             restart_needed,
         };
-        *self.agents.write() = Arc::new(agents);
+        let agents = Arc::new(agents);
+        let before = std::mem::replace(&mut *self.agents.write(), agents.clone());
         *self.queues.write() = Arc::new(queues);
+        // After the directory: a softphone welcomed from now on reads the new list (the
+        // gateway reads it after attaching), one attached before gets the news.
+        for (agent, queues) in reconfigure::queue_news(&before, &agents) {
+            self.phones.send(&agent, ServerMessage::Queues { queues });
+        }
         self.wall.reconfigure(wall);
         tracing::info!(?counts, "telephony reconfigured");
         Ok(counts)

@@ -7,7 +7,7 @@
 //! web edge's directories) so that a start and a change build them the same way.
 
 use parking_lot::RwLock;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use callbridge_config::telephony::{TelephonyConfig, WaitingTreatment};
@@ -215,6 +215,38 @@ impl Plan {
     }
 }
 
+/// Each agent whose list of queues differs between `before` and `after`, with the new list
+/// (empty for an agent `after` no longer lists): what their connected softphone is told.
+pub(crate) fn queue_news(
+    before: &AgentDirectory,
+    after: &AgentDirectory,
+) -> Vec<(AgentId, Vec<String>)> {
+    let listed = |directory: &AgentDirectory| -> BTreeMap<(TenantId, String), Vec<String>> {
+        directory
+            .iter()
+            .flat_map(|(tenant, agents)| {
+                agents
+                    .iter()
+                    .map(move |(name, queues)| ((tenant.clone(), name.clone()), queues.clone()))
+            })
+            .collect()
+    };
+    let (before, after) = (listed(before), listed(after));
+    let mut news: Vec<(AgentId, Vec<String>)> = Vec::new();
+    for key in before.keys().chain(after.keys()) {
+        let now = after.get(key).cloned().unwrap_or_default();
+        if before.get(key).cloned().unwrap_or_default() == now {
+            continue;
+        }
+        if let Ok(agent) = AgentId::in_tenant(&key.0, &key.1) {
+            if !news.iter().any(|(a, _)| a == &agent) {
+                news.push((agent, now));
+            }
+        }
+    }
+    news
+}
+
 /// The `[telephony]` keys a running telephony cannot change (its sockets and spool are open):
 /// those whose value in `new` differs from `running`.
 pub(crate) fn restart_needed(
@@ -339,5 +371,54 @@ fn wall_setup(
                     .collect(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directory(list: &[(&str, &str, &[&str])]) -> AgentDirectory {
+        let mut directory = AgentDirectory::new();
+        for (tenant, agent, queues) in list {
+            directory.entry(TenantId::new(*tenant)).or_default().push((
+                (*agent).to_string(),
+                queues.iter().map(|q| (*q).to_string()).collect(),
+            ));
+        }
+        directory
+    }
+
+    #[test]
+    fn only_agents_whose_queues_changed_get_news_and_one_no_longer_listed_serves_none() {
+        let before = directory(&[
+            ("acme", "ann", &["support"]),
+            ("acme", "bob", &["sales", "support"]),
+            ("globex", "gil", &["support"]),
+        ]);
+        let after = directory(&[
+            ("acme", "ann", &["support"]),
+            ("acme", "bob", &["support", "sales"]),
+            ("acme", "cat", &["billing"]),
+        ]);
+        let mut news: Vec<(String, Vec<String>)> = queue_news(&before, &after)
+            .into_iter()
+            .map(|(agent, queues)| (agent.to_string(), queues))
+            .collect();
+        news.sort();
+        assert_eq!(
+            news,
+            [
+                // The order of an agent's queues is the configuration's: a new order is news.
+                (
+                    "acme:bob".to_string(),
+                    vec!["support".to_string(), "sales".to_string()]
+                ),
+                ("acme:cat".to_string(), vec!["billing".to_string()]),
+                // Gil's tenant was removed: he serves no queue.
+                ("globex:gil".to_string(), vec![]),
+            ]
+        );
+        assert!(queue_news(&after, &after).is_empty());
     }
 }

@@ -3,7 +3,8 @@
 //! hands each tenant's viewers the whole wall once and then the rows that changed.
 //!
 //! Changes go out at most every [`FLUSH_EVERY`] (the first change after a quiet spell at once),
-//! so a burst of state changes costs one message per interval, not one per change. Each tenant
+//! so a burst of state changes costs one message per interval, not one per change. A tenant
+//! that lost rows (new settings without a queue or an agent) gets the whole wall instead. Each tenant
 //! has a bounded broadcast of those messages: a viewer that falls [`BACKLOG`] messages behind
 //! is told so (it asks for the whole wall again), and nothing is kept for it beyond that.
 
@@ -155,19 +156,117 @@ async fn run(
     }
 }
 
-/// Sends each tenant's changed rows to its viewers (rows nobody watches are dropped: a new
-/// viewer starts from the whole wall).
+/// Sends each tenant's changed rows to its viewers, or the whole wall to the viewers of a
+/// tenant that lost rows (rows nobody watches are dropped: a new viewer starts from the whole
+/// wall).
 fn publish(
     wall: &mut Wall,
     viewers: &HashMap<TenantId, broadcast::Sender<Arc<str>>>,
     now: WallTime,
 ) {
+    let lost_rows = wall.take_lost_rows();
     for changes in wall.take_changes() {
-        let Some(sender) = viewers.get(&TenantId::new(changes.tenant.as_str())) else {
+        let tenant = TenantId::new(changes.tenant.as_str());
+        if lost_rows.contains(&tenant) {
+            continue;
+        }
+        let Some(sender) = viewers.get(&tenant) else {
             continue;
         };
         if sender.receiver_count() > 0 {
             let _ = sender.send(message("changes", now, &changes).into());
         }
+    }
+    for tenant in lost_rows {
+        let Some(sender) = viewers.get(&tenant) else {
+            continue;
+        };
+        if sender.receiver_count() > 0 {
+            let _ = sender.send(message("wall", now, &wall.snapshot(&tenant)).into());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use callbridge_core::QueueId;
+    use callbridge_supervision::wall::{AgentSetup, QueueSetup, TenantSetup};
+
+    fn setup(queues: &[&str], agents: &[&str]) -> WallSetup {
+        WallSetup {
+            tenants: vec![TenantSetup {
+                tenant: TenantId::new("acme"),
+                timezone: jiff::tz::TimeZone::UTC,
+                queues: queues
+                    .iter()
+                    .map(|q| QueueSetup {
+                        queue: QueueId::new(*q),
+                        service_level: Duration::from_secs(20),
+                    })
+                    .collect(),
+                agents: agents
+                    .iter()
+                    .map(|a| AgentSetup {
+                        name: (*a).into(),
+                        queues: Vec::new(),
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    fn names(message: &serde_json::Value, rows: &str, key: &str) -> Vec<String> {
+        message[rows]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|row| row[key].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    async fn next(subscription: &mut WallSubscription) -> serde_json::Value {
+        let text = tokio::time::timeout(Duration::from_secs(5), subscription.changes.recv())
+            .await
+            .expect("a message in time")
+            .unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    #[tokio::test]
+    async fn viewers_get_added_rows_as_changes_and_the_whole_wall_when_rows_go() {
+        let (_feed, watch, task) = start(
+            setup(&["support", "sales"], &["ann", "bob"]),
+            Clock::start(),
+        );
+        let acme = TenantId::new("acme");
+        let mut viewer = watch.subscribe(&acme).await.unwrap();
+        let first: serde_json::Value = serde_json::from_str(&viewer.wall).unwrap();
+        assert_eq!(names(&first, "queues", "queue"), ["support", "sales"]);
+
+        // Added: the new rows come as changes (with every row the settings touched).
+        watch.reconfigure(setup(
+            &["support", "sales", "billing"],
+            &["ann", "bob", "cat"],
+        ));
+        let added = next(&mut viewer).await;
+        assert_eq!(added["type"], "changes", "{added}");
+        assert!(names(&added, "queues", "queue").contains(&"billing".to_string()));
+        assert!(names(&added, "agents", "agent").contains(&"cat".to_string()));
+
+        // Removed: the whole wall, without them, at once.
+        watch.reconfigure(setup(&["support", "billing"], &["ann", "cat"]));
+        let whole = next(&mut viewer).await;
+        assert_eq!(whole["type"], "wall", "{whole}");
+        assert_eq!(names(&whole, "queues", "queue"), ["support", "billing"]);
+        assert_eq!(names(&whole, "agents", "agent"), ["ann", "cat"]);
+
+        // The tenant removed: its viewers get an empty wall.
+        watch.reconfigure(WallSetup::default());
+        let gone = next(&mut viewer).await;
+        assert_eq!(gone["type"], "wall", "{gone}");
+        assert_eq!(gone["queues"], serde_json::json!([]));
+        assert_eq!(gone["agents"], serde_json::json!([]));
+        task.abort();
     }
 }

@@ -80,6 +80,11 @@ pub enum ServerMessage {
         agent: String,
         queues: Vec<String>,
     },
+    /// The agent's queues changed while connected (telephony reconfigured): they replace the
+    /// welcome's.
+    Queues {
+        queues: Vec<String>,
+    },
     /// The answer to `media_offer`, for `setRemoteDescription`.
     MediaAnswer {
         answer: serde_json::Value,

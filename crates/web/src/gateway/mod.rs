@@ -241,6 +241,13 @@ async fn serve(mut socket: WebSocket, gateway: Arc<Gateway>, agent: Agent, queue
     let mut notices = gateway.notices.subscribe(&agent.id);
     let replaced = attached.as_ref().is_some_and(|a| a.replaced);
     tracing::info!(agent = %agent.id, replaced, "softphone connected");
+    // Read again once attached: a reconfiguration from here on sends its `queues` news to this
+    // connection, one before it is in this list (the welcome is never older than the news).
+    let queues = agent
+        .telephony
+        .as_ref()
+        .and_then(|t| t.agent_queues(&agent.tenant, &agent.name))
+        .unwrap_or(queues);
     let welcome = ServerMessage::Welcome {
         tenant: agent.tenant.clone(),
         agent: agent.name.clone(),
