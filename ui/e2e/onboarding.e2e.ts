@@ -7,6 +7,7 @@
 // links the CRM, a customer calls: the contact pops, the Case is created in the instance with its
 // recording link, and the recording lands in the bucket. Each phase's time is printed.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -355,8 +356,14 @@ describe('a new tenant, from an empty instance to its first call', () => {
       expect(cases[0]?.[recordingColumn]).toBe(`${demo.publicUrl}/recordings/${callId}`);
       await phase('call: hung up, recording in S3', async () => {
         expect(await call.done, call.output()).toBe(0);
-        await expect.poll(() => filesUnder(s3.bucketDir).filter((f) => f.startsWith(`rec/${tenant}/`) && f.includes(callId)), { timeout: 30_000 }).not.toEqual([]);
+        await expect.poll(() => filesUnder(s3.bucketDir).filter((f) => f.startsWith(`rec/${tenant}/`) && f.endsWith(`${callId}.wav`)), { timeout: 30_000 }).toHaveLength(1);
       });
+      // The object is the call's stereo WAV, as uploaded under the tenant's keys.
+      const [key] = filesUnder(s3.bucketDir).filter((f) => f.endsWith(`${callId}.wav`));
+      const wav = readFileSync(join(s3.bucketDir, key ?? ''));
+      expect(wav.subarray(0, 4).toString('latin1')).toBe('RIFF');
+      expect(wav.subarray(8, 12).toString('latin1')).toBe('WAVE');
+      expect(wav.readUInt16LE(22), 'channels').toBe(2);
     } finally {
       await call.stop();
     }

@@ -125,6 +125,10 @@ describe('Setup of a tenant kept in the store', () => {
     await page.getByRole('heading', { name: 'セットアップ', level: 1 }).waitFor();
     await page.getByTestId('lookup-tables').getByText('発信者の番号を検索する顧客テーブル').waitFor();
     await page.getByRole('button', { name: '顧客テーブルを追加' }).waitFor();
+    // The checks' titles in Japanese; what was found stays English, marked as such.
+    const caseTable = page.locator('[data-check="table.case"]');
+    await caseTable.locator('[lang="ja"]').getByText('ケース テーブル sn_customerservice_case').waitFor();
+    expect(await caseTable.locator('[lang="en"]').first().textContent()).toMatch(/^"Case", extends task/);
     await screenshot(page, 'setup-store-tables-ja');
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('combobox').first().selectOption('en');

@@ -261,6 +261,51 @@ async fn a_steps_checks_ask_the_instance_only_for_that_step() {
     world.stop().await;
 }
 
+/// Every check a step shows, walked for a tenant with a linked agent: each has a Japanese title
+/// in `?lang=ja` (a new check id without one fails here); the details and fixes stay English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_setup_check_has_a_japanese_title() {
+    let world = World::start().await;
+    add(&world.server.store, "ada", Role::Admin).await;
+    world.link("alice", "alice.agent").await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
+    let mut walked = 0;
+    for step in ["connection", "tables", "roles"] {
+        let answer = ada
+            .get(&format!(
+                "/api/v1/console/setup/steps/{step}/checks?lang=ja"
+            ))
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        assert_eq!(answer.body["lang"], "ja");
+        for c in answer.body["checks"].as_array().unwrap() {
+            assert_eq!(c["title_lang"], "ja", "{step}: {c}");
+            assert!(!c["title"].as_str().unwrap().is_ascii(), "{step}: {c}");
+            walked += 1;
+        }
+    }
+    assert!(walked >= 20, "only {walked} checks");
+    let roles = ada
+        .get("/api/v1/console/setup/steps/roles/checks?lang=ja")
+        .await;
+    assert_eq!(
+        check(&roles.body, "agent.alice.crm_access")["title"],
+        "エージェント alice の CRM アカウントが発信者テーブルとケース テーブルを読める"
+    );
+    // English without the parameter; an unknown language or parameter is refused.
+    let english = ada.get("/api/v1/console/setup/steps/roles/checks").await;
+    assert_eq!(english.body["lang"], "en");
+    assert_eq!(
+        check(&english.body, "agent.alice.crm_access")["title_lang"],
+        "en"
+    );
+    let unknown = ada
+        .get("/api/v1/console/setup/steps/roles/checks?lang=fr")
+        .await;
+    assert_eq!((unknown.status, unknown.code()), (400, "bad_request"));
+    world.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dictionary_is_read_and_the_recording_column_is_created_only_by_an_instance_admin() {
     let world = World::start().await;

@@ -398,6 +398,31 @@ async fn a_recording_store_that_cannot_be_opened_is_refused_and_nothing_is_saved
         .unwrap_or_else(|| panic!("no store check in {saved}"))
         .clone();
     assert_eq!(store["status"], "pass", "{saved}");
+    // Telephony's checks of the step have Japanese titles too.
+    let (status, ja) = answer(
+        world
+            .http()
+            .get(format!(
+                "{}/api/v1/console/setup/steps/recordings/checks?lang=ja",
+                world.public_url
+            ))
+            .header(reqwest::header::COOKIE, &gail.cookie),
+    )
+    .await;
+    assert_eq!(status, 200, "{ja}");
+    let titles: Vec<(&str, &str)> = ja["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c["title"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            ("telephony.spool", "録音の一時保存ディレクトリに書き込める"),
+            ("telephony.recordings.store", "録音を保存できる")
+        ]
+    );
     world.stop().await;
 }
 

@@ -9,11 +9,12 @@
 //! [`CrmDoctor`]: callbridge_crm::CrmDoctor
 
 pub mod steps;
+pub mod titles_ja;
 
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::routing::{get, post, put};
 use axum::Router;
@@ -32,7 +33,7 @@ use super::input::{bad_request, object, MAX_BODY};
 use super::telephony::Refusal;
 use super::{json, Answer, Console, Done, Incoming, Staff};
 use crate::account::ApiError;
-use steps::{Step, STEPS};
+use steps::{Lang, Step, STEPS};
 
 mod save;
 
@@ -167,14 +168,38 @@ async fn overview(State(console): State<Arc<Console>>, headers: HeaderMap) -> An
 async fn step_checks(
     State(console): State<Arc<Console>>,
     Path(step): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Answer {
     let staff = console.reader(&headers, Need::Admin).await?;
     let step = step_named(&step)?;
+    let lang = lang_of(query)?;
     Ok(json(
         StatusCode::OK,
-        run_checks(&console, &staff, step).await?,
+        run_checks(&console, &staff, step, lang).await?,
     ))
+}
+
+/// `?lang=en|ja` (absent: English), the language of the check titles.
+fn lang_of(query: Option<String>) -> Result<Lang, ApiError> {
+    let mut lang = Lang::En;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match (key.as_ref(), value.as_ref()) {
+            ("lang", "en") => lang = Lang::En,
+            ("lang", "ja") => lang = Lang::Ja,
+            ("lang", other) => {
+                return Err(bad_request(format!(
+                    "lang={other:?} is not a language of the checks; use lang=en or lang=ja"
+                )))
+            }
+            (other, _) => {
+                return Err(bad_request(format!(
+                    "unknown parameter {other:?}; the only parameter is lang (en or ja)"
+                )))
+            }
+        }
+    }
+    Ok(lang)
 }
 
 fn step_named(step: &str) -> Result<Step, ApiError> {
@@ -243,6 +268,7 @@ pub(super) async fn run_checks(
     console: &Console,
     staff: &Staff,
     step: Step,
+    lang: Lang,
 ) -> Result<Value, ApiError> {
     let sources = &console.setup;
     let config = sources.directory.config();
@@ -268,7 +294,7 @@ pub(super) async fn run_checks(
         }
     };
     let checks = steps::checks_of(step, checks);
-    Ok(steps::checks_json(step, &checks))
+    Ok(steps::checks_json(step, &checks, lang))
 }
 
 /// `GET /api/v1/console/setup/schema`: the configured tables as the CRM's schema holds them.

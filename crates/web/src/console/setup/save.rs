@@ -496,7 +496,7 @@ pub async fn save_step(
         Err(TenantError::NotApplied { version, reason }) => (version, Some(reason)),
         Err(e) => return Err(refused(e)),
     };
-    let checks = super::run_checks(console, staff, step).await?;
+    let checks = super::run_checks(console, staff, step, super::steps::Lang::En).await?;
     let detail = match &not_applied {
         None => format!("version {version}: {} {}; applied", step.id(), edit.what),
         Some(reason) => format!(

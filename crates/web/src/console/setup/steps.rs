@@ -83,12 +83,45 @@ pub fn checks_of(step: Step, checks: Vec<Check>) -> Vec<Check> {
         .collect()
 }
 
+/// The language a step's check titles are answered in (`?lang=`); details and fixes are
+/// English in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Ja,
+}
+
+impl Lang {
+    pub fn id(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+}
+
+/// One check as the answer shows it: in Japanese, its title from the catalog when it has one
+/// (`title_lang` says which language the title is in).
+fn check_json(check: &Check, lang: Lang) -> Value {
+    let japanese = match lang {
+        Lang::Ja => super::titles_ja::title_ja(&check.id, &check.title),
+        Lang::En => None,
+    };
+    let mut value = serde_json::to_value(check).unwrap_or(Value::Null);
+    value["title_lang"] = json!(if japanese.is_some() { "ja" } else { "en" });
+    if let Some(title) = japanese {
+        value["title"] = json!(title);
+    }
+    value
+}
+
 /// The answer of `GET /api/v1/console/setup/steps/{step}/checks`.
-pub fn checks_json(step: Step, checks: &[Check]) -> Value {
+pub fn checks_json(step: Step, checks: &[Check], lang: Lang) -> Value {
     let count = |status: Status| checks.iter().filter(|c| c.status == status).count();
     json!({
         "step": step.id(),
-        "checks": checks,
+        "lang": lang.id(),
+        "checks": checks.iter().map(|c| check_json(c, lang)).collect::<Vec<_>>(),
         "summary": {
             "pass": count(Status::Pass),
             "warn": count(Status::Warn),
@@ -141,12 +174,21 @@ mod tests {
         let tables = checks_of(Step::Tables, all);
         let ids: Vec<&str> = tables.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["column.case.recording_url", "access.create_case"]);
-        let answer = checks_json(Step::Tables, &tables);
+        let answer = checks_json(Step::Tables, &tables, Lang::En);
         assert_eq!(
             answer["summary"],
             json!({"pass": 0, "warn": 0, "fail": 1, "skipped": 1})
         );
         assert_eq!(answer["checks"][0]["fix"], "create it");
+        assert_eq!(answer["checks"][0]["title_lang"], "en");
+        let ja = checks_json(
+            Step::Tables,
+            &[Check::pass("table.case", "Case table x_case", "ok")],
+            Lang::Ja,
+        );
+        assert_eq!(ja["checks"][0]["title"], "ケース テーブル x_case");
+        assert_eq!(ja["checks"][0]["title_lang"], "ja");
+        assert_eq!(ja["checks"][0]["detail"], "ok");
         assert_eq!(Step::parse("roles"), Some(Step::Roles));
         // Each CRM step runs only its part of the doctor.
         assert_eq!(Step::Connection.doctor_scope(), DoctorScope::Connection);

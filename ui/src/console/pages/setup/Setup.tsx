@@ -47,7 +47,10 @@ function Values({ t, values, id }: { t: ConsoleTexts; values: SetupValue[]; id: 
 /** The step's doctor checks, run when the step opens and on request. */
 function Checks({ t, calls, step }: { t: ConsoleTexts; calls: SetupCalls; step: SetupStepId }) {
   const s = t.c.setup;
-  const { state, reload } = useLoad(() => calls.checks(step), `checks-${step}`);
+  // The titles come in the page's language (a language switch asks again); the details and
+  // fixes are English, and marked so.
+  const lang = t.lang;
+  const { state, reload } = useLoad(() => calls.checks(step, lang), `checks-${step}-${lang}`);
   return (
     <section aria-labelledby="checks-title" data-testid="checks">
       <div class="section-head">
@@ -71,10 +74,10 @@ function Checks({ t, calls, step }: { t: ConsoleTexts; calls: SetupCalls; step: 
                   {data.checks.map((c) => (
                     <li key={c.id} data-check={c.id} data-status={c.status} class="card">
                       <span class={c.status === 'fail' ? 'badge danger' : c.status === 'pass' ? 'badge ok' : 'badge'}>{s.statuses[c.status]}</span>{' '}
-                      <span class="strong">{c.title}</span>
-                      <span class="block wrap">{c.detail}</span>
+                      <span class="strong" lang={c.title_lang}>{c.title}</span>
+                      <span class="block wrap" lang="en">{c.detail}</span>
                       {c.fix !== null && (c.status === 'fail' || c.status === 'warn') && (
-                        <span class="block wrap fix"><span class="strong">{s.fix}: </span>{c.fix}</span>
+                        <span class="block wrap fix"><span class="strong">{s.fix}: </span><span lang="en">{c.fix}</span></span>
                       )}
                     </li>
                   ))}

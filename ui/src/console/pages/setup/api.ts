@@ -51,6 +51,8 @@ export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skipped';
 export interface CheckView {
   id: string;
   title: string;
+  /** The title's language; the detail and the fix are English. */
+  title_lang: 'en' | 'ja';
   status: CheckStatus;
   detail: string;
   fix: string | null;
@@ -58,6 +60,7 @@ export interface CheckView {
 
 export interface StepChecks {
   step: SetupStepId;
+  lang: 'en' | 'ja';
   checks: CheckView[];
   summary: Record<CheckStatus, number>;
 }
@@ -162,7 +165,7 @@ export function lookupPlaceOf(key: string): { index: number; field: string } | n
 export function setupApi(api: Api) {
   return {
     overview: () => api.request<SetupOverview>('GET', '/api/v1/console/setup'),
-    checks: (step: SetupStepId) => api.request<StepChecks>('GET', `/api/v1/console/setup/steps/${step}/checks`),
+    checks: (step: SetupStepId, lang: 'en' | 'ja') => api.request<StepChecks>('GET', `/api/v1/console/setup/steps/${step}/checks?lang=${lang}`),
     schema: () => api.request<SchemaView>('GET', '/api/v1/console/setup/schema'),
     save: (step: SetupStepId, body: StepSettings) =>
       api.request<SavedStep>('PUT', `/api/v1/console/setup/steps/${step}`, body),
