@@ -2,12 +2,13 @@
 // `callbridge demo`: an operator adds the tenant with `callbridge tenant add` (the running demo
 // takes it in), its admin signs in to the console and sets up its telephony from nothing: a
 // mistake is shown at its field, then the numbers, a queue and an agent are saved and applied;
-// the agent's open softphone shows a queue added for them without a reload.
+// the agent added there gets an account from the page's link to People, and their open softphone
+// shows a queue added for them without a reload.
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launch, newContext, screenshot, seriousViolations, watch, type Problem } from './browser';
 import { startDemo, type Demo } from './demo';
-import { addStoreTenant, cli, signInWhenReady } from './store-tenant';
+import { addStoreTenant, signInWhenReady } from './store-tenant';
 
 let demo: Demo;
 let browser: import('playwright-core').Browser;
@@ -77,13 +78,24 @@ describe('a tenant kept in the store', () => {
     expect(problems.filter((p) => !expected.some((e) => e.test(`${p.text} ${p.url}`)))).toEqual([]);
   });
 
-  test("an open softphone shows the agent's new queues as soon as the admin saves them", async () => {
-    const out = await cli(
-      ['account', 'add', '--config', `${demo.data}/callbridge.toml`, '--tenant', 'globex', '--user', 'gina', '--role', 'agent'],
-      '',
-    );
-    const password = /^one-time password: (.+)$/m.exec(out)?.[1];
-    if (password === undefined) throw new Error(`no one-time password in:\n${out}`);
+  test("the agent gets an account from the page, and their open softphone shows the new queues the admin saves", async () => {
+    // Gina, added on the page, has no account yet: the page says so and links to People's create
+    // form, filled in with her name.
+    const noAccount = page.getByRole('link', { name: 'gina has no account to sign in with: create it on People' });
+    await noAccount.waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await noAccount.click();
+    await page.getByRole('heading', { name: 'Add an account', level: 2 }).waitFor();
+    const userName = page.getByRole('textbox', { name: 'User name' });
+    expect(await userName.inputValue()).toBe('gina');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    const password = (await page.getByTestId('one-time-password').textContent({ timeout: 10_000 })) ?? '';
+    expect(password).not.toBe('');
+    await page.goto(`${demo.consoleUrl ?? ''}?tenant=globex#/numbers-queues`);
+    await page.getByRole('heading', { name: 'Numbers & queues', level: 1 }).waitFor();
+    await page.getByRole('group', { name: 'Queue front' }).waitFor();
+    expect(await page.getByTestId('no-account').count()).toBe(0);
+
     const agentContext = await newContext(browser, { width: 1024, height: 800, locale: 'en-US' });
     const phone = await agentContext.newPage();
     const phoneProblems = watch(phone);

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createApi, type Session } from '../src/api';
 import { enConsole } from '../src/i18n/en';
 import { jaConsole } from '../src/i18n/ja';
-import { isStaff, pageIdOf, route, visiblePages } from '../src/console/access';
+import { createAccountHref, createPrefillOf, isStaff, pageIdOf, route, visiblePages } from '../src/console/access';
 import { auditPath, auditQuery } from '../src/console/api';
 import { NotForAgents } from '../src/console/NotForStaff';
 import { pages } from '../src/console/pages';
@@ -44,6 +44,12 @@ describe('who sees what', () => {
   it('routes an address to its page, the first page, no page, or a page not for the role', () => {
     expect(pageIdOf('#/people')).toBe('people');
     expect(pageIdOf('#/people/ada?x=1')).toBe('people');
+    // Numbers & queues sends an agent without an account to People's create form, filled in.
+    const href = createAccountHref('gina.o&x=1');
+    expect(pageIdOf(href)).toBe('people');
+    expect(createPrefillOf(href)).toBe('gina.o&x=1');
+    expect(createPrefillOf('#/people')).toBe('');
+    expect(createPrefillOf('#/people?other=1')).toBe('');
     expect(pageIdOf('')).toBe('');
     const first = route('', 'supervisor', pages);
     expect(first.kind === 'page' && first.page.id).toBe('overview');

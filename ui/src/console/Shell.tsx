@@ -34,7 +34,7 @@ export function Shell({ ctx, role, hash, setLang, onSignOut }: ShellProps) {
     case 'page': {
       const Page = shown.page.component;
       title = shown.page.title(c);
-      body = <Page ctx={ctx} />;
+      body = <Page ctx={ctx} hash={hash} />;
       break;
     }
     case 'not_found':

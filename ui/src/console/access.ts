@@ -49,3 +49,16 @@ export function route<P extends Routable>(hash: string, role: StaffRole, pages: 
 export function hrefOf(page: Routable): string {
   return `#/${encodeURIComponent(page.id)}`;
 }
+
+/** The People page's create form filled in for `user` (an agent Numbers & queues lists who has
+ *  no account yet). */
+export function createAccountHref(user: string): string {
+  return `#/people?create=${encodeURIComponent(user)}`;
+}
+
+/** The user name a `#/people?create=<user>` address asks the create form to hold; '' when none. */
+export function createPrefillOf(hash: string): string {
+  const at = hash.indexOf('?');
+  if (at < 0) return '';
+  return new URLSearchParams(hash.slice(at + 1)).get('create')?.trim() ?? '';
+}

@@ -13,4 +13,6 @@ export interface ConsoleContext {
 
 export interface PageProps {
   ctx: ConsoleContext;
+  /** The address's `#/...` part (what follows the page id is the page's own). */
+  hash?: string;
 }

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { Role } from '../../api';
+import { createPrefillOf } from '../access';
 import { consoleApi, type AccountView } from '../api';
 import { Confirm } from '../Confirm';
 import type { ConsoleMessages } from '../../i18n/messages';
@@ -42,7 +43,7 @@ function linkText(t: ConsoleTexts, a: AccountView): string {
 
 /** The tenant's accounts: add one (its one-time password shown once), reset a password,
  *  disable or enable, change a role, revoke an agent's CRM link. */
-export function People({ ctx }: PageProps) {
+export function People({ ctx, hash = '' }: PageProps) {
   const { t } = ctx;
   const { people, roles: roleNames } = t.c;
   const api = consoleApi(ctx.api);
@@ -51,7 +52,8 @@ export function People({ ctx }: PageProps) {
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<Note>(null);
   const [secret, setSecret] = useState<{ user: string; password: string } | null>(null);
-  const [user, setUser] = useState('');
+  // Numbers & queues links here with an agent who has no account yet: the form holds their name.
+  const [user, setUser] = useState(() => createPrefillOf(hash));
   const [displayName, setDisplayName] = useState('');
   const [role, setRole] = useState<Role>('agent');
 

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../../../api';
 import type { ConsoleMessages } from '../../../i18n/messages';
+import { createAccountHref } from '../../access';
+import { consoleApi } from '../../api';
 import type { PageProps } from '../../context';
 import { messageOf, useLoad } from '../../load';
 import { Confirm } from '../../Confirm';
@@ -181,9 +183,11 @@ function Uploads({ t, prompts, onUploaded, onRemoved, api }: {
   );
 }
 
-function Editor({ t, source, settings, loadedPrompts, api, reload }: {
+function Editor({ t, source, settings, loadedPrompts, api, reload, accounts }: {
   t: ConsoleTexts; source: TelephonyView['source']; settings: TelephonySettings; loadedPrompts: Prompt[];
   api: ReturnType<typeof telephonyApi>; reload: () => void;
+  /** The tenant's account names; null while unknown (then nothing is said about accounts). */
+  accounts: ReadonlySet<string> | null;
 }) {
   const tel = t.c.telephony;
   const editable = source.editable;
@@ -364,6 +368,11 @@ function Editor({ t, source, settings, loadedPrompts, api, reload }: {
                         ? <input aria-label={tel.agentName} value={a.name} onInput={(e) => { const name = e.currentTarget.value; change({ agents: draft.agents.map((b, j) => (j === i ? { ...b, name } : b)) }); }} />
                         : a.name}
                       <FieldProblems t={t} errors={[...err('agent', i, 'name'), ...err('agent', i, 'queues'), ...err('agent', i, '')]} id={errId('agent', i, 'all')} />
+                      {/* An agent signs in with an account of their name; the configuration does
+                          not make one while the server runs. */}
+                      {accounts && a.name.trim() !== '' && !accounts.has(a.name.trim()) && (
+                        <a class="meta block" data-testid="no-account" href={createAccountHref(a.name.trim())}>{tel.noAccount({ agent: a.name.trim() })}</a>
+                      )}
                     </th>
                     {queueIds.map((q) => (
                       <td key={q} class="check">
@@ -414,6 +423,9 @@ export function Telephony({ ctx }: PageProps) {
   const tel = t.c.telephony;
   const api = telephonyApi(ctx.api);
   const { state, reload } = useLoad(() => api.load(), 'telephony');
+  // Which agents have an account (a failure to read them leaves the page as it was).
+  const people = useLoad(() => consoleApi(ctx.api).accounts(), 'telephony-accounts');
+  const accounts = people.state.kind === 'ready' ? new Set(people.state.data.accounts.map((a) => a.user)) : null;
   return (
     <>
       <p>{tel.intro}</p>
@@ -425,7 +437,7 @@ export function Telephony({ ctx }: PageProps) {
               : <p class="banner info" data-testid="source">{tel.editable({ version: String(view.source.version) })}</p>}
             {view.telephony === null && !view.source.editable
               ? <p class="card">{tel.noTelephony}</p>
-              : <Editor t={t} source={view.source} settings={view.telephony ?? NO_SETTINGS} loadedPrompts={view.prompts} api={api} reload={reload} />}
+              : <Editor t={t} source={view.source} settings={view.telephony ?? NO_SETTINGS} loadedPrompts={view.prompts} api={api} reload={reload} accounts={accounts} />}
           </>
         )}
       </Loading>

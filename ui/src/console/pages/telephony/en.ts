@@ -41,6 +41,7 @@ export const enTelephony: TelephonyMessages = {
   addAgent: 'Add an agent',
   removeAgent: ({ agent }) => `Remove agent ${agent}`,
   servesQueue: ({ agent, queue }) => `${agent} answers ${queue}`,
+  noAccount: ({ agent }) => `${agent} has no account to sign in with: create it on People`,
   promptsHeading: 'Music and announcements',
   promptsIntro: 'Upload a WAV file of 16-bit PCM, mono, 8000 Hz (music up to 10 minutes, an announcement up to 2 minutes). To convert any audio file: ffmpeg -i INPUT -ac 1 -ar 8000 -c:a pcm_s16le OUTPUT.wav',
   promptKind: 'The file is',

@@ -41,6 +41,7 @@ export const jaTelephony: TelephonyMessages = {
   addAgent: 'エージェントを追加',
   removeAgent: ({ agent }) => `エージェント ${agent} を削除`,
   servesQueue: ({ agent, queue }) => `${agent} が ${queue} を受ける`,
+  noAccount: ({ agent }) => `${agent} にはサインインするアカウントがありません: 「ユーザー」で作成してください`,
   promptsHeading: '保留音とアナウンス',
   promptsIntro: '16 ビット PCM・モノラル・8000 Hz の WAV ファイルをアップロードしてください（保留音は 10 分まで、アナウンスは 2 分まで）。ほかの音声ファイルは次のコマンドで変換できます: ffmpeg -i INPUT -ac 1 -ar 8000 -c:a pcm_s16le OUTPUT.wav',
   promptKind: 'ファイルの用途',

@@ -44,6 +44,8 @@ export interface TelephonyMessages {
   addAgent: string;
   removeAgent: Fmt<{ agent: string }>;
   servesQueue: Fmt<{ agent: string; queue: string }>;
+  /** Under an agent with no account: the link to People's create form, filled in. */
+  noAccount: Fmt<{ agent: string }>;
   promptsHeading: string;
   promptsIntro: string;
   promptKind: string;
