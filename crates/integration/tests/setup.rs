@@ -341,6 +341,18 @@ async fn the_dictionary_is_read_and_the_recording_column_is_created_only_by_an_i
     assert!(!offered.contains(&json!("correlation_id")), "{schema}");
     // The Case's title is Callbridge's to write: a link there would be overwritten.
     assert!(!offered.contains(&json!("short_description")), "{schema}");
+    // The platform's own long text columns mean something else to those who write them.
+    let platform_text = case["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "description");
+    assert!(
+        platform_text,
+        "the sandbox's Case has a description: {schema}"
+    );
+    assert!(!offered.contains(&json!("description")), "{schema}");
+    assert!(!offered.contains(&json!("correlation_display")), "{schema}");
     let min = schema["recording_min_length"].as_u64().unwrap();
     assert_eq!(
         min as usize,

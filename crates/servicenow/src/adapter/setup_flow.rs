@@ -219,12 +219,20 @@ fn schema_table(role: &'static str, result: Result<TableInfo, DictionaryError>) 
     }
 }
 
-/// The Case table's columns that hold links of up to `min` characters, by name, except the
-/// ones the configuration already uses for something else (the call id, the caller number).
+/// The Case table's columns that hold links of up to `min` characters, by name, among the
+/// columns an admin made (`u_` in the global scope, `x_` in an application's), except the ones
+/// the configuration already uses for something else (the call id, the caller number). The
+/// platform's own text columns (`description`, `correlation_display`, ...) are long enough but
+/// mean something else to the people and integrations that write them, so they are not offered.
 fn link_columns(case: &TableInfo, min: u32, used: &[&str]) -> Vec<String> {
+    let made_by_an_admin = |name: &str| name.starts_with("u_") || name.starts_with("x_");
     case.columns
         .iter()
-        .filter(|(name, info)| doctor::holds_link(info, min) && !used.contains(&name.as_str()))
+        .filter(|(name, info)| {
+            made_by_an_admin(name)
+                && doctor::holds_link(info, min)
+                && !used.contains(&name.as_str())
+        })
         .map(|(name, _)| name.clone())
         .collect()
 }

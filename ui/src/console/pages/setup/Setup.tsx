@@ -526,6 +526,10 @@ function LookupTables({ t, rows, setRows, errors, schema }: {
   );
 }
 
+/** The recording store form's fields of one kind of store: only those of the store chosen. */
+const onDisk = (values: Record<string, string>): boolean => values.store === 'local';
+const inS3 = (values: Record<string, string>): boolean => values.store !== 'local';
+
 /** `value` trimmed, or `null` when empty (the server's "take the default" / "keep the secret"). */
 function orNull(value: string | undefined): string | null {
   const v = (value ?? '').trim();
@@ -632,13 +636,13 @@ function StepForm({ t, calls, data, step, onSaved }: { t: ConsoleTexts; calls: S
           key={key} t={t} calls={calls} step={step} onSaved={onSaved}
           fields={[
             { key: 'store', label: s.fieldStore, options: [{ value: 'local', label: s.storeKindLocal }, { value: 's3', label: s.storeKindS3 }] },
-            { key: 'path', label: s.fieldPath },
-            { key: 'bucket', label: s.bucket },
-            { key: 'region', label: s.region },
-            { key: 'endpoint', label: s.endpoint },
-            { key: 'prefix', label: s.prefix },
-            { key: 'access_key_id', label: s.fieldAccessKeyId, hint: s.fieldAccessKeyHint },
-            { key: 'secret_access_key', label: s.secretAccessKey, secret: true },
+            { key: 'path', label: s.fieldPath, shown: onDisk },
+            { key: 'bucket', label: s.bucket, shown: inS3 },
+            { key: 'region', label: s.region, shown: inS3 },
+            { key: 'endpoint', label: s.endpoint, shown: inS3 },
+            { key: 'prefix', label: s.prefix, shown: inS3 },
+            { key: 'access_key_id', label: s.fieldAccessKeyId, hint: s.fieldAccessKeyHint, shown: inS3 },
+            { key: 'secret_access_key', label: s.secretAccessKey, secret: true, shown: inS3 },
           ]}
           initial={{
             version,
