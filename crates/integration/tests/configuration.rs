@@ -323,3 +323,30 @@ fn https_needs_both_files_each_readable() {
     assert!(err.to_string().contains("missing.pem"), "{err}");
     assert!(err.to_string().contains("point it at a PEM file"), "{err}");
 }
+
+#[test]
+fn the_case_columns_callbridge_writes_are_each_their_own() {
+    // The Case's title: a recording link there would be overwritten by it on every Case.
+    let title = MINIMAL.to_string()
+        + "\n[tenant.servicenow.case]\nrecording_url_column = \"short_description\"\n";
+    let err = parse(&title).unwrap_err();
+    assert_eq!(err.key, "tenant[0].servicenow.case.recording_url_column");
+    assert!(
+        err.to_string()
+            .contains("\"short_description\" is the Case's short description"),
+        "{err}"
+    );
+    let shared = MINIMAL.to_string()
+        + "\n[tenant.servicenow.case]\ncaller_number_column = \"u_number\"\nrecording_url_column = \"u_number\"\n";
+    let err = parse(&shared).unwrap_err();
+    assert_eq!(err.key, "tenant[0].servicenow.case.recording_url_column");
+    assert!(
+        err.to_string()
+            .contains("\"u_number\" is also the caller_number_column"),
+        "{err}"
+    );
+    // Each its own: accepted.
+    let own = MINIMAL.to_string()
+        + "\n[tenant.servicenow.case]\ncaller_number_column = \"u_number\"\nrecording_url_column = \"u_link\"\n";
+    assert!(parse(&own).is_ok());
+}

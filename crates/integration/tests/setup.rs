@@ -339,6 +339,8 @@ async fn the_dictionary_is_read_and_the_recording_column_is_created_only_by_an_i
     // A 40-character caller number column cannot hold a link; the call id's column is taken.
     assert!(!offered.contains(&json!("u_caller_number")), "{schema}");
     assert!(!offered.contains(&json!("correlation_id")), "{schema}");
+    // The Case's title is Callbridge's to write: a link there would be overwritten.
+    assert!(!offered.contains(&json!("short_description")), "{schema}");
     let min = schema["recording_min_length"].as_u64().unwrap();
     assert_eq!(
         min as usize,

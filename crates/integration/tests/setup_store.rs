@@ -2,100 +2,25 @@
 //! /api/v1/console/setup/steps/{step}`) over real HTTP against the ServiceNow sandbox: shown as
 //! editable with its version, a wrong value refused at its key with the fix, a new client
 //! secret saved write-only, used at once and checked again live, a stale version a conflict, a
-//! file tenant read-only, and every save audited as `setup.save` without a secret.
+//! file tenant read-only, the lookup tables and the service grant (its password write-only)
+//! saved and used, and every save audited as `setup.save` without a secret. Signs in with the
+//! console tests' shared client (`support::console`).
 
 mod support;
 
 use callbridge_config::Secret;
 use callbridge_core::TenantId;
 use callbridge_store::{AuditFilter, Role};
-use callbridge_web::account::provision::{self, Wanted};
-use reqwest::header::SET_COOKIE;
 use serde_json::{json, Value};
+use support::console::{add_account, Answer, Tab};
 use support::{World, TENANT};
 
-const PASSWORD: &str = "correct horse battery staple";
 const GLOBEX: &str = "globex";
 
-struct Tab {
-    http: reqwest::Client,
-    base: String,
-    origin: String,
-    cookie: String,
-    csrf: String,
-}
-
+/// An admin of `tenant`, made and signed in.
 async fn admin(world: &World, tenant: &str, user: &str) -> Tab {
-    provision::create(
-        &world.server.store,
-        &Wanted {
-            tenant: tenant.into(),
-            user: user.into(),
-            display_name: user.into(),
-            role: Role::Admin,
-        },
-        PASSWORD,
-    )
-    .await
-    .unwrap();
-    let base = format!("http://{}", world.server.addr);
-    let response = world
-        .http
-        .post(format!("{base}/api/v1/session"))
-        .header("origin", &world.public_url)
-        .json(&json!({"tenant": tenant, "user": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let cookie = response.headers()[SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let body: Value = response.json().await.unwrap();
-    Tab {
-        http: world.http.clone(),
-        base,
-        origin: world.public_url.clone(),
-        cookie,
-        csrf: body["csrf_token"].as_str().unwrap().to_string(),
-    }
-}
-
-impl Tab {
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
-    }
-
-    async fn put(&self, path: &str, body: Value) -> (u16, Value, String) {
-        let response = self
-            .http
-            .put(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-            .header("origin", &self.origin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::Null),
-            text,
-        )
-    }
+    add_account(&world.server.store, tenant, user, Role::Admin).await;
+    Tab::of(world, tenant, user).await
 }
 
 fn grant(checks: &Value) -> &str {
@@ -134,7 +59,11 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
         .unwrap();
     let ada = admin(&world, GLOBEX, "ada").await;
 
-    let (status, overview) = ada.get("/api/v1/console/setup").await;
+    let Answer {
+        status,
+        body: overview,
+        ..
+    } = ada.get("/api/v1/console/setup").await;
     assert_eq!(status, 200, "{overview}");
     assert_eq!(overview["provisioned"], "store");
     assert_eq!(overview["editable"], true);
@@ -146,7 +75,11 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
     let client_id = world.sandbox.credentials.client_id.as_str();
 
     // A wrong value: refused at its key with the fix; nothing saved.
-    let (status, refused, _) = ada
+    let Answer {
+        status,
+        body: refused,
+        ..
+    } = ada
         .put(
             path,
             json!({"version": 1, "instance_url": "ftp://globex", "client_id": client_id}),
@@ -162,7 +95,7 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
     );
 
     // A wrong client secret, saved: used at once, and the checks run again say so.
-    let (status, saved, text) = ada
+    let Answer { status, body: saved, text, .. } = ada
         .put(
             path,
             json!({"version": 1, "instance_url": instance, "client_id": client_id, "client_secret": "not-the-secret"}),
@@ -176,7 +109,11 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
     assert_eq!(grant(&saved["checks"]), "fail", "{saved}");
     assert!(!text.contains("not-the-secret"));
     // The right one, without touching the rest: the next check passes.
-    let (status, saved, _) = ada
+    let Answer {
+        status,
+        body: saved,
+        ..
+    } = ada
         .put(
             path,
             json!({"version": 2, "instance_url": instance, "client_id": client_id,
@@ -186,7 +123,11 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
     assert_eq!(status, 200, "{saved}");
     assert_eq!(grant(&saved["checks"]), "pass", "{saved}");
     // Without a secret, the one kept stays.
-    let (status, saved, _) = ada
+    let Answer {
+        status,
+        body: saved,
+        ..
+    } = ada
         .put(
             path,
             json!({"version": 3, "instance_url": instance, "client_id": client_id}),
@@ -196,7 +137,11 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
     assert_eq!(grant(&saved["checks"]), "pass", "{saved}");
 
     // A stale version is a conflict.
-    let (status, stale, _) = ada
+    let Answer {
+        status,
+        body: stale,
+        ..
+    } = ada
         .put(
             path,
             json!({"version": 2, "instance_url": instance, "client_id": client_id}),
@@ -208,7 +153,7 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
     );
 
     // The tables step: the Case columns.
-    let (status, saved, text) = ada
+    let Answer { status, body: saved, text, .. } = ada
         .put(
             "/api/v1/console/setup/steps/tables",
             json!({"version": 4, "case": {"recording_url_column": "u_recording_url", "caller_number_column": "u_caller_number"}}),
@@ -216,7 +161,7 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
         .await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(saved["version"], 5);
-    let (_, overview) = ada.get("/api/v1/console/setup").await;
+    let Answer { body: overview, .. } = ada.get("/api/v1/console/setup").await;
     let caller = overview["tables"]["values"]
         .as_array()
         .unwrap()
@@ -225,7 +170,11 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
         .unwrap()
         .clone();
     assert_eq!(caller["value"], "u_caller_number");
-    let (status, roles, _) = ada
+    let Answer {
+        status,
+        body: roles,
+        ..
+    } = ada
         .put("/api/v1/console/setup/steps/roles", json!({"version": 5}))
         .await;
     assert_eq!(
@@ -234,7 +183,7 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
     );
 
     // The lookup tables: which customer tables and phone columns are searched, in this order.
-    let (status, saved, text) = ada
+    let Answer { status, body: saved, text, .. } = ada
         .put(
             "/api/v1/console/setup/steps/tables",
             json!({"version": 5, "lookup_tables": [
@@ -244,7 +193,7 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
         .await;
     assert_eq!(status, 200, "{text}");
     assert_eq!(saved["version"], 6);
-    let (_, overview) = ada.get("/api/v1/console/setup").await;
+    let Answer { body: overview, .. } = ada.get("/api/v1/console/setup").await;
     let value = |key: &str| {
         overview["tables"]["values"]
             .as_array()
@@ -261,7 +210,7 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
         "phone, mobile_phone"
     );
     // A lookup table without a phone column: refused at its key, nothing saved.
-    let (status, refused, _) = ada
+    let Answer { status, body: refused, .. } = ada
         .put(
             "/api/v1/console/setup/steps/tables",
             json!({"version": 6, "lookup_tables": [{"table": "customer_contact", "kind": "contact", "phone_columns": []}]}),
@@ -275,7 +224,12 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
 
     // The service grant: a password grant with its user and a write-only password, used at
     // once (a wrong password fails the live check), then back to the client's own grant.
-    let (status, saved, text) = ada
+    let Answer {
+        status,
+        body: saved,
+        text,
+        ..
+    } = ada
         .put(
             path,
             json!({"version": 6, "instance_url": instance, "client_id": client_id,
@@ -287,7 +241,7 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
     assert_eq!(saved["version"], 7);
     assert!(!text.contains("wrong-service-password"));
     assert_eq!(grant(&saved["checks"]), "fail", "{saved}");
-    let (_, overview) = ada.get("/api/v1/console/setup").await;
+    let Answer { body: overview, .. } = ada.get("/api/v1/console/setup").await;
     let connection = |overview: &Value, key: &str| {
         overview["connection"]["values"]
             .as_array()
@@ -305,7 +259,9 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
         (&json!(true), &json!(true), &Value::Null)
     );
     // Saved again without the user or the password: both are kept.
-    let (status, kept, _) = ada
+    let Answer {
+        status, body: kept, ..
+    } = ada
         .put(
             path,
             json!({"version": 7, "instance_url": instance, "client_id": client_id,
@@ -318,7 +274,11 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
         "fail",
         "the wrong password is kept: {kept}"
     );
-    let (status, saved, _) = ada
+    let Answer {
+        status,
+        body: saved,
+        ..
+    } = ada
         .put(
             path,
             json!({"version": 8, "instance_url": instance, "client_id": client_id,
@@ -327,7 +287,7 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
         .await;
     assert_eq!(status, 200, "{saved}");
     assert_eq!(grant(&saved["checks"]), "pass", "{saved}");
-    let (_, overview) = ada.get("/api/v1/console/setup").await;
+    let Answer { body: overview, .. } = ada.get("/api/v1/console/setup").await;
     assert_eq!(connection(&overview, "service_user"), None, "{overview}");
     assert_eq!(
         connection(&overview, "requests_per_hour").unwrap()["value"],
@@ -344,7 +304,9 @@ async fn a_store_tenants_steps_are_saved_used_at_once_and_checked_again() {
 
     // A file tenant's admin: read-only.
     let bea = admin(&world, TENANT, "bea").await;
-    let (status, file, _) = bea
+    let Answer {
+        status, body: file, ..
+    } = bea
         .put(
             path,
             json!({"version": 1, "instance_url": instance, "client_id": client_id}),

@@ -67,6 +67,10 @@ pub struct CaseConfig {
     pub contact_type: Option<String>,
 }
 
+/// The Case column Callbridge writes the Case's title to (the short description template's
+/// text), whatever the configuration says.
+pub const CASE_TITLE_COLUMN: &str = "short_description";
+
 // ---- the section as written ---------------------------------------------------------------
 
 #[derive(Deserialize)]
@@ -406,6 +410,31 @@ impl Validator<'_> {
     }
 
     fn case(&self, key: &str, c: RawCase) -> Result<CaseConfig, ConfigError> {
+        // The text columns every Case write fills, each with its own value: two of them naming
+        // one column would have one value overwrite the other in the same POST (a recording
+        // link in `short_description` is lost to the Case's title).
+        let mut written: Vec<(&str, &str)> = vec![
+            ("short_description", CASE_TITLE_COLUMN),
+            ("correlation_column", c.correlation_column.as_str()),
+        ];
+        if let Some(caller) = c.caller_number_column.as_deref() {
+            written.push(("caller_number_column", caller));
+        }
+        written.push(("recording_url_column", c.recording_url_column.as_str()));
+        for (i, (name, column)) in written.iter().enumerate() {
+            if let Some((first, _)) = written[..i].iter().find(|(_, other)| other == column) {
+                let taken = if *first == "short_description" {
+                    format!("\"{column}\" is the Case's short description, which Callbridge fills itself")
+                } else {
+                    format!("\"{column}\" is also the {first}")
+                };
+                return Err(self.error(
+                    &format!("{key}.{name}"),
+                    format!("{taken}: one value would overwrite the other on every Case"),
+                    "choose a column of its own (the Setup page lists the Case table's columns)",
+                ));
+            }
+        }
         Ok(CaseConfig {
             table: self.table(&format!("{key}.table"), &c.table)?,
             correlation_column: self

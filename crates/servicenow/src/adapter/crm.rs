@@ -439,7 +439,7 @@ impl Crm for ServiceNowCrm {
         );
         put(Some(&case.recording_url_column), &fields.recording_link);
         put(
-            Some(&ColumnName::new("short_description").expect("valid")),
+            Some(&ColumnName::new(super::config::CASE_TITLE_COLUMN).expect("valid")),
             &fields.short_description,
         );
         put(

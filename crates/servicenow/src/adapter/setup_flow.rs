@@ -303,7 +303,10 @@ impl CrmSetup for ServiceNowSetup {
         let sn = self.config();
         let min = self.min_link_length();
         let case = describe_table(client, &auth, &sn.case.table).await;
-        let mut other_uses = vec![sn.case.correlation_column.as_str()];
+        let mut other_uses = vec![
+            sn.case.correlation_column.as_str(),
+            super::config::CASE_TITLE_COLUMN,
+        ];
         other_uses.extend(sn.case.caller_number_column.as_ref().map(|c| c.as_str()));
         let (recording_columns, recording_column_exists) = match &case {
             Ok(info) => (
