@@ -12,7 +12,7 @@ import { createSocket } from './adapters/socket';
 import { createTabClaim } from './adapters/tabs';
 import { App } from './components/App';
 import { shortcuts } from './components/ShortcutList';
-import { SignInForm } from './components/SignInForm';
+import { SignInForm, signInProblem } from './components/SignInForm';
 import { pickLanguage, texts, type Lang, type Texts } from './i18n';
 import { parseOpenFrameCommunication } from './intake/openframe';
 import { parseDialFromUrl } from './intake/page-url';
@@ -97,7 +97,7 @@ function showSignIn(error: string | null, busy = false): void {
         showSignIn(null, true);
         api.signIn(tenant, user, password).then(
           () => { void boot(); },
-          (e: unknown) => { showSignIn(e instanceof ApiError ? e.message : String(e)); },
+          (e: unknown) => { showSignIn(signInProblem(t.m, e)); },
         );
       }}
     />,

@@ -1,8 +1,8 @@
 import { renderToString } from 'preact-render-to-string';
 import { describe, expect, it } from 'vitest';
-import type { Profile } from '../src/api';
+import { ApiError, type Profile } from '../src/api';
 import { App } from '../src/components/App';
-import { SignInForm } from '../src/components/SignInForm';
+import { SignInForm, signInProblem } from '../src/components/SignInForm';
 import { texts, type Lang } from '../src/i18n';
 import type { Intent, State } from '../src/state/types';
 import { loadFixture, replay } from './replay';
@@ -197,5 +197,16 @@ describe('the sign-in form', () => {
     const blank = renderToString(<SignInForm m={texts('ja').m} error={null} busy={false} onSubmit={() => {}} />);
     expect(blank).toContain('サインイン');
     expect(blank).not.toContain('value="acme"');
+  });
+
+  it('says in the page language that the contact center is not set up yet, and the server\'s words otherwise', () => {
+    const notReady = new ApiError(403, 'tenant_not_ready', 'your contact center is not set up yet: ...');
+    expect(signInProblem(texts('en').m, notReady)).toMatch(/^Your contact center is not set up yet: .*Ask your admin/);
+    expect(signInProblem(texts('ja').m, notReady)).toContain('管理者に');
+    const wrong = new ApiError(401, 'bad_credentials', 'the tenant, user name or password is wrong');
+    expect(signInProblem(texts('ja').m, wrong)).toBe('the tenant, user name or password is wrong');
+    const out = renderToString(<SignInForm m={texts('ja').m} error={signInProblem(texts('ja').m, notReady)} busy={false} onSubmit={() => {}} />);
+    expect(out).toContain('role="alert"');
+    expect(out).toContain('セットアップがまだ終わっていません');
   });
 });

@@ -306,3 +306,99 @@ async fn a_tenant_another_process_created_is_whole_at_its_admins_first_sign_in()
     assert_eq!(grant(&world, &cookie).await, "pass");
     world.stop().await;
 }
+
+/// `POST /api/v1/session`: the status and the error code, if refused.
+async fn sign_in_answer(world: &World, tenant: &str, user: &str) -> (u16, Value) {
+    let base = format!("http://{}", world.server.addr);
+    let response = world
+        .http
+        .post(format!("{base}/api/v1/session"))
+        .header("origin", &world.public_url)
+        .json(&json!({"tenant": tenant, "user": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The `[[tenant]]` text of globex with its CRM, and a call-events secret when `events`.
+fn globex_text(world: &World, events: bool) -> String {
+    let mut document: callbridge_config::toml_edit::DocumentMut =
+        "[[tenant]]\nid = \"globex\"\nname = \"Globex\"\n"
+            .parse()
+            .unwrap();
+    if events {
+        let mut secret = InlineTable::new();
+        secret.insert("store", "events.secret".into());
+        document["tenant"][0]["call_events_secret"] = value(secret);
+    }
+    document["tenant"][0]["crm"] =
+        callbridge_config::toml_edit::Item::Table(crm(world, "crm.client_secret"));
+    document.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_store_tenant_no_call_can_reach_lets_its_admin_in_and_tells_its_staff_why_not() {
+    let world = World::start().await;
+    let globex = TenantId::new(GLOBEX);
+    let directory = world.server.directory.clone();
+    for (user, role) in [
+        ("gadmin", Role::Admin),
+        ("gus", Role::Agent),
+        ("gsup", Role::Supervisor),
+    ] {
+        let wanted = Wanted {
+            tenant: GLOBEX.into(),
+            user: user.into(),
+            display_name: user.into(),
+            role,
+        };
+        provision::create(&world.server.store, &wanted, PASSWORD)
+            .await
+            .unwrap();
+    }
+    let secrets = || {
+        vec![
+            ("crm.client_secret".to_string(), Secret::new("s")),
+            ("events.secret".to_string(), Secret::new("e")),
+        ]
+    };
+    // As `tenant add` makes it: a CRM connection, and neither telephony nor call events.
+    directory
+        .create(&globex, &globex_text(&world, false), secrets(), "test")
+        .await
+        .unwrap();
+    assert!(sign_in(&world, GLOBEX, "gadmin").await.is_ok());
+    for user in ["gus", "gsup"] {
+        let (status, body) = sign_in_answer(&world, GLOBEX, user).await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("tenant_not_ready")),
+            "{body}"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("ask your admin"), "{message}");
+    }
+    // A wrong password is still just a wrong password.
+    let base = format!("http://{}", world.server.addr);
+    let wrong = world
+        .http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"tenant": GLOBEX, "user": "gus", "password": "nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+
+    // Once calls can reach it (here: the call-events API), its staff sign in.
+    directory.remove(&globex).await.unwrap();
+    directory
+        .create(&globex, &globex_text(&world, true), secrets(), "test")
+        .await
+        .unwrap();
+    for user in ["gus", "gsup"] {
+        assert!(sign_in(&world, GLOBEX, user).await.is_ok(), "{user}");
+    }
+    world.stop().await;
+}

@@ -1,5 +1,13 @@
 import { useState } from 'preact/hooks';
+import { ApiError } from '../api';
 import { languageNames, languages, type Lang, type Messages } from '../i18n';
+
+/** Why a sign-in failed, in the page's language where the server's code is known (a tenant not
+ *  set up yet), else in the server's words. */
+export function signInProblem(m: Messages, error: unknown): string {
+  if (error instanceof ApiError && error.code === 'tenant_not_ready') return m.tenantNotReady;
+  return error instanceof Error ? error.message : String(error);
+}
 
 /** Sign-in (POST /api/v1/session). `tenant` prefills the contact center (the page's `?tenant=`).
  *  The console passes its own `title` and a language choice (`langs`). */

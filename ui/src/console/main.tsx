@@ -2,7 +2,7 @@
 // the address's `#/<page>` which page; language from the browser, switchable and remembered.
 import { render } from 'preact';
 import { ApiError, createApi, type Session } from '../api';
-import { SignInForm } from '../components/SignInForm';
+import { SignInForm, signInProblem } from '../components/SignInForm';
 import { pickLanguage, type Lang } from '../i18n';
 import { isStaff, visiblePages } from './access';
 import { NotForAgents } from './NotForStaff';
@@ -79,7 +79,7 @@ function paint(): void {
           paint();
           api.signIn(tenant, user, password).then(
             (answer) => { session = answer.session; view = { kind: 'signed_in' }; paint(); },
-            (e: unknown) => { view = { kind: 'sign_in', error: messageOf(e), busy: false }; paint(); },
+            (e: unknown) => { view = { kind: 'sign_in', error: signInProblem(t.m, e), busy: false }; paint(); },
           );
         }}
         langs={{ current: t.lang, label: t.m.language, set: setLang }}

@@ -188,6 +188,7 @@ export const en: Messages = {
   signIn: 'Sign in',
   signOut: 'Sign out',
   signInFailed: ({ message }) => `Sign-in failed: ${message}`,
+  tenantNotReady: 'Your contact center is not set up yet: no calls can reach it (it has no numbers and queues, and no call-events API). Ask your admin to finish its setup in the console, then sign in again.',
 
   customer: {
     title: 'Call as a customer',

@@ -188,6 +188,7 @@ export const ja: Messages = {
   signIn: 'サインイン',
   signOut: 'サインアウト',
   signInFailed: ({ message }) => `サインインできませんでした：${message}`,
+  tenantNotReady: 'コンタクトセンターのセットアップがまだ終わっていません。通話が届く設定（番号とキュー、または通話イベント API）がありません。管理者にコンソールでのセットアップの完了を依頼し、その後もう一度サインインしてください。',
 
   customer: {
     title: '顧客として電話する',

@@ -150,6 +150,8 @@ export interface Messages {
   signIn: string;
   signOut: string;
   signInFailed: Fmt<{ message: string }>;
+  /** Sign-in refused with `tenant_not_ready`: the contact center cannot take calls yet. */
+  tenantNotReady: string;
 
   /** The demo's customer page (`/demo/customer`). */
   customer: CustomerMessages;

@@ -56,14 +56,23 @@ pub struct TenantFacts {
     pub crm_kind: String,
     /// `[[tenant.disposition_codes]]`, shown in the profile for after-call work.
     pub disposition_codes: callbridge_core::DispositionCodes,
+    /// A tenant kept in the store that no call can reach yet: it has neither telephony
+    /// (`[tenant.telephony]`) nor a call-events secret. Its agents and supervisors are refused
+    /// at sign-in (`tenant_not_ready`) until its admin sets one up; the admin signs in.
+    pub awaiting_setup: bool,
 }
 
 impl TenantFacts {
     fn of(
         tenant: &callbridge_config::TenantConfig,
-        public_url: &str,
+        config: &Config,
         linking: &Linking,
     ) -> TenantFacts {
+        let public_url = config.server.public_url.as_str();
+        let has_telephony = config
+            .telephony
+            .as_ref()
+            .is_some_and(|t| t.tenants.iter().any(|t| t.tenant == tenant.id));
         let crm = linking.crm_facts(tenant.id.as_str());
         let instance = crm.as_ref().and_then(|c| c.instance_url.as_deref());
         TenantFacts {
@@ -72,6 +81,10 @@ impl TenantFacts {
             allowed_origins: origins::allowed(public_url, instance),
             crm_kind: tenant.crm.kind.clone(),
             disposition_codes: tenant.disposition_codes.clone(),
+            // A file's tenant is as its author wrote it; a stored one starts with a CRM only.
+            awaiting_setup: tenant.source.is_store()
+                && !has_telephony
+                && tenant.call_events_secret.is_none(),
         }
     }
 }
@@ -182,7 +195,7 @@ impl Accounts {
             .map(|t| {
                 (
                     t.id.as_str().to_string(),
-                    TenantFacts::of(t, &config.server.public_url, &linking),
+                    TenantFacts::of(t, config, &linking),
                 )
             })
             .collect();
@@ -237,7 +250,7 @@ impl Accounts {
     /// `tenant`'s facts from the next request on (its link flow already swapped, for its
     /// CRM's origin).
     pub fn replace_tenant(&self, config: &Config, tenant: &callbridge_config::TenantConfig) {
-        let facts = TenantFacts::of(tenant, &config.server.public_url, &self.linking);
+        let facts = TenantFacts::of(tenant, config, &self.linking);
         self.tenants
             .write()
             .insert(tenant.id.as_str().to_string(), facts);

@@ -140,6 +140,16 @@ async fn sign_in(State(accounts): State<Arc<Accounts>>, request: Request<Body>) 
         return Err(bad_credentials());
     };
     accounts.limits.lock().succeeded(&attempt);
+    // The password was right: the account may learn that its tenant cannot take calls yet.
+    let awaiting_setup = accounts.tenant(&tenant).is_some_and(|t| t.awaiting_setup);
+    if awaiting_setup && account.role != Role::Admin {
+        tracing::info!(%tenant, %user, %address, "sign-in refused: the tenant is not set up yet");
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "tenant_not_ready",
+            "your contact center is not set up yet: no calls can reach it (it has no numbers and queues, and no call-events API); ask your admin to finish its setup in the console, then sign in again",
+        ));
+    }
     // A session id the browser already had is ended: sign-in never keeps a planted id.
     if let Some(old) = session::from_headers(&parts.headers) {
         let digest = session::digest(&old);
