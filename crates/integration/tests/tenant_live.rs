@@ -13,12 +13,11 @@ use callbridge_core::TenantId;
 use callbridge_store::{Role, SecretChange};
 use callbridge_web::account::provision::{self, Wanted};
 use futures::StreamExt;
-use reqwest::header::SET_COOKIE;
 use serde_json::{json, Value};
+use support::console::{Answer, Tab, PASSWORD};
 use support::World;
 use tokio_tungstenite::tungstenite::Message;
 
-const PASSWORD: &str = "correct horse battery staple";
 const GLOBEX: &str = "globex";
 
 fn crm(world: &World, client_secret_name: &str) -> Table {
@@ -36,57 +35,31 @@ fn crm(world: &World, client_secret_name: &str) -> Table {
     crm
 }
 
-/// A signed-in admin of `tenant`: (cookie).
-async fn sign_in(world: &World, tenant: &str, user: &str) -> Result<String, u16> {
+/// `user` of `tenant` signing in at the server's own address, from a page of its public URL.
+async fn sign_in(world: &World, tenant: &str, user: &str) -> Result<Tab, Answer> {
     let base = format!("http://{}", world.server.addr);
-    let response = world
-        .http
-        .post(format!("{base}/api/v1/session"))
-        .header("origin", &world.public_url)
-        .json(&json!({"tenant": tenant, "user": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    if response.status() != 200 {
-        return Err(response.status().as_u16());
-    }
-    Ok(response.headers()[SET_COOKIE]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string())
+    Tab::sign_in(
+        &world.http,
+        &base,
+        &world.public_url,
+        tenant,
+        user,
+        PASSWORD,
+    )
+    .await
 }
 
-/// `GET /api/v1/console/setup`: its status and body.
-async fn overview(world: &World, cookie: &str) -> (u16, Value) {
-    let base = format!("http://{}", world.server.addr);
-    let response = world
-        .http
-        .get(format!("{base}/api/v1/console/setup"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+/// The status of a refused sign-in (`None` when it was let in).
+async fn refused(world: &World, tenant: &str, user: &str) -> Option<u16> {
+    sign_in(world, tenant, user).await.err().map(|a| a.status)
 }
 
 /// The status of `oauth.service_grant` in the connection step's checks, run now.
-async fn grant(world: &World, cookie: &str) -> String {
-    let base = format!("http://{}", world.server.addr);
-    let body: Value = world
-        .http
-        .get(format!(
-            "{base}/api/v1/console/setup/steps/connection/checks"
-        ))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+async fn grant(admin: &Tab) -> String {
+    let answer = admin
+        .get("/api/v1/console/setup/steps/connection/checks")
+        .await;
+    let body = answer.body;
     body["checks"]
         .as_array()
         .unwrap()
@@ -121,7 +94,7 @@ async fn a_store_tenants_change_is_used_at_once_and_after_a_restart() {
     // however often (no password can succeed, so nothing counts against the sign-in limits: a
     // sign-in tried until the server takes the tenant in is not locked out).
     for _ in 0..8 {
-        assert_eq!(sign_in(&world, GLOBEX, "gadmin").await, Err(401));
+        assert_eq!(refused(&world, GLOBEX, "gadmin").await, Some(401));
     }
 
     let mut text = String::from("[[tenant]]\nid = \"globex\"\nname = \"Globex\"\n\n");
@@ -142,14 +115,18 @@ async fn a_store_tenants_change_is_used_at_once_and_after_a_restart() {
 
     // Created while the server runs: its admin signs in, the console shows it, its CRM is the
     // one just built.
-    let cookie = sign_in(&world, GLOBEX, "gadmin").await.expect("signs in");
-    let (status, setup) = overview(&world, &cookie).await;
+    let admin = sign_in(&world, GLOBEX, "gadmin").await.expect("signs in");
+    let Answer {
+        status,
+        body: setup,
+        ..
+    } = admin.get("/api/v1/console/setup").await;
     assert_eq!(
         (status, setup["name"].as_str()),
         (200, Some("Globex")),
         "{setup}"
     );
-    assert_eq!(grant(&world, &cookie).await, "fail");
+    assert_eq!(grant(&admin).await, "fail");
 
     // The right secret, saved: the next check uses it.
     let saved = directory
@@ -167,7 +144,7 @@ async fn a_store_tenants_change_is_used_at_once_and_after_a_restart() {
         .await
         .unwrap();
     assert_eq!(saved.version, 2);
-    assert_eq!(grant(&world, &cookie).await, "pass");
+    assert_eq!(grant(&admin).await, "pass");
 
     // After a restart the tenant and its saved secret are read from the store.
     let reuse = world.stop().await;
@@ -176,10 +153,10 @@ async fn a_store_tenants_change_is_used_at_once_and_after_a_restart() {
         world.server.directory.source(&globex),
         Some(callbridge_config::TenantSource::Store { version: 2 })
     );
-    let cookie = sign_in(&world, GLOBEX, "gadmin")
+    let admin = sign_in(&world, GLOBEX, "gadmin")
         .await
         .expect("signs in again");
-    assert_eq!(grant(&world, &cookie).await, "pass");
+    assert_eq!(grant(&admin).await, "pass");
 
     // An agent's softphone of the tenant (it has no telephony: any agent name is accepted),
     // opened with a softphone ticket.
@@ -223,17 +200,9 @@ async fn a_store_tenants_change_is_used_at_once_and_after_a_restart() {
         }
         other => panic!("expected 404, got {:?}", other.map(|(_, r)| r)),
     }
-    assert_eq!(overview(&world, &cookie).await.0, 401);
-    let base = format!("http://{}", world.server.addr);
-    let session = world
-        .http
-        .get(format!("{base}/api/v1/session"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(session.status(), 401);
-    assert_eq!(sign_in(&world, GLOBEX, "gadmin").await, Err(401));
+    assert_eq!(admin.get("/api/v1/console/setup").await.status, 401);
+    assert_eq!(admin.get("/api/v1/session").await.status, 401);
+    assert_eq!(refused(&world, GLOBEX, "gadmin").await, Some(401));
     assert!(world
         .server
         .store
@@ -296,30 +265,27 @@ async fn a_tenant_another_process_created_is_whole_at_its_admins_first_sign_in()
         "not taken in yet"
     );
 
-    let cookie = sign_in(&world, GLOBEX, "gadmin").await.expect("signs in");
-    let (status, setup) = overview(&world, &cookie).await;
+    let admin = sign_in(&world, GLOBEX, "gadmin").await.expect("signs in");
+    let Answer {
+        status,
+        body: setup,
+        ..
+    } = admin.get("/api/v1/console/setup").await;
     assert_eq!(
         (status, setup["name"].as_str(), setup["editable"].as_bool()),
         (200, Some("Globex"), Some(true)),
         "{setup}"
     );
-    assert_eq!(grant(&world, &cookie).await, "pass");
+    assert_eq!(grant(&admin).await, "pass");
     world.stop().await;
 }
 
-/// `POST /api/v1/session`: the status and the error code, if refused.
+/// `POST /api/v1/session`: the status and, if refused, the error answer.
 async fn sign_in_answer(world: &World, tenant: &str, user: &str) -> (u16, Value) {
-    let base = format!("http://{}", world.server.addr);
-    let response = world
-        .http
-        .post(format!("{base}/api/v1/session"))
-        .header("origin", &world.public_url)
-        .json(&json!({"tenant": tenant, "user": user, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    match sign_in(world, tenant, user).await {
+        Ok(_) => (200, Value::Null),
+        Err(refusal) => (refusal.status, refusal.body),
+    }
 }
 
 /// The `[[tenant]]` text of globex with its CRM, and a call-events secret when `events`.
