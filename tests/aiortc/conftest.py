@@ -50,6 +50,8 @@ class Demo:
     sip: str
     recordings: Path
     softphones: Dict[str, str]
+    web: str
+    passwords: Dict[str, str]
     process: subprocess.Popen
     output: List[str] = field(default_factory=list)
 
@@ -57,6 +59,11 @@ class Demo:
         if agent not in self.softphones:
             raise KeyError(f"the banner printed no softphone connection for {agent}")
         return self.softphones[agent]
+
+    def password(self, account: str) -> str:
+        if account not in self.passwords:
+            raise KeyError(f"the banner printed no password for account {account}")
+        return self.passwords[account]
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -80,7 +87,14 @@ def parse_banner(text: str) -> dict:
     )
     if not softphones:
         raise AssertionError(f"the demo banner lists no softphone connections:\n{text}")
+    # "  account           alice.agent     password ...  (agent)": Callbridge's accounts (the
+    # sandbox's users, printed above them as "  agent  alice.agent  password ...", are others).
+    passwords = dict(
+        re.findall(r"^\s+account\s+(\S+)\s+password\s+(\S+)\s+\(", text, re.MULTILINE)
+    )
     return {
+        "web": one(r"^Callbridge\s+(http://\S+)\s*$", "Callbridge URL"),
+        "passwords": passwords,
         "config": Path(one(r"^\s+configuration\s+(\S+)\s*$", "configuration")),
         "sip": one(r"^\s+SIP trunk\s+(\S+) \(UDP and TCP\)", "SIP trunk"),
         "recordings": Path(one(r"^\s+recordings\s+(\S+)\s*$", "recordings directory")),

@@ -12,7 +12,10 @@ plays a 440 Hz tone once answered). The agent's side sends a 1 kHz tone. What is
   the customer's tone on the left channel and the agent's 1 kHz tone on the right;
 - an offer without PCMU is answered with an `error` and no `media_answer`;
 - a call survives a lost softphone: the next connection gets `call_snapshot`, brings its audio
-  back with a new RTCPeerConnection, and hears the customer again.
+  back with a new RTCPeerConnection, and hears the customer again;
+- the browser's way in (docs/web-api.md): a session cookie and an allowed `Origin` instead of a
+  ticket; a foreign `Origin` gets 403 and no `Origin` 401; signing out closes the socket with
+  `4401` `signed_out`.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import fractions
 import json
 import math
 import time
+import urllib.error
+import urllib.request
 import wave
 from pathlib import Path
 from typing import List, Optional
@@ -377,5 +382,63 @@ def test_a_call_survives_a_lost_softphone(demo: Demo) -> None:
         await customer.wait()
         await again.close()
         await again_pc.close()
+
+    run(scenario())
+
+
+def sign_in(demo: Demo, account: str) -> tuple:
+    """`POST /api/v1/session` as the softphone page does it: (cookie, csrf_token)."""
+    request = urllib.request.Request(
+        demo.web + "/api/v1/session",
+        data=json.dumps(
+            {"tenant": "demo", "user": account, "password": demo.password(account)}
+        ).encode(),
+        headers={"Content-Type": "application/json", "Origin": demo.web},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=MESSAGE_TIMEOUT_S) as answer:
+        body = json.loads(answer.read())
+        cookie = answer.headers["Set-Cookie"].split(";", 1)[0]
+    assert cookie.startswith("callbridge_session=")
+    assert body["session"]["role"] == "agent"
+    return cookie, body["csrf_token"]
+
+
+def test_the_browser_way_in_with_a_session_cookie(demo: Demo) -> None:
+    cookie, csrf = sign_in(demo, "alice.agent")
+    url = demo.web.replace("http://", "ws://") + "/api/v1/tenants/demo/agents/alice.agent/softphone"
+
+    async def refused(headers: dict) -> int:
+        try:
+            await websockets.connect(url, additional_headers=headers)
+        except websockets.exceptions.InvalidStatus as refusal:
+            return refusal.response.status_code
+        pytest.fail(f"the upgrade with {sorted(headers)} was accepted")
+
+    async def scenario() -> None:
+        assert await refused({"Cookie": cookie, "Origin": "http://evil.example"}) == 403
+        assert await refused({"Cookie": cookie}) == 401, "a session cookie needs an Origin"
+        assert await refused({"Origin": demo.web}) == 401, "no cookie, no ticket"
+
+        ws = await websockets.connect(url, additional_headers={"Cookie": cookie, "Origin": demo.web})
+        phone = Softphone(ws)
+        assert (await phone.next())["agent"] == "alice.agent"
+        await phone.until("agent_state", state="offline")
+        pc = await bring_audio_up(phone, Heard())
+        await phone.until("agent_state", state="unavailable")
+
+        sign_out = urllib.request.Request(
+            demo.web + "/api/v1/session",
+            headers={"Cookie": cookie, "Origin": demo.web, "X-CSRF-Token": csrf},
+            method="DELETE",
+        )
+        with urllib.request.urlopen(sign_out, timeout=MESSAGE_TIMEOUT_S) as answer:
+            assert answer.status == 204
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            while True:
+                await phone.next()
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "signed_out")
+        await pc.close()
+        assert await refused({"Cookie": cookie, "Origin": demo.web}) == 401, "the session ended"
 
     run(scenario())
