@@ -1,8 +1,9 @@
 // The Setup page for a tenant kept in the store, in Debian's Chromium against a real
 // `callbridge demo`: an operator adds the tenant with `callbridge tenant add`, its admin sets the
 // CA its instance is trusted by and the service account Callbridge signs in with (the password
-// write-only), reorders and edits the customer tables searched for callers (a mistake shown at
-// its row's field), in English and Japanese, by keyboard, axe-clean; a recording store that
+// write-only; a failing check's fix shown in Japanese too), reorders and edits the customer
+// tables searched for callers (a mistake shown at its row's field), in English and Japanese,
+// by keyboard, axe-clean; a recording store that
 // cannot be opened is refused at its field and nothing is saved.
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -72,6 +73,17 @@ describe('Setup of a tenant kept in the store', () => {
     await page.locator('[data-check="oauth.service_grant"][data-status="fail"]').waitFor();
     await screenshot(page, 'setup-store-connection-en');
     expect(await seriousViolations(page)).toEqual([]);
+    // The same failure in Japanese: the title, what was found and the fix, the names kept.
+    await page.getByRole('combobox').first().selectOption('ja');
+    const grant = page.locator('[data-check="oauth.service_grant"][data-status="fail"]');
+    await grant.locator('[lang="ja"]').getByText('サービス資格情報（svc.initech としてパスワード グラント）でトークンを取得できる').waitFor();
+    const fix = grant.getByTestId('check-fix');
+    expect(await fix.textContent()).toMatch(/^直し方: .*User Administration > Users: .*svc\.initech.*してください/);
+    expect(await fix.locator('[lang="ja"]').count()).toBe(1);
+    await screenshot(page, 'setup-store-connection-ja');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('combobox').first().selectOption('en');
+    await page.getByRole('heading', { name: 'Setup', level: 1 }).waitFor();
 
     // Back to the client's own grant: the service account's user and password go with it.
     await form.getByRole('combobox', { name: 'How Callbridge signs in for its own calls to the CRM' }).selectOption('client_credentials');
@@ -125,10 +137,11 @@ describe('Setup of a tenant kept in the store', () => {
     await page.getByRole('heading', { name: 'セットアップ', level: 1 }).waitFor();
     await page.getByTestId('lookup-tables').getByText('発信者の番号を検索する顧客テーブル').waitFor();
     await page.getByRole('button', { name: '顧客テーブルを追加' }).waitFor();
-    // The checks' titles in Japanese; what was found stays English, marked as such.
+    // The checks in Japanese: the title and what was found, the instance's own label kept.
     const caseTable = page.locator('[data-check="table.case"]');
     await caseTable.locator('[lang="ja"]').getByText('ケース テーブル sn_customerservice_case').waitFor();
-    expect(await caseTable.locator('[lang="en"]').first().textContent()).toMatch(/^"Case", extends task/);
+    expect(await caseTable.locator('[lang="ja"]').nth(1).textContent()).toMatch(/^"Case"、task を拡張、列 \d+ 個$/);
+    expect(await caseTable.locator('[lang="en"]').count()).toBe(0);
     await screenshot(page, 'setup-store-tables-ja');
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('combobox').first().selectOption('en');
