@@ -8,7 +8,6 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 venv="${VENV:-$root/.venv-thirdparty}"
-python="${PYTHON:-python3}"
 
 bin="${CALLBRIDGE_BIN:-target/debug/callbridge}"
 case "$bin" in /*) ;; *) bin="$root/$bin" ;; esac
@@ -17,16 +16,9 @@ if [ ! -x "$bin" ]; then
   exit 2
 fi
 
-if [ ! -x "$venv/bin/python" ]; then
-  "$python" -m venv "$venv"
-fi
-# Reinstall only when requirements.txt changed since the last successful install.
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$here/requirements.txt"
-  echo "$want" > "$stamp"
-fi
+# shellcheck source=tests/python-venv.sh
+source "$here/../python-venv.sh"
+python_venv "$venv" "$here/requirements.txt"
 
 cd "$root"
 exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here" "$@"

@@ -33,8 +33,14 @@ const TELEPHONE_EVENT_PT: u8 = 101;
 /// Why a browser's offer could not be answered.
 #[derive(Debug, Error)]
 pub enum WebRtcError {
-    #[error("the offer is not a JSON session description {{type, sdp}}: {0}")]
-    OfferJson(String),
+    /// The offer is not `{"type":"offer","sdp":"..."}` (the message says which part).
+    #[error("{0}; send the RTCPeerConnection's localDescription after createOffer, as {{\"type\":\"offer\",\"sdp\":\"...\"}}")]
+    OfferShape(String),
+    /// The SDP text cannot be read (the parser's reason, without its internal positions).
+    #[error(
+        "the offer's SDP cannot be read ({0}); send the SDP the RTCPeerConnection made, unchanged"
+    )]
+    OfferSdp(String),
     #[error("the offer cannot be answered: {0}")]
     Negotiation(String),
     #[error("the ICE candidate {addr} is unusable: {reason}")]
@@ -96,8 +102,7 @@ pub(crate) fn answer_offer(
     offer_json: &str,
     cert: Option<&DtlsCert>,
 ) -> Result<(Rtc, String), WebRtcError> {
-    let offer: SdpOffer =
-        serde_json::from_str(offer_json).map_err(|e| WebRtcError::OfferJson(e.to_string()))?;
+    let offer = read_offer(offer_json)?;
     // str0m answers an offer it shares no codec with by rejecting the m-line (port 0), which
     // a browser accepts silently: the agent would hear nothing. Refuse it with the reason.
     if !offers_pcmu(&offer.to_sdp_string()) {
@@ -116,6 +121,52 @@ pub(crate) fn answer_offer(
     let json =
         serde_json::to_string(&answer).map_err(|e| WebRtcError::Negotiation(e.to_string()))?;
     Ok((rtc, json))
+}
+
+/// Reads `{"type":"offer","sdp":"..."}`, saying what is wrong in words a client developer can act
+/// on. str0m's own errors are not passed on as they are: its SDP parser's message is a Debug dump
+/// holding memory addresses (`PointerOffset(0x7f…)`).
+fn read_offer(offer_json: &str) -> Result<SdpOffer, WebRtcError> {
+    let description: serde_json::Value = serde_json::from_str(offer_json).map_err(|e| {
+        WebRtcError::OfferShape(format!("the offer is not a session description ({e})"))
+    })?;
+    let text = |field: &str| match description.get(field) {
+        Some(serde_json::Value::String(value)) => Ok(value.as_str()),
+        Some(_) => Err(WebRtcError::OfferShape(format!(
+            "the offer's `{field}` is not a string"
+        ))),
+        None => Err(WebRtcError::OfferShape(format!(
+            "the offer is not a session description (missing field `{field}`)"
+        ))),
+    };
+    let kind = text("type")?;
+    if kind != "offer" {
+        return Err(WebRtcError::OfferShape(format!(
+            "the session description's type is {kind:?}, not \"offer\""
+        )));
+    }
+    SdpOffer::from_sdp_string(text("sdp")?)
+        .map_err(|e| WebRtcError::OfferSdp(sdp_parse_reason(&e.to_string())))
+}
+
+/// The readable part of str0m's SDP parse error: its "Unexpected …" and "Expected …" lines, with
+/// the parser's internal positions and escapes removed, at most 200 characters.
+fn sdp_parse_reason(error: &str) -> String {
+    let unescaped = error.replace("\\n", "\n").replace("\\\"", "\"");
+    let lines: Vec<&str> = unescaped
+        .lines()
+        .map(|line| line.trim().trim_end_matches("\")").trim_end_matches('"'))
+        .filter(|line| line.starts_with("Unexpected") || line.starts_with("Expected"))
+        .collect();
+    let reason = if lines.is_empty() {
+        "not SDP".to_string()
+    } else {
+        lines.join("; ")
+    };
+    match reason.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &reason[..cut]),
+        None => reason,
+    }
 }
 
 /// Whether an SDP offers PCMU on an audio m-line: payload type 0 (PCMU by RFC 3551), or a
@@ -388,7 +439,56 @@ fn write_to_browser(rtc: &mut Rtc, out: &mut Outgoing, frame: &Frame) {
 
 #[cfg(test)]
 mod tests {
-    use super::offers_pcmu;
+    use super::{offers_pcmu, read_offer, WebRtcError};
+
+    fn refusal(offer_json: &str) -> String {
+        match read_offer(offer_json) {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("{offer_json} was read as an offer"),
+        }
+    }
+
+    #[test]
+    fn a_bad_offer_is_refused_in_words_without_the_parsers_internals() {
+        let not_json = refusal("hello");
+        assert!(
+            not_json.starts_with("the offer is not a session description"),
+            "{not_json}"
+        );
+        let no_sdp = refusal(r#"{"type":"offer"}"#);
+        assert!(no_sdp.contains("missing field `sdp`"), "{no_sdp}");
+        let an_answer = refusal(r#"{"type":"answer","sdp":"v=0\r\n"}"#);
+        assert!(
+            an_answer.starts_with(r#"the session description's type is "answer""#),
+            "{an_answer}"
+        );
+        let video_only = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+                          m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\n\
+                          a=rtpmap:96 VP8/90000\r\na=ice-ufrag:abcd\r\n\
+                          a=ice-pwd:abcdefghijklmnopqrstuvwx\r\na=fingerprint:sha-256 00:11\r\n\
+                          a=setup:actpass\r\na=mid:0\r\n";
+        for sdp in ["hello", "", video_only] {
+            let json = serde_json::json!({"type": "offer", "sdp": sdp}).to_string();
+            let message = refusal(&json);
+            assert!(
+                message.starts_with("the offer's SDP cannot be read ("),
+                "{message}"
+            );
+            assert!(
+                !message.contains("PointerOffset") && !message.contains("0x"),
+                "{message}"
+            );
+            assert!(
+                !message.contains('\n') && !message.contains("\\n"),
+                "{message}"
+            );
+            assert!(message.chars().count() < 330, "{message}");
+        }
+        assert!(matches!(
+            read_offer(r#"{"type":"offer","sdp":"x"}"#),
+            Err(WebRtcError::OfferSdp(_))
+        ));
+    }
 
     #[test]
     fn an_offer_is_accepted_only_with_pcmu_on_an_active_audio_line() {

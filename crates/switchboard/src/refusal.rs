@@ -55,6 +55,9 @@ impl Refusal {
                 "You are not logged in; reconnect the softphone and try again.".to_owned()
             }
             Refusal::AgentNotAvailable { agent, state } => {
+                // The agent's own colleagues: their name, as the softphone lists them (an
+                // `AgentId` displays as `tenant:name`, which is for logs and the wire).
+                let agent = agent.name();
                 format!("{agent} is not available ({state}); the call stays with you.")
             }
             Refusal::NotAvailableToDial { state } => {
@@ -78,6 +81,7 @@ impl Refusal {
                 format!("Queue {queue} is full; the call stays with you.")
             }
             Refusal::AgentInAnotherTenant { agent } => {
+                let agent = agent.name();
                 format!("{agent} works for another contact center.")
             }
             Refusal::TransferToSelf => "You cannot transfer a call to yourself.".to_owned(),

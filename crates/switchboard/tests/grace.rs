@@ -536,6 +536,51 @@ fn while_the_audio_is_away_during_wrap_up_availability_waits_for_it() {
 }
 
 #[test]
+fn going_unavailable_while_the_audio_is_away_does_not_open_a_way_to_available() {
+    // Found by the property test: unavailable, then available, while still reconnecting, made
+    // her available with no softphone to ring; a queue she returned to then kept its caller
+    // waiting beside her.
+    let mut sim = ann_wrapping_up();
+    lose(&mut sim, "ann");
+    sim.send(Input::SetUnavailable {
+        agent: agent("ann"),
+        reason: UnavailableReason::Away,
+    });
+    let out = sim.send(Input::SetAvailable {
+        agent: agent("ann"),
+    });
+    assert_eq!(refusals(&out), [Refusal::AudioReconnectingAfterCall]);
+    assert!(!sim.is_available("ann"));
+    // A call waits meanwhile (Bob is busy with it ringing elsewhere, so it queues).
+    sim.send(Input::SetUnavailable {
+        agent: agent("bob"),
+        reason: UnavailableReason::Away,
+    });
+    sim.inbound("c2", "support");
+    // Back, then available: the waiting call rings her at once.
+    back(&mut sim, "ann");
+    let out = sim.send(Input::SetAvailable {
+        agent: agent("ann"),
+    });
+    assert_eq!(rung(&out), ["ann"]);
+}
+
+#[test]
+fn an_agent_back_from_a_loss_and_available_is_offered_the_waiting_call() {
+    let mut sim = ann_wrapping_up();
+    lose(&mut sim, "ann");
+    sim.send(Input::SetUnavailable {
+        agent: agent("bob"),
+        reason: UnavailableReason::Away,
+    });
+    sim.inbound("c2", "support");
+    back(&mut sim, "ann");
+    // Her wrap-up ends by itself: available, and the waiting call rings her.
+    let out = sim.advance_secs(60);
+    assert_eq!(rung(&out), ["ann"]);
+}
+
+#[test]
 fn signing_out_during_wrap_ups_grace_period_logs_out_at_once() {
     let mut sim = ann_wrapping_up();
     lose(&mut sim, "ann");

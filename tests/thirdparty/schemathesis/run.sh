@@ -11,7 +11,6 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 venv="${VENV:-$root/.venv-schemathesis}"
-python="${PYTHON:-python3}"
 seconds="${SCHEMATHESIS_SECONDS:-120}"
 
 bin="${CALLBRIDGE_BIN:-target/debug/callbridge}"
@@ -21,16 +20,9 @@ if [ ! -x "$bin" ]; then
   exit 2
 fi
 
-if [ ! -x "$venv/bin/python" ]; then
-  "$python" -m venv "$venv"
-fi
-# Reinstall only when requirements.txt changed since the last successful install.
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$here/requirements.txt"
-  echo "$want" > "$stamp"
-fi
+# shellcheck source=tests/python-venv.sh
+source "$here/../../python-venv.sh"
+python_venv "$venv" "$here/requirements.txt"
 
 # Every OpenAPI file we publish must load in a third-party tool, every $ref resolving.
 "$venv/bin/python" "$here/check_openapi.py" "$root"/docs/openapi/*.yaml

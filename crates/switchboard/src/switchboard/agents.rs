@@ -54,6 +54,8 @@ impl Switchboard {
         }
         if returning && self.agents.get(&agent).is_some_and(|a| a.lost.is_some()) {
             self.agent_returned(&agent, out);
+            // Back and available (the queues this login names may hold a waiting call).
+            self.offer_waiting_call(&agent, out);
         } else if returning {
             // A reconnecting softphone keeps the agent's state; confirm it to the new session.
             let state = self.agent_state(&agent);
@@ -81,8 +83,10 @@ impl Switchboard {
         };
         match state {
             AgentState::Available { .. } => self.stats.ignored_stale += 1,
-            // Calls would ring a softphone that is not there: first the audio, then calls.
-            AgentState::WrapUp { .. } if self.is_lost(&agent) => {
+            // Calls would ring a softphone that is not there: first the audio, then calls. Not
+            // only from after-call work: an agent who went unavailable while reconnecting is
+            // still reconnecting.
+            AgentState::WrapUp { .. } | AgentState::Unavailable { .. } if self.is_lost(&agent) => {
                 self.refuse(agent, None, Refusal::AudioReconnectingAfterCall, out)
             }
             AgentState::Unavailable { .. } | AgentState::WrapUp { .. } | AgentState::Offline => {

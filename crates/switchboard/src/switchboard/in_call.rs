@@ -81,7 +81,7 @@ impl Switchboard {
                     transferred_by: agent.clone(),
                 };
                 self.ring(call_id, target.clone(), route, out);
-                target.to_string()
+                target.name().to_string()
             }
             TransferTarget::Queue(queue) => {
                 self.join_queue(call_id, queue.clone(), self.now, Some(agent.clone()), out);

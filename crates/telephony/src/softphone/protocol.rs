@@ -58,8 +58,10 @@ pub enum ClientMessage {
         #[serde(default)]
         notes: String,
     },
-    /// Keep-alive; answered with `pong`.
-    Ping,
+    /// Keep-alive; answered with `pong`. A struct variant, not a unit one: serde's
+    /// `deny_unknown_fields` does not reach a unit variant of an internally tagged enum, and
+    /// `{"type":"ping","x":1}` must be refused like any other unknown field.
+    Ping {},
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -237,7 +239,7 @@ mod tests {
         );
         assert_eq!(
             parse_client_message(r#"{"type":"ping"}"#).unwrap(),
-            ClientMessage::Ping
+            ClientMessage::Ping {}
         );
     }
 
@@ -247,6 +249,8 @@ mod tests {
         assert!(e.contains("unknown variant `format_disk`"), "{e}");
         let e = parse_client_message(r#"{"type":"answer"}"#).unwrap_err();
         assert!(e.contains("missing field `call`"), "{e}");
+        let e = parse_client_message(r#"{"type":"ping","x":1}"#).unwrap_err();
+        assert!(e.contains("unknown field `x`"), "{e}");
         let e = parse_client_message(r#"{"type":"answer","call":"c1","admin":true}"#).unwrap_err();
         assert!(e.contains("unknown field `admin`"), "{e}");
         let e = parse_client_message("not json").unwrap_err();

@@ -362,7 +362,7 @@ async fn converse(
                     // Answered here, not through the outbox: a ping is the client's own
                     // request, and waiting on the socket to write the pong is what slows a
                     // client that pings faster than it reads.
-                    Ok(ClientMessage::Ping) => text(&ServerMessage::Pong),
+                    Ok(ClientMessage::Ping {}) => text(&ServerMessage::Pong),
                     Ok(ClientMessage::SubmitWrapUp { call, disposition, notes }) => {
                         wrap_up(gateway, agent, call, disposition, notes).await
                     }

@@ -83,7 +83,7 @@ impl Switch {
         let tenant = agent.tenant().clone();
         match message {
             // The connection answers pings itself; one that reaches here is answered the same.
-            ClientMessage::Ping => self.phones.send(&agent, ServerMessage::Pong),
+            ClientMessage::Ping {} => self.phones.send(&agent, ServerMessage::Pong),
             ClientMessage::MediaOffer { offer } => {
                 let reply = match self.media.open_agent_session(&agent, &offer.to_string()) {
                     Ok(answer) => match serde_json::from_str(&answer) {
