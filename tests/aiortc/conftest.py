@@ -52,6 +52,10 @@ class Demo:
     softphones: Dict[str, str]
     web: str
     passwords: Dict[str, str]
+    instance: str
+    ca_file: Path
+    instance_admin: tuple
+    instance_passwords: Dict[str, str]
     process: subprocess.Popen
     output: List[str] = field(default_factory=list)
 
@@ -92,7 +96,18 @@ def parse_banner(text: str) -> dict:
     passwords = dict(
         re.findall(r"^\s+account\s+(\S+)\s+password\s+(\S+)\s+\(", text, re.MULTILINE)
     )
+    # "  agent             alice.agent   password ...  (CSM agent role)": the sandbox's users.
+    instance_passwords = dict(
+        re.findall(r"^\s+agent\s+(\S+)\s+password\s+(\S+)\s+\(", text, re.MULTILINE)
+    )
+    admin = re.search(r"^\s+admin\s+(\S+) / (\S+)\s*$", text, re.MULTILINE)
+    if not admin:
+        raise AssertionError(f"the demo banner has no sandbox admin:\n{text}")
     return {
+        "instance": one(r"^ServiceNow sandbox\s+(https://\S+)\s*$", "sandbox URL"),
+        "ca_file": Path(one(r"^\s+CA certificate\s+(\S+)\s*$", "CA certificate")),
+        "instance_admin": (admin.group(1), admin.group(2)),
+        "instance_passwords": instance_passwords,
         "web": one(r"^Callbridge\s+(http://\S+)\s*$", "Callbridge URL"),
         "passwords": passwords,
         "config": Path(one(r"^\s+configuration\s+(\S+)\s*$", "configuration")),

@@ -1,11 +1,11 @@
 // The Setup page for a tenant kept in the store, in Debian's Chromium against a real
 // `callbridge demo`: an operator adds the tenant with `callbridge tenant add`, its admin sets the
 // CA its instance is trusted by and the service account Callbridge signs in with (the password
-// write-only), reorders and edits the customer tables searched for callers (a mistake shown at
-// its row's field), in English and Japanese, by keyboard, axe-clean; a recording store that
-// cannot be opened is refused at its field and nothing is saved; a custom table made on the
-// instance is picked from the instance's list, its phone column ticked before any save, saved,
-// and the Match tester then finds a record in it.
+// write-only; a failing check's fix shown in Japanese too), reorders and edits the customer
+// tables searched for callers (a mistake shown at its row's field), in English and Japanese,
+// by keyboard, axe-clean; a recording store that cannot be opened is refused at its field and
+// nothing is saved; a custom table made on the instance is picked from the instance's list,
+// its phone column ticked before any save, saved, and the Match tester then finds a record in it.
 import { request as playwrightRequest, type APIRequestContext, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { launch, newContext, screenshot, seriousViolations, watch, type Problem } from './browser';
@@ -105,6 +105,17 @@ describe('Setup of a tenant kept in the store', () => {
     await page.locator('[data-check="oauth.service_grant"][data-status="fail"]').waitFor();
     await screenshot(page, 'setup-store-connection-en');
     expect(await seriousViolations(page)).toEqual([]);
+    // The same failure in Japanese: the title, what was found and the fix, the names kept.
+    await page.getByRole('combobox').first().selectOption('ja');
+    const grant = page.locator('[data-check="oauth.service_grant"][data-status="fail"]');
+    await grant.locator('[lang="ja"]').getByText('サービス資格情報（svc.initech としてパスワード グラント）でトークンを取得できる').waitFor();
+    const fix = grant.getByTestId('check-fix');
+    expect(await fix.textContent()).toMatch(/^直し方: .*User Administration > Users: .*svc\.initech.*してください/);
+    expect(await fix.locator('[lang="ja"]').count()).toBe(1);
+    await screenshot(page, 'setup-store-connection-ja');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('combobox').first().selectOption('en');
+    await page.getByRole('heading', { name: 'Setup', level: 1 }).waitFor();
 
     // Back to the client's own grant: the service account's user and password go with it.
     await form.getByRole('combobox', { name: 'How Callbridge signs in for its own calls to the CRM' }).selectOption('client_credentials');
@@ -160,10 +171,11 @@ describe('Setup of a tenant kept in the store', () => {
     await page.getByRole('button', { name: '顧客テーブルを追加' }).waitFor();
     // The status line written in English is written again in Japanese.
     expect(await page.getByTestId('edit-tables').getByTestId('save-status').textContent()).toBe('バージョン 4 として保存し、使用を開始しました。');
-    // The checks' titles in Japanese; what was found stays English, marked as such.
+    // The checks in Japanese: the title and what was found, the instance's own label kept.
     const caseTable = page.locator('[data-check="table.case"]');
     await caseTable.locator('[lang="ja"]').getByText('ケース テーブル sn_customerservice_case').waitFor();
-    expect(await caseTable.locator('[lang="en"]').first().textContent()).toMatch(/^"Case", extends task/);
+    expect(await caseTable.locator('[lang="ja"]').nth(1).textContent()).toMatch(/^"Case"、task を拡張、列 \d+ 個$/);
+    expect(await caseTable.locator('[lang="en"]').count()).toBe(0);
     await screenshot(page, 'setup-store-tables-ja');
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('combobox').first().selectOption('en');

@@ -119,6 +119,11 @@ describe('Setup', () => {
       await page.getByRole('heading', { name: title, level: 2 }).waitFor();
       await page.getByTestId('checks-summary').waitFor();
       expect(await page.getByTestId('checks-summary').textContent()).toMatch(/^成功 \d+ 件、警告 \d+ 件、失敗 0 件、スキップ \d+ 件$/);
+      // Every check reads in Japanese: its title, what was found and any fix, marked so.
+      const checks = page.locator('[data-check]');
+      expect(await checks.count()).toBeGreaterThan(0);
+      expect(await checks.locator('[lang="en"]').count()).toBe(0);
+      expect(await checks.locator('[lang="ja"]').count()).toBeGreaterThanOrEqual(2 * (await checks.count()));
       await screenshot(page, `setup-step-${String(n)}-ja`);
       expect(await seriousViolations(page)).toEqual([]);
     }

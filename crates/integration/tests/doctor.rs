@@ -336,9 +336,22 @@ client_secret = "{secret}"
     }
 }
 
+/// The one tenant's checks. Every scenario here reads its report through this, so every check
+/// doctor produces in any of them (passes, failures with their fixes, skips with their reasons)
+/// must read in Japanese too: a title, detail or fix with English and no Japanese fails here.
 fn tenant_checks(report: &Report) -> &[Check] {
     assert_eq!(report.tenants.len(), 1, "{report:#?}");
-    &report.tenants[0].checks
+    let checks = &report.tenants[0].checks;
+    for c in checks {
+        let missing = c.missing_japanese();
+        assert!(
+            missing.is_empty(),
+            "{} ({:?}) has no Japanese {missing:?}: {c:#?}",
+            c.id,
+            c.status
+        );
+    }
+    checks
 }
 
 fn check<'a>(report: &'a Report, id: &str) -> &'a Check {

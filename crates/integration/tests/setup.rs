@@ -261,10 +261,11 @@ async fn a_steps_checks_ask_the_instance_only_for_that_step() {
     world.stop().await;
 }
 
-/// Every check a step shows, walked for a tenant with a linked agent: each has a Japanese title
-/// in `?lang=ja` (a new check id without one fails here); the details and fixes stay English.
+/// Every check a step shows, walked for a tenant with a linked agent: in `?lang=ja` each has
+/// its title, detail and (where English has one) fix in Japanese, marked so (a new check
+/// without Japanese fails here; `tests/doctor.rs` walks the failing ones).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_setup_check_has_a_japanese_title() {
+async fn every_setup_check_reads_in_japanese() {
     let world = World::start().await;
     add(&world.server.store, "ada", Role::Admin).await;
     world.link("alice", "alice.agent").await;
@@ -281,6 +282,15 @@ async fn every_setup_check_has_a_japanese_title() {
         for c in answer.body["checks"].as_array().unwrap() {
             assert_eq!(c["title_lang"], "ja", "{step}: {c}");
             assert!(!c["title"].as_str().unwrap().is_ascii(), "{step}: {c}");
+            assert_eq!(c["detail_lang"], "ja", "{step}: {c}");
+            assert!(!c["detail"].as_str().unwrap().is_ascii(), "{step}: {c}");
+            match c["fix"].as_str() {
+                Some(fix) => {
+                    assert_eq!(c["fix_lang"], "ja", "{step}: {c}");
+                    assert!(!fix.is_ascii(), "{step}: {c}");
+                }
+                None => assert_eq!(c["fix_lang"], Value::Null, "{step}: {c}"),
+            }
             walked += 1;
         }
     }
@@ -295,9 +305,21 @@ async fn every_setup_check_has_a_japanese_title() {
     // English without the parameter; an unknown language or parameter is refused.
     let english = ada.get("/api/v1/console/setup/steps/roles/checks").await;
     assert_eq!(english.body["lang"], "en");
+    let alice = check(&english.body, "agent.alice.crm_access");
     assert_eq!(
-        check(&english.body, "agent.alice.crm_access")["title_lang"],
-        "en"
+        (&alice["title_lang"], &alice["detail_lang"]),
+        (&json!("en"), &json!("en"))
+    );
+    assert!(
+        alice["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("alice (ServiceNow user alice.agent) can read"),
+        "{alice}"
+    );
+    assert_eq!(
+        check(&roles.body, "agent.alice.crm_access")["detail"],
+        "alice（ServiceNow ユーザー alice.agent）はすべての発信者テーブルとケース テーブルを読めます"
     );
     let unknown = ada
         .get("/api/v1/console/setup/steps/roles/checks?lang=fr")

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use callbridge_kernel::check::Check;
+use callbridge_kernel::check::{Check, Text};
 use callbridge_recording::{RecordingMeta, RecordingStore};
 use object_store::path::Path as ObjectPath;
 use object_store::PutPayload;
@@ -29,18 +29,29 @@ pub async fn check_tenant(config: &TelephonyConfig, tenant: &str) -> Vec<Check> 
 
 fn spool(dir: &Path) -> Check {
     let id = "telephony.spool";
-    let title = "recording spool is writable";
+    let title = Text::new(
+        "recording spool is writable",
+        "録音の一時保存ディレクトリに書き込める",
+    );
     let probe = dir.join(format!(".doctor-{}", uuid::Uuid::new_v4().simple()));
     let result = std::fs::create_dir_all(dir)
         .and_then(|_| std::fs::write(&probe, b"probe"))
         .and_then(|_| std::fs::remove_file(&probe));
+    let shown = dir.display();
     match result {
-        Ok(()) => Check::pass(id, title, format!("{} is writable", dir.display())),
+        Ok(()) => Check::pass(
+            id,
+            title,
+            Text::new(format!("{shown} is writable"), format!("{shown} に書き込めます")),
+        ),
         Err(e) => Check::fail(
             id,
             title,
-            format!("{}: {e}", dir.display()),
-            "set telephony.spool_dir to a directory the service user can write (recordings wait there until stored)",
+            Text::new(format!("{shown}: {e}"), format!("{shown} に書き込めません: {e}")),
+            Text::new(
+                "set telephony.spool_dir to a directory the service user can write (recordings wait there until stored)",
+                "telephony.spool_dir をサービスの実行ユーザーが書き込めるディレクトリにしてください（録音は保存されるまでここで待ちます）",
+            ),
         ),
     }
 }
@@ -49,22 +60,35 @@ fn spool(dir: &Path) -> Check {
 /// before it saves a recording store).
 pub async fn recording_store(t: &TenantTelephony) -> Check {
     let id = "telephony.recordings.store";
-    let title = "recordings can be stored";
+    let title = Text::new("recordings can be stored", "録音を保存できる");
     let fix = match &t.recordings {
-        RecordingStorage::Local { .. } => {
-            "make [tenant.telephony.recordings].path a directory the service user can write"
-                .to_string()
-        }
-        RecordingStorage::S3 { bucket, prefix, .. } => format!(
-            "AWS console > IAM > the user (or role) > permissions: allow {} on {} (the console's \
-             Setup > Recording store shows the policy to paste); check bucket, region and endpoint",
-            callbridge_recording::policy::S3_ACTIONS.join(", "),
-            callbridge_recording::policy::s3_resource(bucket, prefix, t.tenant.as_str()),
+        RecordingStorage::Local { .. } => Text::new(
+            "make [tenant.telephony.recordings].path a directory the service user can write",
+            "[tenant.telephony.recordings].path をサービスの実行ユーザーが書き込めるディレクトリにしてください",
         ),
+        RecordingStorage::S3 { bucket, prefix, .. } => {
+            let actions = callbridge_recording::policy::S3_ACTIONS.join(", ");
+            let resource =
+                callbridge_recording::policy::s3_resource(bucket, prefix, t.tenant.as_str());
+            Text::new(
+                format!(
+                    "AWS console > IAM > the user (or role) > permissions: allow {actions} on {resource} (the \
+                     console's Setup > Recording store shows the policy to paste); check bucket, region and endpoint"
+                ),
+                format!(
+                    "AWS console > IAM > 対象のユーザー（またはロール）> アクセス許可: {resource} に {actions} を許可して\
+                     ください（貼り付けるポリシーはコンソールの「セットアップ > 録音の保存先」にあります）。\
+                     バケット、リージョン、エンドポイントも確認してください"
+                ),
+            )
+        }
+    };
+    let cannot_open = |e: &dyn std::fmt::Display| {
+        Text::new(e.to_string(), format!("録音の保存先を開けません: {e}"))
     };
     let store = match RecordingStore::from_config(&store_config(&t.recordings)) {
         Ok(store) => store,
-        Err(e) => return Check::fail(id, title, e.to_string(), fix),
+        Err(e) => return Check::fail(id, title, cannot_open(&e), fix),
     };
     let meta = RecordingMeta {
         call_id: format!("doctor-probe-{}", uuid::Uuid::new_v4().simple()),
@@ -73,7 +97,7 @@ pub async fn recording_store(t: &TenantTelephony) -> Check {
     };
     let key = match store.key_for(&meta) {
         Ok(key) => key,
-        Err(e) => return Check::fail(id, title, e.to_string(), fix),
+        Err(e) => return Check::fail(id, title, cannot_open(&e), fix),
     };
     let key = ObjectPath::from(format!("{key}.doctor"));
     let objects = store.object_store();
@@ -81,47 +105,95 @@ pub async fn recording_store(t: &TenantTelephony) -> Check {
         objects
             .put(&key, PutPayload::from_static(b"callbridge doctor probe"))
             .await
-            .map_err(|e| format!("writing a probe object failed: {e}"))?;
-        objects
-            .head(&key)
-            .await
-            .map_err(|e| format!("the probe object cannot be read back: {e}"))?;
-        objects
-            .delete(&key)
-            .await
-            .map_err(|e| format!("the probe object cannot be deleted: {e}"))
+            .map_err(|e| {
+                Text::new(
+                    format!("writing a probe object failed: {e}"),
+                    format!("確認用のオブジェクトを書き込めませんでした: {e}"),
+                )
+            })?;
+        objects.head(&key).await.map_err(|e| {
+            Text::new(
+                format!("the probe object cannot be read back: {e}"),
+                format!("確認用のオブジェクトを読み戻せません: {e}"),
+            )
+        })?;
+        objects.delete(&key).await.map_err(|e| {
+            Text::new(
+                format!("the probe object cannot be deleted: {e}"),
+                format!("確認用のオブジェクトを削除できません: {e}"),
+            )
+        })
     };
     match tokio::time::timeout(std::time::Duration::from_secs(15), steps).await {
-        Ok(Ok(())) => Check::pass(id, title, format!("wrote, read and deleted {key}")),
+        Ok(Ok(())) => Check::pass(
+            id,
+            title,
+            Text::new(
+                format!("wrote, read and deleted {key}"),
+                format!("{key} を書き込み、読み戻し、削除しました"),
+            ),
+        ),
         Ok(Err(detail)) => Check::fail(id, title, detail, fix),
-        Err(_) => Check::fail(id, title, "no answer within 15 s", fix),
+        Err(_) => Check::fail(
+            id,
+            title,
+            Text::new("no answer within 15 s", "15 秒以内に応答がありません"),
+            fix,
+        ),
     }
 }
 
 fn prompts(t: &TenantTelephony) -> Vec<Check> {
     let mut checks = Vec::new();
     for q in &t.queues {
-        for (what, path) in [("music", &q.music), ("announcement", &q.announcement)] {
+        for (what, what_ja, path) in [
+            ("music", "保留音", &q.music),
+            ("announcement", "アナウンス", &q.announcement),
+        ] {
             let Some(path) = path else { continue };
             let id = format!("telephony.queue.{}.{what}", q.id);
-            let title = format!("queue {} {what} plays", q.id);
+            let title = Text::new(
+                format!("queue {} {what} plays", q.id),
+                format!("キュー {} の{what_ja}を再生できる", q.id),
+            );
+            let shown = path.display();
             checks.push(match callbridge_audio::read_wav(path) {
-                Ok(audio) if audio.channels.first().is_some_and(|c| !c.is_empty()) => Check::pass(
+                Ok(audio) if audio.channels.first().is_some_and(|c| !c.is_empty()) => {
+                    let seconds = audio.channels[0].len() as f64 / f64::from(audio.rate);
+                    let rate = audio.rate;
+                    Check::pass(
+                        id,
+                        title,
+                        Text::new(
+                            format!("{shown}: {seconds:.1} s at {rate} Hz"),
+                            format!("{shown}: {seconds:.1} 秒、{rate} Hz"),
+                        ),
+                    )
+                }
+                Ok(_) => Check::fail(
                     id,
                     title,
-                    format!(
-                        "{}: {:.1} s at {} Hz",
-                        path.display(),
-                        audio.channels[0].len() as f64 / f64::from(audio.rate),
-                        audio.rate
+                    Text::new(
+                        format!("{shown} holds no audio"),
+                        format!("{shown} に音声がありません"),
+                    ),
+                    Text::new(
+                        "use a WAV with audio in it",
+                        "音声の入った WAV を使ってください",
                     ),
                 ),
-                Ok(_) => Check::fail(id, title, format!("{} holds no audio", path.display()), "use a WAV with audio in it"),
                 Err(e) => Check::fail(
                     id,
                     title,
-                    format!("{}: {e}", path.display()),
-                    "use a 16-bit PCM WAV file (any rate, mono or stereo), e.g. `sox in.mp3 -b 16 out.wav`",
+                    Text::new(
+                        format!("{shown}: {e}"),
+                        format!("{shown} を読めません: {e}"),
+                    ),
+                    Text::new(
+                        "use a 16-bit PCM WAV file (any rate, mono or stereo), e.g. `sox in.mp3 -b 16 out.wav`",
+                        "16 ビット PCM の WAV ファイル（サンプル レートは任意、モノラルかステレオ）を使ってください。\
+                         例: `sox in.mp3 -b 16 out.wav`",
+                    ),
                 ),
             });
         }
@@ -132,8 +204,12 @@ fn prompts(t: &TenantTelephony) -> Vec<Check> {
 fn routing(t: &TenantTelephony) -> Vec<Check> {
     let mut checks = Vec::new();
     for q in &t.queues {
-        let id = format!("telephony.queue.{}.agents", q.id);
-        let title = format!("queue {} has agents", q.id);
+        let queue = &q.id;
+        let id = format!("telephony.queue.{queue}.agents");
+        let title = Text::new(
+            format!("queue {queue} has agents"),
+            format!("キュー {queue} に応答するエージェントがいる"),
+        );
         let agents: Vec<&str> = t
             .agents
             .iter()
@@ -144,19 +220,38 @@ fn routing(t: &TenantTelephony) -> Vec<Check> {
             Check::warn(
                 id,
                 title,
-                "no agent serves this queue: its calls get the no-agent treatment",
-                format!("add \"{}\" to some [[tenant.telephony.agent]] queues", q.id),
+                Text::new(
+                    "no agent serves this queue: its calls get the no-agent treatment",
+                    "このキューに応答するエージェントがいません: 着信はエージェント不在時の扱いになります",
+                ),
+                Text::new(
+                    format!("add \"{queue}\" to some [[tenant.telephony.agent]] queues"),
+                    format!("いずれかの [[tenant.telephony.agent]] の queues に \"{queue}\" を追加してください"),
+                ),
             )
         } else {
-            Check::pass(id, title, agents.join(", "))
+            // Agent names are the same words in both languages.
+            Check::pass(id, title, Text::verbatim(agents.join(", ")))
         });
         let numbers = t.numbers.iter().filter(|n| n.queue == q.id).count();
         if numbers == 0 {
             checks.push(Check::warn(
-                format!("telephony.queue.{}.numbers", q.id),
-                format!("queue {} is reachable", q.id),
-                "no number routes here; only transfers reach this queue",
-                format!("add a [[tenant.telephony.number]] with queue = \"{}\" if customers should call it", q.id),
+                format!("telephony.queue.{queue}.numbers"),
+                Text::new(
+                    format!("queue {queue} is reachable"),
+                    format!("キュー {queue} に着信できる"),
+                ),
+                Text::new(
+                    "no number routes here; only transfers reach this queue",
+                    "このキューに振り分ける番号がありません。転送でしか届きません",
+                ),
+                Text::new(
+                    format!("add a [[tenant.telephony.number]] with queue = \"{queue}\" if customers should call it"),
+                    format!(
+                        "顧客がこのキューに電話できるようにするなら、queue = \"{queue}\" の [[tenant.telephony.number]] を\
+                         追加してください"
+                    ),
+                ),
             ));
         }
     }
@@ -165,22 +260,44 @@ fn routing(t: &TenantTelephony) -> Vec<Check> {
 
 async fn trunk_host(host: &str, port: u16) -> Check {
     let id = "telephony.trunk.host";
-    let title = "the trunk's host resolves";
+    let title = Text::new(
+        "the trunk's host resolves",
+        "トランクのホスト名を解決できる",
+    );
     match tokio::net::lookup_host((host, port)).await {
         Ok(mut addrs) => match addrs.next() {
-            Some(addr) => Check::pass(id, title, format!("{host} is {}", addr.ip())),
+            Some(addr) => {
+                let ip = addr.ip();
+                Check::pass(
+                    id,
+                    title,
+                    Text::new(format!("{host} is {ip}"), format!("{host} は {ip} です")),
+                )
+            }
             None => Check::fail(
                 id,
                 title,
-                format!("{host} has no address"),
-                "check [tenant.telephony.trunk].host",
+                Text::new(
+                    format!("{host} has no address"),
+                    format!("{host} にアドレスがありません"),
+                ),
+                Text::new(
+                    "check [tenant.telephony.trunk].host",
+                    "[tenant.telephony.trunk].host を確認してください",
+                ),
             ),
         },
         Err(e) => Check::fail(
             id,
             title,
-            format!("{host}: {e}"),
-            "check [tenant.telephony.trunk].host (the carrier's SIP host) and this machine's DNS",
+            Text::new(
+                format!("{host}: {e}"),
+                format!("{host} を解決できません: {e}"),
+            ),
+            Text::new(
+                "check [tenant.telephony.trunk].host (the carrier's SIP host) and this machine's DNS",
+                "[tenant.telephony.trunk].host（通信事業者の SIP ホスト）とこのマシンの DNS を確認してください",
+            ),
         ),
     }
 }
@@ -229,6 +346,10 @@ queues = ["support"]
     }
 
     fn status<'a>(checks: &'a [Check], id: &str) -> &'a Check {
+        // Whatever was found, every check reads in Japanese too.
+        for c in checks {
+            assert!(c.missing_japanese().is_empty(), "{c:#?}");
+        }
         checks
             .iter()
             .find(|c| c.id == id)
@@ -285,8 +406,22 @@ queues = ["support"]
         let store = status(&checks, "telephony.recordings.store");
         assert_eq!(store.status, Status::Fail, "{store:?}");
         assert!(store.fix.as_deref().unwrap().contains("path"), "{store:?}");
+        assert_eq!(
+            store.ja.fix.as_deref(),
+            Some("[tenant.telephony.recordings].path をサービスの実行ユーザーが書き込めるディレクトリにしてください")
+        );
         let music = status(&checks, "telephony.queue.support.music");
         assert_eq!(music.status, Status::Fail);
         assert!(music.fix.as_deref().unwrap().contains("16-bit PCM WAV"));
+        assert_eq!(
+            music.ja.title.as_deref(),
+            Some("キュー support の保留音を再生できる")
+        );
+        assert!(music
+            .ja
+            .fix
+            .as_deref()
+            .unwrap()
+            .starts_with("16 ビット PCM の WAV ファイル"));
     }
 }

@@ -13,7 +13,8 @@ use std::path::Path;
 use callbridge_crm::{CrmRegistry, DoctorRequest};
 use callbridge_store::{SecretKey, Store};
 
-pub use report::{render_text, Check, Report, Status, TenantReport};
+use callbridge_kernel::check::Text;
+pub use report::{render_text, render_text_ja, Check, Report, Status, TenantReport};
 
 use callbridge_config::{Config, TenantConfig};
 
@@ -53,11 +54,20 @@ pub async fn run_with(
                     tenant: wanted.to_string(),
                     checks: vec![Check::fail(
                         "config.tenant",
-                        "Tenant configured",
-                        format!("no [[tenant]] with id \"{wanted}\" in the configuration"),
-                        format!(
-                            "Configuration: use one of the configured tenant ids: {}",
-                            known.join(", ")
+                        Text::new("Tenant configured", "テナントが設定されている"),
+                        Text::new(
+                            format!("no [[tenant]] with id \"{wanted}\" in the configuration"),
+                            format!("設定に id が \"{wanted}\" の [[tenant]] がありません"),
+                        ),
+                        Text::new(
+                            format!(
+                                "Configuration: use one of the configured tenant ids: {}",
+                                known.join(", ")
+                            ),
+                            format!(
+                                "設定: 設定済みのテナント id のどれかを使ってください: {}",
+                                known.join(", ")
+                            ),
                         ),
                     )],
                 });
@@ -98,9 +108,12 @@ async fn check_tenant(
         Err(e) => {
             return report(vec![Check::fail(
                 "config.crm",
-                "CRM section valid",
-                e.to_string(),
-                format!("Configuration: fix {}", e.key),
+                Text::new("CRM section valid", "CRM の設定が正しい"),
+                Text::new(e.to_string(), format!("CRM の設定に誤りがあります: {e}")),
+                Text::new(
+                    format!("Configuration: fix {}", e.key),
+                    format!("設定: {} を直してください", e.key),
+                ),
             )])
         }
     };

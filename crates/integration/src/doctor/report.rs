@@ -49,6 +49,51 @@ const MAX_ID_WIDTH: usize = 44;
 /// Human output: per tenant, one aligned line per check (`PASS  id  title: detail`), the fix
 /// indented below a WARN or FAIL, then a summary line.
 pub fn render_text(report: &Report) -> String {
+    render(report, &ENGLISH)
+}
+
+/// [`render_text`] for a Japanese reader: each check's title, detail and fix in Japanese where
+/// its producer wrote them, and the frame's words in Japanese (ids and the status labels, which
+/// scripts may match, stay as they are).
+pub fn render_text_ja(report: &Report) -> String {
+    let japanese = Report {
+        tenants: report
+            .tenants
+            .iter()
+            .map(|t| TenantReport {
+                tenant: t.tenant.clone(),
+                checks: t.checks.iter().map(Check::in_japanese).collect(),
+            })
+            .collect(),
+    };
+    render(&japanese, &JAPANESE)
+}
+
+/// The words around the checks.
+struct Frame {
+    tenant: &'static str,
+    fix: &'static str,
+    summary: fn(pass: usize, warn: usize, fail: usize, skipped: usize) -> String,
+}
+
+const ENGLISH: Frame = Frame {
+    tenant: "Tenant",
+    fix: "fix:",
+    summary: |pass, warn, fail, skipped| {
+        let plural = if warn == 1 { "" } else { "s" };
+        format!("{pass} passed, {warn} warning{plural}, {fail} failed, {skipped} skipped")
+    },
+};
+
+const JAPANESE: Frame = Frame {
+    tenant: "テナント",
+    fix: "対処:",
+    summary: |pass, warn, fail, skipped| {
+        format!("成功 {pass} 件、警告 {warn} 件、失敗 {fail} 件、スキップ {skipped} 件")
+    },
+};
+
+fn render(report: &Report, frame: &Frame) -> String {
     let width = report
         .all()
         .map(|c| c.id.chars().count())
@@ -58,7 +103,7 @@ pub fn render_text(report: &Report) -> String {
     let indent = " ".repeat(2 + 4 + 2 + width + 2);
     let mut out = String::new();
     for tenant in &report.tenants {
-        let _ = writeln!(out, "Tenant {}", tenant.tenant);
+        let _ = writeln!(out, "{} {}", frame.tenant, tenant.tenant);
         for check in &tenant.checks {
             let _ = writeln!(
                 out,
@@ -70,21 +115,19 @@ pub fn render_text(report: &Report) -> String {
             );
             if let Some(fix) = &check.fix {
                 if matches!(check.status, Status::Warn | Status::Fail) {
-                    let _ = writeln!(out, "{indent}fix: {}", one_line(fix));
+                    let _ = writeln!(out, "{indent}{} {}", frame.fix, one_line(fix));
                 }
             }
         }
         out.push('\n');
     }
-    let warnings = report.count(Status::Warn);
-    let _ = writeln!(
-        out,
-        "{} passed, {warnings} warning{}, {} failed, {} skipped",
+    let summary = (frame.summary)(
         report.count(Status::Pass),
-        if warnings == 1 { "" } else { "s" },
+        report.count(Status::Warn),
         report.count(Status::Fail),
         report.count(Status::Skipped),
     );
+    let _ = writeln!(out, "{summary}");
     out
 }
 
@@ -130,6 +173,43 @@ mod tests {
         assert!(lines[4].starts_with("  SKIP  rate_limit"), "{text}");
         assert!(
             text.ends_with("1 passed, 0 warnings, 1 failed, 1 skipped\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn japanese_text_output_shows_each_part_in_japanese_where_written() {
+        use callbridge_kernel::check::Text;
+        let mut report = sample();
+        report.tenants[0].checks[1] = Check::fail(
+            "column.case.recording_url",
+            Text::new("Recording link column", "録音リンクの列"),
+            Text::new("no column u_x", "列 u_x がありません"),
+            Text::new(
+                "create it",
+                "System Definition > Dictionary: 作成してください",
+            ),
+        );
+        let text = render_text_ja(&report);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "テナント acme");
+        assert!(
+            lines[2].starts_with(
+                "  FAIL  column.case.recording_url  録音リンクの列: 列 u_x がありません"
+            ),
+            "{text}"
+        );
+        assert!(
+            lines[3].ends_with("対処: System Definition > Dictionary: 作成してください"),
+            "{text}"
+        );
+        // A check without Japanese keeps its English.
+        assert!(
+            lines[1].ends_with("Instance: answered as ServiceNow"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("成功 1 件、警告 0 件、失敗 1 件、スキップ 1 件\n"),
             "{text}"
         );
     }

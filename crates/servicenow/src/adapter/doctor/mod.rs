@@ -37,7 +37,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use callbridge_core::{RecordingLinks, TenantId};
 use callbridge_crm::{async_trait, CrmDoctor, DoctorRequest, DoctorScope};
-use callbridge_kernel::check::Check;
+use callbridge_kernel::check::{Check, Text};
 
 use super::config::ServiceNowConfig;
 use crate::TableClient;
@@ -91,7 +91,7 @@ async fn check_tenant(tenant: &TenantConfig, request: &DoctorRequest) -> Vec<Che
     let tables = scope.runs(DoctorScope::Tables);
     let mut checks = Vec::new();
     let Some(instance) = connection::reachable(tenant, &mut checks).await else {
-        let reason = format!("skipped: {} failed", connection::REACHABLE);
+        let reason = connection::skipped_because(connection::REACHABLE);
         if connection || tables {
             connection::skip_after_unreachable(tenant, &mut checks);
             skip_service_checks(tenant, &reason, request.write_probe, &mut checks);
@@ -109,7 +109,7 @@ async fn check_tenant(tenant: &TenantConfig, request: &DoctorRequest) -> Vec<Che
         }
         match service {
             None => {
-                let reason = format!("skipped: {} failed", connection::SERVICE_GRANT);
+                let reason = connection::skipped_because(connection::SERVICE_GRANT);
                 skip_service_checks(tenant, &reason, request.write_probe, &mut checks);
             }
             Some(service) => {
@@ -144,7 +144,7 @@ async fn check_tenant(tenant: &TenantConfig, request: &DoctorRequest) -> Vec<Che
 
 fn skip_service_checks(
     tenant: &TenantConfig,
-    reason: &str,
+    reason: &Text,
     write_probe: bool,
     checks: &mut Vec<Check>,
 ) {

@@ -13,12 +13,24 @@ use crate::{ApiError, ColumnName, Condition, Query, Record, TableClient, TableNa
 
 use super::connection::Service;
 use super::TenantConfig;
-use callbridge_kernel::check::Check;
+use callbridge_kernel::check::{Check, Text};
 
 pub const PANEL: &str = "openframe.panel";
 pub const ORIGIN: &str = "openframe.origin";
-const PANEL_TITLE: &str = "OpenFrame panel points at this Callbridge";
-const ORIGIN_TITLE: &str = "Instance pages may talk to the softphone's origin";
+
+fn panel_title() -> Text {
+    Text::new(
+        "OpenFrame panel points at this Callbridge",
+        "OpenFrame パネルがこの Callbridge を開く",
+    )
+}
+
+fn origin_title() -> Text {
+    Text::new(
+        "Instance pages may talk to the softphone's origin",
+        "インスタンスのページがソフトフォンのオリジンと通信できる",
+    )
+}
 
 /// The softphone's URL as the configuration row should hold it: the page names its tenant, so
 /// that it lets the tenant's instance frame it (`ui/SERVER-CONTRACT.md`, the page's CSP).
@@ -119,11 +131,18 @@ pub fn panel_verdict(rows: &[PanelRow], public_url: &str, tenant: &str) -> Panel
     }
 }
 
-fn create_fix(url: &str) -> String {
-    format!(
-        "OpenFrame > Configurations > New: Name {OPENFRAME_CONFIGURATION_NAME}, URL {url}, Width \
-         {OPENFRAME_WIDTH}, Height {OPENFRAME_HEIGHT}, Active true (callbridge demo sets this up \
-         by itself); users need the sn_openframe_user role"
+fn create_fix(url: &str) -> Text {
+    Text::new(
+        format!(
+            "OpenFrame > Configurations > New: Name {OPENFRAME_CONFIGURATION_NAME}, URL {url}, Width \
+             {OPENFRAME_WIDTH}, Height {OPENFRAME_HEIGHT}, Active true (callbridge demo sets this up \
+             by itself); users need the sn_openframe_user role"
+        ),
+        format!(
+            "OpenFrame > Configurations > New: Name {OPENFRAME_CONFIGURATION_NAME}、URL {url}、Width \
+             {OPENFRAME_WIDTH}、Height {OPENFRAME_HEIGHT}、Active true で作成してください（callbridge demo は\
+             自動で設定します）。ユーザーには sn_openframe_user ロールが必要です"
+        ),
     )
 }
 
@@ -173,63 +192,110 @@ pub async fn check(
     let public_url = tenant.public_url.trim_end_matches('/');
     let tenant_id = tenant.id.to_string();
     let url = softphone_url(public_url, &tenant_id);
+    let (user, user_ja) = (&service.user, &service.user_ja);
     let panel = match read_rows(client, service).await {
         Ok(rows) => match panel_verdict(&rows, public_url, &tenant_id) {
             PanelVerdict::Ready { name } => Check::pass(
                 PANEL,
-                PANEL_TITLE,
-                format!("the active OpenFrame configuration {name} opens {url}"),
+                panel_title(),
+                Text::new(
+                    format!("the active OpenFrame configuration {name} opens {url}"),
+                    format!("有効な OpenFrame 構成 {name} が {url} を開きます"),
+                ),
             ),
             PanelVerdict::Shadowed { name, winner } => Check::warn(
                 PANEL,
-                PANEL_TITLE,
-                format!(
-                    "{name} opens {url}, but {winner} has a lower Order and is shown to every \
-                     OpenFrame user instead"
+                panel_title(),
+                Text::new(
+                    format!(
+                        "{name} opens {url}, but {winner} has a lower Order and is shown to every \
+                         OpenFrame user instead"
+                    ),
+                    format!(
+                        "{name} は {url} を開きますが、Order の小さい {winner} が代わりにすべての \
+                         OpenFrame ユーザーに表示されます"
+                    ),
                 ),
-                format!(
-                    "OpenFrame > Configurations: give {name} the lowest Order, or deactivate {winner}"
+                Text::new(
+                    format!(
+                        "OpenFrame > Configurations: give {name} the lowest Order, or deactivate {winner}"
+                    ),
+                    format!(
+                        "OpenFrame > Configurations: {name} の Order を最小にするか、{winner} を無効にしてください"
+                    ),
                 ),
             ),
             PanelVerdict::Inactive { name } => Check::warn(
                 PANEL,
-                PANEL_TITLE,
-                format!("the OpenFrame configuration {name} opens {url} but is not active"),
-                format!("OpenFrame > Configurations > {name}: set Active to true"),
+                panel_title(),
+                Text::new(
+                    format!("the OpenFrame configuration {name} opens {url} but is not active"),
+                    format!("OpenFrame 構成 {name} は {url} を開きますが、有効（Active）ではありません"),
+                ),
+                Text::new(
+                    format!("OpenFrame > Configurations > {name}: set Active to true"),
+                    format!("OpenFrame > Configurations > {name}: Active を true にしてください"),
+                ),
             ),
             PanelVerdict::Missing => Check::warn(
                 PANEL,
-                PANEL_TITLE,
-                format!(
-                    "no OpenFrame configuration opens {url}: the softphone works standalone, not \
-                     inside ServiceNow"
+                panel_title(),
+                Text::new(
+                    format!(
+                        "no OpenFrame configuration opens {url}: the softphone works standalone, not \
+                         inside ServiceNow"
+                    ),
+                    format!(
+                        "{url} を開く OpenFrame 構成がありません: ソフトフォンは ServiceNow の中ではなく、\
+                         単独でのみ動作します"
+                    ),
                 ),
                 create_fix(&url),
             ),
         },
-        Err(ApiError::InvalidTable { .. }) => Check::warn(
-            PANEL,
-            PANEL_TITLE,
-            format!(
-                "the instance has no {OPENFRAME_TABLE} table: OpenFrame is not active, the \
-                 softphone works standalone only"
-            ),
-            format!(
-                "System Definition > Plugins: activate OpenFrame (com.sn_openframe), then {}",
-                create_fix(&url)
-            ),
-        ),
+        Err(ApiError::InvalidTable { .. }) => {
+            let create = create_fix(&url);
+            Check::warn(
+                PANEL,
+                panel_title(),
+                Text::new(
+                    format!(
+                        "the instance has no {OPENFRAME_TABLE} table: OpenFrame is not active, the \
+                         softphone works standalone only"
+                    ),
+                    format!(
+                        "インスタンスに {OPENFRAME_TABLE} テーブルがありません: OpenFrame が有効でなく、\
+                         ソフトフォンは単独でのみ動作します"
+                    ),
+                ),
+                Text::new(
+                    format!(
+                        "System Definition > Plugins: activate OpenFrame (com.sn_openframe), then {}",
+                        create.en
+                    ),
+                    format!(
+                        "System Definition > Plugins: OpenFrame（com.sn_openframe）を有効にし、そのうえで {}",
+                        create.ja.unwrap_or_default()
+                    ),
+                ),
+            )
+        }
         Err(error) => Check::warn(
             PANEL,
-            PANEL_TITLE,
-            format!(
-                "could not read {OPENFRAME_TABLE} as {}: {error}",
-                service.user
+            panel_title(),
+            Text::new(
+                format!("could not read {OPENFRAME_TABLE} as {user}: {error}"),
+                format!("{user_ja} として {OPENFRAME_TABLE} を読めませんでした: {error}"),
             ),
-            format!(
-                "User Administration > Users: grant sn_openframe_user to {} so doctor can check \
-                 the panel; or check by hand that an active OpenFrame configuration opens {url}",
-                service.user
+            Text::new(
+                format!(
+                    "User Administration > Users: grant sn_openframe_user to {user} so doctor can check \
+                     the panel; or check by hand that an active OpenFrame configuration opens {url}"
+                ),
+                format!(
+                    "User Administration > Users: doctor がパネルを確認できるよう {user_ja} に sn_openframe_user を\
+                     付与してください。または、有効な OpenFrame 構成が {url} を開くことを手で確認してください"
+                ),
             ),
         ),
     };
@@ -237,48 +303,74 @@ pub async fn check(
     let Some(origin) = origin_of(public_url) else {
         checks.push(Check::warn(
             ORIGIN,
-            ORIGIN_TITLE,
-            format!("public_url {public_url} has no http(s) origin"),
-            "Configuration: set server.public_url to the https:// address browsers use",
+            origin_title(),
+            Text::new(
+                format!("public_url {public_url} has no http(s) origin"),
+                format!("public_url {public_url} に http(s) のオリジンがありません"),
+            ),
+            Text::new(
+                "Configuration: set server.public_url to the https:// address browsers use",
+                "設定: server.public_url をブラウザーが使う https:// のアドレスにしてください",
+            ),
         ));
         return;
     };
-    let fix = format!(
-        "System Properties (sys_properties.list): add {origin} to \
-         {OPENFRAME_ORIGIN_PROPERTY} (comma-separated; create the property as a string if it \
-         does not exist)"
+    let fix = Text::new(
+        format!(
+            "System Properties (sys_properties.list): add {origin} to \
+             {OPENFRAME_ORIGIN_PROPERTY} (comma-separated; create the property as a string if it \
+             does not exist)"
+        ),
+        format!(
+            "System Properties（sys_properties.list）: {OPENFRAME_ORIGIN_PROPERTY} に {origin} を追加してください\
+             （カンマ区切り。プロパティがなければ string 型で作成します）"
+        ),
     );
     checks.push(match read_allow_list(client, service).await {
         Ok(Some(list)) if allow_list_has(&list, &origin) => Check::pass(
             ORIGIN,
-            ORIGIN_TITLE,
-            format!("{OPENFRAME_ORIGIN_PROPERTY} lists {origin}"),
+            origin_title(),
+            Text::new(
+                format!("{OPENFRAME_ORIGIN_PROPERTY} lists {origin}"),
+                format!("{OPENFRAME_ORIGIN_PROPERTY} に {origin} があります"),
+            ),
         ),
         Ok(Some(_)) => Check::warn(
             ORIGIN,
-            ORIGIN_TITLE,
-            format!(
-                "{OPENFRAME_ORIGIN_PROPERTY} does not list {origin}: the panel loads but the page \
-                 ignores the softphone's messages"
+            origin_title(),
+            Text::new(
+                format!(
+                    "{OPENFRAME_ORIGIN_PROPERTY} does not list {origin}: the panel loads but the page \
+                     ignores the softphone's messages"
+                ),
+                format!(
+                    "{OPENFRAME_ORIGIN_PROPERTY} に {origin} がありません: パネルは表示されますが、\
+                     ページがソフトフォンのメッセージを無視します"
+                ),
             ),
             fix,
         ),
         // Reading system properties usually needs admin: the service account sees nothing.
         Ok(None) | Err(_) => Check::skipped(
             ORIGIN,
-            ORIGIN_TITLE,
-            format!(
-                "skipped: {} cannot read {OPENFRAME_ORIGIN_PROPERTY} (system properties are \
-                 admin-only); check by hand that it lists {origin}",
-                service.user
+            origin_title(),
+            Text::new(
+                format!(
+                    "skipped: {user} cannot read {OPENFRAME_ORIGIN_PROPERTY} (system properties are \
+                     admin-only); check by hand that it lists {origin}"
+                ),
+                format!(
+                    "スキップ: {user_ja} は {OPENFRAME_ORIGIN_PROPERTY} を読めません（システム プロパティは\
+                     管理者のみ）。{origin} が含まれることを手で確認してください"
+                ),
             ),
         ),
     });
 }
 
-pub fn skip(reason: &str, checks: &mut Vec<Check>) {
-    checks.push(Check::skipped(PANEL, PANEL_TITLE, reason));
-    checks.push(Check::skipped(ORIGIN, ORIGIN_TITLE, reason));
+pub fn skip(reason: &Text, checks: &mut Vec<Check>) {
+    checks.push(Check::skipped(PANEL, panel_title(), reason));
+    checks.push(Check::skipped(ORIGIN, origin_title(), reason));
 }
 
 #[cfg(test)]

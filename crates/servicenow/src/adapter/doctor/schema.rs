@@ -9,12 +9,19 @@ use crate::{
 };
 use callbridge_core::CallId;
 
-use super::connection::Service;
+use super::access::retry_fix;
+use super::connection::{skipped_because, Service};
 use super::TenantConfig;
-use callbridge_kernel::check::{Check, Status};
+use callbridge_kernel::check::{Check, Status, Text};
 
 pub const DICTIONARY: &str = "access.dictionary";
-const DICTIONARY_TITLE: &str = "Service account can read table definitions";
+
+fn dictionary_title() -> Text {
+    Text::new(
+        "Service account can read table definitions",
+        "サービス アカウントがテーブル定義を読める",
+    )
+}
 
 /// Call ids are at most this long; the correlation column and the recording link hold one.
 pub const MAX_CALL_ID_LEN: usize = 64;
@@ -73,7 +80,7 @@ enum Role {
 #[derive(Debug, Clone)]
 struct ColumnPlan {
     id: String,
-    title: String,
+    title: Text,
     column: ColumnName,
     rule: Rule,
     /// The configuration key naming the column.
@@ -83,7 +90,7 @@ struct ColumnPlan {
 #[derive(Debug, Clone)]
 struct TablePlan {
     id: String,
-    title: String,
+    title: Text,
     table: TableName,
     role: Role,
     key: String,
@@ -96,7 +103,7 @@ pub struct Outcome {
     /// Tables known not to exist.
     pub missing_tables: HashSet<String>,
     /// Why a probe Case cannot be written (the Case table or its correlation column is unusable).
-    pub case_blocker: Option<String>,
+    pub case_blocker: Option<Text>,
 }
 
 pub fn table_lookup_id(table: &TableName) -> String {
@@ -123,7 +130,10 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
             .enumerate()
             .map(|(j, c)| ColumnPlan {
                 id: format!("column.lookup.{t}.{c}"),
-                title: format!("Phone column {t}.{c}"),
+                title: Text::new(
+                    format!("Phone column {t}.{c}"),
+                    format!("電話番号の列 {t}.{c}"),
+                ),
                 column: c.clone(),
                 rule: Rule::Text {
                     min: 1,
@@ -134,7 +144,10 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
             .collect();
         columns.push(ColumnPlan {
             id: format!("column.lookup.{t}.{}", lookup.name_column),
-            title: format!("Name column {t}.{}", lookup.name_column),
+            title: Text::new(
+                format!("Name column {t}.{}", lookup.name_column),
+                format!("名前の列 {t}.{}", lookup.name_column),
+            ),
             column: lookup.name_column.clone(),
             rule: Rule::Text {
                 min: 1,
@@ -145,7 +158,10 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
         if let Some(account) = &lookup.account_column {
             columns.push(ColumnPlan {
                 id: format!("column.lookup.{t}.{account}"),
-                title: format!("Account column {t}.{account}"),
+                title: Text::new(
+                    format!("Account column {t}.{account}"),
+                    format!("取引先の列 {t}.{account}"),
+                ),
                 column: account.clone(),
                 rule: Rule::Reference {
                     expected: "customer_account",
@@ -155,7 +171,7 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
         }
         tables.push(TablePlan {
             id: table_lookup_id(t),
-            title: format!("Lookup table {t}"),
+            title: Text::new(format!("Lookup table {t}"), format!("検索テーブル {t}")),
             table: t.clone(),
             role: Role::Lookup,
             key: format!("{key}.table"),
@@ -168,7 +184,10 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
     let mut columns = vec![
         ColumnPlan {
             id: "column.case.correlation".into(),
-            title: format!("Correlation column {t}.{}", case.correlation_column),
+            title: Text::new(
+                format!("Correlation column {t}.{}", case.correlation_column),
+                format!("相関 ID の列 {t}.{}", case.correlation_column),
+            ),
             column: case.correlation_column.clone(),
             rule: Rule::Text {
                 min: MAX_CALL_ID_LEN as u32,
@@ -178,7 +197,10 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
         },
         ColumnPlan {
             id: "column.case.recording_url".into(),
-            title: format!("Recording link column {t}.{}", case.recording_url_column),
+            title: Text::new(
+                format!("Recording link column {t}.{}", case.recording_url_column),
+                format!("録音リンクの列 {t}.{}", case.recording_url_column),
+            ),
             column: case.recording_url_column.clone(),
             rule: Rule::Link {
                 min: longest_link(tenant) as u32,
@@ -189,7 +211,10 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
     if let Some(c) = &case.caller_number_column {
         columns.push(ColumnPlan {
             id: "column.case.caller_number".into(),
-            title: format!("Caller number column {t}.{c}"),
+            title: Text::new(
+                format!("Caller number column {t}.{c}"),
+                format!("発信者番号の列 {t}.{c}"),
+            ),
             column: c.clone(),
             rule: Rule::Text {
                 min: CALLER_NUMBER_MIN,
@@ -201,34 +226,37 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
     let references = [
         (
             "contact",
-            "Contact",
+            ("Contact", "担当者"),
             &case.contact_column,
             "customer_contact",
         ),
         (
             "account",
-            "Account",
+            ("Account", "取引先"),
             &case.account_column,
             "customer_account",
         ),
         (
             "consumer",
-            "Consumer",
+            ("Consumer", "個人顧客"),
             &case.consumer_column,
             "csm_consumer",
         ),
         (
             "assigned_to",
-            "Assigned-to",
+            ("Assigned-to", "割り当て先"),
             &case.assigned_to_column,
             "sys_user",
         ),
     ];
-    for (name, label, column, expected) in references {
+    for (name, (label, label_ja), column, expected) in references {
         if let Some(c) = column {
             columns.push(ColumnPlan {
                 id: format!("column.case.{name}"),
-                title: format!("{label} column {t}.{c}"),
+                title: Text::new(
+                    format!("{label} column {t}.{c}"),
+                    format!("{label_ja}の列 {t}.{c}"),
+                ),
                 column: c.clone(),
                 rule: Rule::Reference { expected },
                 key: format!("{key}.{name}_column"),
@@ -237,7 +265,7 @@ fn plan(tenant: &TenantConfig) -> Vec<TablePlan> {
     }
     tables.push(TablePlan {
         id: TABLE_CASE.into(),
-        title: format!("Case table {t}"),
+        title: Text::new(format!("Case table {t}"), format!("ケース テーブル {t}")),
         table: t.clone(),
         role: Role::Case,
         key: format!("{key}.table"),
@@ -266,24 +294,38 @@ pub async fn check(
         _ => None,
     });
     let mut outcome = Outcome::default();
+    let (user, user_ja) = (&service.user, &service.user_ja);
     if let Some(reason) = forbidden {
         checks.push(Check::fail(
             DICTIONARY,
-            DICTIONARY_TITLE,
-            reason,
-            format!(
-                "User Administration > Users: grant role personalize_dictionary to {}, then have them log in again \
-                 (roles apply to new tokens); doctor reads sys_db_object and sys_dictionary to check tables and columns",
-                service.user
+            dictionary_title(),
+            Text::new(
+                reason.clone(),
+                format!("テーブル定義の読み取りが拒否されました: {reason}"),
+            ),
+            Text::new(
+                format!(
+                    "User Administration > Users: grant role personalize_dictionary to {user}, then have them log in \
+                     again (roles apply to new tokens); doctor reads sys_db_object and sys_dictionary to check tables \
+                     and columns"
+                ),
+                format!(
+                    "User Administration > Users: {user_ja} にロール personalize_dictionary を付与し、ログインし直して\
+                     もらってください（ロールは新しいトークンから有効です）。doctor はテーブルと列の確認に \
+                     sys_db_object と sys_dictionary を読みます"
+                ),
             ),
         ));
-        skip_plans(&plans, &format!("skipped: {DICTIONARY} failed"), checks);
+        skip_plans(&plans, &skipped_because(DICTIONARY), checks);
         return outcome;
     }
     checks.push(Check::pass(
         DICTIONARY,
-        DICTIONARY_TITLE,
-        format!("{} can read sys_db_object and sys_dictionary", service.user),
+        dictionary_title(),
+        Text::new(
+            format!("{user} can read sys_db_object and sys_dictionary"),
+            format!("{user_ja} は sys_db_object と sys_dictionary を読めます"),
+        ),
     ));
     for p in &plans {
         let result = described
@@ -298,8 +340,7 @@ pub async fn check(
                         && c.id == "column.case.correlation"
                         && check.status == Status::Fail
                     {
-                        outcome.case_blocker =
-                            Some("skipped: column.case.correlation failed".into());
+                        outcome.case_blocker = Some(skipped_because("column.case.correlation"));
                     }
                     checks.push(check);
                 }
@@ -310,24 +351,19 @@ pub async fn check(
                     outcome.missing_tables.insert(p.table.to_string());
                 }
                 if p.role == Role::Case {
-                    outcome.case_blocker = Some(format!("skipped: {TABLE_CASE} failed"));
+                    outcome.case_blocker = Some(skipped_because(TABLE_CASE));
                 }
                 let fix = if not_found {
                     missing_table_fix(p)
                 } else {
-                    "Run doctor again; if it persists, check the instance's health (System Diagnostics > Stats)".into()
+                    retry_fix()
                 };
-                checks.push(Check::fail(
-                    p.id.clone(),
-                    p.title.clone(),
-                    table_error(e),
-                    fix,
-                ));
+                checks.push(Check::fail(p.id.clone(), &p.title, table_error(e), fix));
                 for c in &p.columns {
                     checks.push(Check::skipped(
                         c.id.clone(),
-                        c.title.clone(),
-                        format!("skipped: {} failed", p.id),
+                        &c.title,
+                        skipped_because(&p.id),
                     ));
                 }
             }
@@ -336,62 +372,78 @@ pub async fn check(
     outcome
 }
 
-fn table_error(error: &DictionaryError) -> String {
+fn table_error(error: &DictionaryError) -> Text {
     match error {
-        DictionaryError::TableNotFound { table } => {
-            format!("no table named {table} exists on the instance (no sys_db_object row)")
-        }
-        other => other.to_string(),
+        DictionaryError::TableNotFound { table } => Text::new(
+            format!("no table named {table} exists on the instance (no sys_db_object row)"),
+            format!("インスタンスに {table} という名前のテーブルはありません（sys_db_object に行がありません）"),
+        ),
+        other => Text::new(
+            other.to_string(),
+            format!("テーブル定義を読めませんでした: {other}"),
+        ),
     }
 }
 
-fn missing_table_fix(p: &TablePlan) -> String {
-    let suggestion = did_you_mean(p.table.as_str())
+fn missing_table_fix(p: &TablePlan) -> Text {
+    let guess = did_you_mean(p.table.as_str());
+    let suggestion = guess
         .map(|t| format!(" (did you mean {t}?)"))
         .unwrap_or_default();
-    let what = match p.role {
-        Role::Lookup => "a table of callers to search",
-        Role::Case => "the Case table",
+    let suggestion_ja = guess
+        .map(|t| format!("（{t} の誤りではありませんか？）"))
+        .unwrap_or_default();
+    let (what, what_ja) = match p.role {
+        Role::Lookup => ("a table of callers to search", "発信者を検索するテーブル"),
+        Role::Case => ("the Case table", "ケース テーブル"),
     };
-    format!(
-        "System Definition > Tables: find the exact name of {what} and correct {} = \"{}\" in the configuration{suggestion}; \
-         if the table should exist, activate the plugin that provides it (System Definition > Plugins, e.g. \
-         Customer Service Management)",
-        p.key, p.table
+    let (key, table) = (&p.key, &p.table);
+    Text::new(
+        format!(
+            "System Definition > Tables: find the exact name of {what} and correct {key} = \"{table}\" in the \
+             configuration{suggestion}; if the table should exist, activate the plugin that provides it (System \
+             Definition > Plugins, e.g. Customer Service Management)"
+        ),
+        format!(
+            "System Definition > Tables: {what_ja}の正確な名前を確認し、設定の {key} = \"{table}\" を直してください\
+             {suggestion_ja}。テーブルがあるはずなら、それを提供するプラグインを有効にしてください（System Definition > \
+             Plugins、例: Customer Service Management）"
+        ),
     )
 }
 
 fn table_found(p: &TablePlan, info: &TableInfo) -> Check {
-    let extends = if info.super_classes.is_empty() {
-        String::new()
+    let (extends, extends_ja) = if info.super_classes.is_empty() {
+        (String::new(), String::new())
     } else {
         let chain: Vec<&str> = info.super_classes.iter().map(|t| t.as_str()).collect();
-        format!(", extends {}", chain.join(" > "))
+        let chain = chain.join(" > ");
+        (format!(", extends {chain}"), format!("、{chain} を拡張"))
     };
+    let (label, count) = (&info.label, info.columns.len());
     Check::pass(
         p.id.clone(),
-        p.title.clone(),
-        format!(
-            "\"{}\"{extends}, {} columns",
-            info.label,
-            info.columns.len()
+        &p.title,
+        Text::new(
+            format!("\"{label}\"{extends}, {count} columns"),
+            format!("\"{label}\"{extends_ja}、列 {count} 個"),
         ),
     )
 }
 
 /// The plans' checks, all skipped for `reason`.
-fn skip_plans(plans: &[TablePlan], reason: &str, checks: &mut Vec<Check>) {
+fn skip_plans(plans: &[TablePlan], reason: &Text, checks: &mut Vec<Check>) {
     for p in plans {
-        checks.push(Check::skipped(p.id.clone(), p.title.clone(), reason));
+        checks.push(Check::skipped(p.id.clone(), &p.title, reason));
         for c in &p.columns {
-            checks.push(Check::skipped(c.id.clone(), c.title.clone(), reason));
+            checks.push(Check::skipped(c.id.clone(), &c.title, reason));
         }
     }
 }
 
 /// The checks 4 and 5 would have produced, when the service credential failed.
-pub fn skip(tenant: &TenantConfig, reason: &str, checks: &mut Vec<Check>) {
-    checks.push(Check::skipped(DICTIONARY, DICTIONARY_TITLE, reason));
+pub fn skip(tenant: &TenantConfig, reason: &Text, checks: &mut Vec<Check>) {
+    checks.push(Check::skipped(DICTIONARY, dictionary_title(), reason));
     skip_plans(&plan(tenant), reason, checks);
 }
 
@@ -414,69 +466,101 @@ fn max_length(info: &ColumnInfo) -> (u32, bool) {
     }
 }
 
-fn where_defined(table: &TableName, info: &ColumnInfo) -> String {
+/// " (inherited from task)", in English and Japanese; empty for a column of the table itself.
+fn where_defined(table: &TableName, info: &ColumnInfo) -> (String, String) {
     if &info.defined_on == table {
-        String::new()
+        (String::new(), String::new())
     } else {
-        format!(" (inherited from {})", info.defined_on)
+        (
+            format!(" (inherited from {})", info.defined_on),
+            format!("（{} から継承）", info.defined_on),
+        )
     }
 }
 
 fn judge_column(p: &TablePlan, c: &ColumnPlan, table: &TableInfo) -> Check {
-    let (id, title) = (c.id.clone(), c.title.clone());
-    if c.column.is_dot_walked() {
+    let (id, title) = (c.id.clone(), &c.title);
+    let (column, key) = (&c.column, &c.key);
+    if column.is_dot_walked() {
         return Check::skipped(
             id,
             title,
-            format!("{} is dot-walked; only plain columns are checked", c.column),
+            Text::new(
+                format!("{column} is dot-walked; only plain columns are checked"),
+                format!("{column} はドットウォークの列です。確認するのは通常の列だけです"),
+            ),
         );
     }
     let t = &p.table;
-    let Some(info) = table.column(c.column.as_str()) else {
+    let Some(info) = table.column(column.as_str()) else {
         let detail = if table.super_classes.is_empty() {
-            format!("{t} has no column {}", c.column)
+            Text::new(
+                format!("{t} has no column {column}"),
+                format!("{t} に列 {column} がありません"),
+            )
         } else {
             let chain: Vec<&str> = table.super_classes.iter().map(|s| s.as_str()).collect();
-            format!(
-                "neither {t} nor the tables it extends ({}) have a column {}",
-                chain.join(", "),
-                c.column
+            let chain = chain.join(", ");
+            Text::new(
+                format!("neither {t} nor the tables it extends ({chain}) have a column {column}"),
+                format!("{t} にも、その拡張元のテーブル（{chain}）にも列 {column} がありません"),
             )
         };
         return Check::fail(id, title, detail, missing_column_fix(p, c));
     };
-    let inherited = where_defined(t, info);
+    let (inherited, inherited_ja) = where_defined(t, info);
     let (length, defaulted) = max_length(info);
-    let shown_length = if defaulted {
-        format!("max length {length} (platform default)")
+    let (shown_length, shown_length_ja) = if defaulted {
+        (
+            format!("max length {length} (platform default)"),
+            format!("最大長 {length}（プラットフォームの既定値）"),
+        )
     } else {
-        format!("max length {length}")
+        (format!("max length {length}"), format!("最大長 {length}"))
     };
-    let entry = format!("{} on {}", c.column, info.defined_on);
+    let kind = &info.internal_type;
+    let entry = format!("{column} on {}", info.defined_on);
+    let entry_ja = format!("{} の {column}", info.defined_on);
     match &c.rule {
         Rule::Text { min, comfortable } => {
-            if !is_text(&info.internal_type) {
+            if !is_text(kind) {
                 return Check::fail(
                     id,
                     title,
-                    format!("{}.{} is of type {}, not a text type{inherited}", t, c.column, info.internal_type),
-                    format!(
-                        "System Definition > Dictionary: use a String or Phone Number column here: correct {} in the \
-                         configuration, or create a String column on {t}",
-                        c.key
+                    Text::new(
+                        format!("{t}.{column} is of type {kind}, not a text type{inherited}"),
+                        format!("{t}.{column} の型は {kind} で、テキスト型ではありません{inherited_ja}"),
+                    ),
+                    Text::new(
+                        format!(
+                            "System Definition > Dictionary: use a String or Phone Number column here: correct {key} in \
+                             the configuration, or create a String column on {t}"
+                        ),
+                        format!(
+                            "System Definition > Dictionary: ここには String か Phone Number の列を使います。設定の {key} を\
+                             直すか、{t} に String の列を作成してください"
+                        ),
                     ),
                 );
             }
             if length < *min {
+                let wanted = comfortable.unwrap_or(*min).max(*min);
                 return Check::fail(
                     id,
                     title,
-                    format!("{} {shown_length}{inherited}; Callbridge writes up to {min} characters", info.internal_type),
-                    format!(
-                        "System Definition > Dictionary: open {entry} and raise Max length to at least {} (or configure \
-                         a longer column in {})",
-                        comfortable.unwrap_or(*min).max(*min),
-                        c.key
+                    Text::new(
+                        format!("{kind} {shown_length}{inherited}; Callbridge writes up to {min} characters"),
+                        format!("{kind}、{shown_length_ja}{inherited_ja}。Callbridge は最大 {min} 文字を書き込みます"),
+                    ),
+                    Text::new(
+                        format!(
+                            "System Definition > Dictionary: open {entry} and raise Max length to at least {wanted} (or \
+                             configure a longer column in {key})"
+                        ),
+                        format!(
+                            "System Definition > Dictionary: {entry_ja} を開き、Max length を {wanted} 以上にしてください\
+                             （または {key} にもっと長い列を設定してください）"
+                        ),
                     ),
                 );
             }
@@ -484,29 +568,49 @@ fn judge_column(p: &TablePlan, c: &ColumnPlan, table: &TableInfo) -> Check {
                 return Check::warn(
                     id,
                     title,
-                    format!(
-                        "{} {shown_length}{inherited}: enough for today's {min}-character call ids, with no margin",
-                        info.internal_type
+                    Text::new(
+                        format!(
+                            "{kind} {shown_length}{inherited}: enough for today's {min}-character call ids, with no margin"
+                        ),
+                        format!(
+                            "{kind}、{shown_length_ja}{inherited_ja}: 現在の {min} 文字の通話 ID は入りますが、余裕がありません"
+                        ),
                     ),
-                    format!("System Definition > Dictionary: open {entry} and raise Max length to {good}"),
+                    Text::new(
+                        format!("System Definition > Dictionary: open {entry} and raise Max length to {good}"),
+                        format!("System Definition > Dictionary: {entry_ja} を開き、Max length を {good} にしてください"),
+                    ),
                 );
             }
             Check::pass(
                 id,
                 title,
-                format!("{} {shown_length}{inherited}", info.internal_type),
+                Text::new(
+                    format!("{kind} {shown_length}{inherited}"),
+                    format!("{kind}、{shown_length_ja}{inherited_ja}"),
+                ),
             )
         }
         Rule::Link { min } => {
-            if !is_text(&info.internal_type) {
+            if !is_text(kind) {
                 return Check::fail(
                     id,
                     title,
-                    format!("{}.{} is of type {}; a link needs a URL or String column{inherited}", t, c.column, info.internal_type),
-                    format!(
-                        "System Definition > Dictionary: create a column on {t} of type URL, max length ≥ {min} \
-                         ({URL_RECOMMENDED} recommended), and set {} to it",
-                        c.key
+                    Text::new(
+                        format!("{t}.{column} is of type {kind}; a link needs a URL or String column{inherited}"),
+                        format!(
+                            "{t}.{column} の型は {kind} です。リンクには URL か String の列が必要です{inherited_ja}"
+                        ),
+                    ),
+                    Text::new(
+                        format!(
+                            "System Definition > Dictionary: create a column on {t} of type URL, max length ≥ {min} \
+                             ({URL_RECOMMENDED} recommended), and set {key} to it"
+                        ),
+                        format!(
+                            "System Definition > Dictionary: {t} に型 URL、最大長 {min} 以上（推奨 {URL_RECOMMENDED}）の列を\
+                             作成し、{key} にその列を設定してください"
+                        ),
                     ),
                 );
             }
@@ -514,57 +618,96 @@ fn judge_column(p: &TablePlan, c: &ColumnPlan, table: &TableInfo) -> Check {
                 return Check::fail(
                     id,
                     title,
-                    format!(
-                        "{} {shown_length}{inherited}, but recording links are up to {min} characters \
-                         (<public_url>/recordings/<64-character call id>)",
-                        info.internal_type
+                    Text::new(
+                        format!(
+                            "{kind} {shown_length}{inherited}, but recording links are up to {min} characters \
+                             (<public_url>/recordings/<64-character call id>)"
+                        ),
+                        format!(
+                            "{kind}、{shown_length_ja}{inherited_ja}。録音リンクは最大 {min} 文字なので足りません\
+                             （<public_url>/recordings/<64 文字の通話 ID>）"
+                        ),
                     ),
-                    format!(
-                        "System Definition > Dictionary: open {entry}, raise Max length to at least {min} \
-                         ({URL_RECOMMENDED} recommended) or change its type to URL; or shorten server.public_url"
+                    Text::new(
+                        format!(
+                            "System Definition > Dictionary: open {entry}, raise Max length to at least {min} \
+                             ({URL_RECOMMENDED} recommended) or change its type to URL; or shorten server.public_url"
+                        ),
+                        format!(
+                            "System Definition > Dictionary: {entry_ja} を開き、Max length を {min} 以上（推奨 \
+                             {URL_RECOMMENDED}）にするか、型を URL に変えてください。または server.public_url を短くしてください"
+                        ),
                     ),
                 );
             }
             Check::pass(
                 id,
                 title,
-                format!(
-                    "{} {shown_length}{inherited}; links are up to {min} characters",
-                    info.internal_type
+                Text::new(
+                    format!("{kind} {shown_length}{inherited}; links are up to {min} characters"),
+                    format!("{kind}、{shown_length_ja}{inherited_ja}。リンクは最大 {min} 文字です"),
                 ),
             )
         }
         Rule::Reference { expected } => {
-            if info.internal_type != "reference" {
+            if kind != "reference" {
                 return Check::fail(
                     id,
                     title,
-                    format!("{}.{} is of type {}, not a reference to {expected}{inherited}", t, c.column, info.internal_type),
-                    format!(
-                        "System Definition > Dictionary: use a Reference column to {expected} here: correct {} in the \
-                         configuration (or set it to \"\" to leave it unset)",
-                        c.key
+                    Text::new(
+                        format!("{t}.{column} is of type {kind}, not a reference to {expected}{inherited}"),
+                        format!("{t}.{column} の型は {kind} で、{expected} への参照ではありません{inherited_ja}"),
+                    ),
+                    Text::new(
+                        format!(
+                            "System Definition > Dictionary: use a Reference column to {expected} here: correct {key} in \
+                             the configuration (or set it to \"\" to leave it unset)"
+                        ),
+                        format!(
+                            "System Definition > Dictionary: ここには {expected} への Reference の列を使います。設定の \
+                             {key} を直してください（\"\" にすると未設定になります）"
+                        ),
                     ),
                 );
             }
             match info.reference.as_deref() {
-                Some(target) if target == *expected => {
-                    Check::pass(id, title, format!("reference to {target}{inherited}"))
-                }
+                Some(target) if target == *expected => Check::pass(
+                    id,
+                    title,
+                    Text::new(
+                        format!("reference to {target}{inherited}"),
+                        format!("{target} への参照{inherited_ja}"),
+                    ),
+                ),
                 other => {
-                    let target = other.unwrap_or("(no table)");
+                    let (target, target_ja) = match other {
+                        Some(target) => (target, target),
+                        None => ("(no table)", "（テーブルなし）"),
+                    };
                     Check::warn(
                         id,
                         title,
-                        format!(
-                            "references {target}, but Callbridge writes {expected} records here{inherited}; the \
-                             instance may reject or blank the value"
+                        Text::new(
+                            format!(
+                                "references {target}, but Callbridge writes {expected} records here{inherited}; the \
+                                 instance may reject or blank the value"
+                            ),
+                            format!(
+                                "{target_ja} を参照していますが、Callbridge はここに {expected} のレコードを書き込みます\
+                                 {inherited_ja}。インスタンスが値を拒否するか空にすることがあります"
+                            ),
                         ),
-                        format!(
-                            "Configuration: set {} to a column that references {expected} (System Definition > \
-                             Dictionary shows each column's Reference), or \"\" to leave it unset; if {entry} is a \
-                             custom column meant for this, point its Reference at {expected}",
-                            c.key
+                        Text::new(
+                            format!(
+                                "Configuration: set {key} to a column that references {expected} (System Definition > \
+                                 Dictionary shows each column's Reference), or \"\" to leave it unset; if {entry} is a \
+                                 custom column meant for this, point its Reference at {expected}"
+                            ),
+                            format!(
+                                "設定: {key} を {expected} を参照する列にするか（各列の Reference は System Definition > \
+                                 Dictionary で確認できます）、\"\" で未設定にしてください。{entry_ja} がこのための\
+                                 カスタム列なら、Reference を {expected} にしてください"
+                            ),
                         ),
                     )
                 }
@@ -573,30 +716,51 @@ fn judge_column(p: &TablePlan, c: &ColumnPlan, table: &TableInfo) -> Check {
     }
 }
 
-fn missing_column_fix(p: &TablePlan, c: &ColumnPlan) -> String {
+fn missing_column_fix(p: &TablePlan, c: &ColumnPlan) -> Text {
     let t = &p.table;
-    let column = &c.column;
+    let (column, key) = (&c.column, &c.key);
     match (&c.rule, p.role) {
-        (Rule::Link { min }, _) => format!(
-            "System Definition > Dictionary: create column {column} on {t}, type URL, max length ≥ {min} \
-             ({URL_RECOMMENDED} recommended); or set {} to an existing URL column",
-            c.key
+        (Rule::Link { min }, _) => Text::new(
+            format!(
+                "System Definition > Dictionary: create column {column} on {t}, type URL, max length ≥ {min} \
+                 ({URL_RECOMMENDED} recommended); or set {key} to an existing URL column"
+            ),
+            format!(
+                "System Definition > Dictionary: {t} に列 {column} を型 URL、最大長 {min} 以上（推奨 \
+                 {URL_RECOMMENDED}）で作成してください。または {key} に既存の URL 列を設定してください"
+            ),
         ),
-        (Rule::Reference { expected }, _) => format!(
-            "System Definition > Dictionary: create column {column} on {t}, type Reference to {expected}; or correct {} \
-             in the configuration (\"\" leaves it unset)",
-            c.key
+        (Rule::Reference { expected }, _) => Text::new(
+            format!(
+                "System Definition > Dictionary: create column {column} on {t}, type Reference to {expected}; or \
+                 correct {key} in the configuration (\"\" leaves it unset)"
+            ),
+            format!(
+                "System Definition > Dictionary: {t} に列 {column} を {expected} への Reference 型で作成してください。\
+                 または設定の {key} を直してください（\"\" で未設定になります）"
+            ),
         ),
-        (Rule::Text { min, comfortable }, Role::Case) => format!(
-            "System Definition > Dictionary: create column {column} on {t}, type String, max length ≥ {}; or correct {} \
-             in the configuration",
-            comfortable.unwrap_or(40).max(*min),
-            c.key
-        ),
-        (Rule::Text { .. }, Role::Lookup) => format!(
-            "System Definition > Tables: open {t} and check its column names (Columns tab), then correct {} in the \
-             configuration",
-            c.key
+        (Rule::Text { min, comfortable }, Role::Case) => {
+            let length = comfortable.unwrap_or(40).max(*min);
+            Text::new(
+                format!(
+                    "System Definition > Dictionary: create column {column} on {t}, type String, max length ≥ \
+                     {length}; or correct {key} in the configuration"
+                ),
+                format!(
+                    "System Definition > Dictionary: {t} に列 {column} を型 String、最大長 {length} 以上で作成して\
+                     ください。または設定の {key} を直してください"
+                ),
+            )
+        }
+        (Rule::Text { .. }, Role::Lookup) => Text::new(
+            format!(
+                "System Definition > Tables: open {t} and check its column names (Columns tab), then correct {key} in \
+                 the configuration"
+            ),
+            format!(
+                "System Definition > Tables: {t} を開いて列名（Columns タブ）を確認し、設定の {key} を直してください"
+            ),
         ),
     }
 }
@@ -656,14 +820,14 @@ mod tests {
     fn plan_with(rule: Rule) -> (TablePlan, ColumnPlan) {
         let c = ColumnPlan {
             id: "column.case.x".into(),
-            title: "X".into(),
+            title: Text::new("X", "エックス"),
             column: ColumnName::new("u_x").unwrap(),
             rule,
             key: "tenant.servicenow.case.x_column".into(),
         };
         let p = TablePlan {
             id: TABLE_CASE.into(),
-            title: "Case".into(),
+            title: Text::new("Case", "ケース"),
             table: TableName::new("sn_customerservice_case").unwrap(),
             role: Role::Case,
             key: "tenant.servicenow.case.table".into(),
@@ -731,7 +895,27 @@ mod tests {
             .fix
             .unwrap()
             .contains("raise Max length to at least 99"));
+        assert_eq!(
+            short.ja.fix.as_deref(),
+            Some(
+                "System Definition > Dictionary: sn_customerservice_case の u_x を開き、Max length を 99 以上\
+                 （推奨 1024）にするか、型を URL に変えてください。または server.public_url を短くしてください"
+            )
+        );
+        assert_eq!(
+            short.ja.detail.as_deref(),
+            Some(
+                "string、最大長 40。録音リンクは最大 99 文字なので足りません（<public_url>/recordings/<64 文字の通話 ID>）"
+            )
+        );
         let missing = status(rule, None);
+        assert!(missing.missing_japanese().is_empty(), "{missing:#?}");
+        assert_eq!(
+            missing.ja.detail.as_deref(),
+            Some(
+                "sn_customerservice_case にも、その拡張元のテーブル（task）にも列 u_x がありません"
+            )
+        );
         assert!(missing
             .fix
             .unwrap()

@@ -9,7 +9,6 @@
 //! [`CrmDoctor`]: callbridge_crm::CrmDoctor
 
 pub mod steps;
-pub mod titles_ja;
 
 use std::sync::Arc;
 

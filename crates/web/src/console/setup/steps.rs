@@ -83,8 +83,7 @@ pub fn checks_of(step: Step, checks: Vec<Check>) -> Vec<Check> {
         .collect()
 }
 
-/// The language a step's check titles are answered in (`?lang=`); details and fixes are
-/// English in both.
+/// The language a step's checks are answered in (`?lang=`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     En,
@@ -100,19 +99,29 @@ impl Lang {
     }
 }
 
-/// One check as the answer shows it: in Japanese, its title from the catalog when it has one
-/// (`title_lang` says which language the title is in).
+/// One check as the answer shows it: in Japanese, its title, detail and fix as its producer
+/// wrote them in Japanese; a part without Japanese stays English, and `title_lang`,
+/// `detail_lang` and `fix_lang` say which language each part is in (`fix_lang` is `null` when
+/// there is no fix).
 fn check_json(check: &Check, lang: Lang) -> Value {
-    let japanese = match lang {
-        Lang::Ja => super::titles_ja::title_ja(&check.id, &check.title),
-        Lang::En => None,
+    let ja = &check.ja;
+    let pick = |english: &str, japanese: Option<&String>| match (lang, japanese) {
+        (Lang::Ja, Some(japanese)) => (japanese.clone(), "ja"),
+        _ => (english.to_string(), "en"),
     };
-    let mut value = serde_json::to_value(check).unwrap_or(Value::Null);
-    value["title_lang"] = json!(if japanese.is_some() { "ja" } else { "en" });
-    if let Some(title) = japanese {
-        value["title"] = json!(title);
-    }
-    value
+    let (title, title_lang) = pick(&check.title, ja.title.as_ref());
+    let (detail, detail_lang) = pick(&check.detail, ja.detail.as_ref());
+    let fix = check.fix.as_deref().map(|fix| pick(fix, ja.fix.as_ref()));
+    json!({
+        "id": check.id,
+        "title": title,
+        "title_lang": title_lang,
+        "status": check.status,
+        "detail": detail,
+        "detail_lang": detail_lang,
+        "fix": fix.as_ref().map(|(text, _)| text),
+        "fix_lang": fix.as_ref().map(|(_, lang)| lang),
+    })
 }
 
 /// The answer of `GET /api/v1/console/setup/steps/{step}/checks`.
@@ -134,6 +143,7 @@ pub fn checks_json(step: Step, checks: &[Check], lang: Lang) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use callbridge_kernel::check::Text;
 
     #[test]
     fn every_crm_check_id_belongs_to_one_step() {
@@ -181,14 +191,39 @@ mod tests {
         );
         assert_eq!(answer["checks"][0]["fix"], "create it");
         assert_eq!(answer["checks"][0]["title_lang"], "en");
+        assert_eq!(answer["checks"][0]["fix_lang"], "en");
+        assert_eq!(answer["checks"][1]["fix"], Value::Null);
+        assert_eq!(answer["checks"][1]["fix_lang"], Value::Null);
+        let failing = Check::fail(
+            "table.case",
+            Text::new("Case table x_case", "ケース テーブル x_case"),
+            Text::new(
+                "no table named x_case",
+                "x_case という名前のテーブルはありません",
+            ),
+            Text::new(
+                "System Definition > Tables: correct it",
+                "System Definition > Tables: 直してください",
+            ),
+        );
         let ja = checks_json(
             Step::Tables,
-            &[Check::pass("table.case", "Case table x_case", "ok")],
+            &[failing.clone(), Check::pass("table.x", "X", "ok")],
             Lang::Ja,
         );
-        assert_eq!(ja["checks"][0]["title"], "ケース テーブル x_case");
-        assert_eq!(ja["checks"][0]["title_lang"], "ja");
-        assert_eq!(ja["checks"][0]["detail"], "ok");
+        assert_eq!(
+            ja["checks"][0],
+            json!({"id": "table.case", "title": "ケース テーブル x_case", "title_lang": "ja",
+                "status": "fail", "detail": "x_case という名前のテーブルはありません", "detail_lang": "ja",
+                "fix": "System Definition > Tables: 直してください", "fix_lang": "ja"})
+        );
+        // A part without Japanese stays English and says so.
+        assert_eq!(ja["checks"][1]["title_lang"], "en");
+        assert_eq!(ja["checks"][1]["detail"], "ok");
+        assert_eq!(ja["checks"][1]["detail_lang"], "en");
+        let en = checks_json(Step::Tables, &[failing], Lang::En);
+        assert_eq!(en["checks"][0]["detail"], "no table named x_case");
+        assert_eq!(en["checks"][0]["detail_lang"], "en");
         assert_eq!(Step::parse("roles"), Some(Step::Roles));
         // Each CRM step runs only its part of the doctor.
         assert_eq!(Step::Connection.doctor_scope(), DoctorScope::Connection);

@@ -47,8 +47,8 @@ function Values({ t, values, id }: { t: ConsoleTexts; values: SetupValue[]; id: 
 /** The step's doctor checks, run when the step opens and on request. */
 function Checks({ t, calls, step }: { t: ConsoleTexts; calls: SetupCalls; step: SetupStepId }) {
   const s = t.c.setup;
-  // The titles come in the page's language (a language switch asks again); the details and
-  // fixes are English, and marked so.
+  // The checks come in the page's language (a language switch asks again); a part the server
+  // has no Japanese for stays English, and each part is marked with its own language.
   const lang = t.lang;
   const { state, reload } = useLoad(() => calls.checks(step, lang), `checks-${step}-${lang}`);
   return (
@@ -75,9 +75,9 @@ function Checks({ t, calls, step }: { t: ConsoleTexts; calls: SetupCalls; step: 
                     <li key={c.id} data-check={c.id} data-status={c.status} class="card">
                       <span class={c.status === 'fail' ? 'badge danger' : c.status === 'pass' ? 'badge ok' : 'badge'}>{s.statuses[c.status]}</span>{' '}
                       <span class="strong" lang={c.title_lang}>{c.title}</span>
-                      <span class="block wrap" lang="en">{c.detail}</span>
+                      <span class="block wrap" lang={c.detail_lang}>{c.detail}</span>
                       {c.fix !== null && (c.status === 'fail' || c.status === 'warn') && (
-                        <span class="block wrap fix"><span class="strong">{s.fix}: </span><span lang="en">{c.fix}</span></span>
+                        <span class="block wrap fix" data-testid="check-fix"><span class="strong">{s.fix}: </span><span lang={c.fix_lang ?? 'en'}>{c.fix}</span></span>
                       )}
                     </li>
                   ))}

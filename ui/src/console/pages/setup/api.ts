@@ -48,14 +48,19 @@ export interface SetupOverview {
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skipped';
 
+/** The language a check's part is in: the page's, or English where the check has no Japanese. */
+export type CheckLang = 'en' | 'ja';
+
 export interface CheckView {
   id: string;
   title: string;
-  /** The title's language; the detail and the fix are English. */
-  title_lang: 'en' | 'ja';
+  title_lang: CheckLang;
   status: CheckStatus;
   detail: string;
+  detail_lang: CheckLang;
   fix: string | null;
+  /** `null` exactly when `fix` is. */
+  fix_lang: CheckLang | null;
 }
 
 export interface StepChecks {
