@@ -102,10 +102,14 @@ fn read_invite(
 ) -> Result<Offer, (StatusCode, Vec<Header>)> {
     let request = &tx.original;
     let bad = |why: &str| (StatusCode::Other(400, why.to_string()), vec![]);
-    let from = request
+    let from_header = request
         .from_header()
-        .and_then(|from| from.typed())
         .map_err(|_| bad("Malformed From header"))?;
+    let from = from_header
+        .typed()
+        .map_err(|_| bad("Malformed From header"))?;
+    // The number from the header's text, not from the typed URI (see `caller`).
+    let from_user = crate::caller::caller_of(from_header.value());
     let call_id = request
         .call_id_header()
         .map(|id| id.value().trim().to_string())
@@ -161,7 +165,7 @@ fn read_invite(
             source,
             transport,
             call_id,
-            from_user: from.uri.user().unwrap_or_default().to_string(),
+            from_user,
             from_display: from.display_name.filter(|name| !name.is_empty()),
             to_user,
             offer,

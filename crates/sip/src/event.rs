@@ -24,7 +24,8 @@ pub struct IncomingCall {
     pub source: SocketAddr,
     pub transport: Transport,
     pub call_id: String,
-    /// User part of From (the caller id as the carrier sent it; may be empty).
+    /// The caller id as the carrier sent it in From: the user part of a `sip:` URI, or a whole
+    /// `tel:` URI; empty when it has neither. Untrusted: classify it before use.
     pub from_user: String,
     pub from_display: Option<String>,
     /// User part of the Request-URI: the DID dialled.

@@ -12,6 +12,7 @@
 //! From, To or Via, or with a lying Content-Length, with `400 <what was wrong>` where the
 //! stack alone would drop it silently. No rsipstack type appears in this crate's API.
 
+mod caller;
 mod config;
 mod dispatch;
 mod dtmf;

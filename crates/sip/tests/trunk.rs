@@ -87,6 +87,32 @@ async fn inbound_call_answered_then_carrier_hangs_up() {
     endpoint.shutdown();
 }
 
+/// The caller's number is the From URI's, whatever the display name holds (a quoted string
+/// may contain `<`, quotes and even a URI), and a `tel:` URI is handed on whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_caller_is_the_from_uri_whatever_the_display_name_and_a_tel_uri_too() {
+    require_sipp!();
+    for (scenario, caller) in [
+        ("uac_call_markup_name.xml", "+15551230001"),
+        ("uac_call_tel_uri.xml", "tel:+1-555-123-0001"),
+    ] {
+        let (seen, endpoint) = inbound(
+            scenario,
+            Policy::RingThenAnswer,
+            loopback_config(),
+            Transport::Udp,
+        )
+        .await;
+        assert_eq!(
+            kinds(&seen),
+            ["IncomingCall", "Confirmed", "RemoteHangUp"],
+            "{scenario}"
+        );
+        assert_eq!(incoming(&seen).from_user, caller, "{scenario}");
+        endpoint.shutdown();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inbound_call_we_hang_up_with_bye() {
     require_sipp!();

@@ -65,7 +65,7 @@ pub async fn run_with(
                                 known.join(", ")
                             ),
                             format!(
-                                "設定: 設定済みのテナント id のどれかを使ってください: {}",
+                                "設定: 設定にあるテナント id のいずれかを指定してください: {}",
                                 known.join(", ")
                             ),
                         ),

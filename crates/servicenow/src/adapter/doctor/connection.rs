@@ -329,7 +329,7 @@ fn client_credentials_failure(tenant: &TenantConfig, error: &OAuthError) -> (Tex
                 "the instance refused the client_credentials grant (401 server_error/access_denied). ServiceNow gives \
                  this same answer for a wrong Client ID or Secret and for a client-credentials grant that is switched off \
                  or has no OAuth Application User, so either may be the cause",
-                "インスタンスが client_credentials グラントを拒否しました（401 server_error/access_denied）。ServiceNow は\
+                "インスタンスが client_credentials グラントを拒否しました（401 server_error/access_denied）。ServiceNow は \
                  Client ID やシークレットの誤りにも、client credentials グラントが無効または OAuth Application User 未設定の\
                  場合にも同じ応答を返すため、どちらも原因になり得ます",
             ),

@@ -74,7 +74,7 @@ pub async fn check(
     } else {
         (
             format!(" (rule {})", rule.rule),
-            format!("（ルール {}）", rule.rule),
+            format!("（{}）", rule.rule),
         )
     };
     let found =

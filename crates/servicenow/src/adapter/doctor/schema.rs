@@ -693,8 +693,8 @@ fn judge_column(p: &TablePlan, c: &ColumnPlan, table: &TableInfo) -> Check {
                                  instance may reject or blank the value"
                             ),
                             format!(
-                                "{target_ja} を参照していますが、Callbridge はここに {expected} のレコードを書き込みます\
-                                 {inherited_ja}。インスタンスが値を拒否するか空にすることがあります"
+                                "{target_ja} を参照しています{inherited_ja}。Callbridge はここに {expected} のレコードを\
+                                 書き込むため、インスタンスが値を拒否するか空にすることがあります"
                             ),
                         ),
                         Text::new(
