@@ -338,6 +338,8 @@ interface FieldSpec {
   secret?: boolean;
   hint?: string;
   options?: { value: string; label: string }[];
+  /** A field whose hint explains a rule: it takes a row of its own. */
+  wide?: boolean;
   /** Whether the field applies given the form's values (absent: always). */
   shown?: (values: Record<string, string>) => boolean;
 }
@@ -416,7 +418,7 @@ function EditStep({ t, calls, step, fields, initial, body, onSaved, lookup }: {
         }}
       >
         {fields.filter((f) => f.shown?.(values) ?? true).map((f) => (
-          <label class="field" key={f.key}>
+          <label class={f.wide === true ? 'field wide' : 'field'} key={f.key}>
             <span>{f.label}</span>
             {f.options ? (
               <select name={f.key} value={values[f.key] ?? ''} onChange={(e) => { set(f.key, e.currentTarget.value); }}>
@@ -685,7 +687,7 @@ function TablesForm({ t, calls, data, version, onSaved }: { t: ConsoleTexts; cal
   return (
     <EditStep
       t={t} calls={calls} step="tables" onSaved={onSaved}
-      fields={[...caseFields, { key: 'suffix_digits', label: s.fieldSuffixDigits, hint: s.fieldSuffixDigitsHint }]}
+      fields={[...caseFields, { key: 'suffix_digits', label: s.fieldSuffixDigits, hint: s.fieldSuffixDigitsHint, wide: true }]}
       initial={initial}
       lookup={{ rows: lookupRowsOf(values), offered }}
       body={(v, rows) => ({
