@@ -39,8 +39,9 @@ pub use linking::{
 };
 pub use registry::{CrmContext, CrmKind, CrmRegistry, CrmTenant, UnknownKind};
 pub use setup::{
-    CreateColumnError, CrmAdmin, CrmSetup, NewColumn, NewColumnKind, Registration, RoleNeed,
-    SchemaColumn, SchemaTable, SchemaView, SetupValue, SetupView,
+    CreateColumnError, CrmAdmin, CrmSetup, DescribeTableError, NewColumn, NewColumnKind,
+    Registration, RoleNeed, SchemaColumn, SchemaTable, SchemaView, SetupValue, SetupView,
+    TableChoice, TableChoices,
 };
 pub use trace::{LookupRights, LookupTrace, SearchedTable, StoredPhone, TracedRecord};
 

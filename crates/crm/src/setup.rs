@@ -122,6 +122,48 @@ pub struct SchemaView {
     pub recording_min_length: u32,
 }
 
+/// A table of the CRM an admin could search callers in, as the console offers it before any
+/// save: the CRM's customer tables, the tables extending them, and the tables an admin made
+/// that hold a phone number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableChoice {
+    pub name: String,
+    pub label: String,
+    /// The tables it extends, nearest first, as far as the CRM's answer told.
+    pub extends: Vec<String>,
+    /// Who its records are: `contact` (a person of a customer account) or `consumer`.
+    pub kind: &'static str,
+    /// Its columns that hold a phone number (own and inherited), by name.
+    pub phone_columns: Vec<String>,
+}
+
+/// The tables an admin could search callers in, at most `limit` read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableChoices {
+    pub tables: Vec<TableChoice>,
+    /// The most table definitions read for the list.
+    pub limit: u32,
+    /// Whether the CRM held more than `limit`, so that some tables may be missing from the
+    /// list (a table left out can still be typed in and described by name).
+    pub truncated: bool,
+}
+
+/// Why one named table could not be described.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DescribeTableError {
+    /// The name cannot be a table of this CRM; says what a name looks like.
+    #[error("{problem}")]
+    InvalidName { problem: String, fix: String },
+    /// The CRM has no table of that name (or hides it); says where to look.
+    #[error("{0}")]
+    NotFound(String),
+    /// The CRM refused the service credential reading its schema; says what to grant.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Crm(#[from] CrmError),
+}
+
 /// The type of a new recording-link column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NewColumnKind {
@@ -180,6 +222,14 @@ pub trait CrmSetup: Send + Sync + 'static {
     /// The configured tables as the CRM's schema describes them, read with the service
     /// credential.
     async fn schema(&self) -> Result<SchemaView, CrmError>;
+
+    /// The tables an admin could search callers in (read now with the service credential,
+    /// kept nowhere).
+    async fn lookup_table_choices(&self) -> Result<TableChoices, CrmError>;
+
+    /// One table named by an admin, with every column, as the CRM's schema describes it now
+    /// (read with the service credential, kept nowhere); its role is `lookup`.
+    async fn describe_table(&self, table: &str) -> Result<SchemaTable, DescribeTableError>;
 
     /// Creates `column` on the Case table with `admin`'s sign-in.
     async fn create_recording_column(

@@ -528,6 +528,8 @@ async fn only_admins_reach_setup() {
         "/api/v1/console/setup",
         "/api/v1/console/setup/steps/connection/checks",
         "/api/v1/console/setup/schema",
+        "/api/v1/console/setup/schema/tables",
+        "/api/v1/console/setup/schema/tables/customer_contact",
     ] {
         let Answer { status, body, .. } = sam.get(path).await;
         assert_eq!(
@@ -575,4 +577,164 @@ async fn only_admins_reach_setup() {
         .get("sys_dictionary", &[("sysparm_query", "element=u_by_agent")])
         .await;
     assert_eq!(found["result"], json!([]), "{found}");
+}
+
+// Issue 11: the tables step offers the instance's caller tables, a custom one included, and
+// describes the one an admin picks before anything is saved; a wrong name is refused at the
+// field, an unknown table says so, and another tenant's admin reads only their own tenant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_lists_the_instances_caller_tables_and_describes_a_custom_one() {
+    let world = World::start().await;
+    add(&world.server.store, "ada", Role::Admin).await;
+    let ada = Tab::of(&world, TENANT, "ada").await;
+    let instance = world.admin();
+    let contact = instance
+        .get(
+            "sys_db_object",
+            &[("sysparm_query", "name=customer_contact")],
+        )
+        .await["result"][0]["sys_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    instance
+        .post(
+            "/api/now/table/sys_db_object",
+            json!({"name": "u_vip_customer", "label": "VIP customer", "super_class": contact}),
+        )
+        .await;
+    instance
+        .post(
+            "/api/now/table/sys_dictionary",
+            json!({"name": "u_vip_customer", "element": "u_direct_line", "internal_type": "ph_number",
+                   "max_length": "40", "column_label": "Direct line"}),
+        )
+        .await;
+
+    let Answer {
+        status,
+        body: listed,
+        text,
+        ..
+    } = ada.get("/api/v1/console/setup/schema/tables").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(listed["limit"], 500);
+    assert_eq!(listed["truncated"], false);
+    let vip = listed["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "u_vip_customer")
+        .unwrap_or_else(|| panic!("no u_vip_customer in {listed}"));
+    assert_eq!(vip["label"], "VIP customer");
+    assert_eq!(vip["extends"], json!(["customer_contact", "sys_user"]));
+    assert_eq!(vip["kind"], "contact");
+    let phones = vip["phone_columns"].as_array().unwrap();
+    assert!(phones.contains(&json!("u_direct_line")), "{vip}");
+    assert!(phones.contains(&json!("mobile_phone")), "{vip}");
+
+    let Answer {
+        status,
+        body: described,
+        text,
+        ..
+    } = ada
+        .get("/api/v1/console/setup/schema/tables/u_vip_customer")
+        .await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        (described["role"].as_str(), described["label"].as_str()),
+        (Some("lookup"), Some("VIP customer"))
+    );
+    let column = |name: &str| {
+        described["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {described}"))
+            .clone()
+    };
+    assert_eq!(column("u_direct_line")["kind"], "ph_number");
+    assert_eq!(column("u_direct_line")["label"], "Direct line");
+    assert_eq!(column("account")["reference"], "customer_account");
+    assert_eq!(column("name")["kind"], "string");
+
+    // Not a table name: refused at the field, with what a name looks like.
+    let bad = ada
+        .get("/api/v1/console/setup/schema/tables/VIP%20customers")
+        .await;
+    assert_eq!(
+        (bad.status, bad.code()),
+        (400, "invalid_table"),
+        "{}",
+        bad.text
+    );
+    assert_eq!(bad.body["error"]["fields"][0]["key"], "table");
+    assert!(
+        bad.body["error"]["fields"][0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("System Definition > Tables"),
+        "{}",
+        bad.text
+    );
+    // No such table on the instance: a 404 that says where to look.
+    let unknown = ada
+        .get("/api/v1/console/setup/schema/tables/u_no_such_table")
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (404, "no_such_table"),
+        "{}",
+        unknown.text
+    );
+    assert!(unknown.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("u_no_such_table"));
+
+    // Another tenant's admin reads their own tenant's instance (here one that does not
+    // answer), never this one's.
+    world
+        .server
+        .directory
+        .create(
+            &callbridge_core::TenantId::new("globex"),
+            "[[tenant]]\nid = \"globex\"\nname = \"Globex\"\n\n[tenant.crm]\nkind = \"servicenow\"\n\
+             instance_url = \"https://127.0.0.1:9\"\nclient_id = \"globex\"\n\
+             client_secret = { store = \"crm.client_secret\" }\n",
+            vec![(
+                "crm.client_secret".into(),
+                callbridge_config::Secret::new("globex-secret".to_string()),
+            )],
+            "test",
+        )
+        .await
+        .unwrap();
+    add_account(&world.server.store, "globex", "gus", Role::Admin).await;
+    let gus = Tab::of(&world, "globex", "gus").await;
+    instance.reset_requests().await;
+    for path in [
+        "/api/v1/console/setup/schema/tables",
+        "/api/v1/console/setup/schema/tables/u_vip_customer",
+    ] {
+        let other = gus.get(path).await;
+        assert_eq!(
+            (other.status, other.code()),
+            (502, "crm_unavailable"),
+            "{path}: {}",
+            other.text
+        );
+    }
+    let requests = instance.requests().await;
+    assert!(
+        requests
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| k.contains("x_cb_sandbox")),
+        "another tenant's admin reached this tenant's instance: {requests}"
+    );
+    world.stop().await;
 }

@@ -42,7 +42,10 @@ pub use access::{csm_role, read_access, ReadAccess};
 pub use cases::{create_case, find_by_correlation, CaseRef};
 pub use client::{Auth, BatchOutcome, TableClient, TableRequest};
 pub use connection::{Instance, InstanceConfig};
-pub use dictionary::{describe_table, ColumnInfo, DictionaryError, TableInfo};
+pub use dictionary::{
+    caller_tables, describe_table, CallerKind, CallerTable, CallerTables, ColumnInfo,
+    DictionaryError, TableInfo,
+};
 pub use error::{ApiError, ConfigError};
 pub use lookup::{lookup_by_phone, Candidate, LookupError, LookupTarget};
 pub use names::{ColumnName, NameError, SysId, TableName};

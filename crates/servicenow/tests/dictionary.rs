@@ -99,3 +99,128 @@ async fn rule_1_6_reading_the_dictionary_without_the_role_says_which_role() {
         assert!(!error.is_retryable());
     }
 }
+
+async fn create(env: &Env, table_name: &str, values: serde_json::Value) -> String {
+    let serde_json::Value::Object(values) = values else {
+        panic!("an object")
+    };
+    let record = env
+        .client
+        .create(&env.admin(), &table(table_name), &values, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{table_name}: {e}"));
+    record.sys_id().unwrap().to_string()
+}
+
+// Issue 11: the tables an admin could search callers in are the instance's customer tables,
+// the tables extending them, and the custom tables with a phone column, read as an instance
+// answers: `super_class` a reference to sys_db_object, `internal_type` ph_number.
+#[tokio::test]
+async fn caller_tables_are_the_customer_tables_and_custom_tables_with_a_phone() {
+    let env = Env::start().await;
+    let contact = env
+        .find_id("sys_db_object", "name", "customer_contact")
+        .await;
+    // A custom table extending customer_contact inherits its phones from sys_user.
+    create(
+        &env,
+        "sys_db_object",
+        serde_json::json!({"name": "x_acme_member", "label": "Member", "super_class": contact.as_str()}),
+    )
+    .await;
+    // A custom table of its own with a phone number column and a text column named for one.
+    create(
+        &env,
+        "sys_db_object",
+        serde_json::json!({"name": "u_vip_customer", "label": "VIP customer"}),
+    )
+    .await;
+    for (element, internal_type) in [
+        ("u_direct_line", "ph_number"),
+        ("u_pager_phone", "string"),
+        ("u_name", "string"),
+    ] {
+        create(
+            &env,
+            "sys_dictionary",
+            serde_json::json!({"name": "u_vip_customer", "element": element, "internal_type": internal_type, "max_length": "40"}),
+        )
+        .await;
+    }
+    // A custom table without any phone is no caller table.
+    create(
+        &env,
+        "sys_db_object",
+        serde_json::json!({"name": "u_call_log", "label": "Call log"}),
+    )
+    .await;
+    create(
+        &env,
+        "sys_dictionary",
+        serde_json::json!({"name": "u_call_log", "element": "u_duration", "internal_type": "integer"}),
+    )
+    .await;
+
+    let listed =
+        callbridge_servicenow::caller_tables(&env.client, &env.user("callbridge.integration"))
+            .await
+            .unwrap();
+    assert!(!listed.truncated);
+    let names: Vec<&str> = listed.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "csm_consumer",
+            "customer_contact",
+            "u_vip_customer",
+            "x_acme_member"
+        ],
+        "{listed:?}"
+    );
+    let by_name = |n: &str| listed.tables.iter().find(|t| t.name.as_str() == n).unwrap();
+    let member = by_name("x_acme_member");
+    assert_eq!(member.label, "Member");
+    assert_eq!(
+        member.super_classes,
+        vec![table("customer_contact"), table("sys_user")]
+    );
+    assert_eq!(member.kind, callbridge_servicenow::CallerKind::Contact);
+    for phone in ["phone", "mobile_phone", "home_phone"] {
+        assert!(
+            member.phone_columns.iter().any(|c| c == phone),
+            "{member:?}"
+        );
+    }
+    let vip = by_name("u_vip_customer");
+    assert_eq!(vip.phone_columns, ["u_direct_line", "u_pager_phone"]);
+    assert!(vip.super_classes.is_empty());
+    assert_eq!(
+        by_name("csm_consumer").kind,
+        callbridge_servicenow::CallerKind::Consumer
+    );
+
+    // Chosen, a custom table is described with every column, its parents' included.
+    let info = describe_table(
+        &env.client,
+        &env.user("callbridge.integration"),
+        &table("x_acme_member"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(info.column("phone").unwrap().internal_type, "ph_number");
+    assert_eq!(
+        info.column("account").unwrap().reference.as_deref(),
+        Some("customer_account")
+    );
+
+    // An account without the dictionary role is told which role reads it.
+    let error = callbridge_servicenow::caller_tables(&env.client, &env.user("carol.norole"))
+        .await
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("this account needs the personalize_dictionary role"),
+        "{error}"
+    );
+}

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createApi } from '../../src/api';
 import { enSetup } from '../../src/console/pages/setup/en';
 import { jaSetup } from '../../src/console/pages/setup/ja';
-import { fieldOf, lookupPlaceOf, lookupRowsOf, lookupTablesBody, setupApi } from '../../src/console/pages/setup/api';
+import { fieldOf, lookupPlaceOf, lookupRowsOf, lookupTablesBody, phoneColumnsOf, setupApi, togglePhoneColumn } from '../../src/console/pages/setup/api';
 
 describe('a field error', () => {
   it('belongs to the form field named by the last part of its key', () => {
@@ -76,5 +76,23 @@ describe('the words', () => {
   it('exist in both languages for the same keys', () => {
     expect(Object.keys(jaSetup).sort()).toEqual(Object.keys(enSetup).sort());
     expect(jaSetup.saved({ version: '4' })).toContain('4');
+  });
+});
+
+describe('a picked table\'s phone columns', () => {
+  const column = (name: string, kind: string) => ({ name, label: name, kind, max_length: 40, reference: null });
+  it('are its phone numbers and the text columns named for a phone', () => {
+    expect(phoneColumnsOf([
+      column('u_direct_line', 'ph_number'),
+      column('u_pager_phone', 'string'),
+      column('u_phone_owner', 'reference'),
+      column('u_name', 'string'),
+    ])).toEqual(['u_direct_line', 'u_pager_phone']);
+  });
+  it('tick onto the end of the search order and untick out of it', () => {
+    expect(togglePhoneColumn('', 'u_direct_line', true)).toBe('u_direct_line');
+    expect(togglePhoneColumn('phone, mobile_phone', 'u_direct_line', true)).toBe('phone, mobile_phone, u_direct_line');
+    expect(togglePhoneColumn('phone, u_direct_line ,mobile_phone', 'u_direct_line', false)).toBe('phone, mobile_phone');
+    expect(togglePhoneColumn('phone', 'phone', true)).toBe('phone');
   });
 });

@@ -263,7 +263,13 @@ impl ServiceNowCrm {
                     contact: ContactRef {
                         kind: table.kind,
                         id: RecordId::from(candidate.sys_id.as_str()),
-                        name: candidate.display_name.clone(),
+                        // The table's configured name column first (a custom table's
+                        // `u_full_name`), then the usual `name`, first and last name, number.
+                        name: candidate
+                            .raw
+                            .non_empty(table.name_column.as_str())
+                            .map(|n| n.trim().to_string())
+                            .unwrap_or_else(|| candidate.display_name.clone()),
                         account,
                     },
                     phones,

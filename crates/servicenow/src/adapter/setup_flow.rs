@@ -9,16 +9,19 @@
 
 use callbridge_core::PartyKind;
 use callbridge_crm::{
-    async_trait, CreateColumnError, CrmAdmin, CrmError, CrmSetup, NewColumn, NewColumnKind,
-    Registration, RoleNeed, SchemaColumn, SchemaTable, SchemaView, SetupValue, SetupView,
+    async_trait, CreateColumnError, CrmAdmin, CrmError, CrmSetup, DescribeTableError, NewColumn,
+    NewColumnKind, Registration, RoleNeed, SchemaColumn, SchemaTable, SchemaView, SetupValue,
+    SetupView, TableChoice, TableChoices,
 };
 use serde_json::{json, Map, Value};
 
 use super::config::{ServiceGrant, ServiceNowConfig};
 use super::connection::Connection;
 use super::doctor::{self, TenantConfig};
+use crate::dictionary::MAX_LISTED_TABLES;
 use crate::{
-    csm_role, describe_table, ApiError, Auth, ColumnName, DictionaryError, TableInfo, TableName,
+    caller_tables, csm_role, describe_table, ApiError, Auth, CallerKind, ColumnName,
+    DictionaryError, TableInfo, TableName,
 };
 
 /// Where an admin registers Callbridge's OAuth client on an instance (servicenow.md §2).
@@ -149,6 +152,11 @@ fn table_values(sn: &ServiceNowConfig) -> Vec<SetupValue> {
             "case.assigned_to_column",
             column(&case.assigned_to_column).as_deref(),
         ),
+        SetupValue::optional("case.contact_type", case.contact_type.as_deref()),
+        SetupValue::optional(
+            "lookup.suffix_digits",
+            sn.lookup.suffix_digits.map(|n| n.to_string()).as_deref(),
+        ),
     ];
     for (i, lookup) in sn.lookup.tables.iter().enumerate() {
         let key = |k: &str| format!("lookup.tables[{i}].{k}");
@@ -185,6 +193,20 @@ fn role_needs(sn: &ServiceNowConfig) -> Vec<RoleNeed> {
         });
     }
     needs
+}
+
+/// What to grant when the service credential may not read the dictionary.
+fn dictionary_refused(forbidden: &DictionaryError) -> String {
+    format!(
+        "{forbidden}; give the service account the personalize_dictionary role (User Administration > Users)"
+    )
+}
+
+fn caller_kind(kind: CallerKind) -> &'static str {
+    match kind {
+        CallerKind::Contact => kind_name(PartyKind::Contact),
+        CallerKind::Consumer => kind_name(PartyKind::Consumer),
+    }
 }
 
 fn schema_table(role: &'static str, result: Result<TableInfo, DictionaryError>) -> SchemaTable {
@@ -323,9 +345,7 @@ impl CrmSetup for ServiceNowSetup {
             ),
             Err(DictionaryError::Api(e)) => return Err(super::crm::crm_error(e.clone())),
             Err(forbidden @ DictionaryError::Forbidden { .. }) => {
-                return Err(CrmError::Rejected(format!(
-                    "{forbidden}; give the service account the personalize_dictionary role (User Administration > Users)"
-                )))
+                return Err(CrmError::Rejected(dictionary_refused(forbidden)))
             }
             Err(_) => (Vec::new(), false),
         };
@@ -344,6 +364,60 @@ impl CrmSetup for ServiceNowSetup {
             recording_column_exists,
             recording_min_length: min,
         })
+    }
+
+    async fn lookup_table_choices(&self) -> Result<TableChoices, CrmError> {
+        let auth = self.service_auth().await?;
+        let listed = caller_tables(&self.connection.tables, &auth)
+            .await
+            .map_err(|e| match e {
+                DictionaryError::Api(e) => super::crm::crm_error(e),
+                forbidden @ DictionaryError::Forbidden { .. } => {
+                    CrmError::Rejected(dictionary_refused(&forbidden))
+                }
+                other => CrmError::Rejected(other.to_string()),
+            })?;
+        Ok(TableChoices {
+            tables: listed
+                .tables
+                .into_iter()
+                .map(|t| TableChoice {
+                    name: t.name.as_str().to_string(),
+                    label: t.label,
+                    extends: t
+                        .super_classes
+                        .iter()
+                        .map(|p| p.as_str().to_string())
+                        .collect(),
+                    kind: caller_kind(t.kind),
+                    phone_columns: t.phone_columns,
+                })
+                .collect(),
+            limit: MAX_LISTED_TABLES as u32,
+            truncated: listed.truncated,
+        })
+    }
+
+    async fn describe_table(&self, table: &str) -> Result<SchemaTable, DescribeTableError> {
+        let name =
+            TableName::new(table.trim()).map_err(|e| DescribeTableError::InvalidName {
+                problem: e.to_string(),
+                fix: "give the table's name as System Definition > Tables shows it (sys_db_object.name), e.g. u_vip_customer".into(),
+            })?;
+        let auth = self.service_auth().await?;
+        match describe_table(&self.connection.tables, &auth, &name).await {
+            Ok(info) => Ok(schema_table("lookup", Ok(info))),
+            Err(not_found @ DictionaryError::TableNotFound { .. }) => {
+                Err(DescribeTableError::NotFound(not_found.to_string()))
+            }
+            Err(forbidden @ DictionaryError::Forbidden { .. }) => {
+                Err(DescribeTableError::Refused(dictionary_refused(&forbidden)))
+            }
+            Err(DictionaryError::Api(e)) => Err(super::crm::crm_error(e).into()),
+            Err(other @ DictionaryError::Inconsistent(_)) => {
+                Err(CrmError::Rejected(other.to_string()).into())
+            }
+        }
     }
 
     async fn create_recording_column(

@@ -587,6 +587,7 @@ async fn delete_prompt(
 }
 
 /// Why a save was not made: an answer of the usual shape, or field errors.
+#[derive(Debug)]
 pub(crate) enum Refusal {
     Api(ApiError),
     /// The configuration's reader found mistakes: each with its key below the tenant.

@@ -21,7 +21,8 @@ use callbridge_config::telephony::{RecordingStorage, S3Credentials};
 use callbridge_config::{Config, TenantConfig, TenantSource};
 use callbridge_core::TenantId;
 use callbridge_crm::{
-    CreateColumnError, CrmAdmin, CrmError, CrmTenant, DoctorRequest, NewColumn, NewColumnKind,
+    CreateColumnError, CrmAdmin, CrmError, CrmTenant, DescribeTableError, DoctorRequest, NewColumn,
+    NewColumnKind,
 };
 use callbridge_integration::crm::TenantCrms;
 use callbridge_integration::tenants::TenantDirectory;
@@ -54,6 +55,11 @@ pub fn router() -> Router<Arc<Console>> {
         )
         .route("/api/v1/console/setup/steps/{step}", put(save_step))
         .route("/api/v1/console/setup/schema", get(schema))
+        .route("/api/v1/console/setup/schema/tables", get(table_choices))
+        .route(
+            "/api/v1/console/setup/schema/tables/{table}",
+            get(describe_table),
+        )
         .route(
             "/api/v1/console/setup/recording-column",
             post(create_recording_column),
@@ -305,6 +311,59 @@ async fn schema(State(console): State<Arc<Console>>, headers: HeaderMap) -> Answ
     let view = setup.schema().await.map_err(|e| crm_unavailable(&e))?;
     let body = serde_json::to_value(&view).map_err(ApiError::internal)?;
     Ok(json(StatusCode::OK, body))
+}
+
+/// `GET /api/v1/console/setup/schema/tables`: the tables of the tenant's CRM an admin could
+/// search callers in, read now (a second request reads again).
+async fn table_choices(State(console): State<Arc<Console>>, headers: HeaderMap) -> Answer {
+    let staff = console.reader(&headers, Need::Admin).await?;
+    let setup = crm_of(&console.setup, &staff)
+        .and_then(|c| c.setup.clone())
+        .ok_or_else(no_crm_setup)?;
+    let choices = setup
+        .lookup_table_choices()
+        .await
+        .map_err(|e| crm_unavailable(&e))?;
+    let body = serde_json::to_value(&choices).map_err(ApiError::internal)?;
+    Ok(json(StatusCode::OK, body))
+}
+
+/// `GET /api/v1/console/setup/schema/tables/{table}`: one table of the tenant's CRM, named by
+/// the admin, with every column, read now.
+async fn describe_table(
+    State(console): State<Arc<Console>>,
+    Path(table): Path<String>,
+    headers: HeaderMap,
+) -> Answer {
+    let staff = console.reader(&headers, Need::Admin).await?;
+    let setup = crm_of(&console.setup, &staff)
+        .and_then(|c| c.setup.clone())
+        .ok_or_else(no_crm_setup)?;
+    match setup.describe_table(&table).await {
+        Ok(described) => {
+            let body = serde_json::to_value(&described).map_err(ApiError::internal)?;
+            Ok(json(StatusCode::OK, body))
+        }
+        Err(DescribeTableError::InvalidName { problem, fix }) => Ok(json(
+            StatusCode::BAD_REQUEST,
+            json!({"error": {
+                "code": "invalid_table",
+                "message": format!("table: {problem}; {fix}"),
+                "fields": [{"key": "table", "problem": problem, "fix": fix}],
+            }}),
+        )),
+        Err(DescribeTableError::NotFound(message)) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_table",
+            message,
+        )),
+        Err(DescribeTableError::Refused(message)) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "crm_refused",
+            message,
+        )),
+        Err(DescribeTableError::Crm(e)) => Err(crm_unavailable(&e)),
+    }
 }
 
 /// The body of `POST /api/v1/console/setup/recording-column`.

@@ -67,6 +67,15 @@ pub struct Tables {
     /// `[[tenant.crm.lookup.tables]]` become these; absent or null keeps them as they are.
     #[serde(default)]
     pub lookup_tables: Option<Vec<LookupTable>>,
+    /// `[tenant.crm.lookup] suffix_digits`: a whole number sets it, null removes it, absent
+    /// keeps it.
+    #[serde(default, deserialize_with = "present")]
+    pub suffix_digits: Option<Value>,
+}
+
+/// A field that may be given as null (`Some(Value::Null)`), unlike one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,17 +309,22 @@ fn service_grant_edit(
     }
 }
 
-fn tables_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
+/// The key `suffix_digits` is answered at, as the configuration's reader names it.
+const SUFFIX_DIGITS_KEY: &str = "crm.lookup.suffix_digits";
+
+// A refusal carries its whole answer (field errors); one is made at most once per save.
+#[allow(clippy::result_large_err)]
+fn tables_edit(body: &[u8], text: &str) -> Result<Edit, Refusal> {
     let t: Tables = parse(body, Step::Tables)?;
     let (key, mut table) = crm_table(text)?;
     if let Some(keys) = &t.case {
         let mut case = Table::new();
         for (name, value) in keys {
             if !CASE_KEYS.contains(&name.as_str()) {
-                return Err(bad_request(format!(
+                return Err(Refusal::Api(bad_request(format!(
                     "unknown case key \"{name}\"; the keys are: {}",
                     CASE_KEYS.join(", ")
-                )));
+                ))));
             }
             match value {
                 Value::Null => {}
@@ -318,9 +332,9 @@ fn tables_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
                     case.insert(name, toml_edit::value(s.trim()));
                 }
                 _ => {
-                    return Err(bad_request(format!(
+                    return Err(Refusal::Api(bad_request(format!(
                         "case \"{name}\" must be a string or null"
-                    )))
+                    ))))
                 }
             }
         }
@@ -357,15 +371,45 @@ fn tables_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
         lookup.insert("tables", Item::ArrayOfTables(list));
         table.insert("lookup", Item::Table(lookup));
     }
+    match &t.suffix_digits {
+        None => {}
+        Some(Value::Null) => {
+            if let Some(lookup) = table.get_mut("lookup").and_then(Item::as_table_mut) {
+                lookup.remove("suffix_digits");
+            }
+        }
+        Some(value) => {
+            // The range (7 to 10) is the configuration reader's rule, answered at this key.
+            let Some(digits) = value.as_i64() else {
+                return Err(field_refusal(
+                    SUFFIX_DIGITS_KEY,
+                    format!("{value} is not a whole number"),
+                    "write 7 to 10, or leave it empty".into(),
+                ));
+            };
+            let mut lookup = table
+                .get("lookup")
+                .and_then(Item::as_table)
+                .cloned()
+                .unwrap_or_default();
+            lookup.insert("suffix_digits", toml_edit::value(digits));
+            table.insert("lookup", Item::Table(lookup));
+        }
+    }
     let what = format!(
-        "case ({}), lookup tables ({})",
+        "case ({}), lookup tables ({}), suffix_digits ({})",
         t.case.as_ref().map_or("kept".to_string(), |c| format!(
             "{} keys",
             c.values().filter(|v| !v.is_null()).count()
         )),
         t.lookup_tables
             .as_ref()
-            .map_or("kept".to_string(), |l| l.len().to_string())
+            .map_or("kept".to_string(), |l| l.len().to_string()),
+        match &t.suffix_digits {
+            None => "kept".to_string(),
+            Some(Value::Null) => "none".to_string(),
+            Some(v) => v.to_string(),
+        }
     );
     Ok(Edit {
         version: t.version,
@@ -673,11 +717,41 @@ mod tests {
         );
         assert!(!shown.contains("x_case"), "{shown}");
         assert!(shown.contains("phone_columns = [\"phone\"]"), "{shown}");
-        let bad = tables_edit(br#"{"version": 1, "case": {"tabel": "x"}}"#, TEXT).unwrap_err();
+        let Err(Refusal::Api(bad)) =
+            tables_edit(br#"{"version": 1, "case": {"tabel": "x"}}"#, TEXT)
+        else {
+            panic!("an unknown case key is a bad request")
+        };
         assert!(
             bad.message.contains("unknown case key \"tabel\""),
             "{}",
             bad.message
+        );
+        // suffix_digits: a number sets it beside the kept tables, null removes it, absent keeps it.
+        let set = tables_edit(br#"{"version": 1, "suffix_digits": 8}"#, TEXT).unwrap();
+        let shown = render(&set.table);
+        assert!(shown.contains("suffix_digits = 8"), "{shown}");
+        assert!(set.what.ends_with("suffix_digits (8)"), "{}", set.what);
+        let kept = tables_edit(
+            br#"{"version": 2, "case": null}"#,
+            &format!("{TEXT}\n[tenant.crm.lookup]\nsuffix_digits = 8\n"),
+        )
+        .unwrap();
+        assert!(render(&kept.table).contains("suffix_digits = 8"));
+        let removed = tables_edit(
+            br#"{"version": 2, "suffix_digits": null}"#,
+            &format!("{TEXT}\n[tenant.crm.lookup]\nsuffix_digits = 8\n"),
+        )
+        .unwrap();
+        assert!(!render(&removed.table).contains("suffix_digits"));
+        let Err(Refusal::Fields { message, .. }) =
+            tables_edit(br#"{"version": 1, "suffix_digits": "eight"}"#, TEXT)
+        else {
+            panic!("a suffix that is not a number is refused at its field")
+        };
+        assert!(
+            message.starts_with("crm.lookup.suffix_digits: \"eight\" is not a whole number"),
+            "{message}"
         );
 
         let s3 = recordings_edit(

@@ -5,7 +5,7 @@ import { Loading } from '../../Loading';
 import type { ConsoleTexts } from '../../texts';
 import { ApiError } from '../../../api';
 import { fieldErrorsOf, type FieldError } from '../telephony/api';
-import { fieldOf, lookupPlaceOf, lookupRowsOf, lookupTablesBody, setupApi, type LookupRow, type RecordingStoreView, type SchemaView, type SetupOverview, type SetupValue } from './api';
+import { fieldOf, lookupPlaceOf, lookupRowsOf, lookupTablesBody, phoneColumnsOf, setupApi, togglePhoneColumn, type LookupRow, type RecordingStoreView, type SchemaTable, type SchemaView, type SetupOverview, type SetupValue, type TableChoices } from './api';
 import type { SetupStepId } from './messages';
 
 type SetupCalls = ReturnType<typeof setupApi>;
@@ -112,7 +112,32 @@ function Connection({ t, data }: { t: ConsoleTexts; data: SetupOverview }) {
   );
 }
 
-type Note = { kind: 'ok' | 'error'; text: string } | null;
+/** A status line already written (saved, created, or why not), kept as which message and its
+ *  values so that a language switch writes it again in the new language. The server's own
+ *  words (a reason, an error's message) stay as the server wrote them. */
+type Note =
+  | { kind: 'ok'; id: 'saved'; version: number }
+  | { kind: 'ok'; id: 'savedNotApplied'; version: number; reason: string }
+  | { kind: 'ok'; id: 'created'; column: string }
+  | { kind: 'error'; id: 'saveFailed' | 'createFailed'; message: string }
+  | null;
+
+/** A note's words in the page's language now. */
+function noteText(t: ConsoleTexts, note: NonNullable<Note>): string {
+  const s = t.c.setup;
+  switch (note.id) {
+    case 'saved':
+      return s.saved({ version: t.number(note.version) });
+    case 'savedNotApplied':
+      return s.savedNotApplied({ version: t.number(note.version), reason: note.reason });
+    case 'created':
+      return s.created({ column: note.column });
+    case 'saveFailed':
+      return s.saveFailed({ message: note.message });
+    case 'createFailed':
+      return s.createFailed({ message: note.message });
+  }
+}
 
 /** Creates the recording-link column with an instance admin's sign-in (kept nowhere). */
 function CreateColumn({ t, calls, schema, onCreated }: { t: ConsoleTexts; calls: SetupCalls; schema: SchemaView; onCreated: () => void }) {
@@ -128,8 +153,8 @@ function CreateColumn({ t, calls, schema, onCreated }: { t: ConsoleTexts; calls:
     <section aria-labelledby="create-column-title" class="card">
       <h4 id="create-column-title">{s.createHeading}</h4>
       <p>{s.createIntro}</p>
-      <p role="status" class={note?.kind === 'ok' ? 'banner info' : 'visually-hidden'}>{note?.kind === 'ok' ? note.text : ''}</p>
-      {note?.kind === 'error' && <p role="alert" class="banner warn">{note.text}</p>}
+      <p role="status" class={note?.kind === 'ok' ? 'banner info' : 'visually-hidden'}>{note?.kind === 'ok' ? noteText(t, note) : ''}</p>
+      {note?.kind === 'error' && <p role="alert" class="banner warn">{noteText(t, note)}</p>}
       <form
         class="filter"
         onSubmit={(e) => {
@@ -137,8 +162,8 @@ function CreateColumn({ t, calls, schema, onCreated }: { t: ConsoleTexts; calls:
           setBusy(true);
           setNote(null);
           calls.createRecordingColumn({ name: name.trim(), label: label.trim(), type, admin_user: user.trim(), admin_password: password }).then(
-            (answer) => { setPassword(''); setBusy(false); setNote({ kind: 'ok', text: s.created({ column: answer.column.name }) }); onCreated(); },
-            (error: unknown) => { setPassword(''); setBusy(false); setNote({ kind: 'error', text: s.createFailed({ message: messageOf(error) }) }); },
+            (answer) => { setPassword(''); setBusy(false); setNote({ kind: 'ok', id: 'created', column: answer.column.name }); onCreated(); },
+            (error: unknown) => { setPassword(''); setBusy(false); setNote({ kind: 'error', id: 'createFailed', message: messageOf(error) }); },
           );
         }}
       >
@@ -313,6 +338,8 @@ interface FieldSpec {
   secret?: boolean;
   hint?: string;
   options?: { value: string; label: string }[];
+  /** A field whose hint explains a rule: it takes a row of its own. */
+  wide?: boolean;
   /** Whether the field applies given the form's values (absent: always). */
   shown?: (values: Record<string, string>) => boolean;
 }
@@ -333,8 +360,8 @@ function EditStep({ t, calls, step, fields, initial, body, onSaved, lookup }: {
    *  lookup tables' rows when the step has them. */
   body: (values: Record<string, string>, rows: LookupRow[]) => Record<string, unknown>;
   onSaved: () => void;
-  /** The tables step's customer tables, in search order, and what the instance holds. */
-  lookup?: { rows: LookupRow[]; schema: SchemaView | null };
+  /** The tables step's customer tables, in search order, and what the instance offers. */
+  lookup?: { rows: LookupRow[]; offered: Offered };
 }) {
   const s = t.c.setup;
   const [values, setValues] = useState<Record<string, string>>(initial);
@@ -348,8 +375,8 @@ function EditStep({ t, calls, step, fields, initial, body, onSaved, lookup }: {
   return (
     <section aria-labelledby={`edit-${step}-title`} class="card" data-testid={`edit-${step}`}>
       <h3 id={`edit-${step}-title`}>{s.editHeading}</h3>
-      <p role="status" class={note?.kind === 'ok' ? 'banner info' : 'visually-hidden'} data-testid="save-status">{note?.kind === 'ok' ? note.text : ''}</p>
-      {note?.kind === 'error' && <p role="alert" class="banner warn" data-testid="save-error">{note.text}</p>}
+      <p role="status" class={note?.kind === 'ok' ? 'banner info' : 'visually-hidden'} data-testid="save-status">{note?.kind === 'ok' ? noteText(t, note) : ''}</p>
+      {note?.kind === 'error' && <p role="alert" class="banner warn" data-testid="save-error">{noteText(t, note)}</p>}
       <form
         class="filter"
         onSubmit={(e) => {
@@ -362,8 +389,9 @@ function EditStep({ t, calls, step, fields, initial, body, onSaved, lookup }: {
             (answer) => {
               setValues((v) => Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fields.find((f) => f.key === k)?.secret === true ? '' : x])));
               setBusy(false);
-              const version = t.number(answer.version);
-              setNote({ kind: 'ok', text: answer.not_applied === null ? s.saved({ version }) : s.savedNotApplied({ version, reason: answer.not_applied }) });
+              setNote(answer.not_applied === null
+                ? { kind: 'ok', id: 'saved', version: answer.version }
+                : { kind: 'ok', id: 'savedNotApplied', version: answer.version, reason: answer.not_applied });
               onSaved();
             },
             (error: unknown) => {
@@ -384,13 +412,13 @@ function EditStep({ t, calls, step, fields, initial, body, onSaved, lookup }: {
               }
               setErrors(placed);
               setRowErrors(placedRows);
-              setNote({ kind: 'error', text: s.saveFailed({ message: messageOf(error) }) });
+              setNote({ kind: 'error', id: 'saveFailed', message: messageOf(error) });
             },
           );
         }}
       >
         {fields.filter((f) => f.shown?.(values) ?? true).map((f) => (
-          <label class="field" key={f.key}>
+          <label class={f.wide === true ? 'field wide' : 'field'} key={f.key}>
             <span>{f.label}</span>
             {f.options ? (
               <select name={f.key} value={values[f.key] ?? ''} onChange={(e) => { set(f.key, e.currentTarget.value); }}>
@@ -419,7 +447,7 @@ function EditStep({ t, calls, step, fields, initial, body, onSaved, lookup }: {
             )}
           </label>
         ))}
-        {lookup && <LookupTables t={t} rows={rows} setRows={setRows} errors={rowErrors} schema={lookup.schema} />}
+        {lookup && <LookupTables t={t} calls={calls} rows={rows} setRows={setRows} errors={rowErrors} offered={lookup.offered} />}
         <div class="actions">
           <button type="submit" class="primary" disabled={busy}>{busy ? s.saving : s.save}</button>
         </div>
@@ -433,15 +461,34 @@ function columnsOf(schema: SchemaView | null, table: string) {
   return schema?.tables.find((x) => x.name === table.trim() && x.problem === null)?.columns ?? null;
 }
 
-/** The customer tables searched for the caller's number, in order: add, remove, move. */
-function LookupTables({ t, rows, setRows, errors, schema }: {
+/** A table an admin named, as the instance described it when it was last asked. */
+type Described =
+  | { kind: 'reading' }
+  | { kind: 'ready'; table: SchemaTable }
+  | { kind: 'failed'; problem: string; fix: string | null };
+
+/** What the instance offers the tables step: its caller tables (or why they could not be read)
+ *  and the tables already configured, described. */
+interface Offered {
+  schema: SchemaView | null;
+  choices: TableChoices | null;
+  choicesProblem: string | null;
+}
+
+/** The customer tables searched for the caller's number, in order: add, remove, move. A table
+ *  picked from the instance's list (or typed) is described at once, so its columns are offered
+ *  before anything is saved. */
+function LookupTables({ t, calls, rows, setRows, errors, offered }: {
   t: ConsoleTexts;
+  calls: SetupCalls;
   rows: LookupRow[];
   setRows: (update: (rows: LookupRow[]) => LookupRow[]) => void;
   errors: Record<string, FieldError>;
-  schema: SchemaView | null;
+  offered: Offered;
 }) {
   const s = t.c.setup;
+  const { schema, choices } = offered;
+  const [described, setDescribed] = useState<Record<string, Described>>({});
   const change = (i: number, patch: Partial<LookupRow>) => { setRows((all) => all.map((r, j) => (j === i ? { ...r, ...patch } : r))); };
   const move = (i: number, by: number) => {
     setRows((all) => {
@@ -451,22 +498,60 @@ function LookupTables({ t, rows, setRows, errors, schema }: {
       return next;
     });
   };
-  const known = (schema?.tables ?? []).filter((x) => x.problem === null).map((x) => x.name);
+  // Asked again at every pick: a column made on the instance a moment ago shows up.
+  const describe = (name: string) => {
+    const table = name.trim();
+    if (table === '' || described[table]?.kind === 'reading') return;
+    setDescribed((all) => ({ ...all, [table]: { kind: 'reading' } }));
+    calls.describeTable(table).then(
+      (answer) => { setDescribed((all) => ({ ...all, [table]: { kind: 'ready', table: answer } })); },
+      (error: unknown) => {
+        const field = error instanceof ApiError ? fieldErrorsOf(error.details)[0] : undefined;
+        setDescribed((all) => ({
+          ...all,
+          [table]: field ? { kind: 'failed', problem: field.problem, fix: field.fix } : { kind: 'failed', problem: messageOf(error), fix: null },
+        }));
+      },
+    );
+  };
+  const pick = (i: number, name: string) => {
+    const choice = choices?.tables.find((c) => c.name === name.trim());
+    if (choice) change(i, { kind: choice.kind });
+    describe(name);
+  };
   return (
     <fieldset class="lookup-tables" data-testid="lookup-tables">
       <legend>{s.lookupHeading}</legend>
       <p class="meta">{s.lookupIntro}</p>
-      <datalist id="lookup-table-options">
-        {known.map((name) => <option key={name} value={name} />)}
+      {choices && (
+        <p class="meta" data-testid="table-choices">
+          {choices.truncated
+            ? s.lookupChoicesTruncated({ count: t.number(choices.tables.length), limit: t.number(choices.limit) })
+            : s.lookupChoices({ count: t.number(choices.tables.length) })}
+        </p>
+      )}
+      {offered.choicesProblem !== null && <p class="banner warn">{s.lookupChoicesFailed({ message: offered.choicesProblem })}</p>}
+      <datalist id="lookup-table-options" data-testid="lookup-table-options">
+        {(choices?.tables ?? []).map((c) => <option key={c.name} value={c.name}>{s.lookupChoice({ label: c.label, phones: c.phone_columns.join(', ') })}</option>)}
+        {(schema?.tables ?? []).filter((x) => x.problem === null && !(choices?.tables ?? []).some((c) => c.name === x.name)).map((x) => <option key={x.name} value={x.name} />)}
       </datalist>
       {rows.length === 0 && <p class="banner warn">{s.lookupNone}</p>}
       {rows.map((r, i) => {
         const n = t.number(i + 1);
-        const columns = columnsOf(schema, r.table);
-        const phones = columns?.filter((c) => c.kind === 'ph_number' || c.name.includes('phone')).map((c) => c.name) ?? [];
+        const name = r.table.trim();
+        const state = described[name];
+        const columns = state?.kind === 'ready' ? state.table.columns : columnsOf(schema, r.table);
+        const phones = columns ? phoneColumnsOf(columns) : [];
+        const chosen = r.phone_columns.split(',').map((c) => c.trim());
         const id = (field: string) => `lookup-${String(i)}-${field}`;
-        const error = (field: string) => errors[`${String(i)}.${field}`];
-        const described = (field: string, hint: boolean) =>
+        const saveError = (field: string) => errors[`${String(i)}.${field}`];
+        // The table's own problem from the instance, when it has one, sits at the table field.
+        const tableError = state?.kind === 'failed' ? { problem: state.problem, fix: state.fix } : undefined;
+        const error = (field: string) => (field === 'table' && tableError ? tableError : saveError(field));
+        const tableHint = name === '' ? null
+          : state?.kind === 'reading' ? s.lookupTableReading
+          : columns === null && tableError === undefined ? s.lookupTableUnread : null;
+        const describedBy = (field: string, hint: boolean) =>
           [hint ? `${id(field)}-hint` : '', error(field) ? `${id(field)}-error` : ''].filter((x) => x !== '').join(' ') || undefined;
         const input = (field: 'table' | 'phone_columns' | 'name_column' | 'account_column', label: string, hint: string | null, list: string | undefined) => (
           <label class="field">
@@ -478,14 +563,20 @@ function LookupTables({ t, rows, setRows, errors, schema }: {
               spellcheck={false}
               list={list}
               aria-invalid={error(field) ? true : undefined}
-              aria-describedby={described(field, hint !== null)}
+              aria-describedby={describedBy(field, hint !== null)}
               value={r[field]}
-              onInput={(e) => { change(i, { [field]: e.currentTarget.value }); }}
+              onInput={(e) => {
+                const value = e.currentTarget.value;
+                change(i, { [field]: value });
+                // A name picked from the list is described at once; a typed one when the field is left.
+                if (field === 'table' && choices?.tables.some((c) => c.name === value.trim())) pick(i, value);
+              }}
+              onChange={field === 'table' ? (e) => { pick(i, e.currentTarget.value); } : undefined}
             />
-            {hint !== null && <span id={`${id(field)}-hint`} class="meta">{hint}</span>}
+            {hint !== null && <span id={`${id(field)}-hint`} class="meta" role={field === 'table' ? 'status' : undefined}>{hint}</span>}
             {error(field) && (
               <span id={`${id(field)}-error`} class="field-error" data-testid={`error-lookup-${String(i)}-${field}`}>
-                {s.fieldError({ problem: error(field)?.problem ?? '', fix: error(field)?.fix ?? '' })}
+                {error(field)?.fix ? s.fieldError({ problem: error(field)?.problem ?? '', fix: error(field)?.fix ?? '' }) : error(field)?.problem}
               </span>
             )}
           </label>
@@ -493,14 +584,14 @@ function LookupTables({ t, rows, setRows, errors, schema }: {
         const columnList = columns ? `lookup-${String(i)}-columns` : undefined;
         return (
           <fieldset key={String(i)} class="card queue-card" data-lookup={String(i)}>
-            <legend>{s.lookupRow({ n, table: r.table.trim() === '' ? s.lookupNewTable : r.table.trim() })}</legend>
+            <legend>{s.lookupRow({ n, table: name === '' ? s.lookupNewTable : name })}</legend>
             {columns && (
               <datalist id={`lookup-${String(i)}-columns`}>
                 {columns.map((c) => <option key={c.name} value={c.name}>{c.label}</option>)}
               </datalist>
             )}
             <div class="filter">
-              {input('table', s.lookupTable, columns === null && r.table.trim() !== '' ? s.lookupTableUnread : null, 'lookup-table-options')}
+              {input('table', s.lookupTable, tableHint, 'lookup-table-options')}
               <label class="field">
                 <span>{s.lookupKind}</span>
                 <select name={`lookup-${String(i)}-kind`} value={r.kind} onChange={(e) => { change(i, { kind: e.currentTarget.value }); }}>
@@ -513,6 +604,23 @@ function LookupTables({ t, rows, setRows, errors, schema }: {
               {input('name_column', s.lookupNameColumn, null, columnList)}
               {input('account_column', s.lookupAccountColumn, null, columnList)}
             </div>
+            {phones.length > 0 && (
+              <fieldset class="phone-choices" data-testid={`phone-choices-${String(i)}`}>
+                <legend>{s.lookupPhonePick({ table: name })}</legend>
+                {phones.map((p) => (
+                  <label key={p} class="check">
+                    <input
+                      type="checkbox"
+                      name={`lookup-${String(i)}-phone-${p}`}
+                      checked={chosen.includes(p)}
+                      onChange={(e) => { change(i, { phone_columns: togglePhoneColumn(r.phone_columns, p, e.currentTarget.checked) }); }}
+                    />
+                    <span class="mono">{p}</span>
+                    {columns?.find((c) => c.name === p)?.label ? <span>{` (${columns.find((c) => c.name === p)?.label ?? ''})`}</span> : null}
+                  </label>
+                ))}
+              </fieldset>
+            )}
             <div class="row-actions">
               <button type="button" disabled={i === 0} onClick={() => { move(i, -1); }}>{s.lookupUp({ n })}</button>
               <button type="button" disabled={i + 1 === rows.length} onClick={() => { move(i, 1); }}>{s.lookupDown({ n })}</button>
@@ -553,24 +661,40 @@ function usesPassword(values: Record<string, string>): boolean {
 function TablesForm({ t, calls, data, version, onSaved }: { t: ConsoleTexts; calls: SetupCalls; data: SetupOverview; version: string; onSaved: () => void }) {
   const s = t.c.setup;
   const { state } = useLoad(() => calls.schema(), 'schema-form');
+  const { state: listed } = useLoad(() => calls.tableChoices(), 'table-choices');
   const values = data.tables?.values ?? [];
-  const caseKeys = values.filter((v) => v.key.startsWith('case.')).map((v) => v.key.slice('case.'.length));
-  const initial: Record<string, string> = { version };
+  const caseFields: FieldSpec[] = [
+    { key: 'table', label: s.fieldCaseTable },
+    { key: 'recording_url_column', label: s.fieldRecordingColumn },
+    { key: 'caller_number_column', label: s.fieldCallerNumberColumn },
+    { key: 'correlation_column', label: s.fieldCorrelationColumn, hint: s.fieldCorrelationColumnHint },
+    { key: 'contact_column', label: s.fieldContactColumn, hint: s.fieldContactColumnHint },
+    { key: 'account_column', label: s.fieldCaseAccountColumn, hint: s.fieldCaseAccountColumnHint },
+    { key: 'consumer_column', label: s.fieldConsumerColumn, hint: s.fieldConsumerColumnHint },
+    { key: 'assigned_to_column', label: s.fieldAssignedToColumn, hint: s.fieldAssignedToColumnHint },
+    { key: 'contact_type', label: s.fieldContactType, hint: s.fieldContactTypeHint },
+  ];
+  const caseKeys = caseFields.map((f) => f.key);
+  const initial: Record<string, string> = { version, suffix_digits: current(values, 'lookup.suffix_digits') };
   for (const k of caseKeys) initial[k] = current(values, `case.${k}`);
   // The form waits for the instance's answer (or its failure) so the offered names are there.
-  if (state.kind === 'loading') return <p class="meta" role="status">{s.readingTables}</p>;
-  const schema = state.kind === 'ready' ? state.data : null;
+  if (state.kind === 'loading' || listed.kind === 'loading') return <p class="meta" role="status">{s.readingTables}</p>;
+  const offered: Offered = {
+    schema: state.kind === 'ready' ? state.data : null,
+    choices: listed.kind === 'ready' ? listed.data : null,
+    choicesProblem: listed.kind === 'failed' ? listed.message : null,
+  };
   return (
     <EditStep
       t={t} calls={calls} step="tables" onSaved={onSaved}
-      fields={[
-        { key: 'table', label: s.fieldCaseTable },
-        { key: 'recording_url_column', label: s.fieldRecordingColumn },
-        { key: 'caller_number_column', label: s.fieldCallerNumberColumn },
-      ]}
+      fields={[...caseFields, { key: 'suffix_digits', label: s.fieldSuffixDigits, hint: s.fieldSuffixDigitsHint, wide: true }]}
       initial={initial}
-      lookup={{ rows: lookupRowsOf(values), schema }}
-      body={(v, rows) => ({ case: Object.fromEntries(caseKeys.map((k) => [k, orNull(v[k])])), lookup_tables: lookupTablesBody(rows) })}
+      lookup={{ rows: lookupRowsOf(values), offered }}
+      body={(v, rows) => ({
+        case: Object.fromEntries(caseKeys.map((k) => [k, orNull(v[k])])),
+        lookup_tables: lookupTablesBody(rows),
+        suffix_digits: wholeOrText(v.suffix_digits),
+      })}
     />
   );
 }

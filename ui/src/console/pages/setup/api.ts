@@ -94,6 +94,24 @@ export interface SchemaView {
   recording_min_length: number;
 }
 
+/** A table of the instance an admin could search callers in. */
+export interface TableChoice {
+  name: string;
+  label: string;
+  /** The tables it extends, nearest first. */
+  extends: string[];
+  kind: 'contact' | 'consumer';
+  phone_columns: string[];
+}
+
+export interface TableChoices {
+  tables: TableChoice[];
+  /** The most table definitions read for the list. */
+  limit: number;
+  /** Whether the instance held more: a table not listed can still be typed in. */
+  truncated: boolean;
+}
+
 export interface NewColumnRequest {
   name: string;
   label: string;
@@ -117,6 +135,21 @@ export type StepSettings = Record<string, unknown> & { version: number };
 export function fieldOf(key: string, fields: readonly string[]): string | null {
   const last = key.split('.').pop() ?? '';
   return fields.includes(last) ? last : null;
+}
+
+/** The columns of a table that hold a phone number: the instance's phone type, or text named
+ *  for a phone (the server's rule for the list of tables). */
+export function phoneColumnsOf(columns: SchemaColumn[]): string[] {
+  return columns
+    .filter((c) => c.kind === 'ph_number' || ((c.kind === 'string' || c.kind === 'string_full_utf8') && c.name.includes('phone')))
+    .map((c) => c.name);
+}
+
+/** The comma-separated phone columns with `column` added at the end or taken out. */
+export function togglePhoneColumn(list: string, column: string, on: boolean): string {
+  const names = list.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const kept = names.filter((c) => c !== column);
+  return (on ? [...kept, column] : kept).join(', ');
 }
 
 /** One customer table searched for the caller's number, as the form holds it. */
@@ -172,6 +205,9 @@ export function setupApi(api: Api) {
     overview: () => api.request<SetupOverview>('GET', '/api/v1/console/setup'),
     checks: (step: SetupStepId, lang: 'en' | 'ja') => api.request<StepChecks>('GET', `/api/v1/console/setup/steps/${step}/checks?lang=${lang}`),
     schema: () => api.request<SchemaView>('GET', '/api/v1/console/setup/schema'),
+    tableChoices: () => api.request<TableChoices>('GET', '/api/v1/console/setup/schema/tables'),
+    describeTable: (table: string) =>
+      api.request<SchemaTable>('GET', `/api/v1/console/setup/schema/tables/${encodeURIComponent(table)}`),
     save: (step: SetupStepId, body: StepSettings) =>
       api.request<SavedStep>('PUT', `/api/v1/console/setup/steps/${step}`, body),
     createRecordingColumn: (body: NewColumnRequest) =>

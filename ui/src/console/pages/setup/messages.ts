@@ -31,6 +31,21 @@ export interface SetupMessages {
   fieldCaseTable: string;
   fieldRecordingColumn: string;
   fieldCallerNumberColumn: string;
+  fieldCorrelationColumn: string;
+  fieldCorrelationColumnHint: string;
+  fieldContactColumn: string;
+  fieldContactColumnHint: string;
+  fieldCaseAccountColumn: string;
+  fieldCaseAccountColumnHint: string;
+  fieldConsumerColumn: string;
+  fieldConsumerColumnHint: string;
+  fieldAssignedToColumn: string;
+  fieldAssignedToColumnHint: string;
+  fieldContactType: string;
+  fieldContactTypeHint: string;
+  /** `lookup.suffix_digits`, and the rule it turns on in the page's words. */
+  fieldSuffixDigits: string;
+  fieldSuffixDigitsHint: string;
   fieldCaFile: string;
   fieldCaFileHint: string;
   fieldRequestsPerHour: string;
@@ -50,6 +65,16 @@ export interface SetupMessages {
   lookupNewTable: string;
   lookupTable: string;
   lookupTableUnread: string;
+  /** While the instance describes the table picked. */
+  lookupTableReading: string;
+  /** How many of the instance's tables the list offers. */
+  lookupChoices: Fmt<{ count: string }>;
+  lookupChoicesTruncated: Fmt<{ count: string; limit: string }>;
+  lookupChoicesFailed: Fmt<{ message: string }>;
+  /** A listed table's words beside its name: its label and phone columns. */
+  lookupChoice: Fmt<{ label: string; phones: string }>;
+  /** The group of the picked table's phone columns, each a checkbox. */
+  lookupPhonePick: Fmt<{ table: string }>;
   lookupKind: string;
   lookupKinds: { contact: string; consumer: string };
   lookupPhoneColumns: string;
