@@ -205,7 +205,9 @@ struct Edit {
     what: String,
 }
 
-fn connection_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
+// A refusal carries its whole answer (field errors); one is made at most once per save.
+#[allow(clippy::result_large_err)]
+fn connection_edit(body: &[u8], text: &str) -> Result<Edit, Refusal> {
     let c: Connection = parse(body, Step::Connection)?;
     let (key, mut table) = crm_table(text)?;
     table.insert("instance_url", toml_edit::value(c.instance_url.trim()));
@@ -234,7 +236,7 @@ fn connection_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
             table.insert("ca_file", toml_edit::value(path.trim()));
             what.push_str(", ca_file");
         }
-        Some(_) => return Err(bad_request("\"ca_file\" must be a path (a string) or null")),
+        Some(_) => return Err(bad_request("\"ca_file\" must be a path (a string) or null").into()),
     }
     match &c.requests_per_hour {
         None => {}
@@ -248,9 +250,13 @@ fn connection_edit(body: &[u8], text: &str) -> Result<Edit, ApiError> {
             table.insert("requests_per_hour", toml_edit::value(whole));
             what.push_str(", requests_per_hour");
         }
-        Some(_) => {
-            return Err(bad_request(
-                "\"requests_per_hour\" must be a whole number or null",
+        Some(value) => {
+            return Err(field_refusal(
+                REQUESTS_PER_HOUR_KEY,
+                format!("{value} is not a whole number"),
+                "write how many requests an hour Callbridge may send the instance (a whole \
+                 number), or leave it empty for no pacing"
+                    .into(),
             ))
         }
     }
@@ -311,6 +317,7 @@ fn service_grant_edit(
 
 /// The key `suffix_digits` is answered at, as the configuration's reader names it.
 const SUFFIX_DIGITS_KEY: &str = "crm.lookup.suffix_digits";
+const REQUESTS_PER_HOUR_KEY: &str = "crm.requests_per_hour";
 
 // A refusal carries its whole answer (field errors); one is made at most once per save.
 #[allow(clippy::result_large_err)]
@@ -639,11 +646,12 @@ mod tests {
             matches!(&new.secrets[..], [SecretChange::Set { name, value }] if name == CLIENT_SECRET && value.expose() == "s3cret")
         );
         assert!(!new.what.contains("s3cret"));
-        let unknown = connection_edit(
+        let Err(Refusal::Api(unknown)) = connection_edit(
             br#"{"version": 2, "instance_url": "x", "client_id": "y", "colour": 1}"#,
             TEXT,
-        )
-        .unwrap_err();
+        ) else {
+            panic!("an unknown field is refused")
+        };
         assert!(
             unknown.message.contains("unknown field `colour`"),
             "{}",
@@ -695,12 +703,16 @@ mod tests {
         let shown = render(&kept.table);
         assert!(shown.contains("service_user = \"svc\""), "kept: {shown}");
         assert!(kept.secrets.is_empty());
-        let bad = connection_edit(
+        let Err(Refusal::Fields { message, .. }) = connection_edit(
             br#"{"version": 3, "instance_url": "x", "client_id": "c", "requests_per_hour": "many"}"#,
             TEXT,
-        )
-        .unwrap_err();
-        assert!(bad.message.contains("whole number"), "{}", bad.message);
+        ) else {
+            panic!("a budget that is not a number is refused at its field")
+        };
+        assert!(
+            message.starts_with("crm.requests_per_hour: \"many\" is not a whole number"),
+            "{message}"
+        );
     }
 
     #[test]
