@@ -396,7 +396,7 @@ def test_a_call_survives_a_lost_softphone(demo: Demo) -> None:
     run(scenario())
 
 
-def sign_in(demo: Demo, account: str) -> tuple:
+def sign_in(demo: Demo, account: str, role: str = "agent") -> tuple:
     """`POST /api/v1/session` as the softphone page does it: (cookie, csrf_token)."""
     request = urllib.request.Request(
         demo.web + "/api/v1/session",
@@ -410,7 +410,7 @@ def sign_in(demo: Demo, account: str) -> tuple:
         body = json.loads(answer.read())
         cookie = answer.headers["Set-Cookie"].split(";", 1)[0]
     assert cookie.startswith("callbridge_session=")
-    assert body["session"]["role"] == "agent"
+    assert body["session"]["role"] == role
     return cookie, body["csrf_token"]
 
 
