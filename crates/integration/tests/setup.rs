@@ -738,3 +738,73 @@ async fn an_admin_lists_the_instances_caller_tables_and_describes_a_custom_one()
     );
     world.stop().await;
 }
+
+// The CRM's refusal says what to grant: a service account without personalize_dictionary
+// (the sandbox's carol.norole, signing in by the password grant) reads no table definition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_account_that_may_not_read_the_dictionary_is_told_which_role_to_grant() {
+    let world = World::start().await;
+    let credentials = &world.sandbox.credentials;
+    let text = format!(
+        "[[tenant]]\nid = \"initech\"\nname = \"Initech\"\n\n[tenant.crm]\nkind = \"servicenow\"\n\
+         instance_url = \"{}\"\nca_file = \"ca.pem\"\nclient_id = \"{}\"\n\
+         client_secret = {{ store = \"crm.client_secret\" }}\nservice_grant = \"password\"\n\
+         service_user = \"carol.norole\"\nservice_password = {{ store = \"crm.service_password\" }}\n",
+        world.sandbox.base_url, credentials.client_id
+    );
+    world
+        .server
+        .directory
+        .create(
+            &callbridge_core::TenantId::new("initech"),
+            &text,
+            vec![
+                (
+                    "crm.client_secret".into(),
+                    callbridge_config::Secret::new(credentials.client_secret.clone()),
+                ),
+                (
+                    "crm.service_password".into(),
+                    callbridge_config::Secret::new(
+                        credentials.password("carol.norole").unwrap().to_string(),
+                    ),
+                ),
+            ],
+            "test",
+        )
+        .await
+        .unwrap();
+    add_account(&world.server.store, "initech", "ian", Role::Admin).await;
+    let ian = Tab::of(&world, "initech", "ian").await;
+    let refused = ian
+        .get("/api/v1/console/setup/schema/tables/customer_contact")
+        .await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (422, "crm_refused"),
+        "{}",
+        refused.text
+    );
+    let message = refused.body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("this account needs the personalize_dictionary role")
+            && message.contains("give the service account the personalize_dictionary role"),
+        "{message}"
+    );
+    let listed = ian.get("/api/v1/console/setup/schema/tables").await;
+    assert_eq!(
+        (listed.status, listed.code()),
+        (502, "crm_unavailable"),
+        "{}",
+        listed.text
+    );
+    assert!(
+        listed.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("give the service account the personalize_dictionary role"),
+        "{}",
+        listed.text
+    );
+    world.stop().await;
+}
