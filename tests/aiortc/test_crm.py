@@ -135,24 +135,20 @@ def test_a_linked_agent_gets_the_pop_and_the_case_and_its_recording_opens(demo: 
     link = f"{demo.web}/recordings/{call}"
     assert link in fields.values(), f"no field of the Case holds {link}: {fields}"
 
-    # Opened with no session: the demo has two tenants whose CRM signs viewers in (the contact
-    # center and the customers' side), so first the "which CRM" page, the same for any call;
-    # its contact center's entry goes to the CRM's sign-in.
+    # Opened with no session: the demo's two tenants (the contact center and the customers'
+    # side) sign in through the same instance and OAuth client, one sign-in for both, so the
+    # link goes straight to the CRM's sign-in, for this call as for one that does not exist.
     viewer = browser(demo)
-    which = viewer.get(link, allow_redirects=False)
-    assert which.status_code == 200, which.status_code
-    assert which.text == viewer.get(f"{demo.web}/recordings/no-such-call").text.replace(
-        "no-such-call", call
-    ), "the page does not depend on whether the call exists"
-    chosen = urljoin(link, f"/recordings/{call}?tenant=demo")
-    assert f'href="/recordings/{call}?tenant=demo"' in which.text
-    first = viewer.get(chosen, allow_redirects=False)
+    first = viewer.get(link, allow_redirects=False)
     assert first.status_code == 303, first.status_code
     assert first.headers["Location"].startswith(demo.instance + "/oauth_auth.do")
+    unknown = viewer.get(f"{demo.web}/recordings/no-such-call", allow_redirects=False)
+    assert unknown.status_code == 303, "the answer does not depend on whether the call exists"
+    assert unknown.headers["Location"].startswith(demo.instance + "/oauth_auth.do")
 
     # A viewer the CRM lets read the Case: the page, then the audio by its short-lived URL.
     page = sign_in_at_the_instance(
-        viewer, viewer.get(chosen), AGENT, demo.instance_passwords[AGENT]
+        viewer, viewer.get(link), AGENT, demo.instance_passwords[AGENT]
     )
     assert page.status_code == 200, page.text[:500]
     assert page.url == link
@@ -168,7 +164,7 @@ def test_a_linked_agent_gets_the_pop_and_the_case_and_its_recording_opens(demo: 
     # A CRM user without the CSM role: the one refusal page.
     outsider = browser(demo)
     refused = sign_in_at_the_instance(
-        outsider, outsider.get(chosen), "carol.norole", demo.instance_passwords["carol.norole"]
+        outsider, outsider.get(link), "carol.norole", demo.instance_passwords["carol.norole"]
     )
     assert refused.status_code == 403
     unknown = outsider.get(f"{demo.web}/recordings/no-such-call")

@@ -9,7 +9,7 @@
 //!   same lookup with its evidence ([`LookupTrace`]) for the console's match tester.
 //! - [`AccountLinking`]: the CRM side of "link my CRM account": the authorization URL (state and
 //!   PKCE are the adapter's), the code exchange, who signed in, what their own token may read,
-//!   and revoking tokens. The policy (which user may be which agent, what to say) is the
+//!   revoking tokens, and which tenants share one sign-in ([`group_by_sign_in`]). The policy (which user may be which agent, what to say) is the
 //!   caller's.
 //! - [`CrmDoctor`]: the CRM's setup checks, as shared [`Check`] rows.
 //! - [`CrmSetup`]: what the console's tenant setup shows of the CRM section and schema.
@@ -34,8 +34,8 @@ pub use calls::Crm;
 pub use doctor::{CrmDoctor, DoctorRequest, DoctorScope};
 pub use error::CrmError;
 pub use linking::{
-    describe_missing, roles_to_grant, AccountLinking, Authorization, CrmUser, LinkTokens,
-    MissingRead,
+    describe_missing, group_by_sign_in, roles_to_grant, AccountLinking, Authorization, CrmUser,
+    LinkTokens, MissingRead, SignInGroup,
 };
 pub use registry::{CrmContext, CrmKind, CrmRegistry, CrmTenant, UnknownKind};
 pub use setup::{

@@ -129,6 +129,15 @@ pub trait AccountLinking: Send + Sync + 'static {
         ))
     }
 
+    /// What a person's sign-in with this tenant's CRM is, as a text that is equal for two
+    /// tenants exactly when signing in through either is the same sign-in (the same CRM kind,
+    /// instance and OAuth client: the same page, and a token good for both). It must start with
+    /// the CRM's kind so that two kinds never collide. `None` (the default): the adapter cannot
+    /// tell, and the tenant's sign-in counts as its own.
+    fn sign_in_identity(&self, _tenant: &TenantId) -> Option<String> {
+        None
+    }
+
     /// The CRM's web address agents' browsers open (the softphone frames it and opens records
     /// there), if it has one.
     fn instance_url(&self, _tenant: &TenantId) -> Option<String> {
@@ -140,6 +149,52 @@ pub trait AccountLinking: Send + Sync + 'static {
     fn record_tables(&self, _tenant: &TenantId) -> Vec<(String, String)> {
         Vec::new()
     }
+}
+
+/// Tenants whose CRM sign-in is one and the same (equal [`AccountLinking::sign_in_identity`]):
+/// a viewer who signs in through one of them has signed in for all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInGroup {
+    /// The tenants' ids, sorted; never empty.
+    pub tenants: Vec<String>,
+    /// The CRM's name as people know it ("ServiceNow").
+    pub crm_name: String,
+}
+
+/// Groups the tenants whose CRM signs people in by their sign-in: tenants with the same CRM
+/// name and the same [`AccountLinking::sign_in_identity`] share a group; a tenant whose CRM
+/// cannot tell its identity is a group of its own; a tenant whose CRM signs nobody in (`None`)
+/// is in no group. Groups are ordered by their first tenant, tenants within a group sorted.
+pub fn group_by_sign_in<'a>(
+    tenants: impl IntoIterator<Item = (&'a str, Option<&'a dyn AccountLinking>)>,
+) -> Vec<SignInGroup> {
+    let mut groups: Vec<(Option<String>, SignInGroup)> = Vec::new();
+    for (tenant, crm) in tenants {
+        let Some(crm) = crm else { continue };
+        let crm_name = crm.crm_name().to_string();
+        let identity = crm.sign_in_identity(&TenantId::new(tenant));
+        let joined = identity.as_ref().and_then(|identity| {
+            groups.iter_mut().find(|(other, group)| {
+                other.as_ref() == Some(identity) && group.crm_name == crm_name
+            })
+        });
+        match joined {
+            Some((_, group)) => group.tenants.push(tenant.to_string()),
+            None => groups.push((
+                identity,
+                SignInGroup {
+                    tenants: vec![tenant.to_string()],
+                    crm_name,
+                },
+            )),
+        }
+    }
+    let mut groups: Vec<SignInGroup> = groups.into_iter().map(|(_, group)| group).collect();
+    for group in &mut groups {
+        group.tenants.sort();
+    }
+    groups.sort_by(|a, b| a.tenants.cmp(&b.tenants));
+    groups
 }
 
 /// "customer_contact (caller lookup), ... ": the tables, each with what grants it.
@@ -173,4 +228,130 @@ pub fn roles_to_grant(missing: &[MissingRead]) -> Vec<&'static str> {
         }
     }
     roles
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A CRM that only says who it is: grouping asks nothing else.
+    struct SignIn {
+        name: &'static str,
+        identity: Option<&'static str>,
+    }
+
+    #[async_trait]
+    impl AccountLinking for SignIn {
+        fn crm_name(&self) -> &str {
+            self.name
+        }
+        fn sign_in_identity(&self, _tenant: &TenantId) -> Option<String> {
+            self.identity.map(str::to_string)
+        }
+        fn logout_url(&self, _tenant: &TenantId) -> Result<String, CrmError> {
+            Err(CrmError::Rejected("not asked when grouping".into()))
+        }
+        fn authorize(&self, _t: &TenantId, _r: &str) -> Result<Authorization, CrmError> {
+            Err(CrmError::Rejected("not asked when grouping".into()))
+        }
+        async fn exchange_code(
+            &self,
+            _t: &TenantId,
+            _c: &str,
+            _r: &str,
+            _v: &str,
+            _n: i64,
+        ) -> Result<LinkTokens, CrmError> {
+            Err(CrmError::Rejected("not asked when grouping".into()))
+        }
+        async fn current_user(&self, _t: &TenantId, _a: &str) -> Result<CrmUser, CrmError> {
+            Err(CrmError::Rejected("not asked when grouping".into()))
+        }
+        async fn missing_reads(
+            &self,
+            _t: &TenantId,
+            _a: &str,
+        ) -> Result<Vec<MissingRead>, CrmError> {
+            Err(CrmError::Rejected("not asked when grouping".into()))
+        }
+        async fn revoke(&self, _t: &TenantId, _tokens: &LinkTokens) -> Result<(), CrmError> {
+            Err(CrmError::Rejected("not asked when grouping".into()))
+        }
+    }
+
+    fn group(tenants: &[&str], crm_name: &str) -> SignInGroup {
+        SignInGroup {
+            tenants: tenants.iter().map(|t| t.to_string()).collect(),
+            crm_name: crm_name.to_string(),
+        }
+    }
+
+    #[test]
+    fn tenants_with_the_same_sign_in_are_one_group() {
+        let shared = SignIn {
+            name: "ServiceNow",
+            identity: Some("servicenow https://acme.example.com client-1"),
+        };
+        let same_again = SignIn {
+            name: "ServiceNow",
+            identity: Some("servicenow https://acme.example.com client-1"),
+        };
+        let groups = group_by_sign_in([
+            ("zeta", Some(&shared as &dyn AccountLinking)),
+            ("alpha", Some(&same_again as &dyn AccountLinking)),
+        ]);
+        assert_eq!(groups, vec![group(&["alpha", "zeta"], "ServiceNow")]);
+    }
+
+    #[test]
+    fn another_client_another_crm_or_an_unknown_identity_is_a_group_of_its_own() {
+        let one = SignIn {
+            name: "ServiceNow",
+            identity: Some("servicenow https://acme.example.com client-1"),
+        };
+        let other_client = SignIn {
+            name: "ServiceNow",
+            identity: Some("servicenow https://acme.example.com client-2"),
+        };
+        let other_crm = SignIn {
+            name: "Elsewhere",
+            identity: Some("servicenow https://acme.example.com client-1"),
+        };
+        let unknown = SignIn {
+            name: "ServiceNow",
+            identity: None,
+        };
+        let unknown_too = SignIn {
+            name: "ServiceNow",
+            identity: None,
+        };
+        let groups = group_by_sign_in([
+            ("b", Some(&other_client as &dyn AccountLinking)),
+            ("a", Some(&one as &dyn AccountLinking)),
+            ("c", Some(&other_crm as &dyn AccountLinking)),
+            ("d", Some(&unknown as &dyn AccountLinking)),
+            ("e", Some(&unknown_too as &dyn AccountLinking)),
+        ]);
+        assert_eq!(
+            groups,
+            vec![
+                group(&["a"], "ServiceNow"),
+                group(&["b"], "ServiceNow"),
+                group(&["c"], "Elsewhere"),
+                group(&["d"], "ServiceNow"),
+                group(&["e"], "ServiceNow"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_tenant_whose_crm_signs_nobody_in_is_in_no_group() {
+        let one = SignIn {
+            name: "ServiceNow",
+            identity: Some("servicenow https://acme.example.com client-1"),
+        };
+        let groups = group_by_sign_in([("a", Some(&one as &dyn AccountLinking)), ("quiet", None)]);
+        assert_eq!(groups, vec![group(&["a"], "ServiceNow")]);
+        assert!(group_by_sign_in([("quiet", None)]).is_empty());
+    }
 }

@@ -455,6 +455,140 @@ async fn a_viewer_with_case_rights_listens_and_everyone_else_gets_one_refusal_pa
         .any(|e| e.action == ListenAction::Retention && e.call_id == call && e.allowed));
 }
 
+/// A tenant kept in the store, named `name`, whose CRM is the sandbox through `client_id`.
+async fn add_tenant(world: &World, id: &str, name: &str, client_id: &str) {
+    use callbridge_config::toml_edit::{value, DocumentMut, InlineTable, Item, Table};
+    let mut crm = Table::new();
+    crm.insert("kind", value("servicenow"));
+    crm.insert("instance_url", value(world.sandbox.base_url.as_str()));
+    crm.insert("ca_file", value("ca.pem"));
+    crm.insert("client_id", value(client_id));
+    let mut secret = InlineTable::new();
+    secret.insert("store", "crm.client_secret".into());
+    crm.insert("client_secret", value(secret));
+    let mut document: DocumentMut = format!("[[tenant]]\nid = \"{id}\"\nname = \"{name}\"\n")
+        .parse()
+        .unwrap();
+    document["tenant"][0]["crm"] = Item::Table(crm);
+    world
+        .server
+        .directory
+        .create(
+            &callbridge_core::TenantId::new(id),
+            &document.to_string(),
+            vec![(
+                "crm.client_secret".into(),
+                callbridge_config::Secret::new(world.sandbox.credentials.client_secret.clone()),
+            )],
+            "test",
+        )
+        .await
+        .unwrap();
+}
+
+/// The `<li>` entries of the "which CRM" page: (link, label).
+fn crm_choices(page: &str) -> Vec<(String, String)> {
+    page.split("<li><a href=\"")
+        .skip(1)
+        .map(|entry| {
+            let (href, rest) = entry.split_once("\">").unwrap();
+            let label = rest.split_once("</a>").unwrap().0;
+            (href.replace("&amp;", "&"), label.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_sharing_one_crm_sign_in_are_one_choice_and_one_sign_in_opens_the_calls_of_all() {
+    let world = World::start().await;
+    world.link("alice", "alice.agent").await;
+    let call = "call-shared-sign-in";
+    answered_with_a_case(&world, call).await;
+    let link = format!("{}/recordings/{call}", world.public_url);
+
+    // A second tenant on the same instance and OAuth client: one sign-in serves both, so there is
+    // nothing to choose; the link goes straight to the CRM.
+    add_tenant(
+        &world,
+        "globex",
+        "Globex",
+        &world.sandbox.credentials.client_id,
+    )
+    .await;
+    let fresh = world.browser();
+    let first = fresh.send(fresh.http.get(&link)).await;
+    assert_eq!(first.status(), 303, "one sign-in: no choice to make");
+    assert!(first.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with(&world.sandbox.base_url));
+
+    // A third tenant through another OAuth client is another sign-in: now the viewer chooses,
+    // one entry per sign-in, naming every tenant it serves.
+    add_tenant(&world, "initech", "Initech", "another-client").await;
+    let (status, which) = fresh.get(&link).await;
+    assert_eq!(status, 200, "{which}");
+    assert_eq!(
+        crm_choices(&which),
+        [
+            (
+                format!("/recordings/{call}?tenant={TENANT}"),
+                format!("{TENANT}, Globex (ServiceNow)")
+            ),
+            (
+                format!("/recordings/{call}?tenant=initech"),
+                "Initech (ServiceNow)".to_string()
+            ),
+        ],
+        "{which}"
+    );
+
+    // Signed in through the other tenant of the group, the viewer opens the call whose Case is in
+    // the first: the CRM is asked with their own token about that tenant's Case.
+    let bob = world.browser();
+    let chosen = bob
+        .send(bob.http.get(format!("{link}?tenant=globex")))
+        .await;
+    assert_eq!(chosen.status(), 303);
+    let authorize = chosen.headers()["location"].to_str().unwrap().to_string();
+    let callback = world.sign_in(&bob, &authorize, "bob.agent").await;
+    let back = bob.send(bob.http.get(&callback)).await;
+    assert_eq!(back.status(), 303);
+    let (status, page) = bob.get(&link).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("still being stored"), "{page}");
+
+    // carol.norole, signed in the same way, is refused: the group widens where to look, not
+    // what the CRM lets a person read.
+    let carol = world.browser();
+    let chosen = carol
+        .send(carol.http.get(format!("{link}?tenant=globex")))
+        .await;
+    let authorize = chosen.headers()["location"].to_str().unwrap().to_string();
+    let callback = world.sign_in(&carol, &authorize, "carol.norole").await;
+    carol.send(carol.http.get(&callback)).await;
+    let (status, _) = carol.get(&link).await;
+    assert_eq!(status, 403);
+
+    // The audit of the tenant whose call it is holds both opens.
+    let audit = world
+        .server
+        .store
+        .listen_audit(TENANT, OffsetDateTime::UNIX_EPOCH)
+        .await
+        .unwrap();
+    for (viewer, allowed) in [("bob.agent", true), ("carol.norole", false)] {
+        assert!(
+            audit.iter().any(|e| e.action == ListenAction::Open
+                && e.viewer == viewer
+                && e.allowed == allowed
+                && e.call_id == call),
+            "{viewer}: {audit:#?}"
+        );
+    }
+    world.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_s3_the_page_allows_exactly_the_buckets_origin_and_the_audio_comes_from_a_presigned_get()
 {

@@ -484,11 +484,29 @@ impl Linking {
         self.link_of(tenant).map(|t| t.crm)
     }
 
-    /// The tenants whose CRM signs people in, sorted.
-    pub fn signing_tenants(&self) -> Vec<String> {
-        let mut tenants: Vec<String> = self.tenants.read().keys().cloned().collect();
-        tenants.sort();
-        tenants
+    /// The tenants whose CRM signs people in, grouped by their sign-in (tenants naming the same
+    /// CRM instance and client are one group: one sign-in serves them all), computed from the
+    /// tenants as they are configured now.
+    pub fn sign_in_groups(&self) -> Vec<callbridge_crm::SignInGroup> {
+        let tenants: Vec<(String, Arc<dyn AccountLinking>)> = self
+            .tenants
+            .read()
+            .iter()
+            .map(|(id, link)| (id.clone(), link.crm.clone()))
+            .collect();
+        callbridge_crm::group_by_sign_in(
+            tenants
+                .iter()
+                .map(|(id, crm)| (id.as_str(), Some(crm.as_ref()))),
+        )
+    }
+
+    /// The sign-in group `tenant` is in now; `None` when its CRM signs nobody in (or it is no
+    /// tenant any more).
+    pub fn sign_in_group_of(&self, tenant: &str) -> Option<callbridge_crm::SignInGroup> {
+        self.sign_in_groups()
+            .into_iter()
+            .find(|group| group.tenants.iter().any(|t| t == tenant))
     }
 
     /// The OAuth redirect URI registered with the CRM (the callback below the public URL).

@@ -26,6 +26,17 @@ impl ServiceNowLinking {
     }
 }
 
+/// `servicenow <instance> <client id>`, the instance as a URL parser normalizes it (lower-case
+/// scheme and host, no default port, no trailing slash), so that two spellings of one instance
+/// are one sign-in.
+fn sign_in_identity(instance_url: &str, client_id: &str) -> String {
+    let instance = match reqwest::Url::parse(instance_url) {
+        Ok(url) => url.as_str().trim_end_matches('/').to_string(),
+        Err(_) => instance_url.trim_end_matches('/').to_string(),
+    };
+    format!("servicenow {instance} {}", client_id.trim())
+}
+
 #[async_trait]
 impl AccountLinking for ServiceNowLinking {
     fn crm_name(&self) -> &str {
@@ -34,6 +45,15 @@ impl AccountLinking for ServiceNowLinking {
 
     fn instance_url(&self, _tenant: &TenantId) -> Option<String> {
         Some(self.config.instance_url.clone())
+    }
+
+    /// The instance and the OAuth client: the sign-in page and the token are the same for
+    /// every tenant that names both.
+    fn sign_in_identity(&self, _tenant: &TenantId) -> Option<String> {
+        Some(sign_in_identity(
+            &self.config.instance_url,
+            &self.config.client_id,
+        ))
     }
 
     /// The first lookup table of each kind, and the Case table.
@@ -175,5 +195,32 @@ impl AccountLinking for ServiceNowLinking {
         Err(CrmError::Rejected(
             "revoking ServiceNow tokens is not supported; they expire on their own".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sign_in_identity;
+
+    #[test]
+    fn one_instance_and_client_is_one_sign_in_however_the_url_is_spelled() {
+        let one = sign_in_identity("https://Acme.Service-Now.com", "client-1");
+        assert_eq!(one, "servicenow https://acme.service-now.com client-1");
+        assert_eq!(
+            sign_in_identity("https://acme.service-now.com:443/", "client-1"),
+            one
+        );
+        assert_ne!(
+            sign_in_identity("https://acme.service-now.com", "client-2"),
+            one
+        );
+        assert_ne!(
+            sign_in_identity("https://globex.service-now.com", "client-1"),
+            one
+        );
+        assert_ne!(
+            sign_in_identity("http://127.0.0.1:8443", "client-1"),
+            sign_in_identity("http://127.0.0.1:8444", "client-1")
+        );
     }
 }

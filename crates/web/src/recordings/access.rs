@@ -50,7 +50,8 @@ impl Viewer {
 /// What the CRM said when asked, with the viewer's own token, whether they may read the Case.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseAnswer {
-    /// The call has no Case recorded in the viewer's tenant (unknown call, or not yet created).
+    /// The call has no Case recorded in any tenant of the viewer's sign-in group (unknown
+    /// call, or not yet created).
     NoCase,
     Readable,
     /// 403, 404 or an empty result.
@@ -59,6 +60,27 @@ pub enum CaseAnswer {
     TokenRefused,
     /// The CRM could not be asked.
     Unavailable(String),
+}
+
+/// Where to look for the call's Case for a viewer who signed in through `signed_in_with`: that
+/// tenant first, then the other tenants of its sign-in group as configured now (`group`, sorted;
+/// `None` when the tenant's CRM signs nobody in any more: that tenant alone, whose CRM then
+/// cannot be asked).
+pub fn tenants_to_search(signed_in_with: &str, group: Option<&[String]>) -> Vec<String> {
+    let mut tenants = vec![signed_in_with.to_string()];
+    for tenant in group.unwrap_or_default() {
+        if tenant != signed_in_with {
+            tenants.push(tenant.clone());
+        }
+    }
+    tenants
+}
+
+/// Whether to ask the next tenant of the group after `answer` for one tenant's Case: only
+/// after a refusal of that Case (a call id can be another call in another tenant); a readable
+/// Case decides, and a refused token or an unreachable CRM is the same for every tenant.
+pub fn look_further(answer: &CaseAnswer) -> bool {
+    matches!(answer, CaseAnswer::NoCase | CaseAnswer::NotReadable)
 }
 
 /// The verdict on one open.
@@ -97,7 +119,9 @@ pub fn first_step(viewer: &Viewer) -> Verdict {
 pub fn after_crm(answer: &CaseAnswer) -> Verdict {
     match answer {
         CaseAnswer::Readable => Verdict::Allow("the CRM lets the viewer read the call's Case"),
-        CaseAnswer::NoCase => Verdict::Refuse("no Case for this call id in the viewer's tenant"),
+        CaseAnswer::NoCase => {
+            Verdict::Refuse("no Case for this call id in the tenants the viewer signed in for")
+        }
         CaseAnswer::NotReadable => Verdict::Refuse("the CRM refused the viewer the call's Case"),
         CaseAnswer::TokenRefused => Verdict::SignIn,
         CaseAnswer::Unavailable(reason) => Verdict::Unavailable(reason.clone()),
@@ -136,6 +160,18 @@ mod tests {
         assert_eq!(first_step(&crm), Verdict::AskCrm);
         assert_eq!(crm.shown(), "beth");
         assert_eq!(account(Role::Admin).shown(), "account:sam");
+    }
+
+    #[test]
+    fn the_tenant_signed_in_with_is_searched_first_then_the_rest_of_its_group() {
+        let group = ["a".to_string(), "b".to_string(), "c".to_string()];
+        assert_eq!(tenants_to_search("b", Some(&group)), ["b", "a", "c"]);
+        assert_eq!(tenants_to_search("b", None), ["b"]);
+        assert!(look_further(&CaseAnswer::NoCase));
+        assert!(look_further(&CaseAnswer::NotReadable));
+        assert!(!look_further(&CaseAnswer::Readable));
+        assert!(!look_further(&CaseAnswer::TokenRefused));
+        assert!(!look_further(&CaseAnswer::Unavailable("down".into())));
     }
 
     #[test]

@@ -33,8 +33,8 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::account::Accounts;
-use access::{after_crm, first_step, CaseAnswer, Verdict, Viewer};
-use page::{language, Audio, Facts, Lang};
+use access::{after_crm, first_step, look_further, tenants_to_search, CaseAnswer, Verdict, Viewer};
+use page::{language, Audio, CrmChoice, Facts, Lang};
 use viewers::{Viewers, SESSION_COOKIE, SESSION_LIFETIME, SIGN_IN_COOKIE, SIGN_IN_TTL};
 
 pub use retention::RETENTION_INTERVAL;
@@ -260,7 +260,8 @@ fn plausible_call_id(call: &str) -> bool {
 
 #[derive(Deserialize)]
 struct OpenQuery {
-    /// The CRM chosen on the "which CRM" page when several tenants sign viewers in.
+    /// The CRM chosen on the "which CRM" page when several sign-ins are possible: any tenant of
+    /// the chosen sign-in group.
     tenant: Option<String>,
 }
 
@@ -316,11 +317,15 @@ async fn open(
         return refused_page(lang);
     }
     let mut verdict = first_step(&viewer);
+    // The tenant the open concerns: a staff session's own; for a viewer signed in with the CRM,
+    // the tenant of their sign-in group whose Case the CRM was asked about.
+    let mut tenant = viewer.tenant().unwrap_or_default().to_string();
     if verdict == Verdict::AskCrm {
         let Some(session) = &crm_session else {
             return refused_page(lang);
         };
-        let answer = rec.ask_crm(session, &call).await;
+        let (answer, asked) = rec.ask_crm(session, &call).await;
+        tenant = asked;
         if answer == CaseAnswer::TokenRefused {
             if let Some(id) = &viewer_id {
                 rec.viewers.end_session(id);
@@ -330,34 +335,36 @@ async fn open(
     }
     match verdict {
         Verdict::SignIn => {
-            let tenants = rec.linking.signing_tenants();
-            let chosen = match (&query.tenant, tenants.as_slice()) {
-                (Some(t), _) if tenants.contains(t) => Some(t.clone()),
-                (_, [only]) => Some(only.clone()),
+            // Tenants sharing one CRM sign-in are one choice: a viewer signed in through any of
+            // them may open the calls of all of them.
+            let groups = rec.linking.sign_in_groups();
+            let chosen = match (&query.tenant, groups.as_slice()) {
+                (Some(t), _) if groups.iter().any(|g| g.tenants.contains(t)) => Some(t.clone()),
+                (_, [only]) => only.tenants.first().cloned(),
                 _ => None,
             };
             let Some(tenant) = chosen else {
-                // Several CRMs (or none): the viewer picks; nothing here depends on the call.
+                // Several sign-ins (or none): the viewer picks; nothing here depends on the call.
                 rec.audit(entry(
                     "",
                     false,
                     "not signed in; asked which CRM to sign in with".into(),
                 ))
                 .await;
-                let choices: Vec<(String, String)> = tenants
+                let names = rec.tenant_names.read().clone();
+                let choices: Vec<CrmChoice> = groups
                     .iter()
-                    .map(|t| {
-                        let crm = rec.linking.crm_facts(t).map(|f| f.name).unwrap_or_default();
-                        let name = rec
-                            .tenant_names
-                            .read()
-                            .get(t)
-                            .cloned()
-                            .unwrap_or_else(|| t.clone());
-                        (
-                            format!("/recordings/{call}?tenant={t}"),
-                            format!("{name} ({crm})"),
-                        )
+                    .filter_map(|group| {
+                        let first = group.tenants.first()?;
+                        Some(CrmChoice {
+                            href: format!("/recordings/{call}?tenant={first}"),
+                            tenant_names: group
+                                .tenants
+                                .iter()
+                                .map(|t| names.get(t).cloned().unwrap_or_else(|| t.clone()))
+                                .collect(),
+                            crm_name: group.crm_name.clone(),
+                        })
                     })
                     .collect();
                 return html(StatusCode::OK, page::choose_crm(lang, &choices), PAGE_CSP);
@@ -371,12 +378,10 @@ async fn open(
             rec.start_sign_in(&tenant, &call, lang)
         }
         Verdict::Refuse(reason) => {
-            let tenant = viewer.tenant().unwrap_or_default().to_string();
             rec.audit(entry(&tenant, false, reason.into())).await;
             refused_page(lang)
         }
         Verdict::Unavailable(why) => {
-            let tenant = viewer.tenant().unwrap_or_default().to_string();
             rec.audit(entry(
                 &tenant,
                 false,
@@ -390,53 +395,76 @@ async fn open(
             )
         }
         Verdict::AskCrm => refused_page(lang),
-        Verdict::Allow(reason) => {
-            let tenant = viewer.tenant().unwrap_or_default().to_string();
-            match rec.recording_page(&tenant, &call, &viewer, lang).await {
-                Ok(Some(response)) => {
-                    rec.audit(entry(&tenant, true, reason.into())).await;
-                    response
-                }
-                Ok(None) => {
-                    rec.audit(entry(&tenant, false, "unknown call".into()))
-                        .await;
-                    refused_page(lang)
-                }
-                Err(e) => {
-                    tracing::error!(call = %call, error = %e, "recording page failed");
-                    rec.audit(entry(&tenant, false, format!("server error: {e}")))
-                        .await;
-                    html(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        page::unavailable(lang),
-                        PAGE_CSP,
-                    )
-                }
+        Verdict::Allow(reason) => match rec.recording_page(&tenant, &call, &viewer, lang).await {
+            Ok(Some(response)) => {
+                rec.audit(entry(&tenant, true, reason.into())).await;
+                response
             }
-        }
+            Ok(None) => {
+                rec.audit(entry(&tenant, false, "unknown call".into()))
+                    .await;
+                refused_page(lang)
+            }
+            Err(e) => {
+                tracing::error!(call = %call, error = %e, "recording page failed");
+                rec.audit(entry(&tenant, false, format!("server error: {e}")))
+                    .await;
+                html(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    page::unavailable(lang),
+                    PAGE_CSP,
+                )
+            }
+        },
     }
 }
 
 impl Recordings {
-    /// Asks the CRM, with the viewer's own token, whether they may read the call's Case.
-    async fn ask_crm(&self, session: &viewers::ViewerSession, call: &str) -> CaseAnswer {
-        let case = match self
-            .store
-            .case_for_call(&session.tenant, &callbridge_kernel::ids::CallId::new(call))
-            .await
-        {
+    /// Asks the CRM, with the viewer's own token, whether they may read the call's Case: in
+    /// each tenant of the viewer's sign-in group (as configured now) that has a Case recorded
+    /// for the call, the tenant signed in with first, until one is readable. The answer, and the
+    /// tenant it concerns (the one signed in with when no tenant has a Case).
+    async fn ask_crm(&self, session: &viewers::ViewerSession, call: &str) -> (CaseAnswer, String) {
+        let group = self.linking.sign_in_group_of(&session.tenant);
+        let call_id = callbridge_kernel::ids::CallId::new(call);
+        let mut answer = (CaseAnswer::NoCase, session.tenant.clone());
+        for tenant in tenants_to_search(
+            &session.tenant,
+            group.as_ref().map(|g| g.tenants.as_slice()),
+        ) {
+            let asked = self
+                .ask_tenant(&tenant, &session.access_token, &call_id)
+                .await;
+            if asked == CaseAnswer::NoCase {
+                continue;
+            }
+            let further = look_further(&asked);
+            answer = (asked, tenant);
+            if !further {
+                break;
+            }
+        }
+        answer
+    }
+
+    /// Asks `tenant`'s CRM, with `access_token`, whether its user may read the Case recorded
+    /// for the call in that tenant.
+    async fn ask_tenant(
+        &self,
+        tenant: &str,
+        access_token: &str,
+        call: &callbridge_kernel::ids::CallId,
+    ) -> CaseAnswer {
+        let case = match self.store.case_for_call(tenant, call).await {
             Ok(Some(case)) => case,
             Ok(None) => return CaseAnswer::NoCase,
             Err(e) => return CaseAnswer::Unavailable(e.to_string()),
         };
-        let Some(crm) = self.linking.account_linking(&session.tenant) else {
+        let Some(crm) = self.linking.account_linking(tenant) else {
             return CaseAnswer::Unavailable("the tenant's CRM signs nobody in".into());
         };
-        let tenant = callbridge_core::TenantId::new(session.tenant.clone());
-        match crm
-            .may_read_case_as(&tenant, &session.access_token, &case)
-            .await
-        {
+        let tenant = callbridge_core::TenantId::new(tenant);
+        match crm.may_read_case_as(&tenant, access_token, &case).await {
             Ok(true) => CaseAnswer::Readable,
             Ok(false) => CaseAnswer::NotReadable,
             Err(callbridge_crm::CrmError::RelinkRequired) => CaseAnswer::TokenRefused,

@@ -65,6 +65,8 @@ struct Words {
     download: &'static str,
     choose_title: &'static str,
     choose: &'static str,
+    /// Between the names of tenants that share one CRM sign-in.
+    names_separator: &'static str,
     signed_in_as: &'static str,
 }
 
@@ -96,6 +98,7 @@ const EN: Words = Words {
     download: "Download (WAV)",
     choose_title: "Sign in to listen",
     choose: "Choose the CRM you use to sign in:",
+    names_separator: ", ",
     signed_in_as: "Signed in as",
 };
 
@@ -127,6 +130,7 @@ const JA: Words = Words {
     download: "ダウンロード (WAV)",
     choose_title: "サインインして聞く",
     choose: "サインインに使う CRM を選んでください:",
+    names_separator: "、",
     signed_in_as: "サインイン中:",
 };
 
@@ -182,16 +186,33 @@ pub fn unavailable(lang: Lang) -> String {
     )
 }
 
-/// Several tenants sign viewers in: which CRM? (`choices`: (link, CRM name and tenant name)).
-pub fn choose_crm(lang: Lang, choices: &[(String, String)]) -> String {
+/// One entry of the "which CRM" page: a group of tenants that share one CRM sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrmChoice {
+    /// Where the entry leads (the recording link with one of the group's tenants).
+    pub href: String,
+    /// The group's tenants' names, in the group's order.
+    pub tenant_names: Vec<String>,
+    /// The CRM's name ("ServiceNow").
+    pub crm_name: String,
+}
+
+/// Several sign-ins are possible: which CRM? One entry per group of tenants sharing a sign-in,
+/// labelled with its tenants' names and the CRM's name.
+pub fn choose_crm(lang: Lang, choices: &[CrmChoice]) -> String {
     let w = words(lang);
     let mut list = String::new();
-    for (href, label) in choices {
+    for choice in choices {
+        let label = format!(
+            "{} ({})",
+            choice.tenant_names.join(w.names_separator),
+            choice.crm_name
+        );
         let _ = write!(
             list,
             "<li><a href=\"{}\">{}</a></li>",
-            escape(href),
-            escape(label)
+            escape(&choice.href),
+            escape(&label)
         );
     }
     shell(
@@ -376,5 +397,22 @@ mod tests {
         assert!(refused(Lang::Ja).contains("表示できません"));
         assert!(!refused(Lang::En).contains("<script"));
         assert!(recording(Lang::En, &facts, &Audio::Uploading).contains("http-equiv=\"refresh\""));
+    }
+
+    #[test]
+    fn a_crm_choice_names_its_tenants_and_its_crm() {
+        let choices = [CrmChoice {
+            href: "/recordings/c-1?tenant=acme".into(),
+            tenant_names: vec!["Acme".into(), "Acme <Support>".into()],
+            crm_name: "ServiceNow".into(),
+        }];
+        let en = choose_crm(Lang::En, &choices);
+        assert!(
+            en.contains(
+                "<a href=\"/recordings/c-1?tenant=acme\">Acme, Acme &lt;Support&gt; (ServiceNow)</a>"
+            ),
+            "{en}"
+        );
+        assert!(choose_crm(Lang::Ja, &choices).contains("Acme、Acme &lt;Support&gt; (ServiceNow)"));
     }
 }
