@@ -73,7 +73,7 @@ fn main() -> anyhow::Result<()> {
     result
 }
 
-async fn run(sandbox: SandboxInfo, contacts: u64) -> anyhow::Result<()> {
+async fn run(sandbox: SandboxFacts, contacts: u64) -> anyhow::Result<()> {
     let lookups: usize = env_or("BENCH_LOOKUPS", 2_000);
     let pure_iters: usize = env_or("BENCH_PURE_ITERS", 100_000);
     let sandbox = &sandbox;

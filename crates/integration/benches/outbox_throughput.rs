@@ -251,7 +251,7 @@ impl Bench {
     }
 }
 
-async fn run(sandbox: SandboxInfo) -> anyhow::Result<()> {
+async fn run(sandbox: SandboxFacts) -> anyhow::Result<()> {
     let cases: usize = env_or("BENCH_CASES", 3_000);
     let levels: Vec<usize> = std::env::var("BENCH_CONCURRENCY")
         .unwrap_or_else(|_| "16,32,64".into())
@@ -449,7 +449,7 @@ async fn direct_creates(
 /// N Cases posted by a bare client with the service token, `concurrency` at a time.
 async fn bare_creates(
     bench: &Bench,
-    sandbox: &SandboxInfo,
+    sandbox: &SandboxFacts,
     concurrency: usize,
 ) -> anyhow::Result<Vec<Duration>> {
     let cb = &bench.cb;

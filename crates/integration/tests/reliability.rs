@@ -549,40 +549,11 @@ async fn run_then_kill_with_cases_queued(
     (dir, sandbox, calls)
 }
 
-async fn clear_faults(world_admin: &support::Admin) {
-    let reply = world_admin
-        .http
-        .delete(format!("{}/api/x_cb_sandbox/faults", world_admin.base))
-        .basic_auth(&world_admin.user, Some(&world_admin.password))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        reply.status().is_success(),
-        "clearing faults: {}",
-        reply.status()
-    );
-}
-
-fn admin_of(sandbox: &callbridge_sandbox::RunningSandbox) -> support::Admin {
-    let ca = std::fs::read(sandbox.ca_path.as_ref().unwrap()).unwrap();
-    support::Admin {
-        http: reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
-            .no_proxy()
-            .build()
-            .unwrap(),
-        base: sandbox.base_url.clone(),
-        user: sandbox.credentials.admin_user.clone(),
-        password: sandbox.credentials.admin_password.clone(),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_killed_with_cases_queued_writes_each_exactly_once_after_restart() {
     let prefix = "restart-";
     let (dir, sandbox, calls) = run_then_kill_with_cases_queued(prefix, 24).await;
-    clear_faults(&admin_of(&sandbox)).await;
+    support::admin_of(&sandbox).clear_faults().await;
 
     let world = World::start_with(short_lease_outbox(), Some((dir, sandbox))).await;
     // The restarted server takes new calls as well (the links survived in the store).
@@ -599,7 +570,7 @@ async fn a_case_that_reached_the_crm_before_the_crash_is_not_created_again() {
     let (dir, sandbox, calls) = run_then_kill_with_cases_queued(prefix, 20).await;
     // The CRM created these Cases but the answers never came back (a 10 s timeout, a crash):
     // to Callbridge their writes are still pending, already attempted.
-    let admin = admin_of(&sandbox);
+    let admin = support::admin_of(&sandbox);
     let mut reached = BTreeMap::new();
     for call in calls.iter().filter(|c| c.connects()).step_by(3) {
         let created = admin
@@ -616,7 +587,7 @@ async fn a_case_that_reached_the_crm_before_the_crash_is_not_created_again() {
         reached.insert(call.id.clone(), sys_id);
     }
     assert!(reached.len() >= 4);
-    clear_faults(&admin).await;
+    admin.clear_faults().await;
 
     let world = World::start_with(short_lease_outbox(), Some((dir, sandbox))).await;
     let cases =
@@ -692,7 +663,7 @@ async fn a_case_in_flight_at_a_crash_is_written_right_after_the_restart_not_afte
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let (dir, sandbox) = world.stop().await;
     let killed = Instant::now();
-    clear_faults(&admin_of(&sandbox)).await;
+    support::admin_of(&sandbox).clear_faults().await;
 
     let world = World::start_with(outbox, Some((dir, sandbox))).await;
     let restarted = killed.elapsed();

@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use callbridge_config::Config;
-use callbridge_sandbox::{RunningSandbox, SandboxCredentials, SandboxOptions};
+use callbridge_sandbox::{RunningSandbox, SandboxOptions};
 use callbridge_servicenow::{current_user, Instance, InstanceConfig, OAuthClient};
 use callbridge_store::{AgentLink, SecretKey, Store};
-use serde_json::Value;
+pub use callbridge_testkit::{SandboxAdmin, SandboxFacts};
 
 pub const TENANT: &str = "demo";
 /// The agent's name in Callbridge, and the CRM user it is linked to.
@@ -73,13 +73,8 @@ impl SandboxHost {
     }
 
     /// What a client needs to know about the instance (owned, for tasks).
-    pub fn info(&self) -> SandboxInfo {
-        let s = self.get();
-        SandboxInfo {
-            base_url: s.base_url.clone(),
-            ca_path: s.ca_path.clone().expect("HTTPS sandbox"),
-            credentials: s.credentials.clone(),
-        }
+    pub fn info(&self) -> SandboxFacts {
+        SandboxFacts::of(self.get()).expect("an HTTPS sandbox with its CA")
     }
 
     /// Call outside any runtime.
@@ -91,13 +86,6 @@ impl SandboxHost {
     }
 }
 
-#[derive(Clone)]
-pub struct SandboxInfo {
-    pub base_url: String,
-    pub ca_path: PathBuf,
-    pub credentials: SandboxCredentials,
-}
-
 /// Runs `work` as a task on `runtime`'s worker threads (as the server runs its work), not on
 /// the calling thread.
 pub fn run_on<F>(runtime: &tokio::runtime::Runtime, work: F) -> anyhow::Result<()>
@@ -107,154 +95,9 @@ where
     runtime.block_on(async { tokio::spawn(work).await? })
 }
 
-/// The sandbox as its admin sees it.
-#[derive(Clone)]
-pub struct Admin {
-    pub http: reqwest::Client,
-    pub base: String,
-    pub user: String,
-    pub password: String,
-}
-
-impl Admin {
-    pub fn new(sandbox: &SandboxInfo, ca_pem: &[u8]) -> Admin {
-        Admin {
-            http: bare_client(ca_pem),
-            base: sandbox.base_url.clone(),
-            user: sandbox.credentials.admin_user.clone(),
-            password: sandbox.credentials.admin_password.clone(),
-        }
-    }
-
-    pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<Value> {
-        let reply = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .basic_auth(&self.user, Some(&self.password))
-            .query(query)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            reply.status().is_success(),
-            "GET {path}: {}",
-            reply.status()
-        );
-        Ok(reply.json().await?)
-    }
-
-    pub async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        let reply = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .basic_auth(&self.user, Some(&self.password))
-            .json(&body)
-            .send()
-            .await?;
-        let status = reply.status();
-        let json: Value = reply.json().await.unwrap_or(Value::Null);
-        anyhow::ensure!(status.is_success(), "POST {path}: {status} {json}");
-        Ok(json)
-    }
-
-    pub async fn patch(&self, path: &str, body: Value) -> anyhow::Result<()> {
-        let reply = self
-            .http
-            .patch(format!("{}{path}", self.base))
-            .basic_auth(&self.user, Some(&self.password))
-            .json(&body)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            reply.status().is_success(),
-            "PATCH {path}: {}",
-            reply.status()
-        );
-        Ok(())
-    }
-
-    /// The sandbox's request counters, `"METHOD resource" -> count`.
-    pub async fn requests(&self) -> anyhow::Result<BTreeMap<String, u64>> {
-        let v = self.get("/api/x_cb_sandbox/requests", &[]).await?;
-        Ok(v["result"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
-                    .collect()
-            })
-            .unwrap_or_default())
-    }
-
-    pub async fn reset_requests(&self) -> anyhow::Result<()> {
-        let reply = self
-            .http
-            .delete(format!("{}/api/x_cb_sandbox/requests", self.base))
-            .basic_auth(&self.user, Some(&self.password))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            reply.status().is_success(),
-            "DELETE requests: {}",
-            reply.status()
-        );
-        Ok(())
-    }
-
-    /// Cases whose correlation id starts with `prefix` (Aggregate API).
-    pub async fn case_count(&self, prefix: &str) -> anyhow::Result<u64> {
-        let query = format!("correlation_idSTARTSWITH{prefix}");
-        let v = self
-            .get(
-                "/api/now/stats/sn_customerservice_case",
-                &[("sysparm_count", "true"), ("sysparm_query", query.as_str())],
-            )
-            .await?;
-        let count = &v["result"]["stats"]["count"];
-        count
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .or_else(|| count.as_u64())
-            .ok_or_else(|| anyhow::anyhow!("no count in {v}"))
-    }
-
-    /// What a customer's admin does once (the shared setup the demo applies too).
-    pub async fn set_up_instance(
-        &self,
-        ca_pem: &[u8],
-        client_id: &str,
-        public_url: &str,
-    ) -> anyhow::Result<()> {
-        use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
-        let instance = Instance::new(
-            InstanceConfig::new(self.base.clone()).with_root_ca_pem(ca_pem.to_vec()),
-        )?;
-        let redirect_url = format!("{public_url}/api/v1/crm/oauth/callback");
-        let plan = setup::SetupPlan::for_default_config(
-            client_id,
-            "callbridge.integration",
-            &redirect_url,
-        );
-        setup::apply(
-            &TableClient::new(instance),
-            &Auth::basic(&self.user, &self.password),
-            &plan,
-        )
-        .await?;
-        Ok(())
-    }
-}
-
-/// A keep-alive client trusting the sandbox's CA, set up like the connector's own
-/// (`callbridge_servicenow::Instance`: rustls, TCP_NODELAY, no redirects).
+/// A keep-alive client trusting the sandbox's CA, set up like the connector's own.
 pub fn bare_client(ca_pem: &[u8]) -> reqwest::Client {
-    reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem).expect("CA"))
-        .redirect(reqwest::redirect::Policy::none())
-        .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(90))
-        .no_proxy()
-        .build()
-        .expect("client")
+    callbridge_testkit::sandbox::client(ca_pem).expect("client")
 }
 
 /// Callbridge's side: configuration, store, an agent linked to the CRM.
@@ -264,7 +107,7 @@ pub struct Callbridge {
     pub store: Store,
     pub db_path: PathBuf,
     pub ca_pem: Vec<u8>,
-    pub admin: Admin,
+    pub admin: SandboxAdmin,
     pub public_url: String,
     pub base_url: String,
     /// The linked agent's access token (for the bare client).
@@ -274,17 +117,17 @@ pub struct Callbridge {
 
 /// Sets the sandbox up as its admin, writes a configuration (rate limiter off), opens the
 /// store and links [`AGENT`] to [`CRM_USER`] with a password-grant token.
-pub async fn callbridge(sandbox: &SandboxInfo) -> anyhow::Result<Callbridge> {
+pub async fn callbridge(sandbox: &SandboxFacts) -> anyhow::Result<Callbridge> {
     let dir = tempfile::tempdir()?;
-    let ca_pem = std::fs::read(&sandbox.ca_path)?;
-    std::fs::write(dir.path().join("ca.pem"), &ca_pem)?;
+    let ca_pem = sandbox.ca_pem.clone();
+    sandbox.write_ca(dir.path())?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
     let public_url = format!("http://127.0.0.1:{port}");
-    let admin = Admin::new(sandbox, &ca_pem);
+    let admin = SandboxAdmin::new(sandbox)?;
     admin
-        .set_up_instance(&ca_pem, &sandbox.credentials.client_id, &public_url)
+        .set_up_instance(&sandbox.credentials.client_id, &public_url)
         .await?;
     let key = SecretKey::generate();
     let db_path = dir.path().join("callbridge.db");
@@ -302,20 +145,10 @@ default_region = "US"
 call_events_secret = "{EVENTS_SECRET}"
 contact_wait_secs = 2
 
-[tenant.servicenow]
-instance_url = "{instance}"
-ca_file = "ca.pem"
-client_id = "{client_id}"
-client_secret = "{client_secret}"
-
-[tenant.servicenow.case]
-caller_number_column = "u_caller_number"
-"#,
+{servicenow}"#,
         db = db_path.display(),
         key = key.to_base64(),
-        instance = sandbox.base_url,
-        client_id = sandbox.credentials.client_id,
-        client_secret = sandbox.credentials.client_secret,
+        servicenow = sandbox.servicenow_section(),
     );
     let config = Config::parse("bench.toml", &toml, dir.path(), &|_| None)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;

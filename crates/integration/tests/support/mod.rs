@@ -15,6 +15,7 @@ use callbridge_integration::events_api::signature;
 use callbridge_integration::runtime::{AgentNotice, Notice, OutboxOptions};
 use callbridge_sandbox::{RunningSandbox, SandboxOptions};
 use callbridge_store::SecretKey;
+use callbridge_testkit::{SandboxAdmin, SandboxFacts};
 use callbridge_web::RunningServer;
 use serde_json::{json, Value};
 use tokio::sync::broadcast;
@@ -65,9 +66,9 @@ impl World {
                 true,
             ),
         };
-        let ca_pem = std::fs::read(sandbox.ca_path.as_ref().unwrap()).unwrap();
+        let facts = SandboxFacts::of(&sandbox).unwrap();
         let http = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(&ca_pem).unwrap())
+            .add_root_certificate(reqwest::Certificate::from_pem(&facts.ca_pem).unwrap())
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .build()
@@ -93,17 +94,12 @@ impl World {
                 k
             }
         };
-        std::fs::write(dir.path().join("ca.pem"), &ca_pem).unwrap();
-        let world_admin = Admin {
-            http: http.clone(),
-            base: sandbox.base_url.clone(),
-            user: sandbox.credentials.admin_user.clone(),
-            password: sandbox.credentials.admin_password.clone(),
-        };
+        facts.write_ca(dir.path()).unwrap();
         if fresh {
-            world_admin
-                .set_up_instance(&ca_pem, &sandbox.credentials.client_id, &public_url)
-                .await;
+            SandboxAdmin::with_client(&facts, http.clone())
+                .set_up_instance(&facts.credentials.client_id, &public_url)
+                .await
+                .unwrap();
         }
         let toml = format!(
             r#"
@@ -123,15 +119,7 @@ contact_wait_secs = 1
 allow_download = true
 retention_days = 30
 
-[tenant.servicenow]
-instance_url = "{instance}"
-ca_file = "ca.pem"
-client_id = "{client_id}"
-client_secret = "{client_secret}"
-
-[tenant.servicenow.case]
-caller_number_column = "u_caller_number"
-
+{servicenow}
 # The tests' agents "alice" and "bob" sign in to the CRM as alice.agent and bob.agent; agents
 # named like their CRM user (alice.agent, carol.norole) need no entry.
 [tenant.servicenow.link.agents]
@@ -148,9 +136,7 @@ code = "call_back"
 label_en = "Call back"
 "#,
             db = dir.path().join("callbridge.db").display(),
-            instance = sandbox.base_url,
-            client_id = sandbox.credentials.client_id,
-            client_secret = sandbox.credentials.client_secret,
+            servicenow = facts.servicenow_section(),
         );
         let config = Config::parse("test.toml", &toml, dir.path(), &|_| None).unwrap();
         let server = callbridge_web::start(&config, outbox, &crm_kinds())
@@ -175,12 +161,7 @@ label_en = "Call back"
     }
 
     pub fn admin(&self) -> Admin {
-        Admin {
-            http: self.http.clone(),
-            base: self.sandbox.base_url.clone(),
-            user: self.sandbox.credentials.admin_user.clone(),
-            password: self.sandbox.credentials.admin_password.clone(),
-        }
+        admin_of(&self.sandbox)
     }
 
     /// Links `agent` to the CRM user `crm_user` through the real flow in one browser: ticket,
@@ -418,107 +399,55 @@ pub fn rand_suffix() -> String {
     format!("{:08x}", rand::random::<u32>())
 }
 
-pub struct Admin {
-    pub http: reqwest::Client,
-    pub base: String,
-    pub user: String,
-    pub password: String,
+/// The sandbox's admin as the tests use it: the kit's [`SandboxAdmin`], each request panicking
+/// with what went wrong.
+pub struct Admin(pub SandboxAdmin);
+
+/// Its client and credentials, for a request the facade does not make.
+impl std::ops::Deref for Admin {
+    type Target = SandboxAdmin;
+    fn deref(&self) -> &SandboxAdmin {
+        &self.0
+    }
+}
+
+fn failed<T>(error: anyhow::Error) -> T {
+    panic!("the sandbox's admin: {error:#}")
 }
 
 impl Admin {
+    /// The Table API's records of `table` for `query`.
     pub async fn get(&self, table: &str, query: &[(&str, &str)]) -> Value {
-        let reply = self
-            .http
-            .get(format!("{}/api/now/table/{table}", self.base))
-            .basic_auth(&self.user, Some(&self.password))
-            .query(query)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            reply.status().is_success(),
-            "GET {table}: {}",
-            reply.status()
-        );
-        reply.json().await.unwrap()
+        self.0.table(table, query).await.unwrap_or_else(failed)
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Value {
-        let reply = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .basic_auth(&self.user, Some(&self.password))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = reply.status();
-        let json: Value = reply.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "POST {path}: {status} {json}");
-        json
+        self.0.post(path, body).await.unwrap_or_else(failed)
     }
 
     pub async fn patch(&self, table: &str, sys_id: &str, body: Value) {
-        let reply = self
-            .http
-            .patch(format!("{}/api/now/table/{table}/{sys_id}", self.base))
-            .basic_auth(&self.user, Some(&self.password))
-            .json(&body)
-            .send()
+        self.0
+            .patch(&format!("/api/now/table/{table}/{sys_id}"), body)
             .await
-            .unwrap();
-        assert!(
-            reply.status().is_success(),
-            "PATCH {table}: {}",
-            reply.status()
-        );
+            .unwrap_or_else(failed)
     }
 
+    /// The request counters as a JSON object, `"METHOD resource" -> count`.
     pub async fn requests(&self) -> Value {
-        let reply = self
-            .http
-            .get(format!("{}/api/x_cb_sandbox/requests", self.base))
-            .basic_auth(&self.user, Some(&self.password))
-            .send()
-            .await
-            .unwrap();
-        reply.json::<Value>().await.unwrap()["result"].clone()
+        let counts = self.0.requests().await.unwrap_or_else(failed);
+        serde_json::to_value(counts).unwrap()
     }
 
     pub async fn reset_requests(&self) {
-        self.http
-            .delete(format!("{}/api/x_cb_sandbox/requests", self.base))
-            .basic_auth(&self.user, Some(&self.password))
-            .send()
-            .await
-            .unwrap();
+        self.0.reset_requests().await.unwrap_or_else(failed)
     }
 
     pub async fn fault(&self, fault: Value) {
-        self.post("/api/x_cb_sandbox/faults", fault).await;
+        self.0.fault(fault).await.unwrap_or_else(failed)
     }
 
-    /// What a customer's admin does once (the shared setup the demo applies too): Case columns
-    /// for the caller number and recording link, the client_credentials grant with an
-    /// application user, and our redirect URL.
-    pub async fn set_up_instance(&self, ca_pem: &[u8], client_id: &str, public_url: &str) {
-        use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
-        let instance =
-            Instance::new(InstanceConfig::new(self.base.clone()).with_root_ca_pem(ca_pem.to_vec()))
-                .unwrap();
-        let redirect_url = format!("{public_url}/api/v1/crm/oauth/callback");
-        let plan = setup::SetupPlan::for_default_config(
-            client_id,
-            "callbridge.integration",
-            &redirect_url,
-        );
-        setup::apply(
-            &TableClient::new(instance),
-            &Auth::basic(&self.user, &self.password),
-            &plan,
-        )
-        .await
-        .unwrap();
+    pub async fn clear_faults(&self) {
+        self.0.clear_faults().await.unwrap_or_else(failed)
     }
 }
 
@@ -624,6 +553,12 @@ impl Browser {
             .map(|(n, _, p)| (n.clone(), p.clone()))
             .collect()
     }
+}
+
+/// The admin of `sandbox` (an HTTPS one, as the tests start).
+pub fn admin_of(sandbox: &RunningSandbox) -> Admin {
+    let facts = SandboxFacts::of(sandbox).unwrap_or_else(failed);
+    Admin(SandboxAdmin::new(&facts).unwrap_or_else(failed))
 }
 
 /// The CRM kinds the tests offer: ServiceNow, as the binary does.

@@ -10,9 +10,9 @@ use callbridge_config::Config;
 use callbridge_integration::runtime::OutboxOptions;
 use callbridge_integration::server;
 use callbridge_sandbox::{RunningSandbox, SandboxOptions};
-use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
 use callbridge_store::SecretKey;
 use callbridge_telephony::Telephony;
+use callbridge_testkit::{SandboxAdmin, SandboxFacts};
 use callbridge_web::RunningServer;
 
 pub const TENANT: &str = "demo";
@@ -49,25 +49,15 @@ impl ContactCenter {
     pub async fn start(options: &CenterOptions) -> anyhow::Result<ContactCenter> {
         let dir = tempfile::tempdir()?;
         let sandbox = callbridge_sandbox::start(SandboxOptions::default()).await?;
-        let ca_pem = std::fs::read(sandbox.ca_path.clone().expect("the sandbox serves HTTPS"))?;
-        std::fs::write(dir.path().join("ca.pem"), &ca_pem)?;
+        let facts = SandboxFacts::of(&sandbox)?;
+        facts.write_ca(dir.path())?;
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
         let public_url = format!("http://127.0.0.1:{port}");
-        let instance =
-            Instance::new(InstanceConfig::new(sandbox.base_url.clone()).with_root_ca_pem(ca_pem))?;
-        let admin = Auth::basic(
-            &sandbox.credentials.admin_user,
-            &sandbox.credentials.admin_password,
-        );
-        let redirect = format!("{public_url}/api/v1/crm/oauth/callback");
-        let plan = setup::SetupPlan::for_default_config(
-            &sandbox.credentials.client_id,
-            "callbridge.integration",
-            &redirect,
-        );
-        setup::apply(&TableClient::new(instance), &admin, &plan).await?;
+        SandboxAdmin::new(&facts)?
+            .set_up_instance(&facts.credentials.client_id, &public_url)
+            .await?;
         let master_key = SecretKey::generate().to_base64();
         let toml = config_toml(
             options,
@@ -75,7 +65,7 @@ impl ContactCenter {
             &public_url,
             &dir.path().join("callbridge.db"),
             &master_key,
-            &sandbox,
+            &facts,
         );
         let config = Config::parse("bench.toml", &toml, dir.path(), &|_| None)?;
         let telephony_config = config
@@ -150,7 +140,7 @@ fn config_toml(
     public_url: &str,
     db: &std::path::Path,
     master_key: &str,
-    sandbox: &RunningSandbox,
+    sandbox: &SandboxFacts,
 ) -> String {
     let mut agents = String::new();
     for i in 0..options.agents {
@@ -180,15 +170,7 @@ id = "{TENANT}"
 default_region = "JP"
 contact_wait_secs = 1
 
-[tenant.servicenow]
-instance_url = "{instance}"
-ca_file = "ca.pem"
-client_id = "{client_id}"
-client_secret = "{client_secret}"
-
-[tenant.servicenow.case]
-caller_number_column = "u_caller_number"
-
+{servicenow}
 [tenant.telephony]
 allowed_sources = ["127.0.0.1"]
 
@@ -209,8 +191,6 @@ path = "recordings"
 "#,
         db = db.display(),
         flood = options.sip_flood_limit,
-        instance = sandbox.base_url,
-        client_id = sandbox.credentials.client_id,
-        client_secret = sandbox.credentials.client_secret,
+        servicenow = sandbox.servicenow_section(),
     )
 }

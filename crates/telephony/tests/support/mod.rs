@@ -16,9 +16,9 @@ use callbridge_integration::runtime::OutboxOptions;
 use callbridge_integration::server;
 use callbridge_media::testing::{Softphone, SoftphoneOptions};
 use callbridge_sandbox::{RunningSandbox, SandboxOptions};
-use callbridge_servicenow::{setup, Auth, Instance, InstanceConfig, TableClient};
 use callbridge_store::{Role, SecretKey};
 use callbridge_telephony::Telephony;
+use callbridge_testkit::{SandboxAdmin, SandboxFacts};
 use callbridge_web::account::provision::{self, Wanted};
 use callbridge_web::RunningServer;
 use futures::{SinkExt, StreamExt};
@@ -142,26 +142,13 @@ impl World {
         let sandbox = callbridge_sandbox::start(SandboxOptions::default())
             .await
             .unwrap();
-        let ca_path = sandbox.ca_path.clone().unwrap();
-        let ca_pem = std::fs::read(&ca_path).unwrap();
-        std::fs::write(dir.path().join("ca.pem"), &ca_pem).unwrap();
+        let facts = SandboxFacts::of(&sandbox).unwrap();
+        facts.write_ca(dir.path()).unwrap();
         let port = free_port();
         let public_url = format!("http://127.0.0.1:{port}");
-        let instance = Instance::new(
-            InstanceConfig::new(sandbox.base_url.clone()).with_root_ca_pem(ca_pem.clone()),
-        )
-        .unwrap();
-        let admin = Auth::basic(
-            &sandbox.credentials.admin_user,
-            &sandbox.credentials.admin_password,
-        );
-        let redirect = format!("{public_url}/api/v1/crm/oauth/callback");
-        let plan = setup::SetupPlan::for_default_config(
-            &sandbox.credentials.client_id,
-            "callbridge.integration",
-            &redirect,
-        );
-        setup::apply(&TableClient::new(instance), &admin, &plan)
+        SandboxAdmin::new(&facts)
+            .unwrap()
+            .set_up_instance(&facts.credentials.client_id, &public_url)
             .await
             .unwrap();
         let key = SecretKey::generate().to_base64();
@@ -208,15 +195,7 @@ default_region = "JP"
 call_events_secret = "{EVENTS_SECRET}"
 contact_wait_secs = 1
 
-[tenant.servicenow]
-instance_url = "{instance}"
-ca_file = "ca.pem"
-client_id = "{client_id}"
-client_secret = "{client_secret}"
-
-[tenant.servicenow.case]
-caller_number_column = "u_caller_number"
-
+{servicenow}
 # The tests' agents sign in to the CRM as the seed's users (the admin's mapping).
 [tenant.servicenow.link.agents]
 alice = "alice.agent"
@@ -251,9 +230,7 @@ queues = ["support", "sales"]
 {recordings}
 "#,
             db = dir.path().join("callbridge.db").display(),
-            instance = sandbox.base_url,
-            client_id = sandbox.credentials.client_id,
-            client_secret = sandbox.credentials.client_secret,
+            servicenow = facts.servicenow_section(),
             waiting = options.waiting,
             ring = options.ring_timeout_secs,
             wrap_up = options.wrap_up_secs,
