@@ -9,8 +9,8 @@
 //!   same lookup with its evidence ([`LookupTrace`]) for the console's match tester.
 //! - [`AccountLinking`]: the CRM side of "link my CRM account": the authorization URL (state and
 //!   PKCE are the adapter's), the code exchange, who signed in, what their own token may read,
-//!   revoking tokens, and which tenants share one sign-in ([`group_by_sign_in`]). The policy (which user may be which agent, what to say) is the
-//!   caller's.
+//!   revoking tokens, and which tenants share one sign-in ([`group_by_sign_in`]). The policy
+//!   (which user may be which agent, what to say) is the caller's.
 //! - [`CrmDoctor`]: the CRM's setup checks, as shared [`Check`] rows.
 //! - [`CrmSetup`]: what the console's tenant setup shows of the CRM section and schema.
 //! - [`CrmKind`] and [`CrmRegistry`]: how the composition root offers adapters by their
