@@ -87,6 +87,19 @@ async fn answered_with_a_case(world: &World, call: &str) -> serde_json::Value {
     case
 }
 
+/// Whether the listen audit holds an entry of `action` by `viewer` on `call_id`, allowed or not.
+fn audited(
+    audit: &[callbridge_store::ListenEntry],
+    action: ListenAction,
+    viewer: &str,
+    allowed: bool,
+    call_id: &str,
+) -> bool {
+    audit.iter().any(|e| {
+        e.action == action && e.viewer == viewer && e.allowed == allowed && e.call_id == call_id
+    })
+}
+
 /// Opens the recording link in `browser` and signs in with the CRM as `crm_user`: the page's
 /// status and body, as the browser ends up on it.
 async fn open_signed_in(
@@ -95,8 +108,24 @@ async fn open_signed_in(
     call: &str,
     crm_user: &str,
 ) -> (u16, String) {
+    open_signed_in_through(world, browser, call, None, crm_user).await
+}
+
+/// [`open_signed_in`], the sign-in started through `tenant` (`?tenant=`, as the "which CRM"
+/// page's entries link) when given.
+async fn open_signed_in_through(
+    world: &World,
+    browser: &Browser,
+    call: &str,
+    tenant: Option<&str>,
+    crm_user: &str,
+) -> (u16, String) {
     let link = format!("{}/recordings/{call}", world.public_url);
-    let first = browser.send(browser.http.get(&link)).await;
+    let start = match tenant {
+        Some(tenant) => format!("{link}?tenant={tenant}"),
+        None => link,
+    };
+    let first = browser.send(browser.http.get(&start)).await;
     assert_eq!(
         first.status(),
         303,
@@ -301,10 +330,8 @@ async fn a_viewer_with_case_rights_listens_and_everyone_else_gets_one_refusal_pa
         .listen_audit(TENANT, OffsetDateTime::UNIX_EPOCH)
         .await
         .unwrap();
-    let has = |action: ListenAction, viewer: &str, allowed: bool, call_id: &str| {
-        audit.iter().any(|e| {
-            e.action == action && e.viewer == viewer && e.allowed == allowed && e.call_id == call_id
-        })
+    let has = |action, viewer: &str, allowed, call_id: &str| {
+        audited(&audit, action, viewer, allowed, call_id)
     };
     assert!(
         has(ListenAction::Open, "anonymous", false, call),
@@ -546,28 +573,16 @@ async fn tenants_sharing_one_crm_sign_in_are_one_choice_and_one_sign_in_opens_th
     // Signed in through the other tenant of the group, the viewer opens the call whose Case is in
     // the first: the CRM is asked with their own token about that tenant's Case.
     let bob = world.browser();
-    let chosen = bob
-        .send(bob.http.get(format!("{link}?tenant=globex")))
-        .await;
-    assert_eq!(chosen.status(), 303);
-    let authorize = chosen.headers()["location"].to_str().unwrap().to_string();
-    let callback = world.sign_in(&bob, &authorize, "bob.agent").await;
-    let back = bob.send(bob.http.get(&callback)).await;
-    assert_eq!(back.status(), 303);
-    let (status, page) = bob.get(&link).await;
+    let (status, page) =
+        open_signed_in_through(&world, &bob, call, Some("globex"), "bob.agent").await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("still being stored"), "{page}");
 
     // carol.norole, signed in the same way, is refused: the group widens where to look, not
     // what the CRM lets a person read.
     let carol = world.browser();
-    let chosen = carol
-        .send(carol.http.get(format!("{link}?tenant=globex")))
-        .await;
-    let authorize = chosen.headers()["location"].to_str().unwrap().to_string();
-    let callback = world.sign_in(&carol, &authorize, "carol.norole").await;
-    carol.send(carol.http.get(&callback)).await;
-    let (status, _) = carol.get(&link).await;
+    let (status, _) =
+        open_signed_in_through(&world, &carol, call, Some("globex"), "carol.norole").await;
     assert_eq!(status, 403);
 
     // The audit of the tenant whose call it is holds both opens.
@@ -579,10 +594,7 @@ async fn tenants_sharing_one_crm_sign_in_are_one_choice_and_one_sign_in_opens_th
         .unwrap();
     for (viewer, allowed) in [("bob.agent", true), ("carol.norole", false)] {
         assert!(
-            audit.iter().any(|e| e.action == ListenAction::Open
-                && e.viewer == viewer
-                && e.allowed == allowed
-                && e.call_id == call),
+            audited(&audit, ListenAction::Open, viewer, allowed, call),
             "{viewer}: {audit:#?}"
         );
     }
